@@ -1,0 +1,62 @@
+//! Anomaly detection (`torch.autograd.detect_anomaly`): when on, the first operation whose
+//! forward result or backward gradient contains NaN or Inf panics, naming the operation and its
+//! inputs' shapes.
+
+use crate::element::Element;
+use crate::tensor::Tensor;
+use ndarray::ArrayD;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns anomaly detection on or off for the whole process.
+pub fn set_detect_anomaly(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Is anomaly detection on?
+pub fn is_enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Runs `f` with anomaly detection on, restoring the previous setting afterwards.
+///
+/// ```should_panic
+/// use tapegrad_autograd::{detect_anomaly, Tensor};
+/// let x = Tensor::from_vec(vec![-1.0f32], &[1]);
+/// detect_anomaly(|| x.log()); // panics: "LogBackward0 produced NaN/Inf in forward …"
+/// ```
+pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            set_detect_anomaly(self.0);
+        }
+    }
+    let _r = Restore(ENABLED.swap(true, Ordering::Relaxed));
+    f()
+}
+
+fn has_non_finite<T: Element>(a: &ArrayD<T>) -> bool {
+    a.iter().any(|v| !v.is_finite())
+}
+
+pub(crate) fn check_forward<T: Element>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
+    if has_non_finite(data) {
+        let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
+        panic!(
+            "anomaly detected: {op} produced NaN/Inf in forward (input shapes {shapes:?}); \
+             check the inputs of this operation (e.g. log of a non-positive value, division by zero)"
+        );
+    }
+}
+
+pub(crate) fn check_backward<T: Element>(op: &str, input_index: usize, grad: &Tensor<T>) {
+    if has_non_finite(&grad.data()) {
+        panic!(
+            "anomaly detected: function '{op}' returned NaN/Inf values in its {input_index}th \
+             output gradient (shape {:?}) during backward",
+            grad.shape()
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Reverse-mode differentiation: one topological walk over the recorded graph.
+//!
+//! `backward` (1) orders the graph below the root so that every tensor comes after all the
+//! tensors computed from it (an iterative depth-first search: no recursion, so a 100 000-op
+//! chain cannot overflow the stack), then (2) visits it in that order, asking each recorded op
+//! for its inputs' gradients and summing the gradients of tensors used more than once.
+//! Leaves accumulate into `.grad`; the graph's saved inputs are freed as it goes unless
+//! `retain_graph` is set. With `create_graph` the backward rules run with recording on, so the
+//! gradients are themselves differentiable.
+
+use crate::anomaly;
+use crate::element::Element;
+use crate::grad_mode::{no_grad, GradModeGuard};
+use crate::graph::BackwardCtx;
+use crate::tensor::Tensor;
+use std::collections::{HashMap, HashSet};
+
+/// One step of the backward walk, as seen by an observer (the explain mode of backward).
+pub struct BackwardStep<'a, T: Element> {
+    /// The tensor whose gradient is being pushed to its inputs.
+    pub tensor: &'a Tensor<T>,
+    /// The op that produced it (`"MulBackward0"`).
+    pub op: &'static str,
+    /// The op's derivative rule in words.
+    pub rule: &'static str,
+    /// The gradient arriving from above (dLoss/dTensor).
+    pub grad: &'a Tensor<T>,
+    /// The op's inputs.
+    pub inputs: &'a [Tensor<T>],
+    /// The gradient passed on to each input (`None` where none is needed).
+    pub input_grads: &'a [Option<Tensor<T>>],
+}
+
+/// A callback that sees every step of a backward pass.
+pub type Observer<'o, T> = &'o mut dyn FnMut(&BackwardStep<'_, T>);
+
+/// Options of [`Tensor::backward_with`], named as PyTorch's `backward` arguments.
+///
+/// ```
+/// use tapegrad_autograd::{BackwardOptions, Tensor};
+/// let x = Tensor::from_vec(vec![3.0f64], &[1]).requires_grad_(true);
+/// let y = &x * &x * &x; // x³
+/// y.backward_with(BackwardOptions::new().gradient(Tensor::ones(&[1])).create_graph(true));
+/// let g = x.grad().unwrap(); // 3x² = 27, itself differentiable
+/// assert_eq!(g.item(), 27.0);
+/// x.set_grad(None);
+/// g.sum().backward(); // d(3x²)/dx = 6x = 18
+/// assert_eq!(x.grad().unwrap().item(), 18.0);
+/// ```
+pub struct BackwardOptions<'o, T: Element> {
+    gradient: Option<Tensor<T>>,
+    retain_graph: Option<bool>,
+    create_graph: bool,
+    observer: Option<Observer<'o, T>>,
+}
+
+impl<T: Element> Default for BackwardOptions<'_, T> {
+    fn default() -> Self {
+        BackwardOptions {
+            gradient: None,
+            retain_graph: None,
+            create_graph: false,
+            observer: None,
+        }
+    }
+}
+
+impl<'o, T: Element> BackwardOptions<'o, T> {
+    /// Defaults: implicit gradient 1 (scalar roots only), graph freed, no graph of the backward.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// dLoss/dRoot, required when the root is not a scalar (`gradient=`).
+    pub fn gradient(mut self, g: Tensor<T>) -> Self {
+        self.gradient = Some(g);
+        self
+    }
+    /// Keep the graph so backward can run through it again (`retain_graph=`; defaults to
+    /// `create_graph`).
+    pub fn retain_graph(mut self, retain: bool) -> Self {
+        self.retain_graph = Some(retain);
+        self
+    }
+    /// Record the backward pass so the gradients can be differentiated again (`create_graph=`).
+    pub fn create_graph(mut self, create: bool) -> Self {
+        self.create_graph = create;
+        self
+    }
+    /// Call `f` at every step of the walk (used by the explain mode).
+    pub fn observer(mut self, f: Observer<'o, T>) -> Self {
+        self.observer = Some(f);
+        self
+    }
+}
+
+const FREED_MSG: &str = "Trying to backward through the graph a second time (or directly access \
+saved tensors after they have already been freed). Saved intermediate values of the graph are \
+freed when you call .backward() or autograd::grad(). Specify retain_graph(true) if you need to \
+backward through the graph a second time or if you need to access saved tensors after calling \
+backward.";
+
+impl<T: Element> Tensor<T> {
+    /// Computes the gradient of this scalar with respect to every leaf that requires one,
+    /// accumulating into their `.grad` (`loss.backward()`).
+    ///
+    /// Panics if the tensor is not a scalar (use [`Tensor::backward_with`] with a `gradient`), if
+    /// it does not require a gradient, or if its graph was already freed by an earlier backward.
+    pub fn backward(&self) {
+        self.backward_with(BackwardOptions::new());
+    }
+
+    /// [`Tensor::backward`] with PyTorch's options (`gradient`, `retain_graph`, `create_graph`).
+    pub fn backward_with(&self, opts: BackwardOptions<'_, T>) {
+        assert!(
+            self.requires_grad(),
+            "backward: element 0 of tensors does not require grad and does not have a grad_fn \
+             (shape {:?}); call .requires_grad_(true) on the leaves you want gradients for, and \
+             don't compute the loss inside no_grad",
+            self.shape()
+        );
+        let seed = match opts.gradient {
+            Some(g) => {
+                assert!(
+                    g.shape() == self.shape(),
+                    "backward: mismatch in shape: gradient has shape {:?} but the output has shape \
+                     {:?}; pass a gradient of the output's shape",
+                    g.shape(),
+                    self.shape()
+                );
+                g
+            }
+            None => {
+                assert!(
+                    self.numel() == 1,
+                    "backward: grad can be implicitly created only for scalar outputs, but this \
+                     output has shape {:?}; reduce it first (e.g. .sum() or .mean()) or pass a \
+                     gradient with BackwardOptions::new().gradient(..)",
+                    self.shape()
+                );
+                Tensor::ones(&self.shape())
+            }
+        };
+        let retain = opts.retain_graph.unwrap_or(opts.create_graph);
+        run_backward(
+            &[(self.clone(), seed)],
+            retain,
+            opts.create_graph,
+            None,
+            opts.observer,
+        );
+    }
+}
+
+/// Gradients of `outputs` with respect to `inputs`, returned instead of accumulated into
+/// `.grad` (`torch.autograd.grad`). `grad_outputs` defaults to ones for scalar outputs.
+/// With `create_graph` the results are differentiable (and the graph is retained).
+///
+/// ```
+/// use tapegrad_autograd::{grad, Tensor};
+/// let x = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad_(true);
+/// let y = x.pow(3.0).sum();
+/// let dy = grad(&[y], &[x.clone()], None, true)[0].clone().unwrap(); // 3x² = 12
+/// let d2y = grad(&[dy.sum()], &[x.clone()], None, false)[0].clone().unwrap(); // 6x = 12
+/// assert_eq!((dy.item(), d2y.item()), (12.0, 12.0));
+/// assert!(x.grad().is_none());
+/// ```
+pub fn grad<T: Element>(
+    outputs: &[Tensor<T>],
+    inputs: &[Tensor<T>],
+    grad_outputs: Option<&[Tensor<T>]>,
+    create_graph: bool,
+) -> Vec<Option<Tensor<T>>> {
+    let roots: Vec<(Tensor<T>, Tensor<T>)> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            assert!(
+                o.requires_grad(),
+                "grad: output {i} does not require grad and does not have a grad_fn"
+            );
+            let g = match grad_outputs {
+                Some(gs) => gs[i].clone(),
+                None => {
+                    assert!(
+                        o.numel() == 1,
+                        "grad: grad can be implicitly created only for scalar outputs; output {i} \
+                         has shape {:?}, pass grad_outputs",
+                        o.shape()
+                    );
+                    Tensor::ones(&o.shape())
+                }
+            };
+            (o.clone(), g)
+        })
+        .collect();
+    let captured = run_backward(&roots, create_graph, create_graph, Some(inputs), None);
+    inputs
+        .iter()
+        .map(|t| captured.get(&t.id()).cloned())
+        .collect()
+}
+
+/// Orders the graph below `roots` so that each tensor follows everything computed from it.
+fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor<T>> {
+    let mut order = Vec::new();
+    let mut visited = HashSet::new();
+    let mut stack: Vec<(Tensor<T>, bool)> = roots.iter().map(|(t, _)| (t.clone(), false)).collect();
+    while let Some((t, expanded)) = stack.pop() {
+        if expanded {
+            order.push(t);
+            continue;
+        }
+        if !visited.insert(t.id()) {
+            continue;
+        }
+        if let Some(node) = t.inner.node.as_ref() {
+            let inputs = node.inputs().unwrap_or_else(|| panic!("{FREED_MSG}"));
+            stack.push((t.clone(), true));
+            for inp in inputs {
+                if inp.requires_grad() && !visited.contains(&inp.id()) {
+                    stack.push((inp, false));
+                }
+            }
+        } else {
+            order.push(t);
+        }
+    }
+    order.reverse();
+    order
+}
+
+/// `acc + g`, in place when nobody else holds `acc` and no graph is being built.
+fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> Tensor<T> {
+    if create_graph || acc.requires_grad() {
+        return &acc + g;
+    }
+    if std::sync::Arc::strong_count(&acc.inner) == 1 {
+        *acc.data_mut() += &*g.data();
+        acc
+    } else {
+        no_grad(|| &acc + g)
+    }
+}
+
+fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: bool) {
+    let old = t.grad();
+    let new = match old {
+        None if create_graph || std::sync::Arc::strong_count(&g.inner) == 1 => g,
+        None => g.detach(),
+        Some(old) if create_graph || old.requires_grad() => &old + &g,
+        Some(old) => {
+            *old.data_mut() += &*g.data();
+            return;
+        }
+    };
+    t.set_grad(Some(new));
+}
+
+pub(crate) fn run_backward<T: Element>(
+    roots: &[(Tensor<T>, Tensor<T>)],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Option<&[Tensor<T>]>,
+    mut observer: Option<Observer<'_, T>>,
+) -> HashMap<u64, Tensor<T>> {
+    let order = topological_order(roots);
+    let capture_ids: HashSet<u64> = capture.unwrap_or(&[]).iter().map(|t| t.id()).collect();
+    let mut captured = HashMap::new();
+    let mut grads: HashMap<u64, Tensor<T>> = HashMap::new();
+    for (t, g) in roots {
+        let g = match grads.remove(&t.id()) {
+            Some(acc) => accumulate(acc, g, create_graph),
+            None => g.clone(),
+        };
+        grads.insert(t.id(), g);
+    }
+
+    for t in &order {
+        let Some(g) = grads.remove(&t.id()) else {
+            continue;
+        };
+        let g = t.run_hooks(g);
+        if capture_ids.contains(&t.id()) {
+            captured.insert(t.id(), g.clone());
+        }
+        let Some(node) = t.inner.node.as_ref() else {
+            if capture.is_none() {
+                accumulate_into_grad(t, g, create_graph);
+            }
+            continue;
+        };
+        if t.retains_grad() && capture.is_none() {
+            accumulate_into_grad(t, g.clone(), create_graph);
+        }
+        let inputs = node.inputs().unwrap_or_else(|| panic!("{FREED_MSG}"));
+        let ctx = BackwardCtx {
+            inputs: &inputs,
+            output: t,
+            grad: &g,
+            needs: inputs.iter().map(|i| i.requires_grad()).collect(),
+        };
+        let input_grads = {
+            let _mode = GradModeGuard::new(create_graph);
+            node.op.backward(&ctx)
+        };
+        if let Some(obs) = observer.as_mut() {
+            obs(&BackwardStep {
+                tensor: t,
+                op: node.op.name(),
+                rule: node.op.rule(),
+                grad: &g,
+                inputs: &inputs,
+                input_grads: &input_grads,
+            });
+        }
+        if !retain_graph {
+            node.free();
+        }
+        for (i, (inp, ig)) in inputs.iter().zip(input_grads).enumerate() {
+            let Some(ig) = ig else { continue };
+            if !inp.requires_grad() {
+                continue;
+            }
+            assert!(
+                ig.shape() == inp.shape(),
+                "internal error in {}: gradient for input {i} has shape {:?} but the input has \
+                 shape {:?}",
+                node.op.name(),
+                ig.shape(),
+                inp.shape()
+            );
+            if anomaly::is_enabled() {
+                anomaly::check_backward(node.op.name(), i, &ig);
+            }
+            let acc = match grads.remove(&inp.id()) {
+                Some(acc) => accumulate(acc, &ig, create_graph),
+                None => ig,
+            };
+            grads.insert(inp.id(), acc);
+        }
+    }
+    captured
+}

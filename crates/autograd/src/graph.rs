@@ -1,0 +1,132 @@
+//! The tape: how an operation is recorded and what its backward rule looks like.
+//!
+//! Every non-leaf tensor that requires a gradient owns a [`Node`]: the [`Op`] that produced it
+//! (which knows its own derivative) and the input tensors. The graph is therefore owned by the
+//! tensors themselves, as in PyTorch and candle: dropping the last handle to an output frees its
+//! whole graph, and `backward` frees the saved inputs as it goes (unless `retain_graph`).
+//!
+//! An op is one small unit: a forward function computing the value with `ndarray`, and a
+//! `backward` written with ordinary tensor operations. Because backward rules are tensor
+//! operations, running them with recording on (`create_graph`) records the backward pass
+//! itself, which gives higher-order derivatives for free.
+
+use crate::anomaly;
+use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
+use crate::tensor::Tensor;
+use ndarray::ArrayD;
+use smallvec::SmallVec;
+use std::sync::Mutex;
+
+/// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
+pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 2]>;
+
+/// What a backward rule sees: the op's inputs, its output, and the gradient of the loss with
+/// respect to that output.
+pub struct BackwardCtx<'a, T: Element> {
+    /// The inputs, in the order the forward took them.
+    pub inputs: &'a [Tensor<T>],
+    /// The tensor this op produced (for rules like `d sigmoid = s(1-s)` that reuse the output).
+    pub output: &'a Tensor<T>,
+    /// dLoss/dOutput, same shape as `output`.
+    pub grad: &'a Tensor<T>,
+    pub(crate) needs: SmallVec<[bool; 2]>,
+}
+
+impl<T: Element> BackwardCtx<'_, T> {
+    /// Does input `i` need a gradient? Rules may skip work for inputs that don't.
+    pub fn needs_grad(&self, i: usize) -> bool {
+        self.needs.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// A differentiable operation: its name and its derivative. Forward lives in the function that
+/// builds the op (e.g. `Tensor::mul`), right beside this impl in the same file.
+pub trait Op<T: Element>: Send + Sync + 'static {
+    /// PyTorch's grad-fn name, e.g. `"MulBackward0"`.
+    fn name(&self) -> &'static str;
+    /// The local derivative rule in words, e.g. `"d(a*b)/da = b, d(a*b)/db = a"`, shown by
+    /// the explain mode of backward.
+    fn rule(&self) -> &'static str;
+    /// dLoss/dInput for every input, given dLoss/dOutput.
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T>;
+}
+
+/// A recorded operation: the op and the tensors it read. The inputs are released after
+/// backward unless the graph is retained.
+pub(crate) struct Node<T: Element> {
+    pub(crate) op: Box<dyn Op<T>>,
+    pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 2]>>>,
+}
+
+impl<T: Element> Node<T> {
+    /// The saved inputs, or `None` once backward has freed them.
+    pub(crate) fn inputs(&self) -> Option<SmallVec<[Tensor<T>; 2]>> {
+        self.inputs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn free(&self) {
+        let taken = self.inputs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(inputs) = taken {
+            drop_iteratively(inputs);
+        }
+    }
+}
+
+impl<T: Element> Drop for Node<T> {
+    fn drop(&mut self) {
+        let taken = self
+            .inputs
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(inputs) = taken {
+            drop_iteratively(inputs);
+        }
+    }
+}
+
+/// Drops a graph without recursion: a chain of 100 000 ops would otherwise overflow the stack
+/// through nested `Drop` calls. Each tensor we hold the last handle to is unwrapped and its
+/// inputs pushed on an explicit stack before it is dropped.
+fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 2]>) {
+    let mut stack: Vec<Tensor<T>> = start.into_vec();
+    while let Some(t) = stack.pop() {
+        if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
+            if let Some(node) = inner.node.as_mut() {
+                let taken = node
+                    .inputs
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some(inputs) = taken {
+                    stack.extend(inputs);
+                }
+            }
+        }
+    }
+}
+
+/// Builds the output tensor of an op: with a recorded [`Node`] when grad mode is on and an
+/// input requires a gradient, as a plain tensor otherwise.
+pub(crate) fn record<T: Element, O: Op<T>>(
+    data: ArrayD<T>,
+    op: O,
+    inputs: &[&Tensor<T>],
+) -> Tensor<T> {
+    if anomaly::is_enabled() {
+        anomaly::check_forward(op.name(), &data, inputs);
+    }
+    if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
+        let node = Node {
+            op: Box::new(op),
+            inputs: Mutex::new(Some(inputs.iter().map(|t| (*t).clone()).collect())),
+        };
+        Tensor::from_parts(data, Some(node), true)
+    } else {
+        Tensor::from_parts(data, None, false)
+    }
+}

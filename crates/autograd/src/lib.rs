@@ -1,0 +1,61 @@
+//! # tapegrad-autograd
+//!
+//! The core of tapegrad: [`Tensor`], an n-dimensional array of `f32` (default) or `f64` on
+//! [`ndarray`], and a tape that records every operation so that [`Tensor::backward`] can run
+//! reverse-mode differentiation, with PyTorch's semantics (broadcasting, gradient accumulation,
+//! `no_grad`, `retain_grad`, hooks, `create_graph` for higher-order derivatives).
+//!
+//! ```
+//! use tapegrad_autograd::Tensor;
+//! // Fit y = 2x with one weight, as the first lecture does.
+//! let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+//! let y = Tensor::from_vec(vec![2.0f32, 4.0, 6.0], &[3]);
+//! let w = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad_(true);
+//! for _ in 0..100 {
+//!     let loss = (&x * &w - &y).pow(2.0).mean();
+//!     loss.backward();
+//!     let g = w.grad().unwrap();
+//!     *w.data_mut() -= &(&*g.data() * 0.05);
+//!     w.zero_grad();
+//! }
+//! assert!((w.item() - 2.0).abs() < 1e-4);
+//! ```
+//!
+//! Layout: [`tensor`] (the handle, creation, inspection), [`graph`] (the tape: `Node`, `Op`),
+//! [`backward`] (the walk), [`ops`] (one file per op: forward and backward side by side),
+//! [`grad_mode`], [`rng`], [`gradcheck`], [`kernels`].
+
+#![warn(missing_docs)]
+
+pub mod anomaly;
+pub mod backward;
+mod display;
+pub mod element;
+pub mod error;
+pub mod grad_mode;
+pub mod gradcheck;
+pub mod graph;
+pub mod kernels;
+pub mod ops;
+pub mod rng;
+pub mod shape;
+pub mod tensor;
+
+pub use anomaly::{detect_anomaly, set_detect_anomaly};
+pub use backward::{grad, BackwardOptions, BackwardStep};
+pub use element::{DType, Element};
+pub use error::TensorError;
+pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
+pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
+pub use graph::{BackwardCtx, InputGrads, Op};
+pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
+pub use shape::Shape;
+pub use tensor::{live_graph_nodes, Tensor};
+
+/// Loss functions, as `torch.nn.functional` names them.
+pub mod functional {
+    pub use crate::ops::losses::{
+        binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
+        nll_loss, Reduction,
+    };
+}

@@ -1,0 +1,45 @@
+//! Addition with broadcasting: `a + b`.
+
+use crate::element::Element;
+use crate::error::Result;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::{broadcast_binary, or_panic};
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// `self + other` with broadcasting (`torch.add`); panics if the shapes don't broadcast.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = Tensor::from_vec(vec![10.0f32, 20.0], &[2]);
+    /// assert_eq!(a.add(&b).to_vec(), vec![11.0, 22.0, 13.0, 24.0]);
+    /// ```
+    pub fn add(&self, other: &Tensor<T>) -> Tensor<T> {
+        or_panic(self.try_add(other))
+    }
+
+    /// Fallible [`Tensor::add`].
+    pub fn try_add(&self, other: &Tensor<T>) -> Result<Tensor<T>> {
+        let out = broadcast_binary("add", self, other, |a, b| a + b)?;
+        Ok(record(out, AddBackward, &[self, other]))
+    }
+}
+
+struct AddBackward;
+impl<T: Element> Op<T> for AddBackward {
+    fn name(&self) -> &'static str {
+        "AddBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d(a+b)/da = 1, d(a+b)/db = 1"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let g = c.grad;
+        smallvec![
+            c.needs_grad(0).then(|| g.sum_to(&c.inputs[0].shape())),
+            c.needs_grad(1).then(|| g.sum_to(&c.inputs[1].shape())),
+        ]
+    }
+}

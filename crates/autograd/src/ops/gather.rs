@@ -1,0 +1,103 @@
+//! Picking one element per row along the last dimension (`x.gather(-1, idx[..., None])`),
+//! the core of NLL and cross-entropy, and its adjoint, scattering back.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::tensor::Tensor;
+use ndarray::{ArrayD, IxDyn};
+use smallvec::smallvec;
+use std::sync::Arc;
+
+fn check_indices(op: &str, rows: usize, classes: usize, indices: &[usize]) {
+    assert!(
+        indices.len() == rows,
+        "{op}: expected {rows} indices (one per row), got {}",
+        indices.len()
+    );
+    if let Some((i, &bad)) = indices.iter().enumerate().find(|(_, &t)| t >= classes) {
+        panic!("{op}: index {bad} at position {i} is out of bounds for dimension -1 with size {classes}; class indices must be in 0..{classes}");
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// For each row along the last dimension, the element at `indices[row]`: shape
+    /// `[..., C] -> [...]` (`x.gather(-1, idx.unsqueeze(-1)).squeeze(-1)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(x.gather_last(&[1, 0]).to_vec(), vec![2.0, 3.0]);
+    /// ```
+    pub fn gather_last(&self, indices: &[usize]) -> Tensor<T> {
+        let shape = self.shape();
+        assert!(
+            !shape.is_empty(),
+            "gather_last: needs at least one dimension"
+        );
+        let classes = *shape.last().expect("rank >= 1");
+        let rows = self.numel() / classes.max(1);
+        check_indices("gather", rows, classes, indices);
+        let out = {
+            let d = self.data();
+            let flat: Vec<T> = d.iter().copied().collect();
+            let v: Vec<T> = indices
+                .iter()
+                .enumerate()
+                .map(|(r, &i)| flat[r * classes + i])
+                .collect();
+            ArrayD::from_shape_vec(IxDyn(&shape[..shape.len() - 1]), v).expect("one per row")
+        };
+        let idx: Arc<[usize]> = indices.into();
+        record(out, GatherBackward { indices: idx }, &[self])
+    }
+
+    /// The adjoint of [`Tensor::gather_last`]: a `[..., classes]` tensor of zeros with row `r`'s
+    /// value placed at `indices[r]`.
+    pub fn scatter_last(&self, indices: &[usize], classes: usize) -> Tensor<T> {
+        let rows = self.numel();
+        check_indices("scatter", rows, classes, indices);
+        let mut shape: Vec<usize> = self.shape().to_vec();
+        shape.push(classes);
+        let out = {
+            let d = self.data();
+            let mut v = vec![T::zero(); rows * classes];
+            for (r, (&i, &g)) in indices.iter().zip(d.iter()).enumerate() {
+                v[r * classes + i] = g;
+            }
+            ArrayD::from_shape_vec(IxDyn(&shape), v).expect("shape")
+        };
+        let idx: Arc<[usize]> = indices.into();
+        record(out, ScatterBackward { indices: idx }, &[self])
+    }
+}
+
+struct GatherBackward {
+    indices: Arc<[usize]>,
+}
+impl<T: Element> Op<T> for GatherBackward {
+    fn name(&self) -> &'static str {
+        "GatherBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d gather(x, i)/dx: the gradient goes to the picked element, 0 elsewhere"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let classes = *c.inputs[0].shape().last().expect("rank >= 1");
+        smallvec![Some(c.grad.scatter_last(&self.indices, classes))]
+    }
+}
+
+struct ScatterBackward {
+    indices: Arc<[usize]>,
+}
+impl<T: Element> Op<T> for ScatterBackward {
+    fn name(&self) -> &'static str {
+        "ScatterBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d scatter(x, i)/dx: pick the gradient at the scattered positions"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        smallvec![Some(c.grad.gather_last(&self.indices))]
+    }
+}

@@ -1,0 +1,44 @@
+//! Log-softmax over a dimension: `x - logsumexp(x)`, computed stably.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::or_panic;
+use crate::ops::softmax::shifted_exp;
+use crate::shape::normalize_dim;
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// `log(softmax(x, dim))` without overflow or `log(0)` (`torch.log_softmax(x, dim)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let y = Tensor::from_vec(vec![0.0f64, 0.0], &[2]).log_softmax(0);
+    /// assert!((y.to_vec()[0] - 0.5f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn log_softmax(&self, dim: isize) -> Tensor<T> {
+        let d = or_panic(normalize_dim("log_softmax", dim, &self.shape()));
+        let out = {
+            let (shifted, sum) = shifted_exp(&self.data(), d);
+            shifted - &sum.mapv(|s| s.ln())
+        };
+        record(out, LogSoftmaxBackward { dim: d }, &[self])
+    }
+}
+
+struct LogSoftmaxBackward {
+    dim: usize,
+}
+impl<T: Element> Op<T> for LogSoftmaxBackward {
+    fn name(&self) -> &'static str {
+        "LogSoftmaxBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d log_softmax: dx = g - softmax(x) * sum(g, dim)"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (y, g) = (c.output, c.grad);
+        let total = g.sum_dim(self.dim as isize, true);
+        smallvec![Some(g.sub(&y.exp().mul(&total)))]
+    }
+}

@@ -1,0 +1,220 @@
+//! Loss functions (`torch.nn.functional`): MSE, L1, binary cross-entropy (on probabilities and
+//! on logits), negative log-likelihood and cross-entropy over class indices, each with
+//! PyTorch's `reduction` (mean by default).
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+/// How a loss reduces its per-element values (`reduction=` in PyTorch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// The mean over all elements (PyTorch's default).
+    #[default]
+    Mean,
+    /// The sum over all elements.
+    Sum,
+    /// No reduction: one loss per element.
+    None,
+}
+
+impl Reduction {
+    /// Applies the reduction.
+    pub fn apply<T: Element>(self, per_element: Tensor<T>) -> Tensor<T> {
+        match self {
+            Reduction::Mean => per_element.mean(),
+            Reduction::Sum => per_element.sum(),
+            Reduction::None => per_element,
+        }
+    }
+
+    /// PyTorch's string for it (`"mean"`, `"sum"`, `"none"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reduction::Mean => "mean",
+            Reduction::Sum => "sum",
+            Reduction::None => "none",
+        }
+    }
+}
+
+fn same_shape<T: Element>(op: &str, input: &Tensor<T>, target: &Tensor<T>) {
+    assert!(
+        input.shape() == target.shape(),
+        "{op}: using a target size ({:?}) that is different to the input size ({:?}); \
+         reshape the target to the input's shape",
+        target.shape(),
+        input.shape()
+    );
+}
+
+/// Mean squared error `(input - target)²`, reduced (`F.mse_loss`).
+///
+/// ```
+/// use tapegrad_autograd::{functional::{mse_loss, Reduction}, Tensor};
+/// let y = Tensor::from_vec(vec![1.0f32, 3.0], &[2]);
+/// let t = Tensor::from_vec(vec![0.0f32, 1.0], &[2]);
+/// assert_eq!(mse_loss(&y, &t, Reduction::Mean).item(), 2.5);
+/// ```
+pub fn mse_loss<T: Element>(
+    input: &Tensor<T>,
+    target: &Tensor<T>,
+    reduction: Reduction,
+) -> Tensor<T> {
+    same_shape("mse_loss", input, target);
+    reduction.apply(input.sub(target).pow(2.0))
+}
+
+/// Mean absolute error `|input - target|`, reduced (`F.l1_loss`).
+///
+/// ```
+/// use tapegrad_autograd::{functional::{l1_loss, Reduction}, Tensor};
+/// let y = Tensor::from_vec(vec![1.0f32, 3.0], &[2]);
+/// let t = Tensor::from_vec(vec![0.0f32, 1.0], &[2]);
+/// assert_eq!(l1_loss(&y, &t, Reduction::Sum).item(), 3.0);
+/// ```
+pub fn l1_loss<T: Element>(
+    input: &Tensor<T>,
+    target: &Tensor<T>,
+    reduction: Reduction,
+) -> Tensor<T> {
+    same_shape("l1_loss", input, target);
+    reduction.apply(input.sub(target).abs())
+}
+
+/// Binary cross-entropy on probabilities, `-(t·log p + (1-t)·log(1-p))` with each log clamped
+/// at -100 as PyTorch does, reduced (`F.binary_cross_entropy`). Inputs must lie in [0, 1].
+///
+/// ```
+/// use tapegrad_autograd::{functional::{binary_cross_entropy, Reduction}, Tensor};
+/// let p = Tensor::from_vec(vec![0.5f64, 0.0], &[2]);
+/// let t = Tensor::from_vec(vec![1.0f64, 1.0], &[2]);
+/// let l = binary_cross_entropy(&p, &t, Reduction::None).to_vec();
+/// assert!((l[0] - 2f64.ln()).abs() < 1e-12 && l[1] == 100.0);
+/// ```
+pub fn binary_cross_entropy<T: Element>(
+    input: &Tensor<T>,
+    target: &Tensor<T>,
+    reduction: Reduction,
+) -> Tensor<T> {
+    same_shape("binary_cross_entropy", input, target);
+    let out = {
+        let (p, t) = (input.data(), target.data());
+        if let Some(bad) = p.iter().find(|&&v| !(v >= T::zero() && v <= T::one())) {
+            panic!(
+                "binary_cross_entropy: all elements of input should be between 0 and 1, found \
+                 {bad}; apply sigmoid first or use binary_cross_entropy_with_logits"
+            );
+        }
+        let floor = T::from_f64(-100.0);
+        ndarray::Zip::from(&*p).and(&*t).map_collect(|&p, &t| {
+            let lp = p.ln().max(floor);
+            let l1p = (T::one() - p).ln().max(floor);
+            -(t * lp + (T::one() - t) * l1p)
+        })
+    };
+    reduction.apply(record(out.into_dyn(), BceBackward, &[input, target]))
+}
+
+struct BceBackward;
+impl<T: Element> Op<T> for BceBackward {
+    fn name(&self) -> &'static str {
+        "BinaryCrossEntropyBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d bce/dp = (p - t) / max(p(1-p), 1e-12)"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (p, t, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        let dp = c.needs_grad(0).then(|| {
+            let denom = p
+                .mul(&p.neg().add_scalar(T::one()))
+                .clamp(Some(1e-12), None);
+            g.mul(&p.sub(t).div(&denom))
+        });
+        let dt = c.needs_grad(1).then(|| {
+            let lp = p.log().clamp(Some(-100.0), None);
+            let l1p = p.neg().add_scalar(T::one()).log().clamp(Some(-100.0), None);
+            g.mul(&l1p.sub(&lp))
+        });
+        smallvec![dp, dt]
+    }
+}
+
+/// Binary cross-entropy on logits, `max(x,0) - x·t + log(1 + e^-|x|)`: the sigmoid and the BCE
+/// fused, stable for any logit (`F.binary_cross_entropy_with_logits`).
+///
+/// ```
+/// use tapegrad_autograd::{functional::{binary_cross_entropy_with_logits, Reduction}, Tensor};
+/// let x = Tensor::from_vec(vec![0.0f64], &[1]);
+/// let t = Tensor::from_vec(vec![1.0f64], &[1]);
+/// assert!((binary_cross_entropy_with_logits(&x, &t, Reduction::Mean).item() - 2f64.ln()).abs() < 1e-12);
+/// ```
+pub fn binary_cross_entropy_with_logits<T: Element>(
+    input: &Tensor<T>,
+    target: &Tensor<T>,
+    reduction: Reduction,
+) -> Tensor<T> {
+    same_shape("binary_cross_entropy_with_logits", input, target);
+    let out = {
+        let (x, t) = (input.data(), target.data());
+        ndarray::Zip::from(&*x)
+            .and(&*t)
+            .map_collect(|&x, &t| x.max(T::zero()) - x * t + (-x.abs()).exp().ln_1p())
+    };
+    reduction.apply(record(
+        out.into_dyn(),
+        BceWithLogitsBackward,
+        &[input, target],
+    ))
+}
+
+struct BceWithLogitsBackward;
+impl<T: Element> Op<T> for BceWithLogitsBackward {
+    fn name(&self) -> &'static str {
+        "BinaryCrossEntropyWithLogitsBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d bce_logits/dx = sigmoid(x) - t, d/dt = -x"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, t, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        smallvec![
+            c.needs_grad(0).then(|| g.mul(&x.sigmoid().sub(t))),
+            c.needs_grad(1).then(|| g.mul(&x.neg())),
+        ]
+    }
+}
+
+/// Negative log-likelihood of class indices given log-probabilities `[N, C]` (or `[C]` for
+/// one sample): `-log_probs[i, targets[i]]`, reduced (`F.nll_loss`).
+pub fn nll_loss<T: Element>(
+    log_probs: &Tensor<T>,
+    targets: &[usize],
+    reduction: Reduction,
+) -> Tensor<T> {
+    let rank = log_probs.ndim();
+    assert!(
+        rank == 1 || rank == 2,
+        "nll_loss: expected input of shape [N, C] or [C], got {:?}",
+        log_probs.shape()
+    );
+    reduction.apply(log_probs.gather_last(targets).neg())
+}
+
+/// Cross-entropy of logits `[N, C]` (or `[C]`) against class indices: `log_softmax` then
+/// `nll_loss` (`F.cross_entropy`).
+///
+/// ```
+/// use tapegrad_autograd::{functional::{cross_entropy, Reduction}, Tensor};
+/// let logits = Tensor::from_vec(vec![0.0f64, 0.0], &[1, 2]);
+/// assert!((cross_entropy(&logits, &[1], Reduction::Mean).item() - 2f64.ln()).abs() < 1e-12);
+/// ```
+pub fn cross_entropy<T: Element>(
+    logits: &Tensor<T>,
+    targets: &[usize],
+    reduction: Reduction,
+) -> Tensor<T> {
+    nll_loss(&logits.log_softmax(-1), targets, reduction)
+}

@@ -1,0 +1,147 @@
+//! Matrix product with `torch.matmul` semantics: 1-D·1-D is a dot product, a 1-D operand is
+//! promoted to a row (left) or column (right) matrix and the added dimension removed again,
+//! and leading batch dimensions broadcast.
+
+use crate::element::Element;
+use crate::error::{Result, TensorError};
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::kernels::matmul_into;
+use crate::ops::or_panic;
+use crate::shape::{broadcast_shapes, numel, Shape};
+use crate::tensor::Tensor;
+use ndarray::{Array3, ArrayD, Axis, IxDyn};
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// The matrix product `self @ other` (`torch.matmul`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = Tensor::from_vec(vec![1.0f32, 1.0], &[2]);
+    /// assert_eq!(a.matmul(&b).to_vec(), vec![3.0, 7.0]); // matrix · vector
+    /// assert_eq!(a.matmul(&a).to_vec(), vec![7.0, 10.0, 15.0, 22.0]);
+    /// ```
+    pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
+        or_panic(self.try_matmul(other))
+    }
+
+    /// Fallible [`Tensor::matmul`]: an error if the inner dimensions differ or the batch
+    /// dimensions don't broadcast.
+    pub fn try_matmul(&self, other: &Tensor<T>) -> Result<Tensor<T>> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.is_empty() || sb.is_empty() {
+            return Err(TensorError::Invalid(format!(
+                "matmul: both arguments to matmul need to be at least 1D, but they are {}D and \
+                 {}D (shapes {sa:?} and {sb:?}); use mul for scalars",
+                sa.len(),
+                sb.len()
+            )));
+        }
+        let a2: Shape = if sa.len() == 1 {
+            Shape::from_slice(&[1, sa[0]])
+        } else {
+            sa.clone()
+        };
+        let b2: Shape = if sb.len() == 1 {
+            Shape::from_slice(&[sb[0], 1])
+        } else {
+            sb.clone()
+        };
+        let (m, k1) = (a2[a2.len() - 2], a2[a2.len() - 1]);
+        let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+        if k1 != k2 {
+            return Err(TensorError::MatmulShape {
+                a: sa.to_vec(),
+                b: sb.to_vec(),
+                k1,
+                k2,
+            });
+        }
+        let batch = broadcast_shapes("matmul", &a2[..a2.len() - 2], &b2[..b2.len() - 2])?;
+        let mut full: Shape = batch.clone();
+        full.extend_from_slice(&[m, n]);
+
+        let out = if batch.is_empty() {
+            let a = self.data();
+            let b = other.data();
+            let av = a.view().into_shape_with_order((m, k1)).expect("2-D");
+            let bv = b.view().into_shape_with_order((k1, n)).expect("2-D");
+            let mut c = ndarray::Array2::<T>::zeros((m, n));
+            matmul_into(av, bv, c.view_mut());
+            c.into_dyn()
+        } else {
+            let nb = numel(&batch);
+            let stack = |t: &Tensor<T>, s: &Shape, r: usize, c: usize| -> Array3<T> {
+                let mut target: Vec<usize> = batch.to_vec();
+                target.extend_from_slice(&[r, c]);
+                let d = t.data();
+                let v = d.view().into_shape_with_order(IxDyn(s)).expect("promoted");
+                let b = v.broadcast(IxDyn(&target)).expect("batch dims broadcast");
+                let flat: Vec<T> = b.iter().copied().collect();
+                Array3::from_shape_vec((nb, r, c), flat).expect("sizes")
+            };
+            let a3 = stack(self, &a2, m, k1);
+            let b3 = stack(other, &b2, k1, n);
+            let mut c3 = Array3::<T>::zeros((nb, m, n));
+            for i in 0..nb {
+                matmul_into(
+                    a3.index_axis(Axis(0), i),
+                    b3.index_axis(Axis(0), i),
+                    c3.index_axis_mut(Axis(0), i),
+                );
+            }
+            c3.into_dyn()
+        };
+        let mut out_shape: Vec<usize> = batch.to_vec();
+        if sa.len() > 1 {
+            out_shape.push(m);
+        }
+        if sb.len() > 1 {
+            out_shape.push(n);
+        }
+        let out = ArrayD::from_shape_vec(IxDyn(&out_shape), out.into_raw_vec_and_offset().0)
+            .expect("element count");
+        let name = if sa.len() == 2 && sb.len() == 2 {
+            "MmBackward0"
+        } else {
+            "MatmulBackward0"
+        };
+        Ok(record(out, MatmulBackward { full, name }, &[self, other]))
+    }
+}
+
+struct MatmulBackward {
+    /// The product's shape with both matrix dimensions present (1-D operands promoted).
+    full: Shape,
+    name: &'static str,
+}
+impl<T: Element> Op<T> for MatmulBackward {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn rule(&self) -> &'static str {
+        "d(A@B)/dA = G @ Bᵀ, d(A@B)/dB = Aᵀ @ G"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (a, b) = (&c.inputs[0], &c.inputs[1]);
+        let (sa, sb) = (a.shape(), b.shape());
+        let a2 = if sa.len() == 1 {
+            a.unsqueeze(0)
+        } else {
+            a.clone()
+        };
+        let b2 = if sb.len() == 1 {
+            b.unsqueeze(1)
+        } else {
+            b.clone()
+        };
+        let g = c.grad.reshape_exact(&self.full);
+        smallvec![
+            c.needs_grad(0)
+                .then(|| g.matmul(&b2.t()).sum_to(&a2.shape()).reshape_exact(&sa)),
+            c.needs_grad(1)
+                .then(|| a2.t().matmul(&g).sum_to(&b2.shape()).reshape_exact(&sb)),
+        ]
+    }
+}

@@ -1,0 +1,64 @@
+//! Every differentiable operation, one small file each: the forward function (a method on
+//! [`Tensor`](crate::Tensor)) and, right below it, the [`Op`](crate::Op) with its backward
+//! rule written in tensor operations (so it can itself be differentiated).
+//!
+//! To add an op: write `fn my_op(&self) -> Tensor<T>` that computes the value with `ndarray`
+//! and calls `record(value, MyOpBackward { .. }, &[inputs])`, and implement `Op` for
+//! `MyOpBackward` with its `name`, `rule` and `backward`. Add a golden or gradcheck test.
+
+mod abs;
+mod add;
+mod broadcast;
+mod clamp;
+mod div;
+mod exp;
+mod gather;
+mod leaky_relu;
+mod log;
+mod log_softmax;
+pub mod losses;
+mod matmul;
+mod max;
+mod mean;
+mod mul;
+mod neg;
+mod operators;
+mod permute;
+mod pow;
+mod relu;
+mod reshape;
+mod sigmoid;
+mod softmax;
+mod sqrt;
+mod sub;
+mod sum;
+mod tanh;
+
+use crate::element::Element;
+use crate::tensor::Tensor;
+use crate::TensorError;
+
+pub use losses::Reduction;
+
+/// Values of `x` mapped through `f`, as a constant (non-recorded) tensor: the local derivative
+/// masks of piecewise ops (relu, abs, clamp, …) are constants.
+pub(crate) fn constant_map<T: Element>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
+    Tensor::from_array(x.data().mapv(f))
+}
+
+/// Panics with the error's message: the infallible forms of `try_` ops.
+pub(crate) fn or_panic<R>(r: Result<R, TensorError>) -> R {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Checks that `a` and `b` broadcast together (PyTorch's rules) and computes `f(a, b)`.
+pub(crate) fn broadcast_binary<T: Element>(
+    op: &'static str,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl FnOnce(&ndarray::ArrayD<T>, &ndarray::ArrayD<T>) -> ndarray::ArrayD<T>,
+) -> Result<ndarray::ArrayD<T>, TensorError> {
+    let (da, db) = (a.data(), b.data());
+    crate::shape::broadcast_shapes(op, da.shape(), db.shape())?;
+    Ok(f(&da, &db))
+}

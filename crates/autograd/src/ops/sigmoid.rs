@@ -1,0 +1,41 @@
+//! Logistic sigmoid: `1 / (1 + exp(-x))`.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// The logistic function `1/(1+e^-x)` elementwise (`torch.sigmoid`), computed stably.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f32], &[1]).sigmoid().item(), 0.5);
+    /// ```
+    pub fn sigmoid(&self) -> Tensor<T> {
+        let out = self.data().mapv(|v| {
+            if v >= T::zero() {
+                T::one() / (T::one() + (-v).exp())
+            } else {
+                let e = v.exp();
+                e / (T::one() + e)
+            }
+        });
+        record(out, SigmoidBackward, &[self])
+    }
+}
+
+struct SigmoidBackward;
+impl<T: Element> Op<T> for SigmoidBackward {
+    fn name(&self) -> &'static str {
+        "SigmoidBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d sigmoid(x)/dx = s(1-s), s = sigmoid(x)"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        #[allow(unused_variables)]
+        let (x, y, g) = (&c.inputs[0], c.output, c.grad);
+        smallvec![Some(g.mul(&y.mul(&y.neg().add_scalar(T::one()))))]
+    }
+}

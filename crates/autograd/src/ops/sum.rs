@@ -1,0 +1,79 @@
+//! Sums: of all elements, or over one dimension.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::or_panic;
+use crate::shape::normalize_dim;
+use crate::tensor::Tensor;
+use ndarray::Axis;
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// The sum of all elements, as a 0-d tensor (`x.sum()`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).sum().item(), 6.0);
+    /// ```
+    pub fn sum(&self) -> Tensor<T> {
+        let s: T = self.data().iter().copied().sum();
+        record(ndarray::arr0(s).into_dyn(), SumBackward, &[self])
+    }
+
+    /// The sum over dimension `dim` (negative counts from the end), keeping it as size 1 if
+    /// `keepdim` (`x.sum(dim, keepdim)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(x.sum_dim(1, false).to_vec(), vec![3.0, 7.0]);
+    /// assert_eq!(x.sum_dim(0, true).shape().as_slice(), &[1, 2]);
+    /// ```
+    pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        let d = or_panic(normalize_dim("sum", dim, &self.shape()));
+        let out = {
+            let s = self.data().sum_axis(Axis(d));
+            if keepdim {
+                s.insert_axis(Axis(d))
+            } else {
+                s
+            }
+        };
+        record(out, SumDimBackward { dim: d, keepdim }, &[self])
+    }
+}
+
+struct SumBackward;
+impl<T: Element> Op<T> for SumBackward {
+    fn name(&self) -> &'static str {
+        "SumBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d sum(x)/dx_i = 1: the gradient is copied to every element"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        smallvec![Some(c.grad.broadcast_to(&c.inputs[0].shape()))]
+    }
+}
+
+pub(crate) struct SumDimBackward {
+    pub(crate) dim: usize,
+    pub(crate) keepdim: bool,
+}
+impl<T: Element> Op<T> for SumDimBackward {
+    fn name(&self) -> &'static str {
+        "SumBackward1"
+    }
+    fn rule(&self) -> &'static str {
+        "d sum(x, dim)/dx_i = 1: the gradient is copied along dim"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let shape = c.inputs[0].shape();
+        let g = if self.keepdim {
+            c.grad.clone()
+        } else {
+            c.grad.unsqueeze(self.dim as isize)
+        };
+        smallvec![Some(g.broadcast_to(&shape))]
+    }
+}

@@ -1,0 +1,420 @@
+//! [`Tensor`]: an n-dimensional array on `ndarray` that can record the operations applied to it.
+
+use crate::element::{DType, Element};
+use crate::error::{Result, TensorError};
+use crate::graph::Node;
+use crate::rng::with_rng;
+use crate::shape::{numel, Shape};
+use ndarray::{ArrayD, IxDyn};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
+
+/// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.
+pub type Hook<T> = Box<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
+
+/// An n-dimensional tensor of `f32` (default) or `f64`, with reverse-mode autograd.
+///
+/// A `Tensor` is a cheap handle (an `Arc`): cloning it shares the data and the gradient, like
+/// assigning a tensor to a second name in Python. Tensors are `Send + Sync`, so a trained model
+/// can move to another thread.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// let x = Tensor::from_vec(vec![2.0f32, 3.0], &[2]).requires_grad_(true);
+/// let y = (&x * &x + &x).sum(); // y = Σ x² + x
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![5.0, 7.0]); // 2x + 1
+/// ```
+pub struct Tensor<T: Element = f32> {
+    pub(crate) inner: Arc<Inner<T>>,
+}
+
+pub(crate) struct Inner<T: Element> {
+    pub(crate) id: u64,
+    pub(crate) data: RwLock<ArrayD<T>>,
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) retains_grad: AtomicBool,
+    pub(crate) node: Option<Node<T>>,
+    pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+}
+
+impl<T: Element> Drop for Inner<T> {
+    fn drop(&mut self) {
+        if self.node.is_some() {
+            LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How many recorded graph nodes are alive in the process (for leak tests: a training loop must
+/// keep this flat).
+pub fn live_graph_nodes() -> u64 {
+    LIVE_NODES.load(Ordering::Relaxed)
+}
+
+impl<T: Element> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// ---------------------------------------------------------------- construction
+impl<T: Element> Tensor<T> {
+    pub(crate) fn from_parts(data: ArrayD<T>, node: Option<Node<T>>, requires_grad: bool) -> Self {
+        // Every op may assume row-major (C) layout.
+        let data = if data.is_standard_layout() {
+            data
+        } else {
+            data.as_standard_layout().into_owned()
+        };
+        if node.is_some() {
+            LIVE_NODES.fetch_add(1, Ordering::Relaxed);
+        }
+        Tensor {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                data: RwLock::new(data),
+                grad: Mutex::new(None),
+                requires_grad: AtomicBool::new(requires_grad),
+                retains_grad: AtomicBool::new(false),
+                node,
+                hooks: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// A leaf tensor owning `array` (`torch.from_numpy`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let t = Tensor::from_array(ndarray::arr2(&[[1.0f32, 2.0], [3.0, 4.0]]));
+    /// assert_eq!(t.shape(), &[2, 2]);
+    /// ```
+    pub fn from_array<D: ndarray::Dimension>(array: ndarray::Array<T, D>) -> Self {
+        Self::from_parts(array.into_dyn(), None, false)
+    }
+
+    /// A leaf tensor from row-major values and a shape; panics if the lengths differ.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// ```
+    pub fn from_vec(values: Vec<T>, shape: &[usize]) -> Self {
+        Self::try_from_vec(values, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Fallible [`Tensor::from_vec`].
+    pub fn try_from_vec(values: Vec<T>, shape: &[usize]) -> Result<Self> {
+        if values.len() != numel(shape) {
+            return Err(TensorError::DataLength {
+                op: "from_vec",
+                len: values.len(),
+                shape: shape.to_vec(),
+                numel: numel(shape),
+            });
+        }
+        let a = ArrayD::from_shape_vec(IxDyn(shape), values)
+            .map_err(|e| TensorError::Invalid(format!("from_vec: {e}")))?;
+        Ok(Self::from_array(a))
+    }
+
+    /// A 0-d tensor holding one value (`torch.tensor(3.0)`).
+    pub fn scalar(value: T) -> Self {
+        Self::from_array(ndarray::arr0(value))
+    }
+
+    /// A tensor filled with `value` (`torch.full`).
+    pub fn full(shape: &[usize], value: T) -> Self {
+        Self::from_array(ArrayD::from_elem(IxDyn(shape), value))
+    }
+
+    /// A tensor of zeros (`torch.zeros`).
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// A tensor of ones (`torch.ones`).
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// Zeros with this tensor's shape.
+    pub fn zeros_like(&self) -> Self {
+        Self::zeros(&self.shape())
+    }
+
+    /// Ones with this tensor's shape.
+    pub fn ones_like(&self) -> Self {
+        Self::ones(&self.shape())
+    }
+
+    /// `start, start+step, …` up to but excluding `end` (`torch.arange`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f32>::arange(0.0, 1.0, 0.25).to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
+    /// ```
+    pub fn arange(start: T, end: T, step: T) -> Self {
+        assert!(step != T::zero(), "arange: step must be nonzero");
+        let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
+        let v: Vec<T> = (0..n)
+            .map(|i| start + T::from_f64(i as f64) * step)
+            .collect();
+        Self::from_vec(v, &[n])
+    }
+
+    /// `steps` evenly spaced values from `start` to `end` inclusive (`torch.linspace`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f64>::linspace(0.0, 1.0, 3).to_vec(), vec![0.0, 0.5, 1.0]);
+    /// ```
+    pub fn linspace(start: T, end: T, steps: usize) -> Self {
+        let v: Vec<T> = match steps {
+            0 => vec![],
+            1 => vec![start],
+            _ => {
+                let step = (end.as_f64() - start.as_f64()) / (steps - 1) as f64;
+                (0..steps)
+                    .map(|i| T::from_f64(start.as_f64() + step * i as f64))
+                    .collect()
+            }
+        };
+        Self::from_vec(v, &[steps])
+    }
+
+    /// Uniform samples in `[low, high)` from the process-wide seeded generator
+    /// (`torch.empty(shape).uniform_(low, high)`).
+    pub fn uniform(shape: &[usize], low: T, high: T) -> Self {
+        let (lo, hi) = (low.as_f64(), high.as_f64());
+        let v = with_rng(|r| {
+            (0..numel(shape))
+                .map(|_| T::from_f64(lo + (hi - lo) * r.gen::<f64>()))
+                .collect()
+        });
+        Self::from_vec(v, shape)
+    }
+
+    /// Uniform samples in `[0, 1)` (`torch.rand`).
+    pub fn rand(shape: &[usize]) -> Self {
+        Self::uniform(shape, T::zero(), T::one())
+    }
+
+    /// Standard normal samples (`torch.randn`).
+    pub fn randn(shape: &[usize]) -> Self {
+        let v = with_rng(|r| {
+            (0..numel(shape))
+                .map(|_| T::from_f64(StandardNormal.sample(r)))
+                .collect()
+        });
+        Self::from_vec(v, shape)
+    }
+}
+
+// ---------------------------------------------------------------- inspection
+impl<T: Element> Tensor<T> {
+    /// A process-unique id of this tensor (stable across clones of the handle).
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// Read access to the values.
+    pub fn data(&self) -> RwLockReadGuard<'_, ArrayD<T>> {
+        self.inner.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the values, for in-place updates outside the graph (an optimizer step,
+    /// `with torch.no_grad(): w -= lr * w.grad`). Changing a tensor that a recorded graph still
+    /// needs for its backward pass changes that backward's result, as in PyTorch without its
+    /// version check.
+    pub fn data_mut(&self) -> RwLockWriteGuard<'_, ArrayD<T>> {
+        self.inner.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The shape (`t.shape`).
+    pub fn shape(&self) -> Shape {
+        Shape::from_slice(self.data().shape())
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.data().ndim()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.data().len()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+
+    /// The values in row-major order.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.data().iter().copied().collect()
+    }
+
+    /// A copy of the values as an `ndarray` array.
+    pub fn to_array(&self) -> ArrayD<T> {
+        self.data().to_owned()
+    }
+
+    /// The single value of a one-element tensor (`t.item()`); panics otherwise.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![2.5f32], &[1, 1]).item(), 2.5);
+    /// ```
+    pub fn item(&self) -> T {
+        let d = self.data();
+        assert!(
+            d.len() == 1,
+            "item(): a Tensor with {} elements (shape {:?}) cannot be converted to a scalar; \
+             reduce it first (e.g. .sum() or .mean())",
+            d.len(),
+            d.shape()
+        );
+        *d.iter().next().expect("one element")
+    }
+
+    /// Does this tensor take part in gradient computation?
+    pub fn requires_grad(&self) -> bool {
+        self.inner.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// Marks a leaf as requiring a gradient (`t.requires_grad_(True)`), returning it for chaining.
+    /// Panics on a non-leaf, as PyTorch does for `requires_grad_(False)` on one.
+    pub fn requires_grad_(self, requires_grad: bool) -> Self {
+        self.set_requires_grad(requires_grad);
+        self
+    }
+
+    /// Sets `requires_grad` on a leaf.
+    pub fn set_requires_grad(&self, requires_grad: bool) {
+        assert!(
+            self.is_leaf() || requires_grad,
+            "set_requires_grad: you can only change requires_grad flags of leaf variables; \
+             use .detach() to get a tensor outside the graph"
+        );
+        self.inner
+            .requires_grad
+            .store(requires_grad, Ordering::Relaxed);
+    }
+
+    /// Is this a leaf (created by the user, not by a recorded op)?
+    pub fn is_leaf(&self) -> bool {
+        self.inner.node.is_none()
+    }
+
+    /// PyTorch's name of the op that produced this tensor (`"MulBackward0"`), for non-leaves.
+    pub fn grad_fn_name(&self) -> Option<&'static str> {
+        self.inner.node.as_ref().map(|n| n.op.name())
+    }
+
+    /// The derivative rule of the op that produced this tensor, in words.
+    pub fn grad_fn_rule(&self) -> Option<&'static str> {
+        self.inner.node.as_ref().map(|n| n.op.rule())
+    }
+
+    /// The tensors the producing op read (empty for leaves, and once backward freed the graph).
+    pub fn grad_fn_inputs(&self) -> Vec<Tensor<T>> {
+        self.inner
+            .node
+            .as_ref()
+            .and_then(|n| n.inputs())
+            .map(|v| v.into_vec())
+            .unwrap_or_default()
+    }
+
+    /// The accumulated gradient (`t.grad`), if any.
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        lock(&self.inner.grad).clone()
+    }
+
+    /// Replaces the gradient (`t.grad = g`); `None` clears it.
+    pub fn set_grad(&self, grad: Option<Tensor<T>>) {
+        *lock(&self.inner.grad) = grad;
+    }
+
+    /// Zeroes the gradient in place, keeping its buffer (`t.grad.zero_()`); no-op without one.
+    pub fn zero_grad(&self) {
+        if let Some(g) = lock(&self.inner.grad).as_ref() {
+            g.data_mut().fill(T::zero());
+        }
+    }
+
+    /// A new leaf sharing no graph with this one, holding a copy of the values (`t.detach()`;
+    /// PyTorch shares the storage, here the values are copied).
+    pub fn detach(&self) -> Tensor<T> {
+        Tensor::from_array(self.to_array())
+    }
+
+    /// Keeps the gradient of this non-leaf after backward (`t.retain_grad()`).
+    pub fn retain_grad(&self) {
+        self.inner.retains_grad.store(true, Ordering::Relaxed);
+    }
+
+    /// Does this tensor keep its gradient after backward (leaves requiring grad always do)?
+    pub fn retains_grad(&self) -> bool {
+        self.inner.retains_grad.load(Ordering::Relaxed)
+    }
+
+    /// Registers a hook called with the gradient flowing into this tensor during backward
+    /// (`t.register_hook(fn)`); returning `Some(g)` replaces the gradient.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    /// x.register_hook(|g| Some(g * 2.0)); // double the gradient
+    /// (&x * 3.0).sum().backward();
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![6.0, 6.0]);
+    /// ```
+    pub fn register_hook(
+        &self,
+        hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
+    ) {
+        lock(&self.inner.hooks).push(Box::new(hook));
+    }
+
+    pub(crate) fn run_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {
+        let hooks = lock(&self.inner.hooks);
+        for h in hooks.iter() {
+            if let Some(g) = h(&grad) {
+                grad = g;
+            }
+        }
+        grad
+    }
+
+    /// Same handle (pointer equality), as Python's `a is b`.
+    pub fn same(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Converts to another element type (`t.double()`, `t.float()`); a new leaf.
+    pub fn cast<U: Element>(&self) -> Tensor<U> {
+        Tensor::from_array(self.data().mapv(|v| U::from_f64(v.as_f64())))
+    }
+}
+
+impl<T: Element, D: ndarray::Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
+    fn from(a: ndarray::Array<T, D>) -> Self {
+        Tensor::from_array(a)
+    }
+}

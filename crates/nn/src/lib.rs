@@ -1,0 +1,1 @@
+//! tapegrad-nn (in progress).

@@ -1,0 +1,1 @@
+//! tapegrad-optim (in progress).
