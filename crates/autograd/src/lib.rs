@@ -39,6 +39,7 @@ pub mod kernels;
 pub mod ops;
 pub mod rng;
 pub mod shape;
+pub mod tape;
 pub mod tensor;
 
 pub use anomaly::{detect_anomaly, set_detect_anomaly};
@@ -50,6 +51,7 @@ pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
 pub use graph::{BackwardCtx, InputGrads, Op};
 pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
 pub use shape::Shape;
+pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
 
 /// Loss functions, as `torch.nn.functional` names them.

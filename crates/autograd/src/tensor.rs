@@ -42,6 +42,7 @@ pub(crate) struct Inner<T: Element> {
     pub(crate) retains_grad: AtomicBool,
     pub(crate) node: Option<Node<T>>,
     pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+    pub(crate) label: Mutex<Option<Arc<str>>>,
 }
 
 impl<T: Element> Drop for Inner<T> {
@@ -91,6 +92,7 @@ impl<T: Element> Tensor<T> {
                 retains_grad: AtomicBool::new(false),
                 node,
                 hooks: Mutex::new(Vec::new()),
+                label: Mutex::new(None),
             }),
         }
     }
@@ -400,6 +402,24 @@ impl<T: Element> Tensor<T> {
             }
         }
         grad
+    }
+
+    /// Gives this tensor a name shown by graph listings, DOT output and explain traces
+    /// (micrograd's `label`), returning it for chaining.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let w = Tensor::from_vec(vec![1.0f32], &[1]).with_label("w");
+    /// assert_eq!(w.label().as_deref(), Some("w"));
+    /// ```
+    pub fn with_label(self, label: &str) -> Self {
+        *lock(&self.inner.label) = Some(label.into());
+        self
+    }
+
+    /// The name given by [`Tensor::with_label`], if any.
+    pub fn label(&self) -> Option<String> {
+        lock(&self.inner.label).as_deref().map(str::to_owned)
     }
 
     /// Same handle (pointer equality), as Python's `a is b`.
