@@ -1,1 +1,65 @@
-//! tapegrad-nn (in progress).
+//! # tapegrad-nn
+//!
+//! `torch.nn` for tapegrad: the [`Module`] trait, layers ([`Linear`], activations,
+//! [`Sequential`]), [`init`], losses (as modules and in [`functional`]), data loading
+//! ([`TensorDataset`], [`DataLoader`]) and state dicts in safetensors files that PyTorch reads
+//! and writes. Names, defaults, parameter names and initialisation follow `torch.nn`, so
+//! PyTorch code ports line by line.
+//!
+//! The lecture network (a 2-3-2-12-2 sigmoid MLP whose layers are `Sequential(Linear,
+//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary:
+//!
+//! ```
+//! use tapegrad_autograd::{manual_seed, Tensor};
+//! use tapegrad_nn::{children, Linear, MSELoss, Module, Sequential, Sigmoid};
+//!
+//! struct MyNet { hide1: Sequential, hide2: Sequential, hide3: Sequential, out: Sequential }
+//! impl MyNet {
+//!     fn new(input: usize, output: usize) -> Self {
+//!         let layer = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
+//!         Self { hide1: layer(input, 3), hide2: layer(3, 2), hide3: layer(2, 12), out: layer(12, output) }
+//!     }
+//! }
+//! impl Module for MyNet {
+//!     fn forward(&self, x: &Tensor) -> Tensor {
+//!         self.out.forward(&self.hide3.forward(&self.hide2.forward(&self.hide1.forward(x))))
+//!     }
+//!     fn named_children(&self) -> Vec<(String, &dyn Module)> { children![self; hide1, hide2, hide3, out] }
+//!     fn type_name(&self) -> String { "mynet".into() }
+//! }
+//!
+//! manual_seed(0);
+//! let net = MyNet::new(2, 2);
+//! let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+//! assert_eq!(names, ["hide1.0.weight", "hide1.0.bias", "hide2.0.weight", "hide2.0.bias",
+//!                    "hide3.0.weight", "hide3.0.bias", "out.0.weight", "out.0.bias"]);
+//! assert!(net.summary().starts_with(
+//!     "mynet(\n  (hide1): Sequential(\n    (0): Linear(in_features=2, out_features=3, bias=True)\n    (1): Sigmoid()\n  )\n"));
+//!
+//! let input = Tensor::from_vec(vec![0.5f32, 0.1, 0.05, 0.18, 0.05, 0.31], &[3, 2]);
+//! let target = Tensor::from_vec(vec![1.0f32, 2.0, 0.0, 3.0, 1.0, 123.0], &[3, 2]);
+//! let loss = MSELoss::new().forward(&net.forward(&input), &target);
+//! net.zero_grad();
+//! loss.backward();
+//! assert!(net.parameters().iter().all(|p| p.grad().is_some()));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod data;
+pub mod functional;
+pub mod init;
+pub mod layers;
+pub mod loss;
+pub mod module;
+pub mod safetensors_io;
+pub mod state_dict;
+
+pub use data::{targets_as_indices, DataLoader, TensorDataset};
+pub use layers::{
+    Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
+pub use module::Module;
+pub use safetensors_io::{load_safetensors, save_safetensors, StateDictError};
+pub use state_dict::{IncompatibleKeys, LoadError, SizeMismatch, StateDict};

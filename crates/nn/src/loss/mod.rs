@@ -1,0 +1,59 @@
+//! Loss modules (`torch.nn.MSELoss`, ...), one file each. Each holds a [`Reduction`] (mean by
+//! default) and calls the matching [`functional`](crate::functional) function.
+
+mod bce;
+mod bce_with_logits;
+mod cross_entropy;
+mod l1;
+mod mse;
+mod nll;
+
+pub use bce::BCELoss;
+pub use bce_with_logits::BCEWithLogitsLoss;
+pub use cross_entropy::CrossEntropyLoss;
+pub use l1::L1Loss;
+pub use mse::MSELoss;
+pub use nll::NLLLoss;
+pub use tapegrad_autograd::functional::Reduction;
+
+/// Defines a loss module: the struct, `new`, `with_reduction`, `Default`, `Display` and a
+/// `forward(input, target)` calling `$f`.
+macro_rules! loss_module {
+    ($(#[$doc:meta])* $name:ident, $target:ty, $f:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name {
+            /// How the per-element losses are reduced.
+            pub reduction: $crate::loss::Reduction,
+        }
+
+        impl $name {
+            /// The loss with `reduction='mean'` (PyTorch's default).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// The loss with the given reduction.
+            pub fn with_reduction(reduction: $crate::loss::Reduction) -> Self {
+                $name { reduction }
+            }
+
+            /// Computes the loss (`loss_fn(input, target)`).
+            pub fn forward<T: tapegrad_autograd::Element>(
+                &self,
+                input: &tapegrad_autograd::Tensor<T>,
+                target: $target,
+            ) -> tapegrad_autograd::Tensor<T> {
+                $f(input, target, self.reduction)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            /// As `print(loss_fn)`: `MSELoss()`.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}()", stringify!($name))
+            }
+        }
+    };
+}
+pub(crate) use loss_module;

@@ -1,0 +1,263 @@
+//! Reading and writing [`StateDict`]s as safetensors files, compatible with PyTorch's
+//! `safetensors.torch.save_file` / `load_file`.
+
+use crate::state_dict::{LoadError, StateDict};
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use tapegrad_autograd::{DType, Element, Tensor};
+
+/// Why a state dict could not be saved or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StateDictError {
+    /// The file could not be opened, read, written or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is shorter than the 8-byte header length of every safetensors file.
+    #[error("{path}: not a safetensors file: {len} bytes, shorter than the 8-byte header length")]
+    TooShort {
+        /// The file.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: u64,
+    },
+    /// The header length stored in the file is larger than the file itself (a truncated or
+    /// corrupt file).
+    #[error(
+        "{path}: corrupt safetensors file: header length {header_len} exceeds the {file_len}-byte file \
+         (truncated or not a safetensors file)"
+    )]
+    HeaderTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The header length the file declares.
+        header_len: u64,
+        /// The file's length in bytes.
+        file_len: u64,
+    },
+    /// The safetensors library rejected the file (bad JSON header, invalid UTF-8, offsets that
+    /// do not match the data, a truncated data section, ...).
+    #[error("{path}: corrupt safetensors file: {source:?}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The safetensors error.
+        source: SafeTensorError,
+    },
+    /// A tensor in the file has another dtype than the model's elements.
+    #[error("{path}: tensor \"{tensor}\" has dtype {found}, expected {expected} (cast the model or re-save the file as {expected})")]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// The dtype in the file (safetensors name, e.g. `F64`, `I64`).
+        found: String,
+        /// The dtype the model needs (`F32` or `F64`).
+        expected: String,
+    },
+    /// The state dict was read but does not fit the module.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+fn st_dtype(d: DType) -> Dtype {
+    match d {
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+    }
+}
+
+/// One tensor's bytes, little-endian, for the safetensors writer.
+struct Bytes {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl View for &Bytes {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn to_bytes<T: Element>(t: &Tensor<T>) -> Bytes {
+    let data = match T::DTYPE {
+        DType::F32 => t
+            .to_vec()
+            .iter()
+            .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
+            .collect(),
+        DType::F64 => t
+            .to_vec()
+            .iter()
+            .flat_map(|v| v.as_f64().to_le_bytes())
+            .collect(),
+    };
+    Bytes {
+        dtype: st_dtype(T::DTYPE),
+        shape: t.shape().to_vec(),
+        data,
+    }
+}
+
+/// Writes `state_dict` as a safetensors file (`F32` or `F64` tensors, metadata
+/// `{"format": "pt"}`), readable by `safetensors.torch.load_file`. The file is written to a
+/// temporary file in the same directory and renamed over `path`, so a crash mid-save leaves
+/// any previous file intact.
+///
+/// ```
+/// use tapegrad_nn::{load_safetensors, save_safetensors, Linear, Module, StateDict};
+/// let path = std::env::temp_dir().join(format!("tapegrad-sd-{}.safetensors", std::process::id()));
+/// let lin = Linear::new(2, 3);
+/// save_safetensors(&lin.state_dict(), &path).unwrap();
+/// let back: StateDict = load_safetensors(&path).unwrap();
+/// assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn save_safetensors<T: Element>(
+    state_dict: &StateDict<T>,
+    path: impl AsRef<Path>,
+) -> Result<(), StateDictError> {
+    let path = path.as_ref();
+    let io = |source| StateDictError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tensors: Vec<(String, Bytes)> = state_dict
+        .iter()
+        .map(|(n, t)| (n.to_string(), to_bytes(t)))
+        .collect();
+    let metadata = Some(HashMap::from([("format".to_string(), "pt".to_string())]));
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), &metadata)
+        .map_err(|source| StateDictError::Format {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io(std::io::Error::other("the path has no file name")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
+/// Reads a safetensors file (e.g. PyTorch's `save_file(net.state_dict(), path)`) into a
+/// [`StateDict`], in the file's data order. Every tensor must have the model's dtype (`F32`
+/// for `StateDict<f32>`, `F64` for `StateDict<f64>`). Never panics: a missing, empty,
+/// truncated or corrupt file or a wrong dtype is a [`StateDictError`] naming the file. The
+/// header length is checked against the file size before anything else is read, so a corrupt
+/// length cannot make it allocate more than the file's size.
+///
+/// ```
+/// use tapegrad_nn::{load_safetensors, StateDict, StateDictError};
+/// let err = load_safetensors::<f32>("/nonexistent/net.safetensors").unwrap_err();
+/// assert!(matches!(err, StateDictError::Io { .. }));
+/// assert!(err.to_string().contains("/nonexistent/net.safetensors"));
+/// ```
+pub fn load_safetensors<T: Element>(
+    path: impl AsRef<Path>,
+) -> Result<StateDict<T>, StateDictError> {
+    let path = path.as_ref();
+    let p = || path.to_path_buf();
+    let io = |source| StateDictError::Io { path: p(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    if file_len < 8 {
+        return Err(StateDictError::TooShort {
+            path: p(),
+            len: file_len,
+        });
+    }
+    let mut head = [0u8; 8];
+    file.read_exact(&mut head).map_err(io)?;
+    let header_len = u64::from_le_bytes(head);
+    if header_len > file_len - 8 {
+        return Err(StateDictError::HeaderTooLarge {
+            path: p(),
+            header_len,
+            file_len,
+        });
+    }
+    let cap = usize::try_from(file_len)
+        .map_err(|_| io(std::io::Error::other("file too large for this platform")))?;
+    let mut buffer = Vec::with_capacity(cap);
+    buffer.extend_from_slice(&head);
+    file.take(file_len - 8)
+        .read_to_end(&mut buffer)
+        .map_err(io)?;
+    let format = |source| StateDictError::Format { path: p(), source };
+    let (_, metadata) = SafeTensors::read_metadata(&buffer).map_err(format)?;
+    let st = SafeTensors::deserialize(&buffer).map_err(format)?;
+    let mut infos: Vec<(String, (usize, usize))> = metadata
+        .tensors()
+        .into_iter()
+        .map(|(n, info)| (n, info.data_offsets))
+        .collect();
+    infos.sort_by_key(|(_, off)| *off);
+    let mut sd = StateDict::new();
+    for (name, _) in infos {
+        let view = st.tensor(&name).map_err(format)?;
+        let want = st_dtype(T::DTYPE);
+        if view.dtype() != want {
+            return Err(StateDictError::WrongDtype {
+                path: p(),
+                tensor: name,
+                found: format!("{:?}", view.dtype()),
+                expected: format!("{want:?}"),
+            });
+        }
+        let values: Vec<T> = match T::DTYPE {
+            DType::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+                .collect(),
+            DType::F64 => view
+                .data()
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(c);
+                    T::from_f64(f64::from_le_bytes(b))
+                })
+                .collect(),
+        };
+        let tensor = Tensor::try_from_vec(values, view.shape()).map_err(|_| {
+            format(SafeTensorError::InvalidTensorView(
+                view.dtype(),
+                view.shape().to_vec(),
+                view.data().len(),
+            ))
+        })?;
+        sd.insert(name, tensor);
+    }
+    Ok(sd)
+}

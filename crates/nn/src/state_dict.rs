@@ -1,0 +1,232 @@
+//! [`StateDict`] (an ordered name → tensor map, like PyTorch's `OrderedDict`) and loading one
+//! into a module with PyTorch's strict-mode checks ([`LoadError`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use tapegrad_autograd::{Element, Tensor};
+
+/// Parameters by name, in insertion order (`module.state_dict()`).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::StateDict;
+/// let mut sd = StateDict::new();
+/// sd.insert("w", Tensor::<f32>::zeros(&[2]));
+/// sd.insert("b", Tensor::<f32>::ones(&[1]));
+/// assert_eq!(sd.keys(), ["w", "b"]);
+/// assert_eq!(sd.get("b").unwrap().to_vec(), [1.0]);
+/// assert!(sd.get("x").is_none());
+/// ```
+#[derive(Clone, Default)]
+pub struct StateDict<T: Element = f32> {
+    entries: Vec<(String, Tensor<T>)>,
+}
+
+impl<T: Element> StateDict<T> {
+    /// An empty state dict.
+    pub fn new() -> Self {
+        StateDict { entries: vec![] }
+    }
+
+    /// Adds `name`, or replaces its tensor in place in the order if present.
+    pub fn insert(&mut self, name: impl Into<String>, tensor: Tensor<T>) {
+        let name = name.into();
+        match self.entries.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 = tensor,
+            None => self.entries.push((name, tensor)),
+        }
+    }
+
+    /// The tensor stored under `name`.
+    pub fn get(&self, name: &str) -> Option<&Tensor<T>> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    /// Removes and returns the tensor stored under `name`.
+    pub fn remove(&mut self, name: &str) -> Option<Tensor<T>> {
+        let i = self.entries.iter().position(|(n, _)| n == name)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// The names, in order.
+    pub fn keys(&self) -> Vec<&str> {
+        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// `(name, tensor)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tensor<T>)> {
+        self.entries.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether `name` is present.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+impl<T: Element> FromIterator<(String, Tensor<T>)> for StateDict<T> {
+    fn from_iter<I: IntoIterator<Item = (String, Tensor<T>)>>(iter: I) -> Self {
+        let mut sd = StateDict::new();
+        for (n, t) in iter {
+            sd.insert(n, t);
+        }
+        sd
+    }
+}
+
+impl<T: Element> IntoIterator for StateDict<T> {
+    type Item = (String, Tensor<T>);
+    type IntoIter = std::vec::IntoIter<(String, Tensor<T>)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<T: Element> fmt::Debug for StateDict<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(n, t)| (n, t.shape().to_vec())))
+            .finish()
+    }
+}
+
+/// A parameter whose checkpoint shape differs from the model's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SizeMismatch {
+    /// The parameter name.
+    pub name: String,
+    /// Its shape in the state dict being loaded.
+    pub checkpoint: Vec<usize>,
+    /// Its shape in the model.
+    pub model: Vec<usize>,
+}
+
+/// Everything wrong with a state dict for a module, reported at once (PyTorch's
+/// `Error(s) in loading state_dict for ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// The module's type name.
+    pub module: String,
+    /// Model parameters absent from the state dict (empty in non-strict mode).
+    pub missing_keys: Vec<String>,
+    /// State-dict entries the model has no parameter for (empty in non-strict mode).
+    pub unexpected_keys: Vec<String>,
+    /// Parameters whose shapes differ.
+    pub size_mismatches: Vec<SizeMismatch>,
+}
+
+fn quoted(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| format!("\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for LoadError {
+    /// Worded as PyTorch's `RuntimeError` (shapes written as lists).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error(s) in loading state_dict for {}:", self.module)?;
+        if !self.missing_keys.is_empty() {
+            write!(
+                f,
+                "\n\tMissing key(s) in state_dict: {}. ",
+                quoted(&self.missing_keys)
+            )?;
+        }
+        if !self.unexpected_keys.is_empty() {
+            write!(
+                f,
+                "\n\tUnexpected key(s) in state_dict: {}. ",
+                quoted(&self.unexpected_keys)
+            )?;
+        }
+        for m in &self.size_mismatches {
+            write!(
+                f,
+                "\n\tsize mismatch for {}: copying a param with shape {:?} from checkpoint, \
+                 the shape in current model is {:?}.",
+                m.name, m.checkpoint, m.model
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The keys a non-strict load skipped (`_IncompatibleKeys`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncompatibleKeys {
+    /// Model parameters the state dict did not contain (left unchanged).
+    pub missing_keys: Vec<String>,
+    /// State-dict entries the model has no parameter for (ignored).
+    pub unexpected_keys: Vec<String>,
+}
+
+/// Checks `state_dict` against the module's parameters (`params`, with duplicates, in
+/// `state_dict` order) and, if acceptable, copies the values in place.
+pub(crate) fn load_into<T: Element>(
+    module: &str,
+    params: Vec<(String, Tensor<T>)>,
+    state_dict: &StateDict<T>,
+    strict: bool,
+) -> Result<IncompatibleKeys, LoadError> {
+    let model: HashMap<&str, &Tensor<T>> = params.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let missing: Vec<String> = params
+        .iter()
+        .filter(|(n, _)| !state_dict.contains_key(n))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let unexpected: Vec<String> = state_dict
+        .keys()
+        .into_iter()
+        .filter(|k| !model.contains_key(k))
+        .map(str::to_string)
+        .collect();
+    let mut size_mismatches = vec![];
+    let mut copies = vec![];
+    for (name, src) in state_dict.iter() {
+        if let Some(dst) = model.get(name) {
+            if src.shape() != dst.shape() {
+                size_mismatches.push(SizeMismatch {
+                    name: name.to_string(),
+                    checkpoint: src.shape().to_vec(),
+                    model: dst.shape().to_vec(),
+                });
+            } else {
+                copies.push((src, *dst));
+            }
+        }
+    }
+    let failed =
+        !size_mismatches.is_empty() || (strict && !(missing.is_empty() && unexpected.is_empty()));
+    if failed {
+        return Err(LoadError {
+            module: module.to_string(),
+            missing_keys: if strict { missing } else { vec![] },
+            unexpected_keys: if strict { unexpected } else { vec![] },
+            size_mismatches,
+        });
+    }
+    for (src, dst) in copies {
+        if src.same(dst) {
+            continue;
+        }
+        let values = src.to_array();
+        dst.data_mut().assign(&values);
+    }
+    Ok(IncompatibleKeys {
+        missing_keys: missing,
+        unexpected_keys: unexpected,
+    })
+}
