@@ -1,1 +1,58 @@
-//! tapegrad-optim (in progress).
+//! # tapegrad-optim
+//!
+//! `torch.optim` for tapegrad: [`SGD`], [`Adagrad`], [`RMSprop`], [`Adam`] and [`AdamW`] with
+//! every hyper-parameter of PyTorch's classes, PyTorch's defaults, its validation messages, and
+//! its update rules evaluated in the same order and precision as PyTorch's single-tensor CPU
+//! implementation (Python-float coefficients computed in `f64`, rounded to the tensor's type where
+//! they meet it), so that a training run reproduces PyTorch's numbers. Learning-rate schedulers
+//! live in [`lr_scheduler`].
+//!
+//! ```
+//! use tapegrad_autograd::Tensor;
+//! use tapegrad_optim::{Optimizer, SgdConfig, SGD};
+//! let w: Tensor = Tensor::from_vec(vec![0.0, 0.0], &[2]).requires_grad_(true);
+//! let target: Tensor = Tensor::from_vec(vec![1.0, -2.0], &[2]);
+//! let mut opt = SGD::new(vec![w.clone()], SgdConfig { lr: 0.1, momentum: 0.6, ..Default::default() })?;
+//! for _ in 0..200 {
+//!     opt.zero_grad();
+//!     (&w - &target).pow(2.0).sum().backward();
+//!     opt.step();
+//! }
+//! assert!((w.to_vec()[1] + 2.0).abs() < 1e-4);
+//! # Ok::<(), tapegrad_optim::OptimError>(())
+//! ```
+//!
+//! Layout: [`optimizer`] (the trait and the shared parameter-group / state machinery),
+//! one file per optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its
+//! PyTorch pseudo-code in the module doc, [`state`] (`state_dict` and its named-tensor form),
+//! [`lr_scheduler`] (one file per scheduler).
+
+#![warn(missing_docs)]
+// Hyper-parameter checks are written `!(0.0 <= x)` as PyTorch's `if not 0.0 <= x`, so that NaN is
+// refused too; updates are written `*p = *p + ...` to read like the pseudo-code they implement.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::assign_op_pattern)]
+
+pub mod adagrad;
+pub mod adam;
+pub mod adamw;
+pub mod error;
+pub mod lr_scheduler;
+pub mod optimizer;
+pub mod param_group;
+pub mod rmsprop;
+pub mod sgd;
+pub mod state;
+
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig};
+pub use adamw::{AdamW, AdamWConfig};
+pub use error::OptimError;
+pub use lr_scheduler::{
+    CosineAnnealingLR, ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, PlateauMode,
+    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, StepLR, ThresholdMode,
+};
+pub use optimizer::Optimizer;
+pub use param_group::{GroupOptions, ParamGroup};
+pub use rmsprop::{RMSprop, RmsPropConfig};
+pub use sgd::{SgdConfig, SGD};
+pub use state::{GroupState, OptimizerState, ParamStateEntry};

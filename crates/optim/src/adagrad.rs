@@ -1,0 +1,239 @@
+//! `torch.optim.Adagrad`: per-element learning rates from the running sum of squared gradients.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ, step t = 1, 2, …:
+//!
+//! ```text
+//! state_sum₀ ← initial_accumulator_value
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! γ̃ ← γ / (1 + (t − 1) η)                     (η = lr_decay; computed in f64)
+//! if λ ≠ 0:  g ← g + λ θ                       (weight_decay, L2)
+//! state_sum ← state_sum + g²
+//! θ ← θ − γ̃ g / (√state_sum + ε)              (ε outside the root, default 1e-10)
+//! ```
+//!
+//! As PyTorch's single-tensor CPU code evaluates it in f32: `state_sum.addcmul_(g, g, value=1)`,
+//! `std = state_sum.sqrt().add_(eps)`, `param.addcdiv_(g, std, value=-clr)`, i.e.
+//! `θ + ((−γ̃)·g) / std` with `−γ̃` rounded to f32.
+
+use crate::error::{py, OptimError};
+use crate::optimizer::{
+    buf_tensor, check_names, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+};
+use crate::param_group::{GroupOptions, ParamGroup};
+use crate::state::OptimizerState;
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.Adagrad`'s hyper-parameters, with PyTorch's defaults.
+///
+/// ```
+/// use tapegrad_optim::AdagradConfig;
+/// let c = AdagradConfig::default();
+/// assert_eq!((c.lr, c.eps, c.lr_decay), (0.01, 1e-10, 0.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradConfig {
+    /// Learning rate γ (default 0.01).
+    pub lr: f64,
+    /// Learning-rate decay η: step t uses γ / (1 + (t−1)η) (default 0).
+    pub lr_decay: f64,
+    /// L2 penalty λ added to the gradient (default 0).
+    pub weight_decay: f64,
+    /// Starting value of the squared-gradient sum (default 0).
+    pub initial_accumulator_value: f64,
+    /// ε added to the root of the sum (default 1e-10).
+    pub eps: f64,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        AdagradConfig {
+            lr: 0.01,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+            maximize: false,
+        }
+    }
+}
+
+impl AdagradConfig {
+    /// PyTorch's constructor checks, with its messages.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
+        if !(0.0 <= self.lr) {
+            return bad(format!("Invalid learning rate: {}", py(self.lr)));
+        }
+        if !(0.0 <= self.lr_decay) {
+            return bad(format!("Invalid lr_decay value: {}", py(self.lr_decay)));
+        }
+        if !(0.0 <= self.weight_decay) {
+            return bad(format!(
+                "Invalid weight_decay value: {}",
+                py(self.weight_decay)
+            ));
+        }
+        if !(0.0 <= self.initial_accumulator_value) {
+            return bad(format!(
+                "Invalid initial_accumulator_value value: {}",
+                py(self.initial_accumulator_value)
+            ));
+        }
+        if !(0.0 <= self.eps) {
+            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("lr", self.lr),
+            ("lr_decay", self.lr_decay),
+            ("weight_decay", self.weight_decay),
+            ("initial_accumulator_value", self.initial_accumulator_value),
+            ("eps", self.eps),
+            ("maximize", self.maximize as u8 as f64),
+        ]
+    }
+
+    pub(crate) fn from_values(v: &[f64]) -> Self {
+        AdagradConfig {
+            lr: v[0],
+            lr_decay: v[1],
+            weight_decay: v[2],
+            initial_accumulator_value: v[3],
+            eps: v[4],
+            maximize: v[5] != 0.0,
+        }
+    }
+}
+
+/// Adagrad's per-parameter state: `state["step"]` and `state["sum"]`.
+#[derive(Debug, Clone)]
+pub(crate) struct AdagradState<T> {
+    step: u64,
+    sum: Vec<T>,
+}
+
+impl<T: Element> ParamState<T> for AdagradState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        vec![
+            ("step".into(), step_tensor(self.step)),
+            ("sum".into(), buf_tensor(&self.sum, shape)),
+        ]
+    }
+
+    fn load(
+        values: &[(String, Tensor<T>)],
+        shape: &[usize],
+        _options: &GroupOptions,
+    ) -> Result<Self, OptimError> {
+        check_names(values, &["step", "sum"])?;
+        Ok(AdagradState {
+            step: load_step(values)?,
+            sum: load_buf(values, "sum", shape)?,
+        })
+    }
+}
+
+/// `torch.optim.Adagrad`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Adagrad, AdagradConfig, Optimizer};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = Adagrad::new(vec![w.clone()], AdagradConfig { lr: 0.1, ..Default::default() })?;
+/// (&w * 2.0).sum().backward(); // g = 2, sum = 4
+/// opt.step();                  // w = 1 - 0.1 * 2 / (2 + 1e-10)
+/// assert!((w.item() - 0.9).abs() < 1e-9);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub struct Adagrad<T: Element = f32> {
+    core: Core<T, AdagradState<T>>,
+}
+
+impl<T: Element> Adagrad<T> {
+    /// `Adagrad(params, **config)`.
+    pub fn new(
+        params: impl IntoIterator<Item = Tensor<T>>,
+        config: AdagradConfig,
+    ) -> Result<Self, OptimError> {
+        Self::with_groups(vec![(params.into_iter().collect(), config)])
+    }
+
+    /// Several parameter groups with their own hyper-parameters.
+    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdagradConfig)>) -> Result<Self, OptimError> {
+        let groups = groups
+            .into_iter()
+            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adagrad(c)))
+            .collect();
+        Ok(Adagrad {
+            core: Core::new(groups)?,
+        })
+    }
+
+    /// `optimizer.add_param_group(...)`.
+    pub fn add_param_group(
+        &mut self,
+        params: Vec<Tensor<T>>,
+        config: AdagradConfig,
+    ) -> Result<(), OptimError> {
+        self.core
+            .add_group(ParamGroup::new(params, GroupOptions::Adagrad(config)))
+    }
+}
+
+impl<T: Element> Optimizer<T> for Adagrad<T> {
+    fn step(&mut self) {
+        self.core.for_each_with_grad(|options, param, grad, state| {
+            let GroupOptions::Adagrad(c) = options else {
+                panic!(
+                    "Adagrad.step: a parameter group holds {options:?}; Adagrad needs \
+                     GroupOptions::Adagrad"
+                )
+            };
+            let s = state.get_or_insert_with(|| AdagradState {
+                step: 0,
+                sum: vec![T::from_f64(c.initial_accumulator_value); param.len()],
+            });
+            s.step += 1;
+            // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
+            let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
+            let neg_clr = T::from_f64(-clr);
+            let wd = T::from_f64(c.weight_decay);
+            let eps = T::from_f64(c.eps);
+            for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
+                let mut g = if c.maximize { -g } else { g };
+                if c.weight_decay != 0.0 {
+                    g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+                }
+                *sum = *sum + g * g; // state_sum.addcmul_(grad, grad, value=1)
+                let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
+                *p = *p + neg_clr * g / std; // param.addcdiv_(grad, std, value=-clr)
+            }
+        });
+    }
+
+    fn param_groups(&self) -> &[ParamGroup<T>] {
+        &self.core.groups
+    }
+
+    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
+        &mut self.core.groups
+    }
+
+    fn state_dict(&self) -> OptimizerState<T> {
+        self.core.state_dict(self.name())
+    }
+
+    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
+        let name = self.name();
+        self.core.load_state_dict(name, state)
+    }
+
+    fn name(&self) -> &'static str {
+        "Adagrad"
+    }
+}

@@ -1,0 +1,346 @@
+//! `torch.optim.Adam` (and the kernel of `AdamW`): bias-corrected moving averages of the
+//! gradient and of its square.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ, step t = 1, 2, …:
+//!
+//! ```text
+//! m₀ ← 0, v₀ ← 0, v₀^max ← 0
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! if λ ≠ 0:
+//!     if decoupled_weight_decay (AdamW):  θ ← θ (1 − γ λ)
+//!     else:                               g ← g + λ θ        (L2)
+//! m ← β₁ m + (1 − β₁) g                    (torch.lerp(m, g, 1 − β₁))
+//! v ← β₂ v + (1 − β₂) g²
+//! if amsgrad:  v^max ← max(v^max, v);  ṽ ← v^max   (the max of the raw v)
+//! else:        ṽ ← v
+//! θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√ṽ / √(1 − β₂ᵗ) + ε)
+//! ```
+//!
+//! f32 evaluation follows PyTorch's single-tensor CPU code: `exp_avg.lerp_(grad, 1-beta1)`;
+//! `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)`; in f64
+//! `bias_correction1 = 1 - beta1**step`, `bias_correction2 = 1 - beta2**step`,
+//! `step_size = lr / bias_correction1`, `bias_correction2_sqrt = bias_correction2**0.5`; then
+//! `denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)` and
+//! `param.addcdiv_(exp_avg, denom, value=-step_size)`, every f64 coefficient rounded to f32 where
+//! it meets a tensor.
+
+use crate::error::{py, OptimError};
+use crate::optimizer::{
+    buf_tensor, check_names, lerp, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+};
+use crate::param_group::{GroupOptions, ParamGroup};
+use crate::state::OptimizerState;
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.Adam`'s hyper-parameters, with PyTorch's defaults. `decoupled_weight_decay:
+/// true` is AdamW (see [`AdamW`](crate::AdamW) and [`AdamWConfig`](crate::AdamWConfig)).
+///
+/// ```
+/// use tapegrad_optim::AdamConfig;
+/// let c = AdamConfig { lr: 0.1, ..Default::default() };
+/// assert_eq!((c.betas, c.eps, c.weight_decay), ((0.9, 0.999), 1e-8, 0.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate γ (default 1e-3).
+    pub lr: f64,
+    /// (β₁, β₂): decay rates of the two moment estimates (default (0.9, 0.999)).
+    pub betas: (f64, f64),
+    /// ε added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// Weight decay λ (default 0): an L2 term in the gradient, or AdamW's decoupled decay.
+    pub weight_decay: f64,
+    /// Use AMSGrad: divide by the running maximum of the second moment (default false).
+    pub amsgrad: bool,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+    /// Decay the weights directly (θ ← θ(1 − γλ)) instead of adding λθ to the gradient
+    /// (default false; AdamW sets it).
+    pub decoupled_weight_decay: bool,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+impl AdamConfig {
+    /// PyTorch's constructor checks, with its messages.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
+        if !(0.0 <= self.lr) {
+            return bad(format!("Invalid learning rate: {}", py(self.lr)));
+        }
+        if !(0.0 <= self.eps) {
+            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
+        }
+        if !(0.0 <= self.betas.0 && self.betas.0 < 1.0) {
+            return bad(format!(
+                "Invalid beta parameter at index 0: {}",
+                py(self.betas.0)
+            ));
+        }
+        if !(0.0 <= self.betas.1 && self.betas.1 < 1.0) {
+            return bad(format!(
+                "Invalid beta parameter at index 1: {}",
+                py(self.betas.1)
+            ));
+        }
+        if !(0.0 <= self.weight_decay) {
+            return bad(format!(
+                "Invalid weight_decay value: {}",
+                py(self.weight_decay)
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("lr", self.lr),
+            ("beta1", self.betas.0),
+            ("beta2", self.betas.1),
+            ("eps", self.eps),
+            ("weight_decay", self.weight_decay),
+            ("amsgrad", self.amsgrad as u8 as f64),
+            ("maximize", self.maximize as u8 as f64),
+            (
+                "decoupled_weight_decay",
+                self.decoupled_weight_decay as u8 as f64,
+            ),
+        ]
+    }
+
+    pub(crate) fn from_values(v: &[f64]) -> Self {
+        AdamConfig {
+            lr: v[0],
+            betas: (v[1], v[2]),
+            eps: v[3],
+            weight_decay: v[4],
+            amsgrad: v[5] != 0.0,
+            maximize: v[6] != 0.0,
+            decoupled_weight_decay: v[7] != 0.0,
+        }
+    }
+}
+
+/// Adam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad).
+#[derive(Debug, Clone)]
+pub(crate) struct AdamState<T> {
+    step: u64,
+    exp_avg: Vec<T>,
+    exp_avg_sq: Vec<T>,
+    max_exp_avg_sq: Option<Vec<T>>,
+}
+
+impl<T: Element> ParamState<T> for AdamState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        let mut v = vec![
+            ("step".into(), step_tensor(self.step)),
+            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
+            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
+        ];
+        if let Some(m) = &self.max_exp_avg_sq {
+            v.push(("max_exp_avg_sq".into(), buf_tensor(m, shape)));
+        }
+        v
+    }
+
+    fn load(
+        values: &[(String, Tensor<T>)],
+        shape: &[usize],
+        _options: &GroupOptions,
+    ) -> Result<Self, OptimError> {
+        check_names(values, &["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"])?;
+        let has_max = values.iter().any(|(k, _)| k == "max_exp_avg_sq");
+        Ok(AdamState {
+            step: load_step(values)?,
+            exp_avg: load_buf(values, "exp_avg", shape)?,
+            exp_avg_sq: load_buf(values, "exp_avg_sq", shape)?,
+            max_exp_avg_sq: if has_max {
+                Some(load_buf(values, "max_exp_avg_sq", shape)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// `torch.maximum` for one element: NaN wins, as in PyTorch.
+#[inline(always)]
+fn maximum<T: Element>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        T::nan()
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// One Adam/AdamW update of a parameter (the single-tensor kernel shared by [`Adam`] and
+/// [`AdamW`](crate::AdamW)).
+pub(crate) fn adam_update<T: Element>(
+    c: &AdamConfig,
+    param: &mut [T],
+    grad: &[T],
+    state: &mut Option<AdamState<T>>,
+) {
+    let n = param.len();
+    let s = state.get_or_insert_with(|| AdamState {
+        step: 0,
+        exp_avg: vec![T::zero(); n],
+        exp_avg_sq: vec![T::zero(); n],
+        max_exp_avg_sq: None,
+    });
+    if c.amsgrad && s.max_exp_avg_sq.is_none() {
+        s.max_exp_avg_sq = Some(vec![T::zero(); n]);
+    }
+    s.step += 1;
+    let (beta1, beta2) = c.betas;
+    let step = s.step as f64;
+    // Python-float (f64) scalars, as PyTorch computes them.
+    let bias_correction1 = 1.0 - beta1.powf(step);
+    let bias_correction2 = 1.0 - beta2.powf(step);
+    let step_size = c.lr / bias_correction1;
+    let bias_correction2_sqrt = bias_correction2.sqrt();
+    // ... rounded to T where they meet a tensor.
+    let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
+    let wd = T::from_f64(c.weight_decay);
+    let w1 = T::from_f64(1.0 - beta1);
+    let b2 = T::from_f64(beta2);
+    let one_minus_b2 = T::from_f64(1.0 - beta2);
+    let bc2_sqrt = T::from_f64(bias_correction2_sqrt);
+    let eps = T::from_f64(c.eps);
+    let neg_step_size = T::from_f64(-step_size);
+    let mut vmax = if c.amsgrad {
+        s.max_exp_avg_sq.as_deref_mut().map(|v| v.iter_mut())
+    } else {
+        None
+    };
+    for (((p, &g), m), v) in param
+        .iter_mut()
+        .zip(grad)
+        .zip(&mut s.exp_avg)
+        .zip(&mut s.exp_avg_sq)
+    {
+        let mut g = if c.maximize { -g } else { g };
+        if c.weight_decay != 0.0 {
+            if c.decoupled_weight_decay {
+                *p = *p * decay; // param.mul_(1 - lr * weight_decay)
+            } else {
+                g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+            }
+        }
+        *m = lerp(*m, g, w1); // exp_avg.lerp_(grad, 1 - beta1)
+        *v = *v * b2; // exp_avg_sq.mul_(beta2)
+        *v = *v + one_minus_b2 * g * g; //   .addcmul_(grad, grad, value=1 - beta2)
+        let second = match vmax.as_mut() {
+            Some(it) => {
+                let mx = it
+                    .next()
+                    .expect("max_exp_avg_sq has the parameter's length");
+                *mx = maximum(*mx, *v); // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=...)
+                *mx
+            }
+            None => *v,
+        };
+        let denom = second.sqrt() / bc2_sqrt + eps; // (v.sqrt() / bc2_sqrt).add_(eps)
+        *p = *p + neg_step_size * *m / denom; // param.addcdiv_(exp_avg, denom, value=-step_size)
+    }
+}
+
+/// `torch.optim.Adam`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Adam, AdamConfig, Optimizer};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = Adam::new(vec![w.clone()], AdamConfig { lr: 0.1, ..Default::default() })?;
+/// (&w * 2.0).sum().backward();
+/// opt.step(); // the first Adam step moves each weight by ≈ lr against its gradient's sign
+/// assert!((w.item() - 0.9).abs() < 1e-7);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub struct Adam<T: Element = f32> {
+    pub(crate) core: Core<T, AdamState<T>>,
+}
+
+impl<T: Element> Adam<T> {
+    /// `Adam(params, **config)`.
+    pub fn new(
+        params: impl IntoIterator<Item = Tensor<T>>,
+        config: AdamConfig,
+    ) -> Result<Self, OptimError> {
+        Self::with_groups(vec![(params.into_iter().collect(), config)])
+    }
+
+    /// Several parameter groups with their own hyper-parameters.
+    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdamConfig)>) -> Result<Self, OptimError> {
+        let groups = groups
+            .into_iter()
+            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adam(c)))
+            .collect();
+        Ok(Adam {
+            core: Core::new(groups)?,
+        })
+    }
+
+    /// `optimizer.add_param_group(...)`.
+    pub fn add_param_group(
+        &mut self,
+        params: Vec<Tensor<T>>,
+        config: AdamConfig,
+    ) -> Result<(), OptimError> {
+        self.core
+            .add_group(ParamGroup::new(params, GroupOptions::Adam(config)))
+    }
+
+    pub(crate) fn step_impl(&mut self, name: &str) {
+        self.core.for_each_with_grad(|options, param, grad, state| {
+            let GroupOptions::Adam(c) = options else {
+                panic!(
+                    "{name}.step: a parameter group holds {options:?}; {name} needs \
+                     GroupOptions::Adam"
+                )
+            };
+            adam_update(c, param, grad, state);
+        });
+    }
+}
+
+impl<T: Element> Optimizer<T> for Adam<T> {
+    fn step(&mut self) {
+        self.step_impl("Adam");
+    }
+
+    fn param_groups(&self) -> &[ParamGroup<T>] {
+        &self.core.groups
+    }
+
+    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
+        &mut self.core.groups
+    }
+
+    fn state_dict(&self) -> OptimizerState<T> {
+        self.core.state_dict(self.name())
+    }
+
+    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
+        let name = self.name();
+        self.core.load_state_dict(name, state)
+    }
+
+    fn name(&self) -> &'static str {
+        "Adam"
+    }
+}

@@ -1,0 +1,79 @@
+//! `LambdaLR`: the learning rate is the base rate times a function of the epoch.
+
+use super::{impl_lr_scheduler, SchedulerCore};
+use crate::error::OptimError;
+use crate::optimizer::Optimizer;
+use tapegrad_autograd::Element;
+
+/// A learning-rate multiplier as a function of the epoch.
+pub type LrLambda = Box<dyn Fn(i64) -> f64 + Send + Sync>;
+
+/// `torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)`: lr_e = base_lr · λ(e).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{LRScheduler, LambdaLR, Optimizer, SgdConfig, SGD};
+/// let mut opt = SGD::new(vec![Tensor::<f32>::zeros(&[1])], SgdConfig { lr: 0.1, ..Default::default() })?;
+/// let mut s = LambdaLR::new(&mut opt, |e| 0.5f64.powi(e as i32))?;
+/// s.step(&mut opt);
+/// assert_eq!(opt.lr(), 0.05);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub struct LambdaLR {
+    core: SchedulerCore,
+    lambdas: Vec<LrLambda>,
+}
+
+impl std::fmt::Debug for LambdaLR {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaLR")
+            .field("core", &self.core)
+            .finish()
+    }
+}
+
+impl LambdaLR {
+    /// One function for every group; attaches and performs PyTorch's initial step.
+    pub fn new<T: Element, O: Optimizer<T> + ?Sized>(
+        opt: &mut O,
+        lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
+    ) -> Result<Self, OptimError> {
+        let n = opt.param_groups().len();
+        let lambdas = (0..n)
+            .map(|_| Box::new(lr_lambda.clone()) as LrLambda)
+            .collect();
+        Self::with_lambdas(opt, lambdas)
+    }
+
+    /// One function per group (PyTorch's list form); their number must equal the group count.
+    pub fn with_lambdas<T: Element, O: Optimizer<T> + ?Sized>(
+        opt: &mut O,
+        lambdas: Vec<LrLambda>,
+    ) -> Result<Self, OptimError> {
+        let n = opt.param_groups().len();
+        if lambdas.len() != n {
+            return Err(OptimError::InvalidHyperparameter(format!(
+                "Expected {n} lr_lambdas, but got {}",
+                lambdas.len()
+            )));
+        }
+        let mut s = LambdaLR {
+            core: SchedulerCore::attach(opt),
+            lambdas,
+        };
+        let mut core = s.core.clone();
+        core.step(opt, |c, cur| s.get_lr(c, cur));
+        s.core = core;
+        Ok(s)
+    }
+
+    fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
+        c.base_lrs
+            .iter()
+            .zip(&self.lambdas)
+            .map(|(base, f)| base * f(c.last_epoch))
+            .collect()
+    }
+}
+
+impl_lr_scheduler!(LambdaLR);

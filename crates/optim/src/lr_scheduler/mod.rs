@@ -1,0 +1,198 @@
+//! Learning-rate schedulers, as `torch.optim.lr_scheduler` (one file each).
+//!
+//! A scheduler does not hold the optimizer: it is given it at construction and at every step,
+//! `sched.step(&mut opt)`, once per epoch after `opt.step()`, as PyTorch's loop does. Each
+//! scheduler reproduces PyTorch's `get_lr` (the recursive "chainable" forms where PyTorch uses
+//! them), so its learning rates are PyTorch's floats. Construction performs PyTorch's initial step
+//! (`last_epoch` becomes 0, and e.g. [`LinearLR`] applies its start factor).
+//!
+//! ```
+//! use tapegrad_autograd::Tensor;
+//! use tapegrad_optim::{LRScheduler, Optimizer, SgdConfig, StepLR, SGD};
+//! let w: Tensor = Tensor::zeros(&[1]).requires_grad_(true);
+//! let mut opt = SGD::new(vec![w], SgdConfig { lr: 0.1, ..Default::default() })?;
+//! let mut sched = StepLR::new(&mut opt, 2, 0.5)?;
+//! let mut lrs = vec![];
+//! for _ in 0..5 {
+//!     lrs.push(opt.lr()); // opt.step() would use this rate
+//!     sched.step(&mut opt);
+//! }
+//! assert_eq!(lrs, vec![0.1, 0.1, 0.05, 0.05, 0.025]);
+//! # Ok::<(), tapegrad_optim::OptimError>(())
+//! ```
+
+mod cosine_annealing_lr;
+mod exponential_lr;
+mod lambda_lr;
+mod linear_lr;
+mod multi_step_lr;
+mod reduce_lr_on_plateau;
+mod step_lr;
+
+pub use cosine_annealing_lr::CosineAnnealingLR;
+pub use exponential_lr::ExponentialLR;
+pub use lambda_lr::LambdaLR;
+pub use linear_lr::LinearLR;
+pub use multi_step_lr::MultiStepLR;
+pub use reduce_lr_on_plateau::{
+    PlateauMode, ReduceLROnPlateau, ReduceLROnPlateauConfig, ThresholdMode,
+};
+pub use step_lr::StepLR;
+
+use crate::error::OptimError;
+use crate::optimizer::Optimizer;
+use tapegrad_autograd::Element;
+
+/// An epoch-based learning-rate scheduler (`torch.optim.lr_scheduler.LRScheduler`).
+pub trait LRScheduler<T: Element = f32> {
+    /// Advances one epoch and writes the new learning rates into `opt`'s groups
+    /// (`scheduler.step()`).
+    fn step(&mut self, opt: &mut dyn Optimizer<T>);
+    /// The learning rates set by the last step, one per group (`get_last_lr()`).
+    fn get_last_lr(&self) -> &[f64];
+    /// The epoch counter (`last_epoch`; 0 right after construction).
+    fn last_epoch(&self) -> i64;
+    /// The scheduler's counters and rates, for a checkpoint (`state_dict()`).
+    fn state_dict(&self) -> SchedulerState;
+    /// Restores [`LRScheduler::state_dict`]'s output (`load_state_dict()`).
+    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<(), OptimError>;
+}
+
+/// A scheduler's saved state: named `f64` values (`last_epoch`, `_step_count`, `base_lrs.<g>`,
+/// `_last_lr.<g>`, plus scheduler-specific counters such as `best`), ready for a checkpoint's
+/// metadata.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SchedulerState {
+    /// `(name, value)` pairs.
+    pub values: Vec<(String, f64)>,
+}
+
+impl SchedulerState {
+    /// The value named `name`, if present.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    pub(crate) fn need(&self, name: &str) -> Result<f64, OptimError> {
+        self.get(name)
+            .ok_or_else(|| OptimError::StateDict(format!("scheduler state misses '{name}'")))
+    }
+
+    fn list(&self, prefix: &str) -> Vec<f64> {
+        (0..)
+            .map_while(|i| self.get(&format!("{prefix}.{i}")))
+            .collect()
+    }
+}
+
+/// What every epoch-based scheduler keeps (PyTorch's `LRScheduler` attributes).
+#[derive(Debug, Clone)]
+pub(crate) struct SchedulerCore {
+    pub(crate) base_lrs: Vec<f64>,
+    pub(crate) last_epoch: i64,
+    pub(crate) step_count: u64,
+    pub(crate) last_lr: Vec<f64>,
+}
+
+impl SchedulerCore {
+    /// PyTorch's `LRScheduler.__init__` with `last_epoch=-1`: records `initial_lr` in groups
+    /// that have none and takes the base rates from it.
+    pub(crate) fn attach<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O) -> Self {
+        let mut base_lrs = Vec::new();
+        for g in opt.param_groups_mut() {
+            let initial = *g.initial_lr.get_or_insert(g.lr());
+            base_lrs.push(initial);
+        }
+        SchedulerCore {
+            base_lrs,
+            last_epoch: -1,
+            step_count: 0,
+            last_lr: Vec::new(),
+        }
+    }
+
+    /// `LRScheduler.step()`: counts the epoch, asks `get_lr` for the new rates given the current
+    /// ones, and writes them into the groups.
+    pub(crate) fn step<T: Element, O: Optimizer<T> + ?Sized>(
+        &mut self,
+        opt: &mut O,
+        get_lr: impl FnOnce(&SchedulerCore, &[f64]) -> Vec<f64>,
+    ) {
+        self.step_count += 1;
+        self.last_epoch += 1;
+        let current: Vec<f64> = opt.param_groups().iter().map(|g| g.lr()).collect();
+        assert_eq!(
+            current.len(),
+            self.base_lrs.len(),
+            "scheduler step: the optimizer has {} parameter groups but the scheduler was created \
+             for {}; create the scheduler after adding every group",
+            current.len(),
+            self.base_lrs.len()
+        );
+        let new = get_lr(self, &current);
+        for (g, lr) in opt.param_groups_mut().iter_mut().zip(&new) {
+            g.set_lr(*lr);
+        }
+        self.last_lr = new;
+    }
+
+    pub(crate) fn save(&self) -> SchedulerState {
+        let mut values = vec![
+            ("last_epoch".to_string(), self.last_epoch as f64),
+            ("_step_count".to_string(), self.step_count as f64),
+        ];
+        for (i, v) in self.base_lrs.iter().enumerate() {
+            values.push((format!("base_lrs.{i}"), *v));
+        }
+        for (i, v) in self.last_lr.iter().enumerate() {
+            values.push((format!("_last_lr.{i}"), *v));
+        }
+        SchedulerState { values }
+    }
+
+    pub(crate) fn load(&mut self, s: &SchedulerState) -> Result<(), OptimError> {
+        let base = s.list("base_lrs");
+        if base.len() != self.base_lrs.len() {
+            return Err(OptimError::StateDict(format!(
+                "scheduler state has {} base_lrs, this scheduler has {} groups",
+                base.len(),
+                self.base_lrs.len()
+            )));
+        }
+        self.last_epoch = s.need("last_epoch")? as i64;
+        self.step_count = s.need("_step_count")? as u64;
+        self.base_lrs = base;
+        self.last_lr = s.list("_last_lr");
+        Ok(())
+    }
+}
+
+/// Implements [`LRScheduler`] for a scheduler with a `core: SchedulerCore` field and a
+/// `get_lr(&self, core, current_lrs) -> Vec<f64>` method.
+macro_rules! impl_lr_scheduler {
+    ($ty:ty) => {
+        impl<T: tapegrad_autograd::Element> $crate::lr_scheduler::LRScheduler<T> for $ty {
+            fn step(&mut self, opt: &mut dyn $crate::optimizer::Optimizer<T>) {
+                let mut core = self.core.clone();
+                core.step(opt, |c, cur| self.get_lr(c, cur));
+                self.core = core;
+            }
+            fn get_last_lr(&self) -> &[f64] {
+                &self.core.last_lr
+            }
+            fn last_epoch(&self) -> i64 {
+                self.core.last_epoch
+            }
+            fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
+                self.core.save()
+            }
+            fn load_state_dict(
+                &mut self,
+                state: &$crate::lr_scheduler::SchedulerState,
+            ) -> Result<(), $crate::error::OptimError> {
+                self.core.load(state)
+            }
+        }
+    };
+}
+pub(crate) use impl_lr_scheduler;

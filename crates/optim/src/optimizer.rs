@@ -1,0 +1,414 @@
+//! The [`Optimizer`] trait and the machinery every optimizer shares: parameter groups with
+//! per-parameter state slots, the loop over parameters that have a gradient, and
+//! `state_dict` / `load_state_dict`.
+
+use crate::error::OptimError;
+use crate::param_group::{GroupOptions, ParamGroup};
+use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use std::borrow::Cow;
+use tapegrad_autograd::{Element, Tensor};
+
+/// A `torch.optim` optimizer: updates its parameters in place from their `.grad()`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Optimizer, SgdConfig, SGD};
+/// // minimise (w - 3)^2 from w = 0
+/// let w: Tensor = Tensor::zeros(&[1]).requires_grad_(true);
+/// let mut opt = SGD::new(vec![w.clone()], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+/// for _ in 0..100 {
+///     opt.zero_grad();
+///     (&w - 3.0).pow(2.0).sum().backward();
+///     opt.step();
+/// }
+/// assert!((w.item() - 3.0).abs() < 1e-4);
+/// ```
+pub trait Optimizer<T: Element = f32> {
+    /// One update of every parameter that has a gradient (`optimizer.step()`); parameters whose
+    /// `.grad()` is `None` are skipped and their state is untouched.
+    fn step(&mut self);
+
+    /// Clears every parameter's gradient (`optimizer.zero_grad()`, PyTorch's default
+    /// `set_to_none=True`).
+    fn zero_grad(&mut self) {
+        self.zero_grad_with(true)
+    }
+
+    /// `optimizer.zero_grad(set_to_none)`: `true` drops the gradients, `false` zeroes them in
+    /// place (keeping the buffers).
+    fn zero_grad_with(&mut self, set_to_none: bool) {
+        for group in self.param_groups() {
+            for p in &group.params {
+                if set_to_none {
+                    p.set_grad(None);
+                } else {
+                    p.zero_grad();
+                }
+            }
+        }
+    }
+
+    /// The parameter groups (`optimizer.param_groups`).
+    fn param_groups(&self) -> &[ParamGroup<T>];
+
+    /// Mutable parameter groups, e.g. to change one group's learning rate.
+    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>];
+
+    /// The learning rate of group 0.
+    fn lr(&self) -> f64 {
+        self.param_groups()[0].lr()
+    }
+
+    /// Sets the learning rate of every group.
+    fn set_lr(&mut self, lr: f64) {
+        for g in self.param_groups_mut() {
+            g.set_lr(lr);
+        }
+    }
+
+    /// `optimizer.state_dict()`: copies of every buffer and step count plus the groups'
+    /// hyper-parameters.
+    fn state_dict(&self) -> OptimizerState<T>;
+
+    /// `optimizer.load_state_dict(sd)`: restores buffers, step counts and hyper-parameters
+    /// (the parameters themselves stay those of this optimizer). The group count, group sizes
+    /// and buffer shapes must match.
+    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError>;
+
+    /// PyTorch's class name (`"SGD"`, `"Adagrad"`, `"RMSprop"`, `"Adam"`, `"AdamW"`).
+    fn name(&self) -> &'static str;
+}
+
+/// Per-parameter optimizer state that can be saved as named tensors.
+pub(crate) trait ParamState<T: Element>: Sized {
+    /// The buffers by PyTorch name; `shape` is the parameter's.
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)>;
+    /// Rebuilds the state from saved buffers (every name known, shapes = `shape`).
+    fn load(
+        values: &[(String, Tensor<T>)],
+        shape: &[usize],
+        options: &GroupOptions,
+    ) -> Result<Self, OptimError>;
+}
+
+/// A state buffer as a tensor of the parameter's shape.
+pub(crate) fn buf_tensor<T: Element>(buf: &[T], shape: &[usize]) -> Tensor<T> {
+    Tensor::from_vec(buf.to_vec(), shape)
+}
+
+/// A step count as a 0-d tensor (PyTorch keeps `state["step"]` as a 0-d float tensor).
+pub(crate) fn step_tensor<T: Element>(step: u64) -> Tensor<T> {
+    Tensor::scalar(T::from_f64(step as f64))
+}
+
+/// Checks that `values` holds only names in `known`.
+pub(crate) fn check_names<T: Element>(
+    values: &[(String, Tensor<T>)],
+    known: &[&str],
+) -> Result<(), OptimError> {
+    match values.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+        Some((n, _)) => Err(OptimError::StateDict(format!(
+            "unexpected state entry '{n}' (expected {known:?})"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The buffer `name` from `values`, checked against the parameter's shape.
+pub(crate) fn load_buf<T: Element>(
+    values: &[(String, Tensor<T>)],
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<T>, OptimError> {
+    let t = values
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t)
+        .ok_or_else(|| OptimError::StateDict(format!("missing state entry '{name}'")))?;
+    if t.shape().as_slice() != shape {
+        return Err(OptimError::StateDict(format!(
+            "state entry '{name}' has shape {:?}, the parameter has shape {shape:?}",
+            t.shape().as_slice()
+        )));
+    }
+    Ok(t.to_vec())
+}
+
+/// The `step` count from `values`.
+pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u64, OptimError> {
+    let t = values
+        .iter()
+        .find(|(n, _)| n == "step")
+        .map(|(_, t)| t)
+        .ok_or_else(|| OptimError::StateDict("missing state entry 'step'".into()))?;
+    if t.numel() != 1 {
+        return Err(OptimError::StateDict(format!(
+            "state entry 'step' has {} elements, expected 1",
+            t.numel()
+        )));
+    }
+    let v = t.to_vec()[0].as_f64();
+    if !(v >= 0.0 && v.fract() == 0.0) {
+        return Err(OptimError::StateDict(format!(
+            "state entry 'step' = {v} is not a natural number"
+        )));
+    }
+    Ok(v as u64)
+}
+
+/// PyTorch's `torch.lerp(start, end, weight)` for one element, with ATen's CPU formula
+/// (`start + w*(end - start)` when |w| < 0.5, else `end - (end - start)*(1 - w)`).
+#[inline(always)]
+pub(crate) fn lerp<T: Element>(start: T, end: T, weight: T) -> T {
+    if weight.abs() < T::from_f64(0.5) {
+        start + weight * (end - start)
+    } else {
+        end - (end - start) * (T::one() - weight)
+    }
+}
+
+/// One parameter's state slot, tagged with the tensor it belongs to.
+struct Slot<S> {
+    id: u64,
+    state: Option<S>,
+}
+
+/// The parameter groups of an optimizer and one state slot per parameter.
+pub(crate) struct Core<T: Element, S> {
+    pub(crate) groups: Vec<ParamGroup<T>>,
+    slots: Vec<Vec<Slot<S>>>,
+}
+
+impl<T: Element, S: ParamState<T>> Core<T, S> {
+    /// Validates the groups (non-empty, no parameter twice, valid hyper-parameters).
+    pub(crate) fn new(groups: Vec<ParamGroup<T>>) -> Result<Self, OptimError> {
+        if groups.is_empty() {
+            return Err(OptimError::InvalidParams(
+                "optimizer got an empty parameter list".into(),
+            ));
+        }
+        let mut core = Core {
+            groups: Vec::new(),
+            slots: Vec::new(),
+        };
+        for g in groups {
+            core.add_group(g)?;
+        }
+        Ok(core)
+    }
+
+    /// `optimizer.add_param_group(group)`.
+    pub(crate) fn add_group(&mut self, group: ParamGroup<T>) -> Result<(), OptimError> {
+        group.options.validate()?;
+        if group.params.is_empty() {
+            return Err(OptimError::InvalidParams(
+                "optimizer got an empty parameter list".into(),
+            ));
+        }
+        let mut seen: Vec<u64> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.params.iter().map(|p| p.id()))
+            .collect();
+        for p in &group.params {
+            if seen.contains(&p.id()) {
+                return Err(OptimError::InvalidParams(
+                    "some parameters appear in more than one parameter group".into(),
+                ));
+            }
+            seen.push(p.id());
+        }
+        self.slots.push(
+            group
+                .params
+                .iter()
+                .map(|p| Slot {
+                    id: p.id(),
+                    state: None,
+                })
+                .collect(),
+        );
+        self.groups.push(group);
+        Ok(())
+    }
+
+    /// Re-aligns the slots with the groups after a caller edited `param_groups_mut()`: a slot
+    /// follows its tensor; a new tensor starts without state.
+    fn sync(&mut self) {
+        let aligned = self.slots.len() == self.groups.len()
+            && self.groups.iter().zip(&self.slots).all(|(g, s)| {
+                g.params.len() == s.len() && g.params.iter().zip(s).all(|(p, s)| p.id() == s.id)
+            });
+        if aligned {
+            return;
+        }
+        let mut old: Vec<Slot<S>> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .collect();
+        self.slots = self
+            .groups
+            .iter()
+            .map(|g| {
+                g.params
+                    .iter()
+                    .map(|p| {
+                        let state = old
+                            .iter()
+                            .position(|s| s.id == p.id())
+                            .and_then(|i| old.swap_remove(i).state);
+                        Slot { id: p.id(), state }
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+
+    /// Calls `update(options, param, grad, state)` for every parameter that has a gradient, with
+    /// the parameter's values and its gradient as flat row-major slices. Takes each parameter's
+    /// write lock once; allocates nothing unless a gradient is not contiguous.
+    pub(crate) fn for_each_with_grad(
+        &mut self,
+        mut update: impl FnMut(&GroupOptions, &mut [T], &[T], &mut Option<S>),
+    ) {
+        self.sync();
+        for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
+            for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
+                let Some(g) = p.grad() else { continue };
+                // A gradient aliasing its own parameter would deadlock on the lock: copy it.
+                let aliased = g.same(p);
+                let g_copy;
+                let g_guard;
+                let gs: Cow<[T]> = if aliased {
+                    g_copy = g.to_vec();
+                    Cow::Borrowed(&g_copy[..])
+                } else {
+                    g_guard = g.data();
+                    match g_guard.as_slice() {
+                        Some(s) => Cow::Borrowed(s),
+                        None => Cow::Owned(g_guard.iter().copied().collect()),
+                    }
+                };
+                let mut pd = p.data_mut();
+                if gs.len() != pd.len() {
+                    panic!(
+                        "optimizer step: the gradient of a parameter of shape {:?} has {} elements; \
+                         a parameter's .grad() must have the parameter's shape (set_grad with a \
+                         tensor of that shape)",
+                        pd.shape(),
+                        gs.len()
+                    );
+                }
+                if !pd.is_standard_layout() {
+                    let std = pd.as_standard_layout().into_owned();
+                    *pd = std;
+                }
+                let ps = pd.as_slice_mut().expect("standard layout");
+                update(&group.options, ps, &gs, &mut slot.state);
+            }
+        }
+    }
+
+    /// `state_dict()` for an optimizer called `name`.
+    pub(crate) fn state_dict(&self, name: &str) -> OptimizerState<T> {
+        let mut state = Vec::new();
+        let mut param_groups = Vec::new();
+        let mut index = 0;
+        for (group, slots) in self.groups.iter().zip(&self.slots) {
+            let mut params = Vec::new();
+            for (p, slot) in group.params.iter().zip(slots) {
+                // A slot is current only if it belongs to this tensor (see `sync`).
+                if let (Some(s), true) = (&slot.state, slot.id == p.id()) {
+                    state.push(ParamStateEntry {
+                        index,
+                        values: s.save(&p.shape()),
+                    });
+                }
+                params.push(index);
+                index += 1;
+            }
+            param_groups.push(GroupState {
+                params,
+                hyper: group
+                    .options
+                    .to_pairs()
+                    .into_iter()
+                    .map(|(n, v)| (n.to_string(), v))
+                    .collect(),
+            });
+        }
+        OptimizerState {
+            optimizer: name.to_string(),
+            state,
+            param_groups,
+        }
+    }
+
+    /// `load_state_dict()` for an optimizer called `name`; on error nothing changes.
+    pub(crate) fn load_state_dict(
+        &mut self,
+        name: &str,
+        sd: &OptimizerState<T>,
+    ) -> Result<(), OptimError> {
+        if !sd.optimizer.is_empty() && sd.optimizer != name {
+            return Err(OptimError::StateDict(format!(
+                "the state dict was saved by {}, not {name}",
+                sd.optimizer
+            )));
+        }
+        if sd.param_groups.len() != self.groups.len() {
+            return Err(OptimError::StateDict(format!(
+                "loaded state dict has a different number of parameter groups ({} saved, {} here)",
+                sd.param_groups.len(),
+                self.groups.len()
+            )));
+        }
+        self.sync();
+        let mut options = Vec::with_capacity(self.groups.len());
+        let mut positions = Vec::new(); // global index -> (group, position)
+        for (gi, (group, saved)) in self.groups.iter().zip(&sd.param_groups).enumerate() {
+            if group.params.len() != saved.params.len() {
+                return Err(OptimError::StateDict(format!(
+                    "loaded state dict contains a parameter group that doesn't match the size of \
+                     optimizer's group (group {gi}: {} saved, {} here)",
+                    saved.params.len(),
+                    group.params.len()
+                )));
+            }
+            options.push(group.options.with_pairs(&saved.hyper)?);
+            for (k, &idx) in saved.params.iter().enumerate() {
+                if positions.len() <= idx {
+                    positions.resize(idx + 1, None);
+                }
+                positions[idx] = Some((gi, k));
+            }
+        }
+        let mut new_states: Vec<(usize, usize, S)> = Vec::new();
+        for entry in &sd.state {
+            let (gi, k) = positions
+                .get(entry.index)
+                .copied()
+                .flatten()
+                .ok_or_else(|| {
+                    OptimError::StateDict(format!(
+                        "state for parameter {} which no parameter group lists",
+                        entry.index
+                    ))
+                })?;
+            let shape = self.groups[gi].params[k].shape();
+            new_states.push((gi, k, S::load(&entry.values, &shape, &options[gi])?));
+        }
+        for (group, opts) in self.groups.iter_mut().zip(options) {
+            group.options = opts;
+        }
+        for slots in &mut self.slots {
+            for s in slots.iter_mut() {
+                s.state = None;
+            }
+        }
+        for (gi, k, s) in new_states {
+            self.slots[gi][k].state = Some(s);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! `torch.optim.RMSprop`: divide the gradient by the root of a moving average of its square.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ:
+//!
+//! ```text
+//! v₀ ← 0 (square_avg), b₀ ← 0 (momentum buffer), g^ave₀ ← 0 (grad_avg)
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! if λ ≠ 0:  g ← g + λ θ                        (weight_decay, L2)
+//! v ← α v + (1 − α) g²                          (α = alpha, default 0.99)
+//! ṽ ← v
+//! if centered:
+//!     g^ave ← g^ave + (1 − α)(g − g^ave)        (torch.lerp)
+//!     ṽ ← v − (g^ave)²
+//! if μ > 0:                                     (momentum)
+//!     b ← μ b + g / (√ṽ + ε)
+//!     θ ← θ − γ b
+//! else:
+//!     θ ← θ − γ g / (√ṽ + ε)                    (ε outside the root, default 1e-8)
+//! ```
+//!
+//! f32 evaluation follows PyTorch's single-tensor CPU code: `square_avg.mul_(alpha)
+//! .addcmul_(grad, grad, value=1-alpha)`, `grad_avg.lerp_(grad, 1-alpha)`,
+//! `avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()` (or `square_avg.sqrt()`),
+//! `avg.add_(eps)`, then `buf.mul_(momentum).addcdiv_(grad, avg)` + `param.add_(buf, alpha=-lr)`
+//! or `param.addcdiv_(grad, avg, value=-lr)`.
+
+use crate::error::{py, OptimError};
+use crate::optimizer::{
+    buf_tensor, check_names, lerp, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+};
+use crate::param_group::{GroupOptions, ParamGroup};
+use crate::state::OptimizerState;
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.RMSprop`'s hyper-parameters, with PyTorch's defaults.
+///
+/// ```
+/// use tapegrad_optim::RmsPropConfig;
+/// let c = RmsPropConfig::default();
+/// assert_eq!((c.lr, c.alpha, c.eps), (0.01, 0.99, 1e-8));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig {
+    /// Learning rate γ (default 0.01).
+    pub lr: f64,
+    /// Smoothing constant α of the squared-gradient average (default 0.99).
+    pub alpha: f64,
+    /// ε added to the root (default 1e-8).
+    pub eps: f64,
+    /// L2 penalty λ added to the gradient (default 0).
+    pub weight_decay: f64,
+    /// Momentum factor μ (default 0).
+    pub momentum: f64,
+    /// Centered RMSprop: normalise by an estimate of the gradient's variance (default false).
+    pub centered: bool,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            maximize: false,
+        }
+    }
+}
+
+impl RmsPropConfig {
+    /// PyTorch's constructor checks, with its messages.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
+        if !(0.0 <= self.lr) {
+            return bad(format!("Invalid learning rate: {}", py(self.lr)));
+        }
+        if !(0.0 <= self.eps) {
+            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
+        }
+        if !(0.0 <= self.momentum) {
+            return bad(format!("Invalid momentum value: {}", py(self.momentum)));
+        }
+        if !(0.0 <= self.weight_decay) {
+            return bad(format!(
+                "Invalid weight_decay value: {}",
+                py(self.weight_decay)
+            ));
+        }
+        if !(0.0 <= self.alpha) {
+            return bad(format!("Invalid alpha value: {}", py(self.alpha)));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("lr", self.lr),
+            ("alpha", self.alpha),
+            ("eps", self.eps),
+            ("weight_decay", self.weight_decay),
+            ("momentum", self.momentum),
+            ("centered", self.centered as u8 as f64),
+            ("maximize", self.maximize as u8 as f64),
+        ]
+    }
+
+    pub(crate) fn from_values(v: &[f64]) -> Self {
+        RmsPropConfig {
+            lr: v[0],
+            alpha: v[1],
+            eps: v[2],
+            weight_decay: v[3],
+            momentum: v[4],
+            centered: v[5] != 0.0,
+            maximize: v[6] != 0.0,
+        }
+    }
+}
+
+/// RMSprop's per-parameter state: `step`, `square_avg`, and `momentum_buffer` (momentum > 0) /
+/// `grad_avg` (centered).
+#[derive(Debug, Clone)]
+pub(crate) struct RmsPropState<T> {
+    step: u64,
+    square_avg: Vec<T>,
+    momentum_buffer: Option<Vec<T>>,
+    grad_avg: Option<Vec<T>>,
+}
+
+impl<T: Element> ParamState<T> for RmsPropState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        let mut v = vec![
+            ("step".into(), step_tensor(self.step)),
+            ("square_avg".into(), buf_tensor(&self.square_avg, shape)),
+        ];
+        if let Some(b) = &self.momentum_buffer {
+            v.push(("momentum_buffer".into(), buf_tensor(b, shape)));
+        }
+        if let Some(g) = &self.grad_avg {
+            v.push(("grad_avg".into(), buf_tensor(g, shape)));
+        }
+        v
+    }
+
+    fn load(
+        values: &[(String, Tensor<T>)],
+        shape: &[usize],
+        _options: &GroupOptions,
+    ) -> Result<Self, OptimError> {
+        check_names(
+            values,
+            &["step", "square_avg", "momentum_buffer", "grad_avg"],
+        )?;
+        let has = |n: &str| values.iter().any(|(k, _)| k == n);
+        Ok(RmsPropState {
+            step: load_step(values)?,
+            square_avg: load_buf(values, "square_avg", shape)?,
+            momentum_buffer: if has("momentum_buffer") {
+                Some(load_buf(values, "momentum_buffer", shape)?)
+            } else {
+                None
+            },
+            grad_avg: if has("grad_avg") {
+                Some(load_buf(values, "grad_avg", shape)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// `torch.optim.RMSprop`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Optimizer, RMSprop, RmsPropConfig};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = RMSprop::new(vec![w.clone()], RmsPropConfig { lr: 0.01, ..Default::default() })?;
+/// (&w * 2.0).sum().backward(); // g = 2, v = 0.01 * 4 = 0.04, √v = 0.2
+/// opt.step();                  // w = 1 - 0.01 * 2 / (0.2 + 1e-8)
+/// assert!((w.item() - 0.9).abs() < 1e-6);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+#[allow(clippy::upper_case_acronyms)]
+pub struct RMSprop<T: Element = f32> {
+    core: Core<T, RmsPropState<T>>,
+}
+
+impl<T: Element> RMSprop<T> {
+    /// `RMSprop(params, **config)`.
+    pub fn new(
+        params: impl IntoIterator<Item = Tensor<T>>,
+        config: RmsPropConfig,
+    ) -> Result<Self, OptimError> {
+        Self::with_groups(vec![(params.into_iter().collect(), config)])
+    }
+
+    /// Several parameter groups with their own hyper-parameters.
+    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, RmsPropConfig)>) -> Result<Self, OptimError> {
+        let groups = groups
+            .into_iter()
+            .map(|(p, c)| ParamGroup::new(p, GroupOptions::RmsProp(c)))
+            .collect();
+        Ok(RMSprop {
+            core: Core::new(groups)?,
+        })
+    }
+
+    /// `optimizer.add_param_group(...)`.
+    pub fn add_param_group(
+        &mut self,
+        params: Vec<Tensor<T>>,
+        config: RmsPropConfig,
+    ) -> Result<(), OptimError> {
+        self.core
+            .add_group(ParamGroup::new(params, GroupOptions::RmsProp(config)))
+    }
+}
+
+impl<T: Element> Optimizer<T> for RMSprop<T> {
+    fn step(&mut self) {
+        self.core.for_each_with_grad(|options, param, grad, state| {
+            let GroupOptions::RmsProp(c) = options else {
+                panic!(
+                    "RMSprop.step: a parameter group holds {options:?}; RMSprop needs \
+                     GroupOptions::RmsProp"
+                )
+            };
+            let n = param.len();
+            let s = state.get_or_insert_with(|| RmsPropState {
+                step: 0,
+                square_avg: vec![T::zero(); n],
+                momentum_buffer: None,
+                grad_avg: None,
+            });
+            if c.momentum > 0.0 && s.momentum_buffer.is_none() {
+                s.momentum_buffer = Some(vec![T::zero(); n]);
+            }
+            if c.centered && s.grad_avg.is_none() {
+                s.grad_avg = Some(vec![T::zero(); n]);
+            }
+            s.step += 1;
+            let wd = T::from_f64(c.weight_decay);
+            let alpha = T::from_f64(c.alpha);
+            let one_minus_alpha = T::from_f64(1.0 - c.alpha);
+            let eps = T::from_f64(c.eps);
+            let mu = T::from_f64(c.momentum);
+            let neg_lr = T::from_f64(-c.lr);
+            let centered = if c.centered {
+                s.grad_avg.as_deref_mut()
+            } else {
+                None
+            };
+            let buf = if c.momentum > 0.0 {
+                s.momentum_buffer.as_deref_mut()
+            } else {
+                None
+            };
+            let mut centered = centered.map(|v| v.iter_mut());
+            let mut buf = buf.map(|v| v.iter_mut());
+            for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
+                let mut g = if c.maximize { -g } else { g };
+                if c.weight_decay != 0.0 {
+                    g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+                }
+                // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+                *v = *v * alpha;
+                *v = *v + one_minus_alpha * g * g;
+                let avg = match centered.as_mut() {
+                    Some(it) => {
+                        let ga = it.next().expect("grad_avg has the parameter's length");
+                        *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
+                        (*v - *ga * *ga).sqrt() // square_avg.addcmul(ga, ga, value=-1).sqrt_()
+                    }
+                    None => v.sqrt(),
+                } + eps;
+                match buf.as_mut() {
+                    Some(it) => {
+                        let b = it
+                            .next()
+                            .expect("momentum_buffer has the parameter's length");
+                        *b = *b * mu + g / avg; // buf.mul_(momentum).addcdiv_(grad, avg)
+                        *p = *p + neg_lr * *b; // param.add_(buf, alpha=-lr)
+                    }
+                    None => *p = *p + neg_lr * g / avg, // param.addcdiv_(grad, avg, value=-lr)
+                }
+            }
+        });
+    }
+
+    fn param_groups(&self) -> &[ParamGroup<T>] {
+        &self.core.groups
+    }
+
+    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
+        &mut self.core.groups
+    }
+
+    fn state_dict(&self) -> OptimizerState<T> {
+        self.core.state_dict(self.name())
+    }
+
+    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
+        let name = self.name();
+        self.core.load_state_dict(name, state)
+    }
+
+    fn name(&self) -> &'static str {
+        "RMSprop"
+    }
+}
