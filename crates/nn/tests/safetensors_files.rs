@@ -1,0 +1,280 @@
+//! Saving and loading safetensors files: bit-exact round trips, a PyTorch-compatible header,
+//! atomic writes, and a typed error (never a panic) for every kind of bad file.
+
+mod common;
+use common::*;
+use std::path::Path;
+use tapegrad_autograd::{manual_seed, Tensor};
+use tapegrad_nn::{load_safetensors, save_safetensors, Linear, Module, StateDict, StateDictError};
+
+fn header(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(n % 8, 0, "header padded to 8 bytes");
+    serde_json::from_slice(&bytes[8..8 + n]).unwrap()
+}
+
+#[test]
+fn round_trip_is_bit_exact_and_header_is_pytorch_compatible() {
+    manual_seed(3);
+    let dir = temp_dir("roundtrip");
+    let path = dir.join("net.safetensors");
+    let a = MyNet::new(2, 2);
+    a.save(&path).unwrap();
+
+    let h = header(&path);
+    assert_eq!(h["__metadata__"]["format"], "pt");
+    for (name, p) in a.named_parameters() {
+        assert_eq!(h[&name]["dtype"], "F32", "{name}");
+        let shape: Vec<usize> = h[&name]["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(shape, p.shape().to_vec(), "{name}");
+    }
+    assert_eq!(h.as_object().unwrap().len(), 9, "8 tensors + __metadata__");
+    assert_eq!(h["hide1.0.weight"]["shape"], serde_json::json!([3, 2]));
+    assert_eq!(h["out.0.bias"]["shape"], serde_json::json!([2]));
+
+    manual_seed(4);
+    let b = MyNet::new(2, 2);
+    assert_ne!(a.parameters()[0].to_vec(), b.parameters()[0].to_vec());
+    b.load(&path).unwrap();
+    for ((na, pa), (nb, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
+        assert_eq!(*na, nb);
+        let bits = |t: &Tensor| t.to_vec().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(pa), bits(&pb), "{na}");
+    }
+    // No temporary file is left behind.
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["net.safetensors"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn f64_round_trip_and_resave_of_pytorch_file_is_identical_data() {
+    let dir = temp_dir("f64");
+    let mut sd = StateDict::<f64>::new();
+    sd.insert(
+        "w",
+        Tensor::from_vec(vec![0.1, -2.5e-300, f64::MAX], &[3, 1]),
+    );
+    let p = dir.join("x.safetensors");
+    save_safetensors(&sd, &p).unwrap();
+    assert_eq!(header(&p)["w"]["dtype"], "F64");
+    let back = load_safetensors::<f64>(&p).unwrap();
+    assert_eq!(
+        back.get("w").unwrap().to_vec(),
+        sd.get("w").unwrap().to_vec()
+    );
+    assert_eq!(back.get("w").unwrap().shape().as_slice(), &[3, 1]);
+
+    // Re-saving PyTorch's own file gives the same tensors byte for byte (same layout rule).
+    let orig = fixture("net/sgd_plain.init.safetensors");
+    let sd: StateDict = load_safetensors(&orig).unwrap();
+    let again = dir.join("again.safetensors");
+    save_safetensors(&sd, &again).unwrap();
+    let (a, b) = (
+        std::fs::read(&orig).unwrap(),
+        std::fs::read(&again).unwrap(),
+    );
+    let (ha, hb) = (header(&orig), header(&again));
+    assert_eq!(ha, hb);
+    let (na, nb) = (
+        8 + u64::from_le_bytes(a[..8].try_into().unwrap()) as usize,
+        8 + u64::from_le_bytes(b[..8].try_into().unwrap()) as usize,
+    );
+    assert_eq!(a[na..], b[nb..]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn save_replaces_existing_file_atomically_and_reports_bad_directory() {
+    let dir = temp_dir("atomic");
+    let p = dir.join("m.safetensors");
+    std::fs::write(&p, b"old contents").unwrap();
+    Linear::<f32>::new(2, 2).save(&p).unwrap();
+    assert!(load_safetensors::<f32>(&p).is_ok());
+    let err = Linear::<f32>::new(2, 2)
+        .save(dir.join("no/such/dir/m.safetensors"))
+        .unwrap_err();
+    assert!(matches!(err, StateDictError::Io { .. }), "{err}");
+    assert!(
+        err.to_string().contains("no/such/dir/m.safetensors"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn load_bytes(tag: &str, bytes: &[u8]) -> StateDictError {
+    let dir = temp_dir(tag);
+    let p = dir.join("bad.safetensors");
+    std::fs::write(&p, bytes).unwrap();
+    let err = load_safetensors::<f32>(&p).unwrap_err();
+    assert!(
+        err.to_string().contains("bad.safetensors"),
+        "error names the file: {err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    err
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it() {
+    let err = load_safetensors::<f32>("/definitely/not/here.safetensors").unwrap_err();
+    assert!(matches!(err, StateDictError::Io { .. }));
+    assert!(
+        err.to_string()
+            .starts_with("/definitely/not/here.safetensors: "),
+        "{err}"
+    );
+    let err = MyNet::new(2, 2)
+        .load("/definitely/not/here.safetensors")
+        .unwrap_err();
+    assert!(matches!(err, StateDictError::Io { .. }));
+}
+
+#[test]
+fn empty_and_tiny_files_are_too_short() {
+    for len in [0, 1, 7] {
+        let err = load_bytes("short", &vec![0u8; len]);
+        assert!(
+            matches!(err, StateDictError::TooShort { len: l, .. } if l == len as u64),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn truncated_golden_file_never_panics() {
+    let good = std::fs::read(fixture("net/adam.init.safetensors")).unwrap();
+    let header_end = 8 + u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    for cut in [
+        8,
+        9,
+        100,
+        header_end - 1,
+        header_end,
+        header_end + 1,
+        good.len() - 4,
+        good.len() - 1,
+    ] {
+        let err = load_bytes("trunc", &good[..cut]);
+        if cut < header_end {
+            assert!(
+                matches!(err, StateDictError::HeaderTooLarge { .. }),
+                "cut {cut}: {err}"
+            );
+        } else {
+            assert!(
+                matches!(err, StateDictError::Format { .. }),
+                "cut {cut}: {err}"
+            );
+            assert!(
+                err.to_string().contains("MetadataIncompleteBuffer"),
+                "cut {cut}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn corrupt_headers_are_typed_errors() {
+    // Garbage bytes after a plausible length.
+    let mut garbage = 16u64.to_le_bytes().to_vec();
+    garbage.extend_from_slice(b"not json at all!");
+    assert!(matches!(
+        load_bytes("garbage", &garbage),
+        StateDictError::Format { .. }
+    ));
+
+    // A header length far larger than the file (would be a huge allocation if trusted).
+    let mut huge = u64::MAX.to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    let err = load_bytes("huge", &huge);
+    assert!(
+        matches!(
+            err,
+            StateDictError::HeaderTooLarge {
+                header_len: u64::MAX,
+                file_len: 10,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    // Non-UTF-8 header bytes.
+    let mut bad_utf8 = 8u64.to_le_bytes().to_vec();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe, 0xfd, 0xfc, 0x80, 0x81, 0x82, 0x83]);
+    let err = load_bytes("utf8", &bad_utf8);
+    assert!(matches!(err, StateDictError::Format { .. }), "{err}");
+    assert!(err.to_string().contains("InvalidHeader"), "{err}");
+
+    // Offsets pointing past the data.
+    let h = br#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#;
+    let mut short = (h.len() as u64).to_le_bytes().to_vec();
+    short.extend_from_slice(h);
+    short.extend_from_slice(&[0u8; 8]);
+    assert!(matches!(
+        load_bytes("offsets", &short),
+        StateDictError::Format { .. }
+    ));
+
+    // Shape and byte count that disagree.
+    let h = br#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#;
+    let mut mismatch = (h.len() as u64).to_le_bytes().to_vec();
+    mismatch.extend_from_slice(h);
+    mismatch.extend_from_slice(&[0u8; 16]);
+    assert!(matches!(
+        load_bytes("mismatch", &mismatch),
+        StateDictError::Format { .. }
+    ));
+}
+
+#[test]
+fn wrong_dtypes_name_the_tensor_and_dtype() {
+    let h = br#"{"idx":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#;
+    let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(h);
+    bytes.extend_from_slice(&[0u8; 16]);
+    let err = load_bytes("i64", &bytes);
+    match &err {
+        StateDictError::WrongDtype {
+            tensor,
+            found,
+            expected,
+            ..
+        } => {
+            assert_eq!(
+                (tensor.as_str(), found.as_str(), expected.as_str()),
+                ("idx", "I64", "F32")
+            );
+        }
+        other => panic!("expected WrongDtype, got {other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("\"idx\" has dtype I64, expected F32"),
+        "{err}"
+    );
+
+    // An f64 checkpoint into an f32 model.
+    let dir = temp_dir("f64into32");
+    let p = dir.join("w.safetensors");
+    let mut sd = StateDict::<f64>::new();
+    sd.insert("weight", Tensor::zeros(&[2, 2]));
+    save_safetensors(&sd, &p).unwrap();
+    let err = Linear::<f32>::with_bias(2, 2, false).load(&p).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("\"weight\" has dtype F64, expected F32"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
