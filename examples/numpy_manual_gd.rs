@@ -1,0 +1,227 @@
+//! Gradient descent on f = w * x with hand-computed gradients, as the NumPy lecture wrote it
+//! (SEEDS item 4), checked against autograd; prints exactly the page's 12 lines.
+//!
+//! ```text
+//! cargo run --release --example numpy_manual_gd
+//! cargo run --release --example numpy_manual_gd -- --verbose   # also show the gradient check
+//! ```
+//!
+//! The original, from the lecture page:
+//!
+//! ```python
+//! import numpy as np
+//! # Compute every step manually
+//! # Linear regression
+//! # f = w * x
+//! # here : f = 2 * x
+//! X = np.array([1, 2, 3, 4], dtype=np.float32)
+//! Y = np.array([2, 4, 6, 8], dtype=np.float32)
+//! w = 0.0
+//!
+//! # model output
+//! def forward(x):
+//!     return w * x
+//!
+//! # loss = MSE
+//! def loss(y, y_pred):
+//!     return ((y_pred - y)**2).mean()
+//!
+//! # J = MSE = 1/N * (w*x - y)**2
+//! # dJ/dw = 1/N * 2x(w*x - y)
+//! def gradient(x, y, y_pred):
+//!     return np.mean(2*x*(y_pred - y))
+//!
+//! print(f'Prediction before training: f(5) = {forward(5):.3f}')
+//!
+//! # Training
+//! learning_rate = 0.01
+//! n_iters = 20
+//! for epoch in range(n_iters):
+//!     # predict = forward pass
+//!     y_pred = forward(X)
+//!     # loss
+//!     l = loss(Y, y_pred)
+//!     # calculate gradients
+//!     dw = gradient(X, Y, y_pred)
+//!     # update weights
+//!     w -= learning_rate * dw
+//!     if epoch % 2 == 0:
+//!         print(f'epoch {epoch+1}: w = {w:.3f}, loss = {l:.8f}')
+//!
+//! print(f'Prediction after training: f(5) = {forward(5):.3f}')
+//! ```
+//!
+//! Precision, as NumPy 1.x ran it (and as needed to print the page's digits): X, Y, `y_pred`,
+//! `l` and `dw` are float32 (`w * X` first rounds w to f32), the means are left-to-right f32
+//! sums divided by 4 (which is what `Tensor::mean` does), but `w` itself stays a Python float
+//! (f64): `w -= 0.01 * dw` happens in f64. So the f32 tensors below are built from `w as f32`
+//! each iteration while `w` is an `f64`.
+//!
+//! Each iteration computes dJ/dw twice: by the lecture's formula `mean(2x(wx - y))` and by
+//! autograd (`l.backward()` on an f32 tensor `w`). The program stops with an error (exit code
+//! 1) if they differ by more than f32 rounding; `--verbose` prints both every iteration.
+
+use clap::Parser;
+use std::fmt;
+use std::io::{self, Write};
+use std::process::ExitCode;
+use tapegrad::prelude::*;
+
+/// Hand-computed gradient descent in f32 (the NumPy lecture), checked against autograd.
+#[derive(Parser, Debug)]
+#[command(about)]
+pub struct Cli {
+    /// After each iteration, also print the formula's and autograd's dJ/dw.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// The model output `f = w * x`.
+fn forward<T: Element>(w: &Tensor<T>, x: &Tensor<T>) -> Tensor<T> {
+    w * x
+}
+
+/// The loss: MSE, `((y_pred - y)**2).mean()`.
+fn loss(y: &Tensor<f32>, y_pred: &Tensor<f32>) -> Tensor<f32> {
+    (y_pred - y).pow(2.0).mean()
+}
+
+/// The hand-derived gradient: `dJ/dw = mean(2x(y_pred - y))`.
+fn gradient(x: &Tensor<f32>, y: &Tensor<f32>, y_pred: &Tensor<f32>) -> Tensor<f32> {
+    (x * 2.0 * (y_pred - y)).mean()
+}
+
+/// Everything one gradient-descent iteration computes (for printing or explaining a step).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// w before the update (a Python float, f64).
+    pub w_before: f64,
+    /// The forward pass `f32(w) * X`.
+    pub y_pred: Vec<f32>,
+    /// The loss at `w_before`.
+    pub loss: f32,
+    /// dJ/dw by the lecture's formula `mean(2x(y_pred - y))`.
+    pub dw: f32,
+    /// dJ/dw by autograd (`loss.backward()`).
+    pub dw_autograd: f32,
+    /// w after `w -= learning_rate * dw` (in f64).
+    pub w_after: f64,
+}
+
+impl Step {
+    /// Whether the two gradients agree to f32 rounding (a few units in the last place).
+    pub fn gradients_agree(&self) -> bool {
+        let tol = 4.0 * f32::EPSILON * self.dw.abs().max(f32::MIN_POSITIVE);
+        (self.dw - self.dw_autograd).abs() <= tol
+    }
+}
+
+/// One iteration: forward pass, loss, gradient (by formula and by autograd), update.
+pub fn step(w: f64, x: &Tensor<f32>, y: &Tensor<f32>, learning_rate: f64) -> Step {
+    // The tensor the loss is differentiated with respect to: w rounded to f32, as NumPy does.
+    let w_t = Tensor::scalar(w as f32).requires_grad_(true);
+    let y_pred = forward(&w_t, x);
+    let l = loss(y, &y_pred);
+    let dw = gradient(x, y, &y_pred.detach()).item();
+    l.backward();
+    let dw_autograd = w_t.grad().expect("w requires grad").item();
+    Step {
+        w_before: w,
+        y_pred: y_pred.to_vec(),
+        loss: l.item(),
+        dw,
+        dw_autograd,
+        // w -= learning_rate * dw, with w a Python float
+        w_after: w - learning_rate * dw as f64,
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum RunError {
+    /// Writing the output failed.
+    Io(io::Error),
+    /// The formula's and autograd's gradients differ by more than f32 rounding.
+    GradientMismatch {
+        /// The iteration (1-based, as printed).
+        epoch: usize,
+        /// The formula's dJ/dw.
+        formula: f32,
+        /// Autograd's dJ/dw.
+        autograd: f32,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Io(e) => write!(f, "cannot write the output: {e}"),
+            RunError::GradientMismatch {
+                epoch,
+                formula,
+                autograd,
+            } => write!(
+                f,
+                "epoch {epoch}: dJ/dw by formula = {formula:e}, by autograd = {autograd:e}; \
+                 they differ by more than f32 rounding"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<io::Error> for RunError {
+    fn from(e: io::Error) -> Self {
+        RunError::Io(e)
+    }
+}
+
+/// Runs the lecture's program, writing its output to `out`.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), RunError> {
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
+    let y = Tensor::from_vec(vec![2.0f32, 4.0, 6.0, 8.0], &[4]);
+    let mut w = 0.0f64;
+    // f(5) with w a Python float: an f64 product.
+    let f5 = |w: f64| forward(&Tensor::scalar(w), &Tensor::scalar(5.0f64)).item();
+
+    writeln!(out, "Prediction before training: f(5) = {:.3}", f5(w))?;
+
+    // Training
+    let learning_rate = 0.01;
+    let n_iters = 20;
+    for epoch in 0..n_iters {
+        let s = step(w, &x, &y, learning_rate);
+        if cli.verbose {
+            writeln!(
+                out,
+                "  dJ/dw at w = {}: formula {:.8}, autograd {:.8}",
+                s.w_before, s.dw, s.dw_autograd
+            )?;
+        }
+        if !s.gradients_agree() {
+            return Err(RunError::GradientMismatch {
+                epoch: epoch + 1,
+                formula: s.dw,
+                autograd: s.dw_autograd,
+            });
+        }
+        w = s.w_after;
+        if epoch % 2 == 0 {
+            writeln!(out, "epoch {}: w = {w:.3}, loss = {:.8}", epoch + 1, s.loss)?;
+        }
+    }
+
+    writeln!(out, "Prediction after training: f(5) = {:.3}", f5(w))?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(&Cli::parse(), &mut io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("numpy_manual_gd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
