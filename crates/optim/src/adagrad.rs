@@ -17,7 +17,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    buf_tensor, check_names, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_buf, load_step, step_tensor, Core,
+    Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -207,11 +208,11 @@ impl<T: Element> Optimizer<T> for Adagrad<T> {
             for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
                 let mut g = if c.maximize { -g } else { g };
                 if c.weight_decay != 0.0 {
-                    g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
                 }
-                *sum = *sum + g * g; // state_sum.addcmul_(grad, grad, value=1)
+                *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
                 let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
-                *p = *p + neg_clr * g / std; // param.addcdiv_(grad, std, value=-clr)
+                *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)
             }
         });
     }

@@ -26,7 +26,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    buf_tensor, check_names, lerp, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_step, step_tensor,
+    Core, Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -238,12 +239,12 @@ pub(crate) fn adam_update<T: Element>(
             if c.decoupled_weight_decay {
                 *p = *p * decay; // param.mul_(1 - lr * weight_decay)
             } else {
-                g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
             }
         }
         *m = lerp(*m, g, w1); // exp_avg.lerp_(grad, 1 - beta1)
-        *v = *v * b2; // exp_avg_sq.mul_(beta2)
-        *v = *v + one_minus_b2 * g * g; //   .addcmul_(grad, grad, value=1 - beta2)
+                              // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        *v = addcmul(*v * b2, g, g, one_minus_b2);
         let second = match vmax.as_mut() {
             Some(it) => {
                 let mx = it
@@ -255,7 +256,8 @@ pub(crate) fn adam_update<T: Element>(
             None => *v,
         };
         let denom = second.sqrt() / bc2_sqrt + eps; // (v.sqrt() / bc2_sqrt).add_(eps)
-        *p = *p + neg_step_size * *m / denom; // param.addcdiv_(exp_avg, denom, value=-step_size)
+                                                    // param.addcdiv_(exp_avg, denom, value=-step_size)
+        *p = addcdiv(*p, *m, denom, neg_step_size);
     }
 }
 

@@ -156,14 +156,41 @@ pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u6
     Ok(v as u64)
 }
 
-/// PyTorch's `torch.lerp(start, end, weight)` for one element, with ATen's CPU formula
-/// (`start + w*(end - start)` when |w| < 0.5, else `end - (end - start)*(1 - w)`).
+// ---------------------------------------------------------------- PyTorch's CPU arithmetic
+//
+// PyTorch's x86 CPU kernels are compiled with FMA enabled and floating-point contraction on, and
+// some are written with explicit fused multiply-adds, so a multiply followed by an add inside one
+// tensor op is a single rounding. These helpers reproduce each op's exact rounding; the golden
+// first-step tests (tests/golden_first_step.rs) pin them bit for bit.
+
+/// `self.add_(other, alpha=alpha)`: `fma(alpha, other, self)` (ATen's `ufunc::add`).
+#[inline(always)]
+pub(crate) fn add_alpha<T: Element>(this: T, other: T, alpha: T) -> T {
+    other.mul_add(alpha, this)
+}
+
+/// `self.addcmul_(t1, t2, value=value)`: `self + (value·t1)·t2` with the last product and the sum
+/// fused.
+#[inline(always)]
+pub(crate) fn addcmul<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
+    (value * t1).mul_add(t2, this)
+}
+
+/// `self.addcdiv_(t1, t2, value=value)`: `self + (value·t1)/t2` (a division in between: nothing to
+/// fuse).
+#[inline(always)]
+pub(crate) fn addcdiv<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
+    this + value * t1 / t2
+}
+
+/// `torch.lerp(start, end, weight)` for one element, as ATen's CPU kernel:
+/// `fma(w, end − start, start)` when |w| < 0.5, else `fma(w − 1, end − start, end)`.
 #[inline(always)]
 pub(crate) fn lerp<T: Element>(start: T, end: T, weight: T) -> T {
     if weight.abs() < T::from_f64(0.5) {
-        start + weight * (end - start)
+        weight.mul_add(end - start, start)
     } else {
-        end - (end - start) * (T::one() - weight)
+        (weight - T::one()).mul_add(end - start, end)
     }
 }
 

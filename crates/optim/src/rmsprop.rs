@@ -26,7 +26,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    buf_tensor, check_names, lerp, load_buf, load_step, step_tensor, Core, Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_step, step_tensor,
+    Core, Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -265,16 +266,16 @@ impl<T: Element> Optimizer<T> for RMSprop<T> {
             for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
                 let mut g = if c.maximize { -g } else { g };
                 if c.weight_decay != 0.0 {
-                    g = g + wd * *p; // grad.add(param, alpha=weight_decay)
+                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
                 }
                 // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
-                *v = *v * alpha;
-                *v = *v + one_minus_alpha * g * g;
+                *v = addcmul(*v * alpha, g, g, one_minus_alpha);
                 let avg = match centered.as_mut() {
                     Some(it) => {
                         let ga = it.next().expect("grad_avg has the parameter's length");
                         *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
-                        (*v - *ga * *ga).sqrt() // square_avg.addcmul(ga, ga, value=-1).sqrt_()
+                                                             // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                        addcmul(*v, *ga, *ga, -T::one()).sqrt()
                     }
                     None => v.sqrt(),
                 } + eps;
@@ -283,10 +284,12 @@ impl<T: Element> Optimizer<T> for RMSprop<T> {
                         let b = it
                             .next()
                             .expect("momentum_buffer has the parameter's length");
-                        *b = *b * mu + g / avg; // buf.mul_(momentum).addcdiv_(grad, avg)
-                        *p = *p + neg_lr * *b; // param.add_(buf, alpha=-lr)
+                        // buf.mul_(momentum).addcdiv_(grad, avg)
+                        *b = addcdiv(*b * mu, g, avg, T::one());
+                        *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
                     }
-                    None => *p = *p + neg_lr * g / avg, // param.addcdiv_(grad, avg, value=-lr)
+                    // param.addcdiv_(grad, avg, value=-lr)
+                    None => *p = addcdiv(*p, g, avg, neg_lr),
                 }
             }
         });

@@ -16,10 +16,11 @@
 //!
 //! In f32 each line is one PyTorch tensor op with its Python-float coefficient rounded to f32:
 //! `grad.add(param, alpha=λ)`, `buf.mul_(μ).add_(grad, alpha=1-τ)`, `grad.add(buf, alpha=μ)`,
-//! `param.add_(grad, alpha=-γ)`; this file evaluates them in that order.
+//! `param.add_(grad, alpha=-γ)`; this file evaluates them in that order, each `add` with `alpha`
+//! as one fused multiply-add as ATen's CPU kernel does.
 
 use crate::error::{py, OptimError};
-use crate::optimizer::{buf_tensor, check_names, load_buf, Core, Optimizer, ParamState};
+use crate::optimizer::{add_alpha, buf_tensor, check_names, load_buf, Core, Optimizer, ParamState};
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
 use tapegrad_autograd::{Element, Tensor};
@@ -196,7 +197,7 @@ impl<T: Element> Optimizer<T> for SGD<T> {
             let d_p = |g: T, p: T| {
                 let g = if c.maximize { -g } else { g };
                 if c.weight_decay != 0.0 {
-                    g + wd * p
+                    add_alpha(g, p, wd) // grad.add(param, alpha=weight_decay)
                 } else {
                     g
                 }
@@ -204,7 +205,7 @@ impl<T: Element> Optimizer<T> for SGD<T> {
             if c.momentum == 0.0 {
                 // θ ← θ − γ·d_p
                 for (p, &g) in param.iter_mut().zip(grad) {
-                    *p = *p + neg_lr * d_p(g, *p);
+                    *p = add_alpha(*p, d_p(g, *p), neg_lr); // param.add_(grad, alpha=-lr)
                 }
                 return;
             }
@@ -215,9 +216,9 @@ impl<T: Element> Optimizer<T> for SGD<T> {
                     for (p, &g) in param.iter_mut().zip(grad) {
                         let g = d_p(g, *p);
                         let b = g;
-                        let step = if c.nesterov { g + mu * b } else { b };
+                        let step = if c.nesterov { add_alpha(g, b, mu) } else { b };
                         buf.push(b);
-                        *p = *p + neg_lr * step;
+                        *p = add_alpha(*p, step, neg_lr);
                     }
                     *state = Some(SgdState {
                         momentum_buffer: buf,
@@ -227,9 +228,11 @@ impl<T: Element> Optimizer<T> for SGD<T> {
                     // b ← μ·b + (1 − τ)·d_p
                     for ((p, &g), b) in param.iter_mut().zip(grad).zip(&mut s.momentum_buffer) {
                         let g = d_p(g, *p);
-                        *b = *b * mu + one_minus_damp * g;
-                        let step = if c.nesterov { g + mu * *b } else { *b };
-                        *p = *p + neg_lr * step;
+                        // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                        *b = add_alpha(*b * mu, g, one_minus_damp);
+                        // grad.add(buf, alpha=momentum) if nesterov else buf
+                        let step = if c.nesterov { add_alpha(g, *b, mu) } else { *b };
+                        *p = add_alpha(*p, step, neg_lr); // param.add_(grad, alpha=-lr)
                     }
                 }
             }
