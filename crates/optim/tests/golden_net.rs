@@ -35,10 +35,10 @@ fn run(name: &str, make: impl FnOnce(Vec<Tensor>) -> Box<dyn Optimizer>) -> Outc
         first_step: 0.0,
         final_abs: 0.0,
     };
-    for epoch in 0..epochs {
+    assert_eq!(want_losses.len(), epochs);
+    for (epoch, &w) in want_losses.iter().enumerate() {
         let loss = loss(&params, &fx);
         let l = loss.item();
-        let w = want_losses[epoch];
         let rel = (l as f64 - w).abs() / w.abs();
         out.loss_rel = out.loss_rel.max(rel);
         out.loss_bits_equal += (l == w as f32) as usize;

@@ -168,29 +168,62 @@ impl SchedulerCore {
 }
 
 /// Implements [`LRScheduler`] for a scheduler with a `core: SchedulerCore` field and a
-/// `get_lr(&self, core, current_lrs) -> Vec<f64>` method.
+/// `get_lr(&self, core, current_lrs) -> Vec<f64>` method, plus the same methods as inherent ones
+/// (so `sched.last_epoch()` needs no type annotation).
 macro_rules! impl_lr_scheduler {
     ($ty:ty) => {
-        impl<T: tapegrad_autograd::Element> $crate::lr_scheduler::LRScheduler<T> for $ty {
-            fn step(&mut self, opt: &mut dyn $crate::optimizer::Optimizer<T>) {
+        impl $ty {
+            /// Advances one epoch and writes the new rates into `opt` (`scheduler.step()`).
+            pub fn step<
+                T: tapegrad_autograd::Element,
+                O: $crate::optimizer::Optimizer<T> + ?Sized,
+            >(
+                &mut self,
+                opt: &mut O,
+            ) {
                 let mut core = self.core.clone();
                 core.step(opt, |c, cur| self.get_lr(c, cur));
                 self.core = core;
             }
-            fn get_last_lr(&self) -> &[f64] {
+            /// The rates set by the last step, one per group (`get_last_lr()`).
+            pub fn get_last_lr(&self) -> &[f64] {
                 &self.core.last_lr
             }
-            fn last_epoch(&self) -> i64 {
+            /// The epoch counter (`last_epoch`).
+            pub fn last_epoch(&self) -> i64 {
                 self.core.last_epoch
             }
-            fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
+            /// Counters and rates for a checkpoint (`state_dict()`).
+            pub fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
                 self.core.save()
+            }
+            /// Restores [`Self::state_dict`]'s output (`load_state_dict()`).
+            pub fn load_state_dict(
+                &mut self,
+                state: &$crate::lr_scheduler::SchedulerState,
+            ) -> Result<(), $crate::error::OptimError> {
+                self.core.load(state)
+            }
+        }
+
+        impl<T: tapegrad_autograd::Element> $crate::lr_scheduler::LRScheduler<T> for $ty {
+            fn step(&mut self, opt: &mut dyn $crate::optimizer::Optimizer<T>) {
+                <$ty>::step(self, opt)
+            }
+            fn get_last_lr(&self) -> &[f64] {
+                <$ty>::get_last_lr(self)
+            }
+            fn last_epoch(&self) -> i64 {
+                <$ty>::last_epoch(self)
+            }
+            fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
+                <$ty>::state_dict(self)
             }
             fn load_state_dict(
                 &mut self,
                 state: &$crate::lr_scheduler::SchedulerState,
             ) -> Result<(), $crate::error::OptimError> {
-                self.core.load(state)
+                <$ty>::load_state_dict(self, state)
             }
         }
     };
