@@ -44,7 +44,6 @@ use tapegrad::prelude::*;
 
 /// Exponentially weighted average of 30 random integers in [5, 40) (SEEDS item 5).
 #[derive(Parser, Debug)]
-#[command(about)]
 pub struct Cli {
     /// The averaging weight beta, in [0, 1): S_t = beta * S_{t-1} + (1 - beta) * y_t.
     #[arg(long, default_value_t = 0.9, value_parser = parse_beta)]

@@ -51,7 +51,6 @@ use pyfmt::py_float;
 
 /// Batch gradient descent on y = 2x, printing the lecture's lines (SEEDS item 1).
 #[derive(Parser, Debug)]
-#[command(about)]
 pub struct Cli {}
 
 /// The linear model `y_hat = x * w`.

@@ -79,7 +79,6 @@ pub enum Mode {
 
 /// Stochastic gradient descent on y = 2x, printing the lecture's lines (SEEDS item 2).
 #[derive(Parser, Debug)]
-#[command(about)]
 pub struct Cli {
     /// Which samples each epoch visits.
     #[arg(long, value_enum, default_value_t = Mode::PerSample)]

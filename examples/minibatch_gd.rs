@@ -48,7 +48,6 @@ pub const N_SAMPLES: usize = 256;
 
 /// Mini-batch gradient descent on y = 2x + noise with a shuffling DataLoader (SEEDS item 3).
 #[derive(Parser, Debug)]
-#[command(about)]
 pub struct Cli {
     /// Samples per batch: 1 is SGD, 256 (the data size) is batch gradient descent.
     #[arg(long, default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]

@@ -69,7 +69,6 @@ use tapegrad::prelude::*;
 
 /// Hand-computed gradient descent in f32 (the NumPy lecture), checked against autograd.
 #[derive(Parser, Debug)]
-#[command(about)]
 pub struct Cli {
     /// After each iteration, also print the formula's and autograd's dJ/dw.
     #[arg(long)]
