@@ -170,9 +170,26 @@ impl<T: Element> Adagrad<T> {
             .into_iter()
             .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adagrad(c)))
             .collect();
-        Ok(Adagrad {
+        let mut opt = Adagrad {
             core: Core::new(groups)?,
-        })
+        };
+        opt.init_states();
+        Ok(opt)
+    }
+
+    /// PyTorch's `Adagrad.__init__` creates every parameter's state up front: `step = 0`,
+    /// `sum = initial_accumulator_value`.
+    fn init_states(&mut self) {
+        self.core.init_states(|options, numel| {
+            let v = match options {
+                GroupOptions::Adagrad(c) => c.initial_accumulator_value,
+                other => panic!("Adagrad: a parameter group holds {other:?}"),
+            };
+            AdagradState {
+                step: 0,
+                sum: vec![T::from_f64(v); numel],
+            }
+        });
     }
 
     /// `optimizer.add_param_group(...)`.
@@ -182,7 +199,9 @@ impl<T: Element> Adagrad<T> {
         config: AdagradConfig,
     ) -> Result<(), OptimError> {
         self.core
-            .add_group(ParamGroup::new(params, GroupOptions::Adagrad(config)))
+            .add_group(ParamGroup::new(params, GroupOptions::Adagrad(config)))?;
+        self.init_states();
+        Ok(())
     }
 }
 

@@ -336,6 +336,19 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
         }
     }
 
+    /// Gives every parameter without state the state `init(options, numel)` (Adagrad creates its
+    /// state at construction, as PyTorch's `Adagrad.__init__` does).
+    pub(crate) fn init_states(&mut self, init: impl Fn(&GroupOptions, usize) -> S) {
+        self.sync();
+        for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
+            for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
+                if slot.state.is_none() {
+                    slot.state = Some(init(&group.options, p.numel()));
+                }
+            }
+        }
+    }
+
     /// `state_dict()` for an optimizer called `name`.
     pub(crate) fn state_dict(&self, name: &str) -> OptimizerState<T> {
         let mut state = Vec::new();

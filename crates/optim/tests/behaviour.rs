@@ -296,6 +296,32 @@ fn parameters_without_gradient_are_skipped_and_keep_no_state() {
 }
 
 #[test]
+fn adagrad_creates_its_state_at_construction_like_pytorch() {
+    let p = p1();
+    let opt = Adagrad::new(
+        p.clone(),
+        AdagradConfig {
+            initial_accumulator_value: 0.5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let sd = opt.state_dict();
+    assert_eq!(sd.state.len(), 1);
+    let get = |n: &str| {
+        sd.state[0]
+            .values
+            .iter()
+            .find(|(k, _)| k == n)
+            .unwrap()
+            .1
+            .to_vec()
+    };
+    assert_eq!((get("step"), get("sum")), (vec![0.0], vec![0.5]));
+    assert_eq!(p[0].to_vec(), vec![1.0]);
+}
+
+#[test]
 fn no_weight_decay_on_biases_changes_only_the_weights_trajectory() {
     let make = || {
         (
