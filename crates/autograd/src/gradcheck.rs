@@ -59,6 +59,20 @@ pub fn gradcheck(
     atol: f64,
     rtol: f64,
 ) -> Result<(), GradcheckError> {
+    check_jacobian(f, inputs, eps, atol, rtol, false)
+}
+
+/// The Jacobian check behind [`gradcheck`] and [`gradgradcheck`]. `record_shifted`: evaluate the
+/// shifted inputs with recording on (as leaves requiring a gradient), for functions such as
+/// `gradgradcheck`'s first-order gradient that call `grad` themselves.
+fn check_jacobian(
+    f: impl Fn(&[Tensor<f64>]) -> Tensor<f64>,
+    inputs: &[Tensor<f64>],
+    eps: f64,
+    atol: f64,
+    rtol: f64,
+    record_shifted: bool,
+) -> Result<(), GradcheckError> {
     let leaves = fresh_leaves(inputs);
     let y0 = f(&leaves);
     let m = y0.numel();
@@ -98,13 +112,19 @@ pub fn gradcheck(
                     .map(|(k, t)| {
                         let c = t.detach();
                         if k == i {
-                            let v = c.data()[ndarray::IxDyn(&unravel(e, &c.shape()))];
-                            c.data_mut()[ndarray::IxDyn(&unravel(e, &c.shape()))] = v + delta;
+                            // The index is computed before the write lock is taken: reading
+                            // the shape under `data_mut()` would deadlock on the RwLock.
+                            let idx = ndarray::IxDyn(&unravel(e, &c.shape()));
+                            c.data_mut()[idx] += delta;
                         }
-                        c
+                        c.requires_grad_(record_shifted)
                     })
                     .collect();
-                no_grad(|| f(&shifted)).to_vec()
+                if record_shifted {
+                    f(&shifted).to_vec()
+                } else {
+                    no_grad(|| f(&shifted)).to_vec()
+                }
             };
             let (plus, minus) = (eval(eps), eval(-eps));
             for j in 0..m {
@@ -168,5 +188,5 @@ pub fn gradgradcheck(
         }
         total
     };
-    gradcheck(first_order, inputs, eps, atol, rtol)
+    check_jacobian(first_order, inputs, eps, atol, rtol, true)
 }
