@@ -3,6 +3,7 @@
 //! PyTorch's `reduction` (mean by default).
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -63,7 +64,58 @@ pub fn mse_loss<T: Element>(
     reduction: Reduction,
 ) -> Tensor<T> {
     same_shape("mse_loss", input, target);
-    reduction.apply(input.sub(target).pow(2.0))
+    let squares = ndarray::Zip::from(&*input.data())
+        .and(&*target.data())
+        .map_collect(|&a, &b| (a - b) * (a - b))
+        .into_dyn();
+    let out = match reduction {
+        Reduction::None => squares,
+        Reduction::Sum => ndarray::arr0(squares.iter().copied().sum()).into_dyn(),
+        Reduction::Mean => {
+            let n = T::from_f64(squares.len() as f64);
+            ndarray::arr0(squares.iter().copied().sum::<T>() / n).into_dyn()
+        }
+    };
+    record(out, MseLossBackward { reduction }, &[input, target])
+}
+
+struct MseLossBackward {
+    reduction: Reduction,
+}
+impl<T: Element> Op<T> for MseLossBackward {
+    fn name(&self) -> &'static str {
+        "MseLossBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d mse/d input = 2(input - target)/n, d mse/d target = -2(input - target)/n"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (a, b, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        // ATen: norm * (input - target) * grad, norm = 2/n for mean, 2 otherwise.
+        let norm = match self.reduction {
+            Reduction::Mean => T::from_f64(2.0 / a.numel() as f64),
+            _ => T::from_f64(2.0),
+        };
+        let d_input = if is_grad_enabled() {
+            a.sub(b).mul_scalar(norm).mul(g)
+        } else {
+            let gd = g.data();
+            let out = if gd.ndim() == 0 {
+                let gs = *gd.iter().next().expect("0-d");
+                ndarray::Zip::from(&*a.data())
+                    .and(&*b.data())
+                    .map_collect(|&x, &t| (x - t) * norm * gs)
+            } else {
+                ndarray::Zip::from(&*a.data())
+                    .and(&*b.data())
+                    .and(&*gd)
+                    .map_collect(|&x, &t, &g| (x - t) * norm * g)
+            };
+            Tensor::from_array(out)
+        };
+        let d_target = c.needs_grad(1).then(|| d_input.neg());
+        smallvec![c.needs_grad(0).then_some(d_input), d_target]
+    }
 }
 
 /// Mean absolute error `|input - target|`, reduced (`F.l1_loss`).

@@ -14,6 +14,7 @@ mod div;
 mod exp;
 mod gather;
 mod leaky_relu;
+mod linear;
 mod log;
 mod log_softmax;
 pub mod losses;
@@ -61,4 +62,18 @@ pub(crate) fn broadcast_binary<T: Element>(
     let (da, db) = (a.data(), b.data());
     crate::shape::broadcast_shapes(op, da.shape(), db.shape())?;
     Ok(f(&da, &db))
+}
+
+/// `f(grad, saved)` elementwise as a new constant tensor: the fast path of unary backward rules
+/// when no graph of the backward is being built (`create_graph` off), one pass, no
+/// intermediate tensors.
+pub(crate) fn zip_grad<T: Element>(
+    grad: &Tensor<T>,
+    saved: &Tensor<T>,
+    f: impl Fn(T, T) -> T,
+) -> Tensor<T> {
+    let out = ndarray::Zip::from(&*grad.data())
+        .and(&*saved.data())
+        .map_collect(|&g, &s| f(g, s));
+    Tensor::from_array(out)
 }

@@ -1,6 +1,7 @@
 //! Rectified linear unit: `max(x, 0)`.
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -33,12 +34,17 @@ impl<T: Element> Op<T> for ReluBackward {
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);
-        smallvec![Some(g.mul(&crate::ops::constant_map(x, |v| {
-            if v > T::zero() {
-                T::one()
-            } else {
-                T::zero()
-            }
-        })))]
+        if !is_grad_enabled() {
+            return smallvec![Some(crate::ops::zip_grad(g, x, |g, v| {
+                if v > T::zero() {
+                    g
+                } else {
+                    T::zero()
+                }
+            }))];
+        }
+        let mask =
+            crate::ops::constant_map(x, |v| if v > T::zero() { T::one() } else { T::zero() });
+        smallvec![Some(g.mul(&mask))]
     }
 }

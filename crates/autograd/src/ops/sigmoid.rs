@@ -1,6 +1,7 @@
 //! Logistic sigmoid: `1 / (1 + exp(-x))`.
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -36,6 +37,12 @@ impl<T: Element> Op<T> for SigmoidBackward {
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);
-        smallvec![Some(g.mul(&y.mul(&y.neg().add_scalar(T::one()))))]
+        if !is_grad_enabled() {
+            // ATen's sigmoid_backward: grad * (1 - y) * y, in that order.
+            return smallvec![Some(crate::ops::zip_grad(g, y, |g, s| g
+                * (T::one() - s)
+                * s))];
+        }
+        smallvec![Some(g.mul(&y.neg().add_scalar(T::one())).mul(y))]
     }
 }

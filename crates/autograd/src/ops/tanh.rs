@@ -1,6 +1,7 @@
 //! Hyperbolic tangent.
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -28,6 +29,11 @@ impl<T: Element> Op<T> for TanhBackward {
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);
+        if !is_grad_enabled() {
+            return smallvec![Some(
+                crate::ops::zip_grad(g, y, |g, t| g * (T::one() - t * t))
+            )];
+        }
         smallvec![Some(g.mul(&y.mul(y).neg().add_scalar(T::one())))]
     }
 }

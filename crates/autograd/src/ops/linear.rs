@@ -1,0 +1,127 @@
+//! The affine map of a `Linear` layer, fused into one op: `x @ Wᵀ + b` (`F.linear`; PyTorch
+//! records it as `AddmmBackward0`).
+
+use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::kernels::matmul_into;
+use crate::tensor::Tensor;
+use ndarray::{Array1, Array2, Axis, Ix2, IxDyn};
+use smallvec::smallvec;
+
+impl<T: Element> Tensor<T> {
+    /// `self @ weightᵀ + bias` for input `[.., in]`, weight `[out, in]` and bias `[out]`
+    /// (`torch.nn.functional.linear`): one recorded op instead of three.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+    /// let w = Tensor::from_vec(vec![1.0f32, 1.0, 0.0, 1.0, 2.0, 0.0], &[3, 2]);
+    /// let b = Tensor::from_vec(vec![0.5f32, 0.0, -1.0], &[3]);
+    /// assert_eq!(x.linear(&w, Some(&b)).to_vec(), vec![3.5, 2.0, 1.0]);
+    /// ```
+    pub fn linear(&self, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        let fits = ws.len() == 2 && !xs.is_empty() && xs[xs.len() - 1] == ws[1];
+        if !fits {
+            panic!(
+                "linear: mat1 and mat2 shapes cannot be multiplied (input {:?} and weight {:?} \
+                 transposed): the input's last dimension must equal the weight's in_features \
+                 ({}); check the layer sizes",
+                xs.as_slice(),
+                ws.as_slice(),
+                ws.get(1).copied().unwrap_or(0)
+            );
+        }
+        let (out_f, in_f) = (ws[0], ws[1]);
+        if let Some(b) = bias {
+            assert!(
+                b.shape().as_slice() == [out_f],
+                "linear: bias of shape {:?} does not match out_features {out_f}; it must be [{out_f}]",
+                b.shape().as_slice()
+            );
+        }
+        let rows = self.numel() / in_f.max(1);
+        let out = {
+            let x = self.data();
+            let w = weight.data();
+            let x2 = x
+                .view()
+                .into_shape_with_order((rows, in_f))
+                .expect("row-major input");
+            let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D weight");
+            let mut y = Array2::<T>::zeros((rows, out_f));
+            matmul_into(x2, w2.t(), y.view_mut());
+            if let Some(b) = bias {
+                y += &*b.data();
+            }
+            let mut shape = xs.to_vec();
+            *shape.last_mut().expect("rank >= 1") = out_f;
+            y.into_shape_with_order(IxDyn(&shape)).expect("same size")
+        };
+        match bias {
+            Some(b) => record(out, LinearBackward, &[self, weight, b]),
+            None => record(out, LinearBackward, &[self, weight]),
+        }
+    }
+}
+
+struct LinearBackward;
+impl<T: Element> Op<T> for LinearBackward {
+    fn name(&self) -> &'static str {
+        "AddmmBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "y = x Wᵀ + b: dx = G W, dW = Gᵀ x, db = Σ_rows G"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        let (xs, ws) = (x.shape(), w.shape());
+        let (out_f, in_f) = (ws[0], ws[1]);
+        let rows = x.numel() / in_f.max(1);
+        let has_bias = c.inputs.len() == 3;
+        if is_grad_enabled() {
+            // Building a graph of the backward (create_graph): use differentiable ops.
+            let g2 = g.reshape_exact(&[rows, out_f]);
+            let x2 = x.reshape_exact(&[rows, in_f]);
+            return smallvec![
+                c.needs_grad(0).then(|| g2.matmul(w).reshape_exact(&xs)),
+                c.needs_grad(1).then(|| g2.t().matmul(&x2)),
+                (has_bias && c.needs_grad(2)).then(|| g2.sum_dim(0, false)),
+            ];
+        }
+        let gd = g.data();
+        let g2 = gd
+            .view()
+            .into_shape_with_order((rows, out_f))
+            .expect("row-major grad");
+        let dx = c.needs_grad(0).then(|| {
+            let wd = w.data();
+            let mut dx = Array2::<T>::zeros((rows, in_f));
+            matmul_into(
+                g2,
+                wd.view().into_dimensionality::<Ix2>().expect("2-D"),
+                dx.view_mut(),
+            );
+            Tensor::from_array(dx.into_shape_with_order(IxDyn(&xs)).expect("same size"))
+        });
+        let dw = c.needs_grad(1).then(|| {
+            let xd = x.data();
+            let x2 = xd
+                .view()
+                .into_shape_with_order((rows, in_f))
+                .expect("row-major input");
+            let mut dw = Array2::<T>::zeros((out_f, in_f));
+            matmul_into(g2.t(), x2, dw.view_mut());
+            Tensor::from_array(dw)
+        });
+        let db = (has_bias && c.needs_grad(2)).then(|| {
+            let mut db = Array1::<T>::zeros(out_f);
+            for row in g2.axis_iter(Axis(0)) {
+                db += &row;
+            }
+            Tensor::from_array(db)
+        });
+        smallvec![dx, dw, db]
+    }
+}

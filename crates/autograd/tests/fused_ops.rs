@@ -1,0 +1,76 @@
+//! The fused ops the layers use (`linear` = PyTorch's addmm, `mse_loss`) against finite
+//! differences, first and second order, and against the unfused composition.
+
+use tapegrad_autograd::functional::{mse_loss, Reduction};
+use tapegrad_autograd::{gradcheck, gradgradcheck, Tensor};
+
+fn t(v: &[f64], shape: &[usize]) -> Tensor<f64> {
+    Tensor::from_vec(v.to_vec(), shape)
+}
+
+#[test]
+fn linear_matches_matmul_plus_bias_and_finite_differences() {
+    let x = t(&[0.5, 0.1, 0.05, 0.18, 0.05, 0.31], &[3, 2]);
+    let w = t(&[0.3, -0.2, 0.7, 0.1, -0.5, 0.25], &[3, 2]);
+    let b = t(&[0.01, -0.02, 0.03], &[3]);
+    let fused = x.linear(&w, Some(&b)).to_vec();
+    let composed = (x.matmul(&w.t()) + &b).to_vec();
+    for (f, c) in fused.iter().zip(&composed) {
+        assert!((f - c).abs() < 1e-15);
+    }
+    let f = |v: &[Tensor<f64>]| v[0].linear(&v[1], Some(&v[2])).sigmoid();
+    assert!(gradcheck(f, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-7, 1e-5).is_ok());
+    assert!(gradgradcheck(f, &[x.clone(), w.clone(), b], 1e-6, 1e-6, 1e-4).is_ok());
+    let no_bias = |v: &[Tensor<f64>]| v[0].linear(&v[1], None);
+    assert!(gradcheck(no_bias, &[x, w], 1e-6, 1e-7, 1e-5).is_ok());
+}
+
+#[test]
+fn linear_accepts_leading_batch_dimensions() {
+    let x = t(
+        &(0..12).map(|i| i as f64 * 0.1).collect::<Vec<_>>(),
+        &[2, 3, 2],
+    );
+    let w = t(&[0.3, -0.2, 0.7, 0.1], &[2, 2]);
+    let b = t(&[1.0, -1.0], &[2]);
+    let y = x.linear(&w, Some(&b));
+    assert_eq!(y.shape().as_slice(), &[2, 3, 2]);
+    // row 5 of the flattened input is [1.0, 1.1]: [0.3 - 0.22 + 1, 0.7 + 0.11 - 1]
+    let v = y.to_vec();
+    assert!((v[10] - 1.08).abs() < 1e-12 && (v[11] + 0.19).abs() < 1e-12);
+    let f = |v: &[Tensor<f64>]| v[0].linear(&v[1], Some(&v[2]));
+    assert!(gradcheck(f, &[x, w, b], 1e-6, 1e-7, 1e-5).is_ok());
+}
+
+#[test]
+#[should_panic(expected = "linear: mat1 and mat2 shapes cannot be multiplied")]
+fn linear_with_wrong_in_features_names_the_shapes() {
+    let x = Tensor::<f32>::zeros(&[3, 4]);
+    let w = Tensor::<f32>::zeros(&[2, 3]);
+    let _ = x.linear(&w, None);
+}
+
+#[test]
+fn fused_mse_has_hand_derived_values_and_gradients() {
+    let a = t(&[1.0, 3.0, -2.0], &[3]).requires_grad_(true);
+    let b = t(&[0.0, 1.0, 1.0], &[3]).requires_grad_(true);
+    let l = mse_loss(&a, &b, Reduction::Mean);
+    assert_eq!(l.grad_fn_name(), Some("MseLossBackward0"));
+    assert!((l.item() - 14.0 / 3.0).abs() < 1e-15); // (1 + 4 + 9) / 3
+    l.backward();
+    let ga = a.grad().unwrap().to_vec(); // 2(a-b)/3
+    let gb = b.grad().unwrap().to_vec();
+    for (i, d) in [1.0, 2.0, -3.0].iter().enumerate() {
+        assert!((ga[i] - 2.0 * d / 3.0).abs() < 1e-15);
+        assert!((gb[i] + 2.0 * d / 3.0).abs() < 1e-15);
+    }
+    for r in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+        let f = move |v: &[Tensor<f64>]| mse_loss(&v[0], &v[1], r);
+        let ins = [
+            t(&[0.2, -0.4, 1.5, 0.7], &[2, 2]),
+            t(&[0.1, 0.3, -0.6, 0.9], &[2, 2]),
+        ];
+        assert!(gradcheck(f, &ins, 1e-6, 1e-7, 1e-5).is_ok(), "{r:?}");
+        assert!(gradgradcheck(f, &ins, 1e-6, 1e-6, 1e-4).is_ok(), "{r:?}");
+    }
+}
