@@ -18,6 +18,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn log_softmax(&self, dim: isize) -> Tensor<T> {
         let d = or_panic(normalize_dim("log_softmax", dim, &self.shape()));
+        if self.ndim() == 0 {
+            return self.unsqueeze(0).log_softmax(0).squeeze(0);
+        }
         let out = {
             let (shifted, sum) = shifted_exp(&self.data(), d);
             shifted - &sum.mapv(|s| s.ln())

@@ -20,6 +20,10 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> (Tensor<T>, Vec<usize>) {
         let d = or_panic(normalize_dim("max", dim, &self.shape()));
+        if self.ndim() == 0 {
+            // PyTorch accepts dim 0 / -1 on a 0-d tensor; the result is 0-d.
+            return self.unsqueeze(0).max_dim(0, false);
+        }
         let (values, indices) = {
             let data = self.data();
             assert!(

@@ -33,6 +33,10 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = or_panic(normalize_dim("mean", dim, &self.shape()));
+        if self.ndim() == 0 {
+            // PyTorch accepts dim 0 / -1 on a 0-d tensor; the result is 0-d.
+            return self.unsqueeze(0).mean_dim(0, false);
+        }
         let out = {
             let data = self.data();
             let n = T::from_f64(data.shape()[d] as f64);

@@ -32,6 +32,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn softmax(&self, dim: isize) -> Tensor<T> {
         let d = or_panic(normalize_dim("softmax", dim, &self.shape()));
+        if self.ndim() == 0 {
+            return self.unsqueeze(0).softmax(0).squeeze(0);
+        }
         let out = {
             let (shifted, sum) = shifted_exp(&self.data(), d);
             shifted.mapv(|v| v.exp()) / &sum

@@ -31,6 +31,10 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = or_panic(normalize_dim("sum", dim, &self.shape()));
+        if self.ndim() == 0 {
+            // PyTorch accepts dim 0 / -1 on a 0-d tensor; the result is 0-d.
+            return self.unsqueeze(0).sum_dim(0, false);
+        }
         let out = {
             let s = self.data().sum_axis(Axis(d));
             if keepdim {
