@@ -132,11 +132,13 @@ fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
         })
 }
 
-/// A non-scalar shape and a valid dimension index for it, negative half the time.
+/// A shape (0-d included: PyTorch accepts dim 0 / -1 there) and a valid dimension index for
+/// it, negative half the time.
 fn shape_and_dim() -> impl Strategy<Value = (Vec<usize>, isize)> {
-    (shape_nonscalar(), any::<u8>(), any::<bool>()).prop_map(|(s, d, neg)| {
-        let d = (d as usize % s.len()) as isize;
-        let d = if neg { d - s.len() as isize } else { d };
+    (shape(), any::<u8>(), any::<bool>()).prop_map(|(s, d, neg)| {
+        let rank = s.len().max(1);
+        let d = (d as usize % rank) as isize;
+        let d = if neg { d - rank as isize } else { d };
         (s, d)
     })
 }
