@@ -127,9 +127,9 @@ fn check_jacobian(
                 }
             };
             let (plus, minus) = (eval(eps), eval(-eps));
-            for j in 0..m {
+            for (j, row) in analytical.iter().enumerate() {
                 let numerical = (plus[j] - minus[j]) / (2.0 * eps);
-                let a = analytical[j][i][e];
+                let a = row[i][e];
                 if (a - numerical).abs() > atol + rtol * numerical.abs() {
                     return Err(GradcheckError {
                         input: i,
