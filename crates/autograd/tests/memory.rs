@@ -1,0 +1,243 @@
+//! The recorded graph is freed: long chains backpropagate and drop without recursion, and
+//! training loops (or forward passes never backpropagated) keep both the live graph-node count
+//! and the resident memory flat.
+//!
+//! `live_graph_nodes()` is process-global and the tests of one binary run on parallel threads,
+//! so this file is its own test binary and every test holds `SERIAL` for its whole run.
+
+use std::sync::Mutex;
+use tapegrad_autograd::functional::{mse_loss, Reduction};
+use tapegrad_autograd::{grad, live_graph_nodes, manual_seed, no_grad, BackwardOptions, Tensor};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` on a thread with a 1 MiB stack (half the default test-thread stack): a recursive
+/// walk or drop over 100 000 nodes would overflow it.
+fn on_small_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("the small-stack thread panicked")
+}
+
+/// Resident memory in bytes, from `/proc/self/status` (`VmRSS`, in kB, the same number as the
+/// resident pages of `/proc/self/statm` times the page size); `None` where `/proc` is absent.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+const CHAIN: usize = 100_000;
+
+#[test]
+fn backward_through_a_100k_op_chain_does_not_overflow_the_stack() {
+    let _s = serial();
+    let base = live_graph_nodes();
+    let (g, nodes_while_alive) = on_small_stack(|| {
+        let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let mut y = x.clone();
+        for _ in 0..CHAIN {
+            y = &y * 1.0000001;
+        }
+        let alive = live_graph_nodes();
+        y.sum().backward();
+        (x.grad().unwrap().to_vec(), alive)
+    });
+    assert!(nodes_while_alive >= base + CHAIN as u64);
+    let want = 1.0000001f64.powi(CHAIN as i32); // ≈ e^0.01
+    for gi in g {
+        assert!((gi - want).abs() < 1e-12, "{gi} vs {want}");
+    }
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn dropping_a_100k_op_graph_never_backpropagated_does_not_overflow_the_stack() {
+    let _s = serial();
+    let base = live_graph_nodes();
+    on_small_stack(move || {
+        let x = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad_(true);
+        let w = Tensor::from_vec(vec![0.5f32], &[1]).requires_grad_(true);
+        let mut y = x.clone();
+        for i in 0..CHAIN {
+            // Mix shared leaves into the chain: a DAG, not only a list.
+            y = if i % 2 == 0 { &y + 0.0 } else { &y * &w };
+        }
+        assert!(live_graph_nodes() >= base + CHAIN as u64);
+        drop(y);
+    });
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn no_grad_records_nothing() {
+    let _s = serial();
+    let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    let base = live_graph_nodes();
+    let y = no_grad(|| (&w * 3.0).exp().sum());
+    assert_eq!(live_graph_nodes(), base);
+    {
+        let _g = tapegrad_autograd::GradModeGuard::no_grad();
+        let z = (&w * &w).sigmoid().mean();
+        assert!(!z.requires_grad());
+        assert_eq!(live_graph_nodes(), base);
+    }
+    let recorded = (&w * 3.0).sum();
+    assert_eq!(live_graph_nodes(), base + 2);
+    drop((y, recorded));
+    assert_eq!(live_graph_nodes(), base);
+}
+
+/// A tiny model `y = sigmoid(x @ W + b)` with an MSE loss.
+struct Model {
+    w: Tensor,
+    b: Tensor,
+    x: Tensor,
+    t: Tensor,
+}
+
+impl Model {
+    fn new() -> Model {
+        manual_seed(3);
+        Model {
+            w: Tensor::randn(&[4, 3]).requires_grad_(true),
+            b: Tensor::zeros(&[3]).requires_grad_(true),
+            x: Tensor::randn(&[16, 4]),
+            t: Tensor::rand(&[16, 3]),
+        }
+    }
+    fn loss(&self) -> Tensor {
+        let y = (self.x.matmul(&self.w) + &self.b).sigmoid();
+        mse_loss(&y, &self.t, Reduction::Mean)
+    }
+    fn step(&self) -> f32 {
+        let loss = self.loss();
+        loss.backward();
+        no_grad(|| {
+            for p in [&self.w, &self.b] {
+                let g = p.grad().unwrap();
+                *p.data_mut() -= &(&*g.data() * 0.5);
+                p.zero_grad();
+            }
+        });
+        loss.item()
+    }
+}
+
+const STEPS: usize = 10_000;
+const RSS_BOUND: u64 = 2 << 20;
+
+#[test]
+fn ten_thousand_training_steps_keep_memory_flat() {
+    let _s = serial();
+    let m = Model::new();
+    let first = m.step();
+    for _ in 0..500 {
+        m.step(); // warm-up: the allocator reaches its steady state
+    }
+    let base_nodes = live_graph_nodes();
+    let base_rss = resident_bytes();
+    let mut last = 0.0;
+    for _ in 0..STEPS {
+        last = m.step();
+        assert_eq!(
+            live_graph_nodes(),
+            base_nodes,
+            "a training step leaked graph nodes"
+        );
+    }
+    assert!(
+        last < first,
+        "training must reduce the loss ({first} -> {last})"
+    );
+    if let (Some(before), Some(after)) = (base_rss, resident_bytes()) {
+        let growth = after.saturating_sub(before);
+        eprintln!("resident memory: {before} -> {after} bytes (growth {growth})");
+        assert!(
+            growth < RSS_BOUND,
+            "resident memory grew by {growth} bytes over {STEPS} steps"
+        );
+    }
+}
+
+#[test]
+fn ten_thousand_forward_passes_never_backpropagated_keep_memory_flat() {
+    let _s = serial();
+    let m = Model::new();
+    for _ in 0..500 {
+        let _ = m.loss();
+    }
+    let base_nodes = live_graph_nodes();
+    let base_rss = resident_bytes();
+    let mut total = 0.0;
+    for _ in 0..STEPS {
+        let loss = m.loss();
+        assert!(loss.requires_grad(), "recording is on");
+        assert!(live_graph_nodes() > base_nodes);
+        total += loss.item();
+    }
+    assert_eq!(
+        live_graph_nodes(),
+        base_nodes,
+        "an unused graph was not freed"
+    );
+    assert!(total.is_finite());
+    if let (Some(before), Some(after)) = (base_rss, resident_bytes()) {
+        let growth = after.saturating_sub(before);
+        eprintln!("resident memory: {before} -> {after} bytes (growth {growth})");
+        assert!(
+            growth < RSS_BOUND,
+            "resident memory grew by {growth} bytes over {STEPS} forward passes"
+        );
+    }
+}
+
+#[test]
+fn backward_frees_saved_inputs_unless_retained() {
+    let _s = serial();
+    let base = live_graph_nodes();
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    let h = &x * 2.0;
+    let y = (&h * &h).sum();
+    // y's inputs are gone after backward; h stays alive only through our handle.
+    y.backward_with(BackwardOptions::new().retain_graph(true));
+    assert_eq!(y.grad_fn_inputs().len(), 1);
+    y.backward();
+    assert!(y.grad_fn_inputs().is_empty());
+    assert!(h.grad_fn_inputs().is_empty());
+    drop((h, y));
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn higher_order_graphs_are_freed_too() {
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let x = Tensor::from_vec(vec![0.5f64, -1.5], &[2]).requires_grad_(true);
+        for _ in 0..100 {
+            let y = (x.pow(3.0) * x.sigmoid()).sum();
+            let g = grad(&[y], &[x.clone()], None, true)[0].clone().unwrap();
+            let h = grad(&[g.sum()], &[x.clone()], None, false)[0]
+                .clone()
+                .unwrap();
+            assert!(h.to_vec().iter().all(|v| v.is_finite()));
+        }
+        // backward(create_graph) stores a gradient whose graph refers back to x (a cycle
+        // through x.grad, as in PyTorch); clearing the gradient releases it.
+        (x.pow(3.0))
+            .sum()
+            .backward_with(BackwardOptions::new().create_graph(true));
+        assert!(live_graph_nodes() > base);
+        x.set_grad(None);
+    }
+    assert_eq!(live_graph_nodes(), base);
+}
