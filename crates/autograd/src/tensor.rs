@@ -102,7 +102,7 @@ impl<T: Element> Tensor<T> {
     /// ```
     /// use tapegrad_autograd::Tensor;
     /// let t = Tensor::from_array(ndarray::arr2(&[[1.0f32, 2.0], [3.0, 4.0]]));
-    /// assert_eq!(t.shape(), &[2, 2]);
+    /// assert_eq!(t.shape().as_slice(), &[2, 2]);
     /// ```
     pub fn from_array<D: ndarray::Dimension>(array: ndarray::Array<T, D>) -> Self {
         Self::from_parts(array.into_dyn(), None, false)
