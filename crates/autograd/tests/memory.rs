@@ -225,8 +225,10 @@ fn higher_order_graphs_are_freed_too() {
         let x = Tensor::from_vec(vec![0.5f64, -1.5], &[2]).requires_grad_(true);
         for _ in 0..100 {
             let y = (x.pow(3.0) * x.sigmoid()).sum();
-            let g = grad(&[y], &[x.clone()], None, true)[0].clone().unwrap();
-            let h = grad(&[g.sum()], &[x.clone()], None, false)[0]
+            let g = grad(&[y], std::slice::from_ref(&x), None, true)[0]
+                .clone()
+                .unwrap();
+            let h = grad(&[g.sum()], std::slice::from_ref(&x), None, false)[0]
                 .clone()
                 .unwrap();
             assert!(h.to_vec().iter().all(|v| v.is_finite()));
