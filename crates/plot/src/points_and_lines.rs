@@ -1,0 +1,141 @@
+//! A scatter of raw points with smoothed lines over it (the EMA figure).
+
+use crate::output::{render, Figure};
+use crate::style::{bounds, color, drawable};
+use crate::{ChartOptions, PlotError, Series};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+struct PointsAndLines<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    points: Vec<(String, Vec<(f64, f64)>)>,
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl Figure for PointsAndLines<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, ("sans-serif", 26))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(65)
+            .build_cartesian_2d(
+                self.x_range.0..self.x_range.1,
+                self.y_range.0..self.y_range.1,
+            )
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 18))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let mut k = 0;
+        for (name, pts) in &self.points {
+            let col = color(k);
+            k += 1;
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, col.filled())))
+                .map_err(|e| e.to_string())?
+                .label(name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, col.filled()));
+        }
+        for (name, pts) in &self.lines {
+            let col = color(k);
+            k += 1;
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), col.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// Draws `points` as dots and `lines` as lines on one linear chart (PNG or SVG by extension):
+/// the figure of an exponentially weighted average over noisy data.
+///
+/// ```
+/// use tapegrad_plot::{points_and_lines, Series};
+/// let path = std::env::temp_dir().join(format!("doc_points_{}.svg", std::process::id()));
+/// let raw = Series::new("raw", vec![(0.0, 3.0), (1.0, 5.0), (2.0, 4.0)]);
+/// let ema = Series::new("EMA", vec![(0.0, 3.0), (1.0, 3.2), (2.0, 3.28)]);
+/// points_and_lines(&path, "EMA", "t", "value", &[raw], &[ema]).unwrap();
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn points_and_lines(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[Series],
+    lines: &[Series],
+) -> Result<(), PlotError> {
+    points_and_lines_with(
+        path,
+        title,
+        x_label,
+        y_label,
+        points,
+        lines,
+        &ChartOptions::default(),
+    )
+}
+
+/// [`points_and_lines`] with options (size and a fixed y range; `log_y` is not supported here and
+/// is ignored).
+pub fn points_and_lines_with(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[Series],
+    lines: &[Series],
+    opts: &ChartOptions,
+) -> Result<(), PlotError> {
+    let keep = |v: &[Series]| -> Vec<(String, Vec<(f64, f64)>)> {
+        v.iter()
+            .map(|s| (s.name.clone(), drawable(s, false)))
+            .collect()
+    };
+    let points = keep(points);
+    let lines = keep(lines);
+    let slices: Vec<&[(f64, f64)]> = points
+        .iter()
+        .chain(lines.iter())
+        .map(|(_, p)| p.as_slice())
+        .collect();
+    let (x_range, mut y_range) = bounds(title, &slices, false)?;
+    if let Some(r) = opts.y_range {
+        y_range = r;
+    }
+    let fig = PointsAndLines {
+        title,
+        x_label,
+        y_label,
+        points,
+        lines,
+        x_range,
+        y_range,
+    };
+    render(path, opts.size, &fig)
+}
