@@ -319,6 +319,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cfg())]
+
+    #[test]
+    fn linear(lead in prop::collection::vec(1usize..=3, 0..=2), inf in 1usize..=3, outf in 1usize..=3, bias in any::<bool>(), seed in any::<u64>()) {
+        // x [.., in] · Wᵀ [in, out] + b [out] (F.linear, recorded as one fused op).
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        let mut xs = lead.clone();
+        xs.push(inf);
+        let x = uniform(&mut r, &xs, -1.5, 1.5);
+        let w = uniform(&mut r, &[outf, inf], -1.5, 1.5);
+        let b = uniform(&mut r, &[outf], -1.5, 1.5);
+        if bias {
+            check("linear", |v| v[0].linear(&v[1], Some(&v[2])), &[x.clone(), w.clone(), b.clone()])?;
+            check2("linear", |v| v[0].linear(&v[1], Some(&v[2])).pow(2.0), &[x, w, b])?;
+        } else {
+            check("linear (no bias)", |v| v[0].linear(&v[1], None), &[x.clone(), w.clone()])?;
+            check2("linear (no bias)", |v| v[0].linear(&v[1], None).pow(2.0), &[x, w])?;
+        }
+    }
+}
+
 #[test]
 fn matmul_broadcast_batched_fixed_case() {
     // The exact broadcast from the brief: [2,1,3,4] · [5,4,2] -> [2,5,3,2].
