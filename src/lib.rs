@@ -16,6 +16,8 @@ pub use tapegrad_autograd as autograd;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 
+pub mod checkpoint;
+
 /// The names a training script uses, in one import: `use tapegrad::prelude::*;`.
 pub mod prelude {
     pub use tapegrad_autograd::{

@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
-use tapegrad_autograd::{Element, Tensor};
+use tapegrad_autograd::{Element, RngState, Tensor};
 
 /// Iterates a [`TensorDataset`] in mini-batches of `(inputs, targets)`
 /// (`DataLoader(dataset, batch_size, shuffle, drop_last)`).
@@ -63,6 +63,44 @@ impl<'a, T: Element> DataLoader<'a, T> {
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
         self
+    }
+
+    /// The shuffling generator's exact position (`None` without shuffling), for a checkpoint:
+    /// after [`set_shuffle_state`](DataLoader::set_shuffle_state) with it, the following epochs
+    /// draw the orders this loader would have drawn.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{DataLoader, TensorDataset};
+    /// let x = Tensor::from_vec((0..8).map(|i| i as f32).collect(), &[8, 1]);
+    /// let ds = TensorDataset::new(x.clone(), x);
+    /// let a = DataLoader::new(&ds, 8).shuffle(1);
+    /// let _epoch0 = a.iter();
+    /// let mut b = DataLoader::new(&ds, 8).shuffle(99);
+    /// b.set_shuffle_state(a.shuffle_state().unwrap());
+    /// assert_eq!(a.iter().order(), b.iter().order());
+    /// ```
+    pub fn shuffle_state(&self) -> Option<RngState> {
+        self.rng.as_ref().map(|rng| {
+            let g = rng.lock().unwrap_or_else(|e| e.into_inner());
+            RngState {
+                seed: g.get_seed(),
+                stream: g.get_stream(),
+                word_pos: g.get_word_pos(),
+            }
+        })
+    }
+
+    /// Restores a [`shuffle_state`](DataLoader::shuffle_state). Panics if this loader does not
+    /// shuffle (call [`shuffle`](DataLoader::shuffle) first).
+    pub fn set_shuffle_state(&mut self, state: RngState) {
+        let rng = self.rng.as_mut().unwrap_or_else(|| {
+            panic!("DataLoader::set_shuffle_state: this loader does not shuffle; call .shuffle(seed) first")
+        });
+        let mut g = ChaCha8Rng::from_seed(state.seed);
+        g.set_stream(state.stream);
+        g.set_word_pos(state.word_pos);
+        *rng.get_mut().unwrap_or_else(|e| e.into_inner()) = g;
     }
 
     /// The batch size.

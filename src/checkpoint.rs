@@ -1,0 +1,732 @@
+//! Training checkpoints that resume exactly: model, optimizer, scheduler, epoch and random
+//! generators in one safetensors file.
+//!
+//! A [`Checkpoint`] holds everything a training loop's future depends on:
+//!
+//! | what | stored as |
+//! | --- | --- |
+//! | the model's state dict | tensors `model.<name>` (PyTorch's names after the prefix) |
+//! | the optimizer's state ([`OptimizerState::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
+//! | the LR scheduler's state | metadata `scheduler.<name>` (exact decimal `f64`) |
+//! | the number of finished epochs | metadata `epoch` |
+//! | the process-wide generator ([`rng_state`]) | metadata `rng.seed` (hex), `rng.stream`, `rng.word_pos` |
+//! | the `DataLoader`'s shuffling generator | metadata `loader_rng.*`, as above |
+//! | your own strings (recipe, seeds, ...) | metadata `extra.<key>` |
+//!
+//! plus `format = pt` and `tapegrad.checkpoint = 1`. Writes are atomic (a temporary file in the
+//! same directory, then a rename), so an interrupted save leaves the previous checkpoint intact.
+//! Loading never panics: a missing, truncated, corrupt or foreign file, a wrong dtype or a
+//! checkpoint of another model is a [`CheckpointError`] naming the file and the problem; a
+//! model mismatch lists the missing, unexpected and mis-shaped keys.
+//!
+//! ```
+//! use tapegrad::checkpoint::{Checkpoint, TrainingState};
+//! use tapegrad::nn::{Linear, Module};
+//! use tapegrad::optim::{Adam, AdamConfig, Optimizer};
+//! use tapegrad::prelude::*;
+//!
+//! let path = std::env::temp_dir().join(format!("tapegrad-ckpt-doc-{}.safetensors", std::process::id()));
+//! let lin = Linear::new(2, 1);
+//! let mut opt = Adam::new(lin.parameters(), AdamConfig::default()).unwrap();
+//! let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+//! lin.forward(&x).sum().backward();
+//! opt.step();
+//! let state = TrainingState { model: &lin, optimizer: Some(&opt), scheduler: None, loader: None };
+//! Checkpoint::capture(&state, 1).save(&path).unwrap();
+//!
+//! // later, in a fresh process: build the same objects, then restore
+//! let lin2 = Linear::new(2, 1);
+//! let mut opt2 = Adam::new(lin2.parameters(), AdamConfig::default()).unwrap();
+//! let ckpt = Checkpoint::<f32>::load(&path).unwrap();
+//! let epoch = ckpt.restore(&lin2, Some(&mut opt2), None, None).unwrap();
+//! assert_eq!((epoch, lin2.weight.to_vec()), (1, lin.weight.to_vec()));
+//! # std::fs::remove_file(&path).unwrap();
+//! ```
+
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use tapegrad_autograd::{rng_state, set_rng_state, DType, Element, RngState, Tensor};
+use tapegrad_nn::{DataLoader, LoadError, Module, StateDict};
+use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, SchedulerState};
+
+/// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
+pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
+/// The layout version written in [`CHECKPOINT_KEY`].
+pub const CHECKPOINT_VERSION: &str = "1";
+
+/// Why a checkpoint could not be saved, read or restored. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The file could not be opened, read, written or renamed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is shorter than the 8-byte header length of every safetensors file.
+    #[error("{}: not a checkpoint: {len} bytes, shorter than the 8-byte safetensors header length", path.display())]
+    TooShort {
+        /// The file.
+        path: PathBuf,
+        /// Its length.
+        len: u64,
+    },
+    /// The header length in the file exceeds the file (truncated or not safetensors).
+    #[error("{}: corrupt checkpoint: header length {header_len} exceeds the {file_len}-byte file (truncated or not a safetensors file)", path.display())]
+    HeaderTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The declared header length.
+        header_len: u64,
+        /// The file's length.
+        file_len: u64,
+    },
+    /// The safetensors library rejected the file (bad JSON, not UTF-8, bad offsets, ...).
+    #[error("{}: corrupt checkpoint: {source:?}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The safetensors error.
+        source: SafeTensorError,
+    },
+    /// A valid safetensors file that is not a tapegrad checkpoint (no or another
+    /// [`CHECKPOINT_KEY`]), e.g. a bare model state dict.
+    #[error("{}: not a tapegrad checkpoint ({reason}); a model's weights load with Module::load instead", path.display())]
+    NotACheckpoint {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or different.
+        reason: String,
+    },
+    /// A metadata entry is missing or does not parse.
+    #[error("{}: checkpoint metadata \"{key}\": {reason}", path.display())]
+    Metadata {
+        /// The file.
+        path: PathBuf,
+        /// The metadata key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tensor has another dtype than the model's elements.
+    #[error("{}: tensor \"{tensor}\" has dtype {found}, expected {expected}", path.display())]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// The dtype in the file.
+        found: String,
+        /// The dtype needed.
+        expected: String,
+    },
+    /// A tensor name outside the `model.` / `optimizer.` sections.
+    #[error("{}: unexpected tensor \"{tensor}\" (checkpoint tensors start with \"model.\" or \"optimizer.\")", path.display())]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+    },
+    /// The checkpoint's model does not fit the model being restored (PyTorch's
+    /// `Error(s) in loading state_dict`: missing, unexpected and mis-shaped keys).
+    #[error("{}: the checkpoint does not fit this model: {source}", path.display())]
+    IncompatibleModel {
+        /// The file.
+        path: PathBuf,
+        /// The keys that do not match.
+        source: LoadError,
+    },
+    /// The optimizer state does not fit the optimizer (or is missing / unexpected).
+    #[error("{}: optimizer: {reason}", path.display())]
+    Optimizer {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
+    /// The scheduler state does not fit the scheduler (or is missing / unexpected).
+    #[error("{}: scheduler: {reason}", path.display())]
+    Scheduler {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
+    /// The data loader's shuffling state is missing, or present for a loader that does not
+    /// shuffle.
+    #[error("{}: data loader: {reason}", path.display())]
+    Loader {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
+}
+
+/// The live objects of a training run, borrowed for [`Checkpoint::capture`].
+pub struct TrainingState<'a, T: Element = f32> {
+    /// The model.
+    pub model: &'a dyn Module<T>,
+    /// The optimizer, if any.
+    pub optimizer: Option<&'a dyn Optimizer<T>>,
+    /// The learning-rate scheduler, if any.
+    pub scheduler: Option<&'a dyn LRScheduler<T>>,
+    /// The (shuffling) data loader, if any.
+    pub loader: Option<&'a DataLoader<'a, T>>,
+}
+
+/// Everything needed to continue a training run exactly where it stopped (see the module
+/// documentation for the file layout).
+#[derive(Clone, Debug)]
+pub struct Checkpoint<T: Element = f32> {
+    /// The model's parameters.
+    pub model: StateDict<T>,
+    /// The optimizer's state.
+    pub optimizer: Option<OptimizerState<T>>,
+    /// The LR scheduler's state.
+    pub scheduler: Option<SchedulerState>,
+    /// Epochs finished when the checkpoint was taken.
+    pub epoch: u64,
+    /// The process-wide random generator.
+    pub rng: RngState,
+    /// The data loader's shuffling generator.
+    pub loader_rng: Option<RngState>,
+    /// Free-form strings (e.g. the recipe), stored as metadata `extra.<key>`, sorted by key.
+    pub extra: Vec<(String, String)>,
+    /// The file this checkpoint was loaded from (named in restore errors); empty otherwise.
+    pub source: PathBuf,
+}
+
+impl<T: Element> Checkpoint<T> {
+    /// Takes a snapshot of `state` after `epoch` finished epochs, including the process-wide
+    /// generator's current position.
+    pub fn capture(state: &TrainingState<'_, T>, epoch: u64) -> Self {
+        Checkpoint {
+            model: state.model.state_dict(),
+            optimizer: state.optimizer.map(|o| o.state_dict()),
+            scheduler: state.scheduler.map(|s| s.state_dict()),
+            epoch,
+            rng: rng_state(),
+            loader_rng: state.loader.and_then(|l| l.shuffle_state()),
+            extra: Vec::new(),
+            source: PathBuf::new(),
+        }
+    }
+
+    /// Adds (or replaces) a free-form string, builder style.
+    pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let key = key.into();
+        self.extra.retain(|(k, _)| *k != key);
+        self.extra.push((key, value.into()));
+        self.extra.sort();
+        self
+    }
+
+    /// The free-form string stored under `key`.
+    pub fn extra(&self, key: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Writes the checkpoint to `path` atomically (temporary file in the same directory, then
+    /// rename).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
+        let path = path.as_ref();
+        let mut tensors: Vec<(String, Bytes)> = Vec::new();
+        for (name, t) in self.model.iter() {
+            tensors.push((format!("model.{name}"), Bytes::of(t)));
+        }
+        let mut meta: HashMap<String, String> = HashMap::new();
+        meta.insert("format".into(), "pt".into());
+        meta.insert(CHECKPOINT_KEY.into(), CHECKPOINT_VERSION.into());
+        meta.insert("dtype".into(), format!("{:?}", st_dtype(T::DTYPE)));
+        meta.insert("epoch".into(), self.epoch.to_string());
+        if let Some(opt) = &self.optimizer {
+            meta.insert("optimizer.name".into(), opt.optimizer.clone());
+            for (name, t) in opt.to_named_tensors() {
+                tensors.push((format!("optimizer.{name}"), Bytes::of(&t)));
+            }
+        }
+        if let Some(s) = &self.scheduler {
+            meta.insert("scheduler".into(), "1".into());
+            for (k, v) in &s.values {
+                meta.insert(format!("scheduler.{k}"), format!("{v:?}"));
+            }
+        }
+        put_rng(&mut meta, "rng", &self.rng);
+        if let Some(r) = &self.loader_rng {
+            put_rng(&mut meta, "loader_rng", r);
+        }
+        for (k, v) in &self.extra {
+            meta.insert(format!("extra.{k}"), v.clone());
+        }
+        let bytes =
+            safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), &Some(meta))
+                .map_err(|source| CheckpointError::Format {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        write_atomic(path, &bytes).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a checkpoint written by [`Checkpoint::save`]. Checks the header length against the
+    /// file size before reading the rest, so a corrupt length cannot make it allocate more than
+    /// the file's size; every tensor must have dtype `T`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        let path = path.as_ref();
+        let buffer = read_safetensors_file(path)?;
+        Self::from_bytes(&buffer, path)
+    }
+
+    /// [`Checkpoint::load`] from bytes in memory; `path` only names the source in errors.
+    pub fn from_bytes(buffer: &[u8], path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        let path = path.as_ref();
+        let p = || path.to_path_buf();
+        if buffer.len() < 8 {
+            return Err(CheckpointError::TooShort {
+                path: p(),
+                len: buffer.len() as u64,
+            });
+        }
+        let header_len = u64::from_le_bytes(buffer[..8].try_into().expect("8 bytes"));
+        if header_len > buffer.len() as u64 - 8 {
+            return Err(CheckpointError::HeaderTooLarge {
+                path: p(),
+                header_len,
+                file_len: buffer.len() as u64,
+            });
+        }
+        let format = |source| CheckpointError::Format { path: p(), source };
+        let (_, header) = SafeTensors::read_metadata(buffer).map_err(format)?;
+        let st = SafeTensors::deserialize(buffer).map_err(format)?;
+        let meta = Meta {
+            path,
+            map: header.metadata().clone().unwrap_or_default(),
+        };
+        match meta.map.get(CHECKPOINT_KEY).map(String::as_str) {
+            Some(CHECKPOINT_VERSION) => {}
+            Some(v) => {
+                return Err(CheckpointError::NotACheckpoint {
+                    path: p(),
+                    reason: format!(
+                        "layout version {v:?}, this build reads {CHECKPOINT_VERSION:?}"
+                    ),
+                })
+            }
+            None => {
+                return Err(CheckpointError::NotACheckpoint {
+                    path: p(),
+                    reason: format!("no \"{CHECKPOINT_KEY}\" metadata"),
+                })
+            }
+        }
+        let mut infos: Vec<(String, usize)> = header
+            .tensors()
+            .into_iter()
+            .map(|(n, info)| (n, info.data_offsets.0))
+            .collect();
+        infos.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        let mut model = StateDict::new();
+        let mut opt_tensors = Vec::new();
+        for (name, _) in infos {
+            let view = st.tensor(&name).map_err(format)?;
+            let want = st_dtype(T::DTYPE);
+            if view.dtype() != want {
+                return Err(CheckpointError::WrongDtype {
+                    path: p(),
+                    tensor: name,
+                    found: format!("{:?}", view.dtype()),
+                    expected: format!("{want:?}"),
+                });
+            }
+            let tensor = from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
+                format(SafeTensorError::InvalidTensorView(
+                    view.dtype(),
+                    view.shape().to_vec(),
+                    view.data().len(),
+                ))
+            })?;
+            if let Some(n) = name.strip_prefix("model.") {
+                model.insert(n, tensor);
+            } else if let Some(n) = name.strip_prefix("optimizer.") {
+                opt_tensors.push((n.to_string(), tensor));
+            } else {
+                return Err(CheckpointError::UnexpectedTensor {
+                    path: p(),
+                    tensor: name,
+                });
+            }
+        }
+        let optimizer = match meta.map.get("optimizer.name") {
+            Some(name) => {
+                let mut state = OptimizerState::from_named_tensors(&opt_tensors).map_err(|e| {
+                    CheckpointError::Optimizer {
+                        path: p(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                state.optimizer = name.clone();
+                Some(state)
+            }
+            None if opt_tensors.is_empty() => None,
+            None => {
+                return Err(meta.error(
+                    "optimizer.name",
+                    "missing, but optimizer tensors are present",
+                ))
+            }
+        };
+        let scheduler = if meta.map.contains_key("scheduler") {
+            let mut values: Vec<(String, f64)> = Vec::new();
+            for (k, v) in &meta.map {
+                if let Some(name) = k.strip_prefix("scheduler.") {
+                    values.push((name.to_string(), meta.parse_f64(k, v)?));
+                }
+            }
+            values.sort_by(|a, b| a.0.cmp(&b.0));
+            Some(SchedulerState { values })
+        } else {
+            None
+        };
+        let mut extra: Vec<(String, String)> = meta
+            .map
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("extra.").map(|k| (k.to_string(), v.clone())))
+            .collect();
+        extra.sort();
+        Ok(Checkpoint {
+            model,
+            optimizer,
+            scheduler,
+            epoch: meta.parse::<u64>("epoch")?,
+            rng: meta.rng("rng")?,
+            loader_rng: if meta.map.contains_key("loader_rng.seed") {
+                Some(meta.rng("loader_rng")?)
+            } else {
+                None
+            },
+            extra,
+            source: p(),
+        })
+    }
+
+    /// Puts the saved state back into freshly built objects of the same shape and returns the
+    /// number of finished epochs (continue training at that epoch). Also restores the
+    /// process-wide generator. On error the model, optimizer, scheduler, loader and generator
+    /// are left as they were (the model is checked first, and an optimizer or scheduler that
+    /// refuses its state is rolled back); a model mismatch names every mismatched key.
+    pub fn restore(
+        &self,
+        model: &dyn Module<T>,
+        optimizer: Option<&mut dyn Optimizer<T>>,
+        scheduler: Option<&mut dyn LRScheduler<T>>,
+        loader: Option<&mut DataLoader<'_, T>>,
+    ) -> Result<u64, CheckpointError> {
+        let p = || self.source.clone();
+        // Check the model without changing it: a strict load into a scratch copy of the names.
+        check_model(model, &self.model)
+            .map_err(|source| CheckpointError::IncompatibleModel { path: p(), source })?;
+        match (&loader, &self.loader_rng) {
+            (Some(l), None) if l.shuffle_state().is_some() => {
+                return Err(CheckpointError::Loader {
+                    path: p(),
+                    reason: "the checkpoint has no shuffling state, but this loader shuffles"
+                        .into(),
+                })
+            }
+            (Some(l), Some(_)) if l.shuffle_state().is_none() => {
+                return Err(CheckpointError::Loader {
+                    path: p(),
+                    reason:
+                        "the checkpoint has a shuffling state, but this loader does not shuffle"
+                            .into(),
+                })
+            }
+            _ => {}
+        }
+        let opt_err = |e: OptimError| CheckpointError::Optimizer {
+            path: p(),
+            reason: e.to_string(),
+        };
+        let old_opt = match (&optimizer, &self.optimizer) {
+            (Some(o), Some(_)) => Some(o.state_dict()),
+            (Some(_), None) => {
+                return Err(CheckpointError::Optimizer {
+                    path: p(),
+                    reason: "the checkpoint has no optimizer state".into(),
+                })
+            }
+            _ => None,
+        };
+        if scheduler.is_some() && self.scheduler.is_none() {
+            return Err(CheckpointError::Scheduler {
+                path: p(),
+                reason: "the checkpoint has no scheduler state".into(),
+            });
+        }
+        let mut optimizer = optimizer;
+        if let (Some(o), Some(s)) = (optimizer.as_deref_mut(), &self.optimizer) {
+            if let Err(e) = o.load_state_dict(s) {
+                if let Some(old) = &old_opt {
+                    let _ = o.load_state_dict(old);
+                }
+                return Err(opt_err(e));
+            }
+        }
+        if let (Some(sch), Some(s)) = (scheduler, &self.scheduler) {
+            let old = sch.state_dict();
+            if let Err(e) = sch.load_state_dict(s) {
+                let _ = sch.load_state_dict(&old);
+                if let (Some(o), Some(old)) = (optimizer.as_deref_mut(), &old_opt) {
+                    let _ = o.load_state_dict(old);
+                }
+                return Err(CheckpointError::Scheduler {
+                    path: p(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        model
+            .load_state_dict(&self.model)
+            .map_err(|source| CheckpointError::IncompatibleModel { path: p(), source })?;
+        if let (Some(l), Some(r)) = (loader, self.loader_rng) {
+            l.set_shuffle_state(r);
+        }
+        set_rng_state(self.rng);
+        Ok(self.epoch)
+    }
+}
+
+/// PyTorch's strict `load_state_dict` check (missing, unexpected and mis-shaped keys), without
+/// copying anything.
+fn check_model<T: Element>(model: &dyn Module<T>, sd: &StateDict<T>) -> Result<(), LoadError> {
+    let params = model.named_parameters();
+    let missing: Vec<String> = params
+        .iter()
+        .filter(|(n, _)| !sd.contains_key(n))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let unexpected: Vec<String> = sd
+        .keys()
+        .into_iter()
+        .filter(|k| !params.iter().any(|(n, _)| n == k))
+        .map(str::to_string)
+        .collect();
+    let size_mismatches: Vec<tapegrad_nn::SizeMismatch> = sd
+        .iter()
+        .filter_map(|(name, t)| {
+            let (_, p) = params.iter().find(|(n, _)| n == name)?;
+            (p.shape() != t.shape()).then(|| tapegrad_nn::SizeMismatch {
+                name: name.to_string(),
+                checkpoint: t.shape().to_vec(),
+                model: p.shape().to_vec(),
+            })
+        })
+        .collect();
+    if missing.is_empty() && unexpected.is_empty() && size_mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError {
+            module: model.type_name(),
+            missing_keys: missing,
+            unexpected_keys: unexpected,
+            size_mismatches,
+        })
+    }
+}
+
+/// Reads a whole safetensors file after checking its 8-byte header length against the file's
+/// size (so a corrupt length cannot trigger a huge allocation).
+fn read_safetensors_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    let p = || path.to_path_buf();
+    let io = |source| CheckpointError::Io { path: p(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    if file_len < 8 {
+        return Err(CheckpointError::TooShort {
+            path: p(),
+            len: file_len,
+        });
+    }
+    let mut head = [0u8; 8];
+    file.read_exact(&mut head).map_err(io)?;
+    let header_len = u64::from_le_bytes(head);
+    if header_len > file_len - 8 {
+        return Err(CheckpointError::HeaderTooLarge {
+            path: p(),
+            header_len,
+            file_len,
+        });
+    }
+    let cap = usize::try_from(file_len)
+        .map_err(|_| io(std::io::Error::other("file too large for this platform")))?;
+    let mut buffer = Vec::with_capacity(cap);
+    buffer.extend_from_slice(&head);
+    file.take(file_len - 8)
+        .read_to_end(&mut buffer)
+        .map_err(io)?;
+    Ok(buffer)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// The checkpoint's string metadata, with typed parsing errors.
+struct Meta<'a> {
+    path: &'a Path,
+    map: HashMap<String, String>,
+}
+
+impl Meta<'_> {
+    fn error(&self, key: &str, reason: impl Into<String>) -> CheckpointError {
+        CheckpointError::Metadata {
+            path: self.path.to_path_buf(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Result<&str, CheckpointError> {
+        self.map
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| self.error(key, "missing"))
+    }
+
+    fn parse<V: std::str::FromStr>(&self, key: &str) -> Result<V, CheckpointError> {
+        let v = self.get(key)?;
+        v.parse().map_err(|_| {
+            self.error(
+                key,
+                format!("{:?} is not a {}", short(v), std::any::type_name::<V>()),
+            )
+        })
+    }
+
+    fn parse_f64(&self, key: &str, v: &str) -> Result<f64, CheckpointError> {
+        v.parse()
+            .map_err(|_| self.error(key, format!("{:?} is not a number", short(v))))
+    }
+
+    fn rng(&self, prefix: &str) -> Result<RngState, CheckpointError> {
+        let key = format!("{prefix}.seed");
+        let hex = self.get(&key)?;
+        let bad = || self.error(&key, "expected 64 hexadecimal digits");
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let mut seed = [0u8; 32];
+        for (i, b) in seed.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(RngState {
+            seed,
+            stream: self.parse(&format!("{prefix}.stream"))?,
+            word_pos: self.parse(&format!("{prefix}.word_pos"))?,
+        })
+    }
+}
+
+fn put_rng(meta: &mut HashMap<String, String>, prefix: &str, r: &RngState) {
+    let hex: String = r.seed.iter().map(|b| format!("{b:02x}")).collect();
+    meta.insert(format!("{prefix}.seed"), hex);
+    meta.insert(format!("{prefix}.stream"), r.stream.to_string());
+    meta.insert(format!("{prefix}.word_pos"), r.word_pos.to_string());
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+fn st_dtype(d: DType) -> Dtype {
+    match d {
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+    }
+}
+
+/// A tensor's values from little-endian bytes; `None` if the byte count does not fit `shape`.
+fn from_le_bytes<T: Element>(data: &[u8], shape: &[usize]) -> Option<Tensor<T>> {
+    let values: Vec<T> = match T::DTYPE {
+        DType::F32 => data
+            .chunks_exact(4)
+            .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+            .collect(),
+        DType::F64 => data
+            .chunks_exact(8)
+            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+            .collect(),
+    };
+    Tensor::try_from_vec(values, shape).ok()
+}
+
+/// One tensor's little-endian bytes, for the safetensors writer.
+struct Bytes {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl Bytes {
+    fn of<T: Element>(t: &Tensor<T>) -> Self {
+        let values = t.to_vec();
+        let data = match T::DTYPE {
+            DType::F32 => values
+                .iter()
+                .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
+                .collect(),
+            DType::F64 => values
+                .iter()
+                .flat_map(|v| v.as_f64().to_le_bytes())
+                .collect(),
+        };
+        Bytes {
+            dtype: st_dtype(T::DTYPE),
+            shape: t.shape().to_vec(),
+            data,
+        }
+    }
+}
+
+impl View for &Bytes {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
