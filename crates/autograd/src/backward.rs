@@ -170,6 +170,15 @@ pub fn grad<T: Element>(
     grad_outputs: Option<&[Tensor<T>]>,
     create_graph: bool,
 ) -> Vec<Option<Tensor<T>>> {
+    if let Some(gs) = grad_outputs {
+        assert!(
+            gs.len() == outputs.len(),
+            "grad: grad_outputs has {} tensors but there are {} outputs; pass one gradient per \
+             output",
+            gs.len(),
+            outputs.len()
+        );
+    }
     let roots: Vec<(Tensor<T>, Tensor<T>)> = outputs
         .iter()
         .enumerate()
@@ -179,7 +188,16 @@ pub fn grad<T: Element>(
                 "grad: output {i} does not require grad and does not have a grad_fn"
             );
             let g = match grad_outputs {
-                Some(gs) => gs[i].clone(),
+                Some(gs) => {
+                    assert!(
+                        gs[i].shape() == o.shape(),
+                        "grad: Mismatch in shape: grad_output[{i}] has a shape of {:?} and \
+                         output[{i}] has a shape of {:?}; pass a gradient of the output's shape",
+                        gs[i].shape().as_slice(),
+                        o.shape().as_slice()
+                    );
+                    gs[i].clone()
+                }
                 None => {
                     assert!(
                         o.numel() == 1,
