@@ -584,3 +584,28 @@ fn dim_reductions_of_a_0d_tensor_follow_pytorch() {
     y.backward();
     assert_eq!(x.grad().unwrap().item(), 5.0);
 }
+
+// ------------------------------------------------------------------ grad()
+
+#[test]
+fn grad_returns_gradients_without_touching_dot_grad() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = &x * &x * 3.0;
+    let g = tapegrad_autograd::grad(&[y], &[x.clone()], Some(&[v32(&[1.0, -1.0], &[2])]), false);
+    assert_eq!(g[0].as_ref().unwrap().to_vec(), vec![6.0, -12.0]); // 6x · v
+    assert!(x.grad().is_none());
+}
+
+#[test]
+fn grad_with_a_wrong_grad_output_shape_panics_naming_both_shapes() {
+    let msg = panic_message(|| {
+        let x = leaf(&[1.0, 2.0], &[2]);
+        let y = &x * 2.0;
+        let _ = tapegrad_autograd::grad(&[y], &[x], Some(&[v32(&[1.0; 3], &[3])]), false);
+    });
+    assert!(
+        msg.contains("Mismatch in shape: grad_output[0] has a shape of [3]")
+            && msg.contains("output[0] has a shape of [2]"),
+        "{msg}"
+    );
+}
