@@ -205,7 +205,14 @@ impl<T: Element> Tensor<T> {
         let (lo, hi) = (low.as_f64(), high.as_f64());
         let v = with_rng(|r| {
             (0..numel(shape))
-                .map(|_| T::from_f64(lo + (hi - lo) * r.gen::<f64>()))
+                .map(|_| loop {
+                    let v = T::from_f64(lo + (hi - lo) * r.gen::<f64>());
+                    // Rounding to f32 can land on `high` itself; the interval is half-open, so
+                    // draw again (about once in 3·10⁷ f32 draws).
+                    if v < high || lo >= hi {
+                        break v;
+                    }
+                })
                 .collect()
         });
         Self::from_vec(v, shape)
