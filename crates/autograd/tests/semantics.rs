@@ -614,3 +614,22 @@ fn grad_with_a_wrong_grad_output_shape_panics_naming_both_shapes() {
         "{msg}"
     );
 }
+
+#[test]
+fn rand_f32_stays_below_one_where_rounding_reaches_one() {
+    let _l = rng_lock();
+    // With seed 0, the f64 draw at word 111 267 328 of the ChaCha8 stream is
+    // 0.99999999748…, which rounds to 1.0 in f32: rand's interval [0, 1) must still hold.
+    manual_seed(0);
+    let mut state = rng_state();
+    state.word_pos = 111_267_328;
+    set_rng_state(state);
+    let v = Tensor::<f32>::rand(&[1]).item();
+    assert!((0.0..1.0).contains(&v), "rand gave {v}");
+    set_rng_state(state);
+    let u = Tensor::<f32>::uniform(&[1], 2.0, 3.0).item();
+    assert!((2.0..3.0).contains(&u), "uniform gave {u}");
+    // f64 keeps the draw as it is.
+    set_rng_state(state);
+    assert_eq!(Tensor::<f64>::rand(&[1]).item(), 0.999_999_997_484_703_4);
+}
