@@ -84,11 +84,8 @@ impl<T: Element> Module<T> for Linear<T> {
             self.in_features,
             self.in_features
         );
-        let y = input.matmul(&self.weight.t());
-        match &self.bias {
-            Some(b) => y.add(b),
-            None => y,
-        }
+        // One fused op, recorded as PyTorch records nn.Linear (AddmmBackward0).
+        input.linear(&self.weight, self.bias.as_ref())
     }
 
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
