@@ -147,9 +147,10 @@ pub trait Module<T: Element = f32>: Send + Sync {
         if let Some(flag) = self.training_flag() {
             return flag.load(Ordering::Relaxed);
         }
-        self.named_children()
-            .first()
-            .map_or(true, |(_, c)| c.is_training())
+        match self.named_children().first() {
+            Some((_, child)) => child.is_training(),
+            None => true,
+        }
     }
 
     /// A snapshot of every parameter by name (`state_dict()`), in `named_parameters` order

@@ -31,6 +31,8 @@ fn value_and_grad(
     (y.to_vec(), x.grad().unwrap().to_vec())
 }
 
+type LossFn = Box<dyn Fn(&[Tensor<f64>]) -> Tensor<f64>>;
+
 const REDUCTIONS: [Reduction; 3] = [Reduction::Mean, Reduction::Sum, Reduction::None];
 
 #[test]
@@ -138,11 +140,7 @@ fn every_loss_and_reduction_passes_gradcheck() {
     let probs = t(&[0.2, 0.7, 0.45, 0.9, 0.15, 0.6], &[2, 3]);
     let bits = t(&[0.0, 1.0, 1.0, 0.0, 1.0, 0.3], &[2, 3]);
     for r in REDUCTIONS {
-        let cases: Vec<(
-            &str,
-            Box<dyn Fn(&[Tensor<f64>]) -> Tensor<f64>>,
-            Vec<Tensor<f64>>,
-        )> = vec![
+        let cases: Vec<(&str, LossFn, Vec<Tensor<f64>>)> = vec![
             (
                 "mse",
                 Box::new(move |v| MSELoss::with_reduction(r).forward(&v[0], &v[1])),

@@ -32,6 +32,7 @@ impl<T: Element> Sequential<T> {
     }
 
     /// Appends `module` (builder style; `Sequential.append`).
+    #[allow(clippy::should_implement_trait)] // the builder name the API promises
     pub fn add(mut self, module: impl Module<T> + 'static) -> Self {
         self.layers.push(Box::new(module));
         self
