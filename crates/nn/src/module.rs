@@ -17,7 +17,7 @@ use tapegrad_autograd::{Element, Tensor};
 ///
 /// ```
 /// use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
-/// let net = Sequential::new().add(Linear::new(2, 3)).add(Sigmoid::new());
+/// let net: Sequential = Sequential::new().add(Linear::new(2, 3)).add(Sigmoid::new());
 /// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["0.weight", "0.bias"]);
 /// assert_eq!(net.summary(), "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): Sigmoid()\n)");
@@ -64,7 +64,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module, Sequential, Tanh};
-    /// let net = Sequential::new().add(Linear::new(4, 8)).add(Tanh::new()).add(Linear::new(8, 1));
+    /// let net: Sequential = Sequential::new().add(Linear::new(4, 8)).add(Tanh::new()).add(Linear::new(8, 1));
     /// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
     /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     /// ```
@@ -82,7 +82,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module};
-    /// let lin = Linear::new(3, 2);
+    /// let lin: Linear = Linear::new(3, 2);
     /// let ps = lin.parameters();
     /// assert!(ps[0].same(&lin.weight) && ps[1].same(lin.bias.as_ref().unwrap()));
     /// ```
@@ -99,7 +99,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// ```
     /// use tapegrad_autograd::Tensor;
     /// use tapegrad_nn::{Linear, Module};
-    /// let lin = Linear::new(2, 1);
+    /// let lin: Linear = Linear::new(2, 1);
     /// lin.forward(&Tensor::ones(&[1, 2])).sum().backward();
     /// assert!(lin.weight.grad().is_some());
     /// lin.zero_grad();
@@ -130,7 +130,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module, Sequential};
-    /// let net = Sequential::new().add(Linear::new(2, 2));
+    /// let net: Sequential = Sequential::new().add(Linear::new(2, 2));
     /// assert!(net.is_training());
     /// net.eval();
     /// assert!(!net.is_training() && !net[0].is_training());
@@ -159,7 +159,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module};
-    /// let lin = Linear::new(2, 3);
+    /// let lin: Linear = Linear::new(2, 3);
     /// let sd = lin.state_dict();
     /// assert_eq!(sd.keys(), ["weight", "bias"]);
     /// assert_eq!(sd.get("weight").unwrap().shape().as_slice(), &[3, 2]);
@@ -178,10 +178,10 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module};
-    /// let (a, b) = (Linear::new(2, 3), Linear::new(2, 3));
+    /// let (a, b): (Linear, Linear) = (Linear::new(2, 3), Linear::new(2, 3));
     /// b.load_state_dict(&a.state_dict()).unwrap();
     /// assert_eq!(a.weight.to_vec(), b.weight.to_vec());
-    /// let err = Linear::new(3, 3).load_state_dict(&a.state_dict()).unwrap_err();
+    /// let err = Linear::<f32>::new(3, 3).load_state_dict(&a.state_dict()).unwrap_err();
     /// assert!(err.to_string().contains("size mismatch for weight"));
     /// ```
     fn load_state_dict(&self, state_dict: &StateDict<T>) -> Result<(), LoadError> {
@@ -200,7 +200,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module, StateDict};
-    /// let lin = Linear::new(2, 1);
+    /// let lin: Linear = Linear::new(2, 1);
     /// let mut sd = StateDict::new();
     /// sd.insert("weight", tapegrad_autograd::Tensor::ones(&[1, 2]));
     /// let keys = lin.load_state_dict_non_strict(&sd).unwrap();
@@ -223,7 +223,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     ///
     /// ```
     /// use tapegrad_nn::{Linear, Module, ReLU, Sequential};
-    /// let net = Sequential::new().add(Linear::with_bias(4, 2, false)).add(ReLU::new());
+    /// let net: Sequential = Sequential::new().add(Linear::with_bias(4, 2, false)).add(ReLU::new());
     /// assert_eq!(
     ///     net.summary(),
     ///     "Sequential(\n  (0): Linear(in_features=4, out_features=2, bias=False)\n  (1): ReLU()\n)"
@@ -248,7 +248,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// use tapegrad_nn::{Linear, Module};
     /// let dir = std::env::temp_dir().join(format!("tapegrad-doc-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
-    /// let (a, b) = (Linear::new(2, 3), Linear::new(2, 3));
+    /// let (a, b): (Linear, Linear) = (Linear::new(2, 3), Linear::new(2, 3));
     /// a.save(dir.join("lin.safetensors")).unwrap();
     /// b.load(dir.join("lin.safetensors")).unwrap();
     /// assert_eq!(a.weight.to_vec(), b.weight.to_vec());

@@ -125,7 +125,7 @@ fn to_bytes<T: Element>(t: &Tensor<T>) -> Bytes {
 /// ```
 /// use tapegrad_nn::{load_safetensors, save_safetensors, Linear, Module, StateDict};
 /// let path = std::env::temp_dir().join(format!("tapegrad-sd-{}.safetensors", std::process::id()));
-/// let lin = Linear::new(2, 3);
+/// let lin: Linear = Linear::new(2, 3);
 /// save_safetensors(&lin.state_dict(), &path).unwrap();
 /// let back: StateDict = load_safetensors(&path).unwrap();
 /// assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());

@@ -16,7 +16,7 @@ use tapegrad_autograd::{Element, Tensor};
 /// use tapegrad_autograd::{manual_seed, Tensor};
 /// use tapegrad_nn::{Linear, Module};
 /// manual_seed(0);
-/// let lin = Linear::new(4, 2);
+/// let lin: Linear = Linear::new(4, 2);
 /// assert_eq!(lin.weight.shape().as_slice(), &[2, 4]);
 /// assert!(lin.weight.to_vec().iter().all(|w| w.abs() <= 0.5)); // 1/√4
 /// let y = lin.forward(&Tensor::ones(&[3, 4]));

@@ -12,7 +12,7 @@ use tapegrad_autograd::{Element, Tensor};
 /// ```
 /// use tapegrad_autograd::Tensor;
 /// use tapegrad_nn::{Linear, Module, ReLU, Sequential};
-/// let net = Sequential::new().add(Linear::new(2, 4)).add(ReLU::new()).add(Linear::new(4, 1));
+/// let net: Sequential = Sequential::new().add(Linear::new(2, 4)).add(ReLU::new()).add(Linear::new(4, 1));
 /// assert_eq!(net.len(), 3);
 /// assert_eq!(net[1].type_name(), "ReLU");
 /// assert_eq!(net.forward(&Tensor::zeros(&[5, 2])).shape().as_slice(), &[5, 1]);
@@ -107,8 +107,8 @@ impl<T: Element> Module<T> for Sequential<T> {
 /// (`nn.Sequential(Linear(2, 3), Sigmoid())`).
 ///
 /// ```
-/// use tapegrad_nn::{sequential, Linear, Module, Sigmoid};
-/// let s = sequential![Linear::new(2, 3), Sigmoid::new()];
+/// use tapegrad_nn::{sequential, Linear, Module, Sequential, Sigmoid};
+/// let s: Sequential = sequential![Linear::new(2, 3), Sigmoid::new()];
 /// assert_eq!(s.state_dict().keys(), ["0.weight", "0.bias"]);
 /// ```
 #[macro_export]
