@@ -264,6 +264,42 @@ pub trait Module<T: Element = f32>: Send + Sync {
     }
 }
 
+/// A boxed module is a module (so `Vec<Box<dyn Module>>` and `Box<dyn Module>` fields work):
+/// every method delegates to the boxed value.
+///
+/// ```
+/// use tapegrad_nn::{Linear, Module, Tanh};
+/// let layers: Vec<Box<dyn Module>> = vec![Box::new(Linear::new(2, 2)), Box::new(Tanh::new())];
+/// assert_eq!(layers[0].type_name(), "Linear");
+/// assert_eq!(layers[0].state_dict().keys(), ["weight", "bias"]);
+/// ```
+impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        (**self).forward(input)
+    }
+    fn named_children(&self) -> Vec<(String, &dyn Module<T>)> {
+        (**self).named_children()
+    }
+    fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        (**self).named_own_parameters()
+    }
+    fn extra_repr(&self) -> String {
+        (**self).extra_repr()
+    }
+    fn type_name(&self) -> String {
+        (**self).type_name()
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        (**self).training_flag()
+    }
+    fn set_training(&self, mode: bool) {
+        (**self).set_training(mode)
+    }
+    fn is_training(&self) -> bool {
+        (**self).is_training()
+    }
+}
+
 /// Own parameters then each child's, recursively, with dotted names (duplicates kept).
 fn collect_parameters<T: Element>(
     own: Vec<(String, Tensor<T>)>,
