@@ -102,3 +102,35 @@ fn golden_init_files_load_in_f64_is_a_dtype_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn hand_written_sgd_step_through_parameter_handles_matches_pytorch() {
+    // sgd_plain is SGD(lr=0.1): p -= 0.1 * grad, done in place on the handles parameters()
+    // returns, as an optimizer would; the module must see the update.
+    let g = json("net/sgd_plain.json");
+    assert_eq!(g["optimizer"]["params"]["lr"].as_f64(), Some(0.1));
+    let net = MyNet::new(2, 2);
+    net.load(fixture("net/sgd_plain.init.safetensors")).unwrap();
+    let params = net.parameters();
+    let loss = MSELoss::new().forward(
+        &net.forward(&tensor_f32(&g["input"])),
+        &tensor_f32(&g["target"]),
+    );
+    loss.backward();
+    for p in &params {
+        let grad = p.grad().unwrap();
+        let step = &*grad.data() * 0.1f32;
+        *p.data_mut() -= &step;
+    }
+    for (name, p) in net.named_parameters() {
+        let (shape, want) = nested(&g["params_after_first_step"][&name]);
+        assert_close(&format!("after step: {name}"), &p, &shape, &want);
+    }
+    // The loss after the step equals PyTorch's second epoch loss.
+    let loss2 = MSELoss::new().forward(
+        &net.forward(&tensor_f32(&g["input"])),
+        &tensor_f32(&g["target"]),
+    );
+    let l1 = g["losses"][1].as_f64().unwrap();
+    assert_close("losses[1]", &loss2, &[], &[l1]);
+}
