@@ -38,11 +38,22 @@ fn small_matmul<T: Element>(
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
+    // Strided reads through raw slices: no per-element bounds checks or index arithmetic
+    // beyond one multiply-add.
+    let (ars, acs) = (a.strides()[0], a.strides()[1]);
+    let (brs, bcs) = (b.strides()[0], b.strides()[1]);
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
     for i in 0..m {
         for j in 0..n {
             let mut acc = T::zero();
             for p in 0..k {
-                acc += a[(i, p)] * b[(p, j)];
+                // SAFETY: i < m, p < k, j < n index inside both views, whose strides (in
+                // elements, possibly transposed) come from ndarray.
+                unsafe {
+                    let x = *pa.offset(i as isize * ars + p as isize * acs);
+                    let y = *pb.offset(p as isize * brs + j as isize * bcs);
+                    acc += x * y;
+                }
             }
             c[(i, j)] = acc;
         }
