@@ -488,7 +488,7 @@ impl<T: Element> Checkpoint<T> {
             let old = sch.state_dict();
             if let Err(e) = sch.load_state_dict(s) {
                 let _ = sch.load_state_dict(&old);
-                if let (Some(o), Some(old)) = (optimizer.as_deref_mut(), &old_opt) {
+                if let (Some(o), Some(old)) = (optimizer, &old_opt) {
                     let _ = o.load_state_dict(old);
                 }
                 return Err(CheckpointError::Scheduler {
