@@ -59,8 +59,11 @@ pub struct Cli {
     pub json: bool,
 }
 
+/// Builds an optimizer over the given parameters.
+pub type MakeOptimizer = fn(Vec<Tensor>) -> Box<dyn Optimizer>;
+
 /// The lecture's four optimizers, in its order: (column name, constructor).
-pub const LECTURE_OPTIMIZERS: [(&str, fn(Vec<Tensor>) -> Box<dyn Optimizer>); 4] = [
+pub const LECTURE_OPTIMIZERS: [(&str, MakeOptimizer); 4] = [
     ("sgd", sgd),
     ("adagrad", adagrad),
     ("rmsprop", rmsprop),
@@ -123,8 +126,8 @@ pub enum AppError {
     Init {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: StateDictError,
+        /// Why (boxed: the error is large).
+        source: Box<StateDictError>,
     },
     /// Writing the output failed.
     Io(io::Error),
@@ -134,11 +137,10 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             // Every StateDictError but `Load` already starts with the file's name.
-            AppError::Init {
-                path,
-                source: source @ StateDictError::Load(_),
-            } => write!(f, "--init {}: {source}", path.display()),
-            AppError::Init { source, .. } => write!(f, "--init {source}"),
+            AppError::Init { path, source } => match **source {
+                StateDictError::Load(_) => write!(f, "--init {}: {source}", path.display()),
+                _ => write!(f, "--init {source}"),
+            },
             AppError::Io(e) => write!(f, "writing the output: {e}"),
         }
     }
@@ -147,7 +149,7 @@ impl std::fmt::Display for AppError {
 impl std::error::Error for AppError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            AppError::Init { source, .. } => Some(source),
+            AppError::Init { source, .. } => Some(&**source),
             AppError::Io(e) => Some(e),
         }
     }
@@ -166,7 +168,7 @@ fn initial_net(cli: &Cli) -> Result<MyNet, AppError> {
     if let Some(path) = &cli.init {
         net.load(path).map_err(|source| AppError::Init {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     Ok(net)

@@ -309,15 +309,15 @@ pub enum AppError {
     Init {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: StateDictError,
+        /// Why (boxed: the error is large).
+        source: Box<StateDictError>,
     },
     /// `--save FILE` could not be written.
     Save {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: StateDictError,
+        /// Why (boxed: the error is large).
+        source: Box<StateDictError>,
     },
     /// Writing the output failed.
     Io(io::Error),
@@ -356,7 +356,7 @@ impl std::error::Error for AppError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AppError::Usage(_) => None,
-            AppError::Init { source, .. } | AppError::Save { source, .. } => Some(source),
+            AppError::Init { source, .. } | AppError::Save { source, .. } => Some(&**source),
             AppError::Io(e) => Some(e),
         }
     }
@@ -511,7 +511,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
     if let Some(path) = &cli.init {
         net.load(path).map_err(|source| AppError::Init {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     let target = rows_tensor(&cli.target.map_or(TARGET, |Target(t)| t));
@@ -531,7 +531,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
     if let Some(path) = &cli.save {
         net.save(path).map_err(|source| AppError::Save {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     if cli.json {

@@ -346,7 +346,7 @@ fn init_error(path: &str) -> (StateDictError, String) {
             let msg = e.to_string();
             assert!(msg.contains(path), "the message names the file: {msg}");
             match e {
-                AppError::Init { source, .. } => (source, msg),
+                AppError::Init { source, .. } => (*source, msg),
                 _ => unreachable!(),
             }
         }
