@@ -51,6 +51,9 @@ pub struct Cli {
     /// Seed of tapegrad's generator (666 echoes the lecture's np.random.seed(666)).
     #[arg(long, default_value_t = 666)]
     pub seed: u64,
+    /// Also draw the raw points, the average and the bias-corrected average to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// Accepts a beta in [0, 1) (beta = 1 would never move from the first value).
@@ -110,6 +113,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
 
     let mut s = Tensor::scalar(0.0f64); // the lecture's y_e[-1]
     let mut v = Tensor::scalar(0.0f64); // the optimizers' running average, v_0 = 0
+    let (mut smoothed, mut unbiased) = (Vec::new(), Vec::new());
     for (i, &y_i) in values.iter().enumerate() {
         let y_t = Tensor::scalar(y_i);
         s = if i == 0 {
@@ -125,6 +129,20 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
             s.item(),
             corrected.item()
         )?;
+        smoothed.push((i as f64, s.item()));
+        unbiased.push((i as f64, corrected.item()));
+    }
+    if let Some(path) = &cli.plot {
+        use tapegrad_plot::Series;
+        let raw = Series::from_ys("y_t", &values);
+        let lines = [
+            Series::new(format!("S_t (beta = {beta})"), smoothed),
+            Series::new("bias-corrected", unbiased),
+        ];
+        let title = format!("Exponentially weighted average, beta = {beta}");
+        tapegrad_plot::points_and_lines(path, &title, "t", "value", &[raw], &lines)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }

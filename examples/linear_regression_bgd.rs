@@ -51,7 +51,11 @@ use pyfmt::py_float;
 
 /// Batch gradient descent on y = 2x, printing the lecture's lines (SEEDS item 1).
 #[derive(Parser, Debug)]
-pub struct Cli {}
+pub struct Cli {
+    /// Also draw the cost against the epoch to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<std::path::PathBuf>,
+}
 
 /// The linear model `y_hat = x * w`.
 fn forward(x: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
@@ -69,7 +73,7 @@ fn gradient(xs: &Tensor<f64>, ys: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> 
 }
 
 /// Runs the lecture's program, writing its output to `out`.
-pub fn run(_cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
+pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     let x_data = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
     let y_data = Tensor::from_vec(vec![2.0f64, 4.0, 6.0], &[3]);
     let w = Tensor::scalar(1.0f64).requires_grad_(true);
@@ -77,6 +81,7 @@ pub fn run(_cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
 
     let before = forward(&four, &w).item();
     writeln!(out, "Predict (before training) 4 {}", py_float(before))?;
+    let mut costs = Vec::with_capacity(100);
     for epoch in 0..100 {
         let cost_val = cost(&x_data, &y_data, &w);
         let grad_val = gradient(&x_data, &y_data, &w).item();
@@ -93,9 +98,17 @@ pub fn run(_cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
             py_float(w.item()),
             py_float(cost_val.item())
         )?;
+        costs.push(cost_val.item());
     }
     let after = forward(&four, &w).item();
-    writeln!(out, "Predict (after training) 4 {}", py_float(after))
+    writeln!(out, "Predict (after training) 4 {}", py_float(after))?;
+    if let Some(path) = &cli.plot {
+        let series = [tapegrad_plot::Series::from_ys("cost", &costs)];
+        tapegrad_plot::line_chart(path, "Batch GD on y = 2x", "epoch", "cost", &series)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Panics if autograd's gradient differs from the hand-derived one by more than f64 rounding

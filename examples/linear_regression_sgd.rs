@@ -86,6 +86,9 @@ pub struct Cli {
     /// Seed of tapegrad's generator (`--mode random` only).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also draw the loss printed each epoch against the epoch to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// The linear model `y_hat = x * w`.
@@ -113,6 +116,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
 
     let before = forward(&four, &w).item();
     writeln!(out, "Predict (before training) 4 {}", py_float(before))?;
+    let mut losses = Vec::with_capacity(100);
     for epoch in 0..100 {
         match cli.mode {
             Mode::PerSample => {
@@ -134,6 +138,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
                     py_float(w.item()),
                     py_float(l)
                 )?;
+                losses.push(l);
             }
             Mode::Random => {
                 let t = randrange(x_data.len());
@@ -142,11 +147,19 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(out, "\tgrad:  {} {} {grad:.2}", py_float(x), py_float(y))?;
                 let l = loss(&Tensor::scalar(x), &Tensor::scalar(y), &w).item();
                 writeln!(out, "progress: {epoch} w={:.2} loss={l:.2}", w.item())?;
+                losses.push(l);
             }
         }
     }
     let after = forward(&four, &w).item();
-    writeln!(out, "Predict (after training) 4 {}", py_float(after))
+    writeln!(out, "Predict (after training) 4 {}", py_float(after))?;
+    if let Some(path) = &cli.plot {
+        let series = [tapegrad_plot::Series::from_ys("loss", &losses)];
+        tapegrad_plot::line_chart(path, "SGD on y = 2x", "epoch", "loss", &series)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// One update on the sample `(x, y)`: `grad = gradient(x, y)`, `w = w - 0.01 * grad`.

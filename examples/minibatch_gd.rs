@@ -61,6 +61,9 @@ pub struct Cli {
     /// Seed for the data and for the DataLoader's shuffling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also draw the loss against the epoch to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// Accepts a positive, finite learning rate.
@@ -134,6 +137,21 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<Fit> {
     }
     let (w, b) = (w.item(), b.item());
     writeln!(out, "learned w = {w:.4}, b = {b:.4} (true: w = 2, b = 0)")?;
+    if let Some(path) = &cli.plot {
+        let losses: Vec<f64> = epoch_losses.iter().map(|&l| l as f64).collect();
+        let series = [tapegrad_plot::Series::new(
+            format!("batch size {}", cli.batch_size),
+            losses
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| ((i + 1) as f64, l))
+                .collect(),
+        )];
+        let title = format!("Mini-batch GD ({})", method_name(cli.batch_size));
+        tapegrad_plot::line_chart(path, &title, "epoch", "mean loss", &series)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(Fit { epoch_losses, w, b })
 }
 

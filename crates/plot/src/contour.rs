@@ -140,6 +140,8 @@ impl Figure for Contour<'_> {
             .x_desc(self.opts.x_label.as_str())
             .y_desc(self.opts.y_label.as_str())
             .label_style(("sans-serif", 15))
+            .x_label_formatter(&crate::style::tick)
+            .y_label_formatter(&crate::style::tick)
             .axis_desc_style(("sans-serif", 18))
             .draw()
             .map_err(|e| e.to_string())?;

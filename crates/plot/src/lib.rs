@@ -116,3 +116,19 @@ impl ChartOptions {
         self
     }
 }
+
+/// Checks a `--plot FILE` command-line value: the path must end in `.png` or `.svg`. Usable as a
+/// clap `value_parser`, so a bad extension is reported with the usage before anything runs.
+///
+/// ```
+/// use tapegrad_plot::parse_plot_path;
+/// assert!(parse_plot_path("loss.png").is_ok());
+/// assert!(parse_plot_path("loss.SVG").is_ok());
+/// assert!(parse_plot_path("loss.jpg").unwrap_err().contains(".png or .svg"));
+/// ```
+pub fn parse_plot_path(s: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(s);
+    output::format_of(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
+}

@@ -55,8 +55,10 @@ where
         .x_desc(c.x_label)
         .y_desc(c.y_label)
         .label_style(("sans-serif", 15))
+        .x_label_formatter(&crate::style::tick)
+        .y_label_formatter(&crate::style::tick)
         .axis_desc_style(("sans-serif", 18))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(246, 246, 246))
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, (name, pts)) in c.series.iter().enumerate() {

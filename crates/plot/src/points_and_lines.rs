@@ -34,8 +34,10 @@ impl Figure for PointsAndLines<'_> {
             .x_desc(self.x_label)
             .y_desc(self.y_label)
             .label_style(("sans-serif", 15))
+            .x_label_formatter(&crate::style::tick)
+            .y_label_formatter(&crate::style::tick)
             .axis_desc_style(("sans-serif", 18))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(|e| e.to_string())?;
         let mut k = 0;
@@ -125,6 +127,8 @@ pub fn points_and_lines_with(
         .map(|(_, p)| p.as_slice())
         .collect();
     let (x_range, mut y_range) = bounds(title, &slices, false)?;
+    // Head room above the data for the legend.
+    y_range.1 += 0.2 * (y_range.1 - y_range.0);
     if let Some(r) = opts.y_range {
         y_range = r;
     }

@@ -79,3 +79,21 @@ pub(crate) fn pad((lo, hi): (f64, f64), log: bool) -> (f64, f64) {
         (lo - w, hi + w)
     }
 }
+
+/// An axis tick label: integers without a decimal point, other values with at most six
+/// significant decimals, tiny or huge values in scientific notation.
+pub(crate) fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e7).contains(&a) {
+        return format!("{v:.0e}");
+    }
+    if (v - v.round()).abs() <= 1e-9 * a.max(1.0) {
+        return format!("{}", v.round() as i64);
+    }
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
