@@ -5,7 +5,7 @@
 //!
 //! | what | stored as |
 //! | --- | --- |
-//! | the model's state dict | tensors `model.<name>` (PyTorch's names after the prefix) |
+//! | the model's state dict | tensors `model.<name>` (PyTorch's names after the prefix), metadata `model.order` (the names in order, one per line) |
 //! | the optimizer's state ([`OptimizerState::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
 //! | the LR scheduler's state | metadata `scheduler.<name>` (exact decimal `f64`) |
 //! | the number of finished epochs | metadata `epoch` |
@@ -249,6 +249,7 @@ impl<T: Element> Checkpoint<T> {
         meta.insert(CHECKPOINT_KEY.into(), CHECKPOINT_VERSION.into());
         meta.insert("dtype".into(), format!("{:?}", st_dtype(T::DTYPE)));
         meta.insert("epoch".into(), self.epoch.to_string());
+        meta.insert("model.order".into(), self.model.keys().join("\n"));
         if let Some(opt) = &self.optimizer {
             meta.insert("optimizer.name".into(), opt.optimizer.clone());
             for (name, t) in opt.to_named_tensors() {
@@ -366,6 +367,19 @@ impl<T: Element> Checkpoint<T> {
                     path: p(),
                     tensor: name,
                 });
+            }
+        }
+        if let Some(order) = meta.map.get("model.order") {
+            // the file stores tensors sorted by name; put the model's own order back
+            let names: Vec<&str> = order.split('\n').filter(|n| !n.is_empty()).collect();
+            if names.len() == model.len() && names.iter().all(|n| model.contains_key(n)) {
+                let mut ordered = StateDict::new();
+                for n in names {
+                    ordered.insert(n, model.get(n).expect("checked above").clone());
+                }
+                if ordered.len() == model.len() {
+                    model = ordered;
+                }
             }
         }
         let optimizer = match meta.map.get("optimizer.name") {
