@@ -207,33 +207,35 @@ impl<T: Element> Adagrad<T> {
 
 impl<T: Element> Optimizer<T> for Adagrad<T> {
     fn step(&mut self) {
-        self.core.for_each_with_grad(|options, param, grad, state| {
-            let GroupOptions::Adagrad(c) = options else {
-                panic!(
-                    "Adagrad.step: a parameter group holds {options:?}; Adagrad needs \
+        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
+            |options, param, grad, state| {
+                let GroupOptions::Adagrad(c) = options else {
+                    panic!(
+                        "Adagrad.step: a parameter group holds {options:?}; Adagrad needs \
                      GroupOptions::Adagrad"
-                )
-            };
-            let s = state.get_or_insert_with(|| AdagradState {
-                step: 0,
-                sum: vec![T::from_f64(c.initial_accumulator_value); param.len()],
-            });
-            s.step += 1;
-            // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
-            let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
-            let neg_clr = T::from_f64(-clr);
-            let wd = T::from_f64(c.weight_decay);
-            let eps = T::from_f64(c.eps);
-            for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
-                let mut g = if c.maximize { -g } else { g };
-                if c.weight_decay != 0.0 {
-                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
+                    )
+                };
+                let s = state.get_or_insert_with(|| AdagradState {
+                    step: 0,
+                    sum: vec![T::from_f64(c.initial_accumulator_value); param.len()],
+                });
+                s.step += 1;
+                // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
+                let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
+                let neg_clr = T::from_f64(-clr);
+                let wd = T::from_f64(c.weight_decay);
+                let eps = T::from_f64(c.eps);
+                for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
+                    let mut g = if c.maximize { -g } else { g };
+                    if c.weight_decay != 0.0 {
+                        g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
+                    }
+                    *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
+                    let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
+                    *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)
                 }
-                *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
-                let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
-                *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)
             }
-        });
+        ));
     }
 
     fn param_groups(&self) -> &[ParamGroup<T>] {

@@ -190,6 +190,7 @@ fn maximum<T: Element>(a: T, b: T) -> T {
 
 /// One Adam/AdamW update of a parameter (the single-tensor kernel shared by [`Adam`] and
 /// [`AdamW`](crate::AdamW)).
+#[inline(always)]
 pub(crate) fn adam_update<T: Element>(
     c: &AdamConfig,
     param: &mut [T],
@@ -223,6 +224,22 @@ pub(crate) fn adam_update<T: Element>(
     let bc2_sqrt = T::from_f64(bias_correction2_sqrt);
     let eps = T::from_f64(c.eps);
     let neg_step_size = T::from_f64(-step_size);
+    if !c.amsgrad && !c.maximize && c.weight_decay == 0.0 && w1.abs() < T::from_f64(0.5) {
+        // The common case, without per-element branches so the loop vectorises; the same
+        // operations as the general loop below (lerp's |weight| < 0.5 branch).
+        for (((p, &g), m), v) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut s.exp_avg)
+            .zip(&mut s.exp_avg_sq)
+        {
+            *m = w1.mul_add(g - *m, *m);
+            *v = addcmul(*v * b2, g, g, one_minus_b2);
+            let denom = v.sqrt() / bc2_sqrt + eps;
+            *p = addcdiv(*p, *m, denom, neg_step_size);
+        }
+        return;
+    }
     let mut vmax = if c.amsgrad {
         s.max_exp_avg_sq.as_deref_mut().map(|v| v.iter_mut())
     } else {
@@ -308,15 +325,17 @@ impl<T: Element> Adam<T> {
     }
 
     pub(crate) fn step_impl(&mut self, name: &str) {
-        self.core.for_each_with_grad(|options, param, grad, state| {
-            let GroupOptions::Adam(c) = options else {
-                panic!(
-                    "{name}.step: a parameter group holds {options:?}; {name} needs \
+        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
+            |options, param, grad, state| {
+                let GroupOptions::Adam(c) = options else {
+                    panic!(
+                        "{name}.step: a parameter group holds {options:?}; {name} needs \
                      GroupOptions::Adam"
-                )
-            };
-            adam_update(c, param, grad, state);
-        });
+                    )
+                };
+                adam_update(c, param, grad, state);
+            }
+        ));
     }
 }
 

@@ -224,75 +224,77 @@ impl<T: Element> RMSprop<T> {
 
 impl<T: Element> Optimizer<T> for RMSprop<T> {
     fn step(&mut self) {
-        self.core.for_each_with_grad(|options, param, grad, state| {
-            let GroupOptions::RmsProp(c) = options else {
-                panic!(
-                    "RMSprop.step: a parameter group holds {options:?}; RMSprop needs \
+        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
+            |options, param, grad, state| {
+                let GroupOptions::RmsProp(c) = options else {
+                    panic!(
+                        "RMSprop.step: a parameter group holds {options:?}; RMSprop needs \
                      GroupOptions::RmsProp"
-                )
-            };
-            let n = param.len();
-            let s = state.get_or_insert_with(|| RmsPropState {
-                step: 0,
-                square_avg: vec![T::zero(); n],
-                momentum_buffer: None,
-                grad_avg: None,
-            });
-            if c.momentum > 0.0 && s.momentum_buffer.is_none() {
-                s.momentum_buffer = Some(vec![T::zero(); n]);
-            }
-            if c.centered && s.grad_avg.is_none() {
-                s.grad_avg = Some(vec![T::zero(); n]);
-            }
-            s.step += 1;
-            let wd = T::from_f64(c.weight_decay);
-            let alpha = T::from_f64(c.alpha);
-            let one_minus_alpha = T::from_f64(1.0 - c.alpha);
-            let eps = T::from_f64(c.eps);
-            let mu = T::from_f64(c.momentum);
-            let neg_lr = T::from_f64(-c.lr);
-            let centered = if c.centered {
-                s.grad_avg.as_deref_mut()
-            } else {
-                None
-            };
-            let buf = if c.momentum > 0.0 {
-                s.momentum_buffer.as_deref_mut()
-            } else {
-                None
-            };
-            let mut centered = centered.map(|v| v.iter_mut());
-            let mut buf = buf.map(|v| v.iter_mut());
-            for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
-                let mut g = if c.maximize { -g } else { g };
-                if c.weight_decay != 0.0 {
-                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
+                    )
+                };
+                let n = param.len();
+                let s = state.get_or_insert_with(|| RmsPropState {
+                    step: 0,
+                    square_avg: vec![T::zero(); n],
+                    momentum_buffer: None,
+                    grad_avg: None,
+                });
+                if c.momentum > 0.0 && s.momentum_buffer.is_none() {
+                    s.momentum_buffer = Some(vec![T::zero(); n]);
                 }
-                // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
-                *v = addcmul(*v * alpha, g, g, one_minus_alpha);
-                let avg = match centered.as_mut() {
-                    Some(it) => {
-                        let ga = it.next().expect("grad_avg has the parameter's length");
-                        *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
-                                                             // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                        addcmul(*v, *ga, *ga, -T::one()).sqrt()
+                if c.centered && s.grad_avg.is_none() {
+                    s.grad_avg = Some(vec![T::zero(); n]);
+                }
+                s.step += 1;
+                let wd = T::from_f64(c.weight_decay);
+                let alpha = T::from_f64(c.alpha);
+                let one_minus_alpha = T::from_f64(1.0 - c.alpha);
+                let eps = T::from_f64(c.eps);
+                let mu = T::from_f64(c.momentum);
+                let neg_lr = T::from_f64(-c.lr);
+                let centered = if c.centered {
+                    s.grad_avg.as_deref_mut()
+                } else {
+                    None
+                };
+                let buf = if c.momentum > 0.0 {
+                    s.momentum_buffer.as_deref_mut()
+                } else {
+                    None
+                };
+                let mut centered = centered.map(|v| v.iter_mut());
+                let mut buf = buf.map(|v| v.iter_mut());
+                for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
+                    let mut g = if c.maximize { -g } else { g };
+                    if c.weight_decay != 0.0 {
+                        g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
                     }
-                    None => v.sqrt(),
-                } + eps;
-                match buf.as_mut() {
-                    Some(it) => {
-                        let b = it
-                            .next()
-                            .expect("momentum_buffer has the parameter's length");
-                        // buf.mul_(momentum).addcdiv_(grad, avg)
-                        *b = addcdiv(*b * mu, g, avg, T::one());
-                        *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
+                    // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+                    *v = addcmul(*v * alpha, g, g, one_minus_alpha);
+                    let avg = match centered.as_mut() {
+                        Some(it) => {
+                            let ga = it.next().expect("grad_avg has the parameter's length");
+                            *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
+                                                                 // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                            addcmul(*v, *ga, *ga, -T::one()).sqrt()
+                        }
+                        None => v.sqrt(),
+                    } + eps;
+                    match buf.as_mut() {
+                        Some(it) => {
+                            let b = it
+                                .next()
+                                .expect("momentum_buffer has the parameter's length");
+                            // buf.mul_(momentum).addcdiv_(grad, avg)
+                            *b = addcdiv(*b * mu, g, avg, T::one());
+                            *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
+                        }
+                        // param.addcdiv_(grad, avg, value=-lr)
+                        None => *p = addcdiv(*p, g, avg, neg_lr),
                     }
-                    // param.addcdiv_(grad, avg, value=-lr)
-                    None => *p = addcdiv(*p, g, avg, neg_lr),
                 }
             }
-        });
+        ));
     }
 
     fn param_groups(&self) -> &[ParamGroup<T>] {

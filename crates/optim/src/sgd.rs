@@ -185,7 +185,7 @@ impl<T: Element> SGD<T> {
 
 impl<T: Element> Optimizer<T> for SGD<T> {
     fn step(&mut self) {
-        self.core.for_each_with_grad(|options, param, grad, state| {
+        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(|options, param, grad, state| {
             let GroupOptions::Sgd(c) = options else {
                 panic!("SGD.step: a parameter group holds {options:?}; SGD needs GroupOptions::Sgd")
             };
@@ -236,7 +236,7 @@ impl<T: Element> Optimizer<T> for SGD<T> {
                     }
                 }
             }
-        });
+        }));
     }
 
     fn param_groups(&self) -> &[ParamGroup<T>] {
