@@ -20,6 +20,8 @@ pub struct ContourOptions {
     pub resolution: usize,
     /// Image size in pixels (default 800 x 640).
     pub size: (u32, u32),
+    /// Legend corner (default upper right).
+    pub legend: crate::Legend,
 }
 
 impl Default for ContourOptions {
@@ -30,6 +32,7 @@ impl Default for ContourOptions {
             levels: 14,
             resolution: 160,
             size: (800, 640),
+            legend: crate::Legend::UpperRight,
         }
     }
 }
@@ -53,6 +56,11 @@ impl ContourOptions {
     /// Sets the image size in pixels.
     pub fn size(mut self, w: u32, h: u32) -> Self {
         self.size = (w, h);
+        self
+    }
+    /// Sets the legend corner.
+    pub fn legend(mut self, corner: crate::Legend) -> Self {
+        self.legend = corner;
         self
     }
 }
@@ -227,7 +235,7 @@ impl Figure for Contour<'_> {
         if !self.paths.is_empty() {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(self.opts.legend.position())
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 15))

@@ -69,6 +69,32 @@ impl Series {
     }
 }
 
+/// Where the legend box goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Top left corner of the plotting area.
+    UpperLeft,
+    /// Top right corner (the default).
+    #[default]
+    UpperRight,
+    /// Bottom left corner.
+    LowerLeft,
+    /// Bottom right corner.
+    LowerRight,
+}
+
+impl Legend {
+    pub(crate) fn position(self) -> plotters::chart::SeriesLabelPosition {
+        use plotters::chart::SeriesLabelPosition as P;
+        match self {
+            Legend::UpperLeft => P::UpperLeft,
+            Legend::UpperRight => P::UpperRight,
+            Legend::LowerLeft => P::LowerLeft,
+            Legend::LowerRight => P::LowerRight,
+        }
+    }
+}
+
 /// Options of [`line_chart_with`] and [`points_and_lines_with`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartOptions {
@@ -78,6 +104,8 @@ pub struct ChartOptions {
     pub y_range: Option<(f64, f64)>,
     /// Image size in pixels (default 800 x 560).
     pub size: (u32, u32),
+    /// Legend corner (default upper right).
+    pub legend: Legend,
 }
 
 impl Default for ChartOptions {
@@ -86,6 +114,7 @@ impl Default for ChartOptions {
             log_y: false,
             y_range: None,
             size: (800, 560),
+            legend: Legend::UpperRight,
         }
     }
 }
@@ -113,6 +142,11 @@ impl ChartOptions {
     /// Sets the image size in pixels.
     pub fn size(mut self, w: u32, h: u32) -> Self {
         self.size = (w, h);
+        self
+    }
+    /// Sets the legend corner.
+    pub fn legend(mut self, corner: Legend) -> Self {
+        self.legend = corner;
         self
     }
 }

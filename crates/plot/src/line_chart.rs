@@ -16,6 +16,7 @@ struct LineChart<'a> {
     x_range: (f64, f64),
     y_range: (f64, f64),
     log_y: bool,
+    legend: crate::Legend,
 }
 
 impl Figure for LineChart<'_> {
@@ -72,7 +73,7 @@ where
     if c.series.iter().any(|(n, _)| !n.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(c.legend.position())
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 16))
@@ -151,6 +152,7 @@ pub fn line_chart_with(
         x_range,
         y_range,
         log_y: opts.log_y,
+        legend: opts.legend,
     };
     render(path, opts.size, &fig)
 }

@@ -15,6 +15,7 @@ struct PointsAndLines<'a> {
     lines: Vec<(String, Vec<(f64, f64)>)>,
     x_range: (f64, f64),
     y_range: (f64, f64),
+    legend: crate::Legend,
 }
 
 impl Figure for PointsAndLines<'_> {
@@ -63,7 +64,7 @@ impl Figure for PointsAndLines<'_> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(self.legend.position())
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 16))
@@ -140,6 +141,7 @@ pub fn points_and_lines_with(
         lines,
         x_range,
         y_range,
+        legend: opts.legend,
     };
     render(path, opts.size, &fig)
 }
