@@ -286,6 +286,80 @@ pub fn contour_with_paths_with(
     paths: &[Series],
     opts: &ContourOptions,
 ) -> Result<(), PlotError> {
+    crate::output::format_of(path)?;
+    let fig = build(title, &f, x_range, y_range, paths, opts)?;
+    render(path, opts.size, &fig)
+}
+
+/// One panel of [`contour_panels`]: a function, its ranges, the paths over it.
+pub struct ContourPanel<'a> {
+    /// The panel's title.
+    pub title: String,
+    /// The function to contour.
+    pub f: &'a dyn Fn(f64, f64) -> f64,
+    /// Horizontal range.
+    pub x_range: (f64, f64),
+    /// Vertical range.
+    pub y_range: (f64, f64),
+    /// Paths drawn over the contours.
+    pub paths: Vec<Series>,
+}
+
+struct Panels<'a>(Vec<Contour<'a>>);
+
+impl Figure for Panels<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let areas = root.split_evenly((1, self.0.len()));
+        for (fig, area) in self.0.iter().zip(&areas) {
+            fig.draw(area)?;
+        }
+        Ok(())
+    }
+}
+
+/// Several contour maps side by side in one image (e.g. the same loss with unscaled and with
+/// standardised inputs); `opts.size` is the size of the whole image.
+///
+/// ```
+/// use tapegrad_plot::{contour_panels, ContourOptions, ContourPanel, Series};
+/// let path = std::env::temp_dir().join(format!("doc_panels_{}.svg", std::process::id()));
+/// let narrow = |x: f64, y: f64| x * x + 25.0 * y * y;
+/// let round = |x: f64, y: f64| x * x + y * y;
+/// let panels = [
+///     ContourPanel { title: "narrow".into(), f: &narrow, x_range: (-2.0, 2.0), y_range: (-2.0, 2.0), paths: vec![] },
+///     ContourPanel { title: "round".into(), f: &round, x_range: (-2.0, 2.0), y_range: (-2.0, 2.0), paths: vec![] },
+/// ];
+/// contour_panels(&path, &panels, &ContourOptions::new().size(1000, 500)).unwrap();
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn contour_panels(
+    path: &Path,
+    panels: &[ContourPanel<'_>],
+    opts: &ContourOptions,
+) -> Result<(), PlotError> {
+    crate::output::format_of(path)?;
+    if panels.is_empty() {
+        return Err(PlotError::InvalidData {
+            what: "contour panels".into(),
+            reason: "no panels given".into(),
+        });
+    }
+    let figs = panels
+        .iter()
+        .map(|p| build(&p.title, p.f, p.x_range, p.y_range, &p.paths, opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    render(path, opts.size, &Panels(figs))
+}
+
+/// Evaluates `f` on the grid and chooses the levels.
+fn build<'a>(
+    title: &'a str,
+    f: &dyn Fn(f64, f64) -> f64,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    paths: &[Series],
+    opts: &'a ContourOptions,
+) -> Result<Contour<'a>, PlotError> {
     let ok = |r: (f64, f64)| r.0.is_finite() && r.1.is_finite() && r.0 < r.1;
     if !ok(x_range) || !ok(y_range) {
         return Err(PlotError::InvalidData {
@@ -293,7 +367,6 @@ pub fn contour_with_paths_with(
             reason: format!("empty or non-finite range x {x_range:?}, y {y_range:?}"),
         });
     }
-    crate::output::format_of(path)?;
     let res = opts.resolution.max(2);
     let grid = |(lo, hi): (f64, f64)| -> Vec<f64> {
         (0..=res)
@@ -328,7 +401,7 @@ pub fn contour_with_paths_with(
         })
         .collect();
     levels.dedup();
-    let fig = Contour {
+    Ok(Contour {
         title,
         opts,
         x_range,
@@ -342,6 +415,5 @@ pub fn contour_with_paths_with(
             .iter()
             .map(|s| (s.name.clone(), crate::style::drawable(s, false)))
             .collect(),
-    };
-    render(path, opts.size, &fig)
+    })
 }

@@ -27,7 +27,9 @@ mod output;
 mod points_and_lines;
 mod style;
 
-pub use contour::{contour_with_paths, contour_with_paths_with, ContourOptions};
+pub use contour::{
+    contour_panels, contour_with_paths, contour_with_paths_with, ContourOptions, ContourPanel,
+};
 pub use error::PlotError;
 pub use line_chart::{line_chart, line_chart_with};
 pub use points_and_lines::{points_and_lines, points_and_lines_with};
