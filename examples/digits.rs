@@ -160,7 +160,7 @@ pub enum DigitsError {
         expected: String,
     },
     /// The loss became NaN or infinite.
-    #[error("the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {lr}): training diverged; lower --lr or run with --detect-anomaly to find the operation")]
+    #[error("the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {lr:e}): training diverged; lower --lr or run with --detect-anomaly to find the operation")]
     NonFiniteLoss {
         /// 1-based epoch.
         epoch: usize,
@@ -529,6 +529,19 @@ fn write_confusion(out: &mut dyn Write, confusion: &[[usize; CLASSES]; CLASSES])
 
 fn main() {
     let cli = Cli::parse();
+    if cli.detect_anomaly {
+        // run() reports anomalies as errors; keep the default report for every other panic
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let anomaly = info
+                .payload()
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.starts_with("anomaly detected"));
+            if !anomaly {
+                default(info)
+            }
+        }));
+    }
     if let Err(e) = run(&cli, &mut io::stdout().lock()) {
         eprintln!("error: {e}");
         std::process::exit(1);

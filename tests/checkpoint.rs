@@ -8,7 +8,7 @@ use tapegrad::nn::{
     save_safetensors, targets_as_indices, CrossEntropyLoss, DataLoader, Linear, Module, ReLU,
     Sequential, TensorDataset,
 };
-use tapegrad::optim::{Adam, AdamConfig, LRScheduler, Optimizer, SgdConfig, StepLR, SGD};
+use tapegrad::optim::{Adam, AdamConfig, Optimizer, SgdConfig, StepLR, SGD};
 use tapegrad::prelude::*;
 
 /// The process-wide generator is shared by all tests of this binary.
