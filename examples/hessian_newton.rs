@@ -74,7 +74,7 @@ pub fn loss_at(t: [f64; 2]) -> f64 {
 /// The gradient by one backward pass.
 pub fn gradient(t: [f64; 2]) -> [f64; 2] {
     let theta = Tensor::from_vec(t.to_vec(), &[2]).requires_grad_(true);
-    let g = grad(&[loss(&theta)], &[theta.clone()], None, false)[0]
+    let g = grad(&[loss(&theta)], std::slice::from_ref(&theta), None, false)[0]
         .clone()
         .expect("L depends on θ");
     let v = g.to_vec();
@@ -84,7 +84,7 @@ pub fn gradient(t: [f64; 2]) -> [f64; 2] {
 /// The Hessian by double backward: `g = grad(L, θ, create_graph)`, then `H[i] = grad(g, θ, e_i)`.
 pub fn hessian_autograd(t: [f64; 2]) -> Mat2 {
     let theta = Tensor::from_vec(t.to_vec(), &[2]).requires_grad_(true);
-    let g = grad(&[loss(&theta)], &[theta.clone()], None, true)[0]
+    let g = grad(&[loss(&theta)], std::slice::from_ref(&theta), None, true)[0]
         .clone()
         .expect("L depends on θ");
     let mut h = [[0.0; 2]; 2];
@@ -94,7 +94,7 @@ pub fn hessian_autograd(t: [f64; 2]) -> Mat2 {
         let e_i = Tensor::from_vec(e, &[2]);
         let r = grad(
             std::slice::from_ref(&g),
-            &[theta.clone()],
+            std::slice::from_ref(&theta),
             Some(&[e_i]),
             true,
         )[0]
