@@ -41,8 +41,26 @@ fn has_non_finite<T: Element>(a: &ArrayD<T>) -> bool {
     a.iter().any(|v| !v.is_finite())
 }
 
+thread_local! {
+    /// Set while a backward rule runs: its inner operations are not checked as forward ones,
+    /// so a non-finite gradient is reported once, by the rule's node name.
+    static IN_BACKWARD_RULE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a node's backward rule with forward checks suspended (see [`check_backward`]).
+pub(crate) fn in_backward_rule<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_BACKWARD_RULE.with(|c| c.set(self.0));
+        }
+    }
+    let _r = Restore(IN_BACKWARD_RULE.with(|c| c.replace(true)));
+    f()
+}
+
 pub(crate) fn check_forward<T: Element>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
-    if has_non_finite(data) {
+    if has_non_finite(data) && !IN_BACKWARD_RULE.with(|c| c.get()) {
         let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
         panic!(
             "anomaly detected: {op} produced NaN/Inf in forward (input shapes {shapes:?}); \

@@ -342,7 +342,7 @@ pub(crate) fn run_backward<T: Element>(
         };
         let input_grads = {
             let _mode = GradModeGuard::new(create_graph);
-            node.op.backward(&ctx)
+            anomaly::in_backward_rule(|| node.op.backward(&ctx))
         };
         if let Some(obs) = observer.as_mut() {
             obs(&BackwardStep {
