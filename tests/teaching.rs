@@ -1,0 +1,435 @@
+//! The teaching examples (examples/*.rs), run in-process through their `run` functions: the
+//! explain trace's numbers, backprop by hand against autograd and PyTorch, the Hessian, the
+//! learning-rate regimes, the loss landscape, feature scaling, and the plots they draw.
+
+// Several included examples declare their own copy of a shared helper module.
+#![allow(clippy::duplicate_mod)]
+
+use clap::Parser;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+#[allow(dead_code)] // `main` is the example binary's entry point, unused here
+#[path = "../examples/backprop_by_hand.rs"]
+mod backprop;
+#[allow(dead_code)]
+#[path = "../examples/ema.rs"]
+mod ema;
+#[allow(dead_code)]
+#[path = "../examples/hessian_newton.rs"]
+mod hessian;
+#[allow(dead_code)]
+#[path = "../examples/loss_landscape.rs"]
+mod landscape;
+#[allow(dead_code)]
+#[path = "../examples/learning_rates.rs"]
+mod lrs;
+#[allow(dead_code)]
+#[path = "../examples/numpy_manual_gd.rs"]
+mod numpy_gd;
+#[allow(dead_code)]
+#[path = "../examples/feature_scaling.rs"]
+mod scaling;
+
+/// Tests that seed tapegrad's process-wide generator take this lock.
+static RNG_LOCK: Mutex<()> = Mutex::new(());
+
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    RNG_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("utf-8 output")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapegrad_teaching_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn assert_png(path: &PathBuf) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{path:?} is not a PNG");
+    assert!(
+        bytes.len() > 10_000,
+        "{path:?} is only {} bytes",
+        bytes.len()
+    );
+}
+
+// ------------------------------------------------------------------ numpy_manual_gd --explain
+
+fn numpy_data() -> (
+    tapegrad::prelude::Tensor<f32>,
+    tapegrad::prelude::Tensor<f32>,
+) {
+    use tapegrad::prelude::Tensor;
+    (
+        Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]),
+        Tensor::from_vec(vec![2.0f32, 4.0, 6.0, 8.0], &[4]),
+    )
+}
+
+#[test]
+fn explain_first_step_is_minus_30() {
+    let (x, y) = numpy_data();
+    let mut out = Vec::new();
+    let e = numpy_gd::explain::explain_step(1, 0.0, &x, &y, 0.01, &mut out).unwrap();
+    // x_i (0 x_i - y_i) = -x_i y_i = -2, -8, -18, -32; sum -60; (1/4) * 2 * -60 = -30.
+    assert_eq!(e.terms, vec![-2.0, -8.0, -18.0, -32.0]);
+    assert_eq!(e.sum, -60.0);
+    assert_eq!(e.dw_by_hand, -30.0);
+    assert_eq!(e.dw_autograd, -30.0);
+    assert!((e.w_after - 0.3).abs() < 1e-15, "{}", e.w_after);
+    let s = text(out);
+    assert!(s.contains("dJ/dw = (1/4) * 2 * (-60) = -30"), "{s}");
+    // The tape's own trace: mean passes 1/4 down, pow 2(wx - y)/4, mul x times that.
+    assert!(
+        s.contains("passed on: dL/d#5 += [0.25, 0.25, 0.25, 0.25]"),
+        "{s}"
+    );
+    assert!(s.contains("passed on: dL/d#4 += [-1, -2, -3, -4]"), "{s}");
+    assert!(s.contains("passed on: dL/d#0 (w) += -30"), "{s}");
+    assert!(s.contains("local rule: d(a*b)/da = b"), "{s}");
+    assert!(s.contains("0 - 0.01 * (-30) = 0.3"), "{s}");
+}
+
+#[test]
+fn explain_second_step_is_minus_25_5_not_the_pages_minus_27() {
+    let (x, y) = numpy_data();
+    let w1 = 0.0 - 0.01 * -30.0f64;
+    let mut out = Vec::new();
+    let e = numpy_gd::explain::explain_step(2, w1, &x, &y, 0.01, &mut out).unwrap();
+    // At w = 0.3: x_i (0.3 x_i - y_i) = -1.7, -6.8, -15.3, -27.2 (the page's -7.4, -16.1,
+    // -28.8 are wrong), sum -51, dJ/dw = -25.5 (not -27.0), w = 0.3 + 0.255 = 0.555.
+    let want = [-1.7f32, -6.8, -15.3, -27.2];
+    for (t, w) in e.terms.iter().zip(want) {
+        assert!((t - w).abs() < 1e-5, "term {t} vs {w}");
+    }
+    assert!((e.sum + 51.0).abs() < 1e-5, "{}", e.sum);
+    assert!((e.dw_by_hand + 25.5).abs() < 1e-5, "{}", e.dw_by_hand);
+    assert!((e.dw_autograd - e.dw_by_hand).abs() < 1e-5);
+    assert!((e.w_after - 0.555).abs() < 1e-6, "{}", e.w_after);
+    let s = text(out);
+    assert!(
+        s.contains("= -1.7, 2*(0.3*2 - 4) = -6.8, 3*(0.3*3 - 6) = -15.3, 4*(0.3*4 - 8) = -27.2"),
+        "{s}"
+    );
+    assert!(s.contains("(1/4) * 2 * (-51) = -25.5"), "{s}");
+    assert!(s.contains("0.3 - 0.01 * (-25.5) = 0.555"), "{s}");
+    assert!(s.contains("-27.0") && s.contains("slip"), "{s}");
+}
+
+#[test]
+fn explain_keeps_the_pages_12_lines() {
+    let run = |args: &[&str]| {
+        let cli = numpy_gd::Cli::try_parse_from(args).unwrap();
+        let mut out = Vec::new();
+        numpy_gd::run(&cli, &mut out).unwrap();
+        text(out)
+    };
+    let plain = run(&["numpy_manual_gd"]);
+    assert_eq!(plain.lines().count(), 12);
+    let explained = run(&["numpy_manual_gd", "--explain"]);
+    // The page's lines, in order, are exactly the explained output's lines that the default
+    // run prints.
+    let kept: Vec<&str> = explained
+        .lines()
+        .filter(|l| l.starts_with("epoch ") || l.starts_with("Prediction "))
+        .collect();
+    assert_eq!(kept, plain.lines().collect::<Vec<_>>());
+    assert_eq!(explained.matches("== iteration").count(), 2);
+}
+
+// ------------------------------------------------------------------ backprop_by_hand
+
+fn golden_net() -> Value {
+    let path = format!(
+        "{}/tests/fixtures/net/sgd_momentum.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn flatten(v: &Value, out: &mut Vec<f64>) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| flatten(x, out)),
+        Value::Number(n) => out.push(n.as_f64().unwrap()),
+        other => panic!("unexpected {other}"),
+    }
+}
+
+#[test]
+fn backprop_by_hand_agrees_with_autograd_and_pytorch() {
+    let cli = backprop::Cli::try_parse_from(["backprop_by_hand"]).unwrap();
+    let mut out = Vec::new();
+    let o = backprop::run(&cli, &mut out).unwrap();
+    assert!(
+        o.max_abs_diff < 1e-12,
+        "formulas vs autograd: {}",
+        o.max_abs_diff
+    );
+
+    let g = golden_net();
+    // The loss of the initial parameters, PyTorch's losses[0].
+    let l0 = g["losses"][0].as_f64().unwrap();
+    assert!(
+        (o.loss - l0).abs() <= 1e-6 + 1e-5 * l0.abs(),
+        "{} vs {l0}",
+        o.loss
+    );
+    let mut checked = 0;
+    for (name, grad) in &o.by_hand {
+        let mut want = Vec::new();
+        flatten(&g["grads_first"][name.as_str()], &mut want);
+        assert_eq!(grad.len(), want.len(), "{name}");
+        for (a, b) in grad.iter().zip(&want) {
+            assert!(
+                (a - b).abs() <= 1e-6 + 1e-5 * b.abs(),
+                "{name}: by hand {a} vs PyTorch {b}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * 3 + 3 + 3 * 2 + 2 + 2 * 12 + 12 + 12 * 2 + 2);
+
+    // Every intermediate is printed.
+    let s = text(out);
+    for needle in [
+        "z1 [3x3]",
+        "a4 = σ(z4) [3x2]",
+        "δ4 = dL/dz4",
+        "dL/dW1 = δ1ᵀ a0",
+        "dL/db3",
+    ] {
+        assert!(s.contains(needle), "missing {needle}");
+    }
+}
+
+#[test]
+fn backprop_by_hand_with_a_seeded_init_agrees_too() {
+    let _g = rng_lock();
+    let cli = backprop::Cli::try_parse_from(["backprop_by_hand", "--seed", "3"]).unwrap();
+    let o = backprop::run(&cli, &mut Vec::new()).unwrap();
+    assert!(o.max_abs_diff < 1e-12, "{}", o.max_abs_diff);
+    assert!(backprop::Cli::try_parse_from(["b", "--seed", "1", "--init", "x"]).is_err());
+}
+
+#[test]
+fn backprop_by_hand_reports_a_missing_file() {
+    let cli = backprop::Cli::try_parse_from(["b", "--init", "/nonexistent/w.safetensors"]).unwrap();
+    let err = backprop::run(&cli, &mut Vec::new()).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/w.safetensors"),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------------ hessian_newton
+
+#[test]
+fn hessian_by_double_backward_matches_analytic_and_finite_differences() {
+    let cli = hessian::Cli::try_parse_from(["hessian_newton"]).unwrap();
+    let r = hessian::run(&cli, &mut Vec::new()).unwrap();
+    assert!(hessian::max_diff(&r.h_autograd, &r.h_analytic) < 1e-12);
+    assert!(hessian::max_diff(&r.h_autograd, &r.h_finite) < 1e-7);
+    // Symmetric, positive definite (convex loss + λI).
+    assert_eq!(r.h_autograd[0][1], r.h_autograd[1][0]);
+    assert!(r.h_autograd[0][0] > hessian::LAMBDA && r.h_autograd[1][1] > hessian::LAMBDA);
+    // At another point too.
+    let t = [-0.7, 0.4];
+    let d = hessian::max_diff(&hessian::hessian_autograd(t), &hessian::hessian_analytic(t));
+    assert!(d < 1e-12, "{d}");
+}
+
+#[test]
+fn newton_converges_quadratically_and_gradient_descent_linearly() {
+    let cli = hessian::Cli::try_parse_from(["hessian_newton", "--iterations", "8"]).unwrap();
+    let r = hessian::run(&cli, &mut Vec::new()).unwrap();
+    let g = &r.newton_grad_norms;
+    // Once close (|g| < 0.1), each Newton step at least squares the error (up to a constant).
+    let k = g.iter().position(|&v| v < 0.1).expect("Newton gets close");
+    assert!(g[k + 1] < 10.0 * g[k] * g[k], "{g:?}");
+    assert!(g[k + 2] < 1e-8, "{g:?}");
+    // GD, after the same number of iterations, is still well above Newton's loss.
+    let best = *r.newton_losses.last().unwrap();
+    assert!(r.gd_losses[8] - best > 1e-8, "{:?}", r.gd_losses);
+    assert!(r.gd_losses[8] < r.gd_losses[0]);
+    // Adagrad's scaling orders the parameters the way 1/H_ii does.
+    assert_eq!(
+        r.adagrad_scale[0] > r.adagrad_scale[1],
+        r.inverse_diag[0] > r.inverse_diag[1]
+    );
+}
+
+// ------------------------------------------------------------------ learning_rates
+
+#[test]
+fn learning_rate_regimes() {
+    let cli = lrs::Cli::try_parse_from(["learning_rates", "--updates", "40"]).unwrap();
+    let t = lrs::run(&cli, &mut Vec::new()).unwrap();
+    let by = |name: &str| t.iter().find(|r| r.name == name).unwrap();
+    let (small, right, large, huge) = (
+        by("too small"),
+        by("about right"),
+        by("too large"),
+        by("far too large"),
+    );
+    // Small: decreases at every step, but slowly (still > 1% of the start after 40 updates).
+    assert!(small.losses.windows(2).all(|w| w[1] < w[0]));
+    assert!(small.losses[40] > 0.01 * small.losses[0]);
+    assert!(
+        small.ws.iter().all(|&w| w < 2.0),
+        "approaches from one side"
+    );
+    // About right: converges.
+    assert!(right.losses[40] < 1e-15, "{}", right.losses[40]);
+    assert!((right.ws[40] - 2.0).abs() < 1e-8);
+    // Too large: w - 2 changes sign at every update (oscillates), the loss still falls.
+    for k in 0..40 {
+        let (a, b) = (large.ws[k] - 2.0, large.ws[k + 1] - 2.0);
+        assert!(a * b < 0.0, "no sign change at update {k}: {a} then {b}");
+    }
+    assert!(large.losses[40] < large.losses[0]);
+    // Far too large: diverges, growing at every step.
+    assert!(huge.losses.windows(2).all(|w| w[1] > w[0]));
+    assert!(huge.losses[40] > 1e6 * huge.losses[0]);
+    // Exactly the factor 1 - lr * 28/3 per update on w - 2.
+    for r in &t {
+        let f = 1.0 - r.lr * 28.0 / 3.0;
+        assert!(
+            ((r.ws[1] - 2.0) - f * (r.ws[0] - 2.0)).abs() < 1e-12,
+            "{}",
+            r.name
+        );
+    }
+}
+
+// ------------------------------------------------------------------ loss_landscape
+
+#[test]
+fn loss_landscape_paths_end_near_the_minimum() {
+    let _g = rng_lock();
+    let cli = landscape::Cli::try_parse_from(["loss_landscape"]).unwrap();
+    let paths = landscape::run(&cli, &mut Vec::new()).unwrap();
+    let m = landscape::minimum();
+    // The normal equations' answer is a stationary point of the loss.
+    let h = 1e-6;
+    let dw = (landscape::loss_at(m[0] + h, m[1]) - landscape::loss_at(m[0] - h, m[1])) / (2.0 * h);
+    let db = (landscape::loss_at(m[0], m[1] + h) - landscape::loss_at(m[0], m[1] - h)) / (2.0 * h);
+    assert!(dw.abs() < 1e-6 && db.abs() < 1e-6);
+    assert_eq!(paths.len(), 6);
+    for p in &paths {
+        assert_eq!(p.points.len(), 101, "{}", p.name);
+        assert_eq!(p.points[0], landscape::START);
+        let [w, b] = p.end();
+        let dist = ((w - m[0]).powi(2) + (b - m[1]).powi(2)).sqrt();
+        let tol = if p.name.starts_with("SGD") { 0.3 } else { 0.1 };
+        assert!(dist < tol, "{} ends {dist} from the minimum", p.name);
+    }
+    // Full-batch GD and momentum converge tightly.
+    for p in paths
+        .iter()
+        .filter(|p| p.name.starts_with("GD") || p.name.starts_with("momentum"))
+    {
+        let [w, b] = p.end();
+        assert!(
+            (w - m[0]).abs() < 1e-3 && (b - m[1]).abs() < 1e-3,
+            "{}",
+            p.name
+        );
+    }
+    // Adagrad's first step moves both coordinates by its lr (g / sqrt(g²)).
+    let ada = paths
+        .iter()
+        .find(|p| p.name.starts_with("Adagrad"))
+        .unwrap();
+    let step = [
+        ada.points[1][0] - ada.points[0][0],
+        ada.points[1][1] - ada.points[0][1],
+    ];
+    assert!(
+        (step[0].abs() - 1.0).abs() < 1e-6 && (step[1].abs() - 1.0).abs() < 1e-6,
+        "{step:?}"
+    );
+}
+
+// ------------------------------------------------------------------ feature_scaling
+
+#[test]
+fn standardising_makes_the_bowl_round_and_gd_fast() {
+    let _g = rng_lock();
+    let cli = scaling::Cli::try_parse_from(["feature_scaling"]).unwrap();
+    let (raw, scaled) = scaling::run(&cli, &mut Vec::new()).unwrap();
+    let p = scaling::data(0);
+    let (lmin, lmax) = p.eigenvalues();
+    let (smin, smax) = p.standardised().eigenvalues();
+    assert!(lmax / lmin > 50.0, "unscaled condition {}", lmax / lmin);
+    assert!(smax / smin < 2.0, "standardised condition {}", smax / smin);
+    let (r, s) = (
+        raw.steps_to_converge.unwrap(),
+        scaled.steps_to_converge.unwrap(),
+    );
+    assert!(
+        s <= 10 && r >= 50 * s,
+        "unscaled {r} steps, standardised {s}"
+    );
+    // Both reach the least-squares solution.
+    let m = p.minimum();
+    let last = raw.path.last().unwrap();
+    assert!(
+        (last[0] - m[0]).abs() < 1e-2 && (last[1] - m[1]).abs() < 1e-3,
+        "{last:?} vs {m:?}"
+    );
+}
+
+// ------------------------------------------------------------------ plots
+
+#[test]
+fn plots_are_written() {
+    let _g = rng_lock();
+    let lr_png = tmp("learning_rates.png");
+    let cli = lrs::Cli::try_parse_from(["x", "--plot", lr_png.to_str().unwrap()]).unwrap();
+    lrs::run(&cli, &mut Vec::new()).unwrap();
+    assert_png(&lr_png);
+
+    let land_png = tmp("landscape.png");
+    let cli = landscape::Cli::try_parse_from(["x", "--plot", land_png.to_str().unwrap()]).unwrap();
+    landscape::run(&cli, &mut Vec::new()).unwrap();
+    assert_png(&land_png);
+
+    let fs_png = tmp("scaling.png");
+    let cli = scaling::Cli::try_parse_from(["x", "--plot", fs_png.to_str().unwrap()]).unwrap();
+    scaling::run(&cli, &mut Vec::new()).unwrap();
+    assert_png(&fs_png);
+
+    let ema_svg = tmp("ema.svg");
+    let cli = ema::Cli::try_parse_from(["x", "--plot", ema_svg.to_str().unwrap()]).unwrap();
+    ema::run(&cli, &mut Vec::new()).unwrap();
+    let svg = std::fs::read_to_string(&ema_svg).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("bias-corrected"));
+    assert_eq!(
+        svg.matches("<circle").count(),
+        30 + 1,
+        "30 points and a legend marker"
+    );
+
+    let np_png = tmp("numpy.png");
+    let cli = numpy_gd::Cli::try_parse_from(["x", "--plot", np_png.to_str().unwrap()]).unwrap();
+    numpy_gd::run(&cli, &mut Vec::new()).unwrap();
+    assert_png(&np_png);
+}
+
+#[test]
+fn a_plot_path_with_a_bad_extension_is_a_usage_error() {
+    for args in [vec!["x", "--plot", "a.jpg"], vec!["x", "--plot", "noext"]] {
+        let e = lrs::Cli::try_parse_from(&args).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = landscape::Cli::try_parse_from(&args).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = numpy_gd::Cli::try_parse_from(&args).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}
