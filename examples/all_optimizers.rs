@@ -57,6 +57,9 @@ pub struct Cli {
     /// Also print, as the last line, every run's losses and final parameters as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the four loss curves against the epoch to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<PathBuf>,
 }
 
 /// Builds an optimizer over the given parameters.
@@ -221,6 +224,29 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Run>, AppError> {
             })
             .collect();
         write_json_line(out, &Value::Object(map))?;
+    }
+    if let Some(path) = &cli.plot {
+        let series: Vec<tapegrad_plot::Series> = runs
+            .iter()
+            .map(|r| {
+                tapegrad_plot::Series::new(
+                    r.name,
+                    r.losses
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &l)| ((i + 1) as f64, f64::from(l)))
+                        .collect(),
+                )
+            })
+            .collect();
+        tapegrad_plot::line_chart(
+            path,
+            "2-3-2-12-2 sigmoid net: four optimizers",
+            "epoch",
+            "MSE loss",
+            &series,
+        )
+        .map_err(|e| AppError::Io(io::Error::other(format!("--plot: {e}"))))?;
     }
     Ok(runs)
 }

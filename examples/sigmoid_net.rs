@@ -142,6 +142,13 @@ pub struct Cli {
     /// Also print, as the last line, `{"losses": [...], "params": {...}}` as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the loss against the epoch to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
+    pub plot: Option<PathBuf>,
+    /// Write the first epoch's graph as Graphviz DOT to FILE (every tensor with its value and
+    /// gradient; render with `dot -Tpng FILE -o graph.png`).
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
 }
 
 /// The optimizers `--optimizer` accepts.
@@ -520,6 +527,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
         Some(spec) => Some(build_scheduler(spec, optimizer.as_mut())?),
         None => None,
     };
+    if let Some(path) = &cli.dot {
+        write_first_graph(&net, &target, path)?;
+    }
     let losses = train(
         &net,
         optimizer.as_mut(),
@@ -528,6 +538,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
         cli.epochs,
         &mut |loss| writeln!(out, "{loss}"),
     )?;
+    if let Some(path) = &cli.plot {
+        let ys: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
+        let series = [tapegrad_plot::Series::new(
+            format!("{:?}", cli.optimizer).to_lowercase(),
+            ys.iter()
+                .enumerate()
+                .map(|(i, &l)| ((i + 1) as f64, l))
+                .collect(),
+        )];
+        tapegrad_plot::line_chart(path, "2-3-2-12-2 sigmoid net", "epoch", "MSE loss", &series)
+            .map_err(|e| AppError::Io(io::Error::other(format!("--plot: {e}"))))?;
+    }
     if let Some(path) = &cli.save {
         net.save(path).map_err(|source| AppError::Save {
             path: path.clone(),
@@ -539,6 +561,38 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
         write_json_line(out, &summary)?;
     }
     Ok(())
+}
+
+/// `--dot`: the first epoch's graph (the same forward pass `train` starts with), backward run
+/// once so every node shows its gradient, then the parameters' gradients cleared again so that
+/// training starts exactly as without `--dot`. The file is written atomically.
+fn write_first_graph(net: &MyNet, target: &Tensor, path: &std::path::Path) -> Result<(), AppError> {
+    for (name, p) in net.named_parameters() {
+        let _ = p.with_label(&name);
+    }
+    let input = rows_tensor(&lecture_net::INPUT).with_label("input");
+    let loss = tapegrad::nn::MSELoss::new()
+        .forward(&net.forward(&input), target)
+        .with_label("loss");
+    let tape = tapegrad::autograd::Tape::of(&loss);
+    tape.retain_grads();
+    loss.backward();
+    let dot = tape.to_dot();
+    for p in net.parameters() {
+        p.set_grad(None);
+    }
+    let err =
+        |e: io::Error| AppError::Io(io::Error::other(format!("--dot {}: {e}", path.display())));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, dot).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })
 }
 
 fn main() {

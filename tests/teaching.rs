@@ -31,6 +31,9 @@ mod numpy_gd;
 #[allow(dead_code)]
 #[path = "../examples/feature_scaling.rs"]
 mod scaling;
+#[allow(dead_code)]
+#[path = "../examples/sigmoid_net.rs"]
+mod sigmoid_net;
 
 /// Tests that seed tapegrad's process-wide generator take this lock.
 static RNG_LOCK: Mutex<()> = Mutex::new(());
@@ -420,6 +423,48 @@ fn plots_are_written() {
     let cli = numpy_gd::Cli::try_parse_from(["x", "--plot", np_png.to_str().unwrap()]).unwrap();
     numpy_gd::run(&cli, &mut Vec::new()).unwrap();
     assert_png(&np_png);
+}
+
+#[test]
+fn sigmoid_net_dot_is_the_first_epochs_graph_and_changes_nothing() {
+    let _g = rng_lock();
+    let dot = tmp("graph.dot");
+    let png = tmp("sigmoid.png");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["sigmoid_net", "--epochs", "3"];
+        args.extend_from_slice(extra);
+        let cli = sigmoid_net::Cli::try_parse_from(&args).unwrap();
+        let mut out = Vec::new();
+        sigmoid_net::run(&cli, &mut out).unwrap();
+        text(out)
+    };
+    let plain = run(&[]);
+    let with = run(&[
+        "--dot",
+        dot.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(plain, with, "--dot and --plot must not change the training");
+    assert_png(&png);
+    let g = std::fs::read_to_string(&dot).unwrap();
+    assert!(g.starts_with("digraph tape {") && g.trim_end().ends_with('}'));
+    let count = |needle: &str| g.matches(needle).count();
+    // 4 × (Linear = addmm, Sigmoid) and one MSE loss.
+    assert_eq!(count("label=\"AddmmBackward0\""), 4);
+    assert_eq!(count("label=\"SigmoidBackward0\""), 4);
+    assert_eq!(count("label=\"MseLossBackward0\""), 1);
+    // Tensors: input, target, 8 parameters, 4 addmm outputs, 4 sigmoid outputs, the loss.
+    assert_eq!(count("shape=record"), 2 + 8 + 4 + 4 + 1);
+    // Every op node has an edge out to its result; addmm has three inputs.
+    assert_eq!(count("-> t"), 9);
+    assert_eq!(count(" -> op"), 4 * 3 + 4 + 2);
+    for name in ["hide1.0.weight", "out.0.bias", "(input)", "(loss)"] {
+        assert!(g.contains(name), "{name} missing");
+    }
+    // After backward every parameter node shows its gradient.
+    let out_w = g.lines().find(|l| l.contains("(out.0.weight)")).unwrap();
+    assert!(!out_w.contains("grad - }"), "{out_w}");
 }
 
 #[test]
