@@ -291,7 +291,7 @@ fn checkpoint_loader_names_each_problem() {
     // metadata that does not parse
     let meta = |m: &str| {
         raw(
-            &format!(r#"{{"__metadata__":{{"tapegrad.checkpoint":"1"{m}}}}}"#),
+            format!(r#"{{"__metadata__":{{"tapegrad.checkpoint":"1"{m}}}}}"#),
             b"",
         )
     };
@@ -306,7 +306,7 @@ fn checkpoint_loader_names_each_problem() {
         r#""__metadata__":{{"tapegrad.checkpoint":"1","epoch":"1","rng.seed":"{seed}","rng.stream":"0","rng.word_pos":"0"}}"#
     );
     let stray = raw(
-        &format!(r#"{{{ok_meta},"w":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}}}"#),
+        format!(r#"{{{ok_meta},"w":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}}}"#),
         &[0; 4],
     );
     assert!(
@@ -315,11 +315,11 @@ fn checkpoint_loader_names_each_problem() {
         msg(&stray)
     );
     let f64s = raw(
-        &format!(r#"{{{ok_meta},"model.w":{{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}}}"#),
+        format!(r#"{{{ok_meta},"model.w":{{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}}}"#),
         &[0; 8],
     );
     assert!(msg(&f64s).contains("tensor \"model.w\" has dtype F64, expected F32"));
-    let empty = raw(&format!("{{{ok_meta}}}"), b"");
+    let empty = raw(format!("{{{ok_meta}}}"), b"");
     let c = load_checkpoint(&empty).unwrap();
     assert_eq!((c.epoch, c.model.len()), (1, 0));
     // a missing file
