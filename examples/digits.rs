@@ -2,7 +2,7 @@
 //! a 64→128→64→10 ReLU MLP: a real classification problem end to end, with checkpoints.
 //!
 //! ```text
-//! cargo run --release --example digits                         # 30 epochs, ≈ 98 % test accuracy
+//! cargo run --release --example digits                         # 30 epochs, ≈ 97 % test accuracy
 //! cargo run --release --example digits -- --save digits.safetensors
 //! cargo run --release --example digits -- --eval digits.safetensors
 //! cargo run --release --example digits -- --checkpoint-dir ckpt --epochs 10
@@ -38,6 +38,13 @@
 //! epoch, the loader's shuffling generator, the process-wide generator, the curves so far) is
 //! written atomically to `DIR/checkpoint.safetensors`; `--resume FILE` continues from one and
 //! ends with bit-identical weights to an uninterrupted run of the same `--epochs`.
+//!
+//! **Measured** (release build, 2-core machine, split seed 42, `--seed 0..4`): test accuracy
+//! 97.22, 97.22, 96.94, 97.50, 97.22 % (median 97.22 %); training 0.10–0.18 s (3–6 ms per
+//! epoch), the whole process 0.11–0.22 s wall, 0.08 s CPU, 6 MB peak memory. PyTorch's
+//! 97.5–99.2 % were measured on another split: an independent NumPy implementation of this
+//! recipe gets 96.4–97.5 % on this split and 97.2–98.6 % on other random 80/20 splits, so the
+//! split, not the implementation, sets the level.
 //!
 //! **Failure**: a loss that becomes NaN or infinite (try `--lr 1e9`) stops the run with a message
 //! and exit code 1; `--detect-anomaly` names the first operation that produced NaN/Inf instead.
