@@ -376,8 +376,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
                 });
             }
             loss_sum += loss as f64 * xb.shape()[0] as f64;
-            bar.inc(1);
             bar.set_message(format!("{loss:.4}"));
+            bar.inc(1);
         }
         bar.finish_and_clear();
         let train_loss = (loss_sum / train.len() as f64) as f32;

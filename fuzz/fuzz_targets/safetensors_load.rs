@@ -6,7 +6,10 @@ use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 
 fn scratch() -> PathBuf {
-    std::env::temp_dir().join(format!("tapegrad-fuzz-st-{}.safetensors", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "tapegrad-fuzz-st-{}.safetensors",
+        std::process::id()
+    ))
 }
 
 fuzz_target!(|data: &[u8]| {
