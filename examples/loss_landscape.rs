@@ -21,7 +21,8 @@
 //! (which the normal equations give exactly); `--plot FILE` draws the contours and the paths.
 
 use clap::Parser;
-use std::io::{self, Write};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use tapegrad::optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RMSprop, RmsPropConfig, SgdConfig, SGD,
@@ -40,6 +41,9 @@ pub struct Cli {
     /// Also draw the contours and the paths to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
     pub plot: Option<std::path::PathBuf>,
+    /// No progress bar (it is shown only when stdout is a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// The inputs.
@@ -167,6 +171,11 @@ fn optimizers(theta: &Tensor<f64>) -> Vec<(String, bool, Box<dyn Optimizer<f64>>
 
 /// Runs all six optimizers for `steps` updates from [`START`].
 pub fn paths(steps: usize, seed: u64) -> Vec<Path> {
+    paths_with_progress(steps, seed, &ProgressBar::hidden())
+}
+
+/// [`paths`], advancing `bar` by one per update (6 × `steps` in all).
+pub fn paths_with_progress(steps: usize, seed: u64, bar: &ProgressBar) -> Vec<Path> {
     manual_seed(seed);
     let all: Vec<usize> = (0..XS.len()).collect();
     let mut out = Vec::new();
@@ -187,6 +196,7 @@ pub fn paths(steps: usize, seed: u64) -> Vec<Path> {
             opt.zero_grad();
             l.backward();
             opt.step();
+            bar.inc(1);
         }
         let v = theta.to_vec();
         points.push([v[0], v[1]]);
@@ -199,7 +209,18 @@ pub fn paths(steps: usize, seed: u64) -> Vec<Path> {
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Path>, Box<dyn std::error::Error>> {
     let steps = cli.steps as usize;
     let min = minimum();
-    let ps = paths(steps, cli.seed);
+    let bar = if !cli.quiet && io::stdout().is_terminal() {
+        ProgressBar::with_draw_target(Some(6 * steps as u64), ProgressDrawTarget::stdout())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} updates, {eta} left")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let ps = paths_with_progress(steps, cli.seed, &bar);
+    bar.finish_and_clear();
     writeln!(
         out,
         "# y_hat = w*x + b, MSE on x = {XS:?}, y = {YS:?}; start (w, b) = ({}, {})",
