@@ -18,9 +18,42 @@ pub use tapegrad_optim as optim;
 
 pub mod checkpoint;
 
-/// The names a training script uses, in one import: `use tapegrad::prelude::*;`.
+/// The names a training script uses, in one import: `use tapegrad::prelude::*;`: tensors and
+/// autograd, the `torch.nn` layers and losses, data loading, and the `torch.optim` optimizers
+/// and schedulers. Loss functions are also under `F` (`F::mse_loss`), as in
+/// `import torch.nn.functional as F`.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// manual_seed(0);
+/// let net = Sequential::new().add(Linear::new(2, 4)).add(Tanh::new()).add(Linear::new(4, 1));
+/// let mut opt = SGD::new(net.parameters(), SgdConfig { lr: 0.1, ..Default::default() })?;
+/// let x = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], &[2, 2]);
+/// let y = Tensor::from_vec(vec![1.0f32, -1.0], &[2, 1]);
+/// let first = MSELoss::new().forward(&net.forward(&x), &y).item();
+/// for _ in 0..50 {
+///     let loss = MSELoss::new().forward(&net.forward(&x), &y);
+///     opt.zero_grad();
+///     loss.backward();
+///     opt.step();
+/// }
+/// assert!(F::mse_loss(&net.forward(&x), &y, Reduction::Mean).item() < first);
+/// # Ok::<(), OptimError>(())
+/// ```
 pub mod prelude {
+    pub use tapegrad_autograd::functional as F;
     pub use tapegrad_autograd::{
-        grad, manual_seed, no_grad, BackwardOptions, DType, Element, Tensor, TensorError,
+        detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, Tape, Tensor,
+        TensorError,
+    };
+    pub use tapegrad_nn::{
+        children, sequential, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, DataLoader, Flatten,
+        Identity, L1Loss, LeakyReLU, Linear, LogSoftmax, MSELoss, Module, NLLLoss, ReLU, Reduction,
+        Sequential, Sigmoid, Softmax, Tanh, TensorDataset,
+    };
+    pub use tapegrad_optim::{
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLR,
+        ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, OptimError, Optimizer,
+        RMSprop, ReduceLROnPlateau, RmsPropConfig, SgdConfig, StepLR, SGD,
     };
 }
