@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 use std::sync::Mutex;
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
-pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 2]>;
+pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 3]>;
 
 /// What a backward rule sees: the op's inputs, its output, and the gradient of the loss with
 /// respect to that output.
@@ -30,7 +30,7 @@ pub struct BackwardCtx<'a, T: Element> {
     pub output: &'a Tensor<T>,
     /// dLoss/dOutput, same shape as `output`.
     pub grad: &'a Tensor<T>,
-    pub(crate) needs: SmallVec<[bool; 2]>,
+    pub(crate) needs: SmallVec<[bool; 3]>,
 }
 
 impl<T: Element> BackwardCtx<'_, T> {
@@ -56,12 +56,12 @@ pub trait Op<T: Element>: Send + Sync + 'static {
 /// backward unless the graph is retained.
 pub(crate) struct Node<T: Element> {
     pub(crate) op: Box<dyn Op<T>>,
-    pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 2]>>>,
+    pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 3]>>>,
 }
 
 impl<T: Element> Node<T> {
     /// The saved inputs, or `None` once backward has freed them.
-    pub(crate) fn inputs(&self) -> Option<SmallVec<[Tensor<T>; 2]>> {
+    pub(crate) fn inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
         self.inputs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -92,7 +92,7 @@ impl<T: Element> Drop for Node<T> {
 /// Drops a graph without recursion: a chain of 100 000 ops would otherwise overflow the stack
 /// through nested `Drop` calls. Each tensor we hold the last handle to is unwrapped and its
 /// inputs pushed on an explicit stack before it is dropped.
-fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 2]>) {
+fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 3]>) {
     let mut stack: Vec<Tensor<T>> = start.into_vec();
     while let Some(t) = stack.pop() {
         if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
