@@ -30,7 +30,9 @@ mod lecture_net;
 
 use clap::builder::RangedU64ValueParser;
 use clap::Parser;
-use lecture_net::{losses_json, params_json, rows_tensor, train, write_json_line, MyNet, TARGET};
+use lecture_net::{
+    losses_json, params_json, rows_tensor, train, write_json_line, MyNet, TrainError, TARGET,
+};
 use serde_json::{Map, Value};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -134,6 +136,8 @@ pub enum AppError {
     },
     /// Writing the output failed.
     Io(io::Error),
+    /// The loss became NaN or infinite and training stopped.
+    Diverged(String),
 }
 
 impl std::fmt::Display for AppError {
@@ -145,6 +149,7 @@ impl std::fmt::Display for AppError {
                 _ => write!(f, "--init {source}"),
             },
             AppError::Io(e) => write!(f, "writing the output: {e}"),
+            AppError::Diverged(m) => f.write_str(m),
         }
     }
 }
@@ -154,6 +159,16 @@ impl std::error::Error for AppError {
         match self {
             AppError::Init { source, .. } => Some(&**source),
             AppError::Io(e) => Some(e),
+            AppError::Diverged(_) => None,
+        }
+    }
+}
+
+impl From<TrainError> for AppError {
+    fn from(e: TrainError) -> Self {
+        match e {
+            TrainError::Io(e) => AppError::Io(e),
+            diverged => AppError::Diverged(diverged.to_string()),
         }
     }
 }

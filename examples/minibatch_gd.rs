@@ -133,6 +133,13 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<Fit> {
         }
         let epoch_loss = loss_sum / N_SAMPLES as f32;
         writeln!(out, "epoch {:>3}: loss = {epoch_loss:.6}", epoch + 1)?;
+        if !epoch_loss.is_finite() {
+            return Err(io::Error::other(format!(
+                "the loss became {epoch_loss} at epoch {}: training diverged and was stopped; \
+                 try a smaller --lr",
+                epoch + 1
+            )));
+        }
         epoch_losses.push(epoch_loss);
     }
     let (w, b) = (w.item(), b.item());
@@ -164,6 +171,9 @@ fn method_name(batch_size: usize) -> &'static str {
     }
 }
 
-fn main() -> io::Result<()> {
-    run(&Cli::parse(), &mut io::stdout().lock()).map(|_| ())
+fn main() {
+    if let Err(e) = run(&Cli::parse(), &mut io::stdout().lock()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }

@@ -66,7 +66,9 @@ mod lecture_net;
 use clap::builder::RangedU64ValueParser;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, ValueEnum};
-use lecture_net::{losses_json, params_json, rows_tensor, train, write_json_line, MyNet, TARGET};
+use lecture_net::{
+    losses_json, params_json, rows_tensor, train, write_json_line, MyNet, TrainError, TARGET,
+};
 use serde_json::json;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -328,6 +330,8 @@ pub enum AppError {
     },
     /// Writing the output failed.
     Io(io::Error),
+    /// The loss became NaN or infinite and training stopped.
+    Diverged(String),
 }
 
 impl AppError {
@@ -355,6 +359,7 @@ impl std::fmt::Display for AppError {
             AppError::Init { path, source } => with_path(f, "--init", path, source),
             AppError::Save { path, source } => with_path(f, "--save", path, source),
             AppError::Io(e) => write!(f, "writing the output: {e}"),
+            AppError::Diverged(m) => f.write_str(m),
         }
     }
 }
@@ -365,6 +370,16 @@ impl std::error::Error for AppError {
             AppError::Usage(_) => None,
             AppError::Init { source, .. } | AppError::Save { source, .. } => Some(&**source),
             AppError::Io(e) => Some(e),
+            AppError::Diverged(_) => None,
+        }
+    }
+}
+
+impl From<TrainError> for AppError {
+    fn from(e: TrainError) -> Self {
+        match e {
+            TrainError::Io(e) => AppError::Io(e),
+            diverged => AppError::Diverged(diverged.to_string()),
         }
     }
 }

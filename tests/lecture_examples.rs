@@ -458,3 +458,21 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
         2
     );
 }
+
+#[test]
+fn minibatch_stops_with_a_clear_error_when_the_loss_diverges() {
+    let _g = rng_lock();
+    let cli = minibatch::Cli::try_parse_from(["minibatch_gd", "--lr", "1e20"]).unwrap();
+    let mut out = Vec::new();
+    let err = minibatch::run(&cli, &mut out).expect_err("lr 1e20 diverges");
+    let message = err.to_string();
+    assert!(
+        message.contains("the loss became") && message.contains("diverged"),
+        "{message}"
+    );
+    // It stops at the first non-finite epoch loss instead of printing all 20 epochs.
+    assert!(
+        lines(out).len() < 1 + 20,
+        "training went on after the loss stopped being finite"
+    );
+}

@@ -474,3 +474,18 @@ fn all_optimizers_bad_init_names_the_file() {
     assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
     assert!(matches!(err, all_optimizers::AppError::Init { .. }));
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_message_and_exit_code_1() {
+    // Adam with lr 1e38 sends the weights to ±inf after one step: the second loss is NaN.
+    let err = try_sigmoid_net(&["--optimizer", "adam", "--lr", "1e38", "--epochs", "20"])
+        .expect_err("a NaN loss must stop training");
+    assert!(matches!(err, AppError::Diverged(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 1);
+    let message = err.to_string();
+    assert!(
+        message.contains("the loss became NaN at epoch 2"),
+        "{message}"
+    );
+    assert!(message.contains("smaller --lr"), "{message}");
+}

@@ -75,11 +75,11 @@ pub fn train(
     target: &Tensor,
     epochs: usize,
     on_epoch: &mut dyn FnMut(&Tensor) -> io::Result<()>,
-) -> io::Result<Vec<f32>> {
+) -> Result<Vec<f32>, TrainError> {
     let input = rows_tensor(&INPUT);
     let loss_func = MSELoss::new();
     let mut losses = Vec::with_capacity(epochs);
-    for _epoch in 0..epochs {
+    for epoch in 1..=epochs {
         let y_pred = net.forward(&input);
         let loss = loss_func.forward(&y_pred, target);
         optimizer.zero_grad();
@@ -89,9 +89,46 @@ pub fn train(
             s.step(optimizer);
         }
         on_epoch(&loss)?;
-        losses.push(loss.item());
+        let value = loss.item();
+        if !value.is_finite() {
+            return Err(TrainError::Diverged { epoch, loss: value });
+        }
+        losses.push(value);
     }
     Ok(losses)
+}
+
+/// Why [`train`] stopped early.
+#[derive(Debug)]
+pub enum TrainError {
+    /// Writing an epoch's line failed.
+    Io(io::Error),
+    /// The loss became NaN or infinite: the run diverged (usually a learning rate too large).
+    Diverged {
+        /// The epoch (from 1) whose loss was not finite.
+        epoch: usize,
+        /// That loss.
+        loss: f32,
+    },
+}
+
+impl From<io::Error> for TrainError {
+    fn from(e: io::Error) -> Self {
+        TrainError::Io(e)
+    }
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Io(e) => write!(f, "writing the output: {e}"),
+            TrainError::Diverged { epoch, loss } => write!(
+                f,
+                "the loss became {loss} at epoch {epoch}: training diverged and was stopped; \
+                 try a smaller --lr"
+            ),
+        }
+    }
 }
 
 /// A tensor as nested JSON lists (a weight `[out, in]` as rows, a bias as a list), each f32
