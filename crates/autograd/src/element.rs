@@ -45,6 +45,7 @@ pub trait Element:
     + SubAssign
     + MulAssign
     + DivAssign
+    + crate::kernels::matmul::GemmScalar
     + 'static
 {
     /// The matching [`DType`].

@@ -100,7 +100,7 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
         }
     }
     if let Some(i) = infer {
-        if known == 0 || n % known != 0 {
+        if known == 0 || !n.is_multiple_of(known) {
             return Err(err());
         }
         out[i] = n / known;

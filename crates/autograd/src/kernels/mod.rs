@@ -1,15 +1,36 @@
-//! Compute kernels behind the tensor ops. [`matmul_into`] is the one entry point the `matmul`
-//! and `linear` ops use for every 2-D product.
+//! Compute kernels behind the tensor ops.
+//!
+//! * [`matmul`]: a BLIS/GotoBLAS-style general matrix multiply (GEMM) with cache blocking,
+//!   packed operand panels, register-tiled micro-kernels for AVX-512, AVX2+FMA and a portable
+//!   fallback (chosen at run time), and rayon parallelism over output tiles. Results are
+//!   bit-identical whatever the number of threads.
+//! * [`matmul_into`]: the one entry point the `matmul` and `linear` ops use for every 2-D
+//!   product: a plain loop for tiny matrices, the GEMM otherwise. Transposed operands (the
+//!   backward pass's `Aᵀ·G` and `G·Bᵀ`) are passed as strided views and packed by the GEMM,
+//!   never copied first.
+
+pub mod matmul;
 
 use crate::element::Element;
+use matmul::MatRef;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// Products with at most this many multiply-adds use a plain loop: for the lecture network's
 /// 3×2·2×3 matrices, a blocked kernel's setup costs more than the arithmetic.
 pub const SMALL_MATMUL_FLOPS: usize = 4096;
 
-/// `c = a · b` for 2-D views (any strides). Each output element is summed over `k` in order,
-/// so the result does not depend on the thread count.
+/// `c = a · b` for 2-D views (any non-negative strides; `c` row-major for the fast path).
+/// Each output element is summed over `k` in a fixed order, so the result does not depend on
+/// the thread count.
+///
+/// ```
+/// use ndarray::{arr2, Array2};
+/// use tapegrad_autograd::kernels::matmul_into;
+/// let a = arr2(&[[1.0f32, 2.0], [3.0, 4.0]]);
+/// let mut c = Array2::<f32>::zeros((2, 2));
+/// matmul_into(a.view(), a.t(), c.view_mut()); // a · aᵀ
+/// assert_eq!(c, arr2(&[[5.0, 11.0], [11.0, 25.0]]));
+/// ```
 pub fn matmul_into<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
@@ -26,9 +47,39 @@ pub fn matmul_into<T: Element>(
     );
     if m * n * k <= SMALL_MATMUL_FLOPS {
         small_matmul(a, b, c);
-    } else {
-        ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), &mut c);
+        return;
     }
+    match (mat_ref(&a), mat_ref(&b), c.as_slice_mut()) {
+        (Some(ar), Some(br), Some(cs)) => matmul::gemm(ar, br, cs, false),
+        // Negative strides or a non-contiguous output: never produced by the ops, kept correct.
+        _ => ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), &mut c),
+    }
+}
+
+/// The GEMM's view of an ndarray view: the slice its elements span and its strides.
+fn mat_ref<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
+    let (rows, cols) = v.dim();
+    let (rs, cs) = (v.strides()[0], v.strides()[1]);
+    if rs < 0 || cs < 0 {
+        return None;
+    }
+    let (rs, cs) = (rs as usize, cs as usize);
+    let span = if rows == 0 || cols == 0 {
+        0
+    } else {
+        (rows - 1) * rs + (cols - 1) * cs + 1
+    };
+    // SAFETY: with non-negative strides every element (i, j) of the view lies at
+    // ptr + i*rs + j*cs < ptr + span, inside the allocation the view borrows for 'a.
+    let data = unsafe { std::slice::from_raw_parts(v.as_ptr(), span) };
+    Some(MatRef {
+        data,
+        offset: 0,
+        rows,
+        cols,
+        row_stride: rs,
+        col_stride: cs,
+    })
 }
 
 fn small_matmul<T: Element>(
@@ -38,7 +89,7 @@ fn small_matmul<T: Element>(
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
-    // Strided reads through raw slices: no per-element bounds checks or index arithmetic
+    // Strided reads through raw pointers: no per-element bounds checks or index arithmetic
     // beyond one multiply-add.
     let (ars, acs) = (a.strides()[0], a.strides()[1]);
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);

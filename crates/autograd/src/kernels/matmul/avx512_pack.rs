@@ -1,0 +1,174 @@
+//! AVX-512 in-register block transposes used by the packing routines.
+//!
+//! Packing a row-major `A` or a transposed `B` is a transpose; doing it with
+//! 16 x 16 (`f32`) / 8 x 8 (`f64`) register transposes instead of scalar
+//! moves keeps the packing cost small next to the multiply.
+
+use super::sealed::TransposeBlock;
+use std::arch::x86_64::*;
+
+/// Loads up to 16 runs of 16 `f32` (`src + l*stride`, zero for
+/// `l >= lanes`) and returns the transposed block: element `l` of result `p`
+/// is `src[l*stride + p]`.
+///
+/// # Safety
+///
+/// `src + l*stride .. + 16` readable for `l < lanes`; requires AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_transposed_f32(src: *const f32, stride: usize, lanes: usize) -> [__m512; 16] {
+    let mut r = [_mm512_setzero_ps(); 16];
+    for (l, v) in r.iter_mut().enumerate() {
+        // Constant indices keep `r` in registers; runs past `lanes` are
+        // masked out (a fully masked load never touches memory).
+        let mask: __mmask16 = if l < lanes { 0xFFFF } else { 0 };
+        // SAFETY: run l < lanes is readable (caller contract); other runs
+        // are not accessed (zero mask, wrapping pointer arithmetic).
+        *v = unsafe { _mm512_maskz_loadu_ps(mask, src.wrapping_add(l * stride)) };
+    }
+    let mut t = [_mm512_setzero_ps(); 16];
+    for i in 0..8 {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for i in 0..4 {
+        r[4 * i] = _mm512_shuffle_ps::<0x44>(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 1] = _mm512_shuffle_ps::<0xEE>(t[4 * i], t[4 * i + 2]);
+        r[4 * i + 2] = _mm512_shuffle_ps::<0x44>(t[4 * i + 1], t[4 * i + 3]);
+        r[4 * i + 3] = _mm512_shuffle_ps::<0xEE>(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for e in 0..4 {
+        t[e] = _mm512_shuffle_f32x4::<0x88>(r[e], r[4 + e]);
+        t[4 + e] = _mm512_shuffle_f32x4::<0xDD>(r[e], r[4 + e]);
+        t[8 + e] = _mm512_shuffle_f32x4::<0x88>(r[8 + e], r[12 + e]);
+        t[12 + e] = _mm512_shuffle_f32x4::<0xDD>(r[8 + e], r[12 + e]);
+    }
+    for e in 0..4 {
+        r[e] = _mm512_shuffle_f32x4::<0x88>(t[e], t[8 + e]);
+        r[8 + e] = _mm512_shuffle_f32x4::<0xDD>(t[e], t[8 + e]);
+        r[4 + e] = _mm512_shuffle_f32x4::<0x88>(t[4 + e], t[12 + e]);
+        r[12 + e] = _mm512_shuffle_f32x4::<0xDD>(t[4 + e], t[12 + e]);
+    }
+    r
+}
+
+/// Transposes a block of up to 16 runs of 16 `f32`:
+/// `dst[p*ld + l] = src[l*stride + p]` for `p < 16`, `l < lanes`, and zero
+/// for `lanes <= l < width` (`lanes <= width <= 16`).
+///
+/// # Safety
+///
+/// `src + l*stride .. + 16` readable for `l < lanes`; `dst + p*ld .. +
+/// width` writable for `p < 16`; requires AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_f32(
+    src: *const f32,
+    stride: usize,
+    lanes: usize,
+    dst: *mut f32,
+    ld: usize,
+    width: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    let r = unsafe { load_transposed_f32(src, stride, lanes) };
+    let mask: __mmask16 = ((1u32 << width) - 1) as __mmask16;
+    for (p, v) in r.iter().enumerate() {
+        // SAFETY: dst row p has `width` writable elements (caller contract).
+        unsafe { _mm512_mask_storeu_ps(dst.add(p * ld), mask, *v) };
+    }
+}
+
+/// Like [`transpose_f32`] with `width = 16` split over two 8-wide panels:
+/// lanes `0..8` go to `lo + p*8`, lanes `8..16` to `hi + p*8`.
+///
+/// # Safety
+///
+/// `src + l*stride .. + 16` readable for `l < lanes`; `lo + p*8 .. + 8` and
+/// `hi + p*8 .. + 8` writable for `p < 16`; requires AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_pair_f32(
+    src: *const f32,
+    stride: usize,
+    lanes: usize,
+    lo: *mut f32,
+    hi: *mut f32,
+) {
+    // SAFETY: forwarded from the caller.
+    let r = unsafe { load_transposed_f32(src, stride, lanes) };
+    for (p, v) in r.iter().enumerate() {
+        // SAFETY: 8 writable elements at lo + p*8 and hi + p*8; the high
+        // store's base is 8 elements before its target, and its low 8 lanes
+        // are masked off (never accessed).
+        unsafe {
+            _mm512_mask_storeu_ps(lo.add(p * 8), 0x00FF, *v);
+            _mm512_mask_storeu_ps(hi.add(p * 8).wrapping_sub(8), 0xFF00, *v);
+        }
+    }
+}
+
+/// Transposes a block of up to 8 runs of 8 `f64` (as [`transpose_f32`] with
+/// 8 instead of 16).
+///
+/// # Safety
+///
+/// As [`transpose_f32`] with 8 for 16.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_f64(
+    src: *const f64,
+    stride: usize,
+    lanes: usize,
+    dst: *mut f64,
+    ld: usize,
+    width: usize,
+) {
+    let mut r = [_mm512_setzero_pd(); 8];
+    for (l, v) in r.iter_mut().enumerate() {
+        let mask: __mmask8 = if l < lanes { 0xFF } else { 0 };
+        // SAFETY: as in `transpose_f32`.
+        *v = unsafe { _mm512_maskz_loadu_pd(mask, src.wrapping_add(l * stride)) };
+    }
+    let mut t = [_mm512_setzero_pd(); 8];
+    for i in 0..4 {
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+    }
+    let u = [
+        _mm512_shuffle_f64x2::<0x88>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0x88>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0x88>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0x88>(t[5], t[7]),
+        _mm512_shuffle_f64x2::<0xDD>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0xDD>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0xDD>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0xDD>(t[5], t[7]),
+    ];
+    let cols = [
+        _mm512_shuffle_f64x2::<0x88>(u[0], u[2]),
+        _mm512_shuffle_f64x2::<0x88>(u[1], u[3]),
+        _mm512_shuffle_f64x2::<0x88>(u[4], u[6]),
+        _mm512_shuffle_f64x2::<0x88>(u[5], u[7]),
+        _mm512_shuffle_f64x2::<0xDD>(u[0], u[2]),
+        _mm512_shuffle_f64x2::<0xDD>(u[1], u[3]),
+        _mm512_shuffle_f64x2::<0xDD>(u[4], u[6]),
+        _mm512_shuffle_f64x2::<0xDD>(u[5], u[7]),
+    ];
+    let mask: __mmask8 = ((1u32 << width) - 1) as __mmask8;
+    for (p, v) in cols.iter().enumerate() {
+        // SAFETY: dst row p has `width` writable elements (caller contract).
+        unsafe { _mm512_mask_storeu_pd(dst.add(p * ld), mask, *v) };
+    }
+}
+
+/// 16 x 16 `f32` block transpose.
+pub(super) const TRANSPOSE_F32: TransposeBlock<f32> = TransposeBlock {
+    size: 16,
+    func: transpose_f32,
+    pair: Some(transpose_pair_f32),
+};
+
+/// 8 x 8 `f64` block transpose.
+pub(super) const TRANSPOSE_F64: TransposeBlock<f64> = TransposeBlock {
+    size: 8,
+    func: transpose_f64,
+    pair: None,
+};

@@ -1,0 +1,334 @@
+//! Blocking loops, edge handling and rayon parallelism.
+
+use super::pack::{pack_a, pack_b};
+use super::sealed::{DirectKernel, Kernel};
+use super::{GemmScalar, MatRef};
+use rayon::prelude::*;
+
+/// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
+const MAX_TILE: usize = 512;
+
+/// Problems with fewer multiply-adds than this run serially (no rayon).
+pub(super) const PAR_THRESHOLD: usize = 160 * 160 * 160;
+
+/// Minimum multiply-adds per parallel part; fewer parts are used otherwise.
+const MIN_PART_WORK: usize = 32 * 32 * 32;
+
+/// Raw pointer to the output, shareable across the rayon tasks (each task
+/// writes a disjoint set of rows or columns).
+#[derive(Clone, Copy)]
+pub(super) struct OutPtr<T>(pub(super) *mut T);
+
+// SAFETY: the pointer is only used to write disjoint regions of one `&mut`
+// slice that outlives the parallel section.
+unsafe impl<T: Send> Send for OutPtr<T> {}
+// SAFETY: as above; tasks never access the same element.
+unsafe impl<T: Send> Sync for OutPtr<T> {}
+
+impl<T> OutPtr<T> {
+    /// The pointer (a method, so closures capture the whole `Send` wrapper).
+    pub(super) fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Runs the blocked GEMM on validated, non-empty operands (`k > 0`).
+pub(super) fn run<T: GemmScalar>(
+    kern: Kernel<T>,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: &mut [T],
+    accumulate: bool,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    debug_assert_eq!(c.len(), m * n);
+    if let Some(dk) = kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {
+        super::dot::run(dk, a, b, c, accumulate);
+        return;
+    }
+    let out = OutPtr(c.as_mut_ptr());
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let threads = rayon::current_num_threads();
+    let tiles_m = m.div_ceil(kern.mr);
+    let tiles_n = n.div_ceil(kern.nr);
+    // Split the dimension whose split duplicates the cheaper packing
+    // (splitting n re-packs A in every part, splitting m re-packs B), as long
+    // as it has enough tiles.
+    let split_n = if tiles_n >= threads && tiles_m >= threads {
+        m <= n
+    } else {
+        tiles_n >= tiles_m
+    };
+    let (tiles, tile, dim) = if split_n {
+        (tiles_n, kern.nr, n)
+    } else {
+        (tiles_m, kern.mr, m)
+    };
+    let parts = threads.min(tiles).min((work / MIN_PART_WORK).max(1));
+    if parts <= 1 || work < PAR_THRESHOLD {
+        // SAFETY: `c` is a row-major m x n buffer with row stride n.
+        unsafe { serial(&kern, &a, &b, out.get(), n, accumulate) };
+        return;
+    }
+    (0..parts).into_par_iter().for_each(|p| {
+        let lo = (tiles * p / parts) * tile;
+        let hi = ((tiles * (p + 1) / parts) * tile).min(dim);
+        if split_n {
+            let sub_b = MatRef {
+                offset: b.offset + lo * b.col_stride,
+                cols: hi - lo,
+                ..b
+            };
+            // SAFETY: columns lo..hi of every row of C belong to this part
+            // only; the sub-matrix starts at column `lo` with row stride n.
+            unsafe { serial(&kern, &a, &sub_b, out.get().add(lo), n, accumulate) };
+        } else {
+            let sub_a = MatRef {
+                offset: a.offset + lo * a.row_stride,
+                rows: hi - lo,
+                ..a
+            };
+            // SAFETY: rows lo..hi of C belong to this part only.
+            unsafe { serial(&kern, &sub_a, &b, out.get().add(lo * n), n, accumulate) };
+        }
+    });
+}
+
+/// Returns a 64-byte aligned, `len`-element slice of `buf`, growing it if
+/// needed.
+fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    let extra = 64 / std::mem::size_of::<T>();
+    if buf.len() < len + extra {
+        buf.resize(len + extra, T::default());
+    }
+    let off = buf.as_ptr().align_offset(64).min(extra);
+    &mut buf[off..off + len]
+}
+
+/// Serial blocked GEMM of `a * b` into the `a.rows x b.cols` sub-matrix of C
+/// at `c` with row stride `ldc`, using this thread's pack buffers.
+///
+/// # Safety
+///
+/// `c` must be valid for reads and writes of `a.rows` rows of `b.cols`
+/// elements with row stride `ldc`, and not accessed concurrently elsewhere;
+/// the CPU must support `kern`'s target features; the views must be in
+/// bounds.
+unsafe fn serial<T: GemmScalar>(
+    kern: &Kernel<T>,
+    a: &MatRef<T>,
+    b: &MatRef<T>,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+) {
+    T::with_buffers(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) => {
+            let (abuf, bbuf) = &mut *guard;
+            // SAFETY: forwarded from the caller.
+            unsafe { blocked(kern, a, b, c, ldc, accumulate, abuf, bbuf) }
+        }
+        Err(_) => {
+            // Re-entrant call on this thread: use fresh buffers.
+            let (mut abuf, mut bbuf) = (Vec::new(), Vec::new());
+            // SAFETY: forwarded from the caller.
+            unsafe { blocked(kern, a, b, c, ldc, accumulate, &mut abuf, &mut bbuf) }
+        }
+    })
+}
+
+/// The GotoBLAS loop nest (`jc` over NC, `pc` over KC, `ic` over MC).
+///
+/// # Safety
+///
+/// As [`serial`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn blocked<T: GemmScalar>(
+    kern: &Kernel<T>,
+    a: &MatRef<T>,
+    b: &MatRef<T>,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+    abuf: &mut Vec<T>,
+    bbuf: &mut Vec<T>,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (mr, nr) = (kern.mr, kern.nr);
+    // The k blocking depends only on k and the kernel (never on how m / n
+    // are split), which keeps results independent of the thread count.
+    let kc = k.div_ceil(k.div_ceil(kern.kc));
+    let mc_max = kern.mc.min(m.div_ceil(mr) * mr);
+    let nc_max = kern.nc.min(n.div_ceil(nr) * nr);
+    let apack = aligned(abuf, mc_max * kc);
+    let bpack = aligned(bbuf, nc_max * kc);
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
+        for pc in (0..k).step_by(kc) {
+            let kcb = kc.min(k - pc);
+            let bp = &mut bpack[..nc.div_ceil(nr) * nr * kcb];
+            pack_b(b, pc, jc, kcb, nc, kern, bp);
+            let overwrite = !accumulate && pc == 0;
+            // With a single B micro-panel, every A micro-panel is used once,
+            // so a row-major A is read in place instead of being packed.
+            let direct = kern.direct.filter(|_| a.col_stride == 1 && nc <= nr);
+            for ic in (0..m).step_by(mc_max) {
+                let mc = mc_max.min(m - ic);
+                // SAFETY: the (ic, jc) sub-block of C lies inside the region
+                // the caller guarantees.
+                let cb = unsafe { c.add(ic * ldc + jc) };
+                if let Some(dk) = direct {
+                    // SAFETY: as above.
+                    unsafe {
+                        direct_kernel(
+                            kern, dk, a, ic, pc, kcb, apack, bp, mc, nc, cb, ldc, overwrite,
+                        )
+                    };
+                    continue;
+                }
+                let ap = &mut apack[..mc.div_ceil(mr) * mr * kcb];
+                pack_a(a, ic, pc, mc, kcb, kern, ap);
+                // SAFETY: as above.
+                unsafe { macro_kernel(kern, kcb, ap, bp, mc, nc, cb, ldc, overwrite) };
+            }
+        }
+    }
+}
+
+/// Runs `call(c, ldc)` (a micro-kernel invocation) for the `rows x cols`
+/// valid part of an `mr x nr` tile at `ct`: in place for a full tile, else
+/// through a scratch tile, so that the arithmetic (and hence the bits) are
+/// the same for edge tiles.
+///
+/// # Safety
+///
+/// The `rows x cols` tile at `ct` (row stride `ldc`) must be valid, and
+/// `call` must be safe to run on any valid full `mr x nr` tile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_tile<T: GemmScalar>(
+    mr: usize,
+    nr: usize,
+    rows: usize,
+    cols: usize,
+    ct: *mut T,
+    ldc: usize,
+    overwrite: bool,
+    call: impl FnOnce(*mut T, usize),
+) {
+    if rows == mr && cols == nr {
+        call(ct, ldc);
+        return;
+    }
+    debug_assert!(mr * nr <= MAX_TILE);
+    let mut tmp = [T::default(); MAX_TILE];
+    if !overwrite {
+        for i in 0..rows {
+            for j in 0..cols {
+                // SAFETY: (i, j) is inside the valid part of the tile.
+                tmp[i * nr + j] = unsafe { *ct.add(i * ldc + j) };
+            }
+        }
+    }
+    call(tmp.as_mut_ptr(), nr);
+    for i in 0..rows {
+        for j in 0..cols {
+            // SAFETY: (i, j) is inside the valid part of the tile.
+            unsafe { *ct.add(i * ldc + j) = tmp[i * nr + j] };
+        }
+    }
+}
+
+/// Like [`macro_kernel`] for a block with a single B micro-panel
+/// (`nc <= nr`), reading full row tiles of a row-major A in place (only the
+/// last, partial row tile is packed, into `scratch`).
+///
+/// # Safety
+///
+/// As [`macro_kernel`]; `a.col_stride == 1` and `a` in bounds.
+#[allow(clippy::too_many_arguments)]
+unsafe fn direct_kernel<T: GemmScalar>(
+    kern: &Kernel<T>,
+    dk: DirectKernel<T>,
+    a: &MatRef<T>,
+    ic: usize,
+    pc: usize,
+    kc: usize,
+    scratch: &mut [T],
+    bp: &[T],
+    mc: usize,
+    nc: usize,
+    c: *mut T,
+    ldc: usize,
+    overwrite: bool,
+) {
+    let (mr, nr) = (kern.mr, kern.nr);
+    debug_assert!(nc <= nr && a.col_stride == 1);
+    for i0 in (0..mc).step_by(mr) {
+        let rows = mr.min(mc - i0);
+        // SAFETY: (i0, 0) is inside the block.
+        let ct = unsafe { c.add(i0 * ldc) };
+        if rows == mr {
+            // SAFETY: rows ic+i0 .. ic+i0+mr and columns pc .. pc+kc of A
+            // exist (validated view with unit column stride).
+            let ap = unsafe {
+                a.data
+                    .as_ptr()
+                    .add(a.offset + (ic + i0) * a.row_stride + pc)
+            };
+            // SAFETY: full A rows as above, B panel of kc*nr elements; the
+            // kernel path was validated by the caller.
+            unsafe {
+                run_tile(mr, nr, rows, nc, ct, ldc, overwrite, |cp, ld| {
+                    dk(kc, ap, a.row_stride, bp.as_ptr(), cp, ld, overwrite)
+                })
+            };
+        } else {
+            let ap = &mut scratch[..mr * kc];
+            pack_a(a, ic + i0, pc, rows, kc, kern, ap);
+            // SAFETY: packed panel of kc*mr, B panel of kc*nr elements.
+            unsafe {
+                run_tile(mr, nr, rows, nc, ct, ldc, overwrite, |cp, ld| {
+                    (kern.func)(kc, ap.as_ptr(), bp.as_ptr(), cp, ld, overwrite)
+                })
+            };
+        }
+    }
+}
+
+/// Runs the micro-kernel over all `mr x nr` tiles of an `mc x nc` block.
+///
+/// # Safety
+///
+/// `c` must be valid for the `mc x nc` block with row stride `ldc`; the CPU
+/// must support `kern`'s target features.
+#[allow(clippy::too_many_arguments)]
+unsafe fn macro_kernel<T: GemmScalar>(
+    kern: &Kernel<T>,
+    kc: usize,
+    ap: &[T],
+    bp: &[T],
+    mc: usize,
+    nc: usize,
+    c: *mut T,
+    ldc: usize,
+    overwrite: bool,
+) {
+    let (mr, nr) = (kern.mr, kern.nr);
+    for (jq, bpanel) in bp.chunks_exact(nr * kc).enumerate() {
+        let j0 = jq * nr;
+        let cols = nr.min(nc - j0);
+        for (iq, apanel) in ap.chunks_exact(mr * kc).enumerate() {
+            let i0 = iq * mr;
+            let rows = mr.min(mc - i0);
+            // SAFETY: (i0, j0) is inside the block.
+            let ct = unsafe { c.add(i0 * ldc + j0) };
+            // SAFETY: the panels hold kc*mr / kc*nr elements; the tile is
+            // inside the block; the kernel path was validated by the caller.
+            unsafe {
+                run_tile(mr, nr, rows, cols, ct, ldc, overwrite, |cp, ld| {
+                    (kern.func)(kc, apanel.as_ptr(), bpanel.as_ptr(), cp, ld, overwrite)
+                })
+            };
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Packing of strided operand blocks into contiguous micro-panels.
+//!
+//! Packed `A` (an `mc x kc` block) is a sequence of `ceil(mc / mr)`
+//! micro-panels; panel `q` stores element `(q*mr + i, p)` at
+//! `q*mr*kc + p*mr + i`. Packed `B` (a `kc x nc` block) is a sequence of
+//! `ceil(nc / nr)` micro-panels; panel `q` stores element `(p, q*nr + j)` at
+//! `q*nr*kc + p*nr + j`. Rows / columns past the block edge are zero-filled,
+//! so the micro-kernels always work on full tiles.
+//!
+//! Bounds are checked with ordinary slice indexing; the views were validated
+//! up front so these checks never fail, and packing is a small fraction of
+//! the total work.
+
+use super::sealed::{Kernel, PairTranspose, TransposeBlock};
+use super::MatRef;
+
+/// Packs the block `A[row0 .. row0+mc, col0 .. col0+kc]` into `out`
+/// (`kern.mr`-row micro-panels, see the module docs).
+pub(super) fn pack_a<T: Copy + Default>(
+    a: &MatRef<T>,
+    row0: usize,
+    col0: usize,
+    mc: usize,
+    kc: usize,
+    kern: &Kernel<T>,
+    out: &mut [T],
+) {
+    let (mr, tr) = (kern.mr, kern.transpose);
+    let zero = T::default();
+    if a.col_stride == 1 {
+        if let Some((tr, pair)) = tr.and_then(|t| t.pair.map(|p| (t, p))) {
+            if tr.size == 2 * mr {
+                // Rows are contiguous: transpose two micro-panels at a time.
+                for (q2, panels) in out.chunks_mut(2 * mr * kc).enumerate() {
+                    let r0 = row0 + q2 * 2 * mr;
+                    let rows = (2 * mr).min(row0 + mc - r0);
+                    let start = a.offset + r0 * a.row_stride + col0;
+                    if panels.len() == 2 * mr * kc {
+                        let (lo, hi) = panels.split_at_mut(mr * kc);
+                        interleave_pair(a.data, start, a.row_stride, rows, kc, mr, pair, lo, hi);
+                    } else {
+                        interleave(a.data, start, a.row_stride, rows, kc, mr, Some(tr), panels);
+                    }
+                }
+                return;
+            }
+        }
+    }
+    for (q, panel) in out.chunks_exact_mut(mr * kc).enumerate() {
+        let r0 = row0 + q * mr;
+        let rows = mr.min(row0 + mc - r0);
+        if a.col_stride == 1 {
+            // Rows are contiguous: a blocked transpose.
+            let start = a.offset + r0 * a.row_stride + col0;
+            interleave(a.data, start, a.row_stride, rows, kc, mr, tr, panel);
+        } else {
+            // General strides (including column-major / transposed views,
+            // where the inner loop over i reads contiguously).
+            for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
+                let base = a.offset + (col0 + p) * a.col_stride + r0 * a.row_stride;
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d = if i < rows {
+                        a.data[base + i * a.row_stride]
+                    } else {
+                        zero
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Packs the block `B[row0 .. row0+kc, col0 .. col0+nc]` into `out`
+/// (`kern.nr`-column micro-panels, see the module docs).
+pub(super) fn pack_b<T: Copy + Default>(
+    b: &MatRef<T>,
+    row0: usize,
+    col0: usize,
+    kc: usize,
+    nc: usize,
+    kern: &Kernel<T>,
+    out: &mut [T],
+) {
+    let (nr, tr) = (kern.nr, kern.transpose);
+    let zero = T::default();
+    for (q, panel) in out.chunks_exact_mut(nr * kc).enumerate() {
+        let c0 = col0 + q * nr;
+        let cols = nr.min(col0 + nc - c0);
+        if b.col_stride == 1 {
+            // Rows are contiguous: copy `cols` elements per k step.
+            for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
+                let start = b.offset + (row0 + p) * b.row_stride + c0;
+                dst[..cols].copy_from_slice(&b.data[start..start + cols]);
+                dst[cols..].fill(zero);
+            }
+        } else if b.row_stride == 1 {
+            // Columns are contiguous (transposed view): a blocked transpose.
+            let start = b.offset + c0 * b.col_stride + row0;
+            interleave(b.data, start, b.col_stride, cols, kc, nr, tr, panel);
+        } else {
+            for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
+                let base = b.offset + (row0 + p) * b.row_stride + c0 * b.col_stride;
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = if j < cols {
+                        b.data[base + j * b.col_stride]
+                    } else {
+                        zero
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Interleaves `lanes` contiguous source runs of length `len` into `out`:
+/// `out[p*width + l] = src[start + l*stride + p]` for `l < lanes`, and zero
+/// for `lanes <= l < width`. This is a transpose, done in small blocks so
+/// that both the reads and the writes stay within a few cache lines.
+///
+/// # Panics
+///
+/// If a source run reaches past `src` or `out.len() != len * width` (checked
+/// once up front).
+#[allow(clippy::too_many_arguments)]
+fn interleave<T: Copy + Default>(
+    src: &[T],
+    start: usize,
+    stride: usize,
+    lanes: usize,
+    len: usize,
+    width: usize,
+    tr: Option<TransposeBlock<T>>,
+    out: &mut [T],
+) {
+    const BLOCK: usize = 8;
+    assert!(lanes <= width && out.len() == len * width);
+    if lanes == 0 {
+        out.fill(T::default());
+        return;
+    }
+    // Bounds check for every read below: the last run ends in range.
+    assert!(start + (lanes - 1) * stride + len <= src.len());
+    let src = src.as_ptr();
+    let dst = out.as_mut_ptr();
+    let mut p0 = 0;
+    if let Some(tr) = tr {
+        let size = tr.size;
+        while p0 + size <= len {
+            for g in (0..width).step_by(size) {
+                let glanes = lanes.saturating_sub(g).min(size);
+                let gwidth = (width - g).min(size);
+                // SAFETY: runs g..g+glanes are < lanes and p0+size <= len, so
+                // all reads are in bounds (asserted above); rows p0..p0+size
+                // of `out` hold `width` elements each, and g + gwidth <= width.
+                // The kernel path (and hence the transpose's target features)
+                // was checked by the caller.
+                unsafe {
+                    (tr.func)(
+                        src.add(start + g * stride + p0),
+                        stride,
+                        glanes,
+                        dst.add(p0 * width + g),
+                        width,
+                        gwidth,
+                    )
+                };
+            }
+            p0 += size;
+        }
+    }
+    while p0 < len {
+        let pe = (p0 + BLOCK).min(len);
+        for l in 0..lanes {
+            // SAFETY: l < lanes and p < len, so the read index is at most
+            // start + (lanes-1)*stride + len - 1 < src.len() (asserted); the
+            // write index p*width + l < len*width = out.len().
+            unsafe {
+                let s = src.add(start + l * stride);
+                for p in p0..pe {
+                    *dst.add(p * width + l) = *s.add(p);
+                }
+            }
+        }
+        for p in p0..pe {
+            for l in lanes..width {
+                // SAFETY: p*width + l < len*width = out.len().
+                unsafe { *dst.add(p * width + l) = T::default() };
+            }
+        }
+        p0 = pe;
+    }
+}
+
+/// Like [`interleave`] with `width = 2 * half`, but writing lanes `0..half`
+/// to `lo` and `half..2*half` to `hi` (each `len * half` long, row stride
+/// `half`), using the pair transpose (block size `2 * half`) for full blocks.
+///
+/// # Panics
+///
+/// If a source run reaches past `src` or the outputs have the wrong length.
+#[allow(clippy::too_many_arguments)]
+fn interleave_pair<T: Copy + Default>(
+    src: &[T],
+    start: usize,
+    stride: usize,
+    lanes: usize,
+    len: usize,
+    half: usize,
+    pair: PairTranspose<T>,
+    lo: &mut [T],
+    hi: &mut [T],
+) {
+    let size = 2 * half;
+    assert!(lanes >= 1 && lanes <= size && lo.len() == len * half && hi.len() == len * half);
+    assert!(start + (lanes - 1) * stride + len <= src.len());
+    let mut p0 = 0;
+    while p0 + size <= len {
+        // SAFETY: runs l < lanes are read at p0 .. p0+size <= len (asserted
+        // in bounds); rows p0 .. p0+size of lo / hi hold `half` elements
+        // each; the kernel path was validated by the caller.
+        unsafe {
+            pair(
+                src.as_ptr().add(start + p0),
+                stride,
+                lanes,
+                lo.as_mut_ptr().add(p0 * half),
+                hi.as_mut_ptr().add(p0 * half),
+            )
+        };
+        p0 += size;
+    }
+    for p in p0..len {
+        for l in 0..size {
+            let v = if l < lanes {
+                src[start + l * stride + p]
+            } else {
+                T::default()
+            };
+            if l < half {
+                lo[p * half + l] = v;
+            } else {
+                hi[p * half + l - half] = v;
+            }
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Correctness and determinism tests for every available kernel path.
+
+use super::*;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+/// How an operand is laid out in memory.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    /// Row-major, contiguous.
+    RowMajor,
+    /// Column-major (a transposed view: `row_stride == 1`).
+    ColMajor,
+    /// Row-major inside a larger buffer: offset and padded row stride.
+    Padded,
+    /// Column stride 2 and padded rows (neither stride is 1).
+    Strided,
+    /// Row stride 0: every row is the same (a broadcast view).
+    RowBroadcast,
+    /// Column stride 0: every column is the same (a broadcast view).
+    ColBroadcast,
+}
+
+const LAYOUTS: [Layout; 6] = [
+    Layout::RowMajor,
+    Layout::ColMajor,
+    Layout::Padded,
+    Layout::Strided,
+    Layout::RowBroadcast,
+    Layout::ColBroadcast,
+];
+
+/// Test helper conversions.
+trait TestScalar: GemmScalar {
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn bits(self) -> u64;
+    const EPS: f64;
+}
+
+impl TestScalar for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn bits(self) -> u64 {
+        self.to_bits() as u64
+    }
+    const EPS: f64 = 1e-6;
+}
+
+impl TestScalar for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    const EPS: f64 = 1e-14;
+}
+
+/// An owned matrix stored with `layout`, plus its logical values.
+struct Stored<T> {
+    data: Vec<T>,
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<T: TestScalar> Stored<T> {
+    fn random(rows: usize, cols: usize, layout: Layout, rng: &mut StdRng) -> Self {
+        let (offset, rs, cs, len) = match layout {
+            Layout::RowMajor => (0, cols, 1, rows * cols),
+            Layout::ColMajor => (0, 1, rows, rows * cols),
+            Layout::Padded => (5, cols + 3, 1, 5 + rows * (cols + 3)),
+            Layout::Strided => (3, 2 * cols + 1, 2, 3 + rows * (2 * cols + 1)),
+            Layout::RowBroadcast => (1, 0, 1, 1 + cols),
+            Layout::ColBroadcast => (2, 1, 0, 2 + rows),
+        };
+        // Fill everything (including padding) with random values so that a
+        // stride bug reads garbage instead of zeros.
+        let data = (0..len)
+            .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+            .collect();
+        Stored {
+            data,
+            offset,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    fn view(&self) -> MatRef<'_, T> {
+        MatRef {
+            data: &self.data,
+            offset: self.offset,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.rs,
+            col_stride: self.cs,
+        }
+    }
+
+    fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[self.offset + i * self.rs + j * self.cs].to_f64()
+    }
+}
+
+/// Naive f64 reference; returns the result and the sum of |a||b| per element
+/// (for the error bound).
+fn reference<T: TestScalar>(
+    a: &Stored<T>,
+    b: &Stored<T>,
+    c0: &[T],
+    accumulate: bool,
+) -> (Vec<f64>, Vec<f64>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let mut out = vec![0.0; m * n];
+    let mut mag = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = if accumulate {
+                c0[i * n + j].to_f64()
+            } else {
+                0.0
+            };
+            let mut g = s.abs();
+            for p in 0..k {
+                let t = a.get(i, p) * b.get(p, j);
+                s += t;
+                g += t.abs();
+            }
+            out[i * n + j] = s;
+            mag[i * n + j] = g;
+        }
+    }
+    (out, mag)
+}
+
+/// Runs one case on `path` and checks it against the reference.
+#[allow(clippy::too_many_arguments)]
+fn check<T: TestScalar>(
+    path: KernelPath,
+    m: usize,
+    k: usize,
+    n: usize,
+    la: Layout,
+    lb: Layout,
+    accumulate: bool,
+    rng: &mut StdRng,
+) {
+    let a = Stored::<T>::random(m, k, la, rng);
+    let b = Stored::<T>::random(k, n, lb, rng);
+    let c0: Vec<T> = (0..m * n)
+        .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+        .collect();
+    let mut c = c0.clone();
+    gemm_with_path(path, a.view(), b.view(), &mut c, accumulate);
+    let (want, mag) = reference(&a, &b, &c0, accumulate);
+    let tol = T::EPS * (k as f64 + 2.0) * 4.0;
+    for idx in 0..m * n {
+        let err = (c[idx].to_f64() - want[idx]).abs();
+        assert!(
+            err <= tol * mag[idx].max(1e-30),
+            "{path:?} {}: m={m} k={k} n={n} A={la:?} B={lb:?} acc={accumulate}: \
+             C[{}, {}] = {} but reference is {} (err {err:e}, bound {:e})",
+            std::any::type_name::<T>(),
+            idx / n,
+            idx % n,
+            c[idx].to_f64(),
+            want[idx],
+            tol * mag[idx]
+        );
+    }
+}
+
+/// Shapes covering degenerate sizes, odd sizes and every block boundary.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (1, 37, 1),
+    (1, 20, 45),
+    (45, 20, 1),
+    (2, 3, 4),
+    (14, 32, 32),
+    (15, 33, 33),
+    (13, 31, 31),
+    (17, 33, 65),
+    (127, 129, 3),
+    (3, 129, 127),
+    (29, 257, 17),
+    (6, 513, 16),
+    (170, 40, 70),
+    (169, 300, 39),
+    (40, 10, 2049),
+    (100, 784, 10),
+];
+
+fn check_all_shapes<T: TestScalar>() {
+    let mut rng = StdRng::seed_from_u64(7);
+    for path in available_paths() {
+        for &(m, k, n) in SHAPES {
+            for (li, &la) in LAYOUTS.iter().enumerate() {
+                let lb = LAYOUTS[(li + m + n) % LAYOUTS.len()];
+                let accumulate = (m + k + li) % 2 == 0;
+                check::<T>(path, m, k, n, la, lb, accumulate, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
+fn all_paths_all_shapes_f32() {
+    check_all_shapes::<f32>();
+}
+
+#[test]
+fn all_paths_all_shapes_f64() {
+    check_all_shapes::<f64>();
+}
+
+fn check_all_layout_pairs<T: TestScalar>() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for path in available_paths() {
+        for la in LAYOUTS {
+            for lb in LAYOUTS {
+                for accumulate in [false, true] {
+                    check::<T>(path, 37, 70, 53, la, lb, accumulate, &mut rng);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn all_layout_pairs_f32() {
+    check_all_layout_pairs::<f32>();
+}
+
+#[test]
+fn all_layout_pairs_f64() {
+    check_all_layout_pairs::<f64>();
+}
+
+#[test]
+fn large_blocks_cross_every_boundary() {
+    // Larger than one MC, NC and KC block of every path, with ragged edges,
+    // and large enough to take the parallel route.
+    let mut rng = StdRng::seed_from_u64(3);
+    for path in available_paths() {
+        check::<f32>(
+            path,
+            301,
+            270,
+            2100,
+            Layout::ColMajor,
+            Layout::RowMajor,
+            true,
+            &mut rng,
+        );
+        check::<f64>(
+            path,
+            401,
+            300,
+            1100,
+            Layout::RowMajor,
+            Layout::ColMajor,
+            false,
+            &mut rng,
+        );
+        // Narrow outputs large enough to run in parallel.
+        for n in [1, 5, 8, 9, 15, 16] {
+            check::<f32>(
+                path,
+                1203,
+                700,
+                n,
+                Layout::RowMajor,
+                Layout::RowMajor,
+                n % 2 == 0,
+                &mut rng,
+            );
+            check::<f64>(
+                path,
+                1203,
+                700,
+                n,
+                Layout::Padded,
+                Layout::ColMajor,
+                n % 2 == 1,
+                &mut rng,
+            );
+        }
+    }
+}
+
+#[test]
+fn empty_dimensions() {
+    for path in available_paths() {
+        // k = 0: zeros, or untouched when accumulating.
+        let a: Vec<f32> = vec![];
+        let mut c = vec![3.0f32; 6];
+        let av = MatRef::row_major(&a, 2, 0);
+        let bv = MatRef::row_major(&a, 0, 3);
+        gemm_with_path(path, av, bv, &mut c, true);
+        assert_eq!(c, vec![3.0; 6]);
+        gemm_with_path(path, av, bv, &mut c, false);
+        assert_eq!(c, vec![0.0; 6]);
+        // m = 0 and n = 0.
+        let x = vec![1.0f64; 12];
+        let mut empty: Vec<f64> = vec![];
+        gemm_with_path(
+            path,
+            MatRef::row_major(&x, 0, 4),
+            MatRef::row_major(&x, 4, 3),
+            &mut empty,
+            false,
+        );
+        gemm_with_path(
+            path,
+            MatRef::row_major(&x, 3, 4),
+            MatRef::row_major(&x, 4, 0),
+            &mut empty,
+            true,
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "inner dimensions differ")]
+fn dimension_mismatch_panics() {
+    let x = vec![0.0f32; 12];
+    let mut c = vec![0.0f32; 9];
+    gemm(
+        MatRef::row_major(&x, 3, 4),
+        MatRef::row_major(&x, 3, 3),
+        &mut c,
+        false,
+    );
+}
+
+#[test]
+#[should_panic(expected = "C has length")]
+fn output_length_mismatch_panics() {
+    let x = vec![0.0f32; 12];
+    let mut c = vec![0.0f32; 8];
+    gemm(
+        MatRef::row_major(&x, 3, 4),
+        MatRef::row_major(&x, 4, 3),
+        &mut c,
+        false,
+    );
+}
+
+#[test]
+#[should_panic(expected = "reaches past its data")]
+fn out_of_bounds_view_panics() {
+    let x = vec![0.0f32; 12];
+    let mut c = vec![0.0f32; 9];
+    let a = MatRef {
+        offset: 1,
+        ..MatRef::row_major(&x, 3, 4)
+    };
+    gemm(a, MatRef::row_major(&x, 4, 3), &mut c, false);
+}
+
+#[test]
+fn detected_path_is_available() {
+    let paths = available_paths();
+    assert!(paths.contains(&detected_path()));
+    assert!(paths.contains(&KernelPath::Portable));
+}
+
+/// Runs `gemm_with_path` inside a rayon pool with `threads` threads.
+fn run_in_pool<T: TestScalar>(
+    threads: usize,
+    path: KernelPath,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c0: &[T],
+) -> Vec<u64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let mut c = c0.to_vec();
+    pool.install(|| gemm_with_path(path, a, b, &mut c, true));
+    c.iter().map(|v| v.bits()).collect()
+}
+
+fn check_determinism<T: TestScalar>() {
+    let mut rng = StdRng::seed_from_u64(99);
+    for path in available_paths() {
+        for &(m, k, n, la, lb) in &[
+            (300, 700, 260, Layout::RowMajor, Layout::RowMajor),
+            (97, 555, 513, Layout::ColMajor, Layout::Padded),
+            (513, 300, 33, Layout::RowMajor, Layout::ColMajor),
+            // Narrow outputs (dot-product / one-vector paths), parallel.
+            (1500, 400, 9, Layout::RowMajor, Layout::RowMajor),
+            (1501, 350, 5, Layout::Padded, Layout::ColMajor),
+            (1200, 300, 16, Layout::RowMajor, Layout::Strided),
+        ] {
+            let a = Stored::<T>::random(m, k, la, &mut rng);
+            let b = Stored::<T>::random(k, n, lb, &mut rng);
+            let c0: Vec<T> = (0..m * n)
+                .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+                .collect();
+            let one = run_in_pool(1, path, a.view(), b.view(), &c0);
+            for threads in [2, 3, 4] {
+                let many = run_in_pool(threads, path, a.view(), b.view(), &c0);
+                assert!(
+                    one == many,
+                    "{path:?}: {m}x{k}x{n} differs between 1 and {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn deterministic_across_thread_counts_f32() {
+    check_determinism::<f32>();
+}
+
+#[test]
+fn deterministic_across_thread_counts_f64() {
+    check_determinism::<f64>();
+}

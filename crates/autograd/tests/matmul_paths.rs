@@ -1,0 +1,142 @@
+//! The ops reach the blocked GEMM (above `SMALL_MATMUL_FLOPS`) through `matmul_into`, with
+//! transposed operands in backward: check forward and backward of `matmul` and `linear` at
+//! sizes on both sides of the threshold against a naive f64 reference, for every kernel path.
+
+use ndarray::{Array2, ArrayView2};
+use tapegrad_autograd::kernels::matmul::{available_paths, gemm_with_path, MatRef};
+use tapegrad_autograd::kernels::{matmul_into, SMALL_MATMUL_FLOPS};
+use tapegrad_autograd::{manual_seed, Tensor};
+
+fn naive(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f64> {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    Array2::from_shape_fn((m, n), |(i, j)| {
+        (0..k).map(|p| a[(i, p)] as f64 * b[(p, j)] as f64).sum()
+    })
+}
+
+fn assert_close(got: ArrayView2<'_, f32>, want: &Array2<f64>, k: usize, what: &str) {
+    assert_eq!(got.dim(), want.dim(), "{what}");
+    for (g, w) in got.iter().zip(want.iter()) {
+        let tol = 1e-5 * (k as f64).max(1.0) * (1.0 + w.abs());
+        assert!((*g as f64 - w).abs() <= tol, "{what}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn matmul_into_matches_naive_for_plain_and_transposed_views() {
+    manual_seed(3);
+    for &(m, k, n) in &[
+        (3, 2, 3),
+        (16, 16, 16),
+        (17, 33, 65),
+        (64, 1, 64),
+        (1, 300, 40),
+        (129, 70, 10),
+    ] {
+        let a: Tensor = Tensor::randn(&[m, k]);
+        let b: Tensor = Tensor::randn(&[k, n]);
+        let at: Tensor = a.t(); // stored [k, m]: pass its transpose view
+        let bt: Tensor = b.t();
+        let (ad, bd, atd, btd) = (a.to_array(), b.to_array(), at.to_array(), bt.to_array());
+        let a2 = ad.view().into_dimensionality().unwrap();
+        let b2 = bd.view().into_dimensionality().unwrap();
+        let at2: ArrayView2<f32> = atd.view().into_dimensionality().unwrap();
+        let bt2: ArrayView2<f32> = btd.view().into_dimensionality().unwrap();
+        let want = naive(a2, b2);
+        for (name, x, y) in [
+            ("A·B", a2, b2),
+            ("(Aᵀ)ᵀ·B", at2.t(), b2),
+            ("A·(Bᵀ)ᵀ", a2, bt2.t()),
+            ("both", at2.t(), bt2.t()),
+        ] {
+            let mut c = Array2::<f32>::zeros((m, n));
+            matmul_into(x, y, c.view_mut());
+            assert_close(c.view(), &want, k, &format!("{name} {m}x{k}x{n}"));
+        }
+    }
+}
+
+#[test]
+fn matmul_and_linear_gradients_through_the_gemm_match_the_naive_formulas() {
+    manual_seed(4);
+    let (m, k, n) = (40, 50, 30);
+    assert!(
+        m * k * n > SMALL_MATMUL_FLOPS,
+        "must exercise the blocked kernel"
+    );
+    let a: Tensor = Tensor::randn(&[m, k]).requires_grad_(true);
+    let w: Tensor = Tensor::randn(&[n, k]).requires_grad_(true);
+    let g: Tensor = Tensor::randn(&[m, n]);
+    let y = a.matmul(&w.t());
+    let y2 = a.linear(&w, None);
+    let (ad, wd, gd) = (a.to_array(), w.to_array(), g.to_array());
+    let (a2, w2, g2): (ArrayView2<f32>, ArrayView2<f32>, ArrayView2<f32>) = (
+        ad.view().into_dimensionality().unwrap(),
+        wd.view().into_dimensionality().unwrap(),
+        gd.view().into_dimensionality().unwrap(),
+    );
+    let fwd = naive(a2, w2.t());
+    let ya = y.to_array();
+    assert_close(
+        ya.view().into_dimensionality().unwrap(),
+        &fwd,
+        k,
+        "matmul forward",
+    );
+    let y2a = y2.to_array();
+    assert_close(
+        y2a.view().into_dimensionality().unwrap(),
+        &fwd,
+        k,
+        "linear forward",
+    );
+    for out in [y, y2] {
+        a.set_grad(None);
+        w.set_grad(None);
+        out.backward_with(tapegrad_autograd::BackwardOptions::new().gradient(g.clone()));
+        let ga = a.grad().unwrap().to_array();
+        let gw = w.grad().unwrap().to_array();
+        assert_close(
+            ga.view().into_dimensionality().unwrap(),
+            &naive(g2, w2),
+            n,
+            "dA = G·W",
+        );
+        assert_close(
+            gw.view().into_dimensionality().unwrap(),
+            &naive(g2.t(), a2),
+            m,
+            "dW = Gᵀ·A",
+        );
+    }
+}
+
+#[test]
+fn every_available_kernel_path_agrees_on_a_transposed_product() {
+    manual_seed(5);
+    let (m, k, n) = (37, 41, 43);
+    let a: Tensor = Tensor::randn(&[k, m]); // used transposed
+    let b: Tensor = Tensor::randn(&[k, n]);
+    let (ad, bd) = (a.to_vec(), b.to_vec());
+    let want = {
+        let a2 = Array2::from_shape_vec((k, m), ad.clone()).unwrap();
+        let b2 = Array2::from_shape_vec((k, n), bd.clone()).unwrap();
+        naive(a2.t(), b2.view())
+    };
+    for path in available_paths() {
+        let at = MatRef {
+            data: &ad,
+            offset: 0,
+            rows: m,
+            cols: k,
+            row_stride: 1,
+            col_stride: m,
+        };
+        let bv = MatRef::row_major(&bd, k, n);
+        let mut c = vec![0.0f32; m * n];
+        gemm_with_path(path, at, bv, &mut c, false);
+        let c = Array2::from_shape_vec((m, n), c).unwrap();
+        assert_close(c.view(), &want, k, &format!("{path:?}"));
+    }
+}
