@@ -68,11 +68,9 @@ impl<T: Element> Node<T> {
             .clone()
     }
 
-    pub(crate) fn free(&self) {
-        let taken = self.inputs.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(inputs) = taken {
-            drop_iteratively(inputs);
-        }
+    /// Moves the saved inputs out, leaving the node freed.
+    pub(crate) fn take_inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
+        self.inputs.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
