@@ -42,6 +42,9 @@ pub(crate) struct Inner<T: Element> {
     pub(crate) retains_grad: AtomicBool,
     pub(crate) node: Option<Node<T>>,
     pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+    /// Set once a hook is registered: backward skips the hooks' lock for the (usual) tensor
+    /// without any.
+    pub(crate) has_hooks: AtomicBool,
     pub(crate) label: Mutex<Option<Arc<str>>>,
 }
 
@@ -92,6 +95,7 @@ impl<T: Element> Tensor<T> {
                 retains_grad: AtomicBool::new(false),
                 node,
                 hooks: Mutex::new(Vec::new()),
+                has_hooks: AtomicBool::new(false),
                 label: Mutex::new(None),
             }),
         }
@@ -399,9 +403,13 @@ impl<T: Element> Tensor<T> {
         hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
     ) {
         lock(&self.inner.hooks).push(Box::new(hook));
+        self.inner.has_hooks.store(true, Ordering::Release);
     }
 
     pub(crate) fn run_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {
+        if !self.inner.has_hooks.load(Ordering::Acquire) {
+            return grad;
+        }
         let hooks = lock(&self.inner.hooks);
         for h in hooks.iter() {
             if let Some(g) = h(&grad) {
