@@ -18,6 +18,11 @@ pub use tapegrad_optim as optim;
 
 pub mod checkpoint;
 
+/// The README's code, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The names a training script uses, in one import: `use tapegrad::prelude::*;`: tensors and
 /// autograd, the `torch.nn` layers and losses, data loading, and the `torch.optim` optimizers
 /// and schedulers. Loss functions are also under `F` (`F::mse_loss`), as in
