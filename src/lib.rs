@@ -12,6 +12,8 @@
 //! assert_eq!(w.grad().unwrap().item(), 3.0);
 //! ```
 
+#![warn(missing_docs)]
+
 pub use tapegrad_autograd as autograd;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
