@@ -243,8 +243,8 @@ pub fn grad<T: Element>(
 
 /// Orders the graph below `roots` so that each tensor follows everything computed from it.
 fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor<T>> {
-    let mut order = Vec::new();
-    let mut visited = IdSet::default();
+    let mut order = Vec::with_capacity(32);
+    let mut visited = IdSet::with_capacity_and_hasher(32, Default::default());
     let mut stack: Vec<(Tensor<T>, bool)> = roots.iter().map(|(t, _)| (t.clone(), false)).collect();
     while let Some((t, expanded)) = stack.pop() {
         if expanded {
