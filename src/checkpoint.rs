@@ -43,13 +43,15 @@
 //! # std::fs::remove_file(&path).unwrap();
 //! ```
 
-use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
-use std::borrow::Cow;
+use safetensors::tensor::{SafeTensorError, SafeTensors};
 use std::collections::HashMap;
-use std::io::{Read, Write};
+
 use std::path::{Path, PathBuf};
-use tapegrad_autograd::{rng_state, set_rng_state, DType, Element, RngState, Tensor};
-use tapegrad_nn::{DataLoader, LoadError, Module, StateDict};
+use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState};
+use tapegrad_nn::safetensors_io::{
+    read_safetensors_bytes, safetensors_dtype, tensor_from_le_bytes, write_atomic, TensorBytes,
+};
+use tapegrad_nn::{DataLoader, LoadError, Module, StateDict, StateDictError};
 use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, SchedulerState};
 
 /// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
@@ -169,6 +171,29 @@ pub enum CheckpointError {
     },
 }
 
+impl CheckpointError {
+    /// The checkpoint's name for an error of the shared bounded file reader.
+    fn from_read(e: StateDictError) -> Self {
+        match e {
+            StateDictError::Io { path, source } => CheckpointError::Io { path, source },
+            StateDictError::TooShort { path, len } => CheckpointError::TooShort { path, len },
+            StateDictError::HeaderTooLarge {
+                path,
+                header_len,
+                file_len,
+            } => CheckpointError::HeaderTooLarge {
+                path,
+                header_len,
+                file_len,
+            },
+            other => CheckpointError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        }
+    }
+}
+
 /// The live objects of a training run, borrowed for [`Checkpoint::capture`].
 pub struct TrainingState<'a, T: Element = f32> {
     /// The model.
@@ -240,20 +265,20 @@ impl<T: Element> Checkpoint<T> {
     /// rename).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
         let path = path.as_ref();
-        let mut tensors: Vec<(String, Bytes)> = Vec::new();
+        let mut tensors: Vec<(String, TensorBytes)> = Vec::new();
         for (name, t) in self.model.iter() {
-            tensors.push((format!("model.{name}"), Bytes::of(t)));
+            tensors.push((format!("model.{name}"), TensorBytes::of(t)));
         }
         let mut meta: HashMap<String, String> = HashMap::new();
         meta.insert("format".into(), "pt".into());
         meta.insert(CHECKPOINT_KEY.into(), CHECKPOINT_VERSION.into());
-        meta.insert("dtype".into(), format!("{:?}", st_dtype(T::DTYPE)));
+        meta.insert("dtype".into(), format!("{:?}", safetensors_dtype(T::DTYPE)));
         meta.insert("epoch".into(), self.epoch.to_string());
         meta.insert("model.order".into(), self.model.keys().join("\n"));
         if let Some(opt) = &self.optimizer {
             meta.insert("optimizer.name".into(), opt.optimizer.clone());
             for (name, t) in opt.to_named_tensors() {
-                tensors.push((format!("optimizer.{name}"), Bytes::of(&t)));
+                tensors.push((format!("optimizer.{name}"), TensorBytes::of(&t)));
             }
         }
         if let Some(s) = &self.scheduler {
@@ -286,7 +311,7 @@ impl<T: Element> Checkpoint<T> {
     /// the file's size; every tensor must have dtype `T`.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
         let path = path.as_ref();
-        let buffer = read_safetensors_file(path)?;
+        let buffer = read_safetensors_bytes(path).map_err(CheckpointError::from_read)?;
         Self::from_bytes(&buffer, path)
     }
 
@@ -342,7 +367,7 @@ impl<T: Element> Checkpoint<T> {
         let mut opt_tensors = Vec::new();
         for (name, _) in infos {
             let view = st.tensor(&name).map_err(format)?;
-            let want = st_dtype(T::DTYPE);
+            let want = safetensors_dtype(T::DTYPE);
             if view.dtype() != want {
                 return Err(CheckpointError::WrongDtype {
                     path: p(),
@@ -351,7 +376,7 @@ impl<T: Element> Checkpoint<T> {
                     expected: format!("{want:?}"),
                 });
             }
-            let tensor = from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
+            let tensor = tensor_from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
                 format(SafeTensorError::InvalidTensorView(
                     view.dtype(),
                     view.shape().to_vec(),
@@ -560,59 +585,6 @@ fn check_model<T: Element>(model: &dyn Module<T>, sd: &StateDict<T>) -> Result<(
     }
 }
 
-/// Reads a whole safetensors file after checking its 8-byte header length against the file's
-/// size (so a corrupt length cannot trigger a huge allocation).
-fn read_safetensors_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    let p = || path.to_path_buf();
-    let io = |source| CheckpointError::Io { path: p(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
-    if file_len < 8 {
-        return Err(CheckpointError::TooShort {
-            path: p(),
-            len: file_len,
-        });
-    }
-    let mut head = [0u8; 8];
-    file.read_exact(&mut head).map_err(io)?;
-    let header_len = u64::from_le_bytes(head);
-    if header_len > file_len - 8 {
-        return Err(CheckpointError::HeaderTooLarge {
-            path: p(),
-            header_len,
-            file_len,
-        });
-    }
-    let cap = usize::try_from(file_len)
-        .map_err(|_| io(std::io::Error::other("file too large for this platform")))?;
-    let mut buffer = Vec::with_capacity(cap);
-    buffer.extend_from_slice(&head);
-    file.take(file_len - 8)
-        .read_to_end(&mut buffer)
-        .map_err(io)?;
-    Ok(buffer)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
 /// The checkpoint's string metadata, with typed parsing errors.
 struct Meta<'a> {
     path: &'a Path,
@@ -678,69 +650,4 @@ fn put_rng(meta: &mut HashMap<String, String>, prefix: &str, r: &RngState) {
 
 fn short(s: &str) -> String {
     s.chars().take(40).collect()
-}
-
-fn st_dtype(d: DType) -> Dtype {
-    match d {
-        DType::F32 => Dtype::F32,
-        DType::F64 => Dtype::F64,
-    }
-}
-
-/// A tensor's values from little-endian bytes; `None` if the byte count does not fit `shape`.
-fn from_le_bytes<T: Element>(data: &[u8], shape: &[usize]) -> Option<Tensor<T>> {
-    let values: Vec<T> = match T::DTYPE {
-        DType::F32 => data
-            .chunks_exact(4)
-            .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-            .collect(),
-        DType::F64 => data
-            .chunks_exact(8)
-            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
-            .collect(),
-    };
-    Tensor::try_from_vec(values, shape).ok()
-}
-
-/// One tensor's little-endian bytes, for the safetensors writer.
-struct Bytes {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    data: Vec<u8>,
-}
-
-impl Bytes {
-    fn of<T: Element>(t: &Tensor<T>) -> Self {
-        let values = t.to_vec();
-        let data = match T::DTYPE {
-            DType::F32 => values
-                .iter()
-                .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
-                .collect(),
-            DType::F64 => values
-                .iter()
-                .flat_map(|v| v.as_f64().to_le_bytes())
-                .collect(),
-        };
-        Bytes {
-            dtype: st_dtype(T::DTYPE),
-            shape: t.shape().to_vec(),
-            data,
-        }
-    }
-}
-
-impl View for &Bytes {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.data)
-    }
-    fn data_len(&self) -> usize {
-        self.data.len()
-    }
 }

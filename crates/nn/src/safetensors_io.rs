@@ -68,21 +68,45 @@ pub enum StateDictError {
     Load(#[from] LoadError),
 }
 
-fn st_dtype(d: DType) -> Dtype {
+/// The safetensors dtype of an element type (`F32`, `F64`).
+pub fn safetensors_dtype(d: DType) -> Dtype {
     match d {
         DType::F32 => Dtype::F32,
         DType::F64 => Dtype::F64,
     }
 }
 
-/// One tensor's bytes, little-endian, for the safetensors writer.
-struct Bytes {
+/// One tensor's values as little-endian bytes, ready for `safetensors::serialize` (shared by
+/// state dicts and checkpoints).
+pub struct TensorBytes {
     dtype: Dtype,
     shape: Vec<usize>,
     data: Vec<u8>,
 }
 
-impl View for &Bytes {
+impl TensorBytes {
+    /// The bytes of `t`, in its own dtype.
+    pub fn of<T: Element>(t: &Tensor<T>) -> Self {
+        let values = t.to_vec();
+        let data = match T::DTYPE {
+            DType::F32 => values
+                .iter()
+                .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
+                .collect(),
+            DType::F64 => values
+                .iter()
+                .flat_map(|v| v.as_f64().to_le_bytes())
+                .collect(),
+        };
+        TensorBytes {
+            dtype: safetensors_dtype(T::DTYPE),
+            shape: t.shape().to_vec(),
+            data,
+        }
+    }
+}
+
+impl View for &TensorBytes {
     fn dtype(&self) -> Dtype {
         self.dtype
     }
@@ -97,95 +121,47 @@ impl View for &Bytes {
     }
 }
 
-fn to_bytes<T: Element>(t: &Tensor<T>) -> Bytes {
-    let data = match T::DTYPE {
-        DType::F32 => t
-            .to_vec()
-            .iter()
-            .flat_map(|v| (v.as_f64() as f32).to_le_bytes())
+/// A tensor of element type `T` from little-endian bytes stored in `T`'s own dtype; `None` if
+/// the byte count does not fit `shape`.
+pub fn tensor_from_le_bytes<T: Element>(data: &[u8], shape: &[usize]) -> Option<Tensor<T>> {
+    let values: Vec<T> = match T::DTYPE {
+        DType::F32 => data
+            .chunks_exact(4)
+            .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
             .collect(),
-        DType::F64 => t
-            .to_vec()
-            .iter()
-            .flat_map(|v| v.as_f64().to_le_bytes())
+        DType::F64 => data
+            .chunks_exact(8)
+            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
             .collect(),
     };
-    Bytes {
-        dtype: st_dtype(T::DTYPE),
-        shape: t.shape().to_vec(),
-        data,
-    }
+    Tensor::try_from_vec(values, shape).ok()
 }
 
-/// Writes `state_dict` as a safetensors file (`F32` or `F64` tensors, metadata
-/// `{"format": "pt"}`), readable by `safetensors.torch.load_file`. The file is written to a
-/// temporary file in the same directory and renamed over `path`, so a crash mid-save leaves
-/// any previous file intact.
-///
-/// ```
-/// use tapegrad_nn::{load_safetensors, save_safetensors, Linear, Module, StateDict};
-/// let path = std::env::temp_dir().join(format!("tapegrad-sd-{}.safetensors", std::process::id()));
-/// let lin: Linear = Linear::new(2, 3);
-/// save_safetensors(&lin.state_dict(), &path).unwrap();
-/// let back: StateDict = load_safetensors(&path).unwrap();
-/// assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
-/// # std::fs::remove_file(&path).unwrap();
-/// ```
-pub fn save_safetensors<T: Element>(
-    state_dict: &StateDict<T>,
-    path: impl AsRef<Path>,
-) -> Result<(), StateDictError> {
-    let path = path.as_ref();
-    let io = |source| StateDictError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let tensors: Vec<(String, Bytes)> = state_dict
-        .iter()
-        .map(|(n, t)| (n.to_string(), to_bytes(t)))
-        .collect();
-    let metadata = Some(HashMap::from([("format".to_string(), "pt".to_string())]));
-    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), &metadata)
-        .map_err(|source| StateDictError::Format {
-            path: path.to_path_buf(),
-            source,
-        })?;
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`, so a
+/// crash mid-write leaves any previous file intact.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path
         .file_name()
-        .ok_or_else(|| io(std::io::Error::other("the path has no file name")))?;
+        .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };
-    write().map_err(|e| {
+    write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        io(e)
     })
 }
 
-/// Reads a safetensors file (e.g. PyTorch's `save_file(net.state_dict(), path)`) into a
-/// [`StateDict`], in the file's data order. Every tensor must have the model's dtype (`F32`
-/// for `StateDict<f32>`, `F64` for `StateDict<f64>`). Never panics: a missing, empty,
-/// truncated or corrupt file or a wrong dtype is a [`StateDictError`] naming the file. The
-/// header length is checked against the file size before anything else is read, so a corrupt
-/// length cannot make it allocate more than the file's size.
-///
-/// ```
-/// use tapegrad_nn::{load_safetensors, StateDict, StateDictError};
-/// let err = load_safetensors::<f32>("/nonexistent/net.safetensors").unwrap_err();
-/// assert!(matches!(err, StateDictError::Io { .. }));
-/// assert!(err.to_string().contains("/nonexistent/net.safetensors"));
-/// ```
-pub fn load_safetensors<T: Element>(
-    path: impl AsRef<Path>,
-) -> Result<StateDict<T>, StateDictError> {
-    let path = path.as_ref();
+/// Reads a whole safetensors file after checking its 8-byte header length against the file's
+/// size, so a corrupt length cannot make it allocate more than the file holds. Errors are
+/// [`StateDictError::Io`], [`StateDictError::TooShort`] or [`StateDictError::HeaderTooLarge`].
+pub fn read_safetensors_bytes(path: &Path) -> Result<Vec<u8>, StateDictError> {
     let p = || path.to_path_buf();
     let io = |source| StateDictError::Io { path: p(), source };
     let mut file = std::fs::File::open(path).map_err(io)?;
@@ -213,6 +189,64 @@ pub fn load_safetensors<T: Element>(
     file.take(file_len - 8)
         .read_to_end(&mut buffer)
         .map_err(io)?;
+    Ok(buffer)
+}
+
+/// Writes `state_dict` as a safetensors file (`F32` or `F64` tensors, metadata
+/// `{"format": "pt"}`), readable by `safetensors.torch.load_file`. The file is written to a
+/// temporary file in the same directory and renamed over `path`, so a crash mid-save leaves
+/// any previous file intact.
+///
+/// ```
+/// use tapegrad_nn::{load_safetensors, save_safetensors, Linear, Module, StateDict};
+/// let path = std::env::temp_dir().join(format!("tapegrad-sd-{}.safetensors", std::process::id()));
+/// let lin: Linear = Linear::new(2, 3);
+/// save_safetensors(&lin.state_dict(), &path).unwrap();
+/// let back: StateDict = load_safetensors(&path).unwrap();
+/// assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn save_safetensors<T: Element>(
+    state_dict: &StateDict<T>,
+    path: impl AsRef<Path>,
+) -> Result<(), StateDictError> {
+    let path = path.as_ref();
+    let io = |source| StateDictError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tensors: Vec<(String, TensorBytes)> = state_dict
+        .iter()
+        .map(|(n, t)| (n.to_string(), TensorBytes::of(t)))
+        .collect();
+    let metadata = Some(HashMap::from([("format".to_string(), "pt".to_string())]));
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), &metadata)
+        .map_err(|source| StateDictError::Format {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    write_atomic(path, &bytes).map_err(io)
+}
+
+/// Reads a safetensors file (e.g. PyTorch's `save_file(net.state_dict(), path)`) into a
+/// [`StateDict`], in the file's data order. Every tensor must have the model's dtype (`F32`
+/// for `StateDict<f32>`, `F64` for `StateDict<f64>`). Never panics: a missing, empty,
+/// truncated or corrupt file or a wrong dtype is a [`StateDictError`] naming the file. The
+/// header length is checked against the file size before anything else is read, so a corrupt
+/// length cannot make it allocate more than the file's size.
+///
+/// ```
+/// use tapegrad_nn::{load_safetensors, StateDict, StateDictError};
+/// let err = load_safetensors::<f32>("/nonexistent/net.safetensors").unwrap_err();
+/// assert!(matches!(err, StateDictError::Io { .. }));
+/// assert!(err.to_string().contains("/nonexistent/net.safetensors"));
+/// ```
+pub fn load_safetensors<T: Element>(
+    path: impl AsRef<Path>,
+) -> Result<StateDict<T>, StateDictError> {
+    let path = path.as_ref();
+    let p = || path.to_path_buf();
+    let buffer = read_safetensors_bytes(path)?;
     let format = |source| StateDictError::Format { path: p(), source };
     let (_, metadata) = SafeTensors::read_metadata(&buffer).map_err(format)?;
     let st = SafeTensors::deserialize(&buffer).map_err(format)?;
@@ -225,7 +259,7 @@ pub fn load_safetensors<T: Element>(
     let mut sd = StateDict::new();
     for (name, _) in infos {
         let view = st.tensor(&name).map_err(format)?;
-        let want = st_dtype(T::DTYPE);
+        let want = safetensors_dtype(T::DTYPE);
         if view.dtype() != want {
             return Err(StateDictError::WrongDtype {
                 path: p(),
@@ -234,23 +268,7 @@ pub fn load_safetensors<T: Element>(
                 expected: format!("{want:?}"),
             });
         }
-        let values: Vec<T> = match T::DTYPE {
-            DType::F32 => view
-                .data()
-                .chunks_exact(4)
-                .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-                .collect(),
-            DType::F64 => view
-                .data()
-                .chunks_exact(8)
-                .map(|c| {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(c);
-                    T::from_f64(f64::from_le_bytes(b))
-                })
-                .collect(),
-        };
-        let tensor = Tensor::try_from_vec(values, view.shape()).map_err(|_| {
+        let tensor = tensor_from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
             format(SafeTensorError::InvalidTensorView(
                 view.dtype(),
                 view.shape().to_vec(),
