@@ -1,7 +1,7 @@
 //! Loss landscapes: a shaded contour map of f(x, y) with optimiser paths drawn over it.
 
 use crate::output::{render, Figure};
-use crate::style::color;
+use crate::style::{color, draw_legend};
 use crate::{PlotError, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -233,14 +233,7 @@ impl Figure for Contour<'_> {
             }
         }
         if !self.paths.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(self.opts.legend.position())
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 15))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            draw_legend(&mut chart, self.opts.legend.position())?;
         }
         Ok(())
     }

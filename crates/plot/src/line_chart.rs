@@ -1,7 +1,7 @@
 //! Line charts: loss against epoch, several series, optional log-scale y axis.
 
 use crate::output::{render, Figure};
-use crate::style::{bounds, color, drawable};
+use crate::style::{bounds, color, draw_legend, drawable};
 use crate::{ChartOptions, PlotError, Series};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
@@ -71,14 +71,7 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
     }
     if c.series.iter().any(|(n, _)| !n.is_empty()) {
-        chart
-            .configure_series_labels()
-            .position(c.legend.position())
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut chart, c.legend.position())?;
     }
     Ok(())
 }

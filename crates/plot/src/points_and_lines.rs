@@ -1,7 +1,7 @@
 //! A scatter of raw points with smoothed lines over it (the EMA figure).
 
 use crate::output::{render, Figure};
-use crate::style::{bounds, color, drawable};
+use crate::style::{bounds, color, draw_legend, drawable};
 use crate::{ChartOptions, PlotError, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -62,14 +62,7 @@ impl Figure for PointsAndLines<'_> {
                     PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(self.legend.position())
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut chart, self.legend.position())?;
         Ok(())
     }
 }

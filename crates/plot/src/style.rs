@@ -1,7 +1,10 @@
 //! Colours and range helpers shared by the charts.
 
 use crate::{PlotError, Series};
-use plotters::style::RGBColor;
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::CoordTranslate;
+use plotters::prelude::{DrawingBackend, BLACK, WHITE};
+use plotters::style::{Color, RGBColor};
 
 /// Ten distinguishable colours (the "tableau 10" palette matplotlib uses by default).
 pub(crate) const PALETTE: [RGBColor; 10] = [
@@ -96,4 +99,19 @@ pub(crate) fn tick(v: &f64) -> String {
     }
     let s = format!("{v:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Draws the legend of every labelled series in a box at `position`: one style for all charts.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .draw()
+        .map_err(|e| e.to_string())
 }
