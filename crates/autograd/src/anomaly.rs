@@ -37,7 +37,7 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn has_non_finite<T: Element>(a: &ArrayD<T>) -> bool {
+fn has_non_finite<T: Element>(a: &ndarray::ArrayViewD<T>) -> bool {
     a.iter().any(|v| !v.is_finite())
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn in_backward_rule<R>(f: impl FnOnce() -> R) -> R {
 }
 
 pub(crate) fn check_forward<T: Element>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
-    if has_non_finite(data) && !IN_BACKWARD_RULE.with(|c| c.get()) {
+    if has_non_finite(&data.view()) && !IN_BACKWARD_RULE.with(|c| c.get()) {
         let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
         panic!(
             "anomaly detected: {op} produced NaN/Inf in forward (input shapes {shapes:?}); \

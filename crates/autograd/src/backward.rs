@@ -287,7 +287,7 @@ fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: b
     let old = t.grad();
     let new = match old {
         None if create_graph || std::sync::Arc::strong_count(&g.inner) == 1 => g,
-        None => g.detach(),
+        None => g.clone_tensor(),
         Some(old) if create_graph || old.requires_grad() => &old + &g,
         Some(old) => {
             *old.data_mut() += &*g.data();
@@ -342,6 +342,7 @@ pub(crate) fn run_backward<T: Element>(
             node.take_inputs()
         }
         .unwrap_or_else(|| panic!("{FREED_MSG}"));
+        crate::graph::check_versions(node, t, &inputs);
         let ctx = BackwardCtx {
             inputs: &inputs,
             output: t,

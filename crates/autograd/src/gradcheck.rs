@@ -110,7 +110,7 @@ fn check_jacobian(
                     .iter()
                     .enumerate()
                     .map(|(k, t)| {
-                        let c = t.detach();
+                        let c = t.clone_tensor();
                         if k == i {
                             // The index is computed before the write lock is taken: reading
                             // the shape under `data_mut()` would deadlock on the RwLock.

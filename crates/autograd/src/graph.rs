@@ -13,6 +13,7 @@
 use crate::anomaly;
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
+use crate::storage::Layout;
 use crate::tensor::Tensor;
 use ndarray::ArrayD;
 use smallvec::SmallVec;
@@ -50,6 +51,15 @@ pub trait Op<T: Element>: Send + Sync + 'static {
     fn rule(&self) -> &'static str;
     /// dLoss/dInput for every input, given dLoss/dOutput.
     fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T>;
+    /// Does the backward read the inputs' values (not just their shapes)? Then changing an
+    /// input in place before backward is an error, found by the version counter. Default: yes.
+    fn saves_inputs(&self) -> bool {
+        true
+    }
+    /// Does the backward read the output's values (`d sigmoid = s(1-s)`)? Default: no.
+    fn saves_output(&self) -> bool {
+        false
+    }
 }
 
 /// A recorded operation: the op and the tensors it read. The inputs are released after
@@ -57,6 +67,10 @@ pub trait Op<T: Element>: Send + Sync + 'static {
 pub(crate) struct Node<T: Element> {
     pub(crate) op: Box<dyn Op<T>>,
     pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 3]>>>,
+    /// The storage versions of the inputs when recorded (empty if the op saves none).
+    pub(crate) versions: SmallVec<[u64; 3]>,
+    /// The output storage's version when recorded.
+    pub(crate) out_version: u64,
 }
 
 impl<T: Element> Node<T> {
@@ -119,12 +133,70 @@ pub(crate) fn record<T: Element, O: Op<T>>(
         anomaly::check_forward(op.name(), &data, inputs);
     }
     if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
-        let node = Node {
-            op: Box::new(op),
-            inputs: Mutex::new(Some(inputs.iter().map(|t| (*t).clone()).collect())),
-        };
-        Tensor::from_parts(data, Some(node), true)
+        Tensor::from_parts(data, Some(node(op, inputs, 0)), true)
     } else {
         Tensor::from_parts(data, None, false)
     }
+}
+
+/// Builds a view of `base` (sharing its storage) through `layout`, recorded like [`record`].
+pub(crate) fn record_view<T: Element, O: Op<T>>(
+    base: &Tensor<T>,
+    layout: Layout,
+    op: O,
+) -> Tensor<T> {
+    let storage = std::sync::Arc::clone(&base.inner.storage);
+    if is_grad_enabled() && base.requires_grad() {
+        let n = node(op, &[base], base.version());
+        Tensor::from_storage(storage, layout, Some(n), true)
+    } else {
+        Tensor::from_storage(storage, layout, None, false)
+    }
+}
+
+fn node<T: Element, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Node<T> {
+    let versions = if op.saves_inputs() {
+        inputs.iter().map(|t| t.version()).collect()
+    } else {
+        SmallVec::new()
+    };
+    Node {
+        op: Box::new(op),
+        inputs: Mutex::new(Some(inputs.iter().map(|t| (*t).clone()).collect())),
+        versions,
+        out_version,
+    }
+}
+
+/// Panics with PyTorch's message if a tensor the backward of `node` (producing `output`) reads
+/// was changed in place after it was recorded.
+pub(crate) fn check_versions<T: Element>(node: &Node<T>, output: &Tensor<T>, inputs: &[Tensor<T>]) {
+    for (t, &saved) in inputs.iter().zip(&node.versions) {
+        if t.version() != saved {
+            version_panic(t, saved);
+        }
+    }
+    if node.op.saves_output() && output.version() != node.out_version {
+        version_panic(output, node.out_version);
+    }
+}
+
+fn version_panic<T: Element>(t: &Tensor<T>, expected: u64) -> ! {
+    let kind = match T::DTYPE {
+        crate::DType::F32 => "torch.FloatTensor",
+        crate::DType::F64 => "torch.DoubleTensor",
+    };
+    let of = t
+        .grad_fn_name()
+        .map(|n| format!(", which is output 0 of {n},"))
+        .unwrap_or_default();
+    panic!(
+        "one of the variables needed for gradient computation has been modified by an inplace \
+         operation: [{kind} {:?}]{of} is at version {}; expected version {expected} instead. \
+         Hint: the tensor was changed in place (an in-place op, `+=`, or data_mut()) after the \
+         operation that needs it for its backward; compute on a copy (.copy()) or change it \
+         after backward.",
+        t.shape().as_slice(),
+        t.version()
+    )
 }

@@ -5,17 +5,18 @@ use crate::error::{Result, TensorError};
 use crate::graph::Node;
 use crate::rng::with_rng;
 use crate::shape::{numel, Shape};
+use crate::storage::{DataMut, DataRef, Layout, Storage};
 use ndarray::{ArrayD, IxDyn};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
 
 /// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.
-pub type Hook<T> = Box<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
+pub type Hook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
 
 /// An n-dimensional tensor of `f32` (default) or `f64`, with reverse-mode autograd.
 ///
@@ -36,7 +37,10 @@ pub struct Tensor<T: Element = f32> {
 
 pub(crate) struct Inner<T: Element> {
     pub(crate) id: u64,
-    pub(crate) data: RwLock<ArrayD<T>>,
+    /// The buffer, shared with every view of it.
+    pub(crate) storage: Arc<Storage<T>>,
+    /// How this tensor reads the buffer.
+    pub(crate) layout: Layout,
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
     pub(crate) requires_grad: AtomicBool,
     pub(crate) retains_grad: AtomicBool,
@@ -77,19 +81,44 @@ fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
 // ---------------------------------------------------------------- construction
 impl<T: Element> Tensor<T> {
     pub(crate) fn from_parts(data: ArrayD<T>, node: Option<Node<T>>, requires_grad: bool) -> Self {
-        // Every op may assume row-major (C) layout.
-        let data = if data.is_standard_layout() {
-            data
+        let shape = Shape::from_slice(data.shape());
+        // Every freshly computed value is stored row-major (C layout).
+        let values = if data.is_standard_layout() {
+            match data.into_raw_vec_and_offset() {
+                (v, Some(0) | None) => v,
+                (v, Some(off)) => v[off..].to_vec(),
+            }
         } else {
-            data.as_standard_layout().into_owned()
+            data.iter().copied().collect()
         };
+        let values = if values.len() == numel(&shape) {
+            values
+        } else {
+            values[..numel(&shape)].to_vec()
+        };
+        Self::from_storage(
+            Arc::new(Storage::new(values)),
+            Layout::contiguous(&shape),
+            node,
+            requires_grad,
+        )
+    }
+
+    /// A tensor reading `storage` through `layout`: a new tensor, or a view of another's storage.
+    pub(crate) fn from_storage(
+        storage: Arc<Storage<T>>,
+        layout: Layout,
+        node: Option<Node<T>>,
+        requires_grad: bool,
+    ) -> Self {
         if node.is_some() {
             LIVE_NODES.fetch_add(1, Ordering::Relaxed);
         }
         Tensor {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                data: RwLock::new(data),
+                storage,
+                layout,
                 grad: Mutex::new(None),
                 requires_grad: AtomicBool::new(requires_grad),
                 retains_grad: AtomicBool::new(false),
@@ -245,32 +274,143 @@ impl<T: Element> Tensor<T> {
         self.inner.id
     }
 
-    /// Read access to the values.
-    pub fn data(&self) -> RwLockReadGuard<'_, ArrayD<T>> {
-        self.inner.data.read().unwrap_or_else(|e| e.into_inner())
+    /// Read access to the values: an `ndarray` view through this tensor's shape and strides,
+    /// holding the storage's read lock until dropped. Reading a tensor while this thread writes
+    /// it (a live [`Tensor::data_mut`] guard) panics with a message instead of waiting forever.
+    pub fn data(&self) -> DataRef<'_, T> {
+        DataRef::new(
+            self.inner.storage.read(&|| self.describe("data()")),
+            &self.inner.layout,
+        )
     }
 
     /// Write access to the values, for in-place updates outside the graph (an optimizer step,
-    /// `with torch.no_grad(): w -= lr * w.grad`). Changing a tensor that a recorded graph still
-    /// needs for its backward pass changes that backward's result, as in PyTorch without its
-    /// version check.
-    pub fn data_mut(&self) -> RwLockWriteGuard<'_, ArrayD<T>> {
-        self.inner.data.write().unwrap_or_else(|e| e.into_inner())
+    /// `with torch.no_grad(): w -= lr * w.grad`). Taking it bumps the storage's version counter,
+    /// so a backward pass that saved this tensor reports the change instead of using the new
+    /// values. Panics on an expanded tensor (several indices naming one element), as PyTorch's
+    /// in-place ops do, and when this thread already holds a guard on the same storage.
+    pub fn data_mut(&self) -> DataMut<'_, T> {
+        if self.inner.layout.has_overlap() {
+            panic!(
+                "{}: unsupported operation: more than one element of the written-to tensor \
+                 refers to a single memory location. Please clone() the tensor before \
+                 performing the operation.",
+                self.describe("data_mut()")
+            );
+        }
+        DataMut::new(
+            self.inner.storage.write(&|| self.describe("data_mut()")),
+            &self.inner.layout,
+        )
+    }
+
+    /// Runs `f` on this tensor's values (writable) and `src`'s values (read-only) under one
+    /// acquisition of both locks, in the global lock order: the safe path for fused in-place
+    /// updates (an optimizer step writing a parameter from its gradient), bumping this
+    /// tensor's version counter once. `src` may share this tensor's storage (it is then read
+    /// from a copy taken first). Panics as [`Tensor::data_mut`] does on an expanded tensor.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let p = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let g = Tensor::from_vec(vec![0.5f32, 0.5], &[2]);
+    /// p.update_from(&g, |mut p, g| p -= &g); // p -= g
+    /// assert_eq!(p.to_vec(), vec![0.5, 1.5]);
+    /// assert_eq!(p.version(), 1);
+    /// ```
+    pub fn update_from<R>(
+        &self,
+        src: &Tensor<T>,
+        f: impl FnOnce(ndarray::ArrayViewMutD<'_, T>, ndarray::ArrayViewD<'_, T>) -> R,
+    ) -> R {
+        if self.shares_storage(src) {
+            let copy = src.clone_tensor();
+            return self.update_from(&copy, f);
+        }
+        if self.inner.layout.has_overlap() {
+            drop(self.data_mut()); // panics with the message
+        }
+        let what_w = || self.describe("update_from (write)");
+        let what_r = || src.describe("update_from (read)");
+        let (dst_store, src_store) = (&self.inner.storage, &src.inner.storage);
+        // Rule 3 of the storage module: take the locks in address order.
+        let (w, r) = if dst_store.key() < src_store.key() {
+            let w = dst_store.write(&what_w);
+            (w, src_store.read(&what_r))
+        } else {
+            let r = src_store.read(&what_r);
+            (dst_store.write(&what_w), r)
+        };
+        let mut w = DataMut::new(w, &self.inner.layout);
+        let r = DataRef::new(r, &src.inner.layout);
+        f(w.view_mut(), r.view())
+    }
+
+    /// `"op on a tensor of shape [..] (label)"`, for messages.
+    pub(crate) fn describe(&self, op: &str) -> String {
+        match self.label() {
+            Some(l) => format!(
+                "{op} on tensor '{l}' of shape {:?}",
+                self.shape().as_slice()
+            ),
+            None => format!("{op} on a tensor of shape {:?}", self.shape().as_slice()),
+        }
     }
 
     /// The shape (`t.shape`).
     pub fn shape(&self) -> Shape {
-        Shape::from_slice(self.data().shape())
+        self.inner.layout.shape.clone()
+    }
+
+    /// The strides, in elements (`t.stride()`): how far apart in storage consecutive indices of
+    /// each dimension are.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert_eq!(x.stride(), vec![3, 1]);
+    /// assert_eq!(x.t().stride(), vec![1, 3]); // a view: no values moved
+    /// ```
+    pub fn stride(&self) -> Vec<usize> {
+        self.inner.layout.strides.to_vec()
+    }
+
+    /// Where this tensor's first element sits in its storage (`t.storage_offset()`).
+    pub fn storage_offset(&self) -> usize {
+        self.inner.layout.offset
+    }
+
+    /// Is the tensor stored row-major without gaps (`t.is_contiguous()`)?
+    pub fn is_contiguous(&self) -> bool {
+        self.inner.layout.is_contiguous()
+    }
+
+    /// Do the two tensors read the same storage (one is a view of the other, or both of a
+    /// third)? PyTorch: `a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()`.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert!(x.t().shares_storage(&x));
+    /// assert!(!x.clone_tensor().shares_storage(&x));
+    /// ```
+    pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.inner.storage, &other.inner.storage)
+    }
+
+    /// How many times this tensor's storage was written in place (PyTorch's `t._version`).
+    pub fn version(&self) -> u64 {
+        self.inner.storage.version()
     }
 
     /// Number of dimensions.
     pub fn ndim(&self) -> usize {
-        self.data().ndim()
+        self.inner.layout.shape.len()
     }
 
     /// Number of elements.
     pub fn numel(&self) -> usize {
-        self.data().len()
+        numel(&self.inner.layout.shape)
     }
 
     /// The element type.
@@ -280,6 +420,11 @@ impl<T: Element> Tensor<T> {
 
     /// The values in row-major order.
     pub fn to_vec(&self) -> Vec<T> {
+        let layout = &self.inner.layout;
+        if layout.is_contiguous() {
+            let buf = self.inner.storage.read(&|| self.describe("to_vec()"));
+            return buf[layout.offset..layout.offset + self.numel()].to_vec();
+        }
         self.data().iter().copied().collect()
     }
 
@@ -372,10 +517,28 @@ impl<T: Element> Tensor<T> {
         }
     }
 
-    /// A new leaf sharing no graph with this one, holding a copy of the values (`t.detach()`;
-    /// PyTorch shares the storage, here the values are copied).
+    /// A new leaf outside the graph that shares this tensor's storage (`t.detach()`): writing
+    /// one changes the other.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    /// let d = x.detach();
+    /// assert!(d.shares_storage(&x) && !d.requires_grad());
+    /// ```
     pub fn detach(&self) -> Tensor<T> {
-        Tensor::from_array(self.to_array())
+        Tensor::from_storage(
+            Arc::clone(&self.inner.storage),
+            self.inner.layout.clone(),
+            None,
+            false,
+        )
+    }
+
+    /// A copy of the values in a new contiguous storage, outside the graph
+    /// (`t.detach().clone()`).
+    pub fn clone_tensor(&self) -> Tensor<T> {
+        Tensor::from_vec(self.to_vec(), &self.shape())
     }
 
     /// Keeps the gradient of this non-leaf after backward (`t.retain_grad()`).
@@ -402,7 +565,7 @@ impl<T: Element> Tensor<T> {
         &self,
         hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
     ) {
-        lock(&self.inner.hooks).push(Box::new(hook));
+        lock(&self.inner.hooks).push(Arc::new(hook));
         self.inner.has_hooks.store(true, Ordering::Release);
     }
 
@@ -410,7 +573,8 @@ impl<T: Element> Tensor<T> {
         if !self.inner.has_hooks.load(Ordering::Acquire) {
             return grad;
         }
-        let hooks = lock(&self.inner.hooks);
+        // Called on a copy of the list, so a hook may register hooks without waiting on itself.
+        let hooks: Vec<Hook<T>> = lock(&self.inner.hooks).clone();
         for h in hooks.iter() {
             if let Some(g) = h(&grad) {
                 grad = g;

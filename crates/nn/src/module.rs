@@ -167,7 +167,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
     fn state_dict(&self) -> StateDict<T> {
         collect_parameters(self.named_own_parameters(), self.named_children(), "")
             .into_iter()
-            .map(|(n, t)| (n, t.detach()))
+            .map(|(n, t)| (n, t.clone_tensor()))
             .collect()
     }
 

@@ -5,7 +5,6 @@
 use crate::error::OptimError;
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::{GroupState, OptimizerState, ParamStateEntry};
-use std::borrow::Cow;
 use tapegrad_autograd::{Element, Tensor};
 
 /// Runs `$body` compiled twice: once for the baseline CPU and once with AVX2 and FMA enabled,
@@ -331,36 +330,37 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
         for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
             for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
                 let Some(g) = p.grad() else { continue };
-                // A gradient aliasing its own parameter would deadlock on the lock: copy it.
-                let aliased = g.same(p);
-                let g_copy;
-                let g_guard;
-                let gs: Cow<[T]> = if aliased {
-                    g_copy = g.to_vec();
-                    Cow::Borrowed(&g_copy[..])
-                } else {
-                    g_guard = g.data();
-                    match g_guard.as_slice() {
-                        Some(s) => Cow::Borrowed(s),
-                        None => Cow::Owned(g_guard.iter().copied().collect()),
-                    }
-                };
-                let mut pd = p.data_mut();
-                if gs.len() != pd.len() {
+                let (pshape, gshape) = (p.shape(), g.shape());
+                if pshape.iter().product::<usize>() != gshape.iter().product::<usize>() {
                     panic!(
-                        "optimizer step: the gradient of a parameter of shape {:?} has {} elements; \
-                         a parameter's .grad() must have the parameter's shape (set_grad with a \
-                         tensor of that shape)",
-                        pd.shape(),
-                        gs.len()
+                        "optimizer step: the gradient of a parameter of shape {:?} has shape \
+                         {:?}; a parameter's .grad() must have the parameter's shape (set_grad \
+                         with a tensor of that shape)",
+                        pshape.as_slice(),
+                        gshape.as_slice()
                     );
                 }
-                if !pd.is_standard_layout() {
-                    let std = pd.as_standard_layout().into_owned();
-                    *pd = std;
-                }
-                let ps = pd.as_slice_mut().expect("standard layout");
-                update(&group.options, ps, &gs, &mut slot.state);
+                // One fused update under both locks, taken in the library's lock order.
+                p.update_from(&g, |mut pd, gd| {
+                    let g_copy;
+                    let gs: &[T] = match gd.as_slice() {
+                        Some(s) => s,
+                        None => {
+                            g_copy = gd.iter().copied().collect::<Vec<T>>();
+                            &g_copy
+                        }
+                    };
+                    match pd.as_slice_mut() {
+                        Some(ps) => update(&group.options, ps, gs, &mut slot.state),
+                        None => {
+                            let mut tmp: Vec<T> = pd.iter().copied().collect();
+                            update(&group.options, &mut tmp, gs, &mut slot.state);
+                            for (d, v) in pd.iter_mut().zip(tmp) {
+                                *d = v;
+                            }
+                        }
+                    }
+                });
             }
         }
     }

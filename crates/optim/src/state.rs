@@ -91,7 +91,7 @@ impl<T: Element> OptimizerState<T> {
         let mut out = Vec::new();
         for e in &self.state {
             for (name, t) in &e.values {
-                out.push((format!("state.{}.{}", e.index, name), t.detach()));
+                out.push((format!("state.{}.{}", e.index, name), t.clone_tensor()));
             }
         }
         for (g, group) in self.param_groups.iter().enumerate() {
@@ -145,7 +145,9 @@ impl<T: Element> OptimizerState<T> {
                             state.len() - 1
                         }
                     };
-                    state[pos].values.push((field.to_string(), t.detach()));
+                    state[pos]
+                        .values
+                        .push((field.to_string(), t.clone_tensor()));
                 }
                 "param_groups" => {
                     let pos = match groups.iter().position(|(g, _)| *g == num) {

@@ -25,6 +25,9 @@ impl<T: Element> Op<T> for AbsBackward {
     fn rule(&self) -> &'static str {
         "d|x|/dx = sign(x) (0 at 0)"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

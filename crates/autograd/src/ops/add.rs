@@ -35,6 +35,9 @@ impl<T: Element> Op<T> for AddBackward {
     fn rule(&self) -> &'static str {
         "d(a+b)/da = 1, d(a+b)/db = 1"
     }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let g = c.grad;
         smallvec![

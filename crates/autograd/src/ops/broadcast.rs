@@ -4,15 +4,18 @@
 use crate::element::Element;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
+use crate::ops::view::ViewKind;
 use crate::shape::broadcast_shapes;
+use crate::shape::Shape;
 use crate::tensor::Tensor;
 use crate::TensorError;
-use ndarray::{Axis, IxDyn};
+use ndarray::Axis;
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
-    /// Repeats size-1 dimensions (and prepends new ones) to reach `shape` (`x.expand(shape)`;
-    /// here the result owns its values).
+    /// Repeats size-1 dimensions (and prepends new ones) to reach `shape` (`x.expand(shape)`,
+    /// `torch.broadcast_to`): a view with stride 0 along the repeated dimensions, so it reads
+    /// but cannot be written.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -23,21 +26,49 @@ impl<T: Element> Tensor<T> {
         if self.shape().as_slice() == shape {
             return self.clone();
         }
-        let out = {
-            let d = self.data();
-            let ok = broadcast_shapes("broadcast_to", d.shape(), shape)
-                .map(|s| s.as_slice() == shape)
-                .unwrap_or(false);
-            if !ok {
-                or_panic::<()>(Err(TensorError::Invalid(format!(
-                    "broadcast_to: the expanded size of the tensor must match the existing size \
-                     at non-singleton dimensions: cannot expand shape {:?} to {shape:?}",
-                    d.shape()
-                ))));
-            }
-            d.broadcast(IxDyn(shape)).expect("checked").to_owned()
-        };
-        record(out, ExpandBackward, &[self])
+        let from = self.shape();
+        let ok = broadcast_shapes("broadcast_to", &from, shape)
+            .map(|s| s.as_slice() == shape)
+            .unwrap_or(false);
+        if !ok {
+            or_panic::<()>(Err(TensorError::Invalid(format!(
+                "broadcast_to: the expanded size of the tensor must match the existing size at \
+                 non-singleton dimensions: cannot expand shape {:?} to {shape:?}",
+                from.as_slice()
+            ))));
+        }
+        self.view_of(ViewKind::Expand(Shape::from_slice(shape)))
+            .expect("expand is always a view")
+    }
+
+    /// [`Tensor::broadcast_to`] where `-1` keeps a dimension's size (`x.expand(*sizes)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]);
+    /// assert_eq!(x.expand(&[-1, 3]).shape().as_slice(), &[2, 3]);
+    /// ```
+    pub fn expand(&self, sizes: &[isize]) -> Tensor<T> {
+        let shape = self.shape();
+        let extra = sizes.len().saturating_sub(shape.len());
+        let target: Vec<usize> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                if s == -1 && i >= extra {
+                    shape[i - extra]
+                } else {
+                    assert!(
+                        s >= 0,
+                        "expand: the expanded size of the tensor (-1) isn't allowed in a leading, \
+                         non-existing dimension {i} (sizes {sizes:?}, shape {:?})",
+                        shape.as_slice()
+                    );
+                    s as usize
+                }
+            })
+            .collect();
+        self.broadcast_to(&target)
     }
 
     /// Sums a tensor down to `shape`, the shape it was broadcast from: the gradient of a
@@ -68,19 +99,6 @@ impl<T: Element> Tensor<T> {
             a
         };
         record(out, SumToBackward, &[self])
-    }
-}
-
-struct ExpandBackward;
-impl<T: Element> Op<T> for ExpandBackward {
-    fn name(&self) -> &'static str {
-        "ExpandBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d expand(x)/dx: sum the gradient over the broadcast dimensions"
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![Some(c.grad.sum_to(&c.inputs[0].shape()))]
     }
 }
 

@@ -5,6 +5,7 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::kernels::matmul_into;
+use crate::ops::as_matrix;
 use crate::tensor::Tensor;
 use ndarray::{Array1, Array2, Axis, Ix2, IxDyn};
 use smallvec::smallvec;
@@ -45,13 +46,10 @@ impl<T: Element> Tensor<T> {
         let out = {
             let x = self.data();
             let w = weight.data();
-            let x2 = x
-                .view()
-                .into_shape_with_order((rows, in_f))
-                .expect("row-major input");
+            let x2 = as_matrix(&x, rows, in_f);
             let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D weight");
             let mut y = Array2::<T>::zeros((rows, out_f));
-            matmul_into(x2, w2.t(), y.view_mut());
+            matmul_into(x2.view(), w2.t(), y.view_mut());
             if let Some(b) = bias {
                 y += &*b.data();
             }
@@ -91,10 +89,8 @@ impl<T: Element> Op<T> for LinearBackward {
             ];
         }
         let gd = g.data();
-        let g2 = gd
-            .view()
-            .into_shape_with_order((rows, out_f))
-            .expect("row-major grad");
+        let g2 = as_matrix(&gd, rows, out_f);
+        let g2 = g2.view();
         let dx = c.needs_grad(0).then(|| {
             let wd = w.data();
             let mut dx = Array2::<T>::zeros((rows, in_f));
@@ -107,10 +103,8 @@ impl<T: Element> Op<T> for LinearBackward {
         });
         let dw = c.needs_grad(1).then(|| {
             let xd = x.data();
-            let x2 = xd
-                .view()
-                .into_shape_with_order((rows, in_f))
-                .expect("row-major input");
+            let x2 = as_matrix(&xd, rows, in_f);
+            let x2 = x2.view();
             let mut dw = Array2::<T>::zeros((out_f, in_f));
             matmul_into(g2.t(), x2, dw.view_mut());
             Tensor::from_array(dw)

@@ -25,6 +25,9 @@ impl<T: Element> Op<T> for LogBackward {
     fn rule(&self) -> &'static str {
         "d log(x)/dx = 1/x"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

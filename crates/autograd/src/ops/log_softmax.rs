@@ -39,6 +39,9 @@ impl<T: Element> Op<T> for LogSoftmaxBackward {
     fn rule(&self) -> &'static str {
         "d log_softmax: dx = g - softmax(x) * sum(g, dim)"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let (y, g) = (c.output, c.grad);
         let total = g.sum_dim(self.dim as isize, true);

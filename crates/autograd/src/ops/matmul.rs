@@ -6,7 +6,7 @@ use crate::element::Element;
 use crate::error::{Result, TensorError};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::kernels::matmul_into;
-use crate::ops::or_panic;
+use crate::ops::{as_matrix, or_panic};
 use crate::shape::{broadcast_shapes, numel, Shape};
 use crate::tensor::Tensor;
 use ndarray::{Array3, ArrayD, Axis, IxDyn};
@@ -65,10 +65,11 @@ impl<T: Element> Tensor<T> {
         let out = if batch.is_empty() {
             let a = self.data();
             let b = other.data();
-            let av = a.view().into_shape_with_order((m, k1)).expect("2-D");
-            let bv = b.view().into_shape_with_order((k1, n)).expect("2-D");
+            // Transposed and sliced 2-D operands are read through their strides, not copied.
+            let av = as_matrix(&a, m, k1);
+            let bv = as_matrix(&b, k1, n);
             let mut c = ndarray::Array2::<T>::zeros((m, n));
-            matmul_into(av, bv, c.view_mut());
+            matmul_into(av.view(), bv.view(), c.view_mut());
             c.into_dyn()
         } else {
             let nb = numel(&batch);
@@ -76,7 +77,16 @@ impl<T: Element> Tensor<T> {
                 let mut target: Vec<usize> = batch.to_vec();
                 target.extend_from_slice(&[r, c]);
                 let d = t.data();
-                let v = d.view().into_shape_with_order(IxDyn(s)).expect("promoted");
+                let promoted;
+                let v = if d.shape() == s.as_slice() {
+                    d.view()
+                } else {
+                    promoted = d.as_standard_layout();
+                    promoted
+                        .view()
+                        .into_shape_with_order(IxDyn(s))
+                        .expect("promoted")
+                };
                 let b = v.broadcast(IxDyn(&target)).expect("batch dims broadcast");
                 let flat: Vec<T> = b.iter().copied().collect();
                 Array3::from_shape_vec((nb, r, c), flat).expect("sizes")

@@ -59,6 +59,9 @@ impl<T: Element> Op<T> for MeanBackward {
     fn rule(&self) -> &'static str {
         "d mean(x)/dx_i = 1/n"
     }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let x = &c.inputs[0];
         let n = T::from_f64(x.numel() as f64);
@@ -76,6 +79,9 @@ impl<T: Element> Op<T> for MeanDimBackward {
     }
     fn rule(&self) -> &'static str {
         "d mean(x, dim)/dx_i = 1/n along dim"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let shape = c.inputs[0].shape();

@@ -29,17 +29,20 @@ mod pow;
 mod relu;
 mod reshape;
 mod sigmoid;
+mod slice;
 mod softmax;
 mod sqrt;
 mod sub;
 mod sum;
 mod tanh;
+pub(crate) mod view;
 
 use crate::element::Element;
 use crate::tensor::Tensor;
 use crate::TensorError;
 
 pub use losses::Reduction;
+pub use slice::{SliceArg, SliceArgs};
 
 /// Values of `x` mapped through `f`, as a constant (non-recorded) tensor: the local derivative
 /// masks of piecewise ops (relu, abs, clamp, …) are constants.
@@ -57,7 +60,7 @@ pub(crate) fn broadcast_binary<T: Element>(
     op: &'static str,
     a: &Tensor<T>,
     b: &Tensor<T>,
-    f: impl FnOnce(&ndarray::ArrayD<T>, &ndarray::ArrayD<T>) -> ndarray::ArrayD<T>,
+    f: impl FnOnce(&ndarray::ArrayViewD<T>, &ndarray::ArrayViewD<T>) -> ndarray::ArrayD<T>,
 ) -> Result<ndarray::ArrayD<T>, TensorError> {
     let (da, db) = (a.data(), b.data());
     crate::shape::broadcast_shapes(op, da.shape(), db.shape())?;
@@ -76,4 +79,25 @@ pub(crate) fn zip_grad<T: Element>(
         .and(&*saved.data())
         .map_collect(|&g, &s| f(g, s));
     Tensor::from_array(out)
+}
+
+/// `a` read as a `rows × cols` matrix: a view when its strides allow (any 2-D view, or a
+/// row-major one of any rank), else a row-major copy (a batch of transposed matrices, say).
+pub(crate) fn as_matrix<'a, T: Element>(
+    a: &'a ndarray::ArrayViewD<'_, T>,
+    rows: usize,
+    cols: usize,
+) -> ndarray::CowArray<'a, T, ndarray::Ix2> {
+    if a.ndim() == 2 && a.shape() == [rows, cols] {
+        return a.view().into_dimensionality().expect("2-D").into();
+    }
+    match a.view().into_shape_with_order((rows, cols)) {
+        Ok(v) => v.into(),
+        Err(_) => {
+            let owned: Vec<T> = a.iter().copied().collect();
+            ndarray::Array2::from_shape_vec((rows, cols), owned)
+                .expect("element count")
+                .into()
+        }
+    }
 }

@@ -25,6 +25,9 @@ impl<T: Element> Op<T> for NegBackward {
     fn rule(&self) -> &'static str {
         "d(-x)/dx = -1"
     }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

@@ -1,16 +1,15 @@
-//! Reordering dimensions: `permute`, `transpose`, `t`.
+//! Reordering dimensions: `permute`, `transpose`, `t`, `mt` (views).
 
 use crate::element::Element;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
+use crate::ops::view::ViewKind;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use crate::TensorError;
-use smallvec::{smallvec, SmallVec};
 
 impl<T: Element> Tensor<T> {
     /// Reorders the dimensions: output dimension `i` is input dimension `dims[i]`
-    /// (`x.permute(dims)`). The result is stored contiguously.
+    /// (`x.permute(dims)`). A view: no values move.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -32,19 +31,8 @@ impl<T: Element> Tensor<T> {
                 self.shape()
             ))));
         }
-        let out = self
-            .data()
-            .view()
-            .permuted_axes(dims.to_vec())
-            .as_standard_layout()
-            .into_owned();
-        record(
-            out,
-            PermuteBackward {
-                dims: dims.iter().copied().collect(),
-            },
-            &[self],
-        )
+        self.view_of(ViewKind::Permute(dims.iter().copied().collect()))
+            .expect("a permutation is always a view")
     }
 
     /// Swaps two dimensions (`x.transpose(dim0, dim1)`).
@@ -72,23 +60,20 @@ impl<T: Element> Tensor<T> {
             self.transpose(-2, -1)
         }
     }
-}
 
-struct PermuteBackward {
-    dims: SmallVec<[usize; 4]>,
-}
-impl<T: Element> Op<T> for PermuteBackward {
-    fn name(&self) -> &'static str {
-        "PermuteBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "permute: the gradient is permuted back by the inverse permutation"
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let mut inverse = vec![0; self.dims.len()];
-        for (i, &d) in self.dims.iter().enumerate() {
-            inverse[d] = i;
-        }
-        smallvec![Some(c.grad.permute(&inverse))]
+    /// The transpose of the last two dimensions of a (batch of) matrices (`x.mT`); panics
+    /// below 2 dimensions.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f32>::zeros(&[5, 2, 3]).mt().shape().as_slice(), &[5, 3, 2]);
+    /// ```
+    pub fn mt(&self) -> Tensor<T> {
+        assert!(
+            self.ndim() >= 2,
+            "tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.",
+            self.ndim()
+        );
+        self.transpose(-2, -1)
     }
 }

@@ -31,6 +31,9 @@ impl<T: Element> Op<T> for ReluBackward {
     fn rule(&self) -> &'static str {
         "d relu(x)/dx = 1 if x > 0 else 0"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

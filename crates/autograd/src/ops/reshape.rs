@@ -3,12 +3,11 @@
 
 use crate::element::Element;
 use crate::error::Result;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
+use crate::ops::view::ViewKind;
+use crate::shape::Shape;
 use crate::shape::{normalize_dim, resolve_reshape};
 use crate::tensor::Tensor;
-use ndarray::IxDyn;
-use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
     /// The same values in a new shape; one dimension may be `-1` (inferred) (`x.reshape(shape)`).
@@ -28,16 +27,55 @@ impl<T: Element> Tensor<T> {
         Ok(self.reshape_exact(&new))
     }
 
+    /// The same values in `shape` (same element count): a view when the strides allow it (always
+    /// for a contiguous tensor), else a copy, as `torch.reshape`.
     pub(crate) fn reshape_exact(&self, shape: &[usize]) -> Tensor<T> {
         if self.shape().as_slice() == shape {
             return self.clone();
         }
-        let out = {
-            let d = self.data();
-            let v: Vec<T> = d.iter().copied().collect();
-            ndarray::ArrayD::from_shape_vec(IxDyn(shape), v).expect("element count checked")
-        };
-        record(out, ViewBackward, &[self])
+        self.view_of(ViewKind::Reshape(Shape::from_slice(shape)))
+            .unwrap_or_else(|| {
+                self.contiguous()
+                    .view_of(ViewKind::Reshape(Shape::from_slice(shape)))
+                    .expect("a contiguous tensor can take any shape of its size")
+            })
+    }
+
+    /// The same values in a new shape, always sharing storage (`x.view(shape)`); one dimension
+    /// may be `-1`. Panics, as PyTorch does, when the strides cannot express the new shape
+    /// (e.g. `x.t().view(-1)`): use [`Tensor::reshape`], which copies then.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::arange(0.0, 6.0, 1.0);
+    /// let v = x.view(&[2, 3]);
+    /// assert!(v.shares_storage(&x));
+    /// ```
+    pub fn view(&self, shape: &[isize]) -> Tensor<T> {
+        or_panic(self.try_view(shape))
+    }
+
+    /// Fallible [`Tensor::view`].
+    pub fn try_view(&self, shape: &[isize]) -> Result<Tensor<T>> {
+        let new = resolve_reshape(&self.shape(), shape)?;
+        self.try_view_shape(new)
+    }
+
+    /// Splits dimension `dim` into `sizes` (one may be `-1`) (`x.unflatten(dim, sizes)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 12]);
+    /// assert_eq!(x.unflatten(1, &[3, -1]).shape().as_slice(), &[2, 3, 4]);
+    /// ```
+    pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Tensor<T> {
+        let shape = self.shape();
+        let d = or_panic(normalize_dim("unflatten", dim, &shape));
+        let inner = or_panic(resolve_reshape(&[shape[d]], sizes));
+        let mut new: Vec<usize> = shape[..d].to_vec();
+        new.extend_from_slice(&inner);
+        new.extend_from_slice(&shape[d + 1..]);
+        self.reshape_exact(&new)
     }
 
     /// Inserts a dimension of size 1 at `dim` (`x.unsqueeze(dim)`).
@@ -60,7 +98,7 @@ impl<T: Element> Tensor<T> {
         self.reshape_exact(&shape)
     }
 
-    /// Removes dimension `dim` if it has size 1 (`x.squeeze(dim)`).
+    /// Removes dimension `dim` if it has size 1 (`x.squeeze(dim)`; a view).
     pub fn squeeze(&self, dim: isize) -> Tensor<T> {
         let mut shape = self.shape();
         let d = or_panic(normalize_dim("squeeze", dim, &shape));
@@ -70,7 +108,8 @@ impl<T: Element> Tensor<T> {
         self.reshape_exact(&shape)
     }
 
-    /// Flattens dimensions `start_dim..` into one (`torch.flatten(x, start_dim)`).
+    /// Flattens dimensions `start_dim..` into one (`torch.flatten(x, start_dim)`; a view when
+    /// the strides allow, else a copy).
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -85,18 +124,5 @@ impl<T: Element> Tensor<T> {
         let mut new: Vec<usize> = shape[..s].to_vec();
         new.push(shape[s..].iter().product());
         self.reshape_exact(&new)
-    }
-}
-
-struct ViewBackward;
-impl<T: Element> Op<T> for ViewBackward {
-    fn name(&self) -> &'static str {
-        "ViewBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "reshape: the gradient is reshaped back to the input's shape"
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![Some(c.grad.reshape_exact(&c.inputs[0].shape()))]
     }
 }

@@ -34,6 +34,9 @@ impl<T: Element> Op<T> for SigmoidBackward {
     fn rule(&self) -> &'static str {
         "d sigmoid(x)/dx = s(1-s), s = sigmoid(x)"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

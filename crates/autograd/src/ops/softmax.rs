@@ -10,7 +10,10 @@ use smallvec::smallvec;
 
 /// `x - max(x, dim)` per lane, and the lanes' `sum(exp(..))`: the stable core of softmax and
 /// log-softmax.
-pub(crate) fn shifted_exp<T: Element>(x: &ArrayD<T>, dim: usize) -> (ArrayD<T>, ArrayD<T>) {
+pub(crate) fn shifted_exp<T: Element>(
+    x: &ndarray::ArrayViewD<T>,
+    dim: usize,
+) -> (ArrayD<T>, ArrayD<T>) {
     let max = x.fold_axis(
         Axis(dim),
         T::neg_infinity(),
@@ -52,6 +55,9 @@ impl<T: Element> Op<T> for SoftmaxBackward {
     }
     fn rule(&self) -> &'static str {
         "d softmax: dx = y * (g - sum(g * y, dim)), y = softmax(x)"
+    }
+    fn saves_output(&self) -> bool {
+        true
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let (y, g) = (c.output, c.grad);

@@ -55,6 +55,9 @@ impl<T: Element> Op<T> for SumBackward {
     fn rule(&self) -> &'static str {
         "d sum(x)/dx_i = 1: the gradient is copied to every element"
     }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         smallvec![Some(c.grad.broadcast_to(&c.inputs[0].shape()))]
     }
@@ -70,6 +73,9 @@ impl<T: Element> Op<T> for SumDimBackward {
     }
     fn rule(&self) -> &'static str {
         "d sum(x, dim)/dx_i = 1: the gradient is copied along dim"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let shape = c.inputs[0].shape();

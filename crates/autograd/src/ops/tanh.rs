@@ -26,6 +26,9 @@ impl<T: Element> Op<T> for TanhBackward {
     fn rule(&self) -> &'static str {
         "d tanh(x)/dx = 1 - tanh(x)²"
     }
+    fn saves_output(&self) -> bool {
+        true
+    }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         #[allow(unused_variables)]
         let (x, y, g) = (&c.inputs[0], c.output, c.grad);

@@ -1,0 +1,362 @@
+//! Storage and layout: PyTorch's model of a tensor as a shared buffer seen through a shape,
+//! strides and an offset.
+//!
+//! * [`Storage`] is the buffer: a `Vec<T>` behind a read–write lock, and a **version counter**
+//!   that every write bumps (PyTorch's `_version`). A tensor and all its views hold one
+//!   `Arc<Storage>`; writing through a view changes what the base sees, and the reverse.
+//! * [`Layout`] is how one tensor reads that buffer: element `(i0, i1, …)` lives at
+//!   `offset + Σ ik·stride[k]`. Views (`transpose`, `narrow`, `expand`, …) are new layouts over
+//!   the same storage; no values move. Strides are never negative (as in PyTorch; `flip`
+//!   copies). `expand` gives stride 0, so several indices may name one element: such a layout
+//!   can be read but not written.
+//!
+//! ## Locking, and why no call can hang
+//! Readers take the lock shared, writers exclusive. Four rules make a deadlock impossible:
+//! 1. Reads are *recursive*: a read never waits behind a queued writer, so `&w * &w` (two reads
+//!    of one storage) cannot stall when another thread is about to write `w`.
+//! 2. A thread never waits for a lock it already holds: each thread keeps the list of guards it
+//!    holds, and asking to write a storage it is reading (or to read one it is writing), as in
+//!    `*p.data_mut() -= &*p.data()`, panics at once with a message naming the fix, instead of
+//!    waiting for itself forever.
+//! 3. A library call takes at most one write lock, and takes it together with its reads in one
+//!    global order (by storage address), so two threads doing `a += &b` and `b += &a` cannot
+//!    wait for each other.
+//! 4. A thread that already holds a guard (user code keeping a `data()` guard alive while it
+//!    calls into the library) waits for another lock at most [`LOCK_TIMEOUT`], then panics with
+//!    a message that names the tensor: a cycle between such threads is reported, never a hang.
+
+use crate::shape::Shape;
+use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, ShapeBuilder};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long a thread that already holds a tensor guard waits for another before reporting a
+/// likely deadlock (rule 4 above).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The buffer behind a tensor and its views, with its version counter.
+pub(crate) struct Storage<T> {
+    data: RwLock<Vec<T>>,
+    version: AtomicU64,
+}
+
+impl<T> Storage<T> {
+    pub(crate) fn new(values: Vec<T>) -> Self {
+        Storage {
+            data: RwLock::new(values),
+            version: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the storage has been written in place (PyTorch's `t._version`).
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_version(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A key naming this storage in the per-thread list of held guards and in the lock order.
+    pub(crate) fn key(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    pub(crate) fn read(&self, what: &dyn Fn() -> String) -> ReadLock<'_, T> {
+        held_check(self.key(), false, what);
+        let guard = if holds_any() {
+            self.data
+                .try_read_recursive_for(LOCK_TIMEOUT)
+                .unwrap_or_else(|| deadlock_panic(what))
+        } else {
+            self.data.read_recursive()
+        };
+        push_held(self.key(), false);
+        ReadLock {
+            guard,
+            key: self.key(),
+        }
+    }
+
+    pub(crate) fn write(&self, what: &dyn Fn() -> String) -> WriteLock<'_, T> {
+        held_check(self.key(), true, what);
+        let guard = if holds_any() {
+            self.data
+                .try_write_for(LOCK_TIMEOUT)
+                .unwrap_or_else(|| deadlock_panic(what))
+        } else {
+            self.data.write()
+        };
+        push_held(self.key(), true);
+        self.bump_version();
+        WriteLock {
+            guard,
+            key: self.key(),
+        }
+    }
+}
+
+/// A held read lock on a storage (registered in this thread's list while alive).
+pub(crate) struct ReadLock<'a, T> {
+    guard: RwLockReadGuard<'a, Vec<T>>,
+    key: usize,
+}
+
+impl<T> Deref for ReadLock<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.guard
+    }
+}
+
+impl<T> Drop for ReadLock<'_, T> {
+    fn drop(&mut self) {
+        pop_held(self.key, false);
+    }
+}
+
+/// A held write lock on a storage (registered in this thread's list while alive).
+pub(crate) struct WriteLock<'a, T> {
+    guard: RwLockWriteGuard<'a, Vec<T>>,
+    key: usize,
+}
+
+impl<T> Deref for WriteLock<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for WriteLock<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for WriteLock<'_, T> {
+    fn drop(&mut self) {
+        pop_held(self.key, true);
+    }
+}
+
+thread_local! {
+    /// The storages this thread holds a guard on: (key, is_write).
+    static HELD: RefCell<Vec<(usize, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn holds_any() -> bool {
+    HELD.with(|h| !h.borrow().is_empty())
+}
+
+fn held_check(key: usize, write: bool, what: &dyn Fn() -> String) {
+    let conflict = HELD.with(|h| {
+        h.borrow()
+            .iter()
+            .find(|(k, w)| *k == key && (write || *w))
+            .map(|&(_, w)| w)
+    });
+    if let Some(held_write) = conflict {
+        let (held, want) = if held_write {
+            ("a data_mut() guard", if write { "write" } else { "read" })
+        } else {
+            ("a data() guard", "write")
+        };
+        panic!(
+            "{}: this thread already holds {held} on this tensor's storage and now asks to {want} \
+             it, which would wait for itself forever. Drop the guard first (end the statement, \
+             or copy the values out with .to_vec()/.detach().clone_tensor()), or use an in-place \
+             op such as sub_(&x) / `*p -= &x`, which reads and writes safely",
+            what()
+        );
+    }
+}
+
+fn deadlock_panic(what: &dyn Fn() -> String) -> ! {
+    panic!(
+        "{}: waited {} s for a tensor's lock while this thread holds another tensor's data() or \
+         data_mut() guard: another thread is waiting for that guard, a deadlock. Drop guards \
+         before calling into tapegrad",
+        what(),
+        LOCK_TIMEOUT.as_secs()
+    )
+}
+
+fn push_held(key: usize, write: bool) {
+    HELD.with(|h| h.borrow_mut().push((key, write)));
+}
+
+fn pop_held(key: usize, write: bool) {
+    HELD.with(|h| {
+        let mut h = h.borrow_mut();
+        if let Some(i) = h.iter().rposition(|&e| e == (key, write)) {
+            h.swap_remove(i);
+        }
+    });
+}
+
+/// How a tensor reads its storage: shape, strides (in elements) and offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) shape: Shape,
+    pub(crate) strides: Shape,
+    pub(crate) offset: usize,
+}
+
+impl Layout {
+    /// The row-major (C-contiguous) layout of `shape` at offset 0.
+    pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        Layout {
+            shape: Shape::from_slice(shape),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    /// Is this the row-major layout (size-1 dimensions may have any stride, as in PyTorch)?
+    pub(crate) fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if d == 0 {
+                return true;
+            }
+            if d != 1 {
+                if s != expected {
+                    return false;
+                }
+                expected *= d;
+            }
+        }
+        true
+    }
+
+    /// Can two indices name one element (a stride 0 on a dimension of size > 1)?
+    pub(crate) fn has_overlap(&self) -> bool {
+        if self.shape.contains(&0) {
+            return false;
+        }
+        // Sort dimensions by stride; each must step past everything the smaller ones span.
+        let mut dims: Vec<(usize, usize)> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d > 1)
+            .map(|(&d, &s)| (s, d))
+            .collect();
+        dims.sort_unstable();
+        let mut span = 1;
+        for (s, d) in dims {
+            if s < span {
+                return true;
+            }
+            span = s * (d - 1) + 1;
+        }
+        false
+    }
+
+    /// One past the largest storage index this layout touches (the offset if empty).
+    pub(crate) fn end(&self) -> usize {
+        if self.shape.contains(&0) {
+            return self.offset;
+        }
+        self.offset
+            + self
+                .shape
+                .iter()
+                .zip(&self.strides)
+                .map(|(&d, &s)| (d - 1) * s)
+                .sum::<usize>()
+            + 1
+    }
+
+    /// An ndarray view of `buf` through this layout.
+    pub(crate) fn view<'a, T>(&self, buf: &'a [T]) -> ArrayViewD<'a, T> {
+        assert!(self.end() <= buf.len(), "layout outside its storage");
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
+        // and strides are non-negative.
+        unsafe { ArrayViewD::from_shape_ptr(shape, buf.as_ptr().add(self.offset)) }
+    }
+
+    /// A mutable ndarray view of `buf` through this layout (which must not overlap itself).
+    pub(crate) fn view_mut<'a, T>(&self, buf: &'a mut [T]) -> ArrayViewMutD<'a, T> {
+        assert!(self.end() <= buf.len(), "layout outside its storage");
+        assert!(!self.has_overlap(), "writing through an overlapping layout");
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
+        // so the view's elements are distinct places in the exclusively borrowed `buf`.
+        unsafe { ArrayViewMutD::from_shape_ptr(shape, buf.as_mut_ptr().add(self.offset)) }
+    }
+}
+
+/// Row-major strides of `shape`.
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Shape {
+    let mut strides = Shape::from_elem(0, shape.len());
+    let mut s = 1;
+    for i in (0..shape.len()).rev() {
+        strides[i] = s;
+        s *= shape[i].max(1);
+    }
+    strides
+}
+
+/// Read access to a tensor's values: derefs to an `ndarray` view through the tensor's layout
+/// (strided for views). Holds the storage's read lock while alive.
+pub struct DataRef<'a, T> {
+    view: ArrayViewD<'a, T>,
+    _lock: ReadLock<'a, T>,
+}
+
+impl<'a, T> DataRef<'a, T> {
+    pub(crate) fn new(lock: ReadLock<'a, T>, layout: &Layout) -> Self {
+        // SAFETY of the lifetime: the view points into the locked Vec, which cannot be
+        // reallocated or written while `_lock` (dropped after `view`) is held.
+        let buf: &'a [T] = unsafe { std::slice::from_raw_parts(lock.as_ptr(), lock.len()) };
+        DataRef {
+            view: layout.view(buf),
+            _lock: lock,
+        }
+    }
+}
+
+impl<'a, T> Deref for DataRef<'a, T> {
+    type Target = ArrayViewD<'a, T>;
+    fn deref(&self) -> &ArrayViewD<'a, T> {
+        &self.view
+    }
+}
+
+/// Write access to a tensor's values: derefs to a mutable `ndarray` view through the tensor's
+/// layout. Holds the storage's write lock while alive; taking it bumps the version counter.
+pub struct DataMut<'a, T> {
+    view: ArrayViewMutD<'a, T>,
+    _lock: WriteLock<'a, T>,
+}
+
+impl<'a, T> DataMut<'a, T> {
+    pub(crate) fn new(mut lock: WriteLock<'a, T>, layout: &Layout) -> Self {
+        // SAFETY: as for `DataRef`, and the write lock makes this the only access.
+        let buf: &'a mut [T] =
+            unsafe { std::slice::from_raw_parts_mut(lock.as_mut_ptr(), lock.len()) };
+        DataMut {
+            view: layout.view_mut(buf),
+            _lock: lock,
+        }
+    }
+}
+
+impl<'a, T> Deref for DataMut<'a, T> {
+    type Target = ArrayViewMutD<'a, T>;
+    fn deref(&self) -> &ArrayViewMutD<'a, T> {
+        &self.view
+    }
+}
+
+impl<'a, T> DerefMut for DataMut<'a, T> {
+    fn deref_mut(&mut self) -> &mut ArrayViewMutD<'a, T> {
+        &mut self.view
+    }
+}
