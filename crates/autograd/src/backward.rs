@@ -254,7 +254,7 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor
         if !visited.insert(t.id()) {
             continue;
         }
-        if let Some(node) = t.inner.node.as_ref() {
+        if let Some(node) = t.node() {
             let inputs = node.inputs().unwrap_or_else(|| panic!("{FREED_MSG}"));
             stack.push((t.clone(), true));
             for inp in inputs {
@@ -270,13 +270,22 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor
     order
 }
 
+/// Is `t` the only handle to its values (no clone of the handle, no view of its storage)?
+/// Only then may backward add into it in place: a rule may hand out views of one gradient to
+/// several inputs (`permute` of the gradient `add` passed on), which must not see each other's
+/// sums.
+fn sole_owner<T: Element>(t: &Tensor<T>) -> bool {
+    std::sync::Arc::strong_count(&t.inner) == 1
+        && std::sync::Arc::strong_count(&t.inner.storage) == 1
+}
+
 /// `acc + g`, in place when nobody else holds `acc` and no graph is being built.
 fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> Tensor<T> {
     if create_graph || acc.requires_grad() {
         return &acc + g;
     }
-    if std::sync::Arc::strong_count(&acc.inner) == 1 {
-        *acc.data_mut() += &*g.data();
+    if sole_owner(&acc) {
+        acc.update_from(g, |mut a, g| a += &g);
         acc
     } else {
         no_grad(|| &acc + g)
@@ -286,11 +295,11 @@ fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> 
 fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: bool) {
     let old = t.grad();
     let new = match old {
-        None if create_graph || std::sync::Arc::strong_count(&g.inner) == 1 => g,
+        None if create_graph || sole_owner(&g) => g,
         None => g.clone_tensor(),
         Some(old) if create_graph || old.requires_grad() => &old + &g,
         Some(old) => {
-            *old.data_mut() += &*g.data();
+            old.update_from(&g, |mut o, g| o += &g);
             return;
         }
     };
@@ -325,7 +334,7 @@ pub(crate) fn run_backward<T: Element>(
         if capture_ids.contains(&t.id()) {
             captured.insert(t.id(), g.clone());
         }
-        let Some(node) = t.inner.node.as_ref() else {
+        let Some(node) = t.node() else {
             if capture.is_none() {
                 accumulate_into_grad(t, g, create_graph);
             }
@@ -342,7 +351,7 @@ pub(crate) fn run_backward<T: Element>(
             node.take_inputs()
         }
         .unwrap_or_else(|| panic!("{FREED_MSG}"));
-        crate::graph::check_versions(node, t, &inputs);
+        crate::graph::check_versions(&node, t, &inputs);
         let ctx = BackwardCtx {
             inputs: &inputs,
             output: t,

@@ -14,9 +14,11 @@ use crate::anomaly;
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, LIVE_NODES};
 use ndarray::ArrayD;
 use smallvec::SmallVec;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
@@ -69,8 +71,10 @@ pub(crate) struct Node<T: Element> {
     pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 3]>>>,
     /// The storage versions of the inputs when recorded (empty if the op saves none).
     pub(crate) versions: SmallVec<[u64; 3]>,
-    /// The output storage's version when recorded.
-    pub(crate) out_version: u64,
+    /// The inputs' history generations when recorded (see `Inner::generation`).
+    pub(crate) generations: SmallVec<[u64; 3]>,
+    /// The output storage's version when recorded (updated when an in-place op takes the node).
+    pub(crate) out_version: std::sync::atomic::AtomicU64,
 }
 
 impl<T: Element> Node<T> {
@@ -90,6 +94,7 @@ impl<T: Element> Node<T> {
 
 impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
+        LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
         let taken = self
             .inputs
             .get_mut()
@@ -108,7 +113,7 @@ fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 3]>) {
     let mut stack: Vec<Tensor<T>> = start.into_vec();
     while let Some(t) = stack.pop() {
         if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
-            if let Some(node) = inner.node.as_mut() {
+            if let Some(mut node) = inner.history.get_mut().take().and_then(Arc::into_inner) {
                 let taken = node
                     .inputs
                     .get_mut()
@@ -145,10 +150,10 @@ pub(crate) fn record_view<T: Element, O: Op<T>>(
     layout: Layout,
     op: O,
 ) -> Tensor<T> {
-    let storage = std::sync::Arc::clone(&base.inner.storage);
+    let storage = Arc::clone(&base.inner.storage);
     if is_grad_enabled() && base.requires_grad() {
         let n = node(op, &[base], base.version());
-        Tensor::from_storage(storage, layout, Some(n), true)
+        Tensor::with_history(storage, layout, Some(Arc::new(n)), true, true)
     } else {
         Tensor::from_storage(storage, layout, None, false)
     }
@@ -160,11 +165,16 @@ fn node<T: Element, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) ->
     } else {
         SmallVec::new()
     };
+    LIVE_NODES.fetch_add(1, Ordering::Relaxed);
     Node {
         op: Box::new(op),
         inputs: Mutex::new(Some(inputs.iter().map(|t| (*t).clone()).collect())),
         versions,
-        out_version,
+        generations: inputs
+            .iter()
+            .map(|t| t.inner.generation.load(Ordering::Acquire))
+            .collect(),
+        out_version: AtomicU64::new(out_version),
     }
 }
 
@@ -176,8 +186,21 @@ pub(crate) fn check_versions<T: Element>(node: &Node<T>, output: &Tensor<T>, inp
             version_panic(t, saved);
         }
     }
-    if node.op.saves_output() && output.version() != node.out_version {
-        version_panic(output, node.out_version);
+    let out_version = node.out_version.load(Ordering::Acquire);
+    if node.op.saves_output() && output.version() != out_version {
+        version_panic(output, out_version);
+    }
+    for (t, &generation) in inputs.iter().zip(&node.generations) {
+        if t.inner.generation.load(Ordering::Acquire) != generation {
+            panic!(
+                "{}: an input of shape {:?} was changed by an in-place operation after this op \
+                 used it, and the gradient cannot be routed to its values from before that \
+                 change. Apply the in-place operation to a copy (.copy()), or use its \
+                 out-of-place form (e.g. `y = &y + 1.0` instead of `y.add_(1.0)`)",
+                node.op.name(),
+                t.shape().as_slice()
+            );
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub use error::TensorError;
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
 pub use graph::{BackwardCtx, InputGrads, Op};
-pub use ops::{SliceArg, SliceArgs};
+pub use ops::{InplaceRhs, SliceArg, SliceArgs};
 pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
 pub use shape::Shape;
 pub use tape::Tape;

@@ -275,6 +275,11 @@ impl Layout {
     /// An ndarray view of `buf` through this layout.
     pub(crate) fn view<'a, T>(&self, buf: &'a [T]) -> ArrayViewD<'a, T> {
         assert!(self.end() <= buf.len(), "layout outside its storage");
+        if self.shape.contains(&0) {
+            // ndarray's own empty layout (PyTorch's strides, e.g. [1, 1] for [2, 0], are what
+            // `stride()` reports).
+            return ArrayViewD::from_shape(IxDyn(&self.shape), &buf[..0]).expect("empty");
+        }
         let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
         // and strides are non-negative.
@@ -285,6 +290,9 @@ impl Layout {
     pub(crate) fn view_mut<'a, T>(&self, buf: &'a mut [T]) -> ArrayViewMutD<'a, T> {
         assert!(self.end() <= buf.len(), "layout outside its storage");
         assert!(!self.has_overlap(), "writing through an overlapping layout");
+        if self.shape.contains(&0) {
+            return ArrayViewMutD::from_shape(IxDyn(&self.shape), &mut buf[..0]).expect("empty");
+        }
         let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
         // so the view's elements are distinct places in the exclusively borrowed `buf`.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
+pub(crate) static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
 
 /// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.
 pub type Hook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
@@ -44,20 +44,21 @@ pub(crate) struct Inner<T: Element> {
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
     pub(crate) requires_grad: AtomicBool,
     pub(crate) retains_grad: AtomicBool,
-    pub(crate) node: Option<Node<T>>,
+    /// The op that produced the current values (`None` for a leaf). An in-place op on a tensor
+    /// in the graph replaces it (PyTorch's "rebase_history"), so it sits behind a lock.
+    pub(crate) history: parking_lot::Mutex<Option<Arc<Node<T>>>>,
+    /// `history.is_none()`, readable without the lock.
+    pub(crate) leaf: AtomicBool,
+    /// Bumped each time an in-place op replaces `history`: a node that recorded this tensor as
+    /// an input under an older history refuses to route a gradient through the new one.
+    pub(crate) generation: AtomicU64,
+    /// Was this tensor made by a view op of a tensor in the graph?
+    pub(crate) is_view: bool,
     pub(crate) hooks: Mutex<Vec<Hook<T>>>,
     /// Set once a hook is registered: backward skips the hooks' lock for the (usual) tensor
     /// without any.
     pub(crate) has_hooks: AtomicBool,
     pub(crate) label: Mutex<Option<Arc<str>>>,
-}
-
-impl<T: Element> Drop for Inner<T> {
-    fn drop(&mut self) {
-        if self.node.is_some() {
-            LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
 }
 
 /// How many recorded graph nodes are alive in the process (for leak tests: a training loop must
@@ -111,9 +112,17 @@ impl<T: Element> Tensor<T> {
         node: Option<Node<T>>,
         requires_grad: bool,
     ) -> Self {
-        if node.is_some() {
-            LIVE_NODES.fetch_add(1, Ordering::Relaxed);
-        }
+        let is_view = false;
+        Self::with_history(storage, layout, node.map(Arc::new), requires_grad, is_view)
+    }
+
+    pub(crate) fn with_history(
+        storage: Arc<Storage<T>>,
+        layout: Layout,
+        node: Option<Arc<Node<T>>>,
+        requires_grad: bool,
+        is_view: bool,
+    ) -> Self {
         Tensor {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -122,7 +131,10 @@ impl<T: Element> Tensor<T> {
                 grad: Mutex::new(None),
                 requires_grad: AtomicBool::new(requires_grad),
                 retains_grad: AtomicBool::new(false),
-                node,
+                leaf: AtomicBool::new(node.is_none()),
+                history: parking_lot::Mutex::new(node),
+                generation: AtomicU64::new(0),
+                is_view,
                 hooks: Mutex::new(Vec::new()),
                 has_hooks: AtomicBool::new(false),
                 label: Mutex::new(None),
@@ -477,24 +489,30 @@ impl<T: Element> Tensor<T> {
 
     /// Is this a leaf (created by the user, not by a recorded op)?
     pub fn is_leaf(&self) -> bool {
-        self.inner.node.is_none()
+        self.inner.leaf.load(Ordering::Acquire)
     }
 
     /// PyTorch's name of the op that produced this tensor (`"MulBackward0"`), for non-leaves.
     pub fn grad_fn_name(&self) -> Option<&'static str> {
-        self.inner.node.as_ref().map(|n| n.op.name())
+        self.node().map(|n| n.op.name())
     }
 
     /// The derivative rule of the op that produced this tensor, in words.
     pub fn grad_fn_rule(&self) -> Option<&'static str> {
-        self.inner.node.as_ref().map(|n| n.op.rule())
+        self.node().map(|n| n.op.rule())
+    }
+
+    /// The recorded op that produced the current values (`None` for a leaf).
+    pub(crate) fn node(&self) -> Option<Arc<Node<T>>> {
+        if self.is_leaf() {
+            return None;
+        }
+        self.inner.history.lock().clone()
     }
 
     /// The tensors the producing op read (empty for leaves, and once backward freed the graph).
     pub fn grad_fn_inputs(&self) -> Vec<Tensor<T>> {
-        self.inner
-            .node
-            .as_ref()
+        self.node()
             .and_then(|n| n.inputs())
             .map(|v| v.into_vec())
             .unwrap_or_default()

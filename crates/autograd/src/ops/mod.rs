@@ -11,8 +11,11 @@ mod add;
 mod broadcast;
 mod clamp;
 mod div;
+mod elementwise;
 mod exp;
 mod gather;
+mod inplace;
+mod join;
 mod leaky_relu;
 mod linear;
 mod log;
@@ -41,6 +44,7 @@ use crate::element::Element;
 use crate::tensor::Tensor;
 use crate::TensorError;
 
+pub use inplace::InplaceRhs;
 pub use losses::Reduction;
 pub use slice::{SliceArg, SliceArgs};
 

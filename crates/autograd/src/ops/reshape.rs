@@ -108,6 +108,43 @@ impl<T: Element> Tensor<T> {
         self.reshape_exact(&shape)
     }
 
+    /// Removes every dimension of size 1 (`x.squeeze()`; a view).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// assert_eq!(Tensor::<f32>::zeros(&[1, 3, 1]).squeeze_all().shape().as_slice(), &[3]);
+    /// ```
+    pub fn squeeze_all(&self) -> Tensor<T> {
+        let shape: Vec<usize> = self.shape().iter().copied().filter(|&d| d != 1).collect();
+        self.reshape_exact(&shape)
+    }
+
+    /// Flattens dimensions `start_dim..=end_dim` into one (`torch.flatten(x, start_dim,
+    /// end_dim)`; a view when the strides allow, else a copy).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 3, 4, 5]);
+    /// assert_eq!(x.flatten_range(1, 2).shape().as_slice(), &[2, 12, 5]);
+    /// ```
+    pub fn flatten_range(&self, start_dim: isize, end_dim: isize) -> Tensor<T> {
+        let shape = self.shape();
+        if shape.is_empty() {
+            return self.reshape_exact(&[1]);
+        }
+        let s = or_panic(normalize_dim("flatten", start_dim, &shape));
+        let e = or_panic(normalize_dim("flatten", end_dim, &shape));
+        assert!(
+            s <= e,
+            "flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim \
+             ({end_dim})"
+        );
+        let mut new: Vec<usize> = shape[..s].to_vec();
+        new.push(shape[s..=e].iter().product());
+        new.extend_from_slice(&shape[e + 1..]);
+        self.reshape_exact(&new)
+    }
+
     /// Flattens dimensions `start_dim..` into one (`torch.flatten(x, start_dim)`; a view when
     /// the strides allow, else a copy).
     ///

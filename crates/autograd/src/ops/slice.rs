@@ -121,6 +121,12 @@ impl<A: Into<SliceArg>> SliceArgs for A {
         vec![self.into()]
     }
 }
+/// Indices built at run time, one per leading dimension.
+impl SliceArgs for Vec<SliceArg> {
+    fn args(self) -> Vec<SliceArg> {
+        self
+    }
+}
 macro_rules! tuple_args {
     ($($n:ident),+) => {
         impl<$($n: Into<SliceArg>),+> SliceArgs for ($($n,)+) {

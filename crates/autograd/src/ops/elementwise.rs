@@ -1,0 +1,151 @@
+//! The elementwise functions of one tensor, as a table: each line is PyTorch's name, its
+//! `grad_fn` name, the value of one element, and the derivative written in tensor operations
+//! (`x` the input, `y` the output, `g` the gradient arriving from above), so double backward
+//! works. Functions whose derivative is zero almost everywhere (`sign`, `floor`, `ceil`,
+//! `round`, `trunc`) give a zero gradient, as PyTorch does.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::tensor::Tensor;
+use smallvec::smallvec;
+
+fn c<T: Element>(v: f64) -> T {
+    T::from_f64(v)
+}
+
+macro_rules! elementwise {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident, $op:ident, $grad_fn:literal, $rule:literal, saves_output: $saves_y:literal,
+        |$v:ident| $value:expr,
+        |$x:ident, $y:ident, $g:ident| $grad:expr;
+    )*) => {
+        impl<T: Element> Tensor<T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> Tensor<T> {
+                    record(self.data().mapv(|$v: T| $value), $op, &[self])
+                }
+            )*
+        }
+        $(
+            struct $op;
+            impl<T: Element> Op<T> for $op {
+                fn name(&self) -> &'static str {
+                    $grad_fn
+                }
+                fn rule(&self) -> &'static str {
+                    $rule
+                }
+                fn saves_output(&self) -> bool {
+                    $saves_y
+                }
+                #[allow(unused_variables)]
+                fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+                    let ($x, $y, $g) = (&ctx.inputs[0], ctx.output, ctx.grad);
+                    smallvec![Some($grad)]
+                }
+            }
+        )*
+    };
+}
+
+elementwise! {
+    /// `sin(x)` (`torch.sin`). Derivative: cos(x).
+    sin, SinBackward, "SinBackward0", "d sin(x)/dx = cos(x)", saves_output: false,
+        |v| v.sin(),
+        |x, y, g| g * &x.cos();
+    /// `cos(x)` (`torch.cos`). Derivative: -sin(x).
+    cos, CosBackward, "CosBackward0", "d cos(x)/dx = -sin(x)", saves_output: false,
+        |v| v.cos(),
+        |x, y, g| -(g * &x.sin());
+    /// `tan(x)` (`torch.tan`). Derivative: 1 + tan²(x).
+    tan, TanBackward, "TanBackward0", "d tan(x)/dx = 1 + tan(x)²", saves_output: true,
+        |v| v.tan(),
+        |x, y, g| g * &(&(y * y) + c::<T>(1.0));
+    /// `asin(x)` (`torch.asin`). Derivative: 1/√(1 - x²).
+    asin, AsinBackward, "AsinBackward0", "d asin(x)/dx = 1/sqrt(1 - x²)", saves_output: false,
+        |v| v.asin(),
+        |x, y, g| g * &(-(x * x) + c::<T>(1.0)).rsqrt();
+    /// `atan(x)` (`torch.atan`). Derivative: 1/(1 + x²).
+    atan, AtanBackward, "AtanBackward0", "d atan(x)/dx = 1/(1 + x²)", saves_output: false,
+        |v| v.atan(),
+        |x, y, g| g / &(&(x * x) + c::<T>(1.0));
+    /// `sinh(x)` (`torch.sinh`). Derivative: cosh(x).
+    sinh, SinhBackward, "SinhBackward0", "d sinh(x)/dx = cosh(x)", saves_output: false,
+        |v| v.sinh(),
+        |x, y, g| g * &x.cosh();
+    /// `cosh(x)` (`torch.cosh`). Derivative: sinh(x).
+    cosh, CoshBackward, "CoshBackward0", "d cosh(x)/dx = sinh(x)", saves_output: false,
+        |v| v.cosh(),
+        |x, y, g| g * &x.sinh();
+    /// The error function (`torch.erf`). Derivative: 2/√π · e^(-x²).
+    erf, ErfBackward, "ErfBackward0", "d erf(x)/dx = 2/sqrt(pi) exp(-x²)", saves_output: false,
+        |v| T::from_f64(libm::erf(v.as_f64())),
+        |x, y, g| g * &(-(x * x)).exp().mul_scalar(c(std::f64::consts::FRAC_2_SQRT_PI));
+    /// `1/√x` (`torch.rsqrt`). Derivative: -y³/2.
+    rsqrt, RsqrtBackward, "RsqrtBackward0", "d x^(-1/2)/dx = -x^(-3/2)/2 = -y³/2", saves_output: true,
+        |v| v.sqrt().recip(),
+        |x, y, g| g * &(&(y * y) * y).mul_scalar(c(-0.5));
+    /// `1/x` (`torch.reciprocal`). Derivative: -1/x² = -y².
+    reciprocal, ReciprocalBackward, "ReciprocalBackward0", "d (1/x)/dx = -1/x² = -y²", saves_output: true,
+        |v| v.recip(),
+        |x, y, g| -(g * &(y * y));
+    /// `ln(1 + x)` (`torch.log1p`). Derivative: 1/(1 + x).
+    log1p, Log1pBackward, "Log1pBackward0", "d ln(1+x)/dx = 1/(1+x)", saves_output: false,
+        |v| v.ln_1p(),
+        |x, y, g| g / &(x + c::<T>(1.0));
+    /// `eˣ - 1` (`torch.expm1`). Derivative: eˣ = y + 1.
+    expm1, Expm1Backward, "Expm1Backward0", "d (e^x - 1)/dx = e^x = y + 1", saves_output: true,
+        |v| v.exp_m1(),
+        |x, y, g| g * &(y + c::<T>(1.0));
+    /// `log₂ x` (`torch.log2`). Derivative: 1/(x ln 2).
+    log2, Log2Backward, "Log2Backward0", "d log2(x)/dx = 1/(x ln 2)", saves_output: false,
+        |v| v.log2(),
+        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_2));
+    /// `log₁₀ x` (`torch.log10`). Derivative: 1/(x ln 10).
+    log10, Log10Backward, "Log10Backward0", "d log10(x)/dx = 1/(x ln 10)", saves_output: false,
+        |v| v.log10(),
+        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_10));
+    /// `2ˣ` (`torch.exp2`). Derivative: 2ˣ ln 2 = y ln 2.
+    exp2, Exp2Backward, "Exp2Backward0", "d 2^x/dx = 2^x ln 2", saves_output: true,
+        |v| v.exp2(),
+        |x, y, g| g * &y.mul_scalar(c(std::f64::consts::LN_2));
+    /// `x²` (`torch.square`). Derivative: 2x.
+    square, SquareBackward, "PowBackward0", "d x²/dx = 2x", saves_output: false,
+        |v| v * v,
+        |x, y, g| g * &x.mul_scalar(c(2.0));
+    /// The sign, -1, 0 or 1 (`torch.sign`). Derivative: 0.
+    sign, SignBackward, "SignBackward0", "d sign(x)/dx = 0", saves_output: false,
+        |v| if v > T::zero() { T::one() } else if v < T::zero() { -T::one() } else { v },
+        |x, y, g| g.mul_scalar(T::zero());
+    /// Rounds down (`torch.floor`). Derivative: 0.
+    floor, FloorBackward, "FloorBackward0", "d floor(x)/dx = 0", saves_output: false,
+        |v| v.floor(),
+        |x, y, g| g.mul_scalar(T::zero());
+    /// Rounds up (`torch.ceil`). Derivative: 0.
+    ceil, CeilBackward, "CeilBackward0", "d ceil(x)/dx = 0", saves_output: false,
+        |v| v.ceil(),
+        |x, y, g| g.mul_scalar(T::zero());
+    /// Rounds to the nearest integer, ties to even, as PyTorch (`torch.round`). Derivative: 0.
+    round, RoundBackward, "RoundBackward0", "d round(x)/dx = 0", saves_output: false,
+        |v| round_half_even(v),
+        |x, y, g| g.mul_scalar(T::zero());
+    /// Rounds toward zero (`torch.trunc`). Derivative: 0.
+    trunc, TruncBackward, "TruncBackward0", "d trunc(x)/dx = 0", saves_output: false,
+        |v| v.trunc(),
+        |x, y, g| g.mul_scalar(T::zero());
+    /// The fractional part `x - trunc(x)` (`torch.frac`). Derivative: 1.
+    frac, FracBackward, "FracBackward0", "d frac(x)/dx = 1", saves_output: false,
+        |v| v - v.trunc(),
+        |x, y, g| g.clone();
+}
+
+fn round_half_even<T: Element>(v: T) -> T {
+    let r = v.round();
+    if (v - v.trunc()).abs() == c(0.5) && (r.as_f64() % 2.0) != 0.0 {
+        r - v.signum()
+    } else {
+        r
+    }
+}

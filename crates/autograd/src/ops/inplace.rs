@@ -1,0 +1,308 @@
+//! In-place operations: `add_`, `sub_`, `mul_`, `div_`, `zero_`, `fill_`, `copy_`, `clamp_`,
+//! `relu_`, `sigmoid_`, and `+=`, `-=`, `*=`, `/=` on tensors, with PyTorch's rules.
+//!
+//! Every in-place op goes through [`Tensor::inplace`], one path with three cases:
+//! * **nothing to record** (grad mode off, or no tensor involved requires a gradient: an
+//!   optimizer step, `with torch.no_grad(): w -= lr * w.grad`): the values are written directly
+//!   into the storage under its write lock, taken once with any read lock in the library's lock
+//!   order, and the storage's version counter is bumped;
+//! * **a leaf that requires grad, outside `no_grad`**: panics with PyTorch's message;
+//! * **a tensor in the graph** (`y = a * 2; y.add_(1)`): the op is recorded as PyTorch's
+//!   "rebase history" does: the out-of-place op is applied to a copy of the old values (whose
+//!   history is the tensor's old history), the result is written into the storage, and the
+//!   tensor takes the op's node as its own. `y.grad_fn_name()` is then `AddBackward0`, and
+//!   backward differentiates through both. (In-place ops on a *view* of a tensor in the graph
+//!   are not recorded yet: they panic with a message.)
+//!
+//! Derivatives are the out-of-place ops' (`add_`: 1; `mul_`: the other factor; …).
+
+use crate::element::Element;
+use crate::grad_mode::{is_grad_enabled, no_grad};
+use crate::tensor::Tensor;
+use ndarray::Zip;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The right-hand side of an in-place op: a tensor (broadcast to the left side's shape) or a
+/// scalar.
+pub trait InplaceRhs<T: Element> {
+    /// The operand as a tensor, if it is one.
+    fn tensor(&self) -> Option<&Tensor<T>>;
+    /// The operand as a scalar, if it is one.
+    fn scalar(&self) -> Option<T>;
+}
+impl<T: Element> InplaceRhs<T> for &Tensor<T> {
+    fn tensor(&self) -> Option<&Tensor<T>> {
+        Some(self)
+    }
+    fn scalar(&self) -> Option<T> {
+        None
+    }
+}
+impl<T: Element> InplaceRhs<T> for T {
+    fn tensor(&self) -> Option<&Tensor<T>> {
+        None
+    }
+    fn scalar(&self) -> Option<T> {
+        Some(*self)
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// The one path of every in-place op (see the module documentation): `direct` writes the
+    /// new values when nothing is recorded, `recorded` computes them out of place from the old
+    /// values when the op joins the graph. `others` are the op's other tensor operands.
+    pub(crate) fn inplace(
+        &self,
+        op: &'static str,
+        others: &[&Tensor<T>],
+        direct: impl FnOnce(&Tensor<T>),
+        recorded: impl FnOnce(&Tensor<T>) -> Tensor<T>,
+    ) -> &Tensor<T> {
+        let grad_on = is_grad_enabled();
+        if grad_on && self.requires_grad() && self.is_leaf() {
+            panic!(
+                "{op}: a leaf Variable that requires grad is being used in an in-place \
+                 operation. Wrap the update in no_grad(|| ...) (as torch.no_grad()), or apply \
+                 it to a copy"
+            );
+        }
+        let record = grad_on && (self.requires_grad() || others.iter().any(|t| t.requires_grad()));
+        if !record {
+            direct(self);
+            return self;
+        }
+        if self.inner.is_view {
+            panic!(
+                "{op}: an in-place operation on a view of a tensor that requires grad is not \
+                 supported yet (PyTorch rebases the base's history); apply it out of place, \
+                 e.g. `let y = &view + 1.0`"
+            );
+        }
+        // The old values with the old history, as a tensor of their own.
+        let old_history = self.inner.history.lock().take();
+        let prev = Tensor::with_history(
+            Arc::clone(&self.inner.storage),
+            self.inner.layout.clone(),
+            old_history,
+            self.requires_grad(),
+            false,
+        );
+        let input = if prev.requires_grad() {
+            prev.copy()
+        } else {
+            prev.clone_tensor()
+        };
+        let result = recorded(&input);
+        self.update_from(&result, |mut d, r| d.assign(&r));
+        let node = result.inner.history.lock().take();
+        result.inner.leaf.store(true, Ordering::Release);
+        if let Some(n) = node.as_ref() {
+            n.out_version.store(self.version(), Ordering::Release);
+        }
+        *self.inner.history.lock() = node;
+        self.inner.leaf.store(false, Ordering::Release);
+        self.inner.requires_grad.store(true, Ordering::Relaxed);
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self
+    }
+
+    /// `f(self, other)` elementwise into self's storage, `other` broadcast to self's shape.
+    fn zip_inplace(&self, op: &'static str, other: &Tensor<T>, f: impl Fn(&mut T, T)) {
+        let b = self.broadcast_rhs(op, other);
+        self.update_from(&b, |mut d, o| {
+            Zip::from(&mut d).and(&o).for_each(|x, &y| f(x, y))
+        });
+    }
+
+    /// `other` viewed at self's shape (outside the graph), for the direct path.
+    fn broadcast_rhs(&self, op: &'static str, other: &Tensor<T>) -> Tensor<T> {
+        self.check_rhs(op, other);
+        no_grad(|| other.broadcast_to(&self.shape()))
+    }
+
+    /// Panics unless `other` broadcasts to self's shape (an in-place result keeps it).
+    fn check_rhs(&self, op: &'static str, other: &Tensor<T>) {
+        let shape = self.shape();
+        let fits = crate::shape::broadcast_shapes(op, &other.shape(), &shape)
+            .map(|s| s == shape)
+            .unwrap_or(false);
+        assert!(
+            fits,
+            "{op}: output with shape {:?} doesn't match the broadcast shape of the operands \
+             {:?} and {:?}; in-place results keep the left side's shape",
+            shape.as_slice(),
+            shape.as_slice(),
+            other.shape().as_slice()
+        );
+    }
+
+    fn binary_(
+        &self,
+        op: &'static str,
+        rhs: impl InplaceRhs<T>,
+        f: impl Fn(&mut T, T) + Copy,
+        out_of_place: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
+    ) -> &Tensor<T> {
+        match (rhs.tensor(), rhs.scalar()) {
+            (Some(t), _) => self.inplace(
+                op,
+                &[t],
+                |s| s.zip_inplace(op, t, f),
+                |x| {
+                    self.check_rhs(op, t);
+                    out_of_place(x, t)
+                },
+            ),
+            (None, Some(c)) => self.inplace(
+                op,
+                &[],
+                |s| s.data_mut().map_inplace(|x| f(x, c)),
+                |x| out_of_place(x, &Tensor::scalar(c)),
+            ),
+            (None, None) => unreachable!("an operand is a tensor or a scalar"),
+        }
+    }
+
+    /// `self += other` in place (`x.add_(other)`), `other` a tensor broadcast to self's shape or
+    /// a scalar. Derivative: 1 for both. Returns `self` for chaining.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    /// let y = &a * 2.0;
+    /// y.add_(1.0); // recorded: y = 2a + 1
+    /// assert_eq!(y.grad_fn_name(), Some("AddBackward0"));
+    /// y.sum().backward();
+    /// assert_eq!(a.grad().unwrap().to_vec(), vec![2.0, 2.0]);
+    /// ```
+    pub fn add_(&self, other: impl InplaceRhs<T>) -> &Tensor<T> {
+        self.binary_("add_", other, |x, y| *x += y, |a, b| a + b)
+    }
+
+    /// `self -= other` in place (`x.sub_(other)`). Derivative: 1 and -1.
+    pub fn sub_(&self, other: impl InplaceRhs<T>) -> &Tensor<T> {
+        self.binary_("sub_", other, |x, y| *x -= y, |a, b| a - b)
+    }
+
+    /// `self *= other` in place (`x.mul_(other)`). Derivative: the other factor.
+    pub fn mul_(&self, other: impl InplaceRhs<T>) -> &Tensor<T> {
+        self.binary_("mul_", other, |x, y| *x *= y, |a, b| a * b)
+    }
+
+    /// `self /= other` in place (`x.div_(other)`). Derivative: 1/b and -a/b².
+    pub fn div_(&self, other: impl InplaceRhs<T>) -> &Tensor<T> {
+        self.binary_("div_", other, |x, y| *x /= y, |a, b| a / b)
+    }
+
+    /// Sets every element to `value` (`x.fill_(value)`). Derivative: 0.
+    pub fn fill_(&self, value: T) -> &Tensor<T> {
+        self.inplace(
+            "fill_",
+            &[],
+            |s| s.data_mut().fill(value),
+            |x| &x.mul_scalar(T::zero()) + value,
+        )
+    }
+
+    /// Sets every element to 0 (`x.zero_()`). Derivative: 0.
+    pub fn zero_(&self) -> &Tensor<T> {
+        self.fill_(T::zero())
+    }
+
+    /// Copies `src` (broadcast to self's shape) into self (`x.copy_(src)`). Derivative: 0 for
+    /// the old values, 1 for `src`.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2, 2]);
+    /// x.i(0).copy_(&Tensor::from_vec(vec![1.0, 2.0], &[2])); // x[0] = [1, 2]
+    /// assert_eq!(x.to_vec(), vec![1.0, 2.0, 0.0, 0.0]);
+    /// ```
+    pub fn copy_(&self, src: &Tensor<T>) -> &Tensor<T> {
+        self.inplace(
+            "copy_",
+            &[src],
+            |s| s.zip_inplace("copy_", src, |x, y| *x = y),
+            |x| {
+                self.check_rhs("copy_", src);
+                &x.mul_scalar(T::zero()) + src
+            },
+        )
+    }
+
+    /// Clamps every element into `[min, max]` in place (`x.clamp_(min, max)`). Derivative: 1
+    /// inside the range, 0 outside.
+    pub fn clamp_(&self, min: Option<f64>, max: Option<f64>) -> &Tensor<T> {
+        let (lo_t, hi_t) = (min.map(T::from_f64), max.map(T::from_f64));
+        self.inplace(
+            "clamp_",
+            &[],
+            |s| {
+                s.data_mut().map_inplace(|x| {
+                    if let Some(lo) = lo_t {
+                        *x = if *x < lo { lo } else { *x };
+                    }
+                    if let Some(hi) = hi_t {
+                        *x = if *x > hi { hi } else { *x };
+                    }
+                })
+            },
+            |x| x.clamp(min, max),
+        )
+    }
+
+    /// `max(x, 0)` in place (`x.relu_()`). Derivative: 1 where x > 0, else 0.
+    pub fn relu_(&self) -> &Tensor<T> {
+        self.inplace(
+            "relu_",
+            &[],
+            |s| {
+                s.data_mut()
+                    .map_inplace(|x| *x = if *x > T::zero() { *x } else { T::zero() })
+            },
+            |x| x.relu(),
+        )
+    }
+
+    /// `1 / (1 + e^-x)` in place (`x.sigmoid_()`). Derivative: s(1 - s).
+    pub fn sigmoid_(&self) -> &Tensor<T> {
+        self.inplace(
+            "sigmoid_",
+            &[],
+            |s| {
+                s.data_mut()
+                    .map_inplace(|x| *x = T::one() / (T::one() + (-*x).exp()))
+            },
+            |x| x.sigmoid(),
+        )
+    }
+}
+
+macro_rules! assign_op {
+    ($trait:ident, $method:ident, $inplace:ident) => {
+        /// In place, as the method of the same name with a trailing underscore (PyTorch's
+        /// `x += y` on a tensor is in place too).
+        impl<T: Element> std::ops::$trait<&Tensor<T>> for Tensor<T> {
+            fn $method(&mut self, rhs: &Tensor<T>) {
+                self.$inplace(rhs);
+            }
+        }
+        /// In place, with a tensor operand taken by value.
+        impl<T: Element> std::ops::$trait<Tensor<T>> for Tensor<T> {
+            fn $method(&mut self, rhs: Tensor<T>) {
+                self.$inplace(&rhs);
+            }
+        }
+        /// In place, with a scalar operand.
+        impl<T: Element> std::ops::$trait<T> for Tensor<T> {
+            fn $method(&mut self, rhs: T) {
+                self.$inplace(rhs);
+            }
+        }
+    };
+}
+assign_op!(AddAssign, add_assign, add_);
+assign_op!(SubAssign, sub_assign, sub_);
+assign_op!(MulAssign, mul_assign, mul_);
+assign_op!(DivAssign, div_assign, div_);

@@ -1,0 +1,130 @@
+//! The elementwise table (`ops/elementwise.rs`) and the joining ops (`ops/join.rs`): values
+//! against `f64` math, gradients by finite differences (`gradcheck`) and second derivatives
+//! (`gradgradcheck`), on contiguous and on transposed (strided) inputs.
+
+use tapegrad_autograd::{gradcheck, gradgradcheck, Tensor};
+
+type F = fn(&[Tensor<f64>]) -> Tensor<f64>;
+/// name, op, input range, reference value
+type Case = (&'static str, F, f64, f64, fn(f64) -> f64);
+
+fn input(lo: f64, hi: f64) -> Tensor<f64> {
+    // 12 values spread over (lo, hi), stored transposed so the op reads a strided view.
+    let v: Vec<f64> = (0..12)
+        .map(|i| lo + (hi - lo) * (i as f64 + 0.37) / 12.0)
+        .collect();
+    Tensor::from_vec(v, &[4, 3]).t().contiguous().t()
+}
+
+#[test]
+fn every_smooth_elementwise_function_passes_gradcheck_and_gradgradcheck() {
+    let cases: Vec<Case> = vec![
+        ("sin", |v| v[0].sin(), -3.0, 3.0, f64::sin),
+        ("cos", |v| v[0].cos(), -3.0, 3.0, f64::cos),
+        ("tan", |v| v[0].tan(), -1.2, 1.2, f64::tan),
+        ("asin", |v| v[0].asin(), -0.9, 0.9, f64::asin),
+        ("atan", |v| v[0].atan(), -3.0, 3.0, f64::atan),
+        ("sinh", |v| v[0].sinh(), -2.0, 2.0, f64::sinh),
+        ("cosh", |v| v[0].cosh(), -2.0, 2.0, f64::cosh),
+        ("erf", |v| v[0].erf(), -2.0, 2.0, libm_erf),
+        ("rsqrt", |v| v[0].rsqrt(), 0.2, 3.0, |x| 1.0 / x.sqrt()),
+        ("reciprocal", |v| v[0].reciprocal(), 0.2, 3.0, |x| 1.0 / x),
+        ("log1p", |v| v[0].log1p(), -0.5, 3.0, f64::ln_1p),
+        ("expm1", |v| v[0].expm1(), -2.0, 2.0, f64::exp_m1),
+        ("log2", |v| v[0].log2(), 0.2, 3.0, f64::log2),
+        ("log10", |v| v[0].log10(), 0.2, 3.0, f64::log10),
+        ("exp2", |v| v[0].exp2(), -2.0, 2.0, f64::exp2),
+        ("square", |v| v[0].square(), -2.0, 2.0, |x| x * x),
+        ("frac", |v| v[0].frac(), 0.1, 0.9, |x| x - x.trunc()),
+    ];
+    for (name, f, lo, hi, reference) in cases {
+        let x = input(lo, hi);
+        let got = f(std::slice::from_ref(&x)).to_vec();
+        for (g, v) in got.iter().zip(x.to_vec()) {
+            assert!(
+                (g - reference(v)).abs() <= 1e-12 * (1.0 + reference(v).abs()),
+                "{name}({v})"
+            );
+        }
+        assert!(
+            gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-7, 1e-5).is_ok(),
+            "{name}"
+        );
+        assert!(
+            gradgradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).is_ok(),
+            "{name}"
+        );
+    }
+}
+
+fn libm_erf(x: f64) -> f64 {
+    // erf by its series, independent of the implementation under test (|x| <= 2: 60 terms).
+    let mut sum = 0.0;
+    let mut term = x;
+    for n in 0..60 {
+        sum += term / (2 * n + 1) as f64;
+        term *= -x * x / (n + 1) as f64;
+    }
+    sum * std::f64::consts::FRAC_2_SQRT_PI
+}
+
+#[test]
+fn rounding_functions_follow_pytorch_and_have_zero_gradient() {
+    let x = Tensor::from_vec(vec![-2.5f32, -1.5, -0.5, 0.5, 1.5, 2.5, 1.7, -1.7], &[8])
+        .requires_grad_(true);
+    // torch.round rounds half to even
+    assert_eq!(
+        x.round().to_vec(),
+        vec![-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, 2.0, -2.0]
+    );
+    assert_eq!(
+        x.floor().to_vec(),
+        vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 1.0, -2.0]
+    );
+    assert_eq!(
+        x.ceil().to_vec(),
+        vec![-2.0, -1.0, -0.0, 1.0, 2.0, 3.0, 2.0, -1.0]
+    );
+    assert_eq!(
+        x.trunc().to_vec(),
+        vec![-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, 1.0, -1.0]
+    );
+    assert_eq!(
+        x.sign().to_vec(),
+        vec![-1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, -1.0]
+    );
+    let y = x.round().sum() + x.floor().sum() + x.ceil().sum() + x.trunc().sum() + x.sign().sum();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0; 8]);
+}
+
+#[test]
+fn cat_and_stack_route_each_slice_of_the_gradient_home() {
+    let a = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![3.0f32, 4.0, 5.0, 6.0], &[2, 2]).requires_grad_(true);
+    let c = Tensor::cat(&[&a, &b], 0);
+    assert_eq!(c.grad_fn_name(), Some("CatBackward0"));
+    // weights 1..6 on the rows: a gets [1, 2], b gets [3, 4, 5, 6]
+    let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+    (&c * &w).sum().backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![1.0, 2.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![3.0, 4.0, 5.0, 6.0]);
+    let msg = std::panic::catch_unwind(|| {
+        let x = Tensor::<f32>::zeros(&[2, 2]);
+        let y = Tensor::<f32>::zeros(&[3, 3]);
+        Tensor::cat(&[&x, &y], 1);
+    })
+    .unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains(
+            "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 3 \
+             for tensor number 1 in the list."
+        ),
+        "{msg}"
+    );
+    let f: F = |v| Tensor::stack(&[&v[0], &v[0].t(), &v[0].sin()], -1).pow(2.0);
+    let x = Tensor::<f64>::from_vec((0..9).map(|i| i as f64 * 0.3 - 1.0).collect(), &[3, 3]);
+    assert!(gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-7, 1e-5).is_ok());
+    assert!(gradgradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).is_ok());
+}

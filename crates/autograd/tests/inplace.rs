@@ -1,0 +1,191 @@
+//! In-place operations with PyTorch's rules: the leaf error, recorded in-place ops on tensors in
+//! the graph (hand-derived gradients and finite differences), version-counter errors, and no
+//! deadlock when a tensor is read and written in one expression or by two threads.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tapegrad_autograd::{gradcheck, gradgradcheck, no_grad, Tensor};
+
+fn t(v: &[f32]) -> Tensor<f32> {
+    Tensor::from_vec(v.to_vec(), &[v.len()])
+}
+
+fn panic_message(f: impl FnOnce()) -> String {
+    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("should panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad() {
+    let w = t(&[1.0, 2.0]).requires_grad_(true);
+    let msg = panic_message(|| {
+        w.add_(1.0);
+    });
+    assert!(
+        msg.contains("a leaf Variable that requires grad is being used in an in-place operation."),
+        "{msg}"
+    );
+    // The tutorial's manual update: under no_grad it is allowed and bumps the version.
+    (&w * &w).sum().backward(); // grad = 2w = [2, 4]
+    let v0 = w.version();
+    no_grad(|| {
+        let mut p = w.clone();
+        p -= &(&w.grad().unwrap() * 0.1);
+    });
+    assert_eq!(w.to_vec(), vec![0.8, 1.6]);
+    assert_eq!(w.version(), v0 + 1);
+    assert!(w.is_leaf() && w.requires_grad());
+}
+
+#[test]
+fn in_place_ops_on_non_leaves_are_recorded() {
+    // y = a * 3; y *= b; y += 1  =>  y = 3ab + 1: dy/da = 3b, dy/db = 3a.
+    let a = t(&[1.0, -2.0]).requires_grad_(true);
+    let b = t(&[0.5, 4.0]).requires_grad_(true);
+    let y = &a * 3.0;
+    y.mul_(&b).add_(1.0);
+    assert_eq!(y.to_vec(), vec![2.5, -23.0]);
+    assert_eq!(y.grad_fn_name(), Some("AddBackward0"));
+    y.sum().backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![1.5, 12.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![3.0, -6.0]);
+}
+
+#[test]
+fn in_place_with_a_grad_requiring_operand_makes_a_leaf_a_non_leaf() {
+    // x = zeros(2); x.add_(w) records AddBackward0, as in PyTorch.
+    let w = t(&[1.0, 2.0]).requires_grad_(true);
+    let x = Tensor::<f32>::zeros(&[2]);
+    x.add_(&w);
+    assert!(!x.is_leaf() && x.requires_grad());
+    (&x * &x).sum().backward(); // d/dw Σ w² = 2w
+    assert_eq!(w.grad().unwrap().to_vec(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn recorded_in_place_ops_pass_gradcheck_and_gradgradcheck() {
+    let f = |v: &[Tensor<f64>]| {
+        let y = &v[0] * 2.0;
+        y.mul_(&v[1]);
+        y.sub_(&v[0]);
+        y.div_(&(&v[1] * &v[1] + 1.0));
+        y.clamp_(Some(-0.9), Some(0.9));
+        let z = &y.tanh() * 1.5; // (tanh saves its output: z.add_ on it would be refused)
+        z.add_(&v[1]);
+        z
+    };
+    let x = Tensor::from_vec(vec![0.3, -0.7, 0.2, 1.1], &[4]);
+    let b = Tensor::from_vec(vec![0.5, 0.25, -1.5, 0.8], &[4]);
+    assert!(gradcheck(f, &[x.clone(), b.clone()], 1e-6, 1e-7, 1e-5).is_ok());
+    assert!(gradgradcheck(f, &[x, b], 1e-6, 1e-6, 1e-4).is_ok());
+}
+
+#[test]
+fn compound_assignment_operators_are_in_place() {
+    let mut x = t(&[1.0, 2.0, 3.0]);
+    let alias = x.clone();
+    x += &t(&[1.0, 1.0, 1.0]);
+    x *= 2.0;
+    x -= t(&[0.0, 1.0, 2.0]);
+    x /= 2.0;
+    assert_eq!(alias.to_vec(), vec![2.0, 2.5, 3.0]); // same storage as x
+                                                     // a row broadcast into a matrix, through a view
+    let m = Tensor::<f32>::zeros(&[2, 3]);
+    m.i(1).add_(&t(&[1.0, 2.0, 3.0]));
+    m.fill_(0.5);
+    m.i((.., 0)).zero_();
+    assert_eq!(m.to_vec(), vec![0.0, 0.5, 0.5, 0.0, 0.5, 0.5]);
+    let r = t(&[-1.0, 2.0]);
+    r.relu_();
+    assert_eq!(r.to_vec(), vec![0.0, 2.0]);
+    r.sigmoid_();
+    assert_eq!(r.to_vec()[0], 0.5);
+    let msg = panic_message(|| {
+        t(&[1.0, 2.0]).add_(&Tensor::zeros(&[2, 2]));
+    });
+    assert!(
+        msg.contains("output with shape [2] doesn't match the broadcast shape"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn changing_a_saved_input_in_place_is_reported_by_backward() {
+    let w = t(&[1.0, 2.0]).requires_grad_(true);
+    let x = t(&[3.0, 4.0]);
+    let y = (&w * &x).sum(); // MulBackward0 saves x (version 0)
+    x.add_(1.0);
+    let msg = panic_message(|| y.backward());
+    assert!(
+        msg.contains(
+            "modified by an inplace operation: [torch.FloatTensor [2]] is at version 1; \
+             expected version 0 instead."
+        ),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_gradient_is_never_routed_through_a_history_that_replaced_the_one_used() {
+    // z used y before y.add_(w): PyTorch routes z's gradient to y's old history; tapegrad
+    // refuses with a message rather than give w a gradient it should not get.
+    let a = t(&[1.0, 2.0]).requires_grad_(true);
+    let w = t(&[5.0, 5.0]).requires_grad_(true);
+    let y = &a * 2.0;
+    let z = (&y + 1.0).sum();
+    y.add_(&w);
+    let msg = panic_message(|| z.backward());
+    assert!(
+        msg.contains("was changed by an in-place operation after this op used it"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn in_place_on_a_view_in_the_graph_is_refused_with_a_message() {
+    let a = t(&[1.0, 2.0, 3.0]).requires_grad_(true);
+    let y = &a * 2.0;
+    let msg = panic_message(|| {
+        y.narrow(0, 0, 2).add_(1.0);
+    });
+    assert!(msg.contains("view of a tensor that requires grad"), "{msg}");
+    // Outside the graph, writing through a view is fine.
+    no_grad(|| {
+        y.narrow(0, 0, 2).add_(1.0);
+    });
+    assert_eq!(y.to_vec(), vec![3.0, 5.0, 6.0]);
+}
+
+#[test]
+fn reading_and_writing_one_tensor_in_one_expression_works() {
+    let mut p = t(&[1.0, 2.0]);
+    let q = p.clone();
+    p -= &(&q * 0.5); // reads p while updating it
+    assert_eq!(p.to_vec(), vec![0.5, 1.0]);
+    p.add_(&q); // the operand is the same storage: read from a copy first
+    assert_eq!(p.to_vec(), vec![1.0, 2.0]);
+}
+
+#[test]
+fn two_threads_updating_each_other_never_deadlock() {
+    let a = Tensor::from_vec(vec![1.0f64; 256], &[256]);
+    let b = Tensor::from_vec(vec![2.0f64; 256], &[256]);
+    let (a2, b2) = (a.clone(), b.clone());
+    let th = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            a2.copy_(&b2).add_(1.0);
+        }
+    });
+    for _ in 0..20_000 {
+        b.copy_(&a).sub_(1.0);
+    }
+    th.join().unwrap();
+    // Each op reads its whole operand under one lock: neither tensor ever holds a mix of two
+    // states, so every element of each is equal.
+    for x in [a, b] {
+        let v = x.to_vec();
+        assert!(v.iter().all(|e| *e == v[0]), "torn update: {v:?}");
+    }
+}
