@@ -309,3 +309,69 @@ fn two_hundred_thousand_tensors_save_and_load_in_order_with_their_values() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[cfg(unix)]
+#[test]
+fn save_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = temp_dir("symlink");
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    let target = dir.join("real/m.safetensors");
+    std::fs::write(&target, b"old contents").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // link2 -> link (absolute) -> real/m.safetensors (relative)
+    let link = dir.join("link.safetensors");
+    symlink("real/m.safetensors", &link).unwrap();
+    let link2 = dir.join("link2.safetensors");
+    symlink(&link, &link2).unwrap();
+
+    let lin = Linear::<f32>::new(2, 3);
+    save_safetensors(&lin.state_dict(), &link2).unwrap();
+    for l in [&link, &link2] {
+        assert!(
+            std::fs::symlink_metadata(l)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{} was replaced by a regular file",
+            l.display()
+        );
+    }
+    let back: StateDict = load_safetensors(&target).unwrap();
+    assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the target keeps its permissions");
+    // No temporary file is left, beside the links or beside the target.
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&dir),
+        ["link.safetensors", "link2.safetensors", "real"]
+    );
+    assert_eq!(names(&dir.join("real")), ["m.safetensors"]);
+
+    // A dangling link gets its target created.
+    let dangling = dir.join("dangling.safetensors");
+    symlink("real/new.safetensors", &dangling).unwrap();
+    save_safetensors(&lin.state_dict(), &dangling).unwrap();
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(load_safetensors::<f32>(dir.join("real/new.safetensors")).is_ok());
+
+    // A link loop is an I/O error, not a hang.
+    let a = dir.join("a.safetensors");
+    let b = dir.join("b.safetensors");
+    symlink(&b, &a).unwrap();
+    symlink(&a, &b).unwrap();
+    let err = save_safetensors(&lin.state_dict(), &a).unwrap_err();
+    assert!(matches!(err, StateDictError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("symbolic links"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
