@@ -6,6 +6,7 @@ use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::{GroupState, OptimizerState, ParamStateEntry};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
 
 /// Runs `$body` compiled twice: once for the baseline CPU and once with AVX2 and FMA enabled,
@@ -265,18 +266,26 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                 "optimizer got an empty parameter list".into(),
             ));
         }
-        let mut seen: Vec<u64> = self
+        let mut seen: HashSet<u64> = self
             .groups
             .iter()
             .flat_map(|g| g.params.iter().map(|p| p.id()))
             .collect();
         for p in &group.params {
-            if seen.contains(&p.id()) {
+            if !p.is_leaf() {
+                // PyTorch's ValueError: the result of an op is recomputed at every forward
+                // pass; updating it in place would not change the model.
+                return Err(OptimError::InvalidParams(
+                    "can't optimize a non-leaf Tensor (optimize the tensors it was computed \
+                     from, or a .detach().requires_grad_(true) copy of it)"
+                        .into(),
+                ));
+            }
+            if !seen.insert(p.id()) {
                 return Err(OptimError::InvalidParams(
                     "some parameters appear in more than one parameter group".into(),
                 ));
             }
-            seen.push(p.id());
         }
         self.slots.push(
             group

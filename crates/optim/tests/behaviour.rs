@@ -659,6 +659,35 @@ fn a_gradient_of_the_wrong_shape_panics_with_a_message() {
     opt.step();
 }
 
+#[test]
+fn a_non_leaf_tensor_is_refused_like_pytorch() {
+    let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    let computed = &w * 2.0; // the result of an op: recomputed at every forward pass
+    assert!(!computed.is_leaf());
+    for e in [
+        msg(SGD::new(vec![computed.clone()], SgdConfig::default())),
+        msg(Adam::new(
+            vec![w.clone(), computed.clone()],
+            AdamConfig::default(),
+        )),
+        msg(Adam::new(vec![w.clone()], AdamConfig::default())
+            .unwrap()
+            .add_param_group(vec![computed.clone()], AdamConfig::default())),
+    ] {
+        assert!(e.starts_with("can't optimize a non-leaf Tensor"), "{e}");
+    }
+    let err = SGD::new(vec![computed.clone()], SgdConfig::default())
+        .err()
+        .unwrap();
+    assert!(matches!(err, OptimError::InvalidParams(_)), "{err:?}");
+    // A detached copy is a leaf and can be optimized.
+    assert!(SGD::new(
+        vec![computed.detach().requires_grad_(true)],
+        SgdConfig::default()
+    )
+    .is_ok());
+}
+
 /// An Adam state after one step on two parameters, and a fresh optimizer to load it into.
 fn adam_state() -> (OptimizerState, Adam) {
     let (w, b) = problem();
