@@ -72,6 +72,20 @@ pub(crate) fn saved_integer(key: &str, value: f64, min: i64, max: i64) -> Result
     }
 }
 
+/// `value` if it is finite and `>= 0` (a learning rate), else an [`OptimError::InvalidValue`]
+/// naming `key`.
+pub(crate) fn saved_rate(key: &str, value: f64) -> Result<f64, OptimError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(OptimError::InvalidValue {
+            key: key.to_string(),
+            value,
+            expected: "is not a finite number >= 0".to_string(),
+        })
+    }
+}
+
 /// Formats an `f64` the way Python's `repr` does for ordinary values (`1.0`, `-0.1`, `1e-10`),
 /// so error messages read exactly like PyTorch's.
 pub(crate) fn py(v: f64) -> String {
