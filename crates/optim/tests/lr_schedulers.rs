@@ -368,6 +368,26 @@ fn plateau_validation_and_state() {
     assert!((opt.lr() - 0.1).abs() < 1e-15);
 }
 
+#[test]
+fn a_huge_period_is_arithmetic_not_a_panic() {
+    // CosineAnnealingLR(T_max = 2^63) used to compute 2·T_max in i64 (0) and divide by it.
+    for t_max in [1usize << 63, usize::MAX, (1 << 62) + 1] {
+        let mut opt = sgd(0.1);
+        let mut s = CosineAnnealingLR::new(&mut opt, t_max, 0.0).unwrap();
+        let got = lrs(&mut opt, &mut s, 5);
+        // cos(π e / T_max) is 1 to the last bit: the rate stays at the base rate, as in PyTorch.
+        assert_eq!(got, [0.1; 5], "T_max = {t_max}");
+    }
+    // StepLR(step_size = usize::MAX) used to divide by -1 (the wrapped i64) and decay every
+    // epoch; LinearLR(total_iters = usize::MAX) used to stop after epoch 0.
+    let mut opt = sgd(0.1);
+    let mut s = StepLR::new(&mut opt, usize::MAX, 0.5).unwrap();
+    assert_eq!(lrs(&mut opt, &mut s, 4), [0.1; 4]);
+    let mut opt = sgd(0.1);
+    let mut s = MultiStepLR::new(&mut opt, &[usize::MAX, 2], 0.5).unwrap();
+    assert_eq!(lrs(&mut opt, &mut s, 4), [0.1, 0.1, 0.05, 0.05]);
+}
+
 /// `state_dict` / `load_state_dict` of the epoch schedulers and of `ReduceLROnPlateau` (which
 /// is no `LRScheduler`: its step takes the metric).
 trait Saved {
