@@ -249,3 +249,39 @@ fn bad_flags_are_usage_errors_and_bad_files_are_typed_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn resuming_a_checkpoint_past_the_requested_epochs_is_an_error() {
+    let _g = lock();
+    let dir = temp_dir("past-end");
+    let d = dir.to_str().unwrap();
+    let (r, _) = output(&cli(&["--epochs", "2", "--quiet", "--checkpoint-dir", d]));
+    r.unwrap();
+    let ckpt = dir.join(digits::CHECKPOINT_FILE);
+    let (r, text) = output(&cli(&[
+        "--epochs",
+        "1",
+        "--quiet",
+        "--resume",
+        ckpt.to_str().unwrap(),
+    ]));
+    let err = r.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DigitsError::ResumePastEnd {
+                epoch: 2,
+                epochs: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("after epoch 2, past --epochs 1; pass --epochs 2 or more"),
+        "{err}"
+    );
+    assert!(!text.contains("trained 0 epochs"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
