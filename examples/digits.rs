@@ -176,6 +176,14 @@ pub enum DigitsError {
         /// `--epochs`.
         epochs: usize,
     },
+    /// The weights to evaluate hold NaN or infinite values.
+    #[error("{}: the weights hold NaN or infinite values ({}): any accuracy computed from them would be meaningless; were they saved from a diverged run?", file.display(), list_counts(tensors))]
+    NonFiniteWeights {
+        /// The weights file.
+        file: PathBuf,
+        /// Each tensor holding such values, with how many.
+        tensors: Vec<(String, usize)>,
+    },
     /// The loss became NaN or infinite.
     #[error("the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {lr:e}): training diverged; lower --lr or run with --detect-anomaly to find the operation")]
     NonFiniteLoss {
@@ -282,6 +290,13 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
     if let Some(path) = &cli.eval {
         let sd = load_safetensors(path)?;
         model.load_state_dict(&sd).map_err(StateDictError::from)?;
+        let bad = sd.non_finite();
+        if !bad.is_empty() {
+            return Err(DigitsError::NonFiniteWeights {
+                file: path.clone(),
+                tensors: bad.into_iter().map(|(n, k)| (n.to_string(), k)).collect(),
+            });
+        }
         let (accuracy, confusion) = evaluate(&model, &test);
         writeln!(
             out,
@@ -534,6 +549,15 @@ fn parse_list<V: std::str::FromStr>(
         )));
     }
     Ok(values)
+}
+
+/// `name: count, name: count` for an error message.
+fn list_counts(tensors: &[(String, usize)]) -> String {
+    tensors
+        .iter()
+        .map(|(n, k)| format!("{n}: {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

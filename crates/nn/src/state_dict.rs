@@ -93,6 +93,28 @@ impl<T: Element> StateDict<T> {
     pub fn contains_key(&self, name: &str) -> bool {
         self.index.contains_key(name)
     }
+
+    /// The entries holding NaN or ±inf, in order, each with its number of such values. Weights
+    /// like these make every result computed from them meaningless: check a loaded file with it
+    /// before evaluating.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::StateDict;
+    /// let mut sd = StateDict::new();
+    /// sd.insert("w", Tensor::<f32>::from_vec(vec![1.0, f32::NAN, f32::INFINITY], &[3]));
+    /// sd.insert("b", Tensor::<f32>::zeros(&[1]));
+    /// assert_eq!(sd.non_finite(), [("w", 2)]);
+    /// ```
+    pub fn non_finite(&self) -> Vec<(&str, usize)> {
+        self.entries
+            .iter()
+            .filter_map(|(n, t)| {
+                let bad = t.to_vec().iter().filter(|v| !v.is_finite()).count();
+                (bad > 0).then_some((n.as_str(), bad))
+            })
+            .collect()
+    }
 }
 
 impl<T: Element> FromIterator<(String, Tensor<T>)> for StateDict<T> {

@@ -152,4 +152,7 @@ fn state_dict_insert_replace_remove_keep_the_order_and_the_index() {
     assert!(sd.contains_key("d") && !sd.contains_key("x"));
     let collected: StateDict = sd.clone().into_iter().collect();
     assert_eq!(collected.keys(), sd.keys());
+    assert_eq!(sd.non_finite(), []);
+    sd.insert("a", Tensor::from_vec(vec![f32::NAN], &[1]));
+    assert_eq!(sd.non_finite(), [("a", 1)]);
 }
