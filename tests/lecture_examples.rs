@@ -427,6 +427,9 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
         &["minibatch_gd", "--batch-size", "0"][..],
         &["minibatch_gd", "--batch-size", "-3"],
         &["minibatch_gd", "--epochs", "0"],
+        &["minibatch_gd", "--epochs", "10000001"],
+        &["minibatch_gd", "--epochs", "1000000000000000000"],
+        &["minibatch_gd", "--epochs", "18446744073709551615"],
         &["minibatch_gd", "--lr", "0"],
         &["minibatch_gd", "--lr", "x"],
         &["minibatch_gd", "--bogus"],
@@ -476,3 +479,4 @@ fn minibatch_stops_with_a_clear_error_when_the_loss_diverges() {
         "training went on after the loss stopped being finite"
     );
 }
+
