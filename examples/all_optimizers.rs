@@ -47,8 +47,8 @@ use tapegrad::prelude::*;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "all_optimizers")]
 pub struct Cli {
-    /// Number of epochs (full-batch steps) per optimizer.
-    #[arg(long, default_value_t = 100, value_parser = RangedU64ValueParser::<usize>::new())]
+    /// Number of epochs (full-batch steps) per optimizer, at most 10 000 000.
+    #[arg(long, default_value_t = 100, value_parser = RangedU64ValueParser::<usize>::new().range(0..=lecture_net::MAX_EPOCHS))]
     pub epochs: usize,
     /// Seed of the generator that draws the shared initial weights (`manual_seed`).
     #[arg(long, default_value_t = 0)]

@@ -132,7 +132,18 @@ pub fn load_layers(cli: &Cli) -> Result<Vec<Layer>, Box<dyn std::error::Error>> 
                             t.shape().as_slice()
                         ));
                     }
-                    Ok(t.cast::<f64>().to_vec())
+                    let values = t.cast::<f64>().to_vec();
+                    let bad = values.iter().filter(|v| !v.is_finite()).count();
+                    if bad > 0 {
+                        return Err(format!(
+                            "{}: `{key}` holds {bad} NaN or infinite value{}: every result \
+                             would be NaN, and NaN cannot be checked against NaN; pass finite \
+                             weights",
+                            path.display(),
+                            if bad == 1 { "" } else { "s" }
+                        ));
+                    }
+                    Ok(values)
                 };
                 layers.push(Layer {
                     w: Array2::from_shape_vec((o, i), get("weight", &[o, i])?)?,
@@ -260,6 +271,15 @@ pub fn by_autograd(layers: &[Layer]) -> (f64, Grads) {
     (loss.item(), grads)
 }
 
+/// The larger of `a` and `b`, NaN if either is (`f64::max` drops a NaN).
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
 /// Runs both and prints the comparison.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error::Error>> {
     let layers = load_layers(cli)?;
@@ -280,18 +300,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error
             .iter()
             .zip(g)
             .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        max_abs_diff = max_abs_diff.max(d);
+            .fold(0.0, nan_max);
+        max_abs_diff = nan_max(max_abs_diff, d);
         writeln!(out, "  {name:<15} max |formulas - autograd| = {d:.3e}")?;
     }
+    // NaN compares false: a NaN difference is a mismatch, never agreement.
+    let agree = max_abs_diff <= 1e-6;
     writeln!(
         out,
         "max abs difference (loss and all gradients): {max_abs_diff:.3e} ({})",
-        if max_abs_diff <= 1e-6 {
-            "they agree"
-        } else {
-            "MISMATCH"
-        }
+        if agree { "they agree" } else { "MISMATCH" }
     )?;
     let outcome = Outcome {
         loss,
@@ -299,7 +317,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error
         autograd,
         max_abs_diff,
     };
-    if max_abs_diff > 1e-6 {
+    if !agree {
         return Err(
             format!("the formulas and autograd differ by {max_abs_diff:e} (> 1e-6)").into(),
         );

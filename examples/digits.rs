@@ -166,6 +166,24 @@ pub enum DigitsError {
         /// Its value in this run.
         expected: String,
     },
+    /// The checkpoint is past the last epoch of this run.
+    #[error("{file}: this checkpoint was written after epoch {epoch}, past --epochs {epochs}; pass --epochs {epoch} or more to continue from it")]
+    ResumePastEnd {
+        /// The checkpoint.
+        file: PathBuf,
+        /// Epochs finished in the checkpoint.
+        epoch: u64,
+        /// `--epochs`.
+        epochs: usize,
+    },
+    /// The weights to evaluate hold NaN or infinite values.
+    #[error("{}: the weights hold NaN or infinite values ({}): any accuracy computed from them would be meaningless; were they saved from a diverged run?", file.display(), list_counts(tensors))]
+    NonFiniteWeights {
+        /// The weights file.
+        file: PathBuf,
+        /// Each tensor holding such values, with how many.
+        tensors: Vec<(String, usize)>,
+    },
     /// The loss became NaN or infinite.
     #[error("the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {lr:e}): training diverged; lower --lr or run with --detect-anomaly to find the operation")]
     NonFiniteLoss {
@@ -272,6 +290,13 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
     if let Some(path) = &cli.eval {
         let sd = load_safetensors(path)?;
         model.load_state_dict(&sd).map_err(StateDictError::from)?;
+        let bad = sd.non_finite();
+        if !bad.is_empty() {
+            return Err(DigitsError::NonFiniteWeights {
+                file: path.clone(),
+                tensors: bad.into_iter().map(|(n, k)| (n.to_string(), k)).collect(),
+            });
+        }
         let (accuracy, confusion) = evaluate(&model, &test);
         writeln!(
             out,
@@ -304,9 +329,19 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
     if let Some(path) = &cli.resume {
         let ckpt = Checkpoint::<f32>::load(path)?;
         check_recipe(&ckpt, cli, path)?;
-        start_epoch = ckpt.restore(&model, Some(&mut opt), None, Some(&mut loader))? as usize;
-        train_losses = parse_list(&ckpt, "train_losses", path)?;
-        test_accuracies = parse_list(&ckpt, "test_accuracies", path)?;
+        let epoch = ckpt.restore(&model, Some(&mut opt), None, Some(&mut loader))?;
+        start_epoch = match usize::try_from(epoch) {
+            Ok(e) if e <= cli.epochs => e,
+            _ => {
+                return Err(DigitsError::ResumePastEnd {
+                    file: path.clone(),
+                    epoch,
+                    epochs: cli.epochs,
+                })
+            }
+        };
+        train_losses = parse_list(&ckpt, "train_losses", path, start_epoch)?;
+        test_accuracies = parse_list(&ckpt, "test_accuracies", path, start_epoch)?;
         writeln!(
             out,
             "resumed from {} after epoch {start_epoch}",
@@ -484,25 +519,45 @@ fn join<V: std::fmt::Display>(xs: &[V]) -> String {
         .join(",")
 }
 
+/// The per-epoch list `key` of the checkpoint: `epochs` comma-separated numbers.
 fn parse_list<V: std::str::FromStr>(
     ckpt: &Checkpoint,
     key: &str,
     path: &Path,
+    epochs: usize,
 ) -> Result<Vec<V>, DigitsError> {
-    let text = ckpt.extra(key).unwrap_or("");
-    if text.is_empty() {
-        return Ok(vec![]);
-    }
-    text.split(',')
-        .map(|v| v.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            DigitsError::Checkpoint(CheckpointError::Metadata {
-                path: path.to_path_buf(),
-                key: format!("extra.{key}"),
-                reason: "not a comma-separated list of numbers".into(),
-            })
+    let error = |reason: String| {
+        DigitsError::Checkpoint(CheckpointError::Metadata {
+            path: path.to_path_buf(),
+            key: format!("extra.{key}"),
+            reason,
         })
+    };
+    let text = ckpt.extra(key).unwrap_or("");
+    let values: Vec<V> = if text.is_empty() {
+        vec![]
+    } else {
+        text.split(',')
+            .map(|v| v.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| error("not a comma-separated list of numbers".into()))?
+    };
+    if values.len() != epochs {
+        return Err(error(format!(
+            "{} values for a checkpoint after epoch {epochs}, expected one per epoch",
+            values.len()
+        )));
+    }
+    Ok(values)
+}
+
+/// `name: count, name: count` for an error message.
+fn list_counts(tensors: &[(String, usize)]) -> String {
+    tensors
+        .iter()
+        .map(|(n, k)| format!("{n}: {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

@@ -46,14 +46,18 @@ use tapegrad::prelude::*;
 /// The number of synthetic data points.
 pub const N_SAMPLES: usize = 256;
 
+/// The most epochs `--epochs` accepts (checked before anything is allocated, so that
+/// `--epochs 1000000000000000000` is a usage error, not an allocation failure).
+pub const MAX_EPOCHS: u64 = 10_000_000;
+
 /// Mini-batch gradient descent on y = 2x + noise with a shuffling DataLoader (SEEDS item 3).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Samples per batch: 1 is SGD, 256 (the data size) is batch gradient descent.
     #[arg(long, default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch_size: usize,
-    /// Number of passes over the data.
-    #[arg(long, default_value_t = 20, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    /// Number of passes over the data, at most 10 000 000.
+    #[arg(long, default_value_t = 20, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_EPOCHS))]
     pub epochs: usize,
     /// Learning rate of the SGD step (positive).
     #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
@@ -121,7 +125,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<Fit> {
         if loader.len() == 1 { "" } else { "s" },
         method_name(cli.batch_size)
     )?;
-    let mut epoch_losses = Vec::with_capacity(cli.epochs);
+    // Grown as the epochs run, not reserved up front (see MAX_EPOCHS).
+    let mut epoch_losses = Vec::new();
     for epoch in 0..cli.epochs {
         let mut loss_sum = 0.0f32;
         for (xb, yb) in &loader {

@@ -126,8 +126,8 @@ pub struct Cli {
     /// `exp:GAMMA` (ExponentialLR).
     #[arg(long, value_name = "SPEC", value_parser = parse_scheduler)]
     pub scheduler: Option<SchedulerSpec>,
-    /// Number of epochs (full-batch steps).
-    #[arg(long, default_value_t = 100, value_parser = RangedU64ValueParser::<usize>::new())]
+    /// Number of epochs (full-batch steps), at most 10 000 000.
+    #[arg(long, default_value_t = 100, value_parser = RangedU64ValueParser::<usize>::new().range(0..=lecture_net::MAX_EPOCHS))]
     pub epochs: usize,
     /// Seed of the generator that draws the initial weights (`manual_seed`).
     #[arg(long, default_value_t = 0)]
@@ -274,7 +274,16 @@ fn parse_target(s: &str) -> Result<Target, String> {
             ));
         }
         for (j, c) in cells.iter().enumerate() {
-            t[i][j] = finite(c)? as f32;
+            // Checked after the conversion: 1e39 is a finite f64 but an infinite f32.
+            let v = finite(c)? as f32;
+            if !v.is_finite() {
+                return Err(format!(
+                    "`{}` overflows float32 (its finite values lie within ±{:e})",
+                    c.trim(),
+                    f32::MAX
+                ));
+            }
+            t[i][j] = v;
         }
     }
     Ok(Target(t))
@@ -596,18 +605,8 @@ fn write_first_graph(net: &MyNet, target: &Tensor, path: &std::path::Path) -> Re
     for p in net.parameters() {
         p.set_grad(None);
     }
-    let err =
-        |e: io::Error| AppError::Io(io::Error::other(format!("--dot {}: {e}", path.display())));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, dot).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    tapegrad::nn::safetensors_io::write_atomic(path, dot.as_bytes())
+        .map_err(|e| AppError::Io(io::Error::other(format!("--dot {}: {e}", path.display()))))
 }
 
 fn main() {

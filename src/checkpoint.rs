@@ -47,7 +47,7 @@ use safetensors::tensor::{SafeTensorError, SafeTensors};
 use std::collections::HashMap;
 
 use std::path::{Path, PathBuf};
-use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState};
+use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState, Tensor};
 use tapegrad_nn::safetensors_io::{
     read_safetensors_bytes, safetensors_dtype, tensor_from_le_bytes, write_atomic, TensorBytes,
 };
@@ -58,6 +58,10 @@ use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, Schedul
 pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
 /// The layout version written in [`CHECKPOINT_KEY`].
 pub const CHECKPOINT_VERSION: &str = "1";
+/// The largest epoch count a checkpoint holds: 2^53 − 1, the limit of the counters stored
+/// beside it (the optimizer's steps, the scheduler's epochs), far beyond any real run. A larger
+/// `epoch` is refused rather than wrapped or saturated into a meaningless resume point.
+pub const MAX_EPOCH: u64 = (1 << 53) - 1;
 
 /// Why a checkpoint could not be saved, read or restored. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +269,13 @@ impl<T: Element> Checkpoint<T> {
     /// rename).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CheckpointError> {
         let path = path.as_ref();
+        if self.epoch > MAX_EPOCH {
+            return Err(CheckpointError::Metadata {
+                path: path.to_path_buf(),
+                key: "epoch".into(),
+                reason: epoch_out_of_range(self.epoch),
+            });
+        }
         let mut tensors: Vec<(String, TensorBytes)> = Vec::new();
         for (name, t) in self.model.iter() {
             tensors.push((format!("model.{name}"), TensorBytes::of(t)));
@@ -448,7 +459,7 @@ impl<T: Element> Checkpoint<T> {
             model,
             optimizer,
             scheduler,
-            epoch: meta.parse::<u64>("epoch")?,
+            epoch: meta.epoch()?,
             rng: meta.rng("rng")?,
             loader_rng: if meta.map.contains_key("loader_rng.seed") {
                 Some(meta.rng("loader_rng")?)
@@ -551,6 +562,7 @@ impl<T: Element> Checkpoint<T> {
 /// copying anything.
 fn check_model<T: Element>(model: &dyn Module<T>, sd: &StateDict<T>) -> Result<(), LoadError> {
     let params = model.named_parameters();
+    let by_name: HashMap<&str, &Tensor<T>> = params.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let missing: Vec<String> = params
         .iter()
         .filter(|(n, _)| !sd.contains_key(n))
@@ -559,13 +571,13 @@ fn check_model<T: Element>(model: &dyn Module<T>, sd: &StateDict<T>) -> Result<(
     let unexpected: Vec<String> = sd
         .keys()
         .into_iter()
-        .filter(|k| !params.iter().any(|(n, _)| n == k))
+        .filter(|k| !by_name.contains_key(k))
         .map(str::to_string)
         .collect();
     let size_mismatches: Vec<tapegrad_nn::SizeMismatch> = sd
         .iter()
         .filter_map(|(name, t)| {
-            let (_, p) = params.iter().find(|(n, _)| n == name)?;
+            let p = by_name.get(name)?;
             (p.shape() != t.shape()).then(|| tapegrad_nn::SizeMismatch {
                 name: name.to_string(),
                 checkpoint: t.shape().to_vec(),
@@ -617,6 +629,15 @@ impl Meta<'_> {
         })
     }
 
+    /// The number of finished epochs, at most [`MAX_EPOCH`].
+    fn epoch(&self) -> Result<u64, CheckpointError> {
+        let epoch: u64 = self.parse("epoch")?;
+        if epoch > MAX_EPOCH {
+            return Err(self.error("epoch", epoch_out_of_range(epoch)));
+        }
+        Ok(epoch)
+    }
+
     fn parse_f64(&self, key: &str, v: &str) -> Result<f64, CheckpointError> {
         v.parse()
             .map_err(|_| self.error(key, format!("{:?} is not a number", short(v))))
@@ -646,6 +667,13 @@ fn put_rng(meta: &mut HashMap<String, String>, prefix: &str, r: &RngState) {
     meta.insert(format!("{prefix}.seed"), hex);
     meta.insert(format!("{prefix}.stream"), r.stream.to_string());
     meta.insert(format!("{prefix}.word_pos"), r.word_pos.to_string());
+}
+
+fn epoch_out_of_range(epoch: u64) -> String {
+    format!(
+        "{epoch} is not a number of finished epochs (at most 2^53-1 = {MAX_EPOCH}); the file is \
+         corrupt or was edited"
+    )
 }
 
 fn short(s: &str) -> String {

@@ -372,3 +372,217 @@ fn writes_are_atomic_and_foreign_files_are_refused() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `bytes` (a safetensors file) with the metadata entry `key` set to `value`.
+fn with_metadata(bytes: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header["__metadata__"][key] = serde_json::Value::String(value.to_string());
+    let mut json = serde_json::to_vec(&header).unwrap();
+    while !json.len().is_multiple_of(8) {
+        json.push(b' ');
+    }
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
+}
+
+#[test]
+fn an_epoch_beyond_2_pow_53_is_refused_naming_the_key() {
+    let _g = lock();
+    let dir = temp_dir("epoch");
+    let path = adam_checkpoint(&dir, 8);
+    let bytes = std::fs::read(&path).unwrap();
+    for bad in ["18446744073709551615", "9007199254740992"] {
+        let err = Checkpoint::<f32>::from_bytes(&with_metadata(&bytes, "epoch", bad), "c.st")
+            .unwrap_err();
+        assert!(
+            matches!(&err, CheckpointError::Metadata { key, .. } if key == "epoch"),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "c.st: checkpoint metadata \"epoch\": {bad} is not a number of finished epochs \
+                 (at most 2^53-1 = 9007199254740991); the file is corrupt or was edited"
+            )
+        );
+    }
+    for bad in ["-1", "1e3", "NaN", "2.5"] {
+        let err = Checkpoint::<f32>::from_bytes(&with_metadata(&bytes, "epoch", bad), "c.st")
+            .unwrap_err();
+        assert!(
+            matches!(&err, CheckpointError::Metadata { key, .. } if key == "epoch"),
+            "{bad}: {err}"
+        );
+    }
+    let ok =
+        Checkpoint::<f32>::from_bytes(&with_metadata(&bytes, "epoch", "9007199254740991"), "c.st")
+            .unwrap();
+    assert_eq!(ok.epoch, (1 << 53) - 1);
+    // Saving such an epoch is refused too, so no unreadable checkpoint is written.
+    let mut ckpt = Checkpoint::<f32>::load(&path).unwrap();
+    ckpt.epoch = u64::MAX;
+    let err = ckpt.save(dir.join("max.safetensors")).unwrap_err();
+    assert!(
+        matches!(&err, CheckpointError::Metadata { key, .. } if key == "epoch"),
+        "{err}"
+    );
+    assert!(!dir.join("max.safetensors").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A checkpoint after one Adam step and one StepLR step, in memory.
+fn stepped_checkpoint() -> Checkpoint {
+    manual_seed(5);
+    let net = model(8);
+    let mut opt = Adam::new(net.parameters(), AdamConfig::default()).unwrap();
+    let mut sched = StepLR::new(&mut opt, 2, 0.5).unwrap();
+    net.forward(&Tensor::ones(&[2, 4])).sum().backward();
+    opt.step();
+    sched.step(&mut opt);
+    let state = TrainingState {
+        model: &net,
+        optimizer: Some(&opt),
+        scheduler: Some(&sched),
+        loader: None,
+    };
+    Checkpoint::capture(&state, 1)
+}
+
+/// Saves `ckpt`, loads it back and restores it into fresh objects; returns the error (of the
+/// load or of the restore) and checks that a failed restore changed nothing.
+fn load_and_restore(ckpt: &Checkpoint, dir: &std::path::Path) -> CheckpointError {
+    let path = dir.join("edited.safetensors");
+    ckpt.save(&path).unwrap();
+    let loaded = match Checkpoint::<f32>::load(&path) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let net = model(8);
+    let before = net.state_dict();
+    let mut opt = Adam::new(net.parameters(), AdamConfig::default()).unwrap();
+    let mut sched = StepLR::new(&mut opt, 2, 0.5).unwrap();
+    let err = loaded
+        .restore(&net, Some(&mut opt), Some(&mut sched), None)
+        .expect_err("an out-of-range value must be refused");
+    assert_eq!(sched.last_epoch(), 0, "the scheduler is unchanged");
+    assert_eq!(opt.lr(), 1e-3, "the optimizer is unchanged");
+    assert!(
+        opt.state_dict().state.is_empty(),
+        "the optimizer has no state"
+    );
+    for (n, t) in before.iter() {
+        assert_eq!(net.state_dict().get(n).unwrap().to_vec(), t.to_vec(), "{n}");
+    }
+    err
+}
+
+#[test]
+fn optimizer_numbers_from_a_checkpoint_are_checked_and_named() {
+    let _g = lock();
+    let dir = temp_dir("optimizer-numbers");
+    // A parameter index far beyond the 4 parameters: refused before any allocation (it used to
+    // resize a Vec to the index: 72 GB for 3e9).
+    for bad in [3e9, 1e10] {
+        let mut ckpt = stepped_checkpoint();
+        ckpt.optimizer.as_mut().unwrap().param_groups[0].params[1] = bad as usize;
+        let err = load_and_restore(&ckpt, &dir);
+        assert!(matches!(err, CheckpointError::Optimizer { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!(
+                "'param_groups.0.params' = {bad:?} is not the index of one of the optimizer's 4 \
+                 parameters (0..4)"
+            )),
+            "{msg}"
+        );
+    }
+    // 1e30 is not even an exact whole number: refused when the file is read.
+    let mut ckpt = stepped_checkpoint();
+    ckpt.optimizer.as_mut().unwrap().param_groups[0].params[1] = usize::MAX;
+    let path = dir.join("huge-index.safetensors");
+    ckpt.save(&path).unwrap();
+    let err = Checkpoint::<f32>::load(&path).unwrap_err();
+    assert!(matches!(err, CheckpointError::Optimizer { .. }), "{err}");
+    assert!(
+        err.to_string().contains(
+            "'param_groups.0.params' = 1.8446744073709552e19 is not a whole number in 0..=2^53-1"
+        ),
+        "{err}"
+    );
+    // Adam's step: a whole number below 2^53 (2^53 is exact in f32 and still refused).
+    for bad in [
+        9007199254740992.0,
+        1e20,
+        -1.0,
+        2.5,
+        f32::NAN as f64,
+        f64::INFINITY,
+    ] {
+        let mut ckpt = stepped_checkpoint();
+        let entry = &mut ckpt.optimizer.as_mut().unwrap().state[0];
+        let step = entry.values.iter_mut().find(|(n, _)| n == "step").unwrap();
+        step.1 = Tensor::scalar(bad as f32);
+        let err = load_and_restore(&ckpt, &dir);
+        assert!(
+            matches!(err, CheckpointError::Optimizer { .. }),
+            "{bad}: {err}"
+        );
+        assert!(
+            err.to_string().contains(&format!(
+                "'state.0.step' = {:?} is not a whole number in 0..=2^53-1",
+                bad as f32 as f64
+            )),
+            "{bad}: {err}"
+        );
+    }
+    // A boolean hyper-parameter must be 0 or 1, a rate finite.
+    for (key, bad) in [("amsgrad", 2.7), ("lr", f64::NAN), ("eps", f64::INFINITY)] {
+        let mut ckpt = stepped_checkpoint();
+        let group = &mut ckpt.optimizer.as_mut().unwrap().param_groups[0];
+        group.hyper.iter_mut().find(|(n, _)| n == key).unwrap().1 = bad;
+        let err = load_and_restore(&ckpt, &dir);
+        assert!(
+            err.to_string()
+                .contains(&format!("'param_groups.0.{key}' = {bad:?} is not a")),
+            "{key}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn scheduler_numbers_from_a_checkpoint_are_checked_and_named() {
+    let _g = lock();
+    let dir = temp_dir("scheduler-numbers");
+    for (key, bad, says) in [
+        (
+            "last_epoch",
+            f64::NAN,
+            "is not a whole number in -1..=2^53-1",
+        ),
+        ("last_epoch", f64::INFINITY, "is not a whole number"),
+        ("last_epoch", 1e300, "is not a whole number"),
+        ("last_epoch", 2.7, "is not a whole number"),
+        ("_step_count", -1.0, "is not a whole number in 0..=2^53-1"),
+        ("base_lrs.0", f64::NAN, "is not a finite number >= 0"),
+        ("_last_lr.0", f64::INFINITY, "is not a finite number >= 0"),
+    ] {
+        let mut ckpt = stepped_checkpoint();
+        let values = &mut ckpt.scheduler.as_mut().unwrap().values;
+        values.iter_mut().find(|(n, _)| n == key).unwrap().1 = bad;
+        let err = load_and_restore(&ckpt, &dir);
+        assert!(
+            matches!(err, CheckpointError::Scheduler { .. }),
+            "{key}: {err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("'{key}' = {bad:?} {says}")),
+            "{key} = {bad}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -249,3 +249,75 @@ fn bad_flags_are_usage_errors_and_bad_files_are_typed_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn eval_refuses_weights_holding_nan_or_inf() {
+    let _g = lock();
+    let dir = temp_dir("nan-eval");
+    let file = dir.join("nan.safetensors");
+    use tapegrad::nn::Module;
+    let mut sd = digits::build_model().state_dict();
+    let bias = sd.get("2.bias").unwrap();
+    let mut values = bias.to_vec();
+    values[0] = f32::NAN;
+    values[5] = f32::INFINITY;
+    sd.insert(
+        "2.bias",
+        tapegrad::prelude::Tensor::from_vec(values, &bias.shape()),
+    );
+    tapegrad::nn::save_safetensors(&sd, &file).unwrap();
+    let (r, text) = output(&cli(&["--eval", file.to_str().unwrap()]));
+    let err = r.unwrap_err();
+    assert!(
+        matches!(&err, DigitsError::NonFiniteWeights { tensors, .. }
+            if tensors == &[("2.bias".to_string(), 2)]),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("nan.safetensors"), "{msg}");
+    assert!(
+        msg.contains("NaN or infinite values (2.bias: 2)") && msg.contains("meaningless"),
+        "{msg}"
+    );
+    assert!(
+        !text.contains("test accuracy"),
+        "no accuracy reported: {text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resuming_a_checkpoint_past_the_requested_epochs_is_an_error() {
+    let _g = lock();
+    let dir = temp_dir("past-end");
+    let d = dir.to_str().unwrap();
+    let (r, _) = output(&cli(&["--epochs", "2", "--quiet", "--checkpoint-dir", d]));
+    r.unwrap();
+    let ckpt = dir.join(digits::CHECKPOINT_FILE);
+    let (r, text) = output(&cli(&[
+        "--epochs",
+        "1",
+        "--quiet",
+        "--resume",
+        ckpt.to_str().unwrap(),
+    ]));
+    let err = r.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DigitsError::ResumePastEnd {
+                epoch: 2,
+                epochs: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("after epoch 2, past --epochs 1; pass --epochs 2 or more"),
+        "{err}"
+    );
+    assert!(!text.contains("trained 0 epochs"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -18,6 +18,9 @@ mod bgd;
 #[path = "../examples/ema.rs"]
 mod ema;
 #[allow(dead_code)]
+#[path = "../examples/fit_line.rs"]
+mod fit_line;
+#[allow(dead_code)]
 #[path = "../examples/minibatch_gd.rs"]
 mod minibatch;
 #[allow(dead_code)]
@@ -427,6 +430,9 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
         &["minibatch_gd", "--batch-size", "0"][..],
         &["minibatch_gd", "--batch-size", "-3"],
         &["minibatch_gd", "--epochs", "0"],
+        &["minibatch_gd", "--epochs", "10000001"],
+        &["minibatch_gd", "--epochs", "1000000000000000000"],
+        &["minibatch_gd", "--epochs", "18446744073709551615"],
         &["minibatch_gd", "--lr", "0"],
         &["minibatch_gd", "--lr", "x"],
         &["minibatch_gd", "--bogus"],
@@ -474,5 +480,89 @@ fn minibatch_stops_with_a_clear_error_when_the_loss_diverges() {
     assert!(
         lines(out).len() < 1 + 20,
         "training went on after the loss stopped being finite"
+    );
+}
+
+// ------------------------------------------------------------------ fit_line
+
+fn run_fit_line(args: &[&str]) -> (std::io::Result<f32>, Vec<String>) {
+    let cli =
+        fit_line::Cli::try_parse_from(std::iter::once("fit_line").chain(args.iter().copied()))
+            .unwrap();
+    let mut out = Vec::new();
+    let w = fit_line::run(&cli, &mut out);
+    (w, lines(out))
+}
+
+#[test]
+fn fit_line_honours_its_flags_and_help() {
+    let (w, out) = run_fit_line(&[]);
+    assert_eq!(out.len(), 20);
+    assert!(out[0].starts_with("epoch  0: loss = "), "{}", out[0]);
+    assert!((w.unwrap() - 2.0).abs() < 1e-3);
+    let (w, out) = run_fit_line(&["--epochs", "3", "--lr", "0.01"]);
+    assert_eq!(out.len(), 3);
+    // w = 1, loss = mean((x - 2x)^2) = 14/3, gradient -28/3: one step of 0.01 gives 1.0933...
+    assert_eq!(out[0], "epoch  0: loss = 4.666667, w = 1.093333");
+    assert!(w.unwrap() < 1.5, "a smaller lr moves less");
+    // --help and --version-less usage: help text, not a training run.
+    let help = fit_line::Cli::try_parse_from(["fit_line", "--help"]).unwrap_err();
+    assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+    let text = help.to_string();
+    assert!(text.contains("--epochs") && text.contains("--lr"), "{text}");
+    for args in [
+        &["fit_line", "--bogus"][..],
+        &["fit_line", "--epochs", "0"],
+        &["fit_line", "--epochs", "1000000000000000000"],
+        &["fit_line", "--epochs", "18446744073709551615"],
+        &["fit_line", "--lr", "nan"],
+        &["fit_line", "--lr", "-1"],
+    ] {
+        let e = fit_line::Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{args:?}");
+    }
+    // A diverging run stops with an error instead of printing NaN lines.
+    let (w, out) = run_fit_line(&["--lr", "1e30"]);
+    let e = w.unwrap_err();
+    assert!(e.to_string().contains("diverged"), "{e}");
+    assert!(out.len() < 20);
+}
+
+/// A writer whose reader went away after `lines_left` lines (`fit_line | head -1`).
+struct ClosedPipe {
+    lines_left: usize,
+    written: Vec<u8>,
+}
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.lines_left == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        self.lines_left -= buf.iter().filter(|&&b| b == b'\n').count();
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn fit_line_stops_at_a_closed_pipe_without_panicking() {
+    let cli = fit_line::Cli::try_parse_from(["fit_line"]).unwrap();
+    let mut pipe = ClosedPipe {
+        lines_left: 1,
+        written: Vec::new(),
+    };
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fit_line::run(&cli, &mut pipe)
+    }))
+    .expect("no panic on a closed pipe");
+    assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(
+        lines(pipe.written).len(),
+        1,
+        "it stops at the first failed write"
     );
 }

@@ -297,6 +297,20 @@ fn unknown_flags_and_bad_values_are_usage_errors_with_exit_code_2() {
         ),
         (&["--scheduler", "exp:-1"], "gamma must be > 0"),
         (&["--epochs", "ten"], "invalid value"),
+        // Refused before anything is allocated (it used to abort in Vec::with_capacity).
+        (
+            &["--epochs", "1000000000000000000"],
+            "1000000000000000000 is not in 0..=10000000",
+        ),
+        (
+            &["--epochs", "18446744073709551615"],
+            "18446744073709551615 is not in 0..=10000000",
+        ),
+        // Finite as f64, infinite as f32: checked after the conversion.
+        (
+            &["--target", "1,2;0,1e39;1,123"],
+            "`1e39` overflows float32",
+        ),
     ] {
         let e = parse_error(args);
         assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}");
@@ -488,4 +502,44 @@ fn a_diverging_run_stops_with_a_clear_message_and_exit_code_1() {
         "{message}"
     );
     assert!(message.contains("smaller --lr"), "{message}");
+}
+
+#[test]
+fn all_optimizers_refuses_an_epoch_count_it_could_not_hold() {
+    for epochs in ["10000001", "1000000000000000000", "18446744073709551615"] {
+        let e = all_optimizers::Cli::try_parse_from(["all_optimizers", "--epochs", epochs])
+            .unwrap_err();
+        assert_eq!((e.kind(), e.exit_code()), (ErrorKind::ValueValidation, 2));
+        assert!(e.to_string().contains("is not in 0..=10000000"), "{e}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn save_through_a_symlink_writes_the_links_target() {
+    let dir = temp_path("symlink-dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    let target = dir.join("weights/net.safetensors");
+    std::fs::write(&target, b"previous weights").unwrap();
+    let link = dir.join("latest.safetensors");
+    std::os::unix::fs::symlink("weights/net.safetensors", &link).unwrap();
+    let trained = sigmoid_net_json(&[
+        "--seed",
+        "7",
+        "--epochs",
+        "2",
+        "--save",
+        link.to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "--save replaced the link with a regular file"
+    );
+    let loaded = sigmoid_net_json(&["--init", target.to_str().unwrap(), "--epochs", "0"]);
+    assert_eq!(params_max_abs_diff(&loaded.params, &trained.params), 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

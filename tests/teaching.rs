@@ -230,6 +230,31 @@ fn backprop_by_hand_reports_a_missing_file() {
     );
 }
 
+#[test]
+fn backprop_by_hand_refuses_weights_holding_nan_or_inf() {
+    // It used to print the NaN results and say that they "agree" (f64::max drops a NaN).
+    let init = backprop::default_init();
+    let mut sd: tapegrad::nn::StateDict = tapegrad::nn::load_safetensors(&init).unwrap();
+    let w = sd.get("hide2.0.weight").unwrap();
+    let mut values = w.to_vec();
+    values[1] = f32::NAN;
+    sd.insert(
+        "hide2.0.weight",
+        tapegrad::prelude::Tensor::from_vec(values, &w.shape()),
+    );
+    let path = tmp("nan_init.safetensors");
+    tapegrad::nn::save_safetensors(&sd, &path).unwrap();
+    let cli = backprop::Cli::try_parse_from(["b", "--init", path.to_str().unwrap()]).unwrap();
+    let mut out = Vec::new();
+    let err = backprop::run(&cli, &mut out).unwrap_err().to_string();
+    assert!(
+        err.contains("nan_init.safetensors: `hide2.0.weight` holds 1 NaN or infinite value"),
+        "{err}"
+    );
+    assert!(out.is_empty(), "nothing is computed or printed");
+    std::fs::remove_file(&path).unwrap();
+}
+
 // ------------------------------------------------------------------ hessian_newton
 
 #[test]

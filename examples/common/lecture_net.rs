@@ -52,6 +52,11 @@ impl Module for MyNet {
     }
 }
 
+/// The most epochs `--epochs` accepts: ten million full-batch steps (minutes of training, 40 MB
+/// of recorded losses). The flag is checked against it, so a value such as
+/// 1000000000000000000 is a usage error instead of an allocation failure.
+pub const MAX_EPOCHS: u64 = 10_000_000;
+
 /// The lecture's `input`: three samples of two features.
 pub const INPUT: [[f32; 2]; 3] = [[0.5, 0.1], [0.05, 0.180], [0.05, 0.310]];
 
@@ -78,7 +83,9 @@ pub fn train(
 ) -> Result<Vec<f32>, TrainError> {
     let input = rows_tensor(&INPUT);
     let loss_func = MSELoss::new();
-    let mut losses = Vec::with_capacity(epochs);
+    // Grown as the epochs run: reserving `epochs` up front would abort the process on an
+    // epoch count too large to hold.
+    let mut losses = Vec::new();
     for epoch in 1..=epochs {
         let y_pred = net.forward(&input);
         let loss = loss_func.forward(&y_pred, target);

@@ -139,23 +139,56 @@ pub fn tensor_from_le_bytes<T: Element>(data: &[u8], shape: &[usize]) -> Option<
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`, so a
 /// crash mid-write leaves any previous file intact.
+///
+/// When `path` is a symbolic link, the file it points to is replaced (the temporary file is
+/// created beside the link's final target) and the link stays a link, as writing through it
+/// with `open(path, "wb")` would; a dangling link gets its target created. An existing file
+/// keeps its permissions.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path
+    let target = resolve_symlinks(path)?;
+    let file_name = target
         .file_name()
         .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
+    let tmp = target.with_file_name(tmp_name);
+    let permissions = std::fs::metadata(&target).ok().map(|m| m.permissions());
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(p) = permissions {
+            f.set_permissions(p)?;
+        }
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)
     };
     write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// The file `path` designates after following every symbolic link in its last component (a
+/// link to a link, relative or absolute targets); `path` itself if it is not a link or does
+/// not exist. More than 40 links in a row is an error, as the OS's `ELOOP`.
+fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "too many levels of symbolic links at {}",
+        path.display()
+    )))
 }
 
 /// Reads a whole safetensors file after checking its 8-byte header length against the file's

@@ -128,3 +128,31 @@ fn state_dict_is_a_detached_snapshot_in_parameter_order() {
     assert_eq!(sd.get("hide1.0.weight").unwrap().to_vec(), snap);
     assert!(!sd.get("hide1.0.weight").unwrap().requires_grad());
 }
+
+#[test]
+fn state_dict_insert_replace_remove_keep_the_order_and_the_index() {
+    let t = |v: f32| Tensor::<f32>::from_vec(vec![v], &[1]);
+    let mut sd = StateDict::new();
+    for (i, n) in ["a", "b", "c", "d"].iter().enumerate() {
+        sd.insert(*n, t(i as f32));
+    }
+    sd.insert("b", t(10.0)); // replaced in place
+    assert_eq!(sd.keys(), ["a", "b", "c", "d"]);
+    assert_eq!(sd.get("b").unwrap().to_vec(), [10.0]);
+    assert_eq!(sd.remove("b").unwrap().to_vec(), [10.0]);
+    assert!(sd.remove("b").is_none());
+    assert_eq!(sd.keys(), ["a", "c", "d"]);
+    // The entries after the removed one are still found, and replaced in place.
+    assert_eq!(sd.get("d").unwrap().to_vec(), [3.0]);
+    sd.insert("c", t(20.0));
+    sd.insert("b", t(30.0));
+    assert_eq!(sd.keys(), ["a", "c", "d", "b"]);
+    let values: Vec<f32> = sd.iter().map(|(_, t)| t.item()).collect();
+    assert_eq!(values, [0.0, 20.0, 3.0, 30.0]);
+    assert!(sd.contains_key("d") && !sd.contains_key("x"));
+    let collected: StateDict = sd.clone().into_iter().collect();
+    assert_eq!(collected.keys(), sd.keys());
+    assert_eq!(sd.non_finite(), []);
+    sd.insert("a", Tensor::from_vec(vec![f32::NAN], &[1]));
+    assert_eq!(sd.non_finite(), [("a", 1)]);
+}

@@ -278,3 +278,100 @@ fn wrong_dtypes_name_the_tensor_and_dtype() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn two_hundred_thousand_tensors_save_and_load_in_order_with_their_values() {
+    // Loading used to insert each tensor with a linear search of the ones before it
+    // (quadratic: 124 s for this file); now it is linear. This checks the result, not the time.
+    const N: usize = 200_000;
+    let dir = temp_dir("many");
+    let path = dir.join("many.safetensors");
+    let name = |i: usize| format!("layer{i:06}.w");
+    let mut sd = StateDict::<f32>::new();
+    for i in 0..N {
+        sd.insert(name(i), Tensor::from_vec(vec![i as f32, -(i as f32)], &[2]));
+    }
+    assert_eq!(sd.len(), N);
+    save_safetensors(&sd, &path).unwrap();
+    let back = load_safetensors::<f32>(&path).unwrap();
+    assert_eq!(back.len(), N);
+    // The file's data order, which save writes sorted by name: here the insertion order.
+    for (i, (n, t)) in back.iter().enumerate() {
+        assert_eq!(n, name(i));
+        assert_eq!(t.shape().as_slice(), &[2]);
+        assert_eq!(t.to_vec(), [i as f32, -(i as f32)], "{n}");
+    }
+    assert_eq!(
+        back.get(&name(123_456)).unwrap().to_vec(),
+        [123_456.0, -123_456.0]
+    );
+    assert!(back.get("layer200000.w").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn save_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = temp_dir("symlink");
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    let target = dir.join("real/m.safetensors");
+    std::fs::write(&target, b"old contents").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // link2 -> link (absolute) -> real/m.safetensors (relative)
+    let link = dir.join("link.safetensors");
+    symlink("real/m.safetensors", &link).unwrap();
+    let link2 = dir.join("link2.safetensors");
+    symlink(&link, &link2).unwrap();
+
+    let lin = Linear::<f32>::new(2, 3);
+    save_safetensors(&lin.state_dict(), &link2).unwrap();
+    for l in [&link, &link2] {
+        assert!(
+            std::fs::symlink_metadata(l)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{} was replaced by a regular file",
+            l.display()
+        );
+    }
+    let back: StateDict = load_safetensors(&target).unwrap();
+    assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the target keeps its permissions");
+    // No temporary file is left, beside the links or beside the target.
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&dir),
+        ["link.safetensors", "link2.safetensors", "real"]
+    );
+    assert_eq!(names(&dir.join("real")), ["m.safetensors"]);
+
+    // A dangling link gets its target created.
+    let dangling = dir.join("dangling.safetensors");
+    symlink("real/new.safetensors", &dangling).unwrap();
+    save_safetensors(&lin.state_dict(), &dangling).unwrap();
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(load_safetensors::<f32>(dir.join("real/new.safetensors")).is_ok());
+
+    // A link loop is an I/O error, not a hang.
+    let a = dir.join("a.safetensors");
+    let b = dir.join("b.safetensors");
+    symlink(&b, &a).unwrap();
+    symlink(&a, &b).unwrap();
+    let err = save_safetensors(&lin.state_dict(), &a).unwrap_err();
+    assert!(matches!(err, StateDictError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("symbolic links"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

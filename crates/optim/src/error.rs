@@ -17,6 +17,73 @@ pub enum OptimError {
     /// missing or unknown entries).
     #[error("load_state_dict: {0}")]
     StateDict(String),
+    /// A number in a saved optimizer or scheduler state that is not finite, not a whole number
+    /// where a count or an index is expected, or out of range, named by its key (e.g.
+    /// `state.0.step`, `param_groups.0.params`, `last_epoch`).
+    #[error("load_state_dict: '{key}' = {} {expected}; the saved state is corrupt or was edited", py(*value))]
+    InvalidValue {
+        /// The entry's key in the state dict.
+        key: String,
+        /// The value found.
+        value: f64,
+        /// What the value must be (e.g. `is not a whole number in 0..2^53`).
+        expected: String,
+    },
+}
+
+impl OptimError {
+    /// The same error with `prefix` in front of an [`OptimError::InvalidValue`]'s key (to name
+    /// the full path of a value checked inside a group or a parameter's state).
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        match self {
+            OptimError::InvalidValue {
+                key,
+                value,
+                expected,
+            } => OptimError::InvalidValue {
+                key: format!("{prefix}{key}"),
+                value,
+                expected,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The largest count a saved state may hold: 2^53 − 1, the last integer up to which every whole
+/// number is exact in `f64` (the type states and checkpoints store numbers in).
+pub(crate) const MAX_SAVED_COUNT: i64 = (1 << 53) - 1;
+
+/// `value` as a whole number in `min..=max`, or an [`OptimError::InvalidValue`] naming `key`.
+pub(crate) fn saved_integer(key: &str, value: f64, min: i64, max: i64) -> Result<i64, OptimError> {
+    // `max as f64` is exact for `max <= MAX_SAVED_COUNT`; the cast back is then exact too.
+    if value.is_finite() && value.fract() == 0.0 && value >= min as f64 && value <= max as f64 {
+        Ok(value as i64)
+    } else {
+        let bound = |v: i64| match v {
+            MAX_SAVED_COUNT => "2^53-1".to_string(),
+            v => v.to_string(),
+        };
+        Err(OptimError::InvalidValue {
+            key: key.to_string(),
+            value,
+            expected: format!("is not a whole number in {}..={}", bound(min), bound(max)),
+        })
+    }
+}
+
+/// `value` if it is finite and `>= 0` (a learning rate), else an [`OptimError::InvalidValue`]
+/// naming `key`.
+pub(crate) fn saved_rate(key: &str, value: f64) -> Result<f64, OptimError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(OptimError::InvalidValue {
+            key: key.to_string(),
+            value,
+            expected: "is not a finite number >= 0".to_string(),
+        })
+    }
 }
 
 /// Formats an `f64` the way Python's `repr` does for ordinary values (`1.0`, `-0.1`, `1e-10`),

@@ -2,9 +2,10 @@
 //! per-parameter state slots, the loop over parameters that have a gradient, and
 //! `state_dict` / `load_state_dict`.
 
-use crate::error::OptimError;
+use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
 
 /// Runs `$body` compiled twice: once for the baseline CPU and once with AVX2 and FMA enabled,
@@ -158,7 +159,15 @@ pub(crate) fn load_buf<T: Element>(
             t.shape().as_slice()
         )));
     }
-    Ok(t.to_vec())
+    let values = t.to_vec();
+    if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(OptimError::InvalidValue {
+            key: name.to_string(),
+            value: v.as_f64(),
+            expected: format!("(element {k}) is not a finite number"),
+        });
+    }
+    Ok(values)
 }
 
 /// The `step` count from `values`.
@@ -174,13 +183,10 @@ pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u6
             t.numel()
         )));
     }
+    // PyTorch keeps the count as a float tensor; a value that is not an exact whole number
+    // (NaN, 2.5, -1, 1e20) would make the next step's bias corrections meaningless.
     let v = t.to_vec()[0].as_f64();
-    if !(v >= 0.0 && v.fract() == 0.0) {
-        return Err(OptimError::StateDict(format!(
-            "state entry 'step' = {v} is not a natural number"
-        )));
-    }
-    Ok(v as u64)
+    Ok(saved_integer("step", v, 0, MAX_SAVED_COUNT)? as u64)
 }
 
 // ---------------------------------------------------------------- PyTorch's CPU arithmetic
@@ -259,18 +265,26 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                 "optimizer got an empty parameter list".into(),
             ));
         }
-        let mut seen: Vec<u64> = self
+        let mut seen: HashSet<u64> = self
             .groups
             .iter()
             .flat_map(|g| g.params.iter().map(|p| p.id()))
             .collect();
         for p in &group.params {
-            if seen.contains(&p.id()) {
+            if !p.is_leaf() {
+                // PyTorch's ValueError: the result of an op is recomputed at every forward
+                // pass; updating it in place would not change the model.
+                return Err(OptimError::InvalidParams(
+                    "can't optimize a non-leaf Tensor (optimize the tensors it was computed \
+                     from, or the leaf .detach().requires_grad_(true) makes of it)"
+                        .into(),
+                ));
+            }
+            if !seen.insert(p.id()) {
                 return Err(OptimError::InvalidParams(
                     "some parameters appear in more than one parameter group".into(),
                 ));
             }
-            seen.push(p.id());
         }
         self.slots.push(
             group
@@ -434,7 +448,10 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
         }
         self.sync();
         let mut options = Vec::with_capacity(self.groups.len());
-        let mut positions = Vec::new(); // global index -> (group, position)
+        // Global index -> (group, position). The saved indices are validated against the number
+        // of parameters before use, so a corrupt index (3e9, 1e30) cannot size an allocation.
+        let n_params: usize = self.groups.iter().map(|g| g.params.len()).sum();
+        let mut positions: Vec<Option<(usize, usize)>> = vec![None; n_params];
         for (gi, (group, saved)) in self.groups.iter().zip(&sd.param_groups).enumerate() {
             if group.params.len() != saved.params.len() {
                 return Err(OptimError::StateDict(format!(
@@ -444,12 +461,33 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                     group.params.len()
                 )));
             }
-            options.push(group.options.with_pairs(&saved.hyper)?);
+            let prefix = format!("param_groups.{gi}.");
+            options.push(
+                group
+                    .options
+                    .with_pairs(&saved.hyper)
+                    .map_err(|e| e.within(&prefix))?,
+            );
             for (k, &idx) in saved.params.iter().enumerate() {
-                if positions.len() <= idx {
-                    positions.resize(idx + 1, None);
+                let key = || format!("{prefix}params");
+                let slot = positions
+                    .get_mut(idx)
+                    .ok_or_else(|| OptimError::InvalidValue {
+                        key: key(),
+                        value: idx as f64,
+                        expected: format!(
+                            "is not the index of one of the optimizer's {n_params} parameters \
+                         (0..{n_params})"
+                        ),
+                    })?;
+                if slot.is_some() {
+                    return Err(OptimError::InvalidValue {
+                        key: key(),
+                        value: idx as f64,
+                        expected: "is listed twice (each parameter index appears once)".into(),
+                    });
                 }
-                positions[idx] = Some((gi, k));
+                *slot = Some((gi, k));
             }
         }
         let mut new_states: Vec<(usize, usize, S)> = Vec::new();
@@ -465,7 +503,9 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                     ))
                 })?;
             let shape = self.groups[gi].params[k].shape();
-            new_states.push((gi, k, S::load(&entry.values, &shape, &options[gi])?));
+            let state = S::load(&entry.values, &shape, &options[gi])
+                .map_err(|e| e.within(&format!("state.{}.", entry.index)))?;
+            new_states.push((gi, k, state));
         }
         for (group, opts) in self.groups.iter_mut().zip(options) {
             group.options = opts;

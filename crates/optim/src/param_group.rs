@@ -92,6 +92,22 @@ impl GroupOptions {
                 "unexpected hyper-parameter '{k}' in a parameter group (expected {names:?})"
             )));
         }
+        // A saved value is checked before use: booleans are stored as 0 / 1, and no
+        // hyper-parameter of these optimizers is meaningful as NaN or ±inf.
+        for (n, &v) in names.iter().zip(&values) {
+            let expected = if BOOLEANS.contains(n) {
+                (v != 0.0 && v != 1.0).then_some("is not a boolean (0 or 1)")
+            } else {
+                (!v.is_finite()).then_some("is not a finite number")
+            };
+            if let Some(expected) = expected {
+                return Err(OptimError::InvalidValue {
+                    key: n.to_string(),
+                    value: v,
+                    expected: expected.into(),
+                });
+            }
+        }
         let out = match self {
             GroupOptions::Sgd(_) => GroupOptions::Sgd(SgdConfig::from_values(&values)),
             GroupOptions::Adagrad(_) => GroupOptions::Adagrad(AdagradConfig::from_values(&values)),
@@ -102,6 +118,15 @@ impl GroupOptions {
         Ok(out)
     }
 }
+
+/// The hyper-parameters of [`GroupOptions::to_pairs`] that are booleans.
+const BOOLEANS: [&str; 5] = [
+    "amsgrad",
+    "maximize",
+    "decoupled_weight_decay",
+    "nesterov",
+    "centered",
+];
 
 /// One parameter group: the tensors it updates and their hyper-parameters
 /// (`{"params": [...], "lr": ..., ...}` in PyTorch).

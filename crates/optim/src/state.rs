@@ -1,7 +1,8 @@
 //! [`OptimizerState`]: an optimizer's `state_dict()`, and its conversion to and from named
 //! tensors (for a safetensors checkpoint).
 
-use crate::error::OptimError;
+use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
+use std::collections::HashMap;
 use tapegrad_autograd::{DType, Element, Tensor};
 
 /// The saved state of one parameter (`optimizer.state_dict()["state"][index]`).
@@ -124,6 +125,9 @@ impl<T: Element> OptimizerState<T> {
         let bad = |name: &str, why: &str| OptimError::StateDict(format!("entry '{name}': {why}"));
         let mut state: Vec<ParamStateEntry<T>> = Vec::new();
         let mut groups: Vec<(usize, GroupState)> = Vec::new();
+        // Index -> position in `state` / `groups`, so that n entries take O(n).
+        let mut state_at: HashMap<usize, usize> = HashMap::new();
+        let mut group_at: HashMap<usize, usize> = HashMap::new();
         for (name, t) in tensors {
             let mut it = name.splitn(3, '.');
             let (kind, num, field) = match (it.next(), it.next(), it.next()) {
@@ -135,45 +139,37 @@ impl<T: Element> OptimizerState<T> {
                 .map_err(|_| bad(name, "index is not a number"))?;
             match kind {
                 "state" => {
-                    let pos = match state.iter().position(|e| e.index == num) {
-                        Some(p) => p,
-                        None => {
-                            state.push(ParamStateEntry {
-                                index: num,
-                                values: Vec::new(),
-                            });
-                            state.len() - 1
-                        }
-                    };
+                    let pos = *state_at.entry(num).or_insert_with(|| {
+                        state.push(ParamStateEntry {
+                            index: num,
+                            values: Vec::new(),
+                        });
+                        state.len() - 1
+                    });
                     state[pos]
                         .values
                         .push((field.to_string(), t.clone_tensor()));
                 }
                 "param_groups" => {
-                    let pos = match groups.iter().position(|(g, _)| *g == num) {
-                        Some(p) => p,
-                        None => {
-                            groups.push((
-                                num,
-                                GroupState {
-                                    params: Vec::new(),
-                                    hyper: Vec::new(),
-                                },
-                            ));
-                            groups.len() - 1
-                        }
-                    };
+                    let pos = *group_at.entry(num).or_insert_with(|| {
+                        groups.push((
+                            num,
+                            GroupState {
+                                params: Vec::new(),
+                                hyper: Vec::new(),
+                            },
+                        ));
+                        groups.len() - 1
+                    });
                     let values = t.to_vec();
                     if field == "params" {
+                        // Only the form is checked here (whole numbers, exact in f64); the range
+                        // is checked against the optimizer's parameters on load.
                         groups[pos].1.params = values
                             .iter()
                             .map(|v| {
-                                let f = v.as_f64();
-                                if f >= 0.0 && f.fract() == 0.0 {
-                                    Ok(f as usize)
-                                } else {
-                                    Err(bad(name, "parameter index is not a natural number"))
-                                }
+                                saved_integer(name, v.as_f64(), 0, MAX_SAVED_COUNT)
+                                    .map(|i| i as usize)
                             })
                             .collect::<Result<_, _>>()?;
                     } else {

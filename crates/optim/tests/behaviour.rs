@@ -658,3 +658,189 @@ fn a_gradient_of_the_wrong_shape_panics_with_a_message() {
     p[0].set_grad(Some(Tensor::zeros(&[3])));
     opt.step();
 }
+
+#[test]
+fn a_non_leaf_tensor_is_refused_like_pytorch() {
+    let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    let computed = &w * 2.0; // the result of an op: recomputed at every forward pass
+    assert!(!computed.is_leaf());
+    for e in [
+        msg(SGD::new(vec![computed.clone()], SgdConfig::default())),
+        msg(Adam::new(
+            vec![w.clone(), computed.clone()],
+            AdamConfig::default(),
+        )),
+        msg(Adam::new(vec![w.clone()], AdamConfig::default())
+            .unwrap()
+            .add_param_group(vec![computed.clone()], AdamConfig::default())),
+    ] {
+        assert!(e.starts_with("can't optimize a non-leaf Tensor"), "{e}");
+    }
+    let err = SGD::new(vec![computed.clone()], SgdConfig::default())
+        .err()
+        .unwrap();
+    assert!(matches!(err, OptimError::InvalidParams(_)), "{err:?}");
+    // A detached copy is a leaf and can be optimized.
+    assert!(SGD::new(
+        vec![computed.detach().requires_grad_(true)],
+        SgdConfig::default()
+    )
+    .is_ok());
+}
+
+/// An Adam state after one step on two parameters, and a fresh optimizer to load it into.
+fn adam_state() -> (OptimizerState, Adam) {
+    let (w, b) = problem();
+    let mut adam = Adam::new(vec![w.clone(), b.clone()], AdamConfig::default()).unwrap();
+    train(&mut adam, &w, &b, 1);
+    let fresh = Adam::new(vec![w, b], AdamConfig::default()).unwrap();
+    (adam.state_dict(), fresh)
+}
+
+/// Loads `sd` into `opt`, expecting an `InvalidValue` for `key`; checks `opt` kept no state.
+fn invalid(opt: &mut Adam, sd: &OptimizerState) -> (String, f64, String) {
+    let err = opt.load_state_dict(sd).unwrap_err();
+    assert!(opt.state_dict().state.is_empty(), "nothing loaded: {err}");
+    match err {
+        OptimError::InvalidValue {
+            key,
+            value,
+            expected,
+        } => (key, value, expected),
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+}
+
+#[test]
+fn saved_parameter_indices_are_checked_against_the_parameters_before_allocating() {
+    // 3e9 and 1e10 used to resize a Vec to the index (72 GB: an abort), 1e30 to panic.
+    for bad in [3_000_000_000usize, 10_000_000_000, usize::MAX, 2] {
+        let (mut sd, mut opt) = adam_state();
+        sd.param_groups[0].params[1] = bad;
+        let (key, value, expected) = invalid(&mut opt, &sd);
+        assert_eq!(key, "param_groups.0.params");
+        assert_eq!(value, bad as f64);
+        assert_eq!(
+            expected,
+            "is not the index of one of the optimizer's 2 parameters (0..2)"
+        );
+    }
+    let (mut sd, mut opt) = adam_state();
+    sd.param_groups[0].params = vec![0, 0];
+    let (key, value, expected) = invalid(&mut opt, &sd);
+    assert_eq!((key.as_str(), value), ("param_groups.0.params", 0.0));
+    assert!(expected.contains("listed twice"), "{expected}");
+    // In the named-tensor form (a file), a value that is not an exact whole number is refused
+    // when read.
+    let (sd, _) = adam_state();
+    for bad in [1e30f32, 2.5, -1.0, f32::NAN] {
+        let named: Vec<(String, Tensor)> = sd
+            .to_named_tensors()
+            .into_iter()
+            .map(|(n, t)| match n.as_str() {
+                "param_groups.0.params" => (n, Tensor::from_vec(vec![0.0, bad], &[2])),
+                _ => (n, t),
+            })
+            .collect();
+        let err = OptimizerState::from_named_tensors(&named).unwrap_err();
+        assert!(
+            matches!(&err, OptimError::InvalidValue { key, .. } if key == "param_groups.0.params"),
+            "{bad}: {err:?}"
+        );
+        assert!(
+            err.to_string().ends_with(
+                "is not a whole number in 0..=2^53-1; the saved state is corrupt or was edited"
+            ),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_saved_step_must_be_a_whole_number_below_2_pow_53() {
+    // A step of 2^64 used to saturate, wrap on the next step and give NaN weights.
+    for bad in [
+        9007199254740992.0f32,
+        1.8446744e19,
+        1e30,
+        -1.0,
+        2.5,
+        f32::NAN,
+        f32::INFINITY,
+    ] {
+        let (mut sd, mut opt) = adam_state();
+        let step = sd.state[1]
+            .values
+            .iter_mut()
+            .find(|(n, _)| n == "step")
+            .unwrap();
+        step.1 = Tensor::scalar(bad);
+        let (key, value, expected) = invalid(&mut opt, &sd);
+        assert_eq!(key, "state.1.step");
+        assert!(
+            value.to_bits() == (bad as f64).to_bits(),
+            "{value} vs {bad}"
+        );
+        assert_eq!(expected, "is not a whole number in 0..=2^53-1");
+    }
+    // The largest accepted count (exact in f64) trains on with finite weights.
+    let w: Tensor<f64> = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    let mut opt = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
+    (&w * &w).sum().backward();
+    opt.step();
+    let mut sd = opt.state_dict();
+    let step = sd.state[0]
+        .values
+        .iter_mut()
+        .find(|(n, _)| n == "step")
+        .unwrap();
+    step.1 = Tensor::scalar(9007199254740991.0);
+    opt.load_state_dict(&sd).unwrap();
+    opt.step();
+    assert!(w.to_vec().iter().all(|v| v.is_finite()), "{:?}", w.to_vec());
+    let step = opt.state_dict().state[0].values[0].1.item();
+    assert_eq!(step, 9007199254740992.0);
+}
+
+#[test]
+fn saved_buffers_and_hyperparameters_must_be_finite_and_booleans_0_or_1() {
+    let (mut sd, mut opt) = adam_state();
+    let buf = sd.state[0]
+        .values
+        .iter_mut()
+        .find(|(n, _)| n == "exp_avg_sq")
+        .unwrap();
+    let mut v = buf.1.to_vec();
+    v[0] = f32::NAN;
+    buf.1 = Tensor::from_vec(v, &buf.1.shape());
+    let (key, value, expected) = invalid(&mut opt, &sd);
+    assert_eq!(key, "state.0.exp_avg_sq");
+    assert!(value.is_nan());
+    assert_eq!(expected, "(element 0) is not a finite number");
+    for (name, bad, says) in [
+        ("amsgrad", 2.7, "is not a boolean (0 or 1)"),
+        ("maximize", f64::NAN, "is not a boolean (0 or 1)"),
+        ("lr", f64::NAN, "is not a finite number"),
+        ("beta1", f64::NEG_INFINITY, "is not a finite number"),
+    ] {
+        let (mut sd, mut opt) = adam_state();
+        sd.param_groups[0]
+            .hyper
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1 = bad;
+        let (key, value, expected) = invalid(&mut opt, &sd);
+        assert_eq!(key, format!("param_groups.0.{name}"));
+        assert_eq!(value.to_bits(), bad.to_bits());
+        assert_eq!(expected, says);
+    }
+    // The message names the key and says what is wrong.
+    let (mut sd, mut opt) = adam_state();
+    sd.param_groups[0].hyper[0].1 = f64::INFINITY;
+    assert_eq!(
+        opt.load_state_dict(&sd).unwrap_err().to_string(),
+        "load_state_dict: 'param_groups.0.lr' = inf is not a finite number; the saved state is \
+         corrupt or was edited"
+    );
+}

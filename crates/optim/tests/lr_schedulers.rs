@@ -367,3 +367,133 @@ fn plateau_validation_and_state() {
     s2.step(&mut opt, 1.0); // bad 2 > 1 → cut
     assert!((opt.lr() - 0.1).abs() < 1e-15);
 }
+
+#[test]
+fn a_huge_period_is_arithmetic_not_a_panic() {
+    // CosineAnnealingLR(T_max = 2^63) used to compute 2·T_max in i64 (0) and divide by it.
+    for t_max in [1usize << 63, usize::MAX, (1 << 62) + 1] {
+        let mut opt = sgd(0.1);
+        let mut s = CosineAnnealingLR::new(&mut opt, t_max, 0.0).unwrap();
+        let got = lrs(&mut opt, &mut s, 5);
+        // cos(π e / T_max) is 1 to the last bit: the rate stays at the base rate, as in PyTorch.
+        assert_eq!(got, [0.1; 5], "T_max = {t_max}");
+    }
+    // StepLR(step_size = usize::MAX) used to divide by -1 (the wrapped i64) and decay every
+    // epoch; LinearLR(total_iters = usize::MAX) used to stop after epoch 0.
+    let mut opt = sgd(0.1);
+    let mut s = StepLR::new(&mut opt, usize::MAX, 0.5).unwrap();
+    assert_eq!(lrs(&mut opt, &mut s, 4), [0.1; 4]);
+    let mut opt = sgd(0.1);
+    let mut s = MultiStepLR::new(&mut opt, &[usize::MAX, 2], 0.5).unwrap();
+    assert_eq!(lrs(&mut opt, &mut s, 4), [0.1, 0.1, 0.05, 0.05]);
+}
+
+/// `state_dict` / `load_state_dict` of the epoch schedulers and of `ReduceLROnPlateau` (which
+/// is no `LRScheduler`: its step takes the metric).
+trait Saved {
+    fn save(&self) -> SchedulerState;
+    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError>;
+}
+
+impl Saved for StepLR {
+    fn save(&self) -> SchedulerState {
+        self.state_dict()
+    }
+    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+        self.load_state_dict(state)
+    }
+}
+
+impl Saved for ReduceLROnPlateau {
+    fn save(&self) -> SchedulerState {
+        self.state_dict()
+    }
+    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+        self.load_state_dict(state)
+    }
+}
+
+/// Loads `state` with `key` set to `value` into `sched`, expecting an `InvalidValue` naming
+/// `key`; returns its message.
+fn refused(sched: &mut dyn Saved, state: &SchedulerState, key: &str, value: f64) -> String {
+    let mut edited = state.clone();
+    edited
+        .values
+        .iter_mut()
+        .find(|(n, _)| n == key)
+        .unwrap_or_else(|| panic!("no {key} in {state:?}"))
+        .1 = value;
+    let before = sched.save();
+    let err = sched.load(&edited).unwrap_err();
+    assert!(
+        matches!(&err, OptimError::InvalidValue { key: k, .. } if k == key),
+        "{key} = {value}: {err:?}"
+    );
+    assert_eq!(sched.save(), before, "{key} = {value}: nothing changed");
+    err.to_string()
+}
+
+#[test]
+fn saved_scheduler_numbers_are_checked_and_named() {
+    let mut opt = sgd(0.1);
+    let mut s = StepLR::new(&mut opt, 2, 0.5).unwrap();
+    s.step(&mut opt);
+    let saved = s.state_dict();
+    // last_epoch NaN used to load as 0, inf / 1e300 as i64::MAX (i64::MIN after a step), 2.7
+    // as 2.
+    for bad in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e300,
+        2.7,
+        -2.0,
+        9007199254740992.0,
+    ] {
+        let m = refused(&mut s, &saved, "last_epoch", bad);
+        assert!(
+            m.ends_with(&format!(
+                "'last_epoch' = {bad:?} is not a whole number in -1..=2^53-1; the saved state is \
+                 corrupt or was edited"
+            )),
+            "{m}"
+        );
+    }
+    for bad in [f64::NAN, -1.0, 0.5, 1e20] {
+        refused(&mut s, &saved, "_step_count", bad);
+    }
+    for key in ["base_lrs.0", "_last_lr.0"] {
+        for bad in [f64::NAN, f64::INFINITY, -0.1] {
+            let m = refused(&mut s, &saved, key, bad);
+            assert!(m.contains("is not a finite number >= 0"), "{m}");
+        }
+    }
+    // The valid extremes load, and stepping from them is plain arithmetic.
+    let mut edge = saved.clone();
+    edge.values
+        .iter_mut()
+        .find(|(n, _)| n == "last_epoch")
+        .unwrap()
+        .1 = 9007199254740990.0;
+    s.load_state_dict(&edge).unwrap();
+    s.step(&mut opt);
+    assert_eq!(s.last_epoch(), 9007199254740991);
+
+    // ReduceLROnPlateau's counters, and its best metric (±inf is its initial value, NaN is not).
+    let mut opt = sgd(1.0);
+    let mut p = ReduceLROnPlateau::new(&mut opt, ReduceLROnPlateauConfig::default()).unwrap();
+    let fresh = p.state_dict();
+    assert_eq!(fresh.get("best"), Some(f64::INFINITY));
+    p.load_state_dict(&fresh).unwrap();
+    p.step(&mut opt, 1.0);
+    let saved = p.state_dict();
+    let m = refused(&mut p, &saved, "best", f64::NAN);
+    assert!(m.contains("'best' = NaN is not a number"), "{m}");
+    for key in ["num_bad_epochs", "cooldown_counter", "last_epoch"] {
+        for bad in [f64::NAN, 1e300, 2.7, -1.0] {
+            let m = refused(&mut p, &saved, key, bad);
+            assert!(m.contains("is not a whole number in 0..=2^53-1"), "{m}");
+        }
+    }
+    refused(&mut p, &saved, "_last_lr.0", f64::NAN);
+}

@@ -86,6 +86,23 @@ pub enum CsvError {
         /// The cell's text (shortened when long).
         value: String,
     },
+    /// A cell is a finite number that overflows the element type (`1e39` is finite as `f64`
+    /// but `inf` as `f32`).
+    #[error("{}:{line}: column \"{column}\": {value:?} overflows {dtype} (its finite values lie within ±{max:e}); rescale the column or read the data as float64", file.display())]
+    OutOfRange {
+        /// The file.
+        file: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The column name.
+        column: String,
+        /// The cell's text (shortened when long).
+        value: String,
+        /// PyTorch's name of the element type (`float32`).
+        dtype: &'static str,
+        /// The largest finite value of the element type.
+        max: f64,
+    },
     /// A label is not a whole number in `0..num_classes`.
     #[error("{}:{line}: label {value:?} is not a class index in 0..{num_classes}", file.display())]
     LabelOutOfRange {
@@ -226,7 +243,18 @@ pub fn read_csv_classification_bytes<T: Element>(
                 }
             } else {
                 match value {
-                    Some(v) => features.push(T::from_f64(v)),
+                    // Checked after the conversion: a finite f64 can overflow T.
+                    Some(v) if T::from_f64(v).is_finite() => features.push(T::from_f64(v)),
+                    Some(_) => {
+                        return Err(CsvError::OutOfRange {
+                            file: f(),
+                            line,
+                            column: shorten(header[col]),
+                            value: shorten(cell),
+                            dtype: T::DTYPE.torch_name(),
+                            max: T::max_value().as_f64(),
+                        })
+                    }
                     None => {
                         return Err(CsvError::NotANumber {
                             file: f(),
@@ -311,6 +339,39 @@ mod tests {
                 "{input:?}: got {err:?}, want {want:?}…"
             );
         }
+    }
+
+    #[test]
+    fn values_overflowing_the_element_type_are_refused_after_conversion() {
+        let csv = b"x,y,label\n1,2,0\n0,1e39,1\n";
+        let err = read(csv).err().expect("1e39 overflows f32");
+        assert!(
+            matches!(&err, CsvError::OutOfRange { line: 3, column, value, dtype: "float32", .. }
+                if column == "y" && value == "1e39"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "t.csv:3: column \"y\": \"1e39\" overflows float32 (its finite values lie within \
+             ±3.4028234663852886e38); rescale the column or read the data as float64"
+        );
+        let err = read(b"x,label\n-3.5e38,0\n")
+            .err()
+            .expect("-3.5e38 overflows f32");
+        assert!(
+            matches!(err, CsvError::OutOfRange { line: 2, .. }),
+            "{err:?}"
+        );
+        // The largest f32 itself is accepted, and f64 holds 1e39.
+        let ds = read(b"x,label\n3.4028234e38,0\n").unwrap();
+        assert_eq!(ds.inputs().to_vec(), [f32::MAX]);
+        let ds = read_csv_classification_bytes::<f64>(
+            b"x,label\n1e39,0\n",
+            "t.csv",
+            &CsvSpec::new("label", 3),
+        )
+        .unwrap();
+        assert_eq!(ds.inputs().to_vec(), [1e39]);
     }
 
     #[test]

@@ -74,7 +74,10 @@ impl CosineAnnealingLR {
                 .map(|base| eta_min + (base - eta_min) * (1.0 + (ef * PI / t_max).cos()) / 2.0)
                 .collect();
         }
-        if (e - 1 - self.t_max as i64).rem_euclid(2 * self.t_max as i64) == 0 {
+        // In i128: `t_max` may be any usize (PyTorch's T_max is an unbounded Python int), and
+        // `2 * t_max` overflows i64 (to a zero divisor) from t_max = 2^63 on.
+        let period = 2 * self.t_max as i128;
+        if (e as i128 - 1 - self.t_max as i128).rem_euclid(period) == 0 {
             return cur
                 .iter()
                 .zip(&c.base_lrs)

@@ -75,7 +75,7 @@ impl LinearLR {
         if e == 0 {
             return cur.iter().map(|lr| lr * self.start_factor).collect();
         }
-        if e > self.total_iters as i64 {
+        if e as i128 > self.total_iters as i128 {
             return cur.to_vec();
         }
         let (s, t) = (self.start_factor, self.end_factor);

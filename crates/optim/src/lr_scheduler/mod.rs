@@ -39,7 +39,7 @@ pub use reduce_lr_on_plateau::{
 };
 pub use step_lr::StepLR;
 
-use crate::error::OptimError;
+use crate::error::{saved_integer, saved_rate, OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
 
@@ -82,6 +82,20 @@ impl SchedulerState {
         (0..)
             .map_while(|i| self.get(&format!("{prefix}.{i}")))
             .collect()
+    }
+
+    /// The value `name` as a whole number in `min..=max` (a counter), checked.
+    pub(crate) fn need_integer(&self, name: &str, min: i64, max: i64) -> Result<i64, OptimError> {
+        saved_integer(name, self.need(name)?, min, max)
+    }
+
+    /// The learning rates `prefix.0`, `prefix.1`, ..., each checked to be finite and `>= 0`.
+    pub(crate) fn rates(&self, prefix: &str) -> Result<Vec<f64>, OptimError> {
+        let values = self.list(prefix);
+        for (i, v) in values.iter().enumerate() {
+            saved_rate(&format!("{prefix}.{i}"), *v)?;
+        }
+        Ok(values)
     }
 }
 
@@ -150,8 +164,10 @@ impl SchedulerCore {
         SchedulerState { values }
     }
 
+    /// Restores [`SchedulerCore::save`]'s output; every value is checked first (counters are
+    /// whole numbers below 2^53, rates finite and `>= 0`) and on error nothing changes.
     pub(crate) fn load(&mut self, s: &SchedulerState) -> Result<(), OptimError> {
-        let base = s.list("base_lrs");
+        let base = s.rates("base_lrs")?;
         if base.len() != self.base_lrs.len() {
             return Err(OptimError::StateDict(format!(
                 "scheduler state has {} base_lrs, this scheduler has {} groups",
@@ -159,10 +175,13 @@ impl SchedulerCore {
                 self.base_lrs.len()
             )));
         }
-        self.last_epoch = s.need("last_epoch")? as i64;
-        self.step_count = s.need("_step_count")? as u64;
+        let last_epoch = s.need_integer("last_epoch", -1, MAX_SAVED_COUNT)?;
+        let step_count = s.need_integer("_step_count", 0, MAX_SAVED_COUNT)? as u64;
+        let last_lr = s.rates("_last_lr")?;
+        self.last_epoch = last_epoch;
+        self.step_count = step_count;
         self.base_lrs = base;
-        self.last_lr = s.list("_last_lr");
+        self.last_lr = last_lr;
         Ok(())
     }
 }

@@ -49,7 +49,7 @@ impl MultiStepLR {
         let count = self
             .milestones
             .iter()
-            .filter(|&&m| m as i64 == c.last_epoch)
+            .filter(|&&m| m as i128 == c.last_epoch as i128)
             .count();
         if count == 0 {
             cur.to_vec()

@@ -1,7 +1,7 @@
 //! `ReduceLROnPlateau`: cut the learning rate when a monitored metric stops improving.
 
 use super::SchedulerState;
-use crate::error::{py, OptimError};
+use crate::error::{py, OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
 
@@ -218,17 +218,29 @@ impl ReduceLROnPlateau {
         SchedulerState { values }
     }
 
-    /// Restores [`ReduceLROnPlateau::state_dict`]'s output.
+    /// Restores [`ReduceLROnPlateau::state_dict`]'s output. Every value is checked first
+    /// (`best` a number, possibly ±inf as before the first step; counters whole numbers below
+    /// 2^53; rates finite and `>= 0`); on error nothing changes.
     pub fn load_state_dict(&mut self, s: &SchedulerState) -> Result<(), OptimError> {
         let best = s.need("best")?;
-        let bad = s.need("num_bad_epochs")? as usize;
-        let cool = s.need("cooldown_counter")? as usize;
-        let epoch = s.need("last_epoch")? as i64;
+        if best.is_nan() {
+            return Err(OptimError::InvalidValue {
+                key: "best".into(),
+                value: best,
+                expected: "is not a number (the best metric so far, or ±inf before the first \
+                           step)"
+                    .into(),
+            });
+        }
+        let bad = s.need_integer("num_bad_epochs", 0, MAX_SAVED_COUNT)? as usize;
+        let cool = s.need_integer("cooldown_counter", 0, MAX_SAVED_COUNT)? as usize;
+        let epoch = s.need_integer("last_epoch", 0, MAX_SAVED_COUNT)?;
+        let last_lr = s.rates("_last_lr")?;
         self.best = best;
         self.num_bad_epochs = bad;
         self.cooldown_counter = cool;
         self.last_epoch = epoch;
-        self.last_lr = s.list("_last_lr");
+        self.last_lr = last_lr;
         Ok(())
     }
 }

@@ -50,7 +50,9 @@ impl StepLR {
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
-        if c.last_epoch == 0 || c.last_epoch % self.step_size as i64 != 0 {
+        // In i128: a step_size above i64::MAX would wrap to a negative divisor (-1 for
+        // usize::MAX, which divides every epoch).
+        if c.last_epoch == 0 || c.last_epoch as i128 % self.step_size as i128 != 0 {
             cur.to_vec()
         } else {
             cur.iter().map(|lr| lr * self.gamma).collect()
