@@ -204,7 +204,7 @@ pub(crate) fn check_versions<T: Element>(node: &Node<T>, output: &Tensor<T>, inp
     }
 }
 
-fn version_panic<T: Element>(t: &Tensor<T>, expected: u64) -> ! {
+pub(crate) fn version_panic<T: Element>(t: &Tensor<T>, expected: u64) -> ! {
     let kind = match T::DTYPE {
         crate::DType::F32 => "torch.FloatTensor",
         crate::DType::F64 => "torch.DoubleTensor",

@@ -224,7 +224,10 @@ impl<T: Element> Tensor<T> {
         Self::from_vec(v, &[n])
     }
 
-    /// `steps` evenly spaced values from `start` to `end` inclusive (`torch.linspace`).
+    /// `steps` evenly spaced values from `start` to `end` inclusive (`torch.linspace`), equal
+    /// to PyTorch's bit for bit: ATen computes `step = (end - start) / (steps - 1)` in the
+    /// element type, the first half as `start + step·i` and the second half as
+    /// `end - step·(steps - 1 - i)`, each with one fused multiply-add.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -235,9 +238,16 @@ impl<T: Element> Tensor<T> {
             0 => vec![],
             1 => vec![start],
             _ => {
-                let step = (end.as_f64() - start.as_f64()) / (steps - 1) as f64;
+                let step = (end - start) / T::from_f64((steps - 1) as f64);
+                let half = steps / 2;
                 (0..steps)
-                    .map(|i| T::from_f64(start.as_f64() + step * i as f64))
+                    .map(|i| {
+                        if i < half {
+                            step.mul_add(T::from_f64(i as f64), start)
+                        } else {
+                            (-step).mul_add(T::from_f64((steps - 1 - i) as f64), end)
+                        }
+                    })
                     .collect()
             }
         };

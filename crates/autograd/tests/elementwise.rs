@@ -36,6 +36,79 @@ fn every_smooth_elementwise_function_passes_gradcheck_and_gradgradcheck() {
         ("exp2", |v| v[0].exp2(), -2.0, 2.0, f64::exp2),
         ("square", |v| v[0].square(), -2.0, 2.0, |x| x * x),
         ("frac", |v| v[0].frac(), 0.1, 0.9, |x| x - x.trunc()),
+        (
+            "silu",
+            |v| v[0].silu(),
+            -3.0,
+            3.0,
+            |x| x / (1.0 + (-x).exp()),
+        ),
+        (
+            "gelu",
+            |v| v[0].gelu(false),
+            -3.0,
+            3.0,
+            |x| 0.5 * x * (1.0 + libm_erf(x / 2f64.sqrt())),
+        ),
+        (
+            "gelu tanh",
+            |v| v[0].gelu(true),
+            -3.0,
+            3.0,
+            |x| {
+                0.5 * x
+                    * (1.0
+                        + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh())
+            },
+        ),
+        (
+            "elu",
+            |v| v[0].elu(0.7),
+            -3.0,
+            3.0,
+            |x| if x > 0.0 { x } else { 0.7 * x.exp_m1() },
+        ),
+        (
+            "celu",
+            |v| v[0].celu(1.5),
+            -3.0,
+            3.0,
+            |x| x.max(0.0) + (1.5 * (x / 1.5).exp_m1()).min(0.0),
+        ),
+        (
+            "softplus",
+            |v| v[0].softplus(2.0, 4.0),
+            -1.9,
+            1.9,
+            |x| {
+                if 2.0 * x > 4.0 {
+                    x
+                } else {
+                    (2.0 * x).exp().ln_1p() / 2.0
+                }
+            },
+        ),
+        (
+            "softsign",
+            |v| v[0].softsign(),
+            -3.0,
+            3.0,
+            |x| x / (1.0 + x.abs()),
+        ),
+        (
+            "mish",
+            |v| v[0].mish(),
+            -3.0,
+            3.0,
+            |x| x * x.exp().ln_1p().tanh(),
+        ),
+        (
+            "logsigmoid",
+            |v| v[0].logsigmoid(),
+            -3.0,
+            3.0,
+            |x| -(-x).exp().ln_1p(),
+        ),
     ];
     for (name, f, lo, hi, reference) in cases {
         let x = input(lo, hi);
@@ -127,4 +200,44 @@ fn cat_and_stack_route_each_slice_of_the_gradient_home() {
     let x = Tensor::<f64>::from_vec((0..9).map(|i| i as f64 * 0.3 - 1.0).collect(), &[3, 3]);
     assert!(gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-7, 1e-5).is_ok());
     assert!(gradgradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).is_ok());
+}
+
+#[test]
+fn linspace_equals_pytorch_bit_for_bit() {
+    // tests/fixtures/linspace_f32.json: torch.linspace's f32 bit patterns
+    // (tools/golden/linspace.py).
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/linspace_f32.json");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in golden["cases"].as_array().unwrap() {
+        let (start, end) = (
+            case["start"].as_f64().unwrap(),
+            case["end"].as_f64().unwrap(),
+        );
+        let steps = case["steps"].as_u64().unwrap() as usize;
+        let got = Tensor::<f32>::linspace(start as f32, end as f32, steps).to_vec();
+        let want = case["bits"].as_array().unwrap();
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert_eq!(
+                g.to_bits() as i32 as i64,
+                w.as_i64().unwrap(),
+                "linspace({start}, {end}, {steps})[{i}] = {g}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tensors_sum_as_an_iterator_and_take_integer_powers() {
+    // params.iter().map(|p| (p * p).sum()).sum(): 1 + 4 + 9 + 16 = 30
+    let ps = [
+        Tensor::from_vec(vec![1.0f32, 2.0], &[2]),
+        Tensor::from_vec(vec![3.0f32, 4.0], &[2]),
+    ];
+    let total: Tensor<f32> = ps.iter().map(|p| (p * p).sum()).sum();
+    assert_eq!(total.item(), 30.0);
+    let by_ref: Tensor<f32> = ps.iter().sum();
+    assert_eq!(by_ref.to_vec(), vec![4.0, 6.0]);
+    assert_eq!(ps[0].pow(3).to_vec(), vec![1.0, 8.0]);
 }

@@ -121,6 +121,71 @@ impl<T: Element> Tensor<T> {
     }
 }
 
+impl<T: Element> Tensor<T> {
+    /// The product of two matrices (`torch.mm`); both must be 2-D.
+    pub fn mm(&self, other: &Tensor<T>) -> Tensor<T> {
+        assert!(
+            self.ndim() == 2 && other.ndim() == 2,
+            "mm: self must be a matrix and mat2 must be a matrix (got shapes {:?} and {:?})",
+            self.shape().as_slice(),
+            other.shape().as_slice()
+        );
+        self.matmul(other)
+    }
+
+    /// Batched products of matrices (`torch.bmm`); both must be 3-D with the same batch.
+    pub fn bmm(&self, other: &Tensor<T>) -> Tensor<T> {
+        let (a, b) = (self.shape(), other.shape());
+        assert!(
+            a.len() == 3 && b.len() == 3 && a[0] == b[0],
+            "bmm: batch1 and batch2 must be 3-D tensors with the same batch size (got shapes \
+             {:?} and {:?})",
+            a.as_slice(),
+            b.as_slice()
+        );
+        self.matmul(other)
+    }
+
+    /// Matrix times vector (`torch.mv`).
+    pub fn mv(&self, vec: &Tensor<T>) -> Tensor<T> {
+        assert!(
+            self.ndim() == 2 && vec.ndim() == 1,
+            "mv: vector + matrix @ vector expected, got shapes {:?} and {:?}",
+            self.shape().as_slice(),
+            vec.shape().as_slice()
+        );
+        self.matmul(vec)
+    }
+
+    /// The dot product of two 1-D tensors (`torch.dot`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+    /// assert_eq!(a.dot(&a).item(), 14.0);
+    /// ```
+    pub fn dot(&self, other: &Tensor<T>) -> Tensor<T> {
+        assert!(
+            self.ndim() == 1 && other.ndim() == 1 && self.numel() == other.numel(),
+            "dot: 1D tensors of the same size expected, but got shapes {:?} and {:?}",
+            self.shape().as_slice(),
+            other.shape().as_slice()
+        );
+        self.matmul(other)
+    }
+
+    /// The outer product of two 1-D tensors (`torch.outer`): `out[i, j] = a[i]·b[j]`.
+    pub fn outer(&self, other: &Tensor<T>) -> Tensor<T> {
+        assert!(
+            self.ndim() == 1 && other.ndim() == 1,
+            "outer: 1D tensors expected, but got shapes {:?} and {:?}",
+            self.shape().as_slice(),
+            other.shape().as_slice()
+        );
+        self.unsqueeze(1).mul(&other.unsqueeze(0))
+    }
+}
+
 struct MatmulBackward {
     /// The product's shape with both matrix dimensions present (1-D operands promoted).
     full: Shape,

@@ -7,6 +7,7 @@
 //! `MyOpBackward` with its `name`, `rule` and `backward`. Add a golden or gradcheck test.
 
 mod abs;
+mod activations;
 mod add;
 mod broadcast;
 mod clamp;

@@ -99,3 +99,25 @@ impl<T: Element> Neg for Tensor<T> {
         Tensor::neg(&self)
     }
 }
+
+/// `iter.sum()` of tensors: their broadcast sum, recorded as additions
+/// (`sum(p.pow(2).sum() for p in params)`); a 0-d zero for an empty iterator.
+impl<T: Element> std::iter::Sum<Tensor<T>> for Tensor<T> {
+    fn sum<I: Iterator<Item = Tensor<T>>>(iter: I) -> Tensor<T> {
+        iter.reduce(|a, b| &a + &b)
+            .unwrap_or_else(|| Tensor::scalar(T::zero()))
+    }
+}
+
+/// `iter.sum()` of borrowed tensors.
+impl<'a, T: Element> std::iter::Sum<&'a Tensor<T>> for Tensor<T> {
+    fn sum<I: Iterator<Item = &'a Tensor<T>>>(iter: I) -> Tensor<T> {
+        iter.fold(None, |acc: Option<Tensor<T>>, t| {
+            Some(match acc {
+                None => t.clone(),
+                Some(a) => &a + t,
+            })
+        })
+        .unwrap_or_else(|| Tensor::scalar(T::zero()))
+    }
+}
