@@ -241,3 +241,55 @@ fn tensors_sum_as_an_iterator_and_take_integer_powers() {
     assert_eq!(by_ref.to_vec(), vec![4.0, 6.0]);
     assert_eq!(ps[0].pow(3).to_vec(), vec![1.0, 8.0]);
 }
+
+#[test]
+fn binary_reduction_and_rearranging_ops_pass_gradcheck_and_gradgradcheck() {
+    let a = Tensor::<f64>::from_vec(
+        (0..12)
+            .map(|i| 0.3 + (i as f64 * 0.77).sin().abs())
+            .collect(),
+        &[3, 4],
+    );
+    let b = Tensor::<f64>::from_vec(
+        (0..12)
+            .map(|i| 0.2 + (i as f64 * 0.41).cos().abs())
+            .collect(),
+        &[3, 4],
+    );
+    let cases: Vec<(&str, F)> = vec![
+        ("maximum", |v| v[0].maximum(&v[1])),
+        ("minimum", |v| v[0].minimum(&v[1].t().contiguous().t())),
+        ("atan2", |v| v[0].atan2(&v[1])),
+        ("pow_tensor", |v| v[0].pow_tensor(&v[1])),
+        ("lerp", |v| v[0].lerp(&v[1], &v[1].sigmoid())),
+        ("addcdiv", |v| v[0].addcdiv(&v[0], &v[1], 0.5)),
+        ("var", |v| v[0].var(&[1], 1.0, false) * &v[1].sum()),
+        ("std", |v| v[0].std(&[0, 1], 0.0, true)),
+        ("logsumexp", |v| v[0].logsumexp(&[-1], false)),
+        ("norm2", |v| v[0].norm(2.0, &[0], false)),
+        ("amax", |v| &v[0].amax(&[1], true) * &v[1]),
+        ("cumsum", |v| v[0].cumsum(1).pow(2.0)),
+        ("flip roll", |v| v[0].flip(&[0, 1]).roll(2, 1).pow(2.0)),
+        ("repeat", |v| v[0].repeat(&[2, 1, 2]).pow(2.0)),
+        ("tril triu", |v| &v[0].tril(0).pow(2.0) + &v[1].triu(1)),
+        ("pad", |v| v[0].pad(&[1, 2, -1, 1], 0.5).pow(2.0)),
+    ];
+    for (name, f) in cases {
+        let ins = [a.clone(), b.clone()];
+        assert!(gradcheck(f, &ins, 1e-6, 1e-7, 1e-5).is_ok(), "{name}");
+        assert!(gradgradcheck(f, &ins, 1e-6, 1e-6, 1e-4).is_ok(), "{name}");
+    }
+}
+
+#[test]
+fn ties_share_the_gradient_evenly_as_pytorch() {
+    // max of [1, 3, 3]: each 3 gets 1/2; maximum(a, b) on a tie gives 1/2 to each side
+    let x = Tensor::from_vec(vec![1.0f32, 3.0, 3.0], &[3]).requires_grad_(true);
+    x.max().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.5, 0.5]);
+    let a = Tensor::from_vec(vec![2.0f32, 5.0], &[2]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![2.0f32, 1.0], &[2]).requires_grad_(true);
+    a.maximum(&b).sum().backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![0.5, 1.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![0.5, 0.0]);
+}

@@ -101,6 +101,13 @@ fn prep(x: &Tensor<f32>, steps: &Value) -> Tensor<f32> {
 fn eval(case: &Value, x: &[Tensor<f32>]) -> Option<Vec<Tensor<f32>>> {
     let a = &case["attrs"];
     let dim = || int(&a["dim"]);
+    let keepdim = || a["keepdim"].as_bool().unwrap_or(false);
+    let correction = || a["correction"].as_f64().unwrap_or(1.0);
+    let dims = |v: &Value| match v {
+        Value::Null => vec![],
+        Value::Array(_) => ints(v),
+        d => vec![int(d)],
+    };
     let one = |t: Tensor<f32>| Some(vec![t]);
     match case["op"].as_str().unwrap() {
         "view" => one(x[0].view(&ints(&a["shape"]))),
@@ -191,6 +198,56 @@ fn eval(case: &Value, x: &[Tensor<f32>]) -> Option<Vec<Tensor<f32>>> {
         "dot" => one(x[0].dot(&x[1])),
         "outer" => one(x[0].outer(&x[1])),
         "pow" if a["exponent"].is_number() => one(x[0].pow(a["exponent"].as_f64().unwrap())),
+        "pow" if x.len() == 2 => one(x[0].pow_tensor(&x[1])),
+        "maximum" => one(x[0].maximum(&x[1])),
+        "minimum" => one(x[0].minimum(&x[1])),
+        "atan2" => one(x[0].atan2(&x[1])),
+        "lerp" if x.len() == 3 => one(x[0].lerp(&x[1], &x[2])),
+        "lerp" => one(x[0].lerp(&x[1], &Tensor::scalar(a["weight"].as_f64().unwrap() as f32))),
+        "addcmul" => one(x[0].addcmul(&x[1], &x[2], a["value"].as_f64().unwrap_or(1.0) as f32)),
+        "addcdiv" => one(x[0].addcdiv(&x[1], &x[2], a["value"].as_f64().unwrap_or(1.0) as f32)),
+        "amax" => one(x[0].amax(&dims(&a["dim"]), keepdim())),
+        "amin" => one(x[0].amin(&dims(&a["dim"]), keepdim())),
+        "max" if a["dim"].is_null() => one(x[0].max()),
+        "min" if a["dim"].is_null() => one(x[0].min()),
+        "sum" => one(x[0].sum_dims(&dims(&a["dim"]), keepdim())),
+        "mean" => one(x[0].mean_dims(&dims(&a["dim"]), keepdim())),
+        "var" => one(x[0].var(&dims(&a["dim"]), correction(), keepdim())),
+        "std" => one(x[0].std(&dims(&a["dim"]), correction(), keepdim())),
+        "logsumexp" => one(x[0].logsumexp(&dims(&a["dim"]), keepdim())),
+        "norm" => {
+            let p = if a["p"] == "inf" {
+                f64::INFINITY
+            } else {
+                a["p"].as_f64().unwrap_or(2.0)
+            };
+            one(x[0].norm(p, &dims(&a["dim"]), keepdim()))
+        }
+        "cumsum" => one(x[0].cumsum(dim())),
+        "flip" => one(x[0].flip(&ints(&a["dims"]))),
+        "roll" => {
+            let (shifts, ds) = (&a["shifts"], &a["dims"]);
+            one(if ds.is_null() {
+                let shape: Vec<isize> = x[0].shape().iter().map(|&s| s as isize).collect();
+                x[0].reshape(&[-1]).roll(int(shifts), 0).reshape(&shape)
+            } else if shifts.is_array() {
+                ints(shifts)
+                    .iter()
+                    .zip(ints(ds))
+                    .fold(x[0].clone(), |t, (&s, d)| t.roll(s, d))
+            } else {
+                x[0].roll(int(shifts), int(ds))
+            })
+        }
+        "repeat" => {
+            let r: Vec<usize> = ints(&a["repeats"]).iter().map(|&r| r as usize).collect();
+            one(x[0].repeat(&r))
+        }
+        "tril" => one(x[0].tril(opt_int(&a["diagonal"]).unwrap_or(0))),
+        "triu" => one(x[0].triu(opt_int(&a["diagonal"]).unwrap_or(0))),
+        "pad" if a["mode"] == "constant" => {
+            one(x[0].pad(&ints(&a["pad"]), a["value"].as_f64().unwrap_or(0.0) as f32))
+        }
         "sin" => one(x[0].sin()),
         "silu" => one(x[0].silu()),
         "gelu" => one(x[0].gelu(a["approximate"] == "tanh")),

@@ -62,9 +62,10 @@ impl<T: Element> Tensor<T> {
         (out, indices)
     }
 
-    /// The largest element, as a 0-d tensor (`x.max()`).
+    /// The largest element, as a 0-d tensor (`x.max()`); tied maxima share the gradient
+    /// evenly, as PyTorch.
     pub fn max(&self) -> Tensor<T> {
-        self.reshape(&[-1]).max_dim(0, false).0
+        self.amax(&[], false)
     }
 }
 

@@ -9,6 +9,7 @@
 mod abs;
 mod activations;
 mod add;
+mod binary;
 mod broadcast;
 mod clamp;
 mod div;
@@ -30,6 +31,8 @@ mod neg;
 mod operators;
 mod permute;
 mod pow;
+mod rearrange;
+mod reduce;
 mod relu;
 mod reshape;
 mod sigmoid;
