@@ -65,9 +65,9 @@ impl<T> Storage<T> {
         self as *const Self as usize
     }
 
+    #[inline]
     pub(crate) fn read(&self, what: &dyn Fn() -> String) -> ReadLock<'_, T> {
-        held_check(self.key(), false, what);
-        let guard = if holds_any() {
+        let guard = if held_check(self.key(), false, what) {
             self.data
                 .try_read_recursive_for(LOCK_TIMEOUT)
                 .unwrap_or_else(|| deadlock_panic(what))
@@ -81,9 +81,9 @@ impl<T> Storage<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn write(&self, what: &dyn Fn() -> String) -> WriteLock<'_, T> {
-        held_check(self.key(), true, what);
-        let guard = if holds_any() {
+        let guard = if held_check(self.key(), true, what) {
             self.data
                 .try_write_for(LOCK_TIMEOUT)
                 .unwrap_or_else(|| deadlock_panic(what))
@@ -148,16 +148,20 @@ thread_local! {
     static HELD: RefCell<Vec<(usize, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
-fn holds_any() -> bool {
-    HELD.with(|h| !h.borrow().is_empty())
-}
-
-fn held_check(key: usize, write: bool, what: &dyn Fn() -> String) {
-    let conflict = HELD.with(|h| {
-        h.borrow()
+/// Panics if this thread holds a conflicting guard on `key`; returns whether it holds any
+/// guard at all (then the lock is waited for with a timeout, rule 4).
+#[inline]
+fn held_check(key: usize, write: bool, what: &dyn Fn() -> String) -> bool {
+    let (any, conflict) = HELD.with(|h| {
+        let h = h.borrow();
+        if h.is_empty() {
+            return (false, None);
+        }
+        let c = h
             .iter()
             .find(|(k, w)| *k == key && (write || *w))
-            .map(|&(_, w)| w)
+            .map(|&(_, w)| w);
+        (true, c)
     });
     if let Some(held_write) = conflict {
         let (held, want) = if held_write {
@@ -173,6 +177,7 @@ fn held_check(key: usize, write: bool, what: &dyn Fn() -> String) {
             what()
         );
     }
+    any
 }
 
 fn deadlock_panic(what: &dyn Fn() -> String) -> ! {
@@ -217,6 +222,7 @@ impl Layout {
     }
 
     /// Is this the row-major layout (size-1 dimensions may have any stride, as in PyTorch)?
+    #[inline]
     pub(crate) fn is_contiguous(&self) -> bool {
         let mut expected = 1;
         for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
@@ -235,7 +241,7 @@ impl Layout {
 
     /// Can two indices name one element (a stride 0 on a dimension of size > 1)?
     pub(crate) fn has_overlap(&self) -> bool {
-        if self.shape.contains(&0) {
+        if self.shape.contains(&0) || self.is_contiguous() {
             return false;
         }
         // Sort dimensions by stride; each must step past everything the smaller ones span.
@@ -258,6 +264,7 @@ impl Layout {
     }
 
     /// One past the largest storage index this layout touches (the offset if empty).
+    #[inline]
     pub(crate) fn end(&self) -> usize {
         if self.shape.contains(&0) {
             return self.offset;
@@ -273,6 +280,7 @@ impl Layout {
     }
 
     /// An ndarray view of `buf` through this layout.
+    #[inline]
     pub(crate) fn view<'a, T>(&self, buf: &'a [T]) -> ArrayViewD<'a, T> {
         assert!(self.end() <= buf.len(), "layout outside its storage");
         if self.shape.contains(&0) {
@@ -287,6 +295,7 @@ impl Layout {
     }
 
     /// A mutable ndarray view of `buf` through this layout (which must not overlap itself).
+    #[inline]
     pub(crate) fn view_mut<'a, T>(&self, buf: &'a mut [T]) -> ArrayViewMutD<'a, T> {
         assert!(self.end() <= buf.len(), "layout outside its storage");
         assert!(!self.has_overlap(), "writing through an overlapping layout");
@@ -319,6 +328,7 @@ pub struct DataRef<'a, T> {
 }
 
 impl<'a, T> DataRef<'a, T> {
+    #[inline]
     pub(crate) fn new(lock: ReadLock<'a, T>, layout: &Layout) -> Self {
         // SAFETY of the lifetime: the view points into the locked Vec, which cannot be
         // reallocated or written while `_lock` (dropped after `view`) is held.
@@ -345,6 +355,7 @@ pub struct DataMut<'a, T> {
 }
 
 impl<'a, T> DataMut<'a, T> {
+    #[inline]
     pub(crate) fn new(mut lock: WriteLock<'a, T>, layout: &Layout) -> Self {
         // SAFETY: as for `DataRef`, and the write lock makes this the only access.
         let buf: &'a mut [T] =

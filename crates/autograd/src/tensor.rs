@@ -299,6 +299,7 @@ impl<T: Element> Tensor<T> {
     /// Read access to the values: an `ndarray` view through this tensor's shape and strides,
     /// holding the storage's read lock until dropped. Reading a tensor while this thread writes
     /// it (a live [`Tensor::data_mut`] guard) panics with a message instead of waiting forever.
+    #[inline]
     pub fn data(&self) -> DataRef<'_, T> {
         DataRef::new(
             self.inner.storage.read(&|| self.describe("data()")),
@@ -349,11 +350,24 @@ impl<T: Element> Tensor<T> {
             let copy = src.clone_tensor();
             return self.update_from(&copy, f);
         }
+        let (mut w, r) = self.data_mut_and_read(src);
+        f(w.view_mut(), r.view())
+    }
+
+    /// Write access to this tensor and read access to `src`, both locks taken in the library's
+    /// lock order (see [`Tensor::update_from`], which also accepts aliasing): for fused update
+    /// loops that must stay inlined. Panics if the two share storage.
+    pub fn data_mut_and_read<'a>(&'a self, src: &'a Tensor<T>) -> (DataMut<'a, T>, DataRef<'a, T>) {
+        assert!(
+            !self.shares_storage(src),
+            "data_mut_and_read: the two tensors share storage; copy the source first \
+             (clone_tensor) or use update_from"
+        );
         if self.inner.layout.has_overlap() {
-            drop(self.data_mut()); // panics with the message
+            drop(self.data_mut()); // panics with PyTorch's message
         }
-        let what_w = || self.describe("update_from (write)");
-        let what_r = || src.describe("update_from (read)");
+        let what_w = || self.describe("update (write)");
+        let what_r = || src.describe("update (read)");
         let (dst_store, src_store) = (&self.inner.storage, &src.inner.storage);
         // Rule 3 of the storage module: take the locks in address order.
         let (w, r) = if dst_store.key() < src_store.key() {
@@ -363,9 +377,10 @@ impl<T: Element> Tensor<T> {
             let r = src_store.read(&what_r);
             (dst_store.write(&what_w), r)
         };
-        let mut w = DataMut::new(w, &self.inner.layout);
-        let r = DataRef::new(r, &src.inner.layout);
-        f(w.view_mut(), r.view())
+        (
+            DataMut::new(w, &self.inner.layout),
+            DataRef::new(r, &src.inner.layout),
+        )
     }
 
     /// `"op on a tensor of shape [..] (label)"`, for messages.

@@ -8,6 +8,39 @@ use crate::state::{GroupState, OptimizerState, ParamStateEntry};
 use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
 
+/// The gradient of `p`, checked to have its element count, and copied if it shares the
+/// parameter's storage (the update reads it while writing the parameter).
+#[inline(never)]
+fn checked_grad<T: Element>(p: &Tensor<T>, g: Tensor<T>) -> Tensor<T> {
+    let (pshape, gshape) = (p.shape(), g.shape());
+    if pshape.iter().product::<usize>() != gshape.iter().product::<usize>() {
+        panic!(
+            "optimizer step: the gradient of a parameter of shape {:?} has shape {:?}; a \
+             parameter's .grad() must have the parameter's shape (set_grad with a tensor of that \
+             shape)",
+            pshape.as_slice(),
+            gshape.as_slice()
+        );
+    }
+    if g.shares_storage(p) {
+        g.clone_tensor()
+    } else {
+        g
+    }
+}
+
+#[inline(never)]
+fn contiguous_values<T: Element>(a: &tapegrad_autograd::storage::DataRef<'_, T>) -> Vec<T> {
+    a.iter().copied().collect()
+}
+
+#[inline(never)]
+fn write_back<T: Element>(dst: &mut tapegrad_autograd::storage::DataMut<'_, T>, values: Vec<T>) {
+    for (d, v) in dst.iter_mut().zip(values) {
+        *d = v;
+    }
+}
+
 /// Runs `$body` compiled twice: once for the baseline CPU and once with AVX2 and FMA enabled,
 /// chosen at run time. The update rules use fused multiply-adds (as ATen's CPU kernels do);
 /// without the FMA feature each one is a library call (`fmaf`), with it one instruction, and
@@ -344,37 +377,36 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
         for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
             for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
                 let Some(g) = p.grad() else { continue };
-                let (pshape, gshape) = (p.shape(), g.shape());
-                if pshape.iter().product::<usize>() != gshape.iter().product::<usize>() {
-                    panic!(
-                        "optimizer step: the gradient of a parameter of shape {:?} has shape \
-                         {:?}; a parameter's .grad() must have the parameter's shape (set_grad \
-                         with a tensor of that shape)",
-                        pshape.as_slice(),
-                        gshape.as_slice()
-                    );
-                }
+                let g = checked_grad(p, g);
                 // One fused update under both locks, taken in the library's lock order.
-                p.update_from(&g, |mut pd, gd| {
-                    let g_copy;
-                    let gs: &[T] = match gd.as_slice() {
-                        Some(s) => s,
-                        None => {
-                            g_copy = gd.iter().copied().collect::<Vec<T>>();
-                            &g_copy
-                        }
-                    };
-                    match pd.as_slice_mut() {
-                        Some(ps) => update(&group.options, ps, gs, &mut slot.state),
-                        None => {
-                            let mut tmp: Vec<T> = pd.iter().copied().collect();
-                            update(&group.options, &mut tmp, gs, &mut slot.state);
-                            for (d, v) in pd.iter_mut().zip(tmp) {
-                                *d = v;
-                            }
-                        }
+                let (mut pd, gd) = p.data_mut_and_read(&g);
+                let g_copy;
+                let gs: &[T] = match gd.as_slice() {
+                    Some(s) => s,
+                    None => {
+                        g_copy = contiguous_values(&gd);
+                        &g_copy
                     }
-                });
+                };
+                // One call site of `update`, and the rare non-contiguous parameter handled out
+                // of line, so the loop stays small enough to inline into the FMA-compiled body.
+                let contiguous = pd.as_slice_mut().is_some();
+                let mut tmp: Vec<T> = if contiguous {
+                    Vec::new()
+                } else {
+                    pd.iter().copied().collect()
+                };
+                {
+                    let ps: &mut [T] = if contiguous {
+                        pd.as_slice_mut().expect("checked")
+                    } else {
+                        &mut tmp
+                    };
+                    update(&group.options, ps, gs, &mut slot.state);
+                }
+                if !contiguous {
+                    write_back(&mut pd, tmp);
+                }
             }
         }
     }
