@@ -203,27 +203,55 @@ fn pop_held(key: usize, write: bool) {
     });
 }
 
-/// How a tensor reads its storage: shape, strides (in elements) and offset.
+/// How a tensor reads its storage: shape, strides (in elements) and offset, plus what every
+/// read needs derived once (the ndarray dimension and strides, the extent, contiguity), since
+/// a layout never changes after it is made. After editing `shape`/`strides`/`offset` of a
+/// copy, call [`Layout::refreshed`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Shape,
     pub(crate) offset: usize,
+    nd_shape: IxDyn,
+    nd_strides: IxDyn,
+    end: usize,
+    contiguous: bool,
 }
 
 impl Layout {
-    /// The row-major (C-contiguous) layout of `shape` at offset 0.
+    /// Recomputes the derived values after `shape`, `strides` or `offset` were edited.
+    pub(crate) fn refreshed(mut self) -> Self {
+        self.nd_shape = IxDyn(&self.shape);
+        self.nd_strides = IxDyn(&self.strides);
+        self.end = self.compute_end();
+        self.contiguous = self.compute_contiguous();
+        self
+    }
+
+    /// The row-major (C-contiguous) layout of `shape` at offset 0 (the layout of every fresh
+    /// result: derived values written directly, nothing to check).
+    #[inline]
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        let strides = contiguous_strides(shape);
+        let n: usize = shape.iter().product();
         Layout {
+            nd_shape: IxDyn(shape),
+            nd_strides: IxDyn(&strides),
             shape: Shape::from_slice(shape),
-            strides: contiguous_strides(shape),
+            strides,
             offset: 0,
+            end: n,
+            contiguous: true,
         }
     }
 
     /// Is this the row-major layout (size-1 dimensions may have any stride, as in PyTorch)?
     #[inline]
     pub(crate) fn is_contiguous(&self) -> bool {
+        self.contiguous
+    }
+
+    fn compute_contiguous(&self) -> bool {
         let mut expected = 1;
         for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
             if d == 0 {
@@ -264,8 +292,7 @@ impl Layout {
     }
 
     /// One past the largest storage index this layout touches (the offset if empty).
-    #[inline]
-    pub(crate) fn end(&self) -> usize {
+    fn compute_end(&self) -> usize {
         if self.shape.contains(&0) {
             return self.offset;
         }
@@ -282,13 +309,13 @@ impl Layout {
     /// An ndarray view of `buf` through this layout.
     #[inline]
     pub(crate) fn view<'a, T>(&self, buf: &'a [T]) -> ArrayViewD<'a, T> {
-        assert!(self.end() <= buf.len(), "layout outside its storage");
+        assert!(self.end <= buf.len(), "layout outside its storage");
         if self.shape.contains(&0) {
             // ndarray's own empty layout (PyTorch's strides, e.g. [1, 1] for [2, 0], are what
             // `stride()` reports).
             return ArrayViewD::from_shape(IxDyn(&self.shape), &buf[..0]).expect("empty");
         }
-        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
         // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
         // and strides are non-negative.
         unsafe { ArrayViewD::from_shape_ptr(shape, buf.as_ptr().add(self.offset)) }
@@ -297,12 +324,12 @@ impl Layout {
     /// A mutable ndarray view of `buf` through this layout (which must not overlap itself).
     #[inline]
     pub(crate) fn view_mut<'a, T>(&self, buf: &'a mut [T]) -> ArrayViewMutD<'a, T> {
-        assert!(self.end() <= buf.len(), "layout outside its storage");
+        assert!(self.end <= buf.len(), "layout outside its storage");
         assert!(!self.has_overlap(), "writing through an overlapping layout");
         if self.shape.contains(&0) {
             return ArrayViewMutD::from_shape(IxDyn(&self.shape), &mut buf[..0]).expect("empty");
         }
-        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
         // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
         // so the view's elements are distinct places in the exclusively borrowed `buf`.
         unsafe { ArrayViewMutD::from_shape_ptr(shape, buf.as_mut_ptr().add(self.offset)) }
@@ -310,6 +337,7 @@ impl Layout {
 }
 
 /// Row-major strides of `shape`.
+#[inline]
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Shape {
     let mut strides = Shape::from_elem(0, shape.len());
     let mut s = 1;

@@ -110,7 +110,7 @@ impl ViewKind {
                 out.strides.push(diag_stride);
             }
         }
-        Some(out)
+        Some(out.refreshed())
     }
 
     fn grad_fn_name(&self) -> &'static str {
