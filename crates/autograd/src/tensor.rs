@@ -79,6 +79,27 @@ fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An empty `Vec` with room for `shape`'s elements, or a panic with PyTorch's wording when the
+/// element count overflows or the allocator refuses (never an abort).
+fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let bytes = n.and_then(|n| n.checked_mul(std::mem::size_of::<T>().max(1)));
+    let (Some(n), Some(bytes)) = (n, bytes) else {
+        panic!(
+            "{op}: Trying to create tensor of shape {shape:?}: the number of elements overflows; \
+             use a smaller shape"
+        );
+    };
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() || bytes > isize::MAX as usize {
+        panic!(
+            "{op}: DefaultCPUAllocator: can't allocate memory: you tried to allocate {bytes} \
+             bytes for a tensor of shape {shape:?}"
+        );
+    }
+    v
+}
+
 // ---------------------------------------------------------------- construction
 impl<T: Element> Tensor<T> {
     pub(crate) fn from_parts(data: ArrayD<T>, node: Option<Node<T>>, requires_grad: bool) -> Self {
@@ -186,7 +207,9 @@ impl<T: Element> Tensor<T> {
 
     /// A tensor filled with `value` (`torch.full`).
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::from_array(ArrayD::from_elem(IxDyn(shape), value))
+        let mut v = alloc_elements::<T>("full", shape);
+        v.resize(numel(shape), value);
+        Self::from_vec(v, shape)
     }
 
     /// A tensor of zeros (`torch.zeros`).
@@ -217,7 +240,22 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn arange(start: T, end: T, step: T) -> Self {
         assert!(step != T::zero(), "arange: step must be nonzero");
-        let n = ((end - start) / step).ceil().as_f64().max(0.0) as usize;
+        assert!(
+            start.is_finite() && end.is_finite(),
+            "arange: unsupported range: {start} -> {end} (start and end must be finite)"
+        );
+        assert!(
+            (step > T::zero() && end >= start) || (step < T::zero() && end <= start),
+            "arange: upper bound and larger bound inconsistent with step sign (start {start}, \
+             end {end}, step {step})"
+        );
+        let n = ((end - start) / step).ceil().as_f64().max(0.0);
+        assert!(
+            n <= (isize::MAX as usize / std::mem::size_of::<T>()) as f64,
+            "arange: the range {start} -> {end} with step {step} has {n} elements, more than \
+             memory can hold"
+        );
+        let n = n as usize;
         let v: Vec<T> = (0..n)
             .map(|i| start + T::from_f64(i as f64) * step)
             .collect();
@@ -256,19 +294,34 @@ impl<T: Element> Tensor<T> {
 
     /// Uniform samples in `[low, high)` from the process-wide seeded generator
     /// (`torch.empty(shape).uniform_(low, high)`).
+    /// Panics, with PyTorch's messages, unless `low <= high` and both (and their distance) are
+    /// finite, instead of drawing forever.
     pub fn uniform(shape: &[usize], low: T, high: T) -> Self {
         let (lo, hi) = (low.as_f64(), high.as_f64());
-        let v = with_rng(|r| {
-            (0..numel(shape))
-                .map(|_| loop {
-                    let v = T::from_f64(lo + (hi - lo) * r.gen::<f64>());
-                    // Rounding to f32 can land on `high` itself; the interval is half-open, so
-                    // draw again (about once in 3·10⁷ f32 draws).
-                    if v < high || lo >= hi {
-                        break v;
-                    }
-                })
-                .collect()
+        assert!(
+            lo.is_finite() && hi.is_finite(),
+            "uniform_: from and to must be finite (from/to is out of bounds): got from={lo} and \
+             to={hi}"
+        );
+        assert!(
+            lo <= hi,
+            "uniform_ expects to return a [from, to) range, but found from={lo} > to={hi}"
+        );
+        assert!(
+            (high - low).is_finite(),
+            "uniform_ expects to-from <= the largest finite value, but found to={hi} and \
+             from={lo} which result in to-from to exceed the limit"
+        );
+        let mut v = alloc_elements::<T>("uniform", shape);
+        with_rng(|r| {
+            v.extend((0..numel(shape)).map(|_| loop {
+                let v = T::from_f64(lo + (hi - lo) * r.gen::<f64>());
+                // Rounding to f32 can land on `high` itself; the interval is half-open, so
+                // draw again (about once in 3·10⁷ f32 draws).
+                if v < high || lo >= hi {
+                    break v;
+                }
+            }))
         });
         Self::from_vec(v, shape)
     }
@@ -280,11 +333,8 @@ impl<T: Element> Tensor<T> {
 
     /// Standard normal samples (`torch.randn`).
     pub fn randn(shape: &[usize]) -> Self {
-        let v = with_rng(|r| {
-            (0..numel(shape))
-                .map(|_| T::from_f64(StandardNormal.sample(r)))
-                .collect()
-        });
+        let mut v = alloc_elements::<T>("randn", shape);
+        with_rng(|r| v.extend((0..numel(shape)).map(|_| T::from_f64(StandardNormal.sample(r)))));
         Self::from_vec(v, shape)
     }
 }
@@ -549,7 +599,25 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Replaces the gradient (`t.grad = g`); `None` clears it.
+    ///
+    /// Panics, as PyTorch's `x.grad = g` raises, if `g` is `self` itself or a view of its
+    /// storage ("can't assign Variable as its own grad": `zero_grad` would then zero the
+    /// values), or has another shape.
     pub fn set_grad(&self, grad: Option<Tensor<T>>) {
+        if let Some(g) = grad.as_ref() {
+            assert!(
+                !g.shares_storage(self),
+                "set_grad: can't assign Variable as its own grad (the gradient shares this \
+                 tensor's storage); pass a copy (clone_tensor())"
+            );
+            assert!(
+                g.shape() == self.shape(),
+                "set_grad: assigned grad has data of a different size: the tensor has shape {:?} \
+                 but the gradient {:?}",
+                self.shape().as_slice(),
+                g.shape().as_slice()
+            );
+        }
         *lock(&self.inner.grad) = grad;
     }
 
@@ -620,6 +688,13 @@ impl<T: Element> Tensor<T> {
         let hooks: Vec<Hook<T>> = lock(&self.inner.hooks).clone();
         for h in hooks.iter() {
             if let Some(g) = h(&grad) {
+                assert!(
+                    g.shape() == grad.shape(),
+                    "hook 'hook' has changed the size of value: a gradient hook returned shape \
+                     {:?} for a gradient of shape {:?}; return a tensor of the same shape",
+                    g.shape().as_slice(),
+                    grad.shape().as_slice()
+                );
                 grad = g;
             }
         }

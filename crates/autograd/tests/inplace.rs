@@ -189,3 +189,71 @@ fn two_threads_updating_each_other_never_deadlock() {
         assert!(v.iter().all(|e| *e == v[0]), "torn update: {v:?}");
     }
 }
+
+#[test]
+fn misuse_found_by_the_reliability_review_panics_with_pytorchs_words() {
+    // uniform with a NaN or infinite bound used to draw forever holding the generator's lock
+    let msg = panic_message(|| {
+        Tensor::<f32>::uniform(&[4], f32::NAN, 1.0);
+    });
+    assert!(msg.contains("from/to is out of bounds"), "{msg}");
+    let msg = panic_message(|| {
+        Tensor::<f32>::uniform(&[4], 1.0, 0.0);
+    });
+    assert!(
+        msg.contains("expects to return a [from, to) range, but found from=1 > to=0"),
+        "{msg}"
+    );
+    // the generator is still usable afterwards
+    assert_eq!(Tensor::<f32>::rand(&[3]).numel(), 3);
+    // shapes too large to hold: a panic with a message, not an abort
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[1 << 20, 1 << 20, 1 << 30]);
+    });
+    assert!(msg.contains("Trying to create tensor of shape"), "{msg}");
+    let msg = panic_message(|| {
+        Tensor::<f32>::randn(&[3, 1 << 62]);
+    });
+    assert!(msg.contains("randn"), "{msg}");
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[1 << 20, 1 << 20, 1 << 10]);
+    });
+    assert!(msg.contains("can't allocate memory"), "{msg}");
+    // arange with a NaN end or a step of the wrong sign (PyTorch errors; it used to be empty)
+    let msg = panic_message(|| {
+        Tensor::<f32>::arange(0.0, f32::NAN, 1.0);
+    });
+    assert!(msg.contains("arange: unsupported range"), "{msg}");
+    let msg = panic_message(|| {
+        Tensor::<f32>::arange(0.0, 5.0, -1.0);
+    });
+    assert!(msg.contains("inconsistent with step sign"), "{msg}");
+    // sum_to a shape the tensor did not come from used to return shape [3]
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[2, 3]).sum_to(&[4]);
+    });
+    assert!(
+        msg.contains("sum_to_size: size {4} is not expandable to size {2, 3}"),
+        "{msg}"
+    );
+    // a hook returning the wrong shape
+    let x = t(&[1.0, 2.0]).requires_grad_(true);
+    x.register_hook(|_| Some(Tensor::zeros(&[3])));
+    let msg = panic_message(|| (&x * 2.0).sum().backward());
+    assert!(
+        msg.contains("hook 'hook' has changed the size of value"),
+        "{msg}"
+    );
+    // a tensor as its own gradient
+    let w = t(&[1.0, 2.0]).requires_grad_(true);
+    let msg = panic_message(|| w.set_grad(Some(w.clone())));
+    assert!(
+        msg.contains("can't assign Variable as its own grad"),
+        "{msg}"
+    );
+    let msg = panic_message(|| w.set_grad(Some(Tensor::zeros(&[3]))));
+    assert!(
+        msg.contains("assigned grad has data of a different size"),
+        "{msg}"
+    );
+}

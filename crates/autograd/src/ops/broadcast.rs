@@ -84,6 +84,28 @@ impl<T: Element> Tensor<T> {
         if self.shape().as_slice() == shape {
             return self.clone();
         }
+        // `shape` must broadcast to this tensor's shape (it is the shape this one came from).
+        let own = self.shape();
+        let fits = shape.len() <= own.len()
+            && shape
+                .iter()
+                .zip(&own[own.len() - shape.len()..])
+                .all(|(&s, &o)| s == o || s == 1);
+        assert!(
+            fits,
+            "sum_to_size: size {{{}}} is not expandable to size {{{}}}: the target shape must \
+             broadcast to the tensor's shape {:?}",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            own.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            own.as_slice()
+        );
         let out = {
             let d = self.data();
             let extra = d.ndim() - shape.len();
