@@ -28,6 +28,16 @@ fn resolve_dims(op: &'static str, dims: &[isize], shape: &[usize]) -> Vec<usize>
     ds
 }
 
+/// `shape` without the dimensions `ds` (a reduction's result shape when `keepdim` is off).
+fn without_dims(shape: &[usize], ds: &[usize]) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !ds.contains(i))
+        .map(|(_, &s)| s)
+        .collect()
+}
+
 impl<T: Element> Tensor<T> {
     /// Sum over several dimensions (`x.sum(dims, keepdim)`; empty `dims`: all). Derivative: 1.
     ///
@@ -45,14 +55,7 @@ impl<T: Element> Tensor<T> {
         if keepdim {
             out
         } else {
-            let shape: Vec<usize> = self
-                .shape()
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !ds.contains(i))
-                .map(|(_, &s)| s)
-                .collect();
-            out.reshape_exact(&shape)
+            out.reshape_exact(&without_dims(&self.shape(), &ds))
         }
     }
 
@@ -106,14 +109,7 @@ impl<T: Element> Tensor<T> {
             out
         } else {
             let ds = resolve_dims("logsumexp", dims, &self.shape());
-            let shape: Vec<usize> = self
-                .shape()
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !ds.contains(i))
-                .map(|(_, &s)| s)
-                .collect();
-            out.reshape_exact(&shape)
+            out.reshape_exact(&without_dims(&self.shape(), &ds))
         }
     }
 
@@ -183,13 +179,8 @@ impl<T: Element> Tensor<T> {
         let result = if keepdim {
             out
         } else {
-            let s: Vec<usize> = shape
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !ds.contains(i))
-                .map(|(_, &s)| s)
-                .collect();
-            out.into_shape_with_order(IxDyn(&s)).expect("same size")
+            out.into_shape_with_order(IxDyn(&without_dims(&shape, &ds)))
+                .expect("same size")
         };
         let name = if largest {
             "AmaxBackward0"
