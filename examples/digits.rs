@@ -272,11 +272,11 @@ pub fn load_split(cli: &Cli) -> Result<(TensorDataset, TensorDataset), DigitsErr
 /// Test accuracy and confusion matrix of `model` on `test`.
 pub fn evaluate(model: &dyn Module, test: &TensorDataset) -> (f64, [[usize; CLASSES]; CLASSES]) {
     let logits = no_grad(|| model.forward(test.inputs()));
-    let (_, predicted) = logits.max_dim(1, false);
+    let predicted = logits.argmax(Some(1), false).to_vec();
     let truth = targets_as_indices(test.targets());
     let mut confusion = [[0usize; CLASSES]; CLASSES];
     for (&t, &p) in truth.iter().zip(&predicted) {
-        confusion[t][p] += 1;
+        confusion[t][p as usize] += 1;
     }
     let correct: usize = (0..CLASSES).map(|c| confusion[c][c]).sum();
     (correct as f64 / truth.len() as f64, confusion)

@@ -2,7 +2,7 @@
 //! forward result or backward gradient contains NaN or Inf panics, naming the operation and its
 //! inputs' shapes.
 
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::tensor::Tensor;
 use ndarray::ArrayD;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,8 +37,8 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn has_non_finite<T: Element>(a: &ndarray::ArrayViewD<T>) -> bool {
-    a.iter().any(|v| !v.is_finite())
+fn has_non_finite<T: Scalar>(a: &ndarray::ArrayViewD<T>) -> bool {
+    T::DTYPE.is_floating_point() && a.iter().any(|v| !v.as_f64().is_finite())
 }
 
 thread_local! {
@@ -59,7 +59,7 @@ pub(crate) fn in_backward_rule<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-pub(crate) fn check_forward<T: Element>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
+pub(crate) fn check_forward<T: Scalar>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
     if has_non_finite(&data.view()) && !IN_BACKWARD_RULE.with(|c| c.get()) {
         let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
         panic!(

@@ -2,7 +2,7 @@
 //! `tensor([[0.5000, 0.1000], [0.0500, 0.1800]], requires_grad=true)`, with
 //! `grad_fn=<MulBackward0>` on non-leaves.
 
-use crate::element::Element;
+use crate::element::{DType, Scalar};
 use crate::tensor::Tensor;
 use ndarray::{ArrayViewD, Axis};
 use std::fmt;
@@ -20,7 +20,7 @@ enum Style {
 /// PyTorch's `_Formatter` rule: over the nonzero finite values, scientific when
 /// `max / min > 1000`, `max > 1e8` or `min < 1e-4`; otherwise whole numbers print as `1.` and
 /// the rest with 4 decimals.
-fn choose_style<T: Element>(values: &ArrayViewD<'_, T>) -> Style {
+fn choose_style<T: Scalar>(values: &ArrayViewD<'_, T>) -> Style {
     let nonzero: Vec<f64> = values
         .iter()
         .map(|v| v.as_f64())
@@ -91,7 +91,7 @@ fn shown(n: usize, summarize: bool) -> Vec<Option<usize>> {
 
 /// The elements that are printed (PyTorch's `get_summarized_data`): the style and the width are
 /// chosen from these alone.
-fn summarized<T: Element>(a: &ArrayViewD<'_, T>, summarize: bool) -> Vec<T> {
+fn summarized<T: Scalar>(a: &ArrayViewD<'_, T>, summarize: bool) -> Vec<T> {
     let mut owned = a.to_owned();
     if summarize {
         for axis in 0..owned.ndim() {
@@ -107,7 +107,7 @@ fn summarized<T: Element>(a: &ArrayViewD<'_, T>, summarize: bool) -> Vec<T> {
 
 /// PyTorch's `_tensor_str_with_formatter`: nested brackets, one row per line, 1-D rows wrapped
 /// at the line width.
-fn write_nested<T: Element>(
+fn write_nested<T: Scalar>(
     out: &mut String,
     a: &ArrayViewD<'_, T>,
     fmt_value: &dyn Fn(T) -> String,
@@ -156,7 +156,7 @@ fn write_nested<T: Element>(
     }
 }
 
-impl<T: Element> fmt::Display for Tensor<T> {
+impl<T: Scalar> fmt::Display for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let data = self.data();
         let view = data.view();
@@ -173,19 +173,37 @@ impl<T: Element> fmt::Display for Tensor<T> {
         } else {
             let summarize = data.len() > THRESHOLD;
             let values = summarized(&view, summarize);
+            // Integers and booleans print as they are (`1`, `True`), right-aligned to the
+            // widest value; floats in one style chosen from the values.
+            let plain = |v: T| match T::DTYPE {
+                DType::Bool if v == T::ONE => "True".to_string(),
+                DType::Bool => "False".to_string(),
+                _ => v.to_string(),
+            };
             let style = choose_style(&ndarray::ArrayView1::from(&values[..]).into_dyn());
-            // As PyTorch, the width comes from the nonzero finite values only (at least 1).
-            let width = values
-                .iter()
-                .map(|v| v.as_f64())
-                .filter(|v| v.is_finite() && *v != 0.0)
-                .map(|v| format_value(v, &style).len())
-                .max()
-                .unwrap_or(1);
-            let fmt_value = |v: T| format!("{:>width$}", format_value(v.as_f64(), &style));
+            let width = if T::DTYPE.is_floating_point() {
+                // As PyTorch, the width comes from the nonzero finite values only (at least 1).
+                values
+                    .iter()
+                    .map(|v| v.as_f64())
+                    .filter(|v| v.is_finite() && *v != 0.0)
+                    .map(|v| format_value(v, &style).len())
+                    .max()
+                    .unwrap_or(1)
+            } else {
+                values.iter().map(|&v| plain(v).len()).max().unwrap_or(1)
+            };
+            let fmt_value = |v: T| {
+                if T::DTYPE.is_floating_point() {
+                    format!("{:>width$}", format_value(v.as_f64(), &style))
+                } else {
+                    format!("{:>width$}", plain(v))
+                }
+            };
             write_nested(&mut text, &view, &fmt_value, width, prefix.len(), summarize);
         }
-        if T::DTYPE != crate::DType::F32 {
+        // PyTorch omits the dtype for its defaults: float32, int64 and bool.
+        if T::DTYPE == DType::F64 {
             suffixes.push(format!("dtype=torch.{}", T::DTYPE.torch_name()));
         }
         if let Some(name) = self.grad_fn_name() {
@@ -213,7 +231,7 @@ impl<T: Element> fmt::Display for Tensor<T> {
     }
 }
 
-impl<T: Element> fmt::Debug for Tensor<T> {
+impl<T: Scalar> fmt::Debug for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }

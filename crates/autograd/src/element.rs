@@ -1,5 +1,14 @@
-//! The element types a [`Tensor`](crate::Tensor) can hold: `f32` (the default, as in PyTorch)
-//! and `f64` (for reproducing Python-float arithmetic and for finite-difference checks).
+//! The element types a [`Tensor`](crate::Tensor) can hold.
+//!
+//! * [`Scalar`]: every element type: `f32` (the default, as in PyTorch), `f64`, `i64` (index
+//!   tensors, PyTorch's `torch.long`) and `bool` (masks, the result of comparisons). Storage,
+//!   views, joining, indexing, comparisons and printing work for all four.
+//! * [`Element`]: the floating-point types `f32` and `f64`, the only ones that can require a
+//!   gradient (PyTorch: "only Tensors of floating point dtype can require gradients"). Every
+//!   differentiable op is written for `T: Element`.
+//!
+//! The type is a parameter of the tensor (`Tensor<f32>`, `Tensor<i64>`, `Tensor<bool>`), not a
+//! runtime tag: `docs/design.md` ("Data types") gives the reasons and the alternatives.
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
@@ -12,52 +21,110 @@ pub enum DType {
     F32,
     /// 64-bit IEEE float (`torch.float64`, safetensors `F64`).
     F64,
+    /// 64-bit signed integer (`torch.int64` / `torch.long`, safetensors `I64`).
+    I64,
+    /// Boolean (`torch.bool`, safetensors `BOOL`).
+    Bool,
 }
 
 impl DType {
-    /// PyTorch's name for the type (`"float32"`, `"float64"`).
+    /// PyTorch's name for the type (`"float32"`, `"float64"`, `"int64"`, `"bool"`).
     pub fn torch_name(self) -> &'static str {
         match self {
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
         }
+    }
+
+    /// PyTorch's scalar-type name used in its error messages (`"Float"`, `"Double"`, `"Long"`,
+    /// `"Bool"`), as in "expected scalar type Long but found Float".
+    pub fn scalar_type_name(self) -> &'static str {
+        match self {
+            DType::F32 => "Float",
+            DType::F64 => "Double",
+            DType::I64 => "Long",
+            DType::Bool => "Bool",
+        }
+    }
+
+    /// Is this a floating-point type (one that can require a gradient)?
+    pub fn is_floating_point(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
     }
 }
 
-/// A floating-point element type: implemented for `f32` and `f64` only.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for i64 {}
+    impl Sealed for bool {}
+}
+
+/// Any element type a tensor can hold: `f32`, `f64`, `i64` or `bool` (sealed).
+///
+/// Conversions go through `f64` as PyTorch's `.to(dtype)` does: a float to `i64` truncates
+/// toward zero, anything non-zero is `true`, `true` is 1.
 ///
 /// ```
-/// use tapegrad_autograd::{Element, DType};
-/// assert_eq!(<f32 as Element>::DTYPE, DType::F32);
+/// use tapegrad_autograd::{DType, Scalar};
+/// assert_eq!(<i64 as Scalar>::DTYPE, DType::I64);
+/// assert_eq!(i64::from_f64(-2.7), -2);
+/// assert!(bool::from_f64(0.5));
+/// assert_eq!(true.as_f64(), 1.0);
+/// ```
+pub trait Scalar:
+    sealed::Sealed + Copy + PartialEq + PartialOrd + Default + Debug + Display + Send + Sync + 'static
+{
+    /// The matching [`DType`].
+    const DTYPE: DType;
+    /// Zero (`false` for `bool`).
+    const ZERO: Self;
+    /// One (`true` for `bool`).
+    const ONE: Self;
+    /// Converts from `f64`: rounding to nearest for `f32`, truncating toward zero (saturating)
+    /// for `i64`, `v != 0` for `bool`.
+    fn from_f64(v: f64) -> Self;
+    /// Widens to `f64` (exact for floats, bools and integers up to 2⁵³).
+    fn as_f64(self) -> f64;
+    /// Converts to `i64` without going through `f64` (exact for integers and bools; floats
+    /// truncate toward zero).
+    fn as_i64(self) -> i64;
+    /// Converts from `i64` (exact for `i64`; rounding for floats).
+    fn from_i64(v: i64) -> Self;
+    /// Is this value NaN? (Always `false` for integers and bools.)
+    fn is_nan_value(self) -> bool;
+}
+
+/// A floating-point element type: implemented for `f32` and `f64` only. Differentiable ops,
+/// gradients and optimizers are written for `T: Element`.
+///
+/// ```
+/// use tapegrad_autograd::{Element, DType, Scalar};
+/// fn dtype_of<T: Element>() -> DType { T::DTYPE }
+/// assert_eq!(dtype_of::<f32>(), DType::F32);
 /// assert_eq!(f64::from_f64(0.5), 0.5);
 /// ```
 pub trait Element:
-    num_traits::Float
+    Scalar
+    + num_traits::Float
     + ndarray::ScalarOperand
     + ndarray::LinalgScalar
-    + Default
-    + Debug
-    + Display
-    + Send
-    + Sync
     + Sum
     + AddAssign
     + SubAssign
     + MulAssign
     + DivAssign
     + crate::kernels::matmul::GemmScalar
-    + 'static
 {
-    /// The matching [`DType`].
-    const DTYPE: DType;
-    /// Converts from `f64` (rounding to nearest for `f32`).
-    fn from_f64(v: f64) -> Self;
-    /// Widens to `f64` (exact).
-    fn as_f64(self) -> f64;
 }
 
-impl Element for f32 {
+impl Scalar for f32 {
     const DTYPE: DType = DType::F32;
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     #[inline]
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -66,10 +133,25 @@ impl Element for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self as i64
+    }
+    #[inline]
+    fn from_i64(v: i64) -> Self {
+        v as f32
+    }
+    #[inline]
+    fn is_nan_value(self) -> bool {
+        self.is_nan()
+    }
 }
+impl Element for f32 {}
 
-impl Element for f64 {
+impl Scalar for f64 {
     const DTYPE: DType = DType::F64;
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     #[inline]
     fn from_f64(v: f64) -> Self {
         v
@@ -77,5 +159,74 @@ impl Element for f64 {
     #[inline]
     fn as_f64(self) -> f64 {
         self
+    }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self as i64
+    }
+    #[inline]
+    fn from_i64(v: i64) -> Self {
+        v as f64
+    }
+    #[inline]
+    fn is_nan_value(self) -> bool {
+        self.is_nan()
+    }
+}
+impl Element for f64 {}
+
+impl Scalar for i64 {
+    const DTYPE: DType = DType::I64;
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v as i64
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self
+    }
+    #[inline]
+    fn from_i64(v: i64) -> Self {
+        v
+    }
+    #[inline]
+    fn is_nan_value(self) -> bool {
+        false
+    }
+}
+
+impl Scalar for bool {
+    const DTYPE: DType = DType::Bool;
+    const ZERO: Self = false;
+    const ONE: Self = true;
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        if self {
+            1.0
+        } else {
+            0.0
+        }
+    }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self as i64
+    }
+    #[inline]
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+    #[inline]
+    fn is_nan_value(self) -> bool {
+        false
     }
 }

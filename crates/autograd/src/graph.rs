@@ -11,7 +11,7 @@
 //! itself, which gives higher-order derivatives for free.
 
 use crate::anomaly;
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
 use crate::tensor::{Tensor, LIVE_NODES};
@@ -26,7 +26,7 @@ pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 3]>;
 
 /// What a backward rule sees: the op's inputs, its output, and the gradient of the loss with
 /// respect to that output.
-pub struct BackwardCtx<'a, T: Element> {
+pub struct BackwardCtx<'a, T: Scalar> {
     /// The inputs, in the order the forward took them.
     pub inputs: &'a [Tensor<T>],
     /// The tensor this op produced (for rules like `d sigmoid = s(1-s)` that reuse the output).
@@ -36,7 +36,7 @@ pub struct BackwardCtx<'a, T: Element> {
     pub(crate) needs: SmallVec<[bool; 3]>,
 }
 
-impl<T: Element> BackwardCtx<'_, T> {
+impl<T: Scalar> BackwardCtx<'_, T> {
     /// Does input `i` need a gradient? Rules may skip work for inputs that don't.
     pub fn needs_grad(&self, i: usize) -> bool {
         self.needs.get(i).copied().unwrap_or(false)
@@ -45,14 +45,20 @@ impl<T: Element> BackwardCtx<'_, T> {
 
 /// A differentiable operation: its name and its derivative. Forward lives in the function that
 /// builds the op (e.g. `Tensor::mul`), right beside this impl in the same file.
-pub trait Op<T: Element>: Send + Sync + 'static {
+///
+/// The trait is declared for every element type so that ops that work on any dtype (views,
+/// copies, `cat`, `index_select`) record through one path; `backward` exists only for the
+/// float types, the only ones that can require a gradient.
+pub trait Op<T: Scalar>: Send + Sync + 'static {
     /// PyTorch's grad-fn name, e.g. `"MulBackward0"`.
     fn name(&self) -> &'static str;
     /// The local derivative rule in words, e.g. `"d(a*b)/da = b, d(a*b)/db = a"`, shown by
     /// the explain mode of backward.
     fn rule(&self) -> &'static str;
     /// dLoss/dInput for every input, given dLoss/dOutput.
-    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T>;
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element;
     /// Does the backward read the inputs' values (not just their shapes)? Then changing an
     /// input in place before backward is an error, found by the version counter. Default: yes.
     fn saves_inputs(&self) -> bool {
@@ -66,7 +72,7 @@ pub trait Op<T: Element>: Send + Sync + 'static {
 
 /// A recorded operation: the op and the tensors it read. The inputs are released after
 /// backward unless the graph is retained.
-pub(crate) struct Node<T: Element> {
+pub(crate) struct Node<T: Scalar> {
     pub(crate) op: Box<dyn Op<T>>,
     pub(crate) inputs: Mutex<Option<SmallVec<[Tensor<T>; 3]>>>,
     /// The storage versions of the inputs when recorded (empty if the op saves none).
@@ -77,7 +83,7 @@ pub(crate) struct Node<T: Element> {
     pub(crate) out_version: std::sync::atomic::AtomicU64,
 }
 
-impl<T: Element> Node<T> {
+impl<T: Scalar> Node<T> {
     /// The saved inputs, or `None` once backward has freed them.
     pub(crate) fn inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
         self.inputs
@@ -92,7 +98,7 @@ impl<T: Element> Node<T> {
     }
 }
 
-impl<T: Element> Drop for Node<T> {
+impl<T: Scalar> Drop for Node<T> {
     fn drop(&mut self) {
         LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
         let taken = self
@@ -109,7 +115,7 @@ impl<T: Element> Drop for Node<T> {
 /// Drops a graph without recursion: a chain of 100 000 ops would otherwise overflow the stack
 /// through nested `Drop` calls. Each tensor we hold the last handle to is unwrapped and its
 /// inputs pushed on an explicit stack before it is dropped.
-fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 3]>) {
+fn drop_iteratively<T: Scalar>(start: SmallVec<[Tensor<T>; 3]>) {
     let mut stack: Vec<Tensor<T>> = start.into_vec();
     while let Some(t) = stack.pop() {
         if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
@@ -129,7 +135,7 @@ fn drop_iteratively<T: Element>(start: SmallVec<[Tensor<T>; 3]>) {
 
 /// Builds the output tensor of an op: with a recorded [`Node`] when grad mode is on and an
 /// input requires a gradient, as a plain tensor otherwise.
-pub(crate) fn record<T: Element, O: Op<T>>(
+pub(crate) fn record<T: Scalar, O: Op<T>>(
     data: ArrayD<T>,
     op: O,
     inputs: &[&Tensor<T>],
@@ -145,7 +151,7 @@ pub(crate) fn record<T: Element, O: Op<T>>(
 }
 
 /// Builds a view of `base` (sharing its storage) through `layout`, recorded like [`record`].
-pub(crate) fn record_view<T: Element, O: Op<T>>(
+pub(crate) fn record_view<T: Scalar, O: Op<T>>(
     base: &Tensor<T>,
     layout: Layout,
     op: O,
@@ -159,7 +165,19 @@ pub(crate) fn record_view<T: Element, O: Op<T>>(
     }
 }
 
-fn node<T: Element, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Node<T> {
+/// Gives `out`, a fresh tensor computed from a tensor of another element type, the history
+/// `op`, which has no inputs in this graph: its backward carries the gradient into the other
+/// graph itself (`to_dtype` between float types).
+pub(crate) fn record_bridge<T: Scalar, O: Op<T>>(out: Tensor<T>, op: O) -> Tensor<T> {
+    Tensor::from_storage(
+        Arc::clone(&out.inner.storage),
+        out.inner.layout.clone(),
+        Some(node(op, &[], 0)),
+        true,
+    )
+}
+
+fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Node<T> {
     let versions = if op.saves_inputs() {
         inputs.iter().map(|t| t.version()).collect()
     } else {
@@ -180,7 +198,7 @@ fn node<T: Element, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) ->
 
 /// Panics with PyTorch's message if a tensor the backward of `node` (producing `output`) reads
 /// was changed in place after it was recorded.
-pub(crate) fn check_versions<T: Element>(node: &Node<T>, output: &Tensor<T>, inputs: &[Tensor<T>]) {
+pub(crate) fn check_versions<T: Scalar>(node: &Node<T>, output: &Tensor<T>, inputs: &[Tensor<T>]) {
     for (t, &saved) in inputs.iter().zip(&node.versions) {
         if t.version() != saved {
             version_panic(t, saved);
@@ -204,10 +222,12 @@ pub(crate) fn check_versions<T: Element>(node: &Node<T>, output: &Tensor<T>, inp
     }
 }
 
-pub(crate) fn version_panic<T: Element>(t: &Tensor<T>, expected: u64) -> ! {
+pub(crate) fn version_panic<T: Scalar>(t: &Tensor<T>, expected: u64) -> ! {
     let kind = match T::DTYPE {
         crate::DType::F32 => "torch.FloatTensor",
         crate::DType::F64 => "torch.DoubleTensor",
+        crate::DType::I64 => "torch.LongTensor",
+        crate::DType::Bool => "torch.BoolTensor",
     };
     let of = t
         .grad_fn_name()

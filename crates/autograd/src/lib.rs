@@ -46,22 +46,23 @@ pub mod tensor;
 
 pub use anomaly::{detect_anomaly, set_detect_anomaly};
 pub use backward::{grad, BackwardOptions, BackwardStep};
-pub use element::{DType, Element};
+pub use element::{DType, Element, Scalar};
 pub use error::TensorError;
 pub use function::{Function, FunctionCtx};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
 pub use graph::{BackwardCtx, InputGrads, Op};
-pub use ops::{InplaceRhs, SliceArg, SliceArgs};
+pub use ops::{InplaceRhs, SliceArg, SliceArgs, TensorOrScalar};
 pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
 pub use shape::Shape;
 pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
 
-/// Loss functions, as `torch.nn.functional` names them.
+/// Loss functions and `embedding`, as `torch.nn.functional` names them.
 pub mod functional {
+    pub use crate::ops::index::embedding;
     pub use crate::ops::losses::{
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
-        nll_loss, Reduction,
+        nll_loss, ClassTargets, Reduction,
     };
 }

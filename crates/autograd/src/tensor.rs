@@ -1,6 +1,6 @@
 //! [`Tensor`]: an n-dimensional array on `ndarray` that can record the operations applied to it.
 
-use crate::element::{DType, Element};
+use crate::element::{DType, Element, Scalar};
 use crate::error::{Result, TensorError};
 use crate::graph::Node;
 use crate::rng::with_rng;
@@ -31,11 +31,11 @@ pub type Hook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
 /// y.backward();
 /// assert_eq!(x.grad().unwrap().to_vec(), vec![5.0, 7.0]); // 2x + 1
 /// ```
-pub struct Tensor<T: Element = f32> {
+pub struct Tensor<T: Scalar = f32> {
     pub(crate) inner: Arc<Inner<T>>,
 }
 
-pub(crate) struct Inner<T: Element> {
+pub(crate) struct Inner<T: Scalar> {
     pub(crate) id: u64,
     /// The buffer, shared with every view of it.
     pub(crate) storage: Arc<Storage<T>>,
@@ -67,7 +67,7 @@ pub fn live_graph_nodes() -> u64 {
     LIVE_NODES.load(Ordering::Relaxed)
 }
 
-impl<T: Element> Clone for Tensor<T> {
+impl<T: Scalar> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor {
             inner: Arc::clone(&self.inner),
@@ -101,7 +101,7 @@ fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
 }
 
 // ---------------------------------------------------------------- construction
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     pub(crate) fn from_parts(data: ArrayD<T>, node: Option<Node<T>>, requires_grad: bool) -> Self {
         let shape = Shape::from_slice(data.shape());
         // Every freshly computed value is stored row-major (C layout).
@@ -214,12 +214,12 @@ impl<T: Element> Tensor<T> {
 
     /// A tensor of zeros (`torch.zeros`).
     pub fn zeros(shape: &[usize]) -> Self {
-        Self::full(shape, T::zero())
+        Self::full(shape, T::ZERO)
     }
 
     /// A tensor of ones (`torch.ones`).
     pub fn ones(shape: &[usize]) -> Self {
-        Self::full(shape, T::one())
+        Self::full(shape, T::ONE)
     }
 
     /// Zeros with this tensor's shape.
@@ -239,29 +239,46 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::<f32>::arange(0.0, 1.0, 0.25).to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
     /// ```
     pub fn arange(start: T, end: T, step: T) -> Self {
-        assert!(step != T::zero(), "arange: step must be nonzero");
         assert!(
-            start.is_finite() && end.is_finite(),
+            T::DTYPE != DType::Bool,
+            "arange: \"arange_cpu\" not implemented for 'Bool'"
+        );
+        let (a, b, st) = (start.as_f64(), end.as_f64(), step.as_f64());
+        assert!(st != 0.0, "arange: step must be nonzero");
+        assert!(
+            a.is_finite() && b.is_finite(),
             "arange: unsupported range: {start} -> {end} (start and end must be finite)"
         );
         assert!(
-            (step > T::zero() && end >= start) || (step < T::zero() && end <= start),
+            (st > 0.0 && b >= a) || (st < 0.0 && b <= a),
             "arange: upper bound and larger bound inconsistent with step sign (start {start}, \
              end {end}, step {step})"
         );
-        let n = ((end - start) / step).ceil().as_f64().max(0.0);
+        let n = ((b - a) / st).ceil().max(0.0);
         assert!(
             n <= (isize::MAX as usize / std::mem::size_of::<T>()) as f64,
             "arange: the range {start} -> {end} with step {step} has {n} elements, more than \
              memory can hold"
         );
         let n = n as usize;
-        let v: Vec<T> = (0..n)
-            .map(|i| start + T::from_f64(i as f64) * step)
-            .collect();
+        let v: Vec<T> = if T::DTYPE == DType::I64 {
+            // Exact integer arithmetic, as ATen's integral arange.
+            let (a, st) = (start.as_i64(), step.as_i64());
+            (0..n as i64).map(|i| T::from_i64(a + i * st)).collect()
+        } else if T::DTYPE == DType::F32 {
+            // `start + i·step` in the element type, as ATen's vectorised kernel computes it.
+            let (a, st) = (a as f32, st as f32);
+            (0..n)
+                .map(|i| T::from_f64((a + i as f32 * st) as f64))
+                .collect()
+        } else {
+            (0..n).map(|i| T::from_f64(a + i as f64 * st)).collect()
+        };
         Self::from_vec(v, &[n])
     }
+}
 
+impl<T: Element> Tensor<T> {
     /// `steps` evenly spaced values from `start` to `end` inclusive (`torch.linspace`), equal
     /// to PyTorch's bit for bit: ATen computes `step = (end - start) / (steps - 1)` in the
     /// element type, the first half as `start + step·i` and the second half as
@@ -340,7 +357,7 @@ impl<T: Element> Tensor<T> {
 }
 
 // ---------------------------------------------------------------- inspection
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// A process-unique id of this tensor (stable across clones of the handle).
     pub fn id(&self) -> u64 {
         self.inner.id
@@ -553,6 +570,12 @@ impl<T: Element> Tensor<T> {
     /// Sets `requires_grad` on a leaf.
     pub fn set_requires_grad(&self, requires_grad: bool) {
         assert!(
+            !requires_grad || T::DTYPE.is_floating_point(),
+            "set_requires_grad: only Tensors of floating point dtype can require gradients \
+             (this one is {}); convert it first (.float())",
+            T::DTYPE.torch_name()
+        );
+        assert!(
             self.is_leaf() || requires_grad,
             "set_requires_grad: you can only change requires_grad flags of leaf variables; \
              use .detach() to get a tensor outside the graph"
@@ -624,7 +647,7 @@ impl<T: Element> Tensor<T> {
     /// Zeroes the gradient in place, keeping its buffer (`t.grad.zero_()`); no-op without one.
     pub fn zero_grad(&self) {
         if let Some(g) = lock(&self.inner.grad).as_ref() {
-            g.data_mut().fill(T::zero());
+            g.data_mut().fill(T::ZERO);
         }
     }
 
@@ -724,13 +747,14 @@ impl<T: Element> Tensor<T> {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Converts to another element type (`t.double()`, `t.float()`); a new leaf.
-    pub fn cast<U: Element>(&self) -> Tensor<U> {
+    /// Converts to another element type (`t.double()`, `t.float()`); a new leaf outside the
+    /// graph (see `to_dtype` for the differentiable form).
+    pub fn cast<U: Scalar>(&self) -> Tensor<U> {
         Tensor::from_array(self.data().mapv(|v| U::from_f64(v.as_f64())))
     }
 }
 
-impl<T: Element, D: ndarray::Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
+impl<T: Scalar, D: ndarray::Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
     fn from(a: ndarray::Array<T, D>) -> Self {
         Tensor::from_array(a)
     }

@@ -576,7 +576,7 @@ fn dim_reductions_of_a_0d_tensor_follow_pytorch() {
         assert_eq!(s.item(), 2.5);
         assert_eq!(x.mean_dim(-1, keepdim).item(), 2.5);
         let (m, i) = x.max_dim(0, keepdim);
-        assert_eq!((m.item(), i), (2.5, vec![0]));
+        assert_eq!((m.item(), i.to_vec()), (2.5, vec![0]));
     }
     assert_eq!(x.softmax(0).item(), 1.0);
     assert_eq!(x.log_softmax(0).item(), 0.0);

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use tapegrad_autograd::{DType, Element, Tensor};
+use tapegrad_autograd::{DType, Scalar, Tensor};
 
 /// Why a state dict could not be saved or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +68,13 @@ pub enum StateDictError {
     Load(#[from] LoadError),
 }
 
-/// The safetensors dtype of an element type (`F32`, `F64`).
+/// The safetensors dtype of an element type (`F32`, `F64`, `I64`, `BOOL`).
 pub fn safetensors_dtype(d: DType) -> Dtype {
     match d {
         DType::F32 => Dtype::F32,
         DType::F64 => Dtype::F64,
+        DType::I64 => Dtype::I64,
+        DType::Bool => Dtype::BOOL,
     }
 }
 
@@ -86,7 +88,7 @@ pub struct TensorBytes {
 
 impl TensorBytes {
     /// The bytes of `t`, in its own dtype.
-    pub fn of<T: Element>(t: &Tensor<T>) -> Self {
+    pub fn of<T: Scalar>(t: &Tensor<T>) -> Self {
         let values = t.to_vec();
         let data = match T::DTYPE {
             DType::F32 => values
@@ -97,6 +99,11 @@ impl TensorBytes {
                 .iter()
                 .flat_map(|v| v.as_f64().to_le_bytes())
                 .collect(),
+            DType::I64 => values
+                .iter()
+                .flat_map(|v| v.as_i64().to_le_bytes())
+                .collect(),
+            DType::Bool => values.iter().map(|v| v.as_i64() as u8).collect(),
         };
         TensorBytes {
             dtype: safetensors_dtype(T::DTYPE),
@@ -123,17 +130,36 @@ impl View for &TensorBytes {
 
 /// A tensor of element type `T` from little-endian bytes stored in `T`'s own dtype; `None` if
 /// the byte count does not fit `shape`.
-pub fn tensor_from_le_bytes<T: Element>(data: &[u8], shape: &[usize]) -> Option<Tensor<T>> {
-    let values: Vec<T> = match T::DTYPE {
-        DType::F32 => data
-            .chunks_exact(4)
-            .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-            .collect(),
-        DType::F64 => data
-            .chunks_exact(8)
-            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
-            .collect(),
+pub fn tensor_from_le_bytes<T: Scalar>(data: &[u8], shape: &[usize]) -> Option<Tensor<T>> {
+    tensor_from_le_bytes_as(safetensors_dtype(T::DTYPE), data, shape)
+}
+
+/// A tensor of element type `T` from little-endian bytes stored as `dtype` (`F32`, `F64`,
+/// `I64` or `BOOL`), each value converted as PyTorch's `copy_` converts (`f64` → `f32` rounds
+/// to nearest); `None` if the byte count does not fit `shape` or the dtype is another one.
+pub fn tensor_from_le_bytes_as<T: Scalar>(
+    dtype: Dtype,
+    data: &[u8],
+    shape: &[usize],
+) -> Option<Tensor<T>> {
+    let width = match dtype {
+        Dtype::F32 => 4,
+        Dtype::F64 | Dtype::I64 => 8,
+        Dtype::BOOL => 1,
+        _ => return None,
     };
+    if !data.len().is_multiple_of(width) {
+        return None;
+    }
+    let values: Vec<T> = data
+        .chunks_exact(width)
+        .map(|c| match dtype {
+            Dtype::F32 => T::from_f64(f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64),
+            Dtype::F64 => T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+            Dtype::I64 => T::from_i64(i64::from_le_bytes(c.try_into().expect("8 bytes"))),
+            _ => T::from_i64((c[0] != 0) as i64),
+        })
+        .collect();
     Tensor::try_from_vec(values, shape).ok()
 }
 
@@ -239,7 +265,7 @@ pub fn read_safetensors_bytes(path: &Path) -> Result<Vec<u8>, StateDictError> {
 /// assert_eq!(back.get("weight").unwrap().to_vec(), lin.weight.to_vec());
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
-pub fn save_safetensors<T: Element>(
+pub fn save_safetensors<T: Scalar>(
     state_dict: &StateDict<T>,
     path: impl AsRef<Path>,
 ) -> Result<(), StateDictError> {
@@ -274,9 +300,7 @@ pub fn save_safetensors<T: Element>(
 /// assert!(matches!(err, StateDictError::Io { .. }));
 /// assert!(err.to_string().contains("/nonexistent/net.safetensors"));
 /// ```
-pub fn load_safetensors<T: Element>(
-    path: impl AsRef<Path>,
-) -> Result<StateDict<T>, StateDictError> {
+pub fn load_safetensors<T: Scalar>(path: impl AsRef<Path>) -> Result<StateDict<T>, StateDictError> {
     let path = path.as_ref();
     let p = || path.to_path_buf();
     let buffer = read_safetensors_bytes(path)?;
@@ -293,7 +317,10 @@ pub fn load_safetensors<T: Element>(
     for (name, _) in infos {
         let view = st.tensor(&name).map_err(format)?;
         let want = safetensors_dtype(T::DTYPE);
-        if view.dtype() != want {
+        // A float file loads into a float model of the other width, converted as PyTorch's
+        // `load_state_dict` converts through `copy_`; other mismatches are refused.
+        let is_float = |d: Dtype| matches!(d, Dtype::F32 | Dtype::F64);
+        if view.dtype() != want && !(is_float(view.dtype()) && is_float(want)) {
             return Err(StateDictError::WrongDtype {
                 path: p(),
                 tensor: name,
@@ -301,13 +328,14 @@ pub fn load_safetensors<T: Element>(
                 expected: format!("{want:?}"),
             });
         }
-        let tensor = tensor_from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
-            format(SafeTensorError::InvalidTensorView(
-                view.dtype(),
-                view.shape().to_vec(),
-                view.data().len(),
-            ))
-        })?;
+        let tensor = tensor_from_le_bytes_as::<T>(view.dtype(), view.data(), view.shape())
+            .ok_or_else(|| {
+                format(SafeTensorError::InvalidTensorView(
+                    view.dtype(),
+                    view.shape().to_vec(),
+                    view.data().len(),
+                ))
+            })?;
         sd.insert(name, tensor);
     }
     Ok(sd)

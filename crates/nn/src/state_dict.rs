@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use tapegrad_autograd::{Element, Tensor};
+use tapegrad_autograd::{Element, Scalar, Tensor};
 
 /// Parameters by name, in insertion order (`module.state_dict()`).
 ///
@@ -21,19 +21,19 @@ use tapegrad_autograd::{Element, Tensor};
 /// assert!(sd.get("x").is_none());
 /// ```
 #[derive(Clone)]
-pub struct StateDict<T: Element = f32> {
+pub struct StateDict<T: Scalar = f32> {
     entries: Vec<(String, Tensor<T>)>,
     /// Position of each name in `entries`.
     index: HashMap<String, usize>,
 }
 
-impl<T: Element> Default for StateDict<T> {
+impl<T: Scalar> Default for StateDict<T> {
     fn default() -> Self {
         StateDict::new()
     }
 }
 
-impl<T: Element> StateDict<T> {
+impl<T: Scalar> StateDict<T> {
     /// An empty state dict.
     pub fn new() -> Self {
         StateDict {
@@ -110,14 +110,18 @@ impl<T: Element> StateDict<T> {
         self.entries
             .iter()
             .filter_map(|(n, t)| {
-                let bad = t.to_vec().iter().filter(|v| !v.is_finite()).count();
+                let bad = t
+                    .to_vec()
+                    .iter()
+                    .filter(|v| !v.as_f64().is_finite())
+                    .count();
                 (bad > 0).then_some((n.as_str(), bad))
             })
             .collect()
     }
 }
 
-impl<T: Element> FromIterator<(String, Tensor<T>)> for StateDict<T> {
+impl<T: Scalar> FromIterator<(String, Tensor<T>)> for StateDict<T> {
     fn from_iter<I: IntoIterator<Item = (String, Tensor<T>)>>(iter: I) -> Self {
         let mut sd = StateDict::new();
         for (n, t) in iter {
@@ -127,7 +131,7 @@ impl<T: Element> FromIterator<(String, Tensor<T>)> for StateDict<T> {
     }
 }
 
-impl<T: Element> IntoIterator for StateDict<T> {
+impl<T: Scalar> IntoIterator for StateDict<T> {
     type Item = (String, Tensor<T>);
     type IntoIter = std::vec::IntoIter<(String, Tensor<T>)>;
     fn into_iter(self) -> Self::IntoIter {
@@ -135,7 +139,7 @@ impl<T: Element> IntoIterator for StateDict<T> {
     }
 }
 
-impl<T: Element> fmt::Debug for StateDict<T> {
+impl<T: Scalar> fmt::Debug for StateDict<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.entries.iter().map(|(n, t)| (n, t.shape().to_vec())))

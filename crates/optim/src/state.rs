@@ -57,7 +57,7 @@ pub struct OptimizerState<T: Element = f32> {
 fn parts<T: Element>() -> usize {
     match T::DTYPE {
         DType::F32 => 3,
-        DType::F64 => 1,
+        _ => 1,
     }
 }
 

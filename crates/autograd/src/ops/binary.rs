@@ -23,6 +23,29 @@ fn both_at_common_shape<'a, T>(
 }
 
 impl<T: Element> Tensor<T> {
+    /// Limits every value to `[min, max]` given as tensors that broadcast against `self`
+    /// (`torch.clamp(x, min=lo, max=hi)`); `None` leaves that side open, and where `min > max`
+    /// the result is `max`, as in PyTorch. NaN stays NaN. Derivative: to `self` where it was
+    /// kept, to `min` where `x < min`, to `max` where the result exceeded `max`.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+    /// let lo = Tensor::from_vec(vec![-1.0f32, 0.0, 0.0], &[3]);
+    /// let hi = Tensor::scalar(1.0f32);
+    /// assert_eq!(x.clamp_tensor(Some(&lo), Some(&hi)).to_vec(), vec![-1.0, 0.5, 1.0]);
+    /// ```
+    pub fn clamp_tensor(&self, min: Option<&Tensor<T>>, max: Option<&Tensor<T>>) -> Tensor<T> {
+        let mut out = self.clone();
+        if let Some(lo) = min {
+            out = Tensor::where_(&out.lt(lo), lo, &out);
+        }
+        if let Some(hi) = max {
+            out = Tensor::where_(&out.gt(hi), hi, &out);
+        }
+        out
+    }
+
     /// The larger of each pair (`torch.maximum`). Derivative: 1 to the larger, ½ to each on a
     /// tie, as PyTorch.
     pub fn maximum(&self, other: &Tensor<T>) -> Tensor<T> {

@@ -1,7 +1,7 @@
 //! `broadcast_to` (PyTorch's `expand`) and its adjoint `sum_to` (reduce a broadcast gradient
 //! back to an input's shape). Each is the other's backward.
 
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
@@ -12,7 +12,7 @@ use crate::TensorError;
 use ndarray::Axis;
 use smallvec::smallvec;
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// Repeats size-1 dimensions (and prepends new ones) to reach `shape` (`x.expand(shape)`,
     /// `torch.broadcast_to`): a view with stride 0 along the repeated dimensions, so it reads
     /// but cannot be written.
@@ -70,7 +70,9 @@ impl<T: Element> Tensor<T> {
             .collect();
         self.broadcast_to(&target)
     }
+}
 
+impl<T: Element> Tensor<T> {
     /// Sums a tensor down to `shape`, the shape it was broadcast from: the gradient of a
     /// broadcast input (`grad.sum_to_size(shape)`).
     ///

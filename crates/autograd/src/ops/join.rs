@@ -1,7 +1,7 @@
 //! Joining: `cat`, `stack`, `hstack`, `vstack`. The gradient of each input is its slice of the
 //! output's gradient (`narrow`), so these are mutual adjoints of `split`.
 
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::error::{Result, TensorError};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
@@ -9,7 +9,7 @@ use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// Concatenates tensors along `dim` (`torch.cat(tensors, dim)`); all sizes but `dim`'s must
     /// match. Derivative: each input receives its slice of the gradient.
     ///
@@ -64,7 +64,7 @@ impl<T: Element> Tensor<T> {
         }
         let mut out_shape = shape0.to_vec();
         out_shape[d] = sizes.iter().sum();
-        let mut out = ArrayD::<T>::zeros(IxDyn(&out_shape));
+        let mut out = ArrayD::<T>::from_elem(IxDyn(&out_shape), T::ZERO);
         let mut start = 0;
         for (t, &len) in tensors.iter().zip(&sizes) {
             out.slice_axis_mut(Axis(d), (start..start + len).into())
@@ -133,7 +133,7 @@ struct CatBackward {
     dim: usize,
     sizes: Vec<usize>,
 }
-impl<T: Element> Op<T> for CatBackward {
+impl<T: Scalar> Op<T> for CatBackward {
     fn name(&self) -> &'static str {
         "CatBackward0"
     }
@@ -143,7 +143,10 @@ impl<T: Element> Op<T> for CatBackward {
     fn saves_inputs(&self) -> bool {
         false
     }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
         let mut start = 0;
         self.sizes
             .iter()

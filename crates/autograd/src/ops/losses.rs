@@ -239,24 +239,82 @@ impl<T: Element> Op<T> for BceWithLogitsBackward {
     }
 }
 
+/// PyTorch's default `ignore_index`: a target equal to it contributes no loss and no gradient,
+/// and is left out of the mean.
+pub const IGNORE_INDEX: i64 = -100;
+
+/// Class-index targets of `nll_loss` and `cross_entropy`: an `i64` tensor (as PyTorch takes)
+/// or a slice of `usize` (a convenience).
+pub trait ClassTargets {
+    /// The class indices, in order, `None` for an ignored target ([`IGNORE_INDEX`]); panics
+    /// with PyTorch's "Target -1 is out of bounds." on another negative one.
+    fn class_indices(&self) -> Vec<Option<usize>>;
+}
+impl<A: AsRef<[usize]> + ?Sized> ClassTargets for &A {
+    fn class_indices(&self) -> Vec<Option<usize>> {
+        (*self).as_ref().iter().map(|&i| Some(i)).collect()
+    }
+}
+impl ClassTargets for &Tensor<i64> {
+    fn class_indices(&self) -> Vec<Option<usize>> {
+        assert!(
+            self.ndim() <= 1,
+            "nll_loss: expected a 0-D or 1-D target tensor, got shape {:?}",
+            self.shape().as_slice()
+        );
+        self.to_vec()
+            .into_iter()
+            .map(|v| match v {
+                IGNORE_INDEX => None,
+                v if v < 0 => panic!("Target {v} is out of bounds."),
+                v => Some(v as usize),
+            })
+            .collect()
+    }
+}
+impl ClassTargets for Tensor<i64> {
+    fn class_indices(&self) -> Vec<Option<usize>> {
+        (&self).class_indices()
+    }
+}
+
 /// Negative log-likelihood of class indices given log-probabilities `[N, C]` (or `[C]` for
-/// one sample): `-log_probs[i, targets[i]]`, reduced (`F.nll_loss`).
+/// one sample): `-log_probs[i, targets[i]]`, reduced (`F.nll_loss`). `targets` is an `i64`
+/// tensor or a `usize` slice; a target of [`IGNORE_INDEX`] (-100) is ignored as PyTorch's
+/// default `ignore_index` is (the mean is over the other targets).
 pub fn nll_loss<T: Element>(
     log_probs: &Tensor<T>,
-    targets: &[usize],
+    targets: impl ClassTargets,
     reduction: Reduction,
 ) -> Tensor<T> {
+    let indices = targets.class_indices();
+    let kept: Vec<usize> = indices.iter().map(|i| i.unwrap_or(0)).collect();
+    let targets = &kept[..];
     let rank = log_probs.ndim();
     assert!(
         rank == 1 || rank == 2,
         "nll_loss: expected input of shape [N, C] or [C], got {:?}",
         log_probs.shape()
     );
-    reduction.apply(log_probs.gather_last(targets).neg())
+    let picked = log_probs.gather_last(targets).neg();
+    if indices.iter().all(Option::is_some) {
+        return reduction.apply(picked);
+    }
+    // Ignored targets: their loss is zero, and the mean divides by the targets kept.
+    let keep: Vec<T> = indices
+        .iter()
+        .map(|i| if i.is_some() { T::one() } else { T::zero() })
+        .collect();
+    let count = keep.iter().filter(|&&k| k == T::one()).count();
+    let per_sample = picked.mul(&Tensor::from_vec(keep, &picked.shape()));
+    match reduction {
+        Reduction::Mean => per_sample.sum().div_scalar(T::from_f64(count as f64)),
+        _ => reduction.apply(per_sample),
+    }
 }
 
-/// Cross-entropy of logits `[N, C]` (or `[C]`) against class indices: `log_softmax` then
-/// `nll_loss` (`F.cross_entropy`).
+/// Cross-entropy of logits `[N, C]` (or `[C]`) against class indices (an `i64` tensor or a
+/// `usize` slice): `log_softmax` then `nll_loss` (`F.cross_entropy`).
 ///
 /// ```
 /// use tapegrad_autograd::{functional::{cross_entropy, Reduction}, Tensor};
@@ -265,7 +323,7 @@ pub fn nll_loss<T: Element>(
 /// ```
 pub fn cross_entropy<T: Element>(
     logits: &Tensor<T>,
-    targets: &[usize],
+    targets: impl ClassTargets,
     reduction: Reduction,
 ) -> Tensor<T> {
     nll_loss(&logits.log_softmax(-1), targets, reduction)

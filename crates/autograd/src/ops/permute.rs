@@ -1,13 +1,13 @@
 //! Reordering dimensions: `permute`, `transpose`, `t`, `mt` (views).
 
-use crate::element::Element;
+use crate::element::Scalar;
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use crate::TensorError;
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// Reorders the dimensions: output dimension `i` is input dimension `dims[i]`
     /// (`x.permute(dims)`). A view: no values move.
     ///

@@ -1,7 +1,7 @@
 //! Reshaping: `reshape`, `unsqueeze`, `squeeze`, `flatten`. The values keep their row-major
 //! order; the gradient is reshaped back.
 
-use crate::element::Element;
+use crate::element::Scalar;
 use crate::error::Result;
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
@@ -9,7 +9,7 @@ use crate::shape::Shape;
 use crate::shape::{normalize_dim, resolve_reshape};
 use crate::tensor::Tensor;
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// The same values in a new shape; one dimension may be `-1` (inferred) (`x.reshape(shape)`).
     ///
     /// ```

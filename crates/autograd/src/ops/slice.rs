@@ -2,7 +2,7 @@
 //! `x[:, 1:3]`), `split`, `chunk`, `unbind`, `diagonal`. Each shares the input's storage; the
 //! gradient is scattered into zeros of the input's shape (see [`view`](super::view)).
 
-use crate::element::Element;
+use crate::element::Scalar;
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
 use crate::shape::normalize_dim;
@@ -151,7 +151,7 @@ fn clamp_bound(b: isize, size: usize) -> usize {
     (if b < 0 { b + s } else { b }).clamp(0, s) as usize
 }
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// Indexing and slicing as Python writes it, a view (`x[1]`, `x[:, 1:3]`, `x[::2]`,
     /// `x[-1]`): one argument per leading dimension, remaining dimensions kept whole.
     ///

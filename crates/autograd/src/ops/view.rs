@@ -12,7 +12,7 @@
 //!   (`slice_scatter`/`select_scatter`/`diagonal_scatter`), itself an op whose backward is the
 //!   view again, so double backward works.
 
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::error::{Result, TensorError};
 use crate::graph::{record, record_view, BackwardCtx, InputGrads, Op};
 use crate::shape::{numel, Shape};
@@ -164,7 +164,7 @@ fn reshape_strides(old: &[usize], old_st: &[usize], new: &[usize]) -> Option<Sha
     Some(out)
 }
 
-impl<T: Element> Tensor<T> {
+impl<T: Scalar> Tensor<T> {
     /// The view of this tensor given by `kind`, recorded so that gradients flow back.
     pub(crate) fn view_of(&self, kind: ViewKind) -> Option<Tensor<T>> {
         let layout = kind.apply(&self.inner.layout)?;
@@ -239,7 +239,7 @@ struct ViewBackward {
     in_shape: Shape,
     kind: ViewKind,
 }
-impl<T: Element> Op<T> for ViewBackward {
+impl<T: Scalar> Op<T> for ViewBackward {
     fn name(&self) -> &'static str {
         self.kind.grad_fn_name()
     }
@@ -250,7 +250,10 @@ impl<T: Element> Op<T> for ViewBackward {
     fn saves_inputs(&self) -> bool {
         false
     }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
         let g = c.grad;
         let back = match &self.kind {
             ViewKind::Permute(p) => {
@@ -271,7 +274,7 @@ impl<T: Element> Op<T> for ViewBackward {
 struct ViewScatterBackward {
     kind: ViewKind,
 }
-impl<T: Element> Op<T> for ViewScatterBackward {
+impl<T: Scalar> Op<T> for ViewScatterBackward {
     fn name(&self) -> &'static str {
         match self.kind {
             ViewKind::Select { .. } => "SelectScatterBackward0",
@@ -285,14 +288,17 @@ impl<T: Element> Op<T> for ViewScatterBackward {
     fn saves_inputs(&self) -> bool {
         false
     }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
         let g = c.grad.view_of(self.kind.clone()).expect("selecting view");
         smallvec![Some(g)]
     }
 }
 
 struct CloneBackward;
-impl<T: Element> Op<T> for CloneBackward {
+impl<T: Scalar> Op<T> for CloneBackward {
     fn name(&self) -> &'static str {
         "CloneBackward0"
     }
@@ -302,7 +308,10 @@ impl<T: Element> Op<T> for CloneBackward {
     fn saves_inputs(&self) -> bool {
         false
     }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
         smallvec![Some(c.grad.clone())]
     }
 }
