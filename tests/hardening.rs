@@ -240,14 +240,14 @@ fn safetensors_loader_names_each_problem() {
     );
     assert!(load_weights(&bad).is_err());
     // wrong dtypes
-    let i64s = raw(
-        r#"{"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#,
-        &[0; 8],
+    let f16s = raw(
+        r#"{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}"#,
+        &[0; 2],
     );
     assert!(
-        msg(&i64s).contains("tensor \"w\" has dtype I64, expected F32"),
+        msg(&f16s).contains("tensor \"w\" has dtype F16, expected F32"),
         "{}",
-        msg(&i64s)
+        msg(&f16s)
     );
     // A float file of the other width converts, as PyTorch's load_state_dict does.
     let f64s = raw(

@@ -58,9 +58,12 @@ pub use shape::Shape;
 pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
 
-/// Loss functions and `embedding`, as `torch.nn.functional` names them.
+/// Loss functions, `embedding`, `dropout` and `layer_norm`, as `torch.nn.functional` names
+/// them.
 pub mod functional {
+    pub use crate::ops::dropout::dropout;
     pub use crate::ops::index::embedding;
+    pub use crate::ops::layer_norm::layer_norm;
     pub use crate::ops::losses::{
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
         nll_loss, ClassTargets, Reduction,

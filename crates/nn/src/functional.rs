@@ -2,8 +2,8 @@
 //! activations as free functions.
 
 pub use tapegrad_autograd::functional::{
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
-    nll_loss, Reduction,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, dropout, embedding,
+    l1_loss, layer_norm, mse_loss, nll_loss, ClassTargets, Reduction,
 };
 use tapegrad_autograd::{Element, Tensor};
 

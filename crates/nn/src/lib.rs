@@ -54,10 +54,13 @@ pub mod loss;
 pub mod module;
 pub mod safetensors_io;
 pub mod state_dict;
+pub mod utils;
 
 pub use data::{targets_as_indices, DataLoader, TensorDataset};
 pub use layers::{
-    Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+    BatchNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish,
+    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ModuleList, ReLU, ReLU6,
+    RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use module::Module;

@@ -38,6 +38,32 @@ pub trait Module<T: Element = f32>: Send + Sync {
         vec![]
     }
 
+    /// This module's own persistent buffers (`register_buffer(name, tensor)`): state that is
+    /// saved and loaded with the parameters but not trained, e.g. BatchNorm's
+    /// `running_mean`. In the state dict each module's buffers follow its own parameters, as
+    /// in PyTorch. Default: none.
+    fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        vec![]
+    }
+
+    /// Every buffer, recursively, with dotted names (`named_buffers()`).
+    ///
+    /// ```
+    /// use tapegrad_nn::{sequential, BatchNorm1d, Linear, Module, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), BatchNorm1d::new_1d(3)];
+    /// let names: Vec<String> = net.named_buffers().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["1.running_mean", "1.running_var", "1.num_batches_tracked"]);
+    /// ```
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        collect_tensors(
+            vec![],
+            self.named_own_buffers(),
+            self.named_children(),
+            "",
+            (false, true),
+        )
+    }
+
     /// The text inside this module's parentheses in [`summary`](Module::summary)
     /// (`extra_repr()`), e.g. `in_features=2, out_features=3, bias=True`. Default: empty.
     fn extra_repr(&self) -> String {
@@ -70,10 +96,16 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// ```
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         let mut seen = HashSet::new();
-        collect_parameters(self.named_own_parameters(), self.named_children(), "")
-            .into_iter()
-            .filter(|(_, t)| seen.insert(t.id()))
-            .collect()
+        collect_tensors(
+            self.named_own_parameters(),
+            vec![],
+            self.named_children(),
+            "",
+            (true, false),
+        )
+        .into_iter()
+        .filter(|(_, t)| seen.insert(t.id()))
+        .collect()
     }
 
     /// The parameter tensors of [`named_parameters`](Module::named_parameters), as handles
@@ -165,10 +197,23 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert_eq!(sd.get("weight").unwrap().shape().as_slice(), &[3, 2]);
     /// ```
     fn state_dict(&self) -> StateDict<T> {
-        collect_parameters(self.named_own_parameters(), self.named_children(), "")
+        self.state_tensors()
             .into_iter()
             .map(|(n, t)| (n, t.clone_tensor()))
             .collect()
+    }
+
+    /// The tensors of the state dict, shared with the module: each module's parameters, then
+    /// its buffers, then its children's, with dotted names (duplicates kept, as PyTorch's
+    /// state dict keeps both names of a tied weight).
+    fn state_tensors(&self) -> Vec<(String, Tensor<T>)> {
+        collect_tensors(
+            self.named_own_parameters(),
+            self.named_own_buffers(),
+            self.named_children(),
+            "",
+            (true, true),
+        )
     }
 
     /// Copies `state_dict`'s values into this module's parameter tensors, in place
@@ -185,13 +230,8 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert!(err.to_string().contains("size mismatch for weight"));
     /// ```
     fn load_state_dict(&self, state_dict: &StateDict<T>) -> Result<(), LoadError> {
-        crate::state_dict::load_into(
-            &self.type_name(),
-            collect_parameters(self.named_own_parameters(), self.named_children(), ""),
-            state_dict,
-            true,
-        )
-        .map(|_| ())
+        crate::state_dict::load_into(&self.type_name(), self.state_tensors(), state_dict, true)
+            .map(|_| ())
     }
 
     /// Like [`load_state_dict`](Module::load_state_dict) with `strict=False`: loads the
@@ -211,12 +251,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
         &self,
         state_dict: &StateDict<T>,
     ) -> Result<IncompatibleKeys, LoadError> {
-        crate::state_dict::load_into(
-            &self.type_name(),
-            collect_parameters(self.named_own_parameters(), self.named_children(), ""),
-            state_dict,
-            false,
-        )
+        crate::state_dict::load_into(&self.type_name(), self.state_tensors(), state_dict, false)
     }
 
     /// The module tree as PyTorch's `print(net)` shows it.
@@ -283,6 +318,9 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
         (**self).named_own_parameters()
     }
+    fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        (**self).named_own_buffers()
+    }
     fn extra_repr(&self) -> String {
         (**self).extra_repr()
     }
@@ -300,21 +338,37 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
 }
 
-/// Own parameters then each child's, recursively, with dotted names (duplicates kept).
-fn collect_parameters<T: Element>(
+/// Own parameters, own buffers, then each child's, recursively, with dotted names (duplicates
+/// kept); `params` and `buffers` say which kinds the children contribute.
+fn collect_tensors<T: Element>(
     own: Vec<(String, Tensor<T>)>,
+    own_buffers: Vec<(String, Tensor<T>)>,
     children: Vec<(String, &dyn Module<T>)>,
     prefix: &str,
+    (params, buffers): (bool, bool),
 ) -> Vec<(String, Tensor<T>)> {
     let mut out: Vec<(String, Tensor<T>)> = own
         .into_iter()
+        .chain(own_buffers)
         .map(|(n, t)| (format!("{prefix}{n}"), t))
         .collect();
     for (name, child) in children {
-        out.extend(collect_parameters(
-            child.named_own_parameters(),
+        let p = if params {
+            child.named_own_parameters()
+        } else {
+            vec![]
+        };
+        let b = if buffers {
+            child.named_own_buffers()
+        } else {
+            vec![]
+        };
+        out.extend(collect_tensors(
+            p,
+            b,
             child.named_children(),
             &format!("{prefix}{name}."),
+            (params, buffers),
         ));
     }
     out

@@ -317,10 +317,11 @@ pub fn load_safetensors<T: Scalar>(path: impl AsRef<Path>) -> Result<StateDict<T
     for (name, _) in infos {
         let view = st.tensor(&name).map_err(format)?;
         let want = safetensors_dtype(T::DTYPE);
-        // A float file loads into a float model of the other width, converted as PyTorch's
-        // `load_state_dict` converts through `copy_`; other mismatches are refused.
-        let is_float = |d: Dtype| matches!(d, Dtype::F32 | Dtype::F64);
-        if view.dtype() != want && !(is_float(view.dtype()) && is_float(want)) {
+        // F32, F64, I64 and BOOL entries load converted, as PyTorch's `load_state_dict`
+        // converts through `copy_` (an f64 file into an f32 model; an int64
+        // `num_batches_tracked` into a float state dict); other dtypes are refused.
+        let known = |d: Dtype| matches!(d, Dtype::F32 | Dtype::F64 | Dtype::I64 | Dtype::BOOL);
+        if view.dtype() != want && !known(view.dtype()) {
             return Err(StateDictError::WrongDtype {
                 path: p(),
                 tensor: name,

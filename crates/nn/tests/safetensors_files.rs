@@ -239,11 +239,13 @@ fn corrupt_headers_are_typed_errors() {
 
 #[test]
 fn wrong_dtypes_name_the_tensor_and_dtype() {
-    let h = br#"{"idx":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#;
+    // F16 is a dtype tapegrad does not hold: refused with the tensor's name. (I64, BOOL and
+    // the other float width load converted, as PyTorch's load_state_dict converts.)
+    let h = br#"{"idx":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#;
     let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
     bytes.extend_from_slice(h);
-    bytes.extend_from_slice(&[0u8; 16]);
-    let err = load_bytes("i64", &bytes);
+    bytes.extend_from_slice(&[0u8; 4]);
+    let err = load_bytes("f16", &bytes);
     match &err {
         StateDictError::WrongDtype {
             tensor,
@@ -253,14 +255,14 @@ fn wrong_dtypes_name_the_tensor_and_dtype() {
         } => {
             assert_eq!(
                 (tensor.as_str(), found.as_str(), expected.as_str()),
-                ("idx", "I64", "F32")
+                ("idx", "F16", "F32")
             );
         }
         other => panic!("expected WrongDtype, got {other}"),
     }
     assert!(
         err.to_string()
-            .contains("\"idx\" has dtype I64, expected F32"),
+            .contains("\"idx\" has dtype F16, expected F32"),
         "{err}"
     );
 
@@ -371,5 +373,31 @@ fn save_through_a_symlink_replaces_the_target_and_keeps_the_link() {
     let err = save_safetensors(&lin.state_dict(), &a).unwrap_err();
     assert!(matches!(err, StateDictError::Io { .. }), "{err}");
     assert!(err.to_string().contains("symbolic links"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn integer_and_boolean_tensors_round_trip_as_i64_and_bool() {
+    let dir = temp_dir("i64bool");
+    let p = dir.join("idx.safetensors");
+    let mut sd = StateDict::<i64>::new();
+    sd.insert("num_batches_tracked", Tensor::scalar(3));
+    sd.insert("idx", Tensor::from_vec(vec![-1i64, 0, 1 << 40], &[3]));
+    save_safetensors(&sd, &p).unwrap();
+    // PyTorch's header names: I64, 8 bytes each.
+    let bytes = std::fs::read(&p).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + len]).unwrap();
+    assert!(header.contains(r#""dtype":"I64""#), "{header}");
+    let back = load_safetensors::<i64>(&p).unwrap();
+    assert_eq!(back.get("idx").unwrap().to_vec(), vec![-1, 0, 1 << 40]);
+    assert_eq!(back.get("num_batches_tracked").unwrap().item(), 3);
+
+    let mut masks = StateDict::<bool>::new();
+    masks.insert("mask", Tensor::from_vec(vec![true, false, true], &[3]));
+    let q = dir.join("mask.safetensors");
+    save_safetensors(&masks, &q).unwrap();
+    let back = load_safetensors::<bool>(&q).unwrap();
+    assert_eq!(back.get("mask").unwrap().to_vec(), vec![true, false, true]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,22 +1,39 @@
-//! Layers, one file each: [`Linear`], the activations, [`Identity`], [`Flatten`] and the
-//! [`Sequential`] container.
+//! Layers, one file each: [`Linear`], [`Embedding`], [`LayerNorm`], [`Dropout`], the
+//! activations, [`Identity`], [`Flatten`] and the containers [`Sequential`] and
+//! [`ModuleList`].
 
+mod activations;
+mod batch_norm;
+mod dropout;
+mod embedding;
 mod flatten;
 mod identity;
+pub(crate) mod layer_norm;
 mod leaky_relu;
 mod linear;
 mod log_softmax;
+mod module_list;
+mod recurrent;
 mod relu;
 mod sequential;
 mod sigmoid;
 mod softmax;
 mod tanh;
 
+pub use activations::{
+    Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, SiLU, Softsign, GELU, SELU,
+};
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use identity::Identity;
+pub use layer_norm::LayerNorm;
 pub use leaky_relu::LeakyReLU;
 pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
+pub use module_list::ModuleList;
+pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
 pub use relu::ReLU;
 pub use sequential::Sequential;
 pub use sigmoid::Sigmoid;

@@ -11,6 +11,6 @@ super::loss_module!(
     /// assert!((CrossEntropyLoss::new().forward(&logits, &[0, 1]).item() - 2f64.ln()).abs() < 1e-12);
     /// ```
     CrossEntropyLoss,
-    &[usize],
+    impl tapegrad_autograd::functional::ClassTargets,
     tapegrad_autograd::functional::cross_entropy
 );

@@ -11,6 +11,6 @@ super::loss_module!(
     /// assert_eq!(NLLLoss::new().forward(&lp, &[1, 0]).item(), 2.5);
     /// ```
     NLLLoss,
-    &[usize],
+    impl tapegrad_autograd::functional::ClassTargets,
     tapegrad_autograd::functional::nll_loss
 );
