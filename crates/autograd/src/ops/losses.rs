@@ -5,6 +5,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::sum::add_all;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -70,10 +71,10 @@ pub fn mse_loss<T: Element>(
         .into_dyn();
     let out = match reduction {
         Reduction::None => squares,
-        Reduction::Sum => ndarray::arr0(squares.iter().copied().sum()).into_dyn(),
+        Reduction::Sum => ndarray::arr0(add_all(squares.iter().copied())).into_dyn(),
         Reduction::Mean => {
             let n = T::from_f64(squares.len() as f64);
-            ndarray::arr0(squares.iter().copied().sum::<T>() / n).into_dyn()
+            ndarray::arr0(add_all(squares.iter().copied()) / n).into_dyn()
         }
     };
     record(out, MseLossBackward { reduction }, &[input, target])

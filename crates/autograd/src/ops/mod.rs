@@ -40,7 +40,7 @@ mod slice;
 mod softmax;
 mod sqrt;
 mod sub;
-mod sum;
+pub(crate) mod sum;
 mod tanh;
 pub(crate) mod view;
 

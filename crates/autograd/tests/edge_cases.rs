@@ -1,0 +1,92 @@
+//! Edge cases from the reliability review, each against PyTorch's behaviour: sums and means of
+//! empty tensors.
+
+use tapegrad_autograd::functional::{mse_loss, Reduction};
+use tapegrad_autograd::Tensor;
+
+/// +0.0 exactly (not -0.0).
+fn is_pos_zero(v: f32) -> bool {
+    v.to_bits() == 0
+}
+
+// ------------------------------------------------------------------ empty reductions
+
+#[test]
+fn sums_of_empty_tensors_are_positive_zero_as_pytorch() {
+    // torch.zeros(0, 3).sum() is tensor(0.), not tensor(-0.)
+    let z = Tensor::<f32>::zeros(&[0, 3]);
+    assert!(is_pos_zero(z.sum().item()), "{:?}", z.sum().item());
+    assert!(is_pos_zero(Tensor::<f32>::zeros(&[0]).sum().item()));
+    let z64 = Tensor::<f64>::zeros(&[2, 0]);
+    assert_eq!(z64.sum().item().to_bits(), 0);
+    // per dim: z.sum(0) is three +0.0, z.sum(1) is an empty [0]
+    let s0 = z.sum_dim(0, false);
+    assert_eq!(s0.shape().as_slice(), &[3]);
+    assert!(
+        s0.to_vec().into_iter().all(is_pos_zero),
+        "{:?}",
+        s0.to_vec()
+    );
+    assert_eq!(z.sum_dim(1, false).shape().as_slice(), &[0]);
+    assert_eq!(z.sum_dim(-2, true).shape().as_slice(), &[1, 3]);
+    // several dims, and all of them
+    assert!(is_pos_zero(z.sum_dims(&[], false).item()));
+    assert!(is_pos_zero(z.sum_dims(&[0, 1], false).item()));
+    assert!(is_pos_zero(z.sum_dims(&[-1, 0], true).item()));
+    assert_eq!(z.sum_dims(&[0, 1], true).shape().as_slice(), &[1, 1]);
+    // MSELoss(reduction='sum') over nothing is 0.
+    assert!(is_pos_zero(mse_loss(&z, &z, Reduction::Sum).item()));
+    // the gradient of an empty sum is empty, and backward runs
+    let x = Tensor::<f32>::zeros(&[0, 3]).requires_grad_(true);
+    x.sum().backward();
+    assert_eq!(x.grad().unwrap().shape().as_slice(), &[0, 3]);
+}
+
+#[test]
+fn means_of_empty_tensors_are_nan_as_pytorch() {
+    // torch.zeros(0, 3).mean() is nan; .mean(0) is three nans; .mean(1) is empty
+    let z = Tensor::<f32>::zeros(&[0, 3]);
+    assert!(z.mean().item().is_nan());
+    let m0 = z.mean_dim(0, false);
+    assert_eq!(m0.shape().as_slice(), &[3]);
+    assert!(m0.to_vec().iter().all(|v| v.is_nan()));
+    assert_eq!(z.mean_dim(1, true).shape().as_slice(), &[0, 1]);
+    assert!(z.mean_dims(&[], false).item().is_nan());
+    assert!(z.mean_dims(&[0, -1], true).item().is_nan());
+    assert!(mse_loss(&z, &z, Reduction::Mean).item().is_nan());
+    // a non-empty tensor is unaffected: the mean of [1, 2, 3, 4] is 2.5
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    assert_eq!(x.mean().item(), 2.5);
+    assert_eq!(x.mean_dim(1, false).to_vec(), vec![1.5, 3.5]);
+}
+
+#[test]
+fn a_sum_of_negative_zeros_is_positive_zero_as_pytorchs_accumulator() {
+    // PyTorch's sum starts from 0.0: -0.0 + 0.0 = +0.0 (Rust's `Iterator::sum` gives -0.0).
+    let x = Tensor::from_vec(vec![-0.0f32, -0.0], &[2]);
+    assert!(is_pos_zero(x.sum().item()));
+    assert!(is_pos_zero(x.mean().item()));
+}
+
+#[test]
+fn reductions_of_a_0d_tensor_over_its_dim_0_and_repeated_dims_follow_pytorch() {
+    // torch.tensor(5.).mean(0) and .mean([0]) are tensor(5.); .sum([]) of -0.0 is +0.0
+    let x = Tensor::scalar(5.0f32);
+    assert_eq!(x.mean_dims(&[0], false).item(), 5.0);
+    assert_eq!(x.mean_dims(&[-1], true).shape().as_slice(), &[] as &[usize]);
+    assert_eq!(x.var(&[0], 0.0, false).item(), 0.0);
+    assert!(is_pos_zero(
+        Tensor::scalar(-0.0f32).sum_dims(&[], false).item()
+    ));
+    // dims are checked in order: [-2, 1, -4] on a 3-d tensor repeats dim 1 before -4 is
+    // reached ("dim 1 appears multiple times in the list of dims")
+    let msg = std::panic::catch_unwind(|| {
+        Tensor::<f32>::zeros(&[2, 2, 2]).sum_dims(&[-2, 1, -4], true);
+    })
+    .unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("dim 1 appears multiple times in the list of dims"),
+        "{msg}"
+    );
+}
