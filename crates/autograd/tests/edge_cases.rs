@@ -1,8 +1,19 @@
 //! Edge cases from the reliability review, each against PyTorch's behaviour: sums and means of
-//! empty tensors.
+//! empty tensors, clamp with NaN bounds and its gradient.
 
 use tapegrad_autograd::functional::{mse_loss, Reduction};
 use tapegrad_autograd::Tensor;
+
+fn panic_message(f: impl FnOnce()) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(()) => panic!("expected a panic"),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}
 
 /// +0.0 exactly (not -0.0).
 fn is_pos_zero(v: f32) -> bool {
@@ -80,13 +91,79 @@ fn reductions_of_a_0d_tensor_over_its_dim_0_and_repeated_dims_follow_pytorch() {
     ));
     // dims are checked in order: [-2, 1, -4] on a 3-d tensor repeats dim 1 before -4 is
     // reached ("dim 1 appears multiple times in the list of dims")
-    let msg = std::panic::catch_unwind(|| {
+    let msg = panic_message(|| {
         Tensor::<f32>::zeros(&[2, 2, 2]).sum_dims(&[-2, 1, -4], true);
-    })
-    .unwrap_err();
-    let msg = msg.downcast_ref::<String>().unwrap();
+    });
     assert!(
         msg.contains("dim 1 appears multiple times in the list of dims"),
         "{msg}"
     );
+}
+
+// ------------------------------------------------------------------ clamp
+
+#[test]
+fn clamp_with_a_nan_bound_is_all_nan_as_pytorch() {
+    let x = Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+    for (lo, hi) in [
+        (Some(f64::NAN), None),
+        (None, Some(f64::NAN)),
+        (Some(f64::NAN), Some(1.0)),
+        (Some(0.0), Some(f64::NAN)),
+    ] {
+        let y = x.clamp(lo, hi);
+        assert!(
+            y.to_vec().iter().all(|v| v.is_nan()),
+            "{lo:?} {hi:?}: {:?}",
+            y.to_vec()
+        );
+        let z = Tensor::from_vec(vec![-2.0f32, 0.5, 3.0], &[3]);
+        z.clamp_(lo, hi);
+        assert!(
+            z.to_vec().iter().all(|v| v.is_nan()),
+            "clamp_ {lo:?} {hi:?}"
+        );
+    }
+    // NaN elements stay NaN; min > max gives max everywhere (torch.clamp's documentation)
+    let x = Tensor::from_vec(vec![f32::NAN, -5.0, 5.0], &[3]);
+    let y = x.clamp(Some(-1.0), Some(1.0)).to_vec();
+    assert!(y[0].is_nan());
+    assert_eq!(&y[1..], &[-1.0, 1.0]);
+    assert_eq!(
+        Tensor::from_vec(vec![-5.0f32, 0.0, 5.0], &[3])
+            .clamp(Some(2.0), Some(1.0))
+            .to_vec(),
+        vec![1.0, 1.0, 1.0]
+    );
+    let msg = panic_message(|| {
+        x.clamp(None, None);
+    });
+    assert!(
+        msg.contains("At least one of 'min' or 'max' must not be None"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn clamp_gradient_is_where_inside_else_zero_as_pytorch() {
+    // ATen: where(min <= x <= max, grad, 0): the bounds themselves pass the gradient.
+    let x = Tensor::from_vec(vec![-2.0f64, 0.0, 0.5, 1.0, 3.0], &[5]).requires_grad_(true);
+    (&x.clamp(Some(0.0), Some(1.0)) * 3.0).sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 3.0, 3.0, 3.0, 0.0]);
+    // A NaN bound: no element is inside, every gradient is 0.
+    let x = Tensor::from_vec(vec![-1.0f64, 2.0], &[2]).requires_grad_(true);
+    x.clamp(Some(f64::NAN), None).sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0]);
+    // A NaN element gets 0, and an infinite incoming gradient is dropped, not 0·inf = NaN.
+    let x = Tensor::from_vec(vec![f64::NAN, -3.0, 0.5], &[3]).requires_grad_(true);
+    let y = x.clamp(Some(0.0), None);
+    y.backward_with(
+        tapegrad_autograd::BackwardOptions::new()
+            .gradient(Tensor::from_vec(vec![f64::INFINITY; 3], &[3])),
+    );
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, f64::INFINITY]);
+    // min > max: nothing is inside
+    let x = Tensor::from_vec(vec![1.5f64], &[1]).requires_grad_(true);
+    x.clamp(Some(2.0), Some(1.0)).sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0]);
 }
