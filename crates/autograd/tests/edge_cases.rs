@@ -1,7 +1,9 @@
 //! Edge cases from the reliability review, each against PyTorch's behaviour: sums and means of
-//! empty tensors, clamp with NaN bounds and its gradient.
+//! empty tensors, clamp with NaN bounds and its gradient, losses and `gather_last` over zero
+//! classes, `linear` over zero in-features, reshape to overflowing sizes, `sum_to` onto a
+//! lower rank and `rand` of too many elements.
 
-use tapegrad_autograd::functional::{mse_loss, Reduction};
+use tapegrad_autograd::functional::{cross_entropy, mse_loss, nll_loss, Reduction};
 use tapegrad_autograd::Tensor;
 
 fn panic_message(f: impl FnOnce()) -> String {
@@ -166,4 +168,153 @@ fn clamp_gradient_is_where_inside_else_zero_as_pytorch() {
     let x = Tensor::from_vec(vec![1.5f64], &[1]).requires_grad_(true);
     x.clamp(Some(2.0), Some(1.0)).sum().backward();
     assert_eq!(x.grad().unwrap().to_vec(), vec![0.0]);
+}
+
+// ------------------------------------------------------------------ zero classes
+
+#[test]
+fn losses_over_zero_classes_panic_with_pytorchs_target_message() {
+    // F.cross_entropy(torch.zeros(3, 0), torch.zeros(3, dtype=long)):
+    // IndexError: Target 0 is out of bounds.
+    let logits = Tensor::<f32>::zeros(&[3, 0]);
+    let msg = panic_message(|| {
+        cross_entropy(&logits, &[0, 0, 0], Reduction::Mean);
+    });
+    assert!(msg.contains("nll_loss: Target 0 is out of bounds"), "{msg}");
+    assert!(msg.contains("[3, 0]") && msg.contains("0 classes"), "{msg}");
+    let msg = panic_message(|| {
+        nll_loss(&logits, &[0, 0, 0], Reduction::Sum);
+    });
+    assert!(msg.contains("Target 0 is out of bounds"), "{msg}");
+    // a wrong number of targets names both batch sizes
+    let msg = panic_message(|| {
+        nll_loss(&Tensor::<f32>::zeros(&[3, 2]), &[0, 1], Reduction::Mean);
+    });
+    assert!(
+        msg.contains("Expected input batch_size (3) to match target batch_size (2)"),
+        "{msg}"
+    );
+    // zero rows of zero classes is fine: the mean of nothing is NaN, the sum 0
+    let none = Tensor::<f32>::zeros(&[0, 0]);
+    assert!(cross_entropy(&none, &[], Reduction::Mean).item().is_nan());
+    assert!(is_pos_zero(nll_loss(&none, &[], Reduction::Sum).item()));
+    assert_eq!(
+        nll_loss(&none, &[], Reduction::None).shape().as_slice(),
+        &[0]
+    );
+}
+
+#[test]
+fn gather_last_over_zero_classes_names_the_index_and_size() {
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[3, 0]).gather_last(&[0, 0, 0]);
+    });
+    assert!(
+        msg.contains("index 0 at position 0 is out of bounds for dimension -1 with size 0"),
+        "{msg}"
+    );
+    // three rows need three indices
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[3, 0]).gather_last(&[0]);
+    });
+    assert!(
+        msg.contains("expected 3 indices (one per row), got 1"),
+        "{msg}"
+    );
+}
+
+// ------------------------------------------------------------------ zero in-features
+
+#[test]
+fn linear_over_zero_in_features_is_the_bias_as_pytorch() {
+    // F.linear(torch.zeros(4, 0), w[2, 0], b) is b broadcast to [4, 2]; dW is an empty [2, 0],
+    // db sums the 4 rows of the incoming gradient.
+    let x = Tensor::<f32>::zeros(&[4, 0]);
+    let w = Tensor::<f32>::zeros(&[2, 0]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![1.0f32, -2.0], &[2]).requires_grad_(true);
+    let y = x.linear(&w, Some(&b));
+    assert_eq!(y.shape().as_slice(), &[4, 2]);
+    assert_eq!(y.to_vec(), [1.0, -2.0].repeat(4));
+    y.sum().backward();
+    assert_eq!(w.grad().unwrap().shape().as_slice(), &[2, 0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![4.0, 4.0]);
+    // leading batch dims, no bias: zeros of [2, 3, 2]
+    let x = Tensor::<f32>::zeros(&[2, 3, 0]).requires_grad_(true);
+    let y = x.linear(&w, None);
+    assert_eq!(y.shape().as_slice(), &[2, 3, 2]);
+    assert!(y.to_vec().into_iter().all(is_pos_zero));
+    y.sum().backward();
+    assert_eq!(x.grad().unwrap().shape().as_slice(), &[2, 3, 0]);
+    // matmul with an empty inner dimension: zeros, as torch.zeros(4, 0) @ torch.zeros(0, 2)
+    let m = Tensor::<f32>::zeros(&[4, 0]).matmul(&Tensor::<f32>::zeros(&[0, 2]));
+    assert_eq!(m.shape().as_slice(), &[4, 2]);
+    assert!(m.to_vec().into_iter().all(is_pos_zero));
+}
+
+// ------------------------------------------------------------------ sizes
+
+#[test]
+fn reshape_to_an_overflowing_size_panics_with_pytorchs_words() {
+    // torch: shape '[4611686018427387904, 4611686018427387904, 4]' is invalid for input of size 4
+    let x = Tensor::<f32>::zeros(&[4]);
+    for target in [
+        vec![1isize << 62, 1 << 62, 4],
+        vec![1 << 62, 1 << 62, -1],
+        vec![isize::MAX, 2],
+        vec![1 << 62, 1 << 62, 0],
+    ] {
+        let msg = panic_message(|| {
+            x.reshape(&target);
+        });
+        assert!(
+            msg.contains("is invalid for input of size 4"),
+            "{target:?}: {msg}"
+        );
+        let msg = panic_message(|| {
+            x.view(&target);
+        });
+        assert!(
+            msg.contains("is invalid for input of size 4"),
+            "{target:?}: {msg}"
+        );
+        assert!(x.try_reshape(&target).is_err());
+    }
+    // an empty tensor with sizes whose non-zero product overflows cannot be indexed either
+    let e = Tensor::<f32>::zeros(&[0]);
+    assert!(e.try_reshape(&[1 << 62, 1 << 62, 0]).is_err());
+    // valid targets still work, the -1 inferred
+    assert_eq!(x.reshape(&[2, -1]).shape().as_slice(), &[2, 2]);
+    assert_eq!(e.reshape(&[3, 0, 5]).shape().as_slice(), &[3, 0, 5]);
+}
+
+#[test]
+fn sum_to_a_lower_rank_sums_the_leading_dims_as_sum_to_size() {
+    // x.sum_to_size(3) of ones(2, 3) is [2, 2, 2]; sum_to_size(()) is 6
+    let x = Tensor::<f32>::ones(&[2, 3]);
+    assert_eq!(x.sum_to(&[3]).to_vec(), vec![2.0, 2.0, 2.0]);
+    assert_eq!(x.sum_to(&[1]).to_vec(), vec![6.0]);
+    let s = x.sum_to(&[]);
+    assert_eq!(s.shape().as_slice(), &[] as &[usize]);
+    assert_eq!(s.item(), 6.0);
+    assert_eq!(Tensor::<f32>::ones(&[3]).sum_to(&[]).item(), 3.0);
+    assert!(is_pos_zero(Tensor::<f32>::ones(&[0, 3]).sum_to(&[]).item()));
+    // a 0-d tensor cannot be summed to [1] (more dims): PyTorch's sum_to_size says
+    // "size {1} is not expandable to size {}"
+    let msg = panic_message(|| {
+        Tensor::<f32>::scalar(1.0).sum_to(&[1]);
+    });
+    assert!(
+        msg.contains("sum_to_size: size {1} is not expandable to size {}"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn rand_of_too_many_elements_panics_instead_of_wrapping_to_empty() {
+    // [1<<40, 1<<40] is 2^80 elements: the count used to wrap to 0 and give an empty tensor
+    let msg = panic_message(|| {
+        Tensor::<f32>::rand(&[1 << 40, 1 << 40]);
+    });
+    assert!(msg.contains("Trying to create tensor of shape"), "{msg}");
+    assert!(msg.contains("rand") || msg.contains("uniform"), "{msg}");
 }

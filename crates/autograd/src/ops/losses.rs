@@ -247,12 +247,30 @@ pub fn nll_loss<T: Element>(
     targets: &[usize],
     reduction: Reduction,
 ) -> Tensor<T> {
-    let rank = log_probs.ndim();
+    let shape = log_probs.shape();
+    let rank = shape.len();
     assert!(
         rank == 1 || rank == 2,
-        "nll_loss: expected input of shape [N, C] or [C], got {:?}",
-        log_probs.shape()
+        "nll_loss: input tensor should be 1D or 2D: expected input of shape [N, C] or [C], got \
+         {:?}",
+        shape.as_slice()
     );
+    let batch = if rank == 2 { shape[0] } else { 1 };
+    assert!(
+        targets.len() == batch,
+        "nll_loss: Expected input batch_size ({batch}) to match target batch_size ({}) (input \
+         of shape {:?})",
+        targets.len(),
+        shape.as_slice()
+    );
+    let classes = shape[rank - 1];
+    if let Some(&bad) = targets.iter().find(|&&t| t >= classes) {
+        panic!(
+            "nll_loss: Target {bad} is out of bounds: the input of shape {:?} has {classes} \
+             classes, so class indices must be in 0..{classes}",
+            shape.as_slice()
+        );
+    }
     reduction.apply(log_probs.gather_last(targets).neg())
 }
 
