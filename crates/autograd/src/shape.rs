@@ -74,7 +74,15 @@ pub fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<us
     Ok(d as usize)
 }
 
-/// Resolves a reshape target that may contain one `-1` against `numel` elements.
+/// Resolves a reshape target that may contain one `-1` against `numel` elements. A target
+/// whose sizes multiply past what a tensor can index (their non-zero product above
+/// `isize::MAX`) is invalid for any input, as PyTorch says, instead of overflowing.
+///
+/// ```
+/// use tapegrad_autograd::shape::resolve_reshape;
+/// assert_eq!(resolve_reshape(&[2, 3], &[3, -1]).unwrap().as_slice(), &[3, 2]);
+/// assert!(resolve_reshape(&[4], &[1 << 62, 1 << 62, 4]).is_err());
+/// ```
 pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
     let n = numel(from);
     let err = || TensorError::Reshape {
@@ -83,7 +91,8 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
         numel: n,
     };
     let mut infer = None;
-    let mut known = 1usize;
+    // The product of the given sizes, and of the non-zero ones (ndarray's bound on a shape).
+    let (mut known, mut nonzero) = (1usize, 1usize);
     let mut out = Shape::with_capacity(to.len());
     for (i, &d) in to.iter().enumerate() {
         if d == -1 {
@@ -95,8 +104,14 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Shape> {
         } else if d < 0 {
             return Err(err());
         } else {
-            known *= d as usize;
-            out.push(d as usize);
+            let d = d as usize;
+            nonzero = nonzero
+                .checked_mul(d.max(1))
+                .filter(|&p| p <= isize::MAX as usize)
+                .ok_or_else(err)?;
+            // `known` is 0 or equal to `nonzero`, so it cannot overflow either.
+            known *= d;
+            out.push(d);
         }
     }
     if let Some(i) = infer {

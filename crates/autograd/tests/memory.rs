@@ -243,3 +243,38 @@ fn higher_order_graphs_are_freed_too() {
     }
     assert_eq!(live_graph_nodes(), base);
 }
+
+#[test]
+fn a_hook_capturing_its_own_tensor_leaks_its_graph_and_a_detached_capture_does_not() {
+    // docs/design.md, known limits: the tensor owns the hook, the hook owns the tensor.
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let y = &(&w * 2.0) + 1.0; // two nodes
+        let y2 = y.clone();
+        y.register_hook(move |g| {
+            let _ = y2.shape();
+            Some(g.clone())
+        });
+    }
+    // Both nodes (MulBackward0, AddBackward0) outlive every handle: the documented leak.
+    assert_eq!(live_graph_nodes() - base, 2);
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let y = &(&w * 2.0) + 1.0;
+        let values = y.detach();
+        y.register_hook(move |g| {
+            assert_eq!(values.to_vec(), vec![3.0, 5.0]);
+            Some(g.clone())
+        });
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![2.0, 2.0]);
+    }
+    assert_eq!(
+        live_graph_nodes(),
+        base,
+        "a detached capture keeps no graph"
+    );
+}

@@ -172,3 +172,30 @@ fn modules_are_send_and_sync() {
     let handle = std::thread::spawn(move || net.forward(&Tensor::ones(&[1, 2])).numel());
     assert_eq!(handle.join().unwrap(), 2);
 }
+
+#[test]
+fn linear_over_zero_in_features_returns_the_bias_as_pytorch() {
+    // nn.Linear(0, 2) initialises nothing in the [2, 0] weight and a zero bias (fan_in 0 gives
+    // the bound 0); on a [4, 0] input it returns the bias broadcast to [4, 2], and the weight's
+    // gradient is an empty [2, 0].
+    let lin = Linear::<f32>::new(0, 2);
+    assert_eq!(lin.weight.shape().as_slice(), &[2, 0]);
+    let bias = lin.bias.as_ref().unwrap();
+    assert_eq!(bias.to_vec(), vec![0.0, 0.0]);
+    tapegrad_autograd::no_grad(|| {
+        bias.data_mut()
+            .assign(&ndarray::arr1(&[0.5f32, -1.5]).into_dyn());
+    });
+    let y = lin.forward(&Tensor::zeros(&[4, 0]));
+    assert_eq!(y.shape().as_slice(), &[4, 2]);
+    assert_eq!(y.to_vec(), [0.5, -1.5].repeat(4));
+    y.sum().backward();
+    assert_eq!(lin.weight.grad().unwrap().shape().as_slice(), &[2, 0]);
+    assert_eq!(bias.grad().unwrap().to_vec(), vec![4.0, 4.0]);
+    // the functional form (matmul then add) agrees
+    let w = Tensor::<f32>::zeros(&[2, 0]).requires_grad_(true);
+    let f = tapegrad_nn::functional::linear(&Tensor::zeros(&[4, 0]), &w, Some(bias));
+    assert_eq!(f.to_vec(), [0.5, -1.5].repeat(4));
+    f.sum().backward();
+    assert_eq!(w.grad().unwrap().shape().as_slice(), &[2, 0]);
+}

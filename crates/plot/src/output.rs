@@ -58,9 +58,49 @@ fn io_err(path: &Path, source: std::io::Error) -> PlotError {
     }
 }
 
-/// Renders `fig` to `path` (`.png` or `.svg`, `size` pixels) through a temporary file and a rename.
+/// The file `path` designates after following every symbolic link in its last component (a
+/// link to a link, relative or absolute targets); `path` itself if it is not a link or does
+/// not exist. More than 40 links in a row is an error, as the OS's `ELOOP`.
+fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "too many levels of symbolic links at {}",
+        path.display()
+    )))
+}
+
+/// Moves the finished temporary file `tmp` onto `target`, keeping an existing file's
+/// permissions; removes `tmp` on failure.
+fn replace(tmp: &Path, target: &Path, path: &Path) -> Result<(), PlotError> {
+    let permissions = std::fs::metadata(target).ok().map(|m| m.permissions());
+    let done = permissions
+        .map_or(Ok(()), |p| std::fs::set_permissions(tmp, p))
+        .and_then(|()| std::fs::rename(tmp, target));
+    done.map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        io_err(path, e)
+    })
+}
+
+/// Renders `fig` to `path` (`.png` or `.svg`, `size` pixels) through a temporary file and a
+/// rename. When `path` is a symbolic link, the file it points to is replaced (the temporary
+/// file is written beside the link's final target) and the link stays a link, as writing
+/// through it would; an existing file keeps its permissions.
 pub(crate) fn render(path: &Path, size: (u32, u32), fig: &impl Figure) -> Result<(), PlotError> {
     let format = format_of(path)?;
+    let target = resolve_symlinks(path).map_err(|e| io_err(path, e))?;
     crate::font::ensure_fonts();
     match format {
         Format::Svg => {
@@ -72,15 +112,15 @@ pub(crate) fn render(path: &Path, size: (u32, u32), fig: &impl Figure) -> Result
                 fig.draw(&root).map_err(PlotError::Draw)?;
                 root.present().map_err(|e| PlotError::Draw(e.to_string()))?;
             }
-            let tmp = temp_path(path, "svg");
-            std::fs::write(&tmp, svg.as_bytes()).map_err(|e| io_err(&tmp, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| {
+            let tmp = temp_path(&target, "svg");
+            std::fs::write(&tmp, svg.as_bytes()).map_err(|e| {
                 let _ = std::fs::remove_file(&tmp);
-                io_err(path, e)
-            })
+                io_err(&tmp, e)
+            })?;
+            replace(&tmp, &target, path)
         }
         Format::Png => {
-            let tmp = temp_path(path, "png");
+            let tmp = temp_path(&target, "png");
             let drawn = (|| {
                 let root = BitMapBackend::new(&tmp, size).into_drawing_area();
                 root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -91,7 +131,7 @@ pub(crate) fn render(path: &Path, size: (u32, u32), fig: &impl Figure) -> Result
                 let _ = std::fs::remove_file(&tmp);
                 // The bitmap backend reports a failed save as a drawing error; report it as I/O
                 // when the directory is the problem.
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
                     if !dir.is_dir() {
                         return Err(io_err(
                             path,
@@ -104,10 +144,7 @@ pub(crate) fn render(path: &Path, size: (u32, u32), fig: &impl Figure) -> Result
                 }
                 return Err(PlotError::Draw(e));
             }
-            std::fs::rename(&tmp, path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                io_err(path, e)
-            })
+            replace(&tmp, &target, path)
         }
     }
 }

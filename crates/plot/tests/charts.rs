@@ -216,3 +216,57 @@ fn overwrites_an_existing_file() {
     line_chart(&p, "New chart", "x", "y", &curves()).unwrap();
     assert_svg(&p, "New chart");
 }
+
+#[cfg(unix)]
+#[test]
+fn writes_through_a_symlink_to_its_target_atomically() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let real = out("real.svg");
+    let dir = real.parent().unwrap().to_path_buf();
+    std::fs::write(&real, "old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // a relative link, and a link to that link
+    let link = dir.join("link.svg");
+    let link2 = dir.join("link2.svg");
+    let _ = std::fs::remove_file(&link);
+    let _ = std::fs::remove_file(&link2);
+    symlink("real.svg", &link).unwrap();
+    symlink(&link, &link2).unwrap();
+    line_chart(&link2, "Through the links", "x", "y", &curves()).unwrap();
+    // both links are still links, and the file they point to has the chart
+    for l in [&link, &link2] {
+        assert!(
+            std::fs::symlink_metadata(l)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{l:?}"
+        );
+    }
+    assert_svg(&real, "Through the links");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the target's permissions changed");
+    no_temp_files_left(&real);
+    // a dangling link gets its target created, as open(path, "w") would (PNG this time)
+    let png_link = dir.join("dangling.png");
+    let png_real = dir.join("created.png");
+    let _ = std::fs::remove_file(&png_link);
+    let _ = std::fs::remove_file(&png_real);
+    symlink("created.png", &png_link).unwrap();
+    line_chart(&png_link, "Dangling", "x", "y", &curves()).unwrap();
+    assert!(std::fs::symlink_metadata(&png_link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_png(&png_real);
+    no_temp_files_left(&png_real);
+    // a loop of links is an I/O error naming the path, and writes nothing
+    let (a, b) = (dir.join("loop_a.svg"), dir.join("loop_b.svg"));
+    let _ = std::fs::remove_file(&a);
+    let _ = std::fs::remove_file(&b);
+    symlink("loop_b.svg", &a).unwrap();
+    symlink("loop_a.svg", &b).unwrap();
+    let e = line_chart(&a, "t", "x", "y", &curves()).unwrap_err();
+    assert!(matches!(e, PlotError::Io { .. }), "{e}");
+    assert!(e.to_string().contains("symbolic links"), "{e}");
+}

@@ -35,7 +35,8 @@ impl<T: Element> Tensor<T> {
             "gather_last: needs at least one dimension"
         );
         let classes = *shape.last().expect("rank >= 1");
-        let rows = self.numel() / classes.max(1);
+        // The leading dimensions' product, not numel / classes: that is 0 for 0 classes.
+        let rows: usize = shape[..shape.len() - 1].iter().product();
         check_indices("gather", rows, classes, indices);
         let out = {
             let d = self.data();

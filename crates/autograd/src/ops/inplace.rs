@@ -231,15 +231,24 @@ impl<T: Element> Tensor<T> {
         )
     }
 
-    /// Clamps every element into `[min, max]` in place (`x.clamp_(min, max)`). Derivative: 1
-    /// inside the range, 0 outside.
+    /// Clamps every element into `[min, max]` in place (`x.clamp_(min, max)`), with
+    /// [`Tensor::clamp`]'s rules (a NaN bound makes every element NaN). Derivative: 1 inside
+    /// the range, 0 outside.
     pub fn clamp_(&self, min: Option<f64>, max: Option<f64>) -> &Tensor<T> {
+        assert!(
+            min.is_some() || max.is_some(),
+            "torch.clamp: At least one of 'min' or 'max' must not be None"
+        );
         let (lo_t, hi_t) = (min.map(T::from_f64), max.map(T::from_f64));
+        let nan_bound = lo_t.is_some_and(|l| l.is_nan()) || hi_t.is_some_and(|h| h.is_nan());
         self.inplace(
             "clamp_",
             &[],
             |s| {
                 s.data_mut().map_inplace(|x| {
+                    if nan_bound {
+                        *x = T::nan();
+                    }
                     if let Some(lo) = lo_t {
                         *x = if *x < lo { lo } else { *x };
                     }

@@ -42,7 +42,8 @@ impl<T: Element> Tensor<T> {
                 b.shape().as_slice()
             );
         }
-        let rows = self.numel() / in_f.max(1);
+        // The leading dimensions' product (not numel / in_f, which is 0 when in_f is 0).
+        let rows: usize = xs[..xs.len() - 1].iter().product();
         let out = {
             let x = self.data();
             let w = weight.data();
@@ -76,7 +77,7 @@ impl<T: Element> Op<T> for LinearBackward {
         let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
         let (xs, ws) = (x.shape(), w.shape());
         let (out_f, in_f) = (ws[0], ws[1]);
-        let rows = x.numel() / in_f.max(1);
+        let rows: usize = xs[..xs.len() - 1].iter().product();
         let has_bias = c.inputs.len() == 3;
         if is_grad_enabled() {
             // Building a graph of the backward (create_graph): use differentiable ops.

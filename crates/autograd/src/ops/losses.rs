@@ -5,6 +5,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::sum::add_all;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -70,10 +71,10 @@ pub fn mse_loss<T: Element>(
         .into_dyn();
     let out = match reduction {
         Reduction::None => squares,
-        Reduction::Sum => ndarray::arr0(squares.iter().copied().sum()).into_dyn(),
+        Reduction::Sum => ndarray::arr0(add_all(squares.iter().copied())).into_dyn(),
         Reduction::Mean => {
             let n = T::from_f64(squares.len() as f64);
-            ndarray::arr0(squares.iter().copied().sum::<T>() / n).into_dyn()
+            ndarray::arr0(add_all(squares.iter().copied()) / n).into_dyn()
         }
     };
     record(out, MseLossBackward { reduction }, &[input, target])
@@ -290,12 +291,30 @@ pub fn nll_loss<T: Element>(
     let indices = targets.class_indices();
     let kept: Vec<usize> = indices.iter().map(|i| i.unwrap_or(0)).collect();
     let targets = &kept[..];
-    let rank = log_probs.ndim();
+    let shape = log_probs.shape();
+    let rank = shape.len();
     assert!(
         rank == 1 || rank == 2,
-        "nll_loss: expected input of shape [N, C] or [C], got {:?}",
-        log_probs.shape()
+        "nll_loss: input tensor should be 1D or 2D: expected input of shape [N, C] or [C], got \
+         {:?}",
+        shape.as_slice()
     );
+    let batch = if rank == 2 { shape[0] } else { 1 };
+    assert!(
+        targets.len() == batch,
+        "nll_loss: Expected input batch_size ({batch}) to match target batch_size ({}) (input \
+         of shape {:?})",
+        targets.len(),
+        shape.as_slice()
+    );
+    let classes = shape[rank - 1];
+    if let Some(&bad) = indices.iter().flatten().find(|&&t| t >= classes) {
+        panic!(
+            "nll_loss: Target {bad} is out of bounds: the input of shape {:?} has {classes} \
+             classes, so class indices must be in 0..{classes}",
+            shape.as_slice()
+        );
+    }
     let picked = log_probs.gather_last(targets).neg();
     if indices.iter().all(Option::is_some) {
         return reduction.apply(picked);

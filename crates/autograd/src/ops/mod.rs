@@ -49,7 +49,7 @@ mod softmax;
 mod sort;
 mod sqrt;
 mod sub;
-mod sum;
+pub(crate) mod sum;
 mod tanh;
 pub(crate) mod view;
 

@@ -10,21 +10,21 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use smallvec::smallvec;
 
 /// `dims` resolved against `shape`, sorted, without repeats; empty `dims` means all of them.
+/// Checked in order as PyTorch does: the first out-of-range or repeated dim is the one reported.
 fn resolve_dims(op: &'static str, dims: &[isize], shape: &[usize]) -> Vec<usize> {
-    let mut ds: Vec<usize> = if dims.is_empty() {
-        (0..shape.len()).collect()
-    } else {
-        dims.iter()
-            .map(|&d| or_panic(normalize_dim(op, d, shape)))
-            .collect()
-    };
+    if dims.is_empty() {
+        return (0..shape.len()).collect();
+    }
+    let mut ds: Vec<usize> = Vec::with_capacity(dims.len());
+    for &dim in dims {
+        let d = or_panic(normalize_dim(op, dim, shape));
+        assert!(
+            !ds.contains(&d),
+            "{op}: dim {d} appears multiple times in the list of dims {dims:?}"
+        );
+        ds.push(d);
+    }
     ds.sort_unstable();
-    let n = ds.len();
-    ds.dedup();
-    assert!(
-        ds.len() == n,
-        "{op}: dim appears multiple times in the list of dims {dims:?}"
-    );
     ds
 }
 
@@ -48,6 +48,10 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
         let ds = resolve_dims("sum", dims, &self.shape());
+        if ds.is_empty() {
+            // A 0-d tensor, all of its no dims: one element added to +0.0, as PyTorch.
+            return self.sum();
+        }
         let mut out = self.clone();
         for &d in ds.iter().rev() {
             out = out.sum_dim(d as isize, true);
@@ -64,7 +68,7 @@ impl<T: Element> Tensor<T> {
         let shape = self.shape();
         let n: usize = resolve_dims("mean", dims, &shape)
             .iter()
-            .map(|&d| shape[d])
+            .map(|&d| shape.get(d).copied().unwrap_or(1)) // a 0-d tensor's dim 0 holds one
             .product();
         self.sum_dims(dims, keepdim) / T::from_f64(n as f64)
     }
@@ -81,7 +85,7 @@ impl<T: Element> Tensor<T> {
         let shape = self.shape();
         let n: usize = resolve_dims("var", dims, &shape)
             .iter()
-            .map(|&d| shape[d])
+            .map(|&d| shape.get(d).copied().unwrap_or(1)) // a 0-d tensor's dim 0 holds one
             .product();
         let centered = self - &self.mean_dims(dims, true);
         let denom = (n as f64 - correction).max(0.0);

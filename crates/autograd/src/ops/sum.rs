@@ -16,7 +16,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).sum().item(), 6.0);
     /// ```
     pub fn sum(&self) -> Tensor<T> {
-        let s: T = self.data().iter().copied().sum();
+        let s = add_all(self.data().iter().copied());
         record(ndarray::arr0(s).into_dyn(), SumBackward, &[self])
     }
 
@@ -45,6 +45,13 @@ impl<T: Element> Tensor<T> {
         };
         record(out, SumDimBackward { dim: d, keepdim }, &[self])
     }
+}
+
+/// The sum of `values` in order, starting from +0.0 as PyTorch's accumulator does: the sum of
+/// no values is +0.0 (`torch.zeros(0, 3).sum()`), where `Iterator::sum` of floats starts from
+/// -0.0 (the additive identity that keeps `-0.0 + -0.0` negative) and gives -0.0.
+pub(crate) fn add_all<T: Element>(values: impl Iterator<Item = T>) -> T {
+    values.fold(T::zero(), |acc, v| acc + v)
 }
 
 struct SumBackward;
