@@ -1,6 +1,7 @@
 //! `torch.nn.functional`: losses (re-exported from `tapegrad_autograd::functional`) and
 //! activations as free functions.
 
+pub use crate::layers::attention::scaled_dot_product_attention;
 pub use tapegrad_autograd::functional::{
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, dropout, embedding,
     l1_loss, layer_norm, mse_loss, nll_loss, ClassTargets, Reduction,

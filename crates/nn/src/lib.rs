@@ -59,8 +59,9 @@ pub mod utils;
 pub use data::{targets_as_indices, DataLoader, TensorDataset};
 pub use layers::{
     BatchNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish,
-    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ModuleList, ReLU, ReLU6,
-    RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
+    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ModuleDict, ModuleList,
+    MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign,
+    Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use module::Module;

@@ -10,7 +10,7 @@ use tapegrad_autograd::{manual_seed, no_grad, Tensor};
 use tapegrad_nn::utils::clip_grad_norm_;
 use tapegrad_nn::{
     BatchNorm1d, BatchNorm2d, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList,
-    RnnOptions, GELU, GRU, LSTM, RNN,
+    MultiheadAttention, RnnOptions, GELU, GRU, LSTM, RNN,
 };
 
 fn case(name: &str) -> Value {
@@ -390,4 +390,51 @@ fn batch_norm_matches_pytorch_in_training_and_eval_and_loads_its_state_dict() {
         bn.summary(),
         "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
     );
+}
+
+#[test]
+fn multihead_attention_matches_pytorch() {
+    for name in ["mha_self_causal", "mha_cross"] {
+        let c = case(name);
+        let (i, o, g) = (&c["inputs"], &c["outputs"], &c["grads"]);
+        let mha: MultiheadAttention = MultiheadAttention::new(8, 2, 0.0, name == "mha_self_causal");
+        let params = mha.named_parameters();
+        no_grad(|| {
+            for (n, p) in &params {
+                p.copy_(&f32s(&i[n.as_str()]));
+            }
+        });
+        let q = f32s(&i["q"]).requires_grad_(true);
+        let (k, v) = match name {
+            "mha_cross" => (
+                f32s(&i["k"]).requires_grad_(true),
+                f32s(&i["v"]).requires_grad_(true),
+            ),
+            _ => (q.clone(), q.clone()),
+        };
+        let (am, kpm) = match name {
+            "mha_self_causal" => (
+                Some(i64s(&i["attn_mask"]).bool()),
+                Some(i64s(&i["key_padding_mask"]).bool()),
+            ),
+            _ => (None, None),
+        };
+        let (y, w) = mha.forward_attention(&q, &k, &v, am.as_ref(), kpm.as_ref(), true);
+        let w = w.unwrap();
+        close(&format!("{name} y"), &y, &o["y"]);
+        close(&format!("{name} w"), &w, &o["w"]);
+        ((&y * &f32s(&i["cot"])).sum() + (&w * &f32s(&i["cot_w"])).sum()).backward();
+        close(&format!("{name} grad q"), &q.grad().unwrap(), &g["q"]);
+        if name == "mha_cross" {
+            close(&format!("{name} grad k"), &k.grad().unwrap(), &g["k"]);
+            close(&format!("{name} grad v"), &v.grad().unwrap(), &g["v"]);
+        }
+        for (n, p) in &params {
+            close(
+                &format!("{name} grad {n}"),
+                &p.grad().unwrap(),
+                &g[n.as_str()],
+            );
+        }
+    }
 }

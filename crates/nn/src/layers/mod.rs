@@ -3,6 +3,7 @@
 //! [`ModuleList`].
 
 mod activations;
+pub(crate) mod attention;
 mod batch_norm;
 mod dropout;
 mod embedding;
@@ -12,6 +13,7 @@ pub(crate) mod layer_norm;
 mod leaky_relu;
 mod linear;
 mod log_softmax;
+mod module_dict;
 mod module_list;
 mod recurrent;
 mod relu;
@@ -23,6 +25,7 @@ mod tanh;
 pub use activations::{
     Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, SiLU, Softsign, GELU, SELU,
 };
+pub use attention::MultiheadAttention;
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
@@ -32,6 +35,7 @@ pub use layer_norm::LayerNorm;
 pub use leaky_relu::LeakyReLU;
 pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
+pub use module_dict::ModuleDict;
 pub use module_list::ModuleList;
 pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
 pub use relu::ReLU;
