@@ -291,10 +291,11 @@ impl Layout {
         false
     }
 
-    /// One past the largest storage index this layout touches (the offset if empty).
+    /// One past the largest storage index this layout touches (0 if empty: an empty view
+    /// touches nothing, whatever its offset, e.g. `narrow` of an empty tensor at a later start).
     fn compute_end(&self) -> usize {
         if self.shape.contains(&0) {
-            return self.offset;
+            return 0;
         }
         self.offset
             + self

@@ -525,6 +525,9 @@ impl<T: Scalar> Tensor<T> {
     /// The values in row-major order.
     pub fn to_vec(&self) -> Vec<T> {
         let layout = &self.inner.layout;
+        if self.numel() == 0 {
+            return Vec::new();
+        }
         if layout.is_contiguous() {
             let buf = self.inner.storage.read(&|| self.describe("to_vec()"));
             return buf[layout.offset..layout.offset + self.numel()].to_vec();

@@ -217,6 +217,10 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(x.narrow(1, 1, 2).to_vec(), vec![1.0, 2.0, 4.0, 5.0]);
     /// ```
     pub fn narrow(&self, dim: isize, start: isize, length: usize) -> Tensor<T> {
+        assert!(
+            self.ndim() > 0,
+            "narrow() cannot be applied to a 0-dim tensor."
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("narrow", dim, &shape));
         let size = shape[d];
