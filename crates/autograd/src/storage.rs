@@ -28,7 +28,7 @@
 use crate::shape::Shape;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, ShapeBuilder};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -143,43 +143,98 @@ impl<T> Drop for WriteLock<'_, T> {
     }
 }
 
+/// How many guards the per-thread list keeps in its fixed slots; more (rare: user code holding
+/// many guards at once) spill into [`HELD_MORE`].
+const HELD_SLOTS: usize = 16;
+
+/// The storages this thread holds a guard on, as `key | is_write` (a storage is aligned to 8
+/// bytes, so bit 0 of its key is free). Made of `Cell`s with no destructor, so the
+/// thread-local is a plain TLS slot (no lazy registration or state check on each access): the
+/// fast path of every `data()` is one load of `len`, one store and, on drop, one compare.
+struct HeldList {
+    len: Cell<usize>,
+    slots: [Cell<usize>; HELD_SLOTS],
+}
+
 thread_local! {
-    /// The storages this thread holds a guard on: (key, is_write).
-    static HELD: RefCell<Vec<(usize, bool)>> = const { RefCell::new(Vec::new()) };
+    static HELD: HeldList = const {
+        HeldList {
+            len: Cell::new(0),
+            slots: [const { Cell::new(0) }; HELD_SLOTS],
+        }
+    };
+    /// Entries past the first [`HELD_SLOTS`] (entry `HELD_SLOTS + i` is `HELD_MORE[i]`).
+    static HELD_MORE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+impl HeldList {
+    fn get(&self, i: usize) -> usize {
+        if i < HELD_SLOTS {
+            self.slots[i].get()
+        } else {
+            HELD_MORE.with(|m| m.borrow()[i - HELD_SLOTS])
+        }
+    }
+
+    fn set(&self, i: usize, e: usize) {
+        if i < HELD_SLOTS {
+            self.slots[i].set(e);
+        } else {
+            HELD_MORE.with(|m| {
+                let mut m = m.borrow_mut();
+                let j = i - HELD_SLOTS;
+                if j == m.len() {
+                    m.push(e);
+                } else {
+                    m[j] = e;
+                }
+            });
+        }
+    }
+}
+
+fn entry(key: usize, write: bool) -> usize {
+    debug_assert_eq!(key & 1, 0);
+    key | write as usize
 }
 
 /// Panics if this thread holds a conflicting guard on `key`; returns whether it holds any
 /// guard at all (then the lock is waited for with a timeout, rule 4).
 #[inline]
 fn held_check(key: usize, write: bool, what: &dyn Fn() -> String) -> bool {
-    let (any, conflict) = HELD.with(|h| {
-        let h = h.borrow();
-        if h.is_empty() {
-            return (false, None);
+    HELD.with(|h| {
+        let n = h.len.get();
+        if n == 0 {
+            return false;
         }
-        let c = h
-            .iter()
-            .find(|(k, w)| *k == key && (write || *w))
-            .map(|&(_, w)| w);
-        (true, c)
-    });
-    if let Some(held_write) = conflict {
-        let (held, want) = if held_write {
-            ("a data_mut() guard", if write { "write" } else { "read" })
-        } else {
-            ("a data() guard", "write")
-        };
-        panic!(
-            "{}: this thread already holds {held} on this tensor's storage and now asks to {want} \
-             it, which would wait for itself forever. Drop the guard first (end the statement, \
-             or copy the values out with .to_vec()/.detach().clone_tensor()), or use an in-place \
-             op such as sub_(&x) / `*p -= &x`, which reads and writes safely",
-            what()
-        );
-    }
-    any
+        let conflict = (0..n).map(|i| h.get(i)).find(|&e| {
+            let (k, w) = (e & !1, e & 1 == 1);
+            k == key && (write || w)
+        });
+        if let Some(e) = conflict {
+            conflict_panic(e & 1 == 1, write, what);
+        }
+        true
+    })
 }
 
+#[cold]
+fn conflict_panic(held_write: bool, write: bool, what: &dyn Fn() -> String) -> ! {
+    let (held, want) = if held_write {
+        ("a data_mut() guard", if write { "write" } else { "read" })
+    } else {
+        ("a data() guard", "write")
+    };
+    panic!(
+        "{}: this thread already holds {held} on this tensor's storage and now asks to {want} \
+         it, which would wait for itself forever. Drop the guard first (end the statement, \
+         or copy the values out with .to_vec()/.detach().clone_tensor()), or use an in-place \
+         op such as sub_(&x) / `*p -= &x`, which reads and writes safely",
+        what()
+    );
+}
+
+#[cold]
 fn deadlock_panic(what: &dyn Fn() -> String) -> ! {
     panic!(
         "{}: waited {} s for a tensor's lock while this thread holds another tensor's data() or \
@@ -190,39 +245,71 @@ fn deadlock_panic(what: &dyn Fn() -> String) -> ! {
     )
 }
 
+#[inline]
 fn push_held(key: usize, write: bool) {
-    HELD.with(|h| h.borrow_mut().push((key, write)));
+    HELD.with(|h| {
+        let n = h.len.get();
+        h.set(n, entry(key, write));
+        h.len.set(n + 1);
+    });
 }
 
+/// Removes one entry `(key, write)`; guards usually drop in reverse order, so the last slot is
+/// checked first, and a removal elsewhere moves the last entry into the gap.
+#[inline]
 fn pop_held(key: usize, write: bool) {
+    let e = entry(key, write);
     HELD.with(|h| {
-        let mut h = h.borrow_mut();
-        if let Some(i) = h.iter().rposition(|&e| e == (key, write)) {
-            h.swap_remove(i);
+        let n = h.len.get();
+        if n == 0 {
+            return;
         }
+        let last = h.get(n - 1);
+        if last != e {
+            match (0..n - 1).rposition(|i| h.get(i) == e) {
+                Some(i) => h.set(i, last),
+                None => return,
+            }
+        }
+        if n - 1 >= HELD_SLOTS {
+            HELD_MORE.with(|m| m.borrow_mut().truncate(n - 1 - HELD_SLOTS));
+        }
+        h.len.set(n - 1);
     });
 }
 
 /// How a tensor reads its storage: shape, strides (in elements) and offset, plus what every
-/// read needs derived once (the ndarray dimension and strides, the extent, contiguity), since
-/// a layout never changes after it is made. After editing `shape`/`strides`/`offset` of a
+/// read needs derived once (the extent, contiguity), since a layout never changes after it is
+/// made. (The ndarray dimension is built from `shape`/`strides` on each read: for up to four
+/// dimensions that is a copy into an inline array, as cheap as cloning a cached one, and
+/// keeping the header small matters more: every op result is built and moved with it.) After editing `shape`/`strides`/`offset` of a
 /// copy, call [`Layout::refreshed`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Shape,
     pub(crate) offset: usize,
-    nd_shape: IxDyn,
-    nd_strides: IxDyn,
     end: usize,
     contiguous: bool,
+}
+
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        // `Shape::from_slice` copies the inline dimensions (the derived `clone()` would go
+        // through an iterator).
+        Layout {
+            shape: Shape::from_slice(&self.shape),
+            strides: Shape::from_slice(&self.strides),
+            offset: self.offset,
+            end: self.end,
+            contiguous: self.contiguous,
+        }
+    }
 }
 
 impl Layout {
     /// Recomputes the derived values after `shape`, `strides` or `offset` were edited.
     pub(crate) fn refreshed(mut self) -> Self {
-        self.nd_shape = IxDyn(&self.shape);
-        self.nd_strides = IxDyn(&self.strides);
         self.end = self.compute_end();
         self.contiguous = self.compute_contiguous();
         self
@@ -235,8 +322,6 @@ impl Layout {
         let strides = contiguous_strides(shape);
         let n: usize = shape.iter().product();
         Layout {
-            nd_shape: IxDyn(shape),
-            nd_strides: IxDyn(&strides),
             shape: Shape::from_slice(shape),
             strides,
             offset: 0,
@@ -315,10 +400,17 @@ impl Layout {
             // `stride()` reports).
             return ArrayViewD::from_shape(IxDyn(&self.shape), &buf[..0]).expect("empty");
         }
-        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
+        let ptr = buf.as_ptr().wrapping_add(self.offset);
+        if self.contiguous {
+            // The usual case (every fresh result): ndarray's own row-major strides, which equal
+            // ours up to the strides of size-1 dimensions, which never move a pointer.
+            // SAFETY: row-major in bounds (`end` = offset + numel <= len, checked above).
+            return unsafe { ArrayViewD::from_shape_ptr(IxDyn(&self.shape), ptr) };
+        }
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
         // and strides are non-negative.
-        unsafe { ArrayViewD::from_shape_ptr(shape, buf.as_ptr().add(self.offset)) }
+        unsafe { ArrayViewD::from_shape_ptr(shape, ptr) }
     }
 
     /// A mutable ndarray view of `buf` through this layout (which must not overlap itself).
@@ -329,7 +421,7 @@ impl Layout {
         if self.shape.contains(&0) {
             return ArrayViewMutD::from_shape(IxDyn(&self.shape), &mut buf[..0]).expect("empty");
         }
-        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
         // so the view's elements are distinct places in the exclusively borrowed `buf`.
         unsafe { ArrayViewMutD::from_shape_ptr(shape, buf.as_mut_ptr().add(self.offset)) }
