@@ -280,15 +280,16 @@ fn pop_held(key: usize, write: bool) {
 
 /// How a tensor reads its storage: shape, strides (in elements) and offset, plus what every
 /// read needs derived once (the extent, contiguity), since a layout never changes after it is
-/// made. (The ndarray dimension is built from `shape`/`strides` on each read: for up to four
-/// dimensions that is a copy into an inline array, as cheap as cloning a cached one, and
-/// keeping the header small matters more: every op result is built and moved with it.) After editing `shape`/`strides`/`offset` of a
+/// made, including the ndarray dimension and strides (cloning those on each read is cheaper
+/// than rebuilding them: measured with callgrind on the lecture step). After editing `shape`/`strides`/`offset` of a
 /// copy, call [`Layout::refreshed`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Shape,
     pub(crate) offset: usize,
+    nd_shape: IxDyn,
+    nd_strides: IxDyn,
     end: usize,
     contiguous: bool,
 }
@@ -301,6 +302,8 @@ impl Clone for Layout {
             shape: Shape::from_slice(&self.shape),
             strides: Shape::from_slice(&self.strides),
             offset: self.offset,
+            nd_shape: self.nd_shape.clone(),
+            nd_strides: self.nd_strides.clone(),
             end: self.end,
             contiguous: self.contiguous,
         }
@@ -310,6 +313,8 @@ impl Clone for Layout {
 impl Layout {
     /// Recomputes the derived values after `shape`, `strides` or `offset` were edited.
     pub(crate) fn refreshed(mut self) -> Self {
+        self.nd_shape = IxDyn(&self.shape);
+        self.nd_strides = IxDyn(&self.strides);
         self.end = self.compute_end();
         self.contiguous = self.compute_contiguous();
         self
@@ -322,6 +327,8 @@ impl Layout {
         let strides = contiguous_strides(shape);
         let n: usize = shape.iter().product();
         Layout {
+            nd_shape: IxDyn(shape),
+            nd_strides: IxDyn(&strides),
             shape: Shape::from_slice(shape),
             strides,
             offset: 0,
@@ -400,17 +407,10 @@ impl Layout {
             // `stride()` reports).
             return ArrayViewD::from_shape(IxDyn(&self.shape), &buf[..0]).expect("empty");
         }
-        let ptr = buf.as_ptr().wrapping_add(self.offset);
-        if self.contiguous {
-            // The usual case (every fresh result): ndarray's own row-major strides, which equal
-            // ours up to the strides of size-1 dimensions, which never move a pointer.
-            // SAFETY: row-major in bounds (`end` = offset + numel <= len, checked above).
-            return unsafe { ArrayViewD::from_shape_ptr(IxDyn(&self.shape), ptr) };
-        }
-        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
         // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
         // and strides are non-negative.
-        unsafe { ArrayViewD::from_shape_ptr(shape, ptr) }
+        unsafe { ArrayViewD::from_shape_ptr(shape, buf.as_ptr().add(self.offset)) }
     }
 
     /// A mutable ndarray view of `buf` through this layout (which must not overlap itself).
@@ -421,7 +421,7 @@ impl Layout {
         if self.shape.contains(&0) {
             return ArrayViewMutD::from_shape(IxDyn(&self.shape), &mut buf[..0]).expect("empty");
         }
-        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
+        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
         // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
         // so the view's elements are distinct places in the exclusively borrowed `buf`.
         unsafe { ArrayViewMutD::from_shape_ptr(shape, buf.as_mut_ptr().add(self.offset)) }
