@@ -271,7 +271,7 @@ fn pop_held(key: usize, write: bool) {
                 None => return,
             }
         }
-        if n - 1 >= HELD_SLOTS {
+        if n > HELD_SLOTS {
             HELD_MORE.with(|m| m.borrow_mut().truncate(n - 1 - HELD_SLOTS));
         }
         h.len.set(n - 1);
