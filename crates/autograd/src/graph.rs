@@ -16,10 +16,10 @@ use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
 use crate::tensor::{Tensor, LIVE_NODES};
 use ndarray::ArrayD;
+use parking_lot::Mutex;
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::Mutex;
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
 pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 3]>;
@@ -86,26 +86,19 @@ pub(crate) struct Node<T: Scalar> {
 impl<T: Scalar> Node<T> {
     /// The saved inputs, or `None` once backward has freed them.
     pub(crate) fn inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
-        self.inputs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inputs.lock().clone()
     }
 
     /// Moves the saved inputs out, leaving the node freed.
     pub(crate) fn take_inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
-        self.inputs.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.inputs.lock().take()
     }
 }
 
 impl<T: Scalar> Drop for Node<T> {
     fn drop(&mut self) {
         LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
-        let taken = self
-            .inputs
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let taken = self.inputs.get_mut().take();
         if let Some(inputs) = taken {
             drop_iteratively(inputs);
         }
@@ -120,11 +113,7 @@ fn drop_iteratively<T: Scalar>(start: SmallVec<[Tensor<T>; 3]>) {
     while let Some(t) = stack.pop() {
         if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
             if let Some(mut node) = inner.history.get_mut().take().and_then(Arc::into_inner) {
-                let taken = node
-                    .inputs
-                    .get_mut()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let taken = node.inputs.get_mut().take();
                 if let Some(inputs) = taken {
                     stack.extend(inputs);
                 }
@@ -178,20 +167,24 @@ pub(crate) fn record_bridge<T: Scalar, O: Op<T>>(out: Tensor<T>, op: O) -> Tenso
 }
 
 fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Node<T> {
-    let versions = if op.saves_inputs() {
-        inputs.iter().map(|t| t.version()).collect()
-    } else {
-        SmallVec::new()
-    };
+    // One pass over the inputs, pushing into inline vectors (cheaper than three `collect`s).
+    let saves = op.saves_inputs();
+    let mut handles = SmallVec::new();
+    let mut versions = SmallVec::new();
+    let mut generations = SmallVec::new();
+    for t in inputs {
+        if saves {
+            versions.push(t.version());
+        }
+        generations.push(t.inner.generation.load(Ordering::Acquire));
+        handles.push((*t).clone());
+    }
     LIVE_NODES.fetch_add(1, Ordering::Relaxed);
     Node {
         op: Box::new(op),
-        inputs: Mutex::new(Some(inputs.iter().map(|t| (*t).clone()).collect())),
+        inputs: Mutex::new(Some(handles)),
         versions,
-        generations: inputs
-            .iter()
-            .map(|t| t.inner.generation.load(Ordering::Acquire))
-            .collect(),
+        generations,
         out_version: AtomicU64::new(out_version),
     }
 }

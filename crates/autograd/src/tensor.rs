@@ -463,7 +463,8 @@ impl<T: Scalar> Tensor<T> {
 
     /// The shape (`t.shape`).
     pub fn shape(&self) -> Shape {
-        self.inner.layout.shape.clone()
+        // `from_slice` copies the (inline) dimensions; `clone()` would go through an iterator.
+        Shape::from_slice(&self.inner.layout.shape)
     }
 
     /// The strides, in elements (`t.stride()`): how far apart in storage consecutive indices of
@@ -637,7 +638,7 @@ impl<T: Scalar> Tensor<T> {
                  tensor's storage); pass a copy (clone_tensor())"
             );
             assert!(
-                g.shape() == self.shape(),
+                g.inner.layout.shape == self.inner.layout.shape,
                 "set_grad: assigned grad has data of a different size: the tensor has shape {:?} \
                  but the gradient {:?}",
                 self.shape().as_slice(),

@@ -12,8 +12,8 @@ use tapegrad_autograd::{Element, Tensor};
 /// parameter's storage (the update reads it while writing the parameter).
 #[inline(never)]
 fn checked_grad<T: Element>(p: &Tensor<T>, g: Tensor<T>) -> Tensor<T> {
-    let (pshape, gshape) = (p.shape(), g.shape());
-    if pshape.iter().product::<usize>() != gshape.iter().product::<usize>() {
+    if p.numel() != g.numel() {
+        let (pshape, gshape) = (p.shape(), g.shape());
         panic!(
             "optimizer step: the gradient of a parameter of shape {:?} has shape {:?}; a \
              parameter's .grad() must have the parameter's shape (set_grad with a tensor of that \

@@ -22,7 +22,9 @@ impl<T: Element> Tensor<T> {
 
     /// Fallible [`Tensor::add`].
     pub fn try_add(&self, other: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = broadcast_binary("add", self, other, |a, b| a + b)?;
+        let out = broadcast_binary("add", self, other, |a, b| {
+            crate::ops::par::zip_map(a, b, |x, y| x + y, |a, b| a + b)
+        })?;
         Ok(record(out, AddBackward, &[self, other]))
     }
 }

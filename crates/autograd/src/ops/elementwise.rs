@@ -24,7 +24,7 @@ macro_rules! elementwise {
             $(
                 $(#[$doc])*
                 pub fn $name(&self) -> Tensor<T> {
-                    record(self.data().mapv(|$v: T| $value), $op, &[self])
+                    record(crate::ops::par::map(&self.data(), |$v: T| $value), $op, &[self])
                 }
             )*
         }

@@ -18,7 +18,7 @@ impl<T: Element> Tensor<T> {
     pub fn mean(&self) -> Tensor<T> {
         let m = {
             let d = self.data();
-            let s = crate::ops::sum::add_all(d.iter().copied());
+            let s: T = crate::ops::par::sum(&d);
             s / T::from_f64(d.len() as f64)
         };
         record(ndarray::arr0(m).into_dyn(), MeanBackward, &[self])

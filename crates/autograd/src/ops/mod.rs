@@ -36,6 +36,7 @@ mod mul;
 mod nan_to_num;
 mod neg;
 mod operators;
+pub(crate) mod par;
 mod permute;
 mod pow;
 mod product;

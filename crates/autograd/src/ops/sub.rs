@@ -21,7 +21,9 @@ impl<T: Element> Tensor<T> {
 
     /// Fallible [`Tensor::sub`].
     pub fn try_sub(&self, other: &Tensor<T>) -> Result<Tensor<T>> {
-        let out = broadcast_binary("sub", self, other, |a, b| a - b)?;
+        let out = broadcast_binary("sub", self, other, |a, b| {
+            crate::ops::par::zip_map(a, b, |x, y| x - y, |a, b| a - b)
+        })?;
         Ok(record(out, SubBackward, &[self, other]))
     }
 }

@@ -16,7 +16,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).sum().item(), 6.0);
     /// ```
     pub fn sum(&self) -> Tensor<T> {
-        let s = add_all(self.data().iter().copied());
+        let s: T = crate::ops::par::sum(&self.data());
         record(ndarray::arr0(s).into_dyn(), SumBackward, &[self])
     }
 

@@ -1,0 +1,87 @@
+//! Data parallelism for large elementwise ops and full reductions, deterministic whatever the
+//! thread count.
+//!
+//! * A tensor of at least [`PAR_MIN_ELEMENTS`] elements, stored row-major, is cut into
+//!   [`PAR_CHUNK`]-element chunks at fixed positions, and rayon runs the chunks on its pool.
+//! * Elementwise results do not depend on the cut at all (each element is computed alone).
+//! * A full sum adds each chunk left to right, then adds the chunk sums left to right in chunk
+//!   order. The cut depends only on the element count, so the same input gives the same bits
+//!   with 1 thread or 64 (`tests/parallel.rs` checks 1 and 2 threads); it differs from the
+//!   strict left-to-right sum used below the threshold only by rounding (and is usually closer
+//!   to the exact sum).
+//! * Smaller tensors, strided views and broadcasting binary ops keep the serial `ndarray` path:
+//!   below about 32k elements the cost of waking the pool exceeds the work.
+
+use crate::ops::sum::add_all;
+use crate::element::Element;
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use rayon::prelude::*;
+
+/// Tensors with at least this many elements run in parallel.
+pub(crate) const PAR_MIN_ELEMENTS: usize = 32 * 1024;
+/// The fixed chunk size of the parallel paths (a multiple of every SIMD width).
+pub(crate) const PAR_CHUNK: usize = 8 * 1024;
+
+/// The row-major values of `a` as one slice, if `a` is large enough for the parallel path.
+fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
+    if a.len() < PAR_MIN_ELEMENTS {
+        return None;
+    }
+    a.as_slice()
+}
+
+/// `f` of every element of `a`, as a new row-major array: in parallel for a large row-major
+/// `a`, else `a.mapv(f)`.
+pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
+    let Some(src) = large_slice(a) else {
+        return a.mapv(f);
+    };
+    let mut out = vec![T::zero(); src.len()];
+    out.par_chunks_mut(PAR_CHUNK)
+        .zip(src.par_chunks(PAR_CHUNK))
+        .for_each(|(o, s)| {
+            for (o, &s) in o.iter_mut().zip(s) {
+                *o = f(s);
+            }
+        });
+    ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
+}
+
+/// `f(a, b)` elementwise with broadcasting: in parallel when both are large, row-major and of
+/// one shape, else through `ndarray`'s broadcasting arithmetic (`serial`).
+pub(crate) fn zip_map<T: Element>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    f: impl Fn(T, T) -> T + Sync,
+    serial: impl FnOnce(&ArrayViewD<'_, T>, &ArrayViewD<'_, T>) -> ArrayD<T>,
+) -> ArrayD<T> {
+    let (Some(x), Some(y)) = (large_slice(a), large_slice(b)) else {
+        return serial(a, b);
+    };
+    if a.shape() != b.shape() {
+        return serial(a, b);
+    }
+    let mut out = vec![T::zero(); x.len()];
+    out.par_chunks_mut(PAR_CHUNK)
+        .zip(x.par_chunks(PAR_CHUNK).zip(y.par_chunks(PAR_CHUNK)))
+        .for_each(|(o, (x, y))| {
+            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                *o = f(x, y);
+            }
+        });
+    ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
+}
+
+/// The sum of all elements: chunk sums in parallel, combined in chunk order, for a large
+/// row-major `a`; the left-to-right sum otherwise.
+pub(crate) fn sum<T: Element>(a: &ArrayViewD<'_, T>) -> T {
+    // Every sum starts from +0.0, as PyTorch's accumulator (`add_all`).
+    let Some(src) = large_slice(a) else {
+        return add_all(a.iter().copied());
+    };
+    let partial: Vec<T> = src
+        .par_chunks(PAR_CHUNK)
+        .map(|c| add_all(c.iter().copied()))
+        .collect();
+    add_all(partial.into_iter())
+}
