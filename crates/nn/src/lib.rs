@@ -1,7 +1,7 @@
 //! # tapegrad-nn
 //!
-//! `torch.nn` for tapegrad: the [`Module`] trait, layers ([`Linear`], activations,
-//! [`Sequential`]), [`init`], losses (as modules and in [`functional`]), data loading
+//! `torch.nn` for tapegrad: the [`Module`] trait, layers ([`Linear`], [`Conv2d`], pooling,
+//! activations, [`Sequential`]), [`init`], losses (as modules and in [`functional`]), data loading
 //! ([`TensorDataset`], [`DataLoader`]) and state dicts in safetensors files that PyTorch reads
 //! and writes. Names, defaults, parameter names and initialisation follow `torch.nn`, so
 //! PyTorch code ports line by line.
@@ -57,7 +57,9 @@ pub mod state_dict;
 
 pub use data::{targets_as_indices, DataLoader, TensorDataset};
 pub use layers::{
-    Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+    AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvOptions, ConvPadding, Flatten, Identity,
+    IntOrPair, LeakyReLU, Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU, Sequential, Sigmoid,
+    Softmax, Tanh,
 };
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use module::Module;

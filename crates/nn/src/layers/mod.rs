@@ -1,22 +1,26 @@
-//! Layers, one file each: [`Linear`], the activations, [`Identity`], [`Flatten`] and the
-//! [`Sequential`] container.
+//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], the pooling layers, the
+//! activations, [`Identity`], [`Flatten`] and the [`Sequential`] container.
 
+mod conv;
 mod flatten;
 mod identity;
 mod leaky_relu;
 mod linear;
 mod log_softmax;
+mod pool;
 mod relu;
 mod sequential;
 mod sigmoid;
 mod softmax;
 mod tanh;
 
+pub use conv::{Conv1d, Conv2d, ConvOptions, ConvPadding};
 pub use flatten::Flatten;
 pub use identity::Identity;
 pub use leaky_relu::LeakyReLU;
 pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
 pub use relu::ReLU;
 pub use sequential::Sequential;
 pub use sigmoid::Sigmoid;
