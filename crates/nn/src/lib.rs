@@ -1,7 +1,7 @@
 //! # tapegrad-nn
 //!
-//! `torch.nn` for tapegrad: the [`Module`] trait, layers ([`Linear`], activations,
-//! [`Sequential`]), [`init`], losses (as modules and in [`functional`]), data loading
+//! `torch.nn` for tapegrad: the [`Module`] trait, layers ([`Linear`], [`Conv2d`], pooling,
+//! activations, [`Sequential`]), [`init`], losses (as modules and in [`functional`]), data loading
 //! ([`TensorDataset`], [`DataLoader`]) and state dicts in safetensors files that PyTorch reads
 //! and writes. Names, defaults, parameter names and initialisation follow `torch.nn`, so
 //! PyTorch code ports line by line.
@@ -58,10 +58,11 @@ pub mod utils;
 
 pub use data::{targets_as_indices, DataLoader, TensorDataset};
 pub use layers::{
-    BatchNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish,
-    Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, ModuleDict, ModuleList,
-    MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign,
-    Tanh, GELU, GRU, LSTM, RNN, SELU,
+    AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvOptions,
+    ConvPadding, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Identity, IntOrPair,
+    LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict,
+    ModuleList, MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax,
+    Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
 pub use module::Module;

@@ -12,8 +12,8 @@
 //! * Smaller tensors, strided views and broadcasting binary ops keep the serial `ndarray` path:
 //!   below about 32k elements the cost of waking the pool exceeds the work.
 
-use crate::ops::sum::add_all;
 use crate::element::Element;
+use crate::ops::sum::add_all;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use rayon::prelude::*;
 

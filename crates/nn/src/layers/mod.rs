@@ -1,10 +1,12 @@
-//! Layers, one file each: [`Linear`], [`Embedding`], [`LayerNorm`], [`Dropout`], the
-//! activations, [`Identity`], [`Flatten`] and the containers [`Sequential`] and
-//! [`ModuleList`].
+//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], the pooling layers,
+//! [`Embedding`], [`LayerNorm`], [`BatchNorm`], [`Dropout`], the recurrent layers,
+//! [`MultiheadAttention`], the activations, [`Identity`], [`Flatten`] and the containers
+//! [`Sequential`], [`ModuleList`] and [`ModuleDict`].
 
 mod activations;
 pub(crate) mod attention;
 mod batch_norm;
+mod conv;
 mod dropout;
 mod embedding;
 mod flatten;
@@ -15,6 +17,7 @@ mod linear;
 mod log_softmax;
 mod module_dict;
 mod module_list;
+mod pool;
 mod recurrent;
 mod relu;
 mod sequential;
@@ -27,6 +30,7 @@ pub use activations::{
 };
 pub use attention::MultiheadAttention;
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use conv::{Conv1d, Conv2d, ConvOptions, ConvPadding};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
@@ -37,6 +41,7 @@ pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
 pub use module_dict::ModuleDict;
 pub use module_list::ModuleList;
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
 pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
 pub use relu::ReLU;
 pub use sequential::Sequential;

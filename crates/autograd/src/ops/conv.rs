@@ -1,0 +1,534 @@
+//! Convolution: `conv2d` and `conv1d` (`F.conv2d`, `F.conv1d`), computed as im2col followed by
+//! the packed GEMM of `kernels::matmul_into`, and `im2col`/`col2im` (`F.unfold`/`F.fold`), two
+//! differentiable ops that are each other's adjoint.
+//!
+//! For input `x` `[N, C, H, W]` and weight `w` `[O, C/g, kH, kW]`, im2col lays every receptive
+//! field out as a column: `cols = im2col(x)` is `[N, C·kH·kW, oH·oW]`, and per group the output
+//! is `w_g · cols_g`. The backward is the same picture read backwards:
+//!
+//! ```text
+//! dx = col2im(w_gᵀ · G_g)        dw = Σ_n G_g · cols_gᵀ        db = Σ_{n, oh, ow} G
+//! ```
+//!
+//! written with tensor operations (`matmul`, `im2col`, `col2im`, `sum_dims`), so second
+//! derivatives work as for every other op.
+
+use crate::element::Element;
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::kernels::matmul_into;
+use crate::tensor::Tensor;
+use ndarray::{s, Array2, Array3, ArrayD, IxDyn};
+use smallvec::smallvec;
+
+/// The geometry of a sliding window over one `[h, w]` plane: kernel, stride, padding (top and
+/// left; the bottom/right padding only enters through the output size), dilation and the
+/// resulting output size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window2d {
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) kernel: [usize; 2],
+    pub(crate) stride: [usize; 2],
+    pub(crate) padding: [usize; 2],
+    pub(crate) dilation: [usize; 2],
+    pub(crate) out: [usize; 2],
+}
+
+impl Window2d {
+    /// The window with symmetric padding; `None` when the (dilated) kernel does not fit into
+    /// the padded input.
+    fn new(
+        input: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Option<Window2d> {
+        let mut out = [0; 2];
+        for d in 0..2 {
+            let span = dilation[d] * (kernel[d] - 1) + 1;
+            let padded = input[d] + 2 * padding[d];
+            if span > padded {
+                return None;
+            }
+            out[d] = (padded - span) / stride[d] + 1;
+        }
+        Some(Window2d {
+            h: input[0],
+            w: input[1],
+            kernel,
+            stride,
+            padding,
+            dilation,
+            out,
+        })
+    }
+
+    /// `kH·kW`.
+    fn taps(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// `oH·oW`.
+    fn positions(&self) -> usize {
+        self.out[0] * self.out[1]
+    }
+
+    /// For kernel tap `k` along dimension `d` and output position `o`, the input position, or
+    /// `None` in the padding.
+    #[inline]
+    fn source(&self, d: usize, k: usize, o: usize) -> Option<usize> {
+        let size = if d == 0 { self.h } else { self.w };
+        let p = (o * self.stride[d] + k * self.dilation[d]).checked_sub(self.padding[d])?;
+        (p < size).then_some(p)
+    }
+
+    /// im2col of one sample: `x` is `[c, h, w]` row-major, `cols` is `[c·kH·kW, oH·oW]`.
+    fn im2col<T: Element>(&self, x: &[T], channels: usize, cols: &mut [T]) {
+        let (l, plane) = (self.positions(), self.h * self.w);
+        let mut row = 0;
+        for c in 0..channels {
+            let xc = &x[c * plane..(c + 1) * plane];
+            for i in 0..self.kernel[0] {
+                for j in 0..self.kernel[1] {
+                    let dst = &mut cols[row * l..(row + 1) * l];
+                    for oy in 0..self.out[0] {
+                        let line = &mut dst[oy * self.out[1]..(oy + 1) * self.out[1]];
+                        match self.source(0, i, oy) {
+                            None => line.fill(T::zero()),
+                            Some(iy) => {
+                                for (ox, v) in line.iter_mut().enumerate() {
+                                    *v = match self.source(1, j, ox) {
+                                        Some(ix) => xc[iy * self.w + ix],
+                                        None => T::zero(),
+                                    };
+                                }
+                            }
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
+
+    /// col2im of one sample, the adjoint of [`Window2d::im2col`]: adds every column entry
+    /// into the input position it was read from (`x` `[c, h, w]` must start zeroed).
+    fn col2im<T: Element>(&self, cols: &[T], channels: usize, x: &mut [T]) {
+        let (l, plane) = (self.positions(), self.h * self.w);
+        let mut row = 0;
+        for c in 0..channels {
+            let xc = &mut x[c * plane..(c + 1) * plane];
+            for i in 0..self.kernel[0] {
+                for j in 0..self.kernel[1] {
+                    let src = &cols[row * l..(row + 1) * l];
+                    for oy in 0..self.out[0] {
+                        let Some(iy) = self.source(0, i, oy) else {
+                            continue;
+                        };
+                        for ox in 0..self.out[1] {
+                            if let Some(ix) = self.source(1, j, ox) {
+                                xc[iy * self.w + ix] += src[oy * self.out[1] + ox];
+                            }
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Panics with PyTorch's message for a zero stride or dilation.
+fn check_positive(op: &str, stride: &[usize], dilation: &[usize]) {
+    assert!(
+        stride.iter().all(|&s| s > 0),
+        "{op}: non-positive stride is not supported (got stride={stride:?})"
+    );
+    assert!(
+        dilation.iter().all(|&d| d > 0),
+        "{op}: dilation should be greater than zero (got dilation={dilation:?})"
+    );
+}
+
+impl<T: Element> Tensor<T> {
+    /// Extracts sliding local blocks (`F.unfold(input, kernel_size, dilation, padding,
+    /// stride)`): input `[N, C, H, W]`, output `[N, C·kH·kW, L]` with `L = oH·oW`; row
+    /// `(c·kH + i)·kW + j` holds tap `(i, j)` of channel `c` at every output position, zero in
+    /// the padding. Derivative: [`Tensor::col2im`] of the gradient (the adjoint).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::arange(0.0, 9.0, 1.0).reshape(&[1, 1, 3, 3]);
+    /// let cols = x.im2col([2, 2], [1, 1], [0, 0], [1, 1]);
+    /// assert_eq!(cols.shape().as_slice(), &[1, 4, 4]);
+    /// assert_eq!(cols.to_vec()[..4], [0.0, 1.0, 3.0, 4.0]); // tap (0, 0) at the 4 positions
+    /// ```
+    pub fn im2col(
+        &self,
+        kernel_size: [usize; 2],
+        dilation: [usize; 2],
+        padding: [usize; 2],
+        stride: [usize; 2],
+    ) -> Tensor<T> {
+        let shape = self.shape();
+        assert!(
+            shape.len() == 4,
+            "im2col: Expected 4D (batched) input tensor [N, C, H, W], but got input of size: {:?}",
+            shape.as_slice()
+        );
+        assert!(
+            kernel_size.iter().all(|&k| k > 0),
+            "im2col: kernel size should be greater than zero, but got kernel_size={kernel_size:?}"
+        );
+        check_positive("im2col", &stride, &dilation);
+        let win = Window2d::new([shape[2], shape[3]], kernel_size, stride, padding, dilation)
+            .unwrap_or_else(|| {
+                panic!(
+                    "im2col: Given input with spatial size ({}, {}), kernel_size={kernel_size:?}, \
+                     dilation={dilation:?}, padding={padding:?}, calculated shape of the array \
+                     of sliding blocks is non-positive",
+                    shape[2], shape[3]
+                )
+            });
+        self.im2col_with(&win)
+    }
+
+    /// Sums sliding local blocks back into an image (`F.fold(input, output_size,
+    /// kernel_size, dilation, padding, stride)`): input `[N, C·kH·kW, L]`, output
+    /// `[N, C, H, W]` with `(H, W) = output_size`; overlapping entries add up, entries in the
+    /// padding are dropped. The adjoint of [`Tensor::im2col`]; derivative: `im2col` of the
+    /// gradient.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::ones(&[1, 1, 3, 3]);
+    /// let cols = x.im2col([2, 2], [1, 1], [0, 0], [1, 1]);
+    /// let back = cols.col2im([3, 3], [2, 2], [1, 1], [0, 0], [1, 1]);
+    /// // Each pixel counts the windows covering it.
+    /// assert_eq!(back.to_vec(), [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+    /// ```
+    pub fn col2im(
+        &self,
+        output_size: [usize; 2],
+        kernel_size: [usize; 2],
+        dilation: [usize; 2],
+        padding: [usize; 2],
+        stride: [usize; 2],
+    ) -> Tensor<T> {
+        let shape = self.shape();
+        assert!(
+            kernel_size.iter().all(|&k| k > 0),
+            "col2im: kernel size should be greater than zero, but got kernel_size={kernel_size:?}"
+        );
+        check_positive("col2im", &stride, &dilation);
+        let win = Window2d::new(output_size, kernel_size, stride, padding, dilation);
+        let fits = shape.len() == 3
+            && win.is_some_and(|w| shape[1].is_multiple_of(w.taps()) && shape[2] == w.positions());
+        if !fits {
+            panic!(
+                "col2im: Expected 3D input [N, C·kH·kW, L] whose size(1) is divisible by the \
+                 product of kernel_size {kernel_size:?} and whose size(2) matches the number of \
+                 sliding blocks of output_size={output_size:?} (dilation={dilation:?}, \
+                 padding={padding:?}, stride={stride:?}), but got input of size {:?}",
+                shape.as_slice()
+            );
+        }
+        self.col2im_with(&win.expect("checked"))
+    }
+
+    /// [`Tensor::im2col`] for a checked window.
+    pub(crate) fn im2col_with(&self, win: &Window2d) -> Tensor<T> {
+        let shape = self.shape();
+        let (n, c) = (shape[0], shape[1]);
+        let (rows, l) = (c * win.taps(), win.positions());
+        let x = self.to_vec();
+        let plane = c * win.h * win.w;
+        let mut out = vec![T::zero(); n * rows * l];
+        for b in 0..n {
+            win.im2col(
+                &x[b * plane..(b + 1) * plane],
+                c,
+                &mut out[b * rows * l..(b + 1) * rows * l],
+            );
+        }
+        let out = ArrayD::from_shape_vec(IxDyn(&[n, rows, l]), out).expect("sizes");
+        record(out, Im2ColBackward { win: *win }, &[self])
+    }
+
+    /// [`Tensor::col2im`] for a checked window.
+    pub(crate) fn col2im_with(&self, win: &Window2d) -> Tensor<T> {
+        let shape = self.shape();
+        let (n, rows, l) = (shape[0], shape[1], shape[2]);
+        let c = rows / win.taps();
+        let cols = self.to_vec();
+        let plane = c * win.h * win.w;
+        let mut out = vec![T::zero(); n * plane];
+        for b in 0..n {
+            win.col2im(
+                &cols[b * rows * l..(b + 1) * rows * l],
+                c,
+                &mut out[b * plane..(b + 1) * plane],
+            );
+        }
+        let out = ArrayD::from_shape_vec(IxDyn(&[n, c, win.h, win.w]), out).expect("sizes");
+        record(out, Col2ImBackward { win: *win }, &[self])
+    }
+}
+
+struct Im2ColBackward {
+    win: Window2d,
+}
+impl<T: Element> Op<T> for Im2ColBackward {
+    fn name(&self) -> &'static str {
+        "Im2ColBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "im2col is linear: dx = col2im(G), its adjoint"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        smallvec![c.needs_grad(0).then(|| c.grad.col2im_with(&self.win))]
+    }
+}
+
+struct Col2ImBackward {
+    win: Window2d,
+}
+impl<T: Element> Op<T> for Col2ImBackward {
+    fn name(&self) -> &'static str {
+        "Col2ImBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "col2im is linear: dcols = im2col(G), its adjoint"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        smallvec![c.needs_grad(0).then(|| c.grad.im2col_with(&self.win))]
+    }
+}
+
+/// PyTorch's shape checks of a convolution, worded as its messages. `x` and `w` are the shapes
+/// as the caller passed them (so a conv1d error shows conv1d's shapes); `k` is the number of
+/// spatial dimensions.
+fn check_conv(op: &str, k: usize, x: &[usize], w: &[usize], bias: Option<&[usize]>, groups: usize) {
+    assert!(groups > 0, "{op}: non-positive groups is not supported");
+    if x.len() != k + 1 && x.len() != k + 2 {
+        panic!(
+            "Expected {}D (unbatched) or {}D (batched) input to {op}, but got input of size: {x:?}",
+            k + 1,
+            k + 2
+        );
+    }
+    if w.len() != k + 2 {
+        panic!(
+            "{op}: Expected {}-dimensional weight [out_channels, in_channels/groups, kernel...], \
+             but got {}-dimensional weight of size {w:?} instead",
+            k + 2,
+            w.len()
+        );
+    }
+    let batched: Vec<usize> = if x.len() == k + 1 {
+        std::iter::once(1).chain(x.iter().copied()).collect()
+    } else {
+        x.to_vec()
+    };
+    if !w[0].is_multiple_of(groups) {
+        panic!(
+            "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, \
+             but got weight of size {w:?} instead"
+        );
+    }
+    if batched[1] != w[1] * groups {
+        panic!(
+            "Given groups={groups}, weight of size {w:?}, expected input{batched:?} to have {} \
+             channels, but got {} channels instead",
+            w[1] * groups,
+            batched[1]
+        );
+    }
+    if let Some(b) = bias {
+        if b != [w[0]] {
+            panic!(
+                "Given weight of size {w:?}, expected bias to be 1-dimensional with {} elements, \
+                 but got bias of size {b:?} instead",
+                w[0]
+            );
+        }
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// 2-D convolution (`F.conv2d(input, weight, bias, stride, padding, dilation, groups)`;
+    /// strictly cross-correlation, as PyTorch's). Input `[N, C, H, W]` (or unbatched
+    /// `[C, H, W]`), weight `[O, C/groups, kH, kW]`, bias `[O]`; output `[N, O, oH, oW]` with
+    /// `oH = (H + 2·pad_h − dil_h·(kH − 1) − 1) / stride_h + 1` (likewise `oW`). Zero padding
+    /// of `padding = [pad_h, pad_w]` on both sides.
+    ///
+    /// Derivative (per group, `cols = im2col(x)`): `dx = col2im(wᵀ·G)`, `dw = Σ_n G·colsᵀ`,
+    /// `db = Σ_{n,oh,ow} G` (`ConvolutionBackward0`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::<f32>::arange(0.0, 16.0, 1.0).reshape(&[1, 1, 4, 4]);
+    /// let w = Tensor::<f32>::ones(&[1, 1, 2, 2]);
+    /// let b = Tensor::from_vec(vec![0.5f32], &[1]);
+    /// let y = x.conv2d(&w, Some(&b), [2, 2], [0, 0], [1, 1], 1);
+    /// assert_eq!(y.shape().as_slice(), &[1, 1, 2, 2]);
+    /// assert_eq!(y.to_vec(), [10.5, 18.5, 42.5, 50.5]); // 0+1+4+5 + 0.5, …
+    /// ```
+    pub fn conv2d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+        groups: usize,
+    ) -> Tensor<T> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        let bs = bias.map(|b| b.shape());
+        check_conv("conv2d", 2, &xs, &ws, bs.as_deref(), groups);
+        check_positive("conv2d", &stride, &dilation);
+        if xs.len() == 3 {
+            return self
+                .unsqueeze(0)
+                .conv2d(weight, bias, stride, padding, dilation, groups)
+                .squeeze(0);
+        }
+        let win = Window2d::new([xs[2], xs[3]], [ws[2], ws[3]], stride, padding, dilation)
+            .unwrap_or_else(|| {
+                panic!(
+                    "conv2d: Calculated padded input size per channel: ({} x {}). Kernel size: \
+                     ({} x {}). Kernel size can't be greater than actual input size",
+                    xs[2] + 2 * padding[0],
+                    xs[3] + 2 * padding[1],
+                    dilation[0] * (ws[2] - 1) + 1,
+                    dilation[1] * (ws[3] - 1) + 1
+                )
+            });
+        let (n, c, o) = (xs[0], xs[1], ws[0]);
+        let (og, cg) = (o / groups, c / groups);
+        let (k, l) = (cg * win.taps(), win.positions());
+        let x = self.to_vec();
+        let w = Array2::from_shape_vec((o, k), weight.to_vec()).expect("weight size");
+        let mut out = Array3::<T>::zeros((n, o, l));
+        let mut cols = Array2::<T>::zeros((c * win.taps(), l));
+        let plane = c * win.h * win.w;
+        for b in 0..n {
+            win.im2col(
+                &x[b * plane..(b + 1) * plane],
+                c,
+                cols.as_slice_mut().expect("row-major"),
+            );
+            for g in 0..groups {
+                matmul_into(
+                    w.slice(s![g * og..(g + 1) * og, ..]),
+                    cols.slice(s![g * k..(g + 1) * k, ..]),
+                    out.slice_mut(s![b, g * og..(g + 1) * og, ..]),
+                );
+            }
+        }
+        if let Some(bias) = bias {
+            let bv = bias.to_vec();
+            for mut plane in out.outer_iter_mut() {
+                for (mut row, &bo) in plane.outer_iter_mut().zip(&bv) {
+                    row.mapv_inplace(|v| v + bo);
+                }
+            }
+        }
+        let out = out
+            .into_shape_with_order(IxDyn(&[n, o, win.out[0], win.out[1]]))
+            .expect("sizes");
+        let op = ConvolutionBackward { win, groups };
+        match bias {
+            Some(b) => record(out, op, &[self, weight, b]),
+            None => record(out, op, &[self, weight]),
+        }
+    }
+
+    /// 1-D convolution (`F.conv1d(input, weight, bias, stride, padding, dilation, groups)`):
+    /// input `[N, C, L]` (or unbatched `[C, L]`), weight `[O, C/groups, k]`, bias `[O]`, output
+    /// `[N, O, oL]`. Computed as [`Tensor::conv2d`] with height 1, so its derivative is
+    /// conv2d's (the result's `grad_fn` is the squeeze of that conv2d, not PyTorch's
+    /// `ConvolutionBackward0`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 4]);
+    /// let w = Tensor::from_vec(vec![1.0f32, -1.0], &[1, 1, 2]);
+    /// assert_eq!(x.conv1d(&w, None, 1, 0, 1, 1).to_vec(), [-1.0, -1.0, -1.0]);
+    /// ```
+    pub fn conv1d(
+        &self,
+        weight: &Tensor<T>,
+        bias: Option<&Tensor<T>>,
+        stride: usize,
+        padding: usize,
+        dilation: usize,
+        groups: usize,
+    ) -> Tensor<T> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        let bs = bias.map(|b| b.shape());
+        check_conv("conv1d", 1, &xs, &ws, bs.as_deref(), groups);
+        check_positive("conv1d", &[stride], &[dilation]);
+        let kernel = dilation * (ws[2] - 1) + 1;
+        let len = xs[xs.len() - 1] + 2 * padding;
+        assert!(
+            kernel <= len,
+            "conv1d: Calculated padded input size per channel: ({len}). Kernel size: \
+             ({kernel}). Kernel size can't be greater than actual input size"
+        );
+        self.unsqueeze(-2)
+            .conv2d(
+                &weight.unsqueeze(2),
+                bias,
+                [1, stride],
+                [0, padding],
+                [1, dilation],
+                groups,
+            )
+            .squeeze(-2)
+    }
+}
+
+struct ConvolutionBackward {
+    win: Window2d,
+    groups: usize,
+}
+impl<T: Element> Op<T> for ConvolutionBackward {
+    fn name(&self) -> &'static str {
+        "ConvolutionBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "y_g = w_g·im2col(x)_g + b: dx = col2im(w_gᵀ·G_g), dw = Σ_n G_g·im2col(x)_gᵀ, db = Σ G"
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        let (xs, ws) = (x.shape(), w.shape());
+        let groups = self.groups;
+        let (n, o) = (xs[0], ws[0]);
+        let og = o / groups;
+        let k = ws[1] * self.win.taps();
+        let l = self.win.positions();
+        let g3 = g.reshape_exact(&[n, groups, og, l]);
+        let dx = c.needs_grad(0).then(|| {
+            let wt = w.reshape_exact(&[groups, og, k]).transpose(1, 2);
+            wt.matmul(&g3)
+                .reshape_exact(&[n, groups * k, l])
+                .col2im_with(&self.win)
+        });
+        let dw = c.needs_grad(1).then(|| {
+            let cols = x.im2col_with(&self.win).reshape_exact(&[n, groups, k, l]);
+            g3.matmul(&cols.transpose(2, 3))
+                .sum_dim(0, false)
+                .reshape_exact(&ws)
+        });
+        let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| g.sum_dims(&[0, 2, 3], false));
+        smallvec![dx, dw, db]
+    }
+}

@@ -1,0 +1,466 @@
+//! Convolution and pooling: the PyTorch golden cases of `tests/fixtures/conv/` (made by
+//! `tools/golden/conv.py`, format in `tools/golden/README.md`), gradchecks in f64 on small
+//! random shapes, and PyTorch's error messages.
+//!
+//! Golden cases: inputs prepared into the same views as PyTorch's `prep`, forward values
+//! (indices exactly) and the gradient of `Σ <output, cotangent>` for every input, in f32,
+//! within |a − b| <= 1e-5 + 1e-4·|b|.
+
+mod common;
+
+use common::panic_message;
+use serde_json::Value;
+use std::path::PathBuf;
+use tapegrad_autograd::{gradcheck, gradgradcheck, manual_seed, BackwardOptions, Tensor};
+
+const ATOL: f64 = 1e-5;
+const RTOL: f64 = 1e-4;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/conv")
+}
+
+fn shape_of(v: &Value) -> Vec<usize> {
+    v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
+}
+
+fn data_of(v: &Value) -> Vec<f64> {
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap())
+        .collect()
+}
+
+fn tensor(v: &Value) -> Tensor<f32> {
+    let data = data_of(v).into_iter().map(|x| x as f32).collect();
+    Tensor::from_vec(data, &shape_of(v))
+}
+
+fn pair(v: &Value) -> [usize; 2] {
+    let a = v.as_array().unwrap();
+    [
+        a[0].as_u64().unwrap() as usize,
+        a[1].as_u64().unwrap() as usize,
+    ]
+}
+
+fn int(v: &Value) -> usize {
+    v.as_u64().unwrap() as usize
+}
+
+fn prep(t: &Tensor<f32>, steps: Option<&Value>) -> Tensor<f32> {
+    let mut t = t.clone();
+    for step in steps.and_then(Value::as_array).into_iter().flatten() {
+        let s = step.as_array().unwrap();
+        let arg = |i: usize| s[i].as_i64().unwrap() as isize;
+        t = match s[0].as_str().unwrap() {
+            "transpose" => t.transpose(arg(1), arg(2)),
+            "slice" => {
+                let dim = arg(1) as usize;
+                let mut args = vec![tapegrad_autograd::SliceArg::from(..); t.ndim()];
+                args[dim] = tapegrad_autograd::SliceArg::step(arg(2)..arg(3), arg(4) as usize);
+                t.i(args)
+            }
+            other => panic!("unknown prep step {other}"),
+        };
+    }
+    t
+}
+
+/// Worst `|a − b| / (ATOL + RTOL·|b|)` (≤ 1 passes) over two equally long lists.
+fn worst(what: &str, got: &[f64], want: &[f64]) -> f64 {
+    assert_eq!(got.len(), want.len(), "{what}: element count");
+    got.iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs() / (ATOL + RTOL * b.abs()))
+        .fold(0.0, f64::max)
+}
+
+/// Runs the op of a case; returns (values, indices if the op has them).
+fn run_case(case: &Value, args: &[Tensor<f32>]) -> (Tensor<f32>, Option<Tensor<i64>>) {
+    let a = &case["attrs"];
+    let op = case["op"].as_str().unwrap();
+    let x = &args[0];
+    match op {
+        "conv2d" => {
+            let (stride, dilation, groups) =
+                (pair(&a["stride"]), pair(&a["dilation"]), int(&a["groups"]));
+            let w = &args[1];
+            if a["padding"] == "same" {
+                // What nn::Conv2d does for padding "same": the odd part of the total padding
+                // goes to the bottom/right, as PyTorch pads.
+                let ws = w.shape();
+                let total = [dilation[0] * (ws[2] - 1), dilation[1] * (ws[3] - 1)];
+                let left = [total[0] / 2, total[1] / 2];
+                let extra = [
+                    (total[0] - 2 * left[0]) as isize,
+                    (total[1] - 2 * left[1]) as isize,
+                ];
+                let xp = x.pad(&[0, extra[1], 0, extra[0]], 0.0);
+                (
+                    xp.conv2d(w, args.get(2), stride, left, dilation, groups),
+                    None,
+                )
+            } else {
+                let padding = pair(&a["padding"]);
+                (
+                    x.conv2d(w, args.get(2), stride, padding, dilation, groups),
+                    None,
+                )
+            }
+        }
+        "conv1d" => (
+            x.conv1d(
+                &args[1],
+                args.get(2),
+                int(&a["stride"]),
+                int(&a["padding"]),
+                int(&a["dilation"]),
+                int(&a["groups"]),
+            ),
+            None,
+        ),
+        "max_pool2d" => {
+            let (v, i) = x.max_pool2d_with_indices(
+                pair(&a["kernel_size"]),
+                pair(&a["stride"]),
+                pair(&a["padding"]),
+                pair(&a["dilation"]),
+                a["ceil_mode"].as_bool().unwrap(),
+            );
+            (v, Some(i))
+        }
+        "max_pool1d" => (
+            x.max_pool1d(
+                int(&a["kernel_size"]),
+                int(&a["stride"]),
+                int(&a["padding"]),
+                int(&a["dilation"]),
+                a["ceil_mode"].as_bool().unwrap(),
+            ),
+            None,
+        ),
+        "avg_pool2d" => (
+            x.avg_pool2d(
+                pair(&a["kernel_size"]),
+                pair(&a["stride"]),
+                pair(&a["padding"]),
+                a["ceil_mode"].as_bool().unwrap(),
+                a["count_include_pad"].as_bool().unwrap(),
+            ),
+            None,
+        ),
+        "adaptive_avg_pool2d" => (x.adaptive_avg_pool2d(pair(&a["output_size"])), None),
+        other => panic!("unknown op {other}"),
+    }
+}
+
+#[test]
+fn golden_cases_match_pytorch() {
+    let index: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("index.json")).expect("index.json"),
+    )
+    .unwrap();
+    let cases = index["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 12, "every committed case runs");
+    let mut report = Vec::new();
+    let mut overall: f64 = 0.0;
+    for entry in cases {
+        let file = fixtures().join(entry["file"].as_str().unwrap());
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let name = case["name"].as_str().unwrap();
+        let leaves: Vec<Tensor<f32>> = case["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| tensor(i).requires_grad_(true))
+            .collect();
+        let args: Vec<Tensor<f32>> = case["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&leaves)
+            .map(|(i, l)| prep(l, i.get("prep")))
+            .collect();
+        let (out, indices) = run_case(&case, &args);
+        let want_out = case.get("output").unwrap_or_else(|| &case["outputs"][0]);
+        assert_eq!(
+            out.shape().as_slice(),
+            shape_of(want_out),
+            "{name}: output shape"
+        );
+        let got: Vec<f64> = out.to_vec().iter().map(|&v| v as f64).collect();
+        let mut w = worst(name, &got, &data_of(want_out));
+        if let Some(i) = indices {
+            let want_i = &case["outputs"][1];
+            assert_eq!(
+                i.shape().as_slice(),
+                shape_of(want_i),
+                "{name}: indices shape"
+            );
+            let want: Vec<i64> = want_i["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            assert_eq!(i.to_vec(), want, "{name}: indices");
+        }
+        let cot = tensor(&case["cotangent"]);
+        out.backward_with(BackwardOptions::new().gradient(cot));
+        for (spec, leaf) in case["inputs"].as_array().unwrap().iter().zip(&leaves) {
+            let input = spec["name"].as_str().unwrap();
+            let want = &case["grads"][input];
+            let g = leaf
+                .grad()
+                .unwrap_or_else(|| panic!("{name}: no gradient for {input}"));
+            assert_eq!(
+                g.shape().as_slice(),
+                shape_of(want),
+                "{name}: grad {input} shape"
+            );
+            let got: Vec<f64> = g.to_vec().iter().map(|&v| v as f64).collect();
+            w = w.max(worst(&format!("{name} grad {input}"), &got, &data_of(want)));
+        }
+        report.push(format!("{name}: {w:.3}"));
+        overall = overall.max(w);
+    }
+    eprintln!("worst |a − b| / (1e-5 + 1e-4·|b|) per case: {report:?}");
+    // ≤ 1 means within |a − b| <= 1e-5 + 1e-4·|b| everywhere.
+    assert!(
+        overall <= 1.0,
+        "worst ratio to the tolerance {overall}: {report:?}"
+    );
+}
+
+#[test]
+fn conv2d_records_pytorch_names_and_shapes() {
+    let x = Tensor::<f32>::ones(&[2, 3, 8, 8]).requires_grad_(true);
+    let w = Tensor::<f32>::ones(&[16, 3, 3, 3]).requires_grad_(true);
+    let y = x.conv2d(&w, None, [1, 1], [1, 1], [1, 1], 1);
+    assert_eq!(y.shape().as_slice(), &[2, 16, 8, 8]);
+    assert_eq!(y.grad_fn_name(), Some("ConvolutionBackward0"));
+    let p = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+    assert_eq!(p.grad_fn_name(), Some("MaxPool2DWithIndicesBackward0"));
+    let a = x.avg_pool2d([2, 2], [2, 2], [0, 0], false, true);
+    assert_eq!(a.grad_fn_name(), Some("AvgPool2DBackward0"));
+    let a = x.adaptive_avg_pool2d([3, 3]);
+    assert_eq!(a.grad_fn_name(), Some("AdaptiveAvgPool2DBackward0"));
+    // Unbatched input, as PyTorch accepts.
+    let y = x.i(0).conv2d(&w, None, [2, 2], [0, 0], [1, 1], 1);
+    assert_eq!(y.shape().as_slice(), &[16, 3, 3]);
+}
+
+#[test]
+fn conv_errors_are_pytorchs() {
+    let x = Tensor::<f32>::zeros(&[64, 3, 8, 8]);
+    let w = Tensor::<f32>::zeros(&[16, 1, 3, 3]);
+    let msg = panic_message(|| {
+        x.conv2d(&w, None, [1, 1], [1, 1], [1, 1], 1);
+    });
+    assert_eq!(
+        msg,
+        "Given groups=1, weight of size [16, 1, 3, 3], expected input[64, 3, 8, 8] to have 1 \
+         channels, but got 3 channels instead"
+    );
+    let msg = panic_message(|| {
+        x.conv2d(
+            &Tensor::zeros(&[5, 1, 3, 3]),
+            None,
+            [1, 1],
+            [1, 1],
+            [1, 1],
+            3,
+        );
+    });
+    assert!(
+        msg.contains("expected weight to be divisible by 3 at dimension 0"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        let b = Tensor::<f32>::zeros(&[8]);
+        x.conv2d(
+            &Tensor::zeros(&[16, 3, 3, 3]),
+            Some(&b),
+            [1, 1],
+            [1, 1],
+            [1, 1],
+            1,
+        );
+    });
+    assert!(
+        msg.contains("expected bias to be 1-dimensional with 16 elements"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        x.conv2d(
+            &Tensor::zeros(&[16, 3, 9, 9]),
+            None,
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+        );
+    });
+    assert!(
+        msg.contains("Kernel size can't be greater than actual input size"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[3, 8]).conv2d(&w, None, [1, 1], [1, 1], [1, 1], 1);
+    });
+    assert!(
+        msg.starts_with("Expected 3D (unbatched) or 4D (batched) input to conv2d"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        x.max_pool2d([2, 2], [2, 2], [2, 2], [1, 1], false);
+    });
+    assert!(
+        msg.contains("pad should be at most half of effective kernel size"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        Tensor::<f32>::zeros(&[1, 3, 2, 2]).max_pool2d([3, 3], [1, 1], [0, 0], [1, 1], false);
+    });
+    assert!(msg.contains("Output size is too small"), "{msg}");
+}
+
+fn randn(shape: &[usize]) -> Tensor<f64> {
+    Tensor::<f64>::randn(shape)
+}
+
+#[test]
+fn gradcheck_conv2d_and_conv1d() {
+    manual_seed(3);
+    let x = randn(&[2, 4, 5, 6]);
+    let w = randn(&[6, 2, 2, 3]);
+    let b = randn(&[6]);
+    let f = |t: &[Tensor<f64>]| t[0].conv2d(&t[1], Some(&t[2]), [2, 1], [1, 2], [2, 1], 2);
+    gradcheck(f, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-6, 1e-4).unwrap();
+    // Second derivatives: the backward is made of differentiable ops (im2col, col2im, matmul).
+    gradgradcheck(f, &[x, w, b], 1e-6, 1e-5, 1e-3).unwrap();
+    let x = randn(&[2, 3, 7]);
+    let w = randn(&[2, 3, 3]);
+    gradcheck(
+        |t| t[0].conv1d(&t[1], None, 2, 1, 2, 1),
+        &[x, w],
+        1e-6,
+        1e-6,
+        1e-4,
+    )
+    .unwrap();
+    let x = randn(&[1, 2, 4, 5]);
+    gradcheck(
+        |t| {
+            t[0].im2col([2, 2], [1, 2], [1, 0], [1, 1]).col2im(
+                [4, 5],
+                [2, 2],
+                [1, 2],
+                [1, 0],
+                [1, 1],
+            )
+        },
+        &[x],
+        1e-6,
+        1e-6,
+        1e-4,
+    )
+    .unwrap();
+}
+
+#[test]
+fn gradcheck_pools() {
+    manual_seed(4);
+    // Distinct values a few eps apart would make max pooling's finite differences jump; randn
+    // keeps them well separated.
+    let x = randn(&[2, 2, 5, 6]);
+    gradcheck(
+        |t| t[0].max_pool2d([3, 2], [2, 2], [1, 1], [1, 2], true),
+        std::slice::from_ref(&x),
+        1e-6,
+        1e-6,
+        1e-4,
+    )
+    .unwrap();
+    gradcheck(
+        |t| t[0].max_pool1d(3, 2, 1, 1, true),
+        &[randn(&[2, 3, 7])],
+        1e-6,
+        1e-6,
+        1e-4,
+    )
+    .unwrap();
+    for include in [true, false] {
+        let f = move |t: &[Tensor<f64>]| t[0].avg_pool2d([3, 2], [2, 2], [1, 1], true, include);
+        gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).unwrap();
+        gradgradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-5, 1e-3).unwrap();
+    }
+    let f = |t: &[Tensor<f64>]| t[0].adaptive_avg_pool2d([3, 4]);
+    gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).unwrap();
+    gradgradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-5, 1e-3).unwrap();
+}
+
+#[test]
+fn max_pool_gradient_goes_to_the_first_max() {
+    let x = Tensor::from_vec(vec![2.0f32, 2.0, 1.0, 2.0], &[1, 1, 2, 2]).requires_grad_(true);
+    let (v, i) = x.max_pool2d_with_indices([2, 2], [2, 2], [0, 0], [1, 1], false);
+    assert_eq!(i.to_vec(), [0]);
+    v.sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), [1.0, 0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn conv2d_matches_direct_sum() {
+    // An independent reference: the definition of a cross-correlation, summed directly.
+    manual_seed(5);
+    let (n, c, h, w, o, g) = (2, 4, 6, 5, 6, 2);
+    let (kh, kw, sh, sw, ph, pw, dh, dw) = (3, 2, 2, 1, 1, 2, 1, 2);
+    let x = randn(&[n, c, h, w]);
+    let wt = randn(&[o, c / g, kh, kw]);
+    let y = x.conv2d(&wt, None, [sh, sw], [ph, pw], [dh, dw], g);
+    let (xs, ws, ys) = (x.to_vec(), wt.to_vec(), y.to_vec());
+    let shape = y.shape();
+    let (oh, ow) = (shape[2], shape[3]);
+    assert_eq!(
+        (oh, ow),
+        (
+            (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1,
+            (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
+        )
+    );
+    let (cg, og) = (c / g, o / g);
+    for b in 0..n {
+        for oc in 0..o {
+            let grp = oc / og;
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut acc = 0.0;
+                    for ci in 0..cg {
+                        for a in 0..kh {
+                            for e in 0..kw {
+                                let y0 = (i * sh + a * dh) as isize - ph as isize;
+                                let x0 = (j * sw + e * dw) as isize - pw as isize;
+                                if y0 < 0 || x0 < 0 || y0 >= h as isize || x0 >= w as isize {
+                                    continue;
+                                }
+                                let cin = grp * cg + ci;
+                                acc += xs[((b * c + cin) * h + y0 as usize) * w + x0 as usize]
+                                    * ws[((oc * cg + ci) * kh + a) * kw + e];
+                            }
+                        }
+                    }
+                    let got = ys[((b * o + oc) * oh + i) * ow + j];
+                    assert!((got - acc).abs() < 1e-12, "{got} vs {acc}");
+                }
+            }
+        }
+    }
+}

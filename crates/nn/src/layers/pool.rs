@@ -1,0 +1,357 @@
+//! Pooling layers: [`MaxPool2d`], [`MaxPool1d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`]
+//! (`torch.nn.MaxPool2d`, …), parameter-free wrappers of the `Tensor` pooling ops.
+
+use crate::Module;
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+use tapegrad_autograd::{Element, Tensor};
+
+/// A size given as one int or as a pair, as PyTorch's pooling layers take it (and print it:
+/// `kernel_size=2` or `kernel_size=(2, 3)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOrPair {
+    /// `k`: the same for both dimensions.
+    One(usize),
+    /// `(k_h, k_w)`.
+    Two([usize; 2]),
+}
+
+impl IntOrPair {
+    /// The pair `(h, w)`.
+    pub fn pair(self) -> [usize; 2] {
+        match self {
+            IntOrPair::One(k) => [k, k],
+            IntOrPair::Two(p) => p,
+        }
+    }
+}
+
+impl From<usize> for IntOrPair {
+    fn from(k: usize) -> Self {
+        IntOrPair::One(k)
+    }
+}
+
+impl From<[usize; 2]> for IntOrPair {
+    fn from(p: [usize; 2]) -> Self {
+        IntOrPair::Two(p)
+    }
+}
+
+impl fmt::Display for IntOrPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntOrPair::One(k) => write!(f, "{k}"),
+            IntOrPair::Two([h, w]) => write!(f, "({h}, {w})"),
+        }
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// 2-D max pooling (`torch.nn.MaxPool2d(kernel_size, stride=kernel_size, padding=0,
+/// dilation=1, ceil_mode=False)`); forward is [`Tensor::max_pool2d`].
+/// [`MaxPool2d::forward_with_indices`] is PyTorch's `return_indices=True`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{MaxPool2d, Module};
+/// let pool = MaxPool2d::new(2);
+/// let x: Tensor = Tensor::ones(&[1, 3, 7, 7]);
+/// assert_eq!(pool.forward(&x).shape().as_slice(), &[1, 3, 3, 3]);
+/// assert_eq!(pool.ceil_mode(true).forward(&x).shape().as_slice(), &[1, 3, 4, 4]);
+/// assert_eq!(<MaxPool2d as Module>::summary(&MaxPool2d::new(2)),
+///     "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)");
+/// ```
+pub struct MaxPool2d {
+    /// `kernel_size`.
+    pub kernel_size: IntOrPair,
+    /// `stride` (defaults to `kernel_size`).
+    pub stride: IntOrPair,
+    /// `padding` (implicit `-∞` on both sides).
+    pub padding: IntOrPair,
+    /// `dilation`.
+    pub dilation: IntOrPair,
+    /// `ceil_mode`: round the output size up.
+    pub ceil_mode: bool,
+    training: AtomicBool,
+}
+
+impl MaxPool2d {
+    /// `MaxPool2d(kernel_size)`: stride = kernel size, no padding, dilation 1, floor mode.
+    pub fn new(kernel_size: impl Into<IntOrPair>) -> Self {
+        let k = kernel_size.into();
+        MaxPool2d {
+            kernel_size: k,
+            stride: k,
+            padding: IntOrPair::One(0),
+            dilation: IntOrPair::One(1),
+            ceil_mode: false,
+            training: AtomicBool::new(true),
+        }
+    }
+    /// `stride=`.
+    pub fn stride(mut self, s: impl Into<IntOrPair>) -> Self {
+        self.stride = s.into();
+        self
+    }
+    /// `padding=`.
+    pub fn padding(mut self, p: impl Into<IntOrPair>) -> Self {
+        self.padding = p.into();
+        self
+    }
+    /// `dilation=`.
+    pub fn dilation(mut self, d: impl Into<IntOrPair>) -> Self {
+        self.dilation = d.into();
+        self
+    }
+    /// `ceil_mode=`.
+    pub fn ceil_mode(mut self, c: bool) -> Self {
+        self.ceil_mode = c;
+        self
+    }
+
+    /// The pooled values and, for each, the flat index `h·W + w` of the chosen input
+    /// (`MaxPool2d(..., return_indices=True)`; [`Tensor::max_pool2d_with_indices`]).
+    pub fn forward_with_indices<T: Element>(&self, input: &Tensor<T>) -> (Tensor<T>, Tensor<i64>) {
+        input.max_pool2d_with_indices(
+            self.kernel_size.pair(),
+            self.stride.pair(),
+            self.padding.pair(),
+            self.dilation.pair(),
+            self.ceil_mode,
+        )
+    }
+}
+
+impl<T: Element> Module<T> for MaxPool2d {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        self.forward_with_indices(input).0
+    }
+    fn extra_repr(&self) -> String {
+        format!(
+            "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            py_bool(self.ceil_mode)
+        )
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        Some(&self.training)
+    }
+}
+
+/// 1-D max pooling (`torch.nn.MaxPool1d(kernel_size, stride=kernel_size, padding=0,
+/// dilation=1, ceil_mode=False)`) over the last dimension of `[N, C, L]`; forward is
+/// [`Tensor::max_pool1d`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{MaxPool1d, Module};
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 4.0, 3.0], &[1, 1, 5]);
+/// assert_eq!(MaxPool1d::new(2).forward(&x).to_vec(), [5.0, 4.0]);
+/// assert_eq!(<MaxPool1d as Module>::summary(&MaxPool1d::new(3).stride(2)),
+///     "MaxPool1d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)");
+/// ```
+pub struct MaxPool1d {
+    /// `kernel_size`.
+    pub kernel_size: usize,
+    /// `stride` (defaults to `kernel_size`).
+    pub stride: usize,
+    /// `padding`.
+    pub padding: usize,
+    /// `dilation`.
+    pub dilation: usize,
+    /// `ceil_mode`.
+    pub ceil_mode: bool,
+    training: AtomicBool,
+}
+
+impl MaxPool1d {
+    /// `MaxPool1d(kernel_size)`: stride = kernel size, no padding, dilation 1, floor mode.
+    pub fn new(kernel_size: usize) -> Self {
+        MaxPool1d {
+            kernel_size,
+            stride: kernel_size,
+            padding: 0,
+            dilation: 1,
+            ceil_mode: false,
+            training: AtomicBool::new(true),
+        }
+    }
+    /// `stride=`.
+    pub fn stride(mut self, s: usize) -> Self {
+        self.stride = s;
+        self
+    }
+    /// `padding=`.
+    pub fn padding(mut self, p: usize) -> Self {
+        self.padding = p;
+        self
+    }
+    /// `dilation=`.
+    pub fn dilation(mut self, d: usize) -> Self {
+        self.dilation = d;
+        self
+    }
+    /// `ceil_mode=`.
+    pub fn ceil_mode(mut self, c: bool) -> Self {
+        self.ceil_mode = c;
+        self
+    }
+}
+
+impl<T: Element> Module<T> for MaxPool1d {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        input.max_pool1d(
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+        )
+    }
+    fn extra_repr(&self) -> String {
+        format!(
+            "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            py_bool(self.ceil_mode)
+        )
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        Some(&self.training)
+    }
+}
+
+/// 2-D average pooling (`torch.nn.AvgPool2d(kernel_size, stride=kernel_size, padding=0,
+/// ceil_mode=False, count_include_pad=True)`); forward is [`Tensor::avg_pool2d`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{AvgPool2d, Module};
+/// let x = Tensor::<f32>::arange(0.0, 16.0, 1.0).reshape(&[1, 1, 4, 4]);
+/// assert_eq!(AvgPool2d::new(2).forward(&x).to_vec(), [2.5, 4.5, 10.5, 12.5]);
+/// assert_eq!(<AvgPool2d as Module>::summary(&AvgPool2d::new([2, 3]).padding(1)),
+///     "AvgPool2d(kernel_size=(2, 3), stride=(2, 3), padding=1)");
+/// ```
+pub struct AvgPool2d {
+    /// `kernel_size`.
+    pub kernel_size: IntOrPair,
+    /// `stride` (defaults to `kernel_size`).
+    pub stride: IntOrPair,
+    /// `padding` (zeros on both sides).
+    pub padding: IntOrPair,
+    /// `ceil_mode`.
+    pub ceil_mode: bool,
+    /// `count_include_pad`: divide by the window size including padding (default) or by the
+    /// number of input elements in the window.
+    pub count_include_pad: bool,
+    training: AtomicBool,
+}
+
+impl AvgPool2d {
+    /// `AvgPool2d(kernel_size)`: stride = kernel size, no padding, floor mode,
+    /// `count_include_pad=True`.
+    pub fn new(kernel_size: impl Into<IntOrPair>) -> Self {
+        let k = kernel_size.into();
+        AvgPool2d {
+            kernel_size: k,
+            stride: k,
+            padding: IntOrPair::One(0),
+            ceil_mode: false,
+            count_include_pad: true,
+            training: AtomicBool::new(true),
+        }
+    }
+    /// `stride=`.
+    pub fn stride(mut self, s: impl Into<IntOrPair>) -> Self {
+        self.stride = s.into();
+        self
+    }
+    /// `padding=`.
+    pub fn padding(mut self, p: impl Into<IntOrPair>) -> Self {
+        self.padding = p.into();
+        self
+    }
+    /// `ceil_mode=`.
+    pub fn ceil_mode(mut self, c: bool) -> Self {
+        self.ceil_mode = c;
+        self
+    }
+    /// `count_include_pad=`.
+    pub fn count_include_pad(mut self, c: bool) -> Self {
+        self.count_include_pad = c;
+        self
+    }
+}
+
+impl<T: Element> Module<T> for AvgPool2d {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        input.avg_pool2d(
+            self.kernel_size.pair(),
+            self.stride.pair(),
+            self.padding.pair(),
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+    }
+    fn extra_repr(&self) -> String {
+        format!(
+            "kernel_size={}, stride={}, padding={}",
+            self.kernel_size, self.stride, self.padding
+        )
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        Some(&self.training)
+    }
+}
+
+/// Adaptive average pooling to a fixed output size (`torch.nn.AdaptiveAvgPool2d(output_size)`);
+/// forward is [`Tensor::adaptive_avg_pool2d`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{AdaptiveAvgPool2d, Module};
+/// let x: Tensor = Tensor::ones(&[2, 8, 7, 5]);
+/// assert_eq!(AdaptiveAvgPool2d::new(1).forward(&x).shape().as_slice(), &[2, 8, 1, 1]);
+/// assert_eq!(<AdaptiveAvgPool2d as Module>::summary(&AdaptiveAvgPool2d::new([3, 4])),
+///     "AdaptiveAvgPool2d(output_size=(3, 4))");
+/// ```
+pub struct AdaptiveAvgPool2d {
+    /// `output_size`.
+    pub output_size: IntOrPair,
+    training: AtomicBool,
+}
+
+impl AdaptiveAvgPool2d {
+    /// `AdaptiveAvgPool2d(output_size)`.
+    pub fn new(output_size: impl Into<IntOrPair>) -> Self {
+        AdaptiveAvgPool2d {
+            output_size: output_size.into(),
+            training: AtomicBool::new(true),
+        }
+    }
+}
+
+impl<T: Element> Module<T> for AdaptiveAvgPool2d {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        input.adaptive_avg_pool2d(self.output_size.pair())
+    }
+    fn extra_repr(&self) -> String {
+        format!("output_size={}", self.output_size)
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        Some(&self.training)
+    }
+}
