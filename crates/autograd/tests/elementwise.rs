@@ -293,3 +293,30 @@ fn ties_share_the_gradient_evenly_as_pytorch() {
     assert_eq!(a.grad().unwrap().to_vec(), vec![0.5, 1.0]);
     assert_eq!(b.grad().unwrap().to_vec(), vec![0.5, 0.0]);
 }
+
+#[test]
+fn hard_activations_have_pytorchs_gradients_at_their_boundaries() {
+    // PyTorch: hardtanh/relu6/hardsigmoid pass the gradient on the open interval only;
+    // hardswish's derivative is x/3 + 1/2 on [-3, 3] (so -0.5 at -3 and 1.5 at 3).
+    let grad = |f: fn(&Tensor<f64>) -> Tensor<f64>, xs: Vec<f64>| {
+        let x = Tensor::from_vec(xs.clone(), &[xs.len()]).requires_grad_(true);
+        f(&x).sum().backward();
+        x.grad().unwrap().to_vec()
+    };
+    assert_eq!(
+        grad(|x| x.relu6(), vec![0.0, 3.0, 6.0]),
+        vec![0.0, 1.0, 0.0]
+    );
+    assert_eq!(
+        grad(|x| x.hardtanh(-1.0, 1.0), vec![-1.0, 0.0, 1.0]),
+        vec![0.0, 1.0, 0.0]
+    );
+    assert_eq!(
+        grad(|x| x.hardsigmoid(), vec![-3.0, 0.0, 3.0]),
+        vec![0.0, 1.0 / 6.0, 0.0]
+    );
+    assert_eq!(
+        grad(|x| x.hardswish(), vec![-3.0, 0.0, 3.0, 4.0]),
+        vec![-0.5, 0.5, 1.5, 1.0]
+    );
+}

@@ -76,9 +76,23 @@ impl<T: Element> Tensor<T> {
         self / &(self.abs() + T::one())
     }
 
-    /// `clamp(x, min_val, max_val)` (`F.hardtanh`). Derivative: 1 inside, 0 outside.
+    /// `clamp(x, min_val, max_val)` (`F.hardtanh`). Derivative: 1 on the open interval
+    /// `(min_val, max_val)`, 0 elsewhere, the boundaries included, as PyTorch's
+    /// `hardtanh_backward`.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![-2.0f64, -1.0, 0.5, 1.0], &[4]).requires_grad_(true);
+    /// let y = x.hardtanh(-1.0, 1.0);
+    /// y.sum().backward();
+    /// assert_eq!(y.to_vec(), vec![-1.0, -1.0, 0.5, 1.0]);
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+    /// ```
     pub fn hardtanh(&self, min_val: f64, max_val: f64) -> Tensor<T> {
-        self.clamp(Some(min_val), Some(max_val))
+        let (lo, hi) = (T::from_f64(min_val), T::from_f64(max_val));
+        let inside = self.gt(lo).logical_and(&self.lt(hi));
+        let clamped = crate::no_grad(|| self.clamp(Some(min_val), Some(max_val)));
+        Tensor::where_(&inside, self, &clamped)
     }
 
     /// `min(max(x, 0), 6)` (`F.relu6`). Derivative: 1 on (0, 6), else 0.
@@ -86,15 +100,18 @@ impl<T: Element> Tensor<T> {
         self.hardtanh(0.0, 6.0)
     }
 
-    /// `clamp(x/6 + 1/2, 0, 1)` (`F.hardsigmoid`). Derivative: 1/6 on (−3, 3), else 0.
+    /// `clamp(x/6 + 1/2, 0, 1)` (`F.hardsigmoid`). Derivative: 1/6 on the open interval
+    /// (−3, 3), 0 elsewhere, the boundaries included, as PyTorch.
     pub fn hardsigmoid(&self) -> Tensor<T> {
-        (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).clamp(Some(0.0), Some(1.0))
+        (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).hardtanh(0.0, 1.0)
     }
 
     /// `x·hardsigmoid(x)` (`F.hardswish`). Derivative: 0 below −3, 1 above 3, (2x + 3)/6
     /// between.
     pub fn hardswish(&self) -> Tensor<T> {
-        self * &self.hardsigmoid()
+        // The inclusive clamp gives PyTorch's values at ±3 too: 1.5 at 3 and −0.5 at −3.
+        let gate = (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).clamp(Some(0.0), Some(1.0));
+        self * &gate
     }
 
     /// `x·tanh(softplus(x))` (`F.mish`). Derivative: tanh(sp) + x·σ(x)(1 − tanh²(sp)).
