@@ -279,13 +279,23 @@ fn sole_owner<T: Element>(t: &Tensor<T>) -> bool {
         && std::sync::Arc::strong_count(&t.inner.storage) == 1
 }
 
+/// `acc += g` in place (one pass over row-major slices when the shapes are equal, ndarray's
+/// broadcasting `+=` otherwise).
+fn add_into<T: Element>(acc: &Tensor<T>, g: &Tensor<T>) {
+    if acc.inner.layout.shape == g.inner.layout.shape {
+        acc.update_slices(g, |a, g| a.iter_mut().zip(g).for_each(|(a, &g)| *a += g));
+    } else {
+        acc.update_from(g, |mut a, g| a += &g);
+    }
+}
+
 /// `acc + g`, in place when nobody else holds `acc` and no graph is being built.
 fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> Tensor<T> {
     if create_graph || acc.requires_grad() {
         return &acc + g;
     }
     if sole_owner(&acc) {
-        acc.update_from(g, |mut a, g| a += &g);
+        add_into(&acc, g);
         acc
     } else {
         no_grad(|| &acc + g)
@@ -299,7 +309,7 @@ fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: b
         None => g.clone_tensor(),
         Some(old) if create_graph || old.requires_grad() => &old + &g,
         Some(old) => {
-            old.update_from(&g, |mut o, g| o += &g);
+            add_into(&old, &g);
             return;
         }
     };

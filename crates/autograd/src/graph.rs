@@ -139,6 +139,25 @@ pub(crate) fn record<T: Scalar, O: Op<T>>(
     }
 }
 
+/// [`record`] for an output computed as row-major `values` of `shape` (the fast path of hot
+/// ops, with no ndarray array in between).
+pub(crate) fn record_values<T: Scalar, O: Op<T>>(
+    values: Vec<T>,
+    shape: &[usize],
+    op: O,
+    inputs: &[&Tensor<T>],
+) -> Tensor<T> {
+    if anomaly::is_enabled() {
+        let view = ndarray::ArrayView1::from(&values[..]).into_dyn();
+        anomaly::check_forward(op.name(), &view.to_owned(), inputs);
+    }
+    if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
+        Tensor::from_values(values, shape, Some(node(op, inputs, 0)), true)
+    } else {
+        Tensor::from_values(values, shape, None, false)
+    }
+}
+
 /// Builds a view of `base` (sharing its storage) through `layout`, recorded like [`record`].
 pub(crate) fn record_view<T: Scalar, O: Op<T>>(
     base: &Tensor<T>,

@@ -7,6 +7,7 @@ use smallvec::SmallVec;
 pub type Shape = SmallVec<[usize; 4]>;
 
 /// Number of elements of a shape (1 for a 0-d scalar).
+#[inline]
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }

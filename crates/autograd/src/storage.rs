@@ -280,16 +280,15 @@ fn pop_held(key: usize, write: bool) {
 
 /// How a tensor reads its storage: shape, strides (in elements) and offset, plus what every
 /// read needs derived once (the extent, contiguity), since a layout never changes after it is
-/// made, including the ndarray dimension and strides (cloning those on each read is cheaper
-/// than rebuilding them: measured with callgrind on the lecture step). After editing `shape`/`strides`/`offset` of a
-/// copy, call [`Layout::refreshed`].
+/// made. (The ndarray dimension of a view is built on each `data()`, not cached: hot ops read
+/// contiguous tensors as plain slices, and a smaller layout is cheaper to create for every op's
+/// output: measured with callgrind on the lecture step.) After editing
+/// `shape`/`strides`/`offset` of a copy, call [`Layout::refreshed`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Shape,
     pub(crate) offset: usize,
-    nd_shape: IxDyn,
-    nd_strides: IxDyn,
     end: usize,
     contiguous: bool,
 }
@@ -302,8 +301,6 @@ impl Clone for Layout {
             shape: Shape::from_slice(&self.shape),
             strides: Shape::from_slice(&self.strides),
             offset: self.offset,
-            nd_shape: self.nd_shape.clone(),
-            nd_strides: self.nd_strides.clone(),
             end: self.end,
             contiguous: self.contiguous,
         }
@@ -313,8 +310,6 @@ impl Clone for Layout {
 impl Layout {
     /// Recomputes the derived values after `shape`, `strides` or `offset` were edited.
     pub(crate) fn refreshed(mut self) -> Self {
-        self.nd_shape = IxDyn(&self.shape);
-        self.nd_strides = IxDyn(&self.strides);
         self.end = self.compute_end();
         self.contiguous = self.compute_contiguous();
         self
@@ -327,8 +322,6 @@ impl Layout {
         let strides = contiguous_strides(shape);
         let n: usize = shape.iter().product();
         Layout {
-            nd_shape: IxDyn(shape),
-            nd_strides: IxDyn(&strides),
             shape: Shape::from_slice(shape),
             strides,
             offset: 0,
@@ -408,7 +401,7 @@ impl Layout {
             // `stride()` reports).
             return ArrayViewD::from_shape(IxDyn(&self.shape), &buf[..0]).expect("empty");
         }
-        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: every element the layout names lies in `buf[offset .. end()]`, checked above,
         // and strides are non-negative.
         unsafe { ArrayViewD::from_shape_ptr(shape, buf.as_ptr().add(self.offset)) }
@@ -422,7 +415,7 @@ impl Layout {
         if self.shape.contains(&0) {
             return ArrayViewMutD::from_shape(IxDyn(&self.shape), &mut buf[..0]).expect("empty");
         }
-        let shape = self.nd_shape.clone().strides(self.nd_strides.clone());
+        let shape = IxDyn(&self.shape).strides(IxDyn(&self.strides));
         // SAFETY: in bounds (checked), non-negative strides, and no two indices alias (checked),
         // so the view's elements are distinct places in the exclusively borrowed `buf`.
         unsafe { ArrayViewMutD::from_shape_ptr(shape, buf.as_mut_ptr().add(self.offset)) }
@@ -439,6 +432,127 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Shape {
         s *= shape[i].max(1);
     }
     strides
+}
+
+/// The storage range a contiguous layout of `n` elements covers (empty for an empty tensor,
+/// whatever its offset).
+#[inline]
+pub(crate) fn contiguous_range(layout: &Layout, n: usize) -> std::ops::Range<usize> {
+    debug_assert!(layout.is_contiguous());
+    if n == 0 {
+        0..0
+    } else {
+        layout.offset..layout.offset + n
+    }
+}
+
+/// Read access to a contiguous tensor's elements as one row-major slice: the fast path of hot
+/// ops, which need no ndarray view. Holds the storage's read lock while alive.
+pub(crate) struct SliceRef<'a, T> {
+    slice: &'a [T],
+    _lock: ReadLock<'a, T>,
+}
+
+impl<'a, T> SliceRef<'a, T> {
+    #[inline]
+    pub(crate) fn new(lock: ReadLock<'a, T>, range: std::ops::Range<usize>) -> Self {
+        // SAFETY of the lifetime: as for `DataRef`, the slice lives in the locked Vec.
+        let buf: &'a [T] = unsafe { std::slice::from_raw_parts(lock.as_ptr(), lock.len()) };
+        SliceRef {
+            slice: &buf[range],
+            _lock: lock,
+        }
+    }
+}
+
+impl<T> Deref for SliceRef<'_, T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        self.slice
+    }
+}
+
+/// Write access to one tensor's values and read access to another's, both as row-major
+/// slices, for a fused update loop (an optimizer step): made by [`crate::Tensor::update_guard`],
+/// which took the two locks in the library's lock order and bumped the written storage's
+/// version once. A strided operand is seen through a row-major copy, written back (for the
+/// destination) when the guard drops.
+pub struct UpdateGuard<'a, T> {
+    dst_lock: WriteLock<'a, T>,
+    dst_layout: &'a Layout,
+    dst_range: std::ops::Range<usize>,
+    /// The destination's values when its layout is strided (written back on drop).
+    dst_copy: Option<Vec<T>>,
+    src_lock: Option<ReadLock<'a, T>>,
+    src_range: std::ops::Range<usize>,
+    /// The source's values when its layout is strided or it shares the destination's storage.
+    src_copy: Option<Vec<T>>,
+}
+
+impl<'a, T: Copy> UpdateGuard<'a, T> {
+    /// `src_lock` is `None` when `src_copy` holds the values already.
+    pub(crate) fn new(
+        dst_lock: WriteLock<'a, T>,
+        dst_layout: &'a Layout,
+        src_lock: Option<ReadLock<'a, T>>,
+        src_layout: &Layout,
+        src_copy: Option<Vec<T>>,
+    ) -> Self {
+        let dst_n = dst_layout.shape.iter().product();
+        let (dst_range, dst_copy) = if dst_layout.is_contiguous() {
+            (contiguous_range(dst_layout, dst_n), None)
+        } else {
+            (
+                0..0,
+                Some(dst_layout.view(&dst_lock).iter().copied().collect()),
+            )
+        };
+        let (src_range, src_copy) = match (src_copy, &src_lock) {
+            (Some(v), _) => (0..0, Some(v)),
+            (None, Some(lock)) if src_layout.is_contiguous() => (
+                contiguous_range(src_layout, src_layout.shape.iter().product()),
+                None,
+            ),
+            (None, Some(lock)) => (0..0, Some(src_layout.view(lock).iter().copied().collect())),
+            (None, None) => unreachable!("a source lock or a copy"),
+        };
+        UpdateGuard {
+            dst_lock,
+            dst_layout,
+            dst_range,
+            dst_copy,
+            src_lock,
+            src_range,
+            src_copy,
+        }
+    }
+
+    /// The destination's values (writable) and the source's, both row-major.
+    #[inline(always)]
+    pub fn slices(&mut self) -> (&mut [T], &[T]) {
+        let src: &[T] = match (&self.src_copy, &self.src_lock) {
+            (Some(v), _) => v,
+            (None, Some(lock)) => &lock[self.src_range.clone()],
+            (None, None) => &[],
+        };
+        let dst: &mut [T] = match &mut self.dst_copy {
+            Some(v) => v,
+            None => &mut self.dst_lock[self.dst_range.clone()],
+        };
+        (dst, src)
+    }
+}
+
+impl<T> Drop for UpdateGuard<'_, T> {
+    fn drop(&mut self) {
+        if let Some(values) = self.dst_copy.take() {
+            let mut view = self.dst_layout.view_mut(&mut self.dst_lock);
+            for (d, v) in view.iter_mut().zip(values) {
+                *d = v;
+            }
+        }
+    }
 }
 
 /// Read access to a tensor's values: derefs to an `ndarray` view through the tensor's layout

@@ -6,7 +6,7 @@ use crate::graph::Node;
 use crate::rng::with_rng;
 use crate::shape::{numel, Shape};
 use crate::storage::{DataMut, DataRef, Layout, Storage};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -126,6 +126,24 @@ impl<T: Scalar> Tensor<T> {
         )
     }
 
+    /// A fresh tensor owning row-major `values` of `shape` (no ndarray in between: the output
+    /// path of hot ops).
+    #[inline]
+    pub(crate) fn from_values(
+        values: Vec<T>,
+        shape: &[usize],
+        node: Option<Node<T>>,
+        requires_grad: bool,
+    ) -> Self {
+        debug_assert_eq!(values.len(), numel(shape));
+        Self::from_storage(
+            Arc::new(Storage::new(values)),
+            Layout::contiguous(shape),
+            node,
+            requires_grad,
+        )
+    }
+
     /// A tensor reading `storage` through `layout`: a new tensor, or a view of another's storage.
     pub(crate) fn from_storage(
         storage: Arc<Storage<T>>,
@@ -187,17 +205,20 @@ impl<T: Scalar> Tensor<T> {
 
     /// Fallible [`Tensor::from_vec`].
     pub fn try_from_vec(values: Vec<T>, shape: &[usize]) -> Result<Self> {
-        if values.len() != numel(shape) {
+        let Some(n) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+            return Err(TensorError::Invalid(format!(
+                "from_vec: the shape {shape:?} has more elements than fit in memory"
+            )));
+        };
+        if values.len() != n {
             return Err(TensorError::DataLength {
                 op: "from_vec",
                 len: values.len(),
                 shape: shape.to_vec(),
-                numel: numel(shape),
+                numel: n,
             });
         }
-        let a = ArrayD::from_shape_vec(IxDyn(shape), values)
-            .map_err(|e| TensorError::Invalid(format!("from_vec: {e}")))?;
-        Ok(Self::from_array(a))
+        Ok(Self::from_values(values, shape, None, false))
     }
 
     /// A 0-d tensor holding one value (`torch.tensor(3.0)`).
@@ -419,6 +440,70 @@ impl<T: Scalar> Tensor<T> {
         }
         let (mut w, r) = self.data_mut_and_read(src);
         f(w.view_mut(), r.view())
+    }
+
+    /// Runs `f` on this tensor's values as one writable row-major slice and on `src`'s as one
+    /// read-only row-major slice, under one write lock and one read lock taken in the library's
+    /// lock order; the version counter is bumped once. This is the path fused update loops take
+    /// (an optimizer step: PyTorch's fused kernels write `param` in place the same way). A
+    /// non-contiguous tensor goes through a row-major copy (written back for `self`); a `src`
+    /// sharing this tensor's storage is copied first. Panics, as [`Tensor::data_mut`], on an
+    /// expanded tensor.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let p = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let g = Tensor::from_vec(vec![0.5f32, 0.5], &[2]);
+    /// p.update_slices(&g, |p, g| p.iter_mut().zip(g).for_each(|(p, g)| *p -= g));
+    /// assert_eq!(p.to_vec(), vec![0.5, 1.5]);
+    /// assert_eq!(p.version(), 1);
+    /// ```
+    #[inline(always)]
+    pub fn update_slices<R>(&self, src: &Tensor<T>, f: impl FnOnce(&mut [T], &[T]) -> R) -> R {
+        let mut guard = self.update_guard(src);
+        let (dst, src) = guard.slices();
+        f(dst, src)
+    }
+
+    /// The locks of [`Tensor::update_slices`] as a guard, for update loops that must stay
+    /// inlined in their caller (the optimizers' FMA-compiled bodies): `guard.slices()` gives
+    /// `(&mut [T], &[T])`.
+    pub fn update_guard<'a>(&'a self, src: &'a Tensor<T>) -> crate::storage::UpdateGuard<'a, T> {
+        let (dl, sl) = (&self.inner.layout, &src.inner.layout);
+        if dl.has_overlap() {
+            drop(self.data_mut()); // panics with PyTorch's message
+        }
+        let what_w = || self.describe("update (write)");
+        let what_r = || src.describe("update (read)");
+        if self.shares_storage(src) {
+            // The source's values first, then the write lock alone.
+            let copy: Vec<T> = src.data().iter().copied().collect();
+            let w = self.inner.storage.write(&what_w);
+            return crate::storage::UpdateGuard::new(w, dl, None, sl, Some(copy));
+        }
+        let (dst_store, src_store) = (&self.inner.storage, &src.inner.storage);
+        // Rule 3 of the storage module: take the locks in address order.
+        let (w, r) = if dst_store.key() < src_store.key() {
+            let w = dst_store.write(&what_w);
+            (w, src_store.read(&what_r))
+        } else {
+            let r = src_store.read(&what_r);
+            (dst_store.write(&what_w), r)
+        };
+        crate::storage::UpdateGuard::new(w, dl, Some(r), sl, None)
+    }
+
+    /// The values as one row-major slice under the read lock, if the layout is contiguous (the
+    /// fast path of hot ops: no ndarray view to build); `None` for a strided view.
+    #[inline]
+    pub(crate) fn read_contiguous(&self) -> Option<crate::storage::SliceRef<'_, T>> {
+        let l = &self.inner.layout;
+        if !l.is_contiguous() {
+            return None;
+        }
+        let range = crate::storage::contiguous_range(l, numel(&l.shape));
+        let lock = self.inner.storage.read(&|| self.describe("data()"));
+        Some(crate::storage::SliceRef::new(lock, range))
     }
 
     /// Write access to this tensor and read access to `src`, both locks taken in the library's

@@ -29,18 +29,6 @@ fn checked_grad<T: Element>(p: &Tensor<T>, g: Tensor<T>) -> Tensor<T> {
     }
 }
 
-#[inline(never)]
-fn contiguous_values<T: Element>(a: &tapegrad_autograd::storage::DataRef<'_, T>) -> Vec<T> {
-    a.iter().copied().collect()
-}
-
-#[inline(never)]
-fn write_back<T: Element>(dst: &mut tapegrad_autograd::storage::DataMut<'_, T>, values: Vec<T>) {
-    for (d, v) in dst.iter_mut().zip(values) {
-        *d = v;
-    }
-}
-
 /// Runs `$body` compiled twice: once for the baseline CPU and once with AVX2 and FMA enabled,
 /// chosen at run time. The update rules use fused multiply-adds (as ATen's CPU kernels do);
 /// without the FMA feature each one is a library call (`fmaf`), with it one instruction, and
@@ -378,35 +366,11 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
             for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
                 let Some(g) = p.grad() else { continue };
                 let g = checked_grad(p, g);
-                // One fused update under both locks, taken in the library's lock order.
-                let (mut pd, gd) = p.data_mut_and_read(&g);
-                let g_copy;
-                let gs: &[T] = match gd.as_slice() {
-                    Some(s) => s,
-                    None => {
-                        g_copy = contiguous_values(&gd);
-                        &g_copy
-                    }
-                };
-                // One call site of `update`, and the rare non-contiguous parameter handled out
-                // of line, so the loop stays small enough to inline into the FMA-compiled body.
-                let contiguous = pd.as_slice_mut().is_some();
-                let mut tmp: Vec<T> = if contiguous {
-                    Vec::new()
-                } else {
-                    pd.iter().copied().collect()
-                };
-                {
-                    let ps: &mut [T] = if contiguous {
-                        pd.as_slice_mut().expect("checked")
-                    } else {
-                        &mut tmp
-                    };
-                    update(&group.options, ps, gs, &mut slot.state);
-                }
-                if !contiguous {
-                    write_back(&mut pd, tmp);
-                }
+                // One fused update under both locks, taken in the library's lock order, on
+                // row-major slices (strided ones go through a copy inside `update_slices`).
+                let mut guard = p.update_guard(&g);
+                let (ps, gs) = guard.slices();
+                update(&group.options, ps, gs, &mut slot.state);
             }
         }
     }

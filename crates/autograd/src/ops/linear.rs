@@ -3,11 +3,11 @@
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::matmul_into;
 use crate::ops::as_matrix;
 use crate::tensor::Tensor;
-use ndarray::{Array1, Array2, Axis, Ix2, IxDyn};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix2, IxDyn};
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
@@ -44,6 +44,14 @@ impl<T: Element> Tensor<T> {
         }
         // The leading dimensions' product (not numel / in_f, which is 0 when in_f is 0).
         let rows: usize = xs[..xs.len() - 1].iter().product();
+        let mut shape = xs.clone();
+        *shape.last_mut().expect("rank >= 1") = out_f;
+        if let Some(y) = linear_contiguous(self, weight, bias, rows, in_f, out_f) {
+            return match bias {
+                Some(b) => record_values(y, &shape, LinearBackward, &[self, weight, b]),
+                None => record_values(y, &shape, LinearBackward, &[self, weight]),
+            };
+        }
         let out = {
             let x = self.data();
             let w = weight.data();
@@ -54,8 +62,6 @@ impl<T: Element> Tensor<T> {
             if let Some(b) = bias {
                 y += &*b.data();
             }
-            let mut shape = xs.to_vec();
-            *shape.last_mut().expect("rank >= 1") = out_f;
             y.into_shape_with_order(IxDyn(&shape)).expect("same size")
         };
         match bias {
@@ -63,6 +69,41 @@ impl<T: Element> Tensor<T> {
             None => record(out, LinearBackward, &[self, weight]),
         }
     }
+}
+
+/// `x·Wᵀ + b` straight from the row-major slices when every operand is contiguous (the usual
+/// case, and the lecture network's hot path): no ndarray view of the dynamic-rank tensors is
+/// built. `None` for strided operands.
+fn linear_contiguous<T: Element>(
+    x: &Tensor<T>,
+    w: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    rows: usize,
+    in_f: usize,
+    out_f: usize,
+) -> Option<Vec<T>> {
+    let xs = x.read_contiguous()?;
+    let ws = w.read_contiguous()?;
+    let bs = match bias {
+        Some(b) => Some(b.read_contiguous()?),
+        None => None,
+    };
+    let mut y = vec![T::zero(); rows * out_f];
+    let x2 = ArrayView2::from_shape((rows, in_f), &xs).expect("row-major x");
+    let w2 = ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W");
+    matmul_into(
+        x2,
+        w2.t(),
+        ArrayViewMut2::from_shape((rows, out_f), &mut y).expect("row-major y"),
+    );
+    if let Some(b) = bs {
+        for row in y.chunks_exact_mut(out_f.max(1)) {
+            for (v, &b) in row.iter_mut().zip(b.iter()) {
+                *v += b;
+            }
+        }
+    }
+    Some(y)
 }
 
 struct LinearBackward;
@@ -88,6 +129,9 @@ impl<T: Element> Op<T> for LinearBackward {
                 c.needs_grad(1).then(|| g2.t().matmul(&x2)),
                 (has_bias && c.needs_grad(2)).then(|| g2.sum_dim(0, false)),
             ];
+        }
+        if let Some(grads) = linear_backward_contiguous(c, rows, in_f, out_f, &xs) {
+            return grads;
         }
         let gd = g.data();
         let g2 = as_matrix(&gd, rows, out_f);
@@ -119,4 +163,51 @@ impl<T: Element> Op<T> for LinearBackward {
         });
         smallvec![dx, dw, db]
     }
+}
+
+/// The backward of [`linear_contiguous`] from row-major slices (`None` for strided operands).
+fn linear_backward_contiguous<T: Element>(
+    c: &BackwardCtx<'_, T>,
+    rows: usize,
+    in_f: usize,
+    out_f: usize,
+    xs: &[usize],
+) -> Option<InputGrads<T>> {
+    let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+    let gs = g.read_contiguous()?;
+    let g2 = ArrayView2::from_shape((rows, out_f), &gs).expect("row-major grad");
+    let dx = if c.needs_grad(0) {
+        let ws = w.read_contiguous()?;
+        let mut dx = vec![T::zero(); rows * in_f];
+        matmul_into(
+            g2,
+            ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W"),
+            ArrayViewMut2::from_shape((rows, in_f), &mut dx).expect("row-major dx"),
+        );
+        Some(Tensor::from_values(dx, xs, None, false))
+    } else {
+        None
+    };
+    let dw = if c.needs_grad(1) {
+        let xv = x.read_contiguous()?;
+        let mut dw = vec![T::zero(); out_f * in_f];
+        matmul_into(
+            g2.t(),
+            ArrayView2::from_shape((rows, in_f), &xv).expect("row-major x"),
+            ArrayViewMut2::from_shape((out_f, in_f), &mut dw).expect("row-major dW"),
+        );
+        Some(Tensor::from_values(dw, &[out_f, in_f], None, false))
+    } else {
+        None
+    };
+    let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| {
+        let mut db = vec![T::zero(); out_f];
+        for row in gs.chunks_exact(out_f.max(1)) {
+            for (d, &v) in db.iter_mut().zip(row) {
+                *d += v;
+            }
+        }
+        Tensor::from_values(db, &[out_f], None, false)
+    });
+    Some(smallvec![dx, dw, db])
 }

@@ -4,7 +4,7 @@
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::sum::add_all;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -65,6 +65,22 @@ pub fn mse_loss<T: Element>(
     reduction: Reduction,
 ) -> Tensor<T> {
     same_shape("mse_loss", input, target);
+    if reduction != Reduction::None {
+        if let (Some(a), Some(b)) = (input.read_contiguous(), target.read_contiguous()) {
+            let total = add_all(a.iter().zip(b.iter()).map(|(&a, &b)| (a - b) * (a - b)));
+            let v = match reduction {
+                Reduction::Mean => total / T::from_f64(a.len() as f64),
+                _ => total,
+            };
+            drop((a, b));
+            return record_values(
+                vec![v],
+                &[],
+                MseLossBackward { reduction },
+                &[input, target],
+            );
+        }
+    }
     let squares = ndarray::Zip::from(&*input.data())
         .and(&*target.data())
         .map_collect(|&a, &b| (a - b) * (a - b))
@@ -99,6 +115,15 @@ impl<T: Element> Op<T> for MseLossBackward {
         };
         let d_input = if is_grad_enabled() {
             a.sub(b).mul_scalar(norm).mul(g)
+        } else if let (Some(av), Some(bv), Some(gv), true) = (
+            a.read_contiguous(),
+            b.read_contiguous(),
+            g.read_contiguous(),
+            g.inner.layout.shape.is_empty(),
+        ) {
+            let gs = gv[0];
+            let out = av.iter().zip(bv.iter()).map(|(&x, &t)| (x - t) * norm * gs);
+            Tensor::from_values(out.collect(), &a.inner.layout.shape, None, false)
         } else {
             let gd = g.data();
             let out = if gd.ndim() == 0 {

@@ -96,6 +96,13 @@ pub(crate) fn zip_grad<T: Element>(
     saved: &Tensor<T>,
     f: impl Fn(T, T) -> T,
 ) -> Tensor<T> {
+    let (gl, sl) = (&grad.inner.layout, &saved.inner.layout);
+    if gl.shape == sl.shape {
+        if let (Some(g), Some(s)) = (grad.read_contiguous(), saved.read_contiguous()) {
+            let out: Vec<T> = g.iter().zip(s.iter()).map(|(&g, &s)| f(g, s)).collect();
+            return Tensor::from_values(out, &gl.shape, None, false);
+        }
+    }
     let out = ndarray::Zip::from(&*grad.data())
         .and(&*saved.data())
         .map_collect(|&g, &s| f(g, s));

@@ -2,7 +2,7 @@
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -14,15 +14,20 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::from_vec(vec![0.0f32], &[1]).sigmoid().item(), 0.5);
     /// ```
     pub fn sigmoid(&self) -> Tensor<T> {
-        let out = self.data().mapv(|v| {
+        let f = |v: T| {
             if v >= T::zero() {
                 T::one() / (T::one() + (-v).exp())
             } else {
                 let e = v.exp();
                 e / (T::one() + e)
             }
-        });
-        record(out, SigmoidBackward, &[self])
+        };
+        if let Some(x) = self.read_contiguous() {
+            let out: Vec<T> = x.iter().map(|&v| f(v)).collect();
+            drop(x);
+            return record_values(out, &self.inner.layout.shape, SigmoidBackward, &[self]);
+        }
+        record(self.data().mapv(f), SigmoidBackward, &[self])
     }
 }
 
