@@ -67,6 +67,7 @@ pub mod functional {
     pub use crate::ops::losses::{
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
         l1_loss, mse_loss, nll_loss, nll_loss_with, ClassTargets, CrossEntropyOptions,
-        CrossEntropyTarget, IntoCrossEntropyTarget, NllLossOptions, Reduction, IGNORE_INDEX,
+        CrossEntropyTarget, IntoClassIndices, IntoCrossEntropyTarget, NllLossOptions, Reduction,
+        IGNORE_INDEX,
     };
 }

@@ -3,8 +3,10 @@
 
 pub use crate::layers::attention::scaled_dot_product_attention;
 pub use tapegrad_autograd::functional::{
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, dropout, embedding,
-    l1_loss, layer_norm, mse_loss, nll_loss, ClassTargets, Reduction,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
+    dropout, embedding, embedding_with_padding, l1_loss, layer_norm, mse_loss, nll_loss,
+    nll_loss_with, ClassTargets, CrossEntropyOptions, CrossEntropyTarget, IntoClassIndices,
+    IntoCrossEntropyTarget, NllLossOptions, Reduction, IGNORE_INDEX,
 };
 use tapegrad_autograd::{Element, Tensor};
 

@@ -452,34 +452,69 @@ impl<T: Element> CrossEntropyOptions<T> {
     }
 }
 
-/// The target of [`cross_entropy_with`], as PyTorch tells them apart by dtype.
-#[derive(Clone, Copy, Debug)]
-pub enum CrossEntropyTarget<'a, T: Element> {
-    /// Class indices: `[N, d1, ...]` (or 0-d for a `[C]` input), `i64`.
-    Classes(&'a Tensor<i64>),
-    /// Class probabilities: the input's shape, floating point.
-    Probs(&'a Tensor<T>),
+/// Class-index targets of [`nll_loss_with`] and [`cross_entropy_with`]: an `i64` tensor of
+/// any shape (as PyTorch takes), or a slice of `usize` (a 1-D target, a convenience).
+pub trait IntoClassIndices {
+    /// The targets as an `i64` tensor.
+    fn into_class_indices(self) -> Tensor<i64>;
+}
+impl IntoClassIndices for &Tensor<i64> {
+    fn into_class_indices(self) -> Tensor<i64> {
+        self.clone()
+    }
+}
+impl IntoClassIndices for Tensor<i64> {
+    fn into_class_indices(self) -> Tensor<i64> {
+        self
+    }
+}
+impl<A: AsRef<[usize]> + ?Sized> IntoClassIndices for &A {
+    fn into_class_indices(self) -> Tensor<i64> {
+        let v: Vec<i64> = self.as_ref().iter().map(|&i| i as i64).collect();
+        let n = v.len();
+        Tensor::from_vec(v, &[n])
+    }
 }
 
-/// What [`cross_entropy_with`] takes as a target: `&Tensor<i64>` (class indices) or
-/// `&Tensor<T>` of the input's element type (class probabilities).
+/// The target of [`cross_entropy_with`], as PyTorch tells them apart by dtype.
+#[derive(Clone, Debug)]
+pub enum CrossEntropyTarget<T: Element> {
+    /// Class indices: `[N, d1, ...]` (or 0-d / `[1]` for a `[C]` input), `i64`.
+    Classes(Tensor<i64>),
+    /// Class probabilities: the input's shape, floating point.
+    Probs(Tensor<T>),
+}
+
+/// What [`cross_entropy_with`] takes as a target: class indices (`&Tensor<i64>`,
+/// `Tensor<i64>` or a `usize` slice) or class probabilities (`&Tensor<T>` of the input's
+/// element type).
 pub trait IntoCrossEntropyTarget<T: Element> {
     /// The target, classified.
-    fn ce_target(&self) -> CrossEntropyTarget<'_, T>;
+    fn into_ce_target(self) -> CrossEntropyTarget<T>;
 }
 impl<T: Element> IntoCrossEntropyTarget<T> for &Tensor<i64> {
-    fn ce_target(&self) -> CrossEntropyTarget<'_, T> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Classes(self.clone())
+    }
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for Tensor<i64> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
         CrossEntropyTarget::Classes(self)
     }
 }
-impl<T: Element> IntoCrossEntropyTarget<T> for &Tensor<T> {
-    fn ce_target(&self) -> CrossEntropyTarget<'_, T> {
-        CrossEntropyTarget::Probs(self)
+impl<T: Element, A: AsRef<[usize]> + ?Sized> IntoCrossEntropyTarget<T> for &A {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Classes(self.into_class_indices())
     }
 }
-impl<T: Element> IntoCrossEntropyTarget<T> for CrossEntropyTarget<'_, T> {
-    fn ce_target(&self) -> CrossEntropyTarget<'_, T> {
-        *self
+impl<T: Element> IntoCrossEntropyTarget<T> for &Tensor<T> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Probs(self.clone())
+    }
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for CrossEntropyTarget<T> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        self
     }
 }
 
@@ -662,8 +697,8 @@ fn check_smoothing(op: &str, eps: f64) {
 
 /// Negative log-likelihood with PyTorch's options (`F.nll_loss(input, target, weight,
 /// ignore_index=, reduction=)`): `log_probs` is `[C]`, `[N, C]` or `[N, C, d1, ...]` (classes
-/// along dim 1), `target` the class indices, `[N]` / `[N, d1, ...]` (0-d or `[1]` for a `[C]`
-/// input). Each position's loss is `-weight[t]·log_probs[n, t]` (zero where `t ==
+/// along dim 1), `target` the class indices (an `i64` tensor or a `usize` slice), `[N]` / `[N,
+/// d1, ...]` (0-d or `[1]` for a `[C]` input). Each position's loss is `-weight[t]·log_probs[n, t]` (zero where `t ==
 /// ignore_index`); `mean` divides the sum by `Σ weight[t]` over the targets not ignored (so NaN
 /// if all are), `sum` adds, `none` keeps the target's shape.
 ///
@@ -682,13 +717,13 @@ fn check_smoothing(op: &str, eps: f64) {
 /// ```
 pub fn nll_loss_with<T: Element>(
     log_probs: &Tensor<T>,
-    target: &Tensor<i64>,
+    target: impl IntoClassIndices,
     options: NllLossOptions<T>,
 ) -> Tensor<T> {
     nll_general(
         "nll_loss",
         log_probs,
-        target,
+        &target.into_class_indices(),
         options.weight.as_ref(),
         options.ignore_index,
         options.reduction,
@@ -700,7 +735,7 @@ pub fn nll_loss_with<T: Element>(
 /// ignore_index=, reduction=, label_smoothing=)`): `input` holds logits `[C]`, `[N, C]` or
 /// `[N, C, d1, ...]` (classes along dim 1); `target` is either
 ///
-/// * class indices (`&Tensor<i64>`, `[N]` / `[N, d1, ...]`): `log_softmax` over the classes,
+/// * class indices (`&Tensor<i64>` or a `usize` slice, `[N]` / `[N, d1, ...]`): `log_softmax` over the classes,
 ///   then [`nll_loss_with`]; with `label_smoothing = ε` the loss is `(1 - ε)·nll + ε/C·smooth`
 ///   where `smooth = -Σ_c weight[c]·log_softmax(input)[c]` per position (zero where ignored),
 ///   reduced the same way as the NLL term (for `mean`, divided by the total weight of the
@@ -742,17 +777,17 @@ pub fn cross_entropy_with<T: Element>(
     let class_dim: isize = if shape.len() == 1 { 0 } else { 1 };
     let classes = shape[class_dim as usize];
     let log_probs = input.log_softmax(class_dim);
-    match target.ce_target() {
+    match target.into_ce_target() {
         CrossEntropyTarget::Classes(t) => nll_general(
             op,
             &log_probs,
-            t,
+            &t,
             options.weight.as_ref(),
             options.ignore_index,
             options.reduction,
             eps,
         ),
-        CrossEntropyTarget::Probs(p) => {
+        CrossEntropyTarget::Probs(ref p) => {
             assert!(
                 p.shape() == shape,
                 "{op}: Expected a class-probability target of the input's shape {:?}, got \

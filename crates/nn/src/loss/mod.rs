@@ -1,5 +1,6 @@
 //! Loss modules (`torch.nn.MSELoss`, ...), one file each. Each holds a [`Reduction`] (mean by
-//! default) and calls the matching [`functional`](crate::functional) function.
+//! default) and its options (PyTorch's constructor arguments, set with builder methods of the
+//! same names) and calls the matching [`functional`](crate::functional) function.
 
 mod bce;
 mod bce_with_logits;
@@ -15,6 +16,14 @@ pub use l1::L1Loss;
 pub use mse::MSELoss;
 pub use nll::NLLLoss;
 pub use tapegrad_autograd::functional::Reduction;
+
+/// A weight tensor as the constant f64 copy the loss modules keep (converted to the input's
+/// element type in `forward`).
+pub(crate) fn class_weight<W: tapegrad_autograd::Scalar>(
+    weight: &tapegrad_autograd::Tensor<W>,
+) -> tapegrad_autograd::Tensor<f64> {
+    weight.detach().to_dtype()
+}
 
 /// Defines a loss module: the struct, `new`, `with_reduction`, `Default`, `Display` and a
 /// `forward(input, target)` calling `$f`.
