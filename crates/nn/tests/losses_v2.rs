@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use tapegrad_autograd::{Element, Tensor};
-use tapegrad_nn::{CrossEntropyLoss, NLLLoss, Reduction};
+use tapegrad_nn::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, Reduction};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/losses")
@@ -105,6 +105,23 @@ fn eval<T: Element>(
             }
             f.forward(&x["input"], ints(&inputs["target"]).unwrap())
         }
+        "BCELoss" => {
+            let mut f = BCELoss::with_reduction(red());
+            if let Some(w) = weight() {
+                f = f.weight(&w);
+            }
+            f.forward(&x["input"], &x["target"])
+        }
+        "BCEWithLogitsLoss" => {
+            let mut f = BCEWithLogitsLoss::with_reduction(red());
+            if let Some(w) = weight() {
+                f = f.weight(&w);
+            }
+            if let Some(pw) = inputs.get("pos_weight").map(float::<T>) {
+                f = f.pos_weight(&pw);
+            }
+            f.forward(&x["input"], &x["target"])
+        }
         _ => return None,
     })
 }
@@ -143,8 +160,6 @@ fn run<T: Element>(case: &Value) -> bool {
 
 /// The losses whose modules are not written yet.
 const PENDING: &[&str] = &[
-    "BCELoss",
-    "BCEWithLogitsLoss",
     "HuberLoss",
     "SmoothL1Loss",
     "KLDivLoss",

@@ -2,8 +2,8 @@
 //! default) and its options (PyTorch's constructor arguments, set with builder methods of the
 //! same names) and calls the matching [`functional`](crate::functional) function.
 
-mod bce;
-mod bce_with_logits;
+pub(crate) mod bce;
+pub(crate) mod bce_with_logits;
 mod cross_entropy;
 mod l1;
 mod mse;
