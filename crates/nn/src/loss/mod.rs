@@ -5,17 +5,35 @@
 pub(crate) mod bce;
 pub(crate) mod bce_with_logits;
 mod cross_entropy;
+pub(crate) mod huber;
 mod l1;
 mod mse;
 mod nll;
+pub(crate) mod smooth_l1;
 
 pub use bce::BCELoss;
 pub use bce_with_logits::BCEWithLogitsLoss;
 pub use cross_entropy::CrossEntropyLoss;
+pub use huber::HuberLoss;
 pub use l1::L1Loss;
 pub use mse::MSELoss;
 pub use nll::NLLLoss;
+pub use smooth_l1::SmoothL1Loss;
 pub use tapegrad_autograd::functional::Reduction;
+
+/// Panics with PyTorch's words unless `input` and `target` have the same shape.
+pub(crate) fn same_shape<T: tapegrad_autograd::Element>(
+    op: &str,
+    input: &tapegrad_autograd::Tensor<T>,
+    target: &tapegrad_autograd::Tensor<T>,
+) {
+    assert!(
+        input.shape() == target.shape(),
+        "{op}: using a target size ({:?}) that is different to the input size ({:?}); reshape          the target to the input's shape",
+        target.shape().as_slice(),
+        input.shape().as_slice()
+    );
+}
 
 /// A weight tensor as the constant f64 copy the loss modules keep (converted to the input's
 /// element type in `forward`).
