@@ -65,8 +65,8 @@ pub use layers::{
     Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, KLDivReduction, L1Loss,
-    MSELoss, NLLLoss, Reduction, SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
+    KLDivReduction, L1Loss, MSELoss, MarginRankingLoss, NLLLoss, Reduction, SmoothL1Loss,
 };
 pub use module::Module;
 pub use safetensors_io::{load_safetensors, save_safetensors, StateDictError};

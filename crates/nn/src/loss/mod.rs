@@ -4,20 +4,24 @@
 
 pub(crate) mod bce;
 pub(crate) mod bce_with_logits;
+pub(crate) mod cosine_embedding;
 mod cross_entropy;
 pub(crate) mod huber;
 pub(crate) mod kl_div;
 mod l1;
+pub(crate) mod margin_ranking;
 mod mse;
 mod nll;
 pub(crate) mod smooth_l1;
 
 pub use bce::BCELoss;
 pub use bce_with_logits::BCEWithLogitsLoss;
+pub use cosine_embedding::CosineEmbeddingLoss;
 pub use cross_entropy::CrossEntropyLoss;
 pub use huber::HuberLoss;
 pub use kl_div::{KLDivLoss, KLDivReduction};
 pub use l1::L1Loss;
+pub use margin_ranking::MarginRankingLoss;
 pub use mse::MSELoss;
 pub use nll::NLLLoss;
 pub use smooth_l1::SmoothL1Loss;
