@@ -1,6 +1,9 @@
 //! Loss functions (`torch.nn.functional`): MSE, L1, binary cross-entropy (on probabilities and
 //! on logits), negative log-likelihood and cross-entropy over class indices, each with
-//! PyTorch's `reduction` (mean by default).
+//! PyTorch's `reduction` (mean by default). [`nll_loss_with`] and [`cross_entropy_with`] take
+//! PyTorch's other options ([`NllLossOptions`], [`CrossEntropyOptions`]: `weight`,
+//! `ignore_index`, `label_smoothing`), `(N, C, d1, ...)` inputs and, for cross-entropy,
+//! class-probability targets.
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
