@@ -543,15 +543,22 @@ fn class_weights<T: Element>(
 fn classes_last<T: Element>(x: &Tensor<T>) -> Tensor<T> {
     let shape = x.shape();
     let classes = if shape.len() == 1 { shape[0] } else { shape[1] };
-    let moved = if shape.len() > 2 {
-        let mut order: Vec<usize> = vec![0];
-        order.extend(2..shape.len());
-        order.push(1);
-        x.permute(&order)
-    } else {
-        x.clone()
+    // The row count spelled out, not -1: that is ambiguous for 0 classes.
+    let rows: usize = match shape.len() {
+        1 => 1,
+        _ => shape[0] * shape[2..].iter().product::<usize>(),
     };
-    moved.reshape(&[-1, classes as isize])
+    match shape.len() {
+        2 => x.clone(),
+        1 => x.reshape(&[1, classes as isize]),
+        _ => {
+            let mut order: Vec<usize> = vec![0];
+            order.extend(2..shape.len());
+            order.push(1);
+            x.permute(&order)
+                .reshape(&[rows as isize, classes as isize])
+        }
+    }
 }
 
 /// The checked, flattened class-index targets of an `nll_loss` / `cross_entropy` input of
