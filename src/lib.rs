@@ -54,9 +54,10 @@ pub mod prelude {
         TensorError,
     };
     pub use tapegrad_nn::{
-        children, sequential, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, DataLoader, Flatten,
-        Identity, L1Loss, LeakyReLU, Linear, LogSoftmax, MSELoss, Module, NLLLoss, ReLU, Reduction,
-        Sequential, Sigmoid, Softmax, Tanh, TensorDataset,
+        children, sequential, BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+        DataLoader, Flatten, HuberLoss, Identity, KLDivLoss, KLDivReduction, L1Loss, LeakyReLU,
+        Linear, LogSoftmax, MSELoss, MarginRankingLoss, Module, NLLLoss, ReLU, Reduction,
+        Sequential, Sigmoid, SmoothL1Loss, Softmax, Tanh, TensorDataset,
     };
     pub use tapegrad_optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLR,

@@ -62,10 +62,12 @@ pub use tensor::{live_graph_nodes, Tensor};
 /// them.
 pub mod functional {
     pub use crate::ops::dropout::dropout;
-    pub use crate::ops::index::embedding;
+    pub use crate::ops::index::{embedding, embedding_with_padding};
     pub use crate::ops::layer_norm::layer_norm;
     pub use crate::ops::losses::{
-        binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
-        nll_loss, ClassTargets, Reduction,
+        binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
+        l1_loss, mse_loss, nll_loss, nll_loss_with, ClassTargets, CrossEntropyOptions,
+        CrossEntropyTarget, IntoClassIndices, IntoCrossEntropyTarget, NllLossOptions, Reduction,
+        IGNORE_INDEX,
     };
 }

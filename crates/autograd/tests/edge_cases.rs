@@ -3,7 +3,10 @@
 //! classes, `linear` over zero in-features, reshape to overflowing sizes, `sum_to` onto a
 //! lower rank and `rand` of too many elements.
 
-use tapegrad_autograd::functional::{cross_entropy, mse_loss, nll_loss, Reduction};
+use tapegrad_autograd::functional::{
+    cross_entropy, cross_entropy_with, mse_loss, nll_loss, nll_loss_with, CrossEntropyOptions,
+    NllLossOptions, Reduction,
+};
 use tapegrad_autograd::Tensor;
 
 fn panic_message(f: impl FnOnce()) -> String {
@@ -202,6 +205,92 @@ fn losses_over_zero_classes_panic_with_pytorchs_target_message() {
         nll_loss(&none, &[], Reduction::None).shape().as_slice(),
         &[0]
     );
+}
+
+#[test]
+fn loss_options_panic_with_pytorchs_words_and_handle_empty_inputs() {
+    let x = Tensor::<f32>::zeros(&[2, 3, 4]);
+    // (N, C, d) input: the target must be (N, d)
+    let msg = panic_message(|| {
+        cross_entropy_with(
+            &x,
+            Tensor::<i64>::zeros(&[2, 3]),
+            CrossEntropyOptions::new(),
+        );
+    });
+    assert!(
+        msg.contains("cross_entropy: Expected target size [2, 4], got [2, 3]"),
+        "{msg}"
+    );
+    // one weight per class
+    let msg = panic_message(|| {
+        let w = Tensor::<f32>::ones(&[4]);
+        nll_loss_with(
+            &x,
+            Tensor::<i64>::zeros(&[2, 4]),
+            NllLossOptions::new().weight(&w),
+        );
+    });
+    assert!(
+        msg.contains("nll_loss: weight tensor should be defined either for all 3 classes"),
+        "{msg}"
+    );
+    // class indices in range unless ignored
+    let y = Tensor::from_vec(vec![3i64, -100], &[2]);
+    let msg = panic_message(|| {
+        nll_loss_with(&Tensor::<f32>::zeros(&[2, 3]), &y, NllLossOptions::new());
+    });
+    assert!(msg.contains("nll_loss: Target 3 is out of bounds"), "{msg}");
+    let sum = NllLossOptions::new()
+        .ignore_index(3)
+        .reduction(Reduction::Sum);
+    assert_eq!(
+        nll_loss_with(&Tensor::<f32>::zeros(&[2, 3]), &[3, 0], sum).item(),
+        0.0
+    );
+    // label smoothing in [0, 1]; probabilities of the input's shape, no ignore_index
+    let msg = panic_message(|| {
+        let y = Tensor::<i64>::zeros(&[2]);
+        let o = CrossEntropyOptions::new().label_smoothing(1.5);
+        cross_entropy_with(&Tensor::<f32>::zeros(&[2, 3]), &y, o);
+    });
+    assert!(
+        msg.contains("label_smoothing must be between 0.0 and 1.0. Got: 1.5"),
+        "{msg}"
+    );
+    let msg = panic_message(|| {
+        let p = Tensor::<f32>::zeros(&[2, 4]);
+        cross_entropy_with(
+            &Tensor::<f32>::zeros(&[2, 3]),
+            &p,
+            CrossEntropyOptions::new(),
+        );
+    });
+    assert!(msg.contains("[2, 3]") && msg.contains("[2, 4]"), "{msg}");
+    let msg = panic_message(|| {
+        let p = Tensor::<f32>::zeros(&[2, 3]);
+        let o = CrossEntropyOptions::new().ignore_index(1);
+        cross_entropy_with(&Tensor::<f32>::zeros(&[2, 3]), &p, o);
+    });
+    assert!(
+        msg.contains("ignore_index is not supported for floating point target"),
+        "{msg}"
+    );
+    // every target ignored: the mean is 0/0 = NaN (PyTorch too), the sum 0
+    let all = Tensor::from_vec(vec![-100i64, -100], &[2]);
+    let logits = Tensor::<f32>::zeros(&[2, 3]);
+    let o = CrossEntropyOptions::new().label_smoothing(0.1);
+    assert!(cross_entropy_with(&logits, &all, o).item().is_nan());
+    let o = CrossEntropyOptions::new().reduction(Reduction::Sum);
+    assert_eq!(cross_entropy_with(&logits, &all, o).item(), 0.0);
+    // zero rows of zero classes
+    let none = Tensor::<f32>::zeros(&[0, 0]);
+    let y = Tensor::<i64>::zeros(&[0]);
+    assert!(cross_entropy_with(&none, &y, CrossEntropyOptions::new())
+        .item()
+        .is_nan());
+    let o = NllLossOptions::new().reduction(Reduction::None);
+    assert_eq!(nll_loss_with(&none, &y, o).shape().as_slice(), &[0]);
 }
 
 #[test]

@@ -11,7 +11,10 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tapegrad_autograd::functional::{cross_entropy, embedding, nll_loss, Reduction};
+use tapegrad_autograd::functional::{
+    cross_entropy, cross_entropy_with, embedding, embedding_with_padding, nll_loss, nll_loss_with,
+    CrossEntropyOptions, NllLossOptions, Reduction,
+};
 use tapegrad_autograd::{BackwardOptions, Scalar, SliceArg, Tensor};
 
 fn fixtures() -> PathBuf {
@@ -237,7 +240,13 @@ fn eval_typed(case: &Value, x: &[Arg]) -> Option<Option<Vec<Arg>>> {
         "logical_not" => one(Arg::B(x[0].b().logical_not())),
         "any" if opt_dim.is_none() => one(Arg::B(x[0].b().any())),
         "all" if opt_dim.is_none() => one(Arg::B(x[0].b().all())),
+        "any" => one(Arg::B(x[0].b().any_dim(opt_dim.unwrap(), keepdim))),
+        "all" => one(Arg::B(x[0].b().all_dim(opt_dim.unwrap(), keepdim))),
         "sum" if matches!(x[0], Arg::B(_)) && opt_dim.is_none() => one(Arg::I(x[0].b().sum())),
+        "sum" if matches!(x[0], Arg::B(_)) => one(Arg::I(match &a["dim"] {
+            Value::Array(_) => x[0].b().sum_dims(&ints(&a["dim"]), keepdim),
+            d => x[0].b().sum_dim(int(d), keepdim),
+        })),
         "count_nonzero" => one(Arg::I(match &a["dim"] {
             Value::Null => x[0].f().count_nonzero(),
             d => x[0].f().count_nonzero_dims(&match d {
@@ -275,9 +284,10 @@ fn eval_typed(case: &Value, x: &[Arg]) -> Option<Option<Vec<Arg>>> {
             pair(v, i)
         }
         "gather" => one(Arg::F(x[0].f().gather(int(&a["dim"]), x[1].i()))),
-        "take_along_dim" if opt_dim.is_some() => {
-            one(Arg::F(x[0].f().take_along_dim(x[1].i(), opt_dim.unwrap())))
-        }
+        "take_along_dim" => one(Arg::F(match opt_dim {
+            Some(d) => x[0].f().take_along_dim(x[1].i(), d),
+            None => x[0].f().take_along_dim_flat(x[1].i()),
+        })),
         "scatter" if x.len() == 3 => {
             one(Arg::F(x[0].f().scatter(int(&a["dim"]), x[1].i(), x[2].f())))
         }
@@ -304,13 +314,40 @@ fn eval_typed(case: &Value, x: &[Arg]) -> Option<Option<Vec<Arg>>> {
         "embedding" if a.as_object().is_none_or(|o| o.is_empty()) => {
             one(Arg::F(embedding(x[0].i(), x[1].f())))
         }
+        "embedding" => one(Arg::F(embedding_with_padding(
+            x[0].i(),
+            x[1].f(),
+            opt_int(&a["padding_idx"]),
+        ))),
         "nll_loss" if ignore_default && x.len() == 2 && x[1].i().ndim() <= 1 => {
             one(Arg::F(nll_loss(x[0].f(), x[1].i(), reduction(a))))
         }
+        "nll_loss" => one(Arg::F(nll_loss_with(
+            x[0].f(),
+            x[1].i(),
+            NllLossOptions {
+                weight: x.get(2).map(|w| w.f().clone()),
+                ignore_index: a["ignore_index"].as_i64().unwrap_or(-100),
+                reduction: reduction(a),
+            },
+        ))),
         "cross_entropy"
             if plain_ce && x.len() == 2 && x[0].f().ndim() <= 2 && matches!(x[1], Arg::I(_)) =>
         {
             one(Arg::F(cross_entropy(x[0].f(), x[1].i(), reduction(a))))
+        }
+        "cross_entropy" => {
+            let options = CrossEntropyOptions {
+                weight: x.get(2).map(|w| w.f().clone()),
+                ignore_index: a["ignore_index"].as_i64().unwrap_or(-100),
+                reduction: reduction(a),
+                label_smoothing: a["label_smoothing"].as_f64().unwrap_or(0.0),
+            };
+            one(Arg::F(match &x[1] {
+                Arg::I(t) => cross_entropy_with(x[0].f(), t, options),
+                Arg::F(p) => cross_entropy_with(x[0].f(), p, options),
+                _ => return Some(None),
+            }))
         }
         "softmax" | "log_softmax" if a["dtype"] == "f64" => {
             let wide = x[0].f().double();
@@ -555,6 +592,7 @@ fn eval_f32(case: &Value, x: &[Tensor<f32>]) -> Option<Vec<Tensor<f32>>> {
         "floor" => one(x[0].floor()),
         "ceil" => one(x[0].ceil()),
         "round" if a["decimals"].is_null() => one(x[0].round()),
+        "round" => one(x[0].round_decimals(int(&a["decimals"]) as i32)),
         "trunc" => one(x[0].trunc()),
         "frac" => one(x[0].frac()),
         "cat" | "stack" | "hstack" | "vstack" => {

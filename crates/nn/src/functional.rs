@@ -2,9 +2,18 @@
 //! activations as free functions.
 
 pub use crate::layers::attention::scaled_dot_product_attention;
+pub use crate::loss::bce::binary_cross_entropy_weighted;
+pub use crate::loss::bce_with_logits::binary_cross_entropy_with_logits_weighted;
+pub use crate::loss::cosine_embedding::cosine_embedding_loss;
+pub use crate::loss::huber::huber_loss;
+pub use crate::loss::kl_div::{kl_div, KLDivReduction};
+pub use crate::loss::margin_ranking::margin_ranking_loss;
+pub use crate::loss::smooth_l1::smooth_l1_loss;
 pub use tapegrad_autograd::functional::{
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, dropout, embedding,
-    l1_loss, layer_norm, mse_loss, nll_loss, ClassTargets, Reduction,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
+    dropout, embedding, embedding_with_padding, l1_loss, layer_norm, mse_loss, nll_loss,
+    nll_loss_with, ClassTargets, CrossEntropyOptions, CrossEntropyTarget, IntoClassIndices,
+    IntoCrossEntropyTarget, NllLossOptions, Reduction, IGNORE_INDEX,
 };
 use tapegrad_autograd::{Element, Tensor};
 

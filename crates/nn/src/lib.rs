@@ -64,7 +64,10 @@ pub use layers::{
     ModuleList, MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax,
     Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
-pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, Reduction};
+pub use loss::{
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
+    KLDivReduction, L1Loss, MSELoss, MarginRankingLoss, NLLLoss, Reduction, SmoothL1Loss,
+};
 pub use module::Module;
 pub use safetensors_io::{load_safetensors, save_safetensors, StateDictError};
 pub use state_dict::{IncompatibleKeys, LoadError, SizeMismatch, StateDict};

@@ -5,10 +5,10 @@
 
 use crate::element::Scalar;
 use crate::ops::or_panic;
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_shapes, normalize_dim};
 use crate::tensor::Tensor;
 use crate::TensorError;
-use ndarray::{IxDyn, Zip};
+use ndarray::{Axis, IxDyn, Zip};
 use std::borrow::Cow;
 
 /// The right-hand side of a comparison or a binary op taking either a tensor or a scalar
@@ -140,6 +140,60 @@ impl<T: Scalar> Tensor<T> {
         Tensor::scalar(self.data().iter().all(|&v| v != T::ZERO))
     }
 
+    /// Whether any (`all` false) or all (`all` true) elements of each lane of dimension `dim`
+    /// are non-zero, keeping the dimension as size 1 if `keepdim`: `any_dim` / `all_dim`.
+    fn truth_lanes(&self, op: &'static str, dim: isize, keepdim: bool, all: bool) -> Tensor<bool> {
+        let z = T::ZERO;
+        let f = |mut it: Box<dyn Iterator<Item = &T> + '_>| {
+            if all {
+                it.all(|&v| v != z)
+            } else {
+                it.any(|&v| v != z)
+            }
+        };
+        let shape = self.shape();
+        let d = or_panic(normalize_dim(op, dim, &shape));
+        if shape.is_empty() {
+            // PyTorch accepts dim 0 / -1 on a 0-d tensor: one lane of one element.
+            let v = self.to_vec();
+            return Tensor::scalar(f(Box::new(v.iter())));
+        }
+        let out = self
+            .data()
+            .map_axis(Axis(d), |lane| f(Box::new(lane.iter())));
+        let out = if keepdim {
+            out.insert_axis(Axis(d))
+        } else {
+            out
+        };
+        Tensor::from_array(out)
+    }
+
+    /// Is any element non-zero along dimension `dim` (`torch.any(x, dim, keepdim)`)? A
+    /// boolean tensor without that dimension (size 1 if `keepdim`); `false` for an empty lane.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let m = Tensor::from_vec(vec![false, true, false, false], &[2, 2]);
+    /// assert_eq!(m.any_dim(1, false).to_vec(), vec![true, false]);
+    /// assert_eq!(m.any_dim(0, true).shape().as_slice(), &[1, 2]);
+    /// ```
+    pub fn any_dim(&self, dim: isize, keepdim: bool) -> Tensor<bool> {
+        self.truth_lanes("any", dim, keepdim, false)
+    }
+
+    /// Are all elements non-zero along dimension `dim` (`torch.all(x, dim, keepdim)`)? A
+    /// boolean tensor without that dimension (size 1 if `keepdim`); `true` for an empty lane.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let m = Tensor::from_vec(vec![true, true, false, true], &[2, 2]);
+    /// assert_eq!(m.all_dim(0, false).to_vec(), vec![false, true]);
+    /// ```
+    pub fn all_dim(&self, dim: isize, keepdim: bool) -> Tensor<bool> {
+        self.truth_lanes("all", dim, keepdim, true)
+    }
+
     /// How many elements are non-zero, as a 0-d `i64` tensor (`torch.count_nonzero`).
     ///
     /// ```
@@ -171,5 +225,25 @@ impl Tensor<bool> {
     /// ```
     pub fn sum(&self) -> Tensor<i64> {
         self.count_nonzero()
+    }
+
+    /// The number of `true` elements along `dims` (empty: all), as `i64`, keeping the summed
+    /// dimensions as size 1 if `keepdim` (`mask.sum(dims, keepdim)`).
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let m = Tensor::from_vec(vec![true, true, false, true, false, false], &[2, 3]);
+    /// assert_eq!(m.sum_dims(&[1], false).to_vec(), vec![2, 1]);
+    /// assert_eq!(m.sum_dims(&[0], true).to_vec(), vec![2, 1, 0]);
+    /// ```
+    pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor<i64> {
+        // Counts below 2⁵³ are exact in f64.
+        self.double().sum_dims(dims, keepdim).long()
+    }
+
+    /// The number of `true` elements along dimension `dim`, as `i64` (`mask.sum(dim,
+    /// keepdim)`).
+    pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<i64> {
+        self.sum_dims(&[dim], keepdim)
     }
 }

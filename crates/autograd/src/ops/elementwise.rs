@@ -149,3 +149,44 @@ fn round_half_even<T: Element>(v: T) -> T {
         r
     }
 }
+
+impl<T: Element> Tensor<T> {
+    /// Rounds to `decimals` decimal places, ties to even (`torch.round(x, decimals=d)`),
+    /// computed as PyTorch does in the element type: `round(x·10^d)/10^d` for `d >= 0`,
+    /// `round(x/10^-d)·10^-d` for `d < 0`. Derivative: 0.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.25f64, -2.71, 1234.5], &[3]);
+    /// assert_eq!(x.round_decimals(1).to_vec(), vec![1.2, -2.7, 1234.5]);
+    /// assert_eq!(x.round_decimals(-2).to_vec(), vec![0.0, -0.0, 1200.0]);
+    /// ```
+    pub fn round_decimals(&self, decimals: i32) -> Tensor<T> {
+        let neg = decimals < 0;
+        let ten_pow: T = c(10f64.powi(decimals.abs()));
+        let out = crate::ops::par::map(&self.data(), |v: T| {
+            if neg {
+                round_half_even(v / ten_pow) * ten_pow
+            } else {
+                round_half_even(v * ten_pow) / ten_pow
+            }
+        });
+        record(out, RoundDecimalsBackward, &[self])
+    }
+}
+
+struct RoundDecimalsBackward;
+impl<T: Element> Op<T> for RoundDecimalsBackward {
+    fn name(&self) -> &'static str {
+        "RoundBackward1"
+    }
+    fn rule(&self) -> &'static str {
+        "d round(x, decimals)/dx = 0"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        smallvec![Some(ctx.grad.mul_scalar(T::zero()))]
+    }
+}

@@ -348,6 +348,20 @@ impl<T: Scalar> Tensor<T> {
         self.broadcast_to(&self_to)
             .gather(d as isize, &indices.broadcast_to(&idx_to))
     }
+
+    /// Picks values of the flattened tensor at `indices` (`torch.take_along_dim(x, indices)`
+    /// with no `dim`: `x.reshape(-1).gather(0, indices.reshape(-1))`); the result is 1-D, one
+    /// value per index. Derivative: as [`Tensor::gather`], reshaped back to `self`'s shape.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let i = Tensor::from_vec(vec![3i64, 0, 3], &[3]);
+    /// assert_eq!(x.take_along_dim_flat(&i).to_vec(), vec![4.0, 1.0, 4.0]);
+    /// ```
+    pub fn take_along_dim_flat(&self, indices: &Tensor<i64>) -> Tensor<T> {
+        self.reshape(&[-1]).gather(0, &indices.reshape(&[-1]))
+    }
 }
 
 /// `mask` broadcast to `shape` as an owned array, or PyTorch's message.
@@ -577,6 +591,45 @@ pub fn embedding<T: Element>(indices: &Tensor<i64>, weight: &Tensor<T>) -> Tenso
     weight
         .index_select(0, &indices.reshape(&[-1]))
         .reshape(&shape)
+}
+
+/// [`embedding`] with PyTorch's `padding_idx` (`F.embedding(input, weight, padding_idx=p)`):
+/// the row `p` (negative counts from the end) is gathered like any other but receives no
+/// gradient, so it stays fixed in training; `None` is plain [`embedding`]. Derivative: as
+/// [`embedding`], with the gradient of row `p` zero.
+///
+/// ```
+/// use tapegrad_autograd::{functional::embedding_with_padding, Tensor};
+/// let table = Tensor::from_vec(vec![0.0f32, 1.0, 2.0], &[3, 1]).requires_grad_(true);
+/// let ids = Tensor::from_vec(vec![0i64, 2, 0], &[3]);
+/// embedding_with_padding(&ids, &table, Some(0)).sum().backward();
+/// assert_eq!(table.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0]);
+/// ```
+pub fn embedding_with_padding<T: Element>(
+    indices: &Tensor<i64>,
+    weight: &Tensor<T>,
+    padding_idx: Option<isize>,
+) -> Tensor<T> {
+    let Some(p) = padding_idx else {
+        return embedding(indices, weight);
+    };
+    assert!(
+        weight.ndim() == 2,
+        "embedding: 'weight' must be 2-D, got shape {:?}",
+        weight.shape().as_slice()
+    );
+    let rows = weight.shape()[0] as isize;
+    assert!(
+        (-rows..rows).contains(&p),
+        "embedding: Padding_idx must be within num_embeddings (padding_idx {p}, weight of shape          {:?})",
+        weight.shape().as_slice()
+    );
+    let p = if p < 0 { p + rows } else { p } as usize;
+    // The padding row taken from a detached copy: same values, no gradient path.
+    let mut mask = vec![false; rows as usize];
+    mask[p] = true;
+    let mask = Tensor::from_vec(mask, &[rows as usize, 1]);
+    embedding(indices, &Tensor::where_(&mask, &weight.detach(), weight))
 }
 
 struct GatherBackward {

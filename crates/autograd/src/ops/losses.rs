@@ -1,6 +1,9 @@
 //! Loss functions (`torch.nn.functional`): MSE, L1, binary cross-entropy (on probabilities and
 //! on logits), negative log-likelihood and cross-entropy over class indices, each with
-//! PyTorch's `reduction` (mean by default).
+//! PyTorch's `reduction` (mean by default). [`nll_loss_with`] and [`cross_entropy_with`] take
+//! PyTorch's other options ([`NllLossOptions`], [`CrossEntropyOptions`]: `weight`,
+//! `ignore_index`, `label_smoothing`), `(N, C, d1, ...)` inputs and, for cross-entropy,
+//! class-probability targets.
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
@@ -371,4 +374,487 @@ pub fn cross_entropy<T: Element>(
     reduction: Reduction,
 ) -> Tensor<T> {
     nll_loss(&logits.log_softmax(-1), targets, reduction)
+}
+
+/// The options of [`nll_loss_with`], as `F.nll_loss(input, target, weight=None,
+/// ignore_index=-100, reduction='mean')`. Build one with struct syntax over
+/// `..Default::default()` or with the builder methods:
+/// `NllLossOptions::new().weight(&w).ignore_index(0).reduction(Reduction::Sum)`.
+#[derive(Clone, Debug)]
+pub struct NllLossOptions<T: Element> {
+    /// `weight=`: a 1-D tensor of one rescaling weight per class (`[C]`), or `None` for all
+    /// ones. It is a constant: no gradient flows into it (PyTorch has none either).
+    pub weight: Option<Tensor<T>>,
+    /// `ignore_index=`: a target equal to it contributes no loss and no gradient and is left
+    /// out of the mean's denominator ([`IGNORE_INDEX`], -100, by default).
+    pub ignore_index: i64,
+    /// `reduction=` (mean by default).
+    pub reduction: Reduction,
+}
+
+impl<T: Element> Default for NllLossOptions<T> {
+    fn default() -> Self {
+        NllLossOptions {
+            weight: None,
+            ignore_index: IGNORE_INDEX,
+            reduction: Reduction::Mean,
+        }
+    }
+}
+
+impl<T: Element> NllLossOptions<T> {
+    /// PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `weight=` (one weight per class).
+    pub fn weight(mut self, weight: &Tensor<T>) -> Self {
+        self.weight = Some(weight.clone());
+        self
+    }
+    /// Sets `ignore_index=`.
+    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
+        self.ignore_index = ignore_index;
+        self
+    }
+    /// Sets `reduction=`.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+}
+
+/// The options of [`cross_entropy_with`], as `F.cross_entropy(input, target, weight=None,
+/// ignore_index=-100, reduction='mean', label_smoothing=0.0)`. Build one with struct syntax
+/// over `..Default::default()` or with the builder methods:
+/// `CrossEntropyOptions::new().label_smoothing(0.1).ignore_index(0)`.
+#[derive(Clone, Debug)]
+pub struct CrossEntropyOptions<T: Element> {
+    /// `weight=`: one rescaling weight per class (`[C]`), a constant (no gradient).
+    pub weight: Option<Tensor<T>>,
+    /// `ignore_index=`: targets equal to it add no loss, no gradient, and no weight to the
+    /// mean's denominator. Only for class-index targets.
+    pub ignore_index: i64,
+    /// `reduction=` (mean by default).
+    pub reduction: Reduction,
+    /// `label_smoothing=` in `[0, 1]`: the target becomes `(1 - ε)·one_hot + ε/C`.
+    pub label_smoothing: f64,
+}
+
+impl<T: Element> Default for CrossEntropyOptions<T> {
+    fn default() -> Self {
+        CrossEntropyOptions {
+            weight: None,
+            ignore_index: IGNORE_INDEX,
+            reduction: Reduction::Mean,
+            label_smoothing: 0.0,
+        }
+    }
+}
+
+impl<T: Element> CrossEntropyOptions<T> {
+    /// PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`,
+    /// `label_smoothing=0.0`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `weight=` (one weight per class).
+    pub fn weight(mut self, weight: &Tensor<T>) -> Self {
+        self.weight = Some(weight.clone());
+        self
+    }
+    /// Sets `ignore_index=`.
+    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
+        self.ignore_index = ignore_index;
+        self
+    }
+    /// Sets `reduction=`.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+    /// Sets `label_smoothing=`.
+    pub fn label_smoothing(mut self, label_smoothing: f64) -> Self {
+        self.label_smoothing = label_smoothing;
+        self
+    }
+}
+
+/// Class-index targets of [`nll_loss_with`] and [`cross_entropy_with`]: an `i64` tensor of
+/// any shape (as PyTorch takes), or a slice of `usize` (a 1-D target, a convenience).
+pub trait IntoClassIndices {
+    /// The targets as an `i64` tensor.
+    fn into_class_indices(self) -> Tensor<i64>;
+}
+impl IntoClassIndices for &Tensor<i64> {
+    fn into_class_indices(self) -> Tensor<i64> {
+        self.clone()
+    }
+}
+impl IntoClassIndices for Tensor<i64> {
+    fn into_class_indices(self) -> Tensor<i64> {
+        self
+    }
+}
+impl<A: AsRef<[usize]> + ?Sized> IntoClassIndices for &A {
+    fn into_class_indices(self) -> Tensor<i64> {
+        let v: Vec<i64> = self.as_ref().iter().map(|&i| i as i64).collect();
+        let n = v.len();
+        Tensor::from_vec(v, &[n])
+    }
+}
+
+/// The target of [`cross_entropy_with`], as PyTorch tells them apart by dtype.
+#[derive(Clone, Debug)]
+pub enum CrossEntropyTarget<T: Element> {
+    /// Class indices: `[N, d1, ...]` (or 0-d / `[1]` for a `[C]` input), `i64`.
+    Classes(Tensor<i64>),
+    /// Class probabilities: the input's shape, floating point.
+    Probs(Tensor<T>),
+}
+
+/// What [`cross_entropy_with`] takes as a target: class indices (`&Tensor<i64>`,
+/// `Tensor<i64>` or a `usize` slice) or class probabilities (`&Tensor<T>` of the input's
+/// element type).
+pub trait IntoCrossEntropyTarget<T: Element> {
+    /// The target, classified.
+    fn into_ce_target(self) -> CrossEntropyTarget<T>;
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for &Tensor<i64> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Classes(self.clone())
+    }
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for Tensor<i64> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Classes(self)
+    }
+}
+impl<T: Element, A: AsRef<[usize]> + ?Sized> IntoCrossEntropyTarget<T> for &A {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Classes(self.into_class_indices())
+    }
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for &Tensor<T> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        CrossEntropyTarget::Probs(self.clone())
+    }
+}
+impl<T: Element> IntoCrossEntropyTarget<T> for CrossEntropyTarget<T> {
+    fn into_ce_target(self) -> CrossEntropyTarget<T> {
+        self
+    }
+}
+
+/// `weight` checked as one value per class, as a row-major vector.
+fn class_weights<T: Element>(
+    op: &str,
+    weight: Option<&Tensor<T>>,
+    classes: usize,
+) -> Option<Vec<T>> {
+    weight.map(|w| {
+        assert!(
+            w.ndim() == 1 && w.numel() == classes,
+            "{op}: weight tensor should be defined either for all {classes} classes or no \
+             classes but got weight tensor of shape: {:?}",
+            w.shape().as_slice()
+        );
+        w.to_vec()
+    })
+}
+
+/// `x` with dimension 1 moved last and flattened to `[M, C]` (`x.movedim(1, -1).reshape(-1,
+/// C)`), for an input of rank >= 2; a `[C]` input becomes `[1, C]`.
+fn classes_last<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    let shape = x.shape();
+    let classes = if shape.len() == 1 { shape[0] } else { shape[1] };
+    // The row count spelled out, not -1: that is ambiguous for 0 classes.
+    let rows: usize = match shape.len() {
+        1 => 1,
+        _ => shape[0] * shape[2..].iter().product::<usize>(),
+    };
+    match shape.len() {
+        2 => x.clone(),
+        1 => x.reshape(&[1, classes as isize]),
+        _ => {
+            let mut order: Vec<usize> = vec![0];
+            order.extend(2..shape.len());
+            order.push(1);
+            x.permute(&order)
+                .reshape(&[rows as isize, classes as isize])
+        }
+    }
+}
+
+/// The checked, flattened class-index targets of an `nll_loss` / `cross_entropy` input of
+/// shape `shape` (`[C]`, `[N, C]` or `[N, C, d1, ...]`): one entry per position, `None` where
+/// ignored; and the shape of the unreduced loss.
+fn index_targets(
+    op: &str,
+    shape: &[usize],
+    target: &Tensor<i64>,
+    ignore_index: i64,
+) -> (Vec<Option<usize>>, Vec<usize>) {
+    let tshape = target.shape();
+    let rank = shape.len();
+    assert!(
+        rank >= 1,
+        "{op}: input tensor should be 1D or more: expected input of shape [C], [N, C] or [N, \
+         C, d1, ...], got {shape:?}"
+    );
+    let out_shape: Vec<usize> = match rank {
+        1 => {
+            assert!(
+                tshape.len() <= 1 && target.numel() == 1,
+                "{op}: 0D or 1D target tensor expected for the input of shape {shape:?}, got \
+                 target of shape {:?}",
+                tshape.as_slice()
+            );
+            vec![]
+        }
+        2 => {
+            assert!(
+                tshape.len() == 1,
+                "{op}: 0D or 1D target tensor expected, multi-target not supported (input of \
+                 shape {shape:?}, target of shape {:?})",
+                tshape.as_slice()
+            );
+            assert!(
+                tshape[0] == shape[0],
+                "{op}: Expected input batch_size ({}) to match target batch_size ({}) (input of \
+                 shape {shape:?})",
+                shape[0],
+                tshape[0]
+            );
+            vec![shape[0]]
+        }
+        _ => {
+            let mut want = vec![shape[0]];
+            want.extend_from_slice(&shape[2..]);
+            assert!(
+                tshape.as_slice() == want.as_slice(),
+                "{op}: Expected target size {want:?}, got {:?} (input of shape {shape:?})",
+                tshape.as_slice()
+            );
+            want
+        }
+    };
+    let classes = if rank == 1 { shape[0] } else { shape[1] };
+    let indices = target
+        .to_vec()
+        .into_iter()
+        .map(|v| {
+            if v == ignore_index {
+                None
+            } else if v < 0 || v as usize >= classes {
+                panic!(
+                    "{op}: Target {v} is out of bounds: the input of shape {shape:?} has \
+                     {classes} classes, so class indices must be in 0..{classes}"
+                )
+            } else {
+                Some(v as usize)
+            }
+        })
+        .collect();
+    (indices, out_shape)
+}
+
+/// The shared core of [`nll_loss_with`] and [`cross_entropy_with`] on class indices:
+/// `log_probs` `[C]`, `[N, C]` or `[N, C, d1, ...]`, with label smoothing `eps` (0 for NLL).
+fn nll_general<T: Element>(
+    op: &str,
+    log_probs: &Tensor<T>,
+    target: &Tensor<i64>,
+    weight: Option<&Tensor<T>>,
+    ignore_index: i64,
+    reduction: Reduction,
+    eps: f64,
+) -> Tensor<T> {
+    let shape = log_probs.shape();
+    let (indices, out_shape) = index_targets(op, &shape, target, ignore_index);
+    let classes = if shape.len() == 1 { shape[0] } else { shape[1] };
+    let weights = class_weights(op, weight, classes);
+    let flat = classes_last(log_probs);
+    let kept: Vec<usize> = indices.iter().map(|i| i.unwrap_or(0)).collect();
+    let out_dims: Vec<isize> = out_shape.iter().map(|&d| d as isize).collect();
+    // The weight of each position's target: weight[t], 0 where ignored.
+    let w: Vec<T> = indices
+        .iter()
+        .map(|i| match (i, &weights) {
+            (None, _) => T::zero(),
+            (Some(_), None) => T::one(),
+            (Some(c), Some(ws)) => ws[*c],
+        })
+        .collect();
+    let plain = weights.is_none() && indices.iter().all(Option::is_some);
+    let picked = flat.gather_last(&kept).neg();
+    let m = kept.len();
+    let w_t = Tensor::from_vec(w.clone(), &[m]);
+    let total_weight = T::from_f64(w.iter().map(|v| v.as_f64()).sum::<f64>());
+    let reduce = |per: Tensor<T>| match reduction {
+        Reduction::None => per.reshape(&out_dims),
+        Reduction::Sum => per.sum(),
+        Reduction::Mean => per.sum().div_scalar(total_weight),
+    };
+    let nll = if plain {
+        match reduction {
+            Reduction::None => picked.reshape(&out_dims),
+            r => r.apply(picked),
+        }
+    } else {
+        reduce(picked.mul(&w_t))
+    };
+    if eps == 0.0 {
+        return nll;
+    }
+    // PyTorch's cross_entropy_loss_label_smoothing: the smoothing term is
+    // -Σ_c weight[c]·log_probs[c], zero where ignored, normalised like the NLL term.
+    let by_class = match &weights {
+        Some(ws) => flat.mul(&Tensor::from_vec(ws.clone(), &[1, classes])),
+        None => flat,
+    };
+    let ignored = Tensor::from_vec(indices.iter().map(Option::is_none).collect(), &[m]);
+    let smooth = by_class
+        .sum_dim(-1, false)
+        .neg()
+        .masked_fill(&ignored, T::zero());
+    let smooth = reduce(smooth);
+    nll.mul_scalar(T::from_f64(1.0 - eps))
+        .add(&smooth.mul_scalar(T::from_f64(eps / classes as f64)))
+}
+
+fn check_smoothing(op: &str, eps: f64) {
+    assert!(
+        (0.0..=1.0).contains(&eps),
+        "{op}: label_smoothing must be between 0.0 and 1.0. Got: {eps}"
+    );
+}
+
+/// Negative log-likelihood with PyTorch's options (`F.nll_loss(input, target, weight,
+/// ignore_index=, reduction=)`): `log_probs` is `[C]`, `[N, C]` or `[N, C, d1, ...]` (classes
+/// along dim 1), `target` the class indices (an `i64` tensor or a `usize` slice), `[N]` / `[N,
+/// d1, ...]` (0-d or `[1]` for a `[C]` input). Each position's loss is `-weight[t]·log_probs[n, t]` (zero where `t ==
+/// ignore_index`); `mean` divides the sum by `Σ weight[t]` over the targets not ignored (so NaN
+/// if all are), `sum` adds, `none` keeps the target's shape.
+///
+/// Derivative: `d/d log_probs[n, c] = -weight[c]` at `c = t` (divided by the weight total for
+/// `mean`), 0 elsewhere and for ignored targets; `weight` is a constant.
+///
+/// ```
+/// use tapegrad_autograd::{functional::{nll_loss_with, NllLossOptions, Reduction}, Tensor};
+/// let lp = Tensor::from_vec(vec![-1.0f64, -2.0, -3.0, -4.0], &[2, 2]);
+/// let t = Tensor::from_vec(vec![1i64, 0], &[2]);
+/// let w = Tensor::from_vec(vec![1.0f64, 3.0], &[2]);
+/// // (3·2 + 1·3) / (3 + 1)
+/// assert_eq!(nll_loss_with(&lp, &t, NllLossOptions::new().weight(&w)).item(), 2.25);
+/// let opts = NllLossOptions::new().ignore_index(0).reduction(Reduction::Sum);
+/// assert_eq!(nll_loss_with(&lp, &t, opts).item(), 2.0);
+/// ```
+pub fn nll_loss_with<T: Element>(
+    log_probs: &Tensor<T>,
+    target: impl IntoClassIndices,
+    options: NllLossOptions<T>,
+) -> Tensor<T> {
+    nll_general(
+        "nll_loss",
+        log_probs,
+        &target.into_class_indices(),
+        options.weight.as_ref(),
+        options.ignore_index,
+        options.reduction,
+        0.0,
+    )
+}
+
+/// Cross-entropy with PyTorch's options (`F.cross_entropy(input, target, weight,
+/// ignore_index=, reduction=, label_smoothing=)`): `input` holds logits `[C]`, `[N, C]` or
+/// `[N, C, d1, ...]` (classes along dim 1); `target` is either
+///
+/// * class indices (`&Tensor<i64>` or a `usize` slice, `[N]` / `[N, d1, ...]`): `log_softmax` over the classes,
+///   then [`nll_loss_with`]; with `label_smoothing = ε` the loss is `(1 - ε)·nll + ε/C·smooth`
+///   where `smooth = -Σ_c weight[c]·log_softmax(input)[c]` per position (zero where ignored),
+///   reduced the same way as the NLL term (for `mean`, divided by the total weight of the
+///   targets not ignored), exactly as PyTorch;
+/// * class probabilities (`&Tensor<T>`, the input's shape): `-Σ_c weight[c]·p'[c]·
+///   log_softmax(input)[c]` per position, with `p' = (1 - ε)·p + ε/C`; `mean` divides by the
+///   number of positions (`numel / C`), not by the weights. `ignore_index` must stay at its
+///   default.
+///
+/// Derivative: per position, with `q = softmax(input)` over the classes, `y` the target
+/// distribution (one-hot, smoothed or given) and `w` the class weights (all ones if `None`),
+/// `d loss/d input[c] = (Σ_k w[k]·y[k])·q[c] - w[c]·y[c]` (so `q - y` unweighted), scaled by
+/// the reduction; a probability target gets `d loss/d p[c] = -(1 - ε)·w[c]·log q[c]`. `weight`
+/// is a constant.
+///
+/// ```
+/// use tapegrad_autograd::{functional::{cross_entropy_with, CrossEntropyOptions}, Tensor};
+/// let logits = Tensor::from_vec(vec![0.0f64, 0.0, 0.0, 0.0], &[2, 2]);
+/// let t = Tensor::from_vec(vec![1i64, -100], &[2]);
+/// let l = cross_entropy_with(&logits, &t, CrossEntropyOptions::new().label_smoothing(0.2));
+/// assert!((l.item() - 2f64.ln()).abs() < 1e-12);
+/// let probs = Tensor::from_vec(vec![0.5f64, 0.5, 1.0, 0.0], &[2, 2]);
+/// assert!((cross_entropy_with(&logits, &probs, CrossEntropyOptions::new()).item() - 2f64.ln()).abs() < 1e-12);
+/// ```
+pub fn cross_entropy_with<T: Element>(
+    input: &Tensor<T>,
+    target: impl IntoCrossEntropyTarget<T>,
+    options: CrossEntropyOptions<T>,
+) -> Tensor<T> {
+    let op = "cross_entropy";
+    let eps = options.label_smoothing;
+    check_smoothing(op, eps);
+    let shape = input.shape();
+    assert!(
+        !shape.is_empty(),
+        "{op}: input tensor should be 1D or more: expected input of shape [C], [N, C] or [N, C, \
+         d1, ...], got []"
+    );
+    let class_dim: isize = if shape.len() == 1 { 0 } else { 1 };
+    let classes = shape[class_dim as usize];
+    let log_probs = input.log_softmax(class_dim);
+    match target.into_ce_target() {
+        CrossEntropyTarget::Classes(t) => nll_general(
+            op,
+            &log_probs,
+            &t,
+            options.weight.as_ref(),
+            options.ignore_index,
+            options.reduction,
+            eps,
+        ),
+        CrossEntropyTarget::Probs(ref p) => {
+            assert!(
+                p.shape() == shape,
+                "{op}: Expected a class-probability target of the input's shape {:?}, got \
+                 target of shape {:?}",
+                shape.as_slice(),
+                p.shape().as_slice()
+            );
+            assert!(
+                options.ignore_index < 0,
+                "{op}: ignore_index is not supported for floating point target"
+            );
+            let weights = class_weights(op, options.weight.as_ref(), classes);
+            let p = if eps > 0.0 {
+                p.mul_scalar(T::from_f64(1.0 - eps))
+                    .add_scalar(T::from_f64(eps / classes as f64))
+            } else {
+                p.clone()
+            };
+            let mut prod = log_probs.mul(&p);
+            if let Some(ws) = weights {
+                let mut wshape = vec![1; shape.len()];
+                wshape[class_dim as usize] = classes;
+                prod = prod.mul(&Tensor::from_vec(ws, &wshape));
+            }
+            match options.reduction {
+                Reduction::None => prod.sum_dim(class_dim, false).neg(),
+                Reduction::Sum => prod.sum().neg(),
+                Reduction::Mean => {
+                    let positions = input.numel().checked_div(classes).unwrap_or(0);
+                    prod.sum().neg().div_scalar(T::from_f64(positions as f64))
+                }
+            }
+        }
+    }
 }

@@ -1,20 +1,53 @@
 //! Loss modules (`torch.nn.MSELoss`, ...), one file each. Each holds a [`Reduction`] (mean by
-//! default) and calls the matching [`functional`](crate::functional) function.
+//! default) and its options (PyTorch's constructor arguments, set with builder methods of the
+//! same names) and calls the matching [`functional`](crate::functional) function.
 
-mod bce;
-mod bce_with_logits;
+pub(crate) mod bce;
+pub(crate) mod bce_with_logits;
+pub(crate) mod cosine_embedding;
 mod cross_entropy;
+pub(crate) mod huber;
+pub(crate) mod kl_div;
 mod l1;
+pub(crate) mod margin_ranking;
 mod mse;
 mod nll;
+pub(crate) mod smooth_l1;
 
 pub use bce::BCELoss;
 pub use bce_with_logits::BCEWithLogitsLoss;
+pub use cosine_embedding::CosineEmbeddingLoss;
 pub use cross_entropy::CrossEntropyLoss;
+pub use huber::HuberLoss;
+pub use kl_div::{KLDivLoss, KLDivReduction};
 pub use l1::L1Loss;
+pub use margin_ranking::MarginRankingLoss;
 pub use mse::MSELoss;
 pub use nll::NLLLoss;
+pub use smooth_l1::SmoothL1Loss;
 pub use tapegrad_autograd::functional::Reduction;
+
+/// Panics with PyTorch's words unless `input` and `target` have the same shape.
+pub(crate) fn same_shape<T: tapegrad_autograd::Element>(
+    op: &str,
+    input: &tapegrad_autograd::Tensor<T>,
+    target: &tapegrad_autograd::Tensor<T>,
+) {
+    assert!(
+        input.shape() == target.shape(),
+        "{op}: using a target size ({:?}) that is different to the input size ({:?}); reshape          the target to the input's shape",
+        target.shape().as_slice(),
+        input.shape().as_slice()
+    );
+}
+
+/// A weight tensor as the constant f64 copy the loss modules keep (converted to the input's
+/// element type in `forward`).
+pub(crate) fn class_weight<W: tapegrad_autograd::Scalar>(
+    weight: &tapegrad_autograd::Tensor<W>,
+) -> tapegrad_autograd::Tensor<f64> {
+    weight.detach().to_dtype()
+}
 
 /// Defines a loss module: the struct, `new`, `with_reduction`, `Default`, `Display` and a
 /// `forward(input, target)` calling `$f`.

@@ -1,16 +1,102 @@
 //! [`NLLLoss`] (`torch.nn.NLLLoss`).
 
-super::loss_module!(
-    /// Negative log-likelihood of class indices `[N]` given log-probabilities `[N, C]`
-    /// (`torch.nn.NLLLoss`): `−log_probs[i, target[i]]`, reduced.
-    ///
-    /// ```
-    /// use tapegrad_autograd::Tensor;
-    /// use tapegrad_nn::NLLLoss;
-    /// let lp = Tensor::from_vec(vec![-1.0f32, -2.0, -3.0, -4.0], &[2, 2]);
-    /// assert_eq!(NLLLoss::new().forward(&lp, &[1, 0]).item(), 2.5);
-    /// ```
-    NLLLoss,
-    impl tapegrad_autograd::functional::ClassTargets,
-    tapegrad_autograd::functional::nll_loss
-);
+use super::{class_weight, Reduction};
+use tapegrad_autograd::functional::{
+    nll_loss_with, IntoClassIndices, NllLossOptions, IGNORE_INDEX,
+};
+use tapegrad_autograd::{Element, Scalar, Tensor};
+
+/// Negative log-likelihood of class indices given log-probabilities
+/// (`torch.nn.NLLLoss(weight=None, ignore_index=-100, reduction='mean')`):
+/// `-weight[t]·log_probs[n, t]` per position, reduced.
+///
+/// The input is `[C]`, `[N, C]` or `[N, C, d1, ...]` (classes along dim 1), the target class
+/// indices (`&Tensor<i64>` or a `usize` slice), `[N]` / `[N, d1, ...]`. `weight` is one
+/// constant weight per class; targets equal to `ignore_index` (-100) add no loss and no
+/// gradient; `mean` divides by the total weight of the targets not ignored.
+///
+/// Derivative: `-weight[t]` at the target class (over the total weight for `mean`), 0
+/// elsewhere; see [`nll_loss_with`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::NLLLoss;
+/// let lp = Tensor::from_vec(vec![-1.0f32, -2.0, -3.0, -4.0], &[2, 2]);
+/// assert_eq!(NLLLoss::new().forward(&lp, &[1, 0]).item(), 2.5);
+/// let w = Tensor::from_vec(vec![1.0f32, 3.0], &[2]);
+/// assert_eq!(NLLLoss::new().weight(&w).forward(&lp, &[1, 0]).item(), 2.25);
+/// assert_eq!(NLLLoss::new().ignore_index(0).forward(&lp, &[1, 0]).item(), 2.0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct NLLLoss {
+    /// How the per-position losses are reduced.
+    pub reduction: Reduction,
+    /// `weight=`: one weight per class, kept in f64 and converted to the input's type.
+    pub weight: Option<Tensor<f64>>,
+    /// `ignore_index=` (-100 by default).
+    pub ignore_index: i64,
+}
+
+impl Default for NLLLoss {
+    fn default() -> Self {
+        NLLLoss {
+            reduction: Reduction::Mean,
+            weight: None,
+            ignore_index: IGNORE_INDEX,
+        }
+    }
+}
+
+impl NLLLoss {
+    /// The loss with PyTorch's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The loss with the given reduction.
+    pub fn with_reduction(reduction: Reduction) -> Self {
+        Self::new().reduction(reduction)
+    }
+
+    /// Sets `reduction=`.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Sets `weight=` (one per class; a constant copy, no gradient).
+    pub fn weight<W: Scalar>(mut self, weight: &Tensor<W>) -> Self {
+        self.weight = Some(class_weight(weight));
+        self
+    }
+
+    /// Sets `ignore_index=`.
+    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
+        self.ignore_index = ignore_index;
+        self
+    }
+
+    /// Computes the loss (`loss_fn(input, target)`).
+    pub fn forward<T: Element>(
+        &self,
+        input: &Tensor<T>,
+        target: impl IntoClassIndices,
+    ) -> Tensor<T> {
+        nll_loss_with(
+            input,
+            target,
+            NllLossOptions {
+                weight: self.weight.as_ref().map(|w| w.to_dtype()),
+                ignore_index: self.ignore_index,
+                reduction: self.reduction,
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for NLLLoss {
+    /// As `print(loss_fn)`: `NLLLoss()`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NLLLoss()")
+    }
+}
