@@ -993,6 +993,9 @@ def build(c, torch_version):
         else:
             obj["cotangent"] = flat(cots[0])
     obj["grads"] = {n: flat(grads[n], c["name"] + ":grad " + n) for n in rg_names} if differentiable else {}
+    if differentiable and outs[0].grad_fn is not None:
+        # PyTorch's grad_fn name of the (first) output, e.g. "GeluBackward0".
+        obj["grad_fn"] = outs[0].grad_fn.name().replace("torch::autograd::", "")
     if f64 is not None:
         obj["f64_max_abs_diff"] = f64
     return obj

@@ -165,11 +165,12 @@ pub(crate) fn record_view<T: Scalar, O: Op<T>>(
     op: O,
 ) -> Tensor<T> {
     let storage = Arc::clone(&base.inner.storage);
+    let root = Some(base.inner.view_base.clone().unwrap_or_else(|| base.clone()));
     if is_grad_enabled() && base.requires_grad() {
         let n = node(op, &[base], base.version());
-        Tensor::with_history(storage, layout, Some(Arc::new(n)), true, true)
+        Tensor::with_history(storage, layout, Some(Arc::new(n)), true, root)
     } else {
-        Tensor::from_storage(storage, layout, None, false)
+        Tensor::with_history(storage, layout, None, false, root)
     }
 }
 

@@ -52,8 +52,10 @@ pub(crate) struct Inner<T: Scalar> {
     /// Bumped each time an in-place op replaces `history`: a node that recorded this tensor as
     /// an input under an older history refuses to route a gradient through the new one.
     pub(crate) generation: AtomicU64,
-    /// Was this tensor made by a view op of a tensor in the graph?
-    pub(crate) is_view: bool,
+    /// For a view (`narrow`, `select`, `t`, slicing, …): the tensor it is a view of, never
+    /// itself a view (PyTorch's `._base`). An in-place op on the view that joins the graph
+    /// rewrites this base's history (`CopySlices`, see `ops/inplace.rs`).
+    pub(crate) view_base: Option<Tensor<T>>,
     pub(crate) hooks: Mutex<Vec<Hook<T>>>,
     /// Set once a hook is registered: backward skips the hooks' lock for the (usual) tensor
     /// without any.
@@ -151,8 +153,7 @@ impl<T: Scalar> Tensor<T> {
         node: Option<Node<T>>,
         requires_grad: bool,
     ) -> Self {
-        let is_view = false;
-        Self::with_history(storage, layout, node.map(Arc::new), requires_grad, is_view)
+        Self::with_history(storage, layout, node.map(Arc::new), requires_grad, None)
     }
 
     pub(crate) fn with_history(
@@ -160,7 +161,7 @@ impl<T: Scalar> Tensor<T> {
         layout: Layout,
         node: Option<Arc<Node<T>>>,
         requires_grad: bool,
-        is_view: bool,
+        view_base: Option<Tensor<T>>,
     ) -> Self {
         Tensor {
             inner: Arc::new(Inner {
@@ -173,7 +174,7 @@ impl<T: Scalar> Tensor<T> {
                 leaf: AtomicBool::new(node.is_none()),
                 history: parking_lot::Mutex::new(node),
                 generation: AtomicU64::new(0),
-                is_view,
+                view_base,
                 hooks: Mutex::new(Vec::new()),
                 has_hooks: AtomicBool::new(false),
                 label: Mutex::new(None),

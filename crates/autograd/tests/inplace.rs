@@ -143,19 +143,116 @@ fn a_gradient_is_never_routed_through_a_history_that_replaced_the_one_used() {
     );
 }
 
+// ---------------------------------------------------------------- in place on a view: CopySlices
+// Expected values below were computed with PyTorch 2 (same statements) and derived by hand.
+
 #[test]
-fn in_place_on_a_view_in_the_graph_is_refused_with_a_message() {
-    let a = t(&[1.0, 2.0, 3.0]).requires_grad_(true);
+fn in_place_on_a_view_in_the_graph_rebases_the_base_as_copy_slices() {
+    let a = t(&[1.0, 2.0, 3.0, 4.0]).requires_grad_(true);
     let y = &a * 2.0;
+    let v = y.narrow(0, 1, 2);
+    v.mul_(3.0);
+    // y = [2a0, 6a1, 6a2, 2a3] = [2, 12, 18, 8]
+    assert_eq!(y.to_vec(), vec![2.0, 12.0, 18.0, 8.0]);
+    assert_eq!(y.grad_fn_name(), Some("CopySlices"));
+    assert_eq!(v.grad_fn_name(), Some("AsStridedBackward0"));
+    (&y * &y).sum().backward();
+    // d Σy²/da = 2y · dy/da = [2·2·2, 2·12·6, 2·18·6, 2·8·2]
+    assert_eq!(a.grad().unwrap().to_vec(), vec![8.0, 144.0, 216.0, 32.0]);
+}
+
+#[test]
+fn copy_slices_reads_an_expanded_incoming_gradient() {
+    let a = t(&[1.0, 2.0, 3.0, 4.0]).requires_grad_(true);
+    let y = &a * 2.0;
+    y.narrow(0, 1, 2).mul_(3.0);
+    // sum's gradient arrives expanded (stride 0); dy/da = [2, 6, 6, 2].
+    y.sum().backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![2.0, 6.0, 6.0, 2.0]);
+}
+
+#[test]
+fn the_view_itself_stays_differentiable_after_the_in_place_op() {
+    let a = t(&[1.0, 2.0, 3.0, 4.0]).requires_grad_(true);
+    let y = &a * 2.0;
+    let v = y.narrow(0, 1, 2);
+    v.mul_(3.0);
+    // 10·Σv + Σy²: v = [6a1, 6a2] adds 60 to the gradient of a1 and a2.
+    (&(v.sum() * 10.0) + &(&y * &y).sum()).backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![8.0, 204.0, 276.0, 32.0]);
+}
+
+#[test]
+fn copy_into_a_view_of_a_constant_makes_the_base_require_grad() {
+    let base = Tensor::<f32>::zeros(&[2, 3]);
+    let w = t(&[1.0, 2.0, 3.0]).requires_grad_(true);
+    base.select(0, 1).copy_(&w); // base[1] = w
+    assert!(base.requires_grad());
+    assert_eq!(base.grad_fn_name(), Some("CopySlices"));
+    let k = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    (&base * &k).sum().backward();
+    // d Σ base·k / dw = k[1]
+    assert_eq!(w.grad().unwrap().to_vec(), vec![4.0, 5.0, 6.0]);
+}
+
+#[test]
+fn in_place_through_a_transposed_view_routes_both_gradients() {
+    let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).requires_grad_(true);
+    let b = t(&[5.0, 7.0]).requires_grad_(true);
+    let y = &a * &a;
+    // y.t()[1] is column 1 of y: y[0][1] += b0², y[1][1] += b1².
+    y.t().select(0, 1).add_(&(&b * &b));
+    assert_eq!(y.to_vec(), vec![1.0, 29.0, 9.0, 65.0]);
+    let k = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    (&y * &k).sum().backward();
+    // dy/da = 2a everywhere (the add does not touch a): 2a·k; dy/db = 2b·k[:, 1].
+    assert_eq!(a.grad().unwrap().to_vec(), vec![2.0, 8.0, 18.0, 32.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![20.0, 56.0]);
+}
+
+#[test]
+fn in_place_on_a_view_of_a_leaf_that_requires_grad_is_refused() {
+    let l = t(&[1.0, 1.0, 1.0]).requires_grad_(true);
     let msg = panic_message(|| {
-        y.narrow(0, 0, 2).add_(1.0);
+        l.narrow(0, 0, 1).mul_(2.0);
     });
-    assert!(msg.contains("view of a tensor that requires grad"), "{msg}");
-    // Outside the graph, writing through a view is fine.
+    assert!(
+        msg.contains(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        ),
+        "{msg}"
+    );
+    // Outside the graph, writing through a view is fine, and the base sees it.
     no_grad(|| {
-        y.narrow(0, 0, 2).add_(1.0);
+        l.narrow(0, 0, 2).add_(1.0);
     });
-    assert_eq!(y.to_vec(), vec![3.0, 5.0, 6.0]);
+    assert_eq!(l.to_vec(), vec![2.0, 2.0, 1.0]);
+}
+
+#[test]
+fn in_place_on_a_view_of_a_saved_output_is_a_version_error() {
+    let a = t(&[1.0, 2.0, 3.0, 4.0]).requires_grad_(true);
+    let y = a.exp(); // ExpBackward0 reads y itself
+    y.narrow(0, 1, 2).mul_(2.0);
+    let msg = panic_message(|| y.sum().backward());
+    assert!(
+        msg.contains("one of the variables needed for gradient computation has been modified"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn copy_slices_passes_gradcheck_and_gradgradcheck() {
+    // f(x) = Σ y², y = x·x with y[1..3] *= x[0..2] in place: smooth in x.
+    let f = |xs: &[Tensor<f64>]| {
+        let x = &xs[0];
+        let y = x * x;
+        y.narrow(0, 1, 2).mul_(&x.narrow(0, 0, 2));
+        (&y * &y).sum()
+    };
+    let x = Tensor::from_vec(vec![0.3f64, -0.7, 1.1, 0.5], &[4]);
+    gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-5, 1e-4).unwrap();
+    gradgradcheck(f, &[x], 1e-6, 1e-4, 1e-3).unwrap();
 }
 
 #[test]

@@ -11,15 +11,24 @@
 //!   "rebase history" does: the out-of-place op is applied to a copy of the old values (whose
 //!   history is the tensor's old history), the result is written into the storage, and the
 //!   tensor takes the op's node as its own. `y.grad_fn_name()` is then `AddBackward0`, and
-//!   backward differentiates through both. (In-place ops on a *view* of a tensor in the graph
-//!   are not recorded yet: they panic with a message.)
+//!   backward differentiates through both;
+//! * **a view of a tensor in the graph** (`y = a * 2; y.narrow(0, 0, 1).mul_(3)`): PyTorch's
+//!   `CopySlices`. The op runs out of place on the view's old values (a view of a copy of the
+//!   base's old values, carrying the base's old history), the result is written through the
+//!   view, and the *base* takes a [`CopySlices`] node joining its old values (outside the view)
+//!   and the result (inside it); the view becomes an `as_strided` view of the new base
+//!   (`AsStridedBackward0`). A view of a leaf that requires grad panics, as in PyTorch.
 //!
 //! Derivatives are the out-of-place ops' (`add_`: 1; `mul_`: the other factor; …).
 
-use crate::element::Element;
+use crate::element::{Element, Scalar};
 use crate::grad_mode::{is_grad_enabled, no_grad};
+use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::view::ViewKind;
+use crate::shape::Shape;
 use crate::tensor::Tensor;
 use ndarray::Zip;
+use smallvec::smallvec;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -72,38 +81,96 @@ impl<T: Element> Tensor<T> {
             direct(self);
             return self;
         }
-        if self.inner.is_view {
-            panic!(
-                "{op}: an in-place operation on a view of a tensor that requires grad is not \
-                 supported yet (PyTorch rebases the base's history); apply it out of place, \
-                 e.g. `let y = &view + 1.0`"
-            );
+        if let Some(base) = self.inner.view_base.clone() {
+            return self.inplace_on_view(op, &base, recorded);
         }
         // The old values with the old history, as a tensor of their own.
+        let input = self.old_values();
+        let result = recorded(&input);
+        self.update_from(&result, |mut d, r| d.assign(&r));
+        self.take_history_of(&result);
+        self
+    }
+
+    /// This tensor's current values, with its current history, as a tensor of their own (a
+    /// copy in the graph, or a constant copy): the input of a recorded in-place op. The
+    /// tensor's history is moved out (the caller gives it a new one).
+    fn old_values(&self) -> Tensor<T> {
         let old_history = self.inner.history.lock().take();
         let prev = Tensor::with_history(
             Arc::clone(&self.inner.storage),
             self.inner.layout.clone(),
             old_history,
             self.requires_grad(),
-            false,
+            None,
         );
-        let input = if prev.requires_grad() {
+        if prev.requires_grad() {
             prev.copy()
         } else {
             prev.clone_tensor()
-        };
-        let result = recorded(&input);
-        self.update_from(&result, |mut d, r| d.assign(&r));
-        let node = result.inner.history.lock().take();
-        result.inner.leaf.store(true, Ordering::Release);
+        }
+    }
+
+    /// Makes the node that produced `from` this tensor's history (PyTorch's
+    /// "rebase_history"), as of this tensor's current version.
+    fn take_history_of(&self, from: &Tensor<T>) {
+        let node = from.inner.history.lock().take();
+        from.inner.leaf.store(true, Ordering::Release);
         if let Some(n) = node.as_ref() {
             n.out_version.store(self.version(), Ordering::Release);
         }
+        let leaf = node.is_none();
         *self.inner.history.lock() = node;
-        self.inner.leaf.store(false, Ordering::Release);
-        self.inner.requires_grad.store(true, Ordering::Relaxed);
+        self.inner.leaf.store(leaf, Ordering::Release);
+        self.inner.requires_grad.store(!leaf, Ordering::Relaxed);
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The recorded case on a view (see the module documentation): `CopySlices`.
+    fn inplace_on_view(
+        &self,
+        op: &'static str,
+        base: &Tensor<T>,
+        recorded: impl FnOnce(&Tensor<T>) -> Tensor<T>,
+    ) -> &Tensor<T> {
+        if base.is_leaf() && base.requires_grad() {
+            panic!(
+                "{op}: a view of a leaf Variable that requires grad is being used in an in-place \
+                 operation. Wrap the update in no_grad(|| ...) (as torch.no_grad()), or apply it \
+                 to a copy of the leaf"
+            );
+        }
+        let (bl, vl) = (&base.inner.layout, &self.inner.layout);
+        if vl.has_overlap() {
+            drop(self.data_mut()); // panics with PyTorch's message (an expanded view)
+        }
+        assert!(
+            bl.is_contiguous() && vl.offset >= bl.offset,
+            "{op}: an in-place operation on a view of a non-contiguous tensor of shape {:?} in \
+             the graph is not supported; make the base contiguous first (.contiguous()) or \
+             apply the op out of place (e.g. `let y = &view + 1.0`)",
+            bl.shape.as_slice()
+        );
+        let kind = ViewKind::AsStrided {
+            shape: vl.shape.clone(),
+            strides: vl.strides.clone(),
+            offset: vl.offset - bl.offset,
+        };
+        let base_in = base.old_values();
+        let view_in = base_in.view_of(kind.clone()).expect("a strided view");
+        let result = recorded(&view_in);
+        self.update_from(&result, |mut d, r| d.assign(&r));
+        let joined = record(
+            base.data().to_owned(),
+            CopySlices {
+                view: kind.clone(),
+                base_shape: base.shape(),
+            },
+            &[&base_in, &result],
+        );
+        base.take_history_of(&joined);
+        let view = base.view_of(kind).expect("a strided view");
+        self.take_history_of(&view);
         self
     }
 
@@ -315,3 +382,55 @@ assign_op!(AddAssign, add_assign, add_);
 assign_op!(SubAssign, sub_assign, sub_);
 assign_op!(MulAssign, mul_assign, mul_);
 assign_op!(DivAssign, div_assign, div_);
+
+/// The history of a tensor after an in-place op wrote into one of its views (PyTorch's
+/// `CopySlices`): the new values are the old ones (input 0) outside the view and the op's
+/// result (input 1) inside it. Backward: input 0 gets the gradient with the view's elements
+/// zeroed, input 1 the view of the gradient.
+struct CopySlices {
+    view: ViewKind,
+    base_shape: Shape,
+}
+impl<T: Scalar> Op<T> for CopySlices {
+    fn name(&self) -> &'static str {
+        "CopySlices"
+    }
+    fn rule(&self) -> &'static str {
+        "y = x outside the view, r inside it: dx = g with the view zeroed, dr = the view of g"
+    }
+    fn saves_inputs(&self) -> bool {
+        false
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
+        // The view is a window of a row-major tensor: read it from a row-major gradient (an
+        // incoming gradient may be expanded, e.g. from `sum`).
+        let g = &c.grad.contiguous();
+        let d_old = c.needs_grad(0).then(|| {
+            // The view's elements of the gradient set to zero: on a copy (NaN-safe), or as a
+            // product with a 0/1 mask when the backward itself is being recorded.
+            let (out, region) = if is_grad_enabled() {
+                (Tensor::<T>::ones(&self.base_shape), T::zero())
+            } else {
+                (g.clone_tensor(), T::zero())
+            };
+            let layout = self.view.apply(&out.inner.layout).expect("a strided view");
+            Tensor::from_storage(out.inner.storage.clone(), layout, None, false)
+                .data_mut()
+                .fill(region);
+            if is_grad_enabled() {
+                g.mul(&out)
+            } else {
+                out
+            }
+        });
+        let d_result = c.needs_grad(1).then(|| {
+            g.view_of(self.view.clone())
+                .expect("a strided view")
+                .contiguous()
+        });
+        smallvec![d_old, d_result]
+    }
+}

@@ -40,6 +40,14 @@ pub(crate) enum ViewKind {
     Select { dim: usize, index: usize },
     /// The diagonal at `offset` of dimensions `d1`, `d2`, moved to the last dimension.
     Diagonal { offset: isize, d1: usize, d2: usize },
+    /// Any strided window of a row-major tensor: `shape` and `strides` read from `offset`
+    /// (elements past the tensor's own offset). The view an in-place op on a view records
+    /// (PyTorch's `as_strided`).
+    AsStrided {
+        shape: Shape,
+        strides: Shape,
+        offset: usize,
+    },
 }
 
 impl ViewKind {
@@ -109,6 +117,15 @@ impl ViewKind {
                 out.shape.push(len);
                 out.strides.push(diag_stride);
             }
+            ViewKind::AsStrided {
+                shape,
+                strides,
+                offset,
+            } => {
+                out.shape = shape.clone();
+                out.strides = strides.clone();
+                out.offset = l.offset + offset;
+            }
         }
         Some(out.refreshed())
     }
@@ -121,6 +138,7 @@ impl ViewKind {
             ViewKind::Slice { .. } => "SliceBackward0",
             ViewKind::Select { .. } => "SelectBackward0",
             ViewKind::Diagonal { .. } => "DiagonalBackward0",
+            ViewKind::AsStrided { .. } => "AsStridedBackward0",
         }
     }
 }
@@ -279,6 +297,7 @@ impl<T: Scalar> Op<T> for ViewScatterBackward {
         match self.kind {
             ViewKind::Select { .. } => "SelectScatterBackward0",
             ViewKind::Diagonal { .. } => "DiagonalScatterBackward0",
+            ViewKind::AsStrided { .. } => "AsStridedScatterBackward0",
             _ => "SliceScatterBackward0",
         }
     }
