@@ -8,6 +8,11 @@
 //! A case whose op tapegrad does not have yet is listed as not run; the test asserts the exact list of cases that run, so a case that stops
 //! matching, or an op that silently stops being dispatched, fails it. After adding an op, run
 //! with `TAPEGRAD_BLESS=1` to rewrite that list, and review its diff.
+//!
+//! Each case also records PyTorch's `grad_fn` name of the output; the cases where tapegrad's
+//! differs (a composite of several recorded ops where PyTorch has one node) are listed in
+//! `tests/fixtures/ops_v2_grad_fn_differs.txt`, blessed the same way, so that list can only
+//! shrink knowingly.
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -93,6 +98,14 @@ impl Arg {
             Arg::D(_) => "f64",
             Arg::I(_) => "i64",
             Arg::B(_) => "bool",
+        }
+    }
+    /// The name of the node that produced this output (`grad_fn`), if any.
+    fn grad_fn(&self) -> Option<&'static str> {
+        match self {
+            Arg::F(t) => t.grad_fn_name(),
+            Arg::D(t) => t.grad_fn_name(),
+            _ => None,
         }
     }
     /// `Σ <self, cotangent>` in f32, for a float output that requires grad.
@@ -619,6 +632,7 @@ fn every_supported_v2_golden_case_matches_pytorch() {
         .collect();
     files.sort();
     let mut ran = Vec::new();
+    let mut grad_fn_differs = Vec::new();
     for path in &files {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let name = case["name"].as_str().unwrap().to_string();
@@ -656,6 +670,12 @@ fn every_supported_v2_golden_case_matches_pytorch() {
         for (k, (o, want)) in outs.iter().zip(&outputs).enumerate() {
             close_arg(&name, &format!("output {k}"), o, want);
         }
+        if let Some(want) = case.get("grad_fn").and_then(Value::as_str) {
+            let got = outs[0].grad_fn().unwrap_or("none");
+            if got != want {
+                grad_fn_differs.push(format!("{name}: PyTorch {want}, tapegrad {got}"));
+            }
+        }
         let cotangents: Vec<Value> = match (case.get("cotangents"), case.get("cotangent")) {
             (Some(c), _) => c.as_array().unwrap().clone(),
             (None, Some(c)) => vec![c.clone()],
@@ -688,9 +708,18 @@ fn every_supported_v2_golden_case_matches_pytorch() {
         ran.push(name);
     }
     let list = fixtures().join("../ops_v2_supported.txt");
+    let differs = fixtures().join("../ops_v2_grad_fn_differs.txt");
     if std::env::var_os("TAPEGRAD_BLESS").is_some() {
         std::fs::write(&list, ran.join("\n") + "\n").unwrap();
+        std::fs::write(&differs, grad_fn_differs.join("\n") + "\n").unwrap();
     }
+    let expected_differs = std::fs::read_to_string(&differs).unwrap();
+    let expected_differs: Vec<&str> = expected_differs.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        grad_fn_differs, expected_differs,
+        "the cases whose grad_fn name differs from PyTorch's must be exactly \
+         tests/fixtures/ops_v2_grad_fn_differs.txt (fix the op, or bless and review the list)"
+    );
     let expected = std::fs::read_to_string(&list).unwrap();
     let expected: Vec<&str> = expected.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(
