@@ -158,6 +158,79 @@ pub(crate) fn record_values<T: Scalar, O: Op<T>>(
     }
 }
 
+/// Gives `t`, just computed by a composite of several recorded ops, the `grad_fn` name PyTorch
+/// gives the whole op (`"GeluBackward0"` for a GELU built from `mul`, `erf`, …): the last
+/// node of the composite is relabelled; its backward rule is unchanged (the composite's
+/// gradient flows through its own nodes). A tensor without a node of its own (no gradient
+/// recorded, or a node shared with another tensor) is returned as it is.
+pub(crate) fn renamed<T: Scalar>(t: Tensor<T>, name: &'static str) -> Tensor<T> {
+    {
+        let mut history = t.inner.history.lock();
+        if let Some(node) = history.as_mut().and_then(Arc::get_mut) {
+            let inner = std::mem::replace(&mut node.op, Box::new(Placeholder));
+            node.op = Box::new(Renamed { inner, name });
+        }
+    }
+    t
+}
+
+/// [`renamed`] for a view op that may return its input itself (a no-op `squeeze`): the input's
+/// own node is never relabelled.
+pub(crate) fn renamed_view<T: Scalar>(
+    out: Tensor<T>,
+    input: &Tensor<T>,
+    name: &'static str,
+) -> Tensor<T> {
+    if Arc::ptr_eq(&out.inner, &input.inner) {
+        out
+    } else {
+        renamed(out, name)
+    }
+}
+
+/// The last node of a composite op under the composite's PyTorch name (see [`renamed`]).
+struct Renamed<T: Scalar> {
+    inner: Box<dyn Op<T>>,
+    name: &'static str,
+}
+impl<T: Scalar> Op<T> for Renamed<T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn rule(&self) -> &'static str {
+        self.inner.rule()
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
+        self.inner.backward(ctx)
+    }
+    fn saves_inputs(&self) -> bool {
+        self.inner.saves_inputs()
+    }
+    fn saves_output(&self) -> bool {
+        self.inner.saves_output()
+    }
+}
+
+/// Stands in for a node's op for the instant [`renamed`] swaps it.
+struct Placeholder;
+impl<T: Scalar> Op<T> for Placeholder {
+    fn name(&self) -> &'static str {
+        "Placeholder"
+    }
+    fn rule(&self) -> &'static str {
+        ""
+    }
+    fn backward(&self, _: &BackwardCtx<'_, T>) -> InputGrads<T>
+    where
+        T: Element,
+    {
+        unreachable!("a placeholder op is never part of a graph")
+    }
+}
+
 /// Builds a view of `base` (sharing its storage) through `layout`, recorded like [`record`].
 pub(crate) fn record_view<T: Scalar, O: Op<T>>(
     base: &Tensor<T>,

@@ -1,9 +1,11 @@
 //! Activation functions of `torch.nn.functional`, each written as a composition of recorded
 //! ops, so its derivative (given in each doc comment) and its second derivative come from
-//! theirs. The `grad_fn` shown is the last op of the composition (e.g. `MulBackward0` for
-//! `silu`), not PyTorch's fused `SiluBackward0`.
+//! theirs. The last node of each composition carries PyTorch's `grad_fn` name for the whole
+//! op (`SiluBackward0`, `GeluBackward0`, …; `graph::renamed`), so `grad_fn_name()` and the
+//! tape listing read as in PyTorch; the tape shows the composing ops beneath it.
 
 use crate::element::Element;
+use crate::graph::renamed;
 use crate::tensor::Tensor;
 
 /// `min(x, 0)`: the negative part, recorded (`-relu(-x)`).
@@ -14,7 +16,7 @@ fn neg_part<T: Element>(x: &Tensor<T>) -> Tensor<T> {
 impl<T: Element> Tensor<T> {
     /// `x·σ(x)` (`F.silu`, swish). Derivative: σ(x)(1 + x(1 − σ(x))).
     pub fn silu(&self) -> Tensor<T> {
-        self * &self.sigmoid()
+        renamed(self * &self.sigmoid(), "SiluBackward0")
     }
 
     /// GELU (`F.gelu`): `x·Φ(x) = ½x(1 + erf(x/√2))`, or with `approximate_tanh`
@@ -28,33 +30,41 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn gelu(&self, approximate_tanh: bool) -> Tensor<T> {
         let half_x = self * T::from_f64(0.5);
-        if approximate_tanh {
+        let y = if approximate_tanh {
             let k = T::from_f64((2.0 / std::f64::consts::PI).sqrt());
             let inner = &(self + &(&self.pow(3) * T::from_f64(0.044715))) * k;
             &half_x * &(inner.tanh() + T::one())
         } else {
             let erf = (self * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf();
             &half_x * &(erf + T::one())
-        }
+        };
+        renamed(y, "GeluBackward0")
     }
 
     /// ELU (`F.elu(x, alpha)`): `x` for x > 0, `α(eˣ − 1)` otherwise. Derivative: 1, or αeˣ.
     pub fn elu(&self, alpha: f64) -> Tensor<T> {
-        &self.relu() + &(neg_part(self).expm1() * T::from_f64(alpha))
+        renamed(
+            &self.relu() + &(neg_part(self).expm1() * T::from_f64(alpha)),
+            "EluBackward0",
+        )
     }
 
     /// SELU (`F.selu`): `scale·elu(x, α)` with PyTorch's α ≈ 1.6733 and scale ≈ 1.0507.
     pub fn selu(&self) -> Tensor<T> {
         const ALPHA: f64 = 1.673_263_242_354_377_3;
         const SCALE: f64 = 1.050_700_987_355_480_5;
-        self.elu(ALPHA) * T::from_f64(SCALE)
+        // PyTorch records SELU as an ELU node with scale and input_scale.
+        renamed(self.elu(ALPHA) * T::from_f64(SCALE), "EluBackward0")
     }
 
     /// CELU (`F.celu(x, alpha)`): `max(0, x) + min(0, α(e^(x/α) − 1))`. Derivative: 1, or
     /// e^(x/α).
     pub fn celu(&self, alpha: f64) -> Tensor<T> {
         let a = T::from_f64(alpha);
-        &self.relu() + &((neg_part(self) / a).expm1() * a)
+        renamed(
+            &self.relu() + &((neg_part(self) / a).expm1() * a),
+            "CeluBackward0",
+        )
     }
 
     /// Softplus (`F.softplus(x, beta, threshold)`): `ln(1 + e^(βx))/β`, and `x` itself where
@@ -68,7 +78,7 @@ impl<T: Element> Tensor<T> {
         let smooth = -(&linear - T::one()); // 1 - mask
         let bx = &(self * b) * &smooth; // 0 on the linear branch: no overflow there
         let soft = &(bx.exp().log1p() / b) * &smooth;
-        &(self * &linear) + &soft
+        renamed(&(self * &linear) + &soft, "SoftplusBackward0")
     }
 
     /// `x / (1 + |x|)` (`F.softsign`). Derivative: 1/(1 + |x|)².
@@ -92,7 +102,7 @@ impl<T: Element> Tensor<T> {
         let (lo, hi) = (T::from_f64(min_val), T::from_f64(max_val));
         let inside = self.gt(lo).logical_and(&self.lt(hi));
         let clamped = crate::no_grad(|| self.clamp(Some(min_val), Some(max_val)));
-        Tensor::where_(&inside, self, &clamped)
+        renamed(Tensor::where_(&inside, self, &clamped), "HardtanhBackward0")
     }
 
     /// `min(max(x, 0), 6)` (`F.relu6`). Derivative: 1 on (0, 6), else 0.
@@ -103,7 +113,10 @@ impl<T: Element> Tensor<T> {
     /// `clamp(x/6 + 1/2, 0, 1)` (`F.hardsigmoid`). Derivative: 1/6 on the open interval
     /// (−3, 3), 0 elsewhere, the boundaries included, as PyTorch.
     pub fn hardsigmoid(&self) -> Tensor<T> {
-        (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).hardtanh(0.0, 1.0)
+        renamed(
+            (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).hardtanh(0.0, 1.0),
+            "HardsigmoidBackward0",
+        )
     }
 
     /// `x·hardsigmoid(x)` (`F.hardswish`). Derivative: 0 below −3, 1 above 3, (2x + 3)/6
@@ -111,17 +124,20 @@ impl<T: Element> Tensor<T> {
     pub fn hardswish(&self) -> Tensor<T> {
         // The inclusive clamp gives PyTorch's values at ±3 too: 1.5 at 3 and −0.5 at −3.
         let gate = (&(self / T::from_f64(6.0)) + T::from_f64(0.5)).clamp(Some(0.0), Some(1.0));
-        self * &gate
+        renamed(self * &gate, "HardswishBackward0")
     }
 
     /// `x·tanh(softplus(x))` (`F.mish`). Derivative: tanh(sp) + x·σ(x)(1 − tanh²(sp)).
     pub fn mish(&self) -> Tensor<T> {
-        self * &self.softplus(1.0, 20.0).tanh()
+        renamed(self * &self.softplus(1.0, 20.0).tanh(), "MishBackward0")
     }
 
     /// `ln σ(x) = min(x, 0) − ln(1 + e^(−|x|))` (`F.logsigmoid`, in its stable form).
     /// Derivative: 1 − σ(x).
     pub fn logsigmoid(&self) -> Tensor<T> {
-        &neg_part(self) - &(-self.abs()).exp().log1p()
+        renamed(
+            &neg_part(self) - &(-self.abs()).exp().log1p(),
+            "LogSigmoidBackward0",
+        )
     }
 }

@@ -2,6 +2,7 @@
 //! `pow` with a tensor exponent, and the fused forms `lerp`, `addcmul`, `addcdiv`.
 
 use crate::element::Element;
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::broadcast_binary;
 use crate::ops::or_panic;
@@ -43,7 +44,10 @@ impl<T: Element> Tensor<T> {
         if let Some(hi) = max {
             out = Tensor::where_(&out.gt(hi), hi, &out);
         }
-        out
+        if min.is_none() && max.is_none() {
+            return out;
+        }
+        renamed(out, "ClampBackward0")
     }
 
     /// The larger of each pair (`torch.maximum`). Derivative: 1 to the larger, ½ to each on a
@@ -103,17 +107,17 @@ impl<T: Element> Tensor<T> {
 
     /// `self + weight·(end − self)` (`torch.lerp`). Derivative: 1 − w, w, and end − self.
     pub fn lerp(&self, end: &Tensor<T>, weight: &Tensor<T>) -> Tensor<T> {
-        self + &(weight * &(end - self))
+        renamed(self + &(weight * &(end - self)), "LerpBackward1")
     }
 
     /// `self + value·t1·t2` (`torch.addcmul`).
     pub fn addcmul(&self, t1: &Tensor<T>, t2: &Tensor<T>, value: T) -> Tensor<T> {
-        self + &(&(t1 * t2) * value)
+        renamed(self + &(&(t1 * t2) * value), "AddcmulBackward0")
     }
 
     /// `self + value·t1/t2` (`torch.addcdiv`).
     pub fn addcdiv(&self, t1: &Tensor<T>, t2: &Tensor<T>, value: T) -> Tensor<T> {
-        self + &(&(t1 / t2) * value)
+        renamed(self + &(&(t1 / t2) * value), "AddcdivBackward0")
     }
 }
 

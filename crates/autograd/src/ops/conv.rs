@@ -483,7 +483,8 @@ impl<T: Element> Tensor<T> {
             "conv1d: Calculated padded input size per channel: ({len}). Kernel size: \
              ({kernel}). Kernel size can't be greater than actual input size"
         );
-        self.unsqueeze(-2)
+        let out = self
+            .unsqueeze(-2)
             .conv2d(
                 &weight.unsqueeze(2),
                 bias,
@@ -492,7 +493,8 @@ impl<T: Element> Tensor<T> {
                 [1, dilation],
                 groups,
             )
-            .squeeze(-2)
+            .squeeze(-2);
+        crate::graph::renamed(out, "ConvolutionBackward0")
     }
 }
 

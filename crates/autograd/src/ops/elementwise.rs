@@ -92,7 +92,7 @@ elementwise! {
         |v| v.recip(),
         |x, y, g| -(g * &(y * y));
     /// `ln(1 + x)` (`torch.log1p`). Derivative: 1/(1 + x).
-    log1p, Log1pBackward, "Log1pBackward0", "d ln(1+x)/dx = 1/(1+x)", saves_output: false,
+    log1p, Log1pBackward, "Log1PBackward0", "d ln(1+x)/dx = 1/(1+x)", saves_output: false,
         |v| v.ln_1p(),
         |x, y, g| g / &(x + c::<T>(1.0));
     /// `eˣ - 1` (`torch.expm1`). Derivative: eˣ = y + 1.

@@ -9,6 +9,7 @@
 //! same mask filling zeros.
 
 use crate::element::{Element, Scalar};
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::{broadcast_shapes, normalize_dim, numel, Shape};
@@ -588,9 +589,8 @@ pub fn embedding<T: Element>(indices: &Tensor<i64>, weight: &Tensor<T>) -> Tenso
     );
     let mut shape: Vec<isize> = indices.shape().iter().map(|&d| d as isize).collect();
     shape.push(weight.shape()[1] as isize);
-    weight
-        .index_select(0, &indices.reshape(&[-1]))
-        .reshape(&shape)
+    let rows = weight.index_select(0, &indices.reshape(&[-1]));
+    renamed(rows.reshape(&shape), "EmbeddingBackward0")
 }
 
 /// [`embedding`] with PyTorch's `padding_idx` (`F.embedding(input, weight, padding_idx=p)`):

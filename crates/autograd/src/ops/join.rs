@@ -3,6 +3,7 @@
 
 use crate::element::{Element, Scalar};
 use crate::error::{Result, TensorError};
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
@@ -99,7 +100,7 @@ impl<T: Scalar> Tensor<T> {
         let d = if dim < 0 { dim + rank } else { dim };
         let parts: Vec<Tensor<T>> = tensors.iter().map(|t| t.unsqueeze(d)).collect();
         let refs: Vec<&Tensor<T>> = parts.iter().collect();
-        Self::cat(&refs, d)
+        renamed(Self::cat(&refs, d), "StackBackward0")
     }
 
     /// Concatenates along dimension 1, or 0 for 1-D tensors (`torch.hstack`).

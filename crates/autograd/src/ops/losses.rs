@@ -7,7 +7,7 @@
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
-use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, renamed, BackwardCtx, InputGrads, Op};
 use crate::ops::sum::add_all;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -345,7 +345,7 @@ pub fn nll_loss<T: Element>(
     }
     let picked = log_probs.gather_last(targets).neg();
     if indices.iter().all(Option::is_some) {
-        return reduction.apply(picked);
+        return renamed(reduction.apply(picked), "NllLossBackward0");
     }
     // Ignored targets: their loss is zero, and the mean divides by the targets kept.
     let keep: Vec<T> = indices
@@ -354,9 +354,29 @@ pub fn nll_loss<T: Element>(
         .collect();
     let count = keep.iter().filter(|&&k| k == T::one()).count();
     let per_sample = picked.mul(&Tensor::from_vec(keep, &picked.shape()));
-    match reduction {
+    let loss = match reduction {
         Reduction::Mean => per_sample.sum().div_scalar(T::from_f64(count as f64)),
         _ => reduction.apply(per_sample),
+    };
+    renamed(loss, "NllLossBackward0")
+}
+
+/// PyTorch's `grad_fn` name of an NLL loss over an input of `rank` dimensions: `nll_loss`
+/// for `[C]`/`[N, C]`, `nll_loss2d` for `[N, C, d1, …]` (whose unreduced 3-D or 5-D+ result is
+/// a view of it; that one keeps its own name).
+fn nll_name(rank: usize, reduction: Reduction) -> Option<&'static str> {
+    match (rank, reduction) {
+        (0..=2, _) => Some("NllLossBackward0"),
+        (4, _) | (_, Reduction::Mean | Reduction::Sum) => Some("NllLoss2DBackward0"),
+        _ => None,
+    }
+}
+
+/// `loss` under [`nll_name`], if it has one.
+fn nll_renamed<T: Element>(loss: Tensor<T>, rank: usize, reduction: Reduction) -> Tensor<T> {
+    match nll_name(rank, reduction) {
+        Some(name) => renamed(loss, name),
+        None => loss,
     }
 }
 
@@ -755,7 +775,7 @@ pub fn nll_loss_with<T: Element>(
     target: impl IntoClassIndices,
     options: NllLossOptions<T>,
 ) -> Tensor<T> {
-    nll_general(
+    let loss = nll_general(
         "nll_loss",
         log_probs,
         &target.into_class_indices(),
@@ -763,7 +783,8 @@ pub fn nll_loss_with<T: Element>(
         options.ignore_index,
         options.reduction,
         0.0,
-    )
+    );
+    nll_renamed(loss, log_probs.ndim(), options.reduction)
 }
 
 /// Cross-entropy with PyTorch's options (`F.cross_entropy(input, target, weight,
@@ -813,15 +834,22 @@ pub fn cross_entropy_with<T: Element>(
     let classes = shape[class_dim as usize];
     let log_probs = input.log_softmax(class_dim);
     match target.into_ce_target() {
-        CrossEntropyTarget::Classes(t) => nll_general(
-            op,
-            &log_probs,
-            &t,
-            options.weight.as_ref(),
-            options.ignore_index,
-            options.reduction,
-            eps,
-        ),
+        CrossEntropyTarget::Classes(t) => {
+            let loss = nll_general(
+                op,
+                &log_probs,
+                &t,
+                options.weight.as_ref(),
+                options.ignore_index,
+                options.reduction,
+                eps,
+            );
+            if eps > 0.0 {
+                loss // PyTorch's smoothed loss ends in the sum of its two terms
+            } else {
+                nll_renamed(loss, shape.len(), options.reduction)
+            }
+        }
         CrossEntropyTarget::Probs(ref p) => {
             assert!(
                 p.shape() == shape,

@@ -4,6 +4,7 @@
 
 use crate::element::Element;
 use crate::error::{Result, TensorError};
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::kernels::matmul_into;
 use crate::ops::{as_matrix, or_panic};
@@ -143,7 +144,7 @@ impl<T: Element> Tensor<T> {
             a.as_slice(),
             b.as_slice()
         );
-        self.matmul(other)
+        renamed(self.matmul(other), "BmmBackward0")
     }
 
     /// Matrix times vector (`torch.mv`).
@@ -154,7 +155,7 @@ impl<T: Element> Tensor<T> {
             self.shape().as_slice(),
             vec.shape().as_slice()
         );
-        self.matmul(vec)
+        renamed(self.matmul(vec), "MvBackward0")
     }
 
     /// The dot product of two 1-D tensors (`torch.dot`).
@@ -171,7 +172,7 @@ impl<T: Element> Tensor<T> {
             self.shape().as_slice(),
             other.shape().as_slice()
         );
-        self.matmul(other)
+        renamed(self.matmul(other), "DotBackward0")
     }
 
     /// The outer product of two 1-D tensors (`torch.outer`): `out[i, j] = a[i]·b[j]`.

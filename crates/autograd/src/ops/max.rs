@@ -3,6 +3,7 @@
 //! number, so it propagates, as in PyTorch; the first extreme wins ties.
 
 use crate::element::{Element, Scalar};
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
@@ -151,7 +152,7 @@ impl<T: Element> Tensor<T> {
     /// The largest element, as a 0-d tensor (`x.max()`); tied maxima share the gradient
     /// evenly, as PyTorch.
     pub fn max(&self) -> Tensor<T> {
-        self.amax(&[], false)
+        renamed(self.amax(&[], false), "MaxBackward1")
     }
 }
 

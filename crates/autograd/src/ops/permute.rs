@@ -1,6 +1,7 @@
 //! Reordering dimensions: `permute`, `transpose`, `t`, `mt` (views).
 
 use crate::element::Scalar;
+use crate::graph::{renamed, renamed_view};
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
 use crate::shape::normalize_dim;
@@ -48,7 +49,7 @@ impl<T: Scalar> Tensor<T> {
         let b = or_panic(normalize_dim("transpose", dim1, &shape));
         let mut dims: Vec<usize> = (0..shape.len()).collect();
         dims.swap(a, b);
-        self.permute(&dims)
+        renamed_view(self.permute(&dims), self, "TransposeBackward0")
     }
 
     /// The transpose of a matrix, a no-op for 0-d and 1-d tensors (`x.t()`, or `x.mT` for the
@@ -57,7 +58,7 @@ impl<T: Scalar> Tensor<T> {
         if self.ndim() < 2 {
             self.clone()
         } else {
-            self.transpose(-2, -1)
+            renamed(self.transpose(-2, -1), "TBackward0")
         }
     }
 

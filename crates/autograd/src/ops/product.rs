@@ -6,6 +6,7 @@
 //! the gradient is differentiable in the incoming gradient, not again in `x`.
 
 use crate::element::Element;
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
@@ -25,7 +26,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!((p.item(), x.grad().unwrap().to_vec()), (0.0, vec![0.0, 8.0, 0.0]));
     /// ```
     pub fn prod(&self) -> Tensor<T> {
-        self.reshape(&[-1]).prod_dim(0, false)
+        renamed(self.reshape(&[-1]).prod_dim(0, false), "ProdBackward0")
     }
 
     /// The product along `dim` (`x.prod(dim, keepdim)`). Derivative as [`Tensor::prod`], lane

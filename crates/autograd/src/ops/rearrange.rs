@@ -3,6 +3,7 @@
 //! came from (`pad` drops the gradient of the padding; `tril`/`triu` zero the masked part).
 
 use crate::element::Element;
+use crate::graph::{renamed, renamed_view};
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
@@ -30,7 +31,7 @@ impl<T: Element> Tensor<T> {
                 out = Tensor::cat(&refs, d as isize);
             }
         }
-        out.contiguous()
+        renamed_view(out.contiguous(), self, "FlipBackward0")
     }
 
     /// Shifts values along `dim` by `shift`, wrapping around (`torch.roll(x, shift, dim)`).
@@ -53,7 +54,7 @@ impl<T: Element> Tensor<T> {
         }
         let tail = self.narrow(d as isize, n - s, s as usize);
         let head = self.narrow(d as isize, 0, (n - s) as usize);
-        Tensor::cat(&[&tail, &head], d as isize)
+        renamed(Tensor::cat(&[&tail, &head], d as isize), "RollBackward0")
     }
 
     /// Tiles the tensor `repeats[i]` times along each dimension (`x.repeat(*repeats)`); extra
@@ -85,20 +86,22 @@ impl<T: Element> Tensor<T> {
             expanded.extend([r, s]);
         }
         let target: Vec<usize> = padded.iter().zip(repeats).map(|(s, r)| s * r).collect();
-        self.reshape_exact(&interleaved)
+        let out = self
+            .reshape_exact(&interleaved)
             .broadcast_to(&expanded)
             .contiguous()
-            .reshape_exact(&target)
+            .reshape_exact(&target);
+        renamed_view(out, self, "RepeatBackward0")
     }
 
     /// The lower triangle of the last two dimensions, from `diagonal` down (`torch.tril`).
     pub fn tril(&self, diagonal: isize) -> Tensor<T> {
-        self.triangle(diagonal, true)
+        renamed(self.triangle(diagonal, true), "TrilBackward0")
     }
 
     /// The upper triangle of the last two dimensions, from `diagonal` up (`torch.triu`).
     pub fn triu(&self, diagonal: isize) -> Tensor<T> {
-        self.triangle(diagonal, false)
+        renamed(self.triangle(diagonal, false), "TriuBackward0")
     }
 
     fn triangle(&self, diagonal: isize, lower: bool) -> Tensor<T> {
@@ -170,6 +173,6 @@ impl<T: Element> Tensor<T> {
                 out = Tensor::cat(&refs, d as isize);
             }
         }
-        out
+        renamed_view(out, self, "ConstantPadNdBackward0")
     }
 }

@@ -2,6 +2,7 @@
 //! `amax`/`amin` (and `max()`/`min()` of the whole tensor), and the running `cumsum`.
 
 use crate::element::Element;
+use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::{constant_map, or_panic};
 use crate::shape::normalize_dim;
@@ -56,11 +57,12 @@ impl<T: Element> Tensor<T> {
         for &d in ds.iter().rev() {
             out = out.sum_dim(d as isize, true);
         }
-        if keepdim {
+        let out = if keepdim {
             out
         } else {
             out.reshape_exact(&without_dims(&self.shape(), &ds))
-        }
+        };
+        renamed(out, "SumBackward1")
     }
 
     /// Mean over several dimensions (`x.mean(dims, keepdim)`). Derivative: 1/N.
@@ -70,7 +72,10 @@ impl<T: Element> Tensor<T> {
             .iter()
             .map(|&d| shape.get(d).copied().unwrap_or(1)) // a 0-d tensor's dim 0 holds one
             .product();
-        self.sum_dims(dims, keepdim) / T::from_f64(n as f64)
+        renamed(
+            self.sum_dims(dims, keepdim) / T::from_f64(n as f64),
+            "MeanBackward1",
+        )
     }
 
     /// Variance over `dims` with Bessel's `correction` (`x.var(dims, correction=1, keepdim)`):
@@ -89,12 +94,15 @@ impl<T: Element> Tensor<T> {
             .product();
         let centered = self - &self.mean_dims(dims, true);
         let denom = (n as f64 - correction).max(0.0);
-        (&centered * &centered).sum_dims(dims, keepdim) / T::from_f64(denom)
+        renamed(
+            (&centered * &centered).sum_dims(dims, keepdim) / T::from_f64(denom),
+            "VarBackward0",
+        )
     }
 
     /// Standard deviation, `√var` (`x.std(dims, correction, keepdim)`).
     pub fn std(&self, dims: &[isize], correction: f64, keepdim: bool) -> Tensor<T> {
-        self.var(dims, correction, keepdim).sqrt()
+        renamed(self.var(dims, correction, keepdim).sqrt(), "StdBackward0")
     }
 
     /// `ln Σ eˣ` over `dims`, computed stably as `m + ln Σ e^(x−m)` with `m` the maximum
@@ -109,28 +117,29 @@ impl<T: Element> Tensor<T> {
         let m = self.amax(dims, true).detach();
         let m = constant_map(&m, |v| if v.is_finite() { v } else { T::zero() });
         let out = &(self - &m).exp().sum_dims(dims, true).log() + &m;
-        if keepdim {
+        let out = if keepdim {
             out
         } else {
             let ds = resolve_dims("logsumexp", dims, &self.shape());
             out.reshape_exact(&without_dims(&self.shape(), &ds))
-        }
+        };
+        renamed(out, "LogsumexpBackward0")
     }
 
     /// The p-norm over `dims` (`torch.linalg.vector_norm` / `x.norm(p, dims, keepdim)`):
     /// `(Σ|x|^p)^(1/p)` for p = 1, 2, …, and `max |x|` for `p = f64::INFINITY`.
     /// Derivative (p = 2): x/‖x‖.
     pub fn norm(&self, p: f64, dims: &[isize], keepdim: bool) -> Tensor<T> {
-        if p.is_infinite() {
-            return self.abs().amax(dims, keepdim);
-        }
-        if p == 1.0 {
-            return self.abs().sum_dims(dims, keepdim);
-        }
-        if p == 2.0 {
-            return (self * self).sum_dims(dims, keepdim).sqrt();
-        }
-        self.abs().pow(p).sum_dims(dims, keepdim).pow(1.0 / p)
+        let out = if p.is_infinite() {
+            self.abs().amax(dims, keepdim)
+        } else if p == 1.0 {
+            self.abs().sum_dims(dims, keepdim)
+        } else if p == 2.0 {
+            (self * self).sum_dims(dims, keepdim).sqrt()
+        } else {
+            self.abs().pow(p).sum_dims(dims, keepdim).pow(1.0 / p)
+        };
+        renamed(out, "LinalgVectorNormBackward0")
     }
 
     /// The maximum over `dims` (`torch.amax`; empty `dims`: all). Derivative: 1 at the
@@ -146,7 +155,7 @@ impl<T: Element> Tensor<T> {
 
     /// The smallest element, as a 0-d tensor (`x.min()`); ties share the gradient evenly.
     pub fn min(&self) -> Tensor<T> {
-        self.amin(&[], false)
+        renamed(self.amin(&[], false), "MinBackward1")
     }
 
     fn extreme(&self, dims: &[isize], keepdim: bool, largest: bool) -> Tensor<T> {

@@ -3,6 +3,7 @@
 
 use crate::element::Scalar;
 use crate::error::Result;
+use crate::graph::{renamed, renamed_view};
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
 use crate::shape::Shape;
@@ -95,7 +96,7 @@ impl<T: Scalar> Tensor<T> {
             rank - 1
         );
         shape.insert(d as usize, 1);
-        self.reshape_exact(&shape)
+        renamed(self.reshape_exact(&shape), "UnsqueezeBackward0")
     }
 
     /// Removes dimension `dim` if it has size 1 (`x.squeeze(dim)`; a view).
@@ -105,7 +106,7 @@ impl<T: Scalar> Tensor<T> {
         if shape.get(d) == Some(&1) {
             shape.remove(d);
         }
-        self.reshape_exact(&shape)
+        renamed_view(self.reshape_exact(&shape), self, "SqueezeBackward1")
     }
 
     /// Removes every dimension of size 1 (`x.squeeze()`; a view).
@@ -116,7 +117,7 @@ impl<T: Scalar> Tensor<T> {
     /// ```
     pub fn squeeze_all(&self) -> Tensor<T> {
         let shape: Vec<usize> = self.shape().iter().copied().filter(|&d| d != 1).collect();
-        self.reshape_exact(&shape)
+        renamed_view(self.reshape_exact(&shape), self, "SqueezeBackward0")
     }
 
     /// Flattens dimensions `start_dim..=end_dim` into one (`torch.flatten(x, start_dim,

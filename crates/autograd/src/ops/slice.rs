@@ -3,6 +3,7 @@
 //! gradient is scattered into zeros of the input's shape (see [`view`](super::view)).
 
 use crate::element::Scalar;
+use crate::graph::renamed;
 use crate::ops::or_panic;
 use crate::ops::view::ViewKind;
 use crate::shape::normalize_dim;
@@ -301,7 +302,10 @@ impl<T: Scalar> Tensor<T> {
         }
         (0..n)
             .step_by(size)
-            .map(|s| self.narrow(d as isize, s as isize, size.min(n - s)))
+            .map(|s| {
+                let piece = self.narrow(d as isize, s as isize, size.min(n - s));
+                renamed(piece, "SplitBackward0")
+            })
             .collect()
     }
 
@@ -323,7 +327,7 @@ impl<T: Scalar> Tensor<T> {
             .map(|&len| {
                 let part = self.narrow(d as isize, start as isize, len);
                 start += len;
-                part
+                renamed(part, "SplitWithSizesBackward0")
             })
             .collect()
     }
@@ -353,7 +357,7 @@ impl<T: Scalar> Tensor<T> {
         let shape = self.shape();
         let d = or_panic(normalize_dim("unbind", dim, &shape));
         (0..shape[d])
-            .map(|i| self.select(d as isize, i as isize))
+            .map(|i| renamed(self.select(d as isize, i as isize), "UnbindBackward0"))
             .collect()
     }
 

@@ -3,6 +3,7 @@
 //! number, as in PyTorch; equal values keep their order (a stable sort).
 
 use crate::element::Scalar;
+use crate::graph::renamed;
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
@@ -32,7 +33,7 @@ impl<T: Scalar> Tensor<T> {
     /// ```
     pub fn sort(&self, dim: isize, descending: bool) -> (Tensor<T>, Tensor<i64>) {
         let i = self.argsort(dim, descending);
-        (self.gather(dim, &i), i)
+        (renamed(self.gather(dim, &i), "SortBackward0"), i)
     }
 
     /// The indices that sort `self` along `dim` (`torch.argsort`), stable.
@@ -85,6 +86,6 @@ impl<T: Scalar> Tensor<T> {
         } else {
             i.narrow(d as isize, 0, k).contiguous()
         };
-        (self.gather(dim, &i), i)
+        (renamed(self.gather(dim, &i), "TopkBackward0"), i)
     }
 }
