@@ -100,6 +100,11 @@ impl<T: Element> Tensor<T> {
         if let Some(n) = node.as_ref() {
             n.out_version.store(self.version(), Ordering::Release);
         }
+        // Hooks registered on self follow the tensor to its new history.
+        if let (Some(new), Some(old)) = (node.as_ref(), prev.node()) {
+            let moved = std::mem::take(&mut *old.hooks.lock());
+            new.hooks.lock().extend(moved);
+        }
         *self.inner.history.lock() = node;
         self.inner.leaf.store(false, Ordering::Release);
         self.inner.requires_grad.store(true, Ordering::Relaxed);
