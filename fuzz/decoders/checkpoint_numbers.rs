@@ -14,8 +14,9 @@
 //! `Ok` or a typed error, never panics (a panic, abort, timeout or out-of-memory is a finding).
 //! When the restore succeeds, the numbers must mean something: the epoch is at most
 //! `MAX_EPOCH`, every learning rate is finite, and — unless a hyperparameter (`lr`, `betas`,
-//! `eps`, `weight_decay`, `base_lrs`, `_last_lr`) was edited to a huge but finite value, which
-//! PyTorch accepts too — one more scheduler step and Adam step leave every weight finite. An
+//! `eps`, `weight_decay`, `base_lrs`, `_last_lr`) was edited to a huge but finite value, or a
+//! state buffer to one beyond 1e30, which PyTorch accepts too — one more scheduler step and
+//! Adam step leave every weight finite. An
 //! `Ok` that breaks one of these is a silently wrong result: a finding.
 
 use safetensors::tensor::{Dtype, TensorView};
@@ -246,7 +247,10 @@ pub fn run(data: &[u8]) -> Result<(), Finding> {
                 }
                 let k = inp.below(values.len());
                 values[k] = v as f32;
-                if is_hyper(name) && (v as f32).abs() > 1e3 {
+                // A huge hyperparameter, or a state buffer near f32's limit (Adam's `exp_avg`
+                // at 3.4e38 overflows in the bias correction), is garbage in that PyTorch
+                // accepts too: the weights may then overflow.
+                if (is_hyper(name) && (v as f32).abs() > 1e3) || (v as f32).abs() > 1e30 {
                     hyper_edited = true;
                 }
             }

@@ -471,3 +471,63 @@ fn backward_with_create_graph_into_grad_warns_once_per_process() {
                 None after use to break the cycle and avoid the leak.";
     assert_eq!(stderr.matches(text).count(), 1, "{stderr}");
 }
+
+#[test]
+fn an_in_place_op_with_itself_as_operand_frees_its_graph() {
+    // Found by the tensor_api fuzz target (LeakSanitizer): `y.copy_(&y)` / `y.mul_(&y)` on a
+    // tensor in the graph recorded y itself as the new node's operand, a cycle y -> node -> y.
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 2.0;
+        y.mul_(&y); // y = (2w)², reading the old values twice
+        assert_eq!(y.to_vec(), vec![4.0, 16.0]);
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![8.0, -16.0]); // 8w
+        let z = &w * 3.0;
+        z.copy_(&z);
+        z.add_(&z);
+        assert_eq!(z.to_vec(), vec![6.0, -12.0]);
+        let v = &w * 1.0;
+        let view = v.narrow(0, 0, 1);
+        let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.add_(&view);
+        }))
+        .err()
+        .and_then(|p| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+        assert!(msg.contains("shares this tensor's storage"), "{msg}");
+    }
+    assert_eq!(live_graph_nodes(), base, "the in-place graphs were freed");
+}
+
+#[test]
+fn documented_cycle_an_in_place_op_whose_operand_was_computed_from_its_tensor() {
+    // OPEN (docs/reliability.md, M2; docs/design.md, known limits): `y.add_(&(&y * 2.0))`
+    // records the operand, whose graph node holds y, as an input of y's new history: a cycle
+    // (y -> AddBackward0 -> operand -> MulBackward0 -> y). Nodes hold tensors, and an in-place
+    // op re-points the tensor at its new node; breaking this needs the old nodes to hold y's
+    // previous version instead (the core's design). Compute out of place instead.
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 1.0;
+        y.add_(&(&y * 2.0));
+        assert_eq!(y.to_vec(), vec![3.0, -6.0]);
+    }
+    assert!(
+        live_graph_nodes() > base,
+        "pinned: the cycle is still there"
+    );
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 1.0;
+        let y = &y + &(&y * 2.0); // out of place: no cycle
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![3.0, 3.0]);
+    }
+    assert_eq!(live_graph_nodes(), base);
+}

@@ -126,6 +126,35 @@ impl<T: Element> Tensor<T> {
         no_grad(|| other.broadcast_to(&self.shape()))
     }
 
+    /// The operand a recorded in-place op computes with. `x.mul_(&x)` reads the old values: the
+    /// operand is `old` (self before the op, with its old history); recording `self` itself
+    /// would make self's new graph node hold self, a reference cycle that never frees the
+    /// graph (found by the `tensor_api` fuzz target).
+    fn recorded_operand<'a>(&self, other: &'a Tensor<T>, old: &'a Tensor<T>) -> &'a Tensor<T> {
+        if other.same(self) {
+            old
+        } else {
+            other
+        }
+    }
+
+    /// Refuses, before anything changes, a recorded in-place op whose operand is another tensor
+    /// in the graph sharing self's storage (a view of it): its view node would hold self, the
+    /// same cycle as above, and its gradient would be routed through self's new history.
+    fn check_aliasing_operand(&self, op: &'static str, other: &Tensor<T>) {
+        if is_grad_enabled()
+            && other.requires_grad()
+            && !other.same(self)
+            && other.shares_storage(self)
+        {
+            panic!(
+                "{op}: the operand shares this tensor's storage (a view of it) and both are in \
+                 the graph; this in-place operation is not supported yet. Apply it out of \
+                 place (e.g. `let y = &x + &view`) or pass a copy of the operand (.copy())"
+            );
+        }
+    }
+
     /// Panics unless `other` broadcasts to self's shape (an in-place result keeps it).
     fn check_rhs(&self, op: &'static str, other: &Tensor<T>) {
         let shape = self.shape();
@@ -149,6 +178,9 @@ impl<T: Element> Tensor<T> {
         f: impl Fn(&mut T, T) + Copy,
         out_of_place: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
     ) -> &Tensor<T> {
+        if let Some(t) = rhs.tensor() {
+            self.check_aliasing_operand(op, t);
+        }
         match (rhs.tensor(), rhs.scalar()) {
             (Some(t), _) => self.inplace(
                 op,
@@ -156,6 +188,7 @@ impl<T: Element> Tensor<T> {
                 |s| s.zip_inplace(op, t, f),
                 |x| {
                     self.check_rhs(op, t);
+                    let t = self.recorded_operand(t, x);
                     out_of_place(x, t)
                 },
             ),
@@ -225,12 +258,14 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(x.to_vec(), vec![1.0, 2.0, 0.0, 0.0]);
     /// ```
     pub fn copy_(&self, src: &Tensor<T>) -> &Tensor<T> {
+        self.check_aliasing_operand("copy_", src);
         self.inplace(
             "copy_",
             &[src],
             |s| s.zip_inplace("copy_", src, |x, y| *x = y),
             |x| {
                 self.check_rhs("copy_", src);
+                let src = self.recorded_operand(src, x);
                 &x.mul_scalar(T::zero()) + src
             },
         )
