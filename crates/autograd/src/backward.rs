@@ -303,6 +303,9 @@ fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> 
 }
 
 fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: bool) {
+    if create_graph {
+        crate::warnings::warn_once(crate::warnings::Warning::BackwardCreateGraphCycle);
+    }
     let old = t.grad();
     let new = match old {
         None if create_graph || sole_owner(&g) => g,

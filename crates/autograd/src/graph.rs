@@ -14,7 +14,7 @@ use crate::anomaly;
 use crate::element::{Element, Scalar};
 use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
-use crate::tensor::{Tensor, LIVE_NODES};
+use crate::tensor::{Hook, Tensor, LIVE_NODES};
 use ndarray::ArrayD;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
@@ -81,6 +81,10 @@ pub(crate) struct Node<T: Scalar> {
     pub(crate) generations: SmallVec<[u64; 3]>,
     /// The output storage's version when recorded (updated when an in-place op takes the node).
     pub(crate) out_version: std::sync::atomic::AtomicU64,
+    /// Gradient hooks registered on the (non-leaf) output: they belong to the graph, as
+    /// PyTorch's tensor pre-hooks on a `grad_fn`, so a backward that frees the graph, or the
+    /// node's drop, drops them too (and whatever they captured, the output's handle included).
+    pub(crate) hooks: Mutex<Vec<Hook<T>>>,
 }
 
 impl<T: Scalar> Node<T> {
@@ -89,8 +93,10 @@ impl<T: Scalar> Node<T> {
         self.inputs.lock().clone()
     }
 
-    /// Moves the saved inputs out, leaving the node freed.
+    /// Moves the saved inputs out, leaving the node freed; its hooks are dropped with them.
     pub(crate) fn take_inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
+        let hooks = std::mem::take(&mut *self.hooks.lock());
+        drop(hooks);
         self.inputs.lock().take()
     }
 }
@@ -279,6 +285,7 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         versions,
         generations,
         out_version: AtomicU64::new(out_version),
+        hooks: Mutex::new(Vec::new()),
     }
 }
 

@@ -43,6 +43,7 @@ pub mod shape;
 pub mod storage;
 pub mod tape;
 pub mod tensor;
+pub mod warnings;
 
 pub use anomaly::{detect_anomaly, set_detect_anomaly};
 pub use backward::{grad, BackwardOptions, BackwardStep};
@@ -57,6 +58,7 @@ pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
 pub use shape::Shape;
 pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
+pub use warnings::{warning_count, warnings_printed, Warning};
 
 /// Loss functions, `embedding`, `dropout` and `layer_norm`, as `torch.nn.functional` names
 /// them.

@@ -785,11 +785,26 @@ impl<T: Scalar> Tensor<T> {
     /// (&x * 3.0).sum().backward();
     /// assert_eq!(x.grad().unwrap().to_vec(), vec![6.0, 6.0]);
     /// ```
+    ///
+    /// **Lifetime, and the cycles a hook can make.** On a non-leaf the hook belongs to the graph
+    /// (as PyTorch's hooks on a `grad_fn`): a backward that frees the graph (no
+    /// `retain_graph`) drops it, and so does dropping the graph. A hook may therefore capture a
+    /// handle to its own non-leaf tensor in a training loop: backward breaks the cycle each step.
+    /// Two cycles remain, because Rust has no garbage collector to break them as Python's does:
+    /// a non-leaf whose hook captures it and whose graph is never freed by a backward (a
+    /// forward pass never backpropagated, or only with `retain_graph(true)`) keeps that graph
+    /// alive; and a hook on a **leaf** lives as long as the leaf, so a leaf hook capturing the
+    /// leaf (or a tensor computed from it) is never freed. Capture `t.detach()` (the same
+    /// values, no graph) or only the values the hook needs. See docs/design.md, known limits.
     pub fn register_hook(
         &self,
         hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
     ) {
-        lock(&self.inner.hooks).push(Arc::new(hook));
+        let hook: Hook<T> = Arc::new(hook);
+        match self.node() {
+            Some(node) => node.hooks.lock().push(hook),
+            None => lock(&self.inner.hooks).push(hook),
+        }
         self.inner.has_hooks.store(true, Ordering::Release);
     }
 
@@ -798,7 +813,11 @@ impl<T: Scalar> Tensor<T> {
             return grad;
         }
         // Called on a copy of the list, so a hook may register hooks without waiting on itself.
-        let hooks: Vec<Hook<T>> = lock(&self.inner.hooks).clone();
+        // The tensor's own hooks (registered while it was a leaf) run first, then the graph's.
+        let mut hooks: Vec<Hook<T>> = lock(&self.inner.hooks).clone();
+        if let Some(node) = self.node() {
+            hooks.extend(node.hooks.lock().iter().cloned());
+        }
         for h in hooks.iter() {
             if let Some(g) = h(&grad) {
                 assert!(

@@ -7,7 +7,10 @@
 
 use std::sync::Mutex;
 use tapegrad_autograd::functional::{mse_loss, Reduction};
-use tapegrad_autograd::{grad, live_graph_nodes, manual_seed, no_grad, BackwardOptions, Tensor};
+use tapegrad_autograd::{
+    grad, live_graph_nodes, manual_seed, no_grad, warning_count, warnings_printed, BackwardOptions,
+    Tensor, Warning,
+};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -244,37 +247,287 @@ fn higher_order_graphs_are_freed_too() {
     assert_eq!(live_graph_nodes(), base);
 }
 
+/// Counts the drops of the values a hook captured: shows whether the hook itself was freed.
+struct DropFlag(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn drop_counter() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    std::sync::Arc::default()
+}
+
 #[test]
-fn a_hook_capturing_its_own_tensor_leaks_its_graph_and_a_detached_capture_does_not() {
-    // docs/design.md, known limits: the tensor owns the hook, the hook owns the tensor.
+fn a_hook_capturing_its_own_non_leaf_is_freed_by_backward_every_training_step() {
+    // Issue 18: a hook capturing its own tensor leaked the whole graph each step (the tensor
+    // owned the hook, the hook owned the tensor). Hooks on a non-leaf now belong to the graph
+    // node, and a backward that frees the graph drops them.
+    let _s = serial();
+    let m = Model::new();
+    let dropped = drop_counter();
+    let step = |flag: DropFlag| {
+        let h = m.x.matmul(&m.w) + &m.b; // a non-leaf with a two-node history
+        let h2 = h.clone();
+        h.register_hook(move |g| {
+            let _ = &flag;
+            assert_eq!(h2.shape(), g.shape());
+            Some(g * 1.0)
+        });
+        let loss = mse_loss(&h.sigmoid(), &m.t, Reduction::Mean);
+        loss.backward();
+        no_grad(|| {
+            for p in [&m.w, &m.b] {
+                let g = p.grad().unwrap();
+                *p.data_mut() -= &(&*g.data() * 0.5);
+                p.zero_grad();
+            }
+        });
+        loss.item()
+    };
+    let first = step(DropFlag(dropped.clone()));
+    let base_nodes = live_graph_nodes();
+    let base_rss = resident_bytes();
+    const HOOK_STEPS: usize = 2_000;
+    let mut last = first;
+    for i in 0..HOOK_STEPS {
+        last = step(DropFlag(dropped.clone()));
+        assert_eq!(
+            live_graph_nodes(),
+            base_nodes,
+            "step {i}: a hook capturing its own tensor leaked graph nodes"
+        );
+    }
+    assert_eq!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        HOOK_STEPS + 1,
+        "every step's hook (and what it captured) is dropped"
+    );
+    assert!(last < first, "the hooked model trains ({first} -> {last})");
+    if let (Some(before), Some(after)) = (base_rss, resident_bytes()) {
+        let growth = after.saturating_sub(before);
+        eprintln!("resident memory: {before} -> {after} bytes (growth {growth})");
+        assert!(growth < RSS_BOUND, "resident memory grew by {growth} bytes");
+    }
+}
+
+#[test]
+fn a_self_capturing_hook_survives_retain_graph_and_is_freed_by_the_last_backward() {
+    let _s = serial();
+    let base = live_graph_nodes();
+    let dropped = drop_counter();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let y = &(&w * 2.0) + 1.0;
+        let y2 = y.clone();
+        let flag = DropFlag(dropped.clone());
+        y.register_hook(move |g| {
+            let _ = (&flag, y2.shape());
+            Some(g * 3.0)
+        });
+        let loss = y.sum();
+        loss.backward_with(BackwardOptions::new().retain_graph(true));
+        assert_eq!(w.grad().unwrap().to_vec(), vec![6.0, 6.0]);
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 0);
+        loss.backward(); // the hook runs again, then the graph and the hook are freed
+        assert_eq!(w.grad().unwrap().to_vec(), vec![12.0, 12.0]);
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn a_hook_keeps_following_its_tensor_through_an_in_place_op() {
     let _s = serial();
     let base = live_graph_nodes();
     {
         let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
-        let y = &(&w * 2.0) + 1.0; // two nodes
+        let y = &w * 2.0;
         let y2 = y.clone();
         y.register_hook(move |g| {
             let _ = y2.shape();
+            Some(g * 10.0)
+        });
+        y.mul_(3.0); // y's history is now MulBackward0 of the in-place op; the hook moves along
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![60.0, 60.0]);
+    }
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn documented_cycles_a_self_capturing_hook_never_backpropagated_and_on_a_leaf() {
+    // docs/design.md, known limits: without a backward that frees the graph, a non-leaf's hook
+    // capturing the tensor is a cycle (tensor -> graph node -> hook -> tensor), and a leaf's
+    // hooks live as long as the leaf. Rust has no cycle collector; capture a detached tensor.
+    let _s = serial();
+    let base = live_graph_nodes();
+    let dropped = drop_counter();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let y = &(&w * 2.0) + 1.0; // two nodes
+        let y2 = y.clone();
+        let flag = DropFlag(dropped.clone());
+        y.register_hook(move |g| {
+            let _ = (&flag, y2.shape());
             Some(g.clone())
         });
     }
-    // Both nodes (MulBackward0, AddBackward0) outlive every handle: the documented leak.
-    assert_eq!(live_graph_nodes() - base, 2);
+    assert_eq!(
+        live_graph_nodes() - base,
+        2,
+        "the never-backpropagated cycle"
+    );
+    {
+        let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
+        let w2 = w.clone();
+        let flag = DropFlag(dropped.clone());
+        w.register_hook(move |g| {
+            let _ = (&flag, w2.shape());
+            Some(g.clone())
+        });
+        (&w * 2.0).sum().backward();
+    }
+    assert_eq!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "both hooks are in a cycle"
+    );
     let base = live_graph_nodes();
     {
         let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true);
         let y = &(&w * 2.0) + 1.0;
         let values = y.detach();
+        let flag = DropFlag(dropped.clone());
         y.register_hook(move |g| {
+            let _ = &flag;
             assert_eq!(values.to_vec(), vec![3.0, 5.0]);
             Some(g.clone())
         });
-        y.sum().backward();
-        assert_eq!(w.grad().unwrap().to_vec(), vec![2.0, 2.0]);
+        let wv = w.detach();
+        let flag = DropFlag(dropped.clone());
+        w.register_hook(move |g| {
+            let _ = (&flag, wv.shape());
+            Some(g.clone())
+        });
+        // Never backpropagated: a detached capture keeps no graph either.
+        let _unused = &y * 2.0;
     }
     assert_eq!(
         live_graph_nodes(),
         base,
         "a detached capture keeps no graph"
     );
+    assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+const WARNING_CHILD: &str = "TAPEGRAD_MEMORY_TEST_WARNING_CHILD";
+
+#[test]
+fn backward_with_create_graph_into_grad_warns_once_per_process() {
+    let _s = serial();
+    let kind = Warning::BackwardCreateGraphCycle;
+    let before = warning_count(kind);
+    let x = Tensor::from_vec(vec![0.5f64, -1.5], &[2]).requires_grad_(true);
+    // grad(.., create_graph) and a plain backward make no cycle: no warning.
+    let g = grad(&[x.pow(3.0).sum()], std::slice::from_ref(&x), None, true)[0]
+        .clone()
+        .unwrap();
+    g.sum().backward();
+    x.set_grad(None);
+    assert_eq!(warning_count(kind), before);
+    for i in 1..=3u64 {
+        x.pow(3.0)
+            .sum()
+            .backward_with(BackwardOptions::new().create_graph(true));
+        assert!(x.grad().unwrap().requires_grad());
+        x.set_grad(None);
+        assert_eq!(warning_count(kind), before + i);
+    }
+    assert_eq!(warnings_printed(kind), 1, "printed once per process");
+    if std::env::var_os(WARNING_CHILD).is_some() {
+        return;
+    }
+    // The text on standard error, once: rerun this test alone in a child process.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "backward_with_create_graph_into_grad_warns_once_per_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WARNING_CHILD, "1")
+        .output()
+        .expect("run the test binary");
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let text =
+        "UserWarning: Using backward() with create_graph=True will create a reference cycle \
+                between the parameter and its gradient which can cause a memory leak. We \
+                recommend using autograd.grad when creating the graph to avoid this. If you have \
+                to use this function, make sure to reset the .grad fields of your parameters to \
+                None after use to break the cycle and avoid the leak.";
+    assert_eq!(stderr.matches(text).count(), 1, "{stderr}");
+}
+
+#[test]
+fn an_in_place_op_with_itself_as_operand_frees_its_graph() {
+    // Found by the tensor_api fuzz target (LeakSanitizer): `y.copy_(&y)` / `y.mul_(&y)` on a
+    // tensor in the graph recorded y itself as the new node's operand, a cycle y -> node -> y.
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 2.0;
+        y.mul_(&y); // y = (2w)², reading the old values twice
+        assert_eq!(y.to_vec(), vec![4.0, 16.0]);
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![8.0, -16.0]); // 8w
+        let z = &w * 3.0;
+        z.copy_(&z);
+        z.add_(&z);
+        assert_eq!(z.to_vec(), vec![6.0, -12.0]);
+        let v = &w * 1.0;
+        let view = v.narrow(0, 0, 1);
+        let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.add_(&view);
+        }))
+        .err()
+        .and_then(|p| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+        assert!(msg.contains("shares this tensor's storage"), "{msg}");
+    }
+    assert_eq!(live_graph_nodes(), base, "the in-place graphs were freed");
+}
+
+#[test]
+fn documented_cycle_an_in_place_op_whose_operand_was_computed_from_its_tensor() {
+    // OPEN (docs/reliability.md, M2; docs/design.md, known limits): `y.add_(&(&y * 2.0))`
+    // records the operand, whose graph node holds y, as an input of y's new history: a cycle
+    // (y -> AddBackward0 -> operand -> MulBackward0 -> y). Nodes hold tensors, and an in-place
+    // op re-points the tensor at its new node; breaking this needs the old nodes to hold y's
+    // previous version instead (the core's design). Compute out of place instead.
+    let _s = serial();
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 1.0;
+        y.add_(&(&y * 2.0));
+        assert_eq!(y.to_vec(), vec![3.0, -6.0]);
+    }
+    assert!(
+        live_graph_nodes() > base,
+        "pinned: the cycle is still there"
+    );
+    let base = live_graph_nodes();
+    {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).requires_grad_(true);
+        let y = &w * 1.0;
+        let y = &y + &(&y * 2.0); // out of place: no cycle
+        y.sum().backward();
+        assert_eq!(w.grad().unwrap().to_vec(), vec![3.0, 3.0]);
+    }
+    assert_eq!(live_graph_nodes(), base);
 }

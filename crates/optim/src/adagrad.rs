@@ -17,8 +17,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_buf, load_step, step_tensor, Core,
-    Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_squares_buf, load_step, step_tensor,
+    Core, Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -134,7 +134,7 @@ impl<T: Element> ParamState<T> for AdagradState<T> {
         check_names(values, &["step", "sum"])?;
         Ok(AdagradState {
             step: load_step(values)?,
-            sum: load_buf(values, "sum", shape)?,
+            sum: load_squares_buf(values, "sum", shape)?,
         })
     }
 }

@@ -26,8 +26,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_step, step_tensor,
-    Core, Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
+    load_step, step_tensor, Core, Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -166,9 +166,9 @@ impl<T: Element> ParamState<T> for AdamState<T> {
         Ok(AdamState {
             step: load_step(values)?,
             exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_buf(values, "exp_avg_sq", shape)?,
+            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
             max_exp_avg_sq: if has_max {
-                Some(load_buf(values, "max_exp_avg_sq", shape)?)
+                Some(load_squares_buf(values, "max_exp_avg_sq", shape)?)
             } else {
                 None
             },

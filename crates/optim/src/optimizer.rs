@@ -191,6 +191,25 @@ pub(crate) fn load_buf<T: Element>(
     Ok(values)
 }
 
+/// [`load_buf`] for a running sum or average of squares (`exp_avg_sq`, `square_avg`, `sum`):
+/// also refuses negative elements, which no run can produce and which make the next step's
+/// square root NaN.
+pub(crate) fn load_squares_buf<T: Element>(
+    values: &[(String, Tensor<T>)],
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<T>, OptimError> {
+    let buf = load_buf(values, name, shape)?;
+    if let Some((k, v)) = buf.iter().enumerate().find(|(_, v)| **v < T::zero()) {
+        return Err(OptimError::InvalidValue {
+            key: name.to_string(),
+            value: v.as_f64(),
+            expected: format!("(element {k}) is negative; a sum of squares is at least 0"),
+        });
+    }
+    Ok(buf)
+}
+
 /// The `step` count from `values`.
 pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u64, OptimError> {
     let t = values

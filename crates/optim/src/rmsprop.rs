@@ -26,8 +26,8 @@
 
 use crate::error::{py, OptimError};
 use crate::optimizer::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_step, step_tensor,
-    Core, Optimizer, ParamState,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
+    load_step, step_tensor, Core, Optimizer, ParamState,
 };
 use crate::param_group::{GroupOptions, ParamGroup};
 use crate::state::OptimizerState;
@@ -159,7 +159,7 @@ impl<T: Element> ParamState<T> for RmsPropState<T> {
         let has = |n: &str| values.iter().any(|(k, _)| k == n);
         Ok(RmsPropState {
             step: load_step(values)?,
-            square_avg: load_buf(values, "square_avg", shape)?,
+            square_avg: load_squares_buf(values, "square_avg", shape)?,
             momentum_buffer: if has("momentum_buffer") {
                 Some(load_buf(values, "momentum_buffer", shape)?)
             } else {

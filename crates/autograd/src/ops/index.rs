@@ -328,6 +328,10 @@ impl<T: Scalar> Tensor<T> {
     /// dimensions (`torch.take_along_dim`; e.g. with the indices of `argsort`).
     /// Derivative: as [`Tensor::gather`].
     pub fn take_along_dim(&self, indices: &Tensor<i64>, dim: isize) -> Tensor<T> {
+        if self.ndim() == 0 {
+            // A 0-d tensor's dim 0 holds its one value: gather checks the rest.
+            return self.gather(dim, indices);
+        }
         let (me, ish) = (self.shape(), indices.shape());
         let d = or_panic(normalize_dim("take_along_dim", dim, &me));
         assert!(

@@ -26,7 +26,7 @@ use crate::grad_mode::{is_grad_enabled, no_grad};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::view::ViewKind;
 use crate::shape::Shape;
-use crate::tensor::Tensor;
+use crate::tensor::{Hook, Tensor};
 use ndarray::Zip;
 use smallvec::smallvec;
 use std::sync::atomic::Ordering;
@@ -85,18 +85,22 @@ impl<T: Element> Tensor<T> {
             return self.inplace_on_view(op, &base, recorded);
         }
         // The old values with the old history, as a tensor of their own.
-        let input = self.old_values();
+        let (input, hooks) = self.old_values();
         let result = recorded(&input);
         self.update_from(&result, |mut d, r| d.assign(&r));
-        self.take_history_of(&result);
+        self.take_history_of(&result, hooks);
         self
     }
 
     /// This tensor's current values, with its current history, as a tensor of their own (a
     /// copy in the graph, or a constant copy): the input of a recorded in-place op. The
     /// tensor's history is moved out (the caller gives it a new one).
-    fn old_values(&self) -> Tensor<T> {
+    fn old_values(&self) -> (Tensor<T>, Vec<Hook<T>>) {
         let old_history = self.inner.history.lock().take();
+        let hooks = old_history
+            .as_ref()
+            .map(|n| std::mem::take(&mut *n.hooks.lock()))
+            .unwrap_or_default();
         let prev = Tensor::with_history(
             Arc::clone(&self.inner.storage),
             self.inner.layout.clone(),
@@ -104,20 +108,26 @@ impl<T: Element> Tensor<T> {
             self.requires_grad(),
             None,
         );
-        if prev.requires_grad() {
+        let values = if prev.requires_grad() {
             prev.copy()
         } else {
             prev.clone_tensor()
-        }
+        };
+        (values, hooks)
     }
 
     /// Makes the node that produced `from` this tensor's history (PyTorch's
-    /// "rebase_history"), as of this tensor's current version.
-    fn take_history_of(&self, from: &Tensor<T>) {
+    /// "rebase_history"), as of this tensor's current version, with the gradient `hooks` the
+    /// tensor had on its old history.
+    fn take_history_of(&self, from: &Tensor<T>, hooks: Vec<Hook<T>>) {
         let node = from.inner.history.lock().take();
         from.inner.leaf.store(true, Ordering::Release);
         if let Some(n) = node.as_ref() {
             n.out_version.store(self.version(), Ordering::Release);
+        }
+        // Hooks registered on self follow the tensor to its new history.
+        if let Some(n) = node.as_ref() {
+            n.hooks.lock().extend(hooks);
         }
         let leaf = node.is_none();
         *self.inner.history.lock() = node;
@@ -156,7 +166,14 @@ impl<T: Element> Tensor<T> {
             strides: vl.strides.clone(),
             offset: vl.offset - bl.offset,
         };
-        let base_in = base.old_values();
+        let (base_in, base_hooks) = base.old_values();
+        let view_hooks = self
+            .inner
+            .history
+            .lock()
+            .as_ref()
+            .map(|n| std::mem::take(&mut *n.hooks.lock()))
+            .unwrap_or_default();
         let view_in = base_in.view_of(kind.clone()).expect("a strided view");
         let result = recorded(&view_in);
         self.update_from(&result, |mut d, r| d.assign(&r));
@@ -168,9 +185,9 @@ impl<T: Element> Tensor<T> {
             },
             &[&base_in, &result],
         );
-        base.take_history_of(&joined);
+        base.take_history_of(&joined, base_hooks);
         let view = base.view_of(kind).expect("a strided view");
-        self.take_history_of(&view);
+        self.take_history_of(&view, view_hooks);
         self
     }
 
@@ -186,6 +203,35 @@ impl<T: Element> Tensor<T> {
     fn broadcast_rhs(&self, op: &'static str, other: &Tensor<T>) -> Tensor<T> {
         self.check_rhs(op, other);
         no_grad(|| other.broadcast_to(&self.shape()))
+    }
+
+    /// The operand a recorded in-place op computes with. `x.mul_(&x)` reads the old values: the
+    /// operand is `old` (self before the op, with its old history); recording `self` itself
+    /// would make self's new graph node hold self, a reference cycle that never frees the
+    /// graph (found by the `tensor_api` fuzz target).
+    fn recorded_operand<'a>(&self, other: &'a Tensor<T>, old: &'a Tensor<T>) -> &'a Tensor<T> {
+        if other.same(self) {
+            old
+        } else {
+            other
+        }
+    }
+
+    /// Refuses, before anything changes, a recorded in-place op whose operand is another tensor
+    /// in the graph sharing self's storage (a view of it): its view node would hold self, the
+    /// same cycle as above, and its gradient would be routed through self's new history.
+    fn check_aliasing_operand(&self, op: &'static str, other: &Tensor<T>) {
+        if is_grad_enabled()
+            && other.requires_grad()
+            && !other.same(self)
+            && other.shares_storage(self)
+        {
+            panic!(
+                "{op}: the operand shares this tensor's storage (a view of it) and both are in \
+                 the graph; this in-place operation is not supported yet. Apply it out of \
+                 place (e.g. `let y = &x + &view`) or pass a copy of the operand (.copy())"
+            );
+        }
     }
 
     /// Panics unless `other` broadcasts to self's shape (an in-place result keeps it).
@@ -211,6 +257,9 @@ impl<T: Element> Tensor<T> {
         f: impl Fn(&mut T, T) + Copy,
         out_of_place: impl FnOnce(&Tensor<T>, &Tensor<T>) -> Tensor<T>,
     ) -> &Tensor<T> {
+        if let Some(t) = rhs.tensor() {
+            self.check_aliasing_operand(op, t);
+        }
         match (rhs.tensor(), rhs.scalar()) {
             (Some(t), _) => self.inplace(
                 op,
@@ -218,6 +267,7 @@ impl<T: Element> Tensor<T> {
                 |s| s.zip_inplace(op, t, f),
                 |x| {
                     self.check_rhs(op, t);
+                    let t = self.recorded_operand(t, x);
                     out_of_place(x, t)
                 },
             ),
@@ -287,12 +337,14 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(x.to_vec(), vec![1.0, 2.0, 0.0, 0.0]);
     /// ```
     pub fn copy_(&self, src: &Tensor<T>) -> &Tensor<T> {
+        self.check_aliasing_operand("copy_", src);
         self.inplace(
             "copy_",
             &[src],
             |s| s.zip_inplace("copy_", src, |x, y| *x = y),
             |x| {
                 self.check_rhs("copy_", src);
+                let src = self.recorded_operand(src, x);
                 &x.mul_scalar(T::zero()) + src
             },
         )

@@ -48,7 +48,9 @@ impl<T: Scalar> Tensor<T> {
         let a = or_panic(normalize_dim("transpose", dim0, &shape));
         let b = or_panic(normalize_dim("transpose", dim1, &shape));
         let mut dims: Vec<usize> = (0..shape.len()).collect();
-        dims.swap(a, b);
+        if !dims.is_empty() {
+            dims.swap(a, b); // a 0-d tensor transposes to itself
+        }
         renamed_view(self.permute(&dims), self, "TransposeBackward0")
     }
 

@@ -19,6 +19,12 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn flip(&self, dims: &[isize]) -> Tensor<T> {
         let shape = self.shape();
+        if shape.is_empty() {
+            for &d in dims {
+                or_panic(normalize_dim("flip", d, &shape)); // 0 and -1 name the one value
+            }
+            return self.copy();
+        }
         let mut out = self.clone();
         for &d in dims {
             let d = or_panic(normalize_dim("flip", d, &shape));
@@ -44,6 +50,9 @@ impl<T: Element> Tensor<T> {
     pub fn roll(&self, shift: isize, dim: isize) -> Tensor<T> {
         let shape = self.shape();
         let d = or_panic(normalize_dim("roll", dim, &shape));
+        if shape.is_empty() {
+            return self.copy(); // one value: nothing moves
+        }
         let n = shape[d] as isize;
         if n == 0 {
             return self.clone();

@@ -162,6 +162,10 @@ impl<T: Element> Tensor<T> {
         let shape = self.shape();
         let op = if largest { "amax" } else { "amin" };
         let ds = resolve_dims(op, dims, &shape);
+        if shape.is_empty() && !ds.is_empty() {
+            // dim 0 (or -1) of a 0-d tensor: its one value, still 0-d whatever `keepdim`.
+            return self.reshape(&[1]).extreme(&[0], false, largest);
+        }
         for &d in &ds {
             assert!(
                 shape[d] > 0,

@@ -70,6 +70,10 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(x.unflatten(1, &[3, -1]).shape().as_slice(), &[2, 3, 4]);
     /// ```
     pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Tensor<T> {
+        assert!(
+            self.ndim() > 0,
+            "unflatten: Dimension specified as {dim} but tensor has no dimensions"
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("unflatten", dim, &shape));
         let inner = or_panic(resolve_reshape(&[shape[d]], sizes));

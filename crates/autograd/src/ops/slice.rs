@@ -191,6 +191,10 @@ impl<T: Scalar> Tensor<T> {
     /// `x[start:end:step]` along `dim` (`None` bounds: the ends; bounds clamp as in Python);
     /// a view.
     pub fn slice(&self, dim: isize, start: Option<isize>, end: Option<isize>, step: usize) -> Self {
+        assert!(
+            self.ndim() > 0,
+            "slice() cannot be applied to a 0-dim tensor."
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("slice", dim, &shape));
         assert!(step > 0, "slice step must be positive (got {step})");
@@ -263,6 +267,10 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(x.select(1, -1).to_vec(), vec![2.0, 5.0]);
     /// ```
     pub fn select(&self, dim: isize, index: isize) -> Tensor<T> {
+        assert!(
+            self.ndim() > 0,
+            "select() cannot be applied to a 0-dim tensor."
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("select", dim, &shape));
         let size = shape[d] as isize;
@@ -290,6 +298,10 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(parts.iter().map(|p| p.numel()).collect::<Vec<_>>(), vec![2, 2, 1]);
     /// ```
     pub fn split(&self, size: usize, dim: isize) -> Vec<Tensor<T>> {
+        assert!(
+            self.ndim() > 0,
+            "split expects at least a 1-dimensional tensor"
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("split", dim, &shape));
         assert!(
@@ -312,6 +324,10 @@ impl<T: Scalar> Tensor<T> {
     /// Views of pieces of the given sizes along `dim`, which must add up to its size
     /// (`x.split([2, 3], dim)`).
     pub fn split_with_sizes(&self, sizes: &[usize], dim: isize) -> Vec<Tensor<T>> {
+        assert!(
+            self.ndim() > 0,
+            "split_with_sizes expects at least a 1-dimensional tensor"
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("split_with_sizes", dim, &shape));
         let total: usize = sizes.iter().sum();
@@ -336,6 +352,10 @@ impl<T: Scalar> Tensor<T> {
     /// `ceil(size / chunks)`, so there may be fewer than `chunks`.
     pub fn chunk(&self, chunks: usize, dim: isize) -> Vec<Tensor<T>> {
         assert!(
+            self.ndim() > 0,
+            "chunk expects at least a 1-dimensional tensor"
+        );
+        assert!(
             chunks > 0,
             "chunk expects `chunks` to be greater than 0, got: {chunks}"
         );
@@ -354,6 +374,10 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(cols[1].to_vec(), vec![1.0, 3.0]);
     /// ```
     pub fn unbind(&self, dim: isize) -> Vec<Tensor<T>> {
+        assert!(
+            self.ndim() > 0,
+            "unbind: Dimension specified as {dim} but tensor has no dimensions"
+        );
         let shape = self.shape();
         let d = or_panic(normalize_dim("unbind", dim, &shape));
         (0..shape[d])
