@@ -46,6 +46,9 @@
 
 #![warn(missing_docs)]
 
+// Lets `#[derive(Module)]`'s `::tapegrad_nn::…` paths resolve inside this crate too.
+extern crate self as tapegrad_nn;
+
 pub mod data;
 pub mod functional;
 pub mod init;
@@ -69,5 +72,13 @@ pub use loss::{
     KLDivReduction, L1Loss, MSELoss, MarginRankingLoss, NLLLoss, Reduction, SmoothL1Loss,
 };
 pub use module::Module;
+#[doc = include_str!("derive_module.md")]
+pub use tapegrad_nn_derive::Module;
+
+/// Names the code of `#[derive(Module)]` refers to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tapegrad_autograd::Tensor;
+}
 pub use safetensors_io::{load_safetensors, save_safetensors, StateDictError};
 pub use state_dict::{IncompatibleKeys, LoadError, SizeMismatch, StateDict};

@@ -38,15 +38,41 @@ pub trait Module<T: Element = f32>: Send + Sync {
         vec![]
     }
 
-    /// This module's own persistent buffers (`register_buffer(name, tensor)`): state that is
-    /// saved and loaded with the parameters but not trained, e.g. BatchNorm's
-    /// `running_mean`. In the state dict each module's buffers follow its own parameters, as
-    /// in PyTorch. Default: none.
+    /// This module's own buffers (`register_buffer(name, tensor)`), in registration order:
+    /// state that is not trained, e.g. BatchNorm's `running_mean`. Persistent buffers (the
+    /// default) are saved and loaded with the parameters: in the state dict each module's
+    /// buffers follow its own parameters, as in PyTorch. Default: none.
     fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
         vec![]
     }
 
-    /// Every buffer, recursively, with dotted names (`named_buffers()`).
+    /// The names, among [`named_own_buffers`](Module::named_own_buffers), of the buffers that
+    /// are *not* persistent (`register_buffer(name, tensor, persistent=False)`, PyTorch's
+    /// `_non_persistent_buffers_set`): they are in [`named_buffers`](Module::named_buffers) but
+    /// not in [`state_dict`](Module::state_dict), and `load_state_dict` neither expects nor
+    /// accepts them. Default: none.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::Module;
+    /// struct Masked { mask: Tensor, scale: Tensor }
+    /// impl Module for Masked {
+    ///     fn forward(&self, x: &Tensor) -> Tensor { x * &self.mask * &self.scale }
+    ///     fn named_own_buffers(&self) -> Vec<(String, Tensor)> {
+    ///         vec![("mask".into(), self.mask.clone()), ("scale".into(), self.scale.clone())]
+    ///     }
+    ///     fn non_persistent_buffer_names(&self) -> Vec<String> { vec!["mask".into()] }
+    /// }
+    /// let m = Masked { mask: Tensor::ones(&[3]), scale: Tensor::ones(&[1]) };
+    /// assert_eq!(m.named_buffers().len(), 2);
+    /// assert_eq!(m.state_dict().keys(), ["scale"]);
+    /// ```
+    fn non_persistent_buffer_names(&self) -> Vec<String> {
+        vec![]
+    }
+
+    /// Every buffer, recursively, with dotted names (`named_buffers()`), persistent or not; a
+    /// tensor held by two modules is listed once (at its first name), as PyTorch's.
     ///
     /// ```
     /// use tapegrad_nn::{sequential, BatchNorm1d, Linear, Module, Sequential};
@@ -55,13 +81,11 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert_eq!(names, ["1.running_mean", "1.running_var", "1.num_batches_tracked"]);
     /// ```
     fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
-        collect_tensors(
-            vec![],
-            self.named_own_buffers(),
-            self.named_children(),
-            "",
-            (false, true),
-        )
+        let mut out = vec![];
+        collect_tensors(self, "", false, Buffers::All, &mut out);
+        let mut seen = HashSet::new();
+        out.retain(|(_, t)| seen.insert(t.id()));
+        out
     }
 
     /// The text inside this module's parentheses in [`summary`](Module::summary)
@@ -95,17 +119,11 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     /// ```
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        let mut out = vec![];
+        collect_tensors(self, "", true, Buffers::None, &mut out);
         let mut seen = HashSet::new();
-        collect_tensors(
-            self.named_own_parameters(),
-            vec![],
-            self.named_children(),
-            "",
-            (true, false),
-        )
-        .into_iter()
-        .filter(|(_, t)| seen.insert(t.id()))
-        .collect()
+        out.retain(|(_, t)| seen.insert(t.id()));
+        out
     }
 
     /// The parameter tensors of [`named_parameters`](Module::named_parameters), as handles
@@ -204,16 +222,12 @@ pub trait Module<T: Element = f32>: Send + Sync {
     }
 
     /// The tensors of the state dict, shared with the module: each module's parameters, then
-    /// its buffers, then its children's, with dotted names (duplicates kept, as PyTorch's
-    /// state dict keeps both names of a tied weight).
+    /// its persistent buffers, then its children's, with dotted names (duplicates kept, as
+    /// PyTorch's state dict keeps both names of a tied weight).
     fn state_tensors(&self) -> Vec<(String, Tensor<T>)> {
-        collect_tensors(
-            self.named_own_parameters(),
-            self.named_own_buffers(),
-            self.named_children(),
-            "",
-            (true, true),
-        )
+        let mut out = vec![];
+        collect_tensors(self, "", true, Buffers::Persistent, &mut out);
+        out
     }
 
     /// Copies `state_dict`'s values into this module's parameter tensors, in place
@@ -321,6 +335,9 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
         (**self).named_own_buffers()
     }
+    fn non_persistent_buffer_names(&self) -> Vec<String> {
+        (**self).non_persistent_buffer_names()
+    }
     fn extra_repr(&self) -> String {
         (**self).extra_repr()
     }
@@ -338,40 +355,46 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
 }
 
-/// Own parameters, own buffers, then each child's, recursively, with dotted names (duplicates
-/// kept); `params` and `buffers` say which kinds the children contribute.
-fn collect_tensors<T: Element>(
-    own: Vec<(String, Tensor<T>)>,
-    own_buffers: Vec<(String, Tensor<T>)>,
-    children: Vec<(String, &dyn Module<T>)>,
+/// Which buffers [`collect_tensors`] gathers.
+#[derive(Clone, Copy, PartialEq)]
+enum Buffers {
+    None,
+    All,
+    Persistent,
+}
+
+/// `m`'s own parameters (if `params`), its own buffers (as `buffers` says), then each child's,
+/// recursively, with dotted names after `prefix` (duplicates kept).
+fn collect_tensors<T: Element, M: Module<T> + ?Sized>(
+    m: &M,
     prefix: &str,
-    (params, buffers): (bool, bool),
-) -> Vec<(String, Tensor<T>)> {
-    let mut out: Vec<(String, Tensor<T>)> = own
-        .into_iter()
-        .chain(own_buffers)
-        .map(|(n, t)| (format!("{prefix}{n}"), t))
-        .collect();
-    for (name, child) in children {
-        let p = if params {
-            child.named_own_parameters()
-        } else {
-            vec![]
-        };
-        let b = if buffers {
-            child.named_own_buffers()
-        } else {
-            vec![]
-        };
-        out.extend(collect_tensors(
-            p,
-            b,
-            child.named_children(),
-            &format!("{prefix}{name}."),
-            (params, buffers),
-        ));
+    params: bool,
+    buffers: Buffers,
+    out: &mut Vec<(String, Tensor<T>)>,
+) {
+    if params {
+        out.extend(
+            m.named_own_parameters()
+                .into_iter()
+                .map(|(n, t)| (format!("{prefix}{n}"), t)),
+        );
     }
-    out
+    if buffers != Buffers::None {
+        let skip = if buffers == Buffers::Persistent {
+            m.non_persistent_buffer_names()
+        } else {
+            vec![]
+        };
+        out.extend(
+            m.named_own_buffers()
+                .into_iter()
+                .filter(|(n, _)| !skip.contains(n))
+                .map(|(n, t)| (format!("{prefix}{n}"), t)),
+        );
+    }
+    for (name, child) in m.named_children() {
+        collect_tensors(child, &format!("{prefix}{name}."), params, buffers, out);
+    }
 }
 
 /// PyTorch's `Module.__repr__`.
