@@ -71,7 +71,7 @@ pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
     KLDivReduction, L1Loss, MSELoss, MarginRankingLoss, NLLLoss, Reduction, SmoothL1Loss,
 };
-pub use module::Module;
+pub use module::{AsModule, Module};
 #[doc = include_str!("derive_module.md")]
 pub use tapegrad_nn_derive::Module;
 

@@ -2,6 +2,7 @@
 //! names, `zero_grad`, train/eval mode, state dicts and a printable summary like `print(net)`.
 
 use crate::state_dict::{IncompatibleKeys, LoadError, StateDict};
+use std::any::Any;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +23,7 @@ use tapegrad_autograd::{Element, Tensor};
 /// assert_eq!(names, ["0.weight", "0.bias"]);
 /// assert_eq!(net.summary(), "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): Sigmoid()\n)");
 /// ```
-pub trait Module<T: Element = f32>: Send + Sync {
+pub trait Module<T: Element = f32>: AsModule<T> + Send + Sync + 'static {
     /// Computes the module's output (`module(input)` / `module.forward(input)`).
     fn forward(&self, input: &Tensor<T>) -> Tensor<T>;
 
@@ -203,6 +204,90 @@ pub trait Module<T: Element = f32>: Send + Sync {
         }
     }
 
+    /// This module and every descendant with its dotted name, the module itself first under
+    /// `""`, then depth first in registration order (`named_modules()`).
+    ///
+    /// ```
+    /// use tapegrad_nn::{sequential, Linear, Module, ReLU, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), sequential![ReLU::new(), Linear::new(3, 1)]];
+    /// let names: Vec<String> = net.named_modules().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["", "0", "1", "1.0", "1.1"]);
+    /// assert_eq!(net.named_modules()[4].1.type_name(), "Linear");
+    /// ```
+    fn named_modules(&self) -> Vec<(String, &dyn Module<T>)> {
+        fn walk<'a, T: Element>(
+            m: &'a dyn Module<T>,
+            prefix: &str,
+            out: &mut Vec<(String, &'a dyn Module<T>)>,
+        ) {
+            for (name, child) in m.named_children() {
+                let full = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                out.push((full.clone(), child));
+                walk(child, &full, out);
+            }
+        }
+        let mut out = vec![(String::new(), self.as_module())];
+        walk(self.as_module(), "", &mut out);
+        out
+    }
+
+    /// This module and every descendant, in [`named_modules`](Module::named_modules) order
+    /// (`modules()`).
+    fn modules(&self) -> Vec<&dyn Module<T>> {
+        self.named_modules().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Calls `f` on every descendant, then on this module: children first, recursively, as
+    /// PyTorch's `apply(fn)` (e.g. a custom initialisation; find the layer type with
+    /// [`downcast_ref`](trait.Module.html#method.downcast_ref)).
+    ///
+    /// ```
+    /// use tapegrad_nn::{init, sequential, Linear, Module, ReLU, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), ReLU::new(), Linear::new(3, 1)];
+    /// // def init_weights(m):
+    /// //     if isinstance(m, nn.Linear): nn.init.zeros_(m.bias); nn.init.ones_(m.weight)
+    /// // net.apply(init_weights)
+    /// let mut visited = vec![];
+    /// net.apply(&mut |m| {
+    ///     visited.push(m.type_name());
+    ///     if let Some(lin) = m.downcast_ref::<Linear>() {
+    ///         init::ones_(&lin.weight);
+    ///         init::zeros_(lin.bias.as_ref().unwrap());
+    ///     }
+    /// });
+    /// assert_eq!(visited, ["Linear", "ReLU", "Linear", "Sequential"]);
+    /// assert_eq!(net.get::<Linear>(2).unwrap().weight.to_vec(), [1.0, 1.0, 1.0]);
+    /// ```
+    fn apply(&self, f: &mut dyn FnMut(&dyn Module<T>)) {
+        for (_, child) in self.named_children() {
+            child.apply(f);
+        }
+        f(self.as_module());
+    }
+
+    /// Sets `requires_grad` on every parameter (`requires_grad_(requires_grad)`): `false`
+    /// freezes the module (its parameters get no gradient; an optimizer skips them), `true`
+    /// unfreezes it.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{sequential, Linear, Module, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), Linear::new(3, 1)];
+    /// net[0].requires_grad_(false); // freeze the first layer
+    /// net.forward(&Tensor::ones(&[1, 2])).sum().backward();
+    /// let grads: Vec<bool> = net.parameters().iter().map(|p| p.grad().is_some()).collect();
+    /// assert_eq!(grads, [false, false, true, true]);
+    /// ```
+    fn requires_grad_(&self, requires_grad: bool) {
+        for p in self.parameters() {
+            p.set_requires_grad(requires_grad);
+        }
+    }
+
     /// A snapshot of every parameter by name (`state_dict()`), in `named_parameters` order
     /// (without removing shared tensors, as PyTorch's). The tensors are detached copies, so
     /// later training does not change a saved snapshot (PyTorch would need `deepcopy` for that).
@@ -322,7 +407,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
 /// assert_eq!(layers[0].type_name(), "Linear");
 /// assert_eq!(layers[0].state_dict().keys(), ["weight", "bias"]);
 /// ```
-impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
+impl<T: Element, M: Module<T> + ?Sized + 'static> Module<T> for Box<M> {
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         (**self).forward(input)
     }
@@ -352,6 +437,47 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn is_training(&self) -> bool {
         (**self).is_training()
+    }
+}
+
+/// The upcasts every module has (a supertrait of [`Module`], implemented automatically for
+/// every sized `'static` module type, so nothing to write): to `&dyn Module` and to
+/// `&dyn Any` (for downcasting back to the concrete layer type, see
+/// [`downcast_ref`](trait.Module.html#method.downcast_ref)).
+pub trait AsModule<T: Element> {
+    /// `self` as a module trait object.
+    fn as_module(&self) -> &dyn Module<T>;
+    /// `self` as `Any`, for `downcast_ref::<Linear>()` and the like.
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Element, M: Module<T> + 'static> AsModule<T> for M {
+    fn as_module(&self) -> &dyn Module<T> {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<T: Element> dyn Module<T> + '_ {
+    /// The concrete module, if it is an `M` (`isinstance(m, M)` then use it as one), looking
+    /// through a `Box<dyn Module>`.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Linear, Module, ReLU};
+    /// let layers: Vec<Box<dyn Module>> = vec![Box::new(Linear::new(2, 3)), Box::new(ReLU::new())];
+    /// assert_eq!(layers[0].downcast_ref::<Linear>().unwrap().out_features, 3);
+    /// assert!(layers[1].downcast_ref::<Linear>().is_none());
+    /// ```
+    pub fn downcast_ref<M: 'static>(&self) -> Option<&M> {
+        let any = self.as_any();
+        match any.downcast_ref::<M>() {
+            Some(m) => Some(m),
+            None => any
+                .downcast_ref::<Box<dyn Module<T>>>()
+                .and_then(|b| (**b).downcast_ref::<M>()),
+        }
     }
 }
 
