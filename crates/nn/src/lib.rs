@@ -7,25 +7,24 @@
 //! PyTorch code ports line by line.
 //!
 //! The lecture network (a 2-3-2-12-2 sigmoid MLP whose layers are `Sequential(Linear,
-//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary:
+//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary;
+//! `#[derive(Module)]` registers the fields as submodules, as PyTorch's `__setattr__` does:
 //!
 //! ```
 //! use tapegrad_autograd::{manual_seed, Tensor};
-//! use tapegrad_nn::{children, Linear, MSELoss, Module, Sequential, Sigmoid};
+//! use tapegrad_nn::{Linear, MSELoss, Module, Sequential, Sigmoid};
 //!
+//! #[derive(Module)]
+//! #[module(name = "mynet")]
 //! struct MyNet { hide1: Sequential, hide2: Sequential, hide3: Sequential, out: Sequential }
 //! impl MyNet {
 //!     fn new(input: usize, output: usize) -> Self {
 //!         let layer = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
 //!         Self { hide1: layer(input, 3), hide2: layer(3, 2), hide3: layer(2, 12), out: layer(12, output) }
 //!     }
-//! }
-//! impl Module for MyNet {
 //!     fn forward(&self, x: &Tensor) -> Tensor {
 //!         self.out.forward(&self.hide3.forward(&self.hide2.forward(&self.hide1.forward(x))))
 //!     }
-//!     fn named_children(&self) -> Vec<(String, &dyn Module)> { children![self; hide1, hide2, hide3, out] }
-//!     fn type_name(&self) -> String { "mynet".into() }
 //! }
 //!
 //! manual_seed(0);

@@ -10,11 +10,18 @@ use tapegrad_autograd::{Element, Tensor};
 
 /// A neural-network module (`torch.nn.Module`).
 ///
-/// Implement [`forward`](Module::forward) plus [`named_children`](Module::named_children) (child
-/// modules, in declaration order: the [`children!`](crate::children) macro writes it) and/or
-/// [`named_own_parameters`](Module::named_own_parameters) (this module's own tensors). Everything
-/// else (recursive `named_parameters` with PyTorch's dotted names, `zero_grad`, `train`/`eval`,
-/// `state_dict`/`load_state_dict`, the `print(net)` summary) is provided.
+/// For your own modules, `#[derive(Module)]` (see [the derive](derive@crate::Module)) writes
+/// the implementation from the struct's fields (submodules, `#[module(param)]`,
+/// `#[module(buffer)]`), so none can be forgotten; you write `forward` as an inherent method.
+/// By hand: implement [`forward`](Module::forward) plus
+/// [`named_children`](Module::named_children) (child modules, in declaration order: the
+/// [`children!`](crate::children) macro writes it) and/or
+/// [`named_own_parameters`](Module::named_own_parameters) /
+/// [`named_own_buffers`](Module::named_own_buffers) (this module's own tensors). Everything
+/// else (recursive `named_parameters` with PyTorch's dotted names, `named_modules`, `apply`,
+/// `requires_grad_`, `zero_grad`, `train`/`eval`, `state_dict`/`load_state_dict`, the
+/// `print(net)` summary) is provided. A tensor held by two modules (tied weights) is one
+/// parameter in `parameters()` and has both names in `state_dict()`, as in PyTorch.
 ///
 /// ```
 /// use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
