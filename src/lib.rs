@@ -47,6 +47,20 @@ pub struct ReadmeDoctests;
 /// assert!(F::mse_loss(&net.forward(&x), &y, Reduction::Mean).item() < first);
 /// # Ok::<(), OptimError>(())
 /// ```
+///
+/// `Module` is also the derive for custom modules (`class Net(nn.Module)`): the fields are
+/// registered with PyTorch's names and `forward` is an ordinary method.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// #[derive(Module)]
+/// struct Net { fc1: Linear, act: ReLU, fc2: Linear }
+/// impl Net {
+///     fn forward(&self, x: &Tensor) -> Tensor { self.fc2.forward(&self.act.forward(&self.fc1.forward(x))) }
+/// }
+/// let net = Net { fc1: Linear::new(2, 16), act: ReLU::new(), fc2: Linear::new(16, 1) };
+/// assert_eq!(net.state_dict().keys(), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+/// ```
 pub mod prelude {
     pub use tapegrad_autograd::functional as F;
     pub use tapegrad_autograd::{

@@ -7,25 +7,24 @@
 //! PyTorch code ports line by line.
 //!
 //! The lecture network (a 2-3-2-12-2 sigmoid MLP whose layers are `Sequential(Linear,
-//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary:
+//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary;
+//! `#[derive(Module)]` registers the fields as submodules, as PyTorch's `__setattr__` does:
 //!
 //! ```
 //! use tapegrad_autograd::{manual_seed, Tensor};
-//! use tapegrad_nn::{children, Linear, MSELoss, Module, Sequential, Sigmoid};
+//! use tapegrad_nn::{Linear, MSELoss, Module, Sequential, Sigmoid};
 //!
+//! #[derive(Module)]
+//! #[module(name = "mynet")]
 //! struct MyNet { hide1: Sequential, hide2: Sequential, hide3: Sequential, out: Sequential }
 //! impl MyNet {
 //!     fn new(input: usize, output: usize) -> Self {
 //!         let layer = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
 //!         Self { hide1: layer(input, 3), hide2: layer(3, 2), hide3: layer(2, 12), out: layer(12, output) }
 //!     }
-//! }
-//! impl Module for MyNet {
 //!     fn forward(&self, x: &Tensor) -> Tensor {
 //!         self.out.forward(&self.hide3.forward(&self.hide2.forward(&self.hide1.forward(x))))
 //!     }
-//!     fn named_children(&self) -> Vec<(String, &dyn Module)> { children![self; hide1, hide2, hide3, out] }
-//!     fn type_name(&self) -> String { "mynet".into() }
 //! }
 //!
 //! manual_seed(0);
@@ -45,6 +44,9 @@
 //! ```
 
 #![warn(missing_docs)]
+
+// Lets `#[derive(Module)]`'s `::tapegrad_nn::…` paths resolve inside this crate too.
+extern crate self as tapegrad_nn;
 
 pub mod data;
 pub mod functional;
@@ -68,6 +70,14 @@ pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
     KLDivReduction, L1Loss, MSELoss, MarginRankingLoss, NLLLoss, Reduction, SmoothL1Loss,
 };
-pub use module::Module;
+pub use module::{AsModule, Module};
+#[doc = include_str!("derive_module.md")]
+pub use tapegrad_nn_derive::Module;
+
+/// Names the code of `#[derive(Module)]` refers to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tapegrad_autograd::Tensor;
+}
 pub use safetensors_io::{load_safetensors, save_safetensors, StateDictError};
 pub use state_dict::{IncompatibleKeys, LoadError, SizeMismatch, StateDict};

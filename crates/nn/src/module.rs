@@ -2,6 +2,7 @@
 //! names, `zero_grad`, train/eval mode, state dicts and a printable summary like `print(net)`.
 
 use crate::state_dict::{IncompatibleKeys, LoadError, StateDict};
+use std::any::Any;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,11 +10,18 @@ use tapegrad_autograd::{Element, Tensor};
 
 /// A neural-network module (`torch.nn.Module`).
 ///
-/// Implement [`forward`](Module::forward) plus [`named_children`](Module::named_children) (child
-/// modules, in declaration order: the [`children!`](crate::children) macro writes it) and/or
-/// [`named_own_parameters`](Module::named_own_parameters) (this module's own tensors). Everything
-/// else (recursive `named_parameters` with PyTorch's dotted names, `zero_grad`, `train`/`eval`,
-/// `state_dict`/`load_state_dict`, the `print(net)` summary) is provided.
+/// For your own modules, `#[derive(Module)]` (see [the derive](derive@crate::Module)) writes
+/// the implementation from the struct's fields (submodules, `#[module(param)]`,
+/// `#[module(buffer)]`), so none can be forgotten; you write `forward` as an inherent method.
+/// By hand: implement [`forward`](Module::forward) plus
+/// [`named_children`](Module::named_children) (child modules, in declaration order: the
+/// [`children!`](crate::children) macro writes it) and/or
+/// [`named_own_parameters`](Module::named_own_parameters) /
+/// [`named_own_buffers`](Module::named_own_buffers) (this module's own tensors). Everything
+/// else (recursive `named_parameters` with PyTorch's dotted names, `named_modules`, `apply`,
+/// `requires_grad_`, `zero_grad`, `train`/`eval`, `state_dict`/`load_state_dict`, the
+/// `print(net)` summary) is provided. A tensor held by two modules (tied weights) is one
+/// parameter in `parameters()` and has both names in `state_dict()`, as in PyTorch.
 ///
 /// ```
 /// use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
@@ -22,7 +30,7 @@ use tapegrad_autograd::{Element, Tensor};
 /// assert_eq!(names, ["0.weight", "0.bias"]);
 /// assert_eq!(net.summary(), "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): Sigmoid()\n)");
 /// ```
-pub trait Module<T: Element = f32>: Send + Sync {
+pub trait Module<T: Element = f32>: AsModule<T> + Send + Sync + 'static {
     /// Computes the module's output (`module(input)` / `module.forward(input)`).
     fn forward(&self, input: &Tensor<T>) -> Tensor<T>;
 
@@ -38,15 +46,41 @@ pub trait Module<T: Element = f32>: Send + Sync {
         vec![]
     }
 
-    /// This module's own persistent buffers (`register_buffer(name, tensor)`): state that is
-    /// saved and loaded with the parameters but not trained, e.g. BatchNorm's
-    /// `running_mean`. In the state dict each module's buffers follow its own parameters, as
-    /// in PyTorch. Default: none.
+    /// This module's own buffers (`register_buffer(name, tensor)`), in registration order:
+    /// state that is not trained, e.g. BatchNorm's `running_mean`. Persistent buffers (the
+    /// default) are saved and loaded with the parameters: in the state dict each module's
+    /// buffers follow its own parameters, as in PyTorch. Default: none.
     fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
         vec![]
     }
 
-    /// Every buffer, recursively, with dotted names (`named_buffers()`).
+    /// The names, among [`named_own_buffers`](Module::named_own_buffers), of the buffers that
+    /// are *not* persistent (`register_buffer(name, tensor, persistent=False)`, PyTorch's
+    /// `_non_persistent_buffers_set`): they are in [`named_buffers`](Module::named_buffers) but
+    /// not in [`state_dict`](Module::state_dict), and `load_state_dict` neither expects nor
+    /// accepts them. Default: none.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::Module;
+    /// struct Masked { mask: Tensor, scale: Tensor }
+    /// impl Module for Masked {
+    ///     fn forward(&self, x: &Tensor) -> Tensor { x * &self.mask * &self.scale }
+    ///     fn named_own_buffers(&self) -> Vec<(String, Tensor)> {
+    ///         vec![("mask".into(), self.mask.clone()), ("scale".into(), self.scale.clone())]
+    ///     }
+    ///     fn non_persistent_buffer_names(&self) -> Vec<String> { vec!["mask".into()] }
+    /// }
+    /// let m = Masked { mask: Tensor::ones(&[3]), scale: Tensor::ones(&[1]) };
+    /// assert_eq!(m.named_buffers().len(), 2);
+    /// assert_eq!(m.state_dict().keys(), ["scale"]);
+    /// ```
+    fn non_persistent_buffer_names(&self) -> Vec<String> {
+        vec![]
+    }
+
+    /// Every buffer, recursively, with dotted names (`named_buffers()`), persistent or not; a
+    /// tensor held by two modules is listed once (at its first name), as PyTorch's.
     ///
     /// ```
     /// use tapegrad_nn::{sequential, BatchNorm1d, Linear, Module, Sequential};
@@ -55,13 +89,11 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert_eq!(names, ["1.running_mean", "1.running_var", "1.num_batches_tracked"]);
     /// ```
     fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
-        collect_tensors(
-            vec![],
-            self.named_own_buffers(),
-            self.named_children(),
-            "",
-            (false, true),
-        )
+        let mut out = vec![];
+        collect_tensors(self, "", false, Buffers::All, &mut out);
+        let mut seen = HashSet::new();
+        out.retain(|(_, t)| seen.insert(t.id()));
+        out
     }
 
     /// The text inside this module's parentheses in [`summary`](Module::summary)
@@ -95,17 +127,11 @@ pub trait Module<T: Element = f32>: Send + Sync {
     /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     /// ```
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        let mut out = vec![];
+        collect_tensors(self, "", true, Buffers::None, &mut out);
         let mut seen = HashSet::new();
-        collect_tensors(
-            self.named_own_parameters(),
-            vec![],
-            self.named_children(),
-            "",
-            (true, false),
-        )
-        .into_iter()
-        .filter(|(_, t)| seen.insert(t.id()))
-        .collect()
+        out.retain(|(_, t)| seen.insert(t.id()));
+        out
     }
 
     /// The parameter tensors of [`named_parameters`](Module::named_parameters), as handles
@@ -185,6 +211,90 @@ pub trait Module<T: Element = f32>: Send + Sync {
         }
     }
 
+    /// This module and every descendant with its dotted name, the module itself first under
+    /// `""`, then depth first in registration order (`named_modules()`).
+    ///
+    /// ```
+    /// use tapegrad_nn::{sequential, Linear, Module, ReLU, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), sequential![ReLU::new(), Linear::new(3, 1)]];
+    /// let names: Vec<String> = net.named_modules().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["", "0", "1", "1.0", "1.1"]);
+    /// assert_eq!(net.named_modules()[4].1.type_name(), "Linear");
+    /// ```
+    fn named_modules(&self) -> Vec<(String, &dyn Module<T>)> {
+        fn walk<'a, T: Element>(
+            m: &'a dyn Module<T>,
+            prefix: &str,
+            out: &mut Vec<(String, &'a dyn Module<T>)>,
+        ) {
+            for (name, child) in m.named_children() {
+                let full = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                out.push((full.clone(), child));
+                walk(child, &full, out);
+            }
+        }
+        let mut out = vec![(String::new(), self.as_module())];
+        walk(self.as_module(), "", &mut out);
+        out
+    }
+
+    /// This module and every descendant, in [`named_modules`](Module::named_modules) order
+    /// (`modules()`).
+    fn modules(&self) -> Vec<&dyn Module<T>> {
+        self.named_modules().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Calls `f` on every descendant, then on this module: children first, recursively, as
+    /// PyTorch's `apply(fn)` (e.g. a custom initialisation; find the layer type with
+    /// [`downcast_ref`](trait.Module.html#method.downcast_ref)).
+    ///
+    /// ```
+    /// use tapegrad_nn::{init, sequential, Linear, Module, ReLU, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), ReLU::new(), Linear::new(3, 1)];
+    /// // def init_weights(m):
+    /// //     if isinstance(m, nn.Linear): nn.init.zeros_(m.bias); nn.init.ones_(m.weight)
+    /// // net.apply(init_weights)
+    /// let mut visited = vec![];
+    /// net.apply(&mut |m| {
+    ///     visited.push(m.type_name());
+    ///     if let Some(lin) = m.downcast_ref::<Linear>() {
+    ///         init::ones_(&lin.weight);
+    ///         init::zeros_(lin.bias.as_ref().unwrap());
+    ///     }
+    /// });
+    /// assert_eq!(visited, ["Linear", "ReLU", "Linear", "Sequential"]);
+    /// assert_eq!(net.get::<Linear>(2).unwrap().weight.to_vec(), [1.0, 1.0, 1.0]);
+    /// ```
+    fn apply(&self, f: &mut dyn FnMut(&dyn Module<T>)) {
+        for (_, child) in self.named_children() {
+            child.apply(f);
+        }
+        f(self.as_module());
+    }
+
+    /// Sets `requires_grad` on every parameter (`requires_grad_(requires_grad)`): `false`
+    /// freezes the module (its parameters get no gradient; an optimizer skips them), `true`
+    /// unfreezes it.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{sequential, Linear, Module, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), Linear::new(3, 1)];
+    /// net[0].requires_grad_(false); // freeze the first layer
+    /// net.forward(&Tensor::ones(&[1, 2])).sum().backward();
+    /// let grads: Vec<bool> = net.parameters().iter().map(|p| p.grad().is_some()).collect();
+    /// assert_eq!(grads, [false, false, true, true]);
+    /// ```
+    fn requires_grad_(&self, requires_grad: bool) {
+        for p in self.parameters() {
+            p.set_requires_grad(requires_grad);
+        }
+    }
+
     /// A snapshot of every parameter by name (`state_dict()`), in `named_parameters` order
     /// (without removing shared tensors, as PyTorch's). The tensors are detached copies, so
     /// later training does not change a saved snapshot (PyTorch would need `deepcopy` for that).
@@ -204,16 +314,12 @@ pub trait Module<T: Element = f32>: Send + Sync {
     }
 
     /// The tensors of the state dict, shared with the module: each module's parameters, then
-    /// its buffers, then its children's, with dotted names (duplicates kept, as PyTorch's
-    /// state dict keeps both names of a tied weight).
+    /// its persistent buffers, then its children's, with dotted names (duplicates kept, as
+    /// PyTorch's state dict keeps both names of a tied weight).
     fn state_tensors(&self) -> Vec<(String, Tensor<T>)> {
-        collect_tensors(
-            self.named_own_parameters(),
-            self.named_own_buffers(),
-            self.named_children(),
-            "",
-            (true, true),
-        )
+        let mut out = vec![];
+        collect_tensors(self, "", true, Buffers::Persistent, &mut out);
+        out
     }
 
     /// Copies `state_dict`'s values into this module's parameter tensors, in place
@@ -308,7 +414,7 @@ pub trait Module<T: Element = f32>: Send + Sync {
 /// assert_eq!(layers[0].type_name(), "Linear");
 /// assert_eq!(layers[0].state_dict().keys(), ["weight", "bias"]);
 /// ```
-impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
+impl<T: Element, M: Module<T> + ?Sized + 'static> Module<T> for Box<M> {
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         (**self).forward(input)
     }
@@ -320,6 +426,9 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn named_own_buffers(&self) -> Vec<(String, Tensor<T>)> {
         (**self).named_own_buffers()
+    }
+    fn non_persistent_buffer_names(&self) -> Vec<String> {
+        (**self).non_persistent_buffer_names()
     }
     fn extra_repr(&self) -> String {
         (**self).extra_repr()
@@ -338,40 +447,87 @@ impl<T: Element, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
 }
 
-/// Own parameters, own buffers, then each child's, recursively, with dotted names (duplicates
-/// kept); `params` and `buffers` say which kinds the children contribute.
-fn collect_tensors<T: Element>(
-    own: Vec<(String, Tensor<T>)>,
-    own_buffers: Vec<(String, Tensor<T>)>,
-    children: Vec<(String, &dyn Module<T>)>,
-    prefix: &str,
-    (params, buffers): (bool, bool),
-) -> Vec<(String, Tensor<T>)> {
-    let mut out: Vec<(String, Tensor<T>)> = own
-        .into_iter()
-        .chain(own_buffers)
-        .map(|(n, t)| (format!("{prefix}{n}"), t))
-        .collect();
-    for (name, child) in children {
-        let p = if params {
-            child.named_own_parameters()
-        } else {
-            vec![]
-        };
-        let b = if buffers {
-            child.named_own_buffers()
-        } else {
-            vec![]
-        };
-        out.extend(collect_tensors(
-            p,
-            b,
-            child.named_children(),
-            &format!("{prefix}{name}."),
-            (params, buffers),
-        ));
+/// The upcasts every module has (a supertrait of [`Module`], implemented automatically for
+/// every sized `'static` module type, so nothing to write): to `&dyn Module` and to
+/// `&dyn Any` (for downcasting back to the concrete layer type, see
+/// [`downcast_ref`](trait.Module.html#method.downcast_ref)).
+pub trait AsModule<T: Element> {
+    /// `self` as a module trait object.
+    fn as_module(&self) -> &dyn Module<T>;
+    /// `self` as `Any`, for `downcast_ref::<Linear>()` and the like.
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Element, M: Module<T> + 'static> AsModule<T> for M {
+    fn as_module(&self) -> &dyn Module<T> {
+        self
     }
-    out
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<T: Element> dyn Module<T> + '_ {
+    /// The concrete module, if it is an `M` (`isinstance(m, M)` then use it as one), looking
+    /// through a `Box<dyn Module>`.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Linear, Module, ReLU};
+    /// let layers: Vec<Box<dyn Module>> = vec![Box::new(Linear::new(2, 3)), Box::new(ReLU::new())];
+    /// assert_eq!(layers[0].downcast_ref::<Linear>().unwrap().out_features, 3);
+    /// assert!(layers[1].downcast_ref::<Linear>().is_none());
+    /// ```
+    pub fn downcast_ref<M: 'static>(&self) -> Option<&M> {
+        let any = self.as_any();
+        match any.downcast_ref::<M>() {
+            Some(m) => Some(m),
+            None => any
+                .downcast_ref::<Box<dyn Module<T>>>()
+                .and_then(|b| (**b).downcast_ref::<M>()),
+        }
+    }
+}
+
+/// Which buffers [`collect_tensors`] gathers.
+#[derive(Clone, Copy, PartialEq)]
+enum Buffers {
+    None,
+    All,
+    Persistent,
+}
+
+/// `m`'s own parameters (if `params`), its own buffers (as `buffers` says), then each child's,
+/// recursively, with dotted names after `prefix` (duplicates kept).
+fn collect_tensors<T: Element, M: Module<T> + ?Sized>(
+    m: &M,
+    prefix: &str,
+    params: bool,
+    buffers: Buffers,
+    out: &mut Vec<(String, Tensor<T>)>,
+) {
+    if params {
+        out.extend(
+            m.named_own_parameters()
+                .into_iter()
+                .map(|(n, t)| (format!("{prefix}{n}"), t)),
+        );
+    }
+    if buffers != Buffers::None {
+        let skip = if buffers == Buffers::Persistent {
+            m.non_persistent_buffer_names()
+        } else {
+            vec![]
+        };
+        out.extend(
+            m.named_own_buffers()
+                .into_iter()
+                .filter(|(n, _)| !skip.contains(n))
+                .map(|(n, t)| (format!("{prefix}{n}"), t)),
+        );
+    }
+    for (name, child) in m.named_children() {
+        collect_tensors(child, &format!("{prefix}{name}."), params, buffers, out);
+    }
 }
 
 /// PyTorch's `Module.__repr__`.

@@ -133,7 +133,9 @@ fn layer_forwards_match_hand_computation() {
 fn sequential_builder_macro_and_indexing() {
     let s: Sequential = sequential![Linear::new(3, 4), ReLU::new(), Linear::new(4, 1)];
     assert_eq!(s.len(), 3);
-    assert!(s.get(3).is_none());
+    assert!(s.get_module(3).is_none());
+    assert!(s.get::<Linear>(3).is_none());
+    assert_eq!(s.get::<Linear>(2).unwrap().in_features, 4);
     assert_eq!(
         s.iter().map(|m| m.type_name()).collect::<Vec<_>>(),
         ["Linear", "ReLU", "Linear"]

@@ -50,6 +50,23 @@ impl<M: Module<T>, T: Element> ModuleList<M, T> {
         self.modules.is_empty()
     }
 
+    /// The module at `index` as the concrete type `L`, if it is one: for a list of boxed
+    /// modules of several types (`ModuleList<Box<dyn Module>>`); `list[i]` already gives the
+    /// `M` of a list of one type.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Linear, Module, ModuleList, ReLU};
+    /// let list: ModuleList<Box<dyn Module>> =
+    ///     [Box::new(Linear::new(2, 2)) as Box<dyn Module>, Box::new(ReLU::new())].into_iter().collect();
+    /// assert_eq!(list.get::<Linear>(0).unwrap().in_features, 2);
+    /// assert!(list.get::<Linear>(1).is_none() && list.get::<ReLU>(1).is_some());
+    /// ```
+    pub fn get<L: 'static>(&self, index: usize) -> Option<&L> {
+        self.modules
+            .get(index)
+            .and_then(|m| m.as_module().downcast_ref::<L>())
+    }
+
     /// The modules, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, M> {
         self.modules.iter()

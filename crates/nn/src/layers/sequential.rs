@@ -53,8 +53,24 @@ impl<T: Element> Sequential<T> {
         self.layers.is_empty()
     }
 
-    /// The child at `index`, if any.
-    pub fn get(&self, index: usize) -> Option<&dyn Module<T>> {
+    /// The child at `index` as the concrete layer type `M`, if it is one (`net[0]` used as an
+    /// `nn.Linear`): `None` if the index is out of range or the layer is another type.
+    ///
+    /// ```
+    /// use tapegrad_nn::{sequential, Linear, ReLU, Sequential};
+    /// let net: Sequential = sequential![Linear::new(2, 3), ReLU::new()];
+    /// assert_eq!(net.get::<Linear>(0).unwrap().weight.shape().as_slice(), &[3, 2]);
+    /// assert!(net.get::<Linear>(1).is_none() && net.get::<ReLU>(1).is_some());
+    /// assert!(net.get::<Linear>(2).is_none());
+    /// ```
+    pub fn get<M: 'static>(&self, index: usize) -> Option<&M> {
+        self.layers
+            .get(index)
+            .and_then(|m| m.as_ref().downcast_ref::<M>())
+    }
+
+    /// The child at `index` as a `&dyn Module`, if any (`net[index]` without the panic).
+    pub fn get_module(&self, index: usize) -> Option<&dyn Module<T>> {
         self.layers.get(index).map(|m| m.as_ref())
     }
 

@@ -4,9 +4,11 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use tapegrad_autograd::Tensor;
-use tapegrad_nn::{children, Linear, Module, Sequential, Sigmoid};
+use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
 
-/// The lecture's `mynet`: four `Sequential(Linear, Sigmoid)` blocks, 2-3-2-12-2.
+/// The lecture's `mynet`: four `Sequential(Linear, Sigmoid)` blocks, 2-3-2-12-2. Its
+/// children are registered by `#[derive(Module)]` from the fields.
+#[derive(Module)]
 pub struct MyNet {
     pub hide1: Sequential,
     pub hide2: Sequential,
@@ -26,16 +28,13 @@ impl MyNet {
     }
 }
 
-impl Module for MyNet {
-    fn forward(&self, x: &Tensor) -> Tensor {
+impl MyNet {
+    pub fn forward(&self, x: &Tensor) -> Tensor {
         self.out.forward(
             &self
                 .hide3
                 .forward(&self.hide2.forward(&self.hide1.forward(x))),
         )
-    }
-    fn named_children(&self) -> Vec<(String, &dyn Module)> {
-        children![self; hide1, hide2, hide3, out]
     }
 }
 
