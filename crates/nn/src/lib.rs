@@ -59,10 +59,10 @@ pub mod utils;
 pub use data::{targets_as_indices, DataLoader, TensorDataset};
 pub use layers::{
     AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvOptions,
-    ConvPadding, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Identity, IntOrPair,
-    LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict,
-    ModuleList, MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax,
-    Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
+    ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten, GroupNorm, Hardsigmoid,
+    Hardswish, Identity, IntOrPair, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax,
+    MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MultiheadAttention, RMSNorm, ReLU, ReLU6,
+    RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
