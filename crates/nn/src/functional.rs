@@ -414,3 +414,72 @@ pub fn conv_transpose2d<T: Element>(
         None => y,
     }
 }
+
+/// `F.adaptive_max_pool2d(x, output_size, return_indices=True)`: over the last two dimensions
+/// of an `[N, C, H, W]` or `[C, H, W]` input, output `(i, j)` is the maximum over rows
+/// `⌊i·H/oH⌋ .. ⌈(i+1)·H/oH⌉` and the columns likewise (the windows of
+/// [`Tensor::adaptive_avg_pool2d`]); also returns the flat index `h·W + w` of each maximum in
+/// its plane (the first one on ties, a NaN wins, as PyTorch's CPU kernel). The values are a
+/// `gather` of the input at those indices, so the derivative routes each gradient to its
+/// maximum (`scatter_add`), as PyTorch's `AdaptiveMaxPool2DBackward0`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::adaptive_max_pool2d;
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 4.0, 3.0, 0.0], &[1, 2, 3]);
+/// let (y, i) = adaptive_max_pool2d(&x, [1, 2]); // columns 0..2 and 1..3
+/// assert_eq!((y.to_vec(), i.to_vec()), (vec![5.0, 5.0], vec![1, 1]));
+/// ```
+pub fn adaptive_max_pool2d<T: Element>(
+    x: &Tensor<T>,
+    output_size: [usize; 2],
+) -> (Tensor<T>, Tensor<i64>) {
+    let shape = x.shape();
+    assert!(
+        (shape.len() == 3 || shape.len() == 4) && shape.iter().skip(1).all(|&d| d > 0),
+        "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {:?}",
+        shape.as_slice()
+    );
+    assert!(
+        output_size.iter().all(|&o| o > 0),
+        "adaptive_max_pool2d: output_size must be greater than 0, but got {output_size:?}"
+    );
+    let r = shape.len();
+    let (h, w) = (shape[r - 2], shape[r - 1]);
+    let [oh, ow] = output_size;
+    let span = |i: usize, n: usize, o: usize| (i * n / o, ((i + 1) * n).div_ceil(o));
+    let xv = x.to_vec();
+    let planes = xv.len() / (h * w);
+    let mut idx = Vec::with_capacity(planes * oh * ow);
+    for p in 0..planes {
+        let plane = &xv[p * h * w..(p + 1) * h * w];
+        for i in 0..oh {
+            let (y0, y1) = span(i, h, oh);
+            for j in 0..ow {
+                let (x0, x1) = span(j, w, ow);
+                let mut best = y0 * w + x0;
+                let mut max = T::neg_infinity();
+                for iy in y0..y1 {
+                    for ix in x0..x1 {
+                        let v = plane[iy * w + ix];
+                        if v > max || v.is_nan() {
+                            max = v;
+                            best = iy * w + ix;
+                        }
+                    }
+                }
+                idx.push(best as i64);
+            }
+        }
+    }
+    let mut out_shape: Vec<usize> = shape[..r - 2].to_vec();
+    out_shape.extend_from_slice(&output_size);
+    let indices = Tensor::from_vec(idx, &out_shape);
+    let flat = indices.reshape(&[planes as isize, (oh * ow) as isize]);
+    let out_dims: Vec<isize> = out_shape.iter().map(|&d| d as isize).collect();
+    let y = x
+        .reshape(&[planes as isize, (h * w) as isize])
+        .gather(1, &flat)
+        .reshape(&out_dims);
+    (y, indices)
+}

@@ -7,7 +7,10 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use tapegrad_autograd::{manual_seed, no_grad, Tensor};
-use tapegrad_nn::{ConvOptions, ConvTranspose2d, Dropout2d, GroupNorm, Module, RMSNorm};
+use tapegrad_nn::{
+    AdaptiveMaxPool2d, ConvOptions, ConvTranspose2d, Dropout2d, GroupNorm, IntOrPair, Module,
+    RMSNorm,
+};
 
 // The tests that draw from the process-wide generator seed it under this lock.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -37,7 +40,6 @@ fn f32s(v: &Value) -> Tensor<f32> {
     Tensor::from_vec(data, &shape_of(v))
 }
 
-#[allow(dead_code)]
 fn i64s(v: &Value) -> Tensor<i64> {
     let data: Vec<i64> = v["data"]
         .as_array()
@@ -299,6 +301,39 @@ fn conv_transpose2d_init_and_errors_follow_pytorch() {
     });
     assert!(
         msg.contains("in_channels must be divisible by groups"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn adaptive_max_pool2d_matches_pytorch() {
+    for (name, size) in [
+        ("adaptive_max_pool2d", IntOrPair::Two([3, 2])),
+        ("adaptive_max_pool2d_up", IntOrPair::One(4)),
+    ] {
+        let pool = AdaptiveMaxPool2d::new(size);
+        let c = case(name);
+        let (_, idx) = pool.forward_with_indices(&f32s(&c["inputs"]["x"]));
+        assert_eq!(
+            idx.to_vec(),
+            i64s(&c["outputs"]["indices"]).to_vec(),
+            "{name}: indices"
+        );
+        assert_eq!(idx.shape(), i64s(&c["outputs"]["indices"]).shape());
+        check(name, &pool, |x| pool.forward(x));
+    }
+    // Unbatched [C, H, W], and PyTorch's messages.
+    let pool = AdaptiveMaxPool2d::new(2);
+    let x = Tensor::<f32>::randn(&[3, 5, 5]);
+    assert_eq!(
+        Module::<f32>::forward(&pool, &x).to_vec(),
+        Module::<f32>::forward(&pool, &x.unsqueeze(0)).to_vec()
+    );
+    let msg = panic_message(|| {
+        Module::<f32>::forward(&pool, &Tensor::zeros(&[5, 5]));
+    });
+    assert!(
+        msg.contains("Expected 3D or 4D tensor, but got: [5, 5]"),
         "{msg}"
     );
 }

@@ -46,7 +46,7 @@ pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
 pub use module_dict::ModuleDict;
 pub use module_list::ModuleList;
-pub use pool::{AdaptiveAvgPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
+pub use pool::{AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
 pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
 pub use relu::ReLU;
 pub use rms_norm::RMSNorm;
