@@ -8,8 +8,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use tapegrad_autograd::{manual_seed, no_grad, Tensor};
 use tapegrad_nn::{
-    AdaptiveMaxPool2d, ConvOptions, ConvTranspose2d, Dropout2d, GroupNorm, IntOrPair, Module,
-    RMSNorm,
+    AdaptiveMaxPool2d, ConvOptions, ConvTranspose2d, Dropout2d, Embedding, GroupNorm, IntOrPair,
+    Module, RMSNorm,
 };
 
 // The tests that draw from the process-wide generator seed it under this lock.
@@ -334,6 +334,42 @@ fn adaptive_max_pool2d_matches_pytorch() {
     });
     assert!(
         msg.contains("Expected 3D or 4D tensor, but got: [5, 5]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn embedding_max_norm_and_from_pretrained_match_pytorch() {
+    let c = case("embedding_max_norm");
+    let w0 = f32s(&c["state"]["weight"]);
+    let emb = Embedding::from_pretrained(w0.copy(), false).max_norm(1.0, 2.0);
+    assert_eq!(Module::<f32>::summary(&emb), c["module"].as_str().unwrap());
+    let idx = i64s(&c["inputs"]["index"]);
+    let y = emb.lookup(&idx);
+    close("y", &y, &c["outputs"]["y"]);
+    close("weight after", &emb.weight, &c["outputs"]["weight_after"]);
+    (&y * &f32s(&c["inputs"]["cot"])).sum().backward();
+    close(
+        "weight.grad",
+        &emb.weight.grad().unwrap(),
+        &c["grads"]["weight"],
+    );
+    // Rows not looked up keep their values (row 3 and 5 here).
+    for r in [3, 5] {
+        assert_eq!(emb.weight.i(r).to_vec(), w0.i(r).to_vec());
+    }
+    // from_pretrained: frozen by default as PyTorch's freeze=True, values shared.
+    let frozen: Embedding = Embedding::from_pretrained(w0.clone(), true);
+    assert!(!frozen.weight.requires_grad());
+    assert!(Module::<f32>::parameters(&frozen)
+        .iter()
+        .all(|p| !p.requires_grad()));
+    assert_eq!(frozen.lookup(&idx).to_vec()[..3], w0.i(1).to_vec()[..]);
+    let msg = panic_message(|| {
+        let _ = Embedding::from_pretrained(Tensor::<f32>::zeros(&[3]), true);
+    });
+    assert!(
+        msg.contains("Embeddings parameter is expected to be 2-dimensional"),
         "{msg}"
     );
 }
