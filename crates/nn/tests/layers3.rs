@@ -373,3 +373,26 @@ fn embedding_max_norm_and_from_pretrained_match_pytorch() {
         "{msg}"
     );
 }
+
+#[test]
+fn composed_ops_pass_gradcheck_and_gradgradcheck_in_f64() {
+    use tapegrad_autograd::{gradcheck, gradgradcheck};
+    use tapegrad_nn::functional::{conv_transpose2d, group_norm, rms_norm};
+    let _g = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    manual_seed(21);
+    let x = Tensor::<f64>::randn(&[1, 4, 3, 2]).requires_grad_(true);
+    let w = Tensor::<f64>::randn(&[4, 1, 2, 3]).requires_grad_(true);
+    let b = Tensor::<f64>::randn(&[2]).requires_grad_(true);
+    let ct = |t: &[Tensor<f64>]| {
+        conv_transpose2d(&t[0], &t[1], Some(&t[2]), [2, 1], [1, 1], [1, 0], 2, [1, 2])
+    };
+    gradcheck(ct, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-7, 1e-5).unwrap();
+    gradgradcheck(ct, &[x, w, b], 1e-6, 1e-6, 1e-4).unwrap();
+    let x = Tensor::<f64>::randn(&[2, 4, 3]).requires_grad_(true);
+    let gw = Tensor::<f64>::randn(&[4]).requires_grad_(true);
+    let gb = Tensor::<f64>::randn(&[4]).requires_grad_(true);
+    let gn = |t: &[Tensor<f64>]| group_norm(&t[0], 2, Some(&t[1]), Some(&t[2]), 1e-5);
+    gradcheck(gn, &[x.clone(), gw.clone(), gb], 1e-6, 1e-7, 1e-5).unwrap();
+    let rn = |t: &[Tensor<f64>]| rms_norm(&t[0], &[3], None, None);
+    gradcheck(rn, &[x], 1e-6, 1e-7, 1e-5).unwrap();
+}
