@@ -1,7 +1,8 @@
-//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], the pooling layers,
-//! [`Embedding`], [`LayerNorm`], [`BatchNorm`], [`Dropout`], the recurrent layers,
-//! [`MultiheadAttention`], the activations, [`Identity`], [`Flatten`] and the containers
-//! [`Sequential`], [`ModuleList`] and [`ModuleDict`].
+//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], [`ConvTranspose2d`], the pooling
+//! layers, [`Embedding`], [`LayerNorm`], [`GroupNorm`], [`RMSNorm`], [`BatchNorm`],
+//! [`Dropout`]/[`Dropout2d`], the recurrent layers, [`MultiheadAttention`], the activations,
+//! [`Identity`], [`Flatten`] and the containers [`Sequential`], [`ModuleList`] and
+//! [`ModuleDict`].
 
 mod activations;
 pub(crate) mod attention;
