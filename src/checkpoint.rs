@@ -48,10 +48,11 @@ use std::collections::HashMap;
 
 use std::path::{Path, PathBuf};
 use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState, Tensor};
+use tapegrad_nn::data::ShuffleState;
 use tapegrad_nn::safetensors_io::{
     read_safetensors_bytes, safetensors_dtype, tensor_from_le_bytes, write_atomic, TensorBytes,
 };
-use tapegrad_nn::{DataLoader, LoadError, Module, StateDict, StateDictError};
+use tapegrad_nn::{LoadError, Module, StateDict, StateDictError};
 use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, SchedulerState};
 
 /// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
@@ -207,7 +208,7 @@ pub struct TrainingState<'a, T: Element = f32> {
     /// The learning-rate scheduler, if any.
     pub scheduler: Option<&'a dyn LRScheduler<T>>,
     /// The (shuffling) data loader, if any.
-    pub loader: Option<&'a DataLoader<'a, T>>,
+    pub loader: Option<&'a dyn ShuffleState>,
 }
 
 /// Everything needed to continue a training run exactly where it stopped (see the module
@@ -481,7 +482,7 @@ impl<T: Element> Checkpoint<T> {
         model: &dyn Module<T>,
         optimizer: Option<&mut dyn Optimizer<T>>,
         scheduler: Option<&mut dyn LRScheduler<T>>,
-        loader: Option<&mut DataLoader<'_, T>>,
+        loader: Option<&mut dyn ShuffleState>,
     ) -> Result<u64, CheckpointError> {
         let p = || self.source.clone();
         // Check the model without changing it: a strict load into a scratch copy of the names.

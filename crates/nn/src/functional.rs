@@ -104,3 +104,382 @@ pub fn linear<T: Element>(
         None => y,
     }
 }
+
+/// `F.group_norm(x, num_groups, weight, bias, eps)`: splits the channels (dimension 1) of an
+/// `[N, C, *]` input into `num_groups` groups and normalises each sample's group with its own
+/// mean and biased variance, `y = (x - mean) / sqrt(var + eps)`, then applies the per-channel
+/// `weight` and `bias` (shape `[C]`). Built from differentiable ops (reshape, mean, var, rsqrt),
+/// so its derivative is theirs. Panics, as PyTorch, unless `C` is divisible by `num_groups`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::group_norm;
+/// // one group of two channels: mean 2, biased variance 1
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0], &[1, 2]);
+/// assert_eq!(group_norm(&x, 1, None, None, 0.0).to_vec(), [-1.0, 1.0]);
+/// ```
+pub fn group_norm<T: Element>(
+    x: &Tensor<T>,
+    num_groups: usize,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    eps: f64,
+) -> Tensor<T> {
+    let shape = x.shape();
+    assert!(
+        shape.len() >= 2,
+        "group_norm: Expected at least 2 dimensions for input tensor but received {}",
+        shape.len()
+    );
+    let (n, c) = (shape[0], shape[1]);
+    assert!(
+        num_groups > 0 && c.is_multiple_of(num_groups),
+        "group_norm: Expected number of channels in input to be divisible by num_groups, but \
+         got input of shape {:?} and num_groups={num_groups}",
+        shape.as_slice()
+    );
+    let mut affine_shape = vec![1isize; shape.len()];
+    affine_shape[1] = c as isize;
+    for (what, p) in [("weight", weight), ("bias", bias)] {
+        if let Some(p) = p {
+            assert!(
+                p.numel() == c,
+                "group_norm: Expected {what} to be a vector of size equal to the number of \
+                 channels in input, but got {what} of shape {:?} and input of shape {:?}",
+                p.shape().as_slice(),
+                shape.as_slice()
+            );
+        }
+    }
+    let dims: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+    let g = x.reshape(&[n as isize, num_groups as isize, -1]);
+    let mean = g.mean_dims(&[-1], true);
+    let var = g.var(&[-1], 0.0, true);
+    let mut y = g
+        .sub(&mean)
+        .mul(&var.add_scalar(T::from_f64(eps)).rsqrt())
+        .reshape(&dims);
+    if let Some(w) = weight {
+        y = y.mul(&w.reshape(&affine_shape));
+    }
+    if let Some(b) = bias {
+        y = y.add(&b.reshape(&affine_shape));
+    }
+    y
+}
+
+/// `F.rms_norm(x, normalized_shape, weight, eps)`: over the last `normalized_shape.len()`
+/// dimensions (which must equal `normalized_shape`), `y = x / sqrt(mean(x²) + eps) * weight`;
+/// `eps = None` uses the machine epsilon of `T` (`torch.finfo(x.dtype).eps`), as PyTorch.
+/// Built from differentiable ops (square, mean, rsqrt, mul), so its derivative is theirs.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::rms_norm;
+/// // mean(x²) = (9 + 16) / 2 = 12.5
+/// let y = rms_norm(&Tensor::from_vec(vec![3.0f64, 4.0], &[1, 2]), &[2], None, Some(0.0));
+/// assert!((y.to_vec()[0] - 3.0 / 12.5f64.sqrt()).abs() < 1e-12);
+/// ```
+pub fn rms_norm<T: Element>(
+    x: &Tensor<T>,
+    normalized_shape: &[usize],
+    weight: Option<&Tensor<T>>,
+    eps: Option<f64>,
+) -> Tensor<T> {
+    let shape = x.shape();
+    let k = normalized_shape.len();
+    assert!(
+        k >= 1 && shape.len() >= k && shape[shape.len() - k..] == *normalized_shape,
+        "rms_norm: Given normalized_shape={normalized_shape:?}, expected input with shape \
+         [*, {}], but got input of size {:?}",
+        normalized_shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        shape.as_slice()
+    );
+    let eps = match eps {
+        Some(e) => T::from_f64(e),
+        None => T::epsilon(),
+    };
+    let dims: Vec<isize> = (1..=k as isize).map(|d| -d).collect();
+    let ms = x.square().mean_dims(&dims, true);
+    let y = x.mul(&ms.add_scalar(eps).rsqrt());
+    match weight {
+        Some(w) => y.mul(w),
+        None => y,
+    }
+}
+
+/// `F.dropout2d(x, p, training)`: in training, each whole channel (`x[n, c]` of an
+/// `[N, C, H, W]` input, or of an `[N, C, L]` input, which PyTorch also treats channel-wise) is
+/// zeroed with probability `p` (one uniform draw per `(n, c)`, in row-major order, from the
+/// process-wide seeded generator) and the kept channels are scaled by `1/(1-p)`; outside
+/// training it returns `x`. Derivative: the same mask and scale.
+///
+/// ```
+/// use tapegrad_autograd::{manual_seed, Tensor};
+/// use tapegrad_nn::functional::dropout2d;
+/// manual_seed(0);
+/// let y = dropout2d(&Tensor::<f64>::ones(&[2, 8, 3, 3]), 0.5, true).to_vec();
+/// // each 3×3 channel is all zeros or all 2
+/// assert!(y.chunks(9).all(|c| c.iter().all(|&v| v == c[0]) && (c[0] == 0.0 || c[0] == 2.0)));
+/// ```
+pub fn dropout2d<T: Element>(x: &Tensor<T>, p: f64, training: bool) -> Tensor<T> {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "dropout2d: dropout probability has to be between 0 and 1, but got {p}"
+    );
+    let shape = x.shape();
+    assert!(
+        shape.len() == 3 || shape.len() == 4,
+        "dropout2d: expected a 3D [N, C, L] or 4D [N, C, H, W] input, but got input of size {:?}",
+        shape.as_slice()
+    );
+    if !training || p == 0.0 {
+        return x.clone();
+    }
+    let mut mask_shape = vec![1usize; shape.len()];
+    mask_shape[0] = shape[0];
+    mask_shape[1] = shape[1];
+    if p == 1.0 {
+        return x.mul(&Tensor::zeros(&mask_shape));
+    }
+    let scale = T::from_f64(1.0 / (1.0 - p));
+    let draws = Tensor::<f64>::rand(&mask_shape).to_vec();
+    let mask: Vec<T> = draws
+        .into_iter()
+        .map(|u| if u < p { T::zero() } else { scale })
+        .collect();
+    x.mul(&Tensor::from_vec(mask, &mask_shape))
+}
+
+/// `F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+/// dilation)`, the adjoint of [`Tensor::conv2d`] (sometimes called a deconvolution): input
+/// `[N, C_in, H, W]` (or unbatched `[C_in, H, W]`), weight `[C_in, C_out/groups, kH, kW]`
+/// (PyTorch's layout), bias `[C_out]`; output `[N, C_out, oH, oW]` with
+/// `oH = (H − 1)·stride_h − 2·pad_h + dil_h·(kH − 1) + output_padding_h + 1` (likewise `oW`).
+///
+/// Computed as the input gradient of a convolution: per group, `cols = w_gᵀ · x_g` (every
+/// input pixel spreads a `C_out/g · kH · kW` column), then `col2im` adds the columns into the
+/// (uncropped) output, which `pad` crops by `padding` and extends by `output_padding`. These
+/// are differentiable ops, so the derivative is theirs: `dx = conv2d(G, w)` (im2col of the
+/// gradient times `w_g`), `dw = Σ_n x_g · im2col(G)_gᵀ`, `db = Σ_{n, oh, ow} G`.
+///
+/// Panics with PyTorch's wording when the channels do not match or `output_padding` is not
+/// smaller than the stride or the dilation.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::conv_transpose2d;
+/// // A single pixel spreads the kernel, at stride 2 the kernels do not overlap.
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 1, 1, 2]);
+/// let w = Tensor::from_vec(vec![1.0f32, 10.0], &[1, 1, 1, 2]);
+/// let y = conv_transpose2d(&x, &w, None, [1, 2], [0, 0], [0, 0], 1, [1, 1]);
+/// assert_eq!(y.to_vec(), [1.0, 10.0, 2.0, 20.0]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn conv_transpose2d<T: Element>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    stride: [usize; 2],
+    padding: [usize; 2],
+    output_padding: [usize; 2],
+    groups: usize,
+    dilation: [usize; 2],
+) -> Tensor<T> {
+    let (xs, ws) = (input.shape(), weight.shape());
+    assert!(
+        groups > 0,
+        "conv_transpose2d: non-positive groups is not supported"
+    );
+    assert!(
+        stride.iter().all(|&s| s > 0),
+        "conv_transpose2d: non-positive stride is not supported (got stride={stride:?})"
+    );
+    assert!(
+        dilation.iter().all(|&d| d > 0),
+        "conv_transpose2d: dilation should be greater than zero (got dilation={dilation:?})"
+    );
+    if xs.len() == 3 {
+        return conv_transpose2d(
+            &input.unsqueeze(0),
+            weight,
+            bias,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        )
+        .squeeze(0);
+    }
+    assert!(
+        xs.len() == 4,
+        "Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of \
+         size: {:?}",
+        xs.as_slice()
+    );
+    assert!(
+        ws.len() == 4,
+        "conv_transpose2d: Expected 4-dimensional weight [in_channels, out_channels/groups, kH, \
+         kW], but got {}-dimensional weight of size {:?} instead",
+        ws.len(),
+        ws.as_slice()
+    );
+    assert!(
+        ws[0].is_multiple_of(groups),
+        "Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but \
+         got weight of size {:?} instead",
+        ws.as_slice()
+    );
+    assert!(
+        xs[1] == ws[0],
+        "Given transposed=1, weight of size {:?}, expected input{:?} to have {} channels, but \
+         got {} channels instead",
+        ws.as_slice(),
+        xs.as_slice(),
+        ws[0],
+        xs[1]
+    );
+    let c_out = ws[1] * groups;
+    if let Some(b) = bias {
+        assert!(
+            b.shape().as_slice() == [c_out],
+            "Given transposed=1, weight of size {:?}, expected bias to be 1-dimensional with {} \
+             elements, but got bias of size {:?} instead",
+            ws.as_slice(),
+            c_out,
+            b.shape().as_slice()
+        );
+    }
+    for d in 0..2 {
+        assert!(
+            output_padding[d] < stride[d] || output_padding[d] < dilation[d],
+            "conv_transpose2d: output padding must be smaller than either stride or dilation, \
+             but got output_padding_height: {} output_padding_width: {} stride_height: {} \
+             stride_width: {} dilation_height: {} dilation_width: {}",
+            output_padding[0],
+            output_padding[1],
+            stride[0],
+            stride[1],
+            dilation[0],
+            dilation[1]
+        );
+    }
+    let (n, c_in, h, w) = (xs[0], xs[1], xs[2], xs[3]);
+    let (kh, kw) = (ws[2], ws[3]);
+    let full = [
+        (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1,
+        (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1,
+    ];
+    let out = [
+        full[0] as isize - 2 * padding[0] as isize + output_padding[0] as isize,
+        full[1] as isize - 2 * padding[1] as isize + output_padding[1] as isize,
+    ];
+    assert!(
+        out[0] > 0 && out[1] > 0,
+        "conv_transpose2d: Given input size per channel: ({h} x {w}), calculated output size \
+         per channel: ({} x {}). Output size is too small",
+        out[0],
+        out[1]
+    );
+    let (g, cig, k) = (
+        groups as isize,
+        (c_in / groups) as isize,
+        (ws[1] * kh * kw) as isize,
+    );
+    // [G, C_out/g·kH·kW, C_in/g] @ [N, G, C_in/g, H·W] -> [N, G, C_out/g·kH·kW, H·W]
+    let wt = weight.reshape(&[g, cig, k]).transpose(1, 2);
+    let cols = wt
+        .matmul(&input.reshape(&[n as isize, g, cig, (h * w) as isize]))
+        .reshape(&[n as isize, g * k, (h * w) as isize]);
+    let y = cols.col2im(full, [kh, kw], dilation, [0, 0], stride);
+    let crop = |d: usize| {
+        [
+            -(padding[d] as isize),
+            output_padding[d] as isize - padding[d] as isize,
+        ]
+    };
+    let (ch, cw) = (crop(0), crop(1));
+    let y = if ch == [0, 0] && cw == [0, 0] {
+        y
+    } else {
+        y.pad(&[cw[0], cw[1], ch[0], ch[1]], T::zero())
+    };
+    match bias {
+        Some(b) => y.add(&b.reshape(&[1, c_out as isize, 1, 1])),
+        None => y,
+    }
+}
+
+/// `F.adaptive_max_pool2d(x, output_size, return_indices=True)`: over the last two dimensions
+/// of an `[N, C, H, W]` or `[C, H, W]` input, output `(i, j)` is the maximum over rows
+/// `⌊i·H/oH⌋ .. ⌈(i+1)·H/oH⌉` and the columns likewise (the windows of
+/// [`Tensor::adaptive_avg_pool2d`]); also returns the flat index `h·W + w` of each maximum in
+/// its plane (the first one on ties, a NaN wins, as PyTorch's CPU kernel). The values are a
+/// `gather` of the input at those indices, so the derivative routes each gradient to its
+/// maximum (`scatter_add`), as PyTorch's `AdaptiveMaxPool2DBackward0`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::adaptive_max_pool2d;
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 4.0, 3.0, 0.0], &[1, 2, 3]);
+/// let (y, i) = adaptive_max_pool2d(&x, [1, 2]); // columns 0..2 and 1..3
+/// assert_eq!((y.to_vec(), i.to_vec()), (vec![5.0, 5.0], vec![1, 1]));
+/// ```
+pub fn adaptive_max_pool2d<T: Element>(
+    x: &Tensor<T>,
+    output_size: [usize; 2],
+) -> (Tensor<T>, Tensor<i64>) {
+    let shape = x.shape();
+    assert!(
+        (shape.len() == 3 || shape.len() == 4) && shape.iter().skip(1).all(|&d| d > 0),
+        "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {:?}",
+        shape.as_slice()
+    );
+    assert!(
+        output_size.iter().all(|&o| o > 0),
+        "adaptive_max_pool2d: output_size must be greater than 0, but got {output_size:?}"
+    );
+    let r = shape.len();
+    let (h, w) = (shape[r - 2], shape[r - 1]);
+    let [oh, ow] = output_size;
+    let span = |i: usize, n: usize, o: usize| (i * n / o, ((i + 1) * n).div_ceil(o));
+    let xv = x.to_vec();
+    let planes = xv.len() / (h * w);
+    let mut idx = Vec::with_capacity(planes * oh * ow);
+    for p in 0..planes {
+        let plane = &xv[p * h * w..(p + 1) * h * w];
+        for i in 0..oh {
+            let (y0, y1) = span(i, h, oh);
+            for j in 0..ow {
+                let (x0, x1) = span(j, w, ow);
+                let mut best = y0 * w + x0;
+                let mut max = T::neg_infinity();
+                for iy in y0..y1 {
+                    for ix in x0..x1 {
+                        let v = plane[iy * w + ix];
+                        if v > max || v.is_nan() {
+                            max = v;
+                            best = iy * w + ix;
+                        }
+                    }
+                }
+                idx.push(best as i64);
+            }
+        }
+    }
+    let mut out_shape: Vec<usize> = shape[..r - 2].to_vec();
+    out_shape.extend_from_slice(&output_size);
+    let indices = Tensor::from_vec(idx, &out_shape);
+    let flat = indices.reshape(&[planes as isize, (oh * ow) as isize]);
+    let out_dims: Vec<isize> = out_shape.iter().map(|&d| d as isize).collect();
+    let y = x
+        .reshape(&[planes as isize, (h * w) as isize])
+        .gather(1, &flat)
+        .reshape(&out_dims);
+    (y, indices)
+}

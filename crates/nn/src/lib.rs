@@ -58,13 +58,14 @@ pub mod safetensors_io;
 pub mod state_dict;
 pub mod utils;
 
-pub use data::{targets_as_indices, DataLoader, TensorDataset};
+pub use data::{random_split, targets_as_indices, DataLoader, Dataset, Subset, TensorDataset};
 pub use layers::{
-    AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvOptions,
-    ConvPadding, Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Identity, IntOrPair,
-    LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict,
-    ModuleList, MultiheadAttention, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax,
-    Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d,
+    Conv2d, ConvOptions, ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten,
+    GroupNorm, Hardsigmoid, Hardswish, Identity, IntOrPair, LayerNorm, LeakyReLU, Linear,
+    LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MultiheadAttention,
+    RMSNorm, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU,
+    GRU, LSTM, RNN, SELU,
 };
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,

@@ -6,7 +6,7 @@
 //! `\n` or `\r\n` line ends, blank lines skipped, no quoting. Every problem is a [`CsvError`]
 //! naming the file and the 1-based line (the header is line 1) — never a panic.
 
-use super::TensorDataset;
+use super::{PairDataset, TensorDataset};
 use std::path::{Path, PathBuf};
 use tapegrad_autograd::{Element, Tensor};
 
@@ -159,7 +159,7 @@ impl CsvSpec {
 pub fn read_csv_classification<T: Element>(
     path: impl AsRef<Path>,
     spec: &CsvSpec,
-) -> Result<TensorDataset<T>, CsvError> {
+) -> Result<PairDataset<T>, CsvError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| CsvError::Io {
         file: path.to_path_buf(),
@@ -177,7 +177,7 @@ pub fn read_csv_classification_bytes<T: Element>(
     bytes: &[u8],
     file: impl AsRef<Path>,
     spec: &CsvSpec,
-) -> Result<TensorDataset<T>, CsvError> {
+) -> Result<PairDataset<T>, CsvError> {
     let file = file.as_ref();
     let f = || file.to_path_buf();
     let mut lines = bytes
@@ -292,7 +292,7 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn read(s: &[u8]) -> Result<TensorDataset<f32>, CsvError> {
+    fn read(s: &[u8]) -> Result<TensorDataset, CsvError> {
         read_csv_classification_bytes(s, "t.csv", &CsvSpec::new("label", 3))
     }
 

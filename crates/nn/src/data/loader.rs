@@ -1,19 +1,31 @@
-//! [`DataLoader`] (`torch.utils.data.DataLoader`): mini-batches, optionally shuffled.
+//! [`DataLoader`] (`torch.utils.data.DataLoader`): mini-batches of any [`Dataset`], optionally
+//! shuffled, stacked by the default collate or by a collate function.
 
-use super::TensorDataset;
+use super::{Dataset, Stack, TensorDataset};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::sync::Mutex;
-use tapegrad_autograd::{Element, RngState, Tensor};
+use std::sync::{Arc, Mutex};
+use tapegrad_autograd::RngState;
 
-/// Iterates a [`TensorDataset`] in mini-batches of `(inputs, targets)`
-/// (`DataLoader(dataset, batch_size, shuffle, drop_last)`).
+/// The collate step of a loader: fetches the samples at the given indices and turns them into
+/// a batch.
+type CollateFn<'a, D, B> = Arc<dyn Fn(&D, &[usize]) -> B + Send + Sync + 'a>;
+
+/// Iterates a [`Dataset`] in mini-batches (`DataLoader(dataset, batch_size, shuffle,
+/// drop_last, collate_fn)`); by default over a [`TensorDataset`] of `(inputs, targets)`.
 ///
 /// Without [`shuffle`](DataLoader::shuffle) the batches follow the sample order. With
 /// `shuffle(seed)` every call to [`iter`](DataLoader::iter) (one epoch) draws a new permutation
 /// from the loader's own ChaCha8 generator, seeded once: epoch `k`'s order depends only on the
-/// seed and `k`, as with PyTorch's `RandomSampler(generator=torch.Generator().manual_seed(seed))`.
+/// seed and `k`, as with PyTorch's `RandomSampler(generator=torch.Generator().manual_seed(seed))`
+/// (the orders themselves differ from PyTorch's).
+///
+/// A batch is made by the collate function: by default the samples stacked along a new first
+/// dimension, tensor by tensor ([`Stack`], PyTorch's `default_collate`, through
+/// [`Dataset::get_batch`]); [`collate_fn`](DataLoader::collate_fn) or
+/// [`with_collate_fn`](DataLoader::with_collate_fn) set another (`collate_fn=`), which receives
+/// the batch's samples in order.
 ///
 /// ```
 /// use tapegrad_autograd::Tensor;
@@ -28,28 +40,86 @@ use tapegrad_autograd::{Element, RngState, Tensor};
 /// for (xb, yb) in &loader {
 ///     assert_eq!(xb.to_vec(), yb.to_vec());
 /// }
+/// // A collate function: the batch's input sum.
+/// let sums = DataLoader::new(&ds, 2).collate_fn(|s: Vec<(Tensor, Tensor)>| {
+///     s.iter().map(|(x, _)| x.item()).sum::<f32>()
+/// });
+/// assert_eq!(sums.iter().collect::<Vec<f32>>(), [1.0, 5.0, 4.0]);
 /// ```
-pub struct DataLoader<'a, T: Element = f32> {
-    dataset: &'a TensorDataset<T>,
+pub struct DataLoader<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset>::Item> {
+    dataset: &'a D,
     batch_size: usize,
     drop_last: bool,
     rng: Option<Mutex<ChaCha8Rng>>,
+    collate: CollateFn<'a, D, B>,
 }
 
-impl<'a, T: Element> DataLoader<'a, T> {
-    /// Batches of `batch_size` samples in order, keeping a last partial batch. Panics if
-    /// `batch_size` is 0.
-    pub fn new(dataset: &'a TensorDataset<T>, batch_size: usize) -> Self {
-        assert!(
-            batch_size > 0,
-            "DataLoader::new: batch_size should be a positive integer value, but got batch_size=0"
-        );
+fn check_batch_size(batch_size: usize) {
+    assert!(
+        batch_size > 0,
+        "DataLoader::new: batch_size should be a positive integer value, but got batch_size=0"
+    );
+}
+
+impl<'a, D: Dataset + ?Sized> DataLoader<'a, D>
+where
+    D::Item: Stack,
+{
+    /// Batches of `batch_size` samples in order, keeping a last partial batch, stacked by the
+    /// default collate. Panics if `batch_size` is 0.
+    pub fn new(dataset: &'a D, batch_size: usize) -> Self {
+        check_batch_size(batch_size);
         DataLoader {
             dataset,
             batch_size,
             drop_last: false,
             rng: None,
+            collate: Arc::new(|ds: &D, idx: &[usize]| ds.get_batch(idx)),
         }
+    }
+}
+
+impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
+    /// A loader whose batches are `collate(samples)` (`DataLoader(dataset, batch_size,
+    /// collate_fn=collate)`), for data sets whose samples do not stack. Panics if `batch_size`
+    /// is 0.
+    pub fn with_collate_fn(
+        dataset: &'a D,
+        batch_size: usize,
+        collate: impl Fn(Vec<D::Item>) -> B + Send + Sync + 'a,
+    ) -> Self {
+        check_batch_size(batch_size);
+        DataLoader {
+            dataset,
+            batch_size,
+            drop_last: false,
+            rng: None,
+            collate: Arc::new(move |ds: &D, idx: &[usize]| {
+                collate(idx.iter().map(|&i| ds.get(i)).collect())
+            }),
+        }
+    }
+
+    /// The same loader with another collate function (`collate_fn=`): batches are
+    /// `collate(samples)`, the samples in batch order.
+    pub fn collate_fn<B2>(
+        self,
+        collate: impl Fn(Vec<D::Item>) -> B2 + Send + Sync + 'a,
+    ) -> DataLoader<'a, D, B2> {
+        DataLoader {
+            dataset: self.dataset,
+            batch_size: self.batch_size,
+            drop_last: self.drop_last,
+            rng: self.rng,
+            collate: Arc::new(move |ds: &D, idx: &[usize]| {
+                collate(idx.iter().map(|&i| ds.get(i)).collect())
+            }),
+        }
+    }
+
+    /// The data set.
+    pub fn dataset(&self) -> &'a D {
+        self.dataset
     }
 
     /// Shuffles every epoch from a generator seeded with `seed` (`shuffle=True` with a seeded
@@ -124,7 +194,7 @@ impl<'a, T: Element> DataLoader<'a, T> {
     }
 
     /// One epoch of batches. With shuffling, each call draws the next epoch's permutation.
-    pub fn iter(&self) -> Batches<'a, T> {
+    pub fn iter(&self) -> Batches<'a, D, B> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if let Some(rng) = &self.rng {
             let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
@@ -135,6 +205,7 @@ impl<'a, T: Element> DataLoader<'a, T> {
         }
         Batches {
             dataset: self.dataset,
+            collate: Arc::clone(&self.collate),
             order,
             batch_size: self.batch_size,
             pos: 0,
@@ -142,37 +213,56 @@ impl<'a, T: Element> DataLoader<'a, T> {
     }
 }
 
-impl<'a, T: Element> IntoIterator for &DataLoader<'a, T> {
-    type Item = (Tensor<T>, Tensor<T>);
-    type IntoIter = Batches<'a, T>;
+impl<'a, D: Dataset + ?Sized, B> IntoIterator for &DataLoader<'a, D, B> {
+    type Item = B;
+    type IntoIter = Batches<'a, D, B>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
 }
 
+/// What a checkpoint needs of a data loader: its shuffling generator's position
+/// (implemented by every [`DataLoader`]).
+pub trait ShuffleState {
+    /// See [`DataLoader::shuffle_state`].
+    fn shuffle_state(&self) -> Option<RngState>;
+    /// See [`DataLoader::set_shuffle_state`].
+    fn set_shuffle_state(&mut self, state: RngState);
+}
+
+impl<D: Dataset + ?Sized, B> ShuffleState for DataLoader<'_, D, B> {
+    fn shuffle_state(&self) -> Option<RngState> {
+        DataLoader::shuffle_state(self)
+    }
+    fn set_shuffle_state(&mut self, state: RngState) {
+        DataLoader::set_shuffle_state(self, state)
+    }
+}
+
 /// The batches of one epoch (see [`DataLoader::iter`]).
-pub struct Batches<'a, T: Element = f32> {
-    dataset: &'a TensorDataset<T>,
+pub struct Batches<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset>::Item> {
+    dataset: &'a D,
+    collate: CollateFn<'a, D, B>,
     order: Vec<usize>,
     batch_size: usize,
     pos: usize,
 }
 
-impl<T: Element> Batches<'_, T> {
+impl<D: Dataset + ?Sized, B> Batches<'_, D, B> {
     /// The sample indices of this epoch, in visiting order.
     pub fn order(&self) -> &[usize] {
         &self.order
     }
 }
 
-impl<T: Element> Iterator for Batches<'_, T> {
-    type Item = (Tensor<T>, Tensor<T>);
-    fn next(&mut self) -> Option<Self::Item> {
+impl<D: Dataset + ?Sized, B> Iterator for Batches<'_, D, B> {
+    type Item = B;
+    fn next(&mut self) -> Option<B> {
         if self.pos >= self.order.len() {
             return None;
         }
         let end = (self.pos + self.batch_size).min(self.order.len());
-        let batch = self.dataset.batch(&self.order[self.pos..end]);
+        let batch = (self.collate)(self.dataset, &self.order[self.pos..end]);
         self.pos = end;
         Some(batch)
     }
@@ -183,4 +273,4 @@ impl<T: Element> Iterator for Batches<'_, T> {
     }
 }
 
-impl<T: Element> ExactSizeIterator for Batches<'_, T> {}
+impl<D: Dataset + ?Sized, B> ExactSizeIterator for Batches<'_, D, B> {}

@@ -1,9 +1,13 @@
-//! Data loading (`torch.utils.data`): [`TensorDataset`] and [`DataLoader`].
+//! Data loading (`torch.utils.data`): the [`Dataset`] trait, [`TensorDataset`], [`Subset`],
+//! [`random_split`] and [`DataLoader`] (with the default collate [`Stack`] or a collate
+//! function).
 
 pub mod csv;
 mod dataset;
 mod loader;
 
 pub use csv::{read_csv_classification, read_csv_classification_bytes, CsvError, CsvSpec};
-pub use dataset::{targets_as_indices, TensorDataset};
-pub use loader::{Batches, DataLoader};
+pub use dataset::{
+    random_split, targets_as_indices, Dataset, PairDataset, Stack, Subset, TensorDataset, Tensors,
+};
+pub use loader::{Batches, DataLoader, ShuffleState};

@@ -28,6 +28,11 @@ pub struct Embedding<T: Element = f32> {
     pub weight: Tensor<T>,
     /// The row that stays out of training (`padding_idx`), if any.
     pub padding_idx: Option<usize>,
+    /// `max_norm`: every looked-up row whose `norm_type`-norm exceeds it is rescaled in place
+    /// to norm `max_norm` before the lookup (`None`: never).
+    pub max_norm: Option<f64>,
+    /// The p of the norm `max_norm` bounds (default 2).
+    pub norm_type: f64,
     training: AtomicBool,
 }
 
@@ -61,6 +66,8 @@ impl<T: Element> Embedding<T> {
         Embedding {
             weight: weight.requires_grad_(true),
             padding_idx,
+            max_norm: None,
+            norm_type: 2.0,
             training: AtomicBool::new(true),
         }
     }
@@ -76,14 +83,71 @@ impl<T: Element> Embedding<T> {
         Embedding {
             weight: weight.detach().requires_grad_(!freeze),
             padding_idx: None,
+            max_norm: None,
+            norm_type: 2.0,
             training: AtomicBool::new(true),
         }
     }
 
-    /// The rows of `weight` at `indices` (`embedding(indices)` in PyTorch).
+    /// `max_norm=max_norm` (with `norm_type=norm_type`, PyTorch's default 2.0): before each
+    /// lookup, every row the indices touch whose `norm_type`-norm exceeds `max_norm` is scaled
+    /// in place, outside the graph (`torch.embedding_renorm_` under `no_grad`), by
+    /// `max_norm / (norm + 1e-7)`, as PyTorch. The weight therefore changes on forward.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::Embedding;
+    /// let w = Tensor::from_vec(vec![3.0f32, 4.0, 0.3, 0.4], &[2, 2]);
+    /// let emb = Embedding::from_pretrained(w, false).max_norm(1.0, 2.0);
+    /// let e = emb.lookup(&Tensor::from_vec(vec![0i64, 1], &[2]));
+    /// assert!((e.to_vec()[0] - 0.6).abs() < 1e-6 && e.to_vec()[2] == 0.3);
+    /// assert!((emb.weight.to_vec()[1] - 0.8).abs() < 1e-6); // renormalised in place
+    /// ```
+    pub fn max_norm(mut self, max_norm: f64, norm_type: f64) -> Self {
+        self.max_norm = Some(max_norm);
+        self.norm_type = norm_type;
+        self
+    }
+
+    /// Rescales the rows at `indices` to norm at most `max_norm`, in place without gradient
+    /// (`torch.embedding_renorm_`).
+    fn renorm(&self, indices: &Tensor<i64>, max_norm: f64) {
+        let rows = self.weight.shape()[0];
+        let mut seen = vec![false; rows];
+        let p = self.norm_type;
+        no_grad(|| {
+            for i in indices.to_vec() {
+                let Some(r) = usize::try_from(i).ok().filter(|&r| r < rows) else {
+                    continue; // the lookup itself reports the bad index
+                };
+                if std::mem::replace(&mut seen[r], true) {
+                    continue;
+                }
+                let row = self.weight.select(0, r as isize);
+                let v = row.to_vec();
+                let norm = if p.is_infinite() {
+                    v.iter().fold(0.0f64, |m, x| m.max(x.as_f64().abs()))
+                } else {
+                    v.iter()
+                        .map(|x| x.as_f64().abs().powf(p))
+                        .sum::<f64>()
+                        .powf(1.0 / p)
+                };
+                if norm > max_norm {
+                    row.mul_(T::from_f64(max_norm / (norm + 1e-7)));
+                }
+            }
+        });
+    }
+
+    /// The rows of `weight` at `indices` (`embedding(indices)` in PyTorch), after the
+    /// `max_norm` renormalisation of those rows if set.
     /// Derivative: each looked-up row's gradient is added into its row of `weight`, except the
     /// padding row's.
     pub fn lookup(&self, indices: &Tensor<i64>) -> Tensor<T> {
+        if let Some(m) = self.max_norm {
+            self.renorm(indices, m);
+        }
         let out = embedding(indices, &self.weight);
         match self.padding_idx {
             None => out,
@@ -107,10 +171,17 @@ impl<T: Element> Module<T> for Embedding<T> {
     }
     fn extra_repr(&self) -> String {
         let s = self.weight.shape();
-        match self.padding_idx {
-            Some(p) => format!("{}, {}, padding_idx={p}", s[0], s[1]),
-            None => format!("{}, {}", s[0], s[1]),
+        let mut r = format!("{}, {}", s[0], s[1]);
+        if let Some(p) = self.padding_idx {
+            r += &format!(", padding_idx={p}");
         }
+        if let Some(m) = self.max_norm {
+            r += &format!(", max_norm={m:?}");
+            if self.norm_type != 2.0 {
+                r += &format!(", norm_type={:?}", self.norm_type);
+            }
+        }
+        r
     }
     fn training_flag(&self) -> Option<&AtomicBool> {
         Some(&self.training)

@@ -1,15 +1,18 @@
-//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], the pooling layers,
-//! [`Embedding`], [`LayerNorm`], [`BatchNorm`], [`Dropout`], the recurrent layers,
-//! [`MultiheadAttention`], the activations, [`Identity`], [`Flatten`] and the containers
-//! [`Sequential`], [`ModuleList`] and [`ModuleDict`].
+//! Layers, one file each: [`Linear`], [`Conv1d`]/[`Conv2d`], [`ConvTranspose2d`], the pooling
+//! layers, [`Embedding`], [`LayerNorm`], [`GroupNorm`], [`RMSNorm`], [`BatchNorm`],
+//! [`Dropout`]/[`Dropout2d`], the recurrent layers, [`MultiheadAttention`], the activations,
+//! [`Identity`], [`Flatten`] and the containers [`Sequential`], [`ModuleList`] and
+//! [`ModuleDict`].
 
 mod activations;
 pub(crate) mod attention;
 mod batch_norm;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod embedding;
 mod flatten;
+mod group_norm;
 mod identity;
 pub(crate) mod layer_norm;
 mod leaky_relu;
@@ -20,6 +23,7 @@ mod module_list;
 mod pool;
 mod recurrent;
 mod relu;
+mod rms_norm;
 mod sequential;
 mod sigmoid;
 mod softmax;
@@ -31,9 +35,11 @@ pub use activations::{
 pub use attention::MultiheadAttention;
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv1d, Conv2d, ConvOptions, ConvPadding};
-pub use dropout::Dropout;
+pub use conv_transpose::ConvTranspose2d;
+pub use dropout::{Dropout, Dropout2d};
 pub use embedding::Embedding;
 pub use flatten::Flatten;
+pub use group_norm::GroupNorm;
 pub use identity::Identity;
 pub use layer_norm::LayerNorm;
 pub use leaky_relu::LeakyReLU;
@@ -41,9 +47,10 @@ pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
 pub use module_dict::ModuleDict;
 pub use module_list::ModuleList;
-pub use pool::{AdaptiveAvgPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
+pub use pool::{AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
 pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
 pub use relu::ReLU;
+pub use rms_norm::RMSNorm;
 pub use sequential::Sequential;
 pub use sigmoid::Sigmoid;
 pub use softmax::Softmax;

@@ -1,4 +1,5 @@
-//! Pooling layers: [`MaxPool2d`], [`MaxPool1d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`]
+//! Pooling layers: [`MaxPool2d`], [`MaxPool1d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`],
+//! [`AdaptiveMaxPool2d`]
 //! (`torch.nn.MaxPool2d`, …), parameter-free wrappers of the `Tensor` pooling ops.
 
 use crate::Module;
@@ -347,6 +348,57 @@ impl AdaptiveAvgPool2d {
 impl<T: Element> Module<T> for AdaptiveAvgPool2d {
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         input.adaptive_avg_pool2d(self.output_size.pair())
+    }
+    fn extra_repr(&self) -> String {
+        format!("output_size={}", self.output_size)
+    }
+    fn training_flag(&self) -> Option<&AtomicBool> {
+        Some(&self.training)
+    }
+}
+
+/// Adaptive max pooling to a fixed output size (`torch.nn.AdaptiveMaxPool2d(output_size,
+/// return_indices=False)`): over the last two dimensions of `[N, C, H, W]` or `[C, H, W]`,
+/// output `(i, j)` is the maximum over rows `⌊i·H/oH⌋ .. ⌈(i+1)·H/oH⌉` and the columns
+/// likewise. [`forward_with_indices`](AdaptiveMaxPool2d::forward_with_indices) is
+/// `return_indices=True`. Derivative: the gradient goes to each window's (first) maximum
+/// ([`adaptive_max_pool2d`](crate::functional::adaptive_max_pool2d)).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{AdaptiveMaxPool2d, Module};
+/// let pool = AdaptiveMaxPool2d::new([1, 2]);
+/// let x = Tensor::<f32>::arange(0.0, 8.0, 1.0).reshape(&[1, 2, 4]);
+/// assert_eq!(pool.forward(&x).to_vec(), [5.0, 7.0]);
+/// let (_, idx) = pool.forward_with_indices(&x);
+/// assert_eq!(idx.to_vec(), [5, 7]);
+/// assert_eq!(Module::<f32>::summary(&pool), "AdaptiveMaxPool2d(output_size=(1, 2))");
+/// ```
+pub struct AdaptiveMaxPool2d {
+    /// `output_size`.
+    pub output_size: IntOrPair,
+    training: AtomicBool,
+}
+
+impl AdaptiveMaxPool2d {
+    /// `AdaptiveMaxPool2d(output_size)`.
+    pub fn new(output_size: impl Into<IntOrPair>) -> Self {
+        AdaptiveMaxPool2d {
+            output_size: output_size.into(),
+            training: AtomicBool::new(true),
+        }
+    }
+
+    /// The pooled values and the flat index `h·W + w` of each maximum in its input plane
+    /// (`AdaptiveMaxPool2d(..., return_indices=True)`).
+    pub fn forward_with_indices<T: Element>(&self, input: &Tensor<T>) -> (Tensor<T>, Tensor<i64>) {
+        crate::functional::adaptive_max_pool2d(input, self.output_size.pair())
+    }
+}
+
+impl<T: Element> Module<T> for AdaptiveMaxPool2d {
+    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
+        self.forward_with_indices(input).0
     }
     fn extra_repr(&self) -> String {
         format!("output_size={}", self.output_size)
