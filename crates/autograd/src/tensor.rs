@@ -283,19 +283,19 @@ impl<T: Scalar> Tensor<T> {
              memory can hold"
         );
         let n = n as usize;
-        let v: Vec<T> = if T::DTYPE == DType::I64 {
+        // Reserved first, so a size the machine cannot hold panics with a message (no abort).
+        let mut v = alloc_elements::<T>("arange", &[n]);
+        if T::DTYPE == DType::I64 {
             // Exact integer arithmetic, as ATen's integral arange.
             let (a, st) = (start.as_i64(), step.as_i64());
-            (0..n as i64).map(|i| T::from_i64(a + i * st)).collect()
+            v.extend((0..n as i64).map(|i| T::from_i64(a + i * st)));
         } else if T::DTYPE == DType::F32 {
             // `start + i·step` in the element type, as ATen's vectorised kernel computes it.
             let (a, st) = (a as f32, st as f32);
-            (0..n)
-                .map(|i| T::from_f64((a + i as f32 * st) as f64))
-                .collect()
+            v.extend((0..n).map(|i| T::from_f64((a + i as f32 * st) as f64)));
         } else {
-            (0..n).map(|i| T::from_f64(a + i as f64 * st)).collect()
-        };
+            v.extend((0..n).map(|i| T::from_f64(a + i as f64 * st)));
+        }
         Self::from_vec(v, &[n])
     }
 }
@@ -311,23 +311,23 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::<f64>::linspace(0.0, 1.0, 3).to_vec(), vec![0.0, 0.5, 1.0]);
     /// ```
     pub fn linspace(start: T, end: T, steps: usize) -> Self {
-        let v: Vec<T> = match steps {
-            0 => vec![],
-            1 => vec![start],
+        // Reserved first, so a size the machine cannot hold panics with a message (no abort).
+        let mut v = alloc_elements::<T>("linspace", &[steps]);
+        match steps {
+            0 => {}
+            1 => v.push(start),
             _ => {
                 let step = (end - start) / T::from_f64((steps - 1) as f64);
                 let half = steps / 2;
-                (0..steps)
-                    .map(|i| {
-                        if i < half {
-                            step.mul_add(T::from_f64(i as f64), start)
-                        } else {
-                            (-step).mul_add(T::from_f64((steps - 1 - i) as f64), end)
-                        }
-                    })
-                    .collect()
+                v.extend((0..steps).map(|i| {
+                    if i < half {
+                        step.mul_add(T::from_f64(i as f64), start)
+                    } else {
+                        (-step).mul_add(T::from_f64((steps - 1 - i) as f64), end)
+                    }
+                }));
             }
-        };
+        }
         Self::from_vec(v, &[steps])
     }
 
