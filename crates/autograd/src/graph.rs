@@ -85,6 +85,8 @@ pub(crate) struct Node<T: Scalar> {
     /// PyTorch's tensor pre-hooks on a `grad_fn`, so a backward that frees the graph, or the
     /// node's drop, drops them too (and whatever they captured, the output's handle included).
     pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+    /// Set once a hook is added to `hooks`: freeing a node without any skips their lock.
+    pub(crate) has_hooks: std::sync::atomic::AtomicBool,
 }
 
 impl<T: Scalar> Node<T> {
@@ -95,8 +97,10 @@ impl<T: Scalar> Node<T> {
 
     /// Moves the saved inputs out, leaving the node freed; its hooks are dropped with them.
     pub(crate) fn take_inputs(&self) -> Option<SmallVec<[Tensor<T>; 3]>> {
-        let hooks = std::mem::take(&mut *self.hooks.lock());
-        drop(hooks);
+        if self.has_hooks.load(Ordering::Acquire) {
+            let hooks = std::mem::take(&mut *self.hooks.lock());
+            drop(hooks);
+        }
         self.inputs.lock().take()
     }
 }
@@ -286,6 +290,7 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         generations,
         out_version: AtomicU64::new(out_version),
         hooks: Mutex::new(Vec::new()),
+        has_hooks: std::sync::atomic::AtomicBool::new(false),
     }
 }
 

@@ -56,11 +56,28 @@ pub(crate) struct Inner<T: Scalar> {
     /// itself a view (PyTorch's `._base`). An in-place op on the view that joins the graph
     /// rewrites this base's history (`CopySlices`, see `ops/inplace.rs`).
     pub(crate) view_base: Option<Tensor<T>>,
-    pub(crate) hooks: Mutex<Vec<Hook<T>>>,
+    /// The rarely used parts (hooks registered while a leaf, the label), allocated on first
+    /// use: every op's result builds a header, so it is kept small.
+    pub(crate) extras: parking_lot::Mutex<Option<Box<Extras<T>>>>,
     /// Set once a hook is registered: backward skips the hooks' lock for the (usual) tensor
     /// without any.
     pub(crate) has_hooks: AtomicBool,
-    pub(crate) label: Mutex<Option<Arc<str>>>,
+}
+
+/// See [`Inner::extras`].
+pub(crate) struct Extras<T: Scalar> {
+    /// Gradient hooks registered while the tensor was a leaf (a non-leaf's live on its node).
+    pub(crate) hooks: Vec<Hook<T>>,
+    pub(crate) label: Option<Arc<str>>,
+}
+
+impl<T: Scalar> Default for Extras<T> {
+    fn default() -> Self {
+        Extras {
+            hooks: Vec::new(),
+            label: None,
+        }
+    }
 }
 
 /// How many recorded graph nodes are alive in the process (for leak tests: a training loop must
@@ -175,9 +192,8 @@ impl<T: Scalar> Tensor<T> {
                 history: parking_lot::Mutex::new(node),
                 generation: AtomicU64::new(0),
                 view_base,
-                hooks: Mutex::new(Vec::new()),
+                extras: parking_lot::Mutex::new(None),
                 has_hooks: AtomicBool::new(false),
-                label: Mutex::new(None),
             }),
         }
     }
@@ -802,8 +818,17 @@ impl<T: Scalar> Tensor<T> {
     ) {
         let hook: Hook<T> = Arc::new(hook);
         match self.node() {
-            Some(node) => node.hooks.lock().push(hook),
-            None => lock(&self.inner.hooks).push(hook),
+            Some(node) => {
+                node.hooks.lock().push(hook);
+                node.has_hooks.store(true, Ordering::Release);
+            }
+            None => self
+                .inner
+                .extras
+                .lock()
+                .get_or_insert_with(Default::default)
+                .hooks
+                .push(hook),
         }
         self.inner.has_hooks.store(true, Ordering::Release);
     }
@@ -814,7 +839,9 @@ impl<T: Scalar> Tensor<T> {
         }
         // Called on a copy of the list, so a hook may register hooks without waiting on itself.
         // The tensor's own hooks (registered while it was a leaf) run first, then the graph's.
-        let mut hooks: Vec<Hook<T>> = lock(&self.inner.hooks).clone();
+        let mut hooks: Vec<Hook<T>> = (self.inner.extras.lock().as_ref())
+            .map(|e| e.hooks.clone())
+            .unwrap_or_default();
         if let Some(node) = self.node() {
             hooks.extend(node.hooks.lock().iter().cloned());
         }
@@ -842,13 +869,18 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(w.label().as_deref(), Some("w"));
     /// ```
     pub fn with_label(self, label: &str) -> Self {
-        *lock(&self.inner.label) = Some(label.into());
+        self.inner
+            .extras
+            .lock()
+            .get_or_insert_with(Default::default)
+            .label = Some(label.into());
         self
     }
 
     /// The name given by [`Tensor::with_label`], if any.
     pub fn label(&self) -> Option<String> {
-        lock(&self.inner.label).as_deref().map(str::to_owned)
+        let extras = self.inner.extras.lock();
+        extras.as_ref()?.label.as_deref().map(str::to_owned)
     }
 
     /// Same handle (pointer equality), as Python's `a is b`.

@@ -126,8 +126,9 @@ impl<T: Element> Tensor<T> {
             n.out_version.store(self.version(), Ordering::Release);
         }
         // Hooks registered on self follow the tensor to its new history.
-        if let Some(n) = node.as_ref() {
+        if let (Some(n), false) = (node.as_ref(), hooks.is_empty()) {
             n.hooks.lock().extend(hooks);
+            n.has_hooks.store(true, Ordering::Release);
         }
         let leaf = node.is_none();
         *self.inner.history.lock() = node;
