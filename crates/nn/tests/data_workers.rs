@@ -215,3 +215,52 @@ fn a_worker_panic_reaches_the_caller() {
         .num_workers(2);
     let _: Vec<usize> = loader.iter().collect();
 }
+
+#[test]
+fn prefetched_epochs_match_iter_for_any_worker_count() {
+    let ds = dataset(41);
+    let reference = epochs(&DataLoader::new(&ds, 5).shuffle(9).drop_last(false), 3);
+    for workers in [0, 1, 3, 16] {
+        let loader = DataLoader::new(&ds, 5).shuffle(9).num_workers(workers);
+        let got: Vec<Vec<(Vec<f32>, Vec<f32>)>> = (0..3)
+            .map(|_| {
+                loader.iter_prefetched(|batches| {
+                    batches.map(|(x, y)| (x.to_vec(), y.to_vec())).collect()
+                })
+            })
+            .collect();
+        assert_eq!(got, reference, "{workers} workers");
+    }
+}
+
+#[test]
+fn prefetch_runs_on_workers_and_stops_when_the_epoch_is_abandoned() {
+    let ds = Recording {
+        inner: dataset(200),
+        threads: Mutex::new(HashSet::new()),
+    };
+    let loader = DataLoader::new(&ds, 2).num_workers(2);
+    let first: Vec<Vec<f32>> =
+        loader.iter_prefetched(|batches| batches.take(3).map(|(x, _)| x.to_vec()).collect());
+    assert_eq!(first[2], [4.0, 104.0, 5.0, 105.0]);
+    let threads = ds.threads.lock().unwrap();
+    assert!(!threads.contains(&std::thread::current().id()));
+    assert!(!threads.is_empty());
+}
+
+#[test]
+#[should_panic(expected = "bad sample 5")]
+fn a_prefetch_worker_panic_reaches_the_caller() {
+    let ds = dataset(8);
+    let loader = DataLoader::new(&ds, 2)
+        .collate_fn(|s: Vec<(Tensor, Tensor)>| {
+            for (x, _) in &s {
+                if x.to_vec()[0] == 5.0 {
+                    panic!("bad sample 5");
+                }
+            }
+            s.len()
+        })
+        .num_workers(3);
+    loader.iter_prefetched(|batches| batches.count());
+}

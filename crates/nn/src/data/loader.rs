@@ -353,8 +353,10 @@ impl<'a, D: Dataset + Sync + ?Sized, B: Send> DataLoader<'a, D, B> {
     /// The workers are scoped threads that borrow the data set: each time the loader runs out of
     /// loaded batches, `num_workers` threads load the next `2·num_workers` batches (two each,
     /// PyTorch's default `prefetch_factor`, batch `i` on worker `i mod num_workers`), and the
-    /// iterator then hands them out in order. Unlike PyTorch's worker processes, loading does not
-    /// overlap the training step that consumes the batches. A data set whose `get` draws from the
+    /// iterator then hands them out in order, so with [`iter`](DataLoader::iter) loading does
+    /// not overlap the training step that consumes the batches;
+    /// [`iter_prefetched`](DataLoader::iter_prefetched) loads in the background while the step
+    /// runs, as PyTorch's worker processes do. A data set whose `get` draws from the
     /// process-wide generator (random augmentation) would draw in a thread-dependent order: such
     /// data sets give reproducible batches only with 0 workers. A panic in a worker is re-raised
     /// on the calling thread.
@@ -373,6 +375,76 @@ impl<'a, D: Dataset + Sync + ?Sized, B: Send> DataLoader<'a, D, B> {
         self.workers =
             (num_workers > 0).then_some((num_workers, load_round::<D, B> as RoundFn<D, B>));
         self
+    }
+}
+
+impl<'a, D: Dataset + Sync + ?Sized, B: Send> DataLoader<'a, D, B> {
+    /// Runs `f` on one epoch of batches while the [`num_workers`](DataLoader::num_workers)
+    /// threads load the following ones in the background, as PyTorch's worker processes do:
+    /// each worker keeps up to 2 batches ready (`prefetch_factor`), batch `i` on worker
+    /// `i mod num_workers`, and `f`'s iterator hands them out in order, so the batches are those
+    /// of [`iter`](DataLoader::iter) (the same epoch order is drawn) whatever the count. With 0
+    /// workers `f` simply gets [`iter`](DataLoader::iter). The workers are scoped threads: they
+    /// stop when `f` returns (even if it did not finish the epoch), and a panic in one is
+    /// re-raised in the calling thread when its batch is due.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{DataLoader, TensorDataset};
+    /// let x = Tensor::from_vec((0..10).map(|i| i as f32).collect(), &[10, 1]);
+    /// let ds = TensorDataset::new(x.clone(), x);
+    /// let loader = DataLoader::new(&ds, 4).shuffle(3).num_workers(2);
+    /// let total = loader.iter_prefetched(|batches| {
+    ///     let mut total = 0.0;
+    ///     for (xb, _yb) in batches {
+    ///         total += xb.sum().item(); // the training step; the next batches load meanwhile
+    ///     }
+    ///     total
+    /// });
+    /// assert_eq!(total, 45.0);
+    /// ```
+    pub fn iter_prefetched<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = B>) -> R) -> R {
+        let mut epoch = self.iter();
+        let workers = self.workers();
+        if workers == 0 {
+            return f(&mut epoch);
+        }
+        let chunks: Vec<&[usize]> = epoch.order.chunks(self.batch_size).collect();
+        let (dataset, collate) = (self.dataset, &*self.collate);
+        std::thread::scope(|scope| {
+            let k = workers.min(chunks.len()).max(1);
+            let chunks = &chunks;
+            let receivers: Vec<_> = (0..k)
+                .map(|w| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH_FACTOR);
+                    scope.spawn(move || {
+                        for idx in chunks.iter().skip(w).step_by(k) {
+                            let batch =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    collate(dataset, idx)
+                                }));
+                            let failed = batch.is_err();
+                            if tx.send(batch).is_err() || failed {
+                                break; // the epoch was abandoned, or this worker failed
+                            }
+                        }
+                    });
+                    rx
+                })
+                .collect();
+            let mut next = 0;
+            let mut batches = std::iter::from_fn(move || {
+                if next >= chunks.len() {
+                    return None;
+                }
+                let batch = receivers[next % k]
+                    .recv()
+                    .expect("a DataLoader worker sends every batch it is given");
+                next += 1;
+                Some(batch.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            f(&mut batches)
+        })
     }
 }
 
