@@ -469,7 +469,55 @@ pub fn trunc_normal_<T: Element>(tensor: &Tensor<T>, mean: f64, std: f64, a: f64
 
 #[cfg(test)]
 mod tests {
-    use super::erfinv;
+    use super::{erfinv, householder_q_sign_corrected};
+
+    /// The same matrices through `q, r = torch.linalg.qr(a); q *= torch.diag(r).sign()`
+    /// (PyTorch 2.15, f64).
+    #[test]
+    fn q_matches_torch_linalg_qr_with_sign_correction() {
+        let cases: [(&[f64], usize, usize, &[f64]); 2] = [
+            (
+                &[
+                    0.5, -1.2, 0.3, -0.7, 0.1, 2.0, 1.5, 0.4, -0.6, 0.2, -0.9, 0.8,
+                ],
+                4,
+                3,
+                &[
+                    0.28724249481071307,
+                    -0.7480649779384677,
+                    0.004660134696611872,
+                    -0.4021394927349982,
+                    0.027272092616383886,
+                    0.8882673285787842,
+                    0.8617274844321391,
+                    0.33813133579844745,
+                    0.3782268826201189,
+                    0.11489699792428522,
+                    -0.5703702494848415,
+                    0.2605836936333236,
+                ],
+            ),
+            (
+                &[-0.5, 1.2, 0.7, 0.1, -1.5, 0.4],
+                3,
+                2,
+                &[
+                    -0.2891574659831202,
+                    0.9295762581972612,
+                    0.40482045237636816,
+                    0.3351763550893199,
+                    -0.8674723979493604,
+                    -0.15344312035740426,
+                ],
+            ),
+        ];
+        for (a, m, n, want) in cases {
+            let q = householder_q_sign_corrected(a.to_vec(), m, n);
+            for (got, want) in q.iter().zip(want) {
+                assert!((got - want).abs() < 1e-14, "{got} vs {want}");
+            }
+        }
+    }
 
     #[test]
     fn erfinv_inverts_erf() {
