@@ -240,3 +240,296 @@ pub fn kaiming_normal_<T: Element>(
     let std = kaiming_std(tensor, a, mode, nonlinearity);
     normal_(tensor, 0.0, std);
 }
+
+/// Fills a tensor with a (semi-)orthogonal matrix times `gain` (`orthogonal_(tensor, gain)`),
+/// as PyTorch: the tensor is viewed as `[rows, cols]` with `rows = shape[0]` and
+/// `cols = numel / rows`; a `[rows, cols]` matrix is drawn from N(0, 1) (in the tensor's type,
+/// from the process-wide generator), transposed when it is wide, factored `Q·R` (Householder,
+/// in f64), `Q`'s columns are multiplied by the signs of `R`'s diagonal (so the result is
+/// uniformly distributed, Saxe et al. 2013), transposed back, and scaled by `gain`. The rows (if
+/// `rows ≤ cols`) or the columns (otherwise) are orthonormal times `gain`: `W·Wᵀ = gain²·I` or
+/// `Wᵀ·W = gain²·I`. Panics for fewer than 2 dimensions; an empty tensor is left unchanged (torch
+/// warns and returns). The values differ from PyTorch's (another generator), not the law.
+///
+/// ```
+/// use tapegrad_autograd::{manual_seed, Tensor};
+/// use tapegrad_nn::init::orthogonal_;
+/// manual_seed(0);
+/// let w: Tensor<f64> = Tensor::zeros(&[5, 3]);
+/// orthogonal_(&w, 2.0);
+/// let wtw = w.t().matmul(&w).to_vec(); // 4·I₃
+/// for i in 0..3 {
+///     for j in 0..3 {
+///         let want = if i == j { 4.0 } else { 0.0 };
+///         assert!((wtw[i * 3 + j] - want).abs() < 1e-12);
+///     }
+/// }
+/// ```
+pub fn orthogonal_<T: Element>(tensor: &Tensor<T>, gain: f64) {
+    let shape = tensor.shape();
+    assert!(
+        shape.len() >= 2,
+        "orthogonal_: Only tensors with 2 or more dimensions are supported (got shape {shape:?})"
+    );
+    if tensor.numel() == 0 {
+        return;
+    }
+    let rows = shape[0];
+    let cols = tensor.numel() / rows;
+    let normal: Vec<f64> = Tensor::<T>::randn(&[rows, cols])
+        .to_vec()
+        .into_iter()
+        .map(|v| v.as_f64())
+        .collect();
+    // The matrix that is factored, `m × n` with `m ≥ n`, row-major.
+    let wide = rows < cols;
+    let (m, n) = if wide { (cols, rows) } else { (rows, cols) };
+    let a: Vec<f64> = if wide {
+        (0..m)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| normal[j * cols + i])
+            .collect()
+    } else {
+        normal
+    };
+    let q = householder_q_sign_corrected(a, m, n);
+    // Back to `[rows, cols]`, times the gain.
+    let values: Vec<T> = (0..rows)
+        .flat_map(|i| (0..cols).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            let v = if wide { q[j * n + i] } else { q[i * n + j] };
+            T::from_f64(gain * v)
+        })
+        .collect();
+    fill(tensor, Tensor::from_vec(values, &shape));
+}
+
+/// The `m × n` (`m ≥ n`) factor `Q` of the reduced QR decomposition of the row-major `a`, its
+/// columns multiplied by the signs of `R`'s diagonal (`q *= diag(r).sign()`, so `R`'s diagonal
+/// is made non-negative), by Householder reflections.
+fn householder_q_sign_corrected(mut a: Vec<f64>, m: usize, n: usize) -> Vec<f64> {
+    let mut vs: Vec<Vec<f64>> = Vec::with_capacity(n);
+    let mut r_diag = vec![0.0; n];
+    for k in 0..n {
+        let mut v: Vec<f64> = (k..m).map(|i| a[i * n + k]).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        // alpha = −sign(x₀)·‖x‖ avoids cancellation in v = x − alpha·e₁.
+        let alpha = if v[0] >= 0.0 { -norm } else { norm };
+        r_diag[k] = alpha;
+        v[0] -= alpha;
+        let vnorm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if vnorm > 0.0 {
+            v.iter_mut().for_each(|x| *x /= vnorm);
+            // a[k.., k..] -= 2·v·(vᵀ·a[k.., k..])
+            for j in k..n {
+                let dot: f64 = (k..m).map(|i| v[i - k] * a[i * n + j]).sum();
+                for i in k..m {
+                    a[i * n + j] -= 2.0 * v[i - k] * dot;
+                }
+            }
+        }
+        vs.push(v);
+    }
+    // Q = H₀·H₁·…·Hₙ₋₁ · I[:, :n], applied from the last reflection.
+    let mut q = vec![0.0; m * n];
+    for i in 0..n {
+        q[i * n + i] = 1.0;
+    }
+    for k in (0..n).rev() {
+        let v = &vs[k];
+        for j in 0..n {
+            let dot: f64 = (k..m).map(|i| v[i - k] * q[i * n + j]).sum();
+            for i in k..m {
+                q[i * n + j] -= 2.0 * v[i - k] * dot;
+            }
+        }
+    }
+    // torch.sign: −1, 0 or 1.
+    for (j, &d) in r_diag.iter().enumerate() {
+        let s = if d > 0.0 {
+            1.0
+        } else if d < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        for i in 0..m {
+            q[i * n + j] *= s;
+        }
+    }
+    q
+}
+
+/// The standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2.
+fn norm_cdf(x: f64) -> f64 {
+    (1.0 + libm::erf(x / std::f64::consts::SQRT_2)) / 2.0
+}
+
+/// The inverse error function on (−1, 1) (±∞ at ±1): Giles' approximation ("Approximating the
+/// erfinv function", GPU Computing Gems, 2011) refined by two Newton steps on `libm::erf`, to
+/// about f64 precision.
+fn erfinv(y: f64) -> f64 {
+    if y <= -1.0 {
+        return if y == -1.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::NAN
+        };
+    }
+    if y >= 1.0 {
+        return if y == 1.0 { f64::INFINITY } else { f64::NAN };
+    }
+    let w = -((1.0 - y) * (1.0 + y)).ln();
+    let mut x = if w < 5.0 {
+        let w = w - 2.5;
+        let mut p = 2.810_226_36e-08;
+        for c in [
+            3.432_739_39e-07,
+            -3.523_387_7e-06,
+            -4.391_506_54e-06,
+            0.000_218_580_87,
+            -0.001_253_725_03,
+            -0.004_177_681_64,
+            0.246_640_727,
+            1.501_409_41,
+        ] {
+            p = c + p * w;
+        }
+        p * y
+    } else {
+        let w = w.sqrt() - 3.0;
+        let mut p = -0.000_200_214_257;
+        for c in [
+            0.000_100_950_558,
+            0.001_349_343_22,
+            -0.003_673_428_44,
+            0.005_739_507_73,
+            -0.007_622_461_3,
+            0.009_438_870_47,
+            1.001_674_06,
+            2.832_976_82,
+        ] {
+            p = c + p * w;
+        }
+        p * y
+    };
+    let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
+    for _ in 0..2 {
+        let err = libm::erf(x) - y;
+        let slope = two_over_sqrt_pi * (-x * x).exp();
+        if slope > 0.0 && slope.is_finite() {
+            x -= err / slope;
+        }
+    }
+    x
+}
+
+/// Fills with values from N(mean, std²) truncated to `[a, b]` (`trunc_normal_(tensor, mean,
+/// std, a, b)`; torch's defaults are `0, 1, −2, 2`), by PyTorch's inverse-CDF method: with
+/// `l = Φ((a − mean)/std)` and `u = Φ((b − mean)/std)`, draw U(2l − 1, 2u − 1) (in the tensor's
+/// type, from the process-wide generator), apply `erfinv`, multiply by `std·√2`, add `mean`,
+/// and clamp to `[a, b]`. As PyTorch, prints a warning once per process when `mean` is more
+/// than 2 std outside `[a, b]` (the method is then inaccurate).
+///
+/// ```
+/// use tapegrad_autograd::{manual_seed, Tensor};
+/// use tapegrad_nn::init::trunc_normal_;
+/// manual_seed(0);
+/// let t: Tensor<f64> = Tensor::zeros(&[20000]);
+/// trunc_normal_(&t, 0.0, 0.02, -0.04, 0.04); // ViT's init: ±2 std
+/// assert!(t.to_vec().iter().all(|v| (-0.04..=0.04).contains(v)));
+/// assert!(t.mean().item().abs() < 1e-3);
+/// ```
+pub fn trunc_normal_<T: Element>(tensor: &Tensor<T>, mean: f64, std: f64, a: f64, b: f64) {
+    if mean < a - 2.0 * std || mean > b + 2.0 * std {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            eprintln!(
+                "UserWarning: mean is more than 2 std from [a, b] in nn.init.trunc_normal_. \
+                 The distribution of values may be incorrect."
+            )
+        });
+    }
+    let shape = tensor.shape();
+    let l = norm_cdf((a - mean) / std);
+    let u = norm_cdf((b - mean) / std);
+    let draws = Tensor::<T>::uniform(
+        &shape,
+        T::from_f64(2.0 * l - 1.0),
+        T::from_f64(2.0 * u - 1.0),
+    );
+    let scale = std * std::f64::consts::SQRT_2;
+    let values: Vec<T> = draws
+        .to_vec()
+        .into_iter()
+        .map(|v| T::from_f64((erfinv(v.as_f64()) * scale + mean).clamp(a, b)))
+        .collect();
+    fill(tensor, Tensor::from_vec(values, &shape));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{erfinv, householder_q_sign_corrected};
+
+    /// The same matrices through `q, r = torch.linalg.qr(a); q *= torch.diag(r).sign()`
+    /// (PyTorch 2.15, f64).
+    #[test]
+    fn q_matches_torch_linalg_qr_with_sign_correction() {
+        let cases: [(&[f64], usize, usize, &[f64]); 2] = [
+            (
+                &[
+                    0.5, -1.2, 0.3, -0.7, 0.1, 2.0, 1.5, 0.4, -0.6, 0.2, -0.9, 0.8,
+                ],
+                4,
+                3,
+                &[
+                    0.28724249481071307,
+                    -0.7480649779384677,
+                    0.004660134696611872,
+                    -0.4021394927349982,
+                    0.027272092616383886,
+                    0.8882673285787842,
+                    0.8617274844321391,
+                    0.33813133579844745,
+                    0.3782268826201189,
+                    0.11489699792428522,
+                    -0.5703702494848415,
+                    0.2605836936333236,
+                ],
+            ),
+            (
+                &[-0.5, 1.2, 0.7, 0.1, -1.5, 0.4],
+                3,
+                2,
+                &[
+                    -0.2891574659831202,
+                    0.9295762581972612,
+                    0.40482045237636816,
+                    0.3351763550893199,
+                    -0.8674723979493604,
+                    -0.15344312035740426,
+                ],
+            ),
+        ];
+        for (a, m, n, want) in cases {
+            let q = householder_q_sign_corrected(a.to_vec(), m, n);
+            for (got, want) in q.iter().zip(want) {
+                assert!((got - want).abs() < 1e-14, "{got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn erfinv_inverts_erf() {
+        for i in -999..=999 {
+            let x = i as f64 / 1000.0 * 4.0;
+            let y = libm::erf(x);
+            if y.abs() < 1.0 {
+                assert!((erfinv(y) - x).abs() < 1e-7, "x = {x}");
+            }
+        }
+        assert_eq!(erfinv(0.0), 0.0);
+        assert_eq!(erfinv(1.0), f64::INFINITY);
+        assert_eq!(erfinv(-1.0), f64::NEG_INFINITY);
+    }
+}

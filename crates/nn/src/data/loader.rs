@@ -5,12 +5,72 @@ use super::{Dataset, Stack, TensorDataset};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use tapegrad_autograd::RngState;
 
 /// The collate step of a loader: fetches the samples at the given indices and turns them into
 /// a batch.
 type CollateFn<'a, D, B> = Arc<dyn Fn(&D, &[usize]) -> B + Send + Sync + 'a>;
+
+/// Loads the batches of the given index lists on `workers` scoped threads, returning them in
+/// order (monomorphised where `D: Sync` and `B: Send` are known, see
+/// [`DataLoader::num_workers`]).
+type RoundFn<D, B> =
+    fn(&D, &(dyn Fn(&D, &[usize]) -> B + Send + Sync), &[&[usize]], usize) -> Vec<B>;
+
+/// Batches each worker loads per round (PyTorch's default `prefetch_factor`).
+const PREFETCH_FACTOR: usize = 2;
+
+/// The order in which a [`DataLoader`] visits the samples of one epoch
+/// (`torch.utils.data.Sampler`): the loader asks for a new list of indices at the start of
+/// every epoch and cuts it into batches. A `Vec<usize>` is a sampler that repeats its order
+/// every epoch (as a list passed as `sampler=`).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::data::Sampler;
+/// use tapegrad_nn::{DataLoader, TensorDataset};
+///
+/// /// Every epoch, the even samples first, then the odd ones, the two halves taking turns.
+/// struct EvenOdd { n: usize, epoch: usize }
+/// impl Sampler for EvenOdd {
+///     fn indices(&mut self) -> Vec<usize> {
+///         let (even, odd) = ((0..self.n).step_by(2), (1..self.n).step_by(2));
+///         self.epoch += 1;
+///         if self.epoch % 2 == 1 { even.chain(odd).collect() } else { odd.chain(even).collect() }
+///     }
+///     fn len(&self) -> usize { self.n }
+/// }
+///
+/// let x = Tensor::from_vec((0..5).map(|i| i as f32).collect(), &[5, 1]);
+/// let ds = TensorDataset::new(x.clone(), x);
+/// let loader = DataLoader::new(&ds, 2).sampler(EvenOdd { n: 5, epoch: 0 });
+/// assert_eq!(loader.iter().order(), [0, 2, 4, 1, 3]);
+/// assert_eq!(loader.iter().order(), [1, 3, 0, 2, 4]);
+/// ```
+pub trait Sampler: Send {
+    /// The sample indices of the next epoch, in visiting order (`iter(sampler)`); each must be
+    /// below the data set's length. Called once per epoch.
+    fn indices(&mut self) -> Vec<usize>;
+
+    /// How many indices an epoch has (`len(sampler)`).
+    fn len(&self) -> usize;
+
+    /// Whether an epoch has no indices.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Sampler for Vec<usize> {
+    fn indices(&mut self) -> Vec<usize> {
+        self.clone()
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
 
 /// Iterates a [`Dataset`] in mini-batches (`DataLoader(dataset, batch_size, shuffle,
 /// drop_last, collate_fn)`); by default over a [`TensorDataset`] of `(inputs, targets)`.
@@ -46,12 +106,18 @@ type CollateFn<'a, D, B> = Arc<dyn Fn(&D, &[usize]) -> B + Send + Sync + 'a>;
 /// });
 /// assert_eq!(sums.iter().collect::<Vec<f32>>(), [1.0, 5.0, 4.0]);
 /// ```
+///
+/// [`order`](DataLoader::order) and [`sampler`](DataLoader::sampler) set the index order
+/// instead (`sampler=`); [`num_workers`](DataLoader::num_workers) loads batches on worker
+/// threads (`num_workers=`), giving the same batches in the same order for any count.
 pub struct DataLoader<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset>::Item> {
     dataset: &'a D,
     batch_size: usize,
     drop_last: bool,
     rng: Option<Mutex<ChaCha8Rng>>,
     collate: CollateFn<'a, D, B>,
+    sampler: Option<Mutex<Box<dyn Sampler + 'a>>>,
+    workers: Option<(usize, RoundFn<D, B>)>,
 }
 
 fn check_batch_size(batch_size: usize) {
@@ -75,6 +141,8 @@ where
             drop_last: false,
             rng: None,
             collate: Arc::new(|ds: &D, idx: &[usize]| ds.get_batch(idx)),
+            sampler: None,
+            workers: None,
         }
     }
 }
@@ -97,11 +165,15 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             collate: Arc::new(move |ds: &D, idx: &[usize]| {
                 collate(idx.iter().map(|&i| ds.get(i)).collect())
             }),
+            sampler: None,
+            workers: None,
         }
     }
 
     /// The same loader with another collate function (`collate_fn=`): batches are
-    /// `collate(samples)`, the samples in batch order.
+    /// `collate(samples)`, the samples in batch order. Call
+    /// [`num_workers`](DataLoader::num_workers) after this (the worker setting is reset, as it
+    /// depends on the batch type).
     pub fn collate_fn<B2>(
         self,
         collate: impl Fn(Vec<D::Item>) -> B2 + Send + Sync + 'a,
@@ -114,6 +186,8 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             collate: Arc::new(move |ds: &D, idx: &[usize]| {
                 collate(idx.iter().map(|&i| ds.get(i)).collect())
             }),
+            sampler: self.sampler,
+            workers: None,
         }
     }
 
@@ -123,9 +197,43 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
     }
 
     /// Shuffles every epoch from a generator seeded with `seed` (`shuffle=True` with a seeded
-    /// generator).
+    /// generator). Panics if a sampler or an order is set (PyTorch: "sampler option is mutually
+    /// exclusive with shuffle").
     pub fn shuffle(mut self, seed: u64) -> Self {
+        assert!(
+            self.sampler.is_none(),
+            "DataLoader::shuffle: sampler option is mutually exclusive with shuffle"
+        );
         self.rng = Some(Mutex::new(ChaCha8Rng::seed_from_u64(seed)));
+        self
+    }
+
+    /// Visits the samples in this order every epoch (`sampler=order`, a list of indices):
+    /// indices may repeat or leave samples out. Panics if the loader shuffles; an index at or
+    /// above the data set's length panics when an epoch starts.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{DataLoader, TensorDataset};
+    /// let x = Tensor::from_vec((0..5).map(|i| i as f32).collect(), &[5, 1]);
+    /// let ds = TensorDataset::new(x.clone(), x);
+    /// let loader = DataLoader::new(&ds, 2).order(vec![4, 0, 0, 3]);
+    /// assert_eq!(loader.len(), 2);
+    /// let batches: Vec<Vec<f32>> = loader.iter().map(|(xb, _)| xb.to_vec()).collect();
+    /// assert_eq!(batches, [vec![4.0, 0.0], vec![0.0, 3.0]]);
+    /// ```
+    pub fn order(self, order: Vec<usize>) -> Self {
+        self.sampler(order)
+    }
+
+    /// Takes each epoch's index order from `sampler` (`sampler=`; see [`Sampler`]). Panics if
+    /// the loader shuffles (PyTorch: "sampler option is mutually exclusive with shuffle").
+    pub fn sampler(mut self, sampler: impl Sampler + 'a) -> Self {
+        assert!(
+            self.rng.is_none(),
+            "DataLoader::sampler: sampler option is mutually exclusive with shuffle"
+        );
+        self.sampler = Some(Mutex::new(Box::new(sampler)));
         self
     }
 
@@ -180,7 +288,10 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
 
     /// Number of batches per epoch (`len(loader)`).
     pub fn len(&self) -> usize {
-        let n = self.dataset.len();
+        let n = match &self.sampler {
+            Some(s) => s.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            None => self.dataset.len(),
+        };
         if self.drop_last {
             n / self.batch_size
         } else {
@@ -193,15 +304,33 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
         self.len() == 0
     }
 
-    /// One epoch of batches. With shuffling, each call draws the next epoch's permutation.
+    /// The number of worker threads batches are loaded on (0: on the calling thread).
+    pub fn workers(&self) -> usize {
+        self.workers.map_or(0, |(n, _)| n)
+    }
+
+    /// One epoch of batches. With shuffling, each call draws the next epoch's permutation; with
+    /// a sampler, each call asks it for the next epoch's order.
     pub fn iter(&self) -> Batches<'a, D, B> {
-        let mut order: Vec<usize> = (0..self.dataset.len()).collect();
+        let n = self.dataset.len();
+        let mut order: Vec<usize> = match &self.sampler {
+            Some(s) => {
+                let order = s.lock().unwrap_or_else(|e| e.into_inner()).indices();
+                if let Some(&bad) = order.iter().find(|&&i| i >= n) {
+                    panic!(
+                        "DataLoader: the sampler gave index {bad}, but the data set has {n} samples"
+                    );
+                }
+                order
+            }
+            None => (0..n).collect(),
+        };
         if let Some(rng) = &self.rng {
             let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
             order.shuffle(&mut *rng);
         }
         if self.drop_last {
-            order.truncate(self.len() * self.batch_size);
+            order.truncate(order.len() / self.batch_size * self.batch_size);
         }
         Batches {
             dataset: self.dataset,
@@ -209,8 +338,152 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             order,
             batch_size: self.batch_size,
             pos: 0,
+            workers: self.workers,
+            ready: VecDeque::new(),
         }
     }
+}
+
+impl<'a, D: Dataset + Sync + ?Sized, B: Send> DataLoader<'a, D, B> {
+    /// Loads batches on `num_workers` threads (`num_workers=`); 0 (the default) loads each batch
+    /// on the calling thread when it is asked for. The batches and their order do not depend on
+    /// the count: the epoch's order is drawn first, and batch `i` is always made of the same
+    /// indices by the same collate function.
+    ///
+    /// The workers are scoped threads that borrow the data set: each time the loader runs out of
+    /// loaded batches, `num_workers` threads load the next `2·num_workers` batches (two each,
+    /// PyTorch's default `prefetch_factor`, batch `i` on worker `i mod num_workers`), and the
+    /// iterator then hands them out in order, so with [`iter`](DataLoader::iter) loading does
+    /// not overlap the training step that consumes the batches;
+    /// [`iter_prefetched`](DataLoader::iter_prefetched) loads in the background while the step
+    /// runs, as PyTorch's worker processes do. A data set whose `get` draws from the
+    /// process-wide generator (random augmentation) would draw in a thread-dependent order: such
+    /// data sets give reproducible batches only with 0 workers. A panic in a worker is re-raised
+    /// on the calling thread.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{DataLoader, TensorDataset};
+    /// let x = Tensor::from_vec((0..10).map(|i| i as f32).collect(), &[10, 1]);
+    /// let ds = TensorDataset::new(x.clone(), x);
+    /// let serial: Vec<Vec<f32>> = DataLoader::new(&ds, 3).shuffle(7).iter().map(|(xb, _)| xb.to_vec()).collect();
+    /// let loader = DataLoader::new(&ds, 3).shuffle(7).num_workers(2);
+    /// let threaded: Vec<Vec<f32>> = loader.iter().map(|(xb, _)| xb.to_vec()).collect();
+    /// assert_eq!(serial, threaded);
+    /// ```
+    pub fn num_workers(mut self, num_workers: usize) -> Self {
+        self.workers =
+            (num_workers > 0).then_some((num_workers, load_round::<D, B> as RoundFn<D, B>));
+        self
+    }
+}
+
+impl<'a, D: Dataset + Sync + ?Sized, B: Send> DataLoader<'a, D, B> {
+    /// Runs `f` on one epoch of batches while the [`num_workers`](DataLoader::num_workers)
+    /// threads load the following ones in the background, as PyTorch's worker processes do:
+    /// each worker keeps up to 2 batches ready (`prefetch_factor`), batch `i` on worker
+    /// `i mod num_workers`, and `f`'s iterator hands them out in order, so the batches are those
+    /// of [`iter`](DataLoader::iter) (the same epoch order is drawn) whatever the count. With 0
+    /// workers `f` simply gets [`iter`](DataLoader::iter). The workers are scoped threads: they
+    /// stop when `f` returns (even if it did not finish the epoch), and a panic in one is
+    /// re-raised in the calling thread when its batch is due.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::{DataLoader, TensorDataset};
+    /// let x = Tensor::from_vec((0..10).map(|i| i as f32).collect(), &[10, 1]);
+    /// let ds = TensorDataset::new(x.clone(), x);
+    /// let loader = DataLoader::new(&ds, 4).shuffle(3).num_workers(2);
+    /// let total = loader.iter_prefetched(|batches| {
+    ///     let mut total = 0.0;
+    ///     for (xb, _yb) in batches {
+    ///         total += xb.sum().item(); // the training step; the next batches load meanwhile
+    ///     }
+    ///     total
+    /// });
+    /// assert_eq!(total, 45.0);
+    /// ```
+    pub fn iter_prefetched<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = B>) -> R) -> R {
+        let mut epoch = self.iter();
+        let workers = self.workers();
+        if workers == 0 {
+            return f(&mut epoch);
+        }
+        let chunks: Vec<&[usize]> = epoch.order.chunks(self.batch_size).collect();
+        let (dataset, collate) = (self.dataset, &*self.collate);
+        std::thread::scope(|scope| {
+            let k = workers.min(chunks.len()).max(1);
+            let chunks = &chunks;
+            let receivers: Vec<_> = (0..k)
+                .map(|w| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH_FACTOR);
+                    scope.spawn(move || {
+                        for idx in chunks.iter().skip(w).step_by(k) {
+                            let batch =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    collate(dataset, idx)
+                                }));
+                            let failed = batch.is_err();
+                            if tx.send(batch).is_err() || failed {
+                                break; // the epoch was abandoned, or this worker failed
+                            }
+                        }
+                    });
+                    rx
+                })
+                .collect();
+            let mut next = 0;
+            let mut batches = std::iter::from_fn(move || {
+                if next >= chunks.len() {
+                    return None;
+                }
+                let batch = receivers[next % k]
+                    .recv()
+                    .expect("a DataLoader worker sends every batch it is given");
+                next += 1;
+                Some(batch.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            f(&mut batches)
+        })
+    }
+}
+
+/// Loads the batches of `batches` (index lists) on `workers` scoped threads, batch `i` on
+/// worker `i mod workers`, and returns them in order.
+fn load_round<D: Dataset + Sync + ?Sized, B: Send>(
+    dataset: &D,
+    collate: &(dyn Fn(&D, &[usize]) -> B + Send + Sync),
+    batches: &[&[usize]],
+    workers: usize,
+) -> Vec<B> {
+    let workers = workers.min(batches.len()).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                scope.spawn(move || {
+                    batches
+                        .iter()
+                        .enumerate()
+                        .skip(w)
+                        .step_by(workers)
+                        .map(|(i, idx)| (i, collate(dataset, idx)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<Option<B>> = (0..batches.len()).map(|_| None).collect();
+        for handle in handles {
+            let loaded = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, batch) in loaded {
+                out[i] = Some(batch);
+            }
+        }
+        out.into_iter()
+            .map(|b| b.expect("every batch of a round is loaded by one worker"))
+            .collect()
+    })
 }
 
 impl<'a, D: Dataset + ?Sized, B> IntoIterator for &DataLoader<'a, D, B> {
@@ -245,7 +518,11 @@ pub struct Batches<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset>::
     collate: CollateFn<'a, D, B>,
     order: Vec<usize>,
     batch_size: usize,
+    /// Start of the first batch not loaded yet.
     pos: usize,
+    workers: Option<(usize, RoundFn<D, B>)>,
+    /// Batches loaded by the workers and not handed out yet, in order.
+    ready: VecDeque<B>,
 }
 
 impl<D: Dataset + ?Sized, B> Batches<'_, D, B> {
@@ -258,8 +535,20 @@ impl<D: Dataset + ?Sized, B> Batches<'_, D, B> {
 impl<D: Dataset + ?Sized, B> Iterator for Batches<'_, D, B> {
     type Item = B;
     fn next(&mut self) -> Option<B> {
+        if let Some(batch) = self.ready.pop_front() {
+            return Some(batch);
+        }
         if self.pos >= self.order.len() {
             return None;
+        }
+        if let Some((workers, load)) = self.workers {
+            let chunks: Vec<&[usize]> = self.order[self.pos..]
+                .chunks(self.batch_size)
+                .take(workers * PREFETCH_FACTOR)
+                .collect();
+            self.pos += chunks.iter().map(|c| c.len()).sum::<usize>();
+            self.ready = load(self.dataset, &*self.collate, &chunks, workers).into();
+            return self.ready.pop_front();
         }
         let end = (self.pos + self.batch_size).min(self.order.len());
         let batch = (self.collate)(self.dataset, &self.order[self.pos..end]);
@@ -268,7 +557,7 @@ impl<D: Dataset + ?Sized, B> Iterator for Batches<'_, D, B> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = (self.order.len() - self.pos).div_ceil(self.batch_size);
+        let n = self.ready.len() + (self.order.len() - self.pos).div_ceil(self.batch_size);
         (n, Some(n))
     }
 }

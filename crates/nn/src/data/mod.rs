@@ -10,4 +10,4 @@ pub use csv::{read_csv_classification, read_csv_classification_bytes, CsvError, 
 pub use dataset::{
     random_split, targets_as_indices, Dataset, PairDataset, Stack, Subset, TensorDataset, Tensors,
 };
-pub use loader::{Batches, DataLoader, ShuffleState};
+pub use loader::{Batches, DataLoader, Sampler, ShuffleState};

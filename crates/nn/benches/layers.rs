@@ -1,0 +1,139 @@
+//! nn layer benchmarks (issue 12, "Speed"): forward + backward of a small LeNet-style conv
+//! stack, a ResNet basic block, one LSTM layer and one multi-head self-attention layer, in f32,
+//! each in training mode. The same four workloads are timed in PyTorch by
+//! `tools/bench/torch_layers.py`, so the two can be compared side by side.
+//!
+//! ```text
+//! cargo bench -p tapegrad-nn --bench layers
+//! RAYON_NUM_THREADS=1 cargo bench -p tapegrad-nn --bench layers
+//! ```
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::time::Duration;
+use tapegrad_autograd::{manual_seed, Tensor};
+use tapegrad_nn::{BatchNorm2d, Conv2d, ConvOptions, Module, MultiheadAttention, RnnOptions, LSTM};
+
+fn conv3x3(cin: usize, cout: usize, bias: bool) -> Conv2d {
+    Conv2d::with_options(
+        cin,
+        cout,
+        [3, 3],
+        ConvOptions::default().padding(1).bias(bias),
+    )
+}
+
+/// Drops the gradients of `params` (as `optimizer.zero_grad()`, which sets them to `None`), so
+/// that every iteration starts from the same state.
+fn clear(params: &[Tensor]) {
+    for p in params {
+        p.set_grad(None);
+    }
+}
+
+fn conv2d(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+
+    // LeNet-style: batch 64, 1→16→32 channels, 3×3, padding 1, 8×8 images, ReLU between.
+    manual_seed(0);
+    let c1 = conv3x3(1, 16, true);
+    let c2 = conv3x3(16, 32, true);
+    let params: Vec<Tensor> = c1.parameters().into_iter().chain(c2.parameters()).collect();
+    let x: Tensor = Tensor::randn(&[64, 1, 8, 8]);
+    group.throughput(Throughput::Elements(64));
+    group.bench_function("lenet_fwd_bwd", |b| {
+        b.iter(|| {
+            clear(&params);
+            let y = c2.forward(&c1.forward(&x).relu());
+            let loss = y.sum();
+            loss.backward();
+            loss
+        })
+    });
+
+    // ResNet basic block: batch 32, 64→64 channels, 3×3, padding 1, 32×32:
+    // relu(bn2(conv2(relu(bn1(conv1(x))))) + x), convolutions without bias as torchvision's.
+    manual_seed(0);
+    let conv_a = conv3x3(64, 64, false);
+    let bn_a = BatchNorm2d::<f32>::new_2d(64);
+    let conv_b = conv3x3(64, 64, false);
+    let bn_b = BatchNorm2d::<f32>::new_2d(64);
+    let params: Vec<Tensor> = [
+        conv_a.parameters(),
+        bn_a.parameters(),
+        conv_b.parameters(),
+        bn_b.parameters(),
+    ]
+    .concat();
+    let x: Tensor = Tensor::randn(&[32, 64, 32, 32]).requires_grad_(true);
+    group.throughput(Throughput::Elements(32));
+    group.bench_function("resnet_block_fwd_bwd", |b| {
+        b.iter(|| {
+            clear(&params);
+            x.set_grad(None);
+            let h = bn_a.forward(&conv_a.forward(&x)).relu();
+            let y = bn_b.forward(&conv_b.forward(&h)).add(&x).relu();
+            let loss = y.sum();
+            loss.backward();
+            loss
+        })
+    });
+    group.finish();
+}
+
+fn lstm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lstm");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    // batch 32, seq 32, input 128, hidden 128, one layer, batch_first.
+    manual_seed(0);
+    let opts = RnnOptions {
+        batch_first: true,
+        ..Default::default()
+    };
+    let lstm: LSTM = LSTM::with_options(128, 128, opts);
+    let params = lstm.parameters();
+    let x: Tensor = Tensor::randn(&[32, 32, 128]);
+    group.throughput(Throughput::Elements(32));
+    group.bench_function("fwd_bwd", |b| {
+        b.iter(|| {
+            clear(&params);
+            let loss = lstm.forward(&x).sum();
+            loss.backward();
+            loss
+        })
+    });
+    group.finish();
+}
+
+fn attention(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attention");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    // MultiheadAttention: batch 16, 4 heads, seq 64, embed 64, batch_first, self-attention.
+    manual_seed(0);
+    let mha: MultiheadAttention = MultiheadAttention::new(64, 4, 0.0, true);
+    let params = mha.parameters();
+    let x: Tensor = Tensor::randn(&[16, 64, 64]);
+    group.throughput(Throughput::Elements(16));
+    group.bench_function("fwd_bwd", |b| {
+        b.iter(|| {
+            clear(&params);
+            let (y, _) = mha.forward_attention(&x, &x, &x, None, None, false);
+            let loss = y.sum();
+            loss.backward();
+            loss
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, conv2d, lstm, attention);
+criterion_main!(benches);
