@@ -27,8 +27,9 @@ pub struct ReadmeDoctests;
 
 /// The names a training script uses, in one import: `use tapegrad::prelude::*;`: tensors and
 /// autograd, the `torch.nn` layers and losses, data loading, and the `torch.optim` optimizers
-/// and schedulers. Loss functions are also under `F` (`F::mse_loss`), as in
-/// `import torch.nn.functional as F`.
+/// and schedulers. Losses, activations and the layers' ops are also under `F` (`F::mse_loss`,
+/// `F::conv2d`, `F::gelu`), as in `import torch.nn.functional as F` (one `F`:
+/// `tapegrad::nn::functional`).
 ///
 /// ```
 /// use tapegrad::prelude::*;
@@ -62,11 +63,11 @@ pub struct ReadmeDoctests;
 /// assert_eq!(net.state_dict().keys(), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
 /// ```
 pub mod prelude {
-    pub use tapegrad_autograd::functional as F;
     pub use tapegrad_autograd::{
         detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, Tape, Tensor,
         TensorError,
     };
+    pub use tapegrad_nn::functional as F;
     pub use tapegrad_nn::{
         children, sequential, BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
         DataLoader, Flatten, HuberLoss, Identity, KLDivLoss, KLDivReduction, L1Loss, LeakyReLU,

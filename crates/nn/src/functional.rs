@@ -1,5 +1,7 @@
-//! `torch.nn.functional`: losses (re-exported from `tapegrad_autograd::functional`) and
-//! activations as free functions.
+//! `torch.nn.functional`, the one `F` (`tapegrad::prelude::F`): losses (including those
+//! defined in `tapegrad_autograd::functional`, re-exported here), activations, and the layers'
+//! ops (`linear`, `conv2d`, `max_pool2d`, `batch_norm`, `layer_norm`, `group_norm`, `dropout`,
+//! `embedding`, `one_hot`, `pad`, …) as free functions under PyTorch's names and argument order.
 
 pub use crate::layers::attention::scaled_dot_product_attention;
 pub use crate::loss::bce::binary_cross_entropy_weighted;
@@ -482,4 +484,262 @@ pub fn adaptive_max_pool2d<T: Element>(
         .gather(1, &flat)
         .reshape(&out_dims);
     (y, indices)
+}
+
+// ------------------------------------------------------------------ layers as functions
+// `F.<name>` for the ops the layers are made of: thin forms of the tensor methods (whose doc
+// comments give the derivatives), with PyTorch's argument order.
+
+/// `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv1d`].
+pub fn conv1d<T: Element>(
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+) -> Tensor<T> {
+    x.conv1d(weight, bias, stride, padding, dilation, groups)
+}
+
+/// `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv2d`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::conv2d;
+/// let x = Tensor::<f32>::ones(&[1, 1, 3, 3]);
+/// let w = Tensor::<f32>::ones(&[1, 1, 2, 2]);
+/// assert_eq!(conv2d(&x, &w, None, [1, 1], [0, 0], [1, 1], 1).to_vec(), [4.0; 4]);
+/// ```
+pub fn conv2d<T: Element>(
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+    groups: usize,
+) -> Tensor<T> {
+    x.conv2d(weight, bias, stride, padding, dilation, groups)
+}
+
+/// `F.max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
+/// [`Tensor::max_pool1d`].
+pub fn max_pool1d<T: Element>(
+    x: &Tensor<T>,
+    kernel_size: usize,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    ceil_mode: bool,
+) -> Tensor<T> {
+    x.max_pool1d(kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// `F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
+/// [`Tensor::max_pool2d`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::max_pool2d;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
+/// assert_eq!(max_pool2d(&x, [2, 2], [2, 2], [0, 0], [1, 1], false).to_vec(), [4.0]);
+/// ```
+pub fn max_pool2d<T: Element>(
+    x: &Tensor<T>,
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+    ceil_mode: bool,
+) -> Tensor<T> {
+    x.max_pool2d(kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// `F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)`; see
+/// [`Tensor::avg_pool2d`].
+pub fn avg_pool2d<T: Element>(
+    x: &Tensor<T>,
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Tensor<T> {
+    x.avg_pool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)
+}
+
+/// `F.adaptive_avg_pool2d(x, output_size)`; see [`Tensor::adaptive_avg_pool2d`].
+pub fn adaptive_avg_pool2d<T: Element>(x: &Tensor<T>, output_size: [usize; 2]) -> Tensor<T> {
+    x.adaptive_avg_pool2d(output_size)
+}
+
+/// `F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)`:
+/// normalises over every dimension but the channels (dimension 1) of an `[N, C, *]` input,
+/// `y = (x − mean) / sqrt(var + eps)·weight + bias`. With `training`, `mean` and the biased
+/// `var` are the batch's, and the running statistics (if given) are updated in place under
+/// `no_grad` as PyTorch does: `running = (1 − momentum)·running + momentum·batch`, with the
+/// unbiased batch variance. Otherwise the running statistics are used (they must be given).
+/// Derivative: that of the composition (through the batch statistics when training).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::batch_norm;
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0], &[2, 1]);
+/// let (rm, rv) = (Tensor::zeros(&[1]), Tensor::ones(&[1]));
+/// let y = batch_norm(&x, Some(&rm), Some(&rv), None, None, true, 0.1, 0.0);
+/// assert_eq!(y.to_vec(), [-1.0, 1.0]);
+/// assert_eq!((rm.to_vec(), rv.to_vec()), (vec![0.2], vec![1.1])); // batch mean 2, unbiased var 2
+/// ```
+#[allow(clippy::too_many_arguments)] // PyTorch's signature
+pub fn batch_norm<T: Element>(
+    x: &Tensor<T>,
+    running_mean: Option<&Tensor<T>>,
+    running_var: Option<&Tensor<T>>,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Tensor<T> {
+    let shape = x.shape();
+    assert!(
+        shape.len() >= 2,
+        "batch_norm: expected an input of shape [N, C, *] (at least 2 dimensions), got {:?}",
+        shape.as_slice()
+    );
+    let channels = shape[1];
+    // Statistics over every dimension but the channels; `[1, C, 1, …]` to broadcast.
+    let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+    let mut stat_shape = vec![1isize; shape.len()];
+    stat_shape[1] = channels as isize;
+    let (mean, var) = if training {
+        let n = (x.numel() / channels.max(1)) as f64;
+        assert!(
+            n > 1.0,
+            "batch_norm: Expected more than 1 value per channel when training, got input size \
+             {:?}",
+            shape.as_slice()
+        );
+        let mean = x.mean_dims(&dims, true);
+        let var = x.var(&dims, 0.0, true);
+        if let (Some(rm), Some(rv)) = (running_mean, running_var) {
+            tapegrad_autograd::no_grad(|| {
+                let m = T::from_f64(momentum);
+                let one = T::one();
+                let batch_mean = mean.reshape(&[-1]);
+                let unbiased = var.reshape(&[-1]).mul_scalar(T::from_f64(n / (n - 1.0)));
+                rm.mul_(one - m).add_(&batch_mean.mul_scalar(m));
+                rv.mul_(one - m).add_(&unbiased.mul_scalar(m));
+            });
+        }
+        (mean, var)
+    } else {
+        let (Some(rm), Some(rv)) = (running_mean, running_var) else {
+            panic!(
+                "batch_norm: running_mean and running_var must be given when training is false \
+                 (input of shape {:?})",
+                shape.as_slice()
+            );
+        };
+        (rm.reshape(&stat_shape), rv.reshape(&stat_shape))
+    };
+    let mut y = x.sub(&mean).div(&var.add_scalar(T::from_f64(eps)).sqrt());
+    if let Some(w) = weight {
+        y = y.mul(&w.reshape(&stat_shape));
+    }
+    if let Some(b) = bias {
+        y = y.add(&b.reshape(&stat_shape));
+    }
+    y
+}
+
+/// `F.one_hot(indices, num_classes)` (`-1` in PyTorch is `None` here); see
+/// [`Tensor::one_hot`].
+pub fn one_hot(indices: &Tensor<i64>, num_classes: Option<usize>) -> Tensor<i64> {
+    indices.one_hot(num_classes)
+}
+
+/// `F.pad(x, pad, mode="constant", value)`: `pad` lists (before, after) pairs from the last
+/// dimension backwards, negative values crop; see [`Tensor::pad`].
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::functional::pad;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+/// assert_eq!(pad(&x, &[1, 2], 0.0).to_vec(), [0.0, 1.0, 2.0, 0.0, 0.0]);
+/// ```
+pub fn pad<T: Element>(x: &Tensor<T>, pad: &[isize], value: T) -> Tensor<T> {
+    x.pad(pad, value)
+}
+
+/// `F.gelu(x, approximate)`, `approximate` being `"none"` (exact, with `erf`) or `"tanh"`; see
+/// [`Tensor::gelu`].
+pub fn gelu<T: Element>(x: &Tensor<T>, approximate: &str) -> Tensor<T> {
+    match approximate {
+        "none" => x.gelu(false),
+        "tanh" => x.gelu(true),
+        other => panic!("gelu: approximate argument must be either none or tanh, got {other:?}"),
+    }
+}
+
+/// `F.silu(x)`; see [`Tensor::silu`].
+pub fn silu<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.silu()
+}
+
+/// `F.elu(x, alpha)`; see [`Tensor::elu`].
+pub fn elu<T: Element>(x: &Tensor<T>, alpha: f64) -> Tensor<T> {
+    x.elu(alpha)
+}
+
+/// `F.selu(x)`; see [`Tensor::selu`].
+pub fn selu<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.selu()
+}
+
+/// `F.celu(x, alpha)`; see [`Tensor::celu`].
+pub fn celu<T: Element>(x: &Tensor<T>, alpha: f64) -> Tensor<T> {
+    x.celu(alpha)
+}
+
+/// `F.softplus(x, beta, threshold)`; see [`Tensor::softplus`].
+pub fn softplus<T: Element>(x: &Tensor<T>, beta: f64, threshold: f64) -> Tensor<T> {
+    x.softplus(beta, threshold)
+}
+
+/// `F.softsign(x)`; see [`Tensor::softsign`].
+pub fn softsign<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.softsign()
+}
+
+/// `F.hardtanh(x, min_val, max_val)`; see [`Tensor::hardtanh`].
+pub fn hardtanh<T: Element>(x: &Tensor<T>, min_val: f64, max_val: f64) -> Tensor<T> {
+    x.hardtanh(min_val, max_val)
+}
+
+/// `F.relu6(x)`; see [`Tensor::relu6`].
+pub fn relu6<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.relu6()
+}
+
+/// `F.hardsigmoid(x)`; see [`Tensor::hardsigmoid`].
+pub fn hardsigmoid<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.hardsigmoid()
+}
+
+/// `F.hardswish(x)`; see [`Tensor::hardswish`].
+pub fn hardswish<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.hardswish()
+}
+
+/// `F.mish(x)`; see [`Tensor::mish`].
+pub fn mish<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.mish()
+}
+
+/// `F.logsigmoid(x)`; see [`Tensor::logsigmoid`].
+pub fn logsigmoid<T: Element>(x: &Tensor<T>) -> Tensor<T> {
+    x.logsigmoid()
 }

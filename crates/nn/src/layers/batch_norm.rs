@@ -122,42 +122,30 @@ impl<T: Element> Module<T> for BatchNorm<T> {
             self.num_features,
             shape.as_slice()
         );
-        // Statistics over every dimension but the channels; `[1, C, 1, …]` to broadcast.
-        let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
-        let mut stat_shape = vec![1isize; shape.len()];
-        stat_shape[1] = self.num_features as isize;
-        let eps = T::from_f64(self.eps);
-        let (mean, var) = if self.training.load(Ordering::Relaxed) {
-            let n = (input.numel() / self.num_features.max(1)) as f64;
+        let training = self.training.load(Ordering::Relaxed);
+        if training {
+            let n = input.numel() / self.num_features.max(1);
             assert!(
-                n > 1.0,
+                n > 1,
                 "{}: Expected more than 1 value per channel when training, got input size {:?}",
                 self.name,
                 shape.as_slice()
             );
-            let mean = input.mean_dims(&dims, true);
-            let var = input.var(&dims, 0.0, true);
+        }
+        let y = crate::functional::batch_norm(
+            input,
+            Some(&self.running_mean),
+            Some(&self.running_var),
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            training,
+            self.momentum,
+            self.eps,
+        );
+        if training {
             no_grad(|| {
-                let m = T::from_f64(self.momentum);
-                let one = T::one();
-                let batch_mean = mean.reshape(&[-1]);
-                let unbiased = var.reshape(&[-1]).mul_scalar(T::from_f64(n / (n - 1.0)));
-                self.running_mean
-                    .mul_(one - m)
-                    .add_(&batch_mean.mul_scalar(m));
-                self.running_var.mul_(one - m).add_(&unbiased.mul_scalar(m));
-                self.num_batches_tracked.add_(one);
+                self.num_batches_tracked.add_(T::one());
             });
-            (mean, var)
-        } else {
-            (
-                self.running_mean.reshape(&stat_shape),
-                self.running_var.reshape(&stat_shape),
-            )
-        };
-        let mut y = input.sub(&mean).div(&var.add_scalar(eps).sqrt());
-        if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
-            y = y.mul(&w.reshape(&stat_shape)).add(&b.reshape(&stat_shape));
         }
         y
     }
