@@ -25,6 +25,11 @@ pub mod checkpoint;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// The book's chapter on layers and modules, whose example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/07_layers.md")]
+pub struct LayersChapterDoctests;
+
 /// The names a training script uses, in one import: `use tapegrad::prelude::*;`: tensors and
 /// autograd, the `torch.nn` layers and losses, data loading, and the `torch.optim` optimizers
 /// and schedulers. Losses, activations and the layers' ops are also under `F` (`F::mse_loss`,
