@@ -490,23 +490,14 @@ impl<T: Scalar> Tensor<T> {
         if dl.has_overlap() {
             drop(self.data_mut()); // panics with PyTorch's message
         }
-        let what_w = || self.describe("update (write)");
-        let what_r = || src.describe("update (read)");
         if self.shares_storage(src) {
+            let what_w = || self.describe("update (write)");
             // The source's values first, then the write lock alone.
             let copy: Vec<T> = src.data().iter().copied().collect();
             let w = self.inner.storage.write(&what_w);
             return crate::storage::UpdateGuard::new(w, dl, None, sl, Some(copy));
         }
-        let (dst_store, src_store) = (&self.inner.storage, &src.inner.storage);
-        // Rule 3 of the storage module: take the locks in address order.
-        let (w, r) = if dst_store.key() < src_store.key() {
-            let w = dst_store.write(&what_w);
-            (w, src_store.read(&what_r))
-        } else {
-            let r = src_store.read(&what_r);
-            (dst_store.write(&what_w), r)
-        };
+        let (w, r) = self.lock_pair(src);
         crate::storage::UpdateGuard::new(w, dl, Some(r), sl, None)
     }
 
@@ -535,21 +526,33 @@ impl<T: Scalar> Tensor<T> {
         if self.inner.layout.has_overlap() {
             drop(self.data_mut()); // panics with PyTorch's message
         }
+        let (w, r) = self.lock_pair(src);
+        (
+            DataMut::new(w, &self.inner.layout),
+            DataRef::new(r, &src.inner.layout),
+        )
+    }
+
+    /// This tensor's storage write-locked and `src`'s read-locked, in the library's lock order
+    /// (rule 3 of the storage module: by address), for an update of self from src. The two
+    /// must not share storage.
+    fn lock_pair<'a>(
+        &'a self,
+        src: &'a Tensor<T>,
+    ) -> (
+        crate::storage::WriteLock<'a, T>,
+        crate::storage::ReadLock<'a, T>,
+    ) {
         let what_w = || self.describe("update (write)");
         let what_r = || src.describe("update (read)");
         let (dst_store, src_store) = (&self.inner.storage, &src.inner.storage);
-        // Rule 3 of the storage module: take the locks in address order.
-        let (w, r) = if dst_store.key() < src_store.key() {
+        if dst_store.key() < src_store.key() {
             let w = dst_store.write(&what_w);
             (w, src_store.read(&what_r))
         } else {
             let r = src_store.read(&what_r);
             (dst_store.write(&what_w), r)
-        };
-        (
-            DataMut::new(w, &self.inner.layout),
-            DataRef::new(r, &src.inner.layout),
-        )
+        }
     }
 
     /// `"op on a tensor of shape [..] (label)"`, for messages.

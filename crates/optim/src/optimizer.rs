@@ -386,7 +386,7 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                 let Some(g) = p.grad() else { continue };
                 let g = checked_grad(p, g);
                 // One fused update under both locks, taken in the library's lock order, on
-                // row-major slices (strided ones go through a copy inside `update_slices`).
+                // row-major slices (strided ones go through a copy inside `update_guard`).
                 let mut guard = p.update_guard(&g);
                 let (ps, gs) = guard.slices();
                 update(&group.options, ps, gs, &mut slot.state);
