@@ -473,6 +473,24 @@ impl<T> Deref for SliceRef<'_, T> {
     }
 }
 
+/// A tensor's values as one row-major slice: its storage under the read lock when the layout
+/// is contiguous, else a row-major copy (made by [`crate::Tensor::read_values`]).
+pub(crate) enum Values<'a, T> {
+    Shared(SliceRef<'a, T>),
+    Copied(Vec<T>),
+}
+
+impl<T> Deref for Values<'_, T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Values::Shared(s) => s,
+            Values::Copied(v) => v,
+        }
+    }
+}
+
 /// Write access to one tensor's values and read access to another's, both as row-major
 /// slices, for a fused update loop (an optimizer step): made by [`crate::Tensor::update_guard`],
 /// which took the two locks in the library's lock order and bumped the written storage's

@@ -514,6 +514,15 @@ impl<T: Scalar> Tensor<T> {
         Some(crate::storage::SliceRef::new(lock, range))
     }
 
+    /// The values as one row-major slice: shared under the read lock when contiguous, else
+    /// copied (for kernels that take slices whatever the layout).
+    pub(crate) fn read_values(&self) -> crate::storage::Values<'_, T> {
+        match self.read_contiguous() {
+            Some(s) => crate::storage::Values::Shared(s),
+            None => crate::storage::Values::Copied(self.to_vec()),
+        }
+    }
+
     /// Write access to this tensor and read access to `src`, both locks taken in the library's
     /// lock order (see [`Tensor::update_from`], which also accepts aliasing): for fused update
     /// loops that must stay inlined. Panics if the two share storage.

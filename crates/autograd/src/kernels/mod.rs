@@ -8,7 +8,10 @@
 //!   product: a plain loop for tiny matrices, the GEMM otherwise. Transposed operands (the
 //!   backward pass's `Aᵀ·G` and `G·Bᵀ`) are passed as strided views and packed by the GEMM,
 //!   never copied first.
+//! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
+//!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`).
 
+pub(crate) mod conv;
 pub mod matmul;
 
 use crate::element::Element;

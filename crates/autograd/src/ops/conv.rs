@@ -1,6 +1,6 @@
 //! Convolution: `conv2d` and `conv1d` (`F.conv2d`, `F.conv1d`), computed as im2col followed by
-//! the packed GEMM of `kernels::matmul_into`, and `im2col`/`col2im` (`F.unfold`/`F.fold`), two
-//! differentiable ops that are each other's adjoint.
+//! the packed GEMM (`kernels::conv`, parallel over chunks of the batch), and `im2col`/`col2im`
+//! (`F.unfold`/`F.fold`), two differentiable ops that are each other's adjoint.
 //!
 //! For input `x` `[N, C, H, W]` and weight `w` `[O, C/g, kH, kW]`, im2col lays every receptive
 //! field out as a column: `cols = im2col(x)` is `[N, C·kH·kW, oH·oW]`, and per group the output
@@ -10,134 +10,19 @@
 //! dx = col2im(w_gᵀ · G_g)        dw = Σ_n G_g · cols_gᵀ        db = Σ_{n, oh, ow} G
 //! ```
 //!
-//! written with tensor operations (`matmul`, `im2col`, `col2im`, `sum_dims`), so second
-//! derivatives work as for every other op.
+//! An ordinary backward computes it straight from the slices (`kernels::conv`); under
+//! `create_graph` the same formulas are written with tensor operations (`matmul`, `im2col`,
+//! `col2im`, `sum_dims`), so second derivatives work as for every other op.
 
 use crate::element::Element;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::kernels::matmul_into;
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::kernels::conv::{
+    conv2d_backward, conv2d_forward, conv_bias_grad, Conv2dShape, Window2d,
+};
 use crate::tensor::Tensor;
-use ndarray::{s, Array2, Array3, ArrayD, IxDyn};
+use rayon::prelude::*;
 use smallvec::smallvec;
-
-/// The geometry of a sliding window over one `[h, w]` plane: kernel, stride, padding (top and
-/// left; the bottom/right padding only enters through the output size), dilation and the
-/// resulting output size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Window2d {
-    pub(crate) h: usize,
-    pub(crate) w: usize,
-    pub(crate) kernel: [usize; 2],
-    pub(crate) stride: [usize; 2],
-    pub(crate) padding: [usize; 2],
-    pub(crate) dilation: [usize; 2],
-    pub(crate) out: [usize; 2],
-}
-
-impl Window2d {
-    /// The window with symmetric padding; `None` when the (dilated) kernel does not fit into
-    /// the padded input.
-    fn new(
-        input: [usize; 2],
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        padding: [usize; 2],
-        dilation: [usize; 2],
-    ) -> Option<Window2d> {
-        let mut out = [0; 2];
-        for d in 0..2 {
-            let span = dilation[d] * (kernel[d] - 1) + 1;
-            let padded = input[d] + 2 * padding[d];
-            if span > padded {
-                return None;
-            }
-            out[d] = (padded - span) / stride[d] + 1;
-        }
-        Some(Window2d {
-            h: input[0],
-            w: input[1],
-            kernel,
-            stride,
-            padding,
-            dilation,
-            out,
-        })
-    }
-
-    /// `kH·kW`.
-    fn taps(&self) -> usize {
-        self.kernel[0] * self.kernel[1]
-    }
-
-    /// `oH·oW`.
-    fn positions(&self) -> usize {
-        self.out[0] * self.out[1]
-    }
-
-    /// For kernel tap `k` along dimension `d` and output position `o`, the input position, or
-    /// `None` in the padding.
-    #[inline]
-    fn source(&self, d: usize, k: usize, o: usize) -> Option<usize> {
-        let size = if d == 0 { self.h } else { self.w };
-        let p = (o * self.stride[d] + k * self.dilation[d]).checked_sub(self.padding[d])?;
-        (p < size).then_some(p)
-    }
-
-    /// im2col of one sample: `x` is `[c, h, w]` row-major, `cols` is `[c·kH·kW, oH·oW]`.
-    fn im2col<T: Element>(&self, x: &[T], channels: usize, cols: &mut [T]) {
-        let (l, plane) = (self.positions(), self.h * self.w);
-        let mut row = 0;
-        for c in 0..channels {
-            let xc = &x[c * plane..(c + 1) * plane];
-            for i in 0..self.kernel[0] {
-                for j in 0..self.kernel[1] {
-                    let dst = &mut cols[row * l..(row + 1) * l];
-                    for oy in 0..self.out[0] {
-                        let line = &mut dst[oy * self.out[1]..(oy + 1) * self.out[1]];
-                        match self.source(0, i, oy) {
-                            None => line.fill(T::zero()),
-                            Some(iy) => {
-                                for (ox, v) in line.iter_mut().enumerate() {
-                                    *v = match self.source(1, j, ox) {
-                                        Some(ix) => xc[iy * self.w + ix],
-                                        None => T::zero(),
-                                    };
-                                }
-                            }
-                        }
-                    }
-                    row += 1;
-                }
-            }
-        }
-    }
-
-    /// col2im of one sample, the adjoint of [`Window2d::im2col`]: adds every column entry
-    /// into the input position it was read from (`x` `[c, h, w]` must start zeroed).
-    fn col2im<T: Element>(&self, cols: &[T], channels: usize, x: &mut [T]) {
-        let (l, plane) = (self.positions(), self.h * self.w);
-        let mut row = 0;
-        for c in 0..channels {
-            let xc = &mut x[c * plane..(c + 1) * plane];
-            for i in 0..self.kernel[0] {
-                for j in 0..self.kernel[1] {
-                    let src = &cols[row * l..(row + 1) * l];
-                    for oy in 0..self.out[0] {
-                        let Some(iy) = self.source(0, i, oy) else {
-                            continue;
-                        };
-                        for ox in 0..self.out[1] {
-                            if let Some(ix) = self.source(1, j, ox) {
-                                xc[iy * self.w + ix] += src[oy * self.out[1] + ox];
-                            }
-                        }
-                    }
-                    row += 1;
-                }
-            }
-        }
-    }
-}
 
 /// Panics with PyTorch's message for a zero stride or dilation.
 fn check_positive(op: &str, stride: &[usize], dilation: &[usize]) {
@@ -242,18 +127,16 @@ impl<T: Element> Tensor<T> {
         let shape = self.shape();
         let (n, c) = (shape[0], shape[1]);
         let (rows, l) = (c * win.taps(), win.positions());
-        let x = self.to_vec();
-        let plane = c * win.h * win.w;
+        let x = self.read_values();
+        let chw = c * win.plane();
         let mut out = vec![T::zero(); n * rows * l];
-        for b in 0..n {
-            win.im2col(
-                &x[b * plane..(b + 1) * plane],
-                c,
-                &mut out[b * rows * l..(b + 1) * rows * l],
-            );
+        if !out.is_empty() {
+            out.par_chunks_mut(rows * l)
+                .zip(x.par_chunks(chw.max(1)))
+                .for_each(|(o, xb)| win.im2col(xb, c, o, l, 0));
         }
-        let out = ArrayD::from_shape_vec(IxDyn(&[n, rows, l]), out).expect("sizes");
-        record(out, Im2ColBackward { win: *win }, &[self])
+        drop(x);
+        record_values(out, &[n, rows, l], Im2ColBackward { win: *win }, &[self])
     }
 
     /// [`Tensor::col2im`] for a checked window.
@@ -261,18 +144,21 @@ impl<T: Element> Tensor<T> {
         let shape = self.shape();
         let (n, rows, l) = (shape[0], shape[1], shape[2]);
         let c = rows / win.taps();
-        let cols = self.to_vec();
-        let plane = c * win.h * win.w;
-        let mut out = vec![T::zero(); n * plane];
-        for b in 0..n {
-            win.col2im(
-                &cols[b * rows * l..(b + 1) * rows * l],
-                c,
-                &mut out[b * plane..(b + 1) * plane],
-            );
+        let cols = self.read_values();
+        let chw = c * win.plane();
+        let mut out = vec![T::zero(); n * chw];
+        if !out.is_empty() {
+            out.par_chunks_mut(chw)
+                .zip(cols.par_chunks((rows * l).max(1)))
+                .for_each(|(xb, cb)| win.col2im(cb, l, 0, c, xb));
         }
-        let out = ArrayD::from_shape_vec(IxDyn(&[n, c, win.h, win.w]), out).expect("sizes");
-        record(out, Col2ImBackward { win: *win }, &[self])
+        drop(cols);
+        record_values(
+            out,
+            &[n, c, win.h, win.w],
+            Col2ImBackward { win: *win },
+            &[self],
+        )
     }
 }
 
@@ -411,43 +297,23 @@ impl<T: Element> Tensor<T> {
                     dilation[1] * (ws[3] - 1) + 1
                 )
             });
-        let (n, c, o) = (xs[0], xs[1], ws[0]);
-        let (og, cg) = (o / groups, c / groups);
-        let (k, l) = (cg * win.taps(), win.positions());
-        let x = self.to_vec();
-        let w = Array2::from_shape_vec((o, k), weight.to_vec()).expect("weight size");
-        let mut out = Array3::<T>::zeros((n, o, l));
-        let mut cols = Array2::<T>::zeros((c * win.taps(), l));
-        let plane = c * win.h * win.w;
-        for b in 0..n {
-            win.im2col(
-                &x[b * plane..(b + 1) * plane],
-                c,
-                cols.as_slice_mut().expect("row-major"),
-            );
-            for g in 0..groups {
-                matmul_into(
-                    w.slice(s![g * og..(g + 1) * og, ..]),
-                    cols.slice(s![g * k..(g + 1) * k, ..]),
-                    out.slice_mut(s![b, g * og..(g + 1) * og, ..]),
-                );
-            }
-        }
-        if let Some(bias) = bias {
-            let bv = bias.to_vec();
-            for mut plane in out.outer_iter_mut() {
-                for (mut row, &bo) in plane.outer_iter_mut().zip(&bv) {
-                    row.mapv_inplace(|v| v + bo);
-                }
-            }
-        }
-        let out = out
-            .into_shape_with_order(IxDyn(&[n, o, win.out[0], win.out[1]]))
-            .expect("sizes");
+        let sh = Conv2dShape {
+            n: xs[0],
+            c: xs[1],
+            o: ws[0],
+            groups,
+            win,
+        };
+        let y = {
+            let (x, w) = (self.read_values(), weight.read_values());
+            let b = bias.map(|b| b.read_values());
+            conv2d_forward(&x, &w, b.as_deref(), &sh)
+        };
+        let shape = [sh.n, sh.o, win.out[0], win.out[1]];
         let op = ConvolutionBackward { win, groups };
         match bias {
-            Some(b) => record(out, op, &[self, weight, b]),
-            None => record(out, op, &[self, weight]),
+            Some(b) => record_values(y, &shape, op, &[self, weight, b]),
+            None => record_values(y, &shape, op, &[self, weight]),
         }
     }
 
@@ -510,6 +376,35 @@ impl<T: Element> Op<T> for ConvolutionBackward {
         "y_g = w_g·im2col(x)_g + b: dx = col2im(w_gᵀ·G_g), dw = Σ_n G_g·im2col(x)_gᵀ, db = Σ G"
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        if is_grad_enabled() {
+            // Building a graph of the backward (create_graph): differentiable ops.
+            return self.backward_recorded(c);
+        }
+        let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
+        let (xs, ws) = (x.shape(), w.shape());
+        let sh = Conv2dShape {
+            n: xs[0],
+            c: xs[1],
+            o: ws[0],
+            groups: self.groups,
+            win: self.win,
+        };
+        let (xr, wr, gr) = (x.read_values(), w.read_values(), g.read_values());
+        let (dx, dw) = conv2d_backward(&xr, &wr, &gr, &sh, c.needs_grad(0), c.needs_grad(1));
+        let db = (c.inputs.len() == 3 && c.needs_grad(2))
+            .then(|| conv_bias_grad(&gr, sh.n, sh.o, self.win.positions()));
+        let to_tensor = |v: Vec<T>, shape: &[usize]| Tensor::from_values(v, shape, None, false);
+        smallvec![
+            dx.map(|v| to_tensor(v, &xs)),
+            dw.map(|v| to_tensor(v, &ws)),
+            db.map(|v| to_tensor(v, &[sh.o])),
+        ]
+    }
+}
+
+impl ConvolutionBackward {
+    /// The backward written with recorded tensor ops, so that it can be differentiated again.
+    fn backward_recorded<T: Element>(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
         let (xs, ws) = (x.shape(), w.shape());
         let groups = self.groups;

@@ -1,0 +1,403 @@
+//! Convolution kernels: the sliding-window geometry ([`Window2d`]), im2col/col2im of one
+//! sample, and a whole 2-D convolution's forward and backward through the packed GEMM.
+//!
+//! The batch is cut into chunks of [`samples_per_chunk`] samples (enough GEMM columns to
+//! amortise packing; the cut depends only on the shapes). Rayon runs the chunks in parallel;
+//! each task lays its samples' receptive fields side by side in a reused buffer
+//! (`cols = [C·kH·kW, s·L]`, sample-major columns) and multiplies per group:
+//!
+//! ```text
+//! forward   y_g  = W_g · cols_g                 (+ bias)
+//! backward  dx   = col2im(W_gᵀ · G_g)           per sample of the chunk
+//!           dW   = Σ_chunks G_g · cols_gᵀ       partial sums added in chunk order
+//! ```
+//!
+//! Every output element is one GEMM dot product over a fixed `k`, and the chunk partials of
+//! `dW` are added in chunk order, so the results do not depend on the thread count.
+
+use crate::element::Element;
+use crate::kernels::matmul::{gemm, MatRef};
+use rayon::prelude::*;
+
+/// The geometry of a sliding window over one `[h, w]` plane: kernel, stride, padding (top and
+/// left; the bottom/right padding only enters through the output size), dilation and the
+/// resulting output size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window2d {
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) kernel: [usize; 2],
+    pub(crate) stride: [usize; 2],
+    pub(crate) padding: [usize; 2],
+    pub(crate) dilation: [usize; 2],
+    pub(crate) out: [usize; 2],
+}
+
+impl Window2d {
+    /// The window with symmetric padding; `None` when the (dilated) kernel does not fit into
+    /// the padded input.
+    pub(crate) fn new(
+        input: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Option<Window2d> {
+        let mut out = [0; 2];
+        for d in 0..2 {
+            let span = dilation[d] * (kernel[d] - 1) + 1;
+            let padded = input[d] + 2 * padding[d];
+            if span > padded {
+                return None;
+            }
+            out[d] = (padded - span) / stride[d] + 1;
+        }
+        Some(Window2d {
+            h: input[0],
+            w: input[1],
+            kernel,
+            stride,
+            padding,
+            dilation,
+            out,
+        })
+    }
+
+    /// `kH·kW`.
+    pub(crate) fn taps(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+
+    /// `oH·oW`.
+    pub(crate) fn positions(&self) -> usize {
+        self.out[0] * self.out[1]
+    }
+
+    /// `H·W`.
+    pub(crate) fn plane(&self) -> usize {
+        self.h * self.w
+    }
+
+    /// For kernel tap `k` along dimension `d` and output position `o`, the input position, or
+    /// `None` in the padding.
+    #[inline]
+    fn source(&self, d: usize, k: usize, o: usize) -> Option<usize> {
+        let size = if d == 0 { self.h } else { self.w };
+        let p = (o * self.stride[d] + k * self.dilation[d]).checked_sub(self.padding[d])?;
+        (p < size).then_some(p)
+    }
+
+    /// The output columns `[lo, hi)` whose tap `j` reads inside the row (not the padding).
+    #[inline]
+    fn inside(&self, j: usize) -> (usize, usize) {
+        let (s, off) = (self.stride[1], j * self.dilation[1]);
+        // ox·s + off ≥ pad  ⇔  ox ≥ ceil((pad − off) / s)
+        let lo = self.padding[1].saturating_sub(off).div_ceil(s);
+        // ox·s + off − pad < w  ⇔  ox < ceil((w + pad − off) / s)
+        let hi = (self.w + self.padding[1])
+            .saturating_sub(off)
+            .div_ceil(s)
+            .min(self.out[1]);
+        (lo.min(hi), hi)
+    }
+
+    /// im2col of one sample: `x` is `[c, h, w]` row-major; row `r` of the result (tap `r` of
+    /// the `c·kH·kW` taps) is written to `cols[r·ld + col0 ..][..oH·oW]`.
+    pub(crate) fn im2col<T: Element>(
+        &self,
+        x: &[T],
+        channels: usize,
+        cols: &mut [T],
+        ld: usize,
+        col0: usize,
+    ) {
+        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
+        let mut row = 0;
+        for c in 0..channels {
+            let xc = &x[c * plane..(c + 1) * plane];
+            for i in 0..self.kernel[0] {
+                for j in 0..self.kernel[1] {
+                    let dst = &mut cols[row * ld + col0..row * ld + col0 + l];
+                    let (lo, hi) = self.inside(j);
+                    let off = j * self.dilation[1];
+                    for oy in 0..self.out[0] {
+                        let line = &mut dst[oy * ow..(oy + 1) * ow];
+                        let Some(iy) = self.source(0, i, oy) else {
+                            line.fill(T::zero());
+                            continue;
+                        };
+                        let src = &xc[iy * self.w..(iy + 1) * self.w];
+                        line[..lo].fill(T::zero());
+                        line[hi..].fill(T::zero());
+                        if hi <= lo {
+                            continue;
+                        }
+                        if self.stride[1] == 1 {
+                            let start = lo + off - self.padding[1];
+                            line[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
+                        } else {
+                            for (ox, v) in line[lo..hi].iter_mut().enumerate() {
+                                *v = src[(lo + ox) * self.stride[1] + off - self.padding[1]];
+                            }
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
+
+    /// col2im of one sample, the adjoint of [`Window2d::im2col`]: adds every column entry
+    /// `cols[r·ld + col0 + p]` into the input position it was read from (`x` `[c, h, w]`).
+    pub(crate) fn col2im<T: Element>(
+        &self,
+        cols: &[T],
+        ld: usize,
+        col0: usize,
+        channels: usize,
+        x: &mut [T],
+    ) {
+        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
+        let mut row = 0;
+        for c in 0..channels {
+            let xc = &mut x[c * plane..(c + 1) * plane];
+            for i in 0..self.kernel[0] {
+                for j in 0..self.kernel[1] {
+                    let src = &cols[row * ld + col0..row * ld + col0 + l];
+                    let (lo, hi) = self.inside(j);
+                    let off = j * self.dilation[1];
+                    for oy in 0..self.out[0] {
+                        let Some(iy) = self.source(0, i, oy) else {
+                            continue;
+                        };
+                        let dst = &mut xc[iy * self.w..(iy + 1) * self.w];
+                        let line = &src[oy * ow..(oy + 1) * ow];
+                        for (ox, &v) in line[lo..hi].iter().enumerate() {
+                            dst[(lo + ox) * self.stride[1] + off - self.padding[1]] += v;
+                        }
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
+}
+
+/// GEMM columns a chunk aims for: below this, packing overhead dominates small images.
+const TARGET_COLS: usize = 512;
+
+/// Samples per parallel task for images of `l` output positions (at least 1, at most `n`);
+/// a function of the shapes only, so the work split never depends on the thread count.
+pub(crate) fn samples_per_chunk(n: usize, l: usize) -> usize {
+    TARGET_COLS.div_ceil(l.max(1)).clamp(1, n.max(1))
+}
+
+/// The sizes of a 2-D convolution: batch `n`, input channels `c`, output channels `o`,
+/// `groups`, and the window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Conv2dShape {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) o: usize,
+    pub(crate) groups: usize,
+    pub(crate) win: Window2d,
+}
+
+impl Conv2dShape {
+    /// Rows of one group's im2col matrix: `C/groups · kH·kW`.
+    fn k(&self) -> usize {
+        self.c / self.groups * self.win.taps()
+    }
+    /// Output channels per group.
+    fn og(&self) -> usize {
+        self.o / self.groups
+    }
+    /// Group `g` of the weight `[O, k]` as the GEMM's left operand, `[og, k]`.
+    fn weight_g<'a, T>(&self, w: &'a [T], g: usize) -> MatRef<'a, T> {
+        let (og, k) = (self.og(), self.k());
+        MatRef {
+            data: w,
+            offset: g * og * k,
+            rows: og,
+            cols: k,
+            row_stride: k,
+            col_stride: 1,
+        }
+    }
+    /// Rows `g·rows .. (g+1)·rows` of a row-major `[_, cols]` buffer.
+    fn rows_g<T>(buf: &[T], g: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
+        MatRef {
+            data: buf,
+            offset: g * rows * cols,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+    /// im2col of samples `b0 .. b0 + s` of `x` into `cols` `[C·kH·kW, s·L]`.
+    fn im2col_chunk<T: Element>(&self, x: &[T], b0: usize, s: usize, cols: &mut Vec<T>) {
+        let (win, l) = (&self.win, self.win.positions());
+        let chw = self.c * win.plane();
+        cols.resize(self.c * win.taps() * s * l, T::zero());
+        for j in 0..s {
+            let xb = &x[(b0 + j) * chw..(b0 + j + 1) * chw];
+            win.im2col(xb, self.c, cols, s * l, j * l);
+        }
+    }
+}
+
+/// Forward of a 2-D convolution: `x` `[N, C, H, W]`, `w` `[O, C/groups, kH, kW]`, `bias`
+/// `[O]`, all row-major; returns `y` `[N, O, oH, oW]` row-major.
+pub(crate) fn conv2d_forward<T: Element>(
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    sh: &Conv2dShape,
+) -> Vec<T> {
+    let (l, o, og, k) = (sh.win.positions(), sh.o, sh.og(), sh.k());
+    let s_max = samples_per_chunk(sh.n, l);
+    let mut y = vec![T::zero(); sh.n * o * l];
+    if y.is_empty() {
+        return y;
+    }
+    y.par_chunks_mut(s_max * o * l).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(cols, tmp), (ci, yc)| {
+            let s = yc.len() / (o * l);
+            sh.im2col_chunk(x, ci * s_max, s, cols);
+            for g in 0..sh.groups {
+                let b = Conv2dShape::rows_g(cols, g, k, s * l);
+                if s == 1 {
+                    gemm(
+                        sh.weight_g(w, g),
+                        b,
+                        &mut yc[g * og * l..(g + 1) * og * l],
+                        false,
+                    );
+                    continue;
+                }
+                tmp.resize(og * s * l, T::zero());
+                gemm(sh.weight_g(w, g), b, tmp, false);
+                for j in 0..s {
+                    for r in 0..og {
+                        let dst = (j * o + g * og + r) * l;
+                        yc[dst..dst + l]
+                            .copy_from_slice(&tmp[(r * s + j) * l..(r * s + j + 1) * l]);
+                    }
+                }
+            }
+            if let Some(bias) = bias {
+                for (row, &bo) in yc.chunks_exact_mut(l).zip(bias.iter().cycle()) {
+                    row.iter_mut().for_each(|v| *v += bo);
+                }
+            }
+        },
+    );
+    y
+}
+
+/// Backward of [`conv2d_forward`] for the gradient `g` `[N, O, oH, oW]`: `dx` (if `need_dx`)
+/// and `dW` (if `need_dw`), row-major.
+pub(crate) fn conv2d_backward<T: Element>(
+    x: &[T],
+    w: &[T],
+    g: &[T],
+    sh: &Conv2dShape,
+    need_dx: bool,
+    need_dw: bool,
+) -> (Option<Vec<T>>, Option<Vec<T>>) {
+    let (win, n, o, og, k) = (&sh.win, sh.n, sh.o, sh.og(), sh.k());
+    let (l, chw) = (win.positions(), sh.c * win.plane());
+    if n == 0 || o == 0 || chw == 0 {
+        return (
+            need_dx.then(|| vec![T::zero(); n * chw]),
+            need_dw.then(|| vec![T::zero(); o * k]),
+        );
+    }
+    let s_max = samples_per_chunk(n, l);
+    let chunks = n.div_ceil(s_max);
+    let mut dx = if need_dx {
+        vec![T::zero(); n * chw]
+    } else {
+        Vec::new()
+    };
+    let slots: Vec<Option<&mut [T]>> = if need_dx {
+        dx.chunks_mut(s_max * chw).map(Some).collect()
+    } else {
+        (0..chunks).map(|_| None).collect()
+    };
+    let partials: Vec<Vec<T>> = slots
+        .into_par_iter()
+        .enumerate()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(gbuf, cols), (ci, dxc)| {
+                let b0 = ci * s_max;
+                let s = s_max.min(n - b0);
+                let sl = s * l;
+                // The chunk's gradient as one [O, s·L] matrix (sample-major columns).
+                let gc: &[T] = if s == 1 {
+                    &g[b0 * o * l..(b0 + 1) * o * l]
+                } else {
+                    gbuf.resize(o * sl, T::zero());
+                    for j in 0..s {
+                        for r in 0..o {
+                            let src = ((b0 + j) * o + r) * l;
+                            gbuf[r * sl + j * l..r * sl + (j + 1) * l]
+                                .copy_from_slice(&g[src..src + l]);
+                        }
+                    }
+                    gbuf
+                };
+                if let Some(dxc) = dxc {
+                    cols.resize(sh.c * win.taps() * sl, T::zero());
+                    for gi in 0..sh.groups {
+                        let wt = sh.weight_g(w, gi).t();
+                        let gg = Conv2dShape::rows_g(gc, gi, og, sl);
+                        gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
+                    }
+                    for j in 0..s {
+                        win.col2im(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
+                    }
+                }
+                if !need_dw {
+                    return Vec::new();
+                }
+                let mut part = vec![T::zero(); o * k];
+                sh.im2col_chunk(x, b0, s, cols);
+                for gi in 0..sh.groups {
+                    let gg = Conv2dShape::rows_g(gc, gi, og, sl);
+                    let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();
+                    gemm(gg, ct, &mut part[gi * og * k..(gi + 1) * og * k], false);
+                }
+                part
+            },
+        )
+        .collect();
+    let dw = need_dw.then(|| {
+        let mut dw = vec![T::zero(); o * k];
+        for part in &partials {
+            dw.iter_mut().zip(part).for_each(|(d, &p)| *d += p);
+        }
+        dw
+    });
+    (need_dx.then_some(dx), dw)
+}
+
+/// `db[o] = Σ_{n, p} g[n, o, p]` for `g` `[N, O, L]`, summed sample by sample in order.
+pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) -> Vec<T> {
+    (0..o)
+        .into_par_iter()
+        .map(|r| {
+            let mut acc = T::zero();
+            for b in 0..n {
+                acc += g[(b * o + r) * l..(b * o + r + 1) * l]
+                    .iter()
+                    .copied()
+                    .sum::<T>();
+            }
+            acc
+        })
+        .collect()
+}
