@@ -60,9 +60,10 @@ pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
-/// Loss functions, `embedding`, `dropout` and `layer_norm`, as `torch.nn.functional` names
-/// them.
+/// Loss functions, `embedding`, `dropout`, `layer_norm` and `native_batch_norm`, as
+/// `torch.nn.functional` (and `torch`) name them.
 pub mod functional {
+    pub use crate::ops::batch_norm::native_batch_norm;
     pub use crate::ops::dropout::dropout;
     pub use crate::ops::index::{embedding, embedding_with_padding};
     pub use crate::ops::layer_norm::layer_norm;

@@ -610,11 +610,10 @@ pub fn batch_norm<T: Element>(
         shape.as_slice()
     );
     let channels = shape[1];
-    // Statistics over every dimension but the channels; `[1, C, 1, …]` to broadcast.
-    let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+    // Running statistics as `[1, C, 1, …]`, to broadcast.
     let mut stat_shape = vec![1isize; shape.len()];
     stat_shape[1] = channels as isize;
-    let (mean, var) = if training {
+    if training {
         let n = (x.numel() / channels.max(1)) as f64;
         assert!(
             n > 1.0,
@@ -622,29 +621,27 @@ pub fn batch_norm<T: Element>(
              {:?}",
             shape.as_slice()
         );
-        let mean = x.mean_dims(&dims, true);
-        let var = x.var(&dims, 0.0, true);
+        // One op with PyTorch's formulas (NativeBatchNormBackward0), parallel over channels.
+        let (y, mean, var) = tapegrad_autograd::functional::native_batch_norm(x, weight, bias, eps);
         if let (Some(rm), Some(rv)) = (running_mean, running_var) {
             tapegrad_autograd::no_grad(|| {
                 let m = T::from_f64(momentum);
                 let one = T::one();
-                let batch_mean = mean.reshape(&[-1]);
-                let unbiased = var.reshape(&[-1]).mul_scalar(T::from_f64(n / (n - 1.0)));
-                rm.mul_(one - m).add_(&batch_mean.mul_scalar(m));
+                let unbiased = var.mul_scalar(T::from_f64(n / (n - 1.0)));
+                rm.mul_(one - m).add_(&mean.mul_scalar(m));
                 rv.mul_(one - m).add_(&unbiased.mul_scalar(m));
             });
         }
-        (mean, var)
-    } else {
-        let (Some(rm), Some(rv)) = (running_mean, running_var) else {
-            panic!(
-                "batch_norm: running_mean and running_var must be given when training is false \
-                 (input of shape {:?})",
-                shape.as_slice()
-            );
-        };
-        (rm.reshape(&stat_shape), rv.reshape(&stat_shape))
+        return y;
+    }
+    let (Some(rm), Some(rv)) = (running_mean, running_var) else {
+        panic!(
+            "batch_norm: running_mean and running_var must be given when training is false \
+             (input of shape {:?})",
+            shape.as_slice()
+        );
     };
+    let (mean, var) = (rm.reshape(&stat_shape), rv.reshape(&stat_shape));
     let mut y = x.sub(&mean).div(&var.add_scalar(T::from_f64(eps)).sqrt());
     if let Some(w) = weight {
         y = y.mul(&w.reshape(&stat_shape));

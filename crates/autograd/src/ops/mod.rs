@@ -9,6 +9,7 @@
 mod abs;
 mod activations;
 mod add;
+pub(crate) mod batch_norm;
 mod binary;
 mod broadcast;
 mod clamp;

@@ -1,0 +1,269 @@
+//! `native_batch_norm`: training-mode batch normalisation as one op, with the batch statistics
+//! it used (PyTorch's `torch.native_batch_norm`). Per channel `c` of `x` `[N, C, *]`, over
+//! its `M = N·∏*` values:
+//!
+//! ```text
+//! μ = Σx / M    σ² = Σ(x − μ)² / M    x̂ = (x − μ) / √(σ² + eps)    y = γ·x̂ + β
+//! dβ = Σg       dγ = Σ g·x̂            dx = γ/√(σ² + eps) · (g − dβ/M − x̂·dγ/M)
+//! ```
+//!
+//! Statistics and parameter gradients run in parallel over channels, the elementwise passes
+//! in parallel over `[*]` blocks; each value is computed by one task in a fixed order, so
+//! the result does not depend on the thread count. Under `create_graph` the backward is the
+//! same formula written with recorded tensor ops.
+
+use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+use smallvec::smallvec;
+
+/// Below this many elements the passes run serially (waking the pool costs more).
+const PAR_MIN: usize = 32 * 1024;
+
+/// `f(i)` for `i in 0..n`, in parallel when `work` (the elements touched) is large.
+fn per_channel<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    if work >= PAR_MIN {
+        (0..n).into_par_iter().map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
+/// Fills `out` (`[N, C, S]` as `N·C` blocks of `S`) with `f(channel, block of x, block of out)`,
+/// in parallel for large tensors.
+fn per_block<T: Element>(
+    out: &mut [T],
+    s: usize,
+    c: usize,
+    f: impl Fn(usize, usize, &mut [T]) + Sync + Send,
+) {
+    if s == 0 {
+        return;
+    }
+    if out.len() >= PAR_MIN {
+        out.par_chunks_mut(s)
+            .enumerate()
+            .for_each(|(i, o)| f(i % c, i * s, o));
+    } else {
+        out.chunks_mut(s)
+            .enumerate()
+            .for_each(|(i, o)| f(i % c, i * s, o));
+    }
+}
+
+fn to_f64<T: Element>(v: T) -> f64 {
+    v.to_f64().unwrap_or(f64::NAN)
+}
+
+/// Per channel of `x` (`n` blocks of `s` per channel, `c` channels): `Σ f(value)` in f64,
+/// block after block.
+fn channel_sums<T: Element>(
+    x: &[T],
+    (n, c, s): (usize, usize, usize),
+    f: impl Fn(usize, usize) -> f64 + Sync + Send,
+) -> Vec<f64> {
+    per_channel(c, x.len(), |ch| {
+        let mut acc = 0.0;
+        for b in 0..n {
+            let start = (b * c + ch) * s;
+            for i in start..start + s {
+                acc += f(ch, i);
+            }
+        }
+        acc
+    })
+}
+
+/// Training-mode batch normalisation of `x` `[N, C, *]` over every dimension but the
+/// channels (`torch.native_batch_norm(x, weight, bias, None, None, True, 0.0, eps)`): returns
+/// `y = (x − μ)/√(σ² + eps)·weight + bias` and the batch's per-channel mean `μ` and biased
+/// variance `σ²` (`[C]`, not differentiable; `F.batch_norm` uses them to update the running
+/// estimates). Derivative (`NativeBatchNormBackward0`): see the module documentation.
+///
+/// ```
+/// use tapegrad_autograd::{functional::native_batch_norm, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 10.0, 30.0], &[2, 2]);
+/// let (y, mean, var) = native_batch_norm(&x, None, None, 0.0);
+/// assert_eq!(y.to_vec(), [-1.0, -1.0, 1.0, 1.0]);
+/// assert_eq!((mean.to_vec(), var.to_vec()), (vec![2.0, 20.0], vec![1.0, 100.0]));
+/// ```
+pub fn native_batch_norm<T: Element>(
+    x: &Tensor<T>,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    eps: f64,
+) -> (Tensor<T>, Tensor<T>, Tensor<T>) {
+    let shape = x.shape();
+    assert!(
+        shape.len() >= 2,
+        "native_batch_norm: expected an input of shape [N, C, *] (at least 2 dimensions), got \
+         {:?}",
+        shape.as_slice()
+    );
+    let (n, c) = (shape[0], shape[1]);
+    let s: usize = shape[2..].iter().product();
+    for (what, t) in [("weight", weight), ("bias", bias)] {
+        if let Some(t) = t {
+            assert!(
+                t.shape().as_slice() == [c],
+                "native_batch_norm: expected {what} of shape [{c}] for an input with {c} \
+                 channels, got {:?}",
+                t.shape().as_slice()
+            );
+        }
+    }
+    let m = (n * s) as f64;
+    let (y, mean, var) = {
+        let xv = x.read_values();
+        let mean: Vec<f64> = channel_sums(&xv, (n, c, s), |_, i| to_f64(xv[i]))
+            .into_iter()
+            .map(|v| v / m)
+            .collect();
+        let var: Vec<f64> =
+            channel_sums(&xv, (n, c, s), |ch, i| (to_f64(xv[i]) - mean[ch]).powi(2))
+                .into_iter()
+                .map(|v| v / m)
+                .collect();
+        let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
+        // y = x·scale + shift per channel.
+        let scale: Vec<f64> = (0..c)
+            .map(|ch| w.as_ref().map_or(1.0, |w| to_f64(w[ch])) / (var[ch] + eps).sqrt())
+            .collect();
+        let shift: Vec<f64> = (0..c)
+            .map(|ch| b.as_ref().map_or(0.0, |b| to_f64(b[ch])) - mean[ch] * scale[ch])
+            .collect();
+        let (scale, shift): (Vec<T>, Vec<T>) = (
+            scale.iter().map(|&v| T::from_f64(v)).collect(),
+            shift.iter().map(|&v| T::from_f64(v)).collect(),
+        );
+        let mut y = vec![T::zero(); xv.len()];
+        per_block(&mut y, s, c, |ch, at, out| {
+            for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
+                *o = v * scale[ch] + shift[ch];
+            }
+        });
+        (y, mean, var)
+    };
+    let op = NativeBatchNormBackward {
+        mean: mean.iter().map(|&v| T::from_f64(v)).collect(),
+        invstd: var
+            .iter()
+            .map(|&v| T::from_f64(1.0 / (v + eps).sqrt()))
+            .collect(),
+        eps,
+        has_weight: weight.is_some(),
+    };
+    let mut inputs = vec![x];
+    inputs.extend(weight);
+    inputs.extend(bias);
+    let y = record_values(y, &shape, op, &inputs);
+    let stat = |v: &[f64]| Tensor::from_vec(v.iter().map(|&v| T::from_f64(v)).collect(), &[c]);
+    (y, stat(&mean), stat(&var))
+}
+
+struct NativeBatchNormBackward<T> {
+    mean: Vec<T>,
+    invstd: Vec<T>,
+    eps: f64,
+    has_weight: bool,
+}
+
+impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
+    fn name(&self) -> &'static str {
+        "NativeBatchNormBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "x̂ = (x − μ)·invstd, y = γx̂ + β: dβ = Σg, dγ = Σg·x̂, dx = γ·invstd·(g − dβ/M − x̂·dγ/M)"
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        if is_grad_enabled() {
+            return self.backward_recorded(ctx);
+        }
+        let x = &ctx.inputs[0];
+        let shape = x.shape();
+        let (n, c) = (shape[0], shape[1]);
+        let s: usize = shape[2..].iter().product();
+        let m = (n * s) as f64;
+        let (xv, gv) = (x.read_values(), ctx.grad.read_values());
+        let (mean, invstd) = (&self.mean, &self.invstd);
+        let xhat = |ch: usize, i: usize| to_f64((xv[i] - mean[ch]) * invstd[ch]);
+        let sum_g = channel_sums(&gv, (n, c, s), |_, i| to_f64(gv[i]));
+        let sum_gx = channel_sums(&gv, (n, c, s), |ch, i| to_f64(gv[i]) * xhat(ch, i));
+        let gamma: Vec<T> = match self.has_weight {
+            true => ctx.inputs[1].to_vec(),
+            false => vec![T::one(); c],
+        };
+        let wi = usize::from(self.has_weight);
+        let to_t = |v: &[f64]| v.iter().map(|&v| T::from_f64(v)).collect::<Vec<T>>();
+        let dx = ctx.needs_grad(0).then(|| {
+            let (mean_g, mean_gx) = (to_t(&sum_g), to_t(&sum_gx));
+            let inv_m = T::from_f64(1.0 / m);
+            let mut dx = vec![T::zero(); xv.len()];
+            per_block(&mut dx, s, c, |ch, at, out| {
+                let k = gamma[ch] * invstd[ch];
+                let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
+                for (j, o) in out.iter_mut().enumerate() {
+                    let xh = (xv[at + j] - mean[ch]) * invstd[ch];
+                    *o = k * (gv[at + j] - a - xh * b);
+                }
+            });
+            Tensor::from_values(dx, &shape, None, false)
+        });
+        let dw =
+            (self.has_weight && ctx.needs_grad(1)).then(|| Tensor::from_vec(to_t(&sum_gx), &[c]));
+        let db = (ctx.inputs.len() == 2 + wi && ctx.needs_grad(1 + wi))
+            .then(|| Tensor::from_vec(to_t(&sum_g), &[c]));
+        let mut grads: InputGrads<T> = smallvec![dx];
+        if self.has_weight {
+            grads.push(dw);
+        }
+        if ctx.inputs.len() == 2 + wi {
+            grads.push(db);
+        }
+        grads
+    }
+}
+
+impl<T: Element> NativeBatchNormBackward<T> {
+    /// The backward written with recorded tensor ops (the statistics recomputed from `x`), so
+    /// that it can be differentiated again.
+    fn backward_recorded(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, g) = (&ctx.inputs[0], ctx.grad);
+        let shape = x.shape();
+        let c = shape[1];
+        let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+        let mut stat_shape = vec![1isize; shape.len()];
+        stat_shape[1] = c as isize;
+        let m = T::from_f64((x.numel() / c.max(1)) as f64);
+        let mean = x.mean_dims(&dims, true);
+        let invstd = x
+            .var(&dims, 0.0, true)
+            .add_scalar(T::from_f64(self.eps))
+            .sqrt()
+            .pow(-1.0);
+        let xhat = x.sub(&mean).mul(&invstd);
+        let sum_g = g.sum_dims(&dims, true);
+        let sum_gx = g.mul(&xhat).sum_dims(&dims, true);
+        let mut k = invstd.clone();
+        if self.has_weight {
+            k = k.mul(&ctx.inputs[1].reshape(&stat_shape));
+        }
+        let dx = ctx.needs_grad(0).then(|| {
+            k.mul(
+                &g.sub(&sum_g.div_scalar(m))
+                    .sub(&xhat.mul(&sum_gx.div_scalar(m))),
+            )
+        });
+        let wi = usize::from(self.has_weight);
+        let mut grads: InputGrads<T> = smallvec![dx];
+        if self.has_weight {
+            grads.push(ctx.needs_grad(1).then(|| sum_gx.reshape(&[c as isize])));
+        }
+        if ctx.inputs.len() == 2 + wi {
+            grads.push(ctx.needs_grad(1 + wi).then(|| sum_g.reshape(&[c as isize])));
+        }
+        grads
+    }
+}

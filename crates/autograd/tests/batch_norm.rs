@@ -1,0 +1,71 @@
+//! `native_batch_norm` (training-mode batch normalisation as one op): values against the
+//! definition, first and second derivatives against finite differences, and the parallel
+//! passes against the serial ones.
+
+use tapegrad_autograd::functional::native_batch_norm;
+use tapegrad_autograd::{gradcheck, gradgradcheck, manual_seed, Tensor};
+
+#[test]
+fn normalises_each_channel_with_the_biased_variance() {
+    // Channel 0 holds 1, 2, 3, 6 (two samples × two positions): mean 3, biased variance
+    // (4 + 1 + 0 + 9) / 4 = 3.5; channel 1 holds 0, 0, 4, 4: mean 2, variance 4.
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 0.0, 0.0, 3.0, 6.0, 4.0, 4.0], &[2, 2, 2]);
+    let w = Tensor::from_vec(vec![2.0f64, 1.0], &[2]);
+    let b = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
+    let eps = 0.5;
+    let (y, mean, var) = native_batch_norm(&x, Some(&w), Some(&b), eps);
+    assert_eq!(mean.to_vec(), [3.0, 2.0]);
+    assert_eq!(var.to_vec(), [3.5, 4.0]);
+    let (s0, s1) = (2.0 / 4.0f64.sqrt(), 1.0 / 4.5f64.sqrt());
+    let want = [
+        (1.0 - 3.0) * s0 + 0.5,
+        (2.0 - 3.0) * s0 + 0.5,
+        (0.0 - 2.0) * s1 - 1.0,
+        (0.0 - 2.0) * s1 - 1.0,
+        (3.0 - 3.0) * s0 + 0.5,
+        (6.0 - 3.0) * s0 + 0.5,
+        (4.0 - 2.0) * s1 - 1.0,
+        (4.0 - 2.0) * s1 - 1.0,
+    ];
+    for (g, w) in y.to_vec().iter().zip(want) {
+        assert!((g - w).abs() < 1e-14, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn gradcheck_with_and_without_affine() {
+    manual_seed(3);
+    let x = Tensor::<f64>::randn(&[3, 2, 4]);
+    let w = Tensor::<f64>::randn(&[2]);
+    let b = Tensor::<f64>::randn(&[2]);
+    let f = |t: &[Tensor<f64>]| native_batch_norm(&t[0], Some(&t[1]), Some(&t[2]), 1e-3).0;
+    gradcheck(f, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-6, 1e-4).unwrap();
+    gradgradcheck(f, &[x.clone(), w, b], 1e-6, 1e-5, 1e-3).unwrap();
+    let plain = |t: &[Tensor<f64>]| native_batch_norm(&t[0], None, None, 1e-3).0;
+    gradcheck(plain, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).unwrap();
+    gradgradcheck(plain, &[x], 1e-6, 1e-5, 1e-3).unwrap();
+}
+
+/// `(y, dx, dw, db)` of `Σ y·c` for a tensor large enough for the parallel passes.
+fn large(threads: usize) -> [Vec<f32>; 4] {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(|| {
+            manual_seed(9);
+            let x = Tensor::<f32>::randn(&[8, 16, 32, 32]).requires_grad_(true);
+            let w = Tensor::<f32>::randn(&[16]).requires_grad_(true);
+            let b = Tensor::<f32>::randn(&[16]).requires_grad_(true);
+            let c = Tensor::<f32>::randn(&[8, 16, 32, 32]);
+            let (y, _, _) = native_batch_norm(&x, Some(&w), Some(&b), 1e-5);
+            (&y * &c).sum().backward();
+            let g = |t: &Tensor<f32>| t.grad().expect("grad").to_vec();
+            [y.to_vec(), g(&x), g(&w), g(&b)]
+        })
+}
+
+#[test]
+fn parallel_passes_are_bit_identical_on_one_and_two_threads() {
+    assert_eq!(large(1), large(2));
+}
