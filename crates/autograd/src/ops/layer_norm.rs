@@ -1,12 +1,60 @@
-//! `layer_norm`: normalise over the last dimensions, then scale and shift.
+//! `layer_norm`: normalise over the last dimensions, then scale and shift, as one op
+//! (`NativeLayerNormBackward0`). Per row `r` of `D = ∏ normalized_shape` values:
+//!
+//! ```text
+//! μ = Σx / D    σ² = Σ(x − μ)² / D    x̂ = (x − μ)·invstd, invstd = 1/√(σ² + eps)
+//! y = x̂·w + b
+//! dx = invstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = g·w    dw = Σ_r g·x̂    db = Σ_r g
+//! ```
+//!
+//! Rows run in parallel for large inputs; `dw`/`db` are summed over fixed blocks of rows whose
+//! partial sums are added in block order, so results do not depend on the thread count.
+//! Under `create_graph` the backward is the same formula written with recorded tensor ops.
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
+use rayon::prelude::*;
+use smallvec::smallvec;
+
+/// Below this many elements the passes run serially.
+const PAR_MIN: usize = 32 * 1024;
+/// Rows per block of the parameter-gradient sums (fixed, so the sum order is too).
+const ROWS_PER_BLOCK: usize = 64;
+
+/// Runs `f(row index, row of out)` over the `d`-wide rows of `out`, in parallel when large.
+fn per_row<T: Element>(out: &mut [T], d: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if d == 0 {
+        return;
+    }
+    if out.len() >= PAR_MIN {
+        out.par_chunks_mut(d).enumerate().for_each(|(r, o)| f(r, o));
+    } else {
+        out.chunks_mut(d).enumerate().for_each(|(r, o)| f(r, o));
+    }
+}
+
+/// `(μ, invstd)` of one row, accumulated in f64.
+fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
+    let n = row.len() as f64;
+    let mean = row
+        .iter()
+        .map(|&v| v.to_f64().unwrap_or(f64::NAN))
+        .sum::<f64>()
+        / n;
+    let var = row
+        .iter()
+        .map(|&v| (v.to_f64().unwrap_or(f64::NAN) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (T::from_f64(mean), T::from_f64(1.0 / (var + eps).sqrt()))
+}
 
 /// Layer normalisation (`F.layer_norm(x, normalized_shape, weight, bias, eps)`): over the last
 /// `normalized_shape.len()` dimensions (which must equal `normalized_shape`),
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias` with the biased variance, as PyTorch.
-/// Built from differentiable ops (mean, var, sqrt, div), so its derivative is theirs.
+/// Derivative (`NativeLayerNormBackward0`): see the module documentation.
 ///
 /// ```
 /// use tapegrad_autograd::{functional::layer_norm, Tensor};
@@ -34,15 +82,187 @@ pub fn layer_norm<T: Element>(
             .join(", "),
         shape.as_slice()
     );
-    let dims: Vec<isize> = (1..=k as isize).map(|d| -d).collect();
-    let mean = x.mean_dims(&dims, true);
-    let var = x.var(&dims, 0.0, true);
-    let mut y = x.sub(&mean).div(&var.add_scalar(T::from_f64(eps)).sqrt());
-    if let Some(w) = weight {
-        y = y.mul(w);
+    for (what, t) in [("weight", weight), ("bias", bias)] {
+        if let Some(t) = t {
+            assert!(
+                t.shape().as_slice() == normalized_shape,
+                "layer_norm: expected {what} of shape {normalized_shape:?}, got {:?}",
+                t.shape().as_slice()
+            );
+        }
     }
-    if let Some(b) = bias {
-        y = y.add(b);
+    let d: usize = normalized_shape.iter().product();
+    let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
+    let y = {
+        let xv = x.read_values();
+        let mut y = vec![T::zero(); xv.len()];
+        per_row(&mut y, d, |r, out| {
+            let row = &xv[r * d..(r + 1) * d];
+            let (mean, invstd) = row_stats(row, eps);
+            for (j, (o, &v)) in out.iter_mut().zip(row).enumerate() {
+                let mut z = (v - mean) * invstd;
+                if let Some(w) = &w {
+                    z *= w[j];
+                }
+                if let Some(b) = &b {
+                    z += b[j];
+                }
+                *o = z;
+            }
+        });
+        y
+    };
+    let op = NativeLayerNormBackward {
+        dims: k,
+        eps,
+        has_weight: weight.is_some(),
+    };
+    let mut inputs = vec![x];
+    inputs.extend(weight);
+    inputs.extend(bias);
+    record_values(y, &shape, op, &inputs)
+}
+
+struct NativeLayerNormBackward {
+    /// How many trailing dimensions are normalised.
+    dims: usize,
+    eps: f64,
+    has_weight: bool,
+}
+
+impl<T: Element> Op<T> for NativeLayerNormBackward {
+    fn name(&self) -> &'static str {
+        "NativeLayerNormBackward0"
     }
-    y
+    fn rule(&self) -> &'static str {
+        "x̂ = (x − μ)·invstd per row, y = x̂w + b: dx = invstd·(ĝ − mean(ĝ) − x̂·mean(ĝx̂)), \
+         ĝ = g·w; dw = Σ g·x̂; db = Σ g"
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        if is_grad_enabled() {
+            return self.backward_recorded(ctx);
+        }
+        let x = &ctx.inputs[0];
+        let shape = x.shape();
+        let d: usize = shape[shape.len() - self.dims..].iter().product();
+        let wi = usize::from(self.has_weight);
+        let has_bias = ctx.inputs.len() == 2 + wi;
+        let w = self.has_weight.then(|| ctx.inputs[1].to_vec());
+        let (xv, gv) = (x.read_values(), ctx.grad.read_values());
+        let eps = self.eps;
+        let dx = ctx.needs_grad(0).then(|| {
+            let mut dx = vec![T::zero(); xv.len()];
+            per_row(&mut dx, d, |r, out| {
+                let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
+                let (mean, invstd) = row_stats(row, eps);
+                let gw = |j: usize| w.as_ref().map_or(g[j], |w| g[j] * w[j]);
+                let (mut s_g, mut s_gx) = (0.0f64, 0.0f64);
+                for (j, &v) in row.iter().enumerate() {
+                    let xh = (v - mean) * invstd;
+                    s_g += gw(j).to_f64().unwrap_or(f64::NAN);
+                    s_gx += (gw(j) * xh).to_f64().unwrap_or(f64::NAN);
+                }
+                let (m_g, m_gx) = (T::from_f64(s_g / d as f64), T::from_f64(s_gx / d as f64));
+                for (j, o) in out.iter_mut().enumerate() {
+                    let xh = (row[j] - mean) * invstd;
+                    *o = invstd * (gw(j) - m_g - xh * m_gx);
+                }
+            });
+            Tensor::from_values(dx, &shape, None, false)
+        });
+        let need_w = self.has_weight && ctx.needs_grad(1);
+        let need_b = has_bias && ctx.needs_grad(1 + wi);
+        let (dw, db) = if need_w || need_b {
+            let (dw, db) = param_grads(&xv, &gv, d, eps);
+            (need_w.then_some(dw), need_b.then_some(db))
+        } else {
+            (None, None)
+        };
+        let pshape = &shape[shape.len() - self.dims..];
+        let mut grads: InputGrads<T> = smallvec![dx];
+        if self.has_weight {
+            grads.push(dw.map(|v| Tensor::from_values(v, pshape, None, false)));
+        }
+        if has_bias {
+            grads.push(db.map(|v| Tensor::from_values(v, pshape, None, false)));
+        }
+        grads
+    }
+}
+
+/// `(Σ_rows g·x̂, Σ_rows g)`: partial sums over fixed blocks of rows, added in block order.
+fn param_grads<T: Element>(x: &[T], g: &[T], d: usize, eps: f64) -> (Vec<T>, Vec<T>) {
+    if d == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    let block = |rows: std::ops::Range<usize>| {
+        let (mut dw, mut db) = (vec![T::zero(); d], vec![T::zero(); d]);
+        for r in rows {
+            let (row, gr) = (&x[r * d..(r + 1) * d], &g[r * d..(r + 1) * d]);
+            let (mean, invstd) = row_stats(row, eps);
+            for j in 0..d {
+                dw[j] += gr[j] * ((row[j] - mean) * invstd);
+                db[j] += gr[j];
+            }
+        }
+        (dw, db)
+    };
+    let rows = x.len() / d;
+    let blocks: Vec<_> = (0..rows.div_ceil(ROWS_PER_BLOCK))
+        .map(|i| i * ROWS_PER_BLOCK..((i + 1) * ROWS_PER_BLOCK).min(rows))
+        .collect();
+    let parts: Vec<(Vec<T>, Vec<T>)> = if x.len() >= PAR_MIN {
+        blocks.into_par_iter().map(block).collect()
+    } else {
+        blocks.into_iter().map(block).collect()
+    };
+    let (mut dw, mut db) = (vec![T::zero(); d], vec![T::zero(); d]);
+    for (pw, pb) in parts {
+        dw.iter_mut().zip(pw).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(pb).for_each(|(a, b)| *a += b);
+    }
+    (dw, db)
+}
+
+impl NativeLayerNormBackward {
+    /// The backward written with recorded tensor ops (statistics recomputed from `x`), so that
+    /// it can be differentiated again.
+    fn backward_recorded<T: Element>(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, g) = (&ctx.inputs[0], ctx.grad);
+        let rank = x.ndim() as isize;
+        let dims: Vec<isize> = (rank - self.dims as isize..rank).collect();
+        let lead: Vec<isize> = (0..rank - self.dims as isize).collect();
+        let mean = x.mean_dims(&dims, true);
+        let invstd = x
+            .var(&dims, 0.0, true)
+            .add_scalar(T::from_f64(self.eps))
+            .sqrt()
+            .pow(-1.0);
+        let xhat = x.sub(&mean).mul(&invstd);
+        let gw = match self.has_weight {
+            true => g.mul(&ctx.inputs[1]),
+            false => g.clone(),
+        };
+        let dx = ctx.needs_grad(0).then(|| {
+            let m_g = gw.mean_dims(&dims, true);
+            let m_gx = gw.mul(&xhat).mean_dims(&dims, true);
+            invstd.mul(&gw.sub(&m_g).sub(&xhat.mul(&m_gx)))
+        });
+        let sum_lead = |t: Tensor<T>| {
+            if lead.is_empty() {
+                t
+            } else {
+                t.sum_dims(&lead, false)
+            }
+        };
+        let wi = usize::from(self.has_weight);
+        let mut grads: InputGrads<T> = smallvec![dx];
+        if self.has_weight {
+            grads.push(ctx.needs_grad(1).then(|| sum_lead(g.mul(&xhat))));
+        }
+        if ctx.inputs.len() == 2 + wi {
+            grads.push(ctx.needs_grad(1 + wi).then(|| sum_lead(g.clone())));
+        }
+        grads
+    }
 }

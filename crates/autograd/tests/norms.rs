@@ -1,8 +1,8 @@
-//! `native_batch_norm` (training-mode batch normalisation as one op): values against the
-//! definition, first and second derivatives against finite differences, and the parallel
-//! passes against the serial ones.
+//! `native_batch_norm` (training-mode batch normalisation as one op) and `layer_norm`: values
+//! against the definition, first and second derivatives against finite differences, and the
+//! parallel passes on one and two threads.
 
-use tapegrad_autograd::functional::native_batch_norm;
+use tapegrad_autograd::functional::{layer_norm, native_batch_norm};
 use tapegrad_autograd::{gradcheck, gradgradcheck, manual_seed, Tensor};
 
 #[test]
@@ -68,4 +68,55 @@ fn large(threads: usize) -> [Vec<f32>; 4] {
 #[test]
 fn parallel_passes_are_bit_identical_on_one_and_two_threads() {
     assert_eq!(large(1), large(2));
+}
+
+#[test]
+fn layer_norm_gradcheck_over_one_and_two_dims() {
+    manual_seed(4);
+    let x = Tensor::<f64>::randn(&[3, 2, 4]);
+    let w = Tensor::<f64>::randn(&[2, 4]);
+    let b = Tensor::<f64>::randn(&[2, 4]);
+    let f = |t: &[Tensor<f64>]| layer_norm(&t[0], &[2, 4], Some(&t[1]), Some(&t[2]), 1e-3);
+    gradcheck(f, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-6, 1e-4).unwrap();
+    gradgradcheck(f, &[x.clone(), w, b], 1e-6, 1e-5, 1e-3).unwrap();
+    let plain = |t: &[Tensor<f64>]| layer_norm(&t[0], &[4], None, None, 1e-3);
+    gradcheck(plain, std::slice::from_ref(&x), 1e-6, 1e-6, 1e-4).unwrap();
+    gradgradcheck(plain, &[x], 1e-6, 1e-5, 1e-3).unwrap();
+}
+
+#[test]
+fn layer_norm_of_a_hand_row() {
+    // Row [1, 2, 6]: mean 3, biased variance (4 + 1 + 9) / 3 = 14/3; weight [1, 2, 3], bias 1.
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 6.0], &[1, 3]);
+    let w = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
+    let b = Tensor::from_vec(vec![1.0f64; 3], &[3]);
+    let y = layer_norm(&x, &[3], Some(&w), Some(&b), 0.0).to_vec();
+    let s = (14.0f64 / 3.0).sqrt();
+    // x̂ = [-2, -1, 3] / s, times the weight, plus 1.
+    let want = [-2.0 / s + 1.0, -2.0 / s + 1.0, 9.0 / s + 1.0];
+    for (g, w) in y.iter().zip(want) {
+        assert!((g - w).abs() < 1e-14, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn layer_norm_is_bit_identical_on_one_and_two_threads() {
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool")
+            .install(|| {
+                manual_seed(10);
+                let x = Tensor::<f32>::randn(&[300, 256]).requires_grad_(true);
+                let w = Tensor::<f32>::randn(&[256]).requires_grad_(true);
+                let b = Tensor::<f32>::randn(&[256]).requires_grad_(true);
+                let c = Tensor::<f32>::randn(&[300, 256]);
+                let y = layer_norm(&x, &[256], Some(&w), Some(&b), 1e-5);
+                (&y * &c).sum().backward();
+                let g = |t: &Tensor<f32>| t.grad().expect("grad").to_vec();
+                [y.to_vec(), g(&x), g(&w), g(&b)]
+            })
+    };
+    assert_eq!(run(1), run(2));
 }
