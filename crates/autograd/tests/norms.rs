@@ -2,6 +2,8 @@
 //! against the definition, first and second derivatives against finite differences, and the
 //! parallel passes on one and two threads.
 
+mod common;
+
 use tapegrad_autograd::functional::{layer_norm, native_batch_norm};
 use tapegrad_autograd::{gradcheck, gradgradcheck, manual_seed, Tensor};
 
@@ -53,11 +55,13 @@ fn large(threads: usize) -> [Vec<f32>; 4] {
         .build()
         .expect("thread pool")
         .install(|| {
-            manual_seed(9);
-            let x = Tensor::<f32>::randn(&[8, 16, 32, 32]).requires_grad_(true);
-            let w = Tensor::<f32>::randn(&[16]).requires_grad_(true);
-            let b = Tensor::<f32>::randn(&[16]).requires_grad_(true);
-            let c = Tensor::<f32>::randn(&[8, 16, 32, 32]);
+            // Inputs from a formula: the global generator is shared with concurrent tests.
+            let x = common::wave(&[8, 16, 32, 32], 1)
+                .float()
+                .requires_grad_(true);
+            let w = common::wave(&[16], 2).float().requires_grad_(true);
+            let b = common::wave(&[16], 3).float().requires_grad_(true);
+            let c = common::wave(&[8, 16, 32, 32], 4).float();
             let (y, _, _) = native_batch_norm(&x, Some(&w), Some(&b), 1e-5);
             (&y * &c).sum().backward();
             let g = |t: &Tensor<f32>| t.grad().expect("grad").to_vec();
@@ -107,11 +111,10 @@ fn layer_norm_is_bit_identical_on_one_and_two_threads() {
             .build()
             .expect("thread pool")
             .install(|| {
-                manual_seed(10);
-                let x = Tensor::<f32>::randn(&[300, 256]).requires_grad_(true);
-                let w = Tensor::<f32>::randn(&[256]).requires_grad_(true);
-                let b = Tensor::<f32>::randn(&[256]).requires_grad_(true);
-                let c = Tensor::<f32>::randn(&[300, 256]);
+                let x = common::wave(&[300, 256], 5).float().requires_grad_(true);
+                let w = common::wave(&[256], 6).float().requires_grad_(true);
+                let b = common::wave(&[256], 7).float().requires_grad_(true);
+                let c = common::wave(&[300, 256], 8).float();
                 let y = layer_norm(&x, &[256], Some(&w), Some(&b), 1e-5);
                 (&y * &c).sum().backward();
                 let g = |t: &Tensor<f32>| t.grad().expect("grad").to_vec();
@@ -119,4 +122,27 @@ fn layer_norm_is_bit_identical_on_one_and_two_threads() {
             })
     };
     assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn a_large_mean_does_not_cancel_digits_away() {
+    // f32 values 1000 + u, |u| < 1, normalised in f64 keep f32's precision; computed in f32
+    // as x·scale − μ·scale, or as x − μ with μ rounded to f32 (ulp(1000) = 6e-5), they would
+    // be off by up to about 1e-4.
+    // (x64 is x32 widened, so that only the f32 arithmetic differs.)
+    let x32 = common::wave(&[64, 2, 8], 9).add_scalar(1000.0).float();
+    let x64 = x32.double();
+    let (y64, _, _) = native_batch_norm(&x64, None, None, 1e-5);
+    let (y32, _, _) = native_batch_norm(&x32, None, None, 1e-5);
+    let l32 = layer_norm(&x32, &[8], None, None, 1e-5).double().to_vec();
+    let l64 = layer_norm(&x64, &[8], None, None, 1e-5).to_vec();
+    for (a, b) in y32
+        .double()
+        .to_vec()
+        .iter()
+        .zip(y64.to_vec())
+        .chain(l32.iter().zip(l64))
+    {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
 }

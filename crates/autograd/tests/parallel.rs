@@ -67,3 +67,38 @@ fn large_ops_keep_their_gradients() {
         assert!((gi - expected).abs() < 1e-15, "{i}: {gi} vs {expected}");
     }
 }
+
+#[test]
+fn softmax_over_the_last_dim_matches_the_general_path_and_any_thread_count() {
+    // The last-dim lane path (parallel above 32k elements) against the general path over a
+    // non-last dimension of the transposed tensor; values and gradients of Σ softmax·c.
+    tapegrad_autograd::manual_seed(12);
+    let x = Tensor::<f64>::randn(&[300, 200]);
+    let c = Tensor::<f64>::randn(&[300, 200]);
+    let run = |log: bool, lane: bool| {
+        let x = x.detach().requires_grad_(true);
+        let y = match (log, lane) {
+            (false, true) => x.softmax(-1),
+            (true, true) => x.log_softmax(-1),
+            (false, false) => x.t().softmax(0).t(),
+            (true, false) => x.t().log_softmax(0).t(),
+        };
+        (&y * &c).sum().backward();
+        (y.to_vec(), x.grad().expect("grad").to_vec())
+    };
+    for log in [false, true] {
+        let (fast, general) = (run(log, true), run(log, false));
+        for (a, b) in fast
+            .0
+            .iter()
+            .zip(&general.0)
+            .chain(fast.1.iter().zip(&general.1))
+        {
+            assert!(
+                (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                "log={log}: {a} vs {b}"
+            );
+        }
+        assert_eq!(in_pool(1, || run(log, true)), in_pool(2, || run(log, true)));
+    }
+}

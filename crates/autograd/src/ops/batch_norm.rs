@@ -84,10 +84,11 @@ fn channel_sums<T: Element>(
 ///
 /// ```
 /// use tapegrad_autograd::{functional::native_batch_norm, Tensor};
-/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 10.0, 30.0], &[2, 2]);
+/// // Two samples of two channels: channel 0 holds 1 and 3, channel 1 holds 10 and 14.
+/// let x = Tensor::from_vec(vec![1.0f64, 10.0, 3.0, 14.0], &[2, 2]);
 /// let (y, mean, var) = native_batch_norm(&x, None, None, 0.0);
 /// assert_eq!(y.to_vec(), [-1.0, -1.0, 1.0, 1.0]);
-/// assert_eq!((mean.to_vec(), var.to_vec()), (vec![2.0, 20.0], vec![1.0, 100.0]));
+/// assert_eq!((mean.to_vec(), var.to_vec()), (vec![2.0, 12.0], vec![1.0, 4.0]));
 /// ```
 pub fn native_batch_norm<T: Element>(
     x: &Tensor<T>,
@@ -127,21 +128,18 @@ pub fn native_batch_norm<T: Element>(
                 .map(|v| v / m)
                 .collect();
         let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
-        // y = x·scale + shift per channel.
+        // y = (x − μ)·(γ·invstd) + β per channel, in f64 (so that neither a large mean nor
+        // its rounding to T cancels digits away).
         let scale: Vec<f64> = (0..c)
             .map(|ch| w.as_ref().map_or(1.0, |w| to_f64(w[ch])) / (var[ch] + eps).sqrt())
             .collect();
         let shift: Vec<f64> = (0..c)
-            .map(|ch| b.as_ref().map_or(0.0, |b| to_f64(b[ch])) - mean[ch] * scale[ch])
+            .map(|ch| b.as_ref().map_or(0.0, |b| to_f64(b[ch])))
             .collect();
-        let (scale, shift): (Vec<T>, Vec<T>) = (
-            scale.iter().map(|&v| T::from_f64(v)).collect(),
-            shift.iter().map(|&v| T::from_f64(v)).collect(),
-        );
         let mut y = vec![T::zero(); xv.len()];
         per_block(&mut y, s, c, |ch, at, out| {
             for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
-                *o = v * scale[ch] + shift[ch];
+                *o = T::from_f64((to_f64(v) - mean[ch]) * scale[ch] + shift[ch]);
             }
         });
         (y, mean, var)

@@ -36,7 +36,7 @@ fn per_row<T: Element>(out: &mut [T], d: usize, f: impl Fn(usize, &mut [T]) + Sy
 }
 
 /// `(μ, invstd)` of one row, accumulated in f64.
-fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
+fn row_stats_f64<T: Element>(row: &[T], eps: f64) -> (f64, f64) {
     let n = row.len() as f64;
     let mean = row
         .iter()
@@ -48,7 +48,13 @@ fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
         .map(|&v| (v.to_f64().unwrap_or(f64::NAN) - mean).powi(2))
         .sum::<f64>()
         / n;
-    (T::from_f64(mean), T::from_f64(1.0 / (var + eps).sqrt()))
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+/// [`row_stats_f64`] rounded to `T`.
+fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
+    let (mean, invstd) = row_stats_f64(row, eps);
+    (T::from_f64(mean), T::from_f64(invstd))
 }
 
 /// Layer normalisation (`F.layer_norm(x, normalized_shape, weight, bias, eps)`): over the last
@@ -98,16 +104,18 @@ pub fn layer_norm<T: Element>(
         let mut y = vec![T::zero(); xv.len()];
         per_row(&mut y, d, |r, out| {
             let row = &xv[r * d..(r + 1) * d];
-            let (mean, invstd) = row_stats(row, eps);
+            // In f64, so that neither a large mean nor its rounding cancels digits away.
+            let (mean, invstd) = row_stats_f64(row, eps);
+            let f = |v: T| v.to_f64().unwrap_or(f64::NAN);
             for (j, (o, &v)) in out.iter_mut().zip(row).enumerate() {
-                let mut z = (v - mean) * invstd;
+                let mut z = (f(v) - mean) * invstd;
                 if let Some(w) = &w {
-                    z *= w[j];
+                    z *= f(w[j]);
                 }
                 if let Some(b) = &b {
-                    z += b[j];
+                    z += f(b[j]);
                 }
-                *o = z;
+                *o = T::from_f64(z);
             }
         });
         y

@@ -1,12 +1,61 @@
 //! Softmax over a dimension, computed stably (the maximum is subtracted first).
 
 use crate::element::Element;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
+use crate::ops::par::PAR_MIN_ELEMENTS;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis};
+use rayon::prelude::*;
 use smallvec::smallvec;
+
+/// `out[lane] = f(lane of a, lane of b, out lane)` for every `d`-wide lane of row-major
+/// buffers: the fast path of the softmax family over the last dimension, in parallel for
+/// large tensors (each lane is computed alone, so the split changes nothing).
+pub(crate) fn per_lane<T: Element>(
+    a: &[T],
+    b: &[T],
+    d: usize,
+    f: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
+) -> Vec<T> {
+    let mut out = vec![T::zero(); a.len()];
+    if d == 0 {
+        return out;
+    }
+    let lane = |(i, o): (usize, &mut [T])| {
+        let r = i * d..(i + 1) * d;
+        f(&a[r.clone()], b.get(r).unwrap_or(&[]), o)
+    };
+    if a.len() >= PAR_MIN_ELEMENTS {
+        out.par_chunks_mut(d).enumerate().for_each(lane);
+    } else {
+        out.chunks_mut(d).enumerate().for_each(lane);
+    }
+    out
+}
+
+/// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]) written to
+/// `out`, and `Σ exp(x − max)`.
+#[inline]
+pub(crate) fn shifted_lane<T: Element>(x: &[T], out: &mut [T]) -> T {
+    let m = x
+        .iter()
+        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
+    let m = if m.is_finite() { m } else { T::zero() };
+    let mut sum = T::zero();
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v - m;
+        sum += o.exp();
+    }
+    sum
+}
+
+/// Is `dim` the last dimension of a contiguous `t` (the lane fast path applies)?
+pub(crate) fn lanes_of<T: Element>(t: &Tensor<T>, dim: usize) -> Option<usize> {
+    (dim + 1 == t.ndim() && t.is_contiguous()).then(|| t.shape()[dim])
+}
 
 /// `x - max(x, dim)` per lane, and the lanes' `sum(exp(..))`: the stable core of softmax and
 /// log-softmax.
@@ -38,6 +87,13 @@ impl<T: Element> Tensor<T> {
         if self.ndim() == 0 {
             return self.unsqueeze(0).softmax(0).squeeze(0);
         }
+        if let Some(n) = lanes_of(self, d) {
+            let y = per_lane(&self.read_values(), &[], n, |x, _, o| {
+                let sum = shifted_lane(x, o);
+                o.iter_mut().for_each(|v| *v = v.exp() / sum);
+            });
+            return record_values(y, &self.shape(), SoftmaxBackward { dim: d }, &[self]);
+        }
         let out = {
             let (shifted, sum) = shifted_exp(&self.data(), d);
             shifted.mapv(|v| v.exp()) / &sum
@@ -61,6 +117,17 @@ impl<T: Element> Op<T> for SoftmaxBackward {
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let (y, g) = (c.output, c.grad);
+        if let (false, Some(n), true) =
+            (is_grad_enabled(), lanes_of(y, self.dim), g.is_contiguous())
+        {
+            let dx = per_lane(&y.read_values(), &g.read_values(), n, |y, g, o| {
+                let dot = y.iter().zip(g).fold(T::zero(), |acc, (&y, &g)| acc + g * y);
+                for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                    *o = y * (g - dot);
+                }
+            });
+            return smallvec![Some(Tensor::from_values(dx, &y.shape(), None, false))];
+        }
         let dot = g.mul(y).sum_dim(self.dim as isize, true);
         smallvec![Some(y.mul(&g.sub(&dot)))]
     }
