@@ -102,3 +102,33 @@ fn softmax_over_the_last_dim_matches_the_general_path_and_any_thread_count() {
         assert_eq!(in_pool(1, || run(log, true)), in_pool(2, || run(log, true)));
     }
 }
+
+#[test]
+fn batched_matmul_of_strided_and_broadcast_operands() {
+    // a: [4, 3, 16, 32] read through a permutation; b: [3, 32, 16] broadcast over the leading
+    // batch dim and transposed. Every batch entry must equal the 2-D product of contiguous
+    // copies, on one thread and on two.
+    tapegrad_autograd::manual_seed(13);
+    let a = Tensor::<f64>::randn(&[3, 32, 4, 16]).permute(&[2, 0, 3, 1]);
+    let b = Tensor::<f64>::randn(&[3, 16, 32]).transpose(1, 2);
+    let y1 = in_pool(1, || a.matmul(&b));
+    let y2 = in_pool(2, || a.matmul(&b));
+    assert_eq!(y1.shape().as_slice(), &[4, 3, 16, 16]);
+    assert_eq!(y1.to_vec(), y2.to_vec());
+    for i in 0..4 {
+        for j in 0..3 {
+            let want = a
+                .select(0, i as isize)
+                .select(0, j as isize)
+                .contiguous()
+                .matmul(&b.select(0, j as isize).contiguous());
+            let got = y1.select(0, i as isize).select(0, j as isize);
+            for (p, q) in got.to_vec().iter().zip(want.to_vec()) {
+                assert!(
+                    (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
+                    "[{i}, {j}]: {p} vs {q}"
+                );
+            }
+        }
+    }
+}

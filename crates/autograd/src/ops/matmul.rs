@@ -10,8 +10,59 @@ use crate::kernels::matmul_into;
 use crate::ops::{as_matrix, or_panic};
 use crate::shape::{broadcast_shapes, numel, Shape};
 use crate::tensor::Tensor;
-use ndarray::{Array3, ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, CowArray, IxDyn, ShapeBuilder};
+use rayon::prelude::*;
 use smallvec::smallvec;
+
+/// Batched products with at least this many multiply-adds in all run the batch in parallel.
+const PAR_BATCH_WORK: usize = 64 * 1024;
+
+/// An operand as a `[batch…, rows, cols]` array `s` (a 1-D operand promoted): the view itself
+/// when it already has that shape and no negative stride, else a row-major copy.
+fn operand<'a, T: Clone>(d: ArrayViewD<'a, T>, s: &Shape) -> CowArray<'a, T, IxDyn> {
+    if d.shape() == s.as_slice() && d.strides().iter().all(|&st| st >= 0) {
+        return CowArray::from(d);
+    }
+    let owned = d.as_standard_layout().into_owned();
+    CowArray::from(owned.into_shape_with_order(IxDyn(s)).expect("promoted"))
+}
+
+/// The matrices of `v` (`[b…, r, c]`, non-negative strides) for every index of the broadcast
+/// batch shape `batch`, in row-major order: strided 2-D views into `v`'s memory, a batch
+/// dimension of size 1 (or missing) in `v` repeating its matrix.
+fn batch_matrices<'a, T>(v: ArrayViewD<'a, T>, batch: &[usize]) -> Vec<ArrayView2<'a, T>> {
+    let (shape, strides) = (v.shape().to_vec(), v.strides().to_vec());
+    let rank = shape.len();
+    let (r, c) = (shape[rank - 2], shape[rank - 1]);
+    let (rs, cs) = (strides[rank - 2] as usize, strides[rank - 1] as usize);
+    let lead = batch.len() - (rank - 2); // batch dims `v` does not have
+    let ptr = v.as_ptr();
+    let mut idx = vec![0usize; batch.len()];
+    let mut mats = Vec::with_capacity(numel(batch));
+    for _ in 0..numel(batch) {
+        let off: usize = (0..rank - 2)
+            .map(|d| {
+                if shape[d] == 1 {
+                    0
+                } else {
+                    idx[lead + d] * strides[d] as usize
+                }
+            })
+            .sum();
+        // SAFETY: every index of `v`'s batch dims is within its shape and every stride is
+        // non-negative, so `off` plus (row, col) < (r, c) times (rs, cs) addresses an element
+        // of `v`: the view stays inside the memory `v` borrows for 'a.
+        mats.push(unsafe { ArrayView2::from_shape_ptr((r, c).strides((rs, cs)), ptr.add(off)) });
+        for d in (0..batch.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < batch[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    mats
+}
 
 impl<T: Element> Tensor<T> {
     /// The matrix product `self @ other` (`torch.matmul`).
@@ -74,35 +125,25 @@ impl<T: Element> Tensor<T> {
             c.into_dyn()
         } else {
             let nb = numel(&batch);
-            let stack = |t: &Tensor<T>, s: &Shape, r: usize, c: usize| -> Array3<T> {
-                let mut target: Vec<usize> = batch.to_vec();
-                target.extend_from_slice(&[r, c]);
-                let d = t.data();
-                let promoted;
-                let v = if d.shape() == s.as_slice() {
-                    d.view()
-                } else {
-                    promoted = d.as_standard_layout();
-                    promoted
-                        .view()
-                        .into_shape_with_order(IxDyn(s))
-                        .expect("promoted")
-                };
-                let b = v.broadcast(IxDyn(&target)).expect("batch dims broadcast");
-                let flat: Vec<T> = b.iter().copied().collect();
-                Array3::from_shape_vec((nb, r, c), flat).expect("sizes")
+            let (ad, bd) = (self.data(), other.data());
+            // One strided 2-D view per batch entry (broadcast batch dims repeat a matrix):
+            // nothing is copied, the GEMM packs what it reads.
+            let (a3, b3) = (operand(ad.view(), &a2), operand(bd.view(), &b2));
+            let am = batch_matrices(a3.view(), &batch);
+            let bm = batch_matrices(b3.view(), &batch);
+            let mut out = vec![T::zero(); nb * m * n];
+            let product = |(i, c): (usize, &mut [T])| {
+                let c = ArrayViewMut2::from_shape((m, n), c).expect("row-major block");
+                matmul_into(am[i], bm[i], c);
             };
-            let a3 = stack(self, &a2, m, k1);
-            let b3 = stack(other, &b2, k1, n);
-            let mut c3 = Array3::<T>::zeros((nb, m, n));
-            for i in 0..nb {
-                matmul_into(
-                    a3.index_axis(Axis(0), i),
-                    b3.index_axis(Axis(0), i),
-                    c3.index_axis_mut(Axis(0), i),
-                );
+            if m * n > 0 {
+                if nb * m * n * k1 >= PAR_BATCH_WORK {
+                    out.par_chunks_mut(m * n).enumerate().for_each(product);
+                } else {
+                    out.chunks_mut(m * n).enumerate().for_each(product);
+                }
             }
-            c3.into_dyn()
+            ArrayD::from_shape_vec(IxDyn(&[nb, m, n]), out).expect("sizes")
         };
         let mut out_shape: Vec<usize> = batch.to_vec();
         if sa.len() > 1 {
