@@ -132,3 +132,20 @@ fn batched_matmul_of_strided_and_broadcast_operands() {
         }
     }
 }
+
+#[test]
+fn pooling_is_bit_identical_on_one_and_two_threads() {
+    // [8, 16, 32, 32] inputs take the plane-parallel paths of max and average pooling,
+    // forward and backward.
+    tapegrad_autograd::manual_seed(14);
+    let x = Tensor::<f32>::randn(&[8, 16, 32, 32]);
+    let c = Tensor::<f32>::randn(&[8, 16, 16, 16]);
+    let run = || {
+        let x = x.detach().requires_grad_(true);
+        let m = x.max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false);
+        let a = x.avg_pool2d([2, 2], [2, 2], [0, 0], false, true);
+        (&(&m + &a) * &c).sum().backward();
+        (m.to_vec(), a.to_vec(), x.grad().expect("grad").to_vec())
+    };
+    assert_eq!(in_pool(1, run), in_pool(2, run));
+}

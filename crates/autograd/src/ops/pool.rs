@@ -10,11 +10,35 @@
 //! evenly over the window, an op whose own derivative is the average pooling again.
 
 use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::par::PAR_MIN_ELEMENTS;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
 use smallvec::smallvec;
 use std::sync::Arc;
+
+/// `f(plane index, output plane)` for every `per`-sized plane of `out`: in parallel over planes
+/// when `work` (the elements read) is large. Each plane is computed alone, so the split
+/// changes nothing.
+fn per_plane<A: Send>(
+    out: &mut [A],
+    per: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [A]) + Sync + Send,
+) {
+    if per == 0 {
+        return;
+    }
+    if work >= PAR_MIN_ELEMENTS {
+        out.par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(p, o)| f(p, o));
+    } else {
+        out.chunks_mut(per).enumerate().for_each(|(p, o)| f(p, o));
+    }
+}
 
 /// PyTorch's `pooling_output_shape`: the output length along one dimension, possibly ≤ 0.
 fn pool_out_len(input: usize, k: usize, p: usize, s: usize, d: usize, ceil: bool) -> i64 {
@@ -151,8 +175,6 @@ impl<T: Element> Tensor<T> {
         let (h, w) = (shape[r - 2], shape[r - 1]);
         let x = self.to_vec();
         let planes = x.len() / (h * w);
-        let mut values = Vec::with_capacity(planes * out[0] * out[1]);
-        let mut indices = Vec::with_capacity(values.capacity());
         // The input rows (or columns) a window starting at output position `o` covers.
         let taps = |d: usize, o: usize, size: usize| {
             (0..kernel_size[d]).filter_map(move |k| {
@@ -160,26 +182,27 @@ impl<T: Element> Tensor<T> {
                 (p < size).then_some(p)
             })
         };
-        for p in 0..planes {
+        let mut best = vec![(T::zero(), 0i64); planes * out[0] * out[1]];
+        per_plane(&mut best, out[0] * out[1], x.len(), |p, o| {
             let plane = &x[p * h * w..(p + 1) * h * w];
             for oy in 0..out[0] {
                 for ox in 0..out[1] {
                     let first_y = taps(0, oy, h).next().unwrap_or(0);
                     let first_x = taps(1, ox, w).next().unwrap_or(0);
-                    let mut best = (T::neg_infinity(), first_y * w + first_x);
+                    let mut b = (T::neg_infinity(), first_y * w + first_x);
                     for iy in taps(0, oy, h) {
                         for ix in taps(1, ox, w) {
                             let v = plane[iy * w + ix];
-                            if v > best.0 || v.is_nan() {
-                                best = (v, iy * w + ix);
+                            if v > b.0 || v.is_nan() {
+                                b = (v, iy * w + ix);
                             }
                         }
                     }
-                    values.push(best.0);
-                    indices.push(best.1 as i64);
+                    o[oy * out[1] + ox] = (b.0, b.1 as i64);
                 }
             }
-        }
+        });
+        let (values, indices): (Vec<T>, Vec<i64>) = best.into_iter().unzip();
         let oshape = out_shape(&shape, out);
         let indices = Tensor::from_vec(indices, &oshape);
         let values = ArrayD::from_shape_vec(IxDyn(&oshape), values).expect("sizes");
@@ -355,21 +378,21 @@ impl Windows {
         let xv = x.to_vec();
         let planes = xv.len() / (h * w);
         let (oh, ow) = (self.spans[0].len(), self.spans[1].len());
-        let mut out = Vec::with_capacity(planes * oh * ow);
-        for p in 0..planes {
+        let mut out = vec![T::zero(); planes * oh * ow];
+        per_plane(&mut out, oh * ow, xv.len(), |p, o| {
             let plane = &xv[p * h * w..(p + 1) * h * w];
-            for sy in &self.spans[0] {
-                for sx in &self.spans[1] {
+            for (i, sy) in self.spans[0].iter().enumerate() {
+                for (j, sx) in self.spans[1].iter().enumerate() {
                     let mut acc = T::zero();
                     for iy in sy.start..sy.end {
                         for ix in sx.start..sx.end {
                             acc += plane[iy * w + ix];
                         }
                     }
-                    out.push(acc / T::from_f64((sy.div * sx.div) as f64));
+                    o[i * ow + j] = acc / T::from_f64((sy.div * sx.div) as f64);
                 }
             }
-        }
+        });
         ArrayD::from_shape_vec(IxDyn(&out_shape(&shape, [oh, ow])), out).expect("sizes")
     }
 
@@ -382,8 +405,7 @@ impl Windows {
         let (oh, ow) = (self.spans[0].len(), self.spans[1].len());
         let planes = gv.len() / (oh * ow).max(1);
         let mut out = vec![T::zero(); planes * h * w];
-        for p in 0..planes {
-            let plane = &mut out[p * h * w..(p + 1) * h * w];
+        per_plane(&mut out, h * w, gv.len() + planes * h * w, |p, plane| {
             let gp = &gv[p * oh * ow..(p + 1) * oh * ow];
             for (i, sy) in self.spans[0].iter().enumerate() {
                 for (j, sx) in self.spans[1].iter().enumerate() {
@@ -395,7 +417,7 @@ impl Windows {
                     }
                 }
             }
-        }
+        });
         ArrayD::from_shape_vec(IxDyn(&out_shape(&shape, self.size)), out).expect("sizes")
     }
 }
@@ -419,6 +441,17 @@ impl<T: Element> Op<T> for MaxPoolBackward {
         let plane = self.in_shape[r - 2] * self.in_shape[r - 1];
         let planes = self.in_shape.iter().product::<usize>() / plane;
         let per = self.indices.numel() / planes;
+        if !is_grad_enabled() {
+            // Each plane's gradients added at its recorded indices, planes in parallel.
+            let (idx, g) = (self.indices.read_values(), c.grad.read_values());
+            let mut dx = vec![T::zero(); planes * plane];
+            per_plane(&mut dx, plane, g.len(), |p, d| {
+                for (&i, &v) in idx[p * per..(p + 1) * per].iter().zip(&g[p * per..]) {
+                    d[i as usize] += v;
+                }
+            });
+            return smallvec![Some(Tensor::from_values(dx, &self.in_shape, None, false))];
+        }
         smallvec![c.needs_grad(0).then(|| {
             let idx = self.indices.reshape(&[planes as isize, per as isize]);
             let g = c.grad.reshape(&[planes as isize, per as isize]);
