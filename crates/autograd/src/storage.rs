@@ -392,6 +392,48 @@ impl Layout {
             + 1
     }
 
+    /// The elements this layout names in `buf`, copied row-major: an odometer over the outer
+    /// dimensions around a tight loop over the innermost one (a slice copy when its stride is
+    /// 1). The fast path for strided views, which `ndarray`'s dynamic-rank iterator walks
+    /// element by element.
+    pub(crate) fn gather<T: Copy>(&self, buf: &[T]) -> Vec<T> {
+        let n: usize = self.shape.iter().product();
+        if n == 0 {
+            return Vec::new();
+        }
+        assert!(self.end <= buf.len(), "layout outside its storage");
+        let rank = self.shape.len();
+        if self.contiguous || rank == 0 {
+            return buf[self.offset..self.offset + n].to_vec();
+        }
+        let (inner, step) = (self.shape[rank - 1], self.strides[rank - 1]);
+        let mut out = Vec::with_capacity(n);
+        let mut idx: smallvec::SmallVec<[usize; 6]> = smallvec::smallvec![0; rank - 1];
+        let mut base = self.offset;
+        loop {
+            if step == 1 {
+                out.extend_from_slice(&buf[base..base + inner]);
+            } else {
+                out.extend((0..inner).map(|j| buf[base + j * step]));
+            }
+            // Next outer index, last outer dimension fastest.
+            let mut d = rank - 1;
+            loop {
+                if d == 0 {
+                    return out;
+                }
+                d -= 1;
+                idx[d] += 1;
+                base += self.strides[d];
+                if idx[d] < self.shape[d] {
+                    break;
+                }
+                base -= self.strides[d] * self.shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
     /// An ndarray view of `buf` through this layout.
     #[inline]
     pub(crate) fn view<'a, T>(&self, buf: &'a [T]) -> ArrayViewD<'a, T> {
@@ -521,10 +563,7 @@ impl<'a, T: Copy> UpdateGuard<'a, T> {
         let (dst_range, dst_copy) = if dst_layout.is_contiguous() {
             (contiguous_range(dst_layout, dst_n), None)
         } else {
-            (
-                0..0,
-                Some(dst_layout.view(&dst_lock).iter().copied().collect()),
-            )
+            (0..0, Some(dst_layout.gather(&dst_lock)))
         };
         let (src_range, src_copy) = match (src_copy, &src_lock) {
             (Some(v), _) => (0..0, Some(v)),
@@ -532,7 +571,7 @@ impl<'a, T: Copy> UpdateGuard<'a, T> {
                 contiguous_range(src_layout, src_layout.shape.iter().product()),
                 None,
             ),
-            (None, Some(lock)) => (0..0, Some(src_layout.view(lock).iter().copied().collect())),
+            (None, Some(lock)) => (0..0, Some(src_layout.gather(lock))),
             (None, None) => unreachable!("a source lock or a copy"),
         };
         UpdateGuard {

@@ -493,7 +493,7 @@ impl<T: Scalar> Tensor<T> {
         if self.shares_storage(src) {
             let what_w = || self.describe("update (write)");
             // The source's values first, then the write lock alone.
-            let copy: Vec<T> = src.data().iter().copied().collect();
+            let copy: Vec<T> = src.to_vec();
             let w = self.inner.storage.write(&what_w);
             return crate::storage::UpdateGuard::new(w, dl, None, sl, Some(copy));
         }
@@ -643,11 +643,8 @@ impl<T: Scalar> Tensor<T> {
         if self.numel() == 0 {
             return Vec::new();
         }
-        if layout.is_contiguous() {
-            let buf = self.inner.storage.read(&|| self.describe("to_vec()"));
-            return buf[layout.offset..layout.offset + self.numel()].to_vec();
-        }
-        self.data().iter().copied().collect()
+        let buf = self.inner.storage.read(&|| self.describe("to_vec()"));
+        layout.gather(&buf)
     }
 
     /// A copy of the values as an `ndarray` array.
