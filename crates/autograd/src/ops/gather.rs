@@ -39,8 +39,7 @@ impl<T: Element> Tensor<T> {
         let rows: usize = shape[..shape.len() - 1].iter().product();
         check_indices("gather", rows, classes, indices);
         let out = {
-            let d = self.data();
-            let flat: Vec<T> = d.iter().copied().collect();
+            let flat: Vec<T> = self.to_vec();
             let v: Vec<T> = indices
                 .iter()
                 .enumerate()

@@ -7,7 +7,7 @@ use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::matmul_into;
 use crate::ops::as_matrix;
 use crate::tensor::Tensor;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix2, IxDyn};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Ix2, IxDyn};
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
@@ -130,54 +130,24 @@ impl<T: Element> Op<T> for LinearBackward {
                 (has_bias && c.needs_grad(2)).then(|| g2.sum_dim(0, false)),
             ];
         }
-        if let Some(grads) = linear_backward_contiguous(c, rows, in_f, out_f, &xs) {
-            return grads;
-        }
-        let gd = g.data();
-        let g2 = as_matrix(&gd, rows, out_f);
-        let g2 = g2.view();
-        let dx = c.needs_grad(0).then(|| {
-            let wd = w.data();
-            let mut dx = Array2::<T>::zeros((rows, in_f));
-            matmul_into(
-                g2,
-                wd.view().into_dimensionality::<Ix2>().expect("2-D"),
-                dx.view_mut(),
-            );
-            Tensor::from_array(dx.into_shape_with_order(IxDyn(&xs)).expect("same size"))
-        });
-        let dw = c.needs_grad(1).then(|| {
-            let xd = x.data();
-            let x2 = as_matrix(&xd, rows, in_f);
-            let x2 = x2.view();
-            let mut dw = Array2::<T>::zeros((out_f, in_f));
-            matmul_into(g2.t(), x2, dw.view_mut());
-            Tensor::from_array(dw)
-        });
-        let db = (has_bias && c.needs_grad(2)).then(|| {
-            let mut db = Array1::<T>::zeros(out_f);
-            for row in g2.axis_iter(Axis(0)) {
-                db += &row;
-            }
-            Tensor::from_array(db)
-        });
-        smallvec![dx, dw, db]
+        linear_backward_slices(c, rows, in_f, out_f, &xs)
     }
 }
 
-/// The backward of [`linear_contiguous`] from row-major slices (`None` for strided operands).
-fn linear_backward_contiguous<T: Element>(
+/// The backward of [`linear_contiguous`] from row-major slices (strided operands are copied
+/// row-major first).
+fn linear_backward_slices<T: Element>(
     c: &BackwardCtx<'_, T>,
     rows: usize,
     in_f: usize,
     out_f: usize,
     xs: &[usize],
-) -> Option<InputGrads<T>> {
+) -> InputGrads<T> {
     let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
-    let gs = g.read_contiguous()?;
+    let gs = g.read_values();
     let g2 = ArrayView2::from_shape((rows, out_f), &gs).expect("row-major grad");
     let dx = if c.needs_grad(0) {
-        let ws = w.read_contiguous()?;
+        let ws = w.read_values();
         let mut dx = vec![T::zero(); rows * in_f];
         matmul_into(
             g2,
@@ -189,7 +159,7 @@ fn linear_backward_contiguous<T: Element>(
         None
     };
     let dw = if c.needs_grad(1) {
-        let xv = x.read_contiguous()?;
+        let xv = x.read_values();
         let mut dw = vec![T::zero(); out_f * in_f];
         matmul_into(
             g2.t(),
@@ -209,5 +179,5 @@ fn linear_backward_contiguous<T: Element>(
         }
         Tensor::from_values(db, &[out_f], None, false)
     });
-    Some(smallvec![dx, dw, db])
+    smallvec![dx, dw, db]
 }

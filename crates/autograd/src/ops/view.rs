@@ -14,7 +14,7 @@
 
 use crate::element::{Element, Scalar};
 use crate::error::{Result, TensorError};
-use crate::graph::{record, record_view, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, record_view, BackwardCtx, InputGrads, Op};
 use crate::shape::{numel, Shape};
 use crate::storage::Layout;
 use crate::tensor::Tensor;
@@ -210,13 +210,13 @@ impl<T: Scalar> Tensor<T> {
         if self.is_contiguous() {
             return self.clone();
         }
-        record(self.data().to_owned(), CloneBackward, &[self])
+        record_values(self.to_vec(), &self.shape(), CloneBackward, &[self])
     }
 
     /// A differentiable copy into new storage (`x.clone()` in PyTorch; Rust's `Clone` copies
     /// the handle). Gradient: passed through.
     pub fn copy(&self) -> Tensor<T> {
-        record(self.data().to_owned(), CloneBackward, &[self])
+        record_values(self.to_vec(), &self.shape(), CloneBackward, &[self])
     }
 
     /// A zero tensor of shape `shape` with `self` written into the view `kind` of it: the
