@@ -60,8 +60,8 @@ pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
-/// Loss functions, `embedding`, `dropout`, `layer_norm` and `native_batch_norm`, as
-/// `torch.nn.functional` (and `torch`) name them.
+/// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` and
+/// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them.
 pub mod functional {
     pub use crate::ops::batch_norm::native_batch_norm;
     pub use crate::ops::dropout::dropout;
@@ -73,4 +73,5 @@ pub mod functional {
         CrossEntropyTarget, IntoClassIndices, IntoCrossEntropyTarget, NllLossOptions, Reduction,
         IGNORE_INDEX,
     };
+    pub use crate::ops::lstm_cell::lstm_cell;
 }

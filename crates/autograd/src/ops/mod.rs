@@ -31,6 +31,7 @@ mod linear;
 mod log;
 mod log_softmax;
 pub mod losses;
+pub(crate) mod lstm_cell;
 mod matmul;
 mod max;
 mod mean;

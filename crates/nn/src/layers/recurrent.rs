@@ -169,15 +169,10 @@ impl<T: Element> Recurrent<T> {
             Cell::Tanh => (x_proj.add(&hh).tanh(), None),
             Cell::Relu => (x_proj.add(&hh).relu(), None),
             Cell::Lstm => {
-                let gates = x_proj.add(&hh);
-                let i = gates.narrow(-1, 0, hs).sigmoid();
-                let f = gates.narrow(-1, hs as isize, hs).sigmoid();
-                let g = gates.narrow(-1, 2 * hs as isize, hs).tanh();
-                let o = gates.narrow(-1, 3 * hs as isize, hs).sigmoid();
-                let c = f
-                    .mul(c.expect("an LSTM carries a cell state"))
-                    .add(&i.mul(&g));
-                (o.mul(&c.tanh()), Some(c))
+                // The gates' pointwise part as one op (PyTorch's fused LSTM cell).
+                let c = c.expect("an LSTM carries a cell state");
+                let (h, c) = tapegrad_autograd::functional::lstm_cell(&x_proj.add(&hh), c);
+                (h, Some(c))
             }
             Cell::Gru => {
                 let part = |t: &Tensor<T>, k: usize| t.narrow(-1, (k * hs) as isize, hs);

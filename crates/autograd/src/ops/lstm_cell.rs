@@ -1,0 +1,190 @@
+//! `lstm_cell`: the pointwise part of one LSTM step as one op. From the pre-activation gates
+//! `a = [a_i, a_f, a_g, a_o]` (`[B, 4H]`, PyTorch's gate order) and the cell state `c`:
+//!
+//! ```text
+//! i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
+//! c' = f·c + i·g          h' = o·tanh(c')
+//! ```
+//!
+//! Backward, from `dh'` and `dc'` (the gradient reaching `c'` from later steps):
+//!
+//! ```text
+//! dc'' = dc' + dh'·o·(1 − tanh²c')
+//! da_i = dc''·g·i(1−i)   da_f = dc''·c·f(1−f)   da_g = dc''·i·(1−g²)   da_o = dh'·tanh c'·o(1−o)
+//! dc   = dc''·f
+//! ```
+//!
+//! The result is `[2, B, H]` holding `h'` then `c'` (one node for both; callers take the two
+//! halves as views). Under `create_graph` the backward is the same formula written with
+//! recorded tensor ops.
+
+use crate::element::Element;
+use crate::grad_mode::is_grad_enabled;
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::ops::par::PAR_MIN_ELEMENTS;
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+use smallvec::smallvec;
+
+#[inline]
+fn sigmoid<T: Element>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// The four gates of one hidden unit `j` of a row.
+#[inline]
+fn gates<T: Element>(a: &[T], h: usize, j: usize) -> (T, T, T, T) {
+    (
+        sigmoid(a[j]),
+        sigmoid(a[h + j]),
+        a[2 * h + j].tanh(),
+        sigmoid(a[3 * h + j]),
+    )
+}
+
+/// `f(row, …)` over the `B` rows, in parallel when large (each row alone: any split gives the
+/// same bits).
+fn per_row<T: Element>(
+    out: &mut [T],
+    per: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    if per == 0 {
+        return;
+    }
+    if work >= PAR_MIN_ELEMENTS {
+        out.par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(r, o)| f(r, o));
+    } else {
+        out.chunks_mut(per).enumerate().for_each(|(r, o)| f(r, o));
+    }
+}
+
+/// One LSTM step's pointwise part (what `torch._thnn_fused_lstm_cell` computes): `gates`
+/// `[B, 4H]` (input and hidden projections with their biases, summed), `c` `[B, H]`; returns
+/// `(h', c')`, each `[B, H]`. Derivative: see the module documentation.
+///
+/// ```
+/// use tapegrad_autograd::{functional::lstm_cell, Tensor};
+/// // All gates at 0: i = f = o = ½, g = 0, so c' = ½·c and h' = ½·tanh(c').
+/// let (h, c) = lstm_cell(&Tensor::zeros(&[1, 4]), &Tensor::from_vec(vec![2.0f64], &[1, 1]));
+/// assert_eq!(c.to_vec(), [1.0]);
+/// assert_eq!(h.to_vec(), [0.5 * 1f64.tanh()]);
+/// ```
+pub fn lstm_cell<T: Element>(gates_in: &Tensor<T>, c: &Tensor<T>) -> (Tensor<T>, Tensor<T>) {
+    let (gs, cs) = (gates_in.shape(), c.shape());
+    assert!(
+        gs.len() == 2 && cs.len() == 2 && gs[0] == cs[0] && gs[1] == 4 * cs[1],
+        "lstm_cell: expected gates [B, 4H] and c [B, H], got gates {:?} and c {:?}",
+        gs.as_slice(),
+        cs.as_slice()
+    );
+    let (b, h) = (cs[0], cs[1]);
+    let mut out = vec![T::zero(); 2 * b * h];
+    {
+        let (a, cv) = (gates_in.read_values(), c.read_values());
+        let (hs, cn) = out.split_at_mut(b * h);
+        // c' first (rows in parallel), then h' from it.
+        per_row(cn, h, 4 * b * h, |r, cr| {
+            let (ar, c0) = (&a[r * 4 * h..(r + 1) * 4 * h], &cv[r * h..(r + 1) * h]);
+            for (j, cj) in cr.iter_mut().enumerate() {
+                let (i, f, g, _) = gates(ar, h, j);
+                *cj = f * c0[j] + i * g;
+            }
+        });
+        let cn = &*cn;
+        per_row(hs, h, 4 * b * h, |r, hr| {
+            let ar = &a[r * 4 * h..(r + 1) * 4 * h];
+            for (j, hj) in hr.iter_mut().enumerate() {
+                *hj = sigmoid(ar[3 * h + j]) * cn[r * h + j].tanh();
+            }
+        });
+    }
+    let both = record_values(out, &[2, b, h], LstmCellBackward, &[gates_in, c]);
+    (both.select(0, 0), both.select(0, 1))
+}
+
+struct LstmCellBackward;
+
+impl<T: Element> Op<T> for LstmCellBackward {
+    fn name(&self) -> &'static str {
+        "LstmCellBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "c' = σ(a_f)c + σ(a_i)tanh(a_g), h' = σ(a_o)tanh(c'): see ops/lstm_cell.rs"
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        if is_grad_enabled() {
+            return backward_recorded(ctx);
+        }
+        let (a, cv, g) = (
+            ctx.inputs[0].read_values(),
+            ctx.inputs[1].read_values(),
+            ctx.grad.read_values(),
+        );
+        let (b, h) = (ctx.inputs[1].shape()[0], ctx.inputs[1].shape()[1]);
+        let (dh, dcn) = g.split_at(b * h);
+        // Per row: the gates' gradients [4H] and c's [H], side by side in one [5H] block.
+        let mut both = vec![T::zero(); 5 * b * h];
+        per_row(&mut both, 5 * h, 5 * b * h, |r, out| {
+            let ar = &a[r * 4 * h..(r + 1) * 4 * h];
+            let (da, dc) = out.split_at_mut(4 * h);
+            for j in 0..h {
+                let k = r * h + j;
+                let (i, f, gg, o) = gates(ar, h, j);
+                let cn = f * cv[k] + i * gg;
+                let tc = cn.tanh();
+                let one = T::one();
+                let dc2 = dcn[k] + dh[k] * o * (one - tc * tc);
+                da[j] = dc2 * gg * i * (one - i);
+                da[h + j] = dc2 * cv[k] * f * (one - f);
+                da[2 * h + j] = dc2 * i * (one - gg * gg);
+                da[3 * h + j] = dh[k] * tc * o * (one - o);
+                dc[j] = dc2 * f;
+            }
+        });
+        let (mut da, mut dc) = (Vec::with_capacity(4 * b * h), Vec::with_capacity(b * h));
+        for row in both.chunks_exact(5 * h.max(1)) {
+            da.extend_from_slice(&row[..4 * h]);
+            dc.extend_from_slice(&row[4 * h..]);
+        }
+        smallvec![
+            ctx.needs_grad(0)
+                .then(|| Tensor::from_values(da, &[b, 4 * h], None, false)),
+            ctx.needs_grad(1)
+                .then(|| Tensor::from_values(dc, &[b, h], None, false)),
+        ]
+    }
+}
+
+/// The backward with recorded tensor ops, so that it can be differentiated again.
+fn backward_recorded<T: Element>(ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+    let (a, c, g) = (&ctx.inputs[0], &ctx.inputs[1], ctx.grad);
+    let h = c.shape()[1];
+    let part = |k: usize| a.narrow(-1, (k * h) as isize, h);
+    let (i, f, gg, o) = (
+        part(0).sigmoid(),
+        part(1).sigmoid(),
+        part(2).tanh(),
+        part(3).sigmoid(),
+    );
+    let tc = f.mul(c).add(&i.mul(&gg)).tanh();
+    let (dh, dcn) = (g.select(0, 0), g.select(0, 1));
+    let one_minus = |t: &Tensor<T>| t.neg().add_scalar(T::one());
+    let dc2 = dcn.add(&dh.mul(&o).mul(&one_minus(&tc.mul(&tc))));
+    let da = Tensor::cat(
+        &[
+            &dc2.mul(&gg).mul(&i).mul(&one_minus(&i)),
+            &dc2.mul(c).mul(&f).mul(&one_minus(&f)),
+            &dc2.mul(&i).mul(&one_minus(&gg.mul(&gg))),
+            &dh.mul(&tc).mul(&o).mul(&one_minus(&o)),
+        ],
+        -1,
+    );
+    smallvec![
+        ctx.needs_grad(0).then_some(da),
+        ctx.needs_grad(1).then(|| dc2.mul(&f)),
+    ]
+}
