@@ -82,33 +82,43 @@ pub fn lstm_cell<T: Element>(gates_in: &Tensor<T>, c: &Tensor<T>) -> (Tensor<T>,
         cs.as_slice()
     );
     let (b, h) = (cs[0], cs[1]);
-    let mut out = vec![T::zero(); 2 * b * h];
+    // Per row, [i, f, g, o, tanh c'] (5H) for the backward, then h' and c'.
+    let mut acts = vec![T::zero(); 5 * b * h];
     {
         let (a, cv) = (gates_in.read_values(), c.read_values());
-        let (hs, cn) = out.split_at_mut(b * h);
-        // c' first (rows in parallel), then h' from it.
-        per_row(cn, h, 4 * b * h, |r, cr| {
+        per_row(&mut acts, 5 * h, 4 * b * h, |r, act| {
             let (ar, c0) = (&a[r * 4 * h..(r + 1) * 4 * h], &cv[r * h..(r + 1) * h]);
-            for (j, cj) in cr.iter_mut().enumerate() {
-                let (i, f, g, _) = gates(ar, h, j);
-                *cj = f * c0[j] + i * g;
-            }
-        });
-        let cn = &*cn;
-        per_row(hs, h, 4 * b * h, |r, hr| {
-            let ar = &a[r * 4 * h..(r + 1) * 4 * h];
-            for (j, hj) in hr.iter_mut().enumerate() {
-                *hj = sigmoid(ar[3 * h + j]) * cn[r * h + j].tanh();
+            for j in 0..h {
+                let (i, f, g, o) = gates(ar, h, j);
+                let cn = f * c0[j] + i * g;
+                (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
+                act[4 * h + j] = cn.tanh();
             }
         });
     }
-    let both = record_values(out, &[2, b, h], LstmCellBackward, &[gates_in, c]);
+    let mut out = vec![T::zero(); 2 * b * h];
+    {
+        let cv = c.read_values();
+        let (hs, cn) = out.split_at_mut(b * h);
+        for r in 0..b {
+            let act = &acts[r * 5 * h..(r + 1) * 5 * h];
+            for j in 0..h {
+                let k = r * h + j;
+                cn[k] = act[h + j] * cv[k] + act[j] * act[2 * h + j];
+                hs[k] = act[3 * h + j] * act[4 * h + j];
+            }
+        }
+    }
+    let both = record_values(out, &[2, b, h], LstmCellBackward { acts }, &[gates_in, c]);
     (both.select(0, 0), both.select(0, 1))
 }
 
-struct LstmCellBackward;
+struct LstmCellBackward<T> {
+    /// Per row `[i, f, g, o, tanh c']`, from the forward.
+    acts: Vec<T>,
+}
 
-impl<T: Element> Op<T> for LstmCellBackward {
+impl<T: Element> Op<T> for LstmCellBackward<T> {
     fn name(&self) -> &'static str {
         "LstmCellBackward0"
     }
@@ -119,24 +129,25 @@ impl<T: Element> Op<T> for LstmCellBackward {
         if is_grad_enabled() {
             return backward_recorded(ctx);
         }
-        let (a, cv, g) = (
-            ctx.inputs[0].read_values(),
-            ctx.inputs[1].read_values(),
-            ctx.grad.read_values(),
-        );
+        let (cv, g) = (ctx.inputs[1].read_values(), ctx.grad.read_values());
         let (b, h) = (ctx.inputs[1].shape()[0], ctx.inputs[1].shape()[1]);
         let (dh, dcn) = g.split_at(b * h);
+        let acts = &self.acts;
         // Per row: the gates' gradients [4H] and c's [H], side by side in one [5H] block.
         let mut both = vec![T::zero(); 5 * b * h];
         per_row(&mut both, 5 * h, 5 * b * h, |r, out| {
-            let ar = &a[r * 4 * h..(r + 1) * 4 * h];
+            let act = &acts[r * 5 * h..(r + 1) * 5 * h];
             let (da, dc) = out.split_at_mut(4 * h);
+            let one = T::one();
             for j in 0..h {
                 let k = r * h + j;
-                let (i, f, gg, o) = gates(ar, h, j);
-                let cn = f * cv[k] + i * gg;
-                let tc = cn.tanh();
-                let one = T::one();
+                let (i, f, gg, o, tc) = (
+                    act[j],
+                    act[h + j],
+                    act[2 * h + j],
+                    act[3 * h + j],
+                    act[4 * h + j],
+                );
                 let dc2 = dcn[k] + dh[k] * o * (one - tc * tc);
                 da[j] = dc2 * gg * i * (one - i);
                 da[h + j] = dc2 * cv[k] * f * (one - f);
