@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tapegrad::nn::utils::clip_grad_norm_;
 use tapegrad::nn::{Dropout, Embedding, LayerNorm, ModuleList, MultiheadAttention, GELU};
-use tapegrad::optim::AdamWConfig;
 use tapegrad::prelude::*;
 
 #[derive(Module)]
@@ -172,10 +171,8 @@ impl GPT {
         let t = idx.shape()[1];
         let pos = Tensor::from_vec((0..t as i64).collect(), &[t]);
         let tr = &self.transformer;
-        let mut x = tr.drop.forward(&(tr.wte.lookup(idx) + tr.wpe.lookup(&pos)));
-        for block in tr.h.iter() {
-            x = block.forward(&x);
-        }
+        let x = tr.drop.forward(&(tr.wte.lookup(idx) + tr.wpe.lookup(&pos)));
+        let x = tr.h.iter().fold(x, |x, block| block.forward(&x));
         let logits = self.lm_head.forward(&tr.ln_f.forward(&x));
         let v = logits.shape()[2] as isize;
         let flat = logits.view(&[-1, v]);
@@ -240,8 +237,7 @@ fn run(args: Args) -> Result<(), ScriptError> {
     let chars = common::vocabulary(&text);
     let stoi = |c: char| chars.binary_search(&c).map_or(-1, |i| i as i64);
     let data: Vec<i64> = text.chars().map(stoi).collect();
-    let n = (0.9 * data.len() as f64) as usize;
-    let (train, val) = data.split_at(n);
+    let (train, val) = data.split_at((0.9 * data.len() as f64) as usize);
     let (b, t) = (args.batch_size, args.block_size);
     if val.len() <= t || stoi('\n') < 0 {
         let msg = format!("needs a newline and over {t} characters of validation text");

@@ -12,7 +12,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tapegrad::nn::{BatchNorm, Conv2d, ConvOptions, Dropout, MaxPool2d};
-use tapegrad::optim::AdamWConfig;
 use tapegrad::prelude::*;
 
 #[rustfmt::skip] // the layers in rows, as the script writes them
