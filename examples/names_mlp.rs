@@ -92,10 +92,8 @@ struct Args {
 fn run(args: Args) -> Result<(), ScriptError> {
     let text = common::read_text(&args.data)?;
     let words: Vec<&str> = text.lines().collect();
-    let mut stoi: BTreeMap<char, i64> = words.concat().chars().map(|c| (c, 0)).collect();
-    stoi.values_mut()
-        .enumerate()
-        .for_each(|(i, v)| *v = i as i64 + 1);
+    let chars = common::vocabulary(&words.concat());
+    let mut stoi: BTreeMap<char, i64> = chars.into_iter().zip(1..).collect();
     stoi.insert('.', 0);
     let itos: BTreeMap<i64, char> = stoi.iter().map(|(&s, &i)| (i, s)).collect();
     let train_words: Vec<&str> = words
@@ -156,10 +154,8 @@ fn run(args: Args) -> Result<(), ScriptError> {
             let mut context = [vec![0; args.block_size - 1], vec![stoi[&first]]].concat();
             let mut out = String::from(first);
             for _ in 0..20 {
-                let ix = model
-                    .forward(&Tensor::from_vec(context.clone(), &[1, args.block_size]))
-                    .argmax(Some(1), false)
-                    .item();
+                let x = Tensor::from_vec(context.clone(), &[1, args.block_size]);
+                let ix = model.forward(&x).argmax(Some(1), false).item();
                 if ix == 0 {
                     break;
                 }
