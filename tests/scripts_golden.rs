@@ -7,7 +7,9 @@
 //! within `loose_rtol` after, the final state dict within `final_atol` where that is not null,
 //! accuracies equal, greedy samples equal, the other metrics (evaluation losses, gradient
 //! norms) within `loose_rtol`. Each case prints its largest relative loss difference (run
-//! with `--nocapture` to read them).
+//! with `--nocapture` to read them). Seven more cases in the same format
+//! (tests/fixtures/scripts_extra/, written by tools/golden/scripts_extra.py) cover flags the ten
+//! do not: GRU and 3-layer RNN cells, `--attention module`, other sizes, seeds and batch sizes.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -36,8 +38,8 @@ pub fn example_bin(name: &str) -> PathBuf {
     bin
 }
 
-fn fixture(case: &str) -> Value {
-    let path = repo().join(format!("tests/fixtures/scripts/{case}.json"));
+fn fixture(dir: &str, case: &str) -> Value {
+    let path = repo().join(format!("tests/fixtures/{dir}/{case}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture JSON")
 }
@@ -93,9 +95,15 @@ fn check_series(
     worst
 }
 
-/// Runs one golden case and checks it; returns the largest relative loss difference.
+/// Runs one of the ten shared golden cases and checks it.
 fn replay(case: &str) -> f64 {
-    let fx = fixture(case);
+    replay_in("scripts", case)
+}
+
+/// Runs the golden case `tests/fixtures/<dir>/<case>.json` and checks it; returns the largest
+/// relative loss difference.
+fn replay_in(dir: &str, case: &str) -> f64 {
+    let fx = fixture(dir, case);
     let script = fx["script"].as_str().expect("script");
     let mut args: Vec<String> = fx["args"]
         .as_array()
@@ -109,7 +117,7 @@ fn replay(case: &str) -> f64 {
             repo().join("data").join(data).display().to_string(),
         ]);
     }
-    let init = repo().join(format!("tests/fixtures/scripts/{case}.init.safetensors"));
+    let init = repo().join(format!("tests/fixtures/{dir}/{case}.init.safetensors"));
     args.extend(["--init".into(), init.display().to_string(), "--json".into()]);
     let out = Command::new(example_bin(script))
         .args(&args)
@@ -269,4 +277,46 @@ fn names_rnn() {
 #[test]
 fn char_gpt() {
     replay("char_gpt");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_rnn_gru() {
+    replay_in("scripts_extra", "names_rnn_gru");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_rnn_rnn3() {
+    replay_in("scripts_extra", "names_rnn_rnn3");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_char_gpt_module() {
+    replay_in("scripts_extra", "char_gpt_module");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_char_gpt_small() {
+    replay_in("scripts_extra", "char_gpt_small");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_mlp_wide() {
+    replay_in("scripts_extra", "names_mlp_wide");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_digits_cnn_bs32() {
+    replay_in("scripts_extra", "digits_cnn_bs32");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_moons_seed5() {
+    replay_in("scripts_extra", "moons_seed5");
 }
