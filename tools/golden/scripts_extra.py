@@ -2,12 +2,12 @@
 shared cases (tests/fixtures/scripts/) do not cover: a GRU and a 3-layer tanh RNN, the
 transformer with nn.MultiheadAttention and other sizes, makemore's MLP with another context and
 width, the CNN with another batch size and no label smoothing, moons with another seed and
-penalty. Writes tests/fixtures/scripts_extra/<case>.json and <case>.init.safetensors in the
+penalty, and the CNN with `--scheduler onecycle`. Writes tests/fixtures/scripts_extra/<case>.json and <case>.init.safetensors in the
 shared cases' format (see tests/fixtures/scripts/README.md): each run starts from the state the
 script itself draws (--save-init), and `tolerance` is measured the same way, from the run on one
 thread against the same run on two.
 
-Usage: python tools/golden/scripts_extra.py [--scripts DIR] [--data DIR]
+Usage: python tools/golden/scripts_extra.py [--scripts DIR] [--data DIR] [--only CASE ...]
        (any Python with torch and safetensors; DIR defaults to ../shared/scripts and
        ../shared/data beside the repository)
 """
@@ -39,6 +39,8 @@ CASES = {
                                        "--batch-size", "32", "--label-smoothing", "0",
                                        "--lr", "1e-3"]),
     "moons_seed5": ("moons", ["--alpha", "1e-3", "--steps", "50", "--seed", "5"]),
+    "digits_cnn_onecycle": ("digits_cnn", ["--no-shuffle", "--dropout", "0", "--epochs", "1",
+                                           "--scheduler", "onecycle"]),
 }
 
 
@@ -60,9 +62,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scripts", default=os.path.join(REPO, "..", "shared", "scripts"))
     ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
+    ap.add_argument("--only", nargs="+", help="write just these cases")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for name, (script, args) in CASES.items():
+        if a.only and name not in a.only:
+            continue
         init = os.path.join(OUT, name + ".init.safetensors")
         one = run(a.scripts, a.data, script, args, 1, ["--save-init", init])
         again = run(a.scripts, a.data, script, args, 1, ["--init", init])
