@@ -26,11 +26,20 @@ fn example_bin(name: &str) -> PathBuf {
     let bin = dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --example {name}` (plain `cargo test` builds it)",
-        bin.display()
-    );
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let built = modified(&bin).unwrap_or_else(|| {
+        panic!(
+            "{} is missing: run `cargo build --example {name}` (plain `cargo test` builds it)",
+            bin.display()
+        )
+    });
+    for src in [
+        format!("examples/{name}.rs"),
+        "examples/common/scripts.rs".into(),
+    ] {
+        let changed = modified(&repo().join(&src));
+        assert!(changed.is_none_or(|t| t <= built), "{} is older than {src}: rebuild it (`cargo build --example {name}`, or plain `cargo test`)", bin.display());
+    }
     bin
 }
 
