@@ -64,8 +64,8 @@ pub use layers::{
     Conv2d, ConvOptions, ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten,
     GroupNorm, Hardsigmoid, Hardswish, Identity, IntOrPair, LayerNorm, LeakyReLU, Linear,
     LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MultiheadAttention,
-    RMSNorm, ReLU, ReLU6, RnnOptions, Sequential, SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU,
-    GRU, LSTM, RNN, SELU,
+    RMSNorm, ReLU, ReLU6, RecurrentLayer, RnnOptions, RnnState, Sequential, SiLU, Sigmoid, Softmax,
+    Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,

@@ -48,7 +48,7 @@ pub use log_softmax::LogSoftmax;
 pub use module_dict::ModuleDict;
 pub use module_list::ModuleList;
 pub use pool::{AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, IntOrPair, MaxPool1d, MaxPool2d};
-pub use recurrent::{RnnOptions, GRU, LSTM, RNN};
+pub use recurrent::{RecurrentLayer, RnnOptions, RnnState, GRU, LSTM, RNN};
 pub use relu::ReLU;
 pub use rms_norm::RMSNorm;
 pub use sequential::Sequential;

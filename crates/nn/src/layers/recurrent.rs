@@ -479,3 +479,160 @@ impl<T: Element> GRU<T> {
         (out, h)
     }
 }
+
+/// The state a recurrent layer carries from one call to the next, as PyTorch passes it: `h`
+/// for [`RNN`] and [`GRU`], `(h, c)` for [`LSTM`]; each `[num_layers·directions, batch,
+/// hidden]` (no batch dimension for an unbatched input).
+#[derive(Clone, Debug)]
+pub enum RnnState<T: Element = f32> {
+    /// `h` of an [`RNN`] or a [`GRU`].
+    H(Tensor<T>),
+    /// `(h, c)` of an [`LSTM`].
+    HC(Tensor<T>, Tensor<T>),
+}
+
+/// `output, state = rnn(input, state)` for any of [`RNN`], [`LSTM`] and [`GRU`], as that call
+/// reads the same for the three in PyTorch: a model can hold a `Box<dyn RecurrentLayer>`
+/// chosen at run time (`{"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](...)`), and it
+/// is a module with the layer's parameter names.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{Module, RecurrentLayer, RnnOptions, RnnState, GRU, LSTM};
+/// let opts = RnnOptions { num_layers: 2, batch_first: true, ..Default::default() };
+/// for rnn in [Box::new(LSTM::with_options(3, 4, opts)) as Box<dyn RecurrentLayer>,
+///             Box::new(GRU::with_options(3, 4, opts))] {
+///     let (out, state) = rnn.forward_state(&Tensor::zeros(&[2, 5, 3]), None);
+///     assert_eq!(out.shape().as_slice(), &[2, 5, 4]);
+///     let (_, state) = rnn.forward_state(&Tensor::zeros(&[2, 1, 3]), Some(&state)); // carried
+///     assert_eq!(matches!(state, RnnState::HC(..)), rnn.type_name() == "LSTM");
+///     assert_eq!(rnn.named_parameters()[0].0, "weight_ih_l0");
+/// }
+/// ```
+pub trait RecurrentLayer<T: Element = f32>: Module<T> {
+    /// `output, state = layer(input, state)`; `None` starts from zeros. Panics if the state is
+    /// of the other kind (`(h, c)` for an RNN or a GRU, `h` alone for an LSTM), as PyTorch
+    /// rejects it.
+    fn forward_state(
+        &self,
+        input: &Tensor<T>,
+        state: Option<&RnnState<T>>,
+    ) -> (Tensor<T>, RnnState<T>);
+}
+
+/// `h` from the state of an RNN or a GRU.
+fn hidden_only<'a, T: Element>(
+    name: &str,
+    state: Option<&'a RnnState<T>>,
+) -> Option<&'a Tensor<T>> {
+    match state {
+        None => None,
+        Some(RnnState::H(h)) => Some(h),
+        Some(RnnState::HC(..)) => panic!("{name}: expected hx to be a Tensor, got a tuple (h, c)"),
+    }
+}
+
+impl<T: Element> RecurrentLayer<T> for RNN<T> {
+    fn forward_state(
+        &self,
+        input: &Tensor<T>,
+        state: Option<&RnnState<T>>,
+    ) -> (Tensor<T>, RnnState<T>) {
+        let (out, h) = self.forward_with_state(input, hidden_only("RNN", state));
+        (out, RnnState::H(h))
+    }
+}
+
+impl<T: Element> RecurrentLayer<T> for GRU<T> {
+    fn forward_state(
+        &self,
+        input: &Tensor<T>,
+        state: Option<&RnnState<T>>,
+    ) -> (Tensor<T>, RnnState<T>) {
+        let (out, h) = self.forward_with_state(input, hidden_only("GRU", state));
+        (out, RnnState::H(h))
+    }
+}
+
+impl<T: Element> RecurrentLayer<T> for LSTM<T> {
+    fn forward_state(
+        &self,
+        input: &Tensor<T>,
+        state: Option<&RnnState<T>>,
+    ) -> (Tensor<T>, RnnState<T>) {
+        let hc = match state {
+            None => None,
+            Some(RnnState::HC(h, c)) => Some((h, c)),
+            Some(RnnState::H(_)) => {
+                panic!("LSTM: expected hx to be a tuple (h_0, c_0), got a Tensor")
+            }
+        };
+        let (out, (h, c)) = self.forward_with_state(input, hc);
+        (out, RnnState::HC(h, c))
+    }
+}
+
+#[cfg(test)]
+mod recurrent_layer_tests {
+    use super::*;
+    use tapegrad_autograd::manual_seed;
+
+    /// Through the trait, each layer gives what its own `forward_with_state` gives, and a
+    /// carried state continues the sequence: two calls of 3 + 2 steps equal one of 5 steps.
+    #[test]
+    fn forward_state_matches_forward_with_state_and_carries_the_state() {
+        manual_seed(0);
+        let opts = RnnOptions {
+            num_layers: 2,
+            batch_first: true,
+            ..Default::default()
+        };
+        let layers: Vec<Box<dyn RecurrentLayer>> = vec![
+            Box::new(RNN::with_options(3, 4, opts)),
+            Box::new(LSTM::with_options(3, 4, opts)),
+            Box::new(GRU::with_options(3, 4, opts)),
+        ];
+        let x = Tensor::randn(&[2, 5, 3]);
+        for rnn in &layers {
+            let (whole, end) = rnn.forward_state(&x, None);
+            let (first, mid) = rnn.forward_state(&x.narrow(1, 0, 3), None);
+            let (rest, end2) = rnn.forward_state(&x.narrow(1, 3, 2), Some(&mid));
+            let joined = Tensor::cat(&[&first, &rest], 1).to_vec();
+            for (a, b) in whole.to_vec().iter().zip(&joined) {
+                assert!((a - b).abs() < 1e-6, "{}: {a} vs {b}", rnn.type_name());
+            }
+            let h = |s: &RnnState| match s {
+                RnnState::H(h) | RnnState::HC(h, _) => h.to_vec(),
+            };
+            assert_eq!(h(&end).len(), 2 * 2 * 4);
+            for (a, b) in h(&end).iter().zip(&h(&end2)) {
+                assert!((a - b).abs() < 1e-6);
+            }
+        }
+        let lstm: LSTM = LSTM::with_options(3, 4, opts);
+        let (_, (h, c)) = lstm.forward_with_state(&x, None);
+        let (_, s) = lstm.forward_state(&x, None);
+        let RnnState::HC(h2, c2) = s else {
+            panic!("an LSTM state is (h, c)")
+        };
+        assert_eq!((h.to_vec(), c.to_vec()), (h2.to_vec(), c2.to_vec()));
+    }
+
+    #[test]
+    #[should_panic(expected = "LSTM: expected hx to be a tuple")]
+    fn an_lstm_refuses_h_alone() {
+        let lstm: LSTM = LSTM::new(3, 4);
+        lstm.forward_state(
+            &Tensor::zeros(&[5, 1, 3]),
+            Some(&RnnState::H(Tensor::zeros(&[1, 1, 4]))),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "GRU: expected hx to be a Tensor")]
+    fn a_gru_refuses_h_and_c() {
+        let gru: GRU = GRU::new(3, 4);
+        let z = || Tensor::zeros(&[1, 1, 4]);
+        gru.forward_state(&Tensor::zeros(&[5, 1, 3]), Some(&RnnState::HC(z(), z())));
+    }
+}

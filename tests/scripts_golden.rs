@@ -1,0 +1,341 @@
+//! The six ported PyTorch training scripts (examples/polynomial.rs, moons.rs, digits_cnn.rs,
+//! names_mlp.rs, char_gpt.rs, names_rnn.rs) replay PyTorch's ten golden runs
+//! (tests/fixtures/scripts/, from ../shared/golden/scripts/). Each example runs as a program,
+//! the binary cargo built next to this test, with the case's flags plus `--data data/<file>
+//! --init <case>.init.safetensors --json`, and its JSON line is checked as the fixtures'
+//! README says: losses within `tight_rtol` (relative) over the first `tight_steps` steps and
+//! within `loose_rtol` after, the final state dict within `final_atol` where that is not null,
+//! accuracies equal, greedy samples equal, the other metrics (evaluation losses, gradient
+//! norms) within `loose_rtol`. Each case prints its largest relative loss difference (run
+//! with `--nocapture` to read them). Seven more cases in the same format
+//! (tests/fixtures/scripts_extra/, written by tools/golden/scripts_extra.py) cover flags the ten
+//! do not: GRU and 3-layer RNN cells, `--attention module`, other sizes, seeds and batch sizes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The example's binary: this test is target/<profile>/deps/<test>, the examples are built
+/// into target/<profile>/examples/ (by `cargo test`, or `cargo build --example NAME`).
+pub fn example_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/..");
+    let bin = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let built = modified(&bin).unwrap_or_else(|| {
+        panic!(
+            "{} is missing: run `cargo build --example {name}` (plain `cargo test` builds it)",
+            bin.display()
+        )
+    });
+    for src in [
+        format!("examples/{name}.rs"),
+        "examples/common/scripts.rs".into(),
+    ] {
+        let changed = modified(&repo().join(&src));
+        assert!(changed.is_none_or(|t| t <= built), "{} is older than {src}: rebuild it (`cargo build --example {name}`, or plain `cargo test`)", bin.display());
+    }
+    bin
+}
+
+fn fixture(dir: &str, case: &str) -> Value {
+    let path = repo().join(format!("tests/fixtures/{dir}/{case}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / b.abs()
+    }
+}
+
+/// Checks a series step by step (tight tolerance over the first `tight` values, loose after)
+/// and returns its largest relative difference over the tight steps and over the rest.
+fn check_series(
+    case: &str,
+    what: &str,
+    ours: &[f64],
+    torch: &[f64],
+    tight: usize,
+    tight_rtol: f64,
+    loose_rtol: f64,
+) -> (f64, f64) {
+    assert_eq!(
+        ours.len(),
+        torch.len(),
+        "{case}: {what}: {} values, PyTorch has {}",
+        ours.len(),
+        torch.len()
+    );
+    let mut worst = (0.0f64, 0.0f64);
+    for (i, (&a, &b)) in ours.iter().zip(torch).enumerate() {
+        let r = rel(a, b);
+        let tol = if i < tight { tight_rtol } else { loose_rtol };
+        assert!(
+            r <= tol,
+            "{case}: {what}[{i}] = {a}, PyTorch {b}: relative difference {r:.3e} > {tol:e}"
+        );
+        if i < tight {
+            worst.0 = worst.0.max(r);
+        } else {
+            worst.1 = worst.1.max(r);
+        }
+    }
+    worst
+}
+
+/// Runs one of the ten shared golden cases and checks it.
+fn replay(case: &str) -> f64 {
+    replay_in("scripts", case)
+}
+
+/// Runs the golden case `tests/fixtures/<dir>/<case>.json` and checks it; returns the largest
+/// relative loss difference.
+fn replay_in(dir: &str, case: &str) -> f64 {
+    let fx = fixture(dir, case);
+    let script = fx["script"].as_str().expect("script");
+    let mut args: Vec<String> = fx["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    if let Some(data) = fx["data"].as_str() {
+        args.extend([
+            "--data".into(),
+            repo().join("data").join(data).display().to_string(),
+        ]);
+    }
+    let init = repo().join(format!("tests/fixtures/{dir}/{case}.init.safetensors"));
+    args.extend(["--init".into(), init.display().to_string(), "--json".into()]);
+    let out = Command::new(example_bin(script))
+        .args(&args)
+        .output()
+        .expect("run the example");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{case}: {script} {args:?} failed ({}): {stderr}",
+        out.status
+    );
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let line = stdout.lines().last().expect("one JSON line");
+    let ours: Value = serde_json::from_str(line).expect("the --json line parses");
+    let (torch, tol) = (&fx["result"], &fx["tolerance"]);
+
+    for key in ["script", "variant"] {
+        assert_eq!(ours.get(key), torch.get(key), "{case}: {key}");
+    }
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&ours), keys(torch), "{case}: the JSON line's keys");
+    let tight = tol["tight_steps"].as_u64().unwrap() as usize;
+    let (tight_rtol, loose_rtol) = (
+        tol["tight_rtol"].as_f64().unwrap(),
+        tol["loose_rtol"].as_f64().unwrap(),
+    );
+    let (tight_worst, loose_worst) = check_series(
+        case,
+        "losses",
+        &f64s(&ours["losses"]),
+        &f64s(&torch["losses"]),
+        tight,
+        tight_rtol,
+        loose_rtol,
+    );
+
+    let mut report = vec![];
+    if let Some(metrics) = torch.get("metrics").and_then(Value::as_object) {
+        for (name, theirs) in metrics {
+            let mine = &ours["metrics"][name];
+            if name.contains("accuracy") {
+                assert_eq!(
+                    f64s(mine),
+                    f64s(theirs),
+                    "{case}: metrics.{name} (accuracies are equal)"
+                );
+                report.push(format!("{name} equal"));
+            } else if theirs.is_array() {
+                let w = check_series(
+                    case,
+                    name,
+                    &f64s(mine),
+                    &f64s(theirs),
+                    tight,
+                    tight_rtol,
+                    loose_rtol,
+                );
+                report.push(format!("{name} max rel {:.2e}", w.0.max(w.1)));
+            } else {
+                let (a, b) = (mine.as_f64().expect("a number"), theirs.as_f64().unwrap());
+                assert!(
+                    rel(a, b) <= loose_rtol,
+                    "{case}: metrics.{name} = {a}, PyTorch {b}"
+                );
+                report.push(format!("{name} rel {:.2e}", rel(a, b)));
+            }
+        }
+    }
+    if let Some(samples) = torch.get("samples") {
+        assert_eq!(&ours["samples"], samples, "{case}: greedy samples");
+        report.push("samples equal".into());
+    }
+    let (mine, theirs) = (
+        ours["final"].as_object().unwrap(),
+        torch["final"].as_object().unwrap(),
+    );
+    assert_eq!(
+        mine.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "{case}: final state dict keys"
+    );
+    let mut worst_abs = 0.0f64;
+    for (k, v) in theirs {
+        let (a, b) = (f64s(&mine[k]), f64s(v));
+        assert_eq!(a.len(), b.len(), "{case}: final {k} size");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            if let Some(atol) = tol["final_atol"].as_f64() {
+                assert!(
+                    (x - y).abs() <= atol,
+                    "{case}: final {k}[{i}] = {x}, PyTorch {y} (atol {atol})"
+                );
+            }
+            worst_abs = worst_abs.max((x - y).abs());
+        }
+    }
+    match tol["final_atol"].as_f64() {
+        Some(atol) => report.push(format!("final max abs {worst_abs:.2e} (atol {atol:e})")),
+        None => report.push(format!(
+            "final max abs {worst_abs:.2e} (not compared: final_atol null)"
+        )),
+    }
+    let worst = tight_worst.max(loose_worst);
+    let rest = f64s(&torch["losses"]).len() - tight;
+    println!(
+        "{case}: largest relative loss difference {worst:.3e} ({tight_worst:.3e} over the \
+         {tight} tight steps, {loose_worst:.3e} over the other {rest}); {}",
+        report.join(", ")
+    );
+    worst
+}
+
+#[test]
+fn polynomial_autograd() {
+    replay("polynomial_autograd");
+}
+
+#[test]
+fn polynomial_nn() {
+    replay("polynomial_nn");
+}
+
+#[test]
+fn polynomial_optim() {
+    replay("polynomial_optim");
+}
+
+#[test]
+fn polynomial_module() {
+    replay("polynomial_module");
+}
+
+#[test]
+fn polynomial_custom_function() {
+    replay("polynomial_custom_function");
+}
+
+#[test]
+fn moons() {
+    replay("moons");
+}
+
+#[test]
+fn digits_cnn() {
+    replay("digits_cnn");
+}
+
+#[test]
+fn names_mlp() {
+    replay("names_mlp");
+}
+
+#[test]
+fn names_rnn() {
+    replay("names_rnn");
+}
+
+#[test]
+fn char_gpt() {
+    replay("char_gpt");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_rnn_gru() {
+    replay_in("scripts_extra", "names_rnn_gru");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_rnn_rnn3() {
+    replay_in("scripts_extra", "names_rnn_rnn3");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_char_gpt_module() {
+    replay_in("scripts_extra", "char_gpt_module");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_char_gpt_small() {
+    replay_in("scripts_extra", "char_gpt_small");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_names_mlp_wide() {
+    replay_in("scripts_extra", "names_mlp_wide");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_digits_cnn_bs32() {
+    replay_in("scripts_extra", "digits_cnn_bs32");
+}
+
+/// More flags than the shared cases cover (tools/golden/scripts_extra.py).
+#[test]
+fn extra_moons_seed5() {
+    replay_in("scripts_extra", "moons_seed5");
+}
+
+/// `--scheduler onecycle` (PyTorch's OneCycleLR). tapegrad-optim has no `OneCycleLR` on this
+/// branch yet, so the flag value is a usage error: once it has, `scheduler()` in
+/// examples/digits_cnn.rs becomes `OneCycleLR::new(opt, a.lr, total)`, this test loses its
+/// `ignore`, and tests/scripts_cli.rs stops expecting the usage error.
+#[test]
+#[ignore = "needs OneCycleLR in tapegrad-optim"]
+fn extra_digits_cnn_onecycle() {
+    replay_in("scripts_extra", "digits_cnn_onecycle");
+}
