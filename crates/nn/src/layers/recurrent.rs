@@ -160,10 +160,8 @@ impl<T: Element> Recurrent<T> {
         h: &Tensor<T>,
         c: Option<&Tensor<T>>,
     ) -> (Tensor<T>, Option<Tensor<T>>) {
-        let mut hh = h.matmul(&w.w_hh.t());
-        if let Some(b) = &w.b_hh {
-            hh = hh.add(b);
-        }
+        // F.linear, as PyTorch's cells: dW comes out in W's own layout (no transpose).
+        let hh = h.linear(&w.w_hh, w.b_hh.as_ref());
         let hs = self.hidden_size;
         match self.cell {
             Cell::Tanh => (x_proj.add(&hh).tanh(), None),
@@ -240,10 +238,7 @@ impl<T: Element> Recurrent<T> {
             let mut outs = Vec::new();
             for dir in 0..dirs {
                 let w = &self.weights[layer * dirs + dir];
-                let mut proj = layer_input.matmul(&w.w_ih.t());
-                if let Some(b) = &w.b_ih {
-                    proj = proj.add(b);
-                }
+                let proj = layer_input.contiguous().linear(&w.w_ih, w.b_ih.as_ref());
                 let k = (layer * dirs + dir) as isize;
                 let mut h = h0.select(0, k);
                 let mut c = c0.as_ref().map(|c| c.select(0, k));
