@@ -152,8 +152,7 @@ impl<T: Element> MultiheadAttention<T> {
         let w = |i: usize| self.in_proj_weight.narrow(0, (i * e) as isize, e);
         let b = |i: usize| self.in_proj_bias.narrow(0, (i * e) as isize, e);
         let project = |x: &Tensor<T>, i: usize, len: usize| {
-            x.matmul(&w(i).t())
-                .add(&b(i))
+            x.linear(&w(i), Some(&b(i)))
                 .reshape(&[n as isize, len as isize, h as isize, d as isize])
                 .transpose(1, 2)
         };
