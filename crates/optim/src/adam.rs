@@ -25,12 +25,12 @@
 //! it meets a tensor.
 
 use crate::error::{py, OptimError};
-use crate::optimizer::{
+use crate::kernel::{
     add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
-    load_step, step_tensor, Core, Optimizer, ParamState,
+    load_step, maximum, step_tensor,
 };
-use crate::param_group::{GroupOptions, ParamGroup};
-use crate::state::OptimizerState;
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `torch.optim.Adam`'s hyper-parameters, with PyTorch's defaults. `decoupled_weight_decay:
@@ -74,9 +74,9 @@ impl Default for AdamConfig {
     }
 }
 
-impl AdamConfig {
+impl Hyperparameters for AdamConfig {
     /// PyTorch's constructor checks, with its messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
+    fn validate(&self) -> Result<(), OptimError> {
         let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
         if !(0.0 <= self.lr) {
             return bad(format!("Invalid learning rate: {}", py(self.lr)));
@@ -105,38 +105,26 @@ impl AdamConfig {
         Ok(())
     }
 
-    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
         vec![
-            ("lr", self.lr),
-            ("beta1", self.betas.0),
-            ("beta2", self.betas.1),
-            ("eps", self.eps),
-            ("weight_decay", self.weight_decay),
-            ("amsgrad", self.amsgrad as u8 as f64),
-            ("maximize", self.maximize as u8 as f64),
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
             (
                 "decoupled_weight_decay",
-                self.decoupled_weight_decay as u8 as f64,
+                Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
         ]
-    }
-
-    pub(crate) fn from_values(v: &[f64]) -> Self {
-        AdamConfig {
-            lr: v[0],
-            betas: (v[1], v[2]),
-            eps: v[3],
-            weight_decay: v[4],
-            amsgrad: v[5] != 0.0,
-            maximize: v[6] != 0.0,
-            decoupled_weight_decay: v[7] != 0.0,
-        }
     }
 }
 
 /// Adam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad).
 #[derive(Debug, Clone)]
-pub(crate) struct AdamState<T> {
+pub struct AdamState<T> {
     step: u64,
     exp_avg: Vec<T>,
     exp_avg_sq: Vec<T>,
@@ -156,11 +144,7 @@ impl<T: Element> ParamState<T> for AdamState<T> {
         v
     }
 
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        _options: &GroupOptions,
-    ) -> Result<Self, OptimError> {
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
         check_names(values, &["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"])?;
         let has_max = values.iter().any(|(k, _)| k == "max_exp_avg_sq");
         Ok(AdamState {
@@ -173,18 +157,6 @@ impl<T: Element> ParamState<T> for AdamState<T> {
                 None
             },
         })
-    }
-}
-
-/// `torch.maximum` for one element: NaN wins, as in PyTorch.
-#[inline(always)]
-fn maximum<T: Element>(a: T, b: T) -> T {
-    if a.is_nan() || b.is_nan() {
-        T::nan()
-    } else if a > b {
-        a
-    } else {
-        b
     }
 }
 
@@ -290,78 +262,25 @@ pub(crate) fn adam_update<T: Element>(
 /// assert!((w.item() - 0.9).abs() < 1e-7);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
-pub struct Adam<T: Element = f32> {
-    pub(crate) core: Core<T, AdamState<T>>,
-}
+pub type Adam<T = f32> = Optim<AdamAlgorithm, T>;
 
-impl<T: Element> Adam<T> {
-    /// `Adam(params, **config)`.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: AdamConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// Adam's update rule, for [`Optim`]: its name, [`AdamConfig`], [`AdamState`] and
+/// its update kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamAlgorithm;
 
-    /// Several parameter groups with their own hyper-parameters.
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdamConfig)>) -> Result<Self, OptimError> {
-        let groups = groups
-            .into_iter()
-            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adam(c)))
-            .collect();
-        Ok(Adam {
-            core: Core::new(groups)?,
-        })
-    }
+impl Algorithm for AdamAlgorithm {
+    const NAME: &'static str = "Adam";
+    type Config = AdamConfig;
+    type State<T: Element> = AdamState<T>;
 
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: AdamConfig,
-    ) -> Result<(), OptimError> {
-        self.core
-            .add_group(ParamGroup::new(params, GroupOptions::Adam(config)))
-    }
-
-    pub(crate) fn step_impl(&mut self, name: &str) {
-        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
-            |options, param, grad, state| {
-                let GroupOptions::Adam(c) = options else {
-                    panic!(
-                        "{name}.step: a parameter group holds {options:?}; {name} needs \
-                     GroupOptions::Adam"
-                    )
-                };
-                adam_update(c, param, grad, state);
-            }
-        ));
-    }
-}
-
-impl<T: Element> Optimizer<T> for Adam<T> {
-    fn step(&mut self) {
-        self.step_impl("Adam");
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        &self.core.groups
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        &mut self.core.groups
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "Adam"
+    #[inline(always)]
+    fn update<T: Element>(
+        config: &AdamConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<AdamState<T>>,
+    ) {
+        adam_update(config, param, grad, state);
     }
 }

@@ -22,10 +22,15 @@
 //! # Ok::<(), tapegrad_optim::OptimError>(())
 //! ```
 //!
-//! Layout: [`optimizer`] (the trait and the shared parameter-group / state machinery),
-//! one file per optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its
-//! PyTorch pseudo-code in the module doc, [`state`] (`state_dict` and its named-tensor form),
-//! [`lr_scheduler`] (one file per scheduler).
+//! Layout: [`optimizer`] (the [`Optimizer`] trait, the [`Algorithm`] trait and [`Optim`], the
+//! parameter-group / state / step / `state_dict` machinery written once), [`param_group`]
+//! (groups and the [`Hyperparameters`] trait: a config's values by PyTorch name), one file per
+//! optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its PyTorch
+//! pseudo-code in the module doc, its config, its state and its update kernel, [`state`]
+//! (`state_dict` and its named-tensor form), [`lr_scheduler`] (one file per scheduler).
+//!
+//! Adding an optimizer is one file (an [`Algorithm`]) and one line here
+//! (`pub type Name<T = f32> = Optim<NameAlgorithm, T>` lives in its file; `lib.rs` re-exports it).
 
 #![warn(missing_docs)]
 // Hyper-parameter checks are written `!(0.0 <= x)` as PyTorch's `if not 0.0 <= x`, so that NaN is
@@ -36,6 +41,7 @@ pub mod adagrad;
 pub mod adam;
 pub mod adamw;
 pub mod error;
+mod kernel;
 pub mod lr_scheduler;
 pub mod optimizer;
 pub mod param_group;
@@ -43,16 +49,16 @@ pub mod rmsprop;
 pub mod sgd;
 pub mod state;
 
-pub use adagrad::{Adagrad, AdagradConfig};
-pub use adam::{Adam, AdamConfig};
-pub use adamw::{AdamW, AdamWConfig};
+pub use adagrad::{Adagrad, AdagradAlgorithm, AdagradConfig, AdagradState};
+pub use adam::{Adam, AdamAlgorithm, AdamConfig, AdamState};
+pub use adamw::{AdamW, AdamWAlgorithm, AdamWConfig};
 pub use error::OptimError;
 pub use lr_scheduler::{
     CosineAnnealingLR, ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, PlateauMode,
     ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, StepLR, ThresholdMode,
 };
-pub use optimizer::Optimizer;
-pub use param_group::{GroupOptions, ParamGroup};
-pub use rmsprop::{RMSprop, RmsPropConfig};
-pub use sgd::{SgdConfig, SGD};
+pub use optimizer::{Algorithm, Optim, Optimizer, ParamState};
+pub use param_group::{Hyper, Hyperparameters, ParamGroup};
+pub use rmsprop::{RMSprop, RmsPropAlgorithm, RmsPropConfig, RmsPropState};
+pub use sgd::{SgdAlgorithm, SgdConfig, SgdState, SGD};
 pub use state::{GroupState, OptimizerState, ParamStateEntry};

@@ -53,9 +53,7 @@ impl CosineAnnealingLR {
             t_max,
             eta_min,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 

@@ -36,9 +36,7 @@ impl ExponentialLR {
             core: SchedulerCore::attach(opt),
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 

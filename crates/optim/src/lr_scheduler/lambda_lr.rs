@@ -38,7 +38,7 @@ impl LambdaLR {
         opt: &mut O,
         lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
     ) -> Result<Self, OptimError> {
-        let n = opt.param_groups().len();
+        let n = opt.num_param_groups();
         let lambdas = (0..n)
             .map(|_| Box::new(lr_lambda.clone()) as LrLambda)
             .collect();
@@ -50,7 +50,7 @@ impl LambdaLR {
         opt: &mut O,
         lambdas: Vec<LrLambda>,
     ) -> Result<Self, OptimError> {
-        let n = opt.param_groups().len();
+        let n = opt.num_param_groups();
         if lambdas.len() != n {
             return Err(OptimError::InvalidHyperparameter(format!(
                 "Expected {n} lr_lambdas, but got {}",
@@ -61,9 +61,7 @@ impl LambdaLR {
             core: SchedulerCore::attach(opt),
             lambdas,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 

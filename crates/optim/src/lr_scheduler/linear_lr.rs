@@ -57,9 +57,7 @@ impl LinearLR {
             end_factor,
             total_iters,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 

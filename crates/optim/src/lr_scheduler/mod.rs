@@ -99,6 +99,21 @@ impl SchedulerState {
     }
 }
 
+/// The learning rate of every group of `opt`.
+pub(crate) fn group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &O) -> Vec<f64> {
+    (0..opt.num_param_groups())
+        .map(|g| opt.group_hyper(g, "lr").expect("every group has an lr"))
+        .collect()
+}
+
+/// Writes `lrs` (one per group) into `opt`'s groups.
+pub(crate) fn set_group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, lrs: &[f64]) {
+    for (g, lr) in lrs.iter().enumerate() {
+        opt.set_group_hyper(g, "lr", *lr)
+            .expect("a scheduler may write any rate");
+    }
+}
+
 /// What every epoch-based scheduler keeps (PyTorch's `LRScheduler` attributes).
 #[derive(Debug, Clone)]
 pub(crate) struct SchedulerCore {
@@ -113,8 +128,12 @@ impl SchedulerCore {
     /// that have none and takes the base rates from it.
     pub(crate) fn attach<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O) -> Self {
         let mut base_lrs = Vec::new();
-        for g in opt.param_groups_mut() {
-            let initial = *g.initial_lr.get_or_insert(g.lr());
+        for g in 0..opt.num_param_groups() {
+            let initial = opt
+                .group_hyper(g, "initial_lr")
+                .unwrap_or_else(|| opt.group_hyper(g, "lr").expect("every group has an lr"));
+            opt.set_group_hyper(g, "initial_lr", initial)
+                .expect("every group takes an initial_lr");
             base_lrs.push(initial);
         }
         SchedulerCore {
@@ -125,16 +144,12 @@ impl SchedulerCore {
         }
     }
 
-    /// `LRScheduler.step()`: counts the epoch, asks `get_lr` for the new rates given the current
-    /// ones, and writes them into the groups.
-    pub(crate) fn step<T: Element, O: Optimizer<T> + ?Sized>(
-        &mut self,
-        opt: &mut O,
-        get_lr: impl FnOnce(&SchedulerCore, &[f64]) -> Vec<f64>,
-    ) {
+    /// The first half of `LRScheduler.step()`: counts the epoch and returns the groups' current
+    /// rates, from which `get_lr` computes the new ones.
+    pub(crate) fn advance<T: Element, O: Optimizer<T> + ?Sized>(&mut self, opt: &O) -> Vec<f64> {
         self.step_count += 1;
         self.last_epoch += 1;
-        let current: Vec<f64> = opt.param_groups().iter().map(|g| g.lr()).collect();
+        let current = group_lrs(opt);
         assert_eq!(
             current.len(),
             self.base_lrs.len(),
@@ -143,10 +158,16 @@ impl SchedulerCore {
             current.len(),
             self.base_lrs.len()
         );
-        let new = get_lr(self, &current);
-        for (g, lr) in opt.param_groups_mut().iter_mut().zip(&new) {
-            g.set_lr(*lr);
-        }
+        current
+    }
+
+    /// The second half of `LRScheduler.step()`: writes the new rates into the groups.
+    pub(crate) fn apply<T: Element, O: Optimizer<T> + ?Sized>(
+        &mut self,
+        opt: &mut O,
+        new: Vec<f64>,
+    ) {
+        set_group_lrs(opt, &new);
         self.last_lr = new;
     }
 
@@ -200,9 +221,9 @@ macro_rules! impl_lr_scheduler {
                 &mut self,
                 opt: &mut O,
             ) {
-                let mut core = self.core.clone();
-                core.step(opt, |c, cur| self.get_lr(c, cur));
-                self.core = core;
+                let current = self.core.advance(opt);
+                let new = self.get_lr(&self.core, &current);
+                self.core.apply(opt, new);
             }
             /// The rates set by the last step, one per group (`get_last_lr()`).
             pub fn get_last_lr(&self) -> &[f64] {

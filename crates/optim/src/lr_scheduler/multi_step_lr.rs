@@ -39,9 +39,7 @@ impl MultiStepLR {
             milestones: milestones.to_vec(),
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 

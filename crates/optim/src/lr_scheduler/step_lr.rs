@@ -43,9 +43,7 @@ impl StepLR {
             step_size,
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.step(opt);
         Ok(s)
     }
 
