@@ -54,8 +54,11 @@ pub use adam::{Adam, AdamAlgorithm, AdamConfig, AdamState};
 pub use adamw::{AdamW, AdamWAlgorithm, AdamWConfig};
 pub use error::OptimError;
 pub use lr_scheduler::{
-    CosineAnnealingLR, ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, PlateauMode,
-    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, StepLR, ThresholdMode,
+    AnnealStrategy, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
+    CyclicLR, CyclicLRConfig, CyclicMode, ExponentialLR, LRScheduler, LambdaLR, LinearLR, LrLambda,
+    MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLRConfig, PlateauMode, PolynomialLR,
+    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, SequentialLR, StepLR,
+    ThresholdMode,
 };
 pub use optimizer::{Algorithm, Optim, Optimizer, ParamState};
 pub use param_group::{Hyper, Hyperparameters, ParamGroup};

@@ -105,8 +105,8 @@ pub trait Optimizer<T: Element = f32> {
     fn group_hyper(&self, group: usize, name: &str) -> Option<f64>;
 
     /// `optimizer.param_groups[group][name] = value` for a number (`"lr"`, `"momentum"`,
-    /// `"beta1"`, `"initial_lr"`); an unknown name or a value the config refuses is an error
-    /// and changes nothing. Panics if `group` is out of range.
+    /// `"beta1"`, `"initial_lr"`), not re-checked (as in PyTorch); an unknown name or a flag is
+    /// an error and changes nothing. Panics if `group` is out of range.
     fn set_group_hyper(&mut self, group: usize, name: &str, value: f64) -> Result<(), OptimError>;
 
     /// The learning rate of group 0.
@@ -491,8 +491,6 @@ impl<A: Algorithm, T: Element> Optimizer<T> for Optim<A, T> {
         let g = &mut self.groups[group];
         match name {
             "initial_lr" => g.initial_lr = Some(value),
-            // A scheduler may write any rate it computes (PyTorch does not check it).
-            "lr" => g.set_lr(value),
             _ => g.options.set(name, value)?,
         }
         Ok(())

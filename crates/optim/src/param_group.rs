@@ -47,26 +47,22 @@ pub trait Hyperparameters: Copy + PartialEq + std::fmt::Debug + Send + Sync + 's
         found.map(|(_, h)| value_of(&h))
     }
 
-    /// Sets the number named `name` (a scheduler's `lr`, `momentum`, `beta1`). Unknown names,
-    /// flags and values the config refuses are errors, and then nothing changes.
+    /// Sets the number named `name` (`param_group[name] = value`, as a scheduler writes `lr`,
+    /// `momentum` or `beta1`). Like PyTorch, this does not re-check the value; unknown names
+    /// and flags are errors, and then nothing changes.
     fn set(&mut self, name: &str, value: f64) -> Result<(), OptimError> {
-        let mut c = *self;
-        match c.fields().into_iter().find(|(n, _)| *n == name) {
-            Some((_, Hyper::Float(v))) => *v = value,
-            Some(_) => {
-                return Err(OptimError::InvalidHyperparameter(format!(
-                    "'{name}' is a flag; set it in the config"
-                )))
+        match self.fields().into_iter().find(|(n, _)| *n == name) {
+            Some((_, Hyper::Float(v))) => {
+                *v = value;
+                Ok(())
             }
-            None => {
-                return Err(OptimError::InvalidHyperparameter(format!(
-                    "this optimizer has no hyper-parameter '{name}'"
-                )))
-            }
+            Some(_) => Err(OptimError::InvalidHyperparameter(format!(
+                "'{name}' is a flag; set it in the config"
+            ))),
+            None => Err(OptimError::InvalidHyperparameter(format!(
+                "this optimizer has no hyper-parameter '{name}'"
+            ))),
         }
-        c.validate()?;
-        *self = c;
-        Ok(())
     }
 
     /// The learning rate (`group["lr"]`).
@@ -179,12 +175,10 @@ impl<T: Element, C: Hyperparameters> ParamGroup<T, C> {
 
     /// Sets the group's learning rate.
     pub fn set_lr(&mut self, lr: f64) {
-        // Only `lr` is written: a negative rate is refused at construction, not here (PyTorch's
-        // schedulers write whatever they compute).
-        let mut fields = self.options.fields();
-        if let Some((_, Hyper::Float(v))) = fields.iter_mut().find(|(n, _)| *n == "lr") {
-            **v = lr;
-        }
+        // Not re-checked: PyTorch's schedulers write whatever they compute.
+        self.options
+            .set("lr", lr)
+            .expect("every optimizer config has an lr");
     }
 
     /// The group's weight decay (0 for an optimizer without one).

@@ -1,6 +1,6 @@
 //! `ExponentialLR`: multiply the learning rate by `gamma` every epoch.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -36,8 +36,18 @@ impl ExponentialLR {
             core: SchedulerCore::attach(opt),
             gamma,
         };
-        s.step(opt);
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for ExponentialLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -46,6 +56,17 @@ impl ExponentialLR {
         } else {
             cur.iter().map(|lr| lr * self.gamma).collect()
         }
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let e = self.core.last_epoch as f64;
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| base * self.gamma.powf(e))
+                .collect(),
+        )
     }
 }
 
