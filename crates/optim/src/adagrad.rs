@@ -15,7 +15,7 @@
 //! `std = state_sum.sqrt().add_(eps)`, `param.addcdiv_(g, std, value=-clr)`, i.e.
 //! `θ + ((−γ̃)·g) / std` with `−γ̃` rounded to f32.
 
-use crate::error::{py, OptimError};
+use crate::error::{at_least_zero, OptimError};
 use crate::kernel::{
     add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_squares_buf, load_step, step_tensor,
 };
@@ -62,28 +62,14 @@ impl Default for AdagradConfig {
 impl Hyperparameters for AdagradConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.lr_decay) {
-            return bad(format!("Invalid lr_decay value: {}", py(self.lr_decay)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
-        if !(0.0 <= self.initial_accumulator_value) {
-            return bad(format!(
-                "Invalid initial_accumulator_value value: {}",
-                py(self.initial_accumulator_value)
-            ));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid lr_decay value", self.lr_decay)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        at_least_zero(
+            "Invalid initial_accumulator_value value",
+            self.initial_accumulator_value,
+        )?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
         Ok(())
     }
 

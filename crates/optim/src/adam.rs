@@ -24,10 +24,10 @@
 //! `param.addcdiv_(exp_avg, denom, value=-step_size)`, every f64 coefficient rounded to f32 where
 //! it meets a tensor.
 
-use crate::error::{py, OptimError};
+use crate::error::{at_least_zero, check_betas, OptimError};
 use crate::kernel::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
-    load_step, maximum, step_tensor,
+    adam_moments, add_alpha, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf,
+    load_squares_buf, load_step, maximum, step_tensor,
 };
 use crate::optimizer::{Algorithm, Optim, ParamState};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -77,31 +77,10 @@ impl Default for AdamConfig {
 impl Hyperparameters for AdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
-        if !(0.0 <= self.betas.0 && self.betas.0 < 1.0) {
-            return bad(format!(
-                "Invalid beta parameter at index 0: {}",
-                py(self.betas.0)
-            ));
-        }
-        if !(0.0 <= self.betas.1 && self.betas.1 < 1.0) {
-            return bad(format!(
-                "Invalid beta parameter at index 1: {}",
-                py(self.betas.1)
-            ));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        check_betas(self.betas)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
         Ok(())
     }
 
@@ -205,8 +184,8 @@ pub(crate) fn adam_update<T: Element>(
             .zip(&mut s.exp_avg)
             .zip(&mut s.exp_avg_sq)
         {
-            *m = w1.mul_add(g - *m, *m);
-            *v = addcmul(*v * b2, g, g, one_minus_b2);
+            *m = flush(w1.mul_add(g - *m, *m));
+            *v = flush(addcmul(*v * b2, g, g, one_minus_b2));
             let denom = v.sqrt() / bc2_sqrt + eps;
             *p = addcdiv(*p, *m, denom, neg_step_size);
         }
@@ -231,9 +210,7 @@ pub(crate) fn adam_update<T: Element>(
                 g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
             }
         }
-        *m = lerp(*m, g, w1); // exp_avg.lerp_(grad, 1 - beta1)
-                              // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        *v = addcmul(*v * b2, g, g, one_minus_b2);
+        adam_moments(m, v, g, w1, b2, one_minus_b2);
         let second = match vmax.as_mut() {
             Some(it) => {
                 let mx = it

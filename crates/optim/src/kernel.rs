@@ -132,6 +132,38 @@ pub(crate) fn lerp<T: Element>(start: T, end: T, weight: T) -> T {
     }
 }
 
+/// `x`, or zero if `x` is subnormal (|x| < the smallest normal number): what
+/// `torch.set_flush_denormal(True)` does to a result, applied to the values an update stores in
+/// the optimizer's state. A state that decays geometrically towards zero (Adam's moments of a
+/// parameter whose gradient is exactly zero, e.g. a dead ReLU unit's) would otherwise spend
+/// thousands of steps as subnormals, on which x86 arithmetic is ~100× slower. NaN and ±inf pass
+/// unchanged; normal values are untouched, so a run that never reaches 1e-38 (f32) is
+/// bit-identical with or without it.
+#[inline(always)]
+pub(crate) fn flush<T: Element>(x: T) -> T {
+    if x.abs() < T::min_positive_value() {
+        T::zero()
+    } else {
+        x
+    }
+}
+
+/// Adam's two moment updates for one element, as PyTorch's single-tensor code runs them
+/// (shared by Adam/AdamW, NAdam and RAdam): `exp_avg.lerp_(grad, 1 - beta1)`;
+/// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`; both [`flush`]ed.
+#[inline(always)]
+pub(crate) fn adam_moments<T: Element>(
+    m: &mut T,
+    v: &mut T,
+    g: T,
+    one_minus_beta1: T,
+    beta2: T,
+    one_minus_beta2: T,
+) {
+    *m = flush(lerp(*m, g, one_minus_beta1));
+    *v = flush(addcmul(*v * beta2, g, g, one_minus_beta2));
+}
+
 /// `torch.maximum` for one element: NaN wins, as in PyTorch.
 #[inline(always)]
 pub(crate) fn maximum<T: Element>(a: T, b: T) -> T {

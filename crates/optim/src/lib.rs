@@ -37,21 +37,32 @@
 // refused too; updates are written `*p = *p + ...` to read like the pseudo-code they implement.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::assign_op_pattern)]
 
+pub mod adadelta;
 pub mod adagrad;
 pub mod adam;
+pub mod adamax;
 pub mod adamw;
+pub mod asgd;
+pub mod denormal;
 pub mod error;
 mod kernel;
 pub mod lr_scheduler;
+pub mod nadam;
 pub mod optimizer;
 pub mod param_group;
+pub mod radam;
 pub mod rmsprop;
+pub mod rprop;
 pub mod sgd;
 pub mod state;
 
+pub use adadelta::{Adadelta, AdadeltaAlgorithm, AdadeltaConfig, AdadeltaState};
 pub use adagrad::{Adagrad, AdagradAlgorithm, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamAlgorithm, AdamConfig, AdamState};
+pub use adamax::{Adamax, AdamaxAlgorithm, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWAlgorithm, AdamWConfig};
+pub use asgd::{AsgdAlgorithm, AsgdConfig, AsgdState, ASGD};
+pub use denormal::set_flush_denormal;
 pub use error::OptimError;
 pub use lr_scheduler::{
     AnnealStrategy, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
@@ -60,8 +71,11 @@ pub use lr_scheduler::{
     ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, SequentialLR, StepLR,
     ThresholdMode,
 };
+pub use nadam::{NAdam, NAdamAlgorithm, NAdamConfig, NAdamState};
 pub use optimizer::{Algorithm, Optim, Optimizer, ParamState};
 pub use param_group::{Hyper, Hyperparameters, ParamGroup};
+pub use radam::{RAdam, RAdamAlgorithm, RAdamConfig, RAdamState};
 pub use rmsprop::{RMSprop, RmsPropAlgorithm, RmsPropConfig, RmsPropState};
+pub use rprop::{Rprop, RpropAlgorithm, RpropConfig, RpropState};
 pub use sgd::{SgdAlgorithm, SgdConfig, SgdState, SGD};
 pub use state::{GroupState, OptimizerState, ParamStateEntry};

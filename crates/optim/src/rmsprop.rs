@@ -24,9 +24,9 @@
 //! `avg.add_(eps)`, then `buf.mul_(momentum).addcdiv_(grad, avg)` + `param.add_(buf, alpha=-lr)`
 //! or `param.addcdiv_(grad, avg, value=-lr)`.
 
-use crate::error::{py, OptimError};
+use crate::error::{at_least_zero, OptimError};
 use crate::kernel::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, flush, lerp, load_buf, load_squares_buf,
     load_step, step_tensor,
 };
 use crate::optimizer::{Algorithm, Optim, ParamState};
@@ -75,25 +75,11 @@ impl Default for RmsPropConfig {
 impl Hyperparameters for RmsPropConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
-        if !(0.0 <= self.momentum) {
-            return bad(format!("Invalid momentum value: {}", py(self.momentum)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
-        if !(0.0 <= self.alpha) {
-            return bad(format!("Invalid alpha value: {}", py(self.alpha)));
-        }
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        at_least_zero("Invalid momentum value", self.momentum)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        at_least_zero("Invalid alpha value", self.alpha)?;
         Ok(())
     }
 
@@ -227,12 +213,12 @@ impl Algorithm for RmsPropAlgorithm {
                 g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
             }
             // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
-            *v = addcmul(*v * alpha, g, g, one_minus_alpha);
+            *v = flush(addcmul(*v * alpha, g, g, one_minus_alpha));
             let avg = match centered.as_mut() {
                 Some(it) => {
                     let ga = it.next().expect("grad_avg has the parameter's length");
-                    *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
-                                                         // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                    *ga = flush(lerp(*ga, g, one_minus_alpha)); // grad_avg.lerp_(grad, 1-alpha)
+                                                                // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
                     addcmul(*v, *ga, *ga, -T::one()).sqrt()
                 }
                 None => v.sqrt(),
@@ -243,7 +229,7 @@ impl Algorithm for RmsPropAlgorithm {
                         .next()
                         .expect("momentum_buffer has the parameter's length");
                     // buf.mul_(momentum).addcdiv_(grad, avg)
-                    *b = addcdiv(*b * mu, g, avg, T::one());
+                    *b = flush(addcdiv(*b * mu, g, avg, T::one()));
                     *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
                 }
                 // param.addcdiv_(grad, avg, value=-lr)

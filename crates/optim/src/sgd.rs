@@ -19,8 +19,8 @@
 //! `param.add_(grad, alpha=-γ)`; this file evaluates them in that order, each `add` with `alpha`
 //! as one fused multiply-add as ATen's CPU kernel does.
 
-use crate::error::{py, OptimError};
-use crate::kernel::{add_alpha, buf_tensor, check_names, load_buf};
+use crate::error::{at_least_zero, OptimError};
+use crate::kernel::{add_alpha, buf_tensor, check_names, flush, load_buf};
 use crate::optimizer::{Algorithm, Optim, ParamState};
 use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
@@ -66,18 +66,9 @@ impl Hyperparameters for SgdConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
         let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.momentum) {
-            return bad(format!("Invalid momentum value: {}", py(self.momentum)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid momentum value", self.momentum)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return bad("Nesterov momentum requires a momentum and zero dampening".into());
         }
@@ -189,7 +180,7 @@ impl Algorithm for SgdAlgorithm {
                 for ((p, &g), b) in param.iter_mut().zip(grad).zip(&mut s.momentum_buffer) {
                     let g = d_p(g, *p);
                     // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    *b = add_alpha(*b * mu, g, one_minus_damp);
+                    *b = flush(add_alpha(*b * mu, g, one_minus_damp));
                     // grad.add(buf, alpha=momentum) if nesterov else buf
                     let step = if c.nesterov { add_alpha(g, *b, mu) } else { *b };
                     *p = add_alpha(*p, step, neg_lr); // param.add_(grad, alpha=-lr)
