@@ -57,6 +57,8 @@ def model(kind):
 
 
 def train(net, x, y, cls, kwargs, objective, epochs):
+    if cls == "LBFGS":
+        return train_lbfgs(net, x, y, kwargs, objective, epochs)
     opt = getattr(torch.optim, cls)(net.parameters(), **kwargs)
     losses, first = [], None
     for epoch in range(epochs):
@@ -70,8 +72,29 @@ def train(net, x, y, cls, kwargs, objective, epochs):
     return opt, losses, first
 
 
-def case(name, kind, cls, kwargs, objective="loss"):
-    net, x, y, epochs = model(kind)
+def train_lbfgs(net, x, y, kwargs, objective, steps):
+    """LBFGS: `steps` calls of opt.step(closure); "losses" are the losses step() returns (the
+    closure's first evaluation in each call)."""
+    opt = torch.optim.LBFGS(net.parameters(), **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(net(x), y)
+        (-loss if objective == "neg_loss" else loss).backward()
+        return -loss if objective == "neg_loss" else loss
+
+    losses, first = [], None
+    for step in range(steps):
+        loss = opt.step(closure)
+        losses.append(abs(loss.item()))
+        if step == 0:
+            first = {n: t(p) for n, p in net.named_parameters()}
+    return opt, losses, first
+
+
+def case(name, kind, cls, kwargs, objective="loss", epochs=None):
+    net, x, y, default_epochs = model(kind)
+    epochs = epochs or default_epochs
     init = {n: t(p) for n, p in net.named_parameters()}
     net64 = model(kind)[0].double()
     opt, losses, first = train(net, x, y, cls, kwargs, objective, epochs)
@@ -132,6 +155,16 @@ CASES = [
                             "weight_decay": 0.01}),
 ]
 
+# LBFGS: a few calls of step(closure), each up to max_iter iterations. Longer runs are
+# ill-conditioned (PyTorch's own f32 and f64 runs end up to 60 apart on the lecture net, whose
+# saturated sigmoids leave flat directions), so these stop early.
+LBFGS_CASES = [
+    ("lbfgs_strong_wolfe", "LBFGS", {"line_search_fn": "strong_wolfe", "max_iter": 3}, 3),
+    ("lbfgs_strong_wolfe_history_4", "LBFGS", {"line_search_fn": "strong_wolfe", "max_iter": 5,
+                                                "history_size": 4}, 2),
+    ("lbfgs_fixed_step", "LBFGS", {"lr": 0.05, "max_iter": 5}, 3),
+]
+
 
 def main():
     torch.set_num_threads(1)
@@ -146,6 +179,8 @@ def main():
             name, cls, kwargs = c[:3]
             objective = c[3] if len(c) > 3 else "loss"
             names.append(case(f"{kind}_{name}", kind, cls, kwargs, objective))
+        for name, cls, kwargs, calls in LBFGS_CASES:
+            names.append(case(f"{kind}_{name}", kind, cls, kwargs, epochs=calls))
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"format_version": 1, "torch_version": torch.__version__, "cases": names}, f,
                   indent=1)

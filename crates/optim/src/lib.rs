@@ -46,6 +46,7 @@ pub mod asgd;
 pub mod denormal;
 pub mod error;
 mod kernel;
+pub mod lbfgs;
 pub mod lr_scheduler;
 pub mod nadam;
 pub mod optimizer;
@@ -64,6 +65,7 @@ pub use adamw::{AdamW, AdamWAlgorithm, AdamWConfig};
 pub use asgd::{AsgdAlgorithm, AsgdConfig, AsgdState, ASGD};
 pub use denormal::set_flush_denormal;
 pub use error::OptimError;
+pub use lbfgs::{LbfgsConfig, LineSearch, LBFGS};
 pub use lr_scheduler::{
     AnnealStrategy, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
     CyclicLR, CyclicLRConfig, CyclicMode, ExponentialLR, LRScheduler, LambdaLR, LinearLR, LrLambda,

@@ -1,4 +1,4 @@
-//! The six optimizers added by issue 13 (Adamax, NAdam, RAdam, Adadelta, Rprop, ASGD) against
+//! The optimizers added by issue 13 (Adamax, NAdam, RAdam, Adadelta, Rprop, ASGD, LBFGS) against
 //! PyTorch's own training runs (tests/fixtures/optim_v2/, made by tools/golden/optimizers.py):
 //! the lecture's 2-3-2-12-2 sigmoid net (100 epochs) and a 3-8-4-2 tanh net (60 epochs), each
 //! with several hyper-parameter sets (weight decay, decoupled decay, maximize, betas, etas,
@@ -165,11 +165,14 @@ fn run(name: &str) -> (f64, f64, f64) {
             (n, t)
         })
         .collect();
+    let (x, y) = (tensor(&fx["input"]), tensor(&fx["target"]));
+    if fx["optimizer"]["class"] == "LBFGS" {
+        return run_lbfgs(name, &fx, &params, &x, &y);
+    }
     let mut opt = optimizer(
         &fx["optimizer"],
         params.iter().map(|(_, p)| p.clone()).collect(),
     );
-    let (x, y) = (tensor(&fx["input"]), tensor(&fx["target"]));
     let negate = fx["objective"] == "neg_loss";
     let (mut loss_rel, mut first, mut last) = (0.0f64, 0.0f64, 0.0f64);
     for (epoch, want) in fx["losses"].as_array().unwrap().iter().enumerate() {
@@ -234,6 +237,84 @@ fn run(name: &str) -> (f64, f64, f64) {
     (loss_rel, first, last)
 }
 
+/// Compares `params` with the fixture's `field` (after the first step, or final) within
+/// `1e-6 + rel·|x|` (rel = 1e-5) or `abs` (1e-4); returns the worst absolute deviation.
+fn compare(name: &str, fx: &Value, field: &str, params: &[(String, Tensor)], final_: bool) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (n, p) in params {
+        let (want, _) = flat(&fx[field][n]);
+        for (a, b) in p.to_vec().iter().zip(&want) {
+            let d = (a - b).abs() as f64;
+            worst = worst.max(d);
+            let bound = if final_ {
+                1e-4
+            } else {
+                1e-6 + 1e-5 * b.abs() as f64
+            };
+            assert!(d <= bound, "{name} {n} {field}: {a} vs PyTorch {b}");
+        }
+    }
+    worst
+}
+
+/// LBFGS: each "epoch" of the fixture is one `step(closure)` call, whose returned loss (the
+/// closure's first evaluation) is compared.
+fn run_lbfgs(
+    name: &str,
+    fx: &Value,
+    params: &[(String, Tensor)],
+    x: &Tensor,
+    y: &Tensor,
+) -> (f64, f64, f64) {
+    let kw = &fx["optimizer"]["kwargs"];
+    let d = LbfgsConfig::default();
+    let c = LbfgsConfig {
+        lr: f(kw, "lr").unwrap_or(d.lr),
+        max_iter: kw
+            .get("max_iter")
+            .and_then(Value::as_u64)
+            .map_or(d.max_iter, |v| v as usize),
+        history_size: kw
+            .get("history_size")
+            .and_then(Value::as_u64)
+            .map_or(d.history_size, |v| v as usize),
+        line_search_fn: (kw.get("line_search_fn").and_then(Value::as_str) == Some("strong_wolfe"))
+            .then_some(LineSearch::StrongWolfe),
+        ..d
+    };
+    let kind = fx["model"].as_str().unwrap();
+    let mut opt = LBFGS::new(params.iter().map(|(_, p)| p.clone()), c).unwrap();
+    let (mut loss_rel, mut first) = (0.0f64, 0.0);
+    for (call, want) in fx["losses"].as_array().unwrap().iter().enumerate() {
+        let want = want.as_f64().unwrap();
+        let loss = opt.step_with(|| {
+            for (_, p) in params {
+                p.set_grad(None);
+            }
+            let loss = mse_loss(&forward(kind, params, x), y, Reduction::Mean);
+            loss.backward();
+            loss
+        });
+        let l = loss.item() as f64;
+        let rel = (l - want).abs() / want.abs();
+        loss_rel = loss_rel.max(rel);
+        assert!(
+            rel <= 1e-5,
+            "{name} call {call}: loss {l} vs PyTorch {want} (rel {rel:.2e})"
+        );
+        if call == 0 {
+            first = compare(name, fx, "after_first_step", params, false);
+        }
+    }
+    let last = compare(name, fx, "final", params, true);
+    eprintln!(
+        "{name}: losses max rel {loss_rel:.2e}; after call 1 max abs {first:.2e}; final max abs \
+         {last:.2e} (PyTorch f32-vs-f64 {:.2e})",
+        fx["f32_vs_f64_final_param_max_abs_diff"].as_f64().unwrap(),
+    );
+    (loss_rel, first, last)
+}
+
 fn cases(prefix: &str) -> Vec<String> {
     let path = format!(
         "{}/../../tests/fixtures/optim_v2/index.json",
@@ -280,6 +361,11 @@ fn adadelta_matches_pytorch() {
 #[test]
 fn rprop_matches_pytorch() {
     run_all("rprop", 6);
+}
+
+#[test]
+fn lbfgs_matches_pytorch() {
+    run_all("lbfgs", 6);
 }
 
 #[test]

@@ -295,3 +295,59 @@ fn asgd_averages_the_iterates_after_t0() {
     }
     assert_eq!(ax, -2.25); // θ₄ = −2 kept, then (−2 + −2.5)/2
 }
+
+#[test]
+fn lbfgs_resumes_from_its_state_dict_and_needs_a_closure() {
+    let run = |opt: &mut LBFGS, w: &Tensor, b: &Tensor, calls: usize| {
+        let x = Tensor::from_vec(vec![0.5f32, 0.1, -0.3, 0.05, 0.18, 0.31], &[2, 3]);
+        let y = Tensor::from_vec(vec![1.0f32, 0.0, 0.5, -0.5], &[2, 2]);
+        for _ in 0..calls {
+            opt.step_with(|| {
+                w.set_grad(None);
+                b.set_grad(None);
+                let loss = ((x.matmul(&w.t()) + b).tanh() - &y).pow(2.0).mean();
+                loss.backward();
+                loss
+            });
+        }
+    };
+    let c = LbfgsConfig {
+        line_search_fn: Some(LineSearch::StrongWolfe),
+        max_iter: 3,
+        history_size: 4,
+        ..Default::default()
+    };
+    let (w, b) = problem();
+    let mut opt = LBFGS::new(vec![w.clone(), b.clone()], c).unwrap();
+    run(&mut opt, &w, &b, 2);
+    let named = opt.state_dict().to_named_tensors();
+    assert!(named.iter().any(|(n, _)| n == "state.0.old_dirs.1"));
+    let (w_mid, b_mid) = (w.to_vec(), b.to_vec());
+    run(&mut opt, &w, &b, 2);
+    let w2 = Tensor::from_vec(w_mid, &[2, 3]).requires_grad_(true);
+    let b2 = Tensor::from_vec(b_mid, &[2]).requires_grad_(true);
+    let mut fresh = LBFGS::new(vec![w2.clone(), b2.clone()], c).unwrap();
+    fresh
+        .load_state_dict(&OptimizerState::from_named_tensors(&named).unwrap())
+        .unwrap();
+    run(&mut fresh, &w2, &b2, 2);
+    assert_eq!(w2.to_vec(), w.to_vec());
+    assert_eq!(b2.to_vec(), b.to_vec());
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| opt.step())).unwrap_err();
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(
+        msg.contains("missing 1 required positional argument: 'closure'"),
+        "{msg}"
+    );
+    assert_eq!(
+        LBFGS::<f32>::new(vec![Tensor::zeros(&[1])], LbfgsConfig { lr: -1.0, ..c })
+            .err()
+            .unwrap()
+            .to_string(),
+        "Invalid learning rate: -1.0"
+    );
+}
