@@ -1,6 +1,7 @@
 //! # tapegrad-optim
 //!
-//! `torch.optim` for tapegrad: [`SGD`], [`Adagrad`], [`RMSprop`], [`Adam`] and [`AdamW`] with
+//! `torch.optim` for tapegrad: [`SGD`], [`Adagrad`], [`RMSprop`], [`Adam`], [`AdamW`], [`Adamax`],
+//! [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`ASGD`] and [`LBFGS`] with
 //! every hyper-parameter of PyTorch's classes, PyTorch's defaults, its validation messages, and
 //! its update rules evaluated in the same order and precision as PyTorch's single-tensor CPU
 //! implementation (Python-float coefficients computed in `f64`, rounded to the tensor's type where
