@@ -26,8 +26,8 @@
 
 use crate::error::{at_least_zero, check_betas, OptimError};
 use crate::kernel::{
-    adam_moments, add_alpha, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf,
-    load_squares_buf, load_step, maximum, step_tensor,
+    adam_moments, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf, load_squares_buf,
+    load_step, maximum, step_tensor, Decay,
 };
 use crate::optimizer::{Algorithm, Optim, ParamState};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -167,8 +167,7 @@ pub(crate) fn adam_update<T: Element>(
     let step_size = c.lr / bias_correction1;
     let bias_correction2_sqrt = bias_correction2.sqrt();
     // ... rounded to T where they meet a tensor.
-    let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
-    let wd = T::from_f64(c.weight_decay);
+    let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
     let w1 = T::from_f64(1.0 - beta1);
     let b2 = T::from_f64(beta2);
     let one_minus_b2 = T::from_f64(1.0 - beta2);
@@ -203,13 +202,8 @@ pub(crate) fn adam_update<T: Element>(
         .zip(&mut s.exp_avg_sq)
     {
         let mut g = if c.maximize { -g } else { g };
-        if c.weight_decay != 0.0 {
-            if c.decoupled_weight_decay {
-                *p = *p * decay; // param.mul_(1 - lr * weight_decay)
-            } else {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
-        }
+        // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+        g = weight_decay.apply(p, g);
         adam_moments(m, v, g, w1, b2, one_minus_b2);
         let second = match vmax.as_mut() {
             Some(it) => {

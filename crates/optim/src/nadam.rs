@@ -25,8 +25,8 @@
 
 use crate::error::{at_least_zero, check_betas, OptimError};
 use crate::kernel::{
-    adam_moments, add_alpha, addcdiv, buf_tensor, check_names, load_buf, load_squares_buf,
-    load_step, step_tensor,
+    adam_moments, addcdiv, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
+    step_tensor, Decay,
 };
 use crate::optimizer::{Algorithm, Optim, ParamState};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -184,10 +184,7 @@ impl Algorithm for NAdamAlgorithm {
         let mu_product_next = mu_product * mu_next;
         let grad_coef = T::from_f64(-c.lr * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = T::from_f64((-c.lr * mu_next) / (1.0 - mu_product_next));
-        let (decay, wd) = (
-            T::from_f64(1.0 - c.lr * c.weight_decay),
-            T::from_f64(c.weight_decay),
-        );
+        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
         let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
         let (w1, b2, one_minus_b2) = (
             T::from_f64(1.0 - beta1),
@@ -201,13 +198,8 @@ impl Algorithm for NAdamAlgorithm {
             .zip(&mut s.exp_avg_sq)
         {
             let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                if c.decoupled_weight_decay {
-                    *p = *p * decay; // param.mul_(1 - lr * weight_decay)
-                } else {
-                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-                }
-            }
+            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+            g = weight_decay.apply(p, g);
             adam_moments(m, v, g, w1, b2, one_minus_b2);
             let denom = (*v / bc2).sqrt() + eps; // exp_avg_sq.div(bc2).sqrt().add_(eps)
             *p = addcdiv(*p, g, denom, grad_coef); // param.addcdiv_(grad, denom, value=...)

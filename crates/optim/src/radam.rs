@@ -31,7 +31,7 @@
 use crate::error::{at_least_zero, check_betas, OptimError};
 use crate::kernel::{
     adam_moments, add_alpha, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
-    step_tensor,
+    step_tensor, Decay,
 };
 use crate::optimizer::{Algorithm, Optim, ParamState};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -175,10 +175,7 @@ impl Algorithm for RAdamAlgorithm {
             ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                 .powf(0.5)
         });
-        let (decay, wd) = (
-            T::from_f64(1.0 - c.lr * c.weight_decay),
-            T::from_f64(c.weight_decay),
-        );
+        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
         let (bc1, lr, eps) = (
             T::from_f64(bias_correction1),
             T::from_f64(c.lr),
@@ -198,13 +195,8 @@ impl Algorithm for RAdamAlgorithm {
             .zip(&mut s.exp_avg_sq)
         {
             let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                if c.decoupled_weight_decay {
-                    *p = *p * decay; // param.mul_(1 - lr * weight_decay)
-                } else {
-                    g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-                }
-            }
+            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+            g = weight_decay.apply(p, g);
             adam_moments(m, v, g, w1, b2, one_minus_b2);
             let corrected = *m / bc1; // exp_avg / bias_correction1
             let step = match rect {
