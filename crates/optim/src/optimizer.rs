@@ -11,6 +11,7 @@
 use crate::error::OptimError;
 use crate::param_group::{Hyperparameters, ParamGroup};
 use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
 
@@ -315,21 +316,39 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
 
     /// The update of every parameter that has a gradient, with the parameter's values and its
     /// gradient as flat row-major slices. Takes each parameter's write lock once; allocates
-    /// nothing unless a gradient is not contiguous.
-    #[inline(always)]
+    /// nothing unless a gradient is not contiguous. With at least [`PARALLEL_MIN_NUMEL`]
+    /// elements in two or more parameters, the parameters are updated in parallel on rayon's
+    /// pool: each update reads and writes only its own parameter, gradient and state, so the
+    /// result is bit-identical whatever the number of threads.
     fn update_all(&mut self) {
         self.sync();
-        for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
-            for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
-                let Some(g) = p.grad() else { continue };
-                let g = checked_grad(p, g);
-                // One fused update under both locks, taken in the library's lock order, on
-                // row-major slices (strided ones go through a copy inside `update_guard`).
-                let mut guard = p.update_guard(&g);
-                let (ps, gs) = guard.slices();
-                A::update(&group.options, ps, gs, &mut slot.state);
+        let (count, numel) = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.params)
+            .fold((0, 0), |(c, n), p| (c + 1, n + p.numel()));
+        if count < 2 || numel < PARALLEL_MIN_NUMEL {
+            for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
+                for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
+                    update_one::<A, T>(&group.options, p, &mut slot.state);
+                }
             }
+            return;
         }
+        let work: Vec<_> = self
+            .groups
+            .iter()
+            .zip(self.slots.iter_mut())
+            .flat_map(|(group, slots)| {
+                group
+                    .params
+                    .iter()
+                    .zip(slots.iter_mut())
+                    .map(move |(p, slot)| (&group.options, p, &mut slot.state))
+            })
+            .collect();
+        work.into_par_iter()
+            .for_each(|(options, p, state)| update_one::<A, T>(options, p, state));
     }
 
     fn save(&self) -> OptimizerState<T> {
@@ -458,9 +477,28 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
     }
 }
 
+/// Below this many elements in all, a step runs on the calling thread: for small models
+/// (the lecture net's 59 parameters) rayon's hand-offs cost more than the updates.
+pub const PARALLEL_MIN_NUMEL: usize = 1 << 16;
+
+/// One parameter's update, if it has a gradient: both locks taken once, in the library's lock
+/// order, on row-major slices (strided ones go through a copy inside `update_guard`).
+#[inline(always)]
+fn update_one<A: Algorithm, T: Element>(
+    options: &A::Config,
+    p: &Tensor<T>,
+    state: &mut Option<A::State<T>>,
+) {
+    let Some(g) = p.grad() else { return };
+    let g = checked_grad(p, g);
+    let mut guard = p.update_guard(&g);
+    let (ps, gs) = guard.slices();
+    fma_dispatch!(A::update(options, ps, gs, state));
+}
+
 impl<A: Algorithm, T: Element> Optimizer<T> for Optim<A, T> {
     fn step(&mut self) {
-        fma_dispatch!(self.update_all());
+        self.update_all();
     }
 
     fn zero_grad_with(&mut self, set_to_none: bool) {
