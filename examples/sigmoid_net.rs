@@ -7,6 +7,10 @@
 //! cargo run --release --example sigmoid_net -- --optimizer rmsprop --centered --scheduler step:30:0.5
 //! cargo run --release --example sigmoid_net -- --init tests/fixtures/net/adam.init.safetensors \
 //!     --optimizer adam --json                                                # PyTorch's weights
+//! cargo run --release --example sigmoid_net -- --optimizer nadam --lr 0.05 --momentum-decay 0.01
+//! cargo run --release --example sigmoid_net -- --optimizer adamw \
+//!     --scheduler OneCycleLR:max_lr=0.5,total_steps=100                      # PyTorch's classes
+//! cargo run --release --example sigmoid_net -- --scheduler CosineAnnealingWarmRestarts:T_0=10,T_mult=2
 //! ```
 //!
 //! The original, from the lecture page (run four times, with the four optimizers below):
@@ -48,7 +52,8 @@
 //! Defaults: when `--lr` is not given, each optimizer uses the lecture's rate (SGD 0.1, Adagrad
 //! 0.1, RMSprop 0.01, Adam 0.1); AdamW, which the lecture does not run, uses Adam's 0.1 so the
 //! two compare directly. `--momentum` defaults to the lecture's 0.6 for SGD and 0.8 for RMSprop
-//! (`--momentum 0` gives plain SGD). Every other option defaults to PyTorch's value. An option
+//! (`--momentum 0` gives plain SGD). Adamax, NAdam, RAdam, Adadelta, Rprop and ASGD use PyTorch's
+//! default rates. Every other option defaults to PyTorch's value. An option
 //! that the chosen optimizer does not have (e.g. `--alpha` with SGD) is a usage error, as an
 //! unexpected keyword argument is in PyTorch.
 //!
@@ -56,6 +61,15 @@
 //! PyTorch's Mersenne Twister, so `--seed 0` gives other weights than `torch.manual_seed(0)`);
 //! `--init FILE.safetensors` starts from saved weights instead, e.g. the PyTorch run's
 //! `tests/fixtures/net/<case>.init.safetensors`, and then reproduces PyTorch's losses.
+//!
+//! `--scheduler` takes PyTorch's class and keyword names, case-insensitive, stepped once per
+//! epoch: `StepLR:step_size=10,gamma=0.5`, `MultiStepLR:milestones=[30,60],gamma=0.1`,
+//! `ExponentialLR:gamma=0.95`, `CosineAnnealingLR:T_max=100`, `LinearLR`, `ConstantLR`,
+//! `PolynomialLR`, `CosineAnnealingWarmRestarts:T_0=10,T_mult=2`,
+//! `OneCycleLR:max_lr=0.5,total_steps=100` (`total_steps` at least `--epochs`),
+//! `CyclicLR:base_lr=0.05,max_lr=0.5,mode=triangular2`; numbers, `true`/`false`, words
+//! (`mode`, `anneal_strategy`) and `[a,b,...]` lists. The short forms `step:STEP_SIZE:GAMMA` and
+//! `exp:GAMMA` still work.
 //!
 //! `--json` prints, as the last line, `{"losses": [...], "params": {"hide1.0.weight": [[...]],
 //! ...}}`: every epoch's loss (computed before that epoch's step) and the final parameters.
@@ -74,8 +88,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use tapegrad::nn::{Module, StateDictError};
 use tapegrad::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, ExponentialLR, LRScheduler,
-    OptimError, Optimizer, RMSprop, RmsPropConfig, SgdConfig, StepLR, SGD,
+    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax,
+    AdamaxConfig, AnnealStrategy, AsgdConfig, ConstantLR, CosineAnnealingLR,
+    CosineAnnealingWarmRestarts, CyclicLR, CyclicLRConfig, CyclicMode, ExponentialLR, LRScheduler,
+    LinearLR, MultiStepLR, NAdam, NAdamConfig, OneCycleLR, OneCycleLRConfig, OptimError, Optimizer,
+    PolynomialLR, RAdam, RAdamConfig, RMSprop, RmsPropConfig, Rprop, RpropConfig, SgdConfig,
+    StepLR, ASGD, SGD,
 };
 use tapegrad::prelude::*;
 
@@ -86,7 +104,8 @@ pub struct Cli {
     /// The optimizer (PyTorch's class of the same name).
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     pub optimizer: OptimizerKind,
-    /// Learning rate [default: the lecture's: sgd 0.1, adagrad 0.1, rmsprop 0.01, adam 0.1; adamw 0.1].
+    /// Learning rate [default: the lecture's: sgd 0.1, adagrad 0.1, rmsprop 0.01, adam 0.1; adamw 0.1;
+    /// PyTorch's for adamax 2e-3, nadam 2e-3, radam 1e-3, adadelta 1, rprop 1e-2, asgd 1e-2].
     #[arg(long, value_parser = non_negative)]
     pub lr: Option<f64>,
     /// Momentum factor (sgd, rmsprop) [default: sgd 0.6, rmsprop 0.8, the lecture's].
@@ -101,16 +120,19 @@ pub struct Cli {
     /// L2 weight decay (all; AdamW's decoupled decay) [default: 0, adamw 0.01].
     #[arg(long, value_parser = non_negative)]
     pub weight_decay: Option<f64>,
-    /// Smoothing constant of the squared-gradient average (rmsprop) [default: 0.99].
+    /// Smoothing constant of the squared-gradient average (rmsprop) [default: 0.99]; power of
+    /// the step-size decay (asgd) [default: 0.75].
     #[arg(long, value_parser = non_negative)]
     pub alpha: Option<f64>,
-    /// Term added to the denominator (adagrad, rmsprop, adam, adamw) [default: adagrad 1e-10, else 1e-8].
+    /// Term added to the denominator (adagrad, rmsprop, adam, adamw, adamax, nadam, radam,
+    /// adadelta) [default: adagrad 1e-10, adadelta 1e-6, else 1e-8].
     #[arg(long, value_parser = non_negative)]
     pub eps: Option<f64>,
     /// Centered RMSprop (rmsprop).
     #[arg(long)]
     pub centered: bool,
-    /// Adam's moment decay rates, two numbers in [0, 1) (adam, adamw) [default: 0.9,0.999].
+    /// Adam's moment decay rates, two numbers in [0, 1) (adam, adamw, adamax, nadam, radam)
+    /// [default: 0.9,0.999].
     #[arg(long, value_name = "B1,B2", value_parser = parse_betas)]
     pub betas: Option<Betas>,
     /// AMSGrad variant (adam, adamw).
@@ -122,8 +144,30 @@ pub struct Cli {
     /// Starting value of the squared-gradient sum (adagrad) [default: 0].
     #[arg(long, value_parser = non_negative)]
     pub initial_accumulator_value: Option<f64>,
-    /// Learning-rate scheduler, stepped once per epoch: `step:STEP_SIZE:GAMMA` (StepLR) or
-    /// `exp:GAMMA` (ExponentialLR).
+    /// NAdam's momentum schedule decay ψ (nadam) [default: 4e-3].
+    #[arg(long, value_parser = non_negative)]
+    pub momentum_decay: Option<f64>,
+    /// Decay the weights directly, as AdamW does (nadam, radam).
+    #[arg(long)]
+    pub decoupled_weight_decay: bool,
+    /// Decay of Adadelta's running averages (adadelta) [default: 0.9].
+    #[arg(long, value_parser = non_negative)]
+    pub rho: Option<f64>,
+    /// Rprop's step-size decrease and increase factors, 0 < A < 1 < B (rprop) [default: 0.5,1.2].
+    #[arg(long, value_name = "A,B", value_parser = parse_pair)]
+    pub etas: Option<Pair>,
+    /// Rprop's minimal and maximal step sizes (rprop) [default: 1e-6,50].
+    #[arg(long, value_name = "A,B", value_parser = parse_pair)]
+    pub step_sizes: Option<Pair>,
+    /// ASGD's decay term (asgd) [default: 1e-4].
+    #[arg(long, value_parser = non_negative)]
+    pub lambd: Option<f64>,
+    /// The step from which ASGD averages the iterates (asgd) [default: 1e6].
+    #[arg(long, value_parser = non_negative)]
+    pub t0: Option<f64>,
+    /// Learning-rate scheduler, stepped once per epoch: `CLASS:key=value,...` with PyTorch's
+    /// class and keyword names (case-insensitive; e.g. `OneCycleLR:max_lr=0.5,total_steps=100`),
+    /// or `step:STEP_SIZE:GAMMA` (StepLR) / `exp:GAMMA` (ExponentialLR).
     #[arg(long, value_name = "SPEC", value_parser = parse_scheduler)]
     pub scheduler: Option<SchedulerSpec>,
     /// Number of epochs (full-batch steps), at most 10 000 000.
@@ -166,6 +210,18 @@ pub enum OptimizerKind {
     Adam,
     /// `torch.optim.AdamW`.
     Adamw,
+    /// `torch.optim.Adamax`.
+    Adamax,
+    /// `torch.optim.NAdam`.
+    Nadam,
+    /// `torch.optim.RAdam`.
+    Radam,
+    /// `torch.optim.Adadelta`.
+    Adadelta,
+    /// `torch.optim.Rprop`.
+    Rprop,
+    /// `torch.optim.ASGD`.
+    Asgd,
 }
 
 impl OptimizerKind {
@@ -177,6 +233,12 @@ impl OptimizerKind {
             OptimizerKind::Rmsprop => "rmsprop",
             OptimizerKind::Adam => "adam",
             OptimizerKind::Adamw => "adamw",
+            OptimizerKind::Adamax => "adamax",
+            OptimizerKind::Nadam => "nadam",
+            OptimizerKind::Radam => "radam",
+            OptimizerKind::Adadelta => "adadelta",
+            OptimizerKind::Rprop => "rprop",
+            OptimizerKind::Asgd => "asgd",
         }
     }
 
@@ -184,7 +246,16 @@ impl OptimizerKind {
     pub fn default_lr(self) -> f64 {
         match self {
             OptimizerKind::Rmsprop => 0.01,
-            _ => 0.1,
+            OptimizerKind::Sgd
+            | OptimizerKind::Adagrad
+            | OptimizerKind::Adam
+            | OptimizerKind::Adamw => 0.1,
+            OptimizerKind::Adamax => AdamaxConfig::default().lr,
+            OptimizerKind::Nadam => NAdamConfig::default().lr,
+            OptimizerKind::Radam => RAdamConfig::default().lr,
+            OptimizerKind::Adadelta => AdadeltaConfig::default().lr,
+            OptimizerKind::Rprop => RpropConfig::default().lr,
+            OptimizerKind::Asgd => AsgdConfig::default().lr,
         }
     }
 }
@@ -193,13 +264,25 @@ impl OptimizerKind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Betas(pub f64, pub f64);
 
+/// `--etas A,B`, `--step-sizes A,B`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pair(pub f64, pub f64);
+
 /// `--target a,b;c,d;e,f`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Target(pub [[f32; 2]; 3]);
 
 /// `--scheduler`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum SchedulerSpec {
+    /// `CLASS:key=value,...`: PyTorch's class (canonical spelling) and keyword arguments
+    /// (canonical names), checked against the class's keywords.
+    Class {
+        /// PyTorch's class name (`"OneCycleLR"`).
+        class: &'static str,
+        /// The keyword arguments given.
+        kwargs: Vec<(&'static str, KwValue)>,
+    },
     /// `StepLR(step_size, gamma)`.
     Step {
         /// Epochs between decays.
@@ -235,6 +318,17 @@ fn non_negative(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("must be >= 0, got {v}"))
     }
+}
+
+/// `A,B`: two finite numbers >= 0.
+fn parse_pair(s: &str) -> Result<Pair, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let [a, b] = parts.as_slice() else {
+        return Err(format!(
+            "expected two numbers `A,B` (e.g. 0.5,1.2), got `{s}`"
+        ));
+    };
+    Ok(Pair(non_negative(a)?, non_negative(b)?))
 }
 
 /// `B1,B2`, each in [0, 1).
@@ -289,8 +383,229 @@ fn parse_target(s: &str) -> Result<Target, String> {
     Ok(Target(t))
 }
 
-/// `step:STEP_SIZE:GAMMA` or `exp:GAMMA`, with a positive integer step size and a positive gamma.
+/// A keyword argument's value in `--scheduler CLASS:key=value,...`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KwValue {
+    /// A number.
+    Num(f64),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A word (`mode=triangular2`, `anneal_strategy=linear`).
+    Word(String),
+    /// `[a,b,...]` (`milestones`).
+    List(Vec<f64>),
+}
+
+/// What a keyword takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Num,
+    Int,
+    Bool,
+    Word(&'static [&'static str]),
+    IntList,
+}
+
+/// A keyword: PyTorch's name, what it takes, whether it is required.
+type Keyword = (&'static str, Kind, bool);
+
+/// The classes `--scheduler CLASS:...` builds, with their keywords (PyTorch's names) and which
+/// are required.
+const SCHEDULERS: &[(&str, &[Keyword])] = &[
+    (
+        "StepLR",
+        &[("step_size", Kind::Int, true), ("gamma", Kind::Num, false)],
+    ),
+    (
+        "MultiStepLR",
+        &[
+            ("milestones", Kind::IntList, true),
+            ("gamma", Kind::Num, false),
+        ],
+    ),
+    ("ExponentialLR", &[("gamma", Kind::Num, true)]),
+    (
+        "CosineAnnealingLR",
+        &[("T_max", Kind::Int, true), ("eta_min", Kind::Num, false)],
+    ),
+    (
+        "LinearLR",
+        &[
+            ("start_factor", Kind::Num, false),
+            ("end_factor", Kind::Num, false),
+            ("total_iters", Kind::Int, false),
+        ],
+    ),
+    (
+        "ConstantLR",
+        &[
+            ("factor", Kind::Num, false),
+            ("total_iters", Kind::Int, false),
+        ],
+    ),
+    (
+        "PolynomialLR",
+        &[
+            ("total_iters", Kind::Int, false),
+            ("power", Kind::Num, false),
+        ],
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        &[
+            ("T_0", Kind::Int, true),
+            ("T_mult", Kind::Int, false),
+            ("eta_min", Kind::Num, false),
+        ],
+    ),
+    (
+        "OneCycleLR",
+        &[
+            ("max_lr", Kind::Num, true),
+            ("total_steps", Kind::Int, false),
+            ("epochs", Kind::Int, false),
+            ("steps_per_epoch", Kind::Int, false),
+            ("pct_start", Kind::Num, false),
+            ("anneal_strategy", Kind::Word(&["cos", "linear"]), false),
+            ("cycle_momentum", Kind::Bool, false),
+            ("base_momentum", Kind::Num, false),
+            ("max_momentum", Kind::Num, false),
+            ("div_factor", Kind::Num, false),
+            ("final_div_factor", Kind::Num, false),
+            ("three_phase", Kind::Bool, false),
+        ],
+    ),
+    (
+        "CyclicLR",
+        &[
+            ("base_lr", Kind::Num, true),
+            ("max_lr", Kind::Num, true),
+            ("step_size_up", Kind::Int, false),
+            ("step_size_down", Kind::Int, false),
+            (
+                "mode",
+                Kind::Word(&["triangular", "triangular2", "exp_range"]),
+                false,
+            ),
+            ("gamma", Kind::Num, false),
+            ("cycle_momentum", Kind::Bool, false),
+            ("base_momentum", Kind::Num, false),
+            ("max_momentum", Kind::Num, false),
+        ],
+    ),
+];
+
+/// Splits `a=1,b=[2,3],c=x` at the commas outside brackets.
+fn split_kwargs(s: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+/// `CLASS:key=value,...` (class and keys case-insensitive), checked against PyTorch's keywords.
+fn parse_class_spec(
+    class: &'static str,
+    keys: &[Keyword],
+    rest: &str,
+) -> Result<SchedulerSpec, String> {
+    let mut kwargs: Vec<(&'static str, KwValue)> = Vec::new();
+    for part in split_kwargs(rest) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{class}: expected `key=value`, got `{part}`"))?;
+        let (k, v) = (k.trim(), v.trim());
+        let &(name, kind, _) = keys
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(k))
+            .ok_or_else(|| {
+                let names: Vec<&str> = keys.iter().map(|(n, _, _)| *n).collect();
+                format!(
+                    "{class} got an unexpected keyword argument '{k}' (its keywords: {})",
+                    names.join(", ")
+                )
+            })?;
+        if kwargs.iter().any(|(n, _)| *n == name) {
+            return Err(format!("{class}: keyword argument '{name}' repeated"));
+        }
+        let value = match kind {
+            Kind::Num => KwValue::Num(finite(v)?),
+            Kind::Int => {
+                let n: u64 = v.parse().map_err(|_| {
+                    format!("{class}: {name} must be a non-negative integer, got `{v}`")
+                })?;
+                KwValue::Num(n as f64)
+            }
+            Kind::Bool => match v.to_ascii_lowercase().as_str() {
+                "true" => KwValue::Bool(true),
+                "false" => KwValue::Bool(false),
+                _ => return Err(format!("{class}: {name} must be true or false, got `{v}`")),
+            },
+            Kind::Word(words) => {
+                let w = v.to_ascii_lowercase();
+                if !words.contains(&w.as_str()) {
+                    return Err(format!(
+                        "{class}: {name} must be one of {}, got `{v}`",
+                        words.join(", ")
+                    ));
+                }
+                KwValue::Word(w)
+            }
+            Kind::IntList => {
+                let inner = v
+                    .strip_prefix('[')
+                    .and_then(|v| v.strip_suffix(']'))
+                    .ok_or_else(|| {
+                        format!("{class}: {name} must be a list `[a,b,...]`, got `{v}`")
+                    })?;
+                let items = inner
+                    .split(',')
+                    .filter(|x| !x.trim().is_empty())
+                    .map(|x| {
+                        x.trim()
+                            .parse::<u64>()
+                            .map(|n| n as f64)
+                            .map_err(|_| format!("{class}: {name} holds `{x}`, not an integer"))
+                    })
+                    .collect::<Result<Vec<f64>, String>>()?;
+                KwValue::List(items)
+            }
+        };
+        kwargs.push((name, value));
+    }
+    for &(name, _, required) in keys {
+        if required && !kwargs.iter().any(|(n, _)| *n == name) {
+            return Err(format!("{class} missing required argument '{name}'"));
+        }
+    }
+    Ok(SchedulerSpec::Class { class, kwargs })
+}
+
+/// `CLASS:key=value,...`, or `step:STEP_SIZE:GAMMA` / `exp:GAMMA` with a positive integer step
+/// size and a positive gamma.
 fn parse_scheduler(s: &str) -> Result<SchedulerSpec, String> {
+    let (head, rest) = s.split_once(':').unwrap_or((s, ""));
+    if let Some((class, keys)) = SCHEDULERS
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(head.trim()))
+    {
+        return parse_class_spec(class, keys, rest);
+    }
+    parse_short_scheduler(s)
+}
+
+/// `step:STEP_SIZE:GAMMA` or `exp:GAMMA`, with a positive integer step size and a positive gamma.
+fn parse_short_scheduler(s: &str) -> Result<SchedulerSpec, String> {
     let gamma = |g: &str| -> Result<f64, String> {
         let v = finite(g)?;
         if v > 0.0 {
@@ -313,7 +628,10 @@ fn parse_scheduler(s: &str) -> Result<SchedulerSpec, String> {
         }
         ["exp", g] => Ok(SchedulerSpec::Exp { gamma: gamma(g)? }),
         _ => Err(format!(
-            "expected `step:STEP_SIZE:GAMMA` (e.g. step:30:0.5) or `exp:GAMMA` (e.g. exp:0.99), got `{s}`"
+            "expected `step:STEP_SIZE:GAMMA` (e.g. step:30:0.5), `exp:GAMMA` (e.g. exp:0.99) or \
+             `CLASS:key=value,...` with a class of {} (e.g. OneCycleLR:max_lr=0.5,total_steps=100), \
+             got `{s}`",
+            SCHEDULERS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -408,15 +726,43 @@ impl From<OptimError> for AppError {
 /// Refuses options the chosen optimizer does not have (PyTorch: an unexpected keyword argument).
 fn check_applicable(cli: &Cli) -> Result<(), AppError> {
     use OptimizerKind::*;
-    let given: [(&str, bool, &[OptimizerKind]); 10] = [
+    let given: [(&str, bool, &[OptimizerKind]); 18] = [
         ("--momentum", cli.momentum.is_some(), &[Sgd, Rmsprop]),
         ("--dampening", cli.dampening.is_some(), &[Sgd]),
         ("--nesterov", cli.nesterov, &[Sgd]),
-        ("--alpha", cli.alpha.is_some(), &[Rmsprop]),
-        ("--eps", cli.eps.is_some(), &[Adagrad, Rmsprop, Adam, Adamw]),
+        ("--alpha", cli.alpha.is_some(), &[Rmsprop, Asgd]),
+        (
+            "--eps",
+            cli.eps.is_some(),
+            &[
+                Adagrad, Rmsprop, Adam, Adamw, Adamax, Nadam, Radam, Adadelta,
+            ],
+        ),
         ("--centered", cli.centered, &[Rmsprop]),
-        ("--betas", cli.betas.is_some(), &[Adam, Adamw]),
+        (
+            "--betas",
+            cli.betas.is_some(),
+            &[Adam, Adamw, Adamax, Nadam, Radam],
+        ),
         ("--amsgrad", cli.amsgrad, &[Adam, Adamw]),
+        (
+            "--weight-decay",
+            cli.weight_decay.is_some(),
+            &[
+                Sgd, Adagrad, Rmsprop, Adam, Adamw, Adamax, Nadam, Radam, Adadelta, Asgd,
+            ],
+        ),
+        ("--momentum-decay", cli.momentum_decay.is_some(), &[Nadam]),
+        (
+            "--decoupled-weight-decay",
+            cli.decoupled_weight_decay,
+            &[Nadam, Radam],
+        ),
+        ("--rho", cli.rho.is_some(), &[Adadelta]),
+        ("--etas", cli.etas.is_some(), &[Rprop]),
+        ("--step-sizes", cli.step_sizes.is_some(), &[Rprop]),
+        ("--lambd", cli.lambd.is_some(), &[Asgd]),
+        ("--t0", cli.t0.is_some(), &[Asgd]),
         ("--lr-decay", cli.lr_decay.is_some(), &[Adagrad]),
         (
             "--initial-accumulator-value",
@@ -517,19 +863,226 @@ pub fn build_optimizer(cli: &Cli, params: Vec<Tensor>) -> Result<Box<dyn Optimiz
                 },
             )?)
         }
+        OptimizerKind::Adamax => {
+            let d = AdamaxConfig::default();
+            Box::new(Adamax::new(
+                params,
+                AdamaxConfig {
+                    lr,
+                    betas: betas.unwrap_or(d.betas),
+                    eps: cli.eps.unwrap_or(d.eps),
+                    weight_decay: cli.weight_decay.unwrap_or(d.weight_decay),
+                    ..d
+                },
+            )?)
+        }
+        OptimizerKind::Nadam => {
+            let d = NAdamConfig::default();
+            Box::new(NAdam::new(
+                params,
+                NAdamConfig {
+                    lr,
+                    betas: betas.unwrap_or(d.betas),
+                    eps: cli.eps.unwrap_or(d.eps),
+                    weight_decay: cli.weight_decay.unwrap_or(d.weight_decay),
+                    momentum_decay: cli.momentum_decay.unwrap_or(d.momentum_decay),
+                    decoupled_weight_decay: cli.decoupled_weight_decay,
+                    ..d
+                },
+            )?)
+        }
+        OptimizerKind::Radam => {
+            let d = RAdamConfig::default();
+            Box::new(RAdam::new(
+                params,
+                RAdamConfig {
+                    lr,
+                    betas: betas.unwrap_or(d.betas),
+                    eps: cli.eps.unwrap_or(d.eps),
+                    weight_decay: cli.weight_decay.unwrap_or(d.weight_decay),
+                    decoupled_weight_decay: cli.decoupled_weight_decay,
+                    ..d
+                },
+            )?)
+        }
+        OptimizerKind::Adadelta => {
+            let d = AdadeltaConfig::default();
+            Box::new(Adadelta::new(
+                params,
+                AdadeltaConfig {
+                    lr,
+                    rho: cli.rho.unwrap_or(d.rho),
+                    eps: cli.eps.unwrap_or(d.eps),
+                    weight_decay: cli.weight_decay.unwrap_or(d.weight_decay),
+                    ..d
+                },
+            )?)
+        }
+        OptimizerKind::Rprop => {
+            let d = RpropConfig::default();
+            Box::new(Rprop::new(
+                params,
+                RpropConfig {
+                    lr,
+                    etas: cli.etas.map_or(d.etas, |Pair(a, b)| (a, b)),
+                    step_sizes: cli.step_sizes.map_or(d.step_sizes, |Pair(a, b)| (a, b)),
+                    ..d
+                },
+            )?)
+        }
+        OptimizerKind::Asgd => {
+            let d = AsgdConfig::default();
+            Box::new(ASGD::new(
+                params,
+                AsgdConfig {
+                    lr,
+                    lambd: cli.lambd.unwrap_or(d.lambd),
+                    alpha: cli.alpha.unwrap_or(d.alpha),
+                    t0: cli.t0.unwrap_or(d.t0),
+                    weight_decay: cli.weight_decay.unwrap_or(d.weight_decay),
+                    ..d
+                },
+            )?)
+        }
     })
 }
 
 /// The scheduler `--scheduler` describes, attached to `optimizer`.
 pub fn build_scheduler(
-    spec: SchedulerSpec,
+    spec: &SchedulerSpec,
     optimizer: &mut dyn Optimizer,
+    epochs: usize,
 ) -> Result<Box<dyn LRScheduler>, AppError> {
-    Ok(match spec {
+    Ok(match *spec {
+        SchedulerSpec::Class { class, ref kwargs } => {
+            build_class_scheduler(class, kwargs, optimizer, epochs)?
+        }
         SchedulerSpec::Step { step_size, gamma } => {
             Box::new(StepLR::new(optimizer, step_size, gamma)?)
         }
         SchedulerSpec::Exp { gamma } => Box::new(ExponentialLR::new(optimizer, gamma)?),
+    })
+}
+
+/// `CLASS:key=value,...` built with PyTorch's defaults for the keywords not given.
+fn build_class_scheduler(
+    class: &str,
+    kwargs: &[(&'static str, KwValue)],
+    opt: &mut dyn Optimizer,
+    epochs: usize,
+) -> Result<Box<dyn LRScheduler>, AppError> {
+    let get = |k: &str| kwargs.iter().find(|(n, _)| *n == k).map(|(_, v)| v);
+    let num = |k: &str, default: f64| match get(k) {
+        Some(KwValue::Num(v)) => *v,
+        _ => default,
+    };
+    let int = |k: &str, default: usize| match get(k) {
+        Some(KwValue::Num(v)) => *v as usize,
+        _ => default,
+    };
+    let opt_int = |k: &str| match get(k) {
+        Some(KwValue::Num(v)) => Some(*v as usize),
+        _ => None,
+    };
+    let flag = |k: &str, default: bool| match get(k) {
+        Some(KwValue::Bool(b)) => *b,
+        _ => default,
+    };
+    let word = |k: &str| match get(k) {
+        Some(KwValue::Word(w)) => Some(w.as_str()),
+        _ => None,
+    };
+    Ok(match class {
+        "StepLR" => Box::new(StepLR::new(opt, int("step_size", 0), num("gamma", 0.1))?),
+        "MultiStepLR" => {
+            let milestones: Vec<usize> = match get("milestones") {
+                Some(KwValue::List(v)) => v.iter().map(|m| *m as usize).collect(),
+                _ => Vec::new(),
+            };
+            Box::new(MultiStepLR::new(opt, &milestones, num("gamma", 0.1))?)
+        }
+        "ExponentialLR" => Box::new(ExponentialLR::new(opt, num("gamma", 0.0))?),
+        "CosineAnnealingLR" => Box::new(CosineAnnealingLR::new(
+            opt,
+            int("T_max", 0),
+            num("eta_min", 0.0),
+        )?),
+        "LinearLR" => Box::new(LinearLR::new(
+            opt,
+            num("start_factor", 1.0 / 3.0),
+            num("end_factor", 1.0),
+            int("total_iters", 5),
+        )?),
+        "ConstantLR" => Box::new(ConstantLR::new(
+            opt,
+            num("factor", 1.0 / 3.0),
+            int("total_iters", 5) as u64,
+        )?),
+        "PolynomialLR" => Box::new(PolynomialLR::new(
+            opt,
+            int("total_iters", 5) as u64,
+            num("power", 1.0),
+        )?),
+        "CosineAnnealingWarmRestarts" => Box::new(CosineAnnealingWarmRestarts::new(
+            opt,
+            int("T_0", 0) as u64,
+            int("T_mult", 1) as u64,
+            num("eta_min", 0.0),
+        )?),
+        "OneCycleLR" => {
+            let d = OneCycleLRConfig::default();
+            let c = OneCycleLRConfig {
+                max_lr: num("max_lr", 0.0),
+                total_steps: opt_int("total_steps"),
+                epochs: opt_int("epochs"),
+                steps_per_epoch: opt_int("steps_per_epoch"),
+                pct_start: num("pct_start", d.pct_start),
+                anneal_strategy: match word("anneal_strategy") {
+                    Some("linear") => AnnealStrategy::Linear,
+                    _ => AnnealStrategy::Cos,
+                },
+                cycle_momentum: flag("cycle_momentum", d.cycle_momentum),
+                base_momentum: num("base_momentum", d.base_momentum),
+                max_momentum: num("max_momentum", d.max_momentum),
+                div_factor: num("div_factor", d.div_factor),
+                final_div_factor: num("final_div_factor", d.final_div_factor),
+                three_phase: flag("three_phase", d.three_phase),
+                ..d
+            };
+            let total = c.total_steps.or(c
+                .epochs
+                .zip(c.steps_per_epoch)
+                .map(|(e, s)| e.saturating_mul(s)));
+            if total.is_some_and(|t| t < epochs) {
+                return Err(AppError::Usage(format!(
+                    "OneCycleLR covers {} steps but --epochs is {epochs} (the scheduler steps \
+                     once per epoch; PyTorch raises past total_steps): give total_steps={epochs}",
+                    total.unwrap_or(0)
+                )));
+            }
+            Box::new(OneCycleLR::with_config(opt, c)?)
+        }
+        "CyclicLR" => {
+            let d = CyclicLRConfig::default();
+            let c = CyclicLRConfig {
+                base_lr: num("base_lr", 0.0),
+                max_lr: num("max_lr", 0.0),
+                step_size_up: int("step_size_up", d.step_size_up as usize) as u64,
+                step_size_down: opt_int("step_size_down").map(|v| v as u64),
+                mode: match word("mode") {
+                    Some("triangular2") => CyclicMode::Triangular2,
+                    Some("exp_range") => CyclicMode::ExpRange {
+                        gamma: num("gamma", 1.0),
+                    },
+                    _ => CyclicMode::Triangular,
+                },
+                cycle_momentum: flag("cycle_momentum", d.cycle_momentum),
+                base_momentum: num("base_momentum", d.base_momentum),
+                max_momentum: num("max_momentum", d.max_momentum),
+            };
+            Box::new(CyclicLR::new(opt, c)?)
+        }
+        other => unreachable!("--scheduler accepted an unknown class {other}"),
     })
 }
 
@@ -547,8 +1100,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), AppError> {
     }
     let target = rows_tensor(&cli.target.map_or(TARGET, |Target(t)| t));
     let mut optimizer = build_optimizer(cli, net.parameters())?;
-    let mut scheduler = match cli.scheduler {
-        Some(spec) => Some(build_scheduler(spec, optimizer.as_mut())?),
+    let mut scheduler = match &cli.scheduler {
+        Some(spec) => Some(build_scheduler(spec, optimizer.as_mut(), cli.epochs)?),
         None => None,
     };
     if let Some(path) = &cli.dot {

@@ -81,7 +81,7 @@ pub mod prelude {
     };
     pub use tapegrad_optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLR,
-        ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, OptimError, Optimizer,
-        RMSprop, ReduceLROnPlateau, RmsPropConfig, SgdConfig, StepLR, SGD,
+        ExponentialLR, Hyperparameters, LRScheduler, LambdaLR, LinearLR, MultiStepLR, OptimError,
+        Optimizer, RMSprop, ReduceLROnPlateau, RmsPropConfig, SgdConfig, StepLR, SGD,
     };
 }

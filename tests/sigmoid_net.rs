@@ -318,7 +318,7 @@ fn unknown_flags_and_bad_values_are_usage_errors_with_exit_code_2() {
         let msg = e.to_string();
         assert!(msg.contains(says), "{args:?}: {msg}");
     }
-    let e = parse_error(&["--optimizer", "nadam"]);
+    let e = parse_error(&["--optimizer", "sparseadam"]);
     assert_eq!((e.kind(), e.exit_code()), (ErrorKind::InvalidValue, 2));
 }
 

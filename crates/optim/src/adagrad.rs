@@ -15,13 +15,12 @@
 //! `std = state_sum.sqrt().add_(eps)`, `param.addcdiv_(g, std, value=-clr)`, i.e.
 //! `θ + ((−γ̃)·g) / std` with `−γ̃` rounded to f32.
 
-use crate::error::{py, OptimError};
-use crate::optimizer::{
+use crate::error::{at_least_zero, OptimError};
+use crate::kernel::{
     add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_squares_buf, load_step, step_tensor,
-    Core, Optimizer, ParamState,
 };
-use crate::param_group::{GroupOptions, ParamGroup};
-use crate::state::OptimizerState;
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `torch.optim.Adagrad`'s hyper-parameters, with PyTorch's defaults.
@@ -60,60 +59,38 @@ impl Default for AdagradConfig {
     }
 }
 
-impl AdagradConfig {
+impl Hyperparameters for AdagradConfig {
     /// PyTorch's constructor checks, with its messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.lr_decay) {
-            return bad(format!("Invalid lr_decay value: {}", py(self.lr_decay)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
-        if !(0.0 <= self.initial_accumulator_value) {
-            return bad(format!(
-                "Invalid initial_accumulator_value value: {}",
-                py(self.initial_accumulator_value)
-            ));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid lr_decay value", self.lr_decay)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        at_least_zero(
+            "Invalid initial_accumulator_value value",
+            self.initial_accumulator_value,
+        )?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
         Ok(())
     }
 
-    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
         vec![
-            ("lr", self.lr),
-            ("lr_decay", self.lr_decay),
-            ("weight_decay", self.weight_decay),
-            ("initial_accumulator_value", self.initial_accumulator_value),
-            ("eps", self.eps),
-            ("maximize", self.maximize as u8 as f64),
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("lr_decay", Hyper::Float(&mut self.lr_decay)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            (
+                "initial_accumulator_value",
+                Hyper::Float(&mut self.initial_accumulator_value),
+            ),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
         ]
-    }
-
-    pub(crate) fn from_values(v: &[f64]) -> Self {
-        AdagradConfig {
-            lr: v[0],
-            lr_decay: v[1],
-            weight_decay: v[2],
-            initial_accumulator_value: v[3],
-            eps: v[4],
-            maximize: v[5] != 0.0,
-        }
     }
 }
 
 /// Adagrad's per-parameter state: `state["step"]` and `state["sum"]`.
 #[derive(Debug, Clone)]
-pub(crate) struct AdagradState<T> {
+pub struct AdagradState<T> {
     step: u64,
     sum: Vec<T>,
 }
@@ -126,11 +103,7 @@ impl<T: Element> ParamState<T> for AdagradState<T> {
         ]
     }
 
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        _options: &GroupOptions,
-    ) -> Result<Self, OptimError> {
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
         check_names(values, &["step", "sum"])?;
         Ok(AdagradState {
             step: load_step(values)?,
@@ -151,111 +124,51 @@ impl<T: Element> ParamState<T> for AdagradState<T> {
 /// assert!((w.item() - 0.9).abs() < 1e-9);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
-pub struct Adagrad<T: Element = f32> {
-    core: Core<T, AdagradState<T>>,
-}
+pub type Adagrad<T = f32> = Optim<AdagradAlgorithm, T>;
 
-impl<T: Element> Adagrad<T> {
-    /// `Adagrad(params, **config)`.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: AdagradConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// Adagrad's update rule, for [`Optim`]: its name, [`AdagradConfig`], [`AdagradState`] and its update kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct AdagradAlgorithm;
 
-    /// Several parameter groups with their own hyper-parameters.
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdagradConfig)>) -> Result<Self, OptimError> {
-        let groups = groups
-            .into_iter()
-            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adagrad(c)))
-            .collect();
-        let mut opt = Adagrad {
-            core: Core::new(groups)?,
-        };
-        opt.init_states();
-        Ok(opt)
-    }
+impl Algorithm for AdagradAlgorithm {
+    const NAME: &'static str = "Adagrad";
+    type Config = AdagradConfig;
+    type State<T: Element> = AdagradState<T>;
 
     /// PyTorch's `Adagrad.__init__` creates every parameter's state up front: `step = 0`,
     /// `sum = initial_accumulator_value`.
-    fn init_states(&mut self) {
-        self.core.init_states(|options, numel| {
-            let v = match options {
-                GroupOptions::Adagrad(c) => c.initial_accumulator_value,
-                other => panic!("Adagrad: a parameter group holds {other:?}"),
-            };
-            AdagradState {
-                step: 0,
-                sum: vec![T::from_f64(v); numel],
-            }
+    fn init_state<T: Element>(c: &AdagradConfig, numel: usize) -> Option<AdagradState<T>> {
+        Some(AdagradState {
+            step: 0,
+            sum: vec![T::from_f64(c.initial_accumulator_value); numel],
+        })
+    }
+
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &AdagradConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<AdagradState<T>>,
+    ) {
+        let s = state.get_or_insert_with(|| AdagradState {
+            step: 0,
+            sum: vec![T::from_f64(c.initial_accumulator_value); param.len()],
         });
-    }
-
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: AdagradConfig,
-    ) -> Result<(), OptimError> {
-        self.core
-            .add_group(ParamGroup::new(params, GroupOptions::Adagrad(config)))?;
-        self.init_states();
-        Ok(())
-    }
-}
-
-impl<T: Element> Optimizer<T> for Adagrad<T> {
-    fn step(&mut self) {
-        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
-            |options, param, grad, state| {
-                let GroupOptions::Adagrad(c) = options else {
-                    panic!(
-                        "Adagrad.step: a parameter group holds {options:?}; Adagrad needs \
-                     GroupOptions::Adagrad"
-                    )
-                };
-                let s = state.get_or_insert_with(|| AdagradState {
-                    step: 0,
-                    sum: vec![T::from_f64(c.initial_accumulator_value); param.len()],
-                });
-                s.step += 1;
-                // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
-                let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
-                let neg_clr = T::from_f64(-clr);
-                let wd = T::from_f64(c.weight_decay);
-                let eps = T::from_f64(c.eps);
-                for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
-                    let mut g = if c.maximize { -g } else { g };
-                    if c.weight_decay != 0.0 {
-                        g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-                    }
-                    *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
-                    let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
-                    *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)
-                }
+        s.step += 1;
+        // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
+        let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
+        let neg_clr = T::from_f64(-clr);
+        let wd = T::from_f64(c.weight_decay);
+        let eps = T::from_f64(c.eps);
+        for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
+            let mut g = if c.maximize { -g } else { g };
+            if c.weight_decay != 0.0 {
+                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
             }
-        ));
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        &self.core.groups
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        &mut self.core.groups
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "Adagrad"
+            *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
+            let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
+            *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)
+        }
     }
 }

@@ -24,13 +24,13 @@
 //! `param.addcdiv_(exp_avg, denom, value=-step_size)`, every f64 coefficient rounded to f32 where
 //! it meets a tensor.
 
-use crate::error::{py, OptimError};
-use crate::optimizer::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
-    load_step, step_tensor, Core, Optimizer, ParamState,
+use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::kernel::{
+    adam_moments, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf, load_squares_buf,
+    load_step, maximum, step_tensor, Decay,
 };
-use crate::param_group::{GroupOptions, ParamGroup};
-use crate::state::OptimizerState;
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `torch.optim.Adam`'s hyper-parameters, with PyTorch's defaults. `decoupled_weight_decay:
@@ -74,69 +74,36 @@ impl Default for AdamConfig {
     }
 }
 
-impl AdamConfig {
+impl Hyperparameters for AdamConfig {
     /// PyTorch's constructor checks, with its messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
-        if !(0.0 <= self.betas.0 && self.betas.0 < 1.0) {
-            return bad(format!(
-                "Invalid beta parameter at index 0: {}",
-                py(self.betas.0)
-            ));
-        }
-        if !(0.0 <= self.betas.1 && self.betas.1 < 1.0) {
-            return bad(format!(
-                "Invalid beta parameter at index 1: {}",
-                py(self.betas.1)
-            ));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        check_betas(self.betas)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
         Ok(())
     }
 
-    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
         vec![
-            ("lr", self.lr),
-            ("beta1", self.betas.0),
-            ("beta2", self.betas.1),
-            ("eps", self.eps),
-            ("weight_decay", self.weight_decay),
-            ("amsgrad", self.amsgrad as u8 as f64),
-            ("maximize", self.maximize as u8 as f64),
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
             (
                 "decoupled_weight_decay",
-                self.decoupled_weight_decay as u8 as f64,
+                Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
         ]
-    }
-
-    pub(crate) fn from_values(v: &[f64]) -> Self {
-        AdamConfig {
-            lr: v[0],
-            betas: (v[1], v[2]),
-            eps: v[3],
-            weight_decay: v[4],
-            amsgrad: v[5] != 0.0,
-            maximize: v[6] != 0.0,
-            decoupled_weight_decay: v[7] != 0.0,
-        }
     }
 }
 
 /// Adam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad).
 #[derive(Debug, Clone)]
-pub(crate) struct AdamState<T> {
+pub struct AdamState<T> {
     step: u64,
     exp_avg: Vec<T>,
     exp_avg_sq: Vec<T>,
@@ -156,11 +123,7 @@ impl<T: Element> ParamState<T> for AdamState<T> {
         v
     }
 
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        _options: &GroupOptions,
-    ) -> Result<Self, OptimError> {
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
         check_names(values, &["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"])?;
         let has_max = values.iter().any(|(k, _)| k == "max_exp_avg_sq");
         Ok(AdamState {
@@ -173,18 +136,6 @@ impl<T: Element> ParamState<T> for AdamState<T> {
                 None
             },
         })
-    }
-}
-
-/// `torch.maximum` for one element: NaN wins, as in PyTorch.
-#[inline(always)]
-fn maximum<T: Element>(a: T, b: T) -> T {
-    if a.is_nan() || b.is_nan() {
-        T::nan()
-    } else if a > b {
-        a
-    } else {
-        b
     }
 }
 
@@ -216,8 +167,7 @@ pub(crate) fn adam_update<T: Element>(
     let step_size = c.lr / bias_correction1;
     let bias_correction2_sqrt = bias_correction2.sqrt();
     // ... rounded to T where they meet a tensor.
-    let decay = T::from_f64(1.0 - c.lr * c.weight_decay);
-    let wd = T::from_f64(c.weight_decay);
+    let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
     let w1 = T::from_f64(1.0 - beta1);
     let b2 = T::from_f64(beta2);
     let one_minus_b2 = T::from_f64(1.0 - beta2);
@@ -233,8 +183,8 @@ pub(crate) fn adam_update<T: Element>(
             .zip(&mut s.exp_avg)
             .zip(&mut s.exp_avg_sq)
         {
-            *m = w1.mul_add(g - *m, *m);
-            *v = addcmul(*v * b2, g, g, one_minus_b2);
+            *m = flush(w1.mul_add(g - *m, *m));
+            *v = flush(addcmul(*v * b2, g, g, one_minus_b2));
             let denom = v.sqrt() / bc2_sqrt + eps;
             *p = addcdiv(*p, *m, denom, neg_step_size);
         }
@@ -252,16 +202,9 @@ pub(crate) fn adam_update<T: Element>(
         .zip(&mut s.exp_avg_sq)
     {
         let mut g = if c.maximize { -g } else { g };
-        if c.weight_decay != 0.0 {
-            if c.decoupled_weight_decay {
-                *p = *p * decay; // param.mul_(1 - lr * weight_decay)
-            } else {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
-        }
-        *m = lerp(*m, g, w1); // exp_avg.lerp_(grad, 1 - beta1)
-                              // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        *v = addcmul(*v * b2, g, g, one_minus_b2);
+        // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+        g = weight_decay.apply(p, g);
+        adam_moments(m, v, g, w1, b2, one_minus_b2);
         let second = match vmax.as_mut() {
             Some(it) => {
                 let mx = it
@@ -290,78 +233,25 @@ pub(crate) fn adam_update<T: Element>(
 /// assert!((w.item() - 0.9).abs() < 1e-7);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
-pub struct Adam<T: Element = f32> {
-    pub(crate) core: Core<T, AdamState<T>>,
-}
+pub type Adam<T = f32> = Optim<AdamAlgorithm, T>;
 
-impl<T: Element> Adam<T> {
-    /// `Adam(params, **config)`.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: AdamConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// Adam's update rule, for [`Optim`]: its name, [`AdamConfig`], [`AdamState`] and
+/// its update kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamAlgorithm;
 
-    /// Several parameter groups with their own hyper-parameters.
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdamConfig)>) -> Result<Self, OptimError> {
-        let groups = groups
-            .into_iter()
-            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Adam(c)))
-            .collect();
-        Ok(Adam {
-            core: Core::new(groups)?,
-        })
-    }
+impl Algorithm for AdamAlgorithm {
+    const NAME: &'static str = "Adam";
+    type Config = AdamConfig;
+    type State<T: Element> = AdamState<T>;
 
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: AdamConfig,
-    ) -> Result<(), OptimError> {
-        self.core
-            .add_group(ParamGroup::new(params, GroupOptions::Adam(config)))
-    }
-
-    pub(crate) fn step_impl(&mut self, name: &str) {
-        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
-            |options, param, grad, state| {
-                let GroupOptions::Adam(c) = options else {
-                    panic!(
-                        "{name}.step: a parameter group holds {options:?}; {name} needs \
-                     GroupOptions::Adam"
-                    )
-                };
-                adam_update(c, param, grad, state);
-            }
-        ));
-    }
-}
-
-impl<T: Element> Optimizer<T> for Adam<T> {
-    fn step(&mut self) {
-        self.step_impl("Adam");
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        &self.core.groups
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        &mut self.core.groups
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "Adam"
+    #[inline(always)]
+    fn update<T: Element>(
+        config: &AdamConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<AdamState<T>>,
+    ) {
+        adam_update(config, param, grad, state);
     }
 }

@@ -3,12 +3,11 @@
 //! [`adam.rs`](crate::adam)'s kernel; only the defaults (λ = 1e-2) and the flag differ, as in
 //! PyTorch where `AdamW` is `Adam(..., decoupled_weight_decay=True)`.
 
-use crate::adam::{Adam, AdamConfig};
+use crate::adam::{adam_update, AdamConfig, AdamState};
 use crate::error::OptimError;
-use crate::optimizer::Optimizer;
-use crate::param_group::ParamGroup;
-use crate::state::OptimizerState;
-use tapegrad_autograd::{Element, Tensor};
+use crate::optimizer::{Algorithm, Optim};
+use crate::param_group::{Hyper, Hyperparameters};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.AdamW`'s hyper-parameters, with PyTorch's defaults (Adam's, but
 /// `weight_decay = 1e-2`).
@@ -46,6 +45,27 @@ impl Default for AdamWConfig {
     }
 }
 
+impl Hyperparameters for AdamWConfig {
+    /// PyTorch's constructor checks (Adam's), with its messages.
+    fn validate(&self) -> Result<(), OptimError> {
+        AdamConfig::from(*self).validate()
+    }
+
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
+        vec![
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
+            // PyTorch's AdamW is Adam with this flag set; its state dict says so.
+            ("decoupled_weight_decay", Hyper::Fixed(true)),
+        ]
+    }
+}
+
 impl From<AdamWConfig> for AdamConfig {
     fn from(c: AdamWConfig) -> AdamConfig {
         AdamConfig {
@@ -72,59 +92,24 @@ impl From<AdamWConfig> for AdamConfig {
 /// assert!((w.item() - 0.85).abs() < 1e-7);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
-pub struct AdamW<T: Element = f32> {
-    inner: Adam<T>,
-}
+pub type AdamW<T = f32> = Optim<AdamWAlgorithm, T>;
 
-impl<T: Element> AdamW<T> {
-    /// `AdamW(params, **config)`.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: AdamWConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// AdamW's update rule, for [`Optim`]: Adam's kernel with the decay decoupled.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamWAlgorithm;
 
-    /// Several parameter groups with their own hyper-parameters.
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, AdamWConfig)>) -> Result<Self, OptimError> {
-        Ok(AdamW {
-            inner: Adam::with_groups(groups.into_iter().map(|(p, c)| (p, c.into())).collect())?,
-        })
-    }
+impl Algorithm for AdamWAlgorithm {
+    const NAME: &'static str = "AdamW";
+    type Config = AdamWConfig;
+    type State<T: Element> = AdamState<T>;
 
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: AdamWConfig,
-    ) -> Result<(), OptimError> {
-        self.inner.add_param_group(params, config.into())
-    }
-}
-
-impl<T: Element> Optimizer<T> for AdamW<T> {
-    fn step(&mut self) {
-        self.inner.step_impl("AdamW");
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        self.inner.param_groups()
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        self.inner.param_groups_mut()
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.inner.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.inner.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "AdamW"
+    #[inline(always)]
+    fn update<T: Element>(
+        config: &AdamWConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<AdamState<T>>,
+    ) {
+        adam_update(&AdamConfig::from(*config), param, grad, state);
     }
 }

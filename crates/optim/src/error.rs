@@ -91,3 +91,30 @@ pub(crate) fn saved_rate(key: &str, value: f64) -> Result<f64, OptimError> {
 pub(crate) fn py(v: f64) -> String {
     format!("{v:?}")
 }
+
+/// PyTorch's check of `betas` (Adam, AdamW, Adamax, NAdam, RAdam): each in `[0, 1)`, NaN
+/// refused, with its message.
+pub(crate) fn check_betas(betas: (f64, f64)) -> Result<(), OptimError> {
+    for (i, b) in [betas.0, betas.1].into_iter().enumerate() {
+        if !(0.0..1.0).contains(&b) {
+            return Err(OptimError::InvalidHyperparameter(format!(
+                "Invalid beta parameter at index {i}: {}",
+                py(b)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// PyTorch's `if not 0.0 <= value: raise ValueError(f"{what}: {value}")` (so NaN is refused
+/// too), e.g. `at_least_zero("Invalid learning rate", lr)`.
+pub(crate) fn at_least_zero(what: &str, value: f64) -> Result<(), OptimError> {
+    if 0.0 <= value {
+        Ok(())
+    } else {
+        Err(OptimError::InvalidHyperparameter(format!(
+            "{what}: {}",
+            py(value)
+        )))
+    }
+}

@@ -1,6 +1,7 @@
 //! # tapegrad-optim
 //!
-//! `torch.optim` for tapegrad: [`SGD`], [`Adagrad`], [`RMSprop`], [`Adam`] and [`AdamW`] with
+//! `torch.optim` for tapegrad: [`SGD`], [`Adagrad`], [`RMSprop`], [`Adam`], [`AdamW`], [`Adamax`],
+//! [`NAdam`], [`RAdam`], [`Adadelta`], [`Rprop`], [`ASGD`] and [`LBFGS`] with
 //! every hyper-parameter of PyTorch's classes, PyTorch's defaults, its validation messages, and
 //! its update rules evaluated in the same order and precision as PyTorch's single-tensor CPU
 //! implementation (Python-float coefficients computed in `f64`, rounded to the tensor's type where
@@ -22,37 +23,62 @@
 //! # Ok::<(), tapegrad_optim::OptimError>(())
 //! ```
 //!
-//! Layout: [`optimizer`] (the trait and the shared parameter-group / state machinery),
-//! one file per optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its
-//! PyTorch pseudo-code in the module doc, [`state`] (`state_dict` and its named-tensor form),
-//! [`lr_scheduler`] (one file per scheduler).
+//! Layout: [`optimizer`] (the [`Optimizer`] trait, the [`Algorithm`] trait and [`Optim`], the
+//! parameter-group / state / step / `state_dict` machinery written once), [`param_group`]
+//! (groups and the [`Hyperparameters`] trait: a config's values by PyTorch name), one file per
+//! optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its PyTorch
+//! pseudo-code in the module doc, its config, its state and its update kernel, [`state`]
+//! (`state_dict` and its named-tensor form), [`lr_scheduler`] (one file per scheduler).
+//!
+//! Adding an optimizer is one file (an [`Algorithm`]) and one line here
+//! (`pub type Name<T = f32> = Optim<NameAlgorithm, T>` lives in its file; `lib.rs` re-exports it).
 
 #![warn(missing_docs)]
 // Hyper-parameter checks are written `!(0.0 <= x)` as PyTorch's `if not 0.0 <= x`, so that NaN is
 // refused too; updates are written `*p = *p + ...` to read like the pseudo-code they implement.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::assign_op_pattern)]
 
+pub mod adadelta;
 pub mod adagrad;
 pub mod adam;
+pub mod adamax;
 pub mod adamw;
+pub mod asgd;
+pub mod denormal;
 pub mod error;
+mod kernel;
+pub mod lbfgs;
 pub mod lr_scheduler;
+pub mod nadam;
 pub mod optimizer;
 pub mod param_group;
+pub mod radam;
 pub mod rmsprop;
+pub mod rprop;
 pub mod sgd;
 pub mod state;
 
-pub use adagrad::{Adagrad, AdagradConfig};
-pub use adam::{Adam, AdamConfig};
-pub use adamw::{AdamW, AdamWConfig};
+pub use adadelta::{Adadelta, AdadeltaAlgorithm, AdadeltaConfig, AdadeltaState};
+pub use adagrad::{Adagrad, AdagradAlgorithm, AdagradConfig, AdagradState};
+pub use adam::{Adam, AdamAlgorithm, AdamConfig, AdamState};
+pub use adamax::{Adamax, AdamaxAlgorithm, AdamaxConfig, AdamaxState};
+pub use adamw::{AdamW, AdamWAlgorithm, AdamWConfig};
+pub use asgd::{AsgdAlgorithm, AsgdConfig, AsgdState, ASGD};
+pub use denormal::set_flush_denormal;
 pub use error::OptimError;
+pub use lbfgs::{LbfgsConfig, LineSearch, LBFGS};
 pub use lr_scheduler::{
-    CosineAnnealingLR, ExponentialLR, LRScheduler, LambdaLR, LinearLR, MultiStepLR, PlateauMode,
-    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, StepLR, ThresholdMode,
+    AnnealStrategy, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
+    CyclicLR, CyclicLRConfig, CyclicMode, ExponentialLR, LRScheduler, LambdaLR, LinearLR, LrLambda,
+    MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLRConfig, PlateauMode, PolynomialLR,
+    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, SequentialLR, StepLR,
+    ThresholdMode,
 };
-pub use optimizer::Optimizer;
-pub use param_group::{GroupOptions, ParamGroup};
-pub use rmsprop::{RMSprop, RmsPropConfig};
-pub use sgd::{SgdConfig, SGD};
+pub use nadam::{NAdam, NAdamAlgorithm, NAdamConfig, NAdamState};
+pub use optimizer::{Algorithm, Optim, Optimizer, ParamState};
+pub use param_group::{Hyper, Hyperparameters, ParamGroup};
+pub use radam::{RAdam, RAdamAlgorithm, RAdamConfig, RAdamState};
+pub use rmsprop::{RMSprop, RmsPropAlgorithm, RmsPropConfig, RmsPropState};
+pub use rprop::{Rprop, RpropAlgorithm, RpropConfig, RpropState};
+pub use sgd::{SgdAlgorithm, SgdConfig, SgdState, SGD};
 pub use state::{GroupState, OptimizerState, ParamStateEntry};

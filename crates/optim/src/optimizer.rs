@@ -1,10 +1,17 @@
-//! The [`Optimizer`] trait and the machinery every optimizer shares: parameter groups with
-//! per-parameter state slots, the loop over parameters that have a gradient, and
-//! `state_dict` / `load_state_dict`.
+//! The [`Optimizer`] trait, the [`Algorithm`] trait an optimizer file implements, and [`Optim`],
+//! the machinery written once for every algorithm: parameter groups with per-group
+//! hyper-parameters, one state slot per parameter, the loop over parameters that have a gradient,
+//! `zero_grad`, `add_param_group`, `state_dict` / `load_state_dict`.
+//!
+//! An optimizer is `Optim<Its Algorithm>`: its file holds PyTorch's pseudo-code, its config
+//! (with PyTorch's checks and messages), its per-parameter state and its update kernel, and
+//! `lib.rs` names it (`pub type Adam<T = f32> = Optim<AdamAlgorithm, T>`). This file knows no
+//! optimizer.
 
-use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
-use crate::param_group::{GroupOptions, ParamGroup};
+use crate::error::OptimError;
+use crate::param_group::{Hyperparameters, ParamGroup};
 use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
 
@@ -55,9 +62,12 @@ macro_rules! fma_dispatch {
         }
     }};
 }
-pub(crate) use fma_dispatch;
 
 /// A `torch.optim` optimizer: updates its parameters in place from their `.grad()`.
+///
+/// The trait is object-safe (`Box<dyn Optimizer>`); a scheduler reaches a group's `lr`,
+/// `momentum` or `beta1` through [`Optimizer::group_hyper`] / [`Optimizer::set_group_hyper`].
+/// The typed groups (`param_groups()`) are methods of the concrete optimizer ([`Optim`]).
 ///
 /// ```
 /// use tapegrad_autograd::Tensor;
@@ -85,33 +95,32 @@ pub trait Optimizer<T: Element = f32> {
 
     /// `optimizer.zero_grad(set_to_none)`: `true` drops the gradients, `false` zeroes them in
     /// place (keeping the buffers).
-    fn zero_grad_with(&mut self, set_to_none: bool) {
-        for group in self.param_groups() {
-            for p in &group.params {
-                if set_to_none {
-                    p.set_grad(None);
-                } else {
-                    p.zero_grad();
-                }
-            }
-        }
-    }
+    fn zero_grad_with(&mut self, set_to_none: bool);
 
-    /// The parameter groups (`optimizer.param_groups`).
-    fn param_groups(&self) -> &[ParamGroup<T>];
+    /// The number of parameter groups (`len(optimizer.param_groups)`).
+    fn num_param_groups(&self) -> usize;
 
-    /// Mutable parameter groups, e.g. to change one group's learning rate.
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>];
+    /// `optimizer.param_groups[group][name]`: a hyper-parameter by PyTorch name (`"lr"`,
+    /// `"momentum"`, `"beta1"`, flags as 0.0 / 1.0; `"initial_lr"` once a scheduler set it);
+    /// `None` if the optimizer has no such hyper-parameter. Panics if `group` is out of range.
+    fn group_hyper(&self, group: usize, name: &str) -> Option<f64>;
+
+    /// `optimizer.param_groups[group][name] = value` for a number (`"lr"`, `"momentum"`,
+    /// `"beta1"`, `"initial_lr"`), not re-checked (as in PyTorch); an unknown name or a flag is
+    /// an error and changes nothing. Panics if `group` is out of range.
+    fn set_group_hyper(&mut self, group: usize, name: &str, value: f64) -> Result<(), OptimError>;
 
     /// The learning rate of group 0.
     fn lr(&self) -> f64 {
-        self.param_groups()[0].lr()
+        self.group_hyper(0, "lr")
+            .expect("every optimizer has an lr")
     }
 
     /// Sets the learning rate of every group.
     fn set_lr(&mut self, lr: f64) {
-        for g in self.param_groups_mut() {
-            g.set_lr(lr);
+        for g in 0..self.num_param_groups() {
+            self.set_group_hyper(g, "lr", lr)
+                .unwrap_or_else(|e| panic!("set_lr({lr}): {e}"));
         }
     }
 
@@ -124,147 +133,44 @@ pub trait Optimizer<T: Element = f32> {
     /// and buffer shapes must match.
     fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError>;
 
-    /// PyTorch's class name (`"SGD"`, `"Adagrad"`, `"RMSprop"`, `"Adam"`, `"AdamW"`).
+    /// PyTorch's class name (`"SGD"`, `"Adagrad"`, `"RMSprop"`, `"Adam"`, `"AdamW"`, ...).
     fn name(&self) -> &'static str;
 }
 
-/// Per-parameter optimizer state that can be saved as named tensors.
-pub(crate) trait ParamState<T: Element>: Sized {
+/// Per-parameter optimizer state that can be saved as named tensors (PyTorch's
+/// `optimizer.state[p]`).
+pub trait ParamState<T: Element>: Sized + Send {
     /// The buffers by PyTorch name; `shape` is the parameter's.
     fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)>;
-    /// Rebuilds the state from saved buffers (every name known, shapes = `shape`).
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        options: &GroupOptions,
-    ) -> Result<Self, OptimError>;
+    /// Rebuilds the state from saved buffers (every name known, shapes = `shape`); a malformed
+    /// value is an error, never a panic.
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError>;
 }
 
-/// A state buffer as a tensor of the parameter's shape.
-pub(crate) fn buf_tensor<T: Element>(buf: &[T], shape: &[usize]) -> Tensor<T> {
-    Tensor::from_vec(buf.to_vec(), shape)
-}
+/// What an optimizer file defines: its name, config, state and update kernel. [`Optim`] does
+/// the rest.
+pub trait Algorithm: 'static {
+    /// PyTorch's class name.
+    const NAME: &'static str;
+    /// The hyper-parameters of one group.
+    type Config: Hyperparameters;
+    /// One parameter's state.
+    type State<T: Element>: ParamState<T>;
 
-/// A step count as a 0-d tensor (PyTorch keeps `state["step"]` as a 0-d float tensor).
-pub(crate) fn step_tensor<T: Element>(step: u64) -> Tensor<T> {
-    Tensor::scalar(T::from_f64(step as f64))
-}
-
-/// Checks that `values` holds only names in `known`.
-pub(crate) fn check_names<T: Element>(
-    values: &[(String, Tensor<T>)],
-    known: &[&str],
-) -> Result<(), OptimError> {
-    match values.iter().find(|(n, _)| !known.contains(&n.as_str())) {
-        Some((n, _)) => Err(OptimError::StateDict(format!(
-            "unexpected state entry '{n}' (expected {known:?})"
-        ))),
-        None => Ok(()),
+    /// The state a parameter gets when it joins the optimizer (PyTorch's `Adagrad.__init__`
+    /// creates it there); `None` (the default) creates it lazily at the first step.
+    fn init_state<T: Element>(_config: &Self::Config, _numel: usize) -> Option<Self::State<T>> {
+        None
     }
-}
 
-/// The buffer `name` from `values`, checked against the parameter's shape.
-pub(crate) fn load_buf<T: Element>(
-    values: &[(String, Tensor<T>)],
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<T>, OptimError> {
-    let t = values
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, t)| t)
-        .ok_or_else(|| OptimError::StateDict(format!("missing state entry '{name}'")))?;
-    if t.shape().as_slice() != shape {
-        return Err(OptimError::StateDict(format!(
-            "state entry '{name}' has shape {:?}, the parameter has shape {shape:?}",
-            t.shape().as_slice()
-        )));
-    }
-    let values = t.to_vec();
-    if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(OptimError::InvalidValue {
-            key: name.to_string(),
-            value: v.as_f64(),
-            expected: format!("(element {k}) is not a finite number"),
-        });
-    }
-    Ok(values)
-}
-
-/// [`load_buf`] for a running sum or average of squares (`exp_avg_sq`, `square_avg`, `sum`):
-/// also refuses negative elements, which no run can produce and which make the next step's
-/// square root NaN.
-pub(crate) fn load_squares_buf<T: Element>(
-    values: &[(String, Tensor<T>)],
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<T>, OptimError> {
-    let buf = load_buf(values, name, shape)?;
-    if let Some((k, v)) = buf.iter().enumerate().find(|(_, v)| **v < T::zero()) {
-        return Err(OptimError::InvalidValue {
-            key: name.to_string(),
-            value: v.as_f64(),
-            expected: format!("(element {k}) is negative; a sum of squares is at least 0"),
-        });
-    }
-    Ok(buf)
-}
-
-/// The `step` count from `values`.
-pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u64, OptimError> {
-    let t = values
-        .iter()
-        .find(|(n, _)| n == "step")
-        .map(|(_, t)| t)
-        .ok_or_else(|| OptimError::StateDict("missing state entry 'step'".into()))?;
-    if t.numel() != 1 {
-        return Err(OptimError::StateDict(format!(
-            "state entry 'step' has {} elements, expected 1",
-            t.numel()
-        )));
-    }
-    // PyTorch keeps the count as a float tensor; a value that is not an exact whole number
-    // (NaN, 2.5, -1, 1e20) would make the next step's bias corrections meaningless.
-    let v = t.to_vec()[0].as_f64();
-    Ok(saved_integer("step", v, 0, MAX_SAVED_COUNT)? as u64)
-}
-
-// ---------------------------------------------------------------- PyTorch's CPU arithmetic
-//
-// PyTorch's x86 CPU kernels are compiled with FMA enabled and floating-point contraction on, and
-// some are written with explicit fused multiply-adds, so a multiply followed by an add inside one
-// tensor op is a single rounding. These helpers reproduce each op's exact rounding; the golden
-// first-step tests (tests/golden_first_step.rs) pin them bit for bit.
-
-/// `self.add_(other, alpha=alpha)`: `fma(alpha, other, self)` (ATen's `ufunc::add`).
-#[inline(always)]
-pub(crate) fn add_alpha<T: Element>(this: T, other: T, alpha: T) -> T {
-    other.mul_add(alpha, this)
-}
-
-/// `self.addcmul_(t1, t2, value=value)`: `self + (value·t1)·t2` with the last product and the sum
-/// fused.
-#[inline(always)]
-pub(crate) fn addcmul<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
-    (value * t1).mul_add(t2, this)
-}
-
-/// `self.addcdiv_(t1, t2, value=value)`: `self + (value·t1)/t2` (a division in between: nothing to
-/// fuse).
-#[inline(always)]
-pub(crate) fn addcdiv<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
-    this + value * t1 / t2
-}
-
-/// `torch.lerp(start, end, weight)` for one element, as ATen's CPU kernel:
-/// `fma(w, end − start, start)` when |w| < 0.5, else `fma(w − 1, end − start, end)`.
-#[inline(always)]
-pub(crate) fn lerp<T: Element>(start: T, end: T, weight: T) -> T {
-    if weight.abs() < T::from_f64(0.5) {
-        weight.mul_add(end - start, start)
-    } else {
-        (weight - T::one()).mul_add(end - start, end)
-    }
+    /// One update of one parameter: its values and gradient as flat row-major slices, and its
+    /// state (`None` before its first step).
+    fn update<T: Element>(
+        config: &Self::Config,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<Self::State<T>>,
+    );
 }
 
 /// One parameter's state slot, tagged with the tensor it belongs to.
@@ -273,32 +179,68 @@ struct Slot<S> {
     state: Option<S>,
 }
 
-/// The parameter groups of an optimizer and one state slot per parameter.
-pub(crate) struct Core<T: Element, S> {
-    pub(crate) groups: Vec<ParamGroup<T>>,
-    slots: Vec<Vec<Slot<S>>>,
+/// An optimizer running algorithm `A` on tensors of `T`: the parameter groups (each with `A`'s
+/// config) and one state slot per parameter. `SGD`, `Adam`, ... are names for it.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Adam, AdamAlgorithm, AdamConfig, Optim, Optimizer};
+/// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+/// let opt: Optim<AdamAlgorithm> = Adam::new(vec![w], AdamConfig::default())?;
+/// assert_eq!((opt.name(), opt.param_groups()[0].options.betas), ("Adam", (0.9, 0.999)));
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub struct Optim<A: Algorithm, T: Element = f32> {
+    groups: Vec<ParamGroup<T, A::Config>>,
+    slots: Vec<Vec<Slot<A::State<T>>>>,
 }
 
-impl<T: Element, S: ParamState<T>> Core<T, S> {
-    /// Validates the groups (non-empty, no parameter twice, valid hyper-parameters).
-    pub(crate) fn new(groups: Vec<ParamGroup<T>>) -> Result<Self, OptimError> {
+impl<A: Algorithm, T: Element> Optim<A, T> {
+    /// `Optimizer(params, **config)`: one group.
+    pub fn new(
+        params: impl IntoIterator<Item = Tensor<T>>,
+        config: A::Config,
+    ) -> Result<Self, OptimError> {
+        Self::with_groups(vec![(params.into_iter().collect(), config)])
+    }
+
+    /// Several parameter groups with their own hyper-parameters (PyTorch's list of dicts).
+    /// Checks each group (non-empty, leaves only, no parameter twice, valid config).
+    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, A::Config)>) -> Result<Self, OptimError> {
         if groups.is_empty() {
             return Err(OptimError::InvalidParams(
                 "optimizer got an empty parameter list".into(),
             ));
         }
-        let mut core = Core {
+        let mut opt = Optim {
             groups: Vec::new(),
             slots: Vec::new(),
         };
-        for g in groups {
-            core.add_group(g)?;
+        for (params, config) in groups {
+            opt.add_param_group(params, config)?;
         }
-        Ok(core)
+        Ok(opt)
     }
 
-    /// `optimizer.add_param_group(group)`.
-    pub(crate) fn add_group(&mut self, group: ParamGroup<T>) -> Result<(), OptimError> {
+    /// The parameter groups (`optimizer.param_groups`).
+    pub fn param_groups(&self) -> &[ParamGroup<T, A::Config>] {
+        &self.groups
+    }
+
+    /// Mutable parameter groups, e.g. to change one group's hyper-parameters or tensors (a
+    /// tensor keeps its state when moved; a new tensor starts without state).
+    pub fn param_groups_mut(&mut self) -> &mut [ParamGroup<T, A::Config>] {
+        &mut self.groups
+    }
+
+    /// `optimizer.add_param_group({"params": params, **config})`.
+    pub fn add_param_group(
+        &mut self,
+        params: Vec<Tensor<T>>,
+        config: A::Config,
+    ) -> Result<(), OptimError> {
+        self.sync();
+        let group = ParamGroup::new(params, config);
         group.options.validate()?;
         if group.params.is_empty() {
             return Err(OptimError::InvalidParams(
@@ -332,7 +274,7 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                 .iter()
                 .map(|p| Slot {
                     id: p.id(),
-                    state: None,
+                    state: A::init_state(&group.options, p.numel()),
                 })
                 .collect(),
         );
@@ -350,7 +292,7 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
         if aligned {
             return;
         }
-        let mut old: Vec<Slot<S>> = std::mem::take(&mut self.slots)
+        let mut old: Vec<Slot<A::State<T>>> = std::mem::take(&mut self.slots)
             .into_iter()
             .flatten()
             .collect();
@@ -372,43 +314,44 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
             .collect();
     }
 
-    /// Calls `update(options, param, grad, state)` for every parameter that has a gradient, with
-    /// the parameter's values and its gradient as flat row-major slices. Takes each parameter's
-    /// write lock once; allocates nothing unless a gradient is not contiguous.
-    #[inline(always)]
-    pub(crate) fn for_each_with_grad(
-        &mut self,
-        mut update: impl FnMut(&GroupOptions, &mut [T], &[T], &mut Option<S>),
-    ) {
+    /// The update of every parameter that has a gradient, with the parameter's values and its
+    /// gradient as flat row-major slices. Takes each parameter's write lock once; allocates
+    /// nothing unless a gradient is not contiguous. With at least [`PARALLEL_MIN_NUMEL`]
+    /// elements in two or more parameters, the parameters are updated in parallel on rayon's
+    /// pool: each update reads and writes only its own parameter, gradient and state, so the
+    /// result is bit-identical whatever the number of threads.
+    fn update_all(&mut self) {
         self.sync();
-        for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
-            for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
-                let Some(g) = p.grad() else { continue };
-                let g = checked_grad(p, g);
-                // One fused update under both locks, taken in the library's lock order, on
-                // row-major slices (strided ones go through a copy inside `update_guard`).
-                let mut guard = p.update_guard(&g);
-                let (ps, gs) = guard.slices();
-                update(&group.options, ps, gs, &mut slot.state);
-            }
-        }
-    }
-
-    /// Gives every parameter without state the state `init(options, numel)` (Adagrad creates its
-    /// state at construction, as PyTorch's `Adagrad.__init__` does).
-    pub(crate) fn init_states(&mut self, init: impl Fn(&GroupOptions, usize) -> S) {
-        self.sync();
-        for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
-            for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
-                if slot.state.is_none() {
-                    slot.state = Some(init(&group.options, p.numel()));
+        let (count, numel) = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.params)
+            .fold((0, 0), |(c, n), p| (c + 1, n + p.numel()));
+        if count < 2 || numel < PARALLEL_MIN_NUMEL {
+            for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
+                for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
+                    update_one::<A, T>(&group.options, p, &mut slot.state);
                 }
             }
+            return;
         }
+        let work: Vec<_> = self
+            .groups
+            .iter()
+            .zip(self.slots.iter_mut())
+            .flat_map(|(group, slots)| {
+                group
+                    .params
+                    .iter()
+                    .zip(slots.iter_mut())
+                    .map(move |(p, slot)| (&group.options, p, &mut slot.state))
+            })
+            .collect();
+        work.into_par_iter()
+            .for_each(|(options, p, state)| update_one::<A, T>(options, p, state));
     }
 
-    /// `state_dict()` for an optimizer called `name`.
-    pub(crate) fn state_dict(&self, name: &str) -> OptimizerState<T> {
+    fn save(&self) -> OptimizerState<T> {
         let mut state = Vec::new();
         let mut param_groups = Vec::new();
         let mut index = 0;
@@ -436,18 +379,15 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
             });
         }
         OptimizerState {
-            optimizer: name.to_string(),
+            optimizer: A::NAME.to_string(),
             state,
             param_groups,
         }
     }
 
-    /// `load_state_dict()` for an optimizer called `name`; on error nothing changes.
-    pub(crate) fn load_state_dict(
-        &mut self,
-        name: &str,
-        sd: &OptimizerState<T>,
-    ) -> Result<(), OptimError> {
+    /// `load_state_dict()`; on error nothing changes.
+    fn load(&mut self, sd: &OptimizerState<T>) -> Result<(), OptimError> {
+        let name = A::NAME;
         if !sd.optimizer.is_empty() && sd.optimizer != name {
             return Err(OptimError::StateDict(format!(
                 "the state dict was saved by {}, not {name}",
@@ -505,7 +445,7 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                 *slot = Some((gi, k));
             }
         }
-        let mut new_states: Vec<(usize, usize, S)> = Vec::new();
+        let mut new_states: Vec<(usize, usize, A::State<T>)> = Vec::new();
         for entry in &sd.state {
             let (gi, k) = positions
                 .get(entry.index)
@@ -518,7 +458,7 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
                     ))
                 })?;
             let shape = self.groups[gi].params[k].shape();
-            let state = S::load(&entry.values, &shape, &options[gi])
+            let state = A::State::<T>::load(&entry.values, &shape)
                 .map_err(|e| e.within(&format!("state.{}.", entry.index)))?;
             new_states.push((gi, k, state));
         }
@@ -534,5 +474,75 @@ impl<T: Element, S: ParamState<T>> Core<T, S> {
             self.slots[gi][k].state = Some(s);
         }
         Ok(())
+    }
+}
+
+/// Below this many elements in all, a step runs on the calling thread: for small models
+/// (the lecture net's 59 parameters) rayon's hand-offs cost more than the updates.
+pub const PARALLEL_MIN_NUMEL: usize = 1 << 16;
+
+/// One parameter's update, if it has a gradient: both locks taken once, in the library's lock
+/// order, on row-major slices (strided ones go through a copy inside `update_guard`).
+#[inline(always)]
+fn update_one<A: Algorithm, T: Element>(
+    options: &A::Config,
+    p: &Tensor<T>,
+    state: &mut Option<A::State<T>>,
+) {
+    let Some(g) = p.grad() else { return };
+    let g = checked_grad(p, g);
+    let mut guard = p.update_guard(&g);
+    let (ps, gs) = guard.slices();
+    fma_dispatch!(A::update(options, ps, gs, state));
+}
+
+impl<A: Algorithm, T: Element> Optimizer<T> for Optim<A, T> {
+    fn step(&mut self) {
+        self.update_all();
+    }
+
+    fn zero_grad_with(&mut self, set_to_none: bool) {
+        for group in &self.groups {
+            for p in &group.params {
+                if set_to_none {
+                    p.set_grad(None);
+                } else {
+                    p.zero_grad();
+                }
+            }
+        }
+    }
+
+    fn num_param_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    fn group_hyper(&self, group: usize, name: &str) -> Option<f64> {
+        let g = &self.groups[group];
+        match name {
+            "initial_lr" => g.initial_lr,
+            _ => g.options.get(name),
+        }
+    }
+
+    fn set_group_hyper(&mut self, group: usize, name: &str, value: f64) -> Result<(), OptimError> {
+        let g = &mut self.groups[group];
+        match name {
+            "initial_lr" => g.initial_lr = Some(value),
+            _ => g.options.set(name, value)?,
+        }
+        Ok(())
+    }
+
+    fn state_dict(&self) -> OptimizerState<T> {
+        self.save()
+    }
+
+    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
+        self.load(state)
+    }
+
+    fn name(&self) -> &'static str {
+        A::NAME
     }
 }

@@ -1,83 +1,90 @@
 //! [`ParamGroup`]: a list of parameters sharing one set of hyper-parameters, as an entry of
-//! PyTorch's `optimizer.param_groups`.
+//! PyTorch's `optimizer.param_groups`, and [`Hyperparameters`], what every optimizer's config
+//! offers the machinery: its values by PyTorch name.
+//!
+//! This file knows no optimizer: a group is generic over its config type, so a group of an
+//! [`Adam`](crate::Adam) holds an [`AdamConfig`](crate::AdamConfig) and nothing else.
 
-use crate::adagrad::AdagradConfig;
-use crate::adam::AdamConfig;
 use crate::error::OptimError;
-use crate::rmsprop::RmsPropConfig;
-use crate::sgd::SgdConfig;
 use tapegrad_autograd::{Element, Tensor};
 
-/// The hyper-parameters of one parameter group: one variant per optimizer family (AdamW uses
-/// [`AdamConfig`] with `decoupled_weight_decay: true`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum GroupOptions {
-    /// `torch.optim.SGD`'s options.
-    Sgd(SgdConfig),
-    /// `torch.optim.Adagrad`'s options.
-    Adagrad(AdagradConfig),
-    /// `torch.optim.RMSprop`'s options.
-    RmsProp(RmsPropConfig),
-    /// `torch.optim.Adam` / `AdamW`'s options.
-    Adam(AdamConfig),
+/// One hyper-parameter of a config, borrowed by [`Hyperparameters::fields`].
+#[derive(Debug)]
+pub enum Hyper<'a> {
+    /// A number (`lr`, `eps`, `beta1`, ...).
+    Float(&'a mut f64),
+    /// A flag (`maximize`, `amsgrad`, ...), saved as 0.0 / 1.0.
+    Bool(&'a mut bool),
+    /// A flag the optimizer fixes (AdamW's `decoupled_weight_decay = True`): saved like a
+    /// [`Hyper::Bool`], and a saved value must equal it.
+    Fixed(bool),
 }
 
-impl GroupOptions {
+/// The hyper-parameters of one optimizer, listed once by PyTorch name; saving, loading, reading
+/// and setting one by name (as a scheduler does with `lr`, `momentum` or `beta1`) all go through
+/// that one list.
+///
+/// ```
+/// use tapegrad_optim::{AdamConfig, Hyperparameters};
+/// let mut c = AdamConfig::default();
+/// assert_eq!(c.get("beta1"), Some(0.9));
+/// c.set("beta1", 0.85).unwrap();
+/// assert_eq!(c.betas.0, 0.85);
+/// assert_eq!(c.to_pairs()[0], ("lr", 1e-3)); // `lr` comes first
+/// ```
+pub trait Hyperparameters: Copy + PartialEq + std::fmt::Debug + Send + Sync + 'static {
+    /// PyTorch's constructor checks, with its messages.
+    fn validate(&self) -> Result<(), OptimError>;
+
+    /// Every hyper-parameter by PyTorch name, `lr` first (`betas` as `beta1`, `beta2`, `etas` as
+    /// `eta1`, `eta2`, ...).
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)>;
+
+    /// The value named `name` (booleans as 0.0 / 1.0), if the config has it.
+    fn get(&self, name: &str) -> Option<f64> {
+        let mut c = *self;
+        let found = c.fields().into_iter().find(|(n, _)| *n == name);
+        found.map(|(_, h)| value_of(&h))
+    }
+
+    /// Sets the number named `name` (`param_group[name] = value`, as a scheduler writes `lr`,
+    /// `momentum` or `beta1`). Like PyTorch, this does not re-check the value; unknown names
+    /// and flags are errors, and then nothing changes.
+    fn set(&mut self, name: &str, value: f64) -> Result<(), OptimError> {
+        match self.fields().into_iter().find(|(n, _)| *n == name) {
+            Some((_, Hyper::Float(v))) => {
+                *v = value;
+                Ok(())
+            }
+            Some(_) => Err(OptimError::InvalidHyperparameter(format!(
+                "'{name}' is a flag; set it in the config"
+            ))),
+            None => Err(OptimError::InvalidHyperparameter(format!(
+                "this optimizer has no hyper-parameter '{name}'"
+            ))),
+        }
+    }
+
     /// The learning rate (`group["lr"]`).
-    pub fn lr(&self) -> f64 {
-        match self {
-            GroupOptions::Sgd(c) => c.lr,
-            GroupOptions::Adagrad(c) => c.lr,
-            GroupOptions::RmsProp(c) => c.lr,
-            GroupOptions::Adam(c) => c.lr,
-        }
+    fn lr(&self) -> f64 {
+        self.get("lr").expect("every optimizer config has an lr")
     }
 
-    /// Sets the learning rate (`group["lr"] = lr`), as a scheduler does.
-    pub fn set_lr(&mut self, lr: f64) {
-        match self {
-            GroupOptions::Sgd(c) => c.lr = lr,
-            GroupOptions::Adagrad(c) => c.lr = lr,
-            GroupOptions::RmsProp(c) => c.lr = lr,
-            GroupOptions::Adam(c) => c.lr = lr,
-        }
+    /// The hyper-parameters as `(PyTorch name, value)` pairs; booleans are 0.0 / 1.0.
+    fn to_pairs(&self) -> Vec<(&'static str, f64)> {
+        let mut c = *self;
+        c.fields()
+            .into_iter()
+            .map(|(n, h)| (n, value_of(&h)))
+            .collect()
     }
 
-    /// The weight decay (`group["weight_decay"]`).
-    pub fn weight_decay(&self) -> f64 {
-        match self {
-            GroupOptions::Sgd(c) => c.weight_decay,
-            GroupOptions::Adagrad(c) => c.weight_decay,
-            GroupOptions::RmsProp(c) => c.weight_decay,
-            GroupOptions::Adam(c) => c.weight_decay,
-        }
-    }
-
-    /// Checks every hyper-parameter, with PyTorch's messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
-        match self {
-            GroupOptions::Sgd(c) => c.validate(),
-            GroupOptions::Adagrad(c) => c.validate(),
-            GroupOptions::RmsProp(c) => c.validate(),
-            GroupOptions::Adam(c) => c.validate(),
-        }
-    }
-
-    /// The hyper-parameters as `(PyTorch name, value)` pairs; booleans are 0.0 / 1.0 and
-    /// `betas` are `beta1`, `beta2`.
-    pub fn to_pairs(&self) -> Vec<(&'static str, f64)> {
-        match self {
-            GroupOptions::Sgd(c) => c.to_pairs(),
-            GroupOptions::Adagrad(c) => c.to_pairs(),
-            GroupOptions::RmsProp(c) => c.to_pairs(),
-            GroupOptions::Adam(c) => c.to_pairs(),
-        }
-    }
-
-    /// The same variant with values read from `pairs` (every name of [`GroupOptions::to_pairs`]
-    /// must be present, no other), validated.
-    pub fn with_pairs(&self, pairs: &[(String, f64)]) -> Result<GroupOptions, OptimError> {
-        let names: Vec<&'static str> = self.to_pairs().iter().map(|(n, _)| *n).collect();
+    /// A copy with values read by name from `pairs` (each of [`Hyperparameters::to_pairs`]'s
+    /// names exactly once, no other), checked (booleans 0 or 1, numbers finite) and validated.
+    fn with_pairs(&self, pairs: &[(String, f64)]) -> Result<Self, OptimError> {
+        let mut c = *self;
+        let mut fields = c.fields();
+        let names: Vec<&'static str> = fields.iter().map(|(n, _)| *n).collect();
         let mut values = Vec::with_capacity(names.len());
         for n in &names {
             let v = pairs
@@ -92,41 +99,41 @@ impl GroupOptions {
                 "unexpected hyper-parameter '{k}' in a parameter group (expected {names:?})"
             )));
         }
-        // A saved value is checked before use: booleans are stored as 0 / 1, and no
-        // hyper-parameter of these optimizers is meaningful as NaN or ±inf.
-        for (n, &v) in names.iter().zip(&values) {
-            let expected = if BOOLEANS.contains(n) {
-                (v != 0.0 && v != 1.0).then_some("is not a boolean (0 or 1)")
-            } else {
-                (!v.is_finite()).then_some("is not a finite number")
+        for ((name, h), &v) in fields.iter_mut().zip(&values) {
+            let invalid = |expected: &str| OptimError::InvalidValue {
+                key: name.to_string(),
+                value: v,
+                expected: expected.into(),
             };
-            if let Some(expected) = expected {
-                return Err(OptimError::InvalidValue {
-                    key: n.to_string(),
-                    value: v,
-                    expected: expected.into(),
-                });
+            // A saved value is checked before use: flags are stored as 0 / 1, and no
+            // hyper-parameter is meaningful as NaN or ±inf.
+            match h {
+                Hyper::Float(x) if v.is_finite() => **x = v,
+                Hyper::Float(_) => return Err(invalid("is not a finite number")),
+                Hyper::Bool(b) if v == 0.0 || v == 1.0 => **b = v == 1.0,
+                Hyper::Fixed(b) if v == *b as u8 as f64 => {}
+                Hyper::Bool(_) => return Err(invalid("is not a boolean (0 or 1)")),
+                Hyper::Fixed(b) => {
+                    return Err(invalid(&format!(
+                        "is not {} (this optimizer fixes it)",
+                        *b as u8
+                    )))
+                }
             }
         }
-        let out = match self {
-            GroupOptions::Sgd(_) => GroupOptions::Sgd(SgdConfig::from_values(&values)),
-            GroupOptions::Adagrad(_) => GroupOptions::Adagrad(AdagradConfig::from_values(&values)),
-            GroupOptions::RmsProp(_) => GroupOptions::RmsProp(RmsPropConfig::from_values(&values)),
-            GroupOptions::Adam(_) => GroupOptions::Adam(AdamConfig::from_values(&values)),
-        };
-        out.validate()?;
-        Ok(out)
+        drop(fields);
+        c.validate()?;
+        Ok(c)
     }
 }
 
-/// The hyper-parameters of [`GroupOptions::to_pairs`] that are booleans.
-const BOOLEANS: [&str; 5] = [
-    "amsgrad",
-    "maximize",
-    "decoupled_weight_decay",
-    "nesterov",
-    "centered",
-];
+fn value_of(h: &Hyper<'_>) -> f64 {
+    match h {
+        Hyper::Float(v) => **v,
+        Hyper::Bool(b) => **b as u8 as f64,
+        Hyper::Fixed(b) => *b as u8 as f64,
+    }
+}
 
 /// One parameter group: the tensors it updates and their hyper-parameters
 /// (`{"params": [...], "lr": ..., ...}` in PyTorch).
@@ -138,21 +145,22 @@ const BOOLEANS: [&str; 5] = [
 /// let mut opt = SGD::new(vec![w], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
 /// opt.param_groups_mut()[0].set_lr(0.05);
 /// assert_eq!(opt.param_groups()[0].lr(), 0.05);
+/// assert_eq!(opt.param_groups()[0].options.lr, 0.05); // the group holds an SgdConfig
 /// ```
 #[derive(Clone)]
-pub struct ParamGroup<T: Element = f32> {
+pub struct ParamGroup<T: Element, C: Hyperparameters> {
     /// The parameters (shared handles: updates are visible to the model).
     pub params: Vec<Tensor<T>>,
     /// Their hyper-parameters.
-    pub options: GroupOptions,
+    pub options: C,
     /// The learning rate the first LR scheduler attached to this optimizer found
     /// (`group["initial_lr"]`); later schedulers take their base rates from it, as in PyTorch.
     pub initial_lr: Option<f64>,
 }
 
-impl<T: Element> ParamGroup<T> {
+impl<T: Element, C: Hyperparameters> ParamGroup<T, C> {
     /// A group of `params` with `options`.
-    pub fn new(params: Vec<Tensor<T>>, options: GroupOptions) -> Self {
+    pub fn new(params: Vec<Tensor<T>>, options: C) -> Self {
         ParamGroup {
             params,
             options,
@@ -167,16 +175,19 @@ impl<T: Element> ParamGroup<T> {
 
     /// Sets the group's learning rate.
     pub fn set_lr(&mut self, lr: f64) {
-        self.options.set_lr(lr)
+        // Not re-checked: PyTorch's schedulers write whatever they compute.
+        self.options
+            .set("lr", lr)
+            .expect("every optimizer config has an lr");
     }
 
-    /// The group's weight decay.
+    /// The group's weight decay (0 for an optimizer without one).
     pub fn weight_decay(&self) -> f64 {
-        self.options.weight_decay()
+        self.options.get("weight_decay").unwrap_or(0.0)
     }
 }
 
-impl<T: Element> std::fmt::Debug for ParamGroup<T> {
+impl<T: Element, C: Hyperparameters> std::fmt::Debug for ParamGroup<T, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shapes: Vec<Vec<usize>> = self.params.iter().map(|p| p.shape().to_vec()).collect();
         f.debug_struct("ParamGroup")

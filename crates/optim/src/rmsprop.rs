@@ -24,13 +24,13 @@
 //! `avg.add_(eps)`, then `buf.mul_(momentum).addcdiv_(grad, avg)` + `param.add_(buf, alpha=-lr)`
 //! or `param.addcdiv_(grad, avg, value=-lr)`.
 
-use crate::error::{py, OptimError};
-use crate::optimizer::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, lerp, load_buf, load_squares_buf,
-    load_step, step_tensor, Core, Optimizer, ParamState,
+use crate::error::{at_least_zero, OptimError};
+use crate::kernel::{
+    add_alpha, addcdiv, addcmul, buf_tensor, check_names, flush, lerp, load_buf, load_squares_buf,
+    load_step, step_tensor,
 };
-use crate::param_group::{GroupOptions, ParamGroup};
-use crate::state::OptimizerState;
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `torch.optim.RMSprop`'s hyper-parameters, with PyTorch's defaults.
@@ -72,60 +72,34 @@ impl Default for RmsPropConfig {
     }
 }
 
-impl RmsPropConfig {
+impl Hyperparameters for RmsPropConfig {
     /// PyTorch's constructor checks, with its messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
-        let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.eps) {
-            return bad(format!("Invalid epsilon value: {}", py(self.eps)));
-        }
-        if !(0.0 <= self.momentum) {
-            return bad(format!("Invalid momentum value: {}", py(self.momentum)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
-        if !(0.0 <= self.alpha) {
-            return bad(format!("Invalid alpha value: {}", py(self.alpha)));
-        }
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        at_least_zero("Invalid momentum value", self.momentum)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        at_least_zero("Invalid alpha value", self.alpha)?;
         Ok(())
     }
 
-    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
         vec![
-            ("lr", self.lr),
-            ("alpha", self.alpha),
-            ("eps", self.eps),
-            ("weight_decay", self.weight_decay),
-            ("momentum", self.momentum),
-            ("centered", self.centered as u8 as f64),
-            ("maximize", self.maximize as u8 as f64),
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("alpha", Hyper::Float(&mut self.alpha)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("momentum", Hyper::Float(&mut self.momentum)),
+            ("centered", Hyper::Bool(&mut self.centered)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
         ]
-    }
-
-    pub(crate) fn from_values(v: &[f64]) -> Self {
-        RmsPropConfig {
-            lr: v[0],
-            alpha: v[1],
-            eps: v[2],
-            weight_decay: v[3],
-            momentum: v[4],
-            centered: v[5] != 0.0,
-            maximize: v[6] != 0.0,
-        }
     }
 }
 
 /// RMSprop's per-parameter state: `step`, `square_avg`, and `momentum_buffer` (momentum > 0) /
 /// `grad_avg` (centered).
 #[derive(Debug, Clone)]
-pub(crate) struct RmsPropState<T> {
+pub struct RmsPropState<T> {
     step: u64,
     square_avg: Vec<T>,
     momentum_buffer: Option<Vec<T>>,
@@ -147,11 +121,7 @@ impl<T: Element> ParamState<T> for RmsPropState<T> {
         v
     }
 
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        _options: &GroupOptions,
-    ) -> Result<Self, OptimError> {
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
         check_names(
             values,
             &["step", "square_avg", "momentum_buffer", "grad_avg"],
@@ -187,134 +157,84 @@ impl<T: Element> ParamState<T> for RmsPropState<T> {
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
 #[allow(clippy::upper_case_acronyms)]
-pub struct RMSprop<T: Element = f32> {
-    core: Core<T, RmsPropState<T>>,
-}
+pub type RMSprop<T = f32> = Optim<RmsPropAlgorithm, T>;
 
-impl<T: Element> RMSprop<T> {
-    /// `RMSprop(params, **config)`.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: RmsPropConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// RMSprop's update rule, for [`Optim`]: its name, [`RmsPropConfig`], [`RmsPropState`] and its update kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct RmsPropAlgorithm;
 
-    /// Several parameter groups with their own hyper-parameters.
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, RmsPropConfig)>) -> Result<Self, OptimError> {
-        let groups = groups
-            .into_iter()
-            .map(|(p, c)| ParamGroup::new(p, GroupOptions::RmsProp(c)))
-            .collect();
-        Ok(RMSprop {
-            core: Core::new(groups)?,
-        })
-    }
+impl Algorithm for RmsPropAlgorithm {
+    const NAME: &'static str = "RMSprop";
+    type Config = RmsPropConfig;
+    type State<T: Element> = RmsPropState<T>;
 
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: RmsPropConfig,
-    ) -> Result<(), OptimError> {
-        self.core
-            .add_group(ParamGroup::new(params, GroupOptions::RmsProp(config)))
-    }
-}
-
-impl<T: Element> Optimizer<T> for RMSprop<T> {
-    fn step(&mut self) {
-        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(
-            |options, param, grad, state| {
-                let GroupOptions::RmsProp(c) = options else {
-                    panic!(
-                        "RMSprop.step: a parameter group holds {options:?}; RMSprop needs \
-                     GroupOptions::RmsProp"
-                    )
-                };
-                let n = param.len();
-                let s = state.get_or_insert_with(|| RmsPropState {
-                    step: 0,
-                    square_avg: vec![T::zero(); n],
-                    momentum_buffer: None,
-                    grad_avg: None,
-                });
-                if c.momentum > 0.0 && s.momentum_buffer.is_none() {
-                    s.momentum_buffer = Some(vec![T::zero(); n]);
-                }
-                if c.centered && s.grad_avg.is_none() {
-                    s.grad_avg = Some(vec![T::zero(); n]);
-                }
-                s.step += 1;
-                let wd = T::from_f64(c.weight_decay);
-                let alpha = T::from_f64(c.alpha);
-                let one_minus_alpha = T::from_f64(1.0 - c.alpha);
-                let eps = T::from_f64(c.eps);
-                let mu = T::from_f64(c.momentum);
-                let neg_lr = T::from_f64(-c.lr);
-                let centered = if c.centered {
-                    s.grad_avg.as_deref_mut()
-                } else {
-                    None
-                };
-                let buf = if c.momentum > 0.0 {
-                    s.momentum_buffer.as_deref_mut()
-                } else {
-                    None
-                };
-                let mut centered = centered.map(|v| v.iter_mut());
-                let mut buf = buf.map(|v| v.iter_mut());
-                for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
-                    let mut g = if c.maximize { -g } else { g };
-                    if c.weight_decay != 0.0 {
-                        g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-                    }
-                    // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
-                    *v = addcmul(*v * alpha, g, g, one_minus_alpha);
-                    let avg = match centered.as_mut() {
-                        Some(it) => {
-                            let ga = it.next().expect("grad_avg has the parameter's length");
-                            *ga = lerp(*ga, g, one_minus_alpha); // grad_avg.lerp_(grad, 1-alpha)
-                                                                 // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                            addcmul(*v, *ga, *ga, -T::one()).sqrt()
-                        }
-                        None => v.sqrt(),
-                    } + eps;
-                    match buf.as_mut() {
-                        Some(it) => {
-                            let b = it
-                                .next()
-                                .expect("momentum_buffer has the parameter's length");
-                            // buf.mul_(momentum).addcdiv_(grad, avg)
-                            *b = addcdiv(*b * mu, g, avg, T::one());
-                            *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
-                        }
-                        // param.addcdiv_(grad, avg, value=-lr)
-                        None => *p = addcdiv(*p, g, avg, neg_lr),
-                    }
-                }
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &RmsPropConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<RmsPropState<T>>,
+    ) {
+        let n = param.len();
+        let s = state.get_or_insert_with(|| RmsPropState {
+            step: 0,
+            square_avg: vec![T::zero(); n],
+            momentum_buffer: None,
+            grad_avg: None,
+        });
+        if c.momentum > 0.0 && s.momentum_buffer.is_none() {
+            s.momentum_buffer = Some(vec![T::zero(); n]);
+        }
+        if c.centered && s.grad_avg.is_none() {
+            s.grad_avg = Some(vec![T::zero(); n]);
+        }
+        s.step += 1;
+        let wd = T::from_f64(c.weight_decay);
+        let alpha = T::from_f64(c.alpha);
+        let one_minus_alpha = T::from_f64(1.0 - c.alpha);
+        let eps = T::from_f64(c.eps);
+        let mu = T::from_f64(c.momentum);
+        let neg_lr = T::from_f64(-c.lr);
+        let centered = if c.centered {
+            s.grad_avg.as_deref_mut()
+        } else {
+            None
+        };
+        let buf = if c.momentum > 0.0 {
+            s.momentum_buffer.as_deref_mut()
+        } else {
+            None
+        };
+        let mut centered = centered.map(|v| v.iter_mut());
+        let mut buf = buf.map(|v| v.iter_mut());
+        for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
+            let mut g = if c.maximize { -g } else { g };
+            if c.weight_decay != 0.0 {
+                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
             }
-        ));
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        &self.core.groups
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        &mut self.core.groups
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "RMSprop"
+            // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+            *v = flush(addcmul(*v * alpha, g, g, one_minus_alpha));
+            let avg = match centered.as_mut() {
+                Some(it) => {
+                    let ga = it.next().expect("grad_avg has the parameter's length");
+                    *ga = flush(lerp(*ga, g, one_minus_alpha)); // grad_avg.lerp_(grad, 1-alpha)
+                                                                // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                    addcmul(*v, *ga, *ga, -T::one()).sqrt()
+                }
+                None => v.sqrt(),
+            } + eps;
+            match buf.as_mut() {
+                Some(it) => {
+                    let b = it
+                        .next()
+                        .expect("momentum_buffer has the parameter's length");
+                    // buf.mul_(momentum).addcdiv_(grad, avg)
+                    *b = flush(addcdiv(*b * mu, g, avg, T::one()));
+                    *p = add_alpha(*p, *b, neg_lr); // param.add_(buf, alpha=-lr)
+                }
+                // param.addcdiv_(grad, avg, value=-lr)
+                None => *p = addcdiv(*p, g, avg, neg_lr),
+            }
+        }
     }
 }

@@ -19,10 +19,10 @@
 //! `param.add_(grad, alpha=-γ)`; this file evaluates them in that order, each `add` with `alpha`
 //! as one fused multiply-add as ATen's CPU kernel does.
 
-use crate::error::{py, OptimError};
-use crate::optimizer::{add_alpha, buf_tensor, check_names, load_buf, Core, Optimizer, ParamState};
-use crate::param_group::{GroupOptions, ParamGroup};
-use crate::state::OptimizerState;
+use crate::error::{at_least_zero, OptimError};
+use crate::kernel::{add_alpha, buf_tensor, check_names, flush, load_buf};
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `torch.optim.SGD`'s hyper-parameters, with PyTorch's defaults.
@@ -62,55 +62,35 @@ impl Default for SgdConfig {
     }
 }
 
-impl SgdConfig {
+impl Hyperparameters for SgdConfig {
     /// PyTorch's constructor checks, with its messages.
-    pub fn validate(&self) -> Result<(), OptimError> {
+    fn validate(&self) -> Result<(), OptimError> {
         let bad = |m: String| Err(OptimError::InvalidHyperparameter(m));
-        if !(0.0 <= self.lr) {
-            return bad(format!("Invalid learning rate: {}", py(self.lr)));
-        }
-        if !(0.0 <= self.momentum) {
-            return bad(format!("Invalid momentum value: {}", py(self.momentum)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return bad(format!(
-                "Invalid weight_decay value: {}",
-                py(self.weight_decay)
-            ));
-        }
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid momentum value", self.momentum)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return bad("Nesterov momentum requires a momentum and zero dampening".into());
         }
         Ok(())
     }
 
-    pub(crate) fn to_pairs(self) -> Vec<(&'static str, f64)> {
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
         vec![
-            ("lr", self.lr),
-            ("momentum", self.momentum),
-            ("dampening", self.dampening),
-            ("weight_decay", self.weight_decay),
-            ("nesterov", self.nesterov as u8 as f64),
-            ("maximize", self.maximize as u8 as f64),
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("momentum", Hyper::Float(&mut self.momentum)),
+            ("dampening", Hyper::Float(&mut self.dampening)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("nesterov", Hyper::Bool(&mut self.nesterov)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
         ]
-    }
-
-    pub(crate) fn from_values(v: &[f64]) -> Self {
-        SgdConfig {
-            lr: v[0],
-            momentum: v[1],
-            dampening: v[2],
-            weight_decay: v[3],
-            nesterov: v[4] != 0.0,
-            maximize: v[5] != 0.0,
-        }
     }
 }
 
 /// SGD's per-parameter state: the momentum buffer (`state["momentum_buffer"]`), created from the
 /// first gradient when momentum ≠ 0.
 #[derive(Debug, Clone)]
-pub(crate) struct SgdState<T> {
+pub struct SgdState<T> {
     momentum_buffer: Vec<T>,
 }
 
@@ -122,11 +102,7 @@ impl<T: Element> ParamState<T> for SgdState<T> {
         )]
     }
 
-    fn load(
-        values: &[(String, Tensor<T>)],
-        shape: &[usize],
-        _options: &GroupOptions,
-    ) -> Result<Self, OptimError> {
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
         check_names(values, &["momentum_buffer"])?;
         Ok(SgdState {
             momentum_buffer: load_buf(values, "momentum_buffer", shape)?,
@@ -146,117 +122,70 @@ impl<T: Element> ParamState<T> for SgdState<T> {
 /// assert!((w.item() - 0.8).abs() < 1e-7);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
-pub struct SGD<T: Element = f32> {
-    core: Core<T, SgdState<T>>,
-}
+pub type SGD<T = f32> = Optim<SgdAlgorithm, T>;
 
-impl<T: Element> SGD<T> {
-    /// `SGD(params, **config)`: one group; refuses invalid hyper-parameters with PyTorch's
-    /// message.
-    pub fn new(
-        params: impl IntoIterator<Item = Tensor<T>>,
-        config: SgdConfig,
-    ) -> Result<Self, OptimError> {
-        Self::with_groups(vec![(params.into_iter().collect(), config)])
-    }
+/// SGD's update rule, for [`Optim`]: its name, [`SgdConfig`], [`SgdState`] and its update kernel.
+#[derive(Debug, Clone, Copy)]
+pub struct SgdAlgorithm;
 
-    /// Several parameter groups, each with its own hyper-parameters
-    /// (`SGD([{"params": a, ...}, {"params": b, ...}])`).
-    pub fn with_groups(groups: Vec<(Vec<Tensor<T>>, SgdConfig)>) -> Result<Self, OptimError> {
-        let groups = groups
-            .into_iter()
-            .map(|(p, c)| ParamGroup::new(p, GroupOptions::Sgd(c)))
-            .collect();
-        Ok(SGD {
-            core: Core::new(groups)?,
-        })
-    }
+impl Algorithm for SgdAlgorithm {
+    const NAME: &'static str = "SGD";
+    type Config = SgdConfig;
+    type State<T: Element> = SgdState<T>;
 
-    /// `optimizer.add_param_group(...)`.
-    pub fn add_param_group(
-        &mut self,
-        params: Vec<Tensor<T>>,
-        config: SgdConfig,
-    ) -> Result<(), OptimError> {
-        self.core
-            .add_group(ParamGroup::new(params, GroupOptions::Sgd(config)))
-    }
-}
-
-impl<T: Element> Optimizer<T> for SGD<T> {
-    fn step(&mut self) {
-        crate::optimizer::fma_dispatch!(self.core.for_each_with_grad(|options, param, grad, state| {
-            let GroupOptions::Sgd(c) = options else {
-                panic!("SGD.step: a parameter group holds {options:?}; SGD needs GroupOptions::Sgd")
-            };
-            let wd = T::from_f64(c.weight_decay);
-            let mu = T::from_f64(c.momentum);
-            let one_minus_damp = T::from_f64(1.0 - c.dampening);
-            let neg_lr = T::from_f64(-c.lr);
-            // d_p = -grad if maximize else grad; d_p = d_p + λ·θ
-            let d_p = |g: T, p: T| {
-                let g = if c.maximize { -g } else { g };
-                if c.weight_decay != 0.0 {
-                    add_alpha(g, p, wd) // grad.add(param, alpha=weight_decay)
-                } else {
-                    g
-                }
-            };
-            if c.momentum == 0.0 {
-                // θ ← θ − γ·d_p
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &SgdConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<SgdState<T>>,
+    ) {
+        let wd = T::from_f64(c.weight_decay);
+        let mu = T::from_f64(c.momentum);
+        let one_minus_damp = T::from_f64(1.0 - c.dampening);
+        let neg_lr = T::from_f64(-c.lr);
+        // d_p = -grad if maximize else grad; d_p = d_p + λ·θ
+        let d_p = |g: T, p: T| {
+            let g = if c.maximize { -g } else { g };
+            if c.weight_decay != 0.0 {
+                add_alpha(g, p, wd) // grad.add(param, alpha=weight_decay)
+            } else {
+                g
+            }
+        };
+        if c.momentum == 0.0 {
+            // θ ← θ − γ·d_p
+            for (p, &g) in param.iter_mut().zip(grad) {
+                *p = add_alpha(*p, d_p(g, *p), neg_lr); // param.add_(grad, alpha=-lr)
+            }
+            return;
+        }
+        match state {
+            None => {
+                // First step: b ← d_p (torch.clone(grad)), no dampening.
+                let mut buf = Vec::with_capacity(param.len());
                 for (p, &g) in param.iter_mut().zip(grad) {
-                    *p = add_alpha(*p, d_p(g, *p), neg_lr); // param.add_(grad, alpha=-lr)
+                    let g = d_p(g, *p);
+                    let b = g;
+                    let step = if c.nesterov { add_alpha(g, b, mu) } else { b };
+                    buf.push(b);
+                    *p = add_alpha(*p, step, neg_lr);
                 }
-                return;
+                *state = Some(SgdState {
+                    momentum_buffer: buf,
+                });
             }
-            match state {
-                None => {
-                    // First step: b ← d_p (torch.clone(grad)), no dampening.
-                    let mut buf = Vec::with_capacity(param.len());
-                    for (p, &g) in param.iter_mut().zip(grad) {
-                        let g = d_p(g, *p);
-                        let b = g;
-                        let step = if c.nesterov { add_alpha(g, b, mu) } else { b };
-                        buf.push(b);
-                        *p = add_alpha(*p, step, neg_lr);
-                    }
-                    *state = Some(SgdState {
-                        momentum_buffer: buf,
-                    });
-                }
-                Some(s) => {
-                    // b ← μ·b + (1 − τ)·d_p
-                    for ((p, &g), b) in param.iter_mut().zip(grad).zip(&mut s.momentum_buffer) {
-                        let g = d_p(g, *p);
-                        // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                        *b = add_alpha(*b * mu, g, one_minus_damp);
-                        // grad.add(buf, alpha=momentum) if nesterov else buf
-                        let step = if c.nesterov { add_alpha(g, *b, mu) } else { *b };
-                        *p = add_alpha(*p, step, neg_lr); // param.add_(grad, alpha=-lr)
-                    }
+            Some(s) => {
+                // b ← μ·b + (1 − τ)·d_p
+                for ((p, &g), b) in param.iter_mut().zip(grad).zip(&mut s.momentum_buffer) {
+                    let g = d_p(g, *p);
+                    // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                    *b = flush(add_alpha(*b * mu, g, one_minus_damp));
+                    // grad.add(buf, alpha=momentum) if nesterov else buf
+                    let step = if c.nesterov { add_alpha(g, *b, mu) } else { *b };
+                    *p = add_alpha(*p, step, neg_lr); // param.add_(grad, alpha=-lr)
                 }
             }
-        }));
-    }
-
-    fn param_groups(&self) -> &[ParamGroup<T>] {
-        &self.core.groups
-    }
-
-    fn param_groups_mut(&mut self) -> &mut [ParamGroup<T>] {
-        &mut self.core.groups
-    }
-
-    fn state_dict(&self) -> OptimizerState<T> {
-        self.core.state_dict(self.name())
-    }
-
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
-        let name = self.name();
-        self.core.load_state_dict(name, state)
-    }
-
-    fn name(&self) -> &'static str {
-        "SGD"
+        }
     }
 }

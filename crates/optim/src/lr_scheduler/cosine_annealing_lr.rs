@@ -1,7 +1,7 @@
 //! `CosineAnnealingLR`: anneal the learning rate along a cosine from the base rate to `eta_min`
 //! over `T_max` epochs.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use std::f64::consts::PI;
@@ -53,10 +53,18 @@ impl CosineAnnealingLR {
             t_max,
             eta_min,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for CosineAnnealingLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -91,6 +99,17 @@ impl CosineAnnealingLR {
                     + eta_min
             })
             .collect()
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let (e, t_max, eta_min) = (self.core.last_epoch as f64, self.t_max as f64, self.eta_min);
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| eta_min + (base - eta_min) * (1.0 + (PI * e / t_max).cos()) / 2.0)
+                .collect(),
+        )
     }
 }
 

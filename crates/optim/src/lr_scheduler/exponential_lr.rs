@@ -1,6 +1,6 @@
 //! `ExponentialLR`: multiply the learning rate by `gamma` every epoch.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -36,10 +36,18 @@ impl ExponentialLR {
             core: SchedulerCore::attach(opt),
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for ExponentialLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -48,6 +56,17 @@ impl ExponentialLR {
         } else {
             cur.iter().map(|lr| lr * self.gamma).collect()
         }
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let e = self.core.last_epoch as f64;
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| base * self.gamma.powf(e))
+                .collect(),
+        )
     }
 }
 

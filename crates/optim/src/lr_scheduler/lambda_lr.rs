@@ -1,6 +1,6 @@
 //! `LambdaLR`: the learning rate is the base rate times a function of the epoch.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -19,16 +19,43 @@ pub type LrLambda = Box<dyn Fn(i64) -> f64 + Send + Sync>;
 /// assert_eq!(opt.lr(), 0.05);
 /// # Ok::<(), tapegrad_optim::OptimError>(())
 /// ```
+#[derive(Debug)]
 pub struct LambdaLR {
     core: SchedulerCore,
-    lambdas: Vec<LrLambda>,
+    lambdas: Lambdas,
 }
 
-impl std::fmt::Debug for LambdaLR {
+/// One `lr_lambda` per group (LambdaLR's and MultiplicativeLR's argument).
+pub(crate) struct Lambdas(pub(crate) Vec<LrLambda>);
+
+impl std::fmt::Debug for Lambdas {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LambdaLR")
-            .field("core", &self.core)
-            .finish()
+        write!(f, "[{} lr_lambdas]", self.0.len())
+    }
+}
+
+impl Lambdas {
+    /// `lr_lambda` for each of `n` groups.
+    pub(crate) fn one_per_group(
+        n: usize,
+        lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
+    ) -> Self {
+        Lambdas(
+            (0..n)
+                .map(|_| Box::new(lr_lambda.clone()) as LrLambda)
+                .collect(),
+        )
+    }
+
+    /// PyTorch's list form: the count must be the group count `n`.
+    pub(crate) fn checked(n: usize, lambdas: Vec<LrLambda>) -> Result<Self, OptimError> {
+        if lambdas.len() != n {
+            return Err(OptimError::InvalidHyperparameter(format!(
+                "Expected {n} lr_lambdas, but got {}",
+                lambdas.len()
+            )));
+        }
+        Ok(Lambdas(lambdas))
     }
 }
 
@@ -38,11 +65,8 @@ impl LambdaLR {
         opt: &mut O,
         lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
     ) -> Result<Self, OptimError> {
-        let n = opt.param_groups().len();
-        let lambdas = (0..n)
-            .map(|_| Box::new(lr_lambda.clone()) as LrLambda)
-            .collect();
-        Self::with_lambdas(opt, lambdas)
+        let lambdas = Lambdas::one_per_group(opt.num_param_groups(), lr_lambda);
+        Self::with_lambdas(opt, lambdas.0)
     }
 
     /// One function per group (PyTorch's list form); their number must equal the group count.
@@ -50,27 +74,29 @@ impl LambdaLR {
         opt: &mut O,
         lambdas: Vec<LrLambda>,
     ) -> Result<Self, OptimError> {
-        let n = opt.param_groups().len();
-        if lambdas.len() != n {
-            return Err(OptimError::InvalidHyperparameter(format!(
-                "Expected {n} lr_lambdas, but got {}",
-                lambdas.len()
-            )));
-        }
+        let lambdas = Lambdas::checked(opt.num_param_groups(), lambdas)?;
         let mut s = LambdaLR {
             core: SchedulerCore::attach(opt),
             lambdas,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for LambdaLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
         c.base_lrs
             .iter()
-            .zip(&self.lambdas)
+            .zip(&self.lambdas.0)
             .map(|(base, f)| base * f(c.last_epoch))
             .collect()
     }

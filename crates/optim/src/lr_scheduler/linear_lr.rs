@@ -1,7 +1,7 @@
 //! `LinearLR`: scale the learning rate by a factor moving linearly from `start_factor` to
 //! `end_factor` over `total_iters` epochs.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -57,9 +57,7 @@ impl LinearLR {
             end_factor,
             total_iters,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
     }
 
@@ -68,6 +66,16 @@ impl LinearLR {
         opt: &mut O,
     ) -> Result<Self, OptimError> {
         Self::new(opt, 1.0 / 3.0, 1.0, 5)
+    }
+}
+
+impl Schedule for LinearLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -81,6 +89,18 @@ impl LinearLR {
         let (s, t) = (self.start_factor, self.end_factor);
         let f = 1.0 + (t - s) / (self.total_iters as f64 * s + (e as f64 - 1.0) * (t - s));
         cur.iter().map(|lr| lr * f).collect()
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let (s, t, n) = (self.start_factor, self.end_factor, self.total_iters as f64);
+        let e = (self.core.last_epoch as f64).min(n);
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| base * (s + (t - s) * e / n))
+                .collect(),
+        )
     }
 }
 

@@ -21,22 +21,38 @@
 //! # Ok::<(), tapegrad_optim::OptimError>(())
 //! ```
 
+mod chained_scheduler;
+mod constant_lr;
 mod cosine_annealing_lr;
+mod cosine_annealing_warm_restarts;
+mod cyclic_lr;
 mod exponential_lr;
 mod lambda_lr;
 mod linear_lr;
 mod multi_step_lr;
+mod multiplicative_lr;
+mod one_cycle_lr;
+mod polynomial_lr;
 mod reduce_lr_on_plateau;
+mod sequential_lr;
 mod step_lr;
 
+pub use chained_scheduler::ChainedScheduler;
+pub use constant_lr::ConstantLR;
 pub use cosine_annealing_lr::CosineAnnealingLR;
+pub use cosine_annealing_warm_restarts::CosineAnnealingWarmRestarts;
+pub use cyclic_lr::{CyclicLR, CyclicLRConfig, CyclicMode};
 pub use exponential_lr::ExponentialLR;
-pub use lambda_lr::LambdaLR;
+pub use lambda_lr::{LambdaLR, LrLambda};
 pub use linear_lr::LinearLR;
 pub use multi_step_lr::MultiStepLR;
+pub use multiplicative_lr::MultiplicativeLR;
+pub use one_cycle_lr::{AnnealStrategy, OneCycleLR, OneCycleLRConfig};
+pub use polynomial_lr::PolynomialLR;
 pub use reduce_lr_on_plateau::{
     PlateauMode, ReduceLROnPlateau, ReduceLROnPlateauConfig, ThresholdMode,
 };
+pub use sequential_lr::SequentialLR;
 pub use step_lr::StepLR;
 
 use crate::error::{saved_integer, saved_rate, OptimError, MAX_SAVED_COUNT};
@@ -56,6 +72,21 @@ pub trait LRScheduler<T: Element = f32> {
     fn state_dict(&self) -> SchedulerState;
     /// Restores [`LRScheduler::state_dict`]'s output (`load_state_dict()`).
     fn load_state_dict(&mut self, state: &SchedulerState) -> Result<(), OptimError>;
+
+    /// [`SequentialLR`]'s hook: PyTorch's `recursive_undo` (`last_epoch -= 1`, undoing the
+    /// initial step of a scheduler built before it is handed over).
+    fn undo_epoch(&mut self) {
+        panic!("SequentialLR: this scheduler cannot be sequenced (it has no undo_epoch)")
+    }
+    /// [`SequentialLR`]'s hook: PyTorch's `_initial_step()`.
+    fn initial_step(&mut self, _opt: &mut dyn Optimizer<T>) {
+        panic!("SequentialLR: this scheduler cannot be sequenced (it has no initial_step)")
+    }
+    /// [`SequentialLR`]'s hook: PyTorch's `_update_lr(0)` at a milestone (`last_epoch = 0`, the
+    /// closed-form rate where PyTorch has one).
+    fn restart_at_zero(&mut self, _opt: &mut dyn Optimizer<T>) {
+        panic!("SequentialLR: this scheduler cannot be sequenced (it has no restart_at_zero)")
+    }
 }
 
 /// A scheduler's saved state: named `f64` values (`last_epoch`, `_step_count`, `base_lrs.<g>`,
@@ -99,6 +130,37 @@ impl SchedulerState {
     }
 }
 
+/// The learning rate of every group of `opt`.
+pub(crate) fn group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &O) -> Vec<f64> {
+    (0..opt.num_param_groups())
+        .map(|g| opt.group_hyper(g, "lr").expect("every group has an lr"))
+        .collect()
+}
+
+/// Writes `lrs` (one per group) into `opt`'s groups.
+pub(crate) fn set_group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, lrs: &[f64]) {
+    for (g, lr) in lrs.iter().enumerate() {
+        opt.set_group_hyper(g, "lr", *lr)
+            .expect("a scheduler may write any rate");
+    }
+}
+
+/// The hyper-parameter OneCycleLR and CyclicLR cycle with `cycle_momentum`: `"beta1"` if the
+/// optimizer has betas, else `"momentum"`; PyTorch's error if it has neither.
+pub(crate) fn momentum_name<T: Element, O: Optimizer<T> + ?Sized>(
+    opt: &O,
+) -> Result<&'static str, OptimError> {
+    ["beta1", "momentum"]
+        .into_iter()
+        .find(|n| opt.group_hyper(0, n).is_some())
+        .ok_or_else(|| {
+            OptimError::InvalidHyperparameter(
+                "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                    .into(),
+            )
+        })
+}
+
 /// What every epoch-based scheduler keeps (PyTorch's `LRScheduler` attributes).
 #[derive(Debug, Clone)]
 pub(crate) struct SchedulerCore {
@@ -106,6 +168,8 @@ pub(crate) struct SchedulerCore {
     pub(crate) last_epoch: i64,
     pub(crate) step_count: u64,
     pub(crate) last_lr: Vec<f64>,
+    /// Inside PyTorch's `_initial_step` (its `_is_initial`).
+    pub(crate) initial: bool,
 }
 
 impl SchedulerCore {
@@ -113,8 +177,12 @@ impl SchedulerCore {
     /// that have none and takes the base rates from it.
     pub(crate) fn attach<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O) -> Self {
         let mut base_lrs = Vec::new();
-        for g in opt.param_groups_mut() {
-            let initial = *g.initial_lr.get_or_insert(g.lr());
+        for g in 0..opt.num_param_groups() {
+            let initial = opt
+                .group_hyper(g, "initial_lr")
+                .unwrap_or_else(|| opt.group_hyper(g, "lr").expect("every group has an lr"));
+            opt.set_group_hyper(g, "initial_lr", initial)
+                .expect("every group takes an initial_lr");
             base_lrs.push(initial);
         }
         SchedulerCore {
@@ -122,19 +190,16 @@ impl SchedulerCore {
             last_epoch: -1,
             step_count: 0,
             last_lr: Vec::new(),
+            initial: false,
         }
     }
 
-    /// `LRScheduler.step()`: counts the epoch, asks `get_lr` for the new rates given the current
-    /// ones, and writes them into the groups.
-    pub(crate) fn step<T: Element, O: Optimizer<T> + ?Sized>(
-        &mut self,
-        opt: &mut O,
-        get_lr: impl FnOnce(&SchedulerCore, &[f64]) -> Vec<f64>,
-    ) {
+    /// The first half of `LRScheduler.step()`: counts the epoch and returns the groups' current
+    /// rates, from which `get_lr` computes the new ones.
+    pub(crate) fn advance<T: Element, O: Optimizer<T> + ?Sized>(&mut self, opt: &O) -> Vec<f64> {
         self.step_count += 1;
         self.last_epoch += 1;
-        let current: Vec<f64> = opt.param_groups().iter().map(|g| g.lr()).collect();
+        let current = group_lrs(opt);
         assert_eq!(
             current.len(),
             self.base_lrs.len(),
@@ -143,10 +208,16 @@ impl SchedulerCore {
             current.len(),
             self.base_lrs.len()
         );
-        let new = get_lr(self, &current);
-        for (g, lr) in opt.param_groups_mut().iter_mut().zip(&new) {
-            g.set_lr(*lr);
-        }
+        current
+    }
+
+    /// The second half of `LRScheduler.step()`: writes the new rates into the groups.
+    pub(crate) fn apply<T: Element, O: Optimizer<T> + ?Sized>(
+        &mut self,
+        opt: &mut O,
+        new: Vec<f64>,
+    ) {
+        set_group_lrs(opt, &new);
         self.last_lr = new;
     }
 
@@ -186,9 +257,80 @@ impl SchedulerCore {
     }
 }
 
-/// Implements [`LRScheduler`] for a scheduler with a `core: SchedulerCore` field and a
-/// `get_lr(&self, core, current_lrs) -> Vec<f64>` method, plus the same methods as inherent ones
-/// (so `sched.last_epoch()` needs no type annotation).
+/// What a scheduler file defines: its counters ([`SchedulerCore`]) and PyTorch's `get_lr`, plus
+/// the optional pieces a few schedulers have. The stepping (`step`, PyTorch's initial step,
+/// `SequentialLR`'s restart at epoch 0, state dicts) is written once, in [`impl_lr_scheduler`].
+pub(crate) trait Schedule {
+    fn core(&self) -> &SchedulerCore;
+    fn core_mut(&mut self) -> &mut SchedulerCore;
+    /// PyTorch's `get_lr` at `c.last_epoch`, given the groups' current rates.
+    fn get_lr(&self, c: &SchedulerCore, current: &[f64]) -> Vec<f64>;
+    /// PyTorch's `_get_closed_form_lr` at `last_epoch`, where PyTorch has one (`SequentialLR`
+    /// restarts a scheduler at epoch 0 with it).
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// Runs after `last_epoch` advanced and before `get_lr` (CosineAnnealingWarmRestarts'
+    /// `T_cur`).
+    fn advance(&mut self) {}
+    /// The `(hyper-parameter, value per group)` the scheduler sets at this epoch besides the
+    /// rate (OneCycleLR's and CyclicLR's `momentum` / `beta1`).
+    fn momentum(&self) -> Option<(&'static str, Vec<f64>)> {
+        None
+    }
+    /// Recomputes what follows from the counters after a `load_state_dict`.
+    fn reload(&mut self) {}
+}
+
+/// `scheduler.step()`: count the epoch, compute the rates, write them (and the momentum).
+pub(crate) fn step_schedule<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
+    s: &mut S,
+    opt: &mut O,
+) {
+    let current = s.core_mut().advance(opt);
+    s.advance();
+    let new = s.get_lr(s.core(), &current);
+    s.core_mut().apply(opt, new);
+    write_momentum(s, opt);
+}
+
+fn write_momentum<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(s: &S, opt: &mut O) {
+    if let Some((name, values)) = s.momentum() {
+        for (g, v) in values.into_iter().enumerate() {
+            opt.set_group_hyper(g, name, v)
+                .unwrap_or_else(|e| panic!("scheduler step: setting {name} = {v}: {e}"));
+        }
+    }
+}
+
+/// PyTorch's `_initial_step()`: `_step_count = 0`, then a step in "initial" mode.
+pub(crate) fn initial_step<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
+    s: &mut S,
+    opt: &mut O,
+) {
+    s.core_mut().step_count = 0;
+    s.core_mut().initial = true;
+    step_schedule(s, opt);
+    s.core_mut().initial = false;
+}
+
+/// PyTorch's `_update_lr(0)` (SequentialLR at a milestone): `last_epoch = 0`, then the closed
+/// form if the scheduler has one, else `get_lr`.
+pub(crate) fn restart_at_zero<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
+    s: &mut S,
+    opt: &mut O,
+) {
+    s.core_mut().last_epoch = 0;
+    let current = group_lrs(opt);
+    let new = s
+        .closed_form()
+        .unwrap_or_else(|| s.get_lr(s.core(), &current));
+    s.core_mut().apply(opt, new);
+    write_momentum(s, opt);
+}
+
+/// Implements [`LRScheduler`] for a type implementing [`Schedule`], plus the same methods as
+/// inherent ones (so `sched.last_epoch()` needs no type annotation).
 macro_rules! impl_lr_scheduler {
     ($ty:ty) => {
         impl $ty {
@@ -200,9 +342,16 @@ macro_rules! impl_lr_scheduler {
                 &mut self,
                 opt: &mut O,
             ) {
-                let mut core = self.core.clone();
-                core.step(opt, |c, cur| self.get_lr(c, cur));
-                self.core = core;
+                $crate::lr_scheduler::step_schedule(self, opt)
+            }
+            fn initial_step<
+                T: tapegrad_autograd::Element,
+                O: $crate::optimizer::Optimizer<T> + ?Sized,
+            >(
+                &mut self,
+                opt: &mut O,
+            ) {
+                $crate::lr_scheduler::initial_step(self, opt)
             }
             /// The rates set by the last step, one per group (`get_last_lr()`).
             pub fn get_last_lr(&self) -> &[f64] {
@@ -221,7 +370,9 @@ macro_rules! impl_lr_scheduler {
                 &mut self,
                 state: &$crate::lr_scheduler::SchedulerState,
             ) -> Result<(), $crate::error::OptimError> {
-                self.core.load(state)
+                self.core.load(state)?;
+                $crate::lr_scheduler::Schedule::reload(self);
+                Ok(())
             }
         }
 
@@ -243,6 +394,15 @@ macro_rules! impl_lr_scheduler {
                 state: &$crate::lr_scheduler::SchedulerState,
             ) -> Result<(), $crate::error::OptimError> {
                 <$ty>::load_state_dict(self, state)
+            }
+            fn undo_epoch(&mut self) {
+                self.core.last_epoch -= 1;
+            }
+            fn initial_step(&mut self, opt: &mut dyn $crate::optimizer::Optimizer<T>) {
+                $crate::lr_scheduler::initial_step(self, opt)
+            }
+            fn restart_at_zero(&mut self, opt: &mut dyn $crate::optimizer::Optimizer<T>) {
+                $crate::lr_scheduler::restart_at_zero(self, opt)
             }
         }
     };

@@ -1,6 +1,6 @@
 //! `MultiStepLR`: multiply the learning rate by `gamma` at each milestone epoch.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -39,10 +39,18 @@ impl MultiStepLR {
             milestones: milestones.to_vec(),
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for MultiStepLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -57,6 +65,22 @@ impl MultiStepLR {
             let f = self.gamma.powf(count as f64);
             cur.iter().map(|lr| lr * f).collect()
         }
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let e = self.core.last_epoch;
+        let passed = self
+            .milestones
+            .iter()
+            .filter(|m| **m as i128 <= e as i128)
+            .count();
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| base * self.gamma.powf(passed as f64))
+                .collect(),
+        )
     }
 }
 

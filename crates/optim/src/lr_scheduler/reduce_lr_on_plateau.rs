@@ -1,5 +1,6 @@
 //! `ReduceLROnPlateau`: cut the learning rate when a monitored metric stops improving.
 
+use super::group_lrs;
 use super::SchedulerState;
 use crate::error::{py, OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
@@ -109,7 +110,7 @@ impl ReduceLROnPlateau {
                 "Factor should be < 1.0.".into(),
             ));
         }
-        let n = opt.param_groups().len();
+        let n = opt.num_param_groups();
         let min_lrs = if config.min_lrs.is_empty() {
             vec![config.min_lr; n]
         } else if config.min_lrs.len() == n {
@@ -128,7 +129,7 @@ impl ReduceLROnPlateau {
         }
         let best = Self::mode_worse(config.mode);
         Ok(ReduceLROnPlateau {
-            last_lr: opt.param_groups().iter().map(|g| g.lr()).collect(),
+            last_lr: group_lrs(opt),
             config,
             min_lrs,
             best,
@@ -170,17 +171,18 @@ impl ReduceLROnPlateau {
             self.num_bad_epochs = 0;
         }
         if self.num_bad_epochs > self.config.patience {
-            for (g, min_lr) in opt.param_groups_mut().iter_mut().zip(&self.min_lrs) {
-                let old_lr = g.lr();
+            let lrs = group_lrs(opt);
+            for (g, (old_lr, min_lr)) in lrs.into_iter().zip(&self.min_lrs).enumerate() {
                 let new_lr = (old_lr * self.config.factor).max(*min_lr);
                 if old_lr - new_lr > self.config.eps {
-                    g.set_lr(new_lr);
+                    opt.set_group_hyper(g, "lr", new_lr)
+                        .expect("a scheduler may write any rate");
                 }
             }
             self.cooldown_counter = self.config.cooldown;
             self.num_bad_epochs = 0;
         }
-        self.last_lr = opt.param_groups().iter().map(|g| g.lr()).collect();
+        self.last_lr = group_lrs(opt);
     }
 
     /// The rates after the last step, one per group.

@@ -1,6 +1,6 @@
 //! `StepLR`: multiply the learning rate by `gamma` every `step_size` epochs.
 
-use super::{impl_lr_scheduler, SchedulerCore};
+use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -43,10 +43,18 @@ impl StepLR {
             step_size,
             gamma,
         };
-        let mut core = s.core.clone();
-        core.step(opt, |c, cur| s.get_lr(c, cur));
-        s.core = core;
+        s.initial_step(opt);
         Ok(s)
+    }
+}
+
+impl Schedule for StepLR {
+    fn core(&self) -> &SchedulerCore {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut SchedulerCore {
+        &mut self.core
     }
 
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
@@ -57,6 +65,17 @@ impl StepLR {
         } else {
             cur.iter().map(|lr| lr * self.gamma).collect()
         }
+    }
+
+    fn closed_form(&self) -> Option<Vec<f64>> {
+        let e = self.core.last_epoch.max(0) as u128 / self.step_size as u128;
+        Some(
+            self.core
+                .base_lrs
+                .iter()
+                .map(|base| base * self.gamma.powf(e as f64))
+                .collect(),
+        )
     }
 }
 

@@ -1,0 +1,173 @@
+//! `torch.optim.Adamax`: Adam with the infinity norm — the second moment is replaced by an
+//! exponentially weighted maximum of |g|.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ, step t = 1, 2, …:
+//!
+//! ```text
+//! m₀ ← 0, u₀ ← 0
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! if λ ≠ 0:  g ← g + λ θ                      (weight_decay, L2)
+//! m ← β₁ m + (1 − β₁) g                       (torch.lerp(m, g, 1 − β₁))
+//! u ← max(β₂ u, |g| + ε)                      (exp_inf)
+//! θ ← θ − (γ / (1 − β₁ᵗ)) · m / u
+//! ```
+//!
+//! f32 evaluation follows PyTorch's single-tensor CPU code: `exp_avg.lerp_(grad, 1-beta1)`,
+//! `torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)`, then in f64
+//! `clr = lr / (1 - beta1**step)` and `param.addcdiv_(exp_avg, exp_inf, value=-clr)`. State
+//! values that would be subnormal are stored as zero (see `set_flush_denormal`).
+
+use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::kernel::{
+    add_alpha, addcdiv, buf_tensor, check_names, flush, lerp, load_buf, load_step, maximum,
+    step_tensor,
+};
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.Adamax`'s hyper-parameters, with PyTorch's defaults.
+///
+/// ```
+/// use tapegrad_optim::AdamaxConfig;
+/// let c = AdamaxConfig::default();
+/// assert_eq!((c.lr, c.betas, c.eps, c.weight_decay), (2e-3, (0.9, 0.999), 1e-8, 0.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamaxConfig {
+    /// Learning rate γ (default 2e-3).
+    pub lr: f64,
+    /// (β₁, β₂): decay of the first moment and of the infinity norm (default (0.9, 0.999)).
+    pub betas: (f64, f64),
+    /// ε added to |g| (default 1e-8).
+    pub eps: f64,
+    /// L2 penalty λ added to the gradient (default 0).
+    pub weight_decay: f64,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for AdamaxConfig {
+    fn default() -> Self {
+        AdamaxConfig {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            maximize: false,
+        }
+    }
+}
+
+impl Hyperparameters for AdamaxConfig {
+    /// PyTorch's constructor checks, with its messages.
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        check_betas(self.betas)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        Ok(())
+    }
+
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
+        vec![
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
+        ]
+    }
+}
+
+/// Adamax's per-parameter state: `step`, `exp_avg`, `exp_inf`.
+#[derive(Debug, Clone)]
+pub struct AdamaxState<T> {
+    step: u64,
+    exp_avg: Vec<T>,
+    exp_inf: Vec<T>,
+}
+
+impl<T: Element> ParamState<T> for AdamaxState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        vec![
+            ("step".into(), step_tensor(self.step)),
+            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
+            ("exp_inf".into(), buf_tensor(&self.exp_inf, shape)),
+        ]
+    }
+
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
+        check_names(values, &["step", "exp_avg", "exp_inf"])?;
+        Ok(AdamaxState {
+            step: load_step(values)?,
+            exp_avg: load_buf(values, "exp_avg", shape)?,
+            exp_inf: load_buf(values, "exp_inf", shape)?,
+        })
+    }
+}
+
+/// `torch.optim.Adamax`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Adamax, AdamaxConfig, Optimizer};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = Adamax::new(vec![w.clone()], AdamaxConfig { lr: 0.1, ..Default::default() })?;
+/// (&w * 2.0).sum().backward(); // m = 0.2, u = 2 + 1e-8
+/// opt.step();                  // θ = 1 − (0.1 / 0.1) · 0.2 / (2 + 1e-8)
+/// assert!((w.item() - 0.9).abs() < 1e-8);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub type Adamax<T = f32> = Optim<AdamaxAlgorithm, T>;
+
+/// Adamax's update rule, for [`Optim`].
+#[derive(Debug, Clone, Copy)]
+pub struct AdamaxAlgorithm;
+
+impl Algorithm for AdamaxAlgorithm {
+    const NAME: &'static str = "Adamax";
+    type Config = AdamaxConfig;
+    type State<T: Element> = AdamaxState<T>;
+
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &AdamaxConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<AdamaxState<T>>,
+    ) {
+        let n = param.len();
+        let s = state.get_or_insert_with(|| AdamaxState {
+            step: 0,
+            exp_avg: vec![T::zero(); n],
+            exp_inf: vec![T::zero(); n],
+        });
+        s.step += 1;
+        let (beta1, beta2) = c.betas;
+        // clr = lr / (1 - beta1**step), in f64 (Python floats)
+        let clr = c.lr / (1.0 - beta1.powf(s.step as f64));
+        let neg_clr = T::from_f64(-clr);
+        let (wd, w1, b2, eps) = (
+            T::from_f64(c.weight_decay),
+            T::from_f64(1.0 - beta1),
+            T::from_f64(beta2),
+            T::from_f64(c.eps),
+        );
+        for (((p, &g), m), u) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut s.exp_avg)
+            .zip(&mut s.exp_inf)
+        {
+            let mut g = if c.maximize { -g } else { g };
+            if c.weight_decay != 0.0 {
+                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
+            }
+            *m = flush(lerp(*m, g, w1)); // exp_avg.lerp_(grad, 1 - beta1)
+            *u = flush(maximum(*u * b2, g.abs() + eps)); // max(exp_inf·β₂, |g| + ε)
+            *p = addcdiv(*p, *m, *u, neg_clr); // param.addcdiv_(exp_avg, exp_inf, value=-clr)
+        }
+    }
+}

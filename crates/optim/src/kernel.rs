@@ -1,0 +1,216 @@
+//! The pieces every update kernel is written with: PyTorch's CPU arithmetic for one element
+//! (each tensor op's exact rounding), the flush of subnormal state values, and the conversion of
+//! per-parameter state buffers to and from saved tensors (with the checks a loaded value needs).
+
+use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
+use tapegrad_autograd::{Element, Tensor};
+
+/// A state buffer as a tensor of the parameter's shape.
+pub(crate) fn buf_tensor<T: Element>(buf: &[T], shape: &[usize]) -> Tensor<T> {
+    Tensor::from_vec(buf.to_vec(), shape)
+}
+
+/// A step count as a 0-d tensor (PyTorch keeps `state["step"]` as a 0-d float tensor).
+pub(crate) fn step_tensor<T: Element>(step: u64) -> Tensor<T> {
+    Tensor::scalar(T::from_f64(step as f64))
+}
+
+/// Checks that `values` holds only names in `known`.
+pub(crate) fn check_names<T: Element>(
+    values: &[(String, Tensor<T>)],
+    known: &[&str],
+) -> Result<(), OptimError> {
+    match values.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+        Some((n, _)) => Err(OptimError::StateDict(format!(
+            "unexpected state entry '{n}' (expected {known:?})"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The buffer `name` from `values`, checked against the parameter's shape.
+pub(crate) fn load_buf<T: Element>(
+    values: &[(String, Tensor<T>)],
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<T>, OptimError> {
+    let t = values
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t)
+        .ok_or_else(|| OptimError::StateDict(format!("missing state entry '{name}'")))?;
+    if t.shape().as_slice() != shape {
+        return Err(OptimError::StateDict(format!(
+            "state entry '{name}' has shape {:?}, the parameter has shape {shape:?}",
+            t.shape().as_slice()
+        )));
+    }
+    let values = t.to_vec();
+    if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(OptimError::InvalidValue {
+            key: name.to_string(),
+            value: v.as_f64(),
+            expected: format!("(element {k}) is not a finite number"),
+        });
+    }
+    Ok(values)
+}
+
+/// [`load_buf`] for a running sum or average of squares (`exp_avg_sq`, `square_avg`, `sum`):
+/// also refuses negative elements, which no run can produce and which make the next step's
+/// square root NaN.
+pub(crate) fn load_squares_buf<T: Element>(
+    values: &[(String, Tensor<T>)],
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<T>, OptimError> {
+    let buf = load_buf(values, name, shape)?;
+    if let Some((k, v)) = buf.iter().enumerate().find(|(_, v)| **v < T::zero()) {
+        return Err(OptimError::InvalidValue {
+            key: name.to_string(),
+            value: v.as_f64(),
+            expected: format!("(element {k}) is negative; a sum of squares is at least 0"),
+        });
+    }
+    Ok(buf)
+}
+
+/// The `step` count from `values`.
+pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u64, OptimError> {
+    let t = values
+        .iter()
+        .find(|(n, _)| n == "step")
+        .map(|(_, t)| t)
+        .ok_or_else(|| OptimError::StateDict("missing state entry 'step'".into()))?;
+    if t.numel() != 1 {
+        return Err(OptimError::StateDict(format!(
+            "state entry 'step' has {} elements, expected 1",
+            t.numel()
+        )));
+    }
+    // PyTorch keeps the count as a float tensor; a value that is not an exact whole number
+    // (NaN, 2.5, -1, 1e20) would make the next step's bias corrections meaningless.
+    let v = t.to_vec()[0].as_f64();
+    Ok(saved_integer("step", v, 0, MAX_SAVED_COUNT)? as u64)
+}
+
+// ---------------------------------------------------------------- PyTorch's CPU arithmetic
+//
+// PyTorch's x86 CPU kernels are compiled with FMA enabled and floating-point contraction on, and
+// some are written with explicit fused multiply-adds, so a multiply followed by an add inside one
+// tensor op is a single rounding. These helpers reproduce each op's exact rounding; the golden
+// first-step tests (tests/golden_first_step.rs) pin them bit for bit.
+
+/// `self.add_(other, alpha=alpha)`: `fma(alpha, other, self)` (ATen's `ufunc::add`).
+#[inline(always)]
+pub(crate) fn add_alpha<T: Element>(this: T, other: T, alpha: T) -> T {
+    other.mul_add(alpha, this)
+}
+
+/// `self.addcmul_(t1, t2, value=value)`: `self + (value·t1)·t2` with the last product and the sum
+/// fused.
+#[inline(always)]
+pub(crate) fn addcmul<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
+    (value * t1).mul_add(t2, this)
+}
+
+/// `self.addcdiv_(t1, t2, value=value)`: `self + (value·t1)/t2` (a division in between: nothing to
+/// fuse).
+#[inline(always)]
+pub(crate) fn addcdiv<T: Element>(this: T, t1: T, t2: T, value: T) -> T {
+    this + value * t1 / t2
+}
+
+/// `torch.lerp(start, end, weight)` for one element, as ATen's CPU kernel:
+/// `fma(w, end − start, start)` when |w| < 0.5, else `fma(w − 1, end − start, end)`.
+#[inline(always)]
+pub(crate) fn lerp<T: Element>(start: T, end: T, weight: T) -> T {
+    if weight.abs() < T::from_f64(0.5) {
+        weight.mul_add(end - start, start)
+    } else {
+        (weight - T::one()).mul_add(end - start, end)
+    }
+}
+
+/// `x`, or zero if `x` is subnormal (|x| < the smallest normal number): what
+/// `torch.set_flush_denormal(True)` does to a result, applied to the values an update stores in
+/// the optimizer's state. A state that decays geometrically towards zero (Adam's moments of a
+/// parameter whose gradient is exactly zero, e.g. a dead ReLU unit's) would otherwise spend
+/// thousands of steps as subnormals, on which x86 arithmetic is ~100× slower. NaN and ±inf pass
+/// unchanged; normal values are untouched, so a run that never reaches 1e-38 (f32) is
+/// bit-identical with or without it.
+#[inline(always)]
+pub(crate) fn flush<T: Element>(x: T) -> T {
+    if x.abs() < T::min_positive_value() {
+        T::zero()
+    } else {
+        x
+    }
+}
+
+/// Adam's two moment updates for one element, as PyTorch's single-tensor code runs them
+/// (shared by Adam/AdamW, NAdam and RAdam): `exp_avg.lerp_(grad, 1 - beta1)`;
+/// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`; both [`flush`]ed.
+#[inline(always)]
+pub(crate) fn adam_moments<T: Element>(
+    m: &mut T,
+    v: &mut T,
+    g: T,
+    one_minus_beta1: T,
+    beta2: T,
+    one_minus_beta2: T,
+) {
+    *m = flush(lerp(*m, g, one_minus_beta1));
+    *v = flush(addcmul(*v * beta2, g, g, one_minus_beta2));
+}
+
+/// The weight decay of the Adam family (Adam/AdamW, NAdam, RAdam), decided once per step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Decay<T> {
+    /// `weight_decay == 0`.
+    None,
+    /// `grad = grad.add(param, alpha=weight_decay)` (L2 in the gradient).
+    L2(T),
+    /// `param.mul_(1 - lr * weight_decay)` (decoupled, AdamW-style).
+    Decoupled(T),
+}
+
+impl<T: Element> Decay<T> {
+    /// From the group's `lr`, `weight_decay` and `decoupled_weight_decay`; coefficients computed
+    /// in f64 (Python floats) and rounded to `T`.
+    pub(crate) fn new(lr: f64, weight_decay: f64, decoupled: bool) -> Self {
+        if weight_decay == 0.0 {
+            Decay::None
+        } else if decoupled {
+            Decay::Decoupled(T::from_f64(1.0 - lr * weight_decay))
+        } else {
+            Decay::L2(T::from_f64(weight_decay))
+        }
+    }
+
+    /// Applies the decay to one element (`p` in place when decoupled); returns the gradient the
+    /// update goes on with.
+    #[inline(always)]
+    pub(crate) fn apply(self, p: &mut T, g: T) -> T {
+        match self {
+            Decay::None => g,
+            Decay::L2(wd) => add_alpha(g, *p, wd),
+            Decay::Decoupled(decay) => {
+                *p = *p * decay;
+                g
+            }
+        }
+    }
+}
+
+/// `torch.maximum` for one element: NaN wins, as in PyTorch.
+#[inline(always)]
+pub(crate) fn maximum<T: Element>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        T::nan()
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}

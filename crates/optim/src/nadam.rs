@@ -1,0 +1,209 @@
+//! `torch.optim.NAdam`: Adam with Nesterov momentum, the momentum warmed up by a decaying
+//! schedule μₜ.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ, step t = 1, 2, …
+//! (ψ = momentum_decay):
+//!
+//! ```text
+//! m₀ ← 0, v₀ ← 0, μ-product ← 1
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! if λ ≠ 0:
+//!     if decoupled_weight_decay:  θ ← θ (1 − γ λ)
+//!     else:                       g ← g + λ θ
+//! μₜ   ← β₁ (1 − ½ · 0.96^(t ψ)),   μₜ₊₁ ← β₁ (1 − ½ · 0.96^((t+1) ψ))
+//! μ-product ← μ-product · μₜ
+//! m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
+//! d ← √(v / (1 − β₂ᵗ)) + ε
+//! θ ← θ − γ (1 − μₜ) / (1 − μ-product) · g / d − γ μₜ₊₁ / (1 − μ-product · μₜ₊₁) · m / d
+//! ```
+//!
+//! f32 evaluation follows PyTorch's single-tensor CPU code: `mu_product` is a 0-d float tensor
+//! (`mu_product *= mu` rounds to the tensor's type), the coefficients are Python floats (f64)
+//! rounded to the tensor's type where they meet it, `denom = exp_avg_sq.div(bias_correction2)
+//! .sqrt().add_(eps)`, then two `param.addcdiv_` (the gradient's term first). State values that
+//! would be subnormal are stored as zero.
+
+use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::kernel::{
+    adam_moments, addcdiv, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
+    step_tensor, Decay,
+};
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.NAdam`'s hyper-parameters, with PyTorch's defaults.
+///
+/// ```
+/// use tapegrad_optim::NAdamConfig;
+/// let c = NAdamConfig::default();
+/// assert_eq!((c.lr, c.betas, c.momentum_decay), (2e-3, (0.9, 0.999), 4e-3));
+/// assert!(!c.decoupled_weight_decay);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NAdamConfig {
+    /// Learning rate γ (default 2e-3).
+    pub lr: f64,
+    /// (β₁, β₂) (default (0.9, 0.999)).
+    pub betas: (f64, f64),
+    /// ε added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// Weight decay λ (default 0): L2 in the gradient, or decoupled (NAdamW).
+    pub weight_decay: f64,
+    /// ψ, the momentum schedule's decay (default 4e-3).
+    pub momentum_decay: f64,
+    /// Decay the weights directly, θ ← θ(1 − γλ), as AdamW does (default false).
+    pub decoupled_weight_decay: bool,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for NAdamConfig {
+    fn default() -> Self {
+        NAdamConfig {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum_decay: 4e-3,
+            decoupled_weight_decay: false,
+            maximize: false,
+        }
+    }
+}
+
+impl Hyperparameters for NAdamConfig {
+    /// PyTorch's constructor checks, with its messages.
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        check_betas(self.betas)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        at_least_zero("Invalid momentum_decay value", self.momentum_decay)?;
+        Ok(())
+    }
+
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
+        vec![
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            ("momentum_decay", Hyper::Float(&mut self.momentum_decay)),
+            (
+                "decoupled_weight_decay",
+                Hyper::Bool(&mut self.decoupled_weight_decay),
+            ),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
+        ]
+    }
+}
+
+/// NAdam's per-parameter state: `step`, `mu_product` (0-d), `exp_avg`, `exp_avg_sq`.
+#[derive(Debug, Clone)]
+pub struct NAdamState<T> {
+    step: u64,
+    mu_product: T,
+    exp_avg: Vec<T>,
+    exp_avg_sq: Vec<T>,
+}
+
+impl<T: Element> ParamState<T> for NAdamState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        vec![
+            ("step".into(), step_tensor(self.step)),
+            ("mu_product".into(), Tensor::scalar(self.mu_product)),
+            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
+            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
+        ]
+    }
+
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
+        check_names(values, &["step", "mu_product", "exp_avg", "exp_avg_sq"])?;
+        let mu_product = load_buf(values, "mu_product", &[])?[0];
+        Ok(NAdamState {
+            step: load_step(values)?,
+            mu_product,
+            exp_avg: load_buf(values, "exp_avg", shape)?,
+            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
+        })
+    }
+}
+
+/// `torch.optim.NAdam`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{NAdam, NAdamConfig, Optimizer};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = NAdam::new(vec![w.clone()], NAdamConfig { lr: 0.1, ..Default::default() })?;
+/// (&w * 2.0).sum().backward(); // g = 2: m = 0.2, v = 0.004, d = √(0.004 / 0.001) + ε ≈ 2
+/// opt.step();
+/// let mu = |t: f64| 0.9 * (1.0 - 0.5 * 0.96f64.powf(t * 4e-3));
+/// let (mu1, mu2) = (mu(1.0), mu(2.0));
+/// let want = 1.0 - 0.1 * (1.0 - mu1) / (1.0 - mu1) * 2.0 / 2.0   // the gradient's term
+///                - 0.1 * mu2 / (1.0 - mu1 * mu2) * 0.2 / 2.0;     // the momentum's term
+/// assert!((w.item() - want).abs() < 1e-8);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub type NAdam<T = f32> = Optim<NAdamAlgorithm, T>;
+
+/// NAdam's update rule, for [`Optim`].
+#[derive(Debug, Clone, Copy)]
+pub struct NAdamAlgorithm;
+
+impl Algorithm for NAdamAlgorithm {
+    const NAME: &'static str = "NAdam";
+    type Config = NAdamConfig;
+    type State<T: Element> = NAdamState<T>;
+
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &NAdamConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<NAdamState<T>>,
+    ) {
+        let n = param.len();
+        let s = state.get_or_insert_with(|| NAdamState {
+            step: 0,
+            mu_product: T::one(),
+            exp_avg: vec![T::zero(); n],
+            exp_avg_sq: vec![T::zero(); n],
+        });
+        s.step += 1;
+        let (beta1, beta2) = c.betas;
+        let step = s.step as f64;
+        // Python floats (f64), as PyTorch computes them.
+        let bias_correction2 = 1.0 - beta2.powf(step);
+        let mu = beta1 * (1.0 - 0.5 * 0.96f64.powf(step * c.momentum_decay));
+        let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((step + 1.0) * c.momentum_decay));
+        s.mu_product = s.mu_product * T::from_f64(mu); // mu_product *= mu (a 0-d tensor)
+        let mu_product = s.mu_product.as_f64();
+        let mu_product_next = mu_product * mu_next;
+        let grad_coef = T::from_f64(-c.lr * (1.0 - mu) / (1.0 - mu_product));
+        let avg_coef = T::from_f64((-c.lr * mu_next) / (1.0 - mu_product_next));
+        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+        let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
+        let (w1, b2, one_minus_b2) = (
+            T::from_f64(1.0 - beta1),
+            T::from_f64(beta2),
+            T::from_f64(1.0 - beta2),
+        );
+        for (((p, &g), m), v) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut s.exp_avg)
+            .zip(&mut s.exp_avg_sq)
+        {
+            let mut g = if c.maximize { -g } else { g };
+            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+            g = weight_decay.apply(p, g);
+            adam_moments(m, v, g, w1, b2, one_minus_b2);
+            let denom = (*v / bc2).sqrt() + eps; // exp_avg_sq.div(bc2).sqrt().add_(eps)
+            *p = addcdiv(*p, g, denom, grad_coef); // param.addcdiv_(grad, denom, value=...)
+            *p = addcdiv(*p, *m, denom, avg_coef); // param.addcdiv_(exp_avg, denom, value=...)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `torch.optim.RAdam`: Adam with its adaptive learning rate rectified — plain momentum SGD
+//! while the variance estimate is unreliable (ρₜ ≤ 5), then Adam scaled by the rectification
+//! term rₜ.
+//!
+//! PyTorch's algorithm (documentation pseudo-code), per parameter θ, step t = 1, 2, …:
+//!
+//! ```text
+//! m₀ ← 0, v₀ ← 0,  ρ∞ ← 2 / (1 − β₂) − 1
+//! g ← −∇f(θ) if maximize else ∇f(θ)
+//! if λ ≠ 0:
+//!     if decoupled_weight_decay:  θ ← θ (1 − γ λ)
+//!     else:                       g ← g + λ θ
+//! m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
+//! m̂ ← m / (1 − β₁ᵗ)
+//! ρₜ ← ρ∞ − 2 t β₂ᵗ / (1 − β₂ᵗ)
+//! if ρₜ > 5:
+//!     l ← √(1 − β₂ᵗ) / (√v + ε)
+//!     r ← √((ρₜ − 4)(ρₜ − 2) ρ∞ / ((ρ∞ − 4)(ρ∞ − 2) ρₜ))
+//!     θ ← θ − γ m̂ l r
+//! else:
+//!     θ ← θ − γ m̂
+//! ```
+//!
+//! f32 evaluation follows PyTorch's single-tensor CPU code: `bias_corrected_exp_avg = exp_avg /
+//! bias_correction1`; the adaptive rate is `bias_correction2**0.5 / (exp_avg_sq.sqrt() + eps)`,
+//! which PyTorch evaluates as `reciprocal(...) * bias_correction2**0.5`; the update is
+//! `param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)`, products left to
+//! right, each rounded to the tensor's type. State values that would be subnormal are stored as
+//! zero.
+
+use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::kernel::{
+    adam_moments, add_alpha, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
+    step_tensor, Decay,
+};
+use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::param_group::{Hyper, Hyperparameters};
+use tapegrad_autograd::{Element, Tensor};
+
+/// `torch.optim.RAdam`'s hyper-parameters, with PyTorch's defaults.
+///
+/// ```
+/// use tapegrad_optim::RAdamConfig;
+/// let c = RAdamConfig::default();
+/// assert_eq!((c.lr, c.betas, c.eps), (1e-3, (0.9, 0.999), 1e-8));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RAdamConfig {
+    /// Learning rate γ (default 1e-3).
+    pub lr: f64,
+    /// (β₁, β₂) (default (0.9, 0.999)).
+    pub betas: (f64, f64),
+    /// ε added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// Weight decay λ (default 0): L2 in the gradient, or decoupled.
+    pub weight_decay: f64,
+    /// Decay the weights directly, θ ← θ(1 − γλ) (default false).
+    pub decoupled_weight_decay: bool,
+    /// Maximise the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for RAdamConfig {
+    fn default() -> Self {
+        RAdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled_weight_decay: false,
+            maximize: false,
+        }
+    }
+}
+
+impl Hyperparameters for RAdamConfig {
+    /// PyTorch's constructor checks, with its messages.
+    fn validate(&self) -> Result<(), OptimError> {
+        at_least_zero("Invalid learning rate", self.lr)?;
+        at_least_zero("Invalid epsilon value", self.eps)?;
+        check_betas(self.betas)?;
+        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        Ok(())
+    }
+
+    fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
+        vec![
+            ("lr", Hyper::Float(&mut self.lr)),
+            ("beta1", Hyper::Float(&mut self.betas.0)),
+            ("beta2", Hyper::Float(&mut self.betas.1)),
+            ("eps", Hyper::Float(&mut self.eps)),
+            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+            (
+                "decoupled_weight_decay",
+                Hyper::Bool(&mut self.decoupled_weight_decay),
+            ),
+            ("maximize", Hyper::Bool(&mut self.maximize)),
+        ]
+    }
+}
+
+/// RAdam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`.
+#[derive(Debug, Clone)]
+pub struct RAdamState<T> {
+    step: u64,
+    exp_avg: Vec<T>,
+    exp_avg_sq: Vec<T>,
+}
+
+impl<T: Element> ParamState<T> for RAdamState<T> {
+    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
+        vec![
+            ("step".into(), step_tensor(self.step)),
+            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
+            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
+        ]
+    }
+
+    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
+        check_names(values, &["step", "exp_avg", "exp_avg_sq"])?;
+        Ok(RAdamState {
+            step: load_step(values)?,
+            exp_avg: load_buf(values, "exp_avg", shape)?,
+            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
+        })
+    }
+}
+
+/// `torch.optim.RAdam`.
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_optim::{Optimizer, RAdam, RAdamConfig};
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+/// let mut opt = RAdam::new(vec![w.clone()], RAdamConfig { lr: 0.1, ..Default::default() })?;
+/// (&w * 2.0).sum().backward();
+/// opt.step(); // ρ₁ ≤ 5: the un-adapted step θ − γ·m̂ = 1 − 0.1·2
+/// assert!((w.item() - 0.8).abs() < 1e-12);
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub type RAdam<T = f32> = Optim<RAdamAlgorithm, T>;
+
+/// RAdam's update rule, for [`Optim`].
+#[derive(Debug, Clone, Copy)]
+pub struct RAdamAlgorithm;
+
+impl Algorithm for RAdamAlgorithm {
+    const NAME: &'static str = "RAdam";
+    type Config = RAdamConfig;
+    type State<T: Element> = RAdamState<T>;
+
+    #[inline(always)]
+    fn update<T: Element>(
+        c: &RAdamConfig,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut Option<RAdamState<T>>,
+    ) {
+        let n = param.len();
+        let s = state.get_or_insert_with(|| RAdamState {
+            step: 0,
+            exp_avg: vec![T::zero(); n],
+            exp_avg_sq: vec![T::zero(); n],
+        });
+        s.step += 1;
+        let (beta1, beta2) = c.betas;
+        let step = s.step as f64;
+        // Python floats (f64), as PyTorch computes them.
+        let bias_correction1 = 1.0 - beta1.powf(step);
+        let bias_correction2 = 1.0 - beta2.powf(step);
+        let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+        let rho_t = rho_inf - 2.0 * step * beta2.powf(step) / bias_correction2;
+        // Some(rect) when the variance is tractable (ρₜ > 5).
+        let rect = (rho_t > 5.0).then(|| {
+            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                .powf(0.5)
+        });
+        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+        let (bc1, lr, eps) = (
+            T::from_f64(bias_correction1),
+            T::from_f64(c.lr),
+            T::from_f64(c.eps),
+        );
+        let bc2_sqrt = T::from_f64(bias_correction2.powf(0.5));
+        let rect = rect.map(T::from_f64);
+        let (w1, b2, one_minus_b2) = (
+            T::from_f64(1.0 - beta1),
+            T::from_f64(beta2),
+            T::from_f64(1.0 - beta2),
+        );
+        for (((p, &g), m), v) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut s.exp_avg)
+            .zip(&mut s.exp_avg_sq)
+        {
+            let mut g = if c.maximize { -g } else { g };
+            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
+            g = weight_decay.apply(p, g);
+            adam_moments(m, v, g, w1, b2, one_minus_b2);
+            let corrected = *m / bc1; // exp_avg / bias_correction1
+            let step = match rect {
+                Some(r) => {
+                    // (bias_correction2**0.5) / (sqrt(v) + eps) = reciprocal(...) * bc2**0.5
+                    let adaptive = (v.sqrt() + eps).recip() * bc2_sqrt;
+                    corrected * lr * adaptive * r
+                }
+                None => corrected * lr,
+            };
+            *p = add_alpha(*p, step, -T::one()); // param.add_(..., alpha=-1.0)
+        }
+    }
+}
