@@ -33,10 +33,7 @@ enum Scheduler {
 fn scheduler(a: &Args, opt: &mut AdamW, total: usize) -> Result<Box<dyn LRScheduler>, ScriptError> {
     match a.scheduler {
         Scheduler::Cosine => Ok(Box::new(CosineAnnealingLR::new(opt, total, 0.0)?)),
-        // OneCycleLR::new(opt, a.lr, total) once tapegrad's optim has it
-        Scheduler::Onecycle => Err(ScriptError::Usage(
-            "--scheduler onecycle: no OneCycleLR yet".into(),
-        )),
+        Scheduler::Onecycle => Ok(Box::new(OneCycleLR::new(opt, a.lr, total)?)),
     }
 }
 

@@ -80,8 +80,12 @@ pub mod prelude {
         Sequential, Sigmoid, SmoothL1Loss, Softmax, Tanh, TensorDataset,
     };
     pub use tapegrad_optim::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLR,
-        ExponentialLR, Hyperparameters, LRScheduler, LambdaLR, LinearLR, MultiStepLR, OptimError,
-        Optimizer, RMSprop, ReduceLROnPlateau, RmsPropConfig, SgdConfig, StepLR, SGD,
+        Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig,
+        Adamax, AdamaxConfig, AsgdConfig, ChainedScheduler, ConstantLR, CosineAnnealingLR,
+        CosineAnnealingWarmRestarts, CyclicLR, CyclicLRConfig, ExponentialLR, Hyperparameters,
+        LRScheduler, LambdaLR, LbfgsConfig, LinearLR, MultiStepLR, MultiplicativeLR, NAdam,
+        NAdamConfig, OneCycleLR, OneCycleLRConfig, OptimError, Optimizer, PolynomialLR, RAdam,
+        RAdamConfig, RMSprop, ReduceLROnPlateau, RmsPropConfig, Rprop, RpropConfig, SequentialLR,
+        SgdConfig, StepLR, ASGD, LBFGS, SGD,
     };
 }

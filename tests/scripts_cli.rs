@@ -245,12 +245,6 @@ fn unknown_flags_and_values_are_usage_errors_with_exit_code_2() {
         fails(&out, 2, &[]);
         assert!(!out.stderr.is_empty(), "{script} {args:?}: a message");
     }
-    // OneCycleLR is not in tapegrad's optim yet: a usage error naming it, not a wrong run.
-    fails(
-        &run("digits_cnn", &["--scheduler", "onecycle", "--epochs", "1"]),
-        2,
-        &["OneCycleLR"],
-    );
 }
 
 /// `--save-init` writes the starting state as PyTorch's `save_file` does (BatchNorm's counter

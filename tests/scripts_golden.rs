@@ -330,12 +330,8 @@ fn extra_moons_seed5() {
     replay_in("scripts_extra", "moons_seed5");
 }
 
-/// `--scheduler onecycle` (PyTorch's OneCycleLR). tapegrad-optim has no `OneCycleLR` on this
-/// branch yet, so the flag value is a usage error: once it has, `scheduler()` in
-/// examples/digits_cnn.rs becomes `OneCycleLR::new(opt, a.lr, total)`, this test loses its
-/// `ignore`, and tests/scripts_cli.rs stops expecting the usage error.
+/// `--scheduler onecycle` (PyTorch's OneCycleLR, cycling AdamW's beta1).
 #[test]
-#[ignore = "needs OneCycleLR in tapegrad-optim"]
 fn extra_digits_cnn_onecycle() {
     replay_in("scripts_extra", "digits_cnn_onecycle");
 }
