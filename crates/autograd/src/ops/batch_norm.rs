@@ -15,23 +15,11 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::ops::par::{for_each_chunk, map_indices};
 use crate::tensor::Tensor;
-use rayon::prelude::*;
 use smallvec::smallvec;
 
-/// Below this many elements the passes run serially (waking the pool costs more).
-const PAR_MIN: usize = 32 * 1024;
-
-/// `f(i)` for `i in 0..n`, in parallel when `work` (the elements touched) is large.
-fn per_channel<T: Send>(n: usize, work: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
-    if work >= PAR_MIN {
-        (0..n).into_par_iter().map(f).collect()
-    } else {
-        (0..n).map(f).collect()
-    }
-}
-
-/// Fills `out` (`[N, C, S]` as `N·C` blocks of `S`) with `f(channel, block of x, block of out)`,
+/// Fills `out` (`[N, C, S]` as `N·C` blocks of `S`) with `f(channel, offset of the block, block)`,
 /// in parallel for large tensors.
 fn per_block<T: Element>(
     out: &mut [T],
@@ -39,18 +27,8 @@ fn per_block<T: Element>(
     c: usize,
     f: impl Fn(usize, usize, &mut [T]) + Sync + Send,
 ) {
-    if s == 0 {
-        return;
-    }
-    if out.len() >= PAR_MIN {
-        out.par_chunks_mut(s)
-            .enumerate()
-            .for_each(|(i, o)| f(i % c, i * s, o));
-    } else {
-        out.chunks_mut(s)
-            .enumerate()
-            .for_each(|(i, o)| f(i % c, i * s, o));
-    }
+    let work = out.len();
+    for_each_chunk(out, s, work, |i, o| f(i % c, i * s, o));
 }
 
 fn to_f64<T: Element>(v: T) -> f64 {
@@ -64,7 +42,7 @@ fn channel_sums<T: Element>(
     (n, c, s): (usize, usize, usize),
     f: impl Fn(usize, usize) -> f64 + Sync + Send,
 ) -> Vec<f64> {
-    per_channel(c, x.len(), |ch| {
+    map_indices(c, x.len(), |ch| {
         let mut acc = 0.0;
         for b in 0..n {
             let start = (b * c + ch) * s;

@@ -14,26 +14,12 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::ops::par::{for_each_chunk, map_indices};
 use crate::tensor::Tensor;
-use rayon::prelude::*;
 use smallvec::smallvec;
 
-/// Below this many elements the passes run serially.
-const PAR_MIN: usize = 32 * 1024;
 /// Rows per block of the parameter-gradient sums (fixed, so the sum order is too).
 const ROWS_PER_BLOCK: usize = 64;
-
-/// Runs `f(row index, row of out)` over the `d`-wide rows of `out`, in parallel when large.
-fn per_row<T: Element>(out: &mut [T], d: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    if d == 0 {
-        return;
-    }
-    if out.len() >= PAR_MIN {
-        out.par_chunks_mut(d).enumerate().for_each(|(r, o)| f(r, o));
-    } else {
-        out.chunks_mut(d).enumerate().for_each(|(r, o)| f(r, o));
-    }
-}
 
 /// `(μ, invstd)` of one row, accumulated in f64.
 fn row_stats_f64<T: Element>(row: &[T], eps: f64) -> (f64, f64) {
@@ -102,7 +88,7 @@ pub fn layer_norm<T: Element>(
     let y = {
         let xv = x.read_values();
         let mut y = vec![T::zero(); xv.len()];
-        per_row(&mut y, d, |r, out| {
+        for_each_chunk(&mut y, d, xv.len(), |r, out| {
             let row = &xv[r * d..(r + 1) * d];
             // In f64, so that neither a large mean nor its rounding cancels digits away.
             let (mean, invstd) = row_stats_f64(row, eps);
@@ -160,7 +146,7 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         let eps = self.eps;
         let dx = ctx.needs_grad(0).then(|| {
             let mut dx = vec![T::zero(); xv.len()];
-            per_row(&mut dx, d, |r, out| {
+            for_each_chunk(&mut dx, d, xv.len(), |r, out| {
                 let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
                 let (mean, invstd) = row_stats(row, eps);
                 let gw = |j: usize| w.as_ref().map_or(g[j], |w| g[j] * w[j]);
@@ -216,14 +202,9 @@ fn param_grads<T: Element>(x: &[T], g: &[T], d: usize, eps: f64) -> (Vec<T>, Vec
         (dw, db)
     };
     let rows = x.len() / d;
-    let blocks: Vec<_> = (0..rows.div_ceil(ROWS_PER_BLOCK))
-        .map(|i| i * ROWS_PER_BLOCK..((i + 1) * ROWS_PER_BLOCK).min(rows))
-        .collect();
-    let parts: Vec<(Vec<T>, Vec<T>)> = if x.len() >= PAR_MIN {
-        blocks.into_par_iter().map(block).collect()
-    } else {
-        blocks.into_iter().map(block).collect()
-    };
+    let parts = map_indices(rows.div_ceil(ROWS_PER_BLOCK), x.len(), |i| {
+        block(i * ROWS_PER_BLOCK..((i + 1) * ROWS_PER_BLOCK).min(rows))
+    });
     let (mut dw, mut db) = (vec![T::zero(); d], vec![T::zero(); d]);
     for (pw, pb) in parts {
         dw.iter_mut().zip(pw).for_each(|(a, b)| *a += b);

@@ -21,9 +21,8 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
-use crate::ops::par::PAR_MIN_ELEMENTS;
+use crate::ops::par::for_each_chunk as per_row;
 use crate::tensor::Tensor;
-use rayon::prelude::*;
 use smallvec::smallvec;
 
 #[inline]
@@ -40,26 +39,6 @@ fn gates<T: Element>(a: &[T], h: usize, j: usize) -> (T, T, T, T) {
         a[2 * h + j].tanh(),
         sigmoid(a[3 * h + j]),
     )
-}
-
-/// `f(row, …)` over the `B` rows, in parallel when large (each row alone: any split gives the
-/// same bits).
-fn per_row<T: Element>(
-    out: &mut [T],
-    per: usize,
-    work: usize,
-    f: impl Fn(usize, &mut [T]) + Sync + Send,
-) {
-    if per == 0 {
-        return;
-    }
-    if work >= PAR_MIN_ELEMENTS {
-        out.par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(r, o)| f(r, o));
-    } else {
-        out.chunks_mut(per).enumerate().for_each(|(r, o)| f(r, o));
-    }
 }
 
 /// One LSTM step's pointwise part (what `torch._thnn_fused_lstm_cell` computes): `gates`

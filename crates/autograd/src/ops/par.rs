@@ -22,6 +22,41 @@ pub(crate) const PAR_MIN_ELEMENTS: usize = 32 * 1024;
 /// The fixed chunk size of the parallel paths (a multiple of every SIMD width).
 pub(crate) const PAR_CHUNK: usize = 8 * 1024;
 
+/// `f(i, chunk)` for every `size`-element chunk `i` of `out`, in parallel when `work` (the
+/// elements the caller reads) is at least [`PAR_MIN_ELEMENTS`]. Each chunk is computed alone,
+/// so the split never changes the result: the fast paths of the norms, pooling, softmax and the
+/// LSTM cell (planes, rows, lanes) go through here.
+pub(crate) fn for_each_chunk<A: Send>(
+    out: &mut [A],
+    size: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [A]) + Sync + Send,
+) {
+    if size == 0 {
+        return;
+    }
+    if work >= PAR_MIN_ELEMENTS {
+        out.par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(i, o)| f(i, o));
+    } else {
+        out.chunks_mut(size).enumerate().for_each(|(i, o)| f(i, o));
+    }
+}
+
+/// `(0..n).map(f)` collected, in parallel when `work` is at least [`PAR_MIN_ELEMENTS`].
+pub(crate) fn map_indices<R: Send>(
+    n: usize,
+    work: usize,
+    f: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
+    if work >= PAR_MIN_ELEMENTS {
+        (0..n).into_par_iter().map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
 /// The row-major values of `a` as one slice, if `a` is large enough for the parallel path.
 fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
     if a.len() < PAR_MIN_ELEMENTS {

@@ -12,33 +12,11 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::ops::par::PAR_MIN_ELEMENTS;
+use crate::ops::par::for_each_chunk as per_plane;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
-use rayon::prelude::*;
 use smallvec::smallvec;
 use std::sync::Arc;
-
-/// `f(plane index, output plane)` for every `per`-sized plane of `out`: in parallel over planes
-/// when `work` (the elements read) is large. Each plane is computed alone, so the split
-/// changes nothing.
-fn per_plane<A: Send>(
-    out: &mut [A],
-    per: usize,
-    work: usize,
-    f: impl Fn(usize, &mut [A]) + Sync + Send,
-) {
-    if per == 0 {
-        return;
-    }
-    if work >= PAR_MIN_ELEMENTS {
-        out.par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(p, o)| f(p, o));
-    } else {
-        out.chunks_mut(per).enumerate().for_each(|(p, o)| f(p, o));
-    }
-}
 
 /// PyTorch's `pooling_output_shape`: the output length along one dimension, possibly ≤ 0.
 fn pool_out_len(input: usize, k: usize, p: usize, s: usize, d: usize, ceil: bool) -> i64 {

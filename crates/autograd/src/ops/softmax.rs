@@ -4,11 +4,10 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
-use crate::ops::par::PAR_MIN_ELEMENTS;
+use crate::ops::par::for_each_chunk;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis};
-use rayon::prelude::*;
 use smallvec::smallvec;
 
 /// `out[lane] = f(lane of a, lane of b, out lane)` for every `d`-wide lane of row-major
@@ -21,18 +20,10 @@ pub(crate) fn per_lane<T: Element>(
     f: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
 ) -> Vec<T> {
     let mut out = vec![T::zero(); a.len()];
-    if d == 0 {
-        return out;
-    }
-    let lane = |(i, o): (usize, &mut [T])| {
+    for_each_chunk(&mut out, d, a.len(), |i, o| {
         let r = i * d..(i + 1) * d;
         f(&a[r.clone()], b.get(r).unwrap_or(&[]), o)
-    };
-    if a.len() >= PAR_MIN_ELEMENTS {
-        out.par_chunks_mut(d).enumerate().for_each(lane);
-    } else {
-        out.chunks_mut(d).enumerate().for_each(lane);
-    }
+    });
     out
 }
 
