@@ -1,7 +1,7 @@
 //! nn layer benchmarks (issue 12, "Speed"): forward + backward of a small LeNet-style conv
 //! stack, a ResNet basic block, one LSTM layer and one multi-head self-attention layer, in f32,
 //! each in training mode. The same four workloads are timed in PyTorch by
-//! `tools/bench/torch_layers.py`, so the two can be compared side by side.
+//! `benches/pytorch/torch_workloads.py`, so the two can be compared side by side.
 //!
 //! ```text
 //! cargo bench -p tapegrad-nn --bench layers
