@@ -3,7 +3,7 @@
 //! Each tile row is two ymm vectors wide, giving 12 accumulators plus two `B`
 //! vectors and one broadcast `A` value (15 of the 16 ymm registers).
 
-use super::sealed::Kernel;
+use super::kernel::Kernel;
 use std::arch::x86_64::*;
 
 /// Rows of the register tile (both element types).
@@ -13,11 +13,11 @@ const MR: usize = 6;
 macro_rules! avx2_kernel {
     ($name:ident, $t:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident, $store:ident,
      $fmadd:ident, $add:ident) => {
-        /// `MR x 2*LANES` AVX2 micro-kernel (see `sealed::MicroKernel`).
+        /// `MR x 2*LANES` AVX2 micro-kernel (see `kernel::MicroKernel`).
         ///
         /// # Safety
         ///
-        /// See `sealed::MicroKernel`; requires AVX2 and FMA.
+        /// See `kernel::MicroKernel`; requires AVX2 and FMA.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $name(
             kc: usize,
@@ -92,26 +92,20 @@ avx2_kernel!(
     _mm256_add_pd
 );
 
-/// AVX2 `f32` kernel and blocking.
+/// AVX2 `f32` kernel.
 pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     mr: MR,
     nr: 16,
-    kc: 256,
-    mc: MR * 24,
-    nc: 16 * 128,
     func: kernel_f32,
     transpose: None,
     direct: None,
     dot: None,
 };
 
-/// AVX2 `f64` kernel and blocking.
+/// AVX2 `f64` kernel.
 pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     mr: MR,
     nr: 8,
-    kc: 256,
-    mc: MR * 24,
-    nc: 8 * 128,
     func: kernel_f64,
     transpose: None,
     direct: None,

@@ -9,7 +9,7 @@
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
 //! used when an `A` panel would only be used once after packing.
 
-use super::sealed::Kernel;
+use super::kernel::Kernel;
 use std::arch::x86_64::*;
 
 /// Rows of the main register tile (both element types).
@@ -18,8 +18,8 @@ const MR: usize = 8;
 const MR_NARROW: usize = 14;
 
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
-/// packed-`A` form (`$name`, a `sealed::MicroKernel`) and a direct-`A` form
-/// (`$direct`, a `sealed::DirectKernel` reading row-major `A` in place).
+/// packed-`A` form (`$name`, a `kernel::MicroKernel`) and a direct-`A` form
+/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place).
 macro_rules! avx512_kernel {
     ($body:ident, $name:ident, $direct:ident, $t:ty, $mr:expr, $lanes:expr, $nv:expr,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident) => {
@@ -28,7 +28,7 @@ macro_rules! avx512_kernel {
         ///
         /// # Safety
         ///
-        /// See `sealed::MicroKernel` / `sealed::DirectKernel`; requires
+        /// See `kernel::MicroKernel` / `kernel::DirectKernel`; requires
         /// AVX-512F.
         #[target_feature(enable = "avx512f")]
         #[allow(clippy::too_many_arguments)]
@@ -90,11 +90,11 @@ macro_rules! avx512_kernel {
             }
         }
 
-        /// Packed-`A` micro-kernel (see `sealed::MicroKernel`).
+        /// Packed-`A` micro-kernel (see `kernel::MicroKernel`).
         ///
         /// # Safety
         ///
-        /// See `sealed::MicroKernel`; requires AVX-512F.
+        /// See `kernel::MicroKernel`; requires AVX-512F.
         #[target_feature(enable = "avx512f")]
         unsafe fn $name(
             kc: usize,
@@ -108,11 +108,11 @@ macro_rules! avx512_kernel {
             unsafe { $body::<false>(kc, a, 0, b, c, ldc, overwrite) }
         }
 
-        /// Direct-`A` micro-kernel (see `sealed::DirectKernel`).
+        /// Direct-`A` micro-kernel (see `kernel::DirectKernel`).
         ///
         /// # Safety
         ///
-        /// See `sealed::DirectKernel`; requires AVX-512F.
+        /// See `kernel::DirectKernel`; requires AVX-512F.
         #[target_feature(enable = "avx512f")]
         #[allow(clippy::too_many_arguments)]
         unsafe fn $direct(
@@ -191,26 +191,20 @@ avx512_kernel!(
     _mm512_add_pd
 );
 
-/// AVX-512 `f32` kernel and blocking.
+/// AVX-512 `f32` kernel.
 pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     mr: MR,
     nr: 32,
-    kc: 256,
-    mc: MR * 21,
-    nc: 32 * 64,
     func: kernel_f32,
     direct: Some(direct_f32),
     dot: Some(super::avx512_dot::DOT_F32),
     transpose: Some(super::avx512_pack::TRANSPOSE_F32),
 };
 
-/// AVX-512 `f64` kernel and blocking.
+/// AVX-512 `f64` kernel.
 pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     mr: MR,
     nr: 16,
-    kc: 256,
-    mc: MR * 21,
-    nc: 16 * 64,
     func: kernel_f64,
     direct: Some(direct_f64),
     dot: Some(super::avx512_dot::DOT_F64),
@@ -221,8 +215,6 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
 pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     mr: MR_NARROW,
     nr: 16,
-    mc: MR_NARROW * 12,
-    nc: 16 * 128,
     func: kernel_f32_narrow,
     direct: Some(direct_f32_narrow),
     ..KERNEL_F32
@@ -232,8 +224,6 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
 pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     mr: MR_NARROW,
     nr: 8,
-    mc: MR_NARROW * 12,
-    nc: 8 * 128,
     func: kernel_f64_narrow,
     direct: Some(direct_f64_narrow),
     ..KERNEL_F64

@@ -7,18 +7,18 @@
 //! outputs keeps 16 accumulators, and each is reduced horizontally at the end
 //! in a fixed order, so results stay deterministic.
 
-use super::sealed::DotKernel;
+use super::kernel::DotKernel;
 use std::arch::x86_64::*;
 
-/// Generates a 4 x 4 dot-product kernel (see `sealed::DotKernel`).
+/// Generates a 4 x 4 dot-product kernel (see `kernel::DotKernel`).
 macro_rules! dot_kernel {
     ($name:ident, $t:ty, $lanes:expr, $mask:ty, $zero:ident, $load:ident, $maskz_load:ident,
      $fmadd:ident, $reduce:ident) => {
-        /// 4 x 4 AVX-512 dot-product kernel (see `sealed::DotKernel`).
+        /// 4 x 4 AVX-512 dot-product kernel (see `kernel::DotKernel`).
         ///
         /// # Safety
         ///
-        /// See `sealed::DotKernel`; requires AVX-512F.
+        /// See `kernel::DotKernel`; requires AVX-512F.
         #[target_feature(enable = "avx512f")]
         #[allow(clippy::too_many_arguments)]
         unsafe fn $name(

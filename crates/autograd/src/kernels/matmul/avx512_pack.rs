@@ -4,7 +4,7 @@
 //! 16 x 16 (`f32`) / 8 x 8 (`f64`) register transposes instead of scalar
 //! moves keeps the packing cost small next to the multiply.
 
-use super::sealed::TransposeBlock;
+use super::kernel::TransposeBlock;
 use std::arch::x86_64::*;
 
 /// Loads up to 16 runs of 16 `f32` (`src + l*stride`, zero for

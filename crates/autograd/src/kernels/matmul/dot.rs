@@ -6,8 +6,8 @@
 //! computed entirely by one kernel call over the whole of `k`, so splitting
 //! the rows over threads cannot change any result.
 
-use super::driver::{OutPtr, PAR_THRESHOLD};
-use super::sealed::DotKernel;
+use super::kernel::DotKernel;
+use super::split::{OutPtr, PAR_THRESHOLD};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 

@@ -1,36 +1,14 @@
 //! Blocking loops, edge handling and rayon parallelism.
 
+use super::blocking::blocking;
+use super::kernel::{DirectKernel, Kernel};
 use super::pack::{pack_a, pack_b};
-use super::sealed::{DirectKernel, Kernel};
+use super::split::{OutPtr, MIN_PART_WORK, PAR_THRESHOLD};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 
 /// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
 const MAX_TILE: usize = 512;
-
-/// Problems with fewer multiply-adds than this run serially (no rayon).
-pub(super) const PAR_THRESHOLD: usize = 160 * 160 * 160;
-
-/// Minimum multiply-adds per parallel part; fewer parts are used otherwise.
-const MIN_PART_WORK: usize = 32 * 32 * 32;
-
-/// Raw pointer to the output, shareable across the rayon tasks (each task
-/// writes a disjoint set of rows or columns).
-#[derive(Clone, Copy)]
-pub(super) struct OutPtr<T>(pub(super) *mut T);
-
-// SAFETY: the pointer is only used to write disjoint regions of one `&mut`
-// slice that outlives the parallel section.
-unsafe impl<T: Send> Send for OutPtr<T> {}
-// SAFETY: as above; tasks never access the same element.
-unsafe impl<T: Send> Sync for OutPtr<T> {}
-
-impl<T> OutPtr<T> {
-    /// The pointer (a method, so closures capture the whole `Send` wrapper).
-    pub(super) fn get(self) -> *mut T {
-        self.0
-    }
-}
 
 /// Runs the blocked GEMM on validated, non-empty operands (`k > 0`).
 pub(super) fn run<T: GemmScalar>(
@@ -157,9 +135,10 @@ unsafe fn blocked<T: GemmScalar>(
     let (mr, nr) = (kern.mr, kern.nr);
     // The k blocking depends only on k and the kernel (never on how m / n
     // are split), which keeps results independent of the thread count.
-    let kc = k.div_ceil(k.div_ceil(kern.kc));
-    let mc_max = kern.mc.min(m.div_ceil(mr) * mr);
-    let nc_max = kern.nc.min(n.div_ceil(nr) * nr);
+    let blk = blocking::<T>(mr, nr);
+    let kc = k.div_ceil(k.div_ceil(blk.kc));
+    let mc_max = blk.mc.min(m.div_ceil(mr) * mr);
+    let nc_max = blk.nc.min(n.div_ceil(nr) * nr);
     let apack = aligned(abuf, mc_max * kc);
     let bpack = aligned(bbuf, nc_max * kc);
     for jc in (0..n).step_by(nc_max) {

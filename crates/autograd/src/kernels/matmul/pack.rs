@@ -11,7 +11,7 @@
 //! up front so these checks never fail, and packing is a small fraction of
 //! the total work.
 
-use super::sealed::{Kernel, PairTranspose, TransposeBlock};
+use super::kernel::{Kernel, PairTranspose, TransposeBlock};
 use super::MatRef;
 
 /// Packs the block `A[row0 .. row0+mc, col0 .. col0+kc]` into `out`

@@ -5,13 +5,13 @@
 //! x86_64, NEON on aarch64). Multiply and add are separate operations here
 //! (no FMA), which is still deterministic.
 
-use super::sealed::Kernel;
+use super::kernel::Kernel;
 
-/// Generic `MR x NR` micro-kernel (see `sealed::MicroKernel`).
+/// Generic `MR x NR` micro-kernel (see `kernel::MicroKernel`).
 ///
 /// # Safety
 ///
-/// See `sealed::MicroKernel` (no target-feature requirement).
+/// See `kernel::MicroKernel` (no target-feature requirement).
 unsafe fn kernel<T, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
@@ -56,9 +56,6 @@ unsafe fn kernel<T, const MR: usize, const NR: usize>(
 pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     mr: 4,
     nr: 16,
-    kc: 256,
-    mc: 4 * 32,
-    nc: 16 * 128,
     func: kernel::<f32, 4, 16>,
     transpose: None,
     direct: None,
@@ -69,9 +66,6 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
 pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     mr: 4,
     nr: 8,
-    kc: 256,
-    mc: 4 * 32,
-    nc: 8 * 128,
     func: kernel::<f64, 4, 8>,
     transpose: None,
     direct: None,
