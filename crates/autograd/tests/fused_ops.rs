@@ -74,3 +74,24 @@ fn fused_mse_has_hand_derived_values_and_gradients() {
         assert!(gradgradcheck(f, &ins, 1e-6, 1e-6, 1e-4).is_ok(), "{r:?}");
     }
 }
+
+#[test]
+fn fused_gelu_has_hand_derived_values_and_matches_finite_differences() {
+    // gelu(1) = Φ(1) = 0.8413447460685429; gelu'(1) = Φ(1) + φ(1) = 0.8413447460685429 +
+    // 0.24197072451914337 = 1.0833154705876864; gelu(-2) = -2·Φ(-2) = -0.04550026389635842.
+    let x = t(&[1.0, -2.0], &[2]).requires_grad_(true);
+    let y = x.gelu(false);
+    assert_eq!(y.grad_fn_name(), Some("GeluBackward0"));
+    let v = y.to_vec();
+    assert!((v[0] - 0.841_344_746_068_542_9).abs() < 1e-15);
+    assert!((v[1] + 0.045_500_263_896_358_42).abs() < 1e-15);
+    y.sum().backward();
+    // gelu'(-2) = Φ(-2) - 2φ(-2) = 0.022750131948179195 - 2·0.05399096651318806
+    let g = x.grad().unwrap().to_vec();
+    assert!((g[0] - 1.083_315_470_587_686_4).abs() < 1e-15);
+    assert!((g[1] - (0.022_750_131_948_179_195 - 2.0 * 0.053_990_966_513_188_06)).abs() < 1e-15);
+    let x = t(&[-3.0, -0.7, 0.0, 0.4, 2.5], &[5]);
+    let f = |v: &[Tensor<f64>]| v[0].gelu(false);
+    assert!(gradcheck(f, &[x.clone()], 1e-6, 1e-7, 1e-5).is_ok());
+    assert!(gradgradcheck(f, &[x], 1e-6, 1e-6, 1e-4).is_ok());
+}

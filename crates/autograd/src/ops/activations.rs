@@ -29,16 +29,13 @@ impl<T: Element> Tensor<T> {
     /// assert!((x.gelu(false).item() - 0.8413447460685429).abs() < 1e-12);
     /// ```
     pub fn gelu(&self, approximate_tanh: bool) -> Tensor<T> {
+        if !approximate_tanh {
+            return crate::ops::gelu::gelu_exact(self); // one fused op (ops/gelu.rs)
+        }
         let half_x = self * T::from_f64(0.5);
-        let y = if approximate_tanh {
-            let k = T::from_f64((2.0 / std::f64::consts::PI).sqrt());
-            let inner = &(self + &(&self.pow(3) * T::from_f64(0.044715))) * k;
-            &half_x * &(inner.tanh() + T::one())
-        } else {
-            let erf = (self * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf();
-            &half_x * &(erf + T::one())
-        };
-        renamed(y, "GeluBackward0")
+        let k = T::from_f64((2.0 / std::f64::consts::PI).sqrt());
+        let inner = &(self + &(&self.pow(3) * T::from_f64(0.044715))) * k;
+        renamed(&half_x * &(inner.tanh() + T::one()), "GeluBackward0")
     }
 
     /// ELU (`F.elu(x, alpha)`): `x` for x > 0, `α(eˣ − 1)` otherwise. Derivative: 1, or αeˣ.

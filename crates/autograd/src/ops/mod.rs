@@ -22,6 +22,7 @@ mod einsum;
 mod elementwise;
 mod exp;
 mod gather;
+mod gelu;
 pub(crate) mod index;
 mod inplace;
 mod join;
