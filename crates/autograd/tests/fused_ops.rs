@@ -92,6 +92,6 @@ fn fused_gelu_has_hand_derived_values_and_matches_finite_differences() {
     assert!((g[1] - (0.022_750_131_948_179_195 - 2.0 * 0.053_990_966_513_188_06)).abs() < 1e-15);
     let x = t(&[-3.0, -0.7, 0.0, 0.4, 2.5], &[5]);
     let f = |v: &[Tensor<f64>]| v[0].gelu(false);
-    assert!(gradcheck(f, &[x.clone()], 1e-6, 1e-7, 1e-5).is_ok());
+    assert!(gradcheck(f, std::slice::from_ref(&x), 1e-6, 1e-7, 1e-5).is_ok());
     assert!(gradgradcheck(f, &[x], 1e-6, 1e-6, 1e-4).is_ok());
 }
