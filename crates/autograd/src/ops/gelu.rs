@@ -36,6 +36,7 @@ fn cdf<T: Element>(v: T) -> T {
 }
 
 fn cdf_f32(x: f32) -> f32 {
+    #[allow(clippy::excessive_precision)] // the coefficients as published
     const C: [f32; 10] = [
         -1.265_512_2,
         1.000_023_7,
