@@ -10,8 +10,10 @@
 //!   never copied first.
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
 //!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`).
+//! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;
+pub mod math;
 pub mod matmul;
 
 use crate::element::Element;

@@ -13,6 +13,7 @@
 //!   below about 32k elements the cost of waking the pool exceeds the work.
 
 use crate::element::Element;
+use crate::kernels::math;
 use crate::ops::sum::add_all;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use rayon::prelude::*;
@@ -65,45 +66,46 @@ fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
     a.as_slice()
 }
 
-/// `f` of every element of `a`, as a new row-major array: in parallel for a large row-major
-/// `a`, else `a.mapv(f)`.
+/// `f` of every element of `a`, as a new row-major array: for a row-major `a` in vectorised
+/// loops (`kernels::math::map`), in parallel when it is large; else `a.mapv(f)`.
 pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
-    let Some(src) = large_slice(a) else {
+    let Some(src) = a.as_slice() else {
         return a.mapv(f);
     };
     let mut out = vec![T::zero(); src.len()];
-    out.par_chunks_mut(PAR_CHUNK)
-        .zip(src.par_chunks(PAR_CHUNK))
-        .for_each(|(o, s)| {
-            for (o, &s) in o.iter_mut().zip(s) {
-                *o = f(s);
-            }
-        });
+    if src.len() < PAR_MIN_ELEMENTS {
+        math::map(src, &mut out, &f);
+    } else {
+        out.par_chunks_mut(PAR_CHUNK)
+            .zip(src.par_chunks(PAR_CHUNK))
+            .for_each(|(o, s)| math::map(s, o, &f));
+    }
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
-/// `f(a, b)` elementwise with broadcasting: in parallel when both are large, row-major and of
-/// one shape, else through `ndarray`'s broadcasting arithmetic (`serial`).
+/// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape in vectorised
+/// loops (`kernels::math::zip_map`), in parallel when they are large; else through `ndarray`'s
+/// broadcasting arithmetic (`serial`).
 pub(crate) fn zip_map<T: Element>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     f: impl Fn(T, T) -> T + Sync,
     serial: impl FnOnce(&ArrayViewD<'_, T>, &ArrayViewD<'_, T>) -> ArrayD<T>,
 ) -> ArrayD<T> {
-    let (Some(x), Some(y)) = (large_slice(a), large_slice(b)) else {
+    let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) else {
         return serial(a, b);
     };
     if a.shape() != b.shape() {
         return serial(a, b);
     }
     let mut out = vec![T::zero(); x.len()];
-    out.par_chunks_mut(PAR_CHUNK)
-        .zip(x.par_chunks(PAR_CHUNK).zip(y.par_chunks(PAR_CHUNK)))
-        .for_each(|(o, (x, y))| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = f(x, y);
-            }
-        });
+    if x.len() < PAR_MIN_ELEMENTS {
+        math::zip_map(x, y, &mut out, &f);
+    } else {
+        out.par_chunks_mut(PAR_CHUNK)
+            .zip(x.par_chunks(PAR_CHUNK).zip(y.par_chunks(PAR_CHUNK)))
+            .for_each(|(o, (x, y))| math::zip_map(x, y, o, &f));
+    }
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
