@@ -44,6 +44,7 @@ mod permute;
 mod pool;
 mod pow;
 mod product;
+pub mod random;
 mod rearrange;
 mod reduce;
 mod relu;
