@@ -257,7 +257,18 @@ def dropout_cases():
             y = F.dropout2d(x, p, training=True)
         out.append({"kind": kind, "dtype": dtype, "shape": shape, "p": p, "seed": seed,
                     "x": bits(x), "y": bits(y), "rand_after": bits(torch.rand(2))})
-    return {"torch_version": torch.__version__, "cases": out}
+    # nn.MultiheadAttention's dropout on the attention weights (training, need_weights=False).
+    mha = []
+    for seed, bf in ((250, True), (251, False)):
+        torch.manual_seed(seed)
+        m = nn.MultiheadAttention(8, 2, dropout=0.3, batch_first=bf)
+        x = torch.randn(2, 5, 8) if bf else torch.randn(5, 2, 8)  # sequence length 5
+        causal = torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1)
+        torch.manual_seed(seed + 1)
+        y, _ = m(x, x, x, attn_mask=causal, need_weights=False)
+        mha.append({"seed": seed, "batch_first": bf, "y": bits(y),
+                    "rand_after": bits(torch.rand(2))})
+    return {"torch_version": torch.__version__, "cases": out, "mha": mha}
 
 
 def data_cases():

@@ -207,6 +207,38 @@ fn dropout_masks_match_pytorch() {
 }
 
 #[test]
+fn multihead_attention_dropout_matches_pytorch() {
+    let _l = lock();
+    let fx = json("rng/dropout.json");
+    for case in fx["mha"].as_array().unwrap() {
+        let seed = case["seed"].as_u64().unwrap();
+        let bf = case["batch_first"].as_bool().unwrap();
+        manual_seed(seed);
+        let m = MultiheadAttention::<f32>::new(8, 2, 0.3, bf);
+        let x = Tensor::<f32>::randn(if bf { &[2, 5, 8] } else { &[5, 2, 8] });
+        let causal = Tensor::<f32>::ones(&[5, 5]).triu(1).eq(1.0);
+        manual_seed(seed + 1);
+        let (y, _) = m.forward_attention(&x, &x, &x, Some(&causal), None, false);
+        let after = bits(&Tensor::<f32>::rand(&[2]));
+        assert_eq!(
+            after,
+            u64s(&case["rand_after"]),
+            "mha batch_first={bf}: draws"
+        );
+        let want: Vec<f32> = u64s(&case["y"])
+            .iter()
+            .map(|&b| f32::from_bits(b as u32))
+            .collect();
+        for (g, w) in y.to_vec().iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "mha batch_first={bf}: {g} vs {w}"
+            );
+        }
+    }
+}
+
+#[test]
 fn data_loader_orders_and_random_split_match_pytorch() {
     let _l = lock();
     let fx = json("rng/data.json");
