@@ -92,7 +92,7 @@ fn run(args: Args) -> Result<(), ScriptError> {
     let loader = if args.no_shuffle {
         loader
     } else {
-        loader.shuffle(args.seed)
+        loader.shuffled()
     };
     let loss_fn = CrossEntropyLoss::new().label_smoothing(args.label_smoothing);
     let config = AdamWConfig {

@@ -26,6 +26,8 @@ struct CharRNN {
 impl CharRNN {
     fn new(vocab_size: usize, a: &Args) -> Self {
         let (e, h) = (a.n_embd, a.hidden);
+        // Built in the script's order (emb, rnn, head): each draws its initial weights.
+        let emb = Embedding::new(vocab_size, e);
         let opts = RnnOptions {
             num_layers: a.layers,
             batch_first: true,
@@ -38,7 +40,7 @@ impl CharRNN {
             Cell::Gru => Box::new(GRU::with_options(e, h, opts)),
         };
         CharRNN {
-            emb: Embedding::new(vocab_size, e),
+            emb,
             rnn,
             head: Linear::new(h, vocab_size),
         }

@@ -57,8 +57,8 @@
 //! that the chosen optimizer does not have (e.g. `--alpha` with SGD) is a usage error, as an
 //! unexpected keyword argument is in PyTorch.
 //!
-//! The initial weights come from `--seed` (tapegrad's generator is a ChaCha stream, not
-//! PyTorch's Mersenne Twister, so `--seed 0` gives other weights than `torch.manual_seed(0)`);
+//! The initial weights come from `--seed` (tapegrad's generator is PyTorch's Mersenne Twister
+//! with PyTorch's recipes, so `--seed 0` gives the weights of `torch.manual_seed(0)`);
 //! `--init FILE.safetensors` starts from saved weights instead, e.g. the PyTorch run's
 //! `tests/fixtures/net/<case>.init.safetensors`, and then reproduces PyTorch's losses.
 //!

@@ -9,11 +9,14 @@
 //! | the optimizer's state ([`OptimizerState::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
 //! | the LR scheduler's state | metadata `scheduler.<name>` (exact decimal `f64`) |
 //! | the number of finished epochs | metadata `epoch` |
-//! | the process-wide generator ([`rng_state`]) | metadata `rng.seed` (hex), `rng.stream`, `rng.word_pos` |
-//! | the `DataLoader`'s shuffling generator | metadata `loader_rng.*`, as above |
+//! | the process-wide generator ([`rng_state`]) | metadata `rng.state`: the 5056 bytes of PyTorch's `torch.get_rng_state()` layout ([`RngState::to_bytes`]) in hex |
+//! | the `DataLoader`'s own generator | metadata `loader_rng.state`, as above |
 //! | your own strings (recipe, seeds, ...) | metadata `extra.<key>` |
 //!
-//! plus `format = pt` and `tapegrad.checkpoint = 1`. Writes are atomic (a temporary file in the
+//! plus `format = pt` and `tapegrad.checkpoint = 2`. (Layout 1, written before tapegrad used
+//! PyTorch's Mersenne Twister, stored a ChaCha8 position; such files are refused with a
+//! [`CheckpointError::NotACheckpoint`] naming the layout, as that generator state no longer
+//! exists. Their model weights still load with `Module::load`.) Writes are atomic (a temporary file in the
 //! same directory, then a rename), so an interrupted save leaves the previous checkpoint intact.
 //! Loading never panics: a missing, truncated, corrupt or foreign file, a wrong dtype or a
 //! checkpoint of another model is a [`CheckpointError`] naming the file and the problem; a
@@ -58,7 +61,7 @@ use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, Schedul
 /// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
 pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
 /// The layout version written in [`CHECKPOINT_KEY`].
-pub const CHECKPOINT_VERSION: &str = "1";
+pub const CHECKPOINT_VERSION: &str = "2";
 /// The largest epoch count a checkpoint holds: 2^53 − 1, the limit of the counters stored
 /// beside it (the optimizer's steps, the scheduler's epochs), far beyond any real run. A larger
 /// `epoch` is refused rather than wrapped or saturated into a meaningless resume point.
@@ -355,12 +358,18 @@ impl<T: Element> Checkpoint<T> {
         match meta.map.get(CHECKPOINT_KEY).map(String::as_str) {
             Some(CHECKPOINT_VERSION) => {}
             Some(v) => {
+                let why = if v == "1" {
+                    " (layout 1 holds the ChaCha8 generator state of tapegrad before it used \
+                     PyTorch's Mersenne Twister, which cannot be restored)"
+                } else {
+                    ""
+                };
                 return Err(CheckpointError::NotACheckpoint {
                     path: p(),
                     reason: format!(
-                        "layout version {v:?}, this build reads {CHECKPOINT_VERSION:?}"
+                        "layout version {v:?}{why}, this build reads {CHECKPOINT_VERSION:?}"
                     ),
-                })
+                });
             }
             None => {
                 return Err(CheckpointError::NotACheckpoint {
@@ -462,7 +471,7 @@ impl<T: Element> Checkpoint<T> {
             scheduler,
             epoch: meta.epoch()?,
             rng: meta.rng("rng")?,
-            loader_rng: if meta.map.contains_key("loader_rng.seed") {
+            loader_rng: if meta.map.contains_key("loader_rng.state") {
                 Some(meta.rng("loader_rng")?)
             } else {
                 None
@@ -551,10 +560,10 @@ impl<T: Element> Checkpoint<T> {
         model
             .load_state_dict(&self.model)
             .map_err(|source| CheckpointError::IncompatibleModel { path: p(), source })?;
-        if let (Some(l), Some(r)) = (loader, self.loader_rng) {
-            l.set_shuffle_state(r);
+        if let (Some(l), Some(r)) = (loader, &self.loader_rng) {
+            l.set_shuffle_state(r.clone());
         }
-        set_rng_state(self.rng);
+        set_rng_state(self.rng.clone());
         Ok(self.epoch)
     }
 }
@@ -645,29 +654,23 @@ impl Meta<'_> {
     }
 
     fn rng(&self, prefix: &str) -> Result<RngState, CheckpointError> {
-        let key = format!("{prefix}.seed");
+        let key = format!("{prefix}.state");
         let hex = self.get(&key)?;
-        let bad = || self.error(&key, "expected 64 hexadecimal digits");
-        if hex.len() != 64 || !hex.is_ascii() {
-            return Err(bad());
+        let want = 2 * tapegrad_autograd::rng::STATE_BYTES;
+        if hex.len() != want || !hex.is_ascii() {
+            return Err(self.error(&key, format!("expected {want} hexadecimal digits")));
         }
-        let mut seed = [0u8; 32];
-        for (i, b) in seed.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-        }
-        Ok(RngState {
-            seed,
-            stream: self.parse(&format!("{prefix}.stream"))?,
-            word_pos: self.parse(&format!("{prefix}.word_pos"))?,
-        })
+        let bytes = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| self.error(&key, format!("expected {want} hexadecimal digits")))?;
+        RngState::from_bytes(&bytes).map_err(|e| self.error(&key, e.to_string()))
     }
 }
 
 fn put_rng(meta: &mut HashMap<String, String>, prefix: &str, r: &RngState) {
-    let hex: String = r.seed.iter().map(|b| format!("{b:02x}")).collect();
-    meta.insert(format!("{prefix}.seed"), hex);
-    meta.insert(format!("{prefix}.stream"), r.stream.to_string());
-    meta.insert(format!("{prefix}.word_pos"), r.word_pos.to_string());
+    let hex: String = r.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    meta.insert(format!("{prefix}.state"), hex);
 }
 
 fn epoch_out_of_range(epoch: u64) -> String {

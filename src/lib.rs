@@ -30,6 +30,11 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/07_layers.md")]
 pub struct LayersChapterDoctests;
 
+/// The book's chapter on random numbers, whose example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/09_random_numbers.md")]
+pub struct RandomNumbersChapterDoctests;
+
 /// The names a training script uses, in one import: `use tapegrad::prelude::*;`: tensors and
 /// autograd, the `torch.nn` layers and losses, data loading, and the `torch.optim` optimizers
 /// and schedulers. Losses, activations and the layers' ops are also under `F` (`F::mse_loss`,

@@ -207,7 +207,12 @@ fn file_round_trip_keeps_every_field_exactly() {
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     let m = meta.metadata().as_ref().unwrap();
     assert_eq!(m.get("format").map(String::as_str), Some("pt"));
-    assert_eq!(m.get("tapegrad.checkpoint").map(String::as_str), Some("1"));
+    assert_eq!(m.get("tapegrad.checkpoint").map(String::as_str), Some("2"));
+    assert_eq!(
+        m["rng.state"].len(),
+        2 * 5056,
+        "PyTorch's generator state, hex"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -76,12 +76,15 @@ fn a_short_run_learns_and_reports_every_epoch() {
 }
 
 #[test]
-fn the_full_recipe_reaches_97_percent() {
+fn the_full_recipe_reaches_about_97_percent() {
     let _g = lock();
     let (r, _) = output(&cli(&["--quiet"]));
     let r = r.unwrap();
     assert_eq!(r.train_losses.len(), 30);
-    assert!(r.accuracy >= 0.97, "test accuracy {}", r.accuracy);
+    // With PyTorch's generator, seed 0 gives PyTorch's initial weights and batch orders; that
+    // run ends at 96.9 % (349 of 360), where the ChaCha8 stream of earlier versions happened to
+    // reach 97 %.
+    assert!(r.accuracy >= 0.965, "test accuracy {}", r.accuracy);
     assert!(*r.train_losses.last().unwrap() < 0.1);
 }
 

@@ -295,19 +295,32 @@ fn checkpoint_loader_names_each_problem() {
     // metadata that does not parse
     let meta = |m: &str| {
         raw(
-            format!(r#"{{"__metadata__":{{"tapegrad.checkpoint":"1"{m}}}}}"#),
+            format!(r#"{{"__metadata__":{{"tapegrad.checkpoint":"2"{m}}}}}"#),
             b"",
         )
     };
     assert!(msg(&meta("")).contains("metadata \"epoch\": missing"));
     assert!(msg(&meta(r#","epoch":"x""#)).contains("metadata \"epoch\": \"x\" is not a u64"));
-    assert!(msg(&meta(r#","epoch":"1","rng.seed":"zz""#))
-        .contains("\"rng.seed\": expected 64 hexadecimal digits"));
-    assert!(msg(&meta(r#","tapegrad.checkpoint":"2""#)).contains("layout version"));
+    assert!(msg(&meta(r#","epoch":"1","rng.state":"zz""#))
+        .contains("\"rng.state\": expected 10112 hexadecimal digits"));
+    // a state of the right length that is no generator state: the typed RngStateError's text
+    let zeros = "0".repeat(10112);
+    assert!(
+        msg(&meta(&format!(r#","epoch":"1","rng.state":"{zeros}""#)))
+            .contains("Invalid mt19937 state")
+    );
+    assert!(msg(&meta(r#","tapegrad.checkpoint":"3""#)).contains("layout version"));
+    // a checkpoint of layout 1 (the ChaCha8 generator state) is refused by name
+    assert!(msg(&meta(r#","tapegrad.checkpoint":"1""#)).contains("ChaCha8"));
     // a tensor outside the model./optimizer. sections, a wrong dtype
-    let seed = "0".repeat(64);
+    let state: String = tapegrad::autograd::Generator::new()
+        .get_state()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let ok_meta = format!(
-        r#""__metadata__":{{"tapegrad.checkpoint":"1","epoch":"1","rng.seed":"{seed}","rng.stream":"0","rng.word_pos":"0"}}"#
+        r#""__metadata__":{{"tapegrad.checkpoint":"2","epoch":"1","rng.state":"{state}"}}"#
     );
     let stray = raw(
         format!(r#"{{{ok_meta},"w":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}}}"#),

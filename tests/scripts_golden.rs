@@ -126,8 +126,12 @@ fn replay_in(dir: &str, case: &str) -> f64 {
             repo().join("data").join(data).display().to_string(),
         ]);
     }
-    let init = repo().join(format!("tests/fixtures/{dir}/{case}.init.safetensors"));
-    args.extend(["--init".into(), init.display().to_string(), "--json".into()]);
+    // Seeded cases (`"init": null`) start from `--seed` alone, as the PyTorch run did.
+    if !fx["init"].is_null() {
+        let init = repo().join(format!("tests/fixtures/{dir}/{case}.init.safetensors"));
+        args.extend(["--init".into(), init.display().to_string()]);
+    }
+    args.push("--json".into());
     let out = Command::new(example_bin(script))
         .args(&args)
         .output()
@@ -334,4 +338,48 @@ fn extra_moons_seed5() {
 #[test]
 fn extra_digits_cnn_onecycle() {
     replay_in("scripts_extra", "digits_cnn_onecycle");
+}
+
+/// Started from `--seed` alone, in the scripts' random modes (random batches, shuffling,
+/// dropout): PyTorch's generator gives the same weights, batches and masks
+/// (tools/golden/scripts_seeded.py).
+#[test]
+fn seeded_polynomial_nn() {
+    replay_in("scripts_seeded", "polynomial_nn");
+}
+
+/// See [`seeded_polynomial_nn`].
+#[test]
+fn seeded_polynomial_autograd() {
+    replay_in("scripts_seeded", "polynomial_autograd");
+}
+
+/// See [`seeded_polynomial_nn`].
+#[test]
+fn seeded_moons() {
+    replay_in("scripts_seeded", "moons");
+}
+
+/// See [`seeded_polynomial_nn`]: makemore's random `torch.randint` batches.
+#[test]
+fn seeded_names_mlp() {
+    replay_in("scripts_seeded", "names_mlp");
+}
+
+/// See [`seeded_polynomial_nn`]: random windows and dropout between the two LSTM layers.
+#[test]
+fn seeded_names_rnn() {
+    replay_in("scripts_seeded", "names_rnn");
+}
+
+/// See [`seeded_polynomial_nn`]: random batches and dropout in the transformer.
+#[test]
+fn seeded_char_gpt() {
+    replay_in("scripts_seeded", "char_gpt");
+}
+
+/// See [`seeded_polynomial_nn`]: a shuffling `DataLoader` and dropout.
+#[test]
+fn seeded_digits_cnn() {
+    replay_in("scripts_seeded", "digits_cnn");
 }

@@ -3,8 +3,8 @@
 //! steps, a `CosineAnnealingLR`, a shuffling `DataLoader`, epoch 3) whose numeric fields the
 //! bytes overwrite, so the fuzzer spends its time past the format checks, on the numbers.
 //!
-//! Fields fuzzed (up to [`MAX_EDITS`] per input): the metadata `epoch`, `rng.stream`,
-//! `rng.word_pos` and every `scheduler.*` value (`last_epoch`, `_step_count`, `base_lrs.<g>`,
+//! Fields fuzzed (up to [`MAX_EDITS`] per input): the metadata `epoch`, `rng.state`
+//! (the generator's bytes in hex) and every `scheduler.*` value (`last_epoch`, `_step_count`, `base_lrs.<g>`,
 //! `_last_lr.<g>`), as text: the exact decimal of a chosen number (integers beyond 2⁶⁴, NaN,
 //! inf, 1e300, 2.7, −1, −0.0, 2⁵³ + 1, subnormals ...) or raw bytes; and in the tensors, Adam's
 //! `step` per parameter, the `param_groups.0.params` indices (3e9, 1e10, 1e30, NaN, negative,

@@ -54,7 +54,10 @@ pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, Gra
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
 pub use graph::{BackwardCtx, InputGrads, Op};
 pub use ops::{InplaceRhs, SliceArg, SliceArgs, TensorOrScalar};
-pub use rng::{manual_seed, rng_state, set_rng_state, RngState};
+pub use rng::{
+    default_generator, initial_seed, manual_seed, rng_state, set_rng_state, Generator, RngState,
+    RngStateError,
+};
 pub use shape::Shape;
 pub use tape::Tape;
 pub use tensor::{live_graph_nodes, Tensor};
@@ -64,7 +67,7 @@ pub use warnings::{warning_count, warnings_printed, Warning};
 /// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them.
 pub mod functional {
     pub use crate::ops::batch_norm::native_batch_norm;
-    pub use crate::ops::dropout::dropout;
+    pub use crate::ops::dropout::{dropout, dropout_noise};
     pub use crate::ops::index::{embedding, embedding_with_padding};
     pub use crate::ops::layer_norm::layer_norm;
     pub use crate::ops::losses::{

@@ -3,12 +3,9 @@
 use crate::element::{DType, Element, Scalar};
 use crate::error::{Result, TensorError};
 use crate::graph::Node;
-use crate::rng::with_rng;
 use crate::shape::{numel, Shape};
 use crate::storage::{DataMut, DataRef, Layout, Storage};
 use ndarray::ArrayD;
-use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -100,7 +97,7 @@ fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
 
 /// An empty `Vec` with room for `shape`'s elements, or a panic with PyTorch's wording when the
 /// element count overflows or the allocator refuses (never an abort).
-fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
+pub(crate) fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let bytes = n.and_then(|n| n.checked_mul(std::mem::size_of::<T>().max(1)));
     let (Some(n), Some(bytes)) = (n, bytes) else {
@@ -345,52 +342,6 @@ impl<T: Element> Tensor<T> {
             }
         }
         Self::from_vec(v, &[steps])
-    }
-
-    /// Uniform samples in `[low, high)` from the process-wide seeded generator
-    /// (`torch.empty(shape).uniform_(low, high)`).
-    /// Panics, with PyTorch's messages, unless `low <= high` and both (and their distance) are
-    /// finite, instead of drawing forever.
-    pub fn uniform(shape: &[usize], low: T, high: T) -> Self {
-        let (lo, hi) = (low.as_f64(), high.as_f64());
-        assert!(
-            lo.is_finite() && hi.is_finite(),
-            "uniform_: from and to must be finite (from/to is out of bounds): got from={lo} and \
-             to={hi}"
-        );
-        assert!(
-            lo <= hi,
-            "uniform_ expects to return a [from, to) range, but found from={lo} > to={hi}"
-        );
-        assert!(
-            (high - low).is_finite(),
-            "uniform_ expects to-from <= the largest finite value, but found to={hi} and \
-             from={lo} which result in to-from to exceed the limit"
-        );
-        let mut v = alloc_elements::<T>("uniform", shape);
-        with_rng(|r| {
-            v.extend((0..numel(shape)).map(|_| loop {
-                let v = T::from_f64(lo + (hi - lo) * r.gen::<f64>());
-                // Rounding to f32 can land on `high` itself; the interval is half-open, so
-                // draw again (about once in 3·10⁷ f32 draws).
-                if v < high || lo >= hi {
-                    break v;
-                }
-            }))
-        });
-        Self::from_vec(v, shape)
-    }
-
-    /// Uniform samples in `[0, 1)` (`torch.rand`).
-    pub fn rand(shape: &[usize]) -> Self {
-        Self::uniform(shape, T::zero(), T::one())
-    }
-
-    /// Standard normal samples (`torch.randn`).
-    pub fn randn(shape: &[usize]) -> Self {
-        let mut v = alloc_elements::<T>("randn", shape);
-        with_rng(|r| v.extend((0..numel(shape)).map(|_| T::from_f64(StandardNormal.sample(r)))));
-        Self::from_vec(v, shape)
     }
 }
 

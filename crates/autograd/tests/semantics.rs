@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 use tapegrad_autograd::{
-    manual_seed, no_grad, rng_state, set_rng_state, BackwardOptions, GradModeGuard, Tensor,
-    TensorError,
+    manual_seed, no_grad, rng_state, set_rng_state, BackwardOptions, Generator, GradModeGuard,
+    Tensor, TensorError,
 };
 
 /// The generator is process-wide and tests run on parallel threads: tests that draw random
@@ -475,7 +475,7 @@ fn rng_state_round_trips() {
     let a: Vec<f32> = Tensor::randn(&[6]).to_vec();
     let after_a = rng_state();
     assert_ne!(state, after_a, "drawing advances the state");
-    set_rng_state(state);
+    set_rng_state(state.clone());
     assert_eq!(rng_state(), state);
     assert_eq!(Tensor::<f32>::randn(&[6]).to_vec(), a);
     assert_eq!(rng_state(), after_a);
@@ -615,21 +615,39 @@ fn grad_with_a_wrong_grad_output_shape_panics_naming_both_shapes() {
     );
 }
 
+/// The Mersenne Twister word that tempers to `y` (inverse of `mt19937`'s output tempering).
+fn untemper(y: u32) -> u32 {
+    let mut y = y ^ (y >> 18);
+    y ^= (y << 15) & 0xefc6_0000;
+    let mut x = y;
+    for _ in 0..5 {
+        x = y ^ ((x << 7) & 0x9d2c_5680);
+    }
+    x ^ (x >> 11) ^ (x >> 22)
+}
+
 #[test]
-fn rand_f32_stays_below_one_where_rounding_reaches_one() {
-    let _l = rng_lock();
-    // With seed 0, the f64 draw at word 111 267 328 of the ChaCha8 stream is
-    // 0.99999999748…, which rounds to 1.0 in f32: rand's interval [0, 1) must still hold.
-    manual_seed(0);
-    let mut state = rng_state();
-    state.word_pos = 111_267_328;
-    set_rng_state(state);
-    let v = Tensor::<f32>::rand(&[1]).item();
-    assert!((0.0..1.0).contains(&v), "rand gave {v}");
-    set_rng_state(state);
-    let u = Tensor::<f32>::uniform(&[1], 2.0, 3.0).item();
-    assert!((2.0..3.0).contains(&u), "uniform gave {u}");
-    // f64 keeps the draw as it is.
-    set_rng_state(state);
-    assert_eq!(Tensor::<f64>::rand(&[1]).item(), 0.999_999_997_484_703_4);
+fn rand_f32_stays_below_one_and_uniform_rounds_as_pytorch() {
+    // As PyTorch: rand's largest f32 value is 1 − 2⁻²⁴ (24 bits of one 32-bit draw), so [0, 1)
+    // holds; uniform_(2, 3) computes u·(3−2)+2 in f32, which rounds 2.99999994 up to 3.0.
+    // (The state is set so the next 32-bit draws are all ones.)
+    let g = Generator::new().manual_seed(0);
+    let _ = Tensor::<f32>::rand_with(&[1], &g); // twists: the next word is state[1]
+    let mut st = g.get_state();
+    for w in &mut st.0.engine.state[1..3] {
+        *w = untemper(u32::MAX);
+    }
+    g.set_state(&st);
+    assert_eq!(
+        Tensor::<f32>::rand_with(&[1], &g).item(),
+        1.0 - 2f32.powi(-24)
+    );
+    g.set_state(&st);
+    assert_eq!(Tensor::<f32>::uniform_with(&[1], 2.0, 3.0, &g).item(), 3.0);
+    // f64 takes 53 bits of the two words.
+    g.set_state(&st);
+    assert_eq!(
+        Tensor::<f64>::rand_with(&[1], &g).item(),
+        1.0 - 2f64.powi(-53)
+    );
 }

@@ -216,8 +216,9 @@ pub fn rms_norm<T: Element>(
 
 /// `F.dropout2d(x, p, training)`: in training, each whole channel (`x[n, c]` of an
 /// `[N, C, H, W]` input, or of an `[N, C, L]` input, which PyTorch also treats channel-wise) is
-/// zeroed with probability `p` (one uniform draw per `(n, c)`, in row-major order, from the
-/// process-wide seeded generator) and the kept channels are scaled by `1/(1-p)`; outside
+/// zeroed with probability `p` (PyTorch's feature noise: one `bernoulli_(1-p)` draw per
+/// `(n, c)`, in row-major order, from the default generator, as `torch.dropout2d` draws it)
+/// and the kept channels are scaled by `1/(1-p)`; outside
 /// training it returns `x`. Derivative: the same mask and scale.
 ///
 /// ```
@@ -248,13 +249,10 @@ pub fn dropout2d<T: Element>(x: &Tensor<T>, p: f64, training: bool) -> Tensor<T>
     if p == 1.0 {
         return x.mul(&Tensor::zeros(&mask_shape));
     }
-    let scale = T::from_f64(1.0 / (1.0 - p));
-    let draws = Tensor::<f64>::rand(&mask_shape).to_vec();
-    let mask: Vec<T> = draws
-        .into_iter()
-        .map(|u| if u < p { T::zero() } else { scale })
-        .collect();
-    x.mul(&Tensor::from_vec(mask, &mask_shape))
+    x.mul(&tapegrad_autograd::functional::dropout_noise::<T>(
+        &mask_shape,
+        p,
+    ))
 }
 
 /// `F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,

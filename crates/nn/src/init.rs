@@ -104,13 +104,7 @@ pub fn uniform_<T: Element>(tensor: &Tensor<T>, low: f64, high: f64) {
 /// ```
 pub fn normal_<T: Element>(tensor: &Tensor<T>, mean: f64, std: f64) {
     let shape = tensor.shape();
-    let z = Tensor::<T>::randn(&shape);
-    let v = z
-        .to_vec()
-        .into_iter()
-        .map(|x| T::from_f64(mean + std * x.as_f64()))
-        .collect();
-    fill(tensor, Tensor::from_vec(v, &shape));
+    fill(tensor, Tensor::<T>::normal(&shape, mean, std));
 }
 
 /// Fills with `value` (`constant_`).
@@ -365,71 +359,15 @@ fn norm_cdf(x: f64) -> f64 {
     (1.0 + libm::erf(x / std::f64::consts::SQRT_2)) / 2.0
 }
 
-/// The inverse error function on (−1, 1) (±∞ at ±1): Giles' approximation ("Approximating the
-/// erfinv function", GPU Computing Gems, 2011) refined by two Newton steps on `libm::erf`, to
-/// about f64 precision.
-fn erfinv(y: f64) -> f64 {
-    if y <= -1.0 {
-        return if y == -1.0 {
-            f64::NEG_INFINITY
-        } else {
-            f64::NAN
-        };
-    }
-    if y >= 1.0 {
-        return if y == 1.0 { f64::INFINITY } else { f64::NAN };
-    }
-    let w = -((1.0 - y) * (1.0 + y)).ln();
-    let mut x = if w < 5.0 {
-        let w = w - 2.5;
-        let mut p = 2.810_226_36e-08;
-        for c in [
-            3.432_739_39e-07,
-            -3.523_387_7e-06,
-            -4.391_506_54e-06,
-            0.000_218_580_87,
-            -0.001_253_725_03,
-            -0.004_177_681_64,
-            0.246_640_727,
-            1.501_409_41,
-        ] {
-            p = c + p * w;
-        }
-        p * y
-    } else {
-        let w = w.sqrt() - 3.0;
-        let mut p = -0.000_200_214_257;
-        for c in [
-            0.000_100_950_558,
-            0.001_349_343_22,
-            -0.003_673_428_44,
-            0.005_739_507_73,
-            -0.007_622_461_3,
-            0.009_438_870_47,
-            1.001_674_06,
-            2.832_976_82,
-        ] {
-            p = c + p * w;
-        }
-        p * y
-    };
-    let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
-    for _ in 0..2 {
-        let err = libm::erf(x) - y;
-        let slope = two_over_sqrt_pi * (-x * x).exp();
-        if slope > 0.0 && slope.is_finite() {
-            x -= err / slope;
-        }
-    }
-    x
-}
-
 /// Fills with values from N(mean, std²) truncated to `[a, b]` (`trunc_normal_(tensor, mean,
-/// std, a, b)`; torch's defaults are `0, 1, −2, 2`), by PyTorch's inverse-CDF method: with
-/// `l = Φ((a − mean)/std)` and `u = Φ((b − mean)/std)`, draw U(2l − 1, 2u − 1) (in the tensor's
-/// type, from the process-wide generator), apply `erfinv`, multiply by `std·√2`, add `mean`,
-/// and clamp to `[a, b]`. As PyTorch, prints a warning once per process when `mean` is more
-/// than 2 std outside `[a, b]` (the method is then inaccurate).
+/// std, a, b)`; torch's defaults are `0, 1, −2, 2`), by PyTorch 2.15's rejection sampling, draw
+/// for draw: when the interval holds more than 30% of the mass
+/// (`p = Φ((b−mean)/std) − Φ((a−mean)/std) > 0.3`), the tensor is filled by `normal_(mean,
+/// std)` and, while some value lies outside `[a, b]`, a whole fresh `normal_` tensor is drawn
+/// and those values replaced; otherwise candidates U(a, b) are accepted where
+/// `log U(0, 1) ≤ −½((x−mean)/std)² − log_peak` (a whole tensor of candidates and one of
+/// uniforms per round, in the tensor's type). As PyTorch, prints a warning once per process
+/// when `mean` is more than 2 std outside `[a, b]`.
 ///
 /// ```
 /// use tapegrad_autograd::{manual_seed, Tensor};
@@ -451,25 +389,65 @@ pub fn trunc_normal_<T: Element>(tensor: &Tensor<T>, mean: f64, std: f64, a: f64
         });
     }
     let shape = tensor.shape();
-    let l = norm_cdf((a - mean) / std);
-    let u = norm_cdf((b - mean) / std);
-    let draws = Tensor::<T>::uniform(
-        &shape,
-        T::from_f64(2.0 * l - 1.0),
-        T::from_f64(2.0 * u - 1.0),
-    );
-    let scale = std * std::f64::consts::SQRT_2;
-    let values: Vec<T> = draws
-        .to_vec()
-        .into_iter()
-        .map(|v| T::from_f64((erfinv(v.as_f64()) * scale + mean).clamp(a, b)))
-        .collect();
-    fill(tensor, Tensor::from_vec(values, &shape));
+    let p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std);
+    let mut result: Vec<T>;
+    if p > 0.3 {
+        let (lo, hi) = (T::from_f64(a), T::from_f64(b));
+        result = Tensor::<T>::normal(&shape, mean, std).to_vec();
+        loop {
+            let mask: Vec<bool> = result.iter().map(|&r| r < lo || r > hi).collect();
+            if !mask.iter().any(|&m| m) {
+                break;
+            }
+            let fresh = Tensor::<T>::normal(&shape, mean, std).to_vec();
+            for ((r, f), m) in result.iter_mut().zip(fresh).zip(mask) {
+                if m {
+                    *r = f;
+                }
+            }
+        }
+    } else {
+        let mode = a.max(mean.min(b));
+        let log_peak = -0.5 * ((mode - mean) / std).powi(2);
+        let (tm, ts, th, tp) = (
+            T::from_f64(mean),
+            T::from_f64(std),
+            T::from_f64(-0.5),
+            T::from_f64(log_peak),
+        );
+        // candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak), in T.
+        let log_pdf = |x: T| {
+            let z = (x - tm) / ts;
+            z * z * th - tp
+        };
+        let accept = |c: &[T]| -> Vec<bool> {
+            let u = Tensor::<T>::rand(&shape).to_vec();
+            u.iter()
+                .zip(c)
+                .map(|(&u, &c)| u.ln() > log_pdf(c))
+                .collect()
+        };
+        result = Tensor::<T>::uniform(&shape, T::from_f64(a), T::from_f64(b)).to_vec();
+        let mut pending = accept(&result);
+        while pending.iter().any(|&p| p) {
+            let cand = Tensor::<T>::uniform(&shape, T::from_f64(a), T::from_f64(b)).to_vec();
+            for ((r, &c), &p) in result.iter_mut().zip(&cand).zip(&pending) {
+                if p {
+                    *r = c;
+                }
+            }
+            let again = accept(&cand);
+            for (p, g) in pending.iter_mut().zip(again) {
+                *p = *p && g;
+            }
+        }
+    }
+    fill(tensor, Tensor::from_vec(result, &shape));
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{erfinv, householder_q_sign_corrected};
+    use super::householder_q_sign_corrected;
 
     /// The same matrices through `q, r = torch.linalg.qr(a); q *= torch.diag(r).sign()`
     /// (PyTorch 2.15, f64).
@@ -517,19 +495,5 @@ mod tests {
                 assert!((got - want).abs() < 1e-14, "{got} vs {want}");
             }
         }
-    }
-
-    #[test]
-    fn erfinv_inverts_erf() {
-        for i in -999..=999 {
-            let x = i as f64 / 1000.0 * 4.0;
-            let y = libm::erf(x);
-            if y.abs() < 1.0 {
-                assert!((erfinv(y) - x).abs() < 1e-7, "x = {x}");
-            }
-        }
-        assert_eq!(erfinv(0.0), 0.0);
-        assert_eq!(erfinv(1.0), f64::INFINITY);
-        assert_eq!(erfinv(-1.0), f64::NEG_INFINITY);
     }
 }

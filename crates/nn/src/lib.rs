@@ -58,7 +58,9 @@ pub mod safetensors_io;
 pub mod state_dict;
 pub mod utils;
 
-pub use data::{random_split, targets_as_indices, DataLoader, Dataset, Subset, TensorDataset};
+pub use data::{
+    random_split, random_split_with, targets_as_indices, DataLoader, Dataset, Subset, TensorDataset,
+};
 pub use layers::{
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d,
     Conv2d, ConvOptions, ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten,

@@ -1,13 +1,13 @@
 //! `dropout`: zero each element with probability `p`, scale the rest by `1/(1-p)`.
 
 use crate::element::Element;
-use crate::rng::with_rng;
 use crate::tensor::Tensor;
 
 /// Dropout (`F.dropout(x, p, training)`): in training, each element is zeroed with
-/// probability `p` (one uniform draw per element from the process-wide seeded generator, in
-/// row-major order) and the kept ones are scaled by `1/(1-p)`, so the expected value is
-/// unchanged; outside training it returns `x`. Derivative: the same mask and scale.
+/// probability `p` and the kept ones are scaled by `1/(1-p)`, so the expected value is
+/// unchanged; outside training it returns `x`. The mask is PyTorch's for the same generator
+/// state ([`dropout_noise`]: on the CPU `F.dropout` is `x * empty_like(x).bernoulli_(1-p)
+/// .div_(1-p)`, not the fused `native_dropout`). Derivative: the same mask and scale.
 ///
 /// ```
 /// use tapegrad_autograd::{functional::dropout, manual_seed, Tensor};
@@ -30,13 +30,20 @@ pub fn dropout<T: Element>(x: &Tensor<T>, p: f64, training: bool) -> Tensor<T> {
     if p == 1.0 {
         return x.mul_scalar(T::zero());
     }
-    let scale = T::from_f64(1.0 / (1.0 - p));
-    let n = x.numel();
-    let mask: Vec<T> = with_rng(|r| {
-        use rand::Rng;
-        (0..n)
-            .map(|_| if r.gen::<f64>() < p { T::zero() } else { scale })
-            .collect()
-    });
-    x.mul(&Tensor::from_vec(mask, &x.shape()))
+    x.mul(&dropout_noise::<T>(&x.shape(), p))
+}
+
+/// PyTorch's dropout noise for `shape` (`empty(shape).bernoulli_(1 - p).div_(1 - p)`): each
+/// value is kept with one 53-bit uniform draw `u < 1 − p` from the default generator, in
+/// row-major order, and is then `1 / (1 − p)` computed in `T` (`1` divided by `(T)(1 − p)`,
+/// as `div_` does), else `0`. `F.dropout` and `F.dropout2d` multiply their input by it.
+pub fn dropout_noise<T: Element>(shape: &[usize], p: f64) -> Tensor<T> {
+    let keep = 1.0 - p;
+    let scale = T::one() / T::from_f64(keep);
+    let mask = Tensor::<T>::bernoulli_scalar(shape, keep).to_vec();
+    let noise: Vec<T> = mask
+        .into_iter()
+        .map(|m| if m == T::one() { scale } else { T::zero() })
+        .collect();
+    Tensor::from_vec(noise, shape)
 }

@@ -514,34 +514,6 @@ fn write_back<T: Element>(dst: &Tensor<T>, values: Tensor<T>) {
 }
 
 impl Tensor<i64> {
-    /// Integers drawn uniformly from `[low, high)` (`torch.randint(low, high, shape)`), from
-    /// the process-wide seeded generator.
-    ///
-    /// ```
-    /// use tapegrad_autograd::{manual_seed, Tensor};
-    /// manual_seed(0);
-    /// let ix = Tensor::randint(0, 10, &[100]);
-    /// assert!(ix.to_vec().iter().all(|&i| (0..10).contains(&i)));
-    /// ```
-    pub fn randint(low: i64, high: i64, shape: &[usize]) -> Tensor<i64> {
-        use rand::Rng;
-        assert!(
-            low < high,
-            "randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        );
-        let n = numel(shape);
-        let v = crate::rng::with_rng(|r| (0..n).map(|_| r.gen_range(low..high)).collect());
-        Tensor::from_vec(v, shape)
-    }
-
-    /// A random permutation of `0..n` (`torch.randperm(n)`), from the seeded generator.
-    pub fn randperm(n: usize) -> Tensor<i64> {
-        use rand::seq::SliceRandom;
-        let mut v: Vec<i64> = (0..n as i64).collect();
-        crate::rng::with_rng(|r| v.shuffle(r));
-        Tensor::from_vec(v, &[n])
-    }
-
     /// One-hot rows (`F.one_hot`): a tensor of shape `[..self.shape, num_classes]` with a 1 at
     /// each index. `num_classes = None` uses the largest index plus one, as PyTorch's `-1`.
     ///

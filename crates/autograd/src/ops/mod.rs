@@ -45,6 +45,7 @@ mod permute;
 mod pool;
 mod pow;
 mod product;
+pub mod random;
 mod rearrange;
 mod reduce;
 mod relu;

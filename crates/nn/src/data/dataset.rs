@@ -3,9 +3,8 @@
 //! [`random_split`], and [`Stack`], the default collate.
 
 use ndarray::Axis;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use tapegrad_autograd::ops::random::randperm_vec;
+use tapegrad_autograd::rng::Generator;
 use tapegrad_autograd::{Element, Scalar, Tensor};
 
 /// A map-style data set (`torch.utils.data.Dataset` with `__len__` and `__getitem__`): a
@@ -373,9 +372,9 @@ impl<D: Dataset + ?Sized> Dataset for Subset<'_, D> {
 /// (`torch.utils.data.random_split(dataset, lengths, generator=torch.Generator().manual_seed(
 /// seed))`). Panics, as PyTorch, unless the lengths add up to `dataset.len()`.
 ///
-/// The permutation is drawn from a ChaCha8 generator seeded with `seed` (the one
-/// [`DataLoader::shuffle`](crate::DataLoader::shuffle) uses), not from PyTorch's Mersenne
-/// Twister: the same seed always gives the same split here, but not PyTorch's split.
+/// The permutation is `torch.randperm(n, generator=torch.Generator().manual_seed(seed))`, so
+/// the split is PyTorch's for the same seed. [`random_split_with`] takes a generator (the
+/// default one for PyTorch's `generator=default_generator`).
 ///
 /// ```
 /// use tapegrad_autograd::Tensor;
@@ -394,6 +393,17 @@ pub fn random_split<'a, D: Dataset + ?Sized>(
     lengths: &[usize],
     seed: u64,
 ) -> Vec<Subset<'a, D>> {
+    random_split_with(dataset, lengths, &Generator::new().manual_seed(seed))
+}
+
+/// [`random_split`] drawing the permutation from `generator`
+/// (`random_split(dataset, lengths, generator=g)`; pass
+/// [`default_generator()`](tapegrad_autograd::default_generator) for PyTorch's default).
+pub fn random_split_with<'a, D: Dataset + ?Sized>(
+    dataset: &'a D,
+    lengths: &[usize],
+    generator: &Generator,
+) -> Vec<Subset<'a, D>> {
     let n = dataset.len();
     assert!(
         lengths.iter().sum::<usize>() == n,
@@ -401,8 +411,10 @@ pub fn random_split<'a, D: Dataset + ?Sized>(
          ({n})!",
         lengths.iter().sum::<usize>()
     );
-    let mut perm: Vec<usize> = (0..n).collect();
-    perm.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let perm: Vec<usize> = randperm_vec(n, Some(generator))
+        .into_iter()
+        .map(|i| i as usize)
+        .collect();
     let mut start = 0;
     lengths
         .iter()

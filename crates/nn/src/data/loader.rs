@@ -2,11 +2,10 @@
 //! shuffled, stacked by the default collate or by a collate function.
 
 use super::{Dataset, Stack, TensorDataset};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use tapegrad_autograd::ops::random::randperm_vec;
+use tapegrad_autograd::rng::{with_generator, Generator};
 use tapegrad_autograd::RngState;
 
 /// The collate step of a loader: fetches the samples at the given indices and turns them into
@@ -75,11 +74,22 @@ impl Sampler for Vec<usize> {
 /// Iterates a [`Dataset`] in mini-batches (`DataLoader(dataset, batch_size, shuffle,
 /// drop_last, collate_fn)`); by default over a [`TensorDataset`] of `(inputs, targets)`.
 ///
-/// Without [`shuffle`](DataLoader::shuffle) the batches follow the sample order. With
-/// `shuffle(seed)` every call to [`iter`](DataLoader::iter) (one epoch) draws a new permutation
-/// from the loader's own ChaCha8 generator, seeded once: epoch `k`'s order depends only on the
-/// seed and `k`, as with PyTorch's `RandomSampler(generator=torch.Generator().manual_seed(seed))`
-/// (the orders themselves differ from PyTorch's).
+/// Without shuffling the batches follow the sample order. Every call to
+/// [`iter`](DataLoader::iter) (one epoch) draws as PyTorch's does, so the orders are PyTorch's
+/// for the same generator state:
+///
+/// * each epoch first draws the iterator's base seed (`_base_seed`, one 64-bit draw) from the
+///   loader's generator, shuffled or not: the default generator unless
+///   [`generator`](DataLoader::generator) or [`shuffle`](DataLoader::shuffle) gave one;
+/// * [`shuffled`](DataLoader::shuffled) (`shuffle=True`): `RandomSampler` then draws a seed from
+///   the default generator and permutes with `torch.randperm(n, generator=
+///   torch.Generator().manual_seed(seed))`;
+/// * [`shuffle(seed)`](DataLoader::shuffle) (`shuffle=True, generator=torch.Generator()
+///   .manual_seed(seed)`): the permutation is `torch.randperm(n, generator=g)` from the loader's
+///   own generator, followed by the second `randperm` that `RandomSampler` draws when the epoch
+///   ends; epoch `k`'s order depends only on the seed and `k`.
+///
+/// (An epoch is assumed to be iterated to its end, as PyTorch's trailing draw happens then.)
 ///
 /// A batch is made by the collate function: by default the samples stacked along a new first
 /// dimension, tensor by tensor ([`Stack`], PyTorch's `default_collate`, through
@@ -114,7 +124,8 @@ pub struct DataLoader<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset
     dataset: &'a D,
     batch_size: usize,
     drop_last: bool,
-    rng: Option<Mutex<ChaCha8Rng>>,
+    generator: Option<Generator>,
+    shuffle: bool,
     collate: CollateFn<'a, D, B>,
     sampler: Option<Mutex<Box<dyn Sampler + 'a>>>,
     workers: Option<(usize, RoundFn<D, B>)>,
@@ -139,7 +150,8 @@ where
             dataset,
             batch_size,
             drop_last: false,
-            rng: None,
+            generator: None,
+            shuffle: false,
             collate: Arc::new(|ds: &D, idx: &[usize]| ds.get_batch(idx)),
             sampler: None,
             workers: None,
@@ -161,7 +173,8 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             dataset,
             batch_size,
             drop_last: false,
-            rng: None,
+            generator: None,
+            shuffle: false,
             collate: Arc::new(move |ds: &D, idx: &[usize]| {
                 collate(idx.iter().map(|&i| ds.get(i)).collect())
             }),
@@ -182,7 +195,8 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             dataset: self.dataset,
             batch_size: self.batch_size,
             drop_last: self.drop_last,
-            rng: self.rng,
+            generator: self.generator,
+            shuffle: self.shuffle,
             collate: Arc::new(move |ds: &D, idx: &[usize]| {
                 collate(idx.iter().map(|&i| ds.get(i)).collect())
             }),
@@ -196,15 +210,34 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
         self.dataset
     }
 
-    /// Shuffles every epoch from a generator seeded with `seed` (`shuffle=True` with a seeded
-    /// generator). Panics if a sampler or an order is set (PyTorch: "sampler option is mutually
-    /// exclusive with shuffle").
-    pub fn shuffle(mut self, seed: u64) -> Self {
+    /// Shuffles every epoch from the loader's own generator seeded with `seed`
+    /// (`DataLoader(..., shuffle=True, generator=torch.Generator().manual_seed(seed))`).
+    /// Panics if a sampler or an order is set (PyTorch: "sampler option is mutually exclusive
+    /// with shuffle").
+    pub fn shuffle(self, seed: u64) -> Self {
+        self.generator(Generator::new().manual_seed(seed))
+            .shuffled()
+    }
+
+    /// Shuffles every epoch (`shuffle=True`): from the loader's [`generator`](Self::generator)
+    /// if one is set, else from the default generator ([`manual_seed`]) as PyTorch's
+    /// `RandomSampler` does. Panics if a sampler or an order is set.
+    ///
+    /// [`manual_seed`]: tapegrad_autograd::manual_seed
+    pub fn shuffled(mut self) -> Self {
         assert!(
             self.sampler.is_none(),
             "DataLoader::shuffle: sampler option is mutually exclusive with shuffle"
         );
-        self.rng = Some(Mutex::new(ChaCha8Rng::seed_from_u64(seed)));
+        self.shuffle = true;
+        self
+    }
+
+    /// The loader's generator (`generator=g`): the epochs' base seeds and, when shuffling, the
+    /// permutations are drawn from it instead of the default generator. The handle is shared:
+    /// draws advance `g`.
+    pub fn generator(mut self, g: Generator) -> Self {
+        self.generator = Some(g);
         self
     }
 
@@ -230,7 +263,7 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
     /// the loader shuffles (PyTorch: "sampler option is mutually exclusive with shuffle").
     pub fn sampler(mut self, sampler: impl Sampler + 'a) -> Self {
         assert!(
-            self.rng.is_none(),
+            !self.shuffle,
             "DataLoader::sampler: sampler option is mutually exclusive with shuffle"
         );
         self.sampler = Some(Mutex::new(Box::new(sampler)));
@@ -243,7 +276,8 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
         self
     }
 
-    /// The shuffling generator's exact position (`None` without shuffling), for a checkpoint:
+    /// The loader's own generator's exact state (`None` without one: a loader drawing from the
+    /// default generator is restored with it), for a checkpoint:
     /// after [`set_shuffle_state`](DataLoader::set_shuffle_state) with it, the following epochs
     /// draw the orders this loader would have drawn.
     ///
@@ -259,26 +293,17 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
     /// assert_eq!(a.iter().order(), b.iter().order());
     /// ```
     pub fn shuffle_state(&self) -> Option<RngState> {
-        self.rng.as_ref().map(|rng| {
-            let g = rng.lock().unwrap_or_else(|e| e.into_inner());
-            RngState {
-                seed: g.get_seed(),
-                stream: g.get_stream(),
-                word_pos: g.get_word_pos(),
-            }
-        })
+        self.generator.as_ref().map(Generator::get_state)
     }
 
-    /// Restores a [`shuffle_state`](DataLoader::shuffle_state). Panics if this loader does not
-    /// shuffle (call [`shuffle`](DataLoader::shuffle) first).
+    /// Restores a [`shuffle_state`](DataLoader::shuffle_state). Panics if this loader has no
+    /// generator of its own (call [`shuffle`](DataLoader::shuffle) or
+    /// [`generator`](DataLoader::generator) first).
     pub fn set_shuffle_state(&mut self, state: RngState) {
-        let rng = self.rng.as_mut().unwrap_or_else(|| {
-            panic!("DataLoader::set_shuffle_state: this loader does not shuffle; call .shuffle(seed) first")
+        let g = self.generator.as_ref().unwrap_or_else(|| {
+            panic!("DataLoader::set_shuffle_state: this loader has no generator of its own; call .shuffle(seed) first")
         });
-        let mut g = ChaCha8Rng::from_seed(state.seed);
-        g.set_stream(state.stream);
-        g.set_word_pos(state.word_pos);
-        *rng.get_mut().unwrap_or_else(|e| e.into_inner()) = g;
+        g.set_state(&state);
     }
 
     /// The batch size.
@@ -325,9 +350,24 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             }
             None => (0..n).collect(),
         };
-        if let Some(rng) = &self.rng {
-            let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
-            order.shuffle(&mut *rng);
+        let g = self.generator.as_ref();
+        // `_BaseDataLoaderIter.__init__`: `_base_seed = torch.empty((), dtype=torch.int64)
+        // .random_(generator=loader.generator)`, drawn with or without shuffling.
+        with_generator(g, |r| r.random64());
+        if self.shuffle {
+            let perm = match g {
+                Some(g) => {
+                    let perm = randperm_vec(n, Some(g));
+                    // RandomSampler's `randperm(n)[:num_samples % n]` when the epoch ends.
+                    randperm_vec(n, Some(g));
+                    perm
+                }
+                None => {
+                    let seed = tapegrad_autograd::default_generator().random_int64();
+                    randperm_vec(n, Some(&Generator::new().manual_seed(seed as u64)))
+                }
+            };
+            order = perm.into_iter().map(|i| i as usize).collect();
         }
         if self.drop_last {
             order.truncate(order.len() / self.batch_size * self.batch_size);

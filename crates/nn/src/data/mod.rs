@@ -8,6 +8,7 @@ mod loader;
 
 pub use csv::{read_csv_classification, read_csv_classification_bytes, CsvError, CsvSpec};
 pub use dataset::{
-    random_split, targets_as_indices, Dataset, PairDataset, Stack, Subset, TensorDataset, Tensors,
+    random_split, random_split_with, targets_as_indices, Dataset, PairDataset, Stack, Subset,
+    TensorDataset, Tensors,
 };
 pub use loader::{Batches, DataLoader, Sampler, ShuffleState};

@@ -1,0 +1,334 @@
+//! PyTorch's CPU generator, bit for bit: the `mt19937` engine of
+//! `aten/src/ATen/core/MT19937RNGEngine.h`, the state of `aten/src/ATen/CPUGeneratorImpl.cpp`
+//! (the engine plus the cached second Box–Muller normals) and the per-value recipes of
+//! `aten/src/ATen/core/TransformationHelper.h` / `DistributionsHelper.h` and the CPU kernels of
+//! `aten/src/ATen/native/cpu/DistributionTemplates.h`.
+//!
+//! This file has no dependency on the rest of the crate so the recipes can be read (and
+//! tested) on their own.
+
+/// Number of 32-bit words in the Mersenne Twister state (`MERSENNE_STATE_N`).
+pub const MT_N: usize = 624;
+const MT_M: usize = 397;
+const MATRIX_A: u32 = 0x9908_b0df;
+const UPPER_MASK: u32 = 0x8000_0000;
+const LOWER_MASK: u32 = 0x7fff_ffff;
+
+/// The seed of PyTorch's default CPU generator when it is never seeded
+/// (`default_rng_seed_val` in `c10/core/GeneratorImpl.h`).
+pub const DEFAULT_SEED: u64 = 67_280_421_310_721;
+
+/// `at::mt19937`: the 32-bit Mersenne Twister, seeded from the low 32 bits of a `u64`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mt19937 {
+    /// The seed it was seeded with (all 64 bits, as `initial_seed()` reports).
+    pub seed: u64,
+    /// Draws left before the next twist (`left_`).
+    pub left: i32,
+    /// Whether it has been seeded (`seeded_`, always true here).
+    pub seeded: bool,
+    /// Index of the next word to temper (`next_`).
+    pub next: u32,
+    /// The 624 words of state.
+    pub state: [u32; MT_N],
+}
+
+impl Mt19937 {
+    /// `mt19937(seed)` → `init_with_uint32(seed)`: only `seed & 0xffffffff` enters the state.
+    pub fn new(seed: u64) -> Self {
+        let mut state = [0u32; MT_N];
+        state[0] = (seed & 0xffff_ffff) as u32;
+        for j in 1..MT_N {
+            let prev = state[j - 1];
+            state[j] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(j as u32);
+        }
+        Mt19937 {
+            seed,
+            left: 1,
+            seeded: true,
+            next: 0,
+            state,
+        }
+    }
+
+    fn twist(&mut self) {
+        let s = &mut self.state;
+        for i in 0..MT_N {
+            let y = (s[i] & UPPER_MASK) | (s[(i + 1) % MT_N] & LOWER_MASK);
+            let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+            s[i] = s[(i + MT_M) % MT_N] ^ (y >> 1) ^ mag;
+        }
+        self.left = MT_N as i32;
+        self.next = 0;
+    }
+
+    /// One 32-bit draw (`mt19937::operator()`).
+    pub fn next_u32(&mut self) -> u32 {
+        self.left -= 1;
+        if self.left == 0 {
+            self.twist();
+        }
+        let mut y = self.state[self.next as usize];
+        self.next += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+}
+
+/// `CPUGeneratorImpl`'s whole state: the engine and the two cached normals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuGenerator {
+    /// The Mersenne Twister.
+    pub engine: Mt19937,
+    /// `next_float_normal_sample_` (used by `normal_distribution<float>`, i.e. never by the
+    /// CPU tensor kernels, but part of the state).
+    pub next_float_normal: Option<f32>,
+    /// `next_double_normal_sample_`: the cached `r·sin θ` of the last scalar Box–Muller pair.
+    pub next_double_normal: Option<f64>,
+}
+
+impl CpuGenerator {
+    /// A generator seeded with `seed` (`torch.Generator().manual_seed(seed)`).
+    pub fn new(seed: u64) -> Self {
+        CpuGenerator {
+            engine: Mt19937::new(seed),
+            next_float_normal: None,
+            next_double_normal: None,
+        }
+    }
+
+    /// `CPUGeneratorImpl::random()`: one 32-bit draw.
+    pub fn random(&mut self) -> u32 {
+        self.engine.next_u32()
+    }
+
+    /// `CPUGeneratorImpl::random64()`: two draws, the first is the high half.
+    pub fn random64(&mut self) -> u64 {
+        let hi = self.engine.next_u32() as u64;
+        let lo = self.engine.next_u32() as u64;
+        (hi << 32) | lo
+    }
+
+    /// `uniform_real_distribution<float>(from, to)`: 24 bits of one `random()`, float math,
+    /// `x·(to−from)+from` as one fused multiply–add.
+    pub fn uniform_f32(&mut self, from: f32, to: f32) -> f32 {
+        let x = (self.random() & ((1 << 24) - 1)) as f32 * (1.0 / (1u64 << 24) as f32);
+        // `x * (to - from) + from`, contracted to one fused multiply–add by the AVX2/AVX512
+        // builds of the kernel.
+        x.mul_add(to - from, from)
+    }
+
+    /// `uniform_real_distribution<double>(from, to)`: 53 bits of one `random64()`.
+    pub fn uniform_f64(&mut self, from: f64, to: f64) -> f64 {
+        let x = (self.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
+        x.mul_add(to - from, from)
+    }
+
+    /// `normal_distribution<double>(mean, std)`: Box–Muller on two `random64()` uniforms,
+    /// returning `r·cos θ` and caching `r·sin θ` for the next call.
+    pub fn normal_f64(&mut self, mean: f64, std: f64) -> f64 {
+        if let Some(v) = self.next_double_normal.take() {
+            return v * std + mean;
+        }
+        let u1 = self.uniform_f64(0.0, 1.0);
+        let u2 = self.uniform_f64(0.0, 1.0);
+        let r = (-2.0 * (-u2).ln_1p()).sqrt();
+        let theta = 2.0 * std::f64::consts::PI * u1;
+        self.next_double_normal = Some(r * theta.sin());
+        r * theta.cos() * std + mean
+    }
+
+    /// `bernoulli_distribution<double>(p)`: `uniform_f64 < p`.
+    pub fn bernoulli_f64(&mut self, p: f64) -> bool {
+        self.uniform_f64(0.0, 1.0) < p
+    }
+
+    /// `bernoulli_distribution<float>(p)`: `uniform_f32 < p`.
+    pub fn bernoulli_f32(&mut self, p: f32) -> bool {
+        self.uniform_f32(0.0, 1.0) < p
+    }
+
+    /// `exponential_distribution<double>(lambda)`: `-1/λ · log1p(-u)`.
+    pub fn exponential_f64(&mut self, lambda: f64) -> f64 {
+        let u = self.uniform_f64(0.0, 1.0);
+        -1.0 / lambda * (-u).ln_1p()
+    }
+
+    /// `uniform_int_from_to_distribution`: `random() % range + base`, or `random64()` when
+    /// `range >= 2³²` (for 64-bit and floating destinations; `wide` says which).
+    pub fn random_from_to(&mut self, range: u64, base: i64, wide: bool) -> i64 {
+        let v = if wide && range >= 1u64 << 32 {
+            self.random64()
+        } else {
+            self.random() as u64
+        };
+        ((v % range) as i64).wrapping_add(base)
+    }
+
+    /// `normal_fill<double>`: uniforms for the whole buffer, Box–Muller in blocks of 16
+    /// (`u1` from the first 8, `u2` from the last 8), the tail block redrawn over the last 16.
+    /// The final `·std + mean` is one fused multiply–add, as the AVX2 build compiles it.
+    pub fn normal_fill_f64(&mut self, data: &mut [f64], mean: f64, std: f64) {
+        let n = data.len();
+        debug_assert!(n >= 16);
+        for d in data.iter_mut() {
+            *d = self.uniform_f64(0.0, 1.0);
+        }
+        let block = |d: &mut [f64]| {
+            for j in 0..8 {
+                let u1 = 1.0 - d[j];
+                let u2 = d[j + 8];
+                let radius = (-2.0 * u1.ln()).sqrt();
+                let theta = 2.0 * std::f64::consts::PI * u2;
+                d[j] = (radius * theta.cos()).mul_add(std, mean);
+                d[j + 8] = (radius * theta.sin()).mul_add(std, mean);
+            }
+        };
+        let mut i = 0;
+        while i + 16 <= n {
+            block(&mut data[i..i + 16]);
+            i += 16;
+        }
+        if !n.is_multiple_of(16) {
+            let tail = &mut data[n - 16..];
+            for d in tail.iter_mut() {
+                *d = self.uniform_f64(0.0, 1.0);
+            }
+            block(tail);
+        }
+    }
+
+    /// `normal_fill_AVX2` (float, size ≥ 16, contiguous): float uniforms, then Box–Muller with
+    /// the Cephes-style `log256_ps` / `sincos256_ps` of `aten/src/ATen/native/cpu/avx_mathfun.h`,
+    /// emulated lane by lane with the same float operations and fused multiply–adds.
+    pub fn normal_fill_f32(&mut self, data: &mut [f32], mean: f32, std: f32) {
+        let n = data.len();
+        debug_assert!(n >= 16);
+        for d in data.iter_mut() {
+            *d = self.uniform_f32(0.0, 1.0);
+        }
+        let mut i = 0;
+        while i + 16 <= n {
+            avx2_block(&mut data[i..i + 16], mean, std);
+            i += 16;
+        }
+        if !n.is_multiple_of(16) {
+            let tail = &mut data[n - 16..];
+            for d in tail.iter_mut() {
+                *d = self.uniform_f32(0.0, 1.0);
+            }
+            avx2_block(tail, mean, std);
+        }
+    }
+}
+
+fn avx2_block(d: &mut [f32], mean: f32, std: f32) {
+    let two_pi = (2.0f64 * std::f64::consts::PI) as f32;
+    for j in 0..8 {
+        let u1 = 1.0 - d[j];
+        let u2 = d[j + 8];
+        let radius = (-2.0 * log_ps(u1)).sqrt();
+        let theta = two_pi * u2;
+        let (s, c) = sincos_ps(theta);
+        d[j] = (radius * c).mul_add(std, mean);
+        d[j + 8] = (radius * s).mul_add(std, mean);
+    }
+}
+
+/// One lane of `log256_ps` (Cephes `logf`), with the multiply–adds GCC fuses. The constants
+/// are `avx_mathfun.h`'s, digit for digit.
+#[allow(clippy::excessive_precision)]
+pub fn log_ps(x0: f32) -> f32 {
+    const P: [f32; 9] = [
+        7.037_683_6E-2,
+        -1.151_461_031E-1,
+        1.167_699_874E-1,
+        -1.242_014_084_6E-1,
+        1.424_932_278_7E-1,
+        -1.666_805_766_5E-1,
+        2.000_071_476_5E-1,
+        -2.499_999_399_3E-1,
+        3.333_333_117_4E-1,
+    ];
+    const Q1: f32 = -2.121_944_4e-4;
+    const Q2: f32 = 0.693_359_375;
+    const SQRTHF: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    let invalid = x0 <= 0.0;
+    let x = x0.max(f32::from_bits(0x0080_0000));
+    let bits = x.to_bits();
+    let imm0 = (bits >> 23) as i32 - 0x7f;
+    let mut x = f32::from_bits((bits & !0x7f80_0000) | 0.5f32.to_bits());
+    let mut e = imm0 as f32 + 1.0;
+    let tmp = if x < SQRTHF { x } else { 0.0 };
+    x -= 1.0;
+    if tmp != 0.0 {
+        e -= 1.0;
+    }
+    x += tmp;
+    let z = x * x;
+    let mut y = P[0];
+    for &p in &P[1..] {
+        y = y.mul_add(x, p);
+    }
+    y *= x;
+    y = y.mul_add(z, e * Q1);
+    y = (-z).mul_add(0.5, y);
+    let x = x + y;
+    let r = e.mul_add(Q2, x);
+    if invalid {
+        f32::NAN
+    } else {
+        r
+    }
+}
+
+/// One lane of `sincos256_ps` (Cephes `sinf`/`cosf`), with the multiply–adds GCC fuses.
+#[allow(clippy::excessive_precision)]
+pub fn sincos_ps(x0: f32) -> (f32, f32) {
+    const DP1: f32 = -0.785_156_25;
+    const DP2: f32 = -2.418_756_484_985_351_562_5e-4;
+    const DP3: f32 = -3.774_894_977_445_941_08e-8;
+    const SINCOF: [f32; 3] = [-1.951_529_589_1E-4, 8.332_160_873_6E-3, -1.666_665_461_1E-1];
+    const COSCOF: [f32; 3] = [
+        2.443_315_711_809_948E-5,
+        -1.388_731_625_493_765E-3,
+        4.166_664_568_298_827E-2,
+    ];
+    const FOPI: f32 = 1.273_239_544_735_16;
+    let sign_sin = x0.is_sign_negative();
+    let mut x = x0.abs();
+    let y = x * FOPI;
+    let mut j = y as i32;
+    j = (j + 1) & !1;
+    let yf = j as f32;
+    let swap_sin = j & 4 != 0;
+    let poly_sin = j & 2 == 0;
+    x = yf.mul_add(DP1, x);
+    x = yf.mul_add(DP2, x);
+    x = yf.mul_add(DP3, x);
+    let j4 = j - 2;
+    let sign_cos = (!j4) & 4 != 0;
+    let sign_sin = sign_sin ^ swap_sin;
+    let z = x * x;
+    let mut yc = COSCOF[0];
+    yc = yc.mul_add(z, COSCOF[1]);
+    yc = yc.mul_add(z, COSCOF[2]);
+    yc *= z;
+    // GCC fuses the first of the two products feeding the subtraction.
+    yc = yc.mul_add(z, -(z * 0.5));
+    yc += 1.0;
+    let mut ys = SINCOF[0];
+    ys = ys.mul_add(z, SINCOF[1]);
+    ys = ys.mul_add(z, SINCOF[2]);
+    ys *= z;
+    ys = ys.mul_add(x, x);
+    // poly_sin: the sine is the sine polynomial, the cosine the cosine polynomial.
+    let (s, c) = if poly_sin { (ys, yc) } else { (yc, ys) };
+    let s = if sign_sin { -s } else { s };
+    let c = if sign_cos { -c } else { c };
+    (s, c)
+}

@@ -1,0 +1,64 @@
+"""Golden runs of the six training scripts (../shared/scripts/*.py) started from their seed
+alone, in their random modes: random batches (torch.randint), DataLoader shuffling, dropout,
+initial weights drawn by torch.manual_seed(seed). Writes tests/fixtures/scripts_seeded/<case>.json
+in the shared cases' format (tests/fixtures/scripts/README.md) with "init": null: the Rust
+ports replay them with `--seed` only (no `--init`), which works because tapegrad's generator is
+PyTorch's (docs/09_random_numbers.md). `tolerance` is measured as in scripts_extra.py, from the
+run on one thread against the same run, from the same initial state, on two.
+
+Usage: python tools/golden/scripts_seeded.py [--scripts DIR] [--data DIR] [--only CASE ...]
+"""
+import argparse
+import json
+import os
+import tempfile
+
+from scripts_extra import DATA, REPO, rel, run
+
+OUT = os.path.join(REPO, "tests", "fixtures", "scripts_seeded")
+CASES = {
+    "polynomial_nn": ("polynomial", ["--variant", "nn", "--steps", "50", "--seed", "3"]),
+    "polynomial_autograd": ("polynomial", ["--variant", "autograd", "--steps", "50",
+                                           "--seed", "1"]),
+    "moons": ("moons", ["--steps", "20", "--seed", "2"]),
+    "names_mlp": ("names_mlp", ["--steps", "40", "--seed", "1"]),
+    "names_rnn": ("names_rnn", ["--steps", "8", "--layers", "2", "--dropout", "0.1",
+                                "--seed", "1"]),
+    "char_gpt": ("char_gpt", ["--steps", "6", "--n-layer", "1", "--seed", "1"]),
+    "digits_cnn": ("digits_cnn", ["--epochs", "1", "--seed", "1"]),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scripts", default=os.path.join(REPO, "..", "shared", "scripts"))
+    ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
+    ap.add_argument("--only", nargs="+", help="write just these cases")
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    for name, (script, args) in CASES.items():
+        if a.only and name not in a.only:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            init = os.path.join(tmp, "init.safetensors")
+            one = run(a.scripts, a.data, script, args, 1, ["--save-init", init])
+            again = run(a.scripts, a.data, script, args, 1, [])
+            assert again["losses"] == one["losses"], f"{name}: not deterministic on one thread"
+            two = run(a.scripts, a.data, script, args, 2, ["--init", init])
+        spread = [rel(x, y) for x, y in zip(two["losses"], one["losses"])]
+        tight = next((i for i, r in enumerate(spread) if r > 1e-5), len(spread))
+        final_diff = max(abs(x - y) for k, v in one["final"].items()
+                         for x, y in zip(two["final"][k], v))
+        tolerance = {"tight_steps": tight, "tight_rtol": 1e-4,
+                     "loose_rtol": max(1e-3, 3 * max(spread[tight:], default=0.0)),
+                     "final_atol": 1e-4 if final_diff <= 1e-4 else None,
+                     "torch_self_final_diff": final_diff}
+        case = {"script": script, "args": args, "data": DATA.get(script), "init": None,
+                "result": one, "tolerance": tolerance}
+        with open(os.path.join(OUT, name + ".json"), "w") as f:
+            json.dump(case, f)
+        print(f"{name}: {len(one['losses'])} steps, tight {tight}, final diff {final_diff:.1e}")
+
+
+if __name__ == "__main__":
+    main()
