@@ -1,42 +1,13 @@
-//! Shared test helpers: the lecture network (SEEDS item 6) and golden-fixture readers.
+//! Shared test helpers: the lecture network (the library's, re-exported) and golden-fixture
+//! readers.
 #![allow(dead_code)]
 
 use serde_json::Value;
 use std::path::PathBuf;
 use tapegrad_autograd::Tensor;
-use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
 
-/// The lecture's `mynet`: four `Sequential(Linear, Sigmoid)` blocks, 2-3-2-12-2. Its
-/// children are registered by `#[derive(Module)]` from the fields.
-#[derive(Module)]
-pub struct MyNet {
-    pub hide1: Sequential,
-    pub hide2: Sequential,
-    pub hide3: Sequential,
-    pub out: Sequential,
-}
-
-impl MyNet {
-    pub fn new(input: usize, output: usize) -> Self {
-        let block = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
-        MyNet {
-            hide1: block(input, 3),
-            hide2: block(3, 2),
-            hide3: block(2, 12),
-            out: block(12, output),
-        }
-    }
-}
-
-impl MyNet {
-    pub fn forward(&self, x: &Tensor) -> Tensor {
-        self.out.forward(
-            &self
-                .hide3
-                .forward(&self.hide2.forward(&self.hide1.forward(x))),
-        )
-    }
-}
+#[allow(unused_imports)] // not every test file uses the net
+pub use tapegrad_nn::lecture::MyNet;
 
 pub const CASES: [&str; 5] = [
     "sgd_momentum",

@@ -1,0 +1,32 @@
+//! # tapegrad-examples
+//!
+//! What the programs in `examples/` share, in a library so that their tests parse, build and
+//! check exactly what the programs do (the tests run the programs themselves for their output):
+//!
+//! - [`lecture`]: the data of the lecture's sigmoid-net page (`input`, `target`), the net drawn
+//!   from `--seed` or read from `--init`, and the JSON form of a run;
+//! - [`all_optimizers`]: `all_optimizers`' flags;
+//! - [`cli`] and [`parse`]: `sigmoid_net`'s flags (PyTorch's hyper-parameter names) and their
+//!   parsers;
+//! - [`optimizer`] and [`scheduler`]: the optimizer and the learning-rate scheduler the flags
+//!   describe;
+//! - [`error`]: why a run failed ([`AppError`]), and how that ends the program;
+//! - [`exit`]: the end of every example's `main` (a closed pipe, `example | head`, is a quiet
+//!   success).
+//!
+//! The network itself, `mynet`, is the library's: [`tapegrad_nn::lecture::MyNet`].
+
+pub mod all_optimizers;
+pub mod cli;
+pub mod error;
+pub mod exit;
+pub mod lecture;
+pub mod optimizer;
+pub mod parse;
+pub mod scheduler;
+
+pub use cli::{Betas, Cli, KwValue, OptimizerKind, Pair, SchedulerSpec, Target};
+pub use error::AppError;
+pub use lecture::{INPUT, MAX_EPOCHS, TARGET};
+pub use optimizer::build_optimizer;
+pub use scheduler::build_scheduler;
