@@ -326,18 +326,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `backprop_by_hand | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("backprop_by_hand: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "backprop_by_hand",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

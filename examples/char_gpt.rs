@@ -3,8 +3,7 @@
 //! groups, LambdaLR warm-up + cosine, clipping, greedy generation). The script's flags, defaults
 //! and output, plus `--data` (default: the repo's data/paradise_lost.txt); docs/08_scripts.md.
 #![allow(clippy::upper_case_acronyms)] // PyTorch's class names: MLP, GPT
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::{Parser, ValueEnum};
 use common::{floats, main_with, positive, probability, Batches, InitArgs, ScriptError};

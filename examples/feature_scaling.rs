@@ -280,18 +280,8 @@ pub fn run(
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `feature_scaling | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("feature_scaling: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "feature_scaling",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

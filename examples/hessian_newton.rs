@@ -369,18 +369,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, Box<dyn std::error:
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `hessian_newton | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("hessian_newton: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "hessian_newton",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

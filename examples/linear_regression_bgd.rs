@@ -45,9 +45,8 @@ use clap::Parser;
 use std::io::{self, Write};
 use tapegrad::prelude::*;
 
-#[path = "common/pyfmt.rs"]
-mod pyfmt;
 use pyfmt::py_float;
+use tapegrad_examples::pyfmt;
 
 /// Batch gradient descent on y = 2x, printing the lecture's lines (SEEDS item 1).
 #[derive(Parser, Debug)]

@@ -64,9 +64,8 @@ use clap::{Parser, ValueEnum};
 use std::io::{self, Write};
 use tapegrad::prelude::*;
 
-#[path = "common/pyfmt.rs"]
-mod pyfmt;
 use pyfmt::py_float;
+use tapegrad_examples::pyfmt;
 
 /// Which samples each epoch visits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,8 @@
 //! - [`optimizer`] and [`scheduler`]: the optimizer and the learning-rate scheduler the flags
 //!   describe;
 //! - [`error`]: why a run failed ([`AppError`]), and how that ends the program;
+//! - [`scripts`] and [`pyfmt`]: what the six ported PyTorch training scripts share (their
+//!   `--init`/`--save-init`/`--json` flags, state dicts, data files, Python's float format);
 //! - [`exit`]: the end of every example's `main` (a closed pipe, `example | head`, is a quiet
 //!   success).
 //!
@@ -23,7 +25,9 @@ pub mod exit;
 pub mod lecture;
 pub mod optimizer;
 pub mod parse;
+pub mod pyfmt;
 pub mod scheduler;
+pub mod scripts;
 
 pub use cli::{Betas, Cli, KwValue, OptimizerKind, Pair, SchedulerSpec, Target};
 pub use error::AppError;

@@ -2,13 +2,10 @@
 //! `names_mlp`, `char_gpt`, `names_rnn`; the originals are in `../shared/scripts/`) share:
 //! the `--init` / `--save-init` / `--json` flags, loading and saving PyTorch state dicts, the
 //! `--json` line, reading data files, and one error type whose exit code is 2 for a usage
-//! error (as clap's) and 1 for anything else. A closed stdout (`| head`) ends a run quietly.
-//!
-//! Each example uses a subset of these items, hence `allow(dead_code)`.
-#![allow(dead_code)]
+//! error (as clap's) and 1 for anything else. A closed stdout (`| head`) ends a run quietly
+//! ([`crate::exit`]).
 
-#[path = "pyfmt.rs"]
-pub mod pyfmt;
+pub use crate::pyfmt;
 
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -211,11 +208,12 @@ pub fn read_csv(path: &Path, columns: &[&str]) -> Result<Vec<Vec<f32>>, ScriptEr
     Ok(rows)
 }
 
-/// The repo's copy of a data file (`data/<name>`), the default of `--data`.
+/// The repo's copy of a data file (`data/<name>`, two folders above this crate's), the default
+/// of `--data`.
 pub fn data_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(name)
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let repo = crate_dir.ancestors().nth(2).unwrap_or(crate_dir);
+    repo.join("data").join(name)
 }
 
 /// `--batches random|sequential`: random rows/offsets from the seeded generator, or the
@@ -288,19 +286,22 @@ impl From<io::Error> for ScriptError {
     }
 }
 
+impl std::error::Error for ScriptError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ScriptError::Usage(_) | ScriptError::Data(_) => None,
+            ScriptError::Init(e) => Some(e),
+            ScriptError::Optim(e) => Some(e),
+            ScriptError::Io(e) => Some(e),
+        }
+    }
+}
+
 /// Runs a script's `run` and turns its result into the exit code: 0, 1, or 2 for
 /// [`ScriptError::Usage`]; a closed stdout is a quiet success. Errors print as `error: …`.
 pub fn main_with(run: impl FnOnce() -> Result<(), ScriptError>) -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(ScriptError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, ScriptError::Usage(_)) {
-                2
-            } else {
-                1
-            })
-        }
-    }
+    crate::exit::finish(run(), "error: ", |e| match e {
+        ScriptError::Usage(_) => 2,
+        _ => 1,
+    })
 }
