@@ -176,9 +176,7 @@ fn method_name(batch_size: usize) -> &'static str {
     }
 }
 
-fn main() {
-    if let Err(e) = run(&Cli::parse(), &mut io::stdout().lock()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+fn main() -> std::process::ExitCode {
+    let result = run(&Cli::parse(), &mut io::stdout().lock());
+    tapegrad_examples::exit::finish(result, "error: ", |_| 1)
 }

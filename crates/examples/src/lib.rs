@@ -13,6 +13,10 @@
 //! - [`error`]: why a run failed ([`AppError`]), and how that ends the program;
 //! - [`scripts`] and [`pyfmt`]: what the six ported PyTorch training scripts share (their
 //!   `--init`/`--save-init`/`--json` flags, state dicts, data files, Python's float format);
+//! - [`digits`]: the `digits` example's flags, data split, model, report and checkpoints;
+//! - [`explain`]: `numpy_manual_gd --explain`'s narration of a step;
+//! - [`hessian`]: `hessian_newton`'s loss and its Hessian three ways;
+//! - [`show`]: `backprop_by_hand`'s matrices and vectors in aligned columns;
 //! - [`exit`]: the end of every example's `main` (a closed pipe, `example | head`, is a quiet
 //!   success).
 //!
@@ -20,14 +24,18 @@
 
 pub mod all_optimizers;
 pub mod cli;
+pub mod digits;
 pub mod error;
 pub mod exit;
+pub mod explain;
+pub mod hessian;
 pub mod lecture;
 pub mod optimizer;
 pub mod parse;
 pub mod pyfmt;
 pub mod scheduler;
 pub mod scripts;
+pub mod show;
 
 pub use cli::{Betas, Cli, KwValue, OptimizerKind, Pair, SchedulerSpec, Target};
 pub use error::AppError;
