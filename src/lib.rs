@@ -18,7 +18,8 @@ pub use tapegrad_autograd as autograd;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 
-pub mod checkpoint;
+/// Training checkpoints (the `tapegrad-train` crate): [`checkpoint::Checkpoint`].
+pub use tapegrad_train::checkpoint;
 
 /// The README's code, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]
