@@ -1,7 +1,7 @@
-//! Backpropagation by hand: the lecture's 2-3-2-12-2 sigmoid network (SEEDS item 6) forward
-//! and backward for one step, every intermediate printed, computed once with the explicit
-//! matrix formulas of backprop (plain `ndarray`, no autograd) and once by `loss.backward()`,
-//! and shown to agree.
+//! Backpropagation by hand: the lecture's 2-3-2-12-2 sigmoid network (the lecture's sigmoid-net
+//! page) forward and backward for one step, every intermediate printed, computed once with the
+//! explicit matrix formulas of backprop (plain `ndarray`, no autograd) and once by
+//! `loss.backward()`, and shown to agree.
 //!
 //! ```text
 //! cargo run --release --example backprop_by_hand                  # PyTorch's initial weights

@@ -1,5 +1,6 @@
-//! Second derivatives with `create_graph` (SEEDS item 7: gradient descent from a Taylor
-//! expansion, and the remark that Adagrad approximates second-derivative information).
+//! Second derivatives with `create_graph` (the lecture's learning-rate and feature-scaling page:
+//! gradient descent from a Taylor expansion, and the remark that Adagrad approximates
+//! second-derivative information).
 //!
 //! ```text
 //! cargo run --release --example hessian_newton

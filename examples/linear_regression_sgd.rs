@@ -1,4 +1,5 @@
-//! Stochastic gradient descent on y = 2x, one sample per update (SEEDS item 2).
+//! Stochastic gradient descent on y = 2x, one sample per update (the lecture's
+//! stochastic-gradient-descent page).
 //!
 //! ```text
 //! cargo run --release --example linear_regression_sgd                          # per-sample
@@ -76,7 +77,8 @@ pub enum Mode {
     Random,
 }
 
-/// Stochastic gradient descent on y = 2x, printing the lecture's lines (SEEDS item 2).
+/// Stochastic gradient descent on y = 2x, printing the lecture's lines (the lecture's
+/// stochastic-gradient-descent page).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Which samples each epoch visits.

@@ -1,5 +1,6 @@
-//! The loss landscape of a two-parameter model and the paths six optimizers take across it
-//! (SEEDS item 7: "contours of the loss over (θ1, θ2) with the path of the updates").
+//! The loss landscape of a two-parameter model and the paths six optimizers take across it (the
+//! lecture's learning-rate and feature-scaling page: "contours of the loss over (θ1, θ2) with the
+//! path of the updates").
 //!
 //! ```text
 //! cargo run --release --example loss_landscape

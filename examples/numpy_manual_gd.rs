@@ -1,5 +1,6 @@
-//! Gradient descent on f = w * x with hand-computed gradients, as the NumPy lecture wrote it
-//! (SEEDS item 4), checked against autograd; prints exactly the page's 12 lines.
+//! Gradient descent on f = w * x with hand-computed gradients, as the NumPy lecture wrote it (the
+//! lecture's NumPy gradient-descent page), checked against autograd; prints exactly the page's 12
+//! lines.
 //!
 //! ```text
 //! cargo run --release --example numpy_manual_gd

@@ -1,5 +1,6 @@
-//! The printable tape: listing, DOT structure, and the explain trace's numbers on the
-//! lecture's hand-computed gradient descent (SEEDS item 4: dJ/dw = -30, then -25.5).
+//! The printable tape: listing, DOT structure, and the explain trace's numbers on the lecture's
+//! hand-computed gradient descent (the lecture's NumPy gradient-descent page: dJ/dw = -30, then
+//! -25.5).
 
 use tapegrad_autograd::{Tape, Tensor};
 
