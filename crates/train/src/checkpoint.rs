@@ -6,7 +6,7 @@
 //! | what | stored as |
 //! | --- | --- |
 //! | the model's state dict | tensors `model.<name>` (PyTorch's names after the prefix), metadata `model.order` (the names in order, one per line) |
-//! | the optimizer's state ([`OptimizerState::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
+//! | the optimizer's state ([`OptimizerStateDict::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
 //! | the LR scheduler's state | metadata `scheduler.<name>` (exact decimal `f64`) |
 //! | the number of finished epochs | metadata `epoch` |
 //! | the process-wide generator ([`rng_state`]) | metadata `rng.seed` (hex), `rng.stream`, `rng.word_pos` |
@@ -53,7 +53,7 @@ use tapegrad_nn::safetensors_io::{
     TensorBytes,
 };
 use tapegrad_nn::{LoadError, Module, StateDict, StateDictError};
-use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, SchedulerState};
+use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerStateDict, SchedulerStateDict};
 
 /// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
 pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
@@ -230,9 +230,9 @@ pub struct Checkpoint<T: Element = f32> {
     /// The model's parameters.
     pub model: StateDict<T>,
     /// The optimizer's state.
-    pub optimizer: Option<OptimizerState<T>>,
+    pub optimizer: Option<OptimizerStateDict<T>>,
     /// The LR scheduler's state.
-    pub scheduler: Option<SchedulerState>,
+    pub scheduler: Option<SchedulerStateDict>,
     /// Epochs finished when the checkpoint was taken.
     pub epoch: u64,
     /// The process-wide random generator.
@@ -392,12 +392,13 @@ impl<T: Element> Checkpoint<T> {
         }
         let optimizer = match meta.map.get("optimizer.name") {
             Some(name) => {
-                let mut state = OptimizerState::from_named_tensors(&opt_tensors).map_err(|e| {
-                    CheckpointError::Optimizer {
-                        path: p(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let mut state =
+                    OptimizerStateDict::from_named_tensors(&opt_tensors).map_err(|e| {
+                        CheckpointError::Optimizer {
+                            path: p(),
+                            reason: e.to_string(),
+                        }
+                    })?;
                 state.optimizer = name.clone();
                 Some(state)
             }
@@ -417,7 +418,7 @@ impl<T: Element> Checkpoint<T> {
                 }
             }
             values.sort_by(|a, b| a.0.cmp(&b.0));
-            Some(SchedulerState { values })
+            Some(SchedulerStateDict { values })
         } else {
             None
         };
