@@ -158,7 +158,7 @@ fn write_first_graph(net: &MyNet, target: &Tensor, path: &Path) -> Result<(), Ap
     let loss = MSELoss::new()
         .forward(&net.forward(&input), target)
         .with_label("loss");
-    let tape = tapegrad::autograd::Tape::of(&loss);
+    let tape = tapegrad::autograd::GraphListing::of(&loss);
     tape.retain_grads();
     loss.backward();
     let dot = tape.to_dot();

@@ -69,9 +69,11 @@ pub struct LayersChapterDoctests;
 /// assert_eq!(net.state_dict().keys(), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
 /// ```
 pub mod prelude {
+    #[allow(deprecated)]
+    pub use tapegrad_autograd::Tape;
     pub use tapegrad_autograd::{
-        detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, Tape, Tensor,
-        TensorError,
+        detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, GraphListing,
+        Tensor, TensorError,
     };
     pub use tapegrad_nn::functional as F;
     pub use tapegrad_nn::{

@@ -2,7 +2,7 @@
 //! narrated twice, as the tape's backward pass and as the lecture's hand derivation.
 
 use std::io::{self, Write};
-use tapegrad::autograd::Tape;
+use tapegrad::autograd::GraphListing;
 use tapegrad::prelude::*;
 
 /// The script's `forward(w, x)` or `loss(y, y_pred)`.
@@ -56,7 +56,7 @@ pub fn explain_step(
     let y = y.clone().with_label("y");
     let y_pred = forward(&w_t, &x).with_label("y_pred");
     let j = loss(&y, &y_pred).with_label("J");
-    let tape = Tape::of(&j);
+    let tape = GraphListing::of(&j);
     tape.retain_grads();
     writeln!(out, "forward pass, the tape (J = mean((y_pred - y)^2)):")?;
     write!(out, "{tape}")?;
