@@ -87,4 +87,5 @@ pub mod functional {
         IGNORE_INDEX,
     };
     pub use crate::ops::lstm_cell::lstm_cell;
+    pub use crate::ops::pool::check_adaptive_pool2d;
 }

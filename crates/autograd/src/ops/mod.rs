@@ -41,7 +41,7 @@ mod neg;
 mod operators;
 pub(crate) mod par;
 mod permute;
-mod pool;
+pub(crate) mod pool;
 mod pow;
 mod product;
 mod rearrange;
