@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tapegrad_autograd::Tensor;
+use tapegrad_autograd::{Element, Tensor};
 
 #[allow(unused_imports)] // not every test file uses the net
 pub use tapegrad_nn::lecture::MyNet;
@@ -92,4 +92,47 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tapegrad-nn-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A golden case of `tests/fixtures/<folder>/<name>.json`.
+pub fn golden_case(folder: &str, name: &str) -> Value {
+    json(&format!("{folder}/{name}.json"))
+}
+
+/// The `"shape"` of a flat fixture tensor `{"shape", "data"}`.
+pub fn shape_of(v: &Value) -> Vec<usize> {
+    v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// A flat fixture tensor of floats in the element type `T` (each value parsed as f64, then
+/// converted: exact for f32 values widened to f64).
+pub fn floats<T: Element>(v: &Value) -> Tensor<T> {
+    let data: Vec<T> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| T::from_f64(d.as_f64().unwrap()))
+        .collect();
+    Tensor::from_vec(data, &shape_of(v))
+}
+
+/// A flat fixture tensor of f32 values.
+pub fn f32s(v: &Value) -> Tensor<f32> {
+    floats(v)
+}
+
+/// A flat fixture tensor of integers (class indices, `padding_idx`'s inputs).
+pub fn i64s(v: &Value) -> Tensor<i64> {
+    let data: Vec<i64> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap())
+        .collect();
+    Tensor::from_vec(data, &shape_of(v))
 }
