@@ -1,8 +1,9 @@
 //! `sigmoid_net`'s command line: the flags (PyTorch's hyper-parameter names) and the values they
-//! take. The parsers behind them are in [`crate::parse`].
+//! take. The parsers behind them, and the values they make, are in [`crate::parse`].
 
 use crate::parse::{
-    learning_rate, non_negative, parse_betas, parse_pair, parse_scheduler, parse_target,
+    learning_rate, non_negative, parse_betas, parse_pair, parse_scheduler, parse_target, Betas,
+    Pair, SchedulerSpec, Target,
 };
 use crate::MAX_EPOCHS;
 use clap::builder::RangedU64ValueParser;
@@ -173,54 +174,4 @@ impl OptimizerKind {
             OptimizerKind::Asgd => AsgdConfig::default().lr,
         }
     }
-}
-
-/// `--betas B1,B2`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Betas(pub f64, pub f64);
-
-/// `--etas A,B`, `--step-sizes A,B`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pair(pub f64, pub f64);
-
-/// `--target a,b;c,d;e,f`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Target(pub [[f32; 2]; 3]);
-
-/// `--scheduler`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SchedulerSpec {
-    /// `CLASS:key=value,...`: PyTorch's class (canonical spelling) and keyword arguments
-    /// (canonical names), checked against the class's keywords.
-    Class {
-        /// PyTorch's class name (`"OneCycleLR"`).
-        class: &'static str,
-        /// The keyword arguments given.
-        kwargs: Vec<(&'static str, KwValue)>,
-    },
-    /// `StepLR(step_size, gamma)`.
-    Step {
-        /// Epochs between decays.
-        step_size: usize,
-        /// Factor applied every `step_size` epochs.
-        gamma: f64,
-    },
-    /// `ExponentialLR(gamma)`.
-    Exp {
-        /// Factor applied every epoch.
-        gamma: f64,
-    },
-}
-
-/// A keyword argument's value in `--scheduler CLASS:key=value,...`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KwValue {
-    /// A number.
-    Num(f64),
-    /// `true` / `false`.
-    Bool(bool),
-    /// A word (`mode=triangular2`, `anneal_strategy=linear`).
-    Word(String),
-    /// `[a,b,...]` (`milestones`).
-    List(Vec<f64>),
 }

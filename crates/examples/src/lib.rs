@@ -37,8 +37,9 @@ pub mod scheduler;
 pub mod scripts;
 pub mod show;
 
-pub use cli::{Betas, Cli, KwValue, OptimizerKind, Pair, SchedulerSpec, Target};
+pub use cli::{Cli, OptimizerKind};
 pub use error::AppError;
 pub use lecture::{INPUT, MAX_EPOCHS, TARGET};
 pub use optimizer::build_optimizer;
+pub use parse::{Betas, KwValue, Pair, SchedulerSpec, Target};
 pub use scheduler::build_scheduler;

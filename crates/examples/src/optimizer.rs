@@ -2,7 +2,8 @@
 //! (SGD 0.1 with momentum 0.6, Adagrad 0.1, RMSprop 0.01 with momentum 0.8, Adam 0.1) and
 //! PyTorch's for every other option; an option the optimizer does not have is a usage error.
 
-use crate::cli::{Betas, Cli, OptimizerKind, Pair};
+use crate::cli::{Cli, OptimizerKind};
+use crate::parse::{Betas, Pair};
 use crate::AppError;
 use tapegrad_autograd::Tensor;
 use tapegrad_optim::{

@@ -1,7 +1,56 @@
 //! The parsers behind `sigmoid_net`'s flags: numbers, pairs, the target rows and
-//! `--scheduler CLASS:key=value,...` checked against PyTorch's keywords.
+//! `--scheduler CLASS:key=value,...` checked against PyTorch's keywords, and the values they
+//! make.
 
-use crate::cli::{Betas, KwValue, Pair, SchedulerSpec, Target};
+/// `--betas B1,B2`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Betas(pub f64, pub f64);
+
+/// `--etas A,B`, `--step-sizes A,B`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pair(pub f64, pub f64);
+
+/// `--target a,b;c,d;e,f`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target(pub [[f32; 2]; 3]);
+
+/// `--scheduler`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SchedulerSpec {
+    /// `CLASS:key=value,...`: PyTorch's class (canonical spelling) and keyword arguments
+    /// (canonical names), checked against the class's keywords.
+    Class {
+        /// PyTorch's class name (`"OneCycleLR"`).
+        class: &'static str,
+        /// The keyword arguments given.
+        kwargs: Vec<(&'static str, KwValue)>,
+    },
+    /// `StepLR(step_size, gamma)`.
+    Step {
+        /// Epochs between decays.
+        step_size: usize,
+        /// Factor applied every `step_size` epochs.
+        gamma: f64,
+    },
+    /// `ExponentialLR(gamma)`.
+    Exp {
+        /// Factor applied every epoch.
+        gamma: f64,
+    },
+}
+
+/// A keyword argument's value in `--scheduler CLASS:key=value,...`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KwValue {
+    /// A number.
+    Num(f64),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A word (`mode=triangular2`, `anneal_strategy=linear`).
+    Word(String),
+    /// `[a,b,...]` (`milestones`).
+    List(Vec<f64>),
+}
 
 /// A finite number.
 pub(crate) fn finite(s: &str) -> Result<f64, String> {

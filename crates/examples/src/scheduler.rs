@@ -1,7 +1,7 @@
 //! The learning-rate scheduler `--scheduler` describes, built with PyTorch's defaults for the
 //! keywords not given.
 
-use crate::cli::{KwValue, SchedulerSpec};
+use crate::parse::{KwValue, SchedulerSpec};
 use crate::AppError;
 use tapegrad_optim::{
     AnnealStrategy, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
