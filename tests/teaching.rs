@@ -2,9 +2,6 @@
 //! explain trace's numbers, backprop by hand against autograd and PyTorch, the Hessian, the
 //! learning-rate regimes, the loss landscape, feature scaling, and the plots they draw.
 
-// Several included examples declare their own copy of a shared helper module.
-#![allow(clippy::duplicate_mod)]
-
 use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
