@@ -1,7 +1,7 @@
-//! Backpropagation by hand: the lecture's 2-3-2-12-2 sigmoid network (SEEDS item 6) forward
-//! and backward for one step, every intermediate printed, computed once with the explicit
-//! matrix formulas of backprop (plain `ndarray`, no autograd) and once by `loss.backward()`,
-//! and shown to agree.
+//! Backpropagation by hand: the lecture's 2-3-2-12-2 sigmoid network (the lecture's sigmoid-net
+//! page) forward and backward for one step, every intermediate printed, computed once with the
+//! explicit matrix formulas of backprop (plain `ndarray`, no autograd) and once by
+//! `loss.backward()`, and shown to agree.
 //!
 //! ```text
 //! cargo run --release --example backprop_by_hand                  # PyTorch's initial weights
@@ -37,6 +37,7 @@ use std::process::ExitCode;
 use tapegrad::autograd::functional::{mse_loss, Reduction};
 use tapegrad::nn::{load_safetensors, Linear, Module};
 use tapegrad::prelude::*;
+use tapegrad_examples::show::{nan_max, rows, show, show_vec};
 
 /// One forward and backward step of the lecture network, by the formulas and by autograd.
 #[derive(Parser, Debug)]
@@ -155,34 +156,6 @@ pub fn load_layers(cli: &Cli) -> Result<Vec<Layer>, Box<dyn std::error::Error>> 
     Ok(layers)
 }
 
-fn rows(a: &[[f64; 2]; 3]) -> Array2<f64> {
-    Array2::from_shape_fn((3, 2), |(i, j)| a[i][j])
-}
-
-/// A number in an 11-character column: six decimals, or scientific notation when tiny.
-fn cell(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:>11.4e}")
-    } else {
-        format!("{v:>11.6}")
-    }
-}
-
-/// A matrix, one row per line, indented.
-fn show(out: &mut dyn Write, label: &str, m: &Array2<f64>) -> io::Result<()> {
-    writeln!(out, "  {label} [{}x{}]:", m.nrows(), m.ncols())?;
-    for r in m.rows() {
-        let cells: Vec<String> = r.iter().map(|&v| cell(v)).collect();
-        writeln!(out, "    [{}]", cells.join(" "))?;
-    }
-    Ok(())
-}
-
-fn show_vec(out: &mut dyn Write, label: &str, v: &Array1<f64>) -> io::Result<()> {
-    let cells: Vec<String> = v.iter().map(|&v| cell(v)).collect();
-    writeln!(out, "  {label} [{}]: [{}]", v.len(), cells.join(" "))
-}
-
 /// Forward and backward by the explicit formulas, printing every intermediate.
 pub fn by_formulas(layers: &[Layer], out: &mut dyn Write) -> io::Result<(f64, Grads)> {
     let x = rows(&INPUT);
@@ -271,15 +244,6 @@ pub fn by_autograd(layers: &[Layer]) -> (f64, Grads) {
     (loss.item(), grads)
 }
 
-/// The larger of `a` and `b`, NaN if either is (`f64::max` drops a NaN).
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
-    }
-}
-
 /// Runs both and prints the comparison.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error::Error>> {
     let layers = load_layers(cli)?;
@@ -326,18 +290,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `backprop_by_hand | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("backprop_by_hand: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "backprop_by_hand",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

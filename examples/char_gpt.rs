@@ -3,19 +3,18 @@
 //! groups, LambdaLR warm-up + cosine, clipping, greedy generation). The script's flags, defaults
 //! and output, plus `--data` (default: the repo's data/paradise_lost.txt); docs/08_scripts.md.
 #![allow(clippy::upper_case_acronyms)] // PyTorch's class names: MLP, GPT
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::{Parser, ValueEnum};
 use common::{floats, main_with, positive, probability, Batches, InitArgs, ScriptError};
 use serde_json::json;
-use std::f64::consts::PI;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tapegrad::nn::utils::clip_grad_norm_;
-use tapegrad::nn::{Dropout, Embedding, LayerNorm, ModuleList, MultiheadAttention, GELU};
+use tapegrad::nn::{Dropout, Embedding, LayerNorm, ModuleList, GELU};
 use tapegrad::prelude::*;
+use tapegrad_examples::scripts::attention::ModuleSelfAttention;
 
 #[derive(Module)]
 struct CausalSelfAttention {
@@ -59,24 +58,6 @@ impl CausalSelfAttention {
     }
 }
 
-/// The same causal self-attention through nn.MultiheadAttention (--attention module).
-#[derive(Module)]
-struct ModuleSelfAttention {
-    mha: MultiheadAttention,
-    resid_dropout: Dropout,
-}
-
-impl ModuleSelfAttention {
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let t = x.shape()[1];
-        let causal = Tensor::<f32>::ones(&[t, t]).triu(1).eq(1.0); // true: may not attend
-        let (y, _) = self
-            .mha
-            .forward_attention(x, x, x, Some(&causal), None, false);
-        self.resid_dropout.forward(&y)
-    }
-}
-
 #[derive(Module)]
 struct MLP {
     c_fc: Linear,
@@ -107,10 +88,7 @@ impl Block {
             ln_1: LayerNorm::new(&[e]),
             attn: match a.attention {
                 Attention::Manual => Box::new(CausalSelfAttention::new(a)),
-                Attention::Module => Box::new(ModuleSelfAttention {
-                    mha: MultiheadAttention::new(e, a.n_head, p, true),
-                    resid_dropout: Dropout::new(p),
-                }),
+                Attention::Module => Box::new(ModuleSelfAttention::new(e, a.n_head, p)),
             },
             ln_2: LayerNorm::new(&[e]),
             mlp: MLP {
@@ -260,16 +238,8 @@ fn run(args: Args) -> Result<(), ScriptError> {
     let groups = vec![(decay, config(args.weight_decay)), (no_decay, config(0.0))];
     let mut opt = AdamW::with_groups(groups)?;
 
-    let (warmup, steps) = (args.warmup as f64, args.steps as f64);
-    let lr_lambda = move |step: i64| {
-        // linear warm-up, then cosine decay to a tenth
-        let step = step as f64;
-        if step < warmup {
-            return (step + 1.0) / warmup;
-        }
-        let progress = (step - warmup) / 1f64.max(steps - warmup);
-        0.1 + 0.9 * 0.5 * (1.0 + (PI * progress).cos())
-    };
+    // linear warm-up, then cosine decay to a tenth
+    let lr_lambda = common::warmup_cosine(args.warmup, args.steps);
     let mut sched = LambdaLR::new(&mut opt, lr_lambda)?;
 
     let mut out = io::stdout().lock();
@@ -294,13 +264,8 @@ fn run(args: Args) -> Result<(), ScriptError> {
     let (val_loss, sample) = no_grad(|| {
         let val_loss = |s| {
             let (x, y) = batch(val, s, true);
-            f64::from(
-                model
-                    .forward(&x, Some(&y))
-                    .1
-                    .expect("targets give a loss")
-                    .item(),
-            )
+            let loss = model.forward(&x, Some(&y)).1.expect("targets give a loss");
+            f64::from(loss.item())
         };
         let val_loss = (0..8).map(val_loss).sum::<f64>() / 8.0;
         let mut idx = Tensor::from_vec(vec![stoi('\n')], &[1, 1]);
@@ -310,13 +275,8 @@ fn run(args: Args) -> Result<(), ScriptError> {
             let nxt = logits.i((.., -1, ..)).argmax(Some(-1), true);
             idx = Tensor::cat(&[&idx, &nxt], 1);
         }
-        (
-            val_loss,
-            idx.to_vec()
-                .iter()
-                .map(|&i| chars[i as usize])
-                .collect::<String>(),
-        )
+        let sample: String = idx.to_vec().iter().map(|&i| chars[i as usize]).collect();
+        (val_loss, sample)
     });
     if args.io.json {
         let metrics = json!({"grad_norm": floats(&grad_norms), "val_loss": val_loss});

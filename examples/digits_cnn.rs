@@ -2,8 +2,7 @@
 //! BatchNorm2d, MaxPool2d, Dropout, label smoothing, AdamW, a per-batch schedule, DataLoader,
 //! train/eval). The script's flags, defaults and output, plus `--data` (default: the repo's
 //! data/digits.csv); the Python and this port side by side: docs/08_scripts.md.
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::{Parser, ValueEnum};
 use common::{floats, main_with, positive, probability, InitArgs, ScriptError};

@@ -1,5 +1,5 @@
-//! The exponentially weighted (moving) average of a noisy series (SEEDS item 5), with the
-//! bias-corrected variant beside it.
+//! The exponentially weighted (moving) average of a noisy series (the lecture's
+//! exponentially-weighted-average section), with the bias-corrected variant beside it.
 //!
 //! ```text
 //! cargo run --release --example ema
@@ -42,7 +42,8 @@ use clap::Parser;
 use std::io::{self, Write};
 use tapegrad::prelude::*;
 
-/// Exponentially weighted average of 30 random integers in [5, 40) (SEEDS item 5).
+/// Exponentially weighted average of 30 random integers in [5, 40) (the lecture's
+/// exponentially-weighted-average section).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// The averaging weight beta, in [0, 1): S_t = beta * S_{t-1} + (1 - beta) * y_t.

@@ -1,8 +1,8 @@
-//! Feature scaling (SEEDS item 7): the same linear regression with unscaled and with
-//! standardised inputs. Unscaled, one feature is ten times larger than the other, so the loss is
-//! a narrow valley and gradient descent needs a small learning rate and many steps; standardised
-//! (each input to mean 0, standard deviation 1), the contours are nearly round and a few steps
-//! suffice.
+//! Feature scaling (the lecture's learning-rate and feature-scaling page): the same linear
+//! regression with unscaled and with standardised inputs. Unscaled, one feature is ten times larger
+//! than the other, so the loss is a narrow valley and gradient descent needs a small learning rate
+//! and many steps; standardised (each input to mean 0, standard deviation 1), the contours are
+//! nearly round and a few steps suffice.
 //!
 //! ```text
 //! cargo run --release --example feature_scaling
@@ -280,18 +280,8 @@ pub fn run(
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `feature_scaling | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("feature_scaling: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "feature_scaling",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

@@ -72,19 +72,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<f32> {
     Ok(w.item())
 }
 
-/// The exit code for `run`'s result: a closed pipe (the reader has what it wanted) is success.
-pub fn exit_code(result: &io::Result<f32>) -> ExitCode {
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("fit_line: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    exit_code(&run(&cli, &mut io::stdout().lock()))
+    tapegrad_examples::exit::exit_code("fit_line", run(&cli, &mut io::stdout().lock()))
 }

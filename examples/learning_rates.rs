@@ -1,6 +1,7 @@
-//! Choosing the learning rate (SEEDS item 7, seed 004's figure): the same model trained with a
-//! learning rate that is too small, about right, too large (it oscillates) and far too large
-//! (it diverges); the loss against the number of updates, as a table and as a log-scale plot.
+//! Choosing the learning rate (the lecture's learning-rate and feature-scaling page, its figure):
+//! the same model trained with a learning rate that is too small, about right, too large (it
+//! oscillates) and far too large (it diverges); the loss against the number of updates, as a table
+//! and as a log-scale plot.
 //!
 //! ```text
 //! cargo run --release --example learning_rates
@@ -8,9 +9,9 @@
 //! ```
 //!
 //! The model is the lecture's `y_hat = x * w` on `x = [1, 2, 3]`, `y = [2, 4, 6]`, from `w = 1`
-//! (SEEDS item 1), trained with `tapegrad::optim::SGD`. Its loss is a parabola,
-//! `J(w) = mean((x w - y)^2) = (14/3) (w - 2)^2`, with curvature `J'' = 2 mean(x^2) = 28/3`. One
-//! gradient step multiplies the error `w - 2` by `1 - lr * 28/3`, so:
+//! (the lecture's batch-gradient-descent page), trained with `tapegrad::optim::SGD`. Its loss is a
+//! parabola, `J(w) = mean((x w - y)^2) = (14/3) (w - 2)^2`, with curvature `J'' = 2 mean(x^2) =
+//! 28/3`. One gradient step multiplies the error `w - 2` by `1 - lr * 28/3`, so:
 //!
 //! - `lr < 3/28 ≈ 0.107`: the error keeps its sign and shrinks (slowly when lr is small);
 //! - `3/28 < lr < 3/14 ≈ 0.214`: the error changes sign every step: w jumps across the minimum
@@ -192,18 +193,8 @@ fn short(name: &str) -> &'static str {
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `learning_rates | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("learning_rates: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "learning_rates",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

@@ -1,4 +1,5 @@
-//! Batch gradient descent on y = 2x (SEEDS item 1), printing exactly what the lecture printed.
+//! Batch gradient descent on y = 2x (the lecture's batch-gradient-descent page), printing exactly
+//! what the lecture printed.
 //!
 //! ```text
 //! cargo run --release --example linear_regression_bgd
@@ -45,11 +46,11 @@ use clap::Parser;
 use std::io::{self, Write};
 use tapegrad::prelude::*;
 
-#[path = "common/pyfmt.rs"]
-mod pyfmt;
 use pyfmt::py_float;
+use tapegrad_examples::pyfmt;
 
-/// Batch gradient descent on y = 2x, printing the lecture's lines (SEEDS item 1).
+/// Batch gradient descent on y = 2x, printing the lecture's lines (the lecture's
+/// batch-gradient-descent page).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Also draw the cost against the epoch to FILE (.png or .svg).

@@ -1,4 +1,5 @@
-//! Stochastic gradient descent on y = 2x, one sample per update (SEEDS item 2).
+//! Stochastic gradient descent on y = 2x, one sample per update (the lecture's
+//! stochastic-gradient-descent page).
 //!
 //! ```text
 //! cargo run --release --example linear_regression_sgd                          # per-sample
@@ -64,9 +65,8 @@ use clap::{Parser, ValueEnum};
 use std::io::{self, Write};
 use tapegrad::prelude::*;
 
-#[path = "common/pyfmt.rs"]
-mod pyfmt;
 use pyfmt::py_float;
+use tapegrad_examples::pyfmt;
 
 /// Which samples each epoch visits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -77,7 +77,8 @@ pub enum Mode {
     Random,
 }
 
-/// Stochastic gradient descent on y = 2x, printing the lecture's lines (SEEDS item 2).
+/// Stochastic gradient descent on y = 2x, printing the lecture's lines (the lecture's
+/// stochastic-gradient-descent page).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Which samples each epoch visits.

@@ -1,5 +1,6 @@
-//! The loss landscape of a two-parameter model and the paths six optimizers take across it
-//! (SEEDS item 7: "contours of the loss over (θ1, θ2) with the path of the updates").
+//! The loss landscape of a two-parameter model and the paths six optimizers take across it (the
+//! lecture's learning-rate and feature-scaling page: "contours of the loss over (θ1, θ2) with the
+//! path of the updates").
 //!
 //! ```text
 //! cargo run --release --example loss_landscape
@@ -282,18 +283,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Path>, Box<dyn std::err
 }
 
 fn main() -> ExitCode {
-    match run(&Cli::parse(), &mut io::stdout().lock()) {
-        Ok(_) => ExitCode::SUCCESS,
-        // `loss_landscape | head`: the reader left; nothing more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("loss_landscape: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapegrad_examples::exit::exit_code(
+        "loss_landscape",
+        run(&Cli::parse(), &mut io::stdout().lock()),
+    )
 }

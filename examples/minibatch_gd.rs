@@ -1,5 +1,5 @@
-//! Mini-batch gradient descent on y = 2x + noise (SEEDS item 3): a `DataLoader` hands out
-//! shuffled batches, and one SGD step is taken per batch.
+//! Mini-batch gradient descent on y = 2x + noise (the lecture's mini-batch page): a `DataLoader`
+//! hands out shuffled batches, and one SGD step is taken per batch.
 //!
 //! ```text
 //! cargo run --release --example minibatch_gd                      # batches of 32
@@ -50,7 +50,8 @@ pub const N_SAMPLES: usize = 256;
 /// `--epochs 1000000000000000000` is a usage error, not an allocation failure).
 pub const MAX_EPOCHS: u64 = 10_000_000;
 
-/// Mini-batch gradient descent on y = 2x + noise with a shuffling DataLoader (SEEDS item 3).
+/// Mini-batch gradient descent on y = 2x + noise with a shuffling DataLoader (the lecture's
+/// mini-batch page).
 #[derive(Parser, Debug)]
 pub struct Cli {
     /// Samples per batch: 1 is SGD, 256 (the data size) is batch gradient descent.
@@ -176,9 +177,7 @@ fn method_name(batch_size: usize) -> &'static str {
     }
 }
 
-fn main() {
-    if let Err(e) = run(&Cli::parse(), &mut io::stdout().lock()) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+fn main() -> std::process::ExitCode {
+    let result = run(&Cli::parse(), &mut io::stdout().lock());
+    tapegrad_examples::exit::finish(result, "error: ", |_| 1)
 }

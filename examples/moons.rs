@@ -2,8 +2,7 @@
 //! two moons with the SVM max-margin loss plus L2 regularisation, full-batch gradient descent
 //! with a decaying rate. The script's flags, defaults and output, plus `--data` (default: the
 //! repo's data/moons.csv); the Python and this port side by side: docs/08_scripts.md.
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::Parser;
 use common::{floats, main_with, pyfmt::py_float, InitArgs, ScriptError};

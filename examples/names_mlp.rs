@@ -2,8 +2,7 @@
 //! et al. 2003): Embedding, Linear, BatchNorm1d, tanh, Linear; SGD with MultiStepLR; greedy
 //! samples. The script's flags, defaults and output, plus `--data` (default: the repo's
 //! data/names.txt); the Python and this port side by side: docs/08_scripts.md.
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::Parser;
 use common::{floats, main_with, positive, Batches, InitArgs, ScriptError};

@@ -2,8 +2,7 @@
 //! nn.LSTM / GRU / RNN, Linear) with Adam and gradient clipping; greedy generation carries the
 //! recurrent state. The script's flags, defaults and output, plus `--data` (default: the repo's
 //! data/names.txt); the Python and this port side by side: docs/08_scripts.md.
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::{Parser, ValueEnum};
 use common::{floats, main_with, positive, probability, Batches, InitArgs, ScriptError};

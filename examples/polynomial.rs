@@ -2,8 +2,7 @@
 //! the five steps of PyTorch's tutorial "Learning PyTorch with Examples", one `--variant` each.
 //! The script's flags, defaults and output, plus `--init`, `--save-init` and `--json`; the
 //! Python and this port side by side: docs/08_scripts.md.
-#[path = "common/scripts.rs"]
-mod common;
+use tapegrad_examples::scripts as common;
 
 use clap::{Parser, ValueEnum};
 use common::{floats, main_with, pyfmt::py_float, InitArgs, ScriptError};

@@ -18,7 +18,8 @@ pub use tapegrad_autograd as autograd;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 
-pub mod checkpoint;
+/// Training checkpoints (the `tapegrad-train` crate): [`checkpoint::Checkpoint`].
+pub use tapegrad_train::checkpoint;
 
 /// The README's code, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]
@@ -73,9 +74,11 @@ pub struct RandomNumbersChapterDoctests;
 /// assert_eq!(net.state_dict().keys(), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
 /// ```
 pub mod prelude {
+    #[allow(deprecated)]
+    pub use tapegrad_autograd::Tape;
     pub use tapegrad_autograd::{
-        detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, Tape, Tensor,
-        TensorError,
+        detect_anomaly, grad, manual_seed, no_grad, BackwardOptions, DType, Element, GraphListing,
+        Tensor, TensorError,
     };
     pub use tapegrad_nn::functional as F;
     pub use tapegrad_nn::{

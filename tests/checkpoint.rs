@@ -591,3 +591,64 @@ fn scheduler_numbers_from_a_checkpoint_are_checked_and_named() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A language-model head tied to its embedding (`wte.weight = lm_head.weight`), as char_gpt's:
+/// its state dict holds the one tensor under both names.
+#[derive(Module)]
+#[module(no_forward)]
+struct TiedHead {
+    wte: tapegrad::nn::Embedding,
+    lm_head: Linear,
+}
+
+impl TiedHead {
+    fn new() -> Self {
+        let lm_head = Linear::with_bias(4, 6, false);
+        let mut wte = tapegrad::nn::Embedding::new(6, 4);
+        wte.weight = lm_head.weight.clone();
+        TiedHead { wte, lm_head }
+    }
+}
+
+#[test]
+fn a_model_with_tied_weights_round_trips_through_a_checkpoint() {
+    let _g = lock();
+    let dir = temp_dir("tied");
+    let path = dir.join("tied.safetensors");
+    manual_seed(3);
+    let net = TiedHead::new();
+    let mut opt = Adam::new(net.parameters(), AdamConfig::default()).unwrap();
+    let x = Tensor::from_vec(vec![1.0f32, -2.0, 0.5, 3.0], &[1, 4]);
+    net.lm_head.forward(&x).pow(2.0).sum().backward();
+    opt.step();
+    let names: Vec<String> = net
+        .state_dict()
+        .keys()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        names,
+        ["wte.weight", "lm_head.weight"],
+        "both names of the tied weight"
+    );
+    let state = TrainingState {
+        model: &net,
+        optimizer: Some(&opt),
+        scheduler: None,
+        loader: None,
+    };
+    Checkpoint::capture(&state, 1).save(&path).unwrap();
+
+    manual_seed(4);
+    let fresh = TiedHead::new();
+    let mut opt2 = Adam::new(fresh.parameters(), AdamConfig::default()).unwrap();
+    let ckpt = Checkpoint::<f32>::load(&path).unwrap();
+    let epoch = ckpt
+        .restore(&fresh, Some(&mut opt2), None, None)
+        .expect("a tied weight's two names are the model's, not unexpected keys");
+    assert_eq!(epoch, 1);
+    assert_eq!(fresh.lm_head.weight.to_vec(), net.lm_head.weight.to_vec());
+    assert!(fresh.wte.weight.same(&fresh.lm_head.weight), "still tied");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

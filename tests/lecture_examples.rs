@@ -2,11 +2,6 @@
 //! parsed command-line arguments and its output compared with the lecture's printed lines
 //! (golden files in tests/fixtures/linreg/) or checked numerically.
 
-// Each example is a standalone program that includes examples/common/pyfmt.rs itself; this
-// test includes several examples, so that file is loaded once per example (harmless: a private
-// copy of one pure function each).
-#![allow(clippy::duplicate_mod)]
-
 use clap::Parser;
 use serde_json::Value;
 use std::sync::Mutex;
@@ -26,8 +21,6 @@ mod minibatch;
 #[allow(dead_code)]
 #[path = "../examples/numpy_manual_gd.rs"]
 mod numpy_gd;
-#[path = "../examples/common/pyfmt.rs"]
-mod pyfmt;
 #[allow(dead_code)]
 #[path = "../examples/linear_regression_sgd.rs"]
 mod sgd;
@@ -102,7 +95,7 @@ fn assert_same_lines(got: &[String], want: &[String]) {
 
 #[test]
 fn py_float_matches_python_repr() {
-    use pyfmt::py_float;
+    use tapegrad_examples::pyfmt::py_float;
     let cases = [
         (4.0, "4.0"),
         (0.1, "0.1"),

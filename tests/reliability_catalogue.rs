@@ -216,7 +216,7 @@ fn linear_layer_over_zero_input_features_returns_the_bias_as_pytorch() {
 /// its square root: NaN weights without a word. Refused now, naming the entry.
 #[test]
 fn a_negative_saved_sum_of_squares_is_refused_naming_the_entry() {
-    use tapegrad::optim::OptimizerState;
+    use tapegrad::optim::OptimizerStateDict;
     let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
     let mut opt = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
     (&w * &w).sum().backward();
@@ -233,7 +233,7 @@ fn a_negative_saved_sum_of_squares_is_refused_naming_the_entry() {
             }
         })
         .collect();
-    let state = OptimizerState::from_named_tensors(&named).unwrap();
+    let state = OptimizerStateDict::from_named_tensors(&named).unwrap();
     let before = w.to_vec();
     let err = opt.load_state_dict(&state).unwrap_err().to_string();
     assert!(

@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tapegrad::nn::{children, load_safetensors, Linear, Module, Sequential, Sigmoid, StateDict};
+use tapegrad::nn::lecture::MyNet;
+use tapegrad::nn::{load_safetensors, Module, StateDict};
 use tapegrad::prelude::*;
 
 const CASES: [&str; 5] = [
@@ -16,36 +17,6 @@ const CASES: [&str; 5] = [
     "sgd_momentum",
     "sgd_plain",
 ];
-
-/// The fixtures' network: `self.hide1 = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid())`, ...
-struct MyNet<T: Element = f32> {
-    hide1: Sequential<T>,
-    hide2: Sequential<T>,
-    hide3: Sequential<T>,
-    out: Sequential<T>,
-}
-
-impl<T: Element> MyNet<T> {
-    fn new() -> Self {
-        let layer = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
-        MyNet {
-            hide1: layer(2, 3),
-            hide2: layer(3, 2),
-            hide3: layer(2, 12),
-            out: layer(12, 2),
-        }
-    }
-}
-
-impl<T: Element> Module<T> for MyNet<T> {
-    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        let h = self.hide2.forward(&self.hide1.forward(x));
-        self.out.forward(&self.hide3.forward(&h))
-    }
-    fn named_children(&self) -> Vec<(String, &dyn Module<T>)> {
-        children![self; hide1, hide2, hide3, out]
-    }
-}
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -81,7 +52,7 @@ fn pytorch_weights_load_and_give_pytorchs_first_output() {
     let mut worst = 0.0f64;
     for case in CASES {
         let g = golden(case);
-        let net: MyNet = MyNet::new();
+        let net: MyNet = MyNet::new(2, 2);
         net.load(fixture(&format!("{case}.init.safetensors")))
             .unwrap_or_else(|e| panic!("{case}: {e}"));
         // the loaded values are PyTorch's initial parameters, bit for bit
@@ -112,7 +83,7 @@ fn saved_weights_are_the_file_pytorch_writes() {
     std::fs::create_dir_all(&dir).unwrap();
     for case in CASES {
         let original = fixture(&format!("{case}.init.safetensors"));
-        let net: MyNet = MyNet::new();
+        let net: MyNet = MyNet::new(2, 2);
         net.load(&original).unwrap();
         let saved = dir.join(format!("{case}.safetensors"));
         net.save(&saved).unwrap();
@@ -158,9 +129,9 @@ fn f64_models_save_float64_and_load_float32_files_converted() {
     std::fs::create_dir_all(&dir).unwrap();
     // PyTorch's float32 file loads into an f64 model, each value widened exactly (as
     // `load_state_dict` converts through `copy_`).
-    let net: MyNet<f64> = MyNet::new();
+    let net: MyNet<f64> = MyNet::of_element(2, 2);
     net.load(fixture("adam.init.safetensors")).unwrap();
-    let narrow: MyNet<f32> = MyNet::new();
+    let narrow: MyNet<f32> = MyNet::new(2, 2);
     narrow.load(fixture("adam.init.safetensors")).unwrap();
     for ((n64, t64), (n32, t32)) in net.state_dict().iter().zip(narrow.state_dict().iter()) {
         assert_eq!(n64, n32);

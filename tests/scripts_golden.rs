@@ -12,40 +12,10 @@
 //! do not: GRU and 3-layer RNN cells, `--attention module`, other sizes, seeds and batch sizes.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The example's binary: this test is target/<profile>/deps/<test>, the examples are built
-/// into target/<profile>/examples/ (by `cargo test`, or `cargo build --example NAME`).
-pub fn example_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/..");
-    let bin = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let built = modified(&bin).unwrap_or_else(|| {
-        panic!(
-            "{} is missing: run `cargo build --example {name}` (plain `cargo test` builds it)",
-            bin.display()
-        )
-    });
-    for src in [
-        format!("examples/{name}.rs"),
-        "examples/common/scripts.rs".into(),
-    ] {
-        let changed = modified(&repo().join(&src));
-        assert!(changed.is_none_or(|t| t <= built), "{} is older than {src}: rebuild it (`cargo build --example {name}`, or plain `cargo test`)", bin.display());
-    }
-    bin
-}
+mod common;
+use common::{example_bin, repo};
 
 fn fixture(dir: &str, case: &str) -> Value {
     let path = repo().join(format!("tests/fixtures/{dir}/{case}.json"));

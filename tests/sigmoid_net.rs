@@ -1,28 +1,22 @@
-//! The `sigmoid_net` and `all_optimizers` examples end to end, run in-process through their
-//! `run` functions: from PyTorch's initial weights (tests/fixtures/net/<case>.init.safetensors)
+//! The `sigmoid_net` and `all_optimizers` examples end to end, run as programs (their flags and
+//! the steps that can refuse them are the library's, `tapegrad_examples`, checked in-process):
+//! from PyTorch's initial weights (tests/fixtures/net/<case>.init.safetensors)
 //! `sigmoid_net --init … --json` must reproduce PyTorch's per-epoch losses (relative 1e-5) and
 //! final parameters (absolute 1e-4) for the five golden runs; bad flags are clap errors (exit
 //! code 2), bad `--init` files typed errors naming the file.
 
-// Both examples include examples/common/lecture_net.rs themselves, so it is loaded once per
-// example module here (harmless: two private copies).
-#![allow(clippy::duplicate_mod)]
+mod common;
 
-#[allow(dead_code)] // `main` is the example binary's entry point, unused here
-#[path = "../examples/all_optimizers.rs"]
-mod all_optimizers;
-#[allow(dead_code)]
-#[path = "../examples/sigmoid_net.rs"]
-mod sigmoid_net;
+use common::sigmoid_net as try_sigmoid_net;
 
 use clap::error::ErrorKind;
 use clap::Parser;
 use serde_json::Value;
-use sigmoid_net::{AppError, Cli, OptimizerKind};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use tapegrad::nn::{save_safetensors, StateDict, StateDictError};
 use tapegrad::prelude::*;
+use tapegrad_examples::{AppError, Cli, OptimizerKind};
 
 /// Every run seeds the process-wide generator and then draws the net from it; runs hold this
 /// lock so that parallel tests do not interleave their draws.
@@ -53,17 +47,6 @@ fn temp_path(name: &str) -> PathBuf {
         "tapegrad-sigmoid-net-{}-{name}",
         std::process::id()
     ))
-}
-
-/// `sigmoid_net ARGS`: the stdout lines, or the error.
-fn try_sigmoid_net(args: &[&str]) -> Result<Vec<String>, AppError> {
-    let cli = Cli::try_parse_from(std::iter::once("sigmoid_net").chain(args.iter().copied()))
-        .unwrap_or_else(|e| panic!("{args:?} should parse: {e}"));
-    let mut out = Vec::new();
-    let _g = RNG.lock().unwrap_or_else(|p| p.into_inner());
-    sigmoid_net::run(&cli, &mut out)?;
-    let text = String::from_utf8(out).unwrap();
-    Ok(text.lines().map(str::to_string).collect())
 }
 
 /// The JSON summary printed as the last line of a `--json` run.
@@ -323,6 +306,30 @@ fn unknown_flags_and_bad_values_are_usage_errors_with_exit_code_2() {
 }
 
 #[test]
+fn a_negative_number_is_a_value_not_an_unknown_flag() {
+    // `--lr -1` is the optimizer's refusal (PyTorch's words), not clap's "unexpected argument".
+    let out = common::run_example("sigmoid_net", &["--lr", "-1"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Invalid learning rate: -1"), "{stderr}");
+    assert!(!stderr.contains("unexpected argument"), "{stderr}");
+    // Every flag that takes a number reads a negative one as its value.
+    for (args, says) in [
+        (&["--lr", "-0.5"][..], "Invalid learning rate: -0.5"),
+        (&["--momentum", "-1"], "must be >= 0, got -1"),
+        (&["--etas", "-1,2"], "must be >= 0, got -1"),
+        (&["--epochs", "-3"], "invalid value '-3'"),
+        (&["--target", "-1,2;0,3;1,1e39"], "`1e39` overflows float32"),
+    ] {
+        let e = parse_error(args);
+        assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}: {e}");
+        assert!(e.to_string().contains(says), "{args:?}: {e}");
+    }
+    let cli = Cli::try_parse_from(["sigmoid_net", "--target", "-1,2;0,3;1,123"]).unwrap();
+    assert!(cli.target.is_some());
+}
+
+#[test]
 fn invalid_optimizer_settings_are_usage_errors_not_panics() {
     for (args, says) in [
         (
@@ -423,6 +430,67 @@ fn save_then_init_continues_from_the_saved_weights() {
     assert_eq!(longer.losses[..3], trained.losses[..]);
     assert_eq!(resumed.losses[0], longer.losses[3]);
     std::fs::remove_file(&saved).unwrap();
+}
+
+/// `all_optimizers` as these tests reach it: its flags are the library's, its runs the
+/// program's (the columns of its `--json` line); a failed run's error is its setup's (`--init`).
+mod all_optimizers {
+    use super::common::run_example;
+    use serde_json::Value;
+    pub use tapegrad_examples::all_optimizers::Cli;
+    pub use tapegrad_examples::AppError;
+
+    /// One optimizer's run: its column name and every epoch's loss.
+    #[derive(Debug)]
+    pub struct Run {
+        pub name: &'static str,
+        pub losses: Vec<f32>,
+    }
+
+    /// Runs the program with `cli`'s flags; `out` receives its standard output.
+    pub fn run(cli: &Cli, out: &mut Vec<u8>) -> Result<Vec<Run>, AppError> {
+        let mut args = vec![
+            "--epochs".to_string(),
+            cli.epochs.to_string(),
+            "--seed".into(),
+            cli.seed.to_string(),
+        ];
+        if let Some(init) = &cli.init {
+            args.extend(["--init".into(), init.display().to_string()]);
+        }
+        if cli.json {
+            args.push("--json".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run_example("all_optimizers", &args);
+        out.extend_from_slice(&output.stdout);
+        if !output.status.success() {
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            let err = tapegrad_examples::lecture::initial_net(cli.seed, cli.init.as_deref())
+                .err()
+                .unwrap_or_else(|| panic!("{args:?}: {stderr}"));
+            assert_eq!(output.status.code(), Some(err.exit_code()), "{stderr}");
+            assert_eq!(stderr, format!("error: {err}\n"));
+            return Err(err);
+        }
+        let text = String::from_utf8(output.stdout).unwrap();
+        let json: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        let runs = json
+            .as_object()
+            .expect("the --json line: one entry per optimizer");
+        Ok(runs
+            .iter()
+            .map(|(name, run)| Run {
+                name: Box::leak(name.clone().into_boxed_str()),
+                losses: run["losses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_f64().unwrap() as f32)
+                    .collect(),
+            })
+            .collect())
+    }
 }
 
 #[test]

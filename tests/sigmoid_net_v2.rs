@@ -4,20 +4,14 @@
 //! `--optimizer adamax|nadam|radam|adadelta|rprop|asgd` with their flags must reproduce
 //! PyTorch's runs of tests/fixtures/optim_v2/lecture_*.json (losses relative 1e-5, final
 //! parameters 1e-4); `--scheduler CLASS:key=value,...` parses PyTorch's class and keyword names
-//! case-insensitively and refuses what PyTorch refuses.
+//! case-insensitively and refuses what PyTorch refuses. The example runs as a program; its flags
+//! are the library's (`tapegrad_examples`).
 
-#![allow(clippy::duplicate_mod)]
-
-#[allow(dead_code)] // `main` is the example binary's entry point, unused here
-#[path = "../examples/sigmoid_net.rs"]
-mod sigmoid_net;
+mod common;
 
 use clap::Parser;
 use serde_json::Value;
-use sigmoid_net::{Cli, KwValue, SchedulerSpec};
-use std::sync::Mutex;
-
-static RNG: Mutex<()> = Mutex::new(());
+use tapegrad_examples::{Cli, KwValue, SchedulerSpec};
 
 fn root(rel: &str) -> String {
     format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
@@ -25,16 +19,9 @@ fn root(rel: &str) -> String {
 
 /// `sigmoid_net ARGS --json`: (losses, final params by PyTorch name).
 fn run_json(args: &[&str]) -> (Vec<f64>, Value) {
-    let argv = std::iter::once("sigmoid_net")
-        .chain(args.iter().copied())
-        .chain(["--json"]);
-    let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let mut out = Vec::new();
-    {
-        let _g = RNG.lock().unwrap_or_else(|p| p.into_inner());
-        sigmoid_net::run(&cli, &mut out).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    }
-    let text = String::from_utf8(out).unwrap();
+    let argv: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
+    let lines = common::sigmoid_net(&argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let text = lines.join("\n");
     let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     let losses = last["losses"]
         .as_array()
@@ -292,16 +279,12 @@ fn scheduler_class_form_equals_the_short_form_and_changes_the_run() {
     .0;
     assert_eq!(one_cycle.len(), 20);
     assert_ne!(one_cycle, plain);
-    let cli = Cli::try_parse_from(
-        ["sigmoid_net"]
-            .into_iter()
-            .chain(base)
-            .chain(["--scheduler", "OneCycleLR:max_lr=0.5,total_steps=10"]),
-    )
-    .unwrap();
-    let err = sigmoid_net::run(&cli, &mut Vec::new())
-        .unwrap_err()
-        .to_string();
+    let args = [
+        &base[..],
+        &["--scheduler", "OneCycleLR:max_lr=0.5,total_steps=10"],
+    ]
+    .concat();
+    let err = common::sigmoid_net(&args).unwrap_err().to_string();
     assert!(
         err.contains("OneCycleLR covers 10 steps but --epochs is 20"),
         "{err}"

@@ -2,9 +2,6 @@
 //! explain trace's numbers, backprop by hand against autograd and PyTorch, the Hessian, the
 //! learning-rate regimes, the loss landscape, feature scaling, and the plots they draw.
 
-// Several included examples declare their own copy of a shared helper module.
-#![allow(clippy::duplicate_mod)]
-
 use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -13,6 +10,7 @@ use std::sync::Mutex;
 #[allow(dead_code)] // `main` is the example binary's entry point, unused here
 #[path = "../examples/backprop_by_hand.rs"]
 mod backprop;
+mod common;
 #[allow(dead_code)]
 #[path = "../examples/ema.rs"]
 mod ema;
@@ -31,9 +29,6 @@ mod numpy_gd;
 #[allow(dead_code)]
 #[path = "../examples/feature_scaling.rs"]
 mod scaling;
-#[allow(dead_code)]
-#[path = "../examples/sigmoid_net.rs"]
-mod sigmoid_net;
 
 /// Tests that seed tapegrad's process-wide generator take this lock.
 static RNG_LOCK: Mutex<()> = Mutex::new(());
@@ -456,12 +451,10 @@ fn sigmoid_net_dot_is_the_first_epochs_graph_and_changes_nothing() {
     let dot = tmp("graph.dot");
     let png = tmp("sigmoid.png");
     let run = |extra: &[&str]| {
-        let mut args = vec!["sigmoid_net", "--epochs", "3"];
+        let mut args = vec!["--epochs", "3"];
         args.extend_from_slice(extra);
-        let cli = sigmoid_net::Cli::try_parse_from(&args).unwrap();
-        let mut out = Vec::new();
-        sigmoid_net::run(&cli, &mut out).unwrap();
-        text(out)
+        let lines = common::sigmoid_net(&args).unwrap();
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>()
     };
     let plain = run(&[]);
     let with = run(&[

@@ -36,12 +36,12 @@ pub mod function;
 pub mod grad_mode;
 pub mod gradcheck;
 pub mod graph;
+pub mod graph_listing;
 pub mod kernels;
 pub mod ops;
 pub mod rng;
 pub mod shape;
 pub mod storage;
-pub mod tape;
 pub mod tensor;
 pub mod warnings;
 
@@ -53,13 +53,26 @@ pub use function::{Function, FunctionCtx};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled, GradModeGuard};
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError};
 pub use graph::{BackwardCtx, InputGrads, Op};
+pub use graph_listing::GraphListing;
 pub use ops::{InplaceRhs, SliceArg, SliceArgs, TensorOrScalar};
 pub use rng::{
     default_generator, initial_seed, manual_seed, rng_state, set_rng_state, Generator, RngState,
     RngStateError,
 };
 pub use shape::Shape;
-pub use tape::Tape;
+
+/// The former name of [`GraphListing`] (a listing of the graph behind a tensor, not a tape
+/// that records: recording is every op's, in `graph.rs`).
+#[deprecated(note = "renamed GraphListing: it lists the recorded graph behind a tensor")]
+pub type Tape<T> = GraphListing<T>;
+
+/// The former name of the [`graph_listing`] module.
+#[deprecated(note = "renamed graph_listing")]
+pub mod tape {
+    #[allow(deprecated)]
+    pub use super::Tape;
+    pub use crate::graph_listing::*;
+}
 pub use tensor::{live_graph_nodes, Tensor};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
@@ -77,4 +90,5 @@ pub mod functional {
         IGNORE_INDEX,
     };
     pub use crate::ops::lstm_cell::lstm_cell;
+    pub use crate::ops::pool::check_adaptive_pool2d;
 }

@@ -91,7 +91,8 @@ fn compound_assignment_operators_are_in_place() {
     x -= t(&[0.0, 1.0, 2.0]);
     x /= 2.0;
     assert_eq!(alias.to_vec(), vec![2.0, 2.5, 3.0]); // same storage as x
-                                                     // a row broadcast into a matrix, through a view
+
+    // a row broadcast into a matrix, through a view
     let m = Tensor::<f32>::zeros(&[2, 3]);
     m.i(1).add_(&t(&[1.0, 2.0, 3.0]));
     m.fill_(0.5);

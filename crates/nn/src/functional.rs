@@ -435,14 +435,11 @@ pub fn adaptive_max_pool2d<T: Element>(
     output_size: [usize; 2],
 ) -> (Tensor<T>, Tensor<i64>) {
     let shape = x.shape();
-    assert!(
-        (shape.len() == 3 || shape.len() == 4) && shape.iter().skip(1).all(|&d| d > 0),
-        "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {:?}",
-        shape.as_slice()
-    );
-    assert!(
-        output_size.iter().all(|&o| o > 0),
-        "adaptive_max_pool2d: output_size must be greater than 0, but got {output_size:?}"
+    tapegrad_autograd::functional::check_adaptive_pool2d(
+        "adaptive_max_pool2d",
+        "but got:",
+        &shape,
+        output_size,
     );
     let r = shape.len();
     let (h, w) = (shape[r - 2], shape[r - 1]);

@@ -7,33 +7,22 @@
 //! PyTorch code ports line by line.
 //!
 //! The lecture network (a 2-3-2-12-2 sigmoid MLP whose layers are `Sequential(Linear,
-//! Sigmoid)` attributes) in about fifteen lines, with PyTorch's parameter names and summary;
-//! `#[derive(Module)]` registers the fields as submodules, as PyTorch's `__setattr__` does:
+//! Sigmoid)` attributes) is [`lecture::MyNet`], about fifteen lines with PyTorch's parameter
+//! names and summary; `#[derive(Module)]` registers its fields as submodules, as PyTorch's
+//! `__setattr__` does:
 //!
 //! ```
 //! use tapegrad_autograd::{manual_seed, Tensor};
-//! use tapegrad_nn::{Linear, MSELoss, Module, Sequential, Sigmoid};
-//!
-//! #[derive(Module)]
-//! #[module(name = "mynet")]
-//! struct MyNet { hide1: Sequential, hide2: Sequential, hide3: Sequential, out: Sequential }
-//! impl MyNet {
-//!     fn new(input: usize, output: usize) -> Self {
-//!         let layer = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
-//!         Self { hide1: layer(input, 3), hide2: layer(3, 2), hide3: layer(2, 12), out: layer(12, output) }
-//!     }
-//!     fn forward(&self, x: &Tensor) -> Tensor {
-//!         self.out.forward(&self.hide3.forward(&self.hide2.forward(&self.hide1.forward(x))))
-//!     }
-//! }
+//! use tapegrad_nn::lecture::MyNet;
+//! use tapegrad_nn::{MSELoss, Module};
 //!
 //! manual_seed(0);
-//! let net = MyNet::new(2, 2);
+//! let net: MyNet = MyNet::new(2, 2);
 //! let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
 //! assert_eq!(names, ["hide1.0.weight", "hide1.0.bias", "hide2.0.weight", "hide2.0.bias",
 //!                    "hide3.0.weight", "hide3.0.bias", "out.0.weight", "out.0.bias"]);
 //! assert!(net.summary().starts_with(
-//!     "mynet(\n  (hide1): Sequential(\n    (0): Linear(in_features=2, out_features=3, bias=True)\n    (1): Sigmoid()\n  )\n"));
+//!     "MyNet(\n  (hide1): Sequential(\n    (0): Linear(in_features=2, out_features=3, bias=True)\n    (1): Sigmoid()\n  )\n"));
 //!
 //! let input = Tensor::from_vec(vec![0.5f32, 0.1, 0.05, 0.18, 0.05, 0.31], &[3, 2]);
 //! let target = Tensor::from_vec(vec![1.0f32, 2.0, 0.0, 3.0, 1.0, 123.0], &[3, 2]);
@@ -52,6 +41,7 @@ pub mod data;
 pub mod functional;
 pub mod init;
 pub mod layers;
+pub mod lecture;
 pub mod loss;
 pub mod module;
 pub mod safetensors_io;

@@ -340,6 +340,15 @@ pub trait Module<T: Element = f32>: AsModule<T> + Send + Sync + 'static {
             .map(|_| ())
     }
 
+    /// The check of a strict [`load_state_dict`](Module::load_state_dict) (missing,
+    /// unexpected and mis-shaped keys, against the state dict's names, tied weights' both names
+    /// included), without copying anything: what a caller that must not change the module
+    /// before everything else is checked (a checkpoint's restore) runs first.
+    fn check_state_dict(&self, state_dict: &StateDict<T>) -> Result<(), LoadError> {
+        let params = self.state_tensors();
+        crate::state_dict::check_state_dict(&self.type_name(), &params, state_dict, true).map(drop)
+    }
+
     /// Like [`load_state_dict`](Module::load_state_dict) with `strict=False`: loads the
     /// matching keys and returns the missing and unexpected ones; shape mismatches are still an
     /// error (as in PyTorch).

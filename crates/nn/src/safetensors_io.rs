@@ -302,26 +302,39 @@ pub fn save_safetensors<T: Scalar>(
 /// ```
 pub fn load_safetensors<T: Scalar>(path: impl AsRef<Path>) -> Result<StateDict<T>, StateDictError> {
     let path = path.as_ref();
-    let p = || path.to_path_buf();
     let buffer = read_safetensors_bytes(path)?;
+    Ok(read_tensors::<T>(&buffer, path, false)?
+        .into_iter()
+        .collect())
+}
+
+/// The tensors of a safetensors file's bytes, in the file's data order: the one reader behind
+/// [`load_safetensors`] and the training checkpoints, after [`read_metadata`]'s checks; with `exact_dtype` every tensor must have `T`'s dtype,
+/// else F32, F64, I64 and BOOL entries convert, as PyTorch's `load_state_dict` converts through
+/// `copy_` (an f64 file into an f32 model; an int64 `num_batches_tracked` into a float state
+/// dict). `path` only names the source in errors.
+pub fn read_tensors<T: Scalar>(
+    buffer: &[u8],
+    path: &Path,
+    exact_dtype: bool,
+) -> Result<Vec<(String, Tensor<T>)>, StateDictError> {
+    read_metadata(buffer, path)?;
+    let p = || path.to_path_buf();
     let format = |source| StateDictError::Format { path: p(), source };
-    let (_, metadata) = SafeTensors::read_metadata(&buffer).map_err(format)?;
-    let st = SafeTensors::deserialize(&buffer).map_err(format)?;
+    let (_, metadata) = SafeTensors::read_metadata(buffer).map_err(format)?;
+    let st = SafeTensors::deserialize(buffer).map_err(format)?;
     let mut infos: Vec<(String, (usize, usize))> = metadata
         .tensors()
         .into_iter()
         .map(|(n, info)| (n, info.data_offsets))
         .collect();
-    infos.sort_by_key(|(_, off)| *off);
-    let mut sd = StateDict::new();
+    infos.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let mut tensors = Vec::with_capacity(infos.len());
     for (name, _) in infos {
         let view = st.tensor(&name).map_err(format)?;
         let want = safetensors_dtype(T::DTYPE);
-        // F32, F64, I64 and BOOL entries load converted, as PyTorch's `load_state_dict`
-        // converts through `copy_` (an f64 file into an f32 model; an int64
-        // `num_batches_tracked` into a float state dict); other dtypes are refused.
         let known = |d: Dtype| matches!(d, Dtype::F32 | Dtype::F64 | Dtype::I64 | Dtype::BOOL);
-        if view.dtype() != want && !known(view.dtype()) {
+        if view.dtype() != want && (exact_dtype || !known(view.dtype())) {
             return Err(StateDictError::WrongDtype {
                 path: p(),
                 tensor: name,
@@ -337,7 +350,36 @@ pub fn load_safetensors<T: Scalar>(path: impl AsRef<Path>) -> Result<StateDict<T
                     view.data().len(),
                 ))
             })?;
-        sd.insert(name, tensor);
+        tensors.push((name, tensor));
     }
-    Ok(sd)
+    Ok(tensors)
+}
+
+/// The string metadata of a safetensors file's bytes (`__metadata__`; empty if none), after
+/// the checks every read makes first: the length prefix fits in `buffer`
+/// ([`StateDictError::TooShort`], [`StateDictError::HeaderTooLarge`]) and the header and the
+/// data offsets are well formed ([`StateDictError::Format`]).
+pub fn read_metadata(
+    buffer: &[u8],
+    path: &Path,
+) -> Result<HashMap<String, String>, StateDictError> {
+    let p = || path.to_path_buf();
+    if buffer.len() < 8 {
+        return Err(StateDictError::TooShort {
+            path: p(),
+            len: buffer.len() as u64,
+        });
+    }
+    let header_len = u64::from_le_bytes(buffer[..8].try_into().expect("8 bytes"));
+    if header_len > buffer.len() as u64 - 8 {
+        return Err(StateDictError::HeaderTooLarge {
+            path: p(),
+            header_len,
+            file_len: buffer.len() as u64,
+        });
+    }
+    let format = |source| StateDictError::Format { path: p(), source };
+    let (_, metadata) = SafeTensors::read_metadata(buffer).map_err(format)?;
+    SafeTensors::deserialize(buffer).map_err(format)?;
+    Ok(metadata.metadata().clone().unwrap_or_default())
 }

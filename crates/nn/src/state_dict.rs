@@ -220,11 +220,15 @@ pub struct IncompatibleKeys {
     pub unexpected_keys: Vec<String>,
 }
 
-/// Checks `state_dict` against the module's parameters (`params`, with duplicates, in
-/// `state_dict` order) and, if acceptable, copies the values in place.
-pub(crate) fn load_into<T: Element>(
+/// PyTorch's `load_state_dict` check of `state_dict` against a module's state tensors
+/// (`params`: [`Module::state_tensors`](crate::Module::state_tensors), duplicates kept, so
+/// both names of a tied weight are expected), without copying anything: mis-shaped keys are
+/// always an error, missing and unexpected keys only when `strict`. The one check behind
+/// [`Module::load_state_dict`](crate::Module::load_state_dict), its non-strict form and
+/// [`Module::check_state_dict`](crate::Module::check_state_dict).
+pub fn check_state_dict<T: Element>(
     module: &str,
-    params: Vec<(String, Tensor<T>)>,
+    params: &[(String, Tensor<T>)],
     state_dict: &StateDict<T>,
     strict: bool,
 ) -> Result<IncompatibleKeys, LoadError> {
@@ -240,21 +244,17 @@ pub(crate) fn load_into<T: Element>(
         .filter(|k| !model.contains_key(k))
         .map(str::to_string)
         .collect();
-    let mut size_mismatches = vec![];
-    let mut copies = vec![];
-    for (name, src) in state_dict.iter() {
-        if let Some(dst) = model.get(name) {
-            if src.shape() != dst.shape() {
-                size_mismatches.push(SizeMismatch {
-                    name: name.to_string(),
-                    checkpoint: src.shape().to_vec(),
-                    model: dst.shape().to_vec(),
-                });
-            } else {
-                copies.push((src, *dst));
-            }
-        }
-    }
+    let size_mismatches: Vec<SizeMismatch> = state_dict
+        .iter()
+        .filter_map(|(name, src)| {
+            let dst = model.get(name)?;
+            (src.shape() != dst.shape()).then(|| SizeMismatch {
+                name: name.to_string(),
+                checkpoint: src.shape().to_vec(),
+                model: dst.shape().to_vec(),
+            })
+        })
+        .collect();
     let failed =
         !size_mismatches.is_empty() || (strict && !(missing.is_empty() && unexpected.is_empty()));
     if failed {
@@ -265,15 +265,28 @@ pub(crate) fn load_into<T: Element>(
             size_mismatches,
         });
     }
-    for (src, dst) in copies {
+    Ok(IncompatibleKeys {
+        missing_keys: missing,
+        unexpected_keys: unexpected,
+    })
+}
+
+/// [`check_state_dict`], then copies the values in place.
+pub(crate) fn load_into<T: Element>(
+    module: &str,
+    params: Vec<(String, Tensor<T>)>,
+    state_dict: &StateDict<T>,
+    strict: bool,
+) -> Result<IncompatibleKeys, LoadError> {
+    let keys = check_state_dict(module, &params, state_dict, strict)?;
+    let model: HashMap<&str, &Tensor<T>> = params.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    for (name, src) in state_dict.iter() {
+        let Some(dst) = model.get(name) else { continue };
         if src.same(dst) {
             continue;
         }
         let values = src.to_array();
         dst.data_mut().assign(&values);
     }
-    Ok(IncompatibleKeys {
-        missing_keys: missing,
-        unexpected_keys: unexpected,
-    })
+    Ok(keys)
 }

@@ -10,6 +10,9 @@ use tapegrad_nn::{
     Module, Sequential,
 };
 
+mod common;
+use common::f32s as flat;
+
 // The tests share the process-wide generator: each seeds it under this lock.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -174,22 +177,6 @@ fn constructor_errors_are_pytorchs() {
         "Given groups=1, weight of size [16, 1, 3, 3], expected input[64, 3, 8, 8] to have 1 \
          channels, but got 3 channels instead"
     );
-}
-
-fn flat(v: &Value) -> Tensor<f32> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape)
 }
 
 fn close(what: &str, got: &Tensor<f32>, want: &Value) {

@@ -5,50 +5,21 @@
 //! |a - b| <= 1e-6 + 1e-5·|b|; plus the layers' panics and train/eval behaviour.
 
 use serde_json::Value;
-use std::path::PathBuf;
 use tapegrad_autograd::{manual_seed, no_grad, Tensor};
 use tapegrad_nn::{
     AdaptiveMaxPool2d, ConvOptions, ConvTranspose2d, Dropout2d, Embedding, GroupNorm, IntOrPair,
     Module, RMSNorm,
 };
 
-// The tests that draw from the process-wide generator seed it under this lock.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+mod common;
+use common::{f32s, i64s};
 
 fn case(name: &str) -> Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../tests/fixtures/layers3/{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    common::golden_case("layers3", name)
 }
 
-fn shape_of(v: &Value) -> Vec<usize> {
-    v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect()
-}
-
-fn f32s(v: &Value) -> Tensor<f32> {
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape_of(v))
-}
-
-fn i64s(v: &Value) -> Tensor<i64> {
-    let data: Vec<i64> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_i64().unwrap())
-        .collect();
-    Tensor::from_vec(data, &shape_of(v))
-}
+// The tests that draw from the process-wide generator seed it under this lock.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The largest |a - b| / (1e-6 + 1e-5·|b|) (<= 1 passes).
 fn close(what: &str, got: &Tensor<f32>, want: &Value) -> f64 {

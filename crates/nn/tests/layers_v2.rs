@@ -13,42 +13,11 @@ use tapegrad_nn::{
     MultiheadAttention, RnnOptions, GELU, GRU, LSTM, RNN,
 };
 
+mod common;
+use common::{f32s, i64s};
+
 fn case(name: &str) -> Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../tests/fixtures/nn_v2/{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn f32s(v: &Value) -> Tensor<f32> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape)
-}
-
-fn i64s(v: &Value) -> Tensor<i64> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<i64> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_i64().unwrap())
-        .collect();
-    Tensor::from_vec(data, &shape)
+    common::golden_case("nn_v2", name)
 }
 
 fn close(what: &str, got: &Tensor<f32>, want: &Value) {

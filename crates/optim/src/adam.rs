@@ -215,8 +215,9 @@ pub(crate) fn adam_update<T: Element>(
             }
             None => *v,
         };
-        let denom = second.sqrt() / bc2_sqrt + eps; // (v.sqrt() / bc2_sqrt).add_(eps)
-                                                    // param.addcdiv_(exp_avg, denom, value=-step_size)
+        // (v.sqrt() / bc2_sqrt).add_(eps)
+        let denom = second.sqrt() / bc2_sqrt + eps;
+        // param.addcdiv_(exp_avg, denom, value=-step_size)
         *p = addcdiv(*p, *m, denom, neg_step_size);
     }
 }

@@ -31,7 +31,7 @@
 
 use crate::error::{at_least_zero, OptimError};
 use crate::optimizer::Optimizer;
-use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use crate::state::{OptimizerStateDict, SavedParamGroup, SavedParamState};
 use tapegrad_autograd::{Element, Tensor};
 
 /// PyTorch's `line_search_fn` for [`LBFGS`].
@@ -603,7 +603,7 @@ impl<T: Element> Optimizer<T> for LBFGS<T> {
     /// The state of parameter 0, as PyTorch keeps it: `func_evals`, `n_iter`, `t`, `H_diag`,
     /// `prev_loss`, `d`, `prev_flat_grad` and the history `old_dirs.<i>`, `old_stps.<i>`,
     /// `ro.<i>`; flat vectors are 1-d tensors. Scalars are stored in `T` (rounded for f32).
-    fn state_dict(&self) -> OptimizerState<T> {
+    fn state_dict(&self) -> OptimizerStateDict<T> {
         let mut state = Vec::new();
         if let Some(st) = &self.state {
             let vec = |v: &Vec<T>| Tensor::from_vec(v.clone(), &[v.len()]);
@@ -622,13 +622,13 @@ impl<T: Element> Optimizer<T> for LBFGS<T> {
                 values.push((format!("old_stps.{i}"), vec(s)));
                 values.push((format!("ro.{i}"), scalar(*r)));
             }
-            state.push(ParamStateEntry { index: 0, values });
+            state.push(SavedParamState { index: 0, values });
         }
         let c = &self.config;
-        OptimizerState {
+        OptimizerStateDict {
             optimizer: "LBFGS".into(),
             state,
-            param_groups: vec![GroupState {
+            param_groups: vec![SavedParamGroup {
                 params: (0..self.params.len()).collect(),
                 hyper: vec![
                     ("lr".into(), c.lr),
@@ -645,7 +645,7 @@ impl<T: Element> Optimizer<T> for LBFGS<T> {
 
     /// Restores [`Optimizer::state_dict`]'s output into an LBFGS over parameters of the same
     /// total size (the hyper-parameters stay this optimizer's, except `lr`).
-    fn load_state_dict(&mut self, sd: &OptimizerState<T>) -> Result<(), OptimError> {
+    fn load_state_dict(&mut self, sd: &OptimizerStateDict<T>) -> Result<(), OptimError> {
         if !sd.optimizer.is_empty() && sd.optimizer != "LBFGS" {
             return Err(OptimError::StateDict(format!(
                 "the state dict was saved by {}, not LBFGS",

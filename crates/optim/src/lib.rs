@@ -30,6 +30,15 @@
 //! pseudo-code in the module doc, its config, its state and its update kernel, [`state`]
 //! (`state_dict` and its named-tensor form), [`lr_scheduler`] (one file per scheduler).
 //!
+//! **"State", four things, four names.** An optimizer's *live* per-parameter buffers are its
+//! state (PyTorch's `optimizer.state`): one `…State` type per optimizer ([`AdamState`]: `step`,
+//! `exp_avg`, `exp_avg_sq`), behind the [`ParamState`] trait. What `state_dict()` returns is a
+//! *state dict*: [`OptimizerStateDict`], made of one [`SavedParamState`] per parameter (copies of
+//! its buffers) and one [`SavedParamGroup`] per group (its saved hyper-parameters); a scheduler's
+//! counters (`last_epoch`, `_step_count`, …) save as a [`SchedulerStateDict`]. The saved forms'
+//! layout (PyTorch's keys) is unchanged by these names; the old names remain as deprecated
+//! aliases.
+//!
 //! Adding an optimizer is one file (an [`Algorithm`]) and one line here
 //! (`pub type Name<T = f32> = Optim<NameAlgorithm, T>` lives in its file; `lib.rs` re-exports it).
 
@@ -71,7 +80,7 @@ pub use lr_scheduler::{
     AnnealStrategy, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
     CyclicLR, CyclicLRConfig, CyclicMode, ExponentialLR, LRScheduler, LambdaLR, LinearLR, LrLambda,
     MultiStepLR, MultiplicativeLR, OneCycleLR, OneCycleLRConfig, PlateauMode, PolynomialLR,
-    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerState, SequentialLR, StepLR,
+    ReduceLROnPlateau, ReduceLROnPlateauConfig, SchedulerStateDict, SequentialLR, StepLR,
     ThresholdMode,
 };
 pub use nadam::{NAdam, NAdamAlgorithm, NAdamConfig, NAdamState};
@@ -81,4 +90,17 @@ pub use radam::{RAdam, RAdamAlgorithm, RAdamConfig, RAdamState};
 pub use rmsprop::{RMSprop, RmsPropAlgorithm, RmsPropConfig, RmsPropState};
 pub use rprop::{Rprop, RpropAlgorithm, RpropConfig, RpropState};
 pub use sgd::{SgdAlgorithm, SgdConfig, SgdState, SGD};
-pub use state::{GroupState, OptimizerState, ParamStateEntry};
+pub use state::{OptimizerStateDict, SavedParamGroup, SavedParamState};
+
+/// The former name of [`OptimizerStateDict`].
+#[deprecated(note = "renamed OptimizerStateDict: it is what `state_dict()` returns")]
+pub type OptimizerState<T = f32> = OptimizerStateDict<T>;
+/// The former name of [`SavedParamGroup`].
+#[deprecated(note = "renamed SavedParamGroup: one group's saved hyper-parameters")]
+pub type GroupState = SavedParamGroup;
+/// The former name of [`SavedParamState`].
+#[deprecated(note = "renamed SavedParamState: one parameter's saved buffers")]
+pub type ParamStateEntry<T = f32> = SavedParamState<T>;
+/// The former name of [`SchedulerStateDict`].
+#[deprecated(note = "renamed SchedulerStateDict: it is what a scheduler's `state_dict()` returns")]
+pub type SchedulerState = SchedulerStateDict;

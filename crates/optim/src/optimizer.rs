@@ -10,7 +10,7 @@
 
 use crate::error::OptimError;
 use crate::param_group::{Hyperparameters, ParamGroup};
-use crate::state::{GroupState, OptimizerState, ParamStateEntry};
+use crate::state::{OptimizerStateDict, SavedParamGroup, SavedParamState};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use tapegrad_autograd::{Element, Tensor};
@@ -126,12 +126,12 @@ pub trait Optimizer<T: Element = f32> {
 
     /// `optimizer.state_dict()`: copies of every buffer and step count plus the groups'
     /// hyper-parameters.
-    fn state_dict(&self) -> OptimizerState<T>;
+    fn state_dict(&self) -> OptimizerStateDict<T>;
 
     /// `optimizer.load_state_dict(sd)`: restores buffers, step counts and hyper-parameters
     /// (the parameters themselves stay those of this optimizer). The group count, group sizes
     /// and buffer shapes must match.
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError>;
+    fn load_state_dict(&mut self, state: &OptimizerStateDict<T>) -> Result<(), OptimError>;
 
     /// PyTorch's class name (`"SGD"`, `"Adagrad"`, `"RMSprop"`, `"Adam"`, `"AdamW"`, ...).
     fn name(&self) -> &'static str;
@@ -351,7 +351,7 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
             .for_each(|(options, p, state)| update_one::<A, T>(options, p, state));
     }
 
-    fn save(&self) -> OptimizerState<T> {
+    fn save(&self) -> OptimizerStateDict<T> {
         let mut state = Vec::new();
         let mut param_groups = Vec::new();
         let mut index = 0;
@@ -360,7 +360,7 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
             for (p, slot) in group.params.iter().zip(slots) {
                 // A slot is current only if it belongs to this tensor (see `sync`).
                 if let (Some(s), true) = (&slot.state, slot.id == p.id()) {
-                    state.push(ParamStateEntry {
+                    state.push(SavedParamState {
                         index,
                         values: s.save(&p.shape()),
                     });
@@ -368,7 +368,7 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
                 params.push(index);
                 index += 1;
             }
-            param_groups.push(GroupState {
+            param_groups.push(SavedParamGroup {
                 params,
                 hyper: group
                     .options
@@ -378,7 +378,7 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
                     .collect(),
             });
         }
-        OptimizerState {
+        OptimizerStateDict {
             optimizer: A::NAME.to_string(),
             state,
             param_groups,
@@ -386,7 +386,7 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
     }
 
     /// `load_state_dict()`; on error nothing changes.
-    fn load(&mut self, sd: &OptimizerState<T>) -> Result<(), OptimError> {
+    fn load(&mut self, sd: &OptimizerStateDict<T>) -> Result<(), OptimError> {
         let name = A::NAME;
         if !sd.optimizer.is_empty() && sd.optimizer != name {
             return Err(OptimError::StateDict(format!(
@@ -534,11 +534,11 @@ impl<A: Algorithm, T: Element> Optimizer<T> for Optim<A, T> {
         Ok(())
     }
 
-    fn state_dict(&self) -> OptimizerState<T> {
+    fn state_dict(&self) -> OptimizerStateDict<T> {
         self.save()
     }
 
-    fn load_state_dict(&mut self, state: &OptimizerState<T>) -> Result<(), OptimError> {
+    fn load_state_dict(&mut self, state: &OptimizerStateDict<T>) -> Result<(), OptimError> {
         self.load(state)
     }
 

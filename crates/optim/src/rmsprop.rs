@@ -217,8 +217,9 @@ impl Algorithm for RmsPropAlgorithm {
             let avg = match centered.as_mut() {
                 Some(it) => {
                     let ga = it.next().expect("grad_avg has the parameter's length");
-                    *ga = flush(lerp(*ga, g, one_minus_alpha)); // grad_avg.lerp_(grad, 1-alpha)
-                                                                // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                    // grad_avg.lerp_(grad, 1-alpha)
+                    *ga = flush(lerp(*ga, g, one_minus_alpha));
+                    // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
                     addcmul(*v, *ga, *ga, -T::one()).sqrt()
                 }
                 None => v.sqrt(),

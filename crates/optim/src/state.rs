@@ -1,4 +1,4 @@
-//! [`OptimizerState`]: an optimizer's `state_dict()`, and its conversion to and from named
+//! [`OptimizerStateDict`]: an optimizer's `state_dict()`, and its conversion to and from named
 //! tensors (for a safetensors checkpoint).
 
 use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
@@ -7,7 +7,7 @@ use tapegrad_autograd::{DType, Element, Tensor};
 
 /// The saved state of one parameter (`optimizer.state_dict()["state"][index]`).
 #[derive(Clone, Debug)]
-pub struct ParamStateEntry<T: Element = f32> {
+pub struct SavedParamState<T: Element = f32> {
     /// The parameter's position in the optimizer, counting across groups in order (PyTorch's
     /// integer key).
     pub index: usize,
@@ -18,7 +18,7 @@ pub struct ParamStateEntry<T: Element = f32> {
 
 /// The saved hyper-parameters of one group (`optimizer.state_dict()["param_groups"][g]`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupState {
+pub struct SavedParamGroup {
     /// The global indices of the group's parameters.
     pub params: Vec<usize>,
     /// `(name, value)` pairs, booleans as 0.0 / 1.0 (see
@@ -31,26 +31,26 @@ pub struct GroupState {
 ///
 /// ```
 /// use tapegrad_autograd::Tensor;
-/// use tapegrad_optim::{Adam, AdamConfig, Optimizer, OptimizerState};
+/// use tapegrad_optim::{Adam, AdamConfig, Optimizer, OptimizerStateDict};
 /// let w: Tensor = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
 /// let mut opt = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
 /// (&w * &w).sum().backward();
 /// opt.step();
 /// let named = opt.state_dict().to_named_tensors();
 /// assert!(named.iter().any(|(n, _)| n == "state.0.exp_avg"));
-/// let back = OptimizerState::from_named_tensors(&named).unwrap();
+/// let back = OptimizerStateDict::from_named_tensors(&named).unwrap();
 /// let mut fresh = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
 /// fresh.load_state_dict(&back).unwrap();
 /// ```
 #[derive(Clone, Debug)]
-pub struct OptimizerState<T: Element = f32> {
+pub struct OptimizerStateDict<T: Element = f32> {
     /// The optimizer's [`name`](crate::Optimizer::name) (`"Adam"`); empty when rebuilt from named
     /// tensors, which then skips the name check on load.
     pub optimizer: String,
     /// Per-parameter state, in index order; parameters never stepped have no entry.
-    pub state: Vec<ParamStateEntry<T>>,
+    pub state: Vec<SavedParamState<T>>,
     /// Per-group hyper-parameters.
-    pub param_groups: Vec<GroupState>,
+    pub param_groups: Vec<SavedParamGroup>,
 }
 
 /// How many `T` values hold one `f64` exactly: their sum, taken in `f64` in order, is the value.
@@ -82,7 +82,7 @@ fn decode<T: Element>(xs: &[T]) -> f64 {
     xs.iter().fold(0.0, |acc, x| acc + x.as_f64())
 }
 
-impl<T: Element> OptimizerState<T> {
+impl<T: Element> OptimizerStateDict<T> {
     /// Flattens the state into named tensors, PyTorch's state-dict paths joined by dots:
     /// `state.<i>.<buffer>` (buffers and the 0-d `step`), `param_groups.<g>.params` (the indices)
     /// and `param_groups.<g>.<hyper>` for each hyper-parameter. Hyper-parameters are `f64`; to
@@ -119,12 +119,12 @@ impl<T: Element> OptimizerState<T> {
         out
     }
 
-    /// Rebuilds the state from [`OptimizerState::to_named_tensors`]'s output (in any order).
+    /// Rebuilds the state from [`OptimizerStateDict::to_named_tensors`]'s output (in any order).
     /// Unknown names or malformed entries are a [`OptimError::StateDict`].
     pub fn from_named_tensors(tensors: &[(String, Tensor<T>)]) -> Result<Self, OptimError> {
         let bad = |name: &str, why: &str| OptimError::StateDict(format!("entry '{name}': {why}"));
-        let mut state: Vec<ParamStateEntry<T>> = Vec::new();
-        let mut groups: Vec<(usize, GroupState)> = Vec::new();
+        let mut state: Vec<SavedParamState<T>> = Vec::new();
+        let mut groups: Vec<(usize, SavedParamGroup)> = Vec::new();
         // Index -> position in `state` / `groups`, so that n entries take O(n).
         let mut state_at: HashMap<usize, usize> = HashMap::new();
         let mut group_at: HashMap<usize, usize> = HashMap::new();
@@ -140,7 +140,7 @@ impl<T: Element> OptimizerState<T> {
             match kind {
                 "state" => {
                     let pos = *state_at.entry(num).or_insert_with(|| {
-                        state.push(ParamStateEntry {
+                        state.push(SavedParamState {
                             index: num,
                             values: Vec::new(),
                         });
@@ -154,7 +154,7 @@ impl<T: Element> OptimizerState<T> {
                     let pos = *group_at.entry(num).or_insert_with(|| {
                         groups.push((
                             num,
-                            GroupState {
+                            SavedParamGroup {
                                 params: Vec::new(),
                                 hyper: Vec::new(),
                             },
@@ -202,7 +202,7 @@ impl<T: Element> OptimizerState<T> {
                 )));
             }
         }
-        Ok(OptimizerState {
+        Ok(OptimizerStateDict {
             optimizer: String::new(),
             state,
             param_groups: groups.into_iter().map(|(_, g)| g).collect(),

@@ -473,7 +473,7 @@ fn resume_is_bit_identical(make: &dyn Fn(Vec<Tensor>) -> Box<dyn Optimizer>) {
         let b2 = Tensor::from_vec(b_mid.clone(), &[2]).requires_grad_(true);
         let mut fresh = make(vec![w2.clone(), b2.clone()]);
         let state = if via_named {
-            OptimizerState::from_named_tensors(&named).unwrap()
+            OptimizerStateDict::from_named_tensors(&named).unwrap()
         } else {
             saved.clone()
         };
@@ -603,7 +603,7 @@ fn state_dict_restores_hyperparameters_exactly_and_names_its_entries() {
     }
     let mut fresh = Adam::new(vec![w.clone(), b.clone()], AdamConfig::default()).unwrap();
     fresh
-        .load_state_dict(&OptimizerState::from_named_tensors(&named).unwrap())
+        .load_state_dict(&OptimizerStateDict::from_named_tensors(&named).unwrap())
         .unwrap();
     assert_eq!(fresh.lr(), 0.0123456789); // exact, though stored in f32 tensors
     assert_eq!(
@@ -646,7 +646,7 @@ fn load_state_dict_refuses_mismatches() {
     assert!(e.contains("shape"), "{e}");
     // Adam state into AdamW is refused by name, and an unnamed state by its hyper-parameters.
     let mut sgd2 = SGD::new(vec![w.clone(), b.clone()], SgdConfig::default()).unwrap();
-    let unnamed = OptimizerState::from_named_tensors(&sd.to_named_tensors()).unwrap();
+    let unnamed = OptimizerStateDict::from_named_tensors(&sd.to_named_tensors()).unwrap();
     assert!(sgd2.load_state_dict(&unnamed).is_err());
 }
 
@@ -690,7 +690,7 @@ fn a_non_leaf_tensor_is_refused_like_pytorch() {
 }
 
 /// An Adam state after one step on two parameters, and a fresh optimizer to load it into.
-fn adam_state() -> (OptimizerState, Adam) {
+fn adam_state() -> (OptimizerStateDict, Adam) {
     let (w, b) = problem();
     let mut adam = Adam::new(vec![w.clone(), b.clone()], AdamConfig::default()).unwrap();
     train(&mut adam, &w, &b, 1);
@@ -699,7 +699,7 @@ fn adam_state() -> (OptimizerState, Adam) {
 }
 
 /// Loads `sd` into `opt`, expecting an `InvalidValue` for `key`; checks `opt` kept no state.
-fn invalid(opt: &mut Adam, sd: &OptimizerState) -> (String, f64, String) {
+fn invalid(opt: &mut Adam, sd: &OptimizerStateDict) -> (String, f64, String) {
     let err = opt.load_state_dict(sd).unwrap_err();
     assert!(opt.state_dict().state.is_empty(), "nothing loaded: {err}");
     match err {
@@ -743,7 +743,7 @@ fn saved_parameter_indices_are_checked_against_the_parameters_before_allocating(
                 _ => (n, t),
             })
             .collect();
-        let err = OptimizerState::from_named_tensors(&named).unwrap_err();
+        let err = OptimizerStateDict::from_named_tensors(&named).unwrap_err();
         assert!(
             matches!(&err, OptimError::InvalidValue { key, .. } if key == "param_groups.0.params"),
             "{bad}: {err:?}"

@@ -7,7 +7,7 @@ use tapegrad_autograd::Tensor;
 use tapegrad_optim::*;
 
 /// The f32 state entry `name` of parameter 0.
-fn state_value(sd: &OptimizerState, name: &str) -> f32 {
+fn state_value(sd: &OptimizerStateDict, name: &str) -> f32 {
     sd.state[0]
         .values
         .iter()

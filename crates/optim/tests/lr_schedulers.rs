@@ -391,31 +391,31 @@ fn a_huge_period_is_arithmetic_not_a_panic() {
 /// `state_dict` / `load_state_dict` of the epoch schedulers and of `ReduceLROnPlateau` (which
 /// is no `LRScheduler`: its step takes the metric).
 trait Saved {
-    fn save(&self) -> SchedulerState;
-    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError>;
+    fn save(&self) -> SchedulerStateDict;
+    fn load(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError>;
 }
 
 impl Saved for StepLR {
-    fn save(&self) -> SchedulerState {
+    fn save(&self) -> SchedulerStateDict {
         self.state_dict()
     }
-    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+    fn load(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError> {
         self.load_state_dict(state)
     }
 }
 
 impl Saved for ReduceLROnPlateau {
-    fn save(&self) -> SchedulerState {
+    fn save(&self) -> SchedulerStateDict {
         self.state_dict()
     }
-    fn load(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+    fn load(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError> {
         self.load_state_dict(state)
     }
 }
 
 /// Loads `state` with `key` set to `value` into `sched`, expecting an `InvalidValue` naming
 /// `key`; returns its message.
-fn refused(sched: &mut dyn Saved, state: &SchedulerState, key: &str, value: f64) -> String {
+fn refused(sched: &mut dyn Saved, state: &SchedulerStateDict, key: &str, value: f64) -> String {
     let mut edited = state.clone();
     edited
         .values

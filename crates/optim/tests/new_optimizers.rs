@@ -83,7 +83,7 @@ fn state_dict_resumes_every_new_optimizer_bit_for_bit() {
             let b2 = Tensor::from_vec(b_mid.clone(), &[2]).requires_grad_(true);
             let mut fresh = make(vec![w2.clone(), b2.clone()]);
             let state = if via_named {
-                OptimizerState::from_named_tensors(&named).unwrap()
+                OptimizerStateDict::from_named_tensors(&named).unwrap()
             } else {
                 saved.clone()
             };
@@ -328,7 +328,7 @@ fn lbfgs_resumes_from_its_state_dict_and_needs_a_closure() {
     let b2 = Tensor::from_vec(b_mid, &[2]).requires_grad_(true);
     let mut fresh = LBFGS::new(vec![w2.clone(), b2.clone()], c).unwrap();
     fresh
-        .load_state_dict(&OptimizerState::from_named_tensors(&named).unwrap())
+        .load_state_dict(&OptimizerStateDict::from_named_tensors(&named).unwrap())
         .unwrap();
     run(&mut fresh, &w2, &b2, 2);
     assert_eq!(w2.to_vec(), w.to_vec());

@@ -42,7 +42,7 @@ mod neg;
 mod operators;
 pub(crate) mod par;
 mod permute;
-mod pool;
+pub(crate) mod pool;
 mod pow;
 mod product;
 pub mod random;

@@ -292,15 +292,7 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn adaptive_avg_pool2d(&self, output_size: [usize; 2]) -> Tensor<T> {
         let shape = self.shape();
-        assert!(
-            (shape.len() == 3 || shape.len() == 4) && shape.iter().skip(1).all(|&d| d > 0),
-            "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {:?}",
-            shape.as_slice()
-        );
-        assert!(
-            output_size.iter().all(|&o| o > 0),
-            "adaptive_avg_pool2d: output_size must be greater than 0, but got {output_size:?}"
-        );
+        check_adaptive_pool2d("adaptive_avg_pool2d", "but got", &shape, output_size);
         let r = shape.len();
         let size = [shape[r - 2], shape[r - 1]];
         let axis = |d: usize| -> Vec<Span> {
@@ -491,4 +483,18 @@ impl<T: Element> Op<T> for SpreadBackward {
             )
         })]
     }
+}
+
+/// The argument checks of the adaptive 2-d poolings, with PyTorch's messages (which spell the
+/// shape's lead-in `got_words`: `"but got"` for the average, `"but got:"` for the max): a 3-d or
+/// 4-d input with non-empty dimensions after the first, and every output size above 0.
+pub fn check_adaptive_pool2d(op: &str, got_words: &str, shape: &[usize], output_size: [usize; 2]) {
+    assert!(
+        (shape.len() == 3 || shape.len() == 4) && shape.iter().skip(1).all(|&d| d > 0),
+        "{op}(): Expected 3D or 4D tensor, {got_words} {shape:?}"
+    );
+    assert!(
+        output_size.iter().all(|&o| o > 0),
+        "{op}: output_size must be greater than 0, but got {output_size:?}"
+    );
 }

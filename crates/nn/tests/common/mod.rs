@@ -1,42 +1,13 @@
-//! Shared test helpers: the lecture network (SEEDS item 6) and golden-fixture readers.
+//! Shared test helpers: the lecture network (the library's, re-exported) and golden-fixture
+//! readers.
 #![allow(dead_code)]
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tapegrad_autograd::Tensor;
-use tapegrad_nn::{Linear, Module, Sequential, Sigmoid};
+use tapegrad_autograd::{Element, Tensor};
 
-/// The lecture's `mynet`: four `Sequential(Linear, Sigmoid)` blocks, 2-3-2-12-2. Its
-/// children are registered by `#[derive(Module)]` from the fields.
-#[derive(Module)]
-pub struct MyNet {
-    pub hide1: Sequential,
-    pub hide2: Sequential,
-    pub hide3: Sequential,
-    pub out: Sequential,
-}
-
-impl MyNet {
-    pub fn new(input: usize, output: usize) -> Self {
-        let block = |i, o| Sequential::new().add(Linear::new(i, o)).add(Sigmoid::new());
-        MyNet {
-            hide1: block(input, 3),
-            hide2: block(3, 2),
-            hide3: block(2, 12),
-            out: block(12, output),
-        }
-    }
-}
-
-impl MyNet {
-    pub fn forward(&self, x: &Tensor) -> Tensor {
-        self.out.forward(
-            &self
-                .hide3
-                .forward(&self.hide2.forward(&self.hide1.forward(x))),
-        )
-    }
-}
+#[allow(unused_imports)] // not every test file uses the net
+pub use tapegrad_nn::lecture::MyNet;
 
 pub const CASES: [&str; 5] = [
     "sgd_momentum",
@@ -121,4 +92,47 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tapegrad-nn-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A golden case of `tests/fixtures/<folder>/<name>.json`.
+pub fn golden_case(folder: &str, name: &str) -> Value {
+    json(&format!("{folder}/{name}.json"))
+}
+
+/// The `"shape"` of a flat fixture tensor `{"shape", "data"}`.
+pub fn shape_of(v: &Value) -> Vec<usize> {
+    v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// A flat fixture tensor of floats in the element type `T` (each value parsed as f64, then
+/// converted: exact for f32 values widened to f64).
+pub fn floats<T: Element>(v: &Value) -> Tensor<T> {
+    let data: Vec<T> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| T::from_f64(d.as_f64().unwrap()))
+        .collect();
+    Tensor::from_vec(data, &shape_of(v))
+}
+
+/// A flat fixture tensor of f32 values.
+pub fn f32s(v: &Value) -> Tensor<f32> {
+    floats(v)
+}
+
+/// A flat fixture tensor of integers (class indices, `padding_idx`'s inputs).
+pub fn i64s(v: &Value) -> Tensor<i64> {
+    let data: Vec<i64> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap())
+        .collect();
+    Tensor::from_vec(data, &shape_of(v))
 }

@@ -2,7 +2,7 @@
 //! its own change.
 
 use super::sequential_lr::{load_nested, save_nested};
-use super::{group_lrs, LRScheduler, SchedulerState};
+use super::{group_lrs, LRScheduler, SchedulerStateDict};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -66,11 +66,11 @@ impl<T: Element> LRScheduler<T> for ChainedScheduler<T> {
     }
 
     /// `_last_lr.<g>` and each scheduler's values under `_schedulers.<i>.`.
-    fn state_dict(&self) -> SchedulerState {
+    fn state_dict(&self) -> SchedulerStateDict {
         save_nested(self.last_epoch(), &self.last_lr, &self.schedulers)
     }
 
-    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+    fn load_state_dict(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError> {
         load_nested(state, &mut self.schedulers, &mut self.last_lr)?;
         Ok(())
     }

@@ -69,9 +69,9 @@ pub trait LRScheduler<T: Element = f32> {
     /// The epoch counter (`last_epoch`; 0 right after construction).
     fn last_epoch(&self) -> i64;
     /// The scheduler's counters and rates, for a checkpoint (`state_dict()`).
-    fn state_dict(&self) -> SchedulerState;
+    fn state_dict(&self) -> SchedulerStateDict;
     /// Restores [`LRScheduler::state_dict`]'s output (`load_state_dict()`).
-    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<(), OptimError>;
+    fn load_state_dict(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError>;
 
     /// [`SequentialLR`]'s hook: PyTorch's `recursive_undo` (`last_epoch -= 1`, undoing the
     /// initial step of a scheduler built before it is handed over).
@@ -93,12 +93,12 @@ pub trait LRScheduler<T: Element = f32> {
 /// `_last_lr.<g>`, plus scheduler-specific counters such as `best`), ready for a checkpoint's
 /// metadata.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SchedulerState {
+pub struct SchedulerStateDict {
     /// `(name, value)` pairs.
     pub values: Vec<(String, f64)>,
 }
 
-impl SchedulerState {
+impl SchedulerStateDict {
     /// The value named `name`, if present.
     pub fn get(&self, name: &str) -> Option<f64> {
         self.values.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
@@ -221,7 +221,7 @@ impl SchedulerCore {
         self.last_lr = new;
     }
 
-    pub(crate) fn save(&self) -> SchedulerState {
+    pub(crate) fn save(&self) -> SchedulerStateDict {
         let mut values = vec![
             ("last_epoch".to_string(), self.last_epoch as f64),
             ("_step_count".to_string(), self.step_count as f64),
@@ -232,12 +232,12 @@ impl SchedulerCore {
         for (i, v) in self.last_lr.iter().enumerate() {
             values.push((format!("_last_lr.{i}"), *v));
         }
-        SchedulerState { values }
+        SchedulerStateDict { values }
     }
 
     /// Restores [`SchedulerCore::save`]'s output; every value is checked first (counters are
     /// whole numbers below 2^53, rates finite and `>= 0`) and on error nothing changes.
-    pub(crate) fn load(&mut self, s: &SchedulerState) -> Result<(), OptimError> {
+    pub(crate) fn load(&mut self, s: &SchedulerStateDict) -> Result<(), OptimError> {
         let base = s.rates("base_lrs")?;
         if base.len() != self.base_lrs.len() {
             return Err(OptimError::StateDict(format!(
@@ -362,13 +362,13 @@ macro_rules! impl_lr_scheduler {
                 self.core.last_epoch
             }
             /// Counters and rates for a checkpoint (`state_dict()`).
-            pub fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
+            pub fn state_dict(&self) -> $crate::lr_scheduler::SchedulerStateDict {
                 self.core.save()
             }
             /// Restores [`Self::state_dict`]'s output (`load_state_dict()`).
             pub fn load_state_dict(
                 &mut self,
-                state: &$crate::lr_scheduler::SchedulerState,
+                state: &$crate::lr_scheduler::SchedulerStateDict,
             ) -> Result<(), $crate::error::OptimError> {
                 self.core.load(state)?;
                 $crate::lr_scheduler::Schedule::reload(self);
@@ -386,12 +386,12 @@ macro_rules! impl_lr_scheduler {
             fn last_epoch(&self) -> i64 {
                 <$ty>::last_epoch(self)
             }
-            fn state_dict(&self) -> $crate::lr_scheduler::SchedulerState {
+            fn state_dict(&self) -> $crate::lr_scheduler::SchedulerStateDict {
                 <$ty>::state_dict(self)
             }
             fn load_state_dict(
                 &mut self,
-                state: &$crate::lr_scheduler::SchedulerState,
+                state: &$crate::lr_scheduler::SchedulerStateDict,
             ) -> Result<(), $crate::error::OptimError> {
                 <$ty>::load_state_dict(self, state)
             }

@@ -1,7 +1,7 @@
 //! `ReduceLROnPlateau`: cut the learning rate when a monitored metric stops improving.
 
 use super::group_lrs;
-use super::SchedulerState;
+use super::SchedulerStateDict;
 use crate::error::{py, OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -207,7 +207,7 @@ impl ReduceLROnPlateau {
 
     /// The counters for a checkpoint (`best`, `num_bad_epochs`, `cooldown_counter`,
     /// `last_epoch`, `_last_lr.<g>`).
-    pub fn state_dict(&self) -> SchedulerState {
+    pub fn state_dict(&self) -> SchedulerStateDict {
         let mut values = vec![
             ("best".to_string(), self.best),
             ("num_bad_epochs".to_string(), self.num_bad_epochs as f64),
@@ -217,13 +217,13 @@ impl ReduceLROnPlateau {
         for (i, v) in self.last_lr.iter().enumerate() {
             values.push((format!("_last_lr.{i}"), *v));
         }
-        SchedulerState { values }
+        SchedulerStateDict { values }
     }
 
     /// Restores [`ReduceLROnPlateau::state_dict`]'s output. Every value is checked first
     /// (`best` a number, possibly ±inf as before the first step; counters whole numbers below
     /// 2^53; rates finite and `>= 0`); on error nothing changes.
-    pub fn load_state_dict(&mut self, s: &SchedulerState) -> Result<(), OptimError> {
+    pub fn load_state_dict(&mut self, s: &SchedulerStateDict) -> Result<(), OptimError> {
         let best = s.need("best")?;
         if best.is_nan() {
             return Err(OptimError::InvalidValue {

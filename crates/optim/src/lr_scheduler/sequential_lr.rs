@@ -1,6 +1,6 @@
 //! `SequentialLR`: hand the optimizer from one scheduler to the next at given epochs.
 
-use super::{LRScheduler, SchedulerState};
+use super::{LRScheduler, SchedulerStateDict};
 use crate::error::{OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -108,11 +108,11 @@ impl<T: Element> LRScheduler<T> for SequentialLR<T> {
     }
 
     /// `last_epoch`, `_last_lr.<g>` and each sub-scheduler's values under `_schedulers.<i>.`.
-    fn state_dict(&self) -> SchedulerState {
+    fn state_dict(&self) -> SchedulerStateDict {
         save_nested(self.last_epoch, &self.last_lr, &self.schedulers)
     }
 
-    fn load_state_dict(&mut self, state: &SchedulerState) -> Result<(), OptimError> {
+    fn load_state_dict(&mut self, state: &SchedulerStateDict) -> Result<(), OptimError> {
         self.last_epoch = load_nested(state, &mut self.schedulers, &mut self.last_lr)?;
         Ok(())
     }
@@ -129,7 +129,7 @@ pub(crate) fn save_nested<T: Element>(
     last_epoch: i64,
     last_lr: &[f64],
     schedulers: &[Box<dyn LRScheduler<T>>],
-) -> SchedulerState {
+) -> SchedulerStateDict {
     let mut values = vec![("last_epoch".to_string(), last_epoch as f64)];
     for (i, v) in last_lr.iter().enumerate() {
         values.push((format!("_last_lr.{i}"), *v));
@@ -139,23 +139,23 @@ pub(crate) fn save_nested<T: Element>(
             values.push((format!("_schedulers.{i}.{k}"), v));
         }
     }
-    SchedulerState { values }
+    SchedulerStateDict { values }
 }
 
 /// Restores [`save_nested`]'s output; returns `last_epoch`. The outer values are checked before
 /// any sub-scheduler is loaded; a sub-state that fails leaves that sub-scheduler unchanged (the
 /// ones before it are loaded).
 pub(crate) fn load_nested<T: Element>(
-    state: &SchedulerState,
+    state: &SchedulerStateDict,
     schedulers: &mut [Box<dyn LRScheduler<T>>],
     last_lr: &mut Vec<f64>,
 ) -> Result<i64, OptimError> {
     let last_epoch = state.need_integer("last_epoch", -1, MAX_SAVED_COUNT)?;
     let lrs = state.rates("_last_lr")?;
-    let subs: Vec<SchedulerState> = (0..schedulers.len())
+    let subs: Vec<SchedulerStateDict> = (0..schedulers.len())
         .map(|i| {
             let prefix = format!("_schedulers.{i}.");
-            SchedulerState {
+            SchedulerStateDict {
                 values: state
                     .values
                     .iter()

@@ -2,13 +2,14 @@
 //! `names_mlp`, `char_gpt`, `names_rnn`; the originals are in `../shared/scripts/`) share:
 //! the `--init` / `--save-init` / `--json` flags, loading and saving PyTorch state dicts, the
 //! `--json` line, reading data files, and one error type whose exit code is 2 for a usage
-//! error (as clap's) and 1 for anything else. A closed stdout (`| head`) ends a run quietly.
-//!
-//! Each example uses a subset of these items, hence `allow(dead_code)`.
-#![allow(dead_code)]
+//! error (as clap's) and 1 for anything else. A closed stdout (`| head`) ends a run quietly
+//! ([`crate::exit`]).
 
-#[path = "pyfmt.rs"]
-pub mod pyfmt;
+pub use crate::pyfmt;
+
+pub mod attention;
+pub mod data;
+pub use data::{batch, data_file, read_csv, read_text, vocabulary};
 
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -107,117 +108,6 @@ pub fn print_json(fields: Value, final_state: &StateDict) -> io::Result<()> {
     writeln!(io::stdout().lock(), "{}", Value::Object(m))
 }
 
-/// The sorted distinct characters of `text` (`sorted(set(text))`): the vocabulary, a
-/// character's index its token.
-pub fn vocabulary(text: &str) -> Vec<char> {
-    let mut chars: Vec<char> = text.chars().collect();
-    chars.sort_unstable();
-    chars.dedup();
-    chars
-}
-
-/// The batch of `char_gpt.py` and `names_rnn.py`: `b` windows of `t` tokens of `d` and the
-/// same windows shifted by one (the targets), starting at `((step·b + j)·97) % (len(d) − t)`
-/// (`sequential`) or at `torch.randint(len(d) − t, (b,))`. `d` must be longer than `t`.
-pub fn batch(
-    d: &[i64],
-    b: usize,
-    t: usize,
-    step: usize,
-    sequential: bool,
-) -> (Tensor<i64>, Tensor<i64>) {
-    let ix: Vec<usize> = if sequential {
-        (0..b)
-            .map(|j| ((step * b + j) * 97) % (d.len() - t))
-            .collect()
-    } else {
-        let ix = Tensor::randint(0, (d.len() - t) as i64, &[b]).to_vec();
-        ix.iter().map(|&i| i as usize).collect()
-    };
-    let rows = |off: usize| {
-        ix.iter()
-            .flat_map(|&i| d[i + off..i + off + t].to_vec())
-            .collect()
-    };
-    (
-        Tensor::from_vec(rows(0), &[b, t]),
-        Tensor::from_vec(rows(1), &[b, t]),
-    )
-}
-
-/// A data file's text (`open(path).read()`), the error naming the file.
-pub fn read_text(path: &Path) -> Result<String, ScriptError> {
-    std::fs::read_to_string(path).map_err(|e| ScriptError::Data(format!("{}: {e}", path.display())))
-}
-
-/// A numeric CSV file with a header line: the values of the `columns` (by header name; all
-/// columns if `columns` is empty) of every row, as f32 (`float(r[...])`). Missing columns, short rows and non-numbers are errors
-/// naming the file and line.
-pub fn read_csv(path: &Path, columns: &[&str]) -> Result<Vec<Vec<f32>>, ScriptError> {
-    let text = read_text(path)?;
-    let bad = |line: usize, msg: String| {
-        ScriptError::Data(format!("{}: line {line}: {msg}", path.display()))
-    };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let header: Vec<&str> = match lines.next() {
-        Some((_, h)) => h.split(',').map(str::trim).collect(),
-        None => {
-            return Err(ScriptError::Data(format!(
-                "{}: empty file, expected a CSV header",
-                path.display()
-            )))
-        }
-    };
-    let all: Vec<&str> = if columns.is_empty() {
-        header.clone()
-    } else {
-        columns.to_vec()
-    };
-    let index = all
-        .iter()
-        .map(|c| {
-            header
-                .iter()
-                .position(|h| h == c)
-                .ok_or_else(|| bad(1, format!("no column {c:?} in the header")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let rows = lines
-        .map(|(i, line)| {
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            if fields.len() != header.len() {
-                return Err(bad(
-                    i + 1,
-                    format!("{} fields, the header has {}", fields.len(), header.len()),
-                ));
-            }
-            let parse = |&j: &usize| {
-                fields[j]
-                    .parse::<f32>()
-                    .map_err(|_| bad(i + 1, format!("{:?} is not a number", fields[j])))
-            };
-            index.iter().map(parse).collect()
-        })
-        .collect::<Result<Vec<Vec<f32>>, _>>()?;
-    if rows.is_empty() {
-        return Err(ScriptError::Data(format!(
-            "{}: no data rows",
-            path.display()
-        )));
-    }
-    Ok(rows)
-}
-
-/// The repo's copy of a data file (`data/<name>`), the default of `--data`.
-pub fn data_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(name)
-}
-
 /// `--batches random|sequential`: random rows/offsets from the seeded generator, or the
 /// scripts' fixed sequence that another framework can match number for number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -288,19 +178,39 @@ impl From<io::Error> for ScriptError {
     }
 }
 
+impl std::error::Error for ScriptError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ScriptError::Usage(_) | ScriptError::Data(_) => None,
+            ScriptError::Init(e) => Some(e),
+            ScriptError::Optim(e) => Some(e),
+            ScriptError::Io(e) => Some(e),
+        }
+    }
+}
+
 /// Runs a script's `run` and turns its result into the exit code: 0, 1, or 2 for
 /// [`ScriptError::Usage`]; a closed stdout is a quiet success. Errors print as `error: …`.
 pub fn main_with(run: impl FnOnce() -> Result<(), ScriptError>) -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(ScriptError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, ScriptError::Usage(_)) {
-                2
-            } else {
-                1
-            })
+    crate::exit::finish(run(), "error: ", |e| match e {
+        ScriptError::Usage(_) => 2,
+        _ => 1,
+    })
+}
+
+/// The learning-rate factor of `LambdaLR` for a linear warm-up over `warmup` steps, then a
+/// cosine decay to a tenth at `steps` (char_gpt's schedule).
+pub fn warmup_cosine(
+    warmup: usize,
+    steps: usize,
+) -> impl Fn(i64) -> f64 + Clone + Send + Sync + 'static {
+    let (warmup, steps) = (warmup as f64, steps as f64);
+    move |step: i64| {
+        let step = step as f64;
+        if step < warmup {
+            return (step + 1.0) / warmup;
         }
+        let progress = (step - warmup) / 1f64.max(steps - warmup);
+        0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
     }
 }

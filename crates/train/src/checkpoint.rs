@@ -6,7 +6,7 @@
 //! | what | stored as |
 //! | --- | --- |
 //! | the model's state dict | tensors `model.<name>` (PyTorch's names after the prefix), metadata `model.order` (the names in order, one per line) |
-//! | the optimizer's state ([`OptimizerState::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
+//! | the optimizer's state ([`OptimizerStateDict::to_named_tensors`]) | tensors `optimizer.<name>`, metadata `optimizer.name` |
 //! | the LR scheduler's state | metadata `scheduler.<name>` (exact decimal `f64`) |
 //! | the number of finished epochs | metadata `epoch` |
 //! | the process-wide generator ([`rng_state`]) | metadata `rng.state`: the 5056 bytes of PyTorch's `torch.get_rng_state()` layout ([`RngState::to_bytes`]) in hex |
@@ -23,10 +23,10 @@
 //! model mismatch lists the missing, unexpected and mis-shaped keys.
 //!
 //! ```
-//! use tapegrad::checkpoint::{Checkpoint, TrainingState};
-//! use tapegrad::nn::{Linear, Module};
-//! use tapegrad::optim::{Adam, AdamConfig, Optimizer};
-//! use tapegrad::prelude::*;
+//! use tapegrad_autograd::Tensor;
+//! use tapegrad_nn::{Linear, Module};
+//! use tapegrad_optim::{Adam, AdamConfig, Optimizer};
+//! use tapegrad_train::checkpoint::{Checkpoint, TrainingState};
 //!
 //! let path = std::env::temp_dir().join(format!("tapegrad-ckpt-doc-{}.safetensors", std::process::id()));
 //! let lin = Linear::new(2, 1);
@@ -46,17 +46,17 @@
 //! # std::fs::remove_file(&path).unwrap();
 //! ```
 
-use safetensors::tensor::{SafeTensorError, SafeTensors};
+use safetensors::tensor::SafeTensorError;
 use std::collections::HashMap;
-
 use std::path::{Path, PathBuf};
-use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState, Tensor};
+use tapegrad_autograd::{rng_state, set_rng_state, Element, RngState};
 use tapegrad_nn::data::ShuffleState;
 use tapegrad_nn::safetensors_io::{
-    read_safetensors_bytes, safetensors_dtype, tensor_from_le_bytes, write_atomic, TensorBytes,
+    read_metadata, read_safetensors_bytes, read_tensors, safetensors_dtype, write_atomic,
+    TensorBytes,
 };
 use tapegrad_nn::{LoadError, Module, StateDict, StateDictError};
-use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerState, SchedulerState};
+use tapegrad_optim::{LRScheduler, OptimError, Optimizer, OptimizerStateDict, SchedulerStateDict};
 
 /// The metadata key (and value) that marks a file as a tapegrad checkpoint of this layout.
 pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
@@ -180,9 +180,21 @@ pub enum CheckpointError {
 }
 
 impl CheckpointError {
-    /// The checkpoint's name for an error of the shared bounded file reader.
+    /// The checkpoint's name for an error of nn's safetensors reader.
     fn from_read(e: StateDictError) -> Self {
         match e {
+            StateDictError::Format { path, source } => CheckpointError::Format { path, source },
+            StateDictError::WrongDtype {
+                path,
+                tensor,
+                found,
+                expected,
+            } => CheckpointError::WrongDtype {
+                path,
+                tensor,
+                found,
+                expected,
+            },
             StateDictError::Io { path, source } => CheckpointError::Io { path, source },
             StateDictError::TooShort { path, len } => CheckpointError::TooShort { path, len },
             StateDictError::HeaderTooLarge {
@@ -221,9 +233,9 @@ pub struct Checkpoint<T: Element = f32> {
     /// The model's parameters.
     pub model: StateDict<T>,
     /// The optimizer's state.
-    pub optimizer: Option<OptimizerState<T>>,
+    pub optimizer: Option<OptimizerStateDict<T>>,
     /// The LR scheduler's state.
-    pub scheduler: Option<SchedulerState>,
+    pub scheduler: Option<SchedulerStateDict>,
     /// Epochs finished when the checkpoint was taken.
     pub epoch: u64,
     /// The process-wide random generator.
@@ -334,27 +346,8 @@ impl<T: Element> Checkpoint<T> {
     pub fn from_bytes(buffer: &[u8], path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
         let path = path.as_ref();
         let p = || path.to_path_buf();
-        if buffer.len() < 8 {
-            return Err(CheckpointError::TooShort {
-                path: p(),
-                len: buffer.len() as u64,
-            });
-        }
-        let header_len = u64::from_le_bytes(buffer[..8].try_into().expect("8 bytes"));
-        if header_len > buffer.len() as u64 - 8 {
-            return Err(CheckpointError::HeaderTooLarge {
-                path: p(),
-                header_len,
-                file_len: buffer.len() as u64,
-            });
-        }
-        let format = |source| CheckpointError::Format { path: p(), source };
-        let (_, header) = SafeTensors::read_metadata(buffer).map_err(format)?;
-        let st = SafeTensors::deserialize(buffer).map_err(format)?;
-        let meta = Meta {
-            path,
-            map: header.metadata().clone().unwrap_or_default(),
-        };
+        let map = read_metadata(buffer, path).map_err(CheckpointError::from_read)?;
+        let meta = Meta { path, map };
         match meta.map.get(CHECKPOINT_KEY).map(String::as_str) {
             Some(CHECKPOINT_VERSION) => {}
             Some(v) => {
@@ -378,32 +371,10 @@ impl<T: Element> Checkpoint<T> {
                 })
             }
         }
-        let mut infos: Vec<(String, usize)> = header
-            .tensors()
-            .into_iter()
-            .map(|(n, info)| (n, info.data_offsets.0))
-            .collect();
-        infos.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        let tensors = read_tensors::<T>(buffer, path, true).map_err(CheckpointError::from_read)?;
         let mut model = StateDict::new();
         let mut opt_tensors = Vec::new();
-        for (name, _) in infos {
-            let view = st.tensor(&name).map_err(format)?;
-            let want = safetensors_dtype(T::DTYPE);
-            if view.dtype() != want {
-                return Err(CheckpointError::WrongDtype {
-                    path: p(),
-                    tensor: name,
-                    found: format!("{:?}", view.dtype()),
-                    expected: format!("{want:?}"),
-                });
-            }
-            let tensor = tensor_from_le_bytes::<T>(view.data(), view.shape()).ok_or_else(|| {
-                format(SafeTensorError::InvalidTensorView(
-                    view.dtype(),
-                    view.shape().to_vec(),
-                    view.data().len(),
-                ))
-            })?;
+        for (name, tensor) in tensors {
             if let Some(n) = name.strip_prefix("model.") {
                 model.insert(n, tensor);
             } else if let Some(n) = name.strip_prefix("optimizer.") {
@@ -430,12 +401,13 @@ impl<T: Element> Checkpoint<T> {
         }
         let optimizer = match meta.map.get("optimizer.name") {
             Some(name) => {
-                let mut state = OptimizerState::from_named_tensors(&opt_tensors).map_err(|e| {
-                    CheckpointError::Optimizer {
-                        path: p(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let mut state =
+                    OptimizerStateDict::from_named_tensors(&opt_tensors).map_err(|e| {
+                        CheckpointError::Optimizer {
+                            path: p(),
+                            reason: e.to_string(),
+                        }
+                    })?;
                 state.optimizer = name.clone();
                 Some(state)
             }
@@ -455,7 +427,7 @@ impl<T: Element> Checkpoint<T> {
                 }
             }
             values.sort_by(|a, b| a.0.cmp(&b.0));
-            Some(SchedulerState { values })
+            Some(SchedulerStateDict { values })
         } else {
             None
         };
@@ -494,8 +466,9 @@ impl<T: Element> Checkpoint<T> {
         loader: Option<&mut dyn ShuffleState>,
     ) -> Result<u64, CheckpointError> {
         let p = || self.source.clone();
-        // Check the model without changing it: a strict load into a scratch copy of the names.
-        check_model(model, &self.model)
+        // Check the model without changing it: nn's strict check, nothing copied.
+        model
+            .check_state_dict(&self.model)
             .map_err(|source| CheckpointError::IncompatibleModel { path: p(), source })?;
         match (&loader, &self.loader_rng) {
             (Some(l), None) if l.shuffle_state().is_some() => {
@@ -565,45 +538,6 @@ impl<T: Element> Checkpoint<T> {
         }
         set_rng_state(self.rng.clone());
         Ok(self.epoch)
-    }
-}
-
-/// PyTorch's strict `load_state_dict` check (missing, unexpected and mis-shaped keys), without
-/// copying anything.
-fn check_model<T: Element>(model: &dyn Module<T>, sd: &StateDict<T>) -> Result<(), LoadError> {
-    let params = model.named_parameters();
-    let by_name: HashMap<&str, &Tensor<T>> = params.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let missing: Vec<String> = params
-        .iter()
-        .filter(|(n, _)| !sd.contains_key(n))
-        .map(|(n, _)| n.clone())
-        .collect();
-    let unexpected: Vec<String> = sd
-        .keys()
-        .into_iter()
-        .filter(|k| !by_name.contains_key(k))
-        .map(str::to_string)
-        .collect();
-    let size_mismatches: Vec<tapegrad_nn::SizeMismatch> = sd
-        .iter()
-        .filter_map(|(name, t)| {
-            let p = by_name.get(name)?;
-            (p.shape() != t.shape()).then(|| tapegrad_nn::SizeMismatch {
-                name: name.to_string(),
-                checkpoint: t.shape().to_vec(),
-                model: p.shape().to_vec(),
-            })
-        })
-        .collect();
-    if missing.is_empty() && unexpected.is_empty() && size_mismatches.is_empty() {
-        Ok(())
-    } else {
-        Err(LoadError {
-            module: model.type_name(),
-            missing_keys: missing,
-            unexpected_keys: unexpected,
-            size_mismatches,
-        })
     }
 }
 

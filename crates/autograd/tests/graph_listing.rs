@@ -1,7 +1,8 @@
-//! The printable tape: listing, DOT structure, and the explain trace's numbers on the
-//! lecture's hand-computed gradient descent (SEEDS item 4: dJ/dw = -30, then -25.5).
+//! The printable tape: listing, DOT structure, and the explain trace's numbers on the lecture's
+//! hand-computed gradient descent (the lecture's NumPy gradient-descent page: dJ/dw = -30, then
+//! -25.5).
 
-use tapegrad_autograd::{Tape, Tensor};
+use tapegrad_autograd::{GraphListing, Tensor};
 
 fn lecture_loss(w: &Tensor<f64>) -> Tensor<f64> {
     let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[4]).with_label("x");
@@ -15,7 +16,7 @@ fn listing_shows_every_node_in_execution_order() {
         .requires_grad_(true)
         .with_label("w");
     let loss = lecture_loss(&w);
-    let tape = Tape::of(&loss);
+    let tape = GraphListing::of(&loss);
     tape.retain_grads();
     let ops: Vec<Option<&str>> = tape.entries().iter().map(|e| e.op).collect();
     // x, w, x*w, y, x*w - y, (..)^2, mean
@@ -62,7 +63,7 @@ fn dot_export_has_one_box_per_tensor_and_edges_through_ops() {
         .requires_grad_(true)
         .with_label("w");
     let loss = lecture_loss(&w);
-    let tape = Tape::of(&loss);
+    let tape = GraphListing::of(&loss);
     loss.backward_with(tapegrad_autograd::BackwardOptions::new().retain_graph(true));
     let dot = tape.to_dot();
     assert!(dot.starts_with("digraph tape {") && dot.trim_end().ends_with('}'));
@@ -88,7 +89,7 @@ fn explain_trace_derives_the_lecture_gradients() {
     let mut traces = Vec::new();
     for _ in 0..2 {
         let loss = lecture_loss(&w);
-        let tape = Tape::of(&loss);
+        let tape = GraphListing::of(&loss);
         let mut out = Vec::new();
         tape.explain_backward(&loss, &mut out).unwrap();
         traces.push(String::from_utf8(out).unwrap());

@@ -1,15 +1,16 @@
-//! The recorded graph as data you can print: a [`Tape`] lists every tensor that went into a
+//! The recorded graph as data you can print (a *listing* of the graph, not the recording:
+//! every op records itself in `graph.rs`): a [`GraphListing`] lists every tensor that went into a
 //! result in execution order (node, operation, input nodes, shape, and for small tensors the
 //! values and gradients), exports it as Graphviz DOT (micrograd's `draw_dot`, for tensors),
 //! and can run backward in an *explain* mode that narrates each step of the chain rule.
 //!
 //! ```
-//! use tapegrad_autograd::{Tape, Tensor};
+//! use tapegrad_autograd::{GraphListing, Tensor};
 //! let w = Tensor::from_vec(vec![0.0f64], &[1]).requires_grad_(true).with_label("w");
 //! let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[4]).with_label("x");
 //! let y = Tensor::from_vec(vec![2.0, 4.0, 6.0, 8.0], &[4]).with_label("y");
 //! let loss = (&x * &w - &y).pow(2.0).mean().with_label("J");
-//! let tape = Tape::of(&loss);
+//! let tape = GraphListing::of(&loss);
 //! tape.retain_grads();
 //! let mut trace = Vec::new();
 //! tape.explain_backward(&loss, &mut trace).unwrap();
@@ -28,7 +29,7 @@ use std::io::Write;
 pub const SHOW_FULL_MAX: usize = 16;
 
 /// One tensor on the tape.
-pub struct TapeEntry<T: Element> {
+pub struct ListingEntry<T: Element> {
     /// Position in execution order.
     pub index: usize,
     /// The tensor itself (a handle: values and gradient are read when printed).
@@ -40,12 +41,12 @@ pub struct TapeEntry<T: Element> {
 }
 
 /// Every tensor a result depends on, in the order they were computed.
-pub struct Tape<T: Element> {
-    entries: Vec<TapeEntry<T>>,
+pub struct GraphListing<T: Element> {
+    entries: Vec<ListingEntry<T>>,
     index_of: HashMap<u64, usize>,
 }
 
-impl<T: Element> Tape<T> {
+impl<T: Element> GraphListing<T> {
     /// Captures the graph below `root` (call it before `backward` frees the graph).
     pub fn of(root: &Tensor<T>) -> Self {
         // Iterative depth-first post-order: inputs come before the tensors computed from them.
@@ -73,7 +74,7 @@ impl<T: Element> Tape<T> {
         let entries = order
             .into_iter()
             .enumerate()
-            .map(|(index, tensor)| TapeEntry {
+            .map(|(index, tensor)| ListingEntry {
                 index,
                 op: tensor.grad_fn_name(),
                 inputs: tensor
@@ -84,11 +85,11 @@ impl<T: Element> Tape<T> {
                 tensor,
             })
             .collect();
-        Tape { entries, index_of }
+        GraphListing { entries, index_of }
     }
 
     /// The entries in execution order.
-    pub fn entries(&self) -> &[TapeEntry<T>] {
+    pub fn entries(&self) -> &[ListingEntry<T>] {
         &self.entries
     }
 
@@ -210,7 +211,7 @@ impl<T: Element> Tape<T> {
     }
 }
 
-impl<T: Element> fmt::Display for Tape<T> {
+impl<T: Element> fmt::Display for GraphListing<T> {
     /// One line per tensor: `#i (label)  op(inputs)  shape  value  grad`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for e in &self.entries {
