@@ -9,6 +9,13 @@
 //!   `expf` is a call per element (so a loop around it stays scalar), and below about -87 it
 //!   takes a slow underflow path.
 
+/// The sum of `values` in order, starting from +0.0 as PyTorch's accumulator does: the sum of
+/// no values is +0.0 (`torch.zeros(0, 3).sum()`), where `Iterator::sum` of floats starts from
+/// -0.0 (the additive identity that keeps `-0.0 + -0.0` negative) and gives -0.0.
+pub(crate) fn add_all<T: crate::element::Element>(values: impl Iterator<Item = T>) -> T {
+    values.fold(T::zero(), |acc, v| acc + v)
+}
+
 /// Runs `f` compiled with AVX-512 or AVX2 enabled (chosen at run time), so that loops in an
 /// `#[inline(always)]` closure vectorise for this CPU: the LSTM cell's gate loop goes through
 /// here.

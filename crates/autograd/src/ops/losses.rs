@@ -8,7 +8,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, renamed, BackwardCtx, InputGrads, Op};
-use crate::ops::sum::add_all;
+use crate::kernels::math::add_all;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 

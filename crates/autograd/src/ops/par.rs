@@ -14,7 +14,7 @@
 
 use crate::element::Element;
 use crate::kernels::math;
-use crate::ops::sum::add_all;
+use crate::kernels::math::add_all;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use rayon::prelude::*;
 

@@ -47,13 +47,6 @@ impl<T: Element> Tensor<T> {
     }
 }
 
-/// The sum of `values` in order, starting from +0.0 as PyTorch's accumulator does: the sum of
-/// no values is +0.0 (`torch.zeros(0, 3).sum()`), where `Iterator::sum` of floats starts from
-/// -0.0 (the additive identity that keeps `-0.0 + -0.0` negative) and gives -0.0.
-pub(crate) fn add_all<T: Element>(values: impl Iterator<Item = T>) -> T {
-    values.fold(T::zero(), |acc, v| acc + v)
-}
-
 struct SumBackward;
 impl<T: Element> Op<T> for SumBackward {
     fn name(&self) -> &'static str {
