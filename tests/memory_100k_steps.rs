@@ -2,16 +2,11 @@
 //! network (2-3-2-12-2 sigmoid, MSE, SGD with momentum) run through `nn` and `optim`, and no
 //! recorded graph node outlives its step.
 
+mod common;
+
+use common::resident_bytes;
 use tapegrad::autograd::live_graph_nodes;
 use tapegrad::prelude::*;
-
-/// Resident set size from `/proc/self/status` (`VmRSS`, in kB), where the OS provides it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 #[test]
 fn one_hundred_thousand_training_steps_keep_memory_and_the_graph_flat() {

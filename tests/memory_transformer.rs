@@ -4,18 +4,13 @@
 //! head; cross-entropy, gradient clipping, AdamW) leave no recorded graph node behind and keep
 //! resident memory flat.
 
+mod common;
+
+use common::resident_bytes;
 use tapegrad::autograd::live_graph_nodes;
 use tapegrad::nn::utils::clip_grad_norm_;
 use tapegrad::nn::{Dropout, Embedding, LayerNorm, MultiheadAttention, GELU};
 use tapegrad::prelude::*;
-
-/// Resident set size from `/proc/self/status` (`VmRSS`, in kB), where the OS provides it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 const VOCAB: usize = 12;
 const BLOCK: usize = 8;

@@ -58,29 +58,8 @@ class MyNet(nn.Module):
         return self.out(self.hide3(self.hide2(self.hide1(x))))
 
 
-def sigmoid_net(make_optimizer):
-    def build():
-        net, loss_fn = MyNet(), nn.MSELoss()
-        opt = make_optimizer(net.parameters())
-        x = torch.tensor([[0.5, 0.1], [0.05, 0.18], [0.05, 0.31]])
-        y = torch.tensor([[1.0, 2.0], [0.0, 3.0], [1.0, 123.0]])
-
-        def step():
-            loss = loss_fn(net(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        return step
-
-    return build
-
-
-def mlp_adam():
-    net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                        nn.Linear(512, 10))
-    opt, loss_fn = torch.optim.Adam(net.parameters(), lr=1e-3), nn.CrossEntropyLoss()
-    x, y = torch.randn(128, 784), torch.randint(0, 10, (128,))
+def training_step(net, loss_fn, opt, x, y):
+    """One optimizer step: forward, loss, zero_grad, backward, step."""
 
     def step():
         loss = loss_fn(net(x), y)
@@ -89,6 +68,24 @@ def mlp_adam():
         opt.step()
 
     return step
+
+
+def sigmoid_net(make_optimizer):
+    def build():
+        net = MyNet()
+        x = torch.tensor([[0.5, 0.1], [0.05, 0.18], [0.05, 0.31]])
+        y = torch.tensor([[1.0, 2.0], [0.0, 3.0], [1.0, 123.0]])
+        return training_step(net, nn.MSELoss(), make_optimizer(net.parameters()), x, y)
+
+    return build
+
+
+def mlp_adam():
+    net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                        nn.Linear(512, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x, y = torch.randn(128, 784), torch.randint(0, 10, (128,))
+    return training_step(net, nn.CrossEntropyLoss(), opt, x, y)
 
 
 TRAIN_STEP = {

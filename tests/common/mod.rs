@@ -1,5 +1,5 @@
-//! What the root package's tests share: finding and running the example programs, and
-//! `sigmoid_net` with its typed errors.
+//! What the root package's tests share: finding and running the example programs,
+//! `sigmoid_net` with its typed errors, and the process's resident memory.
 //!
 //! A test that runs an example uses the binary cargo built next to it: `cargo test` builds every
 //! example into target/<profile>/examples/ (a single `cargo test --test NAME` does not: run
@@ -116,4 +116,12 @@ pub fn sigmoid_net(args: &[&str]) -> Result<Vec<String>, AppError> {
         "{args:?}: {stderr}"
     );
     Err(err)
+}
+
+/// Resident set size from `/proc/self/status` (`VmRSS`, in kB), where the OS provides it.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
