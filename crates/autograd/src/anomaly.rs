@@ -2,9 +2,8 @@
 //! forward result or backward gradient contains NaN or Inf panics, naming the operation and its
 //! inputs' shapes.
 
-use crate::element::{Element, Scalar};
-use crate::tensor::Tensor;
-use ndarray::ArrayD;
+use crate::element::Scalar;
+use ndarray::ArrayViewD;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -37,7 +36,7 @@ pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn has_non_finite<T: Scalar>(a: &ndarray::ArrayViewD<T>) -> bool {
+fn has_non_finite<T: Scalar>(a: &ArrayViewD<T>) -> bool {
     T::DTYPE.is_floating_point() && a.iter().any(|v| !v.as_f64().is_finite())
 }
 
@@ -59,9 +58,15 @@ pub(crate) fn in_backward_rule<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-pub(crate) fn check_forward<T: Scalar>(op: &str, data: &ArrayD<T>, inputs: &[&Tensor<T>]) {
-    if has_non_finite(&data.view()) && !IN_BACKWARD_RULE.with(|c| c.get()) {
-        let shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape().to_vec()).collect();
+/// Panics if an op's forward result `data` holds NaN or Inf (outside a backward rule), naming
+/// the op and its inputs' shapes (`input_shapes` is only called then).
+pub(crate) fn check_forward<T: Scalar>(
+    op: &str,
+    data: &ArrayViewD<T>,
+    input_shapes: impl FnOnce() -> Vec<Vec<usize>>,
+) {
+    if has_non_finite(data) && !IN_BACKWARD_RULE.with(|c| c.get()) {
+        let shapes = input_shapes();
         panic!(
             "anomaly detected: {op} produced NaN/Inf in forward (input shapes {shapes:?}); \
              check the inputs of this operation (e.g. log of a non-positive value, division by zero)"
@@ -69,8 +74,9 @@ pub(crate) fn check_forward<T: Scalar>(op: &str, data: &ArrayD<T>, inputs: &[&Te
     }
 }
 
-pub(crate) fn check_backward<T: Element>(op: &str, input_index: usize, grad: &Tensor<T>) {
-    if has_non_finite(&grad.data()) {
+/// Panics if the gradient a backward rule returned for input `input_index` holds NaN or Inf.
+pub(crate) fn check_backward<T: Scalar>(op: &str, input_index: usize, grad: &ArrayViewD<T>) {
+    if has_non_finite(grad) {
         panic!(
             "anomaly detected: function '{op}' returned NaN/Inf values in its {input_index}th \
              output gradient (shape {:?}) during backward",

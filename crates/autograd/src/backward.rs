@@ -401,7 +401,7 @@ pub(crate) fn run_backward<T: Element>(
                 inp.shape()
             );
             if anomaly::is_enabled() {
-                anomaly::check_backward(node.op.name(), i, &ig);
+                anomaly::check_backward(node.op.name(), i, &ig.data());
             }
             let acc = match grads.remove(&inp.id()) {
                 Some(acc) => accumulate(acc, &ig, create_graph),

@@ -21,7 +21,8 @@
 //! assert!((w.item() - 2.0).abs() < 1e-4);
 //! ```
 //!
-//! Layout: [`tensor`] (the handle, creation, inspection), [`graph`] (the tape: `Node`, `Op`),
+//! Layout: [`tensor`] (the handle, creation, inspection) and its child [`graph`] (the
+//! recording: `Node`, `Op`),
 //! [`backward`] (the walk), [`ops`] (one file per op: forward and backward side by side),
 //! [`grad_mode`], [`rng`], [`gradcheck`], [`kernels`].
 
@@ -35,7 +36,6 @@ pub mod error;
 pub mod function;
 pub mod grad_mode;
 pub mod gradcheck;
-pub mod graph;
 pub mod graph_listing;
 pub mod kernels;
 pub mod ops;
@@ -43,6 +43,7 @@ pub mod rng;
 pub mod shape;
 pub mod storage;
 pub mod tensor;
+pub use tensor::graph;
 pub mod warnings;
 
 pub use anomaly::{detect_anomaly, set_detect_anomaly};
@@ -62,7 +63,7 @@ pub use rng::{
 pub use shape::Shape;
 
 /// The former name of [`GraphListing`] (a listing of the graph behind a tensor, not a tape
-/// that records: recording is every op's, in `graph.rs`).
+/// that records: recording is every op's, in `tensor/graph.rs`).
 #[deprecated(note = "renamed GraphListing: it lists the recorded graph behind a tensor")]
 pub type Tape<T> = GraphListing<T>;
 

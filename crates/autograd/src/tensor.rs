@@ -1,8 +1,13 @@
 //! [`Tensor`]: an n-dimensional array on `ndarray` that can record the operations applied to it.
+//!
+//! A tensor and its recorded history refer to each other (a [`Tensor`] holds the [`graph::Node`]
+//! that produced it; a node holds its input tensors), so the graph is this module's child.
 
+pub mod graph;
+
+use self::graph::Node;
 use crate::element::{DType, Element, Scalar};
 use crate::error::{Result, TensorError};
-use crate::graph::Node;
 use crate::shape::{numel, Shape};
 use crate::storage::{DataMut, DataRef, Layout, Storage};
 use ndarray::ArrayD;

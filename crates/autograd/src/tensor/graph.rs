@@ -10,11 +10,11 @@
 //! operations, running them with recording on (`create_graph`) records the backward pass
 //! itself, which gives higher-order derivatives for free.
 
+use super::{Hook, Tensor, LIVE_NODES};
 use crate::anomaly;
 use crate::element::{Element, Scalar};
 use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
-use crate::tensor::{Hook, Tensor, LIVE_NODES};
 use ndarray::ArrayD;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
@@ -132,6 +132,11 @@ fn drop_iteratively<T: Scalar>(start: SmallVec<[Tensor<T>; 3]>) {
     }
 }
 
+/// The shapes of an op's inputs, for anomaly detection's message.
+fn shapes_of<T: Scalar>(inputs: &[&Tensor<T>]) -> Vec<Vec<usize>> {
+    inputs.iter().map(|t| t.shape().to_vec()).collect()
+}
+
 /// Builds the output tensor of an op: with a recorded [`Node`] when grad mode is on and an
 /// input requires a gradient, as a plain tensor otherwise.
 pub(crate) fn record<T: Scalar, O: Op<T>>(
@@ -140,7 +145,7 @@ pub(crate) fn record<T: Scalar, O: Op<T>>(
     inputs: &[&Tensor<T>],
 ) -> Tensor<T> {
     if anomaly::is_enabled() {
-        anomaly::check_forward(op.name(), &data, inputs);
+        anomaly::check_forward(op.name(), &data.view(), || shapes_of(inputs));
     }
     if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
         Tensor::from_parts(data, Some(node(op, inputs, 0)), true)
@@ -159,7 +164,7 @@ pub(crate) fn record_values<T: Scalar, O: Op<T>>(
 ) -> Tensor<T> {
     if anomaly::is_enabled() {
         let view = ndarray::ArrayView1::from(&values[..]).into_dyn();
-        anomaly::check_forward(op.name(), &view.to_owned(), inputs);
+        anomaly::check_forward(op.name(), &view, || shapes_of(inputs));
     }
     if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
         Tensor::from_values(values, shape, Some(node(op, inputs, 0)), true)
