@@ -24,6 +24,8 @@ import zlib
 import torch
 import torch.nn as nn
 
+from golden_dir import fresh_dir
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "losses")
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = {torch.float32: "f32", torch.float64: "f64"}
@@ -75,6 +77,20 @@ def classes(g, shape, c, ignore=None, n_ignored=0):
     return y
 
 
+def class_target(g, input_shape, c, opts, n_ignored):
+    """Class indices for an (N, C, d1, ...) or (C,) input: (N, d1, ...) or (); `n_ignored` of
+    them set to the case's ignore_index."""
+    shape = () if len(input_shape) == 1 else (input_shape[0],) + tuple(input_shape[2:])
+    return classes(g, shape, c, opts.get("ignore_index", -100), n_ignored)
+
+
+def class_weight(g, c, dtype, opts):
+    """The constructor's tensors: a per-class `weight` in [0.2, 2.2) when the case asks for one."""
+    if opts.get("weight"):
+        return {"weight": torch.rand(c, generator=g, dtype=dtype) * 2 + 0.2}
+    return {}
+
+
 def cross_entropy():
     # (tag, input shape, options, ignored count, class-probability target?)
     variants = [
@@ -110,12 +126,8 @@ def cross_entropy():
                         y = torch.softmax(randn(g, shape, dtype, 1.5), dim=0 if len(shape) == 1
                                           else 1)
                     else:
-                        tshape = () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
-                        y = classes(g, tshape, c, opts.get("ignore_index", -100), n_ign)
-                    ctor = {}
-                    if opts.get("weight"):
-                        ctor["weight"] = torch.rand(c, generator=g, dtype=dtype) * 2 + 0.2
-                    return {"input": x, "target": y}, ctor
+                        y = class_target(g, shape, c, opts, n_ign)
+                    return {"input": x, "target": y}, class_weight(g, c, dtype, opts)
 
                 case(name, "CrossEntropyLoss", options, make, dtype,
                      grads=("input", "target") if probs else ("input",))
@@ -141,12 +153,8 @@ def nll():
             def make(g, dtype, shape=shape, opts=opts, n_ign=n_ign, c=c):
                 x = torch.log_softmax(randn(g, shape, dtype, 2.0), dim=0 if len(shape) == 1
                                       else 1)
-                tshape = () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
-                y = classes(g, tshape, c, opts.get("ignore_index", -100), n_ign)
-                ctor = {}
-                if opts.get("weight"):
-                    ctor["weight"] = torch.rand(c, generator=g, dtype=dtype) * 2 + 0.2
-                return {"input": x, "target": y}, ctor
+                y = class_target(g, shape, c, opts, n_ign)
+                return {"input": x, "target": y}, class_weight(g, c, dtype, opts)
 
             case(name, "NLLLoss", options, make)
 
@@ -257,12 +265,7 @@ def cosine_embedding():
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".json"):
-            os.remove(os.path.join(OUT, f))
+    fresh_dir(OUT)
     cross_entropy()
     nll()
     bce()

@@ -29,6 +29,8 @@ import os
 import torch
 import torch.nn as nn
 
+from golden_dir import fresh_dir, write_index
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "optim_v2")
 
 LECTURE_X = [[0.5, 0.1], [0.05, 0.18], [0.05, 0.31]]
@@ -167,12 +169,7 @@ LBFGS_CASES = [
 
 
 def main():
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".json"):
-            os.remove(os.path.join(OUT, f))
+    fresh_dir(OUT)
     names = []
     for kind in ["lecture", "tanh"]:
         for c in CASES:
@@ -181,11 +178,7 @@ def main():
             names.append(case(f"{kind}_{name}", kind, cls, kwargs, objective))
         for name, cls, kwargs, calls in LBFGS_CASES:
             names.append(case(f"{kind}_{name}", kind, cls, kwargs, epochs=calls))
-    with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump({"format_version": 1, "torch_version": torch.__version__, "cases": names}, f,
-                  indent=1)
-        f.write("\n")
-    print(f"{len(names)} cases -> {os.path.normpath(OUT)}")
+    write_index(OUT, names)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ import os
 
 import torch
 
+from golden_dir import fresh_dir, write_index
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "lr_schedulers")
 
 LAMBDAS = {
@@ -84,11 +86,7 @@ def case(name, description, optimizer, groups, spec, steps):
 
 
 def main():
-    torch.set_num_threads(1)
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".json"):
-            os.remove(os.path.join(OUT, f))
+    fresh_dir(OUT, deterministic=False)
     sgd2 = [{"lr": 0.1, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.5}]
     adamw = [{"lr": 1e-3, "weight_decay": 1e-2}]
     sgd1 = [{"lr": 0.1, "momentum": 0.9}]
@@ -180,11 +178,7 @@ def main():
                {"class": "LinearLR", "kwargs": {"start_factor": 0.5, "total_iters": 3}},
                {"class": "MultiStepLR", "kwargs": {"milestones": [2, 5], "gamma": 0.5}},
                {"class": "PolynomialLR", "kwargs": {"total_iters": 6, "power": 1.5}}]}, 8))
-    with open(os.path.join(OUT, "index.json"), "w") as f:
-        json.dump({"format_version": 1, "torch_version": torch.__version__, "cases": names}, f,
-                  indent=1)
-        f.write("\n")
-    print(f"{len(names)} cases -> {os.path.normpath(OUT)}")
+    write_index(OUT, names)
 
 
 if __name__ == "__main__":

@@ -58,16 +58,22 @@ def rel(a, b):
     return 0.0 if a == b else abs(a - b) / abs(b)
 
 
-def main():
+def selected_cases(cases, out):
+    """Parses the command line (--scripts, --data, --only); makes `out`; yields (cli, name,
+    script, args) for each case of `cases` that --only selects."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--scripts", default=os.path.join(REPO, "..", "shared", "scripts"))
     ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
     ap.add_argument("--only", nargs="+", help="write just these cases")
     a = ap.parse_args()
-    os.makedirs(OUT, exist_ok=True)
-    for name, (script, args) in CASES.items():
-        if a.only and name not in a.only:
-            continue
+    os.makedirs(out, exist_ok=True)
+    for name, (script, args) in cases.items():
+        if not a.only or name in a.only:
+            yield a, name, script, args
+
+
+def main():
+    for a, name, script, args in selected_cases(CASES, OUT):
         init = os.path.join(OUT, name + ".init.safetensors")
         one = run(a.scripts, a.data, script, args, 1, ["--save-init", init])
         again = run(a.scripts, a.data, script, args, 1, ["--init", init])

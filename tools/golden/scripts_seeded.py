@@ -8,12 +8,11 @@ run on one thread against the same run, from the same initial state, on two.
 
 Usage: python tools/golden/scripts_seeded.py [--scripts DIR] [--data DIR] [--only CASE ...]
 """
-import argparse
 import json
 import os
 import tempfile
 
-from scripts_extra import DATA, REPO, rel, run
+from scripts_extra import DATA, REPO, rel, run, selected_cases
 
 OUT = os.path.join(REPO, "tests", "fixtures", "scripts_seeded")
 CASES = {
@@ -30,15 +29,7 @@ CASES = {
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scripts", default=os.path.join(REPO, "..", "shared", "scripts"))
-    ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data"))
-    ap.add_argument("--only", nargs="+", help="write just these cases")
-    a = ap.parse_args()
-    os.makedirs(OUT, exist_ok=True)
-    for name, (script, args) in CASES.items():
-        if a.only and name not in a.only:
-            continue
+    for a, name, script, args in selected_cases(CASES, OUT):
         with tempfile.TemporaryDirectory() as tmp:
             init = os.path.join(tmp, "init.safetensors")
             one = run(a.scripts, a.data, script, args, 1, ["--save-init", init])
