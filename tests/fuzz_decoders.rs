@@ -8,6 +8,9 @@
 use proptest::prelude::*;
 use tapegrad::prelude::*;
 
+#[path = "../fuzz/decoders/input.rs"]
+mod input;
+
 #[path = "../fuzz/decoders/tensor_api.rs"]
 mod tensor_api;
 

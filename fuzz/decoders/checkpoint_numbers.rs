@@ -107,29 +107,17 @@ fn baseline() -> &'static Baseline {
     })
 }
 
-/// Reads the input a byte at a time; an exhausted input reads as zeros.
-struct Input<'a> {
-    data: &'a [u8],
-    pos: usize,
+use super::input::Input;
+
+/// The draws this decoder adds to [`Input`]'s bytes.
+trait Draw {
+    /// A number worth trying, or eight raw bytes as an `f64`.
+    fn number(&mut self) -> f64;
+    /// Metadata text: a number's decimal form, an integer beyond u64, or raw bytes.
+    fn text(&mut self) -> String;
 }
 
-impl Input<'_> {
-    fn u8(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            self.u8() as usize % n
-        }
-    }
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-    /// A number worth trying, or eight raw bytes as an `f64`.
+impl Draw for Input<'_> {
     fn number(&mut self) -> f64 {
         const TABLE: &[f64] = &[
             0.0,
@@ -166,7 +154,6 @@ impl Input<'_> {
             f64::from_le_bytes(b)
         }
     }
-    /// Metadata text: a number's decimal form, an integer beyond u64, or raw bytes.
     fn text(&mut self) -> String {
         match self.below(6) {
             0 => {
@@ -215,7 +202,7 @@ pub fn run(data: &[u8]) -> Result<(), Finding> {
     let mut tensors = base.tensors.clone();
     let mut meta = base.meta.clone();
     let mut hyper_edited = false;
-    let mut inp = Input { data, pos: 0 };
+    let mut inp = Input::new(data);
     let mut meta_keys: Vec<&String> = base
         .meta
         .keys()

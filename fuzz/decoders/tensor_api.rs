@@ -76,32 +76,19 @@ pub const INTERNAL: &[&str] = &[
 #[derive(Debug)]
 pub struct Finding(pub String);
 
-/// Reads the input a byte at a time; an exhausted input reads as zeros.
-pub struct Input<'a> {
-    data: &'a [u8],
-    pos: usize,
+use super::input::Input;
+
+/// The draws of a program beyond [`Input`]'s bytes: flags, dims, small integers, values
+/// (special floats included) and shapes.
+trait Draw {
+    fn bool(&mut self) -> bool;
+    fn dim(&mut self, rank: usize) -> isize;
+    fn small(&mut self) -> isize;
+    fn value(&mut self) -> f64;
+    fn shape(&mut self) -> Vec<usize>;
 }
 
-impl<'a> Input<'a> {
-    /// Wraps the fuzzer's bytes.
-    pub fn new(data: &'a [u8]) -> Self {
-        Input { data, pos: 0 }
-    }
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-    fn u8(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            self.u8() as usize % n
-        }
-    }
+impl Draw for Input<'_> {
     fn bool(&mut self) -> bool {
         self.u8() & 1 == 1
     }

@@ -6,6 +6,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../decoders/input.rs"]
+mod input;
+
 #[path = "../decoders/checkpoint_numbers.rs"]
 mod decoder;
 

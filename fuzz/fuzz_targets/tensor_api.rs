@@ -7,6 +7,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../decoders/input.rs"]
+mod input;
+
 #[path = "../decoders/tensor_api.rs"]
 mod decoder;
 
