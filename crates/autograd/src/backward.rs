@@ -365,6 +365,19 @@ pub(crate) fn run_backward<T: Element>(
         }
         .unwrap_or_else(|| panic!("{FREED_MSG}"));
         crate::graph::check_versions(&node, t, &inputs);
+        // A view of a region: its gradient goes straight into the input's sum when this walk
+        // owns it (no input-sized zeros per view; see `Op::add_grad_into`).
+        if !create_graph && observer.is_none() && !anomaly::is_enabled() && inputs.len() == 1 {
+            if let Some(acc) = grads.get(&inputs[0].id()) {
+                if !acc.requires_grad()
+                    && sole_owner(acc)
+                    && !acc.inner.layout.has_overlap()
+                    && node.op.add_grad_into(&g, acc)
+                {
+                    continue;
+                }
+            }
+        }
         let ctx = BackwardCtx {
             inputs: &inputs,
             output: t,

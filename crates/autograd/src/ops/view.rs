@@ -287,6 +287,24 @@ impl<T: Scalar> Op<T> for ViewBackward {
         };
         smallvec![Some(back)]
     }
+    fn add_grad_into(&self, grad: &Tensor<T>, acc: &Tensor<T>) -> bool
+    where
+        T: Element,
+    {
+        // The regions that name each input element at most once (an `as_strided` window may
+        // name one twice, and the other kinds are not regions).
+        if !matches!(
+            self.kind,
+            ViewKind::Select { .. } | ViewKind::Slice { .. } | ViewKind::Diagonal { .. }
+        ) {
+            return false;
+        }
+        let region = acc
+            .view_of(self.kind.clone())
+            .expect("a region is a strided view");
+        region.update_slices(grad, |a, g| a.iter_mut().zip(g).for_each(|(a, &g)| *a += g));
+        true
+    }
 }
 
 struct ViewScatterBackward {

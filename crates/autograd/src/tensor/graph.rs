@@ -68,6 +68,19 @@ pub trait Op<T: Scalar>: Send + Sync + 'static {
     fn saves_output(&self) -> bool {
         false
     }
+    /// For a view that reads a region of its one input (`select`, `narrow`, slicing, a
+    /// diagonal): adds `grad`, the view's gradient, into that region of `acc`, the gradient
+    /// already summed for the input, in place, and returns `true`. The backward walk asks this
+    /// before [`Op::backward`] when it owns such a sum and builds no graph, which spares the
+    /// input-sized zeros a view's backward scatters into (a sequence read step by step with
+    /// `select` would otherwise fill and add one per step). Default: `false`, not such a view.
+    fn add_grad_into(&self, grad: &Tensor<T>, acc: &Tensor<T>) -> bool
+    where
+        T: Element,
+    {
+        let _ = (grad, acc);
+        false
+    }
 }
 
 /// A recorded operation: the op and the tensors it read. The inputs are released after
@@ -226,6 +239,12 @@ impl<T: Scalar> Op<T> for Renamed<T> {
     }
     fn saves_output(&self) -> bool {
         self.inner.saves_output()
+    }
+    fn add_grad_into(&self, grad: &Tensor<T>, acc: &Tensor<T>) -> bool
+    where
+        T: Element,
+    {
+        self.inner.add_grad_into(grad, acc)
     }
 }
 
