@@ -37,6 +37,7 @@
 // Lets `#[derive(Module)]`'s `::tapegrad_nn::…` paths resolve inside this crate too.
 extern crate self as tapegrad_nn;
 
+mod builder;
 pub mod data;
 pub mod functional;
 pub mod init;
