@@ -1,6 +1,6 @@
 //! Loss modules (`torch.nn.MSELoss`, ...), one file each. Each holds a [`Reduction`] (mean by
 //! default) and its options (PyTorch's constructor arguments, set with builder methods of the
-//! same names, written by [`options::loss_options!`]) and calls the matching
+//! same names, written once by the crate's `loss_options!` macro) and calls the matching
 //! [`functional`](crate::functional) function.
 
 pub(crate) mod bce;
