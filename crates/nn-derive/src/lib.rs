@@ -136,6 +136,32 @@ fn shape_of(ty: &Type) -> Shape {
 /// The crate path the generated code names: `#[module(crate = "..")]`, else `::tapegrad_nn`
 /// when the compiled package depends on `tapegrad-nn` (or is it), else `::tapegrad::nn` when it
 /// depends on the `tapegrad` facade only.
+/// The code visiting each value a field holds, for its [`Shape`]: `push(value, name)` once
+/// for a plain field (named `name`), once inside `if let Some(..)` for an `Option`, and per
+/// element of a `Vec` (named `name.i`). `push` gets the value as a reference expression and
+/// the name as a `String` expression.
+fn for_each_value(
+    shape: Shape,
+    member: &syn::Member,
+    name: &str,
+    push: impl Fn(TokenStream2, TokenStream2) -> TokenStream2,
+) -> TokenStream2 {
+    match shape {
+        Shape::One => push(
+            quote!(&self.#member),
+            quote!(::std::string::String::from(#name)),
+        ),
+        Shape::Option => {
+            let p = push(quote!(__v), quote!(::std::string::String::from(#name)));
+            quote!(if let ::core::option::Option::Some(__v) = &self.#member { #p })
+        }
+        Shape::Vec => {
+            let p = push(quote!(__v), quote!(::std::format!("{}.{}", #name, __i)));
+            quote!(for (__i, __v) in self.#member.iter().enumerate() { #p })
+        }
+    }
+}
+
 fn crate_path(o: &StructOptions) -> TokenStream2 {
     if let Some(p) = &o.krate {
         return quote!(#p);
@@ -213,37 +239,11 @@ fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
             Kind::Skip => {}
             Kind::Child => {
                 let push = |m: TokenStream2, n: TokenStream2| quote::quote_spanned!(span=> __out.push((#n, #m as &dyn #krate::Module<#element>)););
-                children.push(match shape {
-                    Shape::One => push(
-                        quote!(&self.#member),
-                        quote!(::std::string::String::from(#name)),
-                    ),
-                    Shape::Option => {
-                        let p = push(quote!(__m), quote!(::std::string::String::from(#name)));
-                        quote!(if let ::core::option::Option::Some(__m) = &self.#member { #p })
-                    }
-                    Shape::Vec => {
-                        let p = push(quote!(__m), quote!(::std::format!("{}.{}", #name, __i)));
-                        quote!(for (__i, __m) in self.#member.iter().enumerate() { #p })
-                    }
-                });
+                children.push(for_each_value(shape, member, name, push));
             }
             Kind::Param | Kind::Buffer { .. } => {
                 let push = |t: TokenStream2, n: TokenStream2| quote::quote_spanned!(span=> __out.push((#n, <#krate::__private::Tensor<#element> as ::core::clone::Clone>::clone(#t))););
-                let code = match shape {
-                    Shape::One => push(
-                        quote!(&self.#member),
-                        quote!(::std::string::String::from(#name)),
-                    ),
-                    Shape::Option => {
-                        let p = push(quote!(__t), quote!(::std::string::String::from(#name)));
-                        quote!(if let ::core::option::Option::Some(__t) = &self.#member { #p })
-                    }
-                    Shape::Vec => {
-                        let p = push(quote!(__t), quote!(::std::format!("{}.{}", #name, __i)));
-                        quote!(for (__i, __t) in self.#member.iter().enumerate() { #p })
-                    }
-                };
+                let code = for_each_value(shape, member, name, push);
                 match kind {
                     Kind::Param => params.push(code),
                     Kind::Buffer { persistent } => {

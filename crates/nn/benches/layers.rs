@@ -8,7 +8,8 @@
 //! RAYON_NUM_THREADS=1 cargo bench -p tapegrad-nn --bench layers
 //! ```
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use std::time::Duration;
 use tapegrad_autograd::{manual_seed, Tensor};
 use tapegrad_nn::{BatchNorm2d, Conv2d, ConvOptions, Module, MultiheadAttention, RnnOptions, LSTM};
@@ -30,12 +31,39 @@ fn clear(params: &[Tensor]) {
     }
 }
 
-fn conv2d(c: &mut Criterion) {
-    let mut group = c.benchmark_group("conv2d");
+/// A benchmark group timed briefly (10 samples, 1 s warm-up, 4 s of measurement): each
+/// workload is large.
+fn short_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
+    group
+}
+
+/// Times `loss()` and its backward as `id`, `batch` samples an iteration, each iteration
+/// starting from cleared gradients of `params`.
+fn bench_fwd_bwd(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    batch: u64,
+    params: &[Tensor],
+    loss: impl Fn() -> Tensor,
+) {
+    group.throughput(Throughput::Elements(batch));
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            clear(params);
+            let loss = loss();
+            loss.backward();
+            loss
+        })
+    });
+}
+
+fn conv2d(c: &mut Criterion) {
+    let mut group = short_group(c, "conv2d");
 
     // LeNet-style: batch 64, 1→16→32 channels, 3×3, padding 1, 8×8 images, ReLU between.
     manual_seed(0);
@@ -43,15 +71,9 @@ fn conv2d(c: &mut Criterion) {
     let c2 = conv3x3(16, 32, true);
     let params: Vec<Tensor> = c1.parameters().into_iter().chain(c2.parameters()).collect();
     let x: Tensor = Tensor::randn(&[64, 1, 8, 8]);
-    group.throughput(Throughput::Elements(64));
-    group.bench_function("lenet_fwd_bwd", |b| {
-        b.iter(|| {
-            clear(&params);
-            let y = c2.forward(&c1.forward(&x).relu());
-            let loss = y.sum();
-            loss.backward();
-            loss
-        })
+    bench_fwd_bwd(&mut group, "lenet_fwd_bwd", 64, &params, || {
+        let y = c2.forward(&c1.forward(&x).relu());
+        y.sum()
     });
 
     // ResNet basic block: batch 32, 64→64 channels, 3×3, padding 1, 32×32:
@@ -69,27 +91,17 @@ fn conv2d(c: &mut Criterion) {
     ]
     .concat();
     let x: Tensor = Tensor::randn(&[32, 64, 32, 32]).requires_grad_(true);
-    group.throughput(Throughput::Elements(32));
-    group.bench_function("resnet_block_fwd_bwd", |b| {
-        b.iter(|| {
-            clear(&params);
-            x.set_grad(None);
-            let h = bn_a.forward(&conv_a.forward(&x)).relu();
-            let y = bn_b.forward(&conv_b.forward(&h)).add(&x).relu();
-            let loss = y.sum();
-            loss.backward();
-            loss
-        })
+    bench_fwd_bwd(&mut group, "resnet_block_fwd_bwd", 32, &params, || {
+        x.set_grad(None);
+        let h = bn_a.forward(&conv_a.forward(&x)).relu();
+        let y = bn_b.forward(&conv_b.forward(&h)).add(&x).relu();
+        y.sum()
     });
     group.finish();
 }
 
 fn lstm(c: &mut Criterion) {
-    let mut group = c.benchmark_group("lstm");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = short_group(c, "lstm");
     // batch 32, seq 32, input 128, hidden 128, one layer, batch_first.
     manual_seed(0);
     let opts = RnnOptions {
@@ -99,38 +111,22 @@ fn lstm(c: &mut Criterion) {
     let lstm: LSTM = LSTM::with_options(128, 128, opts);
     let params = lstm.parameters();
     let x: Tensor = Tensor::randn(&[32, 32, 128]);
-    group.throughput(Throughput::Elements(32));
-    group.bench_function("fwd_bwd", |b| {
-        b.iter(|| {
-            clear(&params);
-            let loss = lstm.forward(&x).sum();
-            loss.backward();
-            loss
-        })
+    bench_fwd_bwd(&mut group, "fwd_bwd", 32, &params, || {
+        lstm.forward(&x).sum()
     });
     group.finish();
 }
 
 fn attention(c: &mut Criterion) {
-    let mut group = c.benchmark_group("attention");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = short_group(c, "attention");
     // MultiheadAttention: batch 16, 4 heads, seq 64, embed 64, batch_first, self-attention.
     manual_seed(0);
     let mha: MultiheadAttention = MultiheadAttention::new(64, 4, 0.0, true);
     let params = mha.parameters();
     let x: Tensor = Tensor::randn(&[16, 64, 64]);
-    group.throughput(Throughput::Elements(16));
-    group.bench_function("fwd_bwd", |b| {
-        b.iter(|| {
-            clear(&params);
-            let (y, _) = mha.forward_attention(&x, &x, &x, None, None, false);
-            let loss = y.sum();
-            loss.backward();
-            loss
-        })
+    bench_fwd_bwd(&mut group, "fwd_bwd", 16, &params, || {
+        let (y, _) = mha.forward_attention(&x, &x, &x, None, None, false);
+        y.sum()
     });
     group.finish();
 }

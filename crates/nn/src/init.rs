@@ -179,13 +179,24 @@ pub fn xavier_normal_<T: Element>(tensor: &Tensor<T>, gain: f64) {
     normal_(tensor, 0.0, std);
 }
 
-fn kaiming_std<T: Element>(tensor: &Tensor<T>, a: f64, mode: FanMode, nl: Nonlinearity) -> f64 {
+/// The He standard deviation `gain / √fan` of `tensor`, or `None` for a tensor with a
+/// zero-sized dimension, which the kaiming initialisers leave unchanged (torch warns and
+/// returns).
+fn kaiming_std<T: Element>(
+    tensor: &Tensor<T>,
+    a: f64,
+    mode: FanMode,
+    nl: Nonlinearity,
+) -> Option<f64> {
+    if tensor.numel() == 0 {
+        return None;
+    }
     let (fan_in, fan_out) = fan_in_and_fan_out(tensor);
     let fan = match mode {
         FanMode::FanIn => fan_in,
         FanMode::FanOut => fan_out,
     };
-    calculate_gain(nl, Some(a)) / (fan as f64).sqrt()
+    Some(calculate_gain(nl, Some(a)) / (fan as f64).sqrt())
 }
 
 /// He uniform: U(−b, b) with `b = gain·√(3 / fan)`, `gain = calculate_gain(nonlinearity, a)`
@@ -206,11 +217,10 @@ pub fn kaiming_uniform_<T: Element>(
     mode: FanMode,
     nonlinearity: Nonlinearity,
 ) {
-    if tensor.numel() == 0 {
-        return;
+    if let Some(std) = kaiming_std(tensor, a, mode, nonlinearity) {
+        let bound = 3f64.sqrt() * std;
+        uniform_(tensor, -bound, bound);
     }
-    let bound = 3f64.sqrt() * kaiming_std(tensor, a, mode, nonlinearity);
-    uniform_(tensor, -bound, bound);
 }
 
 /// He normal: N(0, std²) with `std = gain / √fan` (`kaiming_normal_`).
@@ -228,10 +238,9 @@ pub fn kaiming_normal_<T: Element>(
     mode: FanMode,
     nonlinearity: Nonlinearity,
 ) {
-    if tensor.numel() == 0 {
+    let Some(std) = kaiming_std(tensor, a, mode, nonlinearity) else {
         return;
-    }
-    let std = kaiming_std(tensor, a, mode, nonlinearity);
+    };
     normal_(tensor, 0.0, std);
 }
 
@@ -443,6 +452,34 @@ pub fn trunc_normal_<T: Element>(tensor: &Tensor<T>, mean: f64, std: f64, a: f64
         }
     }
     fill(tensor, Tensor::from_vec(result, &shape));
+}
+
+/// A weight of `weight_shape` and its bias `[out_channels]` (if `bias`), both requiring grad,
+/// initialised as the `reset_parameters` of PyTorch's `Linear` and `_ConvNd`:
+/// `kaiming_uniform_(weight, a=√5)`, then bias U(−1/√fan_in, 1/√fan_in) with the weight's
+/// `fan_in` (`weight_shape[1]·Πk`), both from the process-wide generator (weight first).
+pub(crate) fn reset_parameters<T: Element>(
+    weight_shape: &[usize],
+    out_channels: usize,
+    bias: bool,
+) -> (Tensor<T>, Option<Tensor<T>>) {
+    let weight = Tensor::<T>::zeros(weight_shape);
+    kaiming_uniform_(
+        &weight,
+        5f64.sqrt(),
+        FanMode::FanIn,
+        Nonlinearity::LeakyRelu,
+    );
+    let bias = bias.then(|| {
+        let b = Tensor::<T>::zeros(&[out_channels]);
+        let (fan_in, _) = fan_in_and_fan_out(&weight);
+        if fan_in > 0 {
+            let bound = 1.0 / (fan_in as f64).sqrt();
+            uniform_(&b, -bound, bound);
+        }
+        b.requires_grad_(true)
+    });
+    (weight.requires_grad_(true), bias)
 }
 
 #[cfg(test)]

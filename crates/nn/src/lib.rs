@@ -37,6 +37,7 @@
 // Lets `#[derive(Module)]`'s `::tapegrad_nn::…` paths resolve inside this crate too.
 extern crate self as tapegrad_nn;
 
+mod builder;
 pub mod data;
 pub mod functional;
 pub mod init;
@@ -53,11 +54,11 @@ pub use data::{
 };
 pub use layers::{
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv1d,
-    Conv2d, ConvOptions, ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten,
-    GroupNorm, Hardsigmoid, Hardswish, Identity, IntOrPair, LayerNorm, LeakyReLU, Linear,
-    LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, MultiheadAttention,
-    RMSNorm, ReLU, ReLU6, RecurrentLayer, RnnOptions, RnnState, Sequential, SiLU, Sigmoid, Softmax,
-    Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
+    Conv2d, ConvNd, ConvOptions, ConvPadding, ConvTranspose2d, Dropout, Dropout2d, Embedding,
+    Flatten, GroupNorm, Hardsigmoid, Hardswish, Identity, IntOrPair, KernelSize, LayerNorm,
+    LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList,
+    MultiheadAttention, RMSNorm, ReLU, ReLU6, RecurrentLayer, RnnOptions, RnnState, Sequential,
+    SiLU, Sigmoid, Softmax, Softsign, Tanh, GELU, GRU, LSTM, RNN, SELU,
 };
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,

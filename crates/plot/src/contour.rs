@@ -1,7 +1,7 @@
 //! Loss landscapes: a shaded contour map of f(x, y) with optimiser paths drawn over it.
 
 use crate::output::{render, Figure};
-use crate::style::{color, draw_legend};
+use crate::style::{chart_frame, color, draw_axes, draw_legend, draw_line};
 use crate::{PlotError, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -132,27 +132,9 @@ fn cell_segments(
 
 impl Figure for Contour<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, ("sans-serif", 24))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                self.x_range.0..self.x_range.1,
-                self.y_range.0..self.y_range.1,
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(self.opts.x_label.as_str())
-            .y_desc(self.opts.y_label.as_str())
-            .label_style(("sans-serif", 15))
-            .x_label_formatter(&crate::style::tick)
-            .y_label_formatter(&crate::style::tick)
-            .axis_desc_style(("sans-serif", 18))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let x = self.x_range.0..self.x_range.1;
+        let mut chart = chart_frame(root, self.title, 24, 60, x, self.y_range.0..self.y_range.1)?;
+        draw_axes(&mut chart, &self.opts.x_label, &self.opts.y_label, false)?;
 
         // Heat map: each grid cell shaded by the rank of its centre value.
         let n = self.sorted.len().max(1) as f64;
@@ -213,13 +195,7 @@ impl Figure for Contour<'_> {
                         && y <= self.y_range.1
                 })
                 .collect();
-            chart
-                .draw_series(LineSeries::new(inside.iter().copied(), col.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
-                });
+            draw_line(&mut chart, name, &inside, col)?;
             chart
                 .draw_series(inside.iter().map(|&p| Circle::new(p, 2, col.filled())))
                 .map_err(|e| e.to_string())?;

@@ -1,9 +1,10 @@
 //! Line charts: loss against epoch, several series, optional log-scale y axis.
 
 use crate::output::{render, Figure};
-use crate::style::{bounds, color, draw_legend, drawable};
+use crate::style::{
+    bounds, chart_frame, color, draw_axes, draw_legend, draw_line, drawable, Axis, Chart,
+};
 use crate::{ChartOptions, PlotError, Series};
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -24,51 +25,24 @@ impl Figure for LineChart<'_> {
         let x = self.x_range.0..self.x_range.1;
         let y = self.y_range.0..self.y_range.1;
         if self.log_y {
-            draw_lines(self, root, x, y.log_scale())
+            draw_lines(
+                self,
+                chart_frame(root, self.title, 26, 75, x, y.log_scale())?,
+            )
         } else {
-            draw_lines(self, root, x, y)
+            draw_lines(self, chart_frame(root, self.title, 26, 75, x, y)?)
         }
     }
 }
 
-fn draw_lines<DB, X, Y>(
+/// Draws the axes, the lines and the legend on `chart` (a linear or a log y axis).
+fn draw_lines<'a, DB: DrawingBackend + 'a, X: Axis, Y: Axis>(
     c: &LineChart<'_>,
-    root: &DrawingArea<DB, Shift>,
-    x: X,
-    y: Y,
-) -> Result<(), String>
-where
-    DB: DrawingBackend,
-    X: AsRangedCoord<Value = f64>,
-    Y: AsRangedCoord<Value = f64>,
-    X::CoordDescType: ValueFormatter<f64>,
-    Y::CoordDescType: ValueFormatter<f64>,
-{
-    let mut chart = ChartBuilder::on(root)
-        .caption(c.title, ("sans-serif", 26))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(75)
-        .build_cartesian_2d(x, y)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
-        .y_desc(c.y_label)
-        .label_style(("sans-serif", 15))
-        .x_label_formatter(&crate::style::tick)
-        .y_label_formatter(&crate::style::tick)
-        .axis_desc_style(("sans-serif", 18))
-        .light_line_style(RGBColor(246, 246, 246))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    mut chart: Chart<'a, DB, X, Y>,
+) -> Result<(), String> {
+    draw_axes(&mut chart, c.x_label, c.y_label, true)?;
     for (i, (name, pts)) in c.series.iter().enumerate() {
-        let col = color(i);
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), col.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+        draw_line(&mut chart, name, pts, color(i))?;
     }
     if c.series.iter().any(|(n, _)| !n.is_empty()) {
         draw_legend(&mut chart, c.legend.position())?;

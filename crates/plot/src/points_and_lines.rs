@@ -1,7 +1,7 @@
 //! A scatter of raw points with smoothed lines over it (the EMA figure).
 
 use crate::output::{render, Figure};
-use crate::style::{bounds, color, draw_legend, drawable};
+use crate::style::{bounds, chart_frame, color, draw_axes, draw_legend, draw_line, drawable};
 use crate::{ChartOptions, PlotError, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,27 +20,9 @@ struct PointsAndLines<'a> {
 
 impl Figure for PointsAndLines<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, ("sans-serif", 26))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(
-                self.x_range.0..self.x_range.1,
-                self.y_range.0..self.y_range.1,
-            )
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
-            .label_style(("sans-serif", 15))
-            .x_label_formatter(&crate::style::tick)
-            .y_label_formatter(&crate::style::tick)
-            .axis_desc_style(("sans-serif", 18))
-            .light_line_style(RGBColor(246, 246, 246))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let x = self.x_range.0..self.x_range.1;
+        let mut chart = chart_frame(root, self.title, 26, 65, x, self.y_range.0..self.y_range.1)?;
+        draw_axes(&mut chart, self.x_label, self.y_label, true)?;
         let mut k = 0;
         for (name, pts) in &self.points {
             let col = color(k);
@@ -54,13 +36,7 @@ impl Figure for PointsAndLines<'_> {
         for (name, pts) in &self.lines {
             let col = color(k);
             k += 1;
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), col.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
-                });
+            draw_line(&mut chart, name, pts, col)?;
         }
         draw_legend(&mut chart, self.legend.position())?;
         Ok(())

@@ -1,9 +1,15 @@
-//! Colours and range helpers shared by the charts.
+//! Colours, range helpers and the drawing steps shared by the charts: the frame (caption,
+//! label areas), the axes, a labelled line and the legend.
 
 use crate::{PlotError, Series};
-use plotters::chart::{ChartContext, SeriesLabelPosition};
-use plotters::coord::CoordTranslate;
+use plotters::chart::{ChartBuilder, ChartContext, SeriesLabelPosition};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::drawing::DrawingArea;
+use plotters::element::PathElement;
 use plotters::prelude::{DrawingBackend, BLACK, WHITE};
+use plotters::series::LineSeries;
 use plotters::style::{Color, RGBColor};
 
 /// Ten distinguishable colours (the "tableau 10" palette matplotlib uses by default).
@@ -114,4 +120,76 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .label_font(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())
+}
+
+/// A chart axis of f64 values with tick labels, linear or log.
+pub(crate) trait Axis: Ranged<ValueType = f64> + ValueFormatter<f64> {}
+
+impl<A: Ranged<ValueType = f64> + ValueFormatter<f64>> Axis for A {}
+
+/// A chart with cartesian coordinates `X` × `Y` (linear or log axes).
+pub(crate) type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
+/// A chart over `x` × `y` on `root`: `title` as the caption (`caption_size` points), a 15 px
+/// margin, 45 px for the x-axis labels and `y_label_area` px for the y-axis labels.
+pub(crate) fn chart_frame<'a, DB, X, Y>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    caption_size: u32,
+    y_label_area: u32,
+    x: X,
+    y: Y,
+) -> Result<Chart<'a, DB, X::CoordDescType, Y::CoordDescType>, String>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+{
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", caption_size))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())
+}
+
+/// Draws the axes with their descriptions and [`tick`] labels; `grid` adds light grid lines
+/// (the contour map has none).
+pub(crate) fn draw_axes<DB: DrawingBackend, X: Axis, Y: Axis>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    x_label: &str,
+    y_label: &str,
+    grid: bool,
+) -> Result<(), String> {
+    let mut mesh = chart.configure_mesh();
+    if grid {
+        mesh.light_line_style(RGBColor(246, 246, 246));
+    } else {
+        mesh.disable_mesh();
+    }
+    mesh.x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(("sans-serif", 15))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(("sans-serif", 18))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// Draws `pts` as a 2 px line of colour `col`, listed in the legend as `name` (a short 3 px
+/// line).
+pub(crate) fn draw_line<DB: DrawingBackend, X: Axis, Y: Axis>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    name: &str,
+    pts: &[(f64, f64)],
+    col: RGBColor,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(pts.iter().copied(), col.stroke_width(2)))
+        .map_err(|e| e.to_string())?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+    Ok(())
 }

@@ -131,6 +131,14 @@ pub struct DataLoader<'a, D: Dataset + ?Sized = TensorDataset, B = <D as Dataset
     workers: Option<(usize, RoundFn<D, B>)>,
 }
 
+/// A collate function over the samples (`collate_fn(samples)`, the samples in batch order) as
+/// a loader's batch function.
+fn over_samples<'a, D: Dataset + ?Sized, B>(
+    collate: impl Fn(Vec<D::Item>) -> B + Send + Sync + 'a,
+) -> CollateFn<'a, D, B> {
+    Arc::new(move |ds: &D, idx: &[usize]| collate(idx.iter().map(|&i| ds.get(i)).collect()))
+}
+
 fn check_batch_size(batch_size: usize) {
     assert!(
         batch_size > 0,
@@ -145,17 +153,11 @@ where
     /// Batches of `batch_size` samples in order, keeping a last partial batch, stacked by the
     /// default collate. Panics if `batch_size` is 0.
     pub fn new(dataset: &'a D, batch_size: usize) -> Self {
-        check_batch_size(batch_size);
-        DataLoader {
+        Self::with_batch_fn(
             dataset,
             batch_size,
-            drop_last: false,
-            generator: None,
-            shuffle: false,
-            collate: Arc::new(|ds: &D, idx: &[usize]| ds.get_batch(idx)),
-            sampler: None,
-            workers: None,
-        }
+            Arc::new(|ds: &D, idx: &[usize]| ds.get_batch(idx)),
+        )
     }
 }
 
@@ -168,6 +170,12 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
         batch_size: usize,
         collate: impl Fn(Vec<D::Item>) -> B + Send + Sync + 'a,
     ) -> Self {
+        Self::with_batch_fn(dataset, batch_size, over_samples(collate))
+    }
+
+    /// A loader with PyTorch's defaults (in order, keeping the last partial batch, no
+    /// workers) whose batches are `batch_fn(dataset, indices)`. Panics if `batch_size` is 0.
+    fn with_batch_fn(dataset: &'a D, batch_size: usize, batch_fn: CollateFn<'a, D, B>) -> Self {
         check_batch_size(batch_size);
         DataLoader {
             dataset,
@@ -175,9 +183,7 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             drop_last: false,
             generator: None,
             shuffle: false,
-            collate: Arc::new(move |ds: &D, idx: &[usize]| {
-                collate(idx.iter().map(|&i| ds.get(i)).collect())
-            }),
+            collate: batch_fn,
             sampler: None,
             workers: None,
         }
@@ -197,9 +203,7 @@ impl<'a, D: Dataset + ?Sized, B> DataLoader<'a, D, B> {
             drop_last: self.drop_last,
             generator: self.generator,
             shuffle: self.shuffle,
-            collate: Arc::new(move |ds: &D, idx: &[usize]| {
-                collate(idx.iter().map(|&i| ds.get(i)).collect())
-            }),
+            collate: over_samples(collate),
             sampler: self.sampler,
             workers: None,
         }

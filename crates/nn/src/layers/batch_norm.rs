@@ -1,5 +1,6 @@
 //! [`BatchNorm1d`] and [`BatchNorm2d`] (`torch.nn.BatchNorm1d/2d`).
 
+use super::repr::{py_bool, python_float};
 use crate::Module;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tapegrad_autograd::{no_grad, Element, Tensor};
@@ -172,13 +173,9 @@ impl<T: Element> Module<T> for BatchNorm<T> {
         format!(
             "{}, eps={}, momentum={:?}, affine={}, track_running_stats=True",
             self.num_features,
-            crate::layers::layer_norm::python_float(self.eps),
+            python_float(self.eps),
             self.momentum,
-            if self.weight.is_some() {
-                "True"
-            } else {
-                "False"
-            }
+            py_bool(self.weight.is_some())
         )
     }
     fn training_flag(&self) -> Option<&AtomicBool> {

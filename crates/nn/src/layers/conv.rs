@@ -1,7 +1,9 @@
-//! [`Conv1d`] and [`Conv2d`] (`torch.nn.Conv1d`, `torch.nn.Conv2d`), with their options
-//! [`ConvOptions`] and [`ConvPadding`].
+//! [`Conv1d`] and [`Conv2d`] (`torch.nn.Conv1d`, `torch.nn.Conv2d`), one generic [`ConvNd`],
+//! with their options [`ConvOptions`], [`ConvPadding`] and [`KernelSize`].
 
-use crate::init::{self, FanMode, Nonlinearity};
+use super::present_parameters;
+use super::repr::py_tuple;
+use crate::init;
 use crate::Module;
 use std::sync::atomic::AtomicBool;
 use tapegrad_autograd::{Element, Tensor};
@@ -111,10 +113,29 @@ struct ConvCore<const D: usize> {
     options: ConvOptions<D>,
 }
 
+/// Panics with PyTorch's words unless `groups` is positive and divides both channel counts
+/// (`_ConvNd.__init__`'s checks, shared by the transposed convolutions).
+pub(super) fn check_groups(layer: &str, in_channels: usize, out_channels: usize, groups: usize) {
+    let g = groups;
+    assert!(
+        g > 0,
+        "{layer}: groups must be a positive integer (got groups={g})"
+    );
+    assert!(
+        in_channels.is_multiple_of(g),
+        "{layer}: in_channels must be divisible by groups (got in_channels={in_channels}, \
+         groups={g})"
+    );
+    assert!(
+        out_channels.is_multiple_of(g),
+        "{layer}: out_channels must be divisible by groups (got out_channels={out_channels}, \
+         groups={g})"
+    );
+}
+
 impl<const D: usize> ConvCore<D> {
     /// Checks the arguments as PyTorch's `_ConvNd.__init__` does and initialises as its
-    /// `reset_parameters`: `kaiming_uniform_(weight, a=√5)`, then bias U(−1/√fan_in,
-    /// 1/√fan_in) with `fan_in = in_channels/groups · Πk`.
+    /// `reset_parameters` ([`init::reset_parameters`], `fan_in = in_channels/groups · Πk`).
     /// Returns the settings, the weight and the bias.
     fn new<T: Element>(
         layer: &str,
@@ -123,21 +144,7 @@ impl<const D: usize> ConvCore<D> {
         kernel_size: [usize; D],
         options: ConvOptions<D>,
     ) -> (Self, Tensor<T>, Option<Tensor<T>>) {
-        let g = options.groups;
-        assert!(
-            g > 0,
-            "{layer}: groups must be a positive integer (got groups={g})"
-        );
-        assert!(
-            in_channels.is_multiple_of(g),
-            "{layer}: in_channels must be divisible by groups (got in_channels={in_channels}, \
-             groups={g})"
-        );
-        assert!(
-            out_channels.is_multiple_of(g),
-            "{layer}: out_channels must be divisible by groups (got out_channels={out_channels}, \
-             groups={g})"
-        );
+        check_groups(layer, in_channels, out_channels, options.groups);
         if options.padding == ConvPadding::Same {
             assert!(
                 options.stride.iter().all(|&s| s == 1),
@@ -146,31 +153,16 @@ impl<const D: usize> ConvCore<D> {
                 options.stride
             );
         }
-        let mut shape = vec![out_channels, in_channels / g];
+        let mut shape = vec![out_channels, in_channels / options.groups];
         shape.extend_from_slice(&kernel_size);
-        let weight = Tensor::<T>::zeros(&shape);
-        init::kaiming_uniform_(
-            &weight,
-            5f64.sqrt(),
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu,
-        );
-        let bias = options.bias.then(|| {
-            let b = Tensor::<T>::zeros(&[out_channels]);
-            let (fan_in, _) = init::fan_in_and_fan_out(&weight);
-            if fan_in > 0 {
-                let bound = 1.0 / (fan_in as f64).sqrt();
-                init::uniform_(&b, -bound, bound);
-            }
-            b.requires_grad_(true)
-        });
+        let (weight, bias) = init::reset_parameters(&shape, out_channels, options.bias);
         let core = ConvCore {
             in_channels,
             out_channels,
             kernel_size,
             options,
         };
-        (core, weight.requires_grad_(true), bias)
+        (core, weight, bias)
     }
 
     /// The symmetric padding to give the convolution, and the extra padding (after) to apply
@@ -203,32 +195,24 @@ impl<const D: usize> ConvCore<D> {
 
     /// PyTorch's `_ConvNd.extra_repr`.
     fn extra_repr(&self, has_bias: bool) -> String {
-        let tuple = |v: &[usize]| -> String {
-            if v.len() == 1 {
-                format!("({},)", v[0])
-            } else {
-                let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
-                format!("({})", parts.join(", "))
-            }
-        };
         let o = &self.options;
         let mut s = format!(
             "{}, {}, kernel_size={}, stride={}",
             self.in_channels,
             self.out_channels,
-            tuple(&self.kernel_size),
-            tuple(&o.stride)
+            py_tuple(&self.kernel_size),
+            py_tuple(&o.stride)
         );
         match o.padding {
             ConvPadding::Explicit(p) if p.iter().any(|&x| x != 0) => {
-                s += &format!(", padding={}", tuple(&p))
+                s += &format!(", padding={}", py_tuple(&p))
             }
             ConvPadding::Explicit(_) => {}
             ConvPadding::Same => s += ", padding=same",
             ConvPadding::Valid => s += ", padding=valid",
         }
         if o.dilation.iter().any(|&d| d != 1) {
-            s += &format!(", dilation={}", tuple(&o.dilation));
+            s += &format!(", dilation={}", py_tuple(&o.dilation));
         }
         if o.groups != 1 {
             s += &format!(", groups={}", o.groups);
@@ -257,18 +241,55 @@ impl<const D: usize> ConvCore<D> {
 /// let y = conv.forward(&Tensor::ones(&[64, 1, 8, 8]));
 /// assert_eq!(y.shape().as_slice(), &[64, 16, 8, 8]);
 /// ```
-pub struct Conv2d<T: Element = f32> {
-    /// `[out_channels, in_channels/groups, kH, kW]`, requires grad.
+pub type Conv2d<T = f32> = ConvNd<T, 2>;
+
+/// 1-D convolution layer (`torch.nn.Conv1d`): input `[N, C_in, L]` (or `[C_in, L]`), weight
+/// `[C_out, C_in/groups, k]`, bias `[C_out]`; forward is [`Tensor::conv1d`]. Initialised as
+/// [`Conv2d`] (`fan_in = C_in/groups·k`).
+///
+/// ```
+/// use tapegrad_autograd::Tensor;
+/// use tapegrad_nn::{Conv1d, ConvOptions, Module};
+/// let conv: Conv1d = Conv1d::with_options(3, 8, 5, ConvOptions::default().stride(2));
+/// assert_eq!(conv.forward(&Tensor::ones(&[2, 3, 20])).shape().as_slice(), &[2, 8, 8]);
+/// assert_eq!(conv.summary(), "Conv1d(3, 8, kernel_size=(5,), stride=(2,))");
+/// ```
+pub type Conv1d<T = f32> = ConvNd<T, 1>;
+
+/// A kernel size as the convolution layers take it: one `k` for every dimension or one per
+/// dimension (`kernel_size=3` or `kernel_size=(3, 5)`).
+pub trait KernelSize<const D: usize> {
+    /// The size per spatial dimension.
+    fn per_dimension(self) -> [usize; D];
+}
+
+impl<const D: usize> KernelSize<D> for usize {
+    fn per_dimension(self) -> [usize; D] {
+        [self; D]
+    }
+}
+
+impl<const D: usize> KernelSize<D> for [usize; D] {
+    fn per_dimension(self) -> [usize; D] {
+        self
+    }
+}
+
+/// A convolution layer over `D` spatial dimensions (`torch.nn.Conv1d`, `torch.nn.Conv2d`):
+/// used as [`Conv1d`] and [`Conv2d`], which document it.
+pub struct ConvNd<T: Element, const D: usize> {
+    /// `[out_channels, in_channels/groups, k...]`, requires grad.
     pub weight: Tensor<T>,
     /// `[out_channels]`, requires grad; `None` for `bias=False`.
     pub bias: Option<Tensor<T>>,
-    core: ConvCore<2>,
+    core: ConvCore<D>,
     training: AtomicBool,
 }
 
-impl<T: Element> Conv2d<T> {
-    /// `Conv2d(in_channels, out_channels, kernel_size)`: stride 1, no padding, bias.
-    pub fn new(in_channels: usize, out_channels: usize, kernel_size: [usize; 2]) -> Self {
+impl<T: Element, const D: usize> ConvNd<T, D> {
+    /// `Conv2d(in_channels, out_channels, kernel_size)` (or `Conv1d(…)`): stride 1, no padding,
+    /// bias.
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: impl KernelSize<D>) -> Self {
         Self::with_options(
             in_channels,
             out_channels,
@@ -278,7 +299,7 @@ impl<T: Element> Conv2d<T> {
     }
 
     /// `Conv2d(in_channels, out_channels, kernel_size, stride=…, padding=…, dilation=…,
-    /// groups=…, bias=…)`.
+    /// groups=…, bias=…)` (and `Conv1d(…)` likewise).
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -292,12 +313,14 @@ impl<T: Element> Conv2d<T> {
     pub fn with_options(
         in_channels: usize,
         out_channels: usize,
-        kernel_size: [usize; 2],
-        options: ConvOptions<2>,
+        kernel_size: impl KernelSize<D>,
+        options: ConvOptions<D>,
     ) -> Self {
+        let layer = format!("Conv{D}d");
+        let kernel_size = kernel_size.per_dimension();
         let (core, weight, bias) =
-            ConvCore::new("Conv2d", in_channels, out_channels, kernel_size, options);
-        Conv2d {
+            ConvCore::new(&layer, in_channels, out_channels, kernel_size, options);
+        ConvNd {
             weight,
             bias,
             core,
@@ -306,121 +329,38 @@ impl<T: Element> Conv2d<T> {
     }
 
     /// The layer's settings (`stride`, `padding`, `dilation`, `groups`, `bias`).
-    pub fn options(&self) -> ConvOptions<2> {
+    pub fn options(&self) -> ConvOptions<D> {
         self.core.options
     }
 }
 
-impl<T: Element> Module<T> for Conv2d<T> {
+impl<T: Element, const D: usize> Module<T> for ConvNd<T, D> {
+    /// [`Tensor::conv1d`] or [`Tensor::conv2d`] (after the extra `"same"` padding).
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         let (padding, extra) = self.core.padding();
         let o = &self.core.options;
-        self.core.pad_input(input, extra).conv2d(
-            &self.weight,
-            self.bias.as_ref(),
-            o.stride,
-            padding,
-            o.dilation,
-            o.groups,
-        )
+        let (w, b, g) = (&self.weight, self.bias.as_ref(), o.groups);
+        let x = self.core.pad_input(input, extra);
+        match D {
+            1 => x.conv1d(w, b, o.stride[0], padding[0], o.dilation[0], g),
+            2 => {
+                let pair = |v: [usize; D]| [v[0], v[1]];
+                x.conv2d(w, b, pair(o.stride), pair(padding), pair(o.dilation), g)
+            }
+            _ => unreachable!("tapegrad has 1-D and 2-D convolution layers"),
+        }
     }
 
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
+        present_parameters(&[("weight", Some(&self.weight)), ("bias", self.bias.as_ref())])
     }
 
     fn extra_repr(&self) -> String {
         self.core.extra_repr(self.bias.is_some())
     }
 
-    fn training_flag(&self) -> Option<&AtomicBool> {
-        Some(&self.training)
-    }
-}
-
-/// 1-D convolution layer (`torch.nn.Conv1d`): input `[N, C_in, L]` (or `[C_in, L]`), weight
-/// `[C_out, C_in/groups, k]`, bias `[C_out]`; forward is [`Tensor::conv1d`]. Initialised as
-/// [`Conv2d`] (`fan_in = C_in/groups·k`).
-///
-/// ```
-/// use tapegrad_autograd::Tensor;
-/// use tapegrad_nn::{Conv1d, ConvOptions, Module};
-/// let conv: Conv1d = Conv1d::with_options(3, 8, 5, ConvOptions::default().stride(2));
-/// assert_eq!(conv.forward(&Tensor::ones(&[2, 3, 20])).shape().as_slice(), &[2, 8, 8]);
-/// assert_eq!(conv.summary(), "Conv1d(3, 8, kernel_size=(5,), stride=(2,))");
-/// ```
-pub struct Conv1d<T: Element = f32> {
-    /// `[out_channels, in_channels/groups, k]`, requires grad.
-    pub weight: Tensor<T>,
-    /// `[out_channels]`, requires grad; `None` for `bias=False`.
-    pub bias: Option<Tensor<T>>,
-    core: ConvCore<1>,
-    training: AtomicBool,
-}
-
-impl<T: Element> Conv1d<T> {
-    /// `Conv1d(in_channels, out_channels, kernel_size)`: stride 1, no padding, bias.
-    pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> Self {
-        Self::with_options(
-            in_channels,
-            out_channels,
-            kernel_size,
-            ConvOptions::default(),
-        )
-    }
-
-    /// `Conv1d(in_channels, out_channels, kernel_size, stride=…, padding=…, dilation=…,
-    /// groups=…, bias=…)`.
-    pub fn with_options(
-        in_channels: usize,
-        out_channels: usize,
-        kernel_size: usize,
-        options: ConvOptions<1>,
-    ) -> Self {
-        let (core, weight, bias) =
-            ConvCore::new("Conv1d", in_channels, out_channels, [kernel_size], options);
-        Conv1d {
-            weight,
-            bias,
-            core,
-            training: AtomicBool::new(true),
-        }
-    }
-
-    /// The layer's settings (`stride`, `padding`, `dilation`, `groups`, `bias`).
-    pub fn options(&self) -> ConvOptions<1> {
-        self.core.options
-    }
-}
-
-impl<T: Element> Module<T> for Conv1d<T> {
-    fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
-        let (padding, extra) = self.core.padding();
-        let o = &self.core.options;
-        self.core.pad_input(input, extra).conv1d(
-            &self.weight,
-            self.bias.as_ref(),
-            o.stride[0],
-            padding[0],
-            o.dilation[0],
-            o.groups,
-        )
-    }
-
-    fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
-    }
-
-    fn extra_repr(&self) -> String {
-        self.core.extra_repr(self.bias.is_some())
+    fn type_name(&self) -> String {
+        format!("Conv{D}d")
     }
 
     fn training_flag(&self) -> Option<&AtomicBool> {

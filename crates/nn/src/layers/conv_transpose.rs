@@ -1,8 +1,9 @@
 //! [`ConvTranspose2d`] (`torch.nn.ConvTranspose2d`).
 
-use super::conv::{ConvOptions, ConvPadding};
+use super::conv::{check_groups, ConvOptions, ConvPadding};
+use super::present_parameters;
+use super::repr::py_tuple;
 use crate::functional::conv_transpose2d;
-use crate::init::{self, FanMode, Nonlinearity};
 use crate::Module;
 use std::sync::atomic::AtomicBool;
 use tapegrad_autograd::{Element, Tensor};
@@ -75,20 +76,7 @@ impl<T: Element> ConvTranspose2d<T> {
         options: ConvOptions<2>,
     ) -> Self {
         let g = options.groups;
-        assert!(
-            g > 0,
-            "ConvTranspose2d: groups must be a positive integer (got groups={g})"
-        );
-        assert!(
-            in_channels.is_multiple_of(g),
-            "ConvTranspose2d: in_channels must be divisible by groups (got in_channels=\
-             {in_channels}, groups={g})"
-        );
-        assert!(
-            out_channels.is_multiple_of(g),
-            "ConvTranspose2d: out_channels must be divisible by groups (got out_channels=\
-             {out_channels}, groups={g})"
-        );
+        check_groups("ConvTranspose2d", in_channels, out_channels, g);
         let padding = match options.padding {
             ConvPadding::Explicit(p) => p,
             ConvPadding::Valid => [0, 0],
@@ -98,29 +86,16 @@ impl<T: Element> ConvTranspose2d<T> {
                 )
             }
         };
-        let weight = Tensor::<T>::zeros(&[
+        let weight_shape = [
             in_channels,
             out_channels / g,
             kernel_size[0],
             kernel_size[1],
-        ]);
-        init::kaiming_uniform_(
-            &weight,
-            5f64.sqrt(),
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu,
-        );
-        let bias = options.bias.then(|| {
-            let b = Tensor::<T>::zeros(&[out_channels]);
-            let (fan_in, _) = init::fan_in_and_fan_out(&weight);
-            if fan_in > 0 {
-                let bound = 1.0 / (fan_in as f64).sqrt();
-                init::uniform_(&b, -bound, bound);
-            }
-            b.requires_grad_(true)
-        });
+        ];
+        let (weight, bias) =
+            crate::init::reset_parameters(&weight_shape, out_channels, options.bias);
         ConvTranspose2d {
-            weight: weight.requires_grad_(true),
+            weight,
             bias,
             in_channels,
             out_channels,
@@ -167,30 +142,25 @@ impl<T: Element> Module<T> for ConvTranspose2d<T> {
     }
 
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
+        present_parameters(&[("weight", Some(&self.weight)), ("bias", self.bias.as_ref())])
     }
 
     fn extra_repr(&self) -> String {
-        let pair = |v: [usize; 2]| format!("({}, {})", v[0], v[1]);
         let mut s = format!(
             "{}, {}, kernel_size={}, stride={}",
             self.in_channels,
             self.out_channels,
-            pair(self.kernel_size),
-            pair(self.stride)
+            py_tuple(&self.kernel_size),
+            py_tuple(&self.stride)
         );
         if self.padding != [0, 0] {
-            s += &format!(", padding={}", pair(self.padding));
+            s += &format!(", padding={}", py_tuple(&self.padding));
         }
         if self.dilation != [1, 1] {
-            s += &format!(", dilation={}", pair(self.dilation));
+            s += &format!(", dilation={}", py_tuple(&self.dilation));
         }
         if self.output_padding != [0, 0] {
-            s += &format!(", output_padding={}", pair(self.output_padding));
+            s += &format!(", output_padding={}", py_tuple(&self.output_padding));
         }
         if self.groups != 1 {
             s += &format!(", groups={}", self.groups);

@@ -1,6 +1,7 @@
 //! [`GroupNorm`] (`torch.nn.GroupNorm`).
 
-use super::layer_norm::python_float;
+use super::repr::{py_bool, python_float};
+use super::{affine_parameters, present_parameters};
 use crate::functional::group_norm;
 use crate::Module;
 use std::sync::atomic::AtomicBool;
@@ -51,13 +52,13 @@ impl<T: Element> GroupNorm<T> {
             "GroupNorm: num_channels must be divisible by num_groups (got num_channels=\
              {num_channels}, num_groups={num_groups})"
         );
-        let c = [num_channels];
+        let (weight, bias) = affine_parameters(&[num_channels], affine, affine);
         GroupNorm {
             num_groups,
             num_channels,
             eps,
-            weight: affine.then(|| Tensor::ones(&c).requires_grad_(true)),
-            bias: affine.then(|| Tensor::zeros(&c).requires_grad_(true)),
+            weight,
+            bias,
             training: AtomicBool::new(true),
         }
     }
@@ -91,22 +92,14 @@ impl<T: Element> Module<T> for GroupNorm<T> {
         )
     }
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![];
-        if let Some(w) = &self.weight {
-            v.push(("weight".to_string(), w.clone()));
-        }
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
+        present_parameters(&[
+            ("weight", self.weight.as_ref()),
+            ("bias", self.bias.as_ref()),
+        ])
     }
     fn extra_repr(&self) -> String {
-        let affine = if self.weight.is_some() {
-            "True"
-        } else {
-            "False"
-        };
-        let bias = if self.bias.is_some() { "True" } else { "False" };
+        let affine = py_bool(self.weight.is_some());
+        let bias = py_bool(self.bias.is_some());
         format!(
             "{}, {}, eps={}, affine={affine}, bias={bias}",
             self.num_groups,

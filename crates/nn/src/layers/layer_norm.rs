@@ -1,5 +1,7 @@
 //! [`LayerNorm`] (`torch.nn.LayerNorm`).
 
+use super::repr::{py_bool, py_tuple, python_float};
+use super::{affine_parameters, present_parameters};
 use crate::Module;
 use std::sync::atomic::AtomicBool;
 use tapegrad_autograd::functional::layer_norm;
@@ -43,10 +45,11 @@ impl<T: Element> LayerNorm<T> {
         elementwise_affine: bool,
         bias: bool,
     ) -> Self {
-        let weight =
-            elementwise_affine.then(|| Tensor::ones(normalized_shape).requires_grad_(true));
-        let bias = (elementwise_affine && bias)
-            .then(|| Tensor::zeros(normalized_shape).requires_grad_(true));
+        let (weight, bias) = affine_parameters(
+            normalized_shape,
+            elementwise_affine,
+            elementwise_affine && bias,
+        );
         LayerNorm {
             normalized_shape: normalized_shape.to_vec(),
             eps,
@@ -68,31 +71,14 @@ impl<T: Element> Module<T> for LayerNorm<T> {
         )
     }
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![];
-        if let Some(w) = &self.weight {
-            v.push(("weight".to_string(), w.clone()));
-        }
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
+        present_parameters(&[
+            ("weight", self.weight.as_ref()),
+            ("bias", self.bias.as_ref()),
+        ])
     }
     fn extra_repr(&self) -> String {
-        let dims: Vec<String> = self
-            .normalized_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        let shape = if dims.len() == 1 {
-            format!("({},)", dims[0])
-        } else {
-            format!("({})", dims.join(", "))
-        };
-        let affine = if self.weight.is_some() {
-            "True"
-        } else {
-            "False"
-        };
+        let shape = py_tuple(&self.normalized_shape);
+        let affine = py_bool(self.weight.is_some());
         format!(
             "{shape}, eps={}, elementwise_affine={affine}",
             python_float(self.eps)
@@ -100,24 +86,5 @@ impl<T: Element> Module<T> for LayerNorm<T> {
     }
     fn training_flag(&self) -> Option<&AtomicBool> {
         Some(&self.training)
-    }
-}
-
-/// A float as Python's `repr` writes it (`1e-05`, `0.1`).
-pub(crate) fn python_float(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e16) {
-        let s = format!("{v:e}");
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let (sign, digits) = match e.strip_prefix('-') {
-                    Some(d) => ("-", d),
-                    None => ("+", e),
-                };
-                format!("{m}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    } else {
-        format!("{v:?}")
     }
 }

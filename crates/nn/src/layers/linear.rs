@@ -1,6 +1,8 @@
 //! [`Linear`]: `y = x Wᵀ + b` (`torch.nn.Linear`).
 
-use crate::init::{self, FanMode, Nonlinearity};
+use super::present_parameters;
+use super::repr::py_bool;
+use crate::init;
 use crate::Module;
 use std::sync::atomic::AtomicBool;
 use tapegrad_autograd::{Element, Tensor};
@@ -48,23 +50,10 @@ impl<T: Element> Linear<T> {
     /// assert!(lin.bias.is_none() && lin.parameters().len() == 1);
     /// ```
     pub fn with_bias(in_features: usize, out_features: usize, bias: bool) -> Self {
-        let weight = Tensor::<T>::zeros(&[out_features, in_features]);
-        init::kaiming_uniform_(
-            &weight,
-            5f64.sqrt(),
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu,
-        );
-        let bias = bias.then(|| {
-            let b = Tensor::<T>::zeros(&[out_features]);
-            if in_features > 0 {
-                let bound = 1.0 / (in_features as f64).sqrt();
-                init::uniform_(&b, -bound, bound);
-            }
-            b.requires_grad_(true)
-        });
+        let (weight, bias) =
+            init::reset_parameters(&[out_features, in_features], out_features, bias);
         Linear {
-            weight: weight.requires_grad_(true),
+            weight,
             bias,
             in_features,
             out_features,
@@ -89,11 +78,7 @@ impl<T: Element> Module<T> for Linear<T> {
     }
 
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            v.push(("bias".to_string(), b.clone()));
-        }
-        v
+        present_parameters(&[("weight", Some(&self.weight)), ("bias", self.bias.as_ref())])
     }
 
     fn extra_repr(&self) -> String {
@@ -101,7 +86,7 @@ impl<T: Element> Module<T> for Linear<T> {
             "in_features={}, out_features={}, bias={}",
             self.in_features,
             self.out_features,
-            if self.bias.is_some() { "True" } else { "False" }
+            py_bool(self.bias.is_some())
         )
     }
 

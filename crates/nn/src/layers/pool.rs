@@ -2,6 +2,8 @@
 //! [`AdaptiveMaxPool2d`]
 //! (`torch.nn.MaxPool2d`, …), parameter-free wrappers of the `Tensor` pooling ops.
 
+use super::repr::py_bool;
+use crate::builder::setters;
 use crate::Module;
 use std::fmt;
 use std::sync::atomic::AtomicBool;
@@ -48,12 +50,20 @@ impl fmt::Display for IntOrPair {
     }
 }
 
-fn py_bool(b: bool) -> &'static str {
-    if b {
-        "True"
-    } else {
-        "False"
-    }
+/// The `extra_repr` of PyTorch's max pooling layers (`MaxPool1d`, `MaxPool2d`, PyTorch's
+/// `_MaxPoolNd.extra_repr`).
+fn max_pool_repr(
+    kernel_size: &dyn fmt::Display,
+    stride: &dyn fmt::Display,
+    padding: &dyn fmt::Display,
+    dilation: &dyn fmt::Display,
+    ceil_mode: bool,
+) -> String {
+    format!(
+        "kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}, \
+         ceil_mode={}",
+        py_bool(ceil_mode)
+    )
 }
 
 /// 2-D max pooling (`torch.nn.MaxPool2d(kernel_size, stride=kernel_size, padding=0,
@@ -97,26 +107,6 @@ impl MaxPool2d {
             training: AtomicBool::new(true),
         }
     }
-    /// `stride=`.
-    pub fn stride(mut self, s: impl Into<IntOrPair>) -> Self {
-        self.stride = s.into();
-        self
-    }
-    /// `padding=`.
-    pub fn padding(mut self, p: impl Into<IntOrPair>) -> Self {
-        self.padding = p.into();
-        self
-    }
-    /// `dilation=`.
-    pub fn dilation(mut self, d: impl Into<IntOrPair>) -> Self {
-        self.dilation = d.into();
-        self
-    }
-    /// `ceil_mode=`.
-    pub fn ceil_mode(mut self, c: bool) -> Self {
-        self.ceil_mode = c;
-        self
-    }
 
     /// The pooled values and, for each, the flat index `h·W + w` of the chosen input
     /// (`MaxPool2d(..., return_indices=True)`; [`Tensor::max_pool2d_with_indices`]).
@@ -131,18 +121,30 @@ impl MaxPool2d {
     }
 }
 
+setters! {
+    MaxPool2d {
+        /// `stride=`.
+        stride: impl Into<IntOrPair>,
+        /// `padding=`.
+        padding: impl Into<IntOrPair>,
+        /// `dilation=`.
+        dilation: impl Into<IntOrPair>,
+        /// `ceil_mode=`.
+        ceil_mode: bool,
+    }
+}
+
 impl<T: Element> Module<T> for MaxPool2d {
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         self.forward_with_indices(input).0
     }
     fn extra_repr(&self) -> String {
-        format!(
-            "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            py_bool(self.ceil_mode)
+        max_pool_repr(
+            &self.kernel_size,
+            &self.stride,
+            &self.padding,
+            &self.dilation,
+            self.ceil_mode,
         )
     }
     fn training_flag(&self) -> Option<&AtomicBool> {
@@ -188,25 +190,18 @@ impl MaxPool1d {
             training: AtomicBool::new(true),
         }
     }
-    /// `stride=`.
-    pub fn stride(mut self, s: usize) -> Self {
-        self.stride = s;
-        self
-    }
-    /// `padding=`.
-    pub fn padding(mut self, p: usize) -> Self {
-        self.padding = p;
-        self
-    }
-    /// `dilation=`.
-    pub fn dilation(mut self, d: usize) -> Self {
-        self.dilation = d;
-        self
-    }
-    /// `ceil_mode=`.
-    pub fn ceil_mode(mut self, c: bool) -> Self {
-        self.ceil_mode = c;
-        self
+}
+
+setters! {
+    MaxPool1d {
+        /// `stride=`.
+        stride: usize,
+        /// `padding=`.
+        padding: usize,
+        /// `dilation=`.
+        dilation: usize,
+        /// `ceil_mode=`.
+        ceil_mode: bool,
     }
 }
 
@@ -221,13 +216,12 @@ impl<T: Element> Module<T> for MaxPool1d {
         )
     }
     fn extra_repr(&self) -> String {
-        format!(
-            "kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            py_bool(self.ceil_mode)
+        max_pool_repr(
+            &self.kernel_size,
+            &self.stride,
+            &self.padding,
+            &self.dilation,
+            self.ceil_mode,
         )
     }
     fn training_flag(&self) -> Option<&AtomicBool> {
@@ -275,25 +269,18 @@ impl AvgPool2d {
             training: AtomicBool::new(true),
         }
     }
-    /// `stride=`.
-    pub fn stride(mut self, s: impl Into<IntOrPair>) -> Self {
-        self.stride = s.into();
-        self
-    }
-    /// `padding=`.
-    pub fn padding(mut self, p: impl Into<IntOrPair>) -> Self {
-        self.padding = p.into();
-        self
-    }
-    /// `ceil_mode=`.
-    pub fn ceil_mode(mut self, c: bool) -> Self {
-        self.ceil_mode = c;
-        self
-    }
-    /// `count_include_pad=`.
-    pub fn count_include_pad(mut self, c: bool) -> Self {
-        self.count_include_pad = c;
-        self
+}
+
+setters! {
+    AvgPool2d {
+        /// `stride=`.
+        stride: impl Into<IntOrPair>,
+        /// `padding=`.
+        padding: impl Into<IntOrPair>,
+        /// `ceil_mode=`.
+        ceil_mode: bool,
+        /// `count_include_pad=`.
+        count_include_pad: bool,
     }
 }
 

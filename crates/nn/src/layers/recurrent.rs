@@ -527,27 +527,23 @@ fn hidden_only<'a, T: Element>(
     }
 }
 
-impl<T: Element> RecurrentLayer<T> for RNN<T> {
-    fn forward_state(
-        &self,
-        input: &Tensor<T>,
-        state: Option<&RnnState<T>>,
-    ) -> (Tensor<T>, RnnState<T>) {
-        let (out, h) = self.forward_with_state(input, hidden_only("RNN", state));
-        (out, RnnState::H(h))
-    }
+/// [`RecurrentLayer`] for the layers whose state is `h` alone (RNN, GRU).
+macro_rules! hidden_state_layer {
+    ($($layer:ident),*) => {$(
+        impl<T: Element> RecurrentLayer<T> for $layer<T> {
+            fn forward_state(
+                &self,
+                input: &Tensor<T>,
+                state: Option<&RnnState<T>>,
+            ) -> (Tensor<T>, RnnState<T>) {
+                let h0 = hidden_only(stringify!($layer), state);
+                let (out, h) = self.forward_with_state(input, h0);
+                (out, RnnState::H(h))
+            }
+        }
+    )*};
 }
-
-impl<T: Element> RecurrentLayer<T> for GRU<T> {
-    fn forward_state(
-        &self,
-        input: &Tensor<T>,
-        state: Option<&RnnState<T>>,
-    ) -> (Tensor<T>, RnnState<T>) {
-        let (out, h) = self.forward_with_state(input, hidden_only("GRU", state));
-        (out, RnnState::H(h))
-    }
-}
+hidden_state_layer!(RNN, GRU);
 
 impl<T: Element> RecurrentLayer<T> for LSTM<T> {
     fn forward_state(

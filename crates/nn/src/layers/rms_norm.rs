@@ -1,6 +1,7 @@
 //! [`RMSNorm`] (`torch.nn.RMSNorm`).
 
-use super::layer_norm::python_float;
+use super::repr::{py_bool, py_tuple, python_float};
+use super::{affine_parameters, present_parameters};
 use crate::functional::rms_norm;
 use crate::Module;
 use std::sync::atomic::AtomicBool;
@@ -47,7 +48,7 @@ impl<T: Element> RMSNorm<T> {
         RMSNorm {
             normalized_shape: normalized_shape.to_vec(),
             eps,
-            weight: elementwise_affine.then(|| Tensor::ones(normalized_shape).requires_grad_(true)),
+            weight: affine_parameters(normalized_shape, elementwise_affine, false).0,
             training: AtomicBool::new(true),
         }
     }
@@ -63,31 +64,15 @@ impl<T: Element> Module<T> for RMSNorm<T> {
         )
     }
     fn named_own_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        match &self.weight {
-            Some(w) => vec![("weight".to_string(), w.clone())],
-            None => vec![],
-        }
+        present_parameters(&[("weight", self.weight.as_ref())])
     }
     fn extra_repr(&self) -> String {
-        let dims: Vec<String> = self
-            .normalized_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        let shape = if dims.len() == 1 {
-            format!("({},)", dims[0])
-        } else {
-            format!("({})", dims.join(", "))
-        };
+        let shape = py_tuple(&self.normalized_shape);
         let eps = match self.eps {
             Some(e) => python_float(e),
             None => "None".to_string(),
         };
-        let affine = if self.weight.is_some() {
-            "True"
-        } else {
-            "False"
-        };
+        let affine = py_bool(self.weight.is_some());
         format!("{shape}, eps={eps}, elementwise_affine={affine}")
     }
     fn training_flag(&self) -> Option<&AtomicBool> {

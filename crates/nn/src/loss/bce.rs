@@ -1,8 +1,9 @@
 //! [`BCELoss`] (`torch.nn.BCELoss`) and [`binary_cross_entropy_weighted`].
 
-use super::{class_weight, Reduction};
+use super::options::{constant_as, loss_options};
+use super::Reduction;
 use tapegrad_autograd::functional::binary_cross_entropy;
-use tapegrad_autograd::{Element, Scalar, Tensor};
+use tapegrad_autograd::{Element, Tensor};
 
 /// Binary cross-entropy on probabilities with PyTorch's `weight` (`F.binary_cross_entropy(input,
 /// target, weight=weight, reduction=)`): `-weight·(t·log p + (1-t)·log(1-p))` elementwise, each
@@ -50,7 +51,7 @@ pub fn binary_cross_entropy_weighted<T: Element>(
 /// let w = Tensor::from_vec(vec![2.0f64], &[1]);
 /// assert!((BCELoss::new().weight(&w).forward(&p, &t).item() - 2.0 * 2f64.ln()).abs() < 1e-12);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BCELoss {
     /// How the per-element losses are reduced.
     pub reduction: Reduction,
@@ -58,39 +59,20 @@ pub struct BCELoss {
     pub weight: Option<Tensor<f64>>,
 }
 
-impl BCELoss {
-    /// The loss with `reduction='mean'` and no weight (PyTorch's defaults).
-    pub fn new() -> Self {
-        Self::default()
+loss_options! {
+    BCELoss {
+        reduction: Reduction = Reduction::Mean,
     }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `weight=` (broadcast against the input; a constant copy, no gradient).
-    pub fn weight<W: Scalar>(mut self, weight: &Tensor<W>) -> Self {
-        self.weight = Some(class_weight(weight));
-        self
-    }
-
-    /// Computes the loss (`loss_fn(input, target)`).
-    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-        let w: Option<Tensor<T>> = self.weight.as_ref().map(|w| w.to_dtype());
-        binary_cross_entropy_weighted(input, target, w.as_ref(), self.reduction)
+    constants {
+        /// Sets `weight=` (broadcast against the input; a constant copy, no gradient).
+        weight,
     }
 }
 
-impl std::fmt::Display for BCELoss {
-    /// As `print(loss_fn)`: `BCELoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BCELoss()")
+impl BCELoss {
+    /// Computes the loss (`loss_fn(input, target)`).
+    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        let weight = constant_as(&self.weight);
+        binary_cross_entropy_weighted(input, target, weight.as_ref(), self.reduction)
     }
 }

@@ -1,9 +1,10 @@
 //! [`BCEWithLogitsLoss`] (`torch.nn.BCEWithLogitsLoss`) and
 //! [`binary_cross_entropy_with_logits_weighted`].
 
-use super::{class_weight, Reduction};
+use super::options::{constant_as, loss_options};
+use super::Reduction;
 use tapegrad_autograd::functional::binary_cross_entropy_with_logits;
-use tapegrad_autograd::{Element, Scalar, Tensor};
+use tapegrad_autograd::{Element, Tensor};
 
 /// Binary cross-entropy on logits with PyTorch's `weight` and `pos_weight`
 /// (`F.binary_cross_entropy_with_logits(input, target, weight=, reduction=, pos_weight=)`):
@@ -78,7 +79,7 @@ pub fn binary_cross_entropy_with_logits_weighted<T: Element>(
 /// let l = BCEWithLogitsLoss::new().pos_weight(&pw).forward(&x, &t).item();
 /// assert!((l - 2.0 * 2f64.ln()).abs() < 1e-12);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BCEWithLogitsLoss {
     /// How the per-element losses are reduced.
     pub reduction: Reduction,
@@ -88,53 +89,29 @@ pub struct BCEWithLogitsLoss {
     pub pos_weight: Option<Tensor<f64>>,
 }
 
-impl BCEWithLogitsLoss {
-    /// The loss with `reduction='mean'`, no weight and no pos_weight (PyTorch's defaults).
-    pub fn new() -> Self {
-        Self::default()
+loss_options! {
+    BCEWithLogitsLoss {
+        reduction: Reduction = Reduction::Mean,
     }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `weight=` (broadcast against the input; a constant copy, no gradient).
-    pub fn weight<W: Scalar>(mut self, weight: &Tensor<W>) -> Self {
-        self.weight = Some(class_weight(weight));
-        self
-    }
-
-    /// Sets `pos_weight=` (one per class along the last dimension, broadcast against the
-    /// input; a constant copy, no gradient).
-    pub fn pos_weight<W: Scalar>(mut self, pos_weight: &Tensor<W>) -> Self {
-        self.pos_weight = Some(class_weight(pos_weight));
-        self
-    }
-
-    /// Computes the loss (`loss_fn(input, target)`).
-    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-        let w: Option<Tensor<T>> = self.weight.as_ref().map(|w| w.to_dtype());
-        let pw: Option<Tensor<T>> = self.pos_weight.as_ref().map(|w| w.to_dtype());
-        binary_cross_entropy_with_logits_weighted(
-            input,
-            target,
-            w.as_ref(),
-            pw.as_ref(),
-            self.reduction,
-        )
+    constants {
+        /// Sets `weight=` (broadcast against the input; a constant copy, no gradient).
+        weight,
+        /// Sets `pos_weight=` (one per class along the last dimension, broadcast against the
+        /// input; a constant copy, no gradient).
+        pos_weight,
     }
 }
 
-impl std::fmt::Display for BCEWithLogitsLoss {
-    /// As `print(loss_fn)`: `BCEWithLogitsLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BCEWithLogitsLoss()")
+impl BCEWithLogitsLoss {
+    /// Computes the loss (`loss_fn(input, target)`).
+    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        let (weight, pos_weight) = (constant_as(&self.weight), constant_as(&self.pos_weight));
+        binary_cross_entropy_with_logits_weighted(
+            input,
+            target,
+            weight.as_ref(),
+            pos_weight.as_ref(),
+            self.reduction,
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! [`CosineEmbeddingLoss`] (`torch.nn.CosineEmbeddingLoss`) and [`cosine_embedding_loss`].
 
+use super::options::loss_options;
 use super::Reduction;
 use tapegrad_autograd::{Element, Tensor};
 
@@ -89,7 +90,7 @@ pub fn cosine_embedding_loss<T: Element>(
 /// let y = Tensor::from_vec(vec![-1.0f64], &[1]);
 /// assert!((CosineEmbeddingLoss::new().margin(0.5).forward(&a, &a, &y).item() - 0.5).abs() < 1e-9);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CosineEmbeddingLoss {
     /// How the per-sample losses are reduced.
     pub reduction: Reduction,
@@ -97,29 +98,15 @@ pub struct CosineEmbeddingLoss {
     pub margin: f64,
 }
 
+loss_options! {
+    CosineEmbeddingLoss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `margin=`.
+        margin: f64 = 0.0,
+    }
+}
+
 impl CosineEmbeddingLoss {
-    /// The loss with PyTorch's defaults (`margin=0.0`, `reduction='mean'`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `margin=`.
-    pub fn margin(mut self, margin: f64) -> Self {
-        self.margin = margin;
-        self
-    }
-
     /// Computes the loss (`loss_fn(input1, input2, target)`).
     pub fn forward<T: Element>(
         &self,
@@ -128,12 +115,5 @@ impl CosineEmbeddingLoss {
         target: &Tensor<T>,
     ) -> Tensor<T> {
         cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
-    }
-}
-
-impl std::fmt::Display for CosineEmbeddingLoss {
-    /// As `print(loss_fn)`: `CosineEmbeddingLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CosineEmbeddingLoss()")
     }
 }

@@ -1,10 +1,11 @@
 //! [`CrossEntropyLoss`] (`torch.nn.CrossEntropyLoss`).
 
-use super::{class_weight, Reduction};
+use super::options::{constant_as, loss_options};
+use super::Reduction;
 use tapegrad_autograd::functional::{
     cross_entropy_with, CrossEntropyOptions, IntoCrossEntropyTarget, IGNORE_INDEX,
 };
-use tapegrad_autograd::{Element, Scalar, Tensor};
+use tapegrad_autograd::{Element, Tensor};
 
 /// Cross-entropy of logits against class indices or class probabilities
 /// (`torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean',
@@ -50,56 +51,25 @@ pub struct CrossEntropyLoss {
     pub label_smoothing: f64,
 }
 
-impl Default for CrossEntropyLoss {
-    fn default() -> Self {
-        CrossEntropyLoss {
-            reduction: Reduction::Mean,
-            weight: None,
-            ignore_index: IGNORE_INDEX,
-            label_smoothing: 0.0,
-        }
+loss_options! {
+    CrossEntropyLoss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `ignore_index=`.
+        ignore_index: i64 = IGNORE_INDEX,
+        /// Sets `label_smoothing=`.
+        label_smoothing: f64 = 0.0,
+    }
+    constants {
+        /// Sets `weight=` (one per class; a constant copy, no gradient).
+        weight,
     }
 }
 
 impl CrossEntropyLoss {
-    /// The loss with PyTorch's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `weight=` (one per class; a constant copy, no gradient).
-    pub fn weight<W: Scalar>(mut self, weight: &Tensor<W>) -> Self {
-        self.weight = Some(class_weight(weight));
-        self
-    }
-
-    /// Sets `ignore_index=`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-
-    /// Sets `label_smoothing=`.
-    pub fn label_smoothing(mut self, label_smoothing: f64) -> Self {
-        self.label_smoothing = label_smoothing;
-        self
-    }
-
     /// The options for [`cross_entropy_with`] in the input's element type.
     pub fn options<T: Element>(&self) -> CrossEntropyOptions<T> {
         CrossEntropyOptions {
-            weight: self.weight.as_ref().map(|w| w.to_dtype()),
+            weight: constant_as(&self.weight),
             ignore_index: self.ignore_index,
             reduction: self.reduction,
             label_smoothing: self.label_smoothing,
@@ -113,12 +83,5 @@ impl CrossEntropyLoss {
         target: impl IntoCrossEntropyTarget<T>,
     ) -> Tensor<T> {
         cross_entropy_with(input, target, self.options())
-    }
-}
-
-impl std::fmt::Display for CrossEntropyLoss {
-    /// As `print(loss_fn)`: `CrossEntropyLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CrossEntropyLoss()")
     }
 }

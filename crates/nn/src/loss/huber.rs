@@ -1,5 +1,6 @@
 //! [`HuberLoss`] (`torch.nn.HuberLoss`) and [`huber_loss`].
 
+use super::options::loss_options;
 use super::{same_shape, Reduction};
 use tapegrad_autograd::{Element, Tensor};
 
@@ -57,47 +58,17 @@ pub struct HuberLoss {
     pub delta: f64,
 }
 
-impl Default for HuberLoss {
-    fn default() -> Self {
-        HuberLoss {
-            reduction: Reduction::Mean,
-            delta: 1.0,
-        }
+loss_options! {
+    HuberLoss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `delta=`.
+        delta: f64 = 1.0,
     }
 }
 
 impl HuberLoss {
-    /// The loss with PyTorch's defaults (`reduction='mean'`, `delta=1.0`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `delta=`.
-    pub fn delta(mut self, delta: f64) -> Self {
-        self.delta = delta;
-        self
-    }
-
     /// Computes the loss (`loss_fn(input, target)`).
     pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
         huber_loss(input, target, self.reduction, self.delta)
-    }
-}
-
-impl std::fmt::Display for HuberLoss {
-    /// As `print(loss_fn)`: `HuberLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HuberLoss()")
     }
 }

@@ -1,5 +1,6 @@
 //! [`KLDivLoss`] (`torch.nn.KLDivLoss`) and [`kl_div`].
 
+use super::options::loss_options;
 use super::Reduction;
 use tapegrad_autograd::{Element, Tensor};
 
@@ -107,7 +108,7 @@ pub fn kl_div<T: Element>(
 /// assert_eq!(loss_fn.forward(&p.log(), &p).item(), 0.0);
 /// assert_eq!(loss_fn.log_target(true).forward(&p.log(), &p.log()).item(), 0.0);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KLDivLoss {
     /// How the per-element losses are reduced (mean by default, as PyTorch).
     pub reduction: KLDivReduction,
@@ -115,38 +116,17 @@ pub struct KLDivLoss {
     pub log_target: bool,
 }
 
-impl KLDivLoss {
-    /// The loss with PyTorch's defaults (`reduction='mean'`, `log_target=False`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction (a [`KLDivReduction`] or a [`Reduction`]).
-    pub fn with_reduction(reduction: impl Into<KLDivReduction>) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=` (a [`KLDivReduction`] or a [`Reduction`]).
-    pub fn reduction(mut self, reduction: impl Into<KLDivReduction>) -> Self {
-        self.reduction = reduction.into();
-        self
-    }
-
-    /// Sets `log_target=`.
-    pub fn log_target(mut self, log_target: bool) -> Self {
-        self.log_target = log_target;
-        self
-    }
-
-    /// Computes the loss (`loss_fn(input, target)`).
-    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-        kl_div(input, target, self.reduction, self.log_target)
+loss_options! {
+    KLDivLoss {
+        reduction: impl Into<KLDivReduction> = KLDivReduction::Mean,
+        /// Sets `log_target=`.
+        log_target: bool = false,
     }
 }
 
-impl std::fmt::Display for KLDivLoss {
-    /// As `print(loss_fn)`: `KLDivLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KLDivLoss()")
+impl KLDivLoss {
+    /// Computes the loss (`loss_fn(input, target)`).
+    pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        kl_div(input, target, self.reduction, self.log_target)
     }
 }

@@ -1,5 +1,6 @@
 //! [`MarginRankingLoss`] (`torch.nn.MarginRankingLoss`) and [`margin_ranking_loss`].
 
+use super::options::loss_options;
 use super::Reduction;
 use tapegrad_autograd::{Element, Tensor};
 
@@ -58,7 +59,7 @@ pub fn margin_ranking_loss<T: Element>(
 /// assert_eq!(MarginRankingLoss::new().forward(&a, &b, &y).item(), 0.5);
 /// assert_eq!(MarginRankingLoss::new().margin(1.0).forward(&a, &b, &y).item(), 1.0);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MarginRankingLoss {
     /// How the per-element losses are reduced.
     pub reduction: Reduction,
@@ -66,29 +67,15 @@ pub struct MarginRankingLoss {
     pub margin: f64,
 }
 
+loss_options! {
+    MarginRankingLoss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `margin=`.
+        margin: f64 = 0.0,
+    }
+}
+
 impl MarginRankingLoss {
-    /// The loss with PyTorch's defaults (`margin=0.0`, `reduction='mean'`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `margin=`.
-    pub fn margin(mut self, margin: f64) -> Self {
-        self.margin = margin;
-        self
-    }
-
     /// Computes the loss (`loss_fn(input1, input2, target)`).
     pub fn forward<T: Element>(
         &self,
@@ -97,12 +84,5 @@ impl MarginRankingLoss {
         target: &Tensor<T>,
     ) -> Tensor<T> {
         margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
-    }
-}
-
-impl std::fmt::Display for MarginRankingLoss {
-    /// As `print(loss_fn)`: `MarginRankingLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MarginRankingLoss()")
     }
 }

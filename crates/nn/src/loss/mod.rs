@@ -1,6 +1,7 @@
 //! Loss modules (`torch.nn.MSELoss`, ...), one file each. Each holds a [`Reduction`] (mean by
 //! default) and its options (PyTorch's constructor arguments, set with builder methods of the
-//! same names) and calls the matching [`functional`](crate::functional) function.
+//! same names, written once by the crate's `loss_options!` macro) and calls the matching
+//! [`functional`](crate::functional) function.
 
 pub(crate) mod bce;
 pub(crate) mod bce_with_logits;
@@ -12,6 +13,7 @@ mod l1;
 pub(crate) mod margin_ranking;
 mod mse;
 mod nll;
+pub(crate) mod options;
 pub(crate) mod smooth_l1;
 
 pub use bce::BCELoss;
@@ -41,36 +43,25 @@ pub(crate) fn same_shape<T: tapegrad_autograd::Element>(
     );
 }
 
-/// A weight tensor as the constant f64 copy the loss modules keep (converted to the input's
-/// element type in `forward`).
-pub(crate) fn class_weight<W: tapegrad_autograd::Scalar>(
-    weight: &tapegrad_autograd::Tensor<W>,
-) -> tapegrad_autograd::Tensor<f64> {
-    weight.detach().to_dtype()
-}
-
-/// Defines a loss module: the struct, `new`, `with_reduction`, `Default`, `Display` and a
-/// `forward(input, target)` calling `$f`.
+/// Defines a loss module whose only option is the reduction: the struct, its
+/// [`loss_options!`](options::loss_options) (`new`, `with_reduction`, `Default`, `Display`)
+/// and a `forward(input, target)` calling `$f`.
 macro_rules! loss_module {
     ($(#[$doc:meta])* $name:ident, $target:ty, $f:path) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct $name {
             /// How the per-element losses are reduced.
             pub reduction: $crate::loss::Reduction,
         }
 
+        $crate::loss::options::loss_options! {
+            $name {
+                reduction: $crate::loss::Reduction = $crate::loss::Reduction::Mean,
+            }
+        }
+
         impl $name {
-            /// The loss with `reduction='mean'` (PyTorch's default).
-            pub fn new() -> Self {
-                Self::default()
-            }
-
-            /// The loss with the given reduction.
-            pub fn with_reduction(reduction: $crate::loss::Reduction) -> Self {
-                $name { reduction }
-            }
-
             /// Computes the loss (`loss_fn(input, target)`).
             pub fn forward<T: tapegrad_autograd::Element>(
                 &self,
@@ -78,13 +69,6 @@ macro_rules! loss_module {
                 target: $target,
             ) -> tapegrad_autograd::Tensor<T> {
                 $f(input, target, self.reduction)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            /// As `print(loss_fn)`: `MSELoss()`.
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}()", stringify!($name))
             }
         }
     };

@@ -1,10 +1,11 @@
 //! [`NLLLoss`] (`torch.nn.NLLLoss`).
 
-use super::{class_weight, Reduction};
+use super::options::{constant_as, loss_options};
+use super::Reduction;
 use tapegrad_autograd::functional::{
     nll_loss_with, IntoClassIndices, NllLossOptions, IGNORE_INDEX,
 };
-use tapegrad_autograd::{Element, Scalar, Tensor};
+use tapegrad_autograd::{Element, Tensor};
 
 /// Negative log-likelihood of class indices given log-probabilities
 /// (`torch.nn.NLLLoss(weight=None, ignore_index=-100, reduction='mean')`):
@@ -37,66 +38,30 @@ pub struct NLLLoss {
     pub ignore_index: i64,
 }
 
-impl Default for NLLLoss {
-    fn default() -> Self {
-        NLLLoss {
-            reduction: Reduction::Mean,
-            weight: None,
-            ignore_index: IGNORE_INDEX,
-        }
+loss_options! {
+    NLLLoss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `ignore_index=`.
+        ignore_index: i64 = IGNORE_INDEX,
+    }
+    constants {
+        /// Sets `weight=` (one per class; a constant copy, no gradient).
+        weight,
     }
 }
 
 impl NLLLoss {
-    /// The loss with PyTorch's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `weight=` (one per class; a constant copy, no gradient).
-    pub fn weight<W: Scalar>(mut self, weight: &Tensor<W>) -> Self {
-        self.weight = Some(class_weight(weight));
-        self
-    }
-
-    /// Sets `ignore_index=`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-
     /// Computes the loss (`loss_fn(input, target)`).
     pub fn forward<T: Element>(
         &self,
         input: &Tensor<T>,
         target: impl IntoClassIndices,
     ) -> Tensor<T> {
-        nll_loss_with(
-            input,
-            target,
-            NllLossOptions {
-                weight: self.weight.as_ref().map(|w| w.to_dtype()),
-                ignore_index: self.ignore_index,
-                reduction: self.reduction,
-            },
-        )
-    }
-}
-
-impl std::fmt::Display for NLLLoss {
-    /// As `print(loss_fn)`: `NLLLoss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NLLLoss()")
+        let options = NllLossOptions {
+            weight: constant_as(&self.weight),
+            ignore_index: self.ignore_index,
+            reduction: self.reduction,
+        };
+        nll_loss_with(input, target, options)
     }
 }

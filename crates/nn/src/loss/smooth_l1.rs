@@ -1,5 +1,6 @@
 //! [`SmoothL1Loss`] (`torch.nn.SmoothL1Loss`) and [`smooth_l1_loss`].
 
+use super::options::loss_options;
 use super::{same_shape, Reduction};
 use tapegrad_autograd::functional::l1_loss;
 use tapegrad_autograd::{Element, Tensor};
@@ -63,47 +64,17 @@ pub struct SmoothL1Loss {
     pub beta: f64,
 }
 
-impl Default for SmoothL1Loss {
-    fn default() -> Self {
-        SmoothL1Loss {
-            reduction: Reduction::Mean,
-            beta: 1.0,
-        }
+loss_options! {
+    SmoothL1Loss {
+        reduction: Reduction = Reduction::Mean,
+        /// Sets `beta=`.
+        beta: f64 = 1.0,
     }
 }
 
 impl SmoothL1Loss {
-    /// The loss with PyTorch's defaults (`reduction='mean'`, `beta=1.0`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The loss with the given reduction.
-    pub fn with_reduction(reduction: Reduction) -> Self {
-        Self::new().reduction(reduction)
-    }
-
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-
-    /// Sets `beta=`.
-    pub fn beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
-
     /// Computes the loss (`loss_fn(input, target)`).
     pub fn forward<T: Element>(&self, input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
         smooth_l1_loss(input, target, self.reduction, self.beta)
-    }
-}
-
-impl std::fmt::Display for SmoothL1Loss {
-    /// As `print(loss_fn)`: `SmoothL1Loss()`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SmoothL1Loss()")
     }
 }
