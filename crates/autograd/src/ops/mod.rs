@@ -1,10 +1,13 @@
-//! Every differentiable operation, one small file each: the forward function (a method on
-//! [`Tensor`](crate::Tensor)) and, right below it, the [`Op`](crate::Op) with its backward
-//! rule written in tensor operations (so it can itself be differentiated).
+//! Every differentiable operation, one small file each (or one file for a pair sharing its
+//! backward: `add.rs` holds `add` and `sub`, `softmax.rs` `softmax` and `log_softmax`): the
+//! forward function (a method on [`Tensor`](crate::Tensor)) and, right below it, the
+//! [`Op`](crate::Op) with its backward rule written in tensor operations (so it can itself be
+//! differentiated).
 //!
 //! To add an op: write `fn my_op(&self) -> Tensor<T>` that computes the value with `ndarray`
 //! and calls `record(value, MyOpBackward { .. }, &[inputs])`, and implement `Op` for
-//! `MyOpBackward` with its `name`, `rule` and `backward`. Add a golden or gradcheck test.
+//! `MyOpBackward` with its `name`, `rule` and `backward`. An elementwise function of one
+//! tensor is one `unary_ops!` entry (`unary.rs`). Add a golden or gradcheck test.
 
 mod abs;
 mod activations;
@@ -58,6 +61,7 @@ mod sqrt;
 mod sub;
 pub(crate) mod sum;
 mod tanh;
+mod unary;
 pub(crate) mod view;
 
 use crate::element::Element;
