@@ -33,7 +33,6 @@ pub(crate) mod layer_norm;
 mod leaky_relu;
 mod linear;
 mod log;
-mod log_softmax;
 pub mod losses;
 pub(crate) mod lstm_cell;
 mod matmul;
@@ -58,9 +57,9 @@ mod slice;
 mod softmax;
 mod sort;
 mod sqrt;
-mod sub;
 pub(crate) mod sum;
 mod tanh;
+mod unary;
 mod unary;
 pub(crate) mod view;
 
