@@ -61,8 +61,6 @@ mod standardize;
 pub(crate) mod sum;
 mod tanh;
 mod unary;
-mod unary;
-mod unary;
 pub(crate) mod view;
 
 use crate::element::Element;
