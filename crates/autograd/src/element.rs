@@ -121,85 +121,47 @@ pub trait Element:
 {
 }
 
-impl Scalar for f32 {
-    const DTYPE: DType = DType::F32;
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    #[inline]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    #[inline]
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline]
-    fn as_i64(self) -> i64 {
-        self as i64
-    }
-    #[inline]
-    fn from_i64(v: i64) -> Self {
-        v as f32
-    }
-    #[inline]
-    fn is_nan_value(self) -> bool {
-        self.is_nan()
-    }
+/// `Scalar` for the numeric types, whose conversions are all `as` casts: rounding to nearest
+/// for `f64 → f32`, truncating toward zero (and saturating) for a float to `i64`. An entry:
+/// the type, its `DType`, zero, one, and the NaN test of a value `v`.
+macro_rules! numeric_scalar {
+    ($($t:ty: $dtype:ident, $zero:literal, $one:literal, is_nan |$v:ident| $is_nan:expr;)*) => {$(
+        impl Scalar for $t {
+            const DTYPE: DType = DType::$dtype;
+            const ZERO: Self = $zero;
+            const ONE: Self = $one;
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn as_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn is_nan_value(self) -> bool {
+                let $v = self;
+                $is_nan
+            }
+        }
+    )*};
+}
+
+numeric_scalar! {
+    f32: F32, 0.0, 1.0, is_nan |v| v.is_nan();
+    f64: F64, 0.0, 1.0, is_nan |v| v.is_nan();
+    i64: I64, 0, 1, is_nan |_v| false;
 }
 impl Element for f32 {}
-
-impl Scalar for f64 {
-    const DTYPE: DType = DType::F64;
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    #[inline]
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    #[inline]
-    fn as_f64(self) -> f64 {
-        self
-    }
-    #[inline]
-    fn as_i64(self) -> i64 {
-        self as i64
-    }
-    #[inline]
-    fn from_i64(v: i64) -> Self {
-        v as f64
-    }
-    #[inline]
-    fn is_nan_value(self) -> bool {
-        self.is_nan()
-    }
-}
 impl Element for f64 {}
-
-impl Scalar for i64 {
-    const DTYPE: DType = DType::I64;
-    const ZERO: Self = 0;
-    const ONE: Self = 1;
-    #[inline]
-    fn from_f64(v: f64) -> Self {
-        v as i64
-    }
-    #[inline]
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline]
-    fn as_i64(self) -> i64 {
-        self
-    }
-    #[inline]
-    fn from_i64(v: i64) -> Self {
-        v
-    }
-    #[inline]
-    fn is_nan_value(self) -> bool {
-        false
-    }
-}
 
 impl Scalar for bool {
     const DTYPE: DType = DType::Bool;

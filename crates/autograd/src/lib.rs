@@ -81,9 +81,10 @@ pub use warnings::{warning_count, warnings_printed, Warning};
 /// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them.
 pub mod functional {
     pub use crate::ops::batch_norm::native_batch_norm;
+    pub use crate::ops::conv::check_stride_dilation;
     pub use crate::ops::dropout::{dropout, dropout_noise};
     pub use crate::ops::index::{embedding, embedding_with_padding};
-    pub use crate::ops::layer_norm::layer_norm;
+    pub use crate::ops::layer_norm::{check_normalized_shape, layer_norm};
     pub use crate::ops::losses::{
         binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
         l1_loss, mse_loss, nll_loss, nll_loss_with, ClassTargets, CrossEntropyOptions,

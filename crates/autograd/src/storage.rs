@@ -67,79 +67,85 @@ impl<T> Storage<T> {
 
     #[inline]
     pub(crate) fn read(&self, what: &dyn Fn() -> String) -> ReadLock<'_, T> {
-        let guard = if held_check(self.key(), false, what) {
-            self.data
-                .try_read_recursive_for(LOCK_TIMEOUT)
-                .unwrap_or_else(|| deadlock_panic(what))
-        } else {
-            self.data.read_recursive()
-        };
-        push_held(self.key(), false);
-        ReadLock {
-            guard,
-            key: self.key(),
-        }
+        self.lock(
+            what,
+            || self.data.read_recursive(),
+            || self.data.try_read_recursive_for(LOCK_TIMEOUT),
+        )
     }
 
     #[inline]
     pub(crate) fn write(&self, what: &dyn Fn() -> String) -> WriteLock<'_, T> {
-        let guard = if held_check(self.key(), true, what) {
-            self.data
-                .try_write_for(LOCK_TIMEOUT)
-                .unwrap_or_else(|| deadlock_panic(what))
-        } else {
-            self.data.write()
-        };
-        push_held(self.key(), true);
+        let lock = self.lock(
+            what,
+            || self.data.write(),
+            || self.data.try_write_for(LOCK_TIMEOUT),
+        );
         self.bump_version();
-        WriteLock {
-            guard,
-            key: self.key(),
-        }
+        lock
+    }
+
+    /// A guard `G` taken with `take`, or, where this thread already holds a guard that could
+    /// deadlock with it (rule 4), with `take_timed`, panicking when that times out; registered
+    /// in this thread's list of held guards.
+    #[inline]
+    fn lock<G: LockKind>(
+        &self,
+        what: &dyn Fn() -> String,
+        take: impl FnOnce() -> G,
+        take_timed: impl FnOnce() -> Option<G>,
+    ) -> Held<G> {
+        let key = self.key();
+        let guard = if held_check(key, G::WRITE, what) {
+            take_timed().unwrap_or_else(|| deadlock_panic(what))
+        } else {
+            take()
+        };
+        push_held(key, G::WRITE);
+        Held { guard, key }
     }
 }
 
-/// A held read lock on a storage (registered in this thread's list while alive).
-pub(crate) struct ReadLock<'a, T> {
-    guard: RwLockReadGuard<'a, Vec<T>>,
+/// A read or a write guard of a storage's values.
+pub(crate) trait LockKind {
+    /// Is it a write guard?
+    const WRITE: bool;
+}
+impl<T> LockKind for RwLockReadGuard<'_, Vec<T>> {
+    const WRITE: bool = false;
+}
+impl<T> LockKind for RwLockWriteGuard<'_, Vec<T>> {
+    const WRITE: bool = true;
+}
+
+/// A held lock on a storage, `G` its read or write guard (registered in this thread's list
+/// while alive).
+pub(crate) struct Held<G: LockKind> {
+    guard: G,
     key: usize,
 }
 
-impl<T> Deref for ReadLock<'_, T> {
+/// A held read lock on a storage.
+pub(crate) type ReadLock<'a, T> = Held<RwLockReadGuard<'a, Vec<T>>>;
+/// A held write lock on a storage.
+pub(crate) type WriteLock<'a, T> = Held<RwLockWriteGuard<'a, Vec<T>>>;
+
+impl<T, G: LockKind + Deref<Target = Vec<T>>> Deref for Held<G> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         &self.guard
     }
 }
 
-impl<T> Drop for ReadLock<'_, T> {
-    fn drop(&mut self) {
-        pop_held(self.key, false);
-    }
-}
-
-/// A held write lock on a storage (registered in this thread's list while alive).
-pub(crate) struct WriteLock<'a, T> {
-    guard: RwLockWriteGuard<'a, Vec<T>>,
-    key: usize,
-}
-
-impl<T> Deref for WriteLock<'_, T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        &self.guard
-    }
-}
-
-impl<T> DerefMut for WriteLock<'_, T> {
+impl<T, G: LockKind + DerefMut<Target = Vec<T>>> DerefMut for Held<G> {
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.guard
     }
 }
 
-impl<T> Drop for WriteLock<'_, T> {
+impl<G: LockKind> Drop for Held<G> {
     fn drop(&mut self) {
-        pop_held(self.key, true);
+        pop_held(self.key, G::WRITE);
     }
 }
 

@@ -17,6 +17,7 @@ pub use tapegrad_autograd::functional::{
     nll_loss_with, ClassTargets, CrossEntropyOptions, CrossEntropyTarget, IntoClassIndices,
     IntoCrossEntropyTarget, NllLossOptions, Reduction, IGNORE_INDEX,
 };
+use tapegrad_autograd::functional::{check_normalized_shape, check_stride_dilation};
 use tapegrad_autograd::{Element, Tensor};
 
 /// `F.relu(x)`.
@@ -188,19 +189,8 @@ pub fn rms_norm<T: Element>(
     weight: Option<&Tensor<T>>,
     eps: Option<f64>,
 ) -> Tensor<T> {
-    let shape = x.shape();
     let k = normalized_shape.len();
-    assert!(
-        k >= 1 && shape.len() >= k && shape[shape.len() - k..] == *normalized_shape,
-        "rms_norm: Given normalized_shape={normalized_shape:?}, expected input with shape \
-         [*, {}], but got input of size {:?}",
-        normalized_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        shape.as_slice()
-    );
+    check_normalized_shape("rms_norm", &x.shape(), normalized_shape);
     let eps = match eps {
         Some(e) => T::from_f64(e),
         None => T::epsilon(),
@@ -295,14 +285,7 @@ pub fn conv_transpose2d<T: Element>(
         groups > 0,
         "conv_transpose2d: non-positive groups is not supported"
     );
-    assert!(
-        stride.iter().all(|&s| s > 0),
-        "conv_transpose2d: non-positive stride is not supported (got stride={stride:?})"
-    );
-    assert!(
-        dilation.iter().all(|&d| d > 0),
-        "conv_transpose2d: dilation should be greater than zero (got dilation={dilation:?})"
-    );
+    check_stride_dilation("conv_transpose2d", &stride, &dilation);
     if xs.len() == 3 {
         return conv_transpose2d(
             &input.unsqueeze(0),
@@ -485,89 +468,62 @@ pub fn adaptive_max_pool2d<T: Element>(
 // `F.<name>` for the ops the layers are made of: thin forms of the tensor methods (whose doc
 // comments give the derivatives), with PyTorch's argument order.
 
-/// `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv1d`].
-pub fn conv1d<T: Element>(
-    x: &Tensor<T>,
-    weight: &Tensor<T>,
-    bias: Option<&Tensor<T>>,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-    groups: usize,
-) -> Tensor<T> {
-    x.conv1d(weight, bias, stride, padding, dilation, groups)
+/// Declares `F.<name>` as a thin form of the tensor method of the same name: an entry
+/// `name(arg: Type, …);` (with its doc comment) becomes
+/// `pub fn name<T: Element>(x: &Tensor<T>, arg: Type, …) -> Tensor<T>`, which returns
+/// `x.name(arg, …)`.
+macro_rules! methods_as_functions {
+    ($( $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),* $(,)?); )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name<T: Element>(x: &Tensor<T>, $($arg: $ty),*) -> Tensor<T> {
+                x.$name($($arg),*)
+            }
+        )*
+    };
 }
 
-/// `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv2d`].
-///
-/// ```
-/// use tapegrad_autograd::Tensor;
-/// use tapegrad_nn::functional::conv2d;
-/// let x = Tensor::<f32>::ones(&[1, 1, 3, 3]);
-/// let w = Tensor::<f32>::ones(&[1, 1, 2, 2]);
-/// assert_eq!(conv2d(&x, &w, None, [1, 1], [0, 0], [1, 1], 1).to_vec(), [4.0; 4]);
-/// ```
-pub fn conv2d<T: Element>(
-    x: &Tensor<T>,
-    weight: &Tensor<T>,
-    bias: Option<&Tensor<T>>,
-    stride: [usize; 2],
-    padding: [usize; 2],
-    dilation: [usize; 2],
-    groups: usize,
-) -> Tensor<T> {
-    x.conv2d(weight, bias, stride, padding, dilation, groups)
-}
+methods_as_functions! {
+    /// `F.conv1d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv1d`].
+    conv1d(weight: &Tensor<T>, bias: Option<&Tensor<T>>, stride: usize, padding: usize,
+        dilation: usize, groups: usize);
 
-/// `F.max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
-/// [`Tensor::max_pool1d`].
-pub fn max_pool1d<T: Element>(
-    x: &Tensor<T>,
-    kernel_size: usize,
-    stride: usize,
-    padding: usize,
-    dilation: usize,
-    ceil_mode: bool,
-) -> Tensor<T> {
-    x.max_pool1d(kernel_size, stride, padding, dilation, ceil_mode)
-}
+    /// `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`; see [`Tensor::conv2d`].
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::functional::conv2d;
+    /// let x = Tensor::<f32>::ones(&[1, 1, 3, 3]);
+    /// let w = Tensor::<f32>::ones(&[1, 1, 2, 2]);
+    /// assert_eq!(conv2d(&x, &w, None, [1, 1], [0, 0], [1, 1], 1).to_vec(), [4.0; 4]);
+    /// ```
+    conv2d(weight: &Tensor<T>, bias: Option<&Tensor<T>>, stride: [usize; 2],
+        padding: [usize; 2], dilation: [usize; 2], groups: usize);
 
-/// `F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
-/// [`Tensor::max_pool2d`].
-///
-/// ```
-/// use tapegrad_autograd::Tensor;
-/// use tapegrad_nn::functional::max_pool2d;
-/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
-/// assert_eq!(max_pool2d(&x, [2, 2], [2, 2], [0, 0], [1, 1], false).to_vec(), [4.0]);
-/// ```
-pub fn max_pool2d<T: Element>(
-    x: &Tensor<T>,
-    kernel_size: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
-    dilation: [usize; 2],
-    ceil_mode: bool,
-) -> Tensor<T> {
-    x.max_pool2d(kernel_size, stride, padding, dilation, ceil_mode)
-}
+    /// `F.max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
+    /// [`Tensor::max_pool1d`].
+    max_pool1d(kernel_size: usize, stride: usize, padding: usize, dilation: usize,
+        ceil_mode: bool);
 
-/// `F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)`; see
-/// [`Tensor::avg_pool2d`].
-pub fn avg_pool2d<T: Element>(
-    x: &Tensor<T>,
-    kernel_size: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
-    ceil_mode: bool,
-    count_include_pad: bool,
-) -> Tensor<T> {
-    x.avg_pool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)
-}
+    /// `F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)`; see
+    /// [`Tensor::max_pool2d`].
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// use tapegrad_nn::functional::max_pool2d;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
+    /// assert_eq!(max_pool2d(&x, [2, 2], [2, 2], [0, 0], [1, 1], false).to_vec(), [4.0]);
+    /// ```
+    max_pool2d(kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2],
+        dilation: [usize; 2], ceil_mode: bool);
 
-/// `F.adaptive_avg_pool2d(x, output_size)`; see [`Tensor::adaptive_avg_pool2d`].
-pub fn adaptive_avg_pool2d<T: Element>(x: &Tensor<T>, output_size: [usize; 2]) -> Tensor<T> {
-    x.adaptive_avg_pool2d(output_size)
+    /// `F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)`; see
+    /// [`Tensor::avg_pool2d`].
+    avg_pool2d(kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2],
+        ceil_mode: bool, count_include_pad: bool);
+
+    /// `F.adaptive_avg_pool2d(x, output_size)`; see [`Tensor::adaptive_avg_pool2d`].
+    adaptive_avg_pool2d(output_size: [usize; 2]);
 }
 
 /// `F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)`:

@@ -16,6 +16,7 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::par::{for_each_chunk, map_indices};
+use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -213,13 +214,7 @@ impl<T: Element> NativeBatchNormBackward<T> {
         let mut stat_shape = vec![1isize; shape.len()];
         stat_shape[1] = c as isize;
         let m = T::from_f64((x.numel() / c.max(1)) as f64);
-        let mean = x.mean_dims(&dims, true);
-        let invstd = x
-            .var(&dims, 0.0, true)
-            .add_scalar(T::from_f64(self.eps))
-            .sqrt()
-            .pow(-1.0);
-        let xhat = x.sub(&mean).mul(&invstd);
+        let (invstd, xhat) = standardize(x, &dims, self.eps);
         let sum_g = g.sum_dims(&dims, true);
         let sum_gx = g.mul(&xhat).sum_dims(&dims, true);
         let mut k = invstd.clone();

@@ -24,8 +24,9 @@ use crate::tensor::Tensor;
 use rayon::prelude::*;
 use smallvec::smallvec;
 
-/// Panics with PyTorch's message for a zero stride or dilation.
-fn check_positive(op: &str, stride: &[usize], dilation: &[usize]) {
+/// Panics with PyTorch's message for a zero stride or dilation of a convolution, unfold or
+/// fold named `op` (also checked by `F.conv_transpose2d`).
+pub fn check_stride_dilation(op: &str, stride: &[usize], dilation: &[usize]) {
     assert!(
         stride.iter().all(|&s| s > 0),
         "{op}: non-positive stride is not supported (got stride={stride:?})"
@@ -34,6 +35,16 @@ fn check_positive(op: &str, stride: &[usize], dilation: &[usize]) {
         dilation.iter().all(|&d| d > 0),
         "{op}: dilation should be greater than zero (got dilation={dilation:?})"
     );
+}
+
+/// The window checks `im2col` and `col2im` share: every kernel size, stride and dilation
+/// above zero, with PyTorch's messages.
+fn check_window(op: &str, kernel_size: [usize; 2], stride: [usize; 2], dilation: [usize; 2]) {
+    assert!(
+        kernel_size.iter().all(|&k| k > 0),
+        "{op}: kernel size should be greater than zero, but got kernel_size={kernel_size:?}"
+    );
+    check_stride_dilation(op, &stride, &dilation);
 }
 
 impl<T: Element> Tensor<T> {
@@ -62,11 +73,7 @@ impl<T: Element> Tensor<T> {
             "im2col: Expected 4D (batched) input tensor [N, C, H, W], but got input of size: {:?}",
             shape.as_slice()
         );
-        assert!(
-            kernel_size.iter().all(|&k| k > 0),
-            "im2col: kernel size should be greater than zero, but got kernel_size={kernel_size:?}"
-        );
-        check_positive("im2col", &stride, &dilation);
+        check_window("im2col", kernel_size, stride, dilation);
         let win = Window2d::new([shape[2], shape[3]], kernel_size, stride, padding, dilation)
             .unwrap_or_else(|| {
                 panic!(
@@ -101,12 +108,8 @@ impl<T: Element> Tensor<T> {
         padding: [usize; 2],
         stride: [usize; 2],
     ) -> Tensor<T> {
+        check_window("col2im", kernel_size, stride, dilation);
         let shape = self.shape();
-        assert!(
-            kernel_size.iter().all(|&k| k > 0),
-            "col2im: kernel size should be greater than zero, but got kernel_size={kernel_size:?}"
-        );
-        check_positive("col2im", &stride, &dilation);
         let win = Window2d::new(output_size, kernel_size, stride, padding, dilation);
         let fits = shape.len() == 3
             && win.is_some_and(|w| shape[1].is_multiple_of(w.taps()) && shape[2] == w.positions());
@@ -136,7 +139,15 @@ impl<T: Element> Tensor<T> {
                 .for_each(|(o, xb)| win.im2col(xb, c, o, l, 0));
         }
         drop(x);
-        record_values(out, &[n, rows, l], Im2ColBackward { win: *win }, &[self])
+        record_values(
+            out,
+            &[n, rows, l],
+            FoldBackward {
+                win: *win,
+                of_im2col: true,
+            },
+            &[self],
+        )
     }
 
     /// [`Tensor::col2im`] for a checked window.
@@ -156,45 +167,45 @@ impl<T: Element> Tensor<T> {
         record_values(
             out,
             &[n, c, win.h, win.w],
-            Col2ImBackward { win: *win },
+            FoldBackward {
+                win: *win,
+                of_im2col: false,
+            },
             &[self],
         )
     }
 }
 
-struct Im2ColBackward {
+/// The backward of `im2col` (`of_im2col: true`) and of `col2im`: the two are linear and each
+/// other's adjoint, so the derivative of either is the other over the same window.
+struct FoldBackward {
     win: Window2d,
+    of_im2col: bool,
 }
-impl<T: Element> Op<T> for Im2ColBackward {
+impl<T: Element> Op<T> for FoldBackward {
     fn name(&self) -> &'static str {
-        "Im2ColBackward0"
+        if self.of_im2col {
+            "Im2ColBackward0"
+        } else {
+            "Col2ImBackward0"
+        }
     }
     fn rule(&self) -> &'static str {
-        "im2col is linear: dx = col2im(G), its adjoint"
+        if self.of_im2col {
+            "im2col is linear: dx = col2im(G), its adjoint"
+        } else {
+            "col2im is linear: dcols = im2col(G), its adjoint"
+        }
     }
     fn saves_inputs(&self) -> bool {
         false
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![c.needs_grad(0).then(|| c.grad.col2im_with(&self.win))]
-    }
-}
-
-struct Col2ImBackward {
-    win: Window2d,
-}
-impl<T: Element> Op<T> for Col2ImBackward {
-    fn name(&self) -> &'static str {
-        "Col2ImBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "col2im is linear: dcols = im2col(G), its adjoint"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![c.needs_grad(0).then(|| c.grad.im2col_with(&self.win))]
+        smallvec![c.needs_grad(0).then(|| if self.of_im2col {
+            c.grad.col2im_with(&self.win)
+        } else {
+            c.grad.im2col_with(&self.win)
+        })]
     }
 }
 
@@ -279,7 +290,7 @@ impl<T: Element> Tensor<T> {
         let (xs, ws) = (self.shape(), weight.shape());
         let bs = bias.map(|b| b.shape());
         check_conv("conv2d", 2, &xs, &ws, bs.as_deref(), groups);
-        check_positive("conv2d", &stride, &dilation);
+        check_stride_dilation("conv2d", &stride, &dilation);
         if xs.len() == 3 {
             return self
                 .unsqueeze(0)
@@ -341,7 +352,7 @@ impl<T: Element> Tensor<T> {
         let (xs, ws) = (self.shape(), weight.shape());
         let bs = bias.map(|b| b.shape());
         check_conv("conv1d", 1, &xs, &ws, bs.as_deref(), groups);
-        check_positive("conv1d", &[stride], &[dilation]);
+        check_stride_dilation("conv1d", &[stride], &[dilation]);
         let kernel = dilation * (ws[2] - 1) + 1;
         let len = xs[xs.len() - 1] + 2 * padding;
         assert!(

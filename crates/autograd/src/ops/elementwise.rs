@@ -1,11 +1,13 @@
 //! The elementwise functions of one tensor, as a table: each line is PyTorch's name, its
 //! `grad_fn` name, the value of one element, and the derivative written in tensor operations
 //! (`x` the input, `y` the output, `g` the gradient arriving from above), so double backward
-//! works. Functions whose derivative is zero almost everywhere (`sign`, `floor`, `ceil`,
-//! `round`, `trunc`) give a zero gradient, as PyTorch does.
+//! works; the form of an entry is that of `unary_ops!` (`ops/unary.rs`). Functions whose
+//! derivative is zero almost everywhere (`sign`, `floor`, `ceil`, `round`, `trunc`) give a zero
+//! gradient, as PyTorch does.
 
 use crate::element::Element;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::ops::unary::unary_ops;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -13,44 +15,7 @@ fn c<T: Element>(v: f64) -> T {
     T::from_f64(v)
 }
 
-macro_rules! elementwise {
-    ($(
-        $(#[$doc:meta])*
-        $name:ident, $op:ident, $grad_fn:literal, $rule:literal, saves_output: $saves_y:literal,
-        |$v:ident| $value:expr,
-        |$x:ident, $y:ident, $g:ident| $grad:expr;
-    )*) => {
-        impl<T: Element> Tensor<T> {
-            $(
-                $(#[$doc])*
-                pub fn $name(&self) -> Tensor<T> {
-                    record(crate::ops::par::map(&self.data(), |$v: T| $value), $op, &[self])
-                }
-            )*
-        }
-        $(
-            struct $op;
-            impl<T: Element> Op<T> for $op {
-                fn name(&self) -> &'static str {
-                    $grad_fn
-                }
-                fn rule(&self) -> &'static str {
-                    $rule
-                }
-                fn saves_output(&self) -> bool {
-                    $saves_y
-                }
-                #[allow(unused_variables)]
-                fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
-                    let ($x, $y, $g) = (&ctx.inputs[0], ctx.output, ctx.grad);
-                    smallvec![Some($grad)]
-                }
-            }
-        )*
-    };
-}
-
-elementwise! {
+unary_ops! {
     /// `sin(x)` (`torch.sin`). Derivative: cos(x).
     sin, SinBackward, "SinBackward0", "d sin(x)/dx = cos(x)", saves_output: false,
         |v| v.sin(),

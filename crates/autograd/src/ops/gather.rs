@@ -48,7 +48,14 @@ impl<T: Element> Tensor<T> {
             ArrayD::from_shape_vec(IxDyn(&shape[..shape.len() - 1]), v).expect("one per row")
         };
         let idx: Arc<[usize]> = indices.into();
-        record(out, GatherBackward { indices: idx }, &[self])
+        record(
+            out,
+            LastDimBackward {
+                indices: idx,
+                of_gather: true,
+            },
+            &[self],
+        )
     }
 
     /// The adjoint of [`Tensor::gather_last`]: a `[..., classes]` tensor of zeros with row `r`'s
@@ -67,37 +74,45 @@ impl<T: Element> Tensor<T> {
             ArrayD::from_shape_vec(IxDyn(&shape), v).expect("shape")
         };
         let idx: Arc<[usize]> = indices.into();
-        record(out, ScatterBackward { indices: idx }, &[self])
+        record(
+            out,
+            LastDimBackward {
+                indices: idx,
+                of_gather: false,
+            },
+            &[self],
+        )
     }
 }
 
-struct GatherBackward {
+/// The backward of `gather_last` (`of_gather: true`) and of `scatter_last`: each the other's
+/// adjoint at the same indices.
+struct LastDimBackward {
     indices: Arc<[usize]>,
+    of_gather: bool,
 }
-impl<T: Element> Op<T> for GatherBackward {
+impl<T: Element> Op<T> for LastDimBackward {
     fn name(&self) -> &'static str {
-        "GatherBackward0"
+        if self.of_gather {
+            "GatherBackward0"
+        } else {
+            "ScatterBackward0"
+        }
     }
     fn rule(&self) -> &'static str {
-        "d gather(x, i)/dx: the gradient goes to the picked element, 0 elsewhere"
+        if self.of_gather {
+            "d gather(x, i)/dx: the gradient goes to the picked element, 0 elsewhere"
+        } else {
+            "d scatter(x, i)/dx: pick the gradient at the scattered positions"
+        }
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let classes = *c.inputs[0].shape().last().expect("rank >= 1");
-        smallvec![Some(c.grad.scatter_last(&self.indices, classes))]
-    }
-}
-
-struct ScatterBackward {
-    indices: Arc<[usize]>,
-}
-impl<T: Element> Op<T> for ScatterBackward {
-    fn name(&self) -> &'static str {
-        "ScatterBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d scatter(x, i)/dx: pick the gradient at the scattered positions"
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![Some(c.grad.gather_last(&self.indices))]
+        let g = if self.of_gather {
+            let classes = *c.inputs[0].shape().last().expect("rank >= 1");
+            c.grad.scatter_last(&self.indices, classes)
+        } else {
+            c.grad.gather_last(&self.indices)
+        };
+        smallvec![Some(g)]
     }
 }

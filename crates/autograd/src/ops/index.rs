@@ -122,7 +122,7 @@ impl<T: Scalar> Tensor<T> {
         let out = ArrayD::from_shape_vec(IxDyn(&ishape), out).expect("one per index");
         record(
             out,
-            GatherBackward {
+            IndexBackward::Gather {
                 dim: d,
                 index: index.clone(),
                 in_shape: me,
@@ -141,7 +141,7 @@ impl<T: Scalar> Tensor<T> {
         let out = self.scatter_with("scatter", d, index, Some(&src.shape()), |o, n| *o = srcv[n]);
         record(
             out,
-            ScatterBackward {
+            IndexBackward::Scatter {
                 dim: d,
                 index: index.clone(),
                 add: false,
@@ -158,7 +158,7 @@ impl<T: Scalar> Tensor<T> {
         let out = self.scatter_with("scatter", d, index, None, |o, _| *o = value);
         record(
             out,
-            ScatterValueBackward {
+            IndexBackward::ScatterValue {
                 dim: d,
                 index: index.clone(),
             },
@@ -233,7 +233,7 @@ impl<T: Scalar> Tensor<T> {
         drop(data);
         record(
             out,
-            IndexSelectBackward {
+            IndexBackward::IndexSelect {
                 dim: d,
                 index: index.clone(),
                 in_shape: me,
@@ -258,7 +258,11 @@ impl<T: Scalar> Tensor<T> {
         let out = ndarray::Zip::from(&*self.data())
             .and(&m)
             .map_collect(|&x, &m| if m { value } else { x });
-        record(out, MaskedFillBackward { mask: mask.clone() }, &[self])
+        record(
+            out,
+            IndexBackward::MaskedFill { mask: mask.clone() },
+            &[self],
+        )
     }
 
     /// `x` where `condition` is true, `y` elsewhere, all three broadcast together
@@ -283,7 +287,7 @@ impl<T: Scalar> Tensor<T> {
         drop((c, a, b));
         record(
             out,
-            WhereBackward {
+            IndexBackward::Where {
                 condition: condition.clone(),
             },
             &[x, y],
@@ -316,7 +320,7 @@ impl<T: Scalar> Tensor<T> {
         let out = ArrayD::from_shape_vec(IxDyn(&[n]), values).expect("1-D");
         record(
             out,
-            MaskedSelectBackward {
+            IndexBackward::MaskedSelect {
                 positions: Tensor::from_vec(positions, &[n]),
                 shape: s,
             },
@@ -404,7 +408,7 @@ impl<T: Element> Tensor<T> {
         });
         record(
             out,
-            ScatterBackward {
+            IndexBackward::Scatter {
                 dim: d,
                 index: index.clone(),
                 add: true,
@@ -448,7 +452,7 @@ impl<T: Element> Tensor<T> {
         }
         record(
             out,
-            IndexAddBackward {
+            IndexBackward::IndexAdd {
                 dim: d,
                 index: index.clone(),
             },
@@ -479,32 +483,28 @@ impl<T: Element> Tensor<T> {
 
     /// `index_add` in place (`x.index_add_(dim, index, source)`).
     pub fn index_add_(&self, dim: isize, index: &Tensor<i64>, source: &Tensor<T>) -> &Tensor<T> {
-        self.inplace(
-            "index_add_",
-            &[source],
-            |s| write_back(s, crate::no_grad(|| s.index_add(dim, index, source))),
-            |x| x.index_add(dim, index, source),
-        )
+        self.inplace_as("index_add_", source, |x| x.index_add(dim, index, source))
     }
 
     /// `scatter` in place (`x.scatter_(dim, index, src)`).
     pub fn scatter_(&self, dim: isize, index: &Tensor<i64>, src: &Tensor<T>) -> &Tensor<T> {
-        self.inplace(
-            "scatter_",
-            &[src],
-            |s| write_back(s, crate::no_grad(|| s.scatter(dim, index, src))),
-            |x| x.scatter(dim, index, src),
-        )
+        self.inplace_as("scatter_", src, |x| x.scatter(dim, index, src))
     }
 
     /// `scatter_add` in place (`x.scatter_add_(dim, index, src)`).
     pub fn scatter_add_(&self, dim: isize, index: &Tensor<i64>, src: &Tensor<T>) -> &Tensor<T> {
-        self.inplace(
-            "scatter_add_",
-            &[src],
-            |s| write_back(s, crate::no_grad(|| s.scatter_add(dim, index, src))),
-            |x| x.scatter_add(dim, index, src),
-        )
+        self.inplace_as("scatter_add_", src, |x| x.scatter_add(dim, index, src))
+    }
+
+    /// The in-place form `op` of the out-of-place `f` reading `other`: `f` computed without
+    /// recording and written back into `self`, recorded like every in-place op.
+    fn inplace_as(
+        &self,
+        op: &'static str,
+        other: &Tensor<T>,
+        f: impl Fn(&Tensor<T>) -> Tensor<T>,
+    ) -> &Tensor<T> {
+        self.inplace(op, &[other], |s| write_back(s, crate::no_grad(|| f(s))), &f)
     }
 }
 
@@ -608,231 +608,163 @@ pub fn embedding_with_padding<T: Element>(
     embedding(indices, &Tensor::where_(&mask, &weight.detach(), weight))
 }
 
-struct GatherBackward {
-    dim: usize,
-    index: Tensor<i64>,
-    in_shape: Shape,
-}
-impl<T: Scalar> Op<T> for GatherBackward {
-    fn name(&self) -> &'static str {
-        "GatherBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d gather: the gradient scattered back to the gathered positions, summed where an index repeats"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        let zeros = Tensor::zeros(&self.in_shape);
-        smallvec![Some(zeros.scatter_add(
-            self.dim as isize,
-            &self.index,
-            c.grad
-        ))]
-    }
+/// The backward of every indexing op, each the adjoint indexing op of its forward (see the
+/// module documentation); none reads the inputs' values, only what the variant keeps.
+enum IndexBackward {
+    /// `gather`: the gradient scattered back into zeros of the input's shape, adding where an
+    /// index repeats.
+    Gather {
+        dim: usize,
+        index: Tensor<i64>,
+        in_shape: Shape,
+    },
+    /// `scatter` (`add: false`) and `scatter_add` (`add: true`) of `src` into `self`.
+    Scatter {
+        dim: usize,
+        index: Tensor<i64>,
+        add: bool,
+    },
+    /// `scatter` of a value: the gradient, zero where the value was written.
+    ScatterValue { dim: usize, index: Tensor<i64> },
+    /// `index_select`: the gradient added back at the selected positions.
+    IndexSelect {
+        dim: usize,
+        index: Tensor<i64>,
+        in_shape: Shape,
+    },
+    /// `index_add`: `self` gets the gradient, `source` the gradient selected at the index.
+    IndexAdd { dim: usize, index: Tensor<i64> },
+    /// `masked_fill`: the gradient, zero where the mask is true.
+    MaskedFill { mask: Tensor<bool> },
+    /// `where(condition, x, y)`: the gradient to `x` where the condition holds, else to `y`.
+    Where { condition: Tensor<bool> },
+    /// `masked_select`: the gradient put back at the selected (flat) positions of `shape`.
+    MaskedSelect {
+        positions: Tensor<i64>,
+        shape: Shape,
+    },
 }
 
-struct ScatterBackward {
-    dim: usize,
-    index: Tensor<i64>,
-    add: bool,
-}
-impl<T: Scalar> Op<T> for ScatterBackward {
+impl<T: Scalar> Op<T> for IndexBackward {
     fn name(&self) -> &'static str {
-        if self.add {
-            "ScatterAddBackward0"
-        } else {
-            "ScatterBackward0"
+        match self {
+            IndexBackward::Gather { .. } => "GatherBackward0",
+            IndexBackward::Scatter { add: true, .. } => "ScatterAddBackward0",
+            IndexBackward::Scatter { add: false, .. } => "ScatterBackward0",
+            IndexBackward::ScatterValue { .. } => "ScatterBackward1",
+            IndexBackward::IndexSelect { .. } => "IndexSelectBackward0",
+            IndexBackward::IndexAdd { .. } => "IndexAddBackward0",
+            IndexBackward::MaskedFill { .. } => "MaskedFillBackward0",
+            IndexBackward::Where { .. } => "WhereBackward0",
+            IndexBackward::MaskedSelect { .. } => "MaskedSelectBackward0",
         }
     }
-    fn rule(&self) -> &'static str {
-        "d scatter: self gets the gradient (zeroed where overwritten); src gets it gathered at the index"
-    }
     fn saves_inputs(&self) -> bool {
         false
+    }
+    fn rule(&self) -> &'static str {
+        match self {
+            IndexBackward::Gather { .. } => {
+                "d gather: the gradient scattered back to the gathered positions, summed where an \
+                 index repeats"
+            }
+            IndexBackward::Scatter { .. } => {
+                "d scatter: self gets the gradient (zeroed where overwritten); src gets it \
+                 gathered at the index"
+            }
+            IndexBackward::ScatterValue { .. } => {
+                "d scatter(value): the gradient, zero where the value was written"
+            }
+            IndexBackward::IndexSelect { .. } => {
+                "d index_select: the gradient added back at the selected positions (index_add)"
+            }
+            IndexBackward::IndexAdd { .. } => {
+                "d index_add: self gets the gradient; source gets it selected at the index"
+            }
+            IndexBackward::MaskedFill { .. } => {
+                "d masked_fill: the gradient, zero where the mask is true"
+            }
+            IndexBackward::Where { .. } => {
+                "d where(c, x, y): x gets the gradient where c holds, y where it does not"
+            }
+            IndexBackward::MaskedSelect { .. } => {
+                "d masked_select: the gradient put back at the selected positions, zero elsewhere"
+            }
+        }
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
     where
         T: Element,
     {
-        let (d, i, g) = (self.dim as isize, &self.index, c.grad);
-        let to_self = if self.add {
-            g.clone()
-        } else {
-            g.scatter_value(d, i, T::zero())
-        };
-        let src_shape = c.inputs[1].shape();
-        let to_src = g.gather(d, i);
-        // `src` may be larger than `index`: the rest of it got no gradient.
-        let to_src = if to_src.shape() == src_shape {
-            to_src
-        } else {
-            let pad: Vec<isize> = src_shape
-                .iter()
-                .zip(to_src.shape().iter())
-                .rev()
-                .flat_map(|(&s, &t)| [0, (s - t) as isize])
-                .collect();
-            to_src.pad(&pad, T::zero())
-        };
-        smallvec![
-            c.needs_grad(0).then_some(to_self),
-            c.needs_grad(1).then_some(to_src)
-        ]
-    }
-}
-
-struct ScatterValueBackward {
-    dim: usize,
-    index: Tensor<i64>,
-}
-impl<T: Scalar> Op<T> for ScatterValueBackward {
-    fn name(&self) -> &'static str {
-        "ScatterBackward1"
-    }
-    fn rule(&self) -> &'static str {
-        "d scatter(value): the gradient, zero where the value was written"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        let g = c
-            .grad
-            .scatter_value(self.dim as isize, &self.index, T::zero());
-        smallvec![Some(g)]
-    }
-}
-
-struct IndexSelectBackward {
-    dim: usize,
-    index: Tensor<i64>,
-    in_shape: Shape,
-}
-impl<T: Scalar> Op<T> for IndexSelectBackward {
-    fn name(&self) -> &'static str {
-        "IndexSelectBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d index_select: the gradient added back at the selected positions (index_add)"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        let zeros = Tensor::zeros(&self.in_shape);
-        smallvec![Some(zeros.index_add(
-            self.dim as isize,
-            &self.index,
-            c.grad
-        ))]
-    }
-}
-
-struct IndexAddBackward {
-    dim: usize,
-    index: Tensor<i64>,
-}
-impl<T: Element> Op<T> for IndexAddBackward {
-    fn name(&self) -> &'static str {
-        "IndexAddBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d index_add: self gets the gradient; source gets it selected at the index"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let g = c.grad;
-        smallvec![
-            c.needs_grad(0).then(|| g.clone()),
-            c.needs_grad(1)
-                .then(|| g.index_select(self.dim as isize, &self.index))
-        ]
-    }
-}
-
-struct MaskedFillBackward {
-    mask: Tensor<bool>,
-}
-impl<T: Scalar> Op<T> for MaskedFillBackward {
-    fn name(&self) -> &'static str {
-        "MaskedFillBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d masked_fill: the gradient, zero where the mask is true"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        smallvec![Some(c.grad.masked_fill(&self.mask, T::zero()))]
-    }
-}
-
-struct WhereBackward {
-    condition: Tensor<bool>,
-}
-impl<T: Scalar> Op<T> for WhereBackward {
-    fn name(&self) -> &'static str {
-        "WhereBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d where(c, x, y): x gets the gradient where c holds, y where it does not"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        let (g, zero) = (c.grad, Tensor::scalar(T::zero()));
-        let cond = &self.condition;
-        smallvec![
-            c.needs_grad(0)
-                .then(|| Tensor::where_(cond, g, &zero).sum_to(&c.inputs[0].shape())),
-            c.needs_grad(1)
-                .then(|| Tensor::where_(cond, &zero, g).sum_to(&c.inputs[1].shape()))
-        ]
-    }
-}
-
-struct MaskedSelectBackward {
-    positions: Tensor<i64>,
-    shape: Shape,
-}
-impl<T: Scalar> Op<T> for MaskedSelectBackward {
-    fn name(&self) -> &'static str {
-        "MaskedSelectBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d masked_select: the gradient put back at the selected positions, zero elsewhere"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T>
-    where
-        T: Element,
-    {
-        let flat = Tensor::zeros(&[numel(&self.shape)]).index_add(0, &self.positions, c.grad);
-        let dims: Vec<isize> = self.shape.iter().map(|&d| d as isize).collect();
-        let g = flat.reshape(&dims).sum_to(&c.inputs[0].shape());
-        smallvec![Some(g)]
+        match self {
+            IndexBackward::Gather {
+                dim,
+                index,
+                in_shape,
+            } => smallvec![Some(Tensor::zeros(in_shape).scatter_add(
+                *dim as isize,
+                index,
+                g
+            ))],
+            IndexBackward::Scatter { dim, index, add } => {
+                let d = *dim as isize;
+                let to_self = if *add {
+                    g.clone()
+                } else {
+                    g.scatter_value(d, index, T::zero())
+                };
+                let src_shape = c.inputs[1].shape();
+                let to_src = g.gather(d, index);
+                // `src` may be larger than `index`: the rest of it got no gradient.
+                let to_src = if to_src.shape() == src_shape {
+                    to_src
+                } else {
+                    let pad: Vec<isize> = src_shape
+                        .iter()
+                        .zip(to_src.shape().iter())
+                        .rev()
+                        .flat_map(|(&s, &t)| [0, (s - t) as isize])
+                        .collect();
+                    to_src.pad(&pad, T::zero())
+                };
+                smallvec![
+                    c.needs_grad(0).then_some(to_self),
+                    c.needs_grad(1).then_some(to_src)
+                ]
+            }
+            IndexBackward::ScatterValue { dim, index } => {
+                smallvec![Some(g.scatter_value(*dim as isize, index, T::zero()))]
+            }
+            IndexBackward::IndexSelect {
+                dim,
+                index,
+                in_shape,
+            } => smallvec![Some(Tensor::zeros(in_shape).index_add(
+                *dim as isize,
+                index,
+                g
+            ))],
+            IndexBackward::IndexAdd { dim, index } => smallvec![
+                c.needs_grad(0).then(|| g.clone()),
+                c.needs_grad(1)
+                    .then(|| g.index_select(*dim as isize, index))
+            ],
+            IndexBackward::MaskedFill { mask } => smallvec![Some(g.masked_fill(mask, T::zero()))],
+            IndexBackward::Where { condition } => {
+                let zero = Tensor::scalar(T::zero());
+                smallvec![
+                    c.needs_grad(0)
+                        .then(|| Tensor::where_(condition, g, &zero).sum_to(&c.inputs[0].shape())),
+                    c.needs_grad(1)
+                        .then(|| Tensor::where_(condition, &zero, g).sum_to(&c.inputs[1].shape()))
+                ]
+            }
+            IndexBackward::MaskedSelect { positions, shape } => {
+                let flat = Tensor::zeros(&[numel(shape)]).index_add(0, positions, g);
+                let dims: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+                smallvec![Some(flat.reshape(&dims).sum_to(&c.inputs[0].shape()))]
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::par::{for_each_chunk, map_indices};
+use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
@@ -43,6 +44,22 @@ fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
     (T::from_f64(mean), T::from_f64(invstd))
 }
 
+/// Panics with PyTorch's message unless the last dimensions of `shape` are `normalized_shape`
+/// (at least one): the input check of `layer_norm` and `F.rms_norm`, named `op`.
+pub fn check_normalized_shape(op: &str, shape: &[usize], normalized_shape: &[usize]) {
+    let k = normalized_shape.len();
+    assert!(
+        k >= 1 && shape.len() >= k && shape[shape.len() - k..] == *normalized_shape,
+        "{op}: Given normalized_shape={normalized_shape:?}, expected input with shape [*, {}], \
+         but got input of size {shape:?}",
+        normalized_shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+}
+
 /// Layer normalisation (`F.layer_norm(x, normalized_shape, weight, bias, eps)`): over the last
 /// `normalized_shape.len()` dimensions (which must equal `normalized_shape`),
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias` with the biased variance, as PyTorch.
@@ -63,17 +80,7 @@ pub fn layer_norm<T: Element>(
 ) -> Tensor<T> {
     let shape = x.shape();
     let k = normalized_shape.len();
-    assert!(
-        k >= 1 && shape.len() >= k && shape[shape.len() - k..] == *normalized_shape,
-        "layer_norm: Given normalized_shape={normalized_shape:?}, expected input with shape \
-         [*, {}], but got input of size {:?}",
-        normalized_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        shape.as_slice()
-    );
+    check_normalized_shape("layer_norm", &shape, normalized_shape);
     for (what, t) in [("weight", weight), ("bias", bias)] {
         if let Some(t) = t {
             assert!(
@@ -221,13 +228,7 @@ impl NativeLayerNormBackward {
         let rank = x.ndim() as isize;
         let dims: Vec<isize> = (rank - self.dims as isize..rank).collect();
         let lead: Vec<isize> = (0..rank - self.dims as isize).collect();
-        let mean = x.mean_dims(&dims, true);
-        let invstd = x
-            .var(&dims, 0.0, true)
-            .add_scalar(T::from_f64(self.eps))
-            .sqrt()
-            .pow(-1.0);
-        let xhat = x.sub(&mean).mul(&invstd);
+        let (invstd, xhat) = standardize(x, &dims, self.eps);
         let gw = match self.has_weight {
             true => g.mul(&ctx.inputs[1]),
             false => g.clone(),

@@ -1,36 +1,16 @@
 //! Natural logarithm: `log(x)`.
 
-use crate::element::Element;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::tensor::Tensor;
-use smallvec::smallvec;
+use crate::ops::unary::unary_ops;
 
-impl<T: Element> Tensor<T> {
+unary_ops! {
     /// Natural log elementwise (`torch.log`); negative inputs give NaN, zero gives -inf.
+    /// Derivative: 1/x.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
     /// assert_eq!(Tensor::from_vec(vec![1.0f64], &[1]).log().item(), 0.0);
     /// ```
-    pub fn log(&self) -> Tensor<T> {
-        record(self.data().mapv(|v| v.ln()), LogBackward, &[self])
-    }
-}
-
-struct LogBackward;
-impl<T: Element> Op<T> for LogBackward {
-    fn name(&self) -> &'static str {
-        "LogBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "d log(x)/dx = 1/x"
-    }
-    fn saves_output(&self) -> bool {
-        true
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        #[allow(unused_variables)]
-        let (x, y, g) = (&c.inputs[0], c.output, c.grad);
-        smallvec![Some(g.div(x))]
-    }
+    log, LogBackward, "LogBackward0", "d log(x)/dx = 1/x", saves_output: true,
+        |v| v.ln(),
+        |x, y, g| g.div(x);
 }

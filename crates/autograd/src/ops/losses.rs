@@ -396,6 +396,47 @@ pub fn cross_entropy<T: Element>(
     nll_loss(&logits.log_softmax(-1), targets, reduction)
 }
 
+/// `Default` and the builder methods of the class-index loss options ([`NllLossOptions`],
+/// [`CrossEntropyOptions`]), which share the fields `weight`, `ignore_index` and `reduction`:
+/// `Default` is PyTorch's (none, [`IGNORE_INDEX`], mean, then each `extra: value` given), and
+/// `new` (documented with `new_doc`), `weight`, `ignore_index` and `reduction` build on it.
+macro_rules! class_loss_options {
+    ($name:ident, $new_doc:literal, $($extra:ident: $value:expr,)*) => {
+        impl<T: Element> Default for $name<T> {
+            fn default() -> Self {
+                $name {
+                    weight: None,
+                    ignore_index: IGNORE_INDEX,
+                    reduction: Reduction::Mean,
+                    $($extra: $value,)*
+                }
+            }
+        }
+
+        impl<T: Element> $name<T> {
+            #[doc = $new_doc]
+            pub fn new() -> Self {
+                Self::default()
+            }
+            /// Sets `weight=` (one weight per class).
+            pub fn weight(mut self, weight: &Tensor<T>) -> Self {
+                self.weight = Some(weight.clone());
+                self
+            }
+            /// Sets `ignore_index=`.
+            pub fn ignore_index(mut self, ignore_index: i64) -> Self {
+                self.ignore_index = ignore_index;
+                self
+            }
+            /// Sets `reduction=`.
+            pub fn reduction(mut self, reduction: Reduction) -> Self {
+                self.reduction = reduction;
+                self
+            }
+        }
+    };
+}
+
 /// The options of [`nll_loss_with`], as `F.nll_loss(input, target, weight=None,
 /// ignore_index=-100, reduction='mean')`. Build one with struct syntax over
 /// `..Default::default()` or with the builder methods:
@@ -412,37 +453,10 @@ pub struct NllLossOptions<T: Element> {
     pub reduction: Reduction,
 }
 
-impl<T: Element> Default for NllLossOptions<T> {
-    fn default() -> Self {
-        NllLossOptions {
-            weight: None,
-            ignore_index: IGNORE_INDEX,
-            reduction: Reduction::Mean,
-        }
-    }
-}
-
-impl<T: Element> NllLossOptions<T> {
-    /// PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Sets `weight=` (one weight per class).
-    pub fn weight(mut self, weight: &Tensor<T>) -> Self {
-        self.weight = Some(weight.clone());
-        self
-    }
-    /// Sets `ignore_index=`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-}
+class_loss_options!(
+    NllLossOptions,
+    "PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`.",
+);
 
 /// The options of [`cross_entropy_with`], as `F.cross_entropy(input, target, weight=None,
 /// ignore_index=-100, reduction='mean', label_smoothing=0.0)`. Build one with struct syntax
@@ -461,38 +475,14 @@ pub struct CrossEntropyOptions<T: Element> {
     pub label_smoothing: f64,
 }
 
-impl<T: Element> Default for CrossEntropyOptions<T> {
-    fn default() -> Self {
-        CrossEntropyOptions {
-            weight: None,
-            ignore_index: IGNORE_INDEX,
-            reduction: Reduction::Mean,
-            label_smoothing: 0.0,
-        }
-    }
-}
+class_loss_options!(
+    CrossEntropyOptions,
+    "PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`, \
+     `label_smoothing=0.0`.",
+    label_smoothing: 0.0,
+);
 
 impl<T: Element> CrossEntropyOptions<T> {
-    /// PyTorch's defaults: no weight, `ignore_index=-100`, `reduction='mean'`,
-    /// `label_smoothing=0.0`.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Sets `weight=` (one weight per class).
-    pub fn weight(mut self, weight: &Tensor<T>) -> Self {
-        self.weight = Some(weight.clone());
-        self
-    }
-    /// Sets `ignore_index=`.
-    pub fn ignore_index(mut self, ignore_index: i64) -> Self {
-        self.ignore_index = ignore_index;
-        self
-    }
-    /// Sets `reduction=`.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
     /// Sets `label_smoothing=`.
     pub fn label_smoothing(mut self, label_smoothing: f64) -> Self {
         self.label_smoothing = label_smoothing;

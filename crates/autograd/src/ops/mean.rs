@@ -3,9 +3,9 @@
 use crate::element::Element;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
+use crate::ops::sum::{sum_axis, with_dim};
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
-use ndarray::Axis;
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
@@ -40,12 +40,7 @@ impl<T: Element> Tensor<T> {
         let out = {
             let data = self.data();
             let n = T::from_f64(data.shape()[d] as f64);
-            let s = data.sum_axis(Axis(d)).mapv(|v| v / n);
-            if keepdim {
-                s.insert_axis(Axis(d))
-            } else {
-                s
-            }
+            sum_axis(&data, d, keepdim).mapv(|v| v / n)
         };
         record(out, MeanDimBackward { dim: d, keepdim }, &[self])
     }
@@ -86,11 +81,7 @@ impl<T: Element> Op<T> for MeanDimBackward {
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let shape = c.inputs[0].shape();
         let n = T::from_f64(shape[self.dim] as f64);
-        let g = if self.keepdim {
-            c.grad.clone()
-        } else {
-            c.grad.unsqueeze(self.dim as isize)
-        };
+        let g = with_dim(c.grad, self.dim, self.keepdim);
         smallvec![Some(g.div_scalar(n).broadcast_to(&shape))]
     }
 }

@@ -1,10 +1,13 @@
-//! Every differentiable operation, one small file each: the forward function (a method on
-//! [`Tensor`](crate::Tensor)) and, right below it, the [`Op`](crate::Op) with its backward
-//! rule written in tensor operations (so it can itself be differentiated).
+//! Every differentiable operation, one small file each (or one file for a pair sharing its
+//! backward: `add.rs` holds `add` and `sub`, `softmax.rs` `softmax` and `log_softmax`): the
+//! forward function (a method on [`Tensor`](crate::Tensor)) and, right below it, the
+//! [`Op`](crate::Op) with its backward rule written in tensor operations (so it can itself be
+//! differentiated).
 //!
 //! To add an op: write `fn my_op(&self) -> Tensor<T>` that computes the value with `ndarray`
 //! and calls `record(value, MyOpBackward { .. }, &[inputs])`, and implement `Op` for
-//! `MyOpBackward` with its `name`, `rule` and `backward`. Add a golden or gradcheck test.
+//! `MyOpBackward` with its `name`, `rule` and `backward`. An elementwise function of one
+//! tensor is one `unary_ops!` entry (`unary.rs`). Add a golden or gradcheck test.
 
 mod abs;
 mod activations;
@@ -14,7 +17,7 @@ mod binary;
 mod broadcast;
 mod clamp;
 mod compare;
-mod conv;
+pub(crate) mod conv;
 mod div;
 pub(crate) mod dropout;
 mod dtype;
@@ -30,7 +33,6 @@ pub(crate) mod layer_norm;
 mod leaky_relu;
 mod linear;
 mod log;
-mod log_softmax;
 pub mod losses;
 pub(crate) mod lstm_cell;
 mod matmul;
@@ -55,9 +57,10 @@ mod slice;
 mod softmax;
 mod sort;
 mod sqrt;
-mod sub;
+mod standardize;
 pub(crate) mod sum;
 mod tanh;
+mod unary;
 pub(crate) mod view;
 
 use crate::element::Element;

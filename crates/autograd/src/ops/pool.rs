@@ -338,7 +338,12 @@ impl Windows {
     fn apply<T: Element>(self, x: &Tensor<T>, name: &'static str) -> Tensor<T> {
         let windows = Arc::new(self);
         let out = windows.pool(x);
-        record(out, AvgPoolBackward { windows, name }, &[x])
+        let op = AvgPoolBackward {
+            windows,
+            name,
+            of_spread: false,
+        };
+        record(out, op, &[x])
     }
 
     /// The averages of every plane of `x` (last two dimensions `size`).
@@ -432,55 +437,45 @@ impl<T: Element> Op<T> for MaxPoolBackward {
     }
 }
 
+/// The backward of an average pooling, and of that backward: the pooling and its spread (every
+/// G / divisor added over its window) are linear maps over the same windows and each other's
+/// adjoint, so the derivative of either is the other, recorded in turn.
 struct AvgPoolBackward {
     windows: Arc<Windows>,
+    /// The grad_fn name: the pooling's, or `AvgPool2DBackwardBackward0` for the spread.
     name: &'static str,
+    /// Was the recorded output a spread (so its derivative is the pooling)?
+    of_spread: bool,
 }
 impl<T: Element> Op<T> for AvgPoolBackward {
     fn name(&self) -> &'static str {
         self.name
     }
     fn rule(&self) -> &'static str {
-        "y = Σ_window x / divisor: dx = every G / divisor added over its window"
+        if self.of_spread {
+            "the spread of an average pooling is linear: its derivative is the pooling of G"
+        } else {
+            "y = Σ_window x / divisor: dx = every G / divisor added over its window"
+        }
     }
     fn saves_inputs(&self) -> bool {
         false
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         smallvec![c.needs_grad(0).then(|| {
-            let dx = self.windows.spread(c.grad);
             let windows = Arc::clone(&self.windows);
-            record(dx, SpreadBackward { windows }, &[c.grad])
-        })]
-    }
-}
-
-/// The derivative of an average pooling, itself differentiable: its adjoint is the pooling.
-struct SpreadBackward {
-    windows: Arc<Windows>,
-}
-impl<T: Element> Op<T> for SpreadBackward {
-    fn name(&self) -> &'static str {
-        "AvgPool2DBackwardBackward0"
-    }
-    fn rule(&self) -> &'static str {
-        "the spread of an average pooling is linear: its derivative is the pooling of G"
-    }
-    fn saves_inputs(&self) -> bool {
-        false
-    }
-    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        smallvec![c.needs_grad(0).then(|| {
-            let y = self.windows.pool(c.grad);
-            let windows = Arc::clone(&self.windows);
-            record(
-                y,
-                AvgPoolBackward {
-                    windows,
-                    name: "AvgPool2DBackward0",
-                },
-                &[c.grad],
-            )
+            let (out, name) = if self.of_spread {
+                (windows.pool(c.grad), "AvgPool2DBackward0")
+            } else {
+                (windows.spread(c.grad), "AvgPool2DBackwardBackward0")
+            };
+            let of_spread = !self.of_spread;
+            let op = AvgPoolBackward {
+                windows,
+                name,
+                of_spread,
+            };
+            record(out, op, &[c.grad])
         })]
     }
 }

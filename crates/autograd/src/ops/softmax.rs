@@ -1,4 +1,5 @@
-//! Softmax over a dimension, computed stably (the maximum is subtracted first).
+//! Softmax and log-softmax over a dimension (`log_softmax = x − logsumexp(x)`), computed
+//! stably: the maximum is subtracted first. They share the forward and the lane fast paths.
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
@@ -13,7 +14,7 @@ use smallvec::smallvec;
 /// `out[lane] = f(lane of a, lane of b, out lane)` for every `d`-wide lane of row-major
 /// buffers: the fast path of the softmax family over the last dimension, in parallel for
 /// large tensors (each lane is computed alone, so the split changes nothing).
-pub(crate) fn per_lane<T: Element>(
+fn per_lane<T: Element>(
     a: &[T],
     b: &[T],
     d: usize,
@@ -30,7 +31,7 @@ pub(crate) fn per_lane<T: Element>(
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]) written to
 /// `out`, and `Σ exp(x − max)`.
 #[inline]
-pub(crate) fn shifted_lane<T: Element>(x: &[T], out: &mut [T]) -> T {
+fn shifted_lane<T: Element>(x: &[T], out: &mut [T]) -> T {
     let m = x
         .iter()
         .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
@@ -44,16 +45,13 @@ pub(crate) fn shifted_lane<T: Element>(x: &[T], out: &mut [T]) -> T {
 }
 
 /// Is `dim` the last dimension of a contiguous `t` (the lane fast path applies)?
-pub(crate) fn lanes_of<T: Element>(t: &Tensor<T>, dim: usize) -> Option<usize> {
+fn lanes_of<T: Element>(t: &Tensor<T>, dim: usize) -> Option<usize> {
     (dim + 1 == t.ndim() && t.is_contiguous()).then(|| t.shape()[dim])
 }
 
 /// `x - max(x, dim)` per lane, and the lanes' `sum(exp(..))`: the stable core of softmax and
 /// log-softmax.
-pub(crate) fn shifted_exp<T: Element>(
-    x: &ndarray::ArrayViewD<T>,
-    dim: usize,
-) -> (ArrayD<T>, ArrayD<T>) {
+fn shifted_exp<T: Element>(x: &ndarray::ArrayViewD<T>, dim: usize) -> (ArrayD<T>, ArrayD<T>) {
     let max = x.fold_axis(
         Axis(dim),
         T::neg_infinity(),
@@ -65,8 +63,54 @@ pub(crate) fn shifted_exp<T: Element>(
     (shifted, sum.insert_axis(Axis(dim)))
 }
 
+/// The stable forward of softmax and log-softmax along `d`: every lane's `x − max` and
+/// `Σ exp(x − max)` go to `finish_lane` (the fast path: `d` the last dimension of a contiguous
+/// `x`), or, for any other layout, the whole shifted array and its lane sums to `finish`.
+fn stable_forward<T: Element, O: Op<T>>(
+    x: &Tensor<T>,
+    d: usize,
+    finish_lane: impl Fn(&mut [T], T) + Sync + Send,
+    finish: impl FnOnce(ArrayD<T>, &ArrayD<T>) -> ArrayD<T>,
+    op: O,
+) -> Tensor<T> {
+    if let Some(n) = lanes_of(x, d) {
+        let y = per_lane(&x.read_values(), &[], n, |x, _, o| {
+            let sum = shifted_lane(x, o);
+            finish_lane(o, sum);
+        });
+        return record_values(y, &x.shape(), op, &[x]);
+    }
+    let out = {
+        let (shifted, sum) = shifted_exp(&x.data(), d);
+        finish(shifted, &sum)
+    };
+    record(out, op, &[x])
+}
+
+/// The backward fast path of softmax and log-softmax: `f(y lane, g lane, dx lane)` over the
+/// lanes of the saved output `y` and the gradient `g`, when no graph of the backward is built
+/// and `dim` is the last dimension of both, contiguous; `None` otherwise.
+fn lane_backward<T: Element>(
+    c: &BackwardCtx<'_, T>,
+    dim: usize,
+    f: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
+) -> Option<InputGrads<T>> {
+    let (y, g) = (c.output, c.grad);
+    let (false, Some(n), true) = (is_grad_enabled(), lanes_of(y, dim), g.is_contiguous()) else {
+        return None;
+    };
+    let dx = per_lane(&y.read_values(), &g.read_values(), n, f);
+    Some(smallvec![Some(Tensor::from_values(
+        dx,
+        &y.shape(),
+        None,
+        false
+    ))])
+}
+
 impl<T: Element> Tensor<T> {
     /// `exp(x) / sum(exp(x))` along `dim` (`torch.softmax(x, dim)`), stable for large logits.
+    /// Derivative: `dx = y·(g − Σ g·y)`, `y` the output.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -78,18 +122,38 @@ impl<T: Element> Tensor<T> {
         if self.ndim() == 0 {
             return self.unsqueeze(0).softmax(0).squeeze(0);
         }
-        if let Some(n) = lanes_of(self, d) {
-            let y = per_lane(&self.read_values(), &[], n, |x, _, o| {
-                let sum = shifted_lane(x, o);
-                o.iter_mut().for_each(|v| *v = v.exp() / sum);
-            });
-            return record_values(y, &self.shape(), SoftmaxBackward { dim: d }, &[self]);
+        stable_forward(
+            self,
+            d,
+            |o, sum| o.iter_mut().for_each(|v| *v = v.exp() / sum),
+            |shifted, sum| shifted.mapv(|v| v.exp()) / sum,
+            SoftmaxBackward { dim: d },
+        )
+    }
+
+    /// `log(softmax(x, dim))` without overflow or `log(0)` (`torch.log_softmax(x, dim)`).
+    /// Derivative: `dx = g − softmax(x)·Σ g`.
+    ///
+    /// ```
+    /// use tapegrad_autograd::Tensor;
+    /// let y = Tensor::from_vec(vec![0.0f64, 0.0], &[2]).log_softmax(0);
+    /// assert!((y.to_vec()[0] - 0.5f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn log_softmax(&self, dim: isize) -> Tensor<T> {
+        let d = or_panic(normalize_dim("log_softmax", dim, &self.shape()));
+        if self.ndim() == 0 {
+            return self.unsqueeze(0).log_softmax(0).squeeze(0);
         }
-        let out = {
-            let (shifted, sum) = shifted_exp(&self.data(), d);
-            shifted.mapv(|v| v.exp()) / &sum
-        };
-        record(out, SoftmaxBackward { dim: d }, &[self])
+        stable_forward(
+            self,
+            d,
+            |o, sum| {
+                let log_sum = sum.ln();
+                o.iter_mut().for_each(|v| *v -= log_sum);
+            },
+            |shifted, sum| shifted - &sum.mapv(|s| s.ln()),
+            LogSoftmaxBackward { dim: d },
+        )
     }
 }
 
@@ -107,19 +171,44 @@ impl<T: Element> Op<T> for SoftmaxBackward {
         true
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let (y, g) = (c.output, c.grad);
-        if let (false, Some(n), true) =
-            (is_grad_enabled(), lanes_of(y, self.dim), g.is_contiguous())
-        {
-            let dx = per_lane(&y.read_values(), &g.read_values(), n, |y, g, o| {
-                let dot = y.iter().zip(g).fold(T::zero(), |acc, (&y, &g)| acc + g * y);
-                for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                    *o = y * (g - dot);
-                }
-            });
-            return smallvec![Some(Tensor::from_values(dx, &y.shape(), None, false))];
-        }
-        let dot = g.mul(y).sum_dim(self.dim as isize, true);
-        smallvec![Some(y.mul(&g.sub(&dot)))]
+        let fast = lane_backward(c, self.dim, |y, g, o| {
+            let dot = y.iter().zip(g).fold(T::zero(), |acc, (&y, &g)| acc + g * y);
+            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                *o = y * (g - dot);
+            }
+        });
+        fast.unwrap_or_else(|| {
+            let (y, g) = (c.output, c.grad);
+            let dot = g.mul(y).sum_dim(self.dim as isize, true);
+            smallvec![Some(y.mul(&g.sub(&dot)))]
+        })
+    }
+}
+
+struct LogSoftmaxBackward {
+    dim: usize,
+}
+impl<T: Element> Op<T> for LogSoftmaxBackward {
+    fn name(&self) -> &'static str {
+        "LogSoftmaxBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "d log_softmax: dx = g - softmax(x) * sum(g, dim)"
+    }
+    fn saves_output(&self) -> bool {
+        true
+    }
+    fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let fast = lane_backward(c, self.dim, |y, g, o| {
+            let total = g.iter().fold(T::zero(), |acc, &g| acc + g);
+            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                *o = g - y.exp() * total;
+            }
+        });
+        fast.unwrap_or_else(|| {
+            let (y, g) = (c.output, c.grad);
+            let total = g.sum_dim(self.dim as isize, true);
+            smallvec![Some(g.sub(&y.exp().mul(&total)))]
+        })
     }
 }

@@ -5,8 +5,29 @@ use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
-use ndarray::Axis;
+use ndarray::{ArrayD, ArrayViewD, Axis};
 use smallvec::smallvec;
+
+/// The sums of `x` along axis `d`, keeping it as size 1 if `keepdim`: the forward of
+/// `sum_dim`, and of `mean_dim` before the division.
+pub(crate) fn sum_axis<T: Element>(x: &ArrayViewD<'_, T>, d: usize, keepdim: bool) -> ArrayD<T> {
+    let s = x.sum_axis(Axis(d));
+    if keepdim {
+        s.insert_axis(Axis(d))
+    } else {
+        s
+    }
+}
+
+/// The gradient `g` of a reduction along `dim` with the dimension back (as size 1) if the
+/// reduction dropped it (`keepdim` false), ready to broadcast over the input.
+pub(crate) fn with_dim<T: Element>(g: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
+    if keepdim {
+        g.clone()
+    } else {
+        g.unsqueeze(dim as isize)
+    }
+}
 
 impl<T: Element> Tensor<T> {
     /// The sum of all elements, as a 0-d tensor (`x.sum()`).
@@ -35,14 +56,7 @@ impl<T: Element> Tensor<T> {
             // PyTorch accepts dim 0 / -1 on a 0-d tensor; the result is 0-d.
             return self.unsqueeze(0).sum_dim(0, false);
         }
-        let out = {
-            let s = self.data().sum_axis(Axis(d));
-            if keepdim {
-                s.insert_axis(Axis(d))
-            } else {
-                s
-            }
-        };
+        let out = sum_axis(&self.data(), d, keepdim);
         record(out, SumDimBackward { dim: d, keepdim }, &[self])
     }
 }
@@ -78,12 +92,7 @@ impl<T: Element> Op<T> for SumDimBackward {
         false
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let shape = c.inputs[0].shape();
-        let g = if self.keepdim {
-            c.grad.clone()
-        } else {
-            c.grad.unsqueeze(self.dim as isize)
-        };
-        smallvec![Some(g.broadcast_to(&shape))]
+        let g = with_dim(c.grad, self.dim, self.keepdim);
+        smallvec![Some(g.broadcast_to(&c.inputs[0].shape()))]
     }
 }

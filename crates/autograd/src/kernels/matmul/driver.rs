@@ -84,7 +84,9 @@ fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
 }
 
 /// Serial blocked GEMM of `a * b` into the `a.rows x b.cols` sub-matrix of C
-/// at `c` with row stride `ldc`, using this thread's pack buffers.
+/// at `c` with row stride `ldc`: the GotoBLAS loop nest (`jc` over NC, `pc`
+/// over KC, `ic` over MC), packing into this thread's pack buffers (fresh ones
+/// for a re-entrant call on this thread).
 ///
 /// # Safety
 ///
@@ -100,78 +102,58 @@ unsafe fn serial<T: GemmScalar>(
     ldc: usize,
     accumulate: bool,
 ) {
-    T::with_buffers(|cell| match cell.try_borrow_mut() {
-        Ok(mut guard) => {
-            let (abuf, bbuf) = &mut *guard;
-            // SAFETY: forwarded from the caller.
-            unsafe { blocked(kern, a, b, c, ldc, accumulate, abuf, bbuf) }
-        }
-        Err(_) => {
-            // Re-entrant call on this thread: use fresh buffers.
-            let (mut abuf, mut bbuf) = (Vec::new(), Vec::new());
-            // SAFETY: forwarded from the caller.
-            unsafe { blocked(kern, a, b, c, ldc, accumulate, &mut abuf, &mut bbuf) }
-        }
-    })
-}
-
-/// The GotoBLAS loop nest (`jc` over NC, `pc` over KC, `ic` over MC).
-///
-/// # Safety
-///
-/// As [`serial`].
-#[allow(clippy::too_many_arguments)]
-unsafe fn blocked<T: GemmScalar>(
-    kern: &Kernel<T>,
-    a: &MatRef<T>,
-    b: &MatRef<T>,
-    c: *mut T,
-    ldc: usize,
-    accumulate: bool,
-    abuf: &mut Vec<T>,
-    bbuf: &mut Vec<T>,
-) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    let (mr, nr) = (kern.mr, kern.nr);
-    // The k blocking depends only on k and the kernel (never on how m / n
-    // are split), which keeps results independent of the thread count.
-    let blk = blocking::<T>(mr, nr);
-    let kc = k.div_ceil(k.div_ceil(blk.kc));
-    let mc_max = blk.mc.min(m.div_ceil(mr) * mr);
-    let nc_max = blk.nc.min(n.div_ceil(nr) * nr);
-    let apack = aligned(abuf, mc_max * kc);
-    let bpack = aligned(bbuf, nc_max * kc);
-    for jc in (0..n).step_by(nc_max) {
-        let nc = nc_max.min(n - jc);
-        for pc in (0..k).step_by(kc) {
-            let kcb = kc.min(k - pc);
-            let bp = &mut bpack[..nc.div_ceil(nr) * nr * kcb];
-            pack_b(b, pc, jc, kcb, nc, kern, bp);
-            let overwrite = !accumulate && pc == 0;
-            // With a single B micro-panel, every A micro-panel is used once,
-            // so a row-major A is read in place instead of being packed.
-            let direct = kern.direct.filter(|_| a.col_stride == 1 && nc <= nr);
-            for ic in (0..m).step_by(mc_max) {
-                let mc = mc_max.min(m - ic);
-                // SAFETY: the (ic, jc) sub-block of C lies inside the region
-                // the caller guarantees.
-                let cb = unsafe { c.add(ic * ldc + jc) };
-                if let Some(dk) = direct {
-                    // SAFETY: as above.
-                    unsafe {
-                        direct_kernel(
-                            kern, dk, a, ic, pc, kcb, apack, bp, mc, nc, cb, ldc, overwrite,
-                        )
+    T::with_buffers(|cell| {
+        let mut fresh = (Vec::new(), Vec::new());
+        let mut held = cell.try_borrow_mut();
+        let (abuf, bbuf) = match held.as_deref_mut() {
+            Ok(bufs) => bufs,
+            Err(_) => &mut fresh,
+        };
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let (mr, nr) = (kern.mr, kern.nr);
+        // The k blocking depends only on k and the kernel (never on how m / n
+        // are split), which keeps results independent of the thread count.
+        let blk = blocking::<T>(mr, nr);
+        let kc = k.div_ceil(k.div_ceil(blk.kc));
+        let mc_max = blk.mc.min(m.div_ceil(mr) * mr);
+        let nc_max = blk.nc.min(n.div_ceil(nr) * nr);
+        let apack = aligned(abuf, mc_max * kc);
+        let bpack = aligned(bbuf, nc_max * kc);
+        for jc in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - jc);
+            for pc in (0..k).step_by(kc) {
+                let kcb = kc.min(k - pc);
+                let bp = &mut bpack[..nc.div_ceil(nr) * nr * kcb];
+                pack_b(b, pc, jc, kcb, nc, kern, bp);
+                let overwrite = !accumulate && pc == 0;
+                // With a single B micro-panel, every A micro-panel is used once,
+                // so a row-major A is read in place instead of being packed.
+                let direct = kern.direct.filter(|_| a.col_stride == 1 && nc <= nr);
+                for ic in (0..m).step_by(mc_max) {
+                    let mc = mc_max.min(m - ic);
+                    // SAFETY: the (ic, jc) sub-block of C lies inside the region
+                    // the caller guarantees.
+                    let ptr = unsafe { c.add(ic * ldc + jc) };
+                    let cb = CBlock {
+                        ptr,
+                        ldc,
+                        rows: mc,
+                        cols: nc,
+                        overwrite,
                     };
-                    continue;
+                    if let Some(dk) = direct {
+                        // SAFETY: as above.
+                        unsafe { direct_kernel(kern, dk, a, ic, pc, kcb, apack, bp, cb) };
+                        continue;
+                    }
+                    let ap = &mut apack[..mc.div_ceil(mr) * mr * kcb];
+                    pack_a(a, ic, pc, mc, kcb, kern, ap);
+                    // SAFETY: as above.
+                    unsafe { macro_kernel(kern, kcb, ap, bp, cb) };
                 }
-                let ap = &mut apack[..mc.div_ceil(mr) * mr * kcb];
-                pack_a(a, ic, pc, mc, kcb, kern, ap);
-                // SAFETY: as above.
-                unsafe { macro_kernel(kern, kcb, ap, bp, mc, nc, cb, ldc, overwrite) };
             }
         }
-    }
+    })
 }
 
 /// Runs `call(c, ldc)` (a micro-kernel invocation) for the `rows x cols`
@@ -217,8 +199,19 @@ unsafe fn run_tile<T: GemmScalar>(
     }
 }
 
+/// The `rows x cols` block of C that one macro kernel call writes: its first element, its row
+/// stride, and whether it is overwritten (the first `k` block without accumulation) or added to.
+#[derive(Clone, Copy)]
+struct CBlock<T> {
+    ptr: *mut T,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    overwrite: bool,
+}
+
 /// Like [`macro_kernel`] for a block with a single B micro-panel
-/// (`nc <= nr`), reading full row tiles of a row-major A in place (only the
+/// (`cb.cols <= nr`), reading full row tiles of a row-major A in place (only the
 /// last, partial row tile is packed, into `scratch`).
 ///
 /// # Safety
@@ -234,18 +227,14 @@ unsafe fn direct_kernel<T: GemmScalar>(
     kc: usize,
     scratch: &mut [T],
     bp: &[T],
-    mc: usize,
-    nc: usize,
-    c: *mut T,
-    ldc: usize,
-    overwrite: bool,
+    cb: CBlock<T>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
-    debug_assert!(nc <= nr && a.col_stride == 1);
-    for i0 in (0..mc).step_by(mr) {
-        let rows = mr.min(mc - i0);
+    debug_assert!(cb.cols <= nr && a.col_stride == 1);
+    for i0 in (0..cb.rows).step_by(mr) {
+        let rows = mr.min(cb.rows - i0);
         // SAFETY: (i0, 0) is inside the block.
-        let ct = unsafe { c.add(i0 * ldc) };
+        let ct = unsafe { cb.ptr.add(i0 * cb.ldc) };
         if rows == mr {
             // SAFETY: rows ic+i0 .. ic+i0+mr and columns pc .. pc+kc of A
             // exist (validated view with unit column stride).
@@ -257,8 +246,8 @@ unsafe fn direct_kernel<T: GemmScalar>(
             // SAFETY: full A rows as above, B panel of kc*nr elements; the
             // kernel path was validated by the caller.
             unsafe {
-                run_tile(mr, nr, rows, nc, ct, ldc, overwrite, |cp, ld| {
-                    dk(kc, ap, a.row_stride, bp.as_ptr(), cp, ld, overwrite)
+                run_tile(mr, nr, rows, cb.cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
+                    dk(kc, ap, a.row_stride, bp.as_ptr(), cp, ld, cb.overwrite)
                 })
             };
         } else {
@@ -266,46 +255,41 @@ unsafe fn direct_kernel<T: GemmScalar>(
             pack_a(a, ic + i0, pc, rows, kc, kern, ap);
             // SAFETY: packed panel of kc*mr, B panel of kc*nr elements.
             unsafe {
-                run_tile(mr, nr, rows, nc, ct, ldc, overwrite, |cp, ld| {
-                    (kern.func)(kc, ap.as_ptr(), bp.as_ptr(), cp, ld, overwrite)
+                run_tile(mr, nr, rows, cb.cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
+                    (kern.func)(kc, ap.as_ptr(), bp.as_ptr(), cp, ld, cb.overwrite)
                 })
             };
         }
     }
 }
 
-/// Runs the micro-kernel over all `mr x nr` tiles of an `mc x nc` block.
+/// Runs the micro-kernel over all `mr x nr` tiles of the block `cb`.
 ///
 /// # Safety
 ///
-/// `c` must be valid for the `mc x nc` block with row stride `ldc`; the CPU
-/// must support `kern`'s target features.
-#[allow(clippy::too_many_arguments)]
+/// `cb` must be valid for its `rows x cols` block with row stride `ldc`;
+/// the CPU must support `kern`'s target features.
 unsafe fn macro_kernel<T: GemmScalar>(
     kern: &Kernel<T>,
     kc: usize,
     ap: &[T],
     bp: &[T],
-    mc: usize,
-    nc: usize,
-    c: *mut T,
-    ldc: usize,
-    overwrite: bool,
+    cb: CBlock<T>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
     for (jq, bpanel) in bp.chunks_exact(nr * kc).enumerate() {
         let j0 = jq * nr;
-        let cols = nr.min(nc - j0);
+        let cols = nr.min(cb.cols - j0);
         for (iq, apanel) in ap.chunks_exact(mr * kc).enumerate() {
             let i0 = iq * mr;
-            let rows = mr.min(mc - i0);
+            let rows = mr.min(cb.rows - i0);
             // SAFETY: (i0, j0) is inside the block.
-            let ct = unsafe { c.add(i0 * ldc + j0) };
+            let ct = unsafe { cb.ptr.add(i0 * cb.ldc + j0) };
             // SAFETY: the panels hold kc*mr / kc*nr elements; the tile is
             // inside the block; the kernel path was validated by the caller.
             unsafe {
-                run_tile(mr, nr, rows, cols, ct, ldc, overwrite, |cp, ld| {
-                    (kern.func)(kc, apanel.as_ptr(), bpanel.as_ptr(), cp, ld, overwrite)
+                run_tile(mr, nr, rows, cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
+                    (kern.func)(kc, apanel.as_ptr(), bpanel.as_ptr(), cp, ld, cb.overwrite)
                 })
             };
         }

@@ -26,7 +26,6 @@ pub(super) fn pack_a<T: Copy + Default>(
     out: &mut [T],
 ) {
     let (mr, tr) = (kern.mr, kern.transpose);
-    let zero = T::default();
     if a.col_stride == 1 {
         if let Some((tr, pair)) = tr.and_then(|t| t.pair.map(|p| (t, p))) {
             if tr.size == 2 * mr {
@@ -56,16 +55,9 @@ pub(super) fn pack_a<T: Copy + Default>(
         } else {
             // General strides (including column-major / transposed views,
             // where the inner loop over i reads contiguously).
-            for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
-                let base = a.offset + (col0 + p) * a.col_stride + r0 * a.row_stride;
-                for (i, d) in dst.iter_mut().enumerate() {
-                    *d = if i < rows {
-                        a.data[base + i * a.row_stride]
-                    } else {
-                        zero
-                    };
-                }
-            }
+            gather_strided(a.data, panel, mr, rows, a.row_stride, |p| {
+                a.offset + (col0 + p) * a.col_stride + r0 * a.row_stride
+            });
         }
     }
 }
@@ -98,16 +90,33 @@ pub(super) fn pack_b<T: Copy + Default>(
             let start = b.offset + c0 * b.col_stride + row0;
             interleave(b.data, start, b.col_stride, cols, kc, nr, tr, panel);
         } else {
-            for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
-                let base = b.offset + (row0 + p) * b.row_stride + c0 * b.col_stride;
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d = if j < cols {
-                        b.data[base + j * b.col_stride]
-                    } else {
-                        zero
-                    };
-                }
-            }
+            gather_strided(b.data, panel, nr, cols, b.col_stride, |p| {
+                b.offset + (row0 + p) * b.row_stride + c0 * b.col_stride
+            });
+        }
+    }
+}
+
+/// The general-stride packing of either operand: for every `k` step `p` (one `width`-wide row
+/// of `panel`), lane `l < lanes` is `data[base(p) + l*step]` and the lanes past `lanes` are
+/// zero.
+#[inline]
+fn gather_strided<T: Copy + Default>(
+    data: &[T],
+    panel: &mut [T],
+    width: usize,
+    lanes: usize,
+    step: usize,
+    base: impl Fn(usize) -> usize,
+) {
+    for (p, dst) in panel.chunks_exact_mut(width).enumerate() {
+        let base = base(p);
+        for (l, d) in dst.iter_mut().enumerate() {
+            *d = if l < lanes {
+                data[base + l * step]
+            } else {
+                T::default()
+            };
         }
     }
 }

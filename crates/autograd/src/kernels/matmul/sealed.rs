@@ -23,44 +23,33 @@ thread_local! {
     static BUF_F64: PackBuffers<f64> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-impl Sealed for f32 {
-    fn kernel(path: KernelPath, n: usize) -> Kernel<f32> {
-        match path {
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 if n <= 16 => super::avx512::KERNEL_F32_NARROW,
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 => super::avx512::KERNEL_F32,
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx2Fma => super::avx2::KERNEL_F32,
-            #[cfg(not(target_arch = "x86_64"))]
-            KernelPath::Avx512 | KernelPath::Avx2Fma => {
-                unreachable!("x86 kernel path requested on a non-x86_64 target")
+/// `Sealed` for one element type: every path's kernel is the constant `$kernel` of that
+/// path's module, but AVX-512 takes `$narrow_kernel` for outputs at most `$narrow` columns
+/// wide; the pack buffers are the thread-local `$buffers`.
+macro_rules! sealed_for {
+    ($t:ty, $buffers:ident, $kernel:ident, $narrow_kernel:ident if n <= $narrow:literal) => {
+        impl Sealed for $t {
+            fn kernel(path: KernelPath, n: usize) -> Kernel<$t> {
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    KernelPath::Avx512 if n <= $narrow => super::avx512::$narrow_kernel,
+                    #[cfg(target_arch = "x86_64")]
+                    KernelPath::Avx512 => super::avx512::$kernel,
+                    #[cfg(target_arch = "x86_64")]
+                    KernelPath::Avx2Fma => super::avx2::$kernel,
+                    #[cfg(not(target_arch = "x86_64"))]
+                    KernelPath::Avx512 | KernelPath::Avx2Fma => {
+                        unreachable!("x86 kernel path requested on a non-x86_64 target")
+                    }
+                    KernelPath::Portable => super::portable::$kernel,
+                }
             }
-            KernelPath::Portable => super::portable::KERNEL_F32,
+            fn with_buffers<R>(f: impl FnOnce(&PackBuffers<$t>) -> R) -> R {
+                $buffers.with(f)
+            }
         }
-    }
-    fn with_buffers<R>(f: impl FnOnce(&PackBuffers<f32>) -> R) -> R {
-        BUF_F32.with(f)
-    }
+    };
 }
 
-impl Sealed for f64 {
-    fn kernel(path: KernelPath, n: usize) -> Kernel<f64> {
-        match path {
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 if n <= 8 => super::avx512::KERNEL_F64_NARROW,
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 => super::avx512::KERNEL_F64,
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx2Fma => super::avx2::KERNEL_F64,
-            #[cfg(not(target_arch = "x86_64"))]
-            KernelPath::Avx512 | KernelPath::Avx2Fma => {
-                unreachable!("x86 kernel path requested on a non-x86_64 target")
-            }
-            KernelPath::Portable => super::portable::KERNEL_F64,
-        }
-    }
-    fn with_buffers<R>(f: impl FnOnce(&PackBuffers<f64>) -> R) -> R {
-        BUF_F64.with(f)
-    }
-}
+sealed_for!(f32, BUF_F32, KERNEL_F32, KERNEL_F32_NARROW if n <= 16);
+sealed_for!(f64, BUF_F64, KERNEL_F64, KERNEL_F64_NARROW if n <= 8);
