@@ -19,7 +19,7 @@ fn both(loss: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
     loss(&x).backward();
     let in_place = x.grad().expect("x.grad").to_vec();
     let x = steps();
-    let recorded = grad(&[loss(&x)], &[x.clone()], None, true)[0]
+    let recorded = grad(&[loss(&x)], std::slice::from_ref(&x), None, true)[0]
         .clone()
         .expect("dx")
         .to_vec();
