@@ -278,17 +278,14 @@ fn run(args: Args) -> Result<(), ScriptError> {
         let sample: String = idx.to_vec().iter().map(|&i| chars[i as usize]).collect();
         (val_loss, sample)
     });
-    let metrics = json!({"grad_norm": floats(&grad_norms), "val_loss": val_loss});
-    let fields = json!({"script": "char_gpt", "losses": floats(&losses), "metrics": metrics, "samples": [sample]});
-    let summary = format!("val loss {val_loss:.4}");
-    common::print_samples(
-        &mut out,
-        args.io.json,
-        fields,
-        &model.state_dict(),
-        &summary,
-        &[sample],
-    )?;
+    if args.io.json {
+        let metrics = json!({"grad_norm": floats(&grad_norms), "val_loss": val_loss});
+        let fields = json!({"script": "char_gpt", "losses": floats(&losses), "metrics": metrics, "samples": [sample]});
+        common::print_json(fields, &model.state_dict())?;
+    } else {
+        writeln!(out, "val loss {val_loss:.4}")?;
+        writeln!(out, "{sample}")?;
+    }
     Ok(())
 }
 

@@ -165,17 +165,14 @@ fn run(args: Args) -> Result<(), ScriptError> {
         }
         (train_loss, val_loss, samples)
     });
-    let metrics = json!({"train_loss": f64::from(train_loss), "val_loss": f64::from(val_loss)});
-    let fields = json!({"script": "names_mlp", "losses": floats(&losses), "metrics": metrics, "samples": samples});
-    let summary = format!("train {train_loss:.4}  val {val_loss:.4}");
-    common::print_samples(
-        &mut out,
-        args.io.json,
-        fields,
-        &model.state_dict(),
-        &summary,
-        &samples,
-    )?;
+    if args.io.json {
+        let metrics = json!({"train_loss": f64::from(train_loss), "val_loss": f64::from(val_loss)});
+        let fields = json!({"script": "names_mlp", "losses": floats(&losses), "metrics": metrics, "samples": samples});
+        common::print_json(fields, &model.state_dict())?;
+    } else {
+        writeln!(out, "train {train_loss:.4}  val {val_loss:.4}")?;
+        writeln!(out, "{}", samples.join("\n"))?;
+    }
     Ok(())
 }
 

@@ -168,17 +168,14 @@ fn run(args: Args) -> Result<(), ScriptError> {
         }
         (val_loss, samples)
     });
-    let metrics = json!({"val_loss": val_loss});
-    let fields = json!({"script": "names_rnn", "losses": floats(&losses), "metrics": metrics, "samples": samples});
-    let summary = format!("val loss {val_loss:.4}");
-    common::print_samples(
-        &mut out,
-        args.io.json,
-        fields,
-        &model.state_dict(),
-        &summary,
-        &samples,
-    )?;
+    if args.io.json {
+        let metrics = json!({"val_loss": val_loss});
+        let fields = json!({"script": "names_rnn", "losses": floats(&losses), "metrics": metrics, "samples": samples});
+        common::print_json(fields, &model.state_dict())?;
+    } else {
+        writeln!(out, "val loss {val_loss:.4}")?;
+        writeln!(out, "{}", samples.join("\n"))?;
+    }
     Ok(())
 }
 

@@ -108,23 +108,6 @@ pub fn print_json(fields: Value, final_state: &StateDict) -> io::Result<()> {
     writeln!(io::stdout().lock(), "{}", Value::Object(m))
 }
 
-/// The end of a script that generates text: with `--json`, the JSON line ([`print_json`] of
-/// `fields` and `final_state`); otherwise the line `summary` and then the samples, one a line.
-pub fn print_samples(
-    out: &mut dyn Write,
-    json: bool,
-    fields: Value,
-    final_state: &StateDict,
-    summary: &str,
-    samples: &[String],
-) -> io::Result<()> {
-    if json {
-        return print_json(fields, final_state);
-    }
-    writeln!(out, "{summary}")?;
-    writeln!(out, "{}", samples.join("\n"))
-}
-
 /// `--batches random|sequential`: random rows/offsets from the seeded generator, or the
 /// scripts' fixed sequence that another framework can match number for number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
