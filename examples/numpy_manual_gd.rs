@@ -57,8 +57,8 @@
 //! Precision, as NumPy 1.x ran it (and as needed to print the page's digits): X, Y, `y_pred`,
 //! `l` and `dw` are float32 (`w * X` first rounds w to f32), the means are left-to-right f32
 //! sums divided by 4 (which is what `Tensor::mean` does), but `w` itself stays a Python float
-//! (f64): `w -= 0.01 * dw` happens in f64. So the f32 tensors below are built from `w as f32`
-//! each iteration while `w` is an `f64`.
+//! (f64): `w -= 0.01 * dw` happens in f64. So each iteration (`step`) builds its f32 tensors
+//! from `w as f32` while `w` is an `f64`.
 //!
 //! Each iteration computes dJ/dw twice: by the lecture's formula `mean(2x(wx - y))` and by
 //! autograd (`l.backward()` on an f32 tensor `w`). The program stops with an error (exit code
