@@ -30,64 +30,22 @@ use serde_json::{Map, Value};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tapegrad::nn::{MSELoss, Module};
-use tapegrad::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RMSprop, RmsPropConfig, SgdConfig, SGD,
-};
-use tapegrad::prelude::*;
 use tapegrad_examples::all_optimizers::Cli;
 use tapegrad_examples::lecture::{
     finite_loss, initial_net, losses_json, params_json, plot_losses, rows_tensor, write_json_line,
 };
+use tapegrad_examples::optimizer::lecture_optimizer;
+use tapegrad_examples::OptimizerKind;
 use tapegrad_examples::{AppError, INPUT, TARGET};
 
-/// Builds an optimizer over the given parameters.
-type MakeOptimizer = fn(Vec<Tensor>) -> Box<dyn Optimizer>;
-
-/// The lecture's four optimizers, in its order: (column name, constructor).
-const LECTURE_OPTIMIZERS: [(&str, MakeOptimizer); 4] = [
-    ("sgd", sgd),
-    ("adagrad", adagrad),
-    ("rmsprop", rmsprop),
-    ("adam", adam),
+/// The lecture's four optimizers, in its order, with its settings (the four lines above; the
+/// defaults of `sigmoid_net --optimizer KIND`, [`lecture_optimizer`]).
+const LECTURE_OPTIMIZERS: [OptimizerKind; 4] = [
+    OptimizerKind::Sgd,
+    OptimizerKind::Adagrad,
+    OptimizerKind::Rmsprop,
+    OptimizerKind::Adam,
 ];
-
-/// `SGD(lr=0.1, momentum=0.6)`.
-fn sgd(params: Vec<Tensor>) -> Box<dyn Optimizer> {
-    let config = SgdConfig {
-        lr: 0.1,
-        momentum: 0.6,
-        ..Default::default()
-    };
-    Box::new(SGD::new(params, config).expect("the lecture's SGD settings are valid"))
-}
-
-/// `Adagrad(lr=0.1)`.
-fn adagrad(params: Vec<Tensor>) -> Box<dyn Optimizer> {
-    let config = AdagradConfig {
-        lr: 0.1,
-        ..Default::default()
-    };
-    Box::new(Adagrad::new(params, config).expect("the lecture's Adagrad settings are valid"))
-}
-
-/// `RMSprop(lr=0.01, momentum=0.8)`.
-fn rmsprop(params: Vec<Tensor>) -> Box<dyn Optimizer> {
-    let config = RmsPropConfig {
-        lr: 0.01,
-        momentum: 0.8,
-        ..Default::default()
-    };
-    Box::new(RMSprop::new(params, config).expect("the lecture's RMSprop settings are valid"))
-}
-
-/// `Adam(lr=0.1)`.
-fn adam(params: Vec<Tensor>) -> Box<dyn Optimizer> {
-    let config = AdamConfig {
-        lr: 0.1,
-        ..Default::default()
-    };
-    Box::new(Adam::new(params, config).expect("the lecture's Adam settings are valid"))
-}
 
 /// One optimizer's run.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,9 +64,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Run>, AppError> {
     let (input, target) = (rows_tensor(&INPUT), rows_tensor(&TARGET));
     let loss_func = MSELoss::new();
     let mut runs = Vec::with_capacity(LECTURE_OPTIMIZERS.len());
-    for (name, make) in LECTURE_OPTIMIZERS {
+    for kind in LECTURE_OPTIMIZERS {
+        let name = kind.flag();
         let net = initial_net(cli.seed, cli.init.as_deref())?;
-        let mut optimizer = make(net.parameters());
+        let mut optimizer = lecture_optimizer(kind, net.parameters());
         let mut losses = Vec::new();
         for epoch in 1..=cli.epochs {
             let loss = loss_func.forward(&net.forward(&input), &target);

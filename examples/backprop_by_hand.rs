@@ -41,17 +41,17 @@ use tapegrad_examples::show::{nan_max, rows, show, show_vec};
 
 /// One forward and backward step of the lecture network, by the formulas and by autograd.
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Initial weights (a safetensors file with PyTorch's names hide1.0.weight, ..., out.0.bias).
     #[arg(long, value_name = "FILE", conflicts_with = "seed")]
-    pub init: Option<PathBuf>,
+    init: Option<PathBuf>,
     /// Draw the initial weights from tapegrad's generator with this seed instead.
     #[arg(long)]
-    pub seed: Option<u64>,
+    seed: Option<u64>,
 }
 
 /// The PyTorch weights the default run starts from.
-pub fn default_init() -> PathBuf {
+fn default_init() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/net/sgd_momentum.init.safetensors"
@@ -59,7 +59,7 @@ pub fn default_init() -> PathBuf {
 }
 
 /// The four layers' PyTorch names and sizes.
-pub const LAYERS: [(&str, usize, usize); 4] = [
+const LAYERS: [(&str, usize, usize); 4] = [
     ("hide1", 2, 3),
     ("hide2", 3, 2),
     ("hide3", 2, 12),
@@ -67,37 +67,24 @@ pub const LAYERS: [(&str, usize, usize); 4] = [
 ];
 
 /// The lecture's input.
-pub const INPUT: [[f64; 2]; 3] = [[0.5, 0.1], [0.05, 0.180], [0.05, 0.310]];
+const INPUT: [[f64; 2]; 3] = [[0.5, 0.1], [0.05, 0.180], [0.05, 0.310]];
 /// The lecture's target.
-pub const TARGET: [[f64; 2]; 3] = [[1.0, 2.0], [0.0, 3.0], [1.0, 123.0]];
+const TARGET: [[f64; 2]; 3] = [[1.0, 2.0], [0.0, 3.0], [1.0, 123.0]];
 
 /// One layer's parameters.
 #[derive(Clone, Debug)]
-pub struct Layer {
+struct Layer {
     /// `W`, out × in.
-    pub w: Array2<f64>,
+    w: Array2<f64>,
     /// `b`, out.
-    pub b: Array1<f64>,
+    b: Array1<f64>,
 }
 
 /// Gradients by name (`hide1.0.weight`, ...), each flattened row-major.
-pub type Grads = Vec<(String, Vec<f64>)>;
-
-/// What one run computed.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// The loss.
-    pub loss: f64,
-    /// Gradients by the formulas.
-    pub by_hand: Grads,
-    /// Gradients by autograd.
-    pub autograd: Grads,
-    /// The largest |by hand - autograd| over all parameters.
-    pub max_abs_diff: f64,
-}
+type Grads = Vec<(String, Vec<f64>)>;
 
 /// Reads the initial weights (f32 in the file, used as f64).
-pub fn load_layers(cli: &Cli) -> Result<Vec<Layer>, Box<dyn std::error::Error>> {
+fn load_layers(cli: &Cli) -> Result<Vec<Layer>, Box<dyn std::error::Error>> {
     let mut layers = Vec::new();
     match cli.seed {
         Some(seed) => {
@@ -157,7 +144,7 @@ pub fn load_layers(cli: &Cli) -> Result<Vec<Layer>, Box<dyn std::error::Error>> 
 }
 
 /// Forward and backward by the explicit formulas, printing every intermediate.
-pub fn by_formulas(layers: &[Layer], out: &mut dyn Write) -> io::Result<(f64, Grads)> {
+fn by_formulas(layers: &[Layer], out: &mut dyn Write) -> io::Result<(f64, Grads)> {
     let x = rows(&INPUT);
     let t = rows(&TARGET);
     writeln!(out, "forward: z_l = a_(l-1) W_lᵀ + b_l, a_l = σ(z_l)")?;
@@ -213,7 +200,7 @@ pub fn by_formulas(layers: &[Layer], out: &mut dyn Write) -> io::Result<(f64, Gr
 }
 
 /// The same network as tensors, `loss.backward()`, and the parameters' `.grad`.
-pub fn by_autograd(layers: &[Layer]) -> (f64, Grads) {
+fn by_autograd(layers: &[Layer]) -> (f64, Grads) {
     let tensor = |a: &Array2<f64>| Tensor::from_array(a.clone().into_dyn());
     let params: Vec<(Tensor<f64>, Tensor<f64>)> = layers
         .iter()
@@ -245,7 +232,7 @@ pub fn by_autograd(layers: &[Layer]) -> (f64, Grads) {
 }
 
 /// Runs both and prints the comparison.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error::Error>> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     let layers = load_layers(cli)?;
     match cli.seed {
         Some(s) => writeln!(out, "# the 2-3-2-12-2 sigmoid net, weights from seed {s}")?,
@@ -275,18 +262,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Outcome, Box<dyn std::error
         "max abs difference (loss and all gradients): {max_abs_diff:.3e} ({})",
         if agree { "they agree" } else { "MISMATCH" }
     )?;
-    let outcome = Outcome {
-        loss,
-        by_hand,
-        autograd,
-        max_abs_diff,
-    };
     if !agree {
         return Err(
             format!("the formulas and autograd differ by {max_abs_diff:e} (> 1e-6)").into(),
         );
     }
-    Ok(outcome)
+    Ok(())
 }
 
 fn main() -> ExitCode {

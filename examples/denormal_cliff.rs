@@ -4,8 +4,9 @@
 //! wall-clock step time and (on Linux) the process's CPU time per step, and the ratio slowest /
 //! fastest block. On a shared machine wall-clock times jump with the other processes' load; CPU
 //! time (user + system of every thread, from `/proc/self/stat`, 10 ms ticks: ~1% of a block)
-//! does not, so the ratio is taken over CPU time where it is available, else over the medians. PyTorch's script of the same workload is
-//! `shared/bench/mlp_long.py`.
+//! does not, so the ratio is taken over CPU time where it is available, else over the medians. The
+//! workload (`tapegrad_examples::workload`) is also `benches/train_step.rs`' MLP step; PyTorch's
+//! script of it is `shared/bench/mlp_long.py`.
 //!
 //! A quarter of the gradients are exactly zero (dead ReLU units); their Adam moments decay by β
 //! each step and after ~700 steps would be subnormal floats, on which x86 arithmetic is ~100×
@@ -17,26 +18,14 @@
 //! ```
 
 use std::time::Instant;
-use tapegrad::nn::{CrossEntropyLoss, Linear, Module, ReLU, Sequential};
-use tapegrad::optim::{Adam, AdamConfig, Optimizer};
-use tapegrad::prelude::*;
+use tapegrad_examples::workload::MlpWorkload;
 
 fn main() {
     let blocks: usize = std::env::args()
         .nth(1)
         .map(|a| a.parse().expect("BLOCKS must be a positive integer"))
         .unwrap_or(15);
-    manual_seed(0);
-    let net = Sequential::new()
-        .add(Linear::new(784, 512))
-        .add(ReLU::new())
-        .add(Linear::new(512, 512))
-        .add(ReLU::new())
-        .add(Linear::new(512, 10));
-    let mut opt = Adam::new(net.parameters(), AdamConfig::default()).unwrap();
-    let x: Tensor = Tensor::rand(&[128, 784]);
-    let labels: Vec<usize> = (0..128).map(|i| (i * 7) % 10).collect();
-    let loss_fn = CrossEntropyLoss::new();
+    let mut workload = MlpWorkload::new();
     let mut ms = Vec::with_capacity(blocks);
     let mut loss = 0.0;
     let mut cpu = Vec::with_capacity(blocks);
@@ -46,11 +35,7 @@ fn main() {
         let mut times = Vec::with_capacity(200);
         for _ in 0..200 {
             let t = Instant::now();
-            let l = loss_fn.forward(&net.forward(&x), &labels);
-            opt.zero_grad();
-            l.backward();
-            opt.step();
-            loss = l.item();
+            loss = workload.step().item();
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         let mean = times.iter().sum::<f64>() / times.len() as f64;

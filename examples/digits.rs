@@ -59,12 +59,11 @@ use tapegrad::nn::{save_safetensors, targets_as_indices, CrossEntropyLoss, DataL
 use tapegrad::optim::{Adam, AdamConfig, Optimizer};
 use tapegrad::prelude::*;
 use tapegrad_examples::digits::resume::{check_recipe, join, parse_list};
-// The flags, the data, the model and the report are the library's (tests/digits.rs reaches
-// them through this module).
-pub use tapegrad_examples::digits::*;
+// The flags, the data split, the model, evaluation and the report are the library's.
+use tapegrad_examples::digits::*;
 
 /// Runs the example: trains (or, with `--eval`, only evaluates) and writes the report to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, DigitsError> {
     let (train, test) = load_split(cli)?;
     manual_seed(cli.seed);
     let model = build_model();

@@ -45,16 +45,16 @@ use tapegrad::prelude::*;
 /// Exponentially weighted average of 30 random integers in [5, 40) (the lecture's
 /// exponentially-weighted-average section).
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// The averaging weight beta, in [0, 1): S_t = beta * S_{t-1} + (1 - beta) * y_t.
     #[arg(long, default_value_t = 0.9, value_parser = parse_beta)]
-    pub beta: f64,
+    beta: f64,
     /// Seed of tapegrad's generator (666 echoes the lecture's np.random.seed(666)).
     #[arg(long, default_value_t = 666)]
-    pub seed: u64,
+    seed: u64,
     /// Also draw the raw points, the average and the bias-corrected average to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
+    plot: Option<std::path::PathBuf>,
 }
 
 /// Accepts a beta in [0, 1) (beta = 1 would never move from the first value).
@@ -81,7 +81,7 @@ fn randint(low: i64, high: i64, n: usize) -> Tensor<f64> {
 }
 
 /// Runs the example, writing its table to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
+fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     let beta = cli.beta;
     manual_seed(cli.seed);
     let y = randint(5, 40, 30);

@@ -21,176 +21,26 @@
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use tapegrad::optim::{Optimizer, SgdConfig, SGD};
-use tapegrad::prelude::*;
+// The data, the problem's algebra (loss, Hessian, eigenvalues, minimum, standardising) and
+// the gradient-descent run live in the library, where the tests check them.
+use tapegrad_examples::feature_scaling::{data, descend, Descent, N};
 
 /// Gradient descent with unscaled versus standardised inputs: narrow valley versus round bowl.
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    seed: u64,
     /// Give up after this many steps.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub max_steps: u64,
+    max_steps: u64,
     /// Also draw both landscapes with the GD paths, side by side, to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
-}
-
-/// Number of samples.
-pub const N: usize = 40;
-
-/// A two-feature least-squares problem: rows of `x` (centred) and `y` (centred).
-#[derive(Clone, Debug)]
-pub struct Problem {
-    /// Features, `N` rows of two.
-    pub x: Vec<[f64; 2]>,
-    /// Targets.
-    pub y: Vec<f64>,
-}
-
-impl Problem {
-    /// `J(w) = mean((x w - y)^2)` in plain f64.
-    pub fn loss(&self, w1: f64, w2: f64) -> f64 {
-        self.x
-            .iter()
-            .zip(&self.y)
-            .map(|(r, y)| (w1 * r[0] + w2 * r[1] - y).powi(2))
-            .sum::<f64>()
-            / self.y.len() as f64
-    }
-
-    /// The Hessian `(2/n) XᵀX` as `[a, b, c]` for `[[a, b], [b, c]]`.
-    pub fn hessian(&self) -> [f64; 3] {
-        let n = self.y.len() as f64;
-        let s = |i: usize, j: usize| self.x.iter().map(|r| r[i] * r[j]).sum::<f64>() * 2.0 / n;
-        [s(0, 0), s(0, 1), s(1, 1)]
-    }
-
-    /// The Hessian's eigenvalues (smallest, largest).
-    pub fn eigenvalues(&self) -> (f64, f64) {
-        let [a, b, c] = self.hessian();
-        let mid = (a + c) / 2.0;
-        let r = (((a - c) / 2.0).powi(2) + b * b).sqrt();
-        (mid - r, mid + r)
-    }
-
-    /// The exact minimiser (normal equations).
-    pub fn minimum(&self) -> [f64; 2] {
-        let [a, b, c] = self.hessian();
-        let n = self.y.len() as f64;
-        let g0 = self
-            .x
-            .iter()
-            .zip(&self.y)
-            .map(|(r, y)| r[0] * y)
-            .sum::<f64>()
-            * 2.0
-            / n;
-        let g1 = self
-            .x
-            .iter()
-            .zip(&self.y)
-            .map(|(r, y)| r[1] * y)
-            .sum::<f64>()
-            * 2.0
-            / n;
-        let det = a * c - b * b;
-        [(c * g0 - b * g1) / det, (a * g1 - b * g0) / det]
-    }
-
-    /// Each feature divided by its standard deviation (the data are already centred).
-    pub fn standardised(&self) -> Problem {
-        let n = self.y.len() as f64;
-        let sd = |i: usize| (self.x.iter().map(|r| r[i] * r[i]).sum::<f64>() / n).sqrt();
-        let (s0, s1) = (sd(0), sd(1));
-        Problem {
-            x: self.x.iter().map(|r| [r[0] / s0, r[1] / s1]).collect(),
-            y: self.y.clone(),
-        }
-    }
-}
-
-/// Centres a column.
-fn centred(v: Vec<f64>) -> Vec<f64> {
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    v.into_iter().map(|a| a - m).collect()
-}
-
-/// The synthetic data set (seeded).
-pub fn data(seed: u64) -> Problem {
-    manual_seed(seed);
-    let x1 = centred(Tensor::<f64>::randn(&[N]).to_vec());
-    let x2 = centred((Tensor::<f64>::randn(&[N]) * 10.0).to_vec());
-    let noise = Tensor::<f64>::randn(&[N]).to_vec();
-    let y = centred(
-        (0..N)
-            .map(|i| 3.0 * x1[i] + 0.5 * x2[i] + 0.3 * noise[i])
-            .collect(),
-    );
-    Problem {
-        x: (0..N).map(|i| [x1[i], x2[i]]).collect(),
-        y,
-    }
-}
-
-/// A gradient-descent run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Descent {
-    /// The learning rate used (1/λ_max).
-    pub lr: f64,
-    /// The iterates, from `w = (0, 0)`.
-    pub path: Vec<[f64; 2]>,
-    /// Steps until the loss gap fell below 1e-6 of the starting gap (`None`: not within the
-    /// step limit).
-    pub steps_to_converge: Option<usize>,
-}
-
-/// GD with `tapegrad::optim::SGD` on the full batch, from (0, 0), with `lr = 1/λ_max`.
-pub fn descend(p: &Problem, max_steps: usize) -> Descent {
-    let (_, lmax) = p.eigenvalues();
-    let lr = 1.0 / lmax;
-    let x = Tensor::from_vec(p.x.iter().flatten().copied().collect(), &[p.y.len(), 2]);
-    let y = Tensor::from_vec(p.y.clone(), &[p.y.len()]);
-    let w = Tensor::<f64>::zeros(&[2]).requires_grad_(true);
-    let mut opt = SGD::new(
-        [w.clone()],
-        SgdConfig {
-            lr,
-            ..Default::default()
-        },
-    )
-    .expect("a positive learning rate is a valid SGD config");
-    let [m0, m1] = p.minimum();
-    let best = p.loss(m0, m1);
-    let gap0 = p.loss(0.0, 0.0) - best;
-    let mut path = vec![[0.0, 0.0]];
-    let mut steps_to_converge = None;
-    for step in 1..=max_steps {
-        let l = (x.matmul(&w) - &y).pow(2.0).mean();
-        opt.zero_grad();
-        l.backward();
-        opt.step();
-        let v = w.to_vec();
-        path.push([v[0], v[1]]);
-        if p.loss(v[0], v[1]) - best <= 1e-6 * gap0 {
-            steps_to_converge = Some(step);
-            break;
-        }
-    }
-    Descent {
-        lr,
-        path,
-        steps_to_converge,
-    }
+    plot: Option<std::path::PathBuf>,
 }
 
 /// Runs GD on both versions of the problem and prints the comparison.
-pub fn run(
-    cli: &Cli,
-    out: &mut dyn Write,
-) -> Result<(Descent, Descent), Box<dyn std::error::Error>> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<(Descent, Descent), Box<dyn std::error::Error>> {
     let raw = data(cli.seed);
     let scaled = raw.standardised();
     let mut results = Vec::new();

@@ -14,37 +14,24 @@ use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tapegrad::prelude::*;
+use tapegrad_examples::parse::positive_lr;
 
 /// Fits y = 2x on three points with one weight, printing the loss and the weight each epoch.
 #[derive(Parser, Debug)]
 #[command(name = "fit_line")]
-pub struct Cli {
+struct Cli {
     /// Number of gradient-descent steps, at most 10 000 000.
     #[arg(long, default_value_t = 20, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
-    pub epochs: usize,
+    epochs: usize,
     /// Learning rate (positive, finite).
-    #[arg(long, default_value_t = 0.05, value_parser = parse_lr)]
-    pub lr: f64,
-}
-
-/// Accepts a positive, finite learning rate.
-fn parse_lr(s: &str) -> Result<f64, String> {
-    let lr: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number; pass e.g. --lr 0.05"))?;
-    if lr > 0.0 && lr.is_finite() {
-        Ok(lr)
-    } else {
-        Err(format!(
-            "the learning rate must be positive and finite, got {lr}"
-        ))
-    }
+    #[arg(long, default_value_t = 0.05, value_parser = |s: &str| positive_lr(s, "0.05", "positive and finite"))]
+    lr: f64,
 }
 
 /// Trains, writing one line per epoch to `out`, and returns the learned weight. Stops with an
 /// error at the first write that fails (e.g. a closed pipe) and when the loss stops being
 /// finite (a learning rate too large).
-pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<f32> {
+fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<f32> {
     let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
     let y = Tensor::from_vec(vec![2.0f32, 4.0, 6.0], &[3]);
     let w = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad_(true);

@@ -30,40 +30,17 @@ use tapegrad::prelude::*;
 
 /// Hessian by double backward, checked analytically and numerically; Newton versus gradient steps.
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Iterations of Newton's method and of gradient descent to compare.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    pub iterations: u64,
+    iterations: u64,
 }
 
 // The problem, its three Hessians and the 2 × 2 algebra are the library's.
-pub use tapegrad_examples::hessian::*;
-
-/// What the run measured.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// Hessian at the start by double backward.
-    pub h_autograd: Mat2,
-    /// Analytic Hessian at the start.
-    pub h_analytic: Mat2,
-    /// Finite-difference Hessian at the start.
-    pub h_finite: Mat2,
-    /// Newton's losses, from the start.
-    pub newton_losses: Vec<f64>,
-    /// Newton's gradient norms, from the start.
-    pub newton_grad_norms: Vec<f64>,
-    /// Gradient descent's losses (lr = 1/λ_max(H at the start)).
-    pub gd_losses: Vec<f64>,
-    /// The GD learning rate.
-    pub gd_lr: f64,
-    /// Adagrad's per-parameter effective rate `lr / (sqrt(Σg²) + eps)` after its run.
-    pub adagrad_scale: [f64; 2],
-    /// `1/H_ii` at Adagrad's final point.
-    pub inverse_diag: [f64; 2],
-}
+use tapegrad_examples::hessian::*;
 
 /// Runs the four parts, printing each.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, Box<dyn std::error::Error>> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     let t0 = START;
     writeln!(
         out,
@@ -229,17 +206,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Report, Box<dyn std::error:
          where the loss is steeper, a first-derivative estimate of the second derivative"
     )?;
 
-    Ok(Report {
-        h_autograd: ha,
-        h_analytic: hx,
-        h_finite: hf,
-        newton_losses,
-        newton_grad_norms,
-        gd_losses,
-        gd_lr: lr,
-        adagrad_scale: scale,
-        inverse_diag: inv_diag,
-    })
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -21,84 +21,19 @@
 use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use tapegrad::optim::{Optimizer, SgdConfig, SGD};
-use tapegrad::prelude::*;
+// The four regimes and the run of each (`train`: w from 1, plain SGD on the lecture's data,
+// the loss and w after every update) live in the library, where the tests check them.
+use tapegrad_examples::learning_rates::{train, Trace, REGIMES};
 
 /// Loss against update count for four learning rates (too small, right, too large, far too large).
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// The number of gradient-descent updates for each learning rate.
     #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub updates: u64,
+    updates: u64,
     /// Also draw the losses (log scale) against the update count to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
-}
-
-/// The four learning rates and what each demonstrates.
-pub const REGIMES: [(&str, f64); 4] = [
-    ("too small", 0.005),
-    ("about right", 0.05),
-    ("too large", 0.21),
-    ("far too large", 0.25),
-];
-
-/// One learning rate's run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Trace {
-    /// The regime's name.
-    pub name: &'static str,
-    /// The learning rate.
-    pub lr: f64,
-    /// `losses[k]`: the loss after k updates (k = 0 is the start).
-    pub losses: Vec<f64>,
-    /// `ws[k]`: w after k updates.
-    pub ws: Vec<f64>,
-}
-
-/// The lecture's data as f64 tensors.
-fn data() -> (Tensor<f64>, Tensor<f64>) {
-    (
-        Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]),
-        Tensor::from_vec(vec![2.0, 4.0, 6.0], &[3]),
-    )
-}
-
-/// `mean((x w - y)^2)`.
-fn loss(x: &Tensor<f64>, y: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
-    (x * w - y).pow(2.0).mean()
-}
-
-/// Trains `w` from 1 with `SGD(lr)` for `updates` steps, recording the loss and w after each.
-pub fn train(name: &'static str, lr: f64, updates: usize) -> Trace {
-    let (x, y) = data();
-    let w = Tensor::scalar(1.0f64).requires_grad_(true);
-    let mut opt = SGD::new(
-        [w.clone()],
-        SgdConfig {
-            lr,
-            ..Default::default()
-        },
-    )
-    .expect("a positive learning rate is a valid SGD config");
-    let mut losses = Vec::with_capacity(updates + 1);
-    let mut ws = Vec::with_capacity(updates + 1);
-    for _ in 0..updates {
-        let l = loss(&x, &y, &w);
-        losses.push(l.item());
-        ws.push(w.item());
-        opt.zero_grad();
-        l.backward();
-        opt.step();
-    }
-    losses.push(no_grad(|| loss(&x, &y, &w).item()));
-    ws.push(w.item());
-    Trace {
-        name,
-        lr,
-        losses,
-        ws,
-    }
+    plot: Option<std::path::PathBuf>,
 }
 
 /// A loss for the table: fixed-point while readable, scientific when tiny or huge.
@@ -111,7 +46,7 @@ fn fmt_loss(v: f64) -> String {
 }
 
 /// Runs the four regimes, printing a table of the loss at selected update counts.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Trace>, Box<dyn std::error::Error>> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<Vec<Trace>, Box<dyn std::error::Error>> {
     let updates = cli.updates as usize;
     let traces: Vec<Trace> = REGIMES
         .iter()

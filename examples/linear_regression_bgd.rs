@@ -47,15 +47,16 @@ use std::io::{self, Write};
 use tapegrad::prelude::*;
 
 use pyfmt::py_float;
+use tapegrad_examples::curve::plot_per_epoch;
 use tapegrad_examples::pyfmt;
 
 /// Batch gradient descent on y = 2x, printing the lecture's lines (the lecture's
 /// batch-gradient-descent page).
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Also draw the cost against the epoch to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
+    plot: Option<std::path::PathBuf>,
 }
 
 /// The linear model `y_hat = x * w`.
@@ -74,7 +75,7 @@ fn gradient(xs: &Tensor<f64>, ys: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> 
 }
 
 /// Runs the lecture's program, writing its output to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
+fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     let x_data = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
     let y_data = Tensor::from_vec(vec![2.0f64, 4.0, 6.0], &[3]);
     let w = Tensor::scalar(1.0f64).requires_grad_(true);
@@ -103,13 +104,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     }
     let after = forward(&four, &w).item();
     writeln!(out, "Predict (after training) 4 {}", py_float(after))?;
-    if let Some(path) = &cli.plot {
-        let series = [tapegrad_plot::Series::from_ys("cost", &costs)];
-        tapegrad_plot::line_chart(path, "Batch GD on y = 2x", "epoch", "cost", &series)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(())
+    plot_per_epoch(cli.plot.as_deref(), "Batch GD on y = 2x", "cost", &costs)
 }
 
 /// Panics if autograd's gradient differs from the hand-derived one by more than f64 rounding

@@ -66,11 +66,12 @@ use std::io::{self, Write};
 use tapegrad::prelude::*;
 
 use pyfmt::py_float;
+use tapegrad_examples::curve::plot_per_epoch;
 use tapegrad_examples::pyfmt;
 
 /// Which samples each epoch visits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Mode {
+enum Mode {
     /// Walk the three samples in order, updating after each (the full-precision lecture).
     PerSample,
     /// Pick one random sample per epoch (the `random.randrange(0, 3)` lecture).
@@ -80,16 +81,16 @@ pub enum Mode {
 /// Stochastic gradient descent on y = 2x, printing the lecture's lines (the lecture's
 /// stochastic-gradient-descent page).
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Which samples each epoch visits.
     #[arg(long, value_enum, default_value_t = Mode::PerSample)]
-    pub mode: Mode,
+    mode: Mode,
     /// Seed of tapegrad's generator (`--mode random` only).
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    seed: u64,
     /// Also draw the loss printed each epoch against the epoch to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
+    plot: Option<std::path::PathBuf>,
 }
 
 /// The linear model `y_hat = x * w`.
@@ -108,7 +109,7 @@ fn gradient(x: &Tensor<f64>, y: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
 }
 
 /// Runs the chosen lecture program, writing its output to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
+fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     let x_data = [1.0f64, 2.0, 3.0];
     let y_data = [2.0f64, 4.0, 6.0];
     let w = Tensor::scalar(1.0f64).requires_grad_(true);
@@ -154,13 +155,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     }
     let after = forward(&four, &w).item();
     writeln!(out, "Predict (after training) 4 {}", py_float(after))?;
-    if let Some(path) = &cli.plot {
-        let series = [tapegrad_plot::Series::from_ys("loss", &losses)];
-        tapegrad_plot::line_chart(path, "SGD on y = 2x", "epoch", "loss", &series)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(())
+    plot_per_epoch(cli.plot.as_deref(), "SGD on y = 2x", "loss", &losses)
 }
 
 /// One update on the sample `(x, y)`: `grad = gradient(x, y)`, `w = w - 0.01 * grad`.

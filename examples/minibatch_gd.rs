@@ -42,56 +42,35 @@ use tapegrad::autograd::functional::{mse_loss, Reduction};
 use tapegrad::nn::{DataLoader, TensorDataset};
 use tapegrad::optim::{Optimizer, SgdConfig, SGD};
 use tapegrad::prelude::*;
+use tapegrad_examples::curve::write_line_chart;
+use tapegrad_examples::parse::positive_lr;
 
 /// The number of synthetic data points.
-pub const N_SAMPLES: usize = 256;
+const N_SAMPLES: usize = 256;
 
 /// The most epochs `--epochs` accepts (checked before anything is allocated, so that
 /// `--epochs 1000000000000000000` is a usage error, not an allocation failure).
-pub const MAX_EPOCHS: u64 = 10_000_000;
+const MAX_EPOCHS: u64 = 10_000_000;
 
 /// Mini-batch gradient descent on y = 2x + noise with a shuffling DataLoader (the lecture's
 /// mini-batch page).
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// Samples per batch: 1 is SGD, 256 (the data size) is batch gradient descent.
     #[arg(long, default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
-    pub batch_size: usize,
+    batch_size: usize,
     /// Number of passes over the data, at most 10 000 000.
     #[arg(long, default_value_t = 20, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_EPOCHS))]
-    pub epochs: usize,
+    epochs: usize,
     /// Learning rate of the SGD step (positive).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
-    pub lr: f64,
+    #[arg(long, default_value_t = 0.1, value_parser = |s: &str| positive_lr(s, "0.1", "positive"))]
+    lr: f64,
     /// Seed for the data and for the DataLoader's shuffling.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    seed: u64,
     /// Also draw the loss against the epoch to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
-}
-
-/// Accepts a positive, finite learning rate.
-fn parse_lr(s: &str) -> Result<f64, String> {
-    let lr: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number; pass e.g. --lr 0.1"))?;
-    if lr > 0.0 && lr.is_finite() {
-        Ok(lr)
-    } else {
-        Err(format!("the learning rate must be positive, got {lr}"))
-    }
-}
-
-/// What a run learned.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fit {
-    /// Per epoch: the mean loss over that epoch's samples (each batch's loss weighted by its size).
-    pub epoch_losses: Vec<f32>,
-    /// The learned slope.
-    pub w: f32,
-    /// The learned intercept.
-    pub b: f32,
+    plot: Option<std::path::PathBuf>,
 }
 
 /// The model `y_hat = x * w + b`.
@@ -100,7 +79,7 @@ fn forward(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
 }
 
 /// Trains the model, printing the loss of every epoch and the learned w and b to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<Fit> {
+fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<()> {
     // 256 points of y = 2x + noise, x uniform in [-1, 1), noise ~ N(0, 0.1^2).
     manual_seed(cli.seed);
     let x: Tensor = Tensor::uniform(&[N_SAMPLES, 1], -1.0, 1.0);
@@ -161,11 +140,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> io::Result<Fit> {
                 .collect(),
         )];
         let title = format!("Mini-batch GD ({})", method_name(cli.batch_size));
-        tapegrad_plot::line_chart(path, &title, "epoch", "mean loss", &series)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        eprintln!("wrote {}", path.display());
+        write_line_chart(path, &title, "epoch", "mean loss", &series)?;
     }
-    Ok(Fit { epoch_losses, w, b })
+    Ok(())
 }
 
 /// The textbook name of gradient descent with this batch size.

@@ -57,8 +57,8 @@
 //! Precision, as NumPy 1.x ran it (and as needed to print the page's digits): X, Y, `y_pred`,
 //! `l` and `dw` are float32 (`w * X` first rounds w to f32), the means are left-to-right f32
 //! sums divided by 4 (which is what `Tensor::mean` does), but `w` itself stays a Python float
-//! (f64): `w -= 0.01 * dw` happens in f64. So the f32 tensors below are built from `w as f32`
-//! each iteration while `w` is an `f64`.
+//! (f64): `w -= 0.01 * dw` happens in f64. So each iteration (`step`) builds its f32 tensors
+//! from `w as f32` while `w` is an `f64`.
 //!
 //! Each iteration computes dJ/dw twice: by the lecture's formula `mean(2x(wx - y))` and by
 //! autograd (`l.backward()` on an f32 tensor `w`). The program stops with an error (exit code
@@ -69,85 +69,30 @@ use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use tapegrad::prelude::*;
+use tapegrad_examples::explain::explain_step;
+// The page's `forward`, `loss` and `gradient`, and one iteration of its loop (`step`: forward,
+// loss, the gradient by the formula and by autograd, the update), live in the library, where
+// the tests check every iteration against the lecture's trace.
+use tapegrad_examples::numpy_gd::{forward, step, SCRIPT};
 
 /// Hand-computed gradient descent in f32 (the NumPy lecture), checked against autograd.
 #[derive(Parser, Debug)]
-pub struct Cli {
+struct Cli {
     /// After each iteration, also print the formula's and autograd's dJ/dw.
     #[arg(long)]
-    pub verbose: bool,
+    verbose: bool,
     /// Before the first two printed lines, narrate the iteration: the tape's backward trace
     /// and the lecture's hand derivation of dJ/dw with every number.
     #[arg(long)]
-    pub explain: bool,
+    explain: bool,
     /// Also draw the loss against the iteration to FILE (.png or .svg).
     #[arg(long, value_name = "FILE", value_parser = tapegrad_plot::parse_plot_path)]
-    pub plot: Option<std::path::PathBuf>,
-}
-
-/// The model output `f = w * x`.
-fn forward<T: Element>(w: &Tensor<T>, x: &Tensor<T>) -> Tensor<T> {
-    w * x
-}
-
-/// The loss: MSE, `((y_pred - y)**2).mean()`.
-fn loss(y: &Tensor<f32>, y_pred: &Tensor<f32>) -> Tensor<f32> {
-    (y_pred - y).pow(2.0).mean()
-}
-
-/// The hand-derived gradient: `dJ/dw = mean(2x(y_pred - y))`.
-fn gradient(x: &Tensor<f32>, y: &Tensor<f32>, y_pred: &Tensor<f32>) -> Tensor<f32> {
-    (x * 2.0 * (y_pred - y)).mean()
-}
-
-/// Everything one gradient-descent iteration computes (for printing or explaining a step).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Step {
-    /// w before the update (a Python float, f64).
-    pub w_before: f64,
-    /// The forward pass `f32(w) * X`.
-    pub y_pred: Vec<f32>,
-    /// The loss at `w_before`.
-    pub loss: f32,
-    /// dJ/dw by the lecture's formula `mean(2x(y_pred - y))`.
-    pub dw: f32,
-    /// dJ/dw by autograd (`loss.backward()`).
-    pub dw_autograd: f32,
-    /// w after `w -= learning_rate * dw` (in f64).
-    pub w_after: f64,
-}
-
-impl Step {
-    /// Whether the two gradients agree to f32 rounding (a few units in the last place).
-    pub fn gradients_agree(&self) -> bool {
-        let tol = 4.0 * f32::EPSILON * self.dw.abs().max(f32::MIN_POSITIVE);
-        (self.dw - self.dw_autograd).abs() <= tol
-    }
-}
-
-/// One iteration: forward pass, loss, gradient (by formula and by autograd), update.
-pub fn step(w: f64, x: &Tensor<f32>, y: &Tensor<f32>, learning_rate: f64) -> Step {
-    // The tensor the loss is differentiated with respect to: w rounded to f32, as NumPy does.
-    let w_t = Tensor::scalar(w as f32).requires_grad_(true);
-    let y_pred = forward(&w_t, x);
-    let l = loss(y, &y_pred);
-    let dw = gradient(x, y, &y_pred.detach()).item();
-    l.backward();
-    let dw_autograd = w_t.grad().expect("w requires grad").item();
-    Step {
-        w_before: w,
-        y_pred: y_pred.to_vec(),
-        loss: l.item(),
-        dw,
-        dw_autograd,
-        // w -= learning_rate * dw, with w a Python float
-        w_after: w - learning_rate * dw as f64,
-    }
+    plot: Option<std::path::PathBuf>,
 }
 
 /// Why a run stopped early.
 #[derive(Debug)]
-pub enum RunError {
+enum RunError {
     /// Writing the output failed.
     Io(io::Error),
     /// Drawing the `--plot` file failed.
@@ -196,7 +141,7 @@ impl From<io::Error> for RunError {
 }
 
 /// Runs the lecture's program, writing its output to `out`.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), RunError> {
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), RunError> {
     let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
     let y = Tensor::from_vec(vec![2.0f32, 4.0, 6.0, 8.0], &[4]);
     let mut w = 0.0f64;
@@ -211,7 +156,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), RunError> {
     let mut losses = Vec::with_capacity(n_iters);
     for epoch in 0..n_iters {
         if cli.explain && epoch < 2 {
-            explain::explain_step(epoch + 1, w, &x, &y, learning_rate, out)?;
+            explain_step(epoch + 1, w, &x, &y, learning_rate, SCRIPT, out)?;
         }
         let s = step(w, &x, &y, learning_rate);
         losses.push(s.loss as f64);
@@ -250,27 +195,6 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), RunError> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// `--explain`: the tape's narrated backward pass and the lecture's hand derivation (the
-/// narration is the library's, told with this script's `forward` and `loss`).
-pub mod explain {
-    use std::io::{self, Write};
-    use tapegrad::prelude::*;
-    pub use tapegrad_examples::explain::{Explained, Script};
-
-    /// Narrates iteration `iteration` (1-based) at `w` to `out` and returns its numbers.
-    pub fn explain_step(
-        iteration: usize,
-        w: f64,
-        x: &Tensor<f32>,
-        y: &Tensor<f32>,
-        learning_rate: f64,
-        out: &mut dyn Write,
-    ) -> io::Result<Explained> {
-        let script: (Script, Script) = (super::forward::<f32>, super::loss);
-        tapegrad_examples::explain::explain_step(iteration, w, x, y, learning_rate, script, out)
-    }
 }
 
 fn main() -> ExitCode {

@@ -1,25 +1,24 @@
-//! examples/digits.rs, run in-process: the split, learning, save/eval, exact resume, NaN stop,
-//! anomaly detection and flag/file validation.
+//! examples/digits.rs, run as a program: the learning, save/eval, exact resume, NaN stop,
+//! anomaly detection and flag/file validation, read from its output, exit code and files; the
+//! split and the model, which the program takes from the library, through
+//! `tapegrad_examples::digits`.
+//!
+//! The example must be built: plain `cargo test` builds it, `cargo test --test digits` alone
+//! does not (run `cargo build --example digits` first).
 
-use clap::Parser;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use tapegrad::checkpoint::Checkpoint;
+use tapegrad_examples::digits::{self, split_permutation, CHECKPOINT_FILE};
 
-#[allow(dead_code)] // `main` is the example binary's entry point, unused here
-#[path = "../examples/digits.rs"]
-mod digits;
+mod common;
+use common::run_example;
 
-use digits::{run, split_permutation, Cli, DigitsError};
-
-/// Runs seed the process-wide generator; one at a time.
+/// In-process setups seed the process-wide generator; one at a time.
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn cli(args: &[&str]) -> Cli {
-    Cli::try_parse_from(std::iter::once("digits").chain(args.iter().copied())).unwrap()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -29,10 +28,82 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn output(cli: &Cli) -> (Result<digits::Report, DigitsError>, String) {
-    let mut out = Vec::new();
-    let r = run(cli, &mut out);
-    (r, String::from_utf8(out).unwrap())
+/// What a run printed: the per-epoch curves, the final test accuracy (a fraction, to the
+/// printed two decimals of its percentage) and the confusion matrix.
+#[derive(Debug)]
+struct Report {
+    train_losses: Vec<f64>,
+    test_accuracies: Vec<f64>,
+    accuracy: f64,
+    confusion: Vec<Vec<usize>>,
+}
+
+/// `12.34 %` as the fraction 0.1234.
+fn percent(text: &str) -> f64 {
+    let v: f64 = text.split_whitespace().next().unwrap().parse().unwrap();
+    v / 100.0
+}
+
+/// A fraction to the two decimals of its printed percentage.
+fn as_printed(fraction: f64) -> f64 {
+    percent(&format!("{:.2}", 100.0 * fraction))
+}
+
+fn parse_report(text: &str) -> Report {
+    let mut r = Report {
+        train_losses: vec![],
+        test_accuracies: vec![],
+        accuracy: f64::NAN,
+        confusion: vec![],
+    };
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if let Some(rest) = l.strip_prefix("epoch ") {
+            let (_, rest) = rest.split_once(": train loss ").unwrap();
+            let (loss, acc) = rest.split_once(", test accuracy ").unwrap();
+            r.train_losses.push(loss.parse().unwrap());
+            r.test_accuracies.push(percent(acc));
+        } else if let Some((_, acc)) = l
+            .split_once("test accuracy ")
+            .filter(|_| l.starts_with("test accuracy ") || l.contains(": test accuracy "))
+        {
+            r.accuracy = percent(acc);
+        } else if l.starts_with("confusion matrix") {
+            lines.next(); // the column labels
+            r.confusion = (0..10)
+                .map(|_| {
+                    let row = lines.next().unwrap();
+                    row.split_whitespace()
+                        .skip(1)
+                        .map(|n| n.parse().unwrap())
+                        .collect()
+                })
+                .collect();
+        }
+    }
+    r
+}
+
+/// Runs `digits ARGS`: the report it printed, or its error message (exit code 1, `error: `
+/// stripped); and its stdout.
+fn output(args: &[&str]) -> (Result<Report, String>, String) {
+    let out = run_example("digits", args);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    if out.status.success() {
+        return (Ok(parse_report(&text)), text);
+    }
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    let msg = stderr
+        .trim_end()
+        .strip_prefix("error: ")
+        .unwrap_or_else(|| panic!("{args:?}: {stderr}"));
+    (Err(msg.to_string()), text)
+}
+
+/// The weights a run saved with `--save`.
+fn weights(file: &std::path::Path) -> tapegrad::nn::StateDict {
+    tapegrad::nn::load_safetensors(file).unwrap()
 }
 
 #[test]
@@ -52,11 +123,9 @@ fn split_is_a_seeded_fisher_yates_permutation() {
 
 #[test]
 fn a_short_run_learns_and_reports_every_epoch() {
-    let _g = lock();
     let dir = temp_dir("short");
     let plot = dir.join("curves.svg");
-    let c = cli(&["--epochs", "3", "--quiet", "--plot", plot.to_str().unwrap()]);
-    let (r, text) = output(&c);
+    let (r, text) = output(&["--epochs", "3", "--quiet", "--plot", plot.to_str().unwrap()]);
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.contains("<svg") && svg.contains("test accuracy"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -72,13 +141,12 @@ fn a_short_run_learns_and_reports_every_epoch() {
     let total: usize = r.confusion.iter().flatten().sum();
     assert_eq!(total, 360);
     let correct: usize = (0..10).map(|i| r.confusion[i][i]).sum();
-    assert_eq!(correct as f64 / 360.0, r.accuracy);
+    assert_eq!(as_printed(correct as f64 / 360.0), r.accuracy);
 }
 
 #[test]
 fn the_full_recipe_reaches_about_97_percent() {
-    let _g = lock();
-    let (r, _) = output(&cli(&["--quiet"]));
+    let (r, _) = output(&["--quiet"]);
     let r = r.unwrap();
     assert_eq!(r.train_losses.len(), 30);
     // With PyTorch's generator, seed 0 gives PyTorch's initial weights and batch orders; that
@@ -90,11 +158,10 @@ fn the_full_recipe_reaches_about_97_percent() {
 
 #[test]
 fn save_writes_pytorch_names_and_eval_reads_them_back() {
-    let _g = lock();
     let dir = temp_dir("save");
     let file = dir.join("digits.safetensors");
     let f = file.to_str().unwrap();
-    let (trained, _) = output(&cli(&["--epochs", "2", "--quiet", "--save", f]));
+    let (trained, _) = output(&["--epochs", "2", "--quiet", "--save", f]);
     let trained = trained.unwrap();
     let bytes = std::fs::read(&file).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -115,7 +182,7 @@ fn save_writes_pytorch_names_and_eval_reads_them_back() {
             ("4.weight".to_string(), vec![10, 64]),
         ]
     );
-    let (evaluated, text) = output(&cli(&["--eval", f]));
+    let (evaluated, text) = output(&["--eval", f]);
     let evaluated = evaluated.unwrap();
     assert_eq!(evaluated.accuracy, trained.accuracy);
     assert_eq!(evaluated.confusion, trained.confusion);
@@ -124,8 +191,8 @@ fn save_writes_pytorch_names_and_eval_reads_them_back() {
     let other = dir.join("other.safetensors");
     let small: tapegrad::nn::Linear = tapegrad::nn::Linear::new(64, 10);
     tapegrad::nn::save_safetensors(&tapegrad::nn::Module::state_dict(&small), &other).unwrap();
-    let (err, _) = output(&cli(&["--eval", other.to_str().unwrap()]));
-    let msg = err.unwrap_err().to_string();
+    let (err, _) = output(&["--eval", other.to_str().unwrap()]);
+    let msg = err.unwrap_err();
     assert!(
         msg.contains("Missing key(s) in state_dict: \"0.weight\""),
         "{msg}"
@@ -135,29 +202,55 @@ fn save_writes_pytorch_names_and_eval_reads_them_back() {
 
 #[test]
 fn resuming_after_epoch_k_equals_the_uninterrupted_run_bit_for_bit() {
-    let _g = lock();
     let dir = temp_dir("resume");
     let d = dir.to_str().unwrap();
-    let (full, _) = output(&cli(&["--epochs", "3", "--quiet"]));
-    let full = full.unwrap();
-    let (part, _) = output(&cli(&["--epochs", "1", "--quiet", "--checkpoint-dir", d]));
+    // Both complete runs keep their last checkpoint (which carries the curves in full
+    // precision) and save their weights.
+    let (full_dir, resumed_dir) = (dir.join("full"), dir.join("resumed"));
+    let (full_w, resumed_w) = (
+        dir.join("full.safetensors"),
+        dir.join("resumed.safetensors"),
+    );
+    let (full, _) = output(&[
+        "--epochs",
+        "3",
+        "--quiet",
+        "--checkpoint-dir",
+        full_dir.to_str().unwrap(),
+        "--save",
+        full_w.to_str().unwrap(),
+    ]);
+    full.unwrap();
+    let (part, _) = output(&["--epochs", "1", "--quiet", "--checkpoint-dir", d]);
     part.unwrap();
-    let ckpt = dir.join(digits::CHECKPOINT_FILE);
-    let (resumed, text) = output(&cli(&[
+    let ckpt = dir.join(CHECKPOINT_FILE);
+    let (resumed, text) = output(&[
         "--epochs",
         "3",
         "--quiet",
         "--resume",
         ckpt.to_str().unwrap(),
-    ]));
-    let resumed = resumed.unwrap();
+        "--checkpoint-dir",
+        resumed_dir.to_str().unwrap(),
+        "--save",
+        resumed_w.to_str().unwrap(),
+    ]);
+    resumed.unwrap();
     assert!(text.starts_with(&format!("resumed from {} after epoch 1", ckpt.display())));
-    assert_eq!(resumed.train_losses, full.train_losses);
-    assert_eq!(resumed.test_accuracies, full.test_accuracies);
-    for (name, t) in full.state.iter() {
+    let curves = |dir: &PathBuf| Checkpoint::<f32>::load(dir.join(CHECKPOINT_FILE)).unwrap();
+    let (full_ckpt, resumed_ckpt) = (curves(&full_dir), curves(&resumed_dir));
+    assert_eq!(
+        resumed_ckpt.extra("train_losses").unwrap(),
+        full_ckpt.extra("train_losses").unwrap()
+    );
+    assert_eq!(
+        resumed_ckpt.extra("test_accuracies").unwrap(),
+        full_ckpt.extra("test_accuracies").unwrap()
+    );
+    let (full, resumed) = (weights(&full_w), weights(&resumed_w));
+    for (name, t) in full.iter() {
         let a: Vec<u32> = t.to_vec().iter().map(|v| v.to_bits()).collect();
         let b: Vec<u32> = resumed
-            .state
             .get(name)
             .unwrap()
             .to_vec()
@@ -167,44 +260,41 @@ fn resuming_after_epoch_k_equals_the_uninterrupted_run_bit_for_bit() {
         assert_eq!(a, b, "{name}");
     }
     // another split cannot resume this checkpoint
-    let (err, _) = output(&cli(&[
+    let (err, _) = output(&[
         "--epochs",
         "3",
         "--split-seed",
         "1",
         "--resume",
         ckpt.to_str().unwrap(),
-    ]));
-    let msg = err.unwrap_err().to_string();
+    ]);
+    let msg = err.unwrap_err();
     assert!(msg.contains("split_seed = 42, but this run has 1"), "{msg}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_diverging_loss_stops_with_a_clear_error() {
-    let _g = lock();
-    let (r, _) = output(&cli(&["--epochs", "5", "--quiet", "--lr", "1e20"]));
-    let err = r.unwrap_err();
-    assert!(matches!(err, DigitsError::NonFiniteLoss { .. }), "{err}");
-    let msg = err.to_string();
+    let (r, _) = output(&["--epochs", "5", "--quiet", "--lr", "1e20"]);
+    let msg = r.unwrap_err();
+    // DigitsError::NonFiniteLoss's message
     assert!(msg.starts_with("the loss became "), "{msg}");
     assert!(msg.contains("training diverged; lower --lr"), "{msg}");
 }
 
 #[test]
 fn detect_anomaly_names_the_first_operation_producing_nan_or_inf() {
-    let _g = lock();
-    let (r, _) = output(&cli(&[
+    let (r, _) = output(&[
         "--epochs",
         "5",
         "--quiet",
         "--lr",
         "1e20",
         "--detect-anomaly",
-    ]));
-    let err = r.unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, DigitsError::Anomaly { .. }), "{msg}");
+    ]);
+    let msg = r.unwrap_err();
+    // DigitsError::Anomaly's message: "epoch N: anomaly detected: ..."
+    assert!(msg.starts_with("epoch "), "{msg}");
     assert!(msg.contains("anomaly detected: "), "{msg}");
     assert!(msg.contains("Backward0"), "{msg}");
     assert!(
@@ -225,20 +315,20 @@ fn bad_flags_are_usage_errors_and_bad_files_are_typed_errors() {
         &["--no-such-flag"],
         &["--eval", "a", "--save", "b"],
     ] {
-        let err =
-            Cli::try_parse_from(std::iter::once("digits").chain(args.iter().copied())).unwrap_err();
-        assert_eq!(err.exit_code(), 2, "{args:?}");
+        let out = run_example("digits", args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     }
-    let _g = lock();
     let dir = temp_dir("badfiles");
     let csv = dir.join("bad.csv");
     std::fs::write(&csv, "p0,label\n1,2\n").unwrap();
-    let (r, _) = output(&cli(&["--data", csv.to_str().unwrap()]));
-    let msg = r.unwrap_err().to_string();
+    let (r, _) = output(&["--data", csv.to_str().unwrap()]);
+    let msg = r.unwrap_err();
     assert!(msg.contains("expected 64 pixel columns"), "{msg}");
     std::fs::write(&csv, "p0,label\n1,12\n").unwrap();
-    let (r, _) = output(&cli(&["--data", csv.to_str().unwrap()]));
-    let msg = r.unwrap_err().to_string();
+    let (r, _) = output(&["--data", csv.to_str().unwrap()]);
+    let msg = r.unwrap_err();
     assert!(
         msg.ends_with("bad.csv:2: label \"12\" is not a class index in 0..10"),
         "{msg}"
@@ -246,8 +336,8 @@ fn bad_flags_are_usage_errors_and_bad_files_are_typed_errors() {
     let junk = dir.join("junk.safetensors");
     std::fs::write(&junk, b"\xff\xff\xff\xff\xff\xff\xff\xffjunk").unwrap();
     for flag in ["--eval", "--resume"] {
-        let (r, _) = output(&cli(&[flag, junk.to_str().unwrap()]));
-        let msg = r.unwrap_err().to_string();
+        let (r, _) = output(&[flag, junk.to_str().unwrap()]);
+        let msg = r.unwrap_err();
         assert!(msg.contains("exceeds the 12-byte file"), "{flag}: {msg}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -255,11 +345,13 @@ fn bad_flags_are_usage_errors_and_bad_files_are_typed_errors() {
 
 #[test]
 fn eval_refuses_weights_holding_nan_or_inf() {
-    let _g = lock();
     let dir = temp_dir("nan-eval");
     let file = dir.join("nan.safetensors");
     use tapegrad::nn::Module;
-    let mut sd = digits::build_model().state_dict();
+    let mut sd = {
+        let _g = lock(); // build_model draws from the process-wide generator
+        digits::build_model().state_dict()
+    };
     let bias = sd.get("2.bias").unwrap();
     let mut values = bias.to_vec();
     values[0] = f32::NAN;
@@ -269,14 +361,9 @@ fn eval_refuses_weights_holding_nan_or_inf() {
         tapegrad::prelude::Tensor::from_vec(values, &bias.shape()),
     );
     tapegrad::nn::save_safetensors(&sd, &file).unwrap();
-    let (r, text) = output(&cli(&["--eval", file.to_str().unwrap()]));
-    let err = r.unwrap_err();
-    assert!(
-        matches!(&err, DigitsError::NonFiniteWeights { tensors, .. }
-            if tensors == &[("2.bias".to_string(), 2)]),
-        "{err}"
-    );
-    let msg = err.to_string();
+    let (r, text) = output(&["--eval", file.to_str().unwrap()]);
+    let msg = r.unwrap_err();
+    // DigitsError::NonFiniteWeights, naming the file and each tensor with its count
     assert!(msg.contains("nan.safetensors"), "{msg}");
     assert!(
         msg.contains("NaN or infinite values (2.bias: 2)") && msg.contains("meaningless"),
@@ -291,34 +378,22 @@ fn eval_refuses_weights_holding_nan_or_inf() {
 
 #[test]
 fn resuming_a_checkpoint_past_the_requested_epochs_is_an_error() {
-    let _g = lock();
     let dir = temp_dir("past-end");
     let d = dir.to_str().unwrap();
-    let (r, _) = output(&cli(&["--epochs", "2", "--quiet", "--checkpoint-dir", d]));
+    let (r, _) = output(&["--epochs", "2", "--quiet", "--checkpoint-dir", d]);
     r.unwrap();
-    let ckpt = dir.join(digits::CHECKPOINT_FILE);
-    let (r, text) = output(&cli(&[
+    let ckpt = dir.join(CHECKPOINT_FILE);
+    let (r, text) = output(&[
         "--epochs",
         "1",
         "--quiet",
         "--resume",
         ckpt.to_str().unwrap(),
-    ]));
+    ]);
     let err = r.unwrap_err();
+    // DigitsError::ResumePastEnd { epoch: 2, epochs: 1, .. }
     assert!(
-        matches!(
-            err,
-            DigitsError::ResumePastEnd {
-                epoch: 2,
-                epochs: 1,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains("after epoch 2, past --epochs 1; pass --epochs 2 or more"),
+        err.contains("after epoch 2, past --epochs 1; pass --epochs 2 or more"),
         "{err}"
     );
     assert!(!text.contains("trained 0 epochs"), "{text}");

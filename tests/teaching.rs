@@ -1,34 +1,23 @@
-//! The teaching examples (examples/*.rs), run in-process through their `run` functions: the
-//! explain trace's numbers, backprop by hand against autograd and PyTorch, the Hessian, the
-//! learning-rate regimes, the loss landscape, feature scaling, and the plots they draw.
+//! The teaching examples (examples/*.rs): the programs are run and their output checked (the
+//! explain trace's lines, backprop by hand against autograd and PyTorch, Newton's iterations,
+//! the plots they draw); the values they compute but do not print in full precision (the
+//! explain step's numbers, the Hessians, the learning-rate regimes, the loss landscape's paths,
+//! feature scaling's descents) are checked through the library functions the programs call
+//! (`tapegrad_examples::{explain, numpy_gd, hessian, learning_rates, loss_landscape,
+//! feature_scaling}`).
+//!
+//! The examples must be built: plain `cargo test` builds them, `cargo test --test teaching`
+//! alone does not (run `cargo build --examples` first).
 
-use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use tapegrad_examples::explain::explain_step;
+use tapegrad_examples::{feature_scaling as scaling, hessian, learning_rates as lrs};
+use tapegrad_examples::{loss_landscape as landscape, numpy_gd};
 
-#[allow(dead_code)] // `main` is the example binary's entry point, unused here
-#[path = "../examples/backprop_by_hand.rs"]
-mod backprop;
 mod common;
-#[allow(dead_code)]
-#[path = "../examples/ema.rs"]
-mod ema;
-#[allow(dead_code)]
-#[path = "../examples/hessian_newton.rs"]
-mod hessian;
-#[allow(dead_code)]
-#[path = "../examples/loss_landscape.rs"]
-mod landscape;
-#[allow(dead_code)]
-#[path = "../examples/learning_rates.rs"]
-mod lrs;
-#[allow(dead_code)]
-#[path = "../examples/numpy_manual_gd.rs"]
-mod numpy_gd;
-#[allow(dead_code)]
-#[path = "../examples/feature_scaling.rs"]
-mod scaling;
+use common::run_example;
 
 /// Tests that seed tapegrad's process-wide generator take this lock.
 static RNG_LOCK: Mutex<()> = Mutex::new(());
@@ -57,6 +46,25 @@ fn assert_png(path: &PathBuf) {
     );
 }
 
+/// The stdout of the example `name` run with `args`, which must succeed.
+fn example_text(name: &str, args: &[&str]) -> String {
+    let out = run_example(name, args);
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text(out.stdout)
+}
+
+/// The standard error of `name args`, which must fail with exit code `code`.
+fn example_error(name: &str, args: &[&str], code: i32) -> (String, String) {
+    let out = run_example(name, args);
+    let stderr = text(out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{name} {args:?}: {stderr}");
+    (stderr, text(out.stdout))
+}
+
 // ------------------------------------------------------------------ numpy_manual_gd --explain
 
 fn numpy_data() -> (
@@ -74,7 +82,7 @@ fn numpy_data() -> (
 fn explain_first_step_is_minus_30() {
     let (x, y) = numpy_data();
     let mut out = Vec::new();
-    let e = numpy_gd::explain::explain_step(1, 0.0, &x, &y, 0.01, &mut out).unwrap();
+    let e = explain_step(1, 0.0, &x, &y, 0.01, numpy_gd::SCRIPT, &mut out).unwrap();
     // x_i (0 x_i - y_i) = -x_i y_i = -2, -8, -18, -32; sum -60; (1/4) * 2 * -60 = -30.
     assert_eq!(e.terms, vec![-2.0, -8.0, -18.0, -32.0]);
     assert_eq!(e.sum, -60.0);
@@ -99,7 +107,7 @@ fn explain_second_step_is_minus_25_5_not_the_pages_minus_27() {
     let (x, y) = numpy_data();
     let w1 = 0.0 - 0.01 * -30.0f64;
     let mut out = Vec::new();
-    let e = numpy_gd::explain::explain_step(2, w1, &x, &y, 0.01, &mut out).unwrap();
+    let e = explain_step(2, w1, &x, &y, 0.01, numpy_gd::SCRIPT, &mut out).unwrap();
     // At w = 0.3: x_i (0.3 x_i - y_i) = -1.7, -6.8, -15.3, -27.2 (the page's -7.4, -16.1,
     // -28.8 are wrong), sum -51, dJ/dw = -25.5 (not -27.0), w = 0.3 + 0.255 = 0.555.
     let want = [-1.7f32, -6.8, -15.3, -27.2];
@@ -122,15 +130,10 @@ fn explain_second_step_is_minus_25_5_not_the_pages_minus_27() {
 
 #[test]
 fn explain_keeps_the_pages_12_lines() {
-    let run = |args: &[&str]| {
-        let cli = numpy_gd::Cli::try_parse_from(args).unwrap();
-        let mut out = Vec::new();
-        numpy_gd::run(&cli, &mut out).unwrap();
-        text(out)
-    };
-    let plain = run(&["numpy_manual_gd"]);
+    let run = |args: &[&str]| example_text("numpy_manual_gd", args);
+    let plain = run(&[]);
     assert_eq!(plain.lines().count(), 12);
-    let explained = run(&["numpy_manual_gd", "--explain"]);
+    let explained = run(&["--explain"]);
     // The page's lines, in order, are exactly the explained output's lines that the default
     // run prints.
     let kept: Vec<&str> = explained
@@ -159,11 +162,66 @@ fn flatten(v: &Value, out: &mut Vec<f64>) {
     }
 }
 
+/// What `backprop_by_hand` printed: the loss, the gradients by the formulas (by PyTorch's
+/// names, each row-major) and the largest difference from autograd's.
+struct Outcome {
+    loss: f64,
+    by_hand: Vec<(String, Vec<f64>)>,
+    max_abs_diff: f64,
+}
+
+/// Reads the numbers of a printed matrix row `    [ 0.1  -2.0e-5]` or vector `...: [0.1 0.2]`.
+fn cells(line: &str) -> Vec<f64> {
+    let inner = &line[line.rfind('[').unwrap() + 1..line.rfind(']').unwrap()];
+    inner
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+/// Runs `backprop_by_hand ARGS` (which must succeed) and reads its output.
+fn backprop(args: &[&str]) -> (Outcome, String) {
+    const NAMES: [&str; 4] = ["hide1", "hide2", "hide3", "out"];
+    let s = example_text("backprop_by_hand", args);
+    let lines: Vec<&str> = s.lines().collect();
+    let after = |prefix: &str| -> f64 {
+        let l = lines.iter().find(|l| l.starts_with(prefix)).unwrap();
+        let v = l[prefix.len()..].split_whitespace().next().unwrap();
+        v.parse().unwrap()
+    };
+    let mut by_hand = Vec::new();
+    for (l, name) in NAMES.iter().enumerate() {
+        let w_label = format!("  dL/dW{} = ", l + 1);
+        let i = lines.iter().position(|x| x.starts_with(&w_label)).unwrap();
+        let rows: usize = lines[i]
+            .split('[')
+            .nth(1)
+            .unwrap()
+            .split('x')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let w: Vec<f64> = lines[i + 1..=i + rows]
+            .iter()
+            .flat_map(|r| cells(r))
+            .collect();
+        let b_label = format!("  dL/db{} = ", l + 1);
+        let b = cells(lines.iter().find(|x| x.starts_with(&b_label)).unwrap());
+        by_hand.push((format!("{name}.0.weight"), w));
+        by_hand.push((format!("{name}.0.bias"), b));
+    }
+    let outcome = Outcome {
+        loss: after("loss L = mean((a4 - t)²) over 6 entries = "),
+        by_hand,
+        max_abs_diff: after("max abs difference (loss and all gradients): "),
+    };
+    (outcome, s)
+}
+
 #[test]
 fn backprop_by_hand_agrees_with_autograd_and_pytorch() {
-    let cli = backprop::Cli::try_parse_from(["backprop_by_hand"]).unwrap();
-    let mut out = Vec::new();
-    let o = backprop::run(&cli, &mut out).unwrap();
+    let (o, s) = backprop(&[]);
     assert!(
         o.max_abs_diff < 1e-12,
         "formulas vs autograd: {}",
@@ -194,7 +252,6 @@ fn backprop_by_hand_agrees_with_autograd_and_pytorch() {
     assert_eq!(checked, 2 * 3 + 3 + 3 * 2 + 2 + 2 * 12 + 12 + 12 * 2 + 2);
 
     // Every intermediate is printed.
-    let s = text(out);
     for needle in [
         "z1 [3x3]",
         "a4 = σ(z4) [3x2]",
@@ -208,27 +265,25 @@ fn backprop_by_hand_agrees_with_autograd_and_pytorch() {
 
 #[test]
 fn backprop_by_hand_with_a_seeded_init_agrees_too() {
-    let _g = rng_lock();
-    let cli = backprop::Cli::try_parse_from(["backprop_by_hand", "--seed", "3"]).unwrap();
-    let o = backprop::run(&cli, &mut Vec::new()).unwrap();
+    let (o, _) = backprop(&["--seed", "3"]);
     assert!(o.max_abs_diff < 1e-12, "{}", o.max_abs_diff);
-    assert!(backprop::Cli::try_parse_from(["b", "--seed", "1", "--init", "x"]).is_err());
+    example_error("backprop_by_hand", &["--seed", "1", "--init", "x"], 2);
 }
 
 #[test]
 fn backprop_by_hand_reports_a_missing_file() {
-    let cli = backprop::Cli::try_parse_from(["b", "--init", "/nonexistent/w.safetensors"]).unwrap();
-    let err = backprop::run(&cli, &mut Vec::new()).unwrap_err();
-    assert!(
-        err.to_string().contains("/nonexistent/w.safetensors"),
-        "{err}"
+    let (err, _) = example_error(
+        "backprop_by_hand",
+        &["--init", "/nonexistent/w.safetensors"],
+        1,
     );
+    assert!(err.contains("/nonexistent/w.safetensors"), "{err}");
 }
 
 #[test]
 fn backprop_by_hand_refuses_weights_holding_nan_or_inf() {
     // It used to print the NaN results and say that they "agree" (f64::max drops a NaN).
-    let init = backprop::default_init();
+    let init = common::repo().join("tests/fixtures/net/sgd_momentum.init.safetensors");
     let mut sd: tapegrad::nn::StateDict = tapegrad::nn::load_safetensors(&init).unwrap();
     let w = sd.get("hide2.0.weight").unwrap();
     let mut values = w.to_vec();
@@ -239,9 +294,7 @@ fn backprop_by_hand_refuses_weights_holding_nan_or_inf() {
     );
     let path = tmp("nan_init.safetensors");
     tapegrad::nn::save_safetensors(&sd, &path).unwrap();
-    let cli = backprop::Cli::try_parse_from(["b", "--init", path.to_str().unwrap()]).unwrap();
-    let mut out = Vec::new();
-    let err = backprop::run(&cli, &mut out).unwrap_err().to_string();
+    let (err, out) = example_error("backprop_by_hand", &["--init", path.to_str().unwrap()], 1);
     assert!(
         err.contains("nan_init.safetensors: `hide2.0.weight` holds 1 NaN or infinite value"),
         "{err}"
@@ -254,23 +307,64 @@ fn backprop_by_hand_refuses_weights_holding_nan_or_inf() {
 
 #[test]
 fn hessian_by_double_backward_matches_analytic_and_finite_differences() {
-    let cli = hessian::Cli::try_parse_from(["hessian_newton"]).unwrap();
-    let r = hessian::run(&cli, &mut Vec::new()).unwrap();
-    assert!(hessian::max_diff(&r.h_autograd, &r.h_analytic) < 1e-12);
-    assert!(hessian::max_diff(&r.h_autograd, &r.h_finite) < 1e-7);
+    // What `hessian_newton` computes at its start θ0 (part 1 of its output).
+    let t0 = hessian::START;
+    let h_autograd = hessian::hessian_autograd(t0);
+    let h_analytic = hessian::hessian_analytic(t0);
+    let h_finite = hessian::hessian_finite_differences(t0, 1e-5);
+    assert!(hessian::max_diff(&h_autograd, &h_analytic) < 1e-12);
+    assert!(hessian::max_diff(&h_autograd, &h_finite) < 1e-7);
     // Symmetric, positive definite (convex loss + λI).
-    assert_eq!(r.h_autograd[0][1], r.h_autograd[1][0]);
-    assert!(r.h_autograd[0][0] > hessian::LAMBDA && r.h_autograd[1][1] > hessian::LAMBDA);
+    assert_eq!(h_autograd[0][1], h_autograd[1][0]);
+    assert!(h_autograd[0][0] > hessian::LAMBDA && h_autograd[1][1] > hessian::LAMBDA);
     // At another point too.
     let t = [-0.7, 0.4];
     let d = hessian::max_diff(&hessian::hessian_autograd(t), &hessian::hessian_analytic(t));
     assert!(d < 1e-12, "{d}");
 }
 
+/// What `hessian_newton` printed of its iterations and of Adagrad's scaling.
+struct NewtonReport {
+    newton_losses: Vec<f64>,
+    newton_grad_norms: Vec<f64>,
+    gd_losses: Vec<f64>,
+    adagrad_scale: [f64; 2],
+    inverse_diag: [f64; 2],
+}
+
+/// Reads part 3's table (`k`, Newton loss, |g|, GD loss, |g|) and part 4's two rates.
+fn newton_report(s: &str) -> NewtonReport {
+    let table = s.split("\n3. Iterations").nth(1).expect("part 3");
+    let rows: Vec<Vec<f64>> = table
+        .lines()
+        .skip(2)
+        .map(|l| {
+            l.split_whitespace()
+                .map(str::parse)
+                .collect::<Result<Vec<f64>, _>>()
+        })
+        .take_while(|r| r.as_ref().is_ok_and(|r| r.len() == 5))
+        .map(Result::unwrap)
+        .collect();
+    let pair = |prefix: &str| -> [f64; 2] {
+        let l = s.lines().find(|l| l.starts_with(prefix)).expect(prefix);
+        let inner = &l[prefix.len()..];
+        let inner = &inner[inner.find('[').unwrap() + 1..inner.find(']').unwrap()];
+        let (a, b) = inner.split_once(", ").unwrap();
+        [a.parse().unwrap(), b.parse().unwrap()]
+    };
+    NewtonReport {
+        newton_losses: rows.iter().map(|r| r[1]).collect(),
+        newton_grad_norms: rows.iter().map(|r| r[2]).collect(),
+        gd_losses: rows.iter().map(|r| r[3]).collect(),
+        adagrad_scale: pair("  its per-parameter rate lr/sqrt(Σg²):"),
+        inverse_diag: pair("  Newton's per-parameter rate 1/H_ii:"),
+    }
+}
+
 #[test]
 fn newton_converges_quadratically_and_gradient_descent_linearly() {
-    let cli = hessian::Cli::try_parse_from(["hessian_newton", "--iterations", "8"]).unwrap();
-    let r = hessian::run(&cli, &mut Vec::new()).unwrap();
+    let r = newton_report(&example_text("hessian_newton", &["--iterations", "8"]));
     let g = &r.newton_grad_norms;
     // Once close (|g| < 0.1), each Newton step at least squares the error (up to a constant).
     let k = g.iter().position(|&v| v < 0.1).expect("Newton gets close");
@@ -291,8 +385,11 @@ fn newton_converges_quadratically_and_gradient_descent_linearly() {
 
 #[test]
 fn learning_rate_regimes() {
-    let cli = lrs::Cli::try_parse_from(["learning_rates", "--updates", "40"]).unwrap();
-    let t = lrs::run(&cli, &mut Vec::new()).unwrap();
+    // What `learning_rates --updates 40` computes (and prints in part).
+    let t: Vec<lrs::Trace> = lrs::REGIMES
+        .iter()
+        .map(|&(name, lr)| lrs::train(name, lr, 40))
+        .collect();
     let by = |name: &str| t.iter().find(|r| r.name == name).unwrap();
     let (small, right, large, huge) = (
         by("too small"),
@@ -335,8 +432,8 @@ fn learning_rate_regimes() {
 #[test]
 fn loss_landscape_paths_end_near_the_minimum() {
     let _g = rng_lock();
-    let cli = landscape::Cli::try_parse_from(["loss_landscape"]).unwrap();
-    let paths = landscape::run(&cli, &mut Vec::new()).unwrap();
+    // What `loss_landscape` computes with its defaults (100 steps, seed 0) and prints in part.
+    let paths = landscape::paths(100, 0);
     let m = landscape::minimum();
     // The normal equations' answer is a stationary point of the loss.
     let h = 1e-6;
@@ -384,9 +481,12 @@ fn loss_landscape_paths_end_near_the_minimum() {
 #[test]
 fn standardising_makes_the_bowl_round_and_gd_fast() {
     let _g = rng_lock();
-    let cli = scaling::Cli::try_parse_from(["feature_scaling"]).unwrap();
-    let (raw, scaled) = scaling::run(&cli, &mut Vec::new()).unwrap();
+    // What `feature_scaling` computes with its defaults (seed 0, at most 20 000 steps).
     let p = scaling::data(0);
+    let (raw, scaled) = (
+        scaling::descend(&p, 20_000),
+        scaling::descend(&p.standardised(), 20_000),
+    );
     let (lmin, lmax) = p.eigenvalues();
     let (smin, smax) = p.standardised().eigenvalues();
     assert!(lmax / lmin > 50.0, "unscaled condition {}", lmax / lmin);
@@ -412,25 +512,20 @@ fn standardising_makes_the_bowl_round_and_gd_fast() {
 
 #[test]
 fn plots_are_written() {
-    let _g = rng_lock();
     let lr_png = tmp("learning_rates.png");
-    let cli = lrs::Cli::try_parse_from(["x", "--plot", lr_png.to_str().unwrap()]).unwrap();
-    lrs::run(&cli, &mut Vec::new()).unwrap();
+    example_text("learning_rates", &["--plot", lr_png.to_str().unwrap()]);
     assert_png(&lr_png);
 
     let land_png = tmp("landscape.png");
-    let cli = landscape::Cli::try_parse_from(["x", "--plot", land_png.to_str().unwrap()]).unwrap();
-    landscape::run(&cli, &mut Vec::new()).unwrap();
+    example_text("loss_landscape", &["--plot", land_png.to_str().unwrap()]);
     assert_png(&land_png);
 
     let fs_png = tmp("scaling.png");
-    let cli = scaling::Cli::try_parse_from(["x", "--plot", fs_png.to_str().unwrap()]).unwrap();
-    scaling::run(&cli, &mut Vec::new()).unwrap();
+    example_text("feature_scaling", &["--plot", fs_png.to_str().unwrap()]);
     assert_png(&fs_png);
 
     let ema_svg = tmp("ema.svg");
-    let cli = ema::Cli::try_parse_from(["x", "--plot", ema_svg.to_str().unwrap()]).unwrap();
-    ema::run(&cli, &mut Vec::new()).unwrap();
+    example_text("ema", &["--plot", ema_svg.to_str().unwrap()]);
     let svg = std::fs::read_to_string(&ema_svg).unwrap();
     assert!(svg.contains("<svg") && svg.contains("bias-corrected"));
     assert_eq!(
@@ -440,8 +535,7 @@ fn plots_are_written() {
     );
 
     let np_png = tmp("numpy.png");
-    let cli = numpy_gd::Cli::try_parse_from(["x", "--plot", np_png.to_str().unwrap()]).unwrap();
-    numpy_gd::run(&cli, &mut Vec::new()).unwrap();
+    example_text("numpy_manual_gd", &["--plot", np_png.to_str().unwrap()]);
     assert_png(&np_png);
 }
 
@@ -487,12 +581,10 @@ fn sigmoid_net_dot_is_the_first_epochs_graph_and_changes_nothing() {
 
 #[test]
 fn a_plot_path_with_a_bad_extension_is_a_usage_error() {
-    for args in [vec!["x", "--plot", "a.jpg"], vec!["x", "--plot", "noext"]] {
-        let e = lrs::Cli::try_parse_from(&args).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        let e = landscape::Cli::try_parse_from(&args).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        let e = numpy_gd::Cli::try_parse_from(&args).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+    for args in [["--plot", "a.jpg"], ["--plot", "noext"]] {
+        for name in ["learning_rates", "loss_landscape", "numpy_manual_gd"] {
+            let (err, _) = example_error(name, &args, 2);
+            assert!(err.starts_with("error: "), "{name} {args:?}: {err}");
+        }
     }
 }

@@ -14,9 +14,14 @@
 //! - [`scripts`] and [`pyfmt`]: what the six ported PyTorch training scripts share (their
 //!   `--init`/`--save-init`/`--json` flags, state dicts, data files, Python's float format);
 //! - [`digits`]: the `digits` example's flags, data split, model, report and checkpoints;
-//! - [`explain`]: `numpy_manual_gd --explain`'s narration of a step;
+//! - [`numpy_gd`] and [`explain`]: `numpy_manual_gd`'s script and one iteration of it, and
+//!   `--explain`'s narration of a step;
+//! - [`learning_rates`], [`loss_landscape`] and [`feature_scaling`]: those examples' problems
+//!   and optimizer runs (the programs print and plot them);
 //! - [`hessian`]: `hessian_newton`'s loss and its Hessian three ways;
 //! - [`show`]: `backprop_by_hand`'s matrices and vectors in aligned columns;
+//! - [`workload`]: issue 13's MLP training step (`denormal_cliff` and the `train_step` bench);
+//! - [`curve`]: the lecture examples' `--plot` line charts;
 //! - [`exit`]: the end of every example's `main` (a closed pipe, `example | head`, is a quiet
 //!   success).
 //!
@@ -24,18 +29,24 @@
 
 pub mod all_optimizers;
 pub mod cli;
+pub mod curve;
 pub mod digits;
 pub mod error;
 pub mod exit;
 pub mod explain;
+pub mod feature_scaling;
 pub mod hessian;
+pub mod learning_rates;
 pub mod lecture;
+pub mod loss_landscape;
+pub mod numpy_gd;
 pub mod optimizer;
 pub mod parse;
 pub mod pyfmt;
 pub mod scheduler;
 pub mod scripts;
 pub mod show;
+pub mod workload;
 
 pub use cli::{Cli, OptimizerKind};
 pub use error::AppError;

@@ -235,3 +235,22 @@ pub fn build_optimizer(cli: &Cli, params: Vec<Tensor>) -> Result<Box<dyn Optimiz
         }
     })
 }
+
+/// The lecture's optimizer `kind` with the lecture's settings: `sigmoid_net --optimizer KIND`
+/// and no other flag (`SGD(lr=0.1, momentum=0.6)`, `Adagrad(lr=0.1)`, `RMSprop(lr=0.01,
+/// momentum=0.8)`, `Adam(lr=0.1)`; PyTorch's defaults for the other classes).
+pub fn lecture_optimizer(kind: OptimizerKind, params: Vec<Tensor>) -> Box<dyn Optimizer> {
+    let mut cli = <Cli as clap::Parser>::parse_from(["sigmoid_net"]);
+    cli.optimizer = kind;
+    build_optimizer(&cli, params).expect("the lecture's settings are valid")
+}
+
+/// `torch.optim.SGD([w], lr=lr)`: plain gradient descent on one tensor, `w -= lr * dL/dw`
+/// (`learning_rates`' and `feature_scaling`'s optimizer).
+pub fn plain_sgd<T: tapegrad::prelude::Element>(w: &Tensor<T>, lr: f64) -> SGD<T> {
+    let config = SgdConfig {
+        lr,
+        ..Default::default()
+    };
+    SGD::new([w.clone()], config).expect("a positive learning rate is a valid SGD config")
+}

@@ -58,35 +58,38 @@ pub(crate) fn finite(s: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{s}` is not a number"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("`{s}` is not a finite number"))
-    }
+    Some(v)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("`{s}` is not a finite number"))
 }
 
 /// A finite number >= 0 (learning rates, momentum, decays, eps).
 pub(crate) fn non_negative(s: &str) -> Result<f64, String> {
     let v = finite(s)?;
-    if v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("must be >= 0, got {v}"))
-    }
+    Some(v)
+        .filter(|&v| v >= 0.0)
+        .ok_or_else(|| format!("must be >= 0, got {v}"))
 }
 
 /// `--lr`: a finite number >= 0, refused with the optimizer's own words (PyTorch's
 /// `Invalid learning rate: -1`).
 pub(crate) fn learning_rate(s: &str) -> Result<f64, String> {
     let v = finite(s)?;
-    if v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(format!(
-            "Invalid learning rate: {} (must be >= 0)",
-            s.trim()
-        ))
-    }
+    Some(v)
+        .filter(|&v| v >= 0.0)
+        .ok_or_else(|| format!("Invalid learning rate: {} (must be >= 0)", s.trim()))
+}
+
+/// The examples' `--lr`: a positive, finite number. `example` is the value the message for a
+/// non-number suggests (`pass e.g. --lr 0.05`), `must_be` the rule the message for one out of
+/// range states (`the learning rate must be positive and finite, got -1`).
+pub fn positive_lr(s: &str, example: &str, must_be: &str) -> Result<f64, String> {
+    let lr: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; pass e.g. --lr {example}"))?;
+    Some(lr)
+        .filter(|&lr| lr > 0.0 && lr.is_finite())
+        .ok_or_else(|| format!("the learning rate must be {must_be}, got {lr}"))
 }
 
 /// `A,B`: two finite numbers >= 0.

@@ -7,6 +7,7 @@ pub mod resume;
 
 pub use error::DigitsError;
 
+use crate::parse::positive_lr;
 use crate::scripts::data_file;
 use clap::builder::RangedU64ValueParser;
 use clap::Parser;
@@ -41,7 +42,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 42)]
     pub split_seed: u64,
     /// Adam's learning rate (positive, finite).
-    #[arg(long, default_value_t = 1e-3, value_parser = parse_lr)]
+    #[arg(long, default_value_t = 1e-3, value_parser = |s: &str| positive_lr(s, "0.001", "positive and finite"))]
     pub lr: f64,
     /// Samples per mini-batch.
     #[arg(long, default_value_t = 64, value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
@@ -70,20 +71,6 @@ pub struct Cli {
     /// Report the first operation that produces NaN/Inf (forward or backward) and stop.
     #[arg(long)]
     pub detect_anomaly: bool,
-}
-
-/// Accepts a positive, finite learning rate.
-fn parse_lr(s: &str) -> Result<f64, String> {
-    let lr: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number; pass e.g. --lr 0.001"))?;
-    if lr > 0.0 && lr.is_finite() {
-        Ok(lr)
-    } else {
-        Err(format!(
-            "the learning rate must be positive and finite, got {lr}"
-        ))
-    }
 }
 
 /// What a run produced.
