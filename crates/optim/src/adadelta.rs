@@ -20,12 +20,11 @@
 //! `param.add_(delta, alpha=-lr)`. State values that would be subnormal are stored as zero.
 
 use crate::error::{at_least_zero, py, OptimError};
-use crate::kernel::{
-    add_alpha, addcmul, buf_tensor, check_names, flush, load_squares_buf, load_step, step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, addcmul, flush};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adadelta`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -92,24 +91,11 @@ pub struct AdadeltaState<T> {
     acc_delta: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdadeltaState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("square_avg".into(), buf_tensor(&self.square_avg, shape)),
-            ("acc_delta".into(), buf_tensor(&self.acc_delta, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "square_avg", "acc_delta"])?;
-        Ok(AdadeltaState {
-            step: load_step(values)?,
-            square_avg: load_squares_buf(values, "square_avg", shape)?,
-            acc_delta: load_squares_buf(values, "acc_delta", shape)?,
-        })
-    }
-}
+param_state!(AdadeltaState {
+    step: Step,
+    square_avg: Squares,
+    acc_delta: Squares,
+});
 
 /// `torch.optim.Adadelta`.
 ///

@@ -16,12 +16,11 @@
 //! `θ + ((−γ̃)·g) / std` with `−γ̃` rounded to f32.
 
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_squares_buf, load_step, step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, addcdiv, addcmul};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adagrad`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -95,22 +94,10 @@ pub struct AdagradState<T> {
     sum: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdagradState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("sum".into(), buf_tensor(&self.sum, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "sum"])?;
-        Ok(AdagradState {
-            step: load_step(values)?,
-            sum: load_squares_buf(values, "sum", shape)?,
-        })
-    }
-}
+param_state!(AdagradState {
+    step: Step,
+    sum: Squares,
+});
 
 /// `torch.optim.Adagrad`.
 ///

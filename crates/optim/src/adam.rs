@@ -25,13 +25,11 @@
 //! it meets a tensor.
 
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf, load_squares_buf,
-    load_step, maximum, step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{adam_moments, addcdiv, addcmul, flush, maximum, Decay};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Optional, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adam`'s hyper-parameters, with PyTorch's defaults. `decoupled_weight_decay:
 /// true` is AdamW (see [`AdamW`](crate::AdamW) and [`AdamWConfig`](crate::AdamWConfig)).
@@ -110,34 +108,12 @@ pub struct AdamState<T> {
     max_exp_avg_sq: Option<Vec<T>>,
 }
 
-impl<T: Element> ParamState<T> for AdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ];
-        if let Some(m) = &self.max_exp_avg_sq {
-            v.push(("max_exp_avg_sq".into(), buf_tensor(m, shape)));
-        }
-        v
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"])?;
-        let has_max = values.iter().any(|(k, _)| k == "max_exp_avg_sq");
-        Ok(AdamState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-            max_exp_avg_sq: if has_max {
-                Some(load_squares_buf(values, "max_exp_avg_sq", shape)?)
-            } else {
-                None
-            },
-        })
-    }
-}
+param_state!(AdamState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+    max_exp_avg_sq: Optional<Squares>,
+});
 
 /// One Adam/AdamW update of a parameter (the single-tensor kernel shared by [`Adam`] and
 /// [`AdamW`](crate::AdamW)).

@@ -18,13 +18,11 @@
 //! values that would be subnormal are stored as zero (see `set_flush_denormal`).
 
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    add_alpha, addcdiv, buf_tensor, check_names, flush, lerp, load_buf, load_step, maximum,
-    step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, addcdiv, flush, lerp, maximum};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adamax`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -89,24 +87,11 @@ pub struct AdamaxState<T> {
     exp_inf: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdamaxState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_inf".into(), buf_tensor(&self.exp_inf, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_inf"])?;
-        Ok(AdamaxState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_inf: load_buf(values, "exp_inf", shape)?,
-        })
-    }
-}
+param_state!(AdamaxState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_inf: Buffer,
+});
 
 /// `torch.optim.Adamax`.
 ///

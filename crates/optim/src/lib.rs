@@ -64,6 +64,7 @@ pub mod param_group;
 pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
+mod saved_fields;
 pub mod sgd;
 pub mod state;
 

@@ -24,13 +24,11 @@
 //! would be subnormal are stored as zero.
 
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, addcdiv, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
-    step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{adam_moments, addcdiv, Decay};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Scalar, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.NAdam`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -109,27 +107,12 @@ pub struct NAdamState<T> {
     exp_avg_sq: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for NAdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("mu_product".into(), Tensor::scalar(self.mu_product)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "mu_product", "exp_avg", "exp_avg_sq"])?;
-        let mu_product = load_buf(values, "mu_product", &[])?[0];
-        Ok(NAdamState {
-            step: load_step(values)?,
-            mu_product,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-        })
-    }
-}
+param_state!(NAdamState {
+    step: Step,
+    mu_product: Scalar,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+});
 
 /// `torch.optim.NAdam`.
 ///

@@ -29,13 +29,11 @@
 //! zero.
 
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, add_alpha, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
-    step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{adam_moments, add_alpha, Decay};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.RAdam`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -107,24 +105,11 @@ pub struct RAdamState<T> {
     exp_avg_sq: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for RAdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_avg_sq"])?;
-        Ok(RAdamState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-        })
-    }
-}
+param_state!(RAdamState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+});
 
 /// `torch.optim.RAdam`.
 ///

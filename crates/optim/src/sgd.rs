@@ -20,10 +20,11 @@
 //! as one fused multiply-add as ATen's CPU kernel does.
 
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{add_alpha, buf_tensor, check_names, flush, load_buf};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, flush};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.SGD`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -94,21 +95,9 @@ pub struct SgdState<T> {
     momentum_buffer: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for SgdState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![(
-            "momentum_buffer".into(),
-            buf_tensor(&self.momentum_buffer, shape),
-        )]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["momentum_buffer"])?;
-        Ok(SgdState {
-            momentum_buffer: load_buf(values, "momentum_buffer", shape)?,
-        })
-    }
-}
+param_state!(SgdState {
+    momentum_buffer: Buffer,
+});
 
 /// `torch.optim.SGD`.
 ///
