@@ -19,6 +19,7 @@
 //! .div_(std).mul_(grad)`, `acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)`,
 //! `param.add_(delta, alpha=-lr)`. State values that would be subnormal are stored as zero.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, py, OptimError};
 use crate::kernel::{add_alpha, addcmul, flush};
 use crate::optimizer::{Algorithm, Optim};
@@ -135,8 +136,8 @@ impl Algorithm for AdadeltaAlgorithm {
             acc_delta: vec![T::zero(); n],
         });
         s.step += 1;
-        let (wd, rho, one_minus_rho, eps, neg_lr) = (
-            T::from_f64(c.weight_decay),
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
+        let (rho, one_minus_rho, eps, neg_lr) = (
             T::from_f64(c.rho),
             T::from_f64(1.0 - c.rho),
             T::from_f64(c.eps),
@@ -148,10 +149,7 @@ impl Algorithm for AdadeltaAlgorithm {
             .zip(&mut s.square_avg)
             .zip(&mut s.acc_delta)
         {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *v = flush(addcmul(*v * rho, g, g, one_minus_rho)); // square_avg.mul_(rho).addcmul_
             let std = (*v + eps).sqrt(); // square_avg.add(eps).sqrt_()
             let delta = (*u + eps).sqrt() / std * g; // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)

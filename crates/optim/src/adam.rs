@@ -24,8 +24,9 @@
 //! `param.addcdiv_(exp_avg, denom, value=-step_size)`, every f64 coefficient rounded to f32 where
 //! it meets a tensor.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{adam_moments, addcdiv, addcmul, flush, maximum, Decay};
+use crate::kernel::{adam_moments, addcdiv, addcmul, flush, maximum};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Optional, Squares, Step};
@@ -143,7 +144,11 @@ pub(crate) fn adam_update<T: Element>(
     let step_size = c.lr / bias_correction1;
     let bias_correction2_sqrt = bias_correction2.sqrt();
     // ... rounded to T where they meet a tensor.
-    let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+    // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+    let effective = EffectiveGrad::new(
+        c.maximize,
+        Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
+    );
     let w1 = T::from_f64(1.0 - beta1);
     let b2 = T::from_f64(beta2);
     let one_minus_b2 = T::from_f64(1.0 - beta2);
@@ -177,9 +182,7 @@ pub(crate) fn adam_update<T: Element>(
         .zip(&mut s.exp_avg)
         .zip(&mut s.exp_avg_sq)
     {
-        let mut g = if c.maximize { -g } else { g };
-        // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-        g = weight_decay.apply(p, g);
+        let g = effective.of(p, g);
         adam_moments(m, v, g, w1, b2, one_minus_b2);
         let second = match vmax.as_mut() {
             Some(it) => {

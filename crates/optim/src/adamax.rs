@@ -17,8 +17,9 @@
 //! `clr = lr / (1 - beta1**step)` and `param.addcdiv_(exp_avg, exp_inf, value=-clr)`. State
 //! values that would be subnormal are stored as zero (see `set_flush_denormal`).
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{add_alpha, addcdiv, flush, lerp, maximum};
+use crate::kernel::{addcdiv, flush, lerp, maximum};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Step};
@@ -134,8 +135,8 @@ impl Algorithm for AdamaxAlgorithm {
         // clr = lr / (1 - beta1**step), in f64 (Python floats)
         let clr = c.lr / (1.0 - beta1.powf(s.step as f64));
         let neg_clr = T::from_f64(-clr);
-        let (wd, w1, b2, eps) = (
-            T::from_f64(c.weight_decay),
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
+        let (w1, b2, eps) = (
             T::from_f64(1.0 - beta1),
             T::from_f64(beta2),
             T::from_f64(c.eps),
@@ -146,10 +147,7 @@ impl Algorithm for AdamaxAlgorithm {
             .zip(&mut s.exp_avg)
             .zip(&mut s.exp_inf)
         {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *m = flush(lerp(*m, g, w1)); // exp_avg.lerp_(grad, 1 - beta1)
             *u = flush(maximum(*u * b2, g.abs() + eps)); // max(exp_inf·β₂, |g| + ε)
             *p = addcdiv(*p, *m, *u, neg_clr); // param.addcdiv_(exp_avg, exp_inf, value=-clr)

@@ -18,6 +18,7 @@
 //! tensors (their new values rounded to the tensor's type), `param.mul_(1 - lambd * eta)`,
 //! `param.add_(grad, alpha=-eta)`, `ax.add_(param.sub(ax).mul_(mu))` or `ax.copy_(param)`.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
 use crate::kernel::add_alpha;
 use crate::optimizer::{Algorithm, Optim};
@@ -148,13 +149,10 @@ impl Algorithm for AsgdAlgorithm {
         let eta = s.eta.as_f64(); // eta.item()
         let decay = T::from_f64(1.0 - c.lambd * eta);
         let neg_eta = T::from_f64(-eta);
-        let wd = T::from_f64(c.weight_decay);
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         let mu = s.mu;
         for ((p, &g), ax) in param.iter_mut().zip(grad).zip(&mut s.ax) {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *p = *p * decay; // param.mul_(1 - lambd * eta)
             *p = add_alpha(*p, g, neg_eta); // param.add_(grad, alpha=-eta)
             *ax = if mu != T::one() {

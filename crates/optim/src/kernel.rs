@@ -75,45 +75,6 @@ pub(crate) fn adam_moments<T: Element>(
     *v = flush(addcmul(*v * beta2, g, g, one_minus_beta2));
 }
 
-/// The weight decay of the Adam family (Adam/AdamW, NAdam, RAdam), decided once per step.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Decay<T> {
-    /// `weight_decay == 0`.
-    None,
-    /// `grad = grad.add(param, alpha=weight_decay)` (L2 in the gradient).
-    L2(T),
-    /// `param.mul_(1 - lr * weight_decay)` (decoupled, AdamW-style).
-    Decoupled(T),
-}
-
-impl<T: Element> Decay<T> {
-    /// From the group's `lr`, `weight_decay` and `decoupled_weight_decay`; coefficients computed
-    /// in f64 (Python floats) and rounded to `T`.
-    pub(crate) fn new(lr: f64, weight_decay: f64, decoupled: bool) -> Self {
-        if weight_decay == 0.0 {
-            Decay::None
-        } else if decoupled {
-            Decay::Decoupled(T::from_f64(1.0 - lr * weight_decay))
-        } else {
-            Decay::L2(T::from_f64(weight_decay))
-        }
-    }
-
-    /// Applies the decay to one element (`p` in place when decoupled); returns the gradient the
-    /// update goes on with.
-    #[inline(always)]
-    pub(crate) fn apply(self, p: &mut T, g: T) -> T {
-        match self {
-            Decay::None => g,
-            Decay::L2(wd) => add_alpha(g, *p, wd),
-            Decay::Decoupled(decay) => {
-                *p = *p * decay;
-                g
-            }
-        }
-    }
-}
-
 /// `torch.maximum` for one element: NaN wins, as in PyTorch.
 #[inline(always)]
 pub(crate) fn maximum<T: Element>(a: T, b: T) -> T {

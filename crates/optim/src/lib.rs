@@ -53,6 +53,7 @@ pub mod adam;
 pub mod adamax;
 pub mod adamw;
 pub mod asgd;
+mod decay;
 pub mod denormal;
 pub mod error;
 mod kernel;

@@ -23,8 +23,9 @@
 //! .sqrt().add_(eps)`, then two `param.addcdiv_` (the gradient's term first). State values that
 //! would be subnormal are stored as zero.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{adam_moments, addcdiv, Decay};
+use crate::kernel::{adam_moments, addcdiv};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Scalar, Squares, Step};
@@ -167,7 +168,11 @@ impl Algorithm for NAdamAlgorithm {
         let mu_product_next = mu_product * mu_next;
         let grad_coef = T::from_f64(-c.lr * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = T::from_f64((-c.lr * mu_next) / (1.0 - mu_product_next));
-        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+        // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+        let effective = EffectiveGrad::new(
+            c.maximize,
+            Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
+        );
         let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
         let (w1, b2, one_minus_b2) = (
             T::from_f64(1.0 - beta1),
@@ -180,9 +185,7 @@ impl Algorithm for NAdamAlgorithm {
             .zip(&mut s.exp_avg)
             .zip(&mut s.exp_avg_sq)
         {
-            let mut g = if c.maximize { -g } else { g };
-            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-            g = weight_decay.apply(p, g);
+            let g = effective.of(p, g);
             adam_moments(m, v, g, w1, b2, one_minus_b2);
             let denom = (*v / bc2).sqrt() + eps; // exp_avg_sq.div(bc2).sqrt().add_(eps)
             *p = addcdiv(*p, g, denom, grad_coef); // param.addcdiv_(grad, denom, value=...)

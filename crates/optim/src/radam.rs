@@ -28,8 +28,9 @@
 //! right, each rounded to the tensor's type. State values that would be subnormal are stored as
 //! zero.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{adam_moments, add_alpha, Decay};
+use crate::kernel::{adam_moments, add_alpha};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Squares, Step};
@@ -160,7 +161,11 @@ impl Algorithm for RAdamAlgorithm {
             ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                 .powf(0.5)
         });
-        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+        // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+        let effective = EffectiveGrad::new(
+            c.maximize,
+            Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
+        );
         let (bc1, lr, eps) = (
             T::from_f64(bias_correction1),
             T::from_f64(c.lr),
@@ -179,9 +184,7 @@ impl Algorithm for RAdamAlgorithm {
             .zip(&mut s.exp_avg)
             .zip(&mut s.exp_avg_sq)
         {
-            let mut g = if c.maximize { -g } else { g };
-            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-            g = weight_decay.apply(p, g);
+            let g = effective.of(p, g);
             adam_moments(m, v, g, w1, b2, one_minus_b2);
             let corrected = *m / bc1; // exp_avg / bias_correction1
             let step = match rect {

@@ -24,6 +24,7 @@
 //! `avg.add_(eps)`, then `buf.mul_(momentum).addcdiv_(grad, avg)` + `param.add_(buf, alpha=-lr)`
 //! or `param.addcdiv_(grad, avg, value=-lr)`.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
 use crate::kernel::{add_alpha, addcdiv, addcmul, flush, lerp};
 use crate::optimizer::{Algorithm, Optim};
@@ -156,7 +157,7 @@ impl Algorithm for RmsPropAlgorithm {
             s.grad_avg = Some(vec![T::zero(); n]);
         }
         s.step += 1;
-        let wd = T::from_f64(c.weight_decay);
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         let alpha = T::from_f64(c.alpha);
         let one_minus_alpha = T::from_f64(1.0 - c.alpha);
         let eps = T::from_f64(c.eps);
@@ -175,11 +176,8 @@ impl Algorithm for RmsPropAlgorithm {
         let mut centered = centered.map(|v| v.iter_mut());
         let mut buf = buf.map(|v| v.iter_mut());
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
-            // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
+                                        // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
             *v = flush(addcmul(*v * alpha, g, g, one_minus_alpha));
             let avg = match centered.as_mut() {
                 Some(it) => {
