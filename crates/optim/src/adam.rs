@@ -25,7 +25,7 @@
 //! it meets a tensor.
 
 use crate::decay::{Decay, EffectiveGrad};
-use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::error::{check_adam_family, OptimError};
 use crate::kernel::{adam_moments, addcdiv, addcmul, flush, maximum};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -76,28 +76,43 @@ impl Default for AdamConfig {
 impl Hyperparameters for AdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
-        Ok(())
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
             ("maximize", Hyper::Bool(&mut self.maximize)),
             (
                 "decoupled_weight_decay",
                 Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
-        ]
+        ]);
+        fields
     }
+}
+
+/// The hyper-parameters every config of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam)
+/// lists first, in PyTorch's order: `lr`, `beta1`, `beta2`, `eps`, `weight_decay`.
+pub(crate) fn adam_family_fields<'a>(
+    lr: &'a mut f64,
+    betas: &'a mut (f64, f64),
+    eps: &'a mut f64,
+    weight_decay: &'a mut f64,
+) -> Vec<(&'static str, Hyper<'a>)> {
+    vec![
+        ("lr", Hyper::Float(lr)),
+        ("beta1", Hyper::Float(&mut betas.0)),
+        ("beta2", Hyper::Float(&mut betas.1)),
+        ("eps", Hyper::Float(eps)),
+        ("weight_decay", Hyper::Float(weight_decay)),
+    ]
 }
 
 /// Adam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad).

@@ -23,8 +23,9 @@
 //! .sqrt().add_(eps)`, then two `param.addcdiv_` (the gradient's term first). State values that
 //! would be subnormal are stored as zero.
 
+use crate::adam::adam_family_fields;
 use crate::decay::{Decay, EffectiveGrad};
-use crate::error::{at_least_zero, check_betas, OptimError};
+use crate::error::{at_least_zero, check_adam_family, OptimError};
 use crate::kernel::{adam_moments, addcdiv};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -74,28 +75,27 @@ impl Default for NAdamConfig {
 impl Hyperparameters for NAdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)?;
         at_least_zero("Invalid momentum_decay value", self.momentum_decay)?;
         Ok(())
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             ("momentum_decay", Hyper::Float(&mut self.momentum_decay)),
             (
                 "decoupled_weight_decay",
                 Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
             ("maximize", Hyper::Bool(&mut self.maximize)),
-        ]
+        ]);
+        fields
     }
 }
 
