@@ -21,7 +21,7 @@
 
 use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, py, OptimError};
-use crate::kernel::{add_alpha, addcmul, flush};
+use crate::kernel::{add_alpha, addcmul, flush, with_two_buffers};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Squares, Step};
@@ -143,12 +143,7 @@ impl Algorithm for AdadeltaAlgorithm {
             T::from_f64(c.eps),
             T::from_f64(-c.lr),
         );
-        for (((p, &g), v), u) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.square_avg)
-            .zip(&mut s.acc_delta)
-        {
+        for (p, g, v, u) in with_two_buffers(param, grad, &mut s.square_avg, &mut s.acc_delta) {
             let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *v = flush(addcmul(*v * rho, g, g, one_minus_rho)); // square_avg.mul_(rho).addcmul_
             let std = (*v + eps).sqrt(); // square_avg.add(eps).sqrt_()

@@ -26,7 +26,7 @@
 
 use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{check_adam_family, OptimError};
-use crate::kernel::{adam_moments, addcdiv, addcmul, flush, maximum};
+use crate::kernel::{addcdiv, addcmul, flush, maximum, with_two_buffers, AdamMoments};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Optional, Squares, Step};
@@ -164,23 +164,20 @@ pub(crate) fn adam_update<T: Element>(
         c.maximize,
         Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
     );
-    let w1 = T::from_f64(1.0 - beta1);
-    let b2 = T::from_f64(beta2);
-    let one_minus_b2 = T::from_f64(1.0 - beta2);
+    let moments = AdamMoments::<T>::new(c.betas);
     let bc2_sqrt = T::from_f64(bias_correction2_sqrt);
     let eps = T::from_f64(c.eps);
     let neg_step_size = T::from_f64(-step_size);
-    if !c.amsgrad && !c.maximize && c.weight_decay == 0.0 && w1.abs() < T::from_f64(0.5) {
+    if !c.amsgrad
+        && !c.maximize
+        && c.weight_decay == 0.0
+        && moments.one_minus_beta1.abs() < T::from_f64(0.5)
+    {
         // The common case, without per-element branches so the loop vectorises; the same
         // operations as the general loop below (lerp's |weight| < 0.5 branch).
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
-            *m = flush(w1.mul_add(g - *m, *m));
-            *v = flush(addcmul(*v * b2, g, g, one_minus_b2));
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
+            *m = flush(moments.one_minus_beta1.mul_add(g - *m, *m));
+            *v = flush(addcmul(*v * moments.beta2, g, g, moments.one_minus_beta2));
             let denom = v.sqrt() / bc2_sqrt + eps;
             *p = addcdiv(*p, *m, denom, neg_step_size);
         }
@@ -191,14 +188,9 @@ pub(crate) fn adam_update<T: Element>(
     } else {
         None
     };
-    for (((p, &g), m), v) in param
-        .iter_mut()
-        .zip(grad)
-        .zip(&mut s.exp_avg)
-        .zip(&mut s.exp_avg_sq)
-    {
+    for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
         let g = effective.of(p, g);
-        adam_moments(m, v, g, w1, b2, one_minus_b2);
+        moments.update(m, v, g);
         let second = match vmax.as_mut() {
             Some(it) => {
                 let mx = it

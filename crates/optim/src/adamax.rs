@@ -20,7 +20,7 @@
 use crate::adam::adam_family_fields;
 use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{check_adam_family, OptimError};
-use crate::kernel::{addcdiv, flush, lerp, maximum};
+use crate::kernel::{addcdiv, flush, lerp, maximum, with_two_buffers};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Step};
@@ -138,12 +138,7 @@ impl Algorithm for AdamaxAlgorithm {
             T::from_f64(beta2),
             T::from_f64(c.eps),
         );
-        for (((p, &g), m), u) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_inf)
-        {
+        for (p, g, m, u) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_inf) {
             let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *m = flush(lerp(*m, g, w1)); // exp_avg.lerp_(grad, 1 - beta1)
             *u = flush(maximum(*u * b2, g.abs() + eps)); // max(exp_inf·β₂, |g| + ε)

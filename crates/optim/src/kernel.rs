@@ -59,20 +59,52 @@ pub(crate) fn flush<T: Element>(x: T) -> T {
     }
 }
 
-/// Adam's two moment updates for one element, as PyTorch's single-tensor code runs them
-/// (shared by Adam/AdamW, NAdam and RAdam): `exp_avg.lerp_(grad, 1 - beta1)`;
+/// Adam's two moment updates (shared by Adam/AdamW, NAdam and RAdam), with their coefficients
+/// rounded to `T` once per step: `exp_avg.lerp_(grad, 1 - beta1)`;
 /// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`; both [`flush`]ed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdamMoments<T> {
+    /// `1 - beta1`, the weight of the lerp.
+    pub(crate) one_minus_beta1: T,
+    /// `beta2`.
+    pub(crate) beta2: T,
+    /// `1 - beta2`.
+    pub(crate) one_minus_beta2: T,
+}
+
+impl<T: Element> AdamMoments<T> {
+    /// From `betas`; `1 - beta` computed in f64 (Python floats), then rounded.
+    pub(crate) fn new((beta1, beta2): (f64, f64)) -> Self {
+        AdamMoments {
+            one_minus_beta1: T::from_f64(1.0 - beta1),
+            beta2: T::from_f64(beta2),
+            one_minus_beta2: T::from_f64(1.0 - beta2),
+        }
+    }
+
+    /// Updates one element's first moment `m` and second moment `v` with gradient `g`.
+    #[inline(always)]
+    pub(crate) fn update(self, m: &mut T, v: &mut T, g: T) {
+        *m = flush(lerp(*m, g, self.one_minus_beta1));
+        *v = flush(addcmul(*v * self.beta2, g, g, self.one_minus_beta2));
+    }
+}
+
+/// A parameter's elements in step with its gradient's and two state buffers' (of its length):
+/// `(θᵢ, gᵢ, aᵢ, bᵢ)`, the loop of every update rule with two buffers.
 #[inline(always)]
-pub(crate) fn adam_moments<T: Element>(
-    m: &mut T,
-    v: &mut T,
-    g: T,
-    one_minus_beta1: T,
-    beta2: T,
-    one_minus_beta2: T,
-) {
-    *m = flush(lerp(*m, g, one_minus_beta1));
-    *v = flush(addcmul(*v * beta2, g, g, one_minus_beta2));
+pub(crate) fn with_two_buffers<'a, T: Copy>(
+    param: &'a mut [T],
+    grad: &'a [T],
+    a: &'a mut [T],
+    b: &'a mut [T],
+) -> impl Iterator<Item = (&'a mut T, T, &'a mut T, &'a mut T)> {
+    param
+        .iter_mut()
+        .zip(grad)
+        .zip(a)
+        .zip(b)
+        .map(|(((p, &g), a), b)| (p, g, a, b))
 }
 
 /// `torch.maximum` for one element: NaN wins, as in PyTorch.

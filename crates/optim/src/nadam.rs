@@ -26,7 +26,7 @@
 use crate::adam::adam_family_fields;
 use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, check_adam_family, OptimError};
-use crate::kernel::{adam_moments, addcdiv};
+use crate::kernel::{addcdiv, with_two_buffers, AdamMoments};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Scalar, Squares, Step};
@@ -174,19 +174,10 @@ impl Algorithm for NAdamAlgorithm {
             Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
         );
         let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
-        let (w1, b2, one_minus_b2) = (
-            T::from_f64(1.0 - beta1),
-            T::from_f64(beta2),
-            T::from_f64(1.0 - beta2),
-        );
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
+        let moments = AdamMoments::<T>::new(c.betas);
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
             let g = effective.of(p, g);
-            adam_moments(m, v, g, w1, b2, one_minus_b2);
+            moments.update(m, v, g);
             let denom = (*v / bc2).sqrt() + eps; // exp_avg_sq.div(bc2).sqrt().add_(eps)
             *p = addcdiv(*p, g, denom, grad_coef); // param.addcdiv_(grad, denom, value=...)
             *p = addcdiv(*p, *m, denom, avg_coef); // param.addcdiv_(exp_avg, denom, value=...)

@@ -31,7 +31,7 @@
 use crate::adam::adam_family_fields;
 use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{check_adam_family, OptimError};
-use crate::kernel::{adam_moments, add_alpha};
+use crate::kernel::{add_alpha, with_two_buffers, AdamMoments};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Squares, Step};
@@ -172,19 +172,10 @@ impl Algorithm for RAdamAlgorithm {
         );
         let bc2_sqrt = T::from_f64(bias_correction2.powf(0.5));
         let rect = rect.map(T::from_f64);
-        let (w1, b2, one_minus_b2) = (
-            T::from_f64(1.0 - beta1),
-            T::from_f64(beta2),
-            T::from_f64(1.0 - beta2),
-        );
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
+        let moments = AdamMoments::<T>::new(c.betas);
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
             let g = effective.of(p, g);
-            adam_moments(m, v, g, w1, b2, one_minus_b2);
+            moments.update(m, v, g);
             let corrected = *m / bc1; // exp_avg / bias_correction1
             let step = match rect {
                 Some(r) => {

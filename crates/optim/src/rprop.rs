@@ -18,7 +18,7 @@
 //! = 0`, `param.addcmul_(grad.sign(), step_size, value=-1)`, `prev.copy_(grad)`.
 
 use crate::error::{py, OptimError};
-use crate::kernel::addcmul;
+use crate::kernel::{addcmul, with_two_buffers};
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
 use crate::saved_fields::{param_state, Buffer, Step};
@@ -142,12 +142,7 @@ impl Algorithm for RpropAlgorithm {
         s.step += 1;
         let (etaminus, etaplus) = (T::from_f64(c.etas.0), T::from_f64(c.etas.1));
         let (lo, hi) = (T::from_f64(c.step_sizes.0), T::from_f64(c.step_sizes.1));
-        for (((p, &g), prev), eta) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.prev)
-            .zip(&mut s.step_size)
-        {
+        for (p, g, prev, eta) in with_two_buffers(param, grad, &mut s.prev, &mut s.step_size) {
             let g = if c.maximize { -g } else { g };
             // sign = grad.mul(prev).sign(); then etaplus / etaminus / 1 written into it
             let sign = torch_sign(g * *prev);
