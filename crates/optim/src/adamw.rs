@@ -79,22 +79,14 @@ impl Hyperparameters for AdamWConfig {
 
 impl From<AdamWConfig> for AdamConfig {
     fn from(c: AdamWConfig) -> AdamConfig {
-        let AdamWConfig {
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize,
-        } = c;
         AdamConfig {
+            lr: c.lr,
+            betas: c.betas,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            amsgrad: c.amsgrad,
+            maximize: c.maximize,
             decoupled_weight_decay: true,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize,
         }
     }
 }

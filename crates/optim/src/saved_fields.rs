@@ -42,12 +42,12 @@ pub(crate) trait Field<T: Element> {
 pub(crate) struct Step;
 
 /// A buffer of the parameter's shape (`Vec<T>`, flat row-major); loaded with that shape and
-/// finite values.
-pub(crate) struct Buffer;
+/// finite values. `Buffer<true>` is [`Squares`].
+pub(crate) struct Buffer<const SQUARES: bool = false>;
 
 /// A [`Buffer`] holding a running sum or average of squares (`exp_avg_sq`, `square_avg`,
 /// `sum`): negative values are refused on load too.
-pub(crate) struct Squares;
+pub(crate) type Squares = Buffer<true>;
 
 /// One number (`T`) saved as a 0-d tensor (NAdam's `mu_product`, ASGD's `eta` and `mu`).
 pub(crate) struct Scalar;
@@ -66,7 +66,7 @@ impl<T: Element> Field<T> for Step {
     }
 }
 
-impl<T: Element> Field<T> for Buffer {
+impl<T: Element, const SQUARES: bool> Field<T> for Buffer<SQUARES> {
     type Value = Vec<T>;
     fn save(value: &Vec<T>, name: &str, shape: &[usize], out: &mut Vec<(String, Tensor<T>)>) {
         out.push((name.into(), buf_tensor(value, shape)));
@@ -76,21 +76,11 @@ impl<T: Element> Field<T> for Buffer {
         name: &str,
         shape: &[usize],
     ) -> Result<Vec<T>, OptimError> {
-        load_buf(values, name, shape)
-    }
-}
-
-impl<T: Element> Field<T> for Squares {
-    type Value = Vec<T>;
-    fn save(value: &Vec<T>, name: &str, shape: &[usize], out: &mut Vec<(String, Tensor<T>)>) {
-        <Buffer as Field<T>>::save(value, name, shape, out);
-    }
-    fn load(
-        values: &[(String, Tensor<T>)],
-        name: &str,
-        shape: &[usize],
-    ) -> Result<Vec<T>, OptimError> {
-        load_squares_buf(values, name, shape)
+        if SQUARES {
+            load_squares_buf(values, name, shape)
+        } else {
+            load_buf(values, name, shape)
+        }
     }
 }
 

@@ -145,6 +145,19 @@ pub(crate) fn set_group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, l
     }
 }
 
+/// PyTorch's "a float or a list" argument (OneCycleLR's `max_lr`, ReduceLROnPlateau's
+/// `min_lr`): `list` when it is non-empty and has one value per group (`n`), `one` for each of
+/// the `n` groups when `list` is empty; `Err(list.len())` otherwise.
+pub(crate) fn one_value_per_group(n: usize, one: f64, list: &[f64]) -> Result<Vec<f64>, usize> {
+    if list.is_empty() {
+        Ok(vec![one; n])
+    } else if list.len() == n {
+        Ok(list.to_vec())
+    } else {
+        Err(list.len())
+    }
+}
+
 /// The hyper-parameter OneCycleLR and CyclicLR cycle with `cycle_momentum`: `"beta1"` if the
 /// optimizer has betas, else `"momentum"`; PyTorch's error if it has neither.
 pub(crate) fn momentum_name<T: Element, O: Optimizer<T> + ?Sized>(

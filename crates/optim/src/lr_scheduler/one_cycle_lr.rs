@@ -2,7 +2,10 @@
 //! `max_lr`, anneal it down to `initial_lr / final_div_factor`, and cycle the momentum (or Adam's
 //! β₁) the opposite way; stepped once per batch.
 
-use super::{attach_and_start, impl_lr_scheduler, momentum_name, Schedule, SchedulerCore};
+use super::{
+    attach_and_start, impl_lr_scheduler, momentum_name, one_value_per_group, Schedule,
+    SchedulerCore,
+};
 use crate::error::{py, OptimError};
 use crate::optimizer::Optimizer;
 use std::f64::consts::PI;
@@ -207,16 +210,9 @@ impl OneCycleLR {
             ));
         }
         let n = opt.num_param_groups();
-        let max_lrs = if c.max_lrs.is_empty() {
-            vec![c.max_lr; n]
-        } else if c.max_lrs.len() == n {
-            c.max_lrs.clone()
-        } else {
-            return bad(format!(
-                "expected {n} values for max_lr, got {}",
-                c.max_lrs.len()
-            ));
-        };
+        let max_lrs = one_value_per_group(n, c.max_lr, &c.max_lrs).map_err(|got| {
+            OptimError::InvalidHyperparameter(format!("expected {n} values for max_lr, got {got}"))
+        })?;
         let t = total_steps as f64;
         use Level::*;
         let phase = |end_step, start_lr, end_lr, start_momentum, end_momentum| Phase {
