@@ -19,13 +19,13 @@
 //! .div_(std).mul_(grad)`, `acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)`,
 //! `param.add_(delta, alpha=-lr)`. State values that would be subnormal are stored as zero.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, py, OptimError};
-use crate::kernel::{
-    add_alpha, addcmul, buf_tensor, check_names, flush, load_squares_buf, load_step, step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, addcmul, flush, with_two_buffers};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adadelta`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -92,24 +92,11 @@ pub struct AdadeltaState<T> {
     acc_delta: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdadeltaState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("square_avg".into(), buf_tensor(&self.square_avg, shape)),
-            ("acc_delta".into(), buf_tensor(&self.acc_delta, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "square_avg", "acc_delta"])?;
-        Ok(AdadeltaState {
-            step: load_step(values)?,
-            square_avg: load_squares_buf(values, "square_avg", shape)?,
-            acc_delta: load_squares_buf(values, "acc_delta", shape)?,
-        })
-    }
-}
+param_state!(AdadeltaState {
+    step: Step,
+    square_avg: Squares,
+    acc_delta: Squares,
+});
 
 /// `torch.optim.Adadelta`.
 ///
@@ -149,23 +136,15 @@ impl Algorithm for AdadeltaAlgorithm {
             acc_delta: vec![T::zero(); n],
         });
         s.step += 1;
-        let (wd, rho, one_minus_rho, eps, neg_lr) = (
-            T::from_f64(c.weight_decay),
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
+        let (rho, one_minus_rho, eps, neg_lr) = (
             T::from_f64(c.rho),
             T::from_f64(1.0 - c.rho),
             T::from_f64(c.eps),
             T::from_f64(-c.lr),
         );
-        for (((p, &g), v), u) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.square_avg)
-            .zip(&mut s.acc_delta)
-        {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+        for (p, g, v, u) in with_two_buffers(param, grad, &mut s.square_avg, &mut s.acc_delta) {
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *v = flush(addcmul(*v * rho, g, g, one_minus_rho)); // square_avg.mul_(rho).addcmul_
             let std = (*v + eps).sqrt(); // square_avg.add(eps).sqrt_()
             let delta = (*u + eps).sqrt() / std * g; // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)

@@ -15,13 +15,13 @@
 //! `std = state_sum.sqrt().add_(eps)`, `param.addcdiv_(g, std, value=-clr)`, i.e.
 //! `θ + ((−γ̃)·g) / std` with `−γ̃` rounded to f32.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, load_squares_buf, load_step, step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{addcdiv, addcmul};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adagrad`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -95,22 +95,10 @@ pub struct AdagradState<T> {
     sum: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdagradState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("sum".into(), buf_tensor(&self.sum, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "sum"])?;
-        Ok(AdagradState {
-            step: load_step(values)?,
-            sum: load_squares_buf(values, "sum", shape)?,
-        })
-    }
-}
+param_state!(AdagradState {
+    step: Step,
+    sum: Squares,
+});
 
 /// `torch.optim.Adagrad`.
 ///
@@ -159,13 +147,10 @@ impl Algorithm for AdagradAlgorithm {
         // clr = lr / (1 + (step - 1) * lr_decay), in f64 (Python floats)
         let clr = c.lr / (1.0 + (s.step as f64 - 1.0) * c.lr_decay);
         let neg_clr = T::from_f64(-clr);
-        let wd = T::from_f64(c.weight_decay);
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         let eps = T::from_f64(c.eps);
         for ((p, &g), sum) in param.iter_mut().zip(grad).zip(&mut s.sum) {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *sum = addcmul(*sum, g, g, T::one()); // state_sum.addcmul_(grad, grad, value=1)
             let std = sum.sqrt() + eps; // state_sum.sqrt().add_(eps)
             *p = addcdiv(*p, g, std, neg_clr); // param.addcdiv_(grad, std, value=-clr)

@@ -24,14 +24,13 @@
 //! `param.addcdiv_(exp_avg, denom, value=-step_size)`, every f64 coefficient rounded to f32 where
 //! it meets a tensor.
 
-use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, addcdiv, addcmul, buf_tensor, check_names, flush, load_buf, load_squares_buf,
-    load_step, maximum, step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::decay::{Decay, EffectiveGrad};
+use crate::error::{check_adam_family, OptimError};
+use crate::kernel::{addcdiv, addcmul, flush, maximum, with_two_buffers, AdamMoments};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Optional, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adam`'s hyper-parameters, with PyTorch's defaults. `decoupled_weight_decay:
 /// true` is AdamW (see [`AdamW`](crate::AdamW) and [`AdamWConfig`](crate::AdamWConfig)).
@@ -77,28 +76,43 @@ impl Default for AdamConfig {
 impl Hyperparameters for AdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
-        Ok(())
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
             ("maximize", Hyper::Bool(&mut self.maximize)),
             (
                 "decoupled_weight_decay",
                 Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
-        ]
+        ]);
+        fields
     }
+}
+
+/// The hyper-parameters every config of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam)
+/// lists first, in PyTorch's order: `lr`, `beta1`, `beta2`, `eps`, `weight_decay`.
+pub(crate) fn adam_family_fields<'a>(
+    lr: &'a mut f64,
+    betas: &'a mut (f64, f64),
+    eps: &'a mut f64,
+    weight_decay: &'a mut f64,
+) -> Vec<(&'static str, Hyper<'a>)> {
+    vec![
+        ("lr", Hyper::Float(lr)),
+        ("beta1", Hyper::Float(&mut betas.0)),
+        ("beta2", Hyper::Float(&mut betas.1)),
+        ("eps", Hyper::Float(eps)),
+        ("weight_decay", Hyper::Float(weight_decay)),
+    ]
 }
 
 /// Adam's per-parameter state: `step`, `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad).
@@ -110,34 +124,12 @@ pub struct AdamState<T> {
     max_exp_avg_sq: Option<Vec<T>>,
 }
 
-impl<T: Element> ParamState<T> for AdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ];
-        if let Some(m) = &self.max_exp_avg_sq {
-            v.push(("max_exp_avg_sq".into(), buf_tensor(m, shape)));
-        }
-        v
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"])?;
-        let has_max = values.iter().any(|(k, _)| k == "max_exp_avg_sq");
-        Ok(AdamState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-            max_exp_avg_sq: if has_max {
-                Some(load_squares_buf(values, "max_exp_avg_sq", shape)?)
-            } else {
-                None
-            },
-        })
-    }
-}
+param_state!(AdamState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+    max_exp_avg_sq: Optional<Squares>,
+});
 
 /// One Adam/AdamW update of a parameter (the single-tensor kernel shared by [`Adam`] and
 /// [`AdamW`](crate::AdamW)).
@@ -167,24 +159,25 @@ pub(crate) fn adam_update<T: Element>(
     let step_size = c.lr / bias_correction1;
     let bias_correction2_sqrt = bias_correction2.sqrt();
     // ... rounded to T where they meet a tensor.
-    let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
-    let w1 = T::from_f64(1.0 - beta1);
-    let b2 = T::from_f64(beta2);
-    let one_minus_b2 = T::from_f64(1.0 - beta2);
+    // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+    let effective = EffectiveGrad::new(
+        c.maximize,
+        Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
+    );
+    let moments = AdamMoments::<T>::new(c.betas);
     let bc2_sqrt = T::from_f64(bias_correction2_sqrt);
     let eps = T::from_f64(c.eps);
     let neg_step_size = T::from_f64(-step_size);
-    if !c.amsgrad && !c.maximize && c.weight_decay == 0.0 && w1.abs() < T::from_f64(0.5) {
+    if !c.amsgrad
+        && !c.maximize
+        && c.weight_decay == 0.0
+        && moments.one_minus_beta1.abs() < T::from_f64(0.5)
+    {
         // The common case, without per-element branches so the loop vectorises; the same
         // operations as the general loop below (lerp's |weight| < 0.5 branch).
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
-            *m = flush(w1.mul_add(g - *m, *m));
-            *v = flush(addcmul(*v * b2, g, g, one_minus_b2));
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
+            *m = flush(moments.one_minus_beta1.mul_add(g - *m, *m));
+            *v = flush(addcmul(*v * moments.beta2, g, g, moments.one_minus_beta2));
             let denom = v.sqrt() / bc2_sqrt + eps;
             *p = addcdiv(*p, *m, denom, neg_step_size);
         }
@@ -195,16 +188,9 @@ pub(crate) fn adam_update<T: Element>(
     } else {
         None
     };
-    for (((p, &g), m), v) in param
-        .iter_mut()
-        .zip(grad)
-        .zip(&mut s.exp_avg)
-        .zip(&mut s.exp_avg_sq)
-    {
-        let mut g = if c.maximize { -g } else { g };
-        // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-        g = weight_decay.apply(p, g);
-        adam_moments(m, v, g, w1, b2, one_minus_b2);
+    for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
+        let g = effective.of(p, g);
+        moments.update(m, v, g);
         let second = match vmax.as_mut() {
             Some(it) => {
                 let mx = it

@@ -17,14 +17,14 @@
 //! `clr = lr / (1 - beta1**step)` and `param.addcdiv_(exp_avg, exp_inf, value=-clr)`. State
 //! values that would be subnormal are stored as zero (see `set_flush_denormal`).
 
-use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    add_alpha, addcdiv, buf_tensor, check_names, flush, lerp, load_buf, load_step, maximum,
-    step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::adam::adam_family_fields;
+use crate::decay::{Decay, EffectiveGrad};
+use crate::error::{check_adam_family, OptimError};
+use crate::kernel::{addcdiv, flush, lerp, maximum, with_two_buffers};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Adamax`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -62,22 +62,18 @@ impl Default for AdamaxConfig {
 impl Hyperparameters for AdamaxConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
-        Ok(())
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
-            ("maximize", Hyper::Bool(&mut self.maximize)),
-        ]
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([("maximize", Hyper::Bool(&mut self.maximize))]);
+        fields
     }
 }
 
@@ -89,24 +85,11 @@ pub struct AdamaxState<T> {
     exp_inf: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for AdamaxState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_inf".into(), buf_tensor(&self.exp_inf, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_inf"])?;
-        Ok(AdamaxState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_inf: load_buf(values, "exp_inf", shape)?,
-        })
-    }
-}
+param_state!(AdamaxState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_inf: Buffer,
+});
 
 /// `torch.optim.Adamax`.
 ///
@@ -149,22 +132,14 @@ impl Algorithm for AdamaxAlgorithm {
         // clr = lr / (1 - beta1**step), in f64 (Python floats)
         let clr = c.lr / (1.0 - beta1.powf(s.step as f64));
         let neg_clr = T::from_f64(-clr);
-        let (wd, w1, b2, eps) = (
-            T::from_f64(c.weight_decay),
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
+        let (w1, b2, eps) = (
             T::from_f64(1.0 - beta1),
             T::from_f64(beta2),
             T::from_f64(c.eps),
         );
-        for (((p, &g), m), u) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_inf)
-        {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+        for (p, g, m, u) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_inf) {
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *m = flush(lerp(*m, g, w1)); // exp_avg.lerp_(grad, 1 - beta1)
             *u = flush(maximum(*u * b2, g.abs() + eps)); // max(exp_inf·β₂, |g| + ε)
             *p = addcdiv(*p, *m, *u, neg_clr); // param.addcdiv_(exp_avg, exp_inf, value=-clr)

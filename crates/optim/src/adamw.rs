@@ -3,7 +3,7 @@
 //! [`adam.rs`](crate::adam)'s kernel; only the defaults (λ = 1e-2) and the flag differ, as in
 //! PyTorch where `AdamW` is `Adam(..., decoupled_weight_decay=True)`.
 
-use crate::adam::{adam_update, AdamConfig, AdamState};
+use crate::adam::{adam_family_fields, adam_update, AdamConfig, AdamState};
 use crate::error::OptimError;
 use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
@@ -34,13 +34,22 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
+        // Adam's defaults, but weight_decay = 1e-2.
+        let AdamConfig {
+            lr,
+            betas,
+            eps,
+            amsgrad,
+            maximize,
+            ..
+        } = AdamConfig::default();
         AdamWConfig {
-            lr: 1e-3,
-            betas: (0.9, 0.999),
-            eps: 1e-8,
             weight_decay: 1e-2,
-            amsgrad: false,
-            maximize: false,
+            lr,
+            betas,
+            eps,
+            amsgrad,
+            maximize,
         }
     }
 }
@@ -52,17 +61,19 @@ impl Hyperparameters for AdamWConfig {
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             ("amsgrad", Hyper::Bool(&mut self.amsgrad)),
             ("maximize", Hyper::Bool(&mut self.maximize)),
             // PyTorch's AdamW is Adam with this flag set; its state dict says so.
             ("decoupled_weight_decay", Hyper::Fixed(true)),
-        ]
+        ]);
+        fields
     }
 }
 

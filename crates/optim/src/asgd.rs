@@ -18,11 +18,13 @@
 //! tensors (their new values rounded to the tensor's type), `param.mul_(1 - lambd * eta)`,
 //! `param.add_(grad, alpha=-eta)`, `ax.add_(param.sub(ax).mul_(mu))` or `ax.copy_(param)`.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{add_alpha, buf_tensor, check_names, load_buf, load_step, step_tensor};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::add_alpha;
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Scalar, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.ASGD`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -98,26 +100,12 @@ impl<T: Element> AsgdState<T> {
     }
 }
 
-impl<T: Element> ParamState<T> for AsgdState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("eta".into(), Tensor::scalar(self.eta)),
-            ("mu".into(), Tensor::scalar(self.mu)),
-            ("ax".into(), buf_tensor(&self.ax, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "eta", "mu", "ax"])?;
-        Ok(AsgdState {
-            step: load_step(values)?,
-            eta: load_buf(values, "eta", &[])?[0],
-            mu: load_buf(values, "mu", &[])?[0],
-            ax: load_buf(values, "ax", shape)?,
-        })
-    }
-}
+param_state!(AsgdState {
+    step: Step,
+    eta: Scalar,
+    mu: Scalar,
+    ax: Buffer,
+});
 
 /// `torch.optim.ASGD`.
 ///
@@ -161,13 +149,10 @@ impl Algorithm for AsgdAlgorithm {
         let eta = s.eta.as_f64(); // eta.item()
         let decay = T::from_f64(1.0 - c.lambd * eta);
         let neg_eta = T::from_f64(-eta);
-        let wd = T::from_f64(c.weight_decay);
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         let mu = s.mu;
         for ((p, &g), ax) in param.iter_mut().zip(grad).zip(&mut s.ax) {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
             *p = *p * decay; // param.mul_(1 - lambd * eta)
             *p = add_alpha(*p, g, neg_eta); // param.add_(grad, alpha=-eta)
             *ax = if mu != T::one() {

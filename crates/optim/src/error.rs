@@ -106,6 +106,20 @@ pub(crate) fn check_betas(betas: (f64, f64)) -> Result<(), OptimError> {
     Ok(())
 }
 
+/// PyTorch's constructor checks shared by Adam, AdamW, Adamax, NAdam and RAdam, in their order
+/// and with their messages: `lr`, `eps`, `betas`, `weight_decay`.
+pub(crate) fn check_adam_family(
+    lr: f64,
+    eps: f64,
+    betas: (f64, f64),
+    weight_decay: f64,
+) -> Result<(), OptimError> {
+    at_least_zero("Invalid learning rate", lr)?;
+    at_least_zero("Invalid epsilon value", eps)?;
+    check_betas(betas)?;
+    at_least_zero("Invalid weight_decay value", weight_decay)
+}
+
 /// PyTorch's `if not 0.0 <= value: raise ValueError(f"{what}: {value}")` (so NaN is refused
 /// too), e.g. `at_least_zero("Invalid learning rate", lr)`.
 pub(crate) fn at_least_zero(what: &str, value: f64) -> Result<(), OptimError> {

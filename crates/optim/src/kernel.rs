@@ -1,98 +1,9 @@
 //! The pieces every update kernel is written with: PyTorch's CPU arithmetic for one element
-//! (each tensor op's exact rounding), the flush of subnormal state values, and the conversion of
-//! per-parameter state buffers to and from saved tensors (with the checks a loaded value needs).
+//! (each tensor op's exact rounding) and the flush of subnormal state values. (How a state is
+//! saved and loaded lives in [`saved_fields`](crate::saved_fields); weight decay in
+//! [`decay`](crate::decay).)
 
-use crate::error::{saved_integer, OptimError, MAX_SAVED_COUNT};
-use tapegrad_autograd::{Element, Tensor};
-
-/// A state buffer as a tensor of the parameter's shape.
-pub(crate) fn buf_tensor<T: Element>(buf: &[T], shape: &[usize]) -> Tensor<T> {
-    Tensor::from_vec(buf.to_vec(), shape)
-}
-
-/// A step count as a 0-d tensor (PyTorch keeps `state["step"]` as a 0-d float tensor).
-pub(crate) fn step_tensor<T: Element>(step: u64) -> Tensor<T> {
-    Tensor::scalar(T::from_f64(step as f64))
-}
-
-/// Checks that `values` holds only names in `known`.
-pub(crate) fn check_names<T: Element>(
-    values: &[(String, Tensor<T>)],
-    known: &[&str],
-) -> Result<(), OptimError> {
-    match values.iter().find(|(n, _)| !known.contains(&n.as_str())) {
-        Some((n, _)) => Err(OptimError::StateDict(format!(
-            "unexpected state entry '{n}' (expected {known:?})"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The buffer `name` from `values`, checked against the parameter's shape.
-pub(crate) fn load_buf<T: Element>(
-    values: &[(String, Tensor<T>)],
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<T>, OptimError> {
-    let t = values
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, t)| t)
-        .ok_or_else(|| OptimError::StateDict(format!("missing state entry '{name}'")))?;
-    if t.shape().as_slice() != shape {
-        return Err(OptimError::StateDict(format!(
-            "state entry '{name}' has shape {:?}, the parameter has shape {shape:?}",
-            t.shape().as_slice()
-        )));
-    }
-    let values = t.to_vec();
-    if let Some((k, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(OptimError::InvalidValue {
-            key: name.to_string(),
-            value: v.as_f64(),
-            expected: format!("(element {k}) is not a finite number"),
-        });
-    }
-    Ok(values)
-}
-
-/// [`load_buf`] for a running sum or average of squares (`exp_avg_sq`, `square_avg`, `sum`):
-/// also refuses negative elements, which no run can produce and which make the next step's
-/// square root NaN.
-pub(crate) fn load_squares_buf<T: Element>(
-    values: &[(String, Tensor<T>)],
-    name: &str,
-    shape: &[usize],
-) -> Result<Vec<T>, OptimError> {
-    let buf = load_buf(values, name, shape)?;
-    if let Some((k, v)) = buf.iter().enumerate().find(|(_, v)| **v < T::zero()) {
-        return Err(OptimError::InvalidValue {
-            key: name.to_string(),
-            value: v.as_f64(),
-            expected: format!("(element {k}) is negative; a sum of squares is at least 0"),
-        });
-    }
-    Ok(buf)
-}
-
-/// The `step` count from `values`.
-pub(crate) fn load_step<T: Element>(values: &[(String, Tensor<T>)]) -> Result<u64, OptimError> {
-    let t = values
-        .iter()
-        .find(|(n, _)| n == "step")
-        .map(|(_, t)| t)
-        .ok_or_else(|| OptimError::StateDict("missing state entry 'step'".into()))?;
-    if t.numel() != 1 {
-        return Err(OptimError::StateDict(format!(
-            "state entry 'step' has {} elements, expected 1",
-            t.numel()
-        )));
-    }
-    // PyTorch keeps the count as a float tensor; a value that is not an exact whole number
-    // (NaN, 2.5, -1, 1e20) would make the next step's bias corrections meaningless.
-    let v = t.to_vec()[0].as_f64();
-    Ok(saved_integer("step", v, 0, MAX_SAVED_COUNT)? as u64)
-}
+use tapegrad_autograd::Element;
 
 // ---------------------------------------------------------------- PyTorch's CPU arithmetic
 //
@@ -148,59 +59,52 @@ pub(crate) fn flush<T: Element>(x: T) -> T {
     }
 }
 
-/// Adam's two moment updates for one element, as PyTorch's single-tensor code runs them
-/// (shared by Adam/AdamW, NAdam and RAdam): `exp_avg.lerp_(grad, 1 - beta1)`;
+/// Adam's two moment updates (shared by Adam/AdamW, NAdam and RAdam), with their coefficients
+/// rounded to `T` once per step: `exp_avg.lerp_(grad, 1 - beta1)`;
 /// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`; both [`flush`]ed.
-#[inline(always)]
-pub(crate) fn adam_moments<T: Element>(
-    m: &mut T,
-    v: &mut T,
-    g: T,
-    one_minus_beta1: T,
-    beta2: T,
-    one_minus_beta2: T,
-) {
-    *m = flush(lerp(*m, g, one_minus_beta1));
-    *v = flush(addcmul(*v * beta2, g, g, one_minus_beta2));
-}
-
-/// The weight decay of the Adam family (Adam/AdamW, NAdam, RAdam), decided once per step.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Decay<T> {
-    /// `weight_decay == 0`.
-    None,
-    /// `grad = grad.add(param, alpha=weight_decay)` (L2 in the gradient).
-    L2(T),
-    /// `param.mul_(1 - lr * weight_decay)` (decoupled, AdamW-style).
-    Decoupled(T),
+pub(crate) struct AdamMoments<T> {
+    /// `1 - beta1`, the weight of the lerp.
+    pub(crate) one_minus_beta1: T,
+    /// `beta2`.
+    pub(crate) beta2: T,
+    /// `1 - beta2`.
+    pub(crate) one_minus_beta2: T,
 }
 
-impl<T: Element> Decay<T> {
-    /// From the group's `lr`, `weight_decay` and `decoupled_weight_decay`; coefficients computed
-    /// in f64 (Python floats) and rounded to `T`.
-    pub(crate) fn new(lr: f64, weight_decay: f64, decoupled: bool) -> Self {
-        if weight_decay == 0.0 {
-            Decay::None
-        } else if decoupled {
-            Decay::Decoupled(T::from_f64(1.0 - lr * weight_decay))
-        } else {
-            Decay::L2(T::from_f64(weight_decay))
+impl<T: Element> AdamMoments<T> {
+    /// From `betas`; `1 - beta` computed in f64 (Python floats), then rounded.
+    pub(crate) fn new((beta1, beta2): (f64, f64)) -> Self {
+        AdamMoments {
+            one_minus_beta1: T::from_f64(1.0 - beta1),
+            beta2: T::from_f64(beta2),
+            one_minus_beta2: T::from_f64(1.0 - beta2),
         }
     }
 
-    /// Applies the decay to one element (`p` in place when decoupled); returns the gradient the
-    /// update goes on with.
+    /// Updates one element's first moment `m` and second moment `v` with gradient `g`.
     #[inline(always)]
-    pub(crate) fn apply(self, p: &mut T, g: T) -> T {
-        match self {
-            Decay::None => g,
-            Decay::L2(wd) => add_alpha(g, *p, wd),
-            Decay::Decoupled(decay) => {
-                *p = *p * decay;
-                g
-            }
-        }
+    pub(crate) fn update(self, m: &mut T, v: &mut T, g: T) {
+        *m = flush(lerp(*m, g, self.one_minus_beta1));
+        *v = flush(addcmul(*v * self.beta2, g, g, self.one_minus_beta2));
     }
+}
+
+/// A parameter's elements in step with its gradient's and two state buffers' (of its length):
+/// `(θᵢ, gᵢ, aᵢ, bᵢ)`, the loop of every update rule with two buffers.
+#[inline(always)]
+pub(crate) fn with_two_buffers<'a, T: Copy>(
+    param: &'a mut [T],
+    grad: &'a [T],
+    a: &'a mut [T],
+    b: &'a mut [T],
+) -> impl Iterator<Item = (&'a mut T, T, &'a mut T, &'a mut T)> {
+    param
+        .iter_mut()
+        .zip(grad)
+        .zip(a)
+        .zip(b)
+        .map(|(((p, &g), a), b)| (p, g, a, b))
 }
 
 /// `torch.maximum` for one element: NaN wins, as in PyTorch.

@@ -30,7 +30,7 @@
 //! products go through BLAS).
 
 use crate::error::{at_least_zero, OptimError};
-use crate::optimizer::Optimizer;
+use crate::optimizer::{clear_grad, Optimizer};
 use crate::state::{OptimizerStateDict, SavedParamGroup, SavedParamState};
 use tapegrad_autograd::{Element, Tensor};
 
@@ -555,11 +555,7 @@ impl<T: Element> Optimizer<T> for LBFGS<T> {
 
     fn zero_grad_with(&mut self, set_to_none: bool) {
         for p in &self.params {
-            if set_to_none {
-                p.set_grad(None);
-            } else {
-                p.zero_grad();
-            }
+            clear_grad(p, set_to_none);
         }
     }
 

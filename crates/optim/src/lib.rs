@@ -28,7 +28,11 @@
 //! (groups and the [`Hyperparameters`] trait: a config's values by PyTorch name), one file per
 //! optimizer ([`sgd`], [`adagrad`], [`rmsprop`], [`adam`], [`adamw`]) with its PyTorch
 //! pseudo-code in the module doc, its config, its state and its update kernel, [`state`]
-//! (`state_dict` and its named-tensor form), [`lr_scheduler`] (one file per scheduler).
+//! (`state_dict` and its named-tensor form), [`lr_scheduler`] (one file per scheduler). What the
+//! optimizer files share lives once, in crate-private modules: `kernel` (PyTorch's per-element
+//! arithmetic, Adam's moment updates, the element loop), `decay` (weight decay and `maximize`:
+//! the gradient an update starts from) and `saved_fields` (a state's fields listed once for
+//! save and load, `param_state!`).
 //!
 //! **"State", four things, four names.** An optimizer's *live* per-parameter buffers are its
 //! state (PyTorch's `optimizer.state`): one `…State` type per optimizer ([`AdamState`]: `step`,
@@ -53,6 +57,7 @@ pub mod adam;
 pub mod adamax;
 pub mod adamw;
 pub mod asgd;
+mod decay;
 pub mod denormal;
 pub mod error;
 mod kernel;
@@ -64,6 +69,7 @@ pub mod param_group;
 pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
+mod saved_fields;
 pub mod sgd;
 pub mod state;
 

@@ -23,14 +23,14 @@
 //! .sqrt().add_(eps)`, then two `param.addcdiv_` (the gradient's term first). State values that
 //! would be subnormal are stored as zero.
 
-use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, addcdiv, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
-    step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::adam::adam_family_fields;
+use crate::decay::{Decay, EffectiveGrad};
+use crate::error::{at_least_zero, check_adam_family, OptimError};
+use crate::kernel::{addcdiv, with_two_buffers, AdamMoments};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Scalar, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.NAdam`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -75,28 +75,27 @@ impl Default for NAdamConfig {
 impl Hyperparameters for NAdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)?;
         at_least_zero("Invalid momentum_decay value", self.momentum_decay)?;
         Ok(())
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             ("momentum_decay", Hyper::Float(&mut self.momentum_decay)),
             (
                 "decoupled_weight_decay",
                 Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
             ("maximize", Hyper::Bool(&mut self.maximize)),
-        ]
+        ]);
+        fields
     }
 }
 
@@ -109,27 +108,12 @@ pub struct NAdamState<T> {
     exp_avg_sq: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for NAdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("mu_product".into(), Tensor::scalar(self.mu_product)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "mu_product", "exp_avg", "exp_avg_sq"])?;
-        let mu_product = load_buf(values, "mu_product", &[])?[0];
-        Ok(NAdamState {
-            step: load_step(values)?,
-            mu_product,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-        })
-    }
-}
+param_state!(NAdamState {
+    step: Step,
+    mu_product: Scalar,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+});
 
 /// `torch.optim.NAdam`.
 ///
@@ -184,23 +168,16 @@ impl Algorithm for NAdamAlgorithm {
         let mu_product_next = mu_product * mu_next;
         let grad_coef = T::from_f64(-c.lr * (1.0 - mu) / (1.0 - mu_product));
         let avg_coef = T::from_f64((-c.lr * mu_next) / (1.0 - mu_product_next));
-        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
-        let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
-        let (w1, b2, one_minus_b2) = (
-            T::from_f64(1.0 - beta1),
-            T::from_f64(beta2),
-            T::from_f64(1.0 - beta2),
+        // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+        let effective = EffectiveGrad::new(
+            c.maximize,
+            Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
         );
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
-            let mut g = if c.maximize { -g } else { g };
-            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-            g = weight_decay.apply(p, g);
-            adam_moments(m, v, g, w1, b2, one_minus_b2);
+        let (bc2, eps) = (T::from_f64(bias_correction2), T::from_f64(c.eps));
+        let moments = AdamMoments::<T>::new(c.betas);
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
+            let g = effective.of(p, g);
+            moments.update(m, v, g);
             let denom = (*v / bc2).sqrt() + eps; // exp_avg_sq.div(bc2).sqrt().add_(eps)
             *p = addcdiv(*p, g, denom, grad_coef); // param.addcdiv_(grad, denom, value=...)
             *p = addcdiv(*p, *m, denom, avg_coef); // param.addcdiv_(exp_avg, denom, value=...)

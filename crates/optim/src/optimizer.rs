@@ -63,6 +63,16 @@ macro_rules! fma_dispatch {
     }};
 }
 
+/// `optimizer.zero_grad(set_to_none)` for one parameter: drops its gradient, or zeroes it in
+/// place (keeping the buffer).
+pub(crate) fn clear_grad<T: Element>(p: &Tensor<T>, set_to_none: bool) {
+    if set_to_none {
+        p.set_grad(None);
+    } else {
+        p.zero_grad();
+    }
+}
+
 /// A `torch.optim` optimizer: updates its parameters in place from their `.grad()`.
 ///
 /// The trait is object-safe (`Box<dyn Optimizer>`); a scheduler reaches a group's `lr`,
@@ -504,11 +514,7 @@ impl<A: Algorithm, T: Element> Optimizer<T> for Optim<A, T> {
     fn zero_grad_with(&mut self, set_to_none: bool) {
         for group in &self.groups {
             for p in &group.params {
-                if set_to_none {
-                    p.set_grad(None);
-                } else {
-                    p.zero_grad();
-                }
+                clear_grad(p, set_to_none);
             }
         }
     }

@@ -28,14 +28,14 @@
 //! right, each rounded to the tensor's type. State values that would be subnormal are stored as
 //! zero.
 
-use crate::error::{at_least_zero, check_betas, OptimError};
-use crate::kernel::{
-    adam_moments, add_alpha, buf_tensor, check_names, load_buf, load_squares_buf, load_step,
-    step_tensor, Decay,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::adam::adam_family_fields;
+use crate::decay::{Decay, EffectiveGrad};
+use crate::error::{check_adam_family, OptimError};
+use crate::kernel::{add_alpha, with_two_buffers, AdamMoments};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.RAdam`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -76,26 +76,24 @@ impl Default for RAdamConfig {
 impl Hyperparameters for RAdamConfig {
     /// PyTorch's constructor checks, with its messages.
     fn validate(&self) -> Result<(), OptimError> {
-        at_least_zero("Invalid learning rate", self.lr)?;
-        at_least_zero("Invalid epsilon value", self.eps)?;
-        check_betas(self.betas)?;
-        at_least_zero("Invalid weight_decay value", self.weight_decay)?;
-        Ok(())
+        check_adam_family(self.lr, self.eps, self.betas, self.weight_decay)
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Hyper<'_>)> {
-        vec![
-            ("lr", Hyper::Float(&mut self.lr)),
-            ("beta1", Hyper::Float(&mut self.betas.0)),
-            ("beta2", Hyper::Float(&mut self.betas.1)),
-            ("eps", Hyper::Float(&mut self.eps)),
-            ("weight_decay", Hyper::Float(&mut self.weight_decay)),
+        let mut fields = adam_family_fields(
+            &mut self.lr,
+            &mut self.betas,
+            &mut self.eps,
+            &mut self.weight_decay,
+        );
+        fields.extend([
             (
                 "decoupled_weight_decay",
                 Hyper::Bool(&mut self.decoupled_weight_decay),
             ),
             ("maximize", Hyper::Bool(&mut self.maximize)),
-        ]
+        ]);
+        fields
     }
 }
 
@@ -107,24 +105,11 @@ pub struct RAdamState<T> {
     exp_avg_sq: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for RAdamState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("exp_avg".into(), buf_tensor(&self.exp_avg, shape)),
-            ("exp_avg_sq".into(), buf_tensor(&self.exp_avg_sq, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "exp_avg", "exp_avg_sq"])?;
-        Ok(RAdamState {
-            step: load_step(values)?,
-            exp_avg: load_buf(values, "exp_avg", shape)?,
-            exp_avg_sq: load_squares_buf(values, "exp_avg_sq", shape)?,
-        })
-    }
-}
+param_state!(RAdamState {
+    step: Step,
+    exp_avg: Buffer,
+    exp_avg_sq: Squares,
+});
 
 /// `torch.optim.RAdam`.
 ///
@@ -175,7 +160,11 @@ impl Algorithm for RAdamAlgorithm {
             ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
                 .powf(0.5)
         });
-        let weight_decay = Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay);
+        // -grad if maximize; param.mul_(1 - lr * weight_decay) or grad.add(param, alpha=weight_decay)
+        let effective = EffectiveGrad::new(
+            c.maximize,
+            Decay::<T>::new(c.lr, c.weight_decay, c.decoupled_weight_decay),
+        );
         let (bc1, lr, eps) = (
             T::from_f64(bias_correction1),
             T::from_f64(c.lr),
@@ -183,21 +172,10 @@ impl Algorithm for RAdamAlgorithm {
         );
         let bc2_sqrt = T::from_f64(bias_correction2.powf(0.5));
         let rect = rect.map(T::from_f64);
-        let (w1, b2, one_minus_b2) = (
-            T::from_f64(1.0 - beta1),
-            T::from_f64(beta2),
-            T::from_f64(1.0 - beta2),
-        );
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.exp_avg)
-            .zip(&mut s.exp_avg_sq)
-        {
-            let mut g = if c.maximize { -g } else { g };
-            // param.mul_(1 - lr * weight_decay), or grad.add(param, alpha=weight_decay)
-            g = weight_decay.apply(p, g);
-            adam_moments(m, v, g, w1, b2, one_minus_b2);
+        let moments = AdamMoments::<T>::new(c.betas);
+        for (p, g, m, v) in with_two_buffers(param, grad, &mut s.exp_avg, &mut s.exp_avg_sq) {
+            let g = effective.of(p, g);
+            moments.update(m, v, g);
             let corrected = *m / bc1; // exp_avg / bias_correction1
             let step = match rect {
                 Some(r) => {

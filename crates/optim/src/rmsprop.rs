@@ -24,14 +24,13 @@
 //! `avg.add_(eps)`, then `buf.mul_(momentum).addcdiv_(grad, avg)` + `param.add_(buf, alpha=-lr)`
 //! or `param.addcdiv_(grad, avg, value=-lr)`.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{
-    add_alpha, addcdiv, addcmul, buf_tensor, check_names, flush, lerp, load_buf, load_squares_buf,
-    load_step, step_tensor,
-};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, addcdiv, addcmul, flush, lerp};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Optional, Squares, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.RMSprop`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -106,43 +105,12 @@ pub struct RmsPropState<T> {
     grad_avg: Option<Vec<T>>,
 }
 
-impl<T: Element> ParamState<T> for RmsPropState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        let mut v = vec![
-            ("step".into(), step_tensor(self.step)),
-            ("square_avg".into(), buf_tensor(&self.square_avg, shape)),
-        ];
-        if let Some(b) = &self.momentum_buffer {
-            v.push(("momentum_buffer".into(), buf_tensor(b, shape)));
-        }
-        if let Some(g) = &self.grad_avg {
-            v.push(("grad_avg".into(), buf_tensor(g, shape)));
-        }
-        v
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(
-            values,
-            &["step", "square_avg", "momentum_buffer", "grad_avg"],
-        )?;
-        let has = |n: &str| values.iter().any(|(k, _)| k == n);
-        Ok(RmsPropState {
-            step: load_step(values)?,
-            square_avg: load_squares_buf(values, "square_avg", shape)?,
-            momentum_buffer: if has("momentum_buffer") {
-                Some(load_buf(values, "momentum_buffer", shape)?)
-            } else {
-                None
-            },
-            grad_avg: if has("grad_avg") {
-                Some(load_buf(values, "grad_avg", shape)?)
-            } else {
-                None
-            },
-        })
-    }
-}
+param_state!(RmsPropState {
+    step: Step,
+    square_avg: Squares,
+    momentum_buffer: Optional<Buffer>,
+    grad_avg: Optional<Buffer>,
+});
 
 /// `torch.optim.RMSprop`.
 ///
@@ -189,7 +157,7 @@ impl Algorithm for RmsPropAlgorithm {
             s.grad_avg = Some(vec![T::zero(); n]);
         }
         s.step += 1;
-        let wd = T::from_f64(c.weight_decay);
+        let effective = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         let alpha = T::from_f64(c.alpha);
         let one_minus_alpha = T::from_f64(1.0 - c.alpha);
         let eps = T::from_f64(c.eps);
@@ -208,11 +176,8 @@ impl Algorithm for RmsPropAlgorithm {
         let mut centered = centered.map(|v| v.iter_mut());
         let mut buf = buf.map(|v| v.iter_mut());
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(&mut s.square_avg) {
-            let mut g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                g = add_alpha(g, *p, wd); // grad.add(param, alpha=weight_decay)
-            }
-            // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+            let g = effective.of(p, g); // -grad if maximize; grad.add(param, alpha=weight_decay)
+                                        // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
             *v = flush(addcmul(*v * alpha, g, g, one_minus_alpha));
             let avg = match centered.as_mut() {
                 Some(it) => {

@@ -18,10 +18,11 @@
 //! = 0`, `param.addcmul_(grad.sign(), step_size, value=-1)`, `prev.copy_(grad)`.
 
 use crate::error::{py, OptimError};
-use crate::kernel::{addcmul, buf_tensor, check_names, load_buf, load_step, step_tensor};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{addcmul, with_two_buffers};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer, Step};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.Rprop`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -93,24 +94,11 @@ pub struct RpropState<T> {
     step_size: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for RpropState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![
-            ("step".into(), step_tensor(self.step)),
-            ("prev".into(), buf_tensor(&self.prev, shape)),
-            ("step_size".into(), buf_tensor(&self.step_size, shape)),
-        ]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["step", "prev", "step_size"])?;
-        Ok(RpropState {
-            step: load_step(values)?,
-            prev: load_buf(values, "prev", shape)?,
-            step_size: load_buf(values, "step_size", shape)?,
-        })
-    }
-}
+param_state!(RpropState {
+    step: Step,
+    prev: Buffer,
+    step_size: Buffer,
+});
 
 /// `torch.optim.Rprop`.
 ///
@@ -154,12 +142,7 @@ impl Algorithm for RpropAlgorithm {
         s.step += 1;
         let (etaminus, etaplus) = (T::from_f64(c.etas.0), T::from_f64(c.etas.1));
         let (lo, hi) = (T::from_f64(c.step_sizes.0), T::from_f64(c.step_sizes.1));
-        for (((p, &g), prev), eta) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut s.prev)
-            .zip(&mut s.step_size)
-        {
+        for (p, g, prev, eta) in with_two_buffers(param, grad, &mut s.prev, &mut s.step_size) {
             let g = if c.maximize { -g } else { g };
             // sign = grad.mul(prev).sign(); then etaplus / etaminus / 1 written into it
             let sign = torch_sign(g * *prev);

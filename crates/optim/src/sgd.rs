@@ -19,11 +19,13 @@
 //! `param.add_(grad, alpha=-γ)`; this file evaluates them in that order, each `add` with `alpha`
 //! as one fused multiply-add as ATen's CPU kernel does.
 
+use crate::decay::{Decay, EffectiveGrad};
 use crate::error::{at_least_zero, OptimError};
-use crate::kernel::{add_alpha, buf_tensor, check_names, flush, load_buf};
-use crate::optimizer::{Algorithm, Optim, ParamState};
+use crate::kernel::{add_alpha, flush};
+use crate::optimizer::{Algorithm, Optim};
 use crate::param_group::{Hyper, Hyperparameters};
-use tapegrad_autograd::{Element, Tensor};
+use crate::saved_fields::{param_state, Buffer};
+use tapegrad_autograd::Element;
 
 /// `torch.optim.SGD`'s hyper-parameters, with PyTorch's defaults.
 ///
@@ -94,21 +96,9 @@ pub struct SgdState<T> {
     momentum_buffer: Vec<T>,
 }
 
-impl<T: Element> ParamState<T> for SgdState<T> {
-    fn save(&self, shape: &[usize]) -> Vec<(String, Tensor<T>)> {
-        vec![(
-            "momentum_buffer".into(),
-            buf_tensor(&self.momentum_buffer, shape),
-        )]
-    }
-
-    fn load(values: &[(String, Tensor<T>)], shape: &[usize]) -> Result<Self, OptimError> {
-        check_names(values, &["momentum_buffer"])?;
-        Ok(SgdState {
-            momentum_buffer: load_buf(values, "momentum_buffer", shape)?,
-        })
-    }
-}
+param_state!(SgdState {
+    momentum_buffer: Buffer,
+});
 
 /// `torch.optim.SGD`.
 ///
@@ -140,23 +130,15 @@ impl Algorithm for SgdAlgorithm {
         grad: &[T],
         state: &mut Option<SgdState<T>>,
     ) {
-        let wd = T::from_f64(c.weight_decay);
         let mu = T::from_f64(c.momentum);
         let one_minus_damp = T::from_f64(1.0 - c.dampening);
         let neg_lr = T::from_f64(-c.lr);
-        // d_p = -grad if maximize else grad; d_p = d_p + λ·θ
-        let d_p = |g: T, p: T| {
-            let g = if c.maximize { -g } else { g };
-            if c.weight_decay != 0.0 {
-                add_alpha(g, p, wd) // grad.add(param, alpha=weight_decay)
-            } else {
-                g
-            }
-        };
+        // d_p = -grad if maximize else grad; d_p = d_p.add(param, alpha=weight_decay)
+        let d_p = EffectiveGrad::new(c.maximize, Decay::l2(c.weight_decay));
         if c.momentum == 0.0 {
             // θ ← θ − γ·d_p
             for (p, &g) in param.iter_mut().zip(grad) {
-                *p = add_alpha(*p, d_p(g, *p), neg_lr); // param.add_(grad, alpha=-lr)
+                *p = add_alpha(*p, d_p.of(p, g), neg_lr); // param.add_(grad, alpha=-lr)
             }
             return;
         }
@@ -165,7 +147,7 @@ impl Algorithm for SgdAlgorithm {
                 // First step: b ← d_p (torch.clone(grad)), no dampening.
                 let mut buf = Vec::with_capacity(param.len());
                 for (p, &g) in param.iter_mut().zip(grad) {
-                    let g = d_p(g, *p);
+                    let g = d_p.of(p, g);
                     let b = g;
                     let step = if c.nesterov { add_alpha(g, b, mu) } else { b };
                     buf.push(b);
@@ -178,7 +160,7 @@ impl Algorithm for SgdAlgorithm {
             Some(s) => {
                 // b ← μ·b + (1 − τ)·d_p
                 for ((p, &g), b) in param.iter_mut().zip(grad).zip(&mut s.momentum_buffer) {
-                    let g = d_p(g, *p);
+                    let g = d_p.of(p, g);
                     // buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                     *b = flush(add_alpha(*b * mu, g, one_minus_damp));
                     // grad.add(buf, alpha=momentum) if nesterov else buf

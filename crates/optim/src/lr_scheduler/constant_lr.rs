@@ -1,6 +1,6 @@
 //! `ConstantLR`: multiply the learning rate by a constant factor until `total_iters` epochs pass.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -40,13 +40,11 @@ impl ConstantLR {
                 "Constant multiplicative factor expected to be between 0 and 1.".into(),
             ));
         }
-        let mut s = ConstantLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| ConstantLR {
+            core,
             factor,
             total_iters,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 
     /// PyTorch's defaults: `factor = 1/3`, `total_iters = 5`.
@@ -58,14 +56,6 @@ impl ConstantLR {
 }
 
 impl Schedule for ConstantLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         if c.last_epoch == 0 {
             return cur.iter().map(|lr| lr * self.factor).collect();
@@ -80,10 +70,7 @@ impl Schedule for ConstantLR {
         let done = (self.core.last_epoch as i128 >= self.total_iters as i128) as u8 as f64;
         Some(
             self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * (self.factor + done * (1.0 - self.factor)))
-                .collect(),
+                .map_base_lrs(|base| base * (self.factor + done * (1.0 - self.factor))),
         )
     }
 }

@@ -1,7 +1,7 @@
 //! `CosineAnnealingLR`: anneal the learning rate along a cosine from the base rate to `eta_min`
 //! over `T_max` epochs.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use std::f64::consts::PI;
@@ -48,25 +48,15 @@ impl CosineAnnealingLR {
                 "CosineAnnealingLR: T_max must be a positive integer, got 0".into(),
             ));
         }
-        let mut s = CosineAnnealingLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| CosineAnnealingLR {
+            core,
             t_max,
             eta_min,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 }
 
 impl Schedule for CosineAnnealingLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         let e = c.last_epoch;
         let t_max = self.t_max as f64;
@@ -76,11 +66,9 @@ impl Schedule for CosineAnnealingLR {
         }
         let ef = e as f64;
         if c.step_count == 1 && e > 0 {
-            return c
-                .base_lrs
-                .iter()
-                .map(|base| eta_min + (base - eta_min) * (1.0 + (ef * PI / t_max).cos()) / 2.0)
-                .collect();
+            return c.map_base_lrs(|base| {
+                eta_min + (base - eta_min) * (1.0 + (ef * PI / t_max).cos()) / 2.0
+            });
         }
         // In i128: `t_max` may be any usize (PyTorch's T_max is an unbounded Python int), and
         // `2 * t_max` overflows i64 (to a zero divisor) from t_max = 2^63 on.
@@ -104,11 +92,9 @@ impl Schedule for CosineAnnealingLR {
     fn closed_form(&self) -> Option<Vec<f64>> {
         let (e, t_max, eta_min) = (self.core.last_epoch as f64, self.t_max as f64, self.eta_min);
         Some(
-            self.core
-                .base_lrs
-                .iter()
-                .map(|base| eta_min + (base - eta_min) * (1.0 + (PI * e / t_max).cos()) / 2.0)
-                .collect(),
+            self.core.map_base_lrs(|base| {
+                eta_min + (base - eta_min) * (1.0 + (PI * e / t_max).cos()) / 2.0
+            }),
         )
     }
 }

@@ -1,7 +1,7 @@
 //! `CosineAnnealingWarmRestarts`: SGDR — cosine annealing from the base rate to `eta_min` over
 //! `T_i` epochs, then a restart, with `T_i` multiplied by `T_mult` at each restart.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::{py, OptimError};
 use crate::optimizer::Optimizer;
 use std::f64::consts::PI;
@@ -61,28 +61,18 @@ impl CosineAnnealingWarmRestarts {
                 py(eta_min)
             )));
         }
-        let mut s = CosineAnnealingWarmRestarts {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| CosineAnnealingWarmRestarts {
+            core,
             t_0,
             t_mult,
             eta_min,
             t_i: t_0,
             t_cur: 0,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 }
 
 impl Schedule for CosineAnnealingWarmRestarts {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn advance(&mut self) {
         if self.core.last_epoch == 0 {
             // The initial step is PyTorch's `step(epoch=0)`.
@@ -99,12 +89,9 @@ impl Schedule for CosineAnnealingWarmRestarts {
 
     fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
         let (t_cur, t_i) = (self.t_cur as f64, self.t_i as f64);
-        c.base_lrs
-            .iter()
-            .map(|base| {
-                self.eta_min + (base - self.eta_min) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0
-            })
-            .collect()
+        c.map_base_lrs(|base| {
+            self.eta_min + (base - self.eta_min) * (1.0 + (PI * t_cur / t_i).cos()) / 2.0
+        })
     }
 
     /// `T_cur` and `T_i` follow from `last_epoch`: walk the cycles (each at least as long as the

@@ -1,7 +1,7 @@
 //! `CyclicLR`: cycle the learning rate between `base_lr` and `max_lr` in triangles (and the
 //! momentum between `max_momentum` and `base_momentum` the other way), stepped once per batch.
 
-use super::{impl_lr_scheduler, momentum_name, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, momentum_name, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -128,20 +128,19 @@ impl CyclicLR {
         let up = c.step_size_up as f64;
         let down = c.step_size_down.map_or(up, |d| d as f64);
         let total_size = up + down;
-        let mut core = SchedulerCore::attach(opt);
-        // PyTorch replaces the base rates with base_lr after LRScheduler.__init__ (an earlier
-        // scheduler's initial_lr stays in the groups).
-        core.base_lrs = vec![c.base_lr; n];
-        let mut s = CyclicLR {
-            core,
-            max_lrs: vec![c.max_lr; n],
-            total_size,
-            step_ratio: up / total_size,
-            mode: c.mode,
-            momentum,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        Ok(attach_and_start(opt, |mut core| {
+            // PyTorch replaces the base rates with base_lr after LRScheduler.__init__ (an
+            // earlier scheduler's initial_lr stays in the groups).
+            core.base_lrs = vec![c.base_lr; n];
+            CyclicLR {
+                core,
+                max_lrs: vec![c.max_lr; n],
+                total_size,
+                step_ratio: up / total_size,
+                mode: c.mode,
+                momentum,
+            }
+        }))
     }
 
     /// `(scale_factor, scale_fn(...))` at iteration `t`.
@@ -164,14 +163,6 @@ impl CyclicLR {
 }
 
 impl Schedule for CyclicLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
         let (s, scale) = self.factors(c.last_epoch);
         c.base_lrs

@@ -1,6 +1,6 @@
 //! `ExponentialLR`: multiply the learning rate by `gamma` every epoch.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -32,24 +32,11 @@ impl ExponentialLR {
         opt: &mut O,
         gamma: f64,
     ) -> Result<Self, OptimError> {
-        let mut s = ExponentialLR {
-            core: SchedulerCore::attach(opt),
-            gamma,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        Ok(attach_and_start(opt, |core| ExponentialLR { core, gamma }))
     }
 }
 
 impl Schedule for ExponentialLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         if c.last_epoch == 0 {
             cur.to_vec()
@@ -60,13 +47,7 @@ impl Schedule for ExponentialLR {
 
     fn closed_form(&self) -> Option<Vec<f64>> {
         let e = self.core.last_epoch as f64;
-        Some(
-            self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * self.gamma.powf(e))
-                .collect(),
-        )
+        Some(self.core.map_base_lrs(|base| base * self.gamma.powf(e)))
     }
 }
 

@@ -59,40 +59,40 @@ impl Lambdas {
     }
 }
 
-impl LambdaLR {
-    /// One function for every group; attaches and performs PyTorch's initial step.
-    pub fn new<T: Element, O: Optimizer<T> + ?Sized>(
-        opt: &mut O,
-        lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
-    ) -> Result<Self, OptimError> {
-        let lambdas = Lambdas::one_per_group(opt.num_param_groups(), lr_lambda);
-        Self::with_lambdas(opt, lambdas.0)
-    }
+/// The constructors LambdaLR and MultiplicativeLR share, for a scheduler `$ty { core, lambdas }`:
+/// `new` (one function for every group) and `with_lambdas` (PyTorch's list form).
+macro_rules! lambda_constructors {
+    ($ty:ident) => {
+        impl $ty {
+            /// One function for every group; attaches and performs PyTorch's initial step.
+            pub fn new<T: Element, O: Optimizer<T> + ?Sized>(
+                opt: &mut O,
+                lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
+            ) -> Result<Self, OptimError> {
+                let lambdas = Lambdas::one_per_group(opt.num_param_groups(), lr_lambda);
+                Self::with_lambdas(opt, lambdas.0)
+            }
 
-    /// One function per group (PyTorch's list form); their number must equal the group count.
-    pub fn with_lambdas<T: Element, O: Optimizer<T> + ?Sized>(
-        opt: &mut O,
-        lambdas: Vec<LrLambda>,
-    ) -> Result<Self, OptimError> {
-        let lambdas = Lambdas::checked(opt.num_param_groups(), lambdas)?;
-        let mut s = LambdaLR {
-            core: SchedulerCore::attach(opt),
-            lambdas,
-        };
-        s.initial_step(opt);
-        Ok(s)
-    }
+            /// One function per group (PyTorch's list form); their number must equal the group
+            /// count.
+            pub fn with_lambdas<T: Element, O: Optimizer<T> + ?Sized>(
+                opt: &mut O,
+                lambdas: Vec<LrLambda>,
+            ) -> Result<Self, OptimError> {
+                let lambdas = Lambdas::checked(opt.num_param_groups(), lambdas)?;
+                Ok($crate::lr_scheduler::attach_and_start(opt, |core| $ty {
+                    core,
+                    lambdas,
+                }))
+            }
+        }
+    };
 }
+pub(crate) use lambda_constructors;
+
+lambda_constructors!(LambdaLR);
 
 impl Schedule for LambdaLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
         c.base_lrs
             .iter()

@@ -1,7 +1,7 @@
 //! `LinearLR`: scale the learning rate by a factor moving linearly from `start_factor` to
 //! `end_factor` over `total_iters` epochs.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -51,14 +51,12 @@ impl LinearLR {
                 "Ending multiplicative factor expected to be between 0 and 1.".into(),
             ));
         }
-        let mut s = LinearLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| LinearLR {
+            core,
             start_factor,
             end_factor,
             total_iters,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 
     /// PyTorch's defaults: `start_factor = 1/3`, `end_factor = 1`, `total_iters = 5`.
@@ -70,14 +68,6 @@ impl LinearLR {
 }
 
 impl Schedule for LinearLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         let e = c.last_epoch;
         if e == 0 {
@@ -94,13 +84,7 @@ impl Schedule for LinearLR {
     fn closed_form(&self) -> Option<Vec<f64>> {
         let (s, t, n) = (self.start_factor, self.end_factor, self.total_iters as f64);
         let e = (self.core.last_epoch as f64).min(n);
-        Some(
-            self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * (s + (t - s) * e / n))
-                .collect(),
-        )
+        Some(self.core.map_base_lrs(|base| base * (s + (t - s) * e / n)))
     }
 }
 

@@ -145,6 +145,19 @@ pub(crate) fn set_group_lrs<T: Element, O: Optimizer<T> + ?Sized>(opt: &mut O, l
     }
 }
 
+/// PyTorch's "a float or a list" argument (OneCycleLR's `max_lr`, ReduceLROnPlateau's
+/// `min_lr`): `list` when it is non-empty and has one value per group (`n`), `one` for each of
+/// the `n` groups when `list` is empty; `Err(list.len())` otherwise.
+pub(crate) fn one_value_per_group(n: usize, one: f64, list: &[f64]) -> Result<Vec<f64>, usize> {
+    if list.is_empty() {
+        Ok(vec![one; n])
+    } else if list.len() == n {
+        Ok(list.to_vec())
+    } else {
+        Err(list.len())
+    }
+}
+
 /// The hyper-parameter OneCycleLR and CyclicLR cycle with `cycle_momentum`: `"beta1"` if the
 /// optimizer has betas, else `"momentum"`; PyTorch's error if it has neither.
 pub(crate) fn momentum_name<T: Element, O: Optimizer<T> + ?Sized>(
@@ -221,6 +234,12 @@ impl SchedulerCore {
         self.last_lr = new;
     }
 
+    /// `[f(base_lr) for base_lr in self.base_lrs]`: one rate per group from its base rate (the
+    /// closed forms).
+    pub(crate) fn map_base_lrs(&self, f: impl Fn(f64) -> f64) -> Vec<f64> {
+        self.base_lrs.iter().map(|&base| f(base)).collect()
+    }
+
     pub(crate) fn save(&self) -> SchedulerStateDict {
         let mut values = vec![
             ("last_epoch".to_string(), self.last_epoch as f64),
@@ -257,12 +276,17 @@ impl SchedulerCore {
     }
 }
 
-/// What a scheduler file defines: its counters ([`SchedulerCore`]) and PyTorch's `get_lr`, plus
-/// the optional pieces a few schedulers have. The stepping (`step`, PyTorch's initial step,
-/// `SequentialLR`'s restart at epoch 0, state dicts) is written once, in [`impl_lr_scheduler`].
-pub(crate) trait Schedule {
+/// A scheduler's access to its counters (its `core` field); [`impl_lr_scheduler`] implements it.
+pub(crate) trait HasCore {
     fn core(&self) -> &SchedulerCore;
     fn core_mut(&mut self) -> &mut SchedulerCore;
+}
+
+/// What a scheduler file defines: its counters ([`SchedulerCore`], a field `core`) and PyTorch's
+/// `get_lr`, plus the optional pieces a few schedulers have. The stepping (`step`, PyTorch's
+/// initial step, `SequentialLR`'s restart at epoch 0, state dicts) is written once, in
+/// [`impl_lr_scheduler`].
+pub(crate) trait Schedule: HasCore {
     /// PyTorch's `get_lr` at `c.last_epoch`, given the groups' current rates.
     fn get_lr(&self, c: &SchedulerCore, current: &[f64]) -> Vec<f64>;
     /// PyTorch's `_get_closed_form_lr` at `last_epoch`, where PyTorch has one (`SequentialLR`
@@ -314,6 +338,17 @@ pub(crate) fn initial_step<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
     s.core_mut().initial = false;
 }
 
+/// PyTorch's `LRScheduler.__init__` for a scheduler built by `make` around its counters:
+/// [`SchedulerCore::attach`] to `opt`, then PyTorch's initial step (`last_epoch` becomes 0).
+pub(crate) fn attach_and_start<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
+    opt: &mut O,
+    make: impl FnOnce(SchedulerCore) -> S,
+) -> S {
+    let mut s = make(SchedulerCore::attach(opt));
+    initial_step(&mut s, opt);
+    s
+}
+
 /// PyTorch's `_update_lr(0)` (SequentialLR at a milestone): `last_epoch = 0`, then the closed
 /// form if the scheduler has one, else `get_lr`.
 pub(crate) fn restart_at_zero<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>(
@@ -330,7 +365,8 @@ pub(crate) fn restart_at_zero<S: Schedule, T: Element, O: Optimizer<T> + ?Sized>
 }
 
 /// Implements [`LRScheduler`] for a type implementing [`Schedule`], plus the same methods as
-/// inherent ones (so `sched.last_epoch()` needs no type annotation).
+/// inherent ones (so `sched.last_epoch()` needs no type annotation), and [`HasCore`] (its
+/// `core` field).
 macro_rules! impl_lr_scheduler {
     ($ty:ty) => {
         impl $ty {
@@ -343,15 +379,6 @@ macro_rules! impl_lr_scheduler {
                 opt: &mut O,
             ) {
                 $crate::lr_scheduler::step_schedule(self, opt)
-            }
-            fn initial_step<
-                T: tapegrad_autograd::Element,
-                O: $crate::optimizer::Optimizer<T> + ?Sized,
-            >(
-                &mut self,
-                opt: &mut O,
-            ) {
-                $crate::lr_scheduler::initial_step(self, opt)
             }
             /// The rates set by the last step, one per group (`get_last_lr()`).
             pub fn get_last_lr(&self) -> &[f64] {
@@ -373,6 +400,15 @@ macro_rules! impl_lr_scheduler {
                 self.core.load(state)?;
                 $crate::lr_scheduler::Schedule::reload(self);
                 Ok(())
+            }
+        }
+
+        impl $crate::lr_scheduler::HasCore for $ty {
+            fn core(&self) -> &$crate::lr_scheduler::SchedulerCore {
+                &self.core
+            }
+            fn core_mut(&mut self) -> &mut $crate::lr_scheduler::SchedulerCore {
+                &mut self.core
             }
         }
 

@@ -1,6 +1,6 @@
 //! `MultiStepLR`: multiply the learning rate by `gamma` at each milestone epoch.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -34,25 +34,15 @@ impl MultiStepLR {
         milestones: &[usize],
         gamma: f64,
     ) -> Result<Self, OptimError> {
-        let mut s = MultiStepLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| MultiStepLR {
+            core,
             milestones: milestones.to_vec(),
             gamma,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 }
 
 impl Schedule for MultiStepLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         let count = self
             .milestones
@@ -76,10 +66,7 @@ impl Schedule for MultiStepLR {
             .count();
         Some(
             self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * self.gamma.powf(passed as f64))
-                .collect(),
+                .map_base_lrs(|base| base * self.gamma.powf(passed as f64)),
         )
     }
 }

@@ -1,6 +1,6 @@
 //! `MultiplicativeLR`: multiply the learning rate by a function of the epoch at every step.
 
-use super::lambda_lr::{Lambdas, LrLambda};
+use super::lambda_lr::{lambda_constructors, Lambdas, LrLambda};
 use super::{impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
@@ -25,40 +25,9 @@ pub struct MultiplicativeLR {
     lambdas: Lambdas,
 }
 
-impl MultiplicativeLR {
-    /// One function for every group; attaches and performs PyTorch's initial step.
-    pub fn new<T: Element, O: Optimizer<T> + ?Sized>(
-        opt: &mut O,
-        lr_lambda: impl Fn(i64) -> f64 + Send + Sync + Clone + 'static,
-    ) -> Result<Self, OptimError> {
-        let lambdas = Lambdas::one_per_group(opt.num_param_groups(), lr_lambda);
-        Self::with_lambdas(opt, lambdas.0)
-    }
-
-    /// One function per group (PyTorch's list form); their number must equal the group count.
-    pub fn with_lambdas<T: Element, O: Optimizer<T> + ?Sized>(
-        opt: &mut O,
-        lambdas: Vec<LrLambda>,
-    ) -> Result<Self, OptimError> {
-        let lambdas = Lambdas::checked(opt.num_param_groups(), lambdas)?;
-        let mut s = MultiplicativeLR {
-            core: SchedulerCore::attach(opt),
-            lambdas,
-        };
-        s.initial_step(opt);
-        Ok(s)
-    }
-}
+lambda_constructors!(MultiplicativeLR);
 
 impl Schedule for MultiplicativeLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         if c.initial {
             return cur.to_vec();

@@ -2,7 +2,10 @@
 //! `max_lr`, anneal it down to `initial_lr / final_div_factor`, and cycle the momentum (or Adam's
 //! β₁) the opposite way; stepped once per batch.
 
-use super::{impl_lr_scheduler, momentum_name, Schedule, SchedulerCore};
+use super::{
+    attach_and_start, impl_lr_scheduler, momentum_name, one_value_per_group, Schedule,
+    SchedulerCore,
+};
 use crate::error::{py, OptimError};
 use crate::optimizer::Optimizer;
 use std::f64::consts::PI;
@@ -207,16 +210,9 @@ impl OneCycleLR {
             ));
         }
         let n = opt.num_param_groups();
-        let max_lrs = if c.max_lrs.is_empty() {
-            vec![c.max_lr; n]
-        } else if c.max_lrs.len() == n {
-            c.max_lrs.clone()
-        } else {
-            return bad(format!(
-                "expected {n} values for max_lr, got {}",
-                c.max_lrs.len()
-            ));
-        };
+        let max_lrs = one_value_per_group(n, c.max_lr, &c.max_lrs).map_err(|got| {
+            OptimError::InvalidHyperparameter(format!("expected {n} values for max_lr, got {got}"))
+        })?;
         let t = total_steps as f64;
         use Level::*;
         let phase = |end_step, start_lr, end_lr, start_momentum, end_momentum| Phase {
@@ -262,17 +258,15 @@ impl OneCycleLR {
                 opt.set_group_hyper(g, name, max)?;
             }
         }
-        let mut s = OneCycleLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| OneCycleLR {
+            core,
             total_steps,
             phases,
             anneal: c.anneal_strategy,
             max_lrs,
             min_lrs,
             momentum,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 
     /// The phase of step `t` and the fraction of it done.
@@ -296,14 +290,6 @@ impl OneCycleLR {
 }
 
 impl Schedule for OneCycleLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, _cur: &[f64]) -> Vec<f64> {
         let (p, pct) = self.phase_at(c.last_epoch);
         (0..c.base_lrs.len())

@@ -1,7 +1,7 @@
 //! `PolynomialLR`: decay the learning rate by a polynomial of the remaining fraction of
 //! `total_iters`.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -46,13 +46,11 @@ impl PolynomialLR {
                 "PolynomialLR: total_iters must be a positive integer, got 0".into(),
             ));
         }
-        let mut s = PolynomialLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| PolynomialLR {
+            core,
             total_iters,
             power,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 
     /// PyTorch's defaults: `total_iters = 5`, `power = 1`.
@@ -64,14 +62,6 @@ impl PolynomialLR {
 }
 
 impl Schedule for PolynomialLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         if c.initial || c.last_epoch as i128 > self.total_iters as i128 {
             return cur.to_vec();
@@ -86,10 +76,7 @@ impl Schedule for PolynomialLR {
         let e = (self.core.last_epoch as f64).min(n);
         Some(
             self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * (1.0 - e / n).powf(self.power))
-                .collect(),
+                .map_base_lrs(|base| base * (1.0 - e / n).powf(self.power)),
         )
     }
 }

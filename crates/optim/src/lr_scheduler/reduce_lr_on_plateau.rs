@@ -1,7 +1,7 @@
 //! `ReduceLROnPlateau`: cut the learning rate when a monitored metric stops improving.
 
-use super::group_lrs;
 use super::SchedulerStateDict;
+use super::{group_lrs, one_value_per_group};
 use crate::error::{py, OptimError, MAX_SAVED_COUNT};
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -111,16 +111,9 @@ impl ReduceLROnPlateau {
             ));
         }
         let n = opt.num_param_groups();
-        let min_lrs = if config.min_lrs.is_empty() {
-            vec![config.min_lr; n]
-        } else if config.min_lrs.len() == n {
-            config.min_lrs.clone()
-        } else {
-            return Err(OptimError::InvalidHyperparameter(format!(
-                "expected {n} min_lrs, got {}",
-                config.min_lrs.len()
-            )));
-        };
+        let min_lrs = one_value_per_group(n, config.min_lr, &config.min_lrs).map_err(|got| {
+            OptimError::InvalidHyperparameter(format!("expected {n} min_lrs, got {got}"))
+        })?;
         if let Some(bad) = min_lrs.iter().find(|v| !(**v >= 0.0)) {
             return Err(OptimError::InvalidHyperparameter(format!(
                 "Invalid min_lr value: {}",

@@ -1,6 +1,6 @@
 //! `StepLR`: multiply the learning rate by `gamma` every `step_size` epochs.
 
-use super::{impl_lr_scheduler, Schedule, SchedulerCore};
+use super::{attach_and_start, impl_lr_scheduler, Schedule, SchedulerCore};
 use crate::error::OptimError;
 use crate::optimizer::Optimizer;
 use tapegrad_autograd::Element;
@@ -38,25 +38,15 @@ impl StepLR {
                 "StepLR: step_size must be a positive integer, got 0".into(),
             ));
         }
-        let mut s = StepLR {
-            core: SchedulerCore::attach(opt),
+        Ok(attach_and_start(opt, |core| StepLR {
+            core,
             step_size,
             gamma,
-        };
-        s.initial_step(opt);
-        Ok(s)
+        }))
     }
 }
 
 impl Schedule for StepLR {
-    fn core(&self) -> &SchedulerCore {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut SchedulerCore {
-        &mut self.core
-    }
-
     fn get_lr(&self, c: &SchedulerCore, cur: &[f64]) -> Vec<f64> {
         // In i128: a step_size above i64::MAX would wrap to a negative divisor (-1 for
         // usize::MAX, which divides every epoch).
@@ -71,10 +61,7 @@ impl Schedule for StepLR {
         let e = self.core.last_epoch.max(0) as u128 / self.step_size as u128;
         Some(
             self.core
-                .base_lrs
-                .iter()
-                .map(|base| base * self.gamma.powf(e as f64))
-                .collect(),
+                .map_base_lrs(|base| base * self.gamma.powf(e as f64)),
         )
     }
 }
