@@ -72,6 +72,24 @@ def selected_cases(cases, out):
             yield a, name, script, args
 
 
+def write_case(out, name, script, args, init, one, two):
+    """`out/name.json` in the shared cases' format: the one-thread run `one` as the result, and
+    the tolerance measured from the two-thread run `two` against it."""
+    spread = [rel(x, y) for x, y in zip(two["losses"], one["losses"])]
+    tight = next((i for i, r in enumerate(spread) if r > 1e-5), len(spread))
+    final_diff = max(abs(x - y) for k, v in one["final"].items()
+                     for x, y in zip(two["final"][k], v))
+    tolerance = {"tight_steps": tight, "tight_rtol": 1e-4,
+                 "loose_rtol": max(1e-3, 3 * max(spread[tight:], default=0.0)),
+                 "final_atol": 1e-4 if final_diff <= 1e-4 else None,
+                 "torch_self_final_diff": final_diff}
+    case = {"script": script, "args": args, "data": DATA.get(script), "init": init,
+            "result": one, "tolerance": tolerance}
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(case, f)
+    print(f"{name}: {len(one['losses'])} steps, tight {tight}, final diff {final_diff:.1e}")
+
+
 def main():
     for a, name, script, args in selected_cases(CASES, OUT):
         init = os.path.join(OUT, name + ".init.safetensors")
@@ -79,19 +97,7 @@ def main():
         again = run(a.scripts, a.data, script, args, 1, ["--init", init])
         assert again["losses"] == one["losses"], f"{name}: not deterministic on one thread"
         two = run(a.scripts, a.data, script, args, 2, ["--init", init])
-        spread = [rel(x, y) for x, y in zip(two["losses"], one["losses"])]
-        tight = next((i for i, r in enumerate(spread) if r > 1e-5), len(spread))
-        final_diff = max(abs(x - y) for k, v in one["final"].items()
-                         for x, y in zip(two["final"][k], v))
-        tolerance = {"tight_steps": tight, "tight_rtol": 1e-4,
-                     "loose_rtol": max(1e-3, 3 * max(spread[tight:], default=0.0)),
-                     "final_atol": 1e-4 if final_diff <= 1e-4 else None,
-                     "torch_self_final_diff": final_diff}
-        case = {"script": script, "args": args, "data": DATA.get(script),
-                "init": name + ".init.safetensors", "result": one, "tolerance": tolerance}
-        with open(os.path.join(OUT, name + ".json"), "w") as f:
-            json.dump(case, f)
-        print(f"{name}: {len(one['losses'])} steps, tight {tight}, final diff {final_diff:.1e}")
+        write_case(OUT, name, script, args, name + ".init.safetensors", one, two)
 
 
 if __name__ == "__main__":

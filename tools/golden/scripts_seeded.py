@@ -8,11 +8,10 @@ run on one thread against the same run, from the same initial state, on two.
 
 Usage: python tools/golden/scripts_seeded.py [--scripts DIR] [--data DIR] [--only CASE ...]
 """
-import json
 import os
 import tempfile
 
-from scripts_extra import DATA, REPO, rel, run, selected_cases
+from scripts_extra import REPO, run, selected_cases, write_case
 
 OUT = os.path.join(REPO, "tests", "fixtures", "scripts_seeded")
 CASES = {
@@ -36,19 +35,7 @@ def main():
             again = run(a.scripts, a.data, script, args, 1, [])
             assert again["losses"] == one["losses"], f"{name}: not deterministic on one thread"
             two = run(a.scripts, a.data, script, args, 2, ["--init", init])
-        spread = [rel(x, y) for x, y in zip(two["losses"], one["losses"])]
-        tight = next((i for i, r in enumerate(spread) if r > 1e-5), len(spread))
-        final_diff = max(abs(x - y) for k, v in one["final"].items()
-                         for x, y in zip(two["final"][k], v))
-        tolerance = {"tight_steps": tight, "tight_rtol": 1e-4,
-                     "loose_rtol": max(1e-3, 3 * max(spread[tight:], default=0.0)),
-                     "final_atol": 1e-4 if final_diff <= 1e-4 else None,
-                     "torch_self_final_diff": final_diff}
-        case = {"script": script, "args": args, "data": DATA.get(script), "init": None,
-                "result": one, "tolerance": tolerance}
-        with open(os.path.join(OUT, name + ".json"), "w") as f:
-            json.dump(case, f)
-        print(f"{name}: {len(one['losses'])} steps, tight {tight}, final diff {final_diff:.1e}")
+        write_case(OUT, name, script, args, None, one, two)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@
 //!
 //! Layout: [`tensor`] (the handle, creation, inspection) and its child [`graph`] (the
 //! recording: `Node`, `Op`),
-//! [`backward`] (the walk), [`ops`] (one file per op: forward and backward side by side),
+//! [`backward`] (the walk), [`ops`] (one file per op or op family: forward and backward side by side),
 //! [`grad_mode`], [`rng`], [`gradcheck`], [`kernels`].
 
 #![warn(missing_docs)]

@@ -5,7 +5,7 @@
 /// the value: `pub fn stride(mut self, stride: T) -> Self`. The argument is converted with
 /// `.into()`, so a field can take `impl Into<IntOrPair>` while holding an `IntOrPair`.
 ///
-/// ```ignore
+/// ```text
 /// setters! {
 ///     MaxPool2d {
 ///         /// `stride=`.

@@ -21,7 +21,7 @@ pub(crate) fn constant_as<T: Element>(constant: &Option<Tensor<f64>>) -> Option<
 /// builder method per argument (`reduction(r)`, `delta(d)`, ...; [`setters!`](crate::builder::setters)) and `Display` (`Name()`, as
 /// `print(loss_fn)`).
 ///
-/// ```ignore
+/// ```text
 /// loss_options! {
 ///     HuberLoss {
 ///         reduction: Reduction = Reduction::Mean,
