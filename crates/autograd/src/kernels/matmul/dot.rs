@@ -7,7 +7,7 @@
 //! the rows over threads cannot change any result.
 
 use super::kernel::DotKernel;
-use super::split::{OutPtr, PAR_THRESHOLD};
+use super::split::{runs_serially, OutPtr};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 
@@ -31,9 +31,8 @@ pub(super) fn run<T: GemmScalar>(
     pack_bt(&b, &mut bt[..n * k]);
     let out = OutPtr(c.as_mut_ptr());
     let tiles = m.div_ceil(4);
-    let work = m.saturating_mul(n).saturating_mul(k);
     let parts = rayon::current_num_threads().min(tiles);
-    if parts <= 1 || work < PAR_THRESHOLD {
+    if parts <= 1 || runs_serially(m, n, k) {
         // SAFETY: rows 0..m of the m x n output.
         unsafe { rows(&dk, &a, &bt, n, out.get(), 0, m, accumulate) };
         return;

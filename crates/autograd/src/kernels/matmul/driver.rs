@@ -3,7 +3,7 @@
 use super::blocking::blocking;
 use super::kernel::{DirectKernel, Kernel};
 use super::pack::{pack_a, pack_b};
-use super::split::{OutPtr, MIN_PART_WORK, PAR_THRESHOLD};
+use super::split::{runs_serially, OutPtr, MIN_PART_WORK};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 
@@ -43,7 +43,7 @@ pub(super) fn run<T: GemmScalar>(
         (tiles_m, kern.mr, m)
     };
     let parts = threads.min(tiles).min((work / MIN_PART_WORK).max(1));
-    if parts <= 1 || work < PAR_THRESHOLD {
+    if parts <= 1 || runs_serially(m, n, k) {
         // SAFETY: `c` is a row-major m x n buffer with row stride n.
         unsafe { serial(&kern, &a, &b, out.get(), n, accumulate) };
         return;
