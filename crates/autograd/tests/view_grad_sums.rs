@@ -1,6 +1,6 @@
 //! Gradients of many views of one tensor (a sequence read step by step with `select`, gates cut
-//! with `narrow`, a diagonal, a strided slice): the backward walk adds each view's gradient
-//! into its region of the input's sum in place. Every expected value is derived by hand in a
+//! with `narrow`, a diagonal, a strided slice): the backward walk adds the gradient of each
+//! view of a contiguous region into the input's sum in place, and scatters the others. Every expected value is derived by hand in a
 //! comment, and the same gradients built as a graph (`create_graph`, the path that scatters
 //! into zeros) must agree exactly.
 

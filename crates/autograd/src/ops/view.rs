@@ -302,6 +302,11 @@ impl<T: Scalar> Op<T> for ViewBackward {
         let region = acc
             .view_of(self.kind.clone())
             .expect("a region is a strided view");
+        // Only a contiguous region (a `select` or `narrow` of the leading dimension, a sequence's
+        // step): a strided one would be gathered and scattered back, slower than the zeros.
+        if !region.is_contiguous() {
+            return false;
+        }
         region.update_slices(grad, |a, g| a.iter_mut().zip(g).for_each(|(a, &g)| *a += g));
         true
     }

@@ -68,9 +68,9 @@ pub trait Op<T: Scalar>: Send + Sync + 'static {
     fn saves_output(&self) -> bool {
         false
     }
-    /// For a view that reads a region of its one input (`select`, `narrow`, slicing, a
-    /// diagonal): adds `grad`, the view's gradient, into that region of `acc`, the gradient
-    /// already summed for the input, in place, and returns `true`. The backward walk asks this
+    /// For a view that reads a contiguous region of its one input (`select` or `narrow` of the
+    /// leading dimension): adds `grad`, the view's gradient, into that region of `acc`, the
+    /// gradient already summed for the input, in place, and returns `true`. The backward walk asks this
     /// before [`Op::backward`] when it owns such a sum and builds no graph, which spares the
     /// input-sized zeros a view's backward scatters into (a sequence read step by step with
     /// `select` would otherwise fill and add one per step). Default: `false`, not such a view.
