@@ -78,7 +78,8 @@ pub use tensor::{live_graph_nodes, Tensor};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
 /// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` and
-/// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them.
+/// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them, and `lstm_sequence`, one
+/// LSTM layer's recurrence as one op (what `torch.nn.LSTM` runs on the CPU).
 pub mod functional {
     pub use crate::ops::batch_norm::native_batch_norm;
     pub use crate::ops::conv::check_stride_dilation;
@@ -92,5 +93,6 @@ pub mod functional {
         IGNORE_INDEX,
     };
     pub use crate::ops::lstm_cell::lstm_cell;
+    pub use crate::ops::lstm_sequence::lstm_sequence;
     pub use crate::ops::pool::check_adaptive_pool2d;
 }

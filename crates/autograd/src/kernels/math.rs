@@ -147,7 +147,8 @@ pub fn exp_f32(a: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding and subtracting it rounds to an integer
     let x = a.clamp(-87.3, 88.72);
-    let k = (x * LOG2E + ROUND) - ROUND;
+    let shifted = x * LOG2E + ROUND;
+    let k = shifted - ROUND;
     let r = x - k * LN2_HI - k * LN2_LO;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_199_9e-3;
@@ -157,9 +158,11 @@ pub fn exp_f32(a: f32) -> f32 {
     let p = p * r + 5.000_000_1e-1;
     let er = p * (r * r) + r + 1.0;
     // 2ᵏ as 2^(k/2)·2^(k - k/2): both factors are normal for every k in [-126, 128].
-    let k = k as i32;
-    let (k1, k2) = (k >> 1, k - (k >> 1));
-    let pow2 = |e: i32| f32::from_bits(((e + 127) << 23) as u32);
+    // k as an integer, read from the bits of `shifted` (= 1.5·2²³ + k, whose last place is
+    // worth 1): `k as i32` would do the same but, being saturating, does not vectorise.
+    let k = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let (k1, k2) = (k >> 1, k.wrapping_sub(k >> 1));
+    let pow2 = |e: i32| f32::from_bits((e.wrapping_add(127) << 23) as u32);
     let y = er * pow2(k1) * pow2(k2);
     if a < -87.3 {
         0.0

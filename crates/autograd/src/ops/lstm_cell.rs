@@ -46,15 +46,69 @@ fn tanh<T: Element>(x: T) -> T {
     }
 }
 
-/// The four gates of one hidden unit `j` of a row.
+/// One row of the cell's forward: pre-activations `a` `[4H]` and `c` `[H]` give
+/// `act = [i, f, g, o, tanh c']` `[5H]` (kept for the backward), `c'` and `h'` `[H]`.
+/// Every slice is cut to its exact length first, so the loop runs without bounds checks and
+/// vectorises under [`math::simd`].
 #[inline(always)]
-fn gates<T: Element>(a: &[T], h: usize, j: usize) -> (T, T, T, T) {
-    (
-        sigmoid(a[j]),
-        sigmoid(a[h + j]),
-        tanh(a[2 * h + j]),
-        sigmoid(a[3 * h + j]),
-    )
+pub(crate) fn forward_row<T: Element>(
+    a: &[T],
+    c: &[T],
+    act: &mut [T],
+    c_new: &mut [T],
+    h_new: &mut [T],
+) {
+    let h = c.len();
+    let (c_new, h_new) = (&mut c_new[..h], &mut h_new[..h]);
+    let (ai, af, ag, ao) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]);
+    let (vi, rest) = act[..5 * h].split_at_mut(h);
+    let (vf, rest) = rest.split_at_mut(h);
+    let (vg, rest) = rest.split_at_mut(h);
+    let (vo, vt) = rest.split_at_mut(h);
+    for j in 0..h {
+        let (i, f, g, o) = (sigmoid(ai[j]), sigmoid(af[j]), tanh(ag[j]), sigmoid(ao[j]));
+        let cn = f * c[j] + i * g;
+        let tc = tanh(cn);
+        (vi[j], vf[j], vg[j], vo[j], vt[j]) = (i, f, g, o, tc);
+        c_new[j] = cn;
+        h_new[j] = o * tc;
+    }
+}
+
+/// One row of the cell's backward (the module documentation's formulas): from `act` (what
+/// [`forward_row`] kept), the old `c`, and `dh'`, `dc'` (each `[H]`), writes `da` `[4H]` and
+/// `dc` `[H]`.
+#[inline(always)]
+pub(crate) fn backward_row<T: Element>(
+    act: &[T],
+    c: &[T],
+    dh: &[T],
+    dcn: &[T],
+    da: &mut [T],
+    dc: &mut [T],
+) {
+    let h = c.len();
+    let (dh, dcn, dc) = (&dh[..h], &dcn[..h], &mut dc[..h]);
+    let (vi, vf, vg, vo, vt) = (
+        &act[..h],
+        &act[h..2 * h],
+        &act[2 * h..3 * h],
+        &act[3 * h..4 * h],
+        &act[4 * h..5 * h],
+    );
+    let (dai, rest) = da[..4 * h].split_at_mut(h);
+    let (daf, rest) = rest.split_at_mut(h);
+    let (dag, dao) = rest.split_at_mut(h);
+    let one = T::one();
+    for j in 0..h {
+        let (i, f, gg, o, tc) = (vi[j], vf[j], vg[j], vo[j], vt[j]);
+        let dc2 = dcn[j] + dh[j] * o * (one - tc * tc);
+        dai[j] = dc2 * gg * i * (one - i);
+        daf[j] = dc2 * c[j] * f * (one - f);
+        dag[j] = dc2 * i * (one - gg * gg);
+        dao[j] = dh[j] * tc * o * (one - o);
+        dc[j] = dc2 * f;
+    }
 }
 
 /// One LSTM step's pointwise part (what `torch._thnn_fused_lstm_cell` computes): `gates`
@@ -77,45 +131,32 @@ pub fn lstm_cell<T: Element>(gates_in: &Tensor<T>, c: &Tensor<T>) -> (Tensor<T>,
         cs.as_slice()
     );
     let (b, h) = (cs[0], cs[1]);
-    // Per row, [i, f, g, o, tanh c'] (5H) for the backward, then h' and c'.
-    let mut acts = vec![T::zero(); 5 * b * h];
+    // Per row: [i, f, g, o, tanh c'] (5H, kept for the backward), then c' and h'.
+    let mut rows = vec![T::zero(); 7 * b * h];
     {
         let (a, cv) = (gates_in.read_values(), c.read_values());
-        per_row(&mut acts, 5 * h, 4 * b * h, |r, act| {
+        per_row(&mut rows, 7 * h, 4 * b * h, |r, row| {
+            let (act, rest) = row.split_at_mut(5 * h);
+            let (c_new, h_new) = rest.split_at_mut(h);
             let (ar, c0) = (&a[r * 4 * h..(r + 1) * 4 * h], &cv[r * h..(r + 1) * h]);
             math::simd(
                 #[inline(always)]
-                || {
-                    for j in 0..h {
-                        let (i, f, g, o) = gates(ar, h, j);
-                        let cn = f * c0[j] + i * g;
-                        (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
-                        act[4 * h + j] = tanh(cn);
-                    }
-                },
+                || forward_row(ar, c0, act, c_new, h_new),
             );
         });
     }
     let mut out = vec![T::zero(); 2 * b * h];
-    {
-        let cv = c.read_values();
-        let (hs, cn) = out.split_at_mut(b * h);
-        for r in 0..b {
-            let act = &acts[r * 5 * h..(r + 1) * 5 * h];
-            for j in 0..h {
-                let k = r * h + j;
-                cn[k] = act[h + j] * cv[k] + act[j] * act[2 * h + j];
-                hs[k] = act[3 * h + j] * act[4 * h + j];
-            }
-        }
+    for (r, row) in rows.chunks_exact(7 * h.max(1)).enumerate() {
+        out[r * h..(r + 1) * h].copy_from_slice(&row[6 * h..]);
+        out[(b + r) * h..(b + r + 1) * h].copy_from_slice(&row[5 * h..6 * h]);
     }
-    let both = record_values(out, &[2, b, h], LstmCellBackward { acts }, &[gates_in, c]);
+    let both = record_values(out, &[2, b, h], LstmCellBackward { rows }, &[gates_in, c]);
     (both.select(0, 0), both.select(0, 1))
 }
 
 struct LstmCellBackward<T> {
-    /// Per row `[i, f, g, o, tanh c']`, from the forward.
-    acts: Vec<T>,
+    /// Per row `[i, f, g, o, tanh c', c', h']` (`7H`), from the forward.
+    rows: Vec<T>,
 }
 
 impl<T: Element> Op<T> for LstmCellBackward<T> {
@@ -132,29 +173,25 @@ impl<T: Element> Op<T> for LstmCellBackward<T> {
         let (cv, g) = (ctx.inputs[1].read_values(), ctx.grad.read_values());
         let (b, h) = (ctx.inputs[1].shape()[0], ctx.inputs[1].shape()[1]);
         let (dh, dcn) = g.split_at(b * h);
-        let acts = &self.acts;
+        let rows = &self.rows;
         // Per row: the gates' gradients [4H] and c's [H], side by side in one [5H] block.
         let mut both = vec![T::zero(); 5 * b * h];
         per_row(&mut both, 5 * h, 5 * b * h, |r, out| {
-            let act = &acts[r * 5 * h..(r + 1) * 5 * h];
             let (da, dc) = out.split_at_mut(4 * h);
-            let one = T::one();
-            for j in 0..h {
-                let k = r * h + j;
-                let (i, f, gg, o, tc) = (
-                    act[j],
-                    act[h + j],
-                    act[2 * h + j],
-                    act[3 * h + j],
-                    act[4 * h + j],
-                );
-                let dc2 = dcn[k] + dh[k] * o * (one - tc * tc);
-                da[j] = dc2 * gg * i * (one - i);
-                da[h + j] = dc2 * cv[k] * f * (one - f);
-                da[2 * h + j] = dc2 * i * (one - gg * gg);
-                da[3 * h + j] = dh[k] * tc * o * (one - o);
-                dc[j] = dc2 * f;
-            }
+            let span = r * h..(r + 1) * h;
+            math::simd(
+                #[inline(always)]
+                || {
+                    backward_row(
+                        &rows[r * 7 * h..r * 7 * h + 5 * h],
+                        &cv[span.clone()],
+                        &dh[span.clone()],
+                        &dcn[span.clone()],
+                        da,
+                        dc,
+                    )
+                },
+            );
         });
         let (mut da, mut dc) = (Vec::with_capacity(4 * b * h), Vec::with_capacity(b * h));
         for row in both.chunks_exact(5 * h.max(1)) {
@@ -172,7 +209,28 @@ impl<T: Element> Op<T> for LstmCellBackward<T> {
 
 /// The backward with recorded tensor ops, so that it can be differentiated again.
 fn backward_recorded<T: Element>(ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
-    let (a, c, g) = (&ctx.inputs[0], &ctx.inputs[1], ctx.grad);
+    let g = ctx.grad;
+    let (da, dc) = backward_formula(
+        &ctx.inputs[0],
+        &ctx.inputs[1],
+        &g.select(0, 0),
+        &g.select(0, 1),
+    );
+    smallvec![
+        ctx.needs_grad(0).then_some(da),
+        ctx.needs_grad(1).then_some(dc)
+    ]
+}
+
+/// The cell's backward in recorded tensor ops: from the pre-activations `a`, the old `c` and
+/// the gradients `dh'`, `dc'` reaching the step, `(da, dc)`. `lstm_sequence`'s recorded
+/// backward runs it step by step.
+pub(crate) fn backward_formula<T: Element>(
+    a: &Tensor<T>,
+    c: &Tensor<T>,
+    dh: &Tensor<T>,
+    dcn: &Tensor<T>,
+) -> (Tensor<T>, Tensor<T>) {
     let h = c.shape()[1];
     let part = |k: usize| a.narrow(-1, (k * h) as isize, h);
     let (i, f, gg, o) = (
@@ -182,7 +240,6 @@ fn backward_recorded<T: Element>(ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
         part(3).sigmoid(),
     );
     let tc = f.mul(c).add(&i.mul(&gg)).tanh();
-    let (dh, dcn) = (g.select(0, 0), g.select(0, 1));
     let one_minus = |t: &Tensor<T>| t.neg().add_scalar(T::one());
     let dc2 = dcn.add(&dh.mul(&o).mul(&one_minus(&tc.mul(&tc))));
     let da = Tensor::cat(
@@ -194,8 +251,5 @@ fn backward_recorded<T: Element>(ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
         ],
         -1,
     );
-    smallvec![
-        ctx.needs_grad(0).then_some(da),
-        ctx.needs_grad(1).then(|| dc2.mul(&f)),
-    ]
+    (da, dc2.mul(&f))
 }

@@ -35,6 +35,7 @@ mod linear;
 mod log;
 pub mod losses;
 pub(crate) mod lstm_cell;
+pub(crate) mod lstm_sequence;
 mod matmul;
 mod max;
 mod mean;

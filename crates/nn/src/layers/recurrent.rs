@@ -16,7 +16,7 @@
 use crate::init;
 use crate::Module;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tapegrad_autograd::functional::dropout;
+use tapegrad_autograd::functional::{dropout, lstm_sequence};
 use tapegrad_autograd::{Element, Tensor};
 
 /// The options every recurrent layer shares (PyTorch's keyword arguments), with PyTorch's
@@ -152,33 +152,22 @@ impl<T: Element> Recurrent<T> {
         }
     }
 
-    /// One step of the cell: the new `(h, c)`.
-    fn step(
-        &self,
-        w: &Weights<T>,
-        x_proj: &Tensor<T>,
-        h: &Tensor<T>,
-        c: Option<&Tensor<T>>,
-    ) -> (Tensor<T>, Option<Tensor<T>>) {
+    /// One step of an RNN or GRU cell: the new `h` (an LSTM runs as one [`lstm_sequence`]).
+    fn step(&self, w: &Weights<T>, x_proj: &Tensor<T>, h: &Tensor<T>) -> Tensor<T> {
         // F.linear, as PyTorch's cells: dW comes out in W's own layout (no transpose).
         let hh = h.linear(&w.w_hh, w.b_hh.as_ref());
         let hs = self.hidden_size;
         match self.cell {
-            Cell::Tanh => (x_proj.add(&hh).tanh(), None),
-            Cell::Relu => (x_proj.add(&hh).relu(), None),
-            Cell::Lstm => {
-                // The gates' pointwise part as one op (PyTorch's fused LSTM cell).
-                let c = c.expect("an LSTM carries a cell state");
-                let (h, c) = tapegrad_autograd::functional::lstm_cell(&x_proj.add(&hh), c);
-                (h, Some(c))
-            }
+            Cell::Tanh => x_proj.add(&hh).tanh(),
+            Cell::Relu => x_proj.add(&hh).relu(),
+            Cell::Lstm => unreachable!("an LSTM runs as one lstm_sequence op"),
             Cell::Gru => {
                 let part = |t: &Tensor<T>, k: usize| t.narrow(-1, (k * hs) as isize, hs);
                 let r = part(x_proj, 0).add(&part(&hh, 0)).sigmoid();
                 let z = part(x_proj, 1).add(&part(&hh, 1)).sigmoid();
                 let n = part(x_proj, 2).add(&r.mul(&part(&hh, 2))).tanh();
                 // h' = (1 - z)·n + z·h = n + z·(h - n)
-                (n.add(&z.mul(&h.sub(&n))), None)
+                n.add(&z.mul(&h.sub(&n)))
             }
         }
     }
@@ -212,6 +201,11 @@ impl<T: Element> Recurrent<T> {
             "{name}: input.size(-1) must be equal to input_size. Expected {}, got {feat}",
             self.input_size
         );
+        assert!(
+            seq > 0,
+            "{name}: Expected sequence length to be larger than 0 in RNN (input shape {:?})",
+            input.shape().as_slice()
+        );
         let dirs = self.dirs();
         let layers = self.opts.num_layers;
         let state_shape = [layers * dirs, batch, self.hidden_size];
@@ -241,7 +235,21 @@ impl<T: Element> Recurrent<T> {
                 let proj = layer_input.contiguous().linear(&w.w_ih, w.b_ih.as_ref());
                 let k = (layer * dirs + dir) as isize;
                 let mut h = h0.select(0, k);
-                let mut c = c0.as_ref().map(|c| c.select(0, k));
+                if let Some(c0) = &c0 {
+                    // The whole recurrence as one op, as PyTorch's CPU LSTM (oneDNN) runs it.
+                    let (out, h_last, c_last) = lstm_sequence(
+                        &proj,
+                        &h,
+                        &c0.select(0, k),
+                        &w.w_hh,
+                        w.b_hh.as_ref(),
+                        dir == 1,
+                    );
+                    outs.push(out);
+                    h_n.push(h_last);
+                    c_n.push(c_last);
+                    continue;
+                }
                 let mut hs = vec![None; seq];
                 let order: Vec<usize> = if dir == 0 {
                     (0..seq).collect()
@@ -249,9 +257,7 @@ impl<T: Element> Recurrent<T> {
                     (0..seq).rev().collect()
                 };
                 for t in order {
-                    let (nh, nc) = self.step(w, &proj.select(0, t as isize), &h, c.as_ref());
-                    h = nh;
-                    c = nc;
+                    h = self.step(w, &proj.select(0, t as isize), &h);
                     hs[t] = Some(h.clone());
                 }
                 let hs: Vec<Tensor<T>> =
@@ -259,9 +265,6 @@ impl<T: Element> Recurrent<T> {
                 let refs: Vec<&Tensor<T>> = hs.iter().collect();
                 outs.push(Tensor::stack(&refs, 0));
                 h_n.push(h);
-                if let Some(c) = c {
-                    c_n.push(c);
-                }
             }
             let refs: Vec<&Tensor<T>> = outs.iter().collect();
             layer_input = if dirs == 1 {
