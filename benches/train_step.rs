@@ -31,6 +31,8 @@ fn lecture_net() -> Sequential {
 }
 
 fn sigmoid_net(c: &mut Criterion) {
+    // This thread does its share of each parallel op, as PyTorch's caller does.
+    let _ = tapegrad::autograd::init_threads(0);
     let mut group = c.benchmark_group("train_step/sigmoid_net");
     group.throughput(Throughput::Elements(3));
     group
@@ -65,6 +67,8 @@ fn sigmoid_net(c: &mut Criterion) {
 }
 
 fn mlp(c: &mut Criterion) {
+    // This thread does its share of each parallel op, as PyTorch's caller does.
+    let _ = tapegrad::autograd::init_threads(0);
     let mut group = c.benchmark_group("train_step");
     group.throughput(Throughput::Elements(128));
     group

@@ -162,6 +162,8 @@ fn benches(c: &mut Criterion) {
 }
 
 fn main() {
+    // This thread does its share of each product, as PyTorch's caller does (see `threads.rs`).
+    let _ = tapegrad_autograd::init_threads(0);
     // Give ndarray's matrixmultiply backend the same thread count as rayon.
     if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         let threads = rayon::current_num_threads();

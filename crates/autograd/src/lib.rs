@@ -44,6 +44,7 @@ pub mod shape;
 pub mod storage;
 pub mod tensor;
 pub use tensor::graph;
+pub mod threads;
 pub mod warnings;
 
 pub use anomaly::{detect_anomaly, set_detect_anomaly};
@@ -75,6 +76,7 @@ pub mod tape {
     pub use crate::graph_listing::*;
 }
 pub use tensor::{live_graph_nodes, Tensor};
+pub use threads::{init_threads, ThreadsError};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
 /// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` and

@@ -32,8 +32,10 @@ fn clear(params: &[Tensor]) {
 }
 
 /// A benchmark group timed briefly (10 samples, 1 s warm-up, 4 s of measurement): each
-/// workload is large.
+/// workload is large. First, this thread joins the pool that runs parallel ops, as PyTorch's
+/// caller does (`tapegrad_autograd::init_threads`).
 fn short_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let _ = tapegrad_autograd::init_threads(0);
     let mut group = c.benchmark_group(name);
     group
         .sample_size(10)

@@ -191,7 +191,13 @@ impl std::error::Error for ScriptError {
 
 /// Runs a script's `run` and turns its result into the exit code: 0, 1, or 2 for
 /// [`ScriptError::Usage`]; a closed stdout is a quiet success. Errors print as `error: …`.
+/// First the script's thread joins the pool of threads that run parallel ops
+/// ([`tapegrad::autograd::init_threads`], `RAYON_NUM_THREADS` of them, as PyTorch's
+/// intra-op pool includes its caller).
 pub fn main_with(run: impl FnOnce() -> Result<(), ScriptError>) -> ExitCode {
+    // Fails only if a parallel op ran before, which cannot happen first thing in `main`; the
+    // pool would then work as it is.
+    let _ = tapegrad::autograd::init_threads(0);
     crate::exit::finish(run(), "error: ", |e| match e {
         ScriptError::Usage(_) => 2,
         _ => 1,
