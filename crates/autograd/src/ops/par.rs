@@ -83,9 +83,9 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) 
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
-/// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape in vectorised
-/// loops (`kernels::math::zip_map`), in parallel when they are large; else through `ndarray`'s
-/// broadcasting arithmetic (`serial`).
+/// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape, or one of a
+/// single element, in vectorised loops (`kernels::math::zip_map`, [`map`]), in parallel when
+/// they are large; else through `ndarray`'s broadcasting arithmetic (`serial`).
 pub(crate) fn zip_map<T: Element>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
@@ -95,6 +95,15 @@ pub(crate) fn zip_map<T: Element>(
     let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) else {
         return serial(a, b);
     };
+    // One operand a single element (a scalar, `x * 0.5`) that does not add dimensions.
+    if y.len() == 1 && b.ndim() <= a.ndim() {
+        let s = y[0];
+        return map(a, |v| f(v, s));
+    }
+    if x.len() == 1 && a.ndim() <= b.ndim() {
+        let s = x[0];
+        return map(b, |v| f(s, v));
+    }
     if a.shape() != b.shape() {
         return serial(a, b);
     }

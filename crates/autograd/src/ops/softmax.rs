@@ -28,18 +28,20 @@ fn per_lane<T: Element>(
     out
 }
 
-/// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]) written to
-/// `out`, and `Σ exp(x − max)`.
+/// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
+/// `exp` when `keep_exp` (softmax needs nothing else), written to `out`, and `Σ exp(x − max)`.
 #[inline]
-fn shifted_lane<T: Element>(x: &[T], out: &mut [T]) -> T {
+fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
     let m = x
         .iter()
         .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
     let m = if m.is_finite() { m } else { T::zero() };
     let mut sum = T::zero();
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = v - m;
-        sum += o.exp();
+        let shifted = v - m;
+        let e = shifted.exp();
+        sum += e;
+        *o = if keep_exp { e } else { shifted };
     }
     sum
 }
@@ -63,19 +65,21 @@ fn shifted_exp<T: Element>(x: &ndarray::ArrayViewD<T>, dim: usize) -> (ArrayD<T>
     (shifted, sum.insert_axis(Axis(dim)))
 }
 
-/// The stable forward of softmax and log-softmax along `d`: every lane's `x − max` and
-/// `Σ exp(x − max)` go to `finish_lane` (the fast path: `d` the last dimension of a contiguous
-/// `x`), or, for any other layout, the whole shifted array and its lane sums to `finish`.
+/// The stable forward of softmax and log-softmax along `d`: every lane's `x − max` (its `exp`
+/// when `keep_exp`) and `Σ exp(x − max)` go to `finish_lane` (the fast path: `d` the last
+/// dimension of a contiguous `x`), or, for any other layout, the whole shifted array and its
+/// lane sums to `finish`.
 fn stable_forward<T: Element, O: Op<T>>(
     x: &Tensor<T>,
     d: usize,
+    keep_exp: bool,
     finish_lane: impl Fn(&mut [T], T) + Sync + Send,
     finish: impl FnOnce(ArrayD<T>, &ArrayD<T>) -> ArrayD<T>,
     op: O,
 ) -> Tensor<T> {
     if let Some(n) = lanes_of(x, d) {
         let y = per_lane(&x.read_values(), &[], n, |x, _, o| {
-            let sum = shifted_lane(x, o);
+            let sum = shifted_lane(x, o, keep_exp);
             finish_lane(o, sum);
         });
         return record_values(y, &x.shape(), op, &[x]);
@@ -125,7 +129,8 @@ impl<T: Element> Tensor<T> {
         stable_forward(
             self,
             d,
-            |o, sum| o.iter_mut().for_each(|v| *v = v.exp() / sum),
+            true,
+            |o, sum| o.iter_mut().for_each(|v| *v = *v / sum),
             |shifted, sum| shifted.mapv(|v| v.exp()) / sum,
             SoftmaxBackward { dim: d },
         )
@@ -147,6 +152,7 @@ impl<T: Element> Tensor<T> {
         stable_forward(
             self,
             d,
+            false,
             |o, sum| {
                 let log_sum = sum.ln();
                 o.iter_mut().for_each(|v| *v -= log_sum);
