@@ -4,12 +4,14 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
+use crate::kernels::math;
 use crate::ops::or_panic;
 use crate::ops::par::for_each_chunk;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis};
 use smallvec::smallvec;
+use std::any::TypeId;
 
 /// `out[lane] = f(lane of a, lane of b, out lane)` for every `d`-wide lane of row-major
 /// buffers: the fast path of the softmax family over the last dimension, in parallel for
@@ -30,8 +32,16 @@ fn per_lane<T: Element>(
 
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
 /// `exp` when `keep_exp` (softmax needs nothing else), written to `out`, and `Σ exp(x − max)`.
+/// An `f32` lane runs [`shifted_lane_f32`].
 #[inline]
 fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
+    if let (Some(x), Some(o)) = (as_f32(x), as_f32_mut(out)) {
+        let sum = math::simd(
+            #[inline(always)]
+            || shifted_lane_f32(x, o, keep_exp),
+        );
+        return T::from_f64(sum as f64);
+    }
     let m = x
         .iter()
         .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
@@ -44,6 +54,80 @@ fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
         *o = if keep_exp { e } else { shifted };
     }
     sum
+}
+
+/// Lanes of `f32` run [`WIDE`] elements at a time, as PyTorch's vectorised softmax: `exp` is
+/// the call-free [`math::exp_f32`] (within 2 ulp) and sums are kept per position modulo
+/// `WIDE`, then added in a fixed order. `f64` lanes keep libm's `exp` and one running sum.
+const WIDE: usize = 16;
+
+/// [`shifted_lane`] for `f32`.
+#[inline(always)]
+fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
+    let mut top = [f32::NEG_INFINITY; WIDE];
+    for (i, &v) in x.iter().enumerate() {
+        let t = &mut top[i % WIDE];
+        *t = if v > *t { v } else { *t };
+    }
+    let m = top
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let m = if m.is_finite() { m } else { 0.0 };
+    let mut acc = [0f32; WIDE];
+    let (mut xs, mut os) = (x.chunks_exact(WIDE), out.chunks_exact_mut(WIDE));
+    for (xc, oc) in (&mut xs).zip(&mut os) {
+        for l in 0..WIDE {
+            let shifted = xc[l] - m;
+            let e = math::exp_f32(shifted);
+            acc[l] += e;
+            oc[l] = if keep_exp { e } else { shifted };
+        }
+    }
+    let tail = xs.remainder().iter().zip(os.into_remainder());
+    for (l, (&v, o)) in tail.enumerate() {
+        let shifted = v - m;
+        let e = math::exp_f32(shifted);
+        acc[l] += e;
+        *o = if keep_exp { e } else { shifted };
+    }
+    acc.iter().fold(0.0, |s, &v| s + v)
+}
+
+/// `Σ f(i)` over a lane of `n`: for `f32` in [`WIDE`] partial sums (see there), else in order.
+#[inline(always)]
+fn lane_sum<T: Element>(n: usize, f: impl Fn(usize) -> T) -> T {
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
+        return (0..n).fold(T::zero(), |s, i| s + f(i));
+    }
+    let mut acc = [T::zero(); WIDE];
+    for i in 0..n {
+        acc[i % WIDE] += f(i);
+    }
+    acc.iter().fold(T::zero(), |s, &v| s + v)
+}
+
+/// `exp` in a lane loop: [`math::exp_f32`] for `f32` (see [`WIDE`]), libm's otherwise.
+#[inline(always)]
+fn lane_exp<T: Element>(x: T) -> T {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        T::from_f64(math::exp_f32(x.as_f64() as f32) as f64)
+    } else {
+        x.exp()
+    }
+}
+
+/// `x` as `f32`s when `T` is `f32`.
+fn as_f32<T: Element>(x: &[T]) -> Option<&[f32]> {
+    // SAFETY: T is f32, so the slice is one of f32s.
+    (TypeId::of::<T>() == TypeId::of::<f32>())
+        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()) })
+}
+
+/// `x` as mutable `f32`s when `T` is `f32`.
+fn as_f32_mut<T: Element>(x: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: T is f32, so the slice is one of f32s, borrowed mutably for as long as `x`.
+    (TypeId::of::<T>() == TypeId::of::<f32>())
+        .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
 }
 
 /// Is `dim` the last dimension of a contiguous `t` (the lane fast path applies)?
@@ -130,7 +214,7 @@ impl<T: Element> Tensor<T> {
             self,
             d,
             true,
-            |o, sum| o.iter_mut().for_each(|v| *v = *v / sum),
+            |o, sum| o.iter_mut().for_each(|v| *v /= sum),
             |shifted, sum| shifted.mapv(|v| v.exp()) / sum,
             SoftmaxBackward { dim: d },
         )
@@ -178,10 +262,15 @@ impl<T: Element> Op<T> for SoftmaxBackward {
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let fast = lane_backward(c, self.dim, |y, g, o| {
-            let dot = y.iter().zip(g).fold(T::zero(), |acc, (&y, &g)| acc + g * y);
-            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                *o = y * (g - dot);
-            }
+            math::simd(
+                #[inline(always)]
+                || {
+                    let dot = lane_sum(y.len(), |i| g[i] * y[i]);
+                    for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                        *o = y * (g - dot);
+                    }
+                },
+            )
         });
         fast.unwrap_or_else(|| {
             let (y, g) = (c.output, c.grad);
@@ -206,10 +295,15 @@ impl<T: Element> Op<T> for LogSoftmaxBackward {
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
         let fast = lane_backward(c, self.dim, |y, g, o| {
-            let total = g.iter().fold(T::zero(), |acc, &g| acc + g);
-            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                *o = g - y.exp() * total;
-            }
+            math::simd(
+                #[inline(always)]
+                || {
+                    let total = lane_sum(g.len(), |i| g[i]);
+                    for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                        *o = g - lane_exp(y) * total;
+                    }
+                },
+            )
         });
         fast.unwrap_or_else(|| {
             let (y, g) = (c.output, c.grad);
