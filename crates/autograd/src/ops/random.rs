@@ -214,15 +214,8 @@ impl<T: Element> Tensor<T> {
             "bernoulli_ expects p to be in [0, 1], but got p={p}"
         );
         let mut v = alloc_elements::<T>("bernoulli_", shape);
-        with_generator(g, |r| {
-            v.extend((0..numel(shape)).map(|_| {
-                if r.bernoulli_f64(p) {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            }))
-        });
+        v.resize(numel(shape), T::zero());
+        with_generator(g, |r| r.bernoulli_f64_fill(p, &mut v, T::one(), T::zero()));
         Self::from_vec(v, shape)
     }
 

@@ -53,13 +53,22 @@ impl Mt19937 {
         }
     }
 
+    /// The next 624 words (`next_state`), in place and in order: word `i` mixes words `i` and
+    /// `i + 1` with word `i + 397`, the last ones with words already renewed. Three loops
+    /// instead of indices taken modulo 624, the same words.
     fn twist(&mut self) {
         let s = &mut self.state;
-        for i in 0..MT_N {
-            let y = (s[i] & UPPER_MASK) | (s[(i + 1) % MT_N] & LOWER_MASK);
-            let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
-            s[i] = s[(i + MT_M) % MT_N] ^ (y >> 1) ^ mag;
+        let mix = |a: u32, b: u32, far: u32| {
+            let y = (a & UPPER_MASK) | (b & LOWER_MASK);
+            far ^ (y >> 1) ^ if y & 1 == 1 { MATRIX_A } else { 0 }
+        };
+        for i in 0..MT_N - MT_M {
+            s[i] = mix(s[i], s[i + 1], s[i + MT_M]);
         }
+        for i in MT_N - MT_M..MT_N - 1 {
+            s[i] = mix(s[i], s[i + 1], s[i + MT_M - MT_N]);
+        }
+        s[MT_N - 1] = mix(s[MT_N - 1], s[0], s[MT_M - 1]);
         self.left = MT_N as i32;
         self.next = 0;
     }
@@ -70,13 +79,49 @@ impl Mt19937 {
         if self.left == 0 {
             self.twist();
         }
-        let mut y = self.state[self.next as usize];
+        let y = self.state[self.next as usize];
         self.next += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
+        temper(y)
     }
+
+    /// `out.len()` draws in a row, exactly those of as many [`Mt19937::next_u32`] calls, read
+    /// from the state a block at a time (a loop that vectorises).
+    pub fn fill(&mut self, out: &mut [u32]) {
+        let mut i = 0;
+        while i < out.len() {
+            let next = self.next as usize;
+            let ready = if self.left > 1 {
+                ((self.left - 1) as usize).min(MT_N.saturating_sub(next))
+            } else {
+                0
+            };
+            if ready == 0 {
+                // The next draw twists first (or the state is one `next_u32` handles alone).
+                out[i] = self.next_u32();
+                i += 1;
+                continue;
+            }
+            let take = ready.min(out.len() - i);
+            for (o, &y) in out[i..i + take]
+                .iter_mut()
+                .zip(&self.state[next..next + take])
+            {
+                *o = temper(y);
+            }
+            self.next += take as u32;
+            self.left -= take as i32;
+            i += take;
+        }
+    }
+}
+
+/// The Mersenne Twister's output tempering of one state word.
+#[inline(always)]
+fn temper(mut y: u32) -> u32 {
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^ (y >> 18)
 }
 
 /// `CPUGeneratorImpl`'s whole state: the engine and the two cached normals.
@@ -145,6 +190,22 @@ impl CpuGenerator {
     /// `bernoulli_distribution<double>(p)`: `uniform_f64 < p`.
     pub fn bernoulli_f64(&mut self, p: f64) -> bool {
         self.uniform_f64(0.0, 1.0) < p
+    }
+
+    /// [`CpuGenerator::bernoulli_f64`] for every element of `out` in turn (`one` or `zero`):
+    /// the same draws, two engine words each, taken a block at a time
+    /// ([`Mt19937::fill`]). `x·(1 − 0) + 0` is `x` exactly, so the uniform is compared as is.
+    pub fn bernoulli_f64_fill<T: Copy>(&mut self, p: f64, out: &mut [T], one: T, zero: T) {
+        let mut words = [0u32; 512];
+        for chunk in out.chunks_mut(words.len() / 2) {
+            let words = &mut words[..2 * chunk.len()];
+            self.engine.fill(words);
+            for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
+                let r = ((pair[0] as u64) << 32) | pair[1] as u64;
+                let x = (r & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
+                *o = if x < p { one } else { zero };
+            }
+        }
     }
 
     /// `bernoulli_distribution<float>(p)`: `uniform_f32 < p`.
@@ -331,4 +392,39 @@ pub fn sincos_ps(x0: f32) -> (f32, f32) {
     let s = if sign_sin { -s } else { s };
     let c = if sign_cos { -c } else { c };
     (s, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CpuGenerator, Mt19937, MT_N};
+
+    #[test]
+    fn fill_gives_the_draws_of_next_u32_across_twists() {
+        // From a fresh seed (the first draw twists), mid-block, and at each block edge.
+        for skip in [0, 1, 5, MT_N - 2, MT_N - 1, MT_N, MT_N + 1, 1000] {
+            let mut a = Mt19937::new(7);
+            for _ in 0..skip {
+                a.next_u32();
+            }
+            let mut b = a.clone();
+            let mut got = vec![0u32; 2 * MT_N + 3];
+            a.fill(&mut got);
+            let expected: Vec<u32> = (0..got.len()).map(|_| b.next_u32()).collect();
+            assert_eq!(got, expected, "after {skip} draws");
+            assert_eq!(a, b, "the state after {skip} draws and a fill");
+        }
+    }
+
+    #[test]
+    fn bernoulli_fill_gives_the_draws_of_bernoulli_f64() {
+        for (n, p) in [(1, 0.5), (300, 0.9), (1500, 0.1)] {
+            let mut a = CpuGenerator::new(3);
+            let mut b = a.clone();
+            let mut got = vec![0u8; n];
+            a.bernoulli_f64_fill(p, &mut got, 1, 0);
+            let expected: Vec<u8> = (0..n).map(|_| u8::from(b.bernoulli_f64(p))).collect();
+            assert_eq!(got, expected, "n = {n}, p = {p}");
+            assert_eq!(a, b);
+        }
+    }
 }
