@@ -133,3 +133,36 @@ fn a_hidden_state_of_the_wrong_size_is_refused() {
     let h0 = Tensor::<f64>::zeros(&[3, 5]);
     lstm_sequence(&ins[0], &h0, &ins[2], &ins[3], Some(&ins[4]), false);
 }
+
+#[test]
+fn the_bits_do_not_depend_on_the_thread_count() {
+    // Two parts of units (B·H·H = 2¹⁷): side by side on two threads, one after the other on one.
+    let ins: Vec<Tensor<f32>> = inputs(4, 8, 128, 60).iter().map(|t| t.to_dtype()).collect();
+    let weights: Tensor<f32> = common::wave(&[4, 8, 128], 61).to_dtype();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        pool.install(|| {
+            let t: Vec<Tensor<f32>> = ins
+                .iter()
+                .map(|t| t.detach().requires_grad_(true))
+                .collect();
+            let (out, h, c) = lstm_sequence(&t[0], &t[1], &t[2], &t[3], Some(&t[4]), false);
+            (&(&(&out * &weights).sum() + &h.sum()) + &c.sum()).backward();
+            let mut bits: Vec<u32> = out.to_vec().iter().map(|v| v.to_bits()).collect();
+            for x in &t {
+                bits.extend(
+                    x.grad()
+                        .expect("a gradient")
+                        .to_vec()
+                        .iter()
+                        .map(|v| v.to_bits()),
+                );
+            }
+            bits
+        })
+    };
+    assert_eq!(run(1), run(2));
+}

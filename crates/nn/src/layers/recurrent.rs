@@ -613,6 +613,13 @@ mod recurrent_layer_tests {
     }
 
     #[test]
+    #[should_panic(expected = "LSTM: Expected sequence length to be larger than 0 in RNN")]
+    fn an_empty_sequence_is_refused_as_pytorch_refuses_it() {
+        let lstm: LSTM = LSTM::new(3, 4);
+        lstm.forward(&Tensor::zeros(&[0, 1, 3]));
+    }
+
+    #[test]
     #[should_panic(expected = "LSTM: expected hx to be a tuple")]
     fn an_lstm_refuses_h_alone() {
         let lstm: LSTM = LSTM::new(3, 4);
