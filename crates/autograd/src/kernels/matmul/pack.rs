@@ -111,6 +111,13 @@ fn gather_strided<T: Copy + Default>(
 ) {
     for (p, dst) in panel.chunks_exact_mut(width).enumerate() {
         let base = base(p);
+        if step == 1 {
+            // Contiguous lanes (a transposed operand's micro-panel): one copy.
+            let (head, tail) = dst.split_at_mut(lanes);
+            head.copy_from_slice(&data[base..base + lanes]);
+            tail.fill(T::default());
+            continue;
+        }
         for (l, d) in dst.iter_mut().enumerate() {
             *d = if l < lanes {
                 data[base + l * step]
