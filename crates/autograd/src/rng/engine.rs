@@ -115,6 +115,18 @@ impl Mt19937 {
     }
 }
 
+/// `random64()` from its two draws: the first is the high half.
+#[inline(always)]
+fn join(hi: u32, lo: u32) -> u64 {
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// A uniform in `[0, 1)` from the low 53 bits of a 64-bit draw (`uniform_real_distribution`).
+#[inline(always)]
+fn unit_f64(r: u64) -> f64 {
+    (r & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// The Mersenne Twister's output tempering of one state word.
 #[inline(always)]
 fn temper(mut y: u32) -> u32 {
@@ -153,9 +165,8 @@ impl CpuGenerator {
 
     /// `CPUGeneratorImpl::random64()`: two draws, the first is the high half.
     pub fn random64(&mut self) -> u64 {
-        let hi = self.engine.next_u32() as u64;
-        let lo = self.engine.next_u32() as u64;
-        (hi << 32) | lo
+        let hi = self.engine.next_u32();
+        join(hi, self.engine.next_u32())
     }
 
     /// `uniform_real_distribution<float>(from, to)`: 24 bits of one `random()`, float math,
@@ -169,8 +180,7 @@ impl CpuGenerator {
 
     /// `uniform_real_distribution<double>(from, to)`: 53 bits of one `random64()`.
     pub fn uniform_f64(&mut self, from: f64, to: f64) -> f64 {
-        let x = (self.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
-        x.mul_add(to - from, from)
+        unit_f64(self.random64()).mul_add(to - from, from)
     }
 
     /// `normal_distribution<double>(mean, std)`: Box–Muller on two `random64()` uniforms,
@@ -201,9 +211,11 @@ impl CpuGenerator {
             let words = &mut words[..2 * chunk.len()];
             self.engine.fill(words);
             for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-                let r = ((pair[0] as u64) << 32) | pair[1] as u64;
-                let x = (r & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
-                *o = if x < p { one } else { zero };
+                *o = if unit_f64(join(pair[0], pair[1])) < p {
+                    one
+                } else {
+                    zero
+                };
             }
         }
     }
