@@ -374,6 +374,14 @@ fn gradcheck_conv2d_and_conv1d() {
         1e-4,
     )
     .unwrap();
+    // "Same" windows, whose im2col and col2im move one contiguous run per tap.
+    for (dilation, padding) in [(1, 1), (2, 2)] {
+        let x = randn(&[2, 3, 5, 4]);
+        let w = randn(&[4, 3, 3, 3]);
+        let f =
+            |t: &[Tensor<f64>]| t[0].conv2d(&t[1], None, [1, 1], [padding; 2], [dilation; 2], 1);
+        gradcheck(f, &[x, w], 1e-6, 1e-6, 1e-4).unwrap();
+    }
 }
 
 #[test]
@@ -419,10 +427,22 @@ fn max_pool_gradient_goes_to_the_first_max() {
 
 #[test]
 fn conv2d_matches_direct_sum() {
-    // An independent reference: the definition of a cross-correlation, summed directly.
+    // Strided and dilated; then "same" windows (unit stride, as many output columns as input
+    // columns), which im2col copies as one run per tap: 3×3 with padding 1, dilated 3×3 with
+    // padding 2, and a 5×5 kernel larger than its 2×3 image (some taps read only padding).
+    direct_sum_case((2, 4, 6, 5, 6, 2), (3, 2, 2, 1, 1, 2, 1, 2));
+    direct_sum_case((2, 3, 5, 4, 4, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    direct_sum_case((1, 2, 6, 7, 3, 1), (3, 3, 1, 1, 2, 2, 2, 2));
+    direct_sum_case((2, 2, 2, 3, 2, 2), (5, 5, 1, 1, 2, 2, 1, 1));
+}
+
+/// Checks conv2d of `(n, c, h, w, o, groups)` with window `(kh, kw, sh, sw, ph, pw, dh, dw)`
+/// against the definition of a cross-correlation, summed directly.
+fn direct_sum_case(
+    (n, c, h, w, o, g): (usize, usize, usize, usize, usize, usize),
+    (kh, kw, sh, sw, ph, pw, dh, dw): (usize, usize, usize, usize, usize, usize, usize, usize),
+) {
     manual_seed(5);
-    let (n, c, h, w, o, g) = (2, 4, 6, 5, 6, 2);
-    let (kh, kw, sh, sw, ph, pw, dh, dw) = (3, 2, 2, 1, 1, 2, 1, 2);
     let x = randn(&[n, c, h, w]);
     let wt = randn(&[o, c / g, kh, kw]);
     let y = x.conv2d(&wt, None, [sh, sw], [ph, pw], [dh, dw], g);

@@ -78,27 +78,40 @@ impl Window2d {
         self.h * self.w
     }
 
-    /// For kernel tap `k` along dimension `d` and output position `o`, the input position, or
-    /// `None` in the padding.
+    /// The output positions `[lo, hi)` along dimension `d` whose tap `k` reads inside the
+    /// input (not the padding).
     #[inline]
-    fn source(&self, d: usize, k: usize, o: usize) -> Option<usize> {
+    fn inside(&self, d: usize, k: usize) -> (usize, usize) {
         let size = if d == 0 { self.h } else { self.w };
-        let p = (o * self.stride[d] + k * self.dilation[d]).checked_sub(self.padding[d])?;
-        (p < size).then_some(p)
-    }
-
-    /// The output columns `[lo, hi)` whose tap `j` reads inside the row (not the padding).
-    #[inline]
-    fn inside(&self, j: usize) -> (usize, usize) {
-        let (s, off) = (self.stride[1], j * self.dilation[1]);
-        // ox·s + off ≥ pad  ⇔  ox ≥ ceil((pad − off) / s)
-        let lo = self.padding[1].saturating_sub(off).div_ceil(s);
-        // ox·s + off − pad < w  ⇔  ox < ceil((w + pad − off) / s)
-        let hi = (self.w + self.padding[1])
+        let (s, off, pad) = (self.stride[d], k * self.dilation[d], self.padding[d]);
+        // o·s + off ≥ pad  ⇔  o ≥ ceil((pad − off) / s)
+        let lo = pad.saturating_sub(off).div_ceil(s);
+        // o·s + off − pad < size  ⇔  o < ceil((size + pad − off) / s)
+        let hi = (size + pad)
             .saturating_sub(off)
             .div_ceil(s)
-            .min(self.out[1]);
+            .min(self.out[d]);
         (lo.min(hi), hi)
+    }
+
+    /// For tap `(i, j)`: the valid output rows `ylo..yhi` and columns `lo..hi`, and the input
+    /// position `(iy, ix)` that output `(ylo, lo)` reads; `None` when no output reads inside.
+    #[inline]
+    fn tap(&self, i: usize, j: usize) -> Option<([usize; 4], [usize; 2])> {
+        let ((ylo, yhi), (lo, hi)) = (self.inside(0, i), self.inside(1, j));
+        (ylo < yhi && lo < hi).then(|| {
+            let iy = ylo * self.stride[0] + i * self.dilation[0] - self.padding[0];
+            let ix = lo * self.stride[1] + j * self.dilation[1] - self.padding[1];
+            ([ylo, yhi, lo, hi], [iy, ix])
+        })
+    }
+
+    /// Whether output rows follow each other in memory as the input rows do: unit strides and
+    /// as many output columns as input columns (a "same" convolution, such as 3×3 with padding
+    /// 1). Then a tap's valid entries are one contiguous run of the input plane.
+    #[inline]
+    fn same_rows(&self) -> bool {
+        self.stride == [1, 1] && self.out[1] == self.w
     }
 
     /// im2col of one sample: `x` is `[c, h, w]` row-major; row `r` of the result (tap `r` of
@@ -111,37 +124,42 @@ impl Window2d {
         ld: usize,
         col0: usize,
     ) {
-        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
+        let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
+        let (sy, sx) = (self.stride[0], self.stride[1]);
         let mut row = 0;
         for c in 0..channels {
             let xc = &x[c * plane..(c + 1) * plane];
             for i in 0..self.kernel[0] {
                 for j in 0..self.kernel[1] {
                     let dst = &mut cols[row * ld + col0..row * ld + col0 + l];
-                    let (lo, hi) = self.inside(j);
-                    let off = j * self.dilation[1];
-                    for oy in 0..self.out[0] {
-                        let line = &mut dst[oy * ow..(oy + 1) * ow];
-                        let Some(iy) = self.source(0, i, oy) else {
-                            line.fill(T::zero());
-                            continue;
-                        };
-                        let src = &xc[iy * self.w..(iy + 1) * self.w];
-                        line[..lo].fill(T::zero());
-                        line[hi..].fill(T::zero());
-                        if hi <= lo {
-                            continue;
-                        }
-                        if self.stride[1] == 1 {
-                            let start = lo + off - self.padding[1];
-                            line[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
+                    row += 1;
+                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
+                        dst.fill(T::zero());
+                        continue;
+                    };
+                    dst[..ylo * ow].fill(T::zero());
+                    dst[yhi * ow..].fill(T::zero());
+                    if self.same_rows() {
+                        // One copy from the first valid entry to the last, then zero the
+                        // entries that wrapped around from the neighbouring input rows.
+                        let (a, b) = (ylo * ow + lo, (yhi - 1) * ow + hi);
+                        let first = iy * w + ix;
+                        dst[a..b].copy_from_slice(&xc[first..first + b - a]);
+                        let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+                        lines.for_each(|line| zero_edges(line, lo, hi));
+                        continue;
+                    }
+                    let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+                    for (r, line) in lines.enumerate() {
+                        let src = &xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
+                        zero_edges(line, lo, hi);
+                        if sx == 1 {
+                            line[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
                         } else {
-                            for (ox, v) in line[lo..hi].iter_mut().enumerate() {
-                                *v = src[(lo + ox) * self.stride[1] + off - self.padding[1]];
-                            }
+                            let taps = src[ix..].iter().step_by(sx);
+                            line[lo..hi].iter_mut().zip(taps).for_each(|(v, &s)| *v = s);
                         }
                     }
-                    row += 1;
                 }
             }
         }
@@ -157,30 +175,43 @@ impl Window2d {
         channels: usize,
         x: &mut [T],
     ) {
-        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
+        let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
+        let (sy, sx) = (self.stride[0], self.stride[1]);
         let mut row = 0;
         for c in 0..channels {
             let xc = &mut x[c * plane..(c + 1) * plane];
             for i in 0..self.kernel[0] {
                 for j in 0..self.kernel[1] {
                     let src = &cols[row * ld + col0..row * ld + col0 + l];
-                    let (lo, hi) = self.inside(j);
-                    let off = j * self.dilation[1];
-                    for oy in 0..self.out[0] {
-                        let Some(iy) = self.source(0, i, oy) else {
-                            continue;
-                        };
-                        let dst = &mut xc[iy * self.w..(iy + 1) * self.w];
-                        let line = &src[oy * ow..(oy + 1) * ow];
-                        for (ox, &v) in line[lo..hi].iter().enumerate() {
-                            dst[(lo + ox) * self.stride[1] + off - self.padding[1]] += v;
+                    row += 1;
+                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
+                        continue;
+                    };
+                    let lines = src[ylo * ow..yhi * ow].chunks_exact(ow);
+                    for (r, line) in lines.enumerate() {
+                        let dst = &mut xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
+                        let from = line[lo..hi].iter();
+                        if sx == 1 {
+                            dst[ix..ix + hi - lo]
+                                .iter_mut()
+                                .zip(from)
+                                .for_each(|(d, &v)| *d += v);
+                        } else {
+                            let taps = dst[ix..].iter_mut().step_by(sx);
+                            taps.zip(from).for_each(|(d, &v)| *d += v);
                         }
                     }
-                    row += 1;
                 }
             }
         }
     }
+}
+
+/// Zeroes `line` outside `lo..hi` (the padding columns of one output row; a few entries).
+#[inline]
+fn zero_edges<T: Element>(line: &mut [T], lo: usize, hi: usize) {
+    line[..lo].iter_mut().for_each(|v| *v = T::zero());
+    line[hi..].iter_mut().for_each(|v| *v = T::zero());
 }
 
 /// GEMM columns a chunk aims for: below this, packing overhead dominates small images.
