@@ -207,11 +207,63 @@ impl Window2d {
     }
 }
 
-/// Zeroes `line` outside `lo..hi` (the padding columns of one output row; a few entries).
+impl Window2d {
+    /// [`Window2d::col2im`] from a scratch buffer it may overwrite: for a "same" window
+    /// ([`Window2d::same_rows`]) it zeroes the entries that would wrap around into the
+    /// neighbouring input rows and adds each tap as one contiguous run, rather than row by row
+    /// (rows of a few entries do not vectorise). The same sums in the same order; only a `-0.0`
+    /// sum may come out as `+0.0`.
+    pub(crate) fn col2im_scratch<T: Element>(
+        &self,
+        cols: &mut [T],
+        ld: usize,
+        col0: usize,
+        channels: usize,
+        x: &mut [T],
+    ) {
+        if !self.same_rows() {
+            return self.col2im(cols, ld, col0, channels, x);
+        }
+        let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
+        let mut row = 0;
+        for c in 0..channels {
+            let xc = &mut x[c * plane..(c + 1) * plane];
+            for i in 0..self.kernel[0] {
+                for j in 0..self.kernel[1] {
+                    let src = &mut cols[row * ld + col0..row * ld + col0 + l];
+                    row += 1;
+                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
+                        continue;
+                    };
+                    let lines = src[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+                    lines.for_each(|line| zero_edges(line, lo, hi));
+                    let (a, b) = (ylo * ow + lo, (yhi - 1) * ow + hi);
+                    let first = iy * w + ix;
+                    let run = xc[first..first + b - a].iter_mut();
+                    run.zip(&src[a..b]).for_each(|(d, &v)| *d += v);
+                }
+            }
+        }
+    }
+}
+
+/// Zeroes `line` outside `lo..hi`: the padding columns of one output row, a few entries each
+/// side, stored one by one below three (a `memset` call would cost more than the stores).
 #[inline]
 fn zero_edges<T: Element>(line: &mut [T], lo: usize, hi: usize) {
-    line[..lo].iter_mut().for_each(|v| *v = T::zero());
-    line[hi..].iter_mut().for_each(|v| *v = T::zero());
+    let (left, rest) = line.split_at_mut(lo);
+    clear_few(left);
+    clear_few(&mut rest[hi - lo..]);
+}
+
+#[inline]
+fn clear_few<T: Element>(s: &mut [T]) {
+    match s {
+        [] => {}
+        [a] => *a = T::zero(),
+        [a, b] => (*a, *b) = (T::zero(), T::zero()),
+        _ => s.fill(T::zero()),
+    }
 }
 
 /// GEMM columns a chunk aims for: below this, packing overhead dominates small images.
@@ -389,7 +441,7 @@ pub(crate) fn conv2d_backward<T: Element>(
                         gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
                     }
                     for j in 0..s {
-                        win.col2im(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
+                        win.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
                     }
                 }
                 if !need_dw {
