@@ -412,6 +412,10 @@ impl Layout {
         if self.contiguous || rank == 0 {
             return buf[self.offset..self.offset + n].to_vec();
         }
+        if self.strides.iter().all(|&s| s == 0) {
+            // One value broadcast everywhere (the gradient of a sum).
+            return vec![buf[self.offset]; n];
+        }
         let (inner, step) = (self.shape[rank - 1], self.strides[rank - 1]);
         let mut out = Vec::with_capacity(n);
         let mut idx: smallvec::SmallVec<[usize; 6]> = smallvec::smallvec![0; rank - 1];
@@ -419,6 +423,8 @@ impl Layout {
         loop {
             if step == 1 {
                 out.extend_from_slice(&buf[base..base + inner]);
+            } else if step == 0 {
+                out.resize(out.len() + inner, buf[base]);
             } else {
                 out.extend((0..inner).map(|j| buf[base + j * step]));
             }

@@ -106,6 +106,25 @@ fn view_fails_where_pytorch_fails_and_reshape_copies_there() {
 }
 
 #[test]
+fn expanded_views_read_their_repeated_values() {
+    // A broadcast column (innermost stride 0), a broadcast row (outer stride 0), one value
+    // everywhere (every stride 0) and an expanded offset view, each read into a new buffer.
+    let col = Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]).expand(&[-1, 3]);
+    assert_eq!(col.to_vec(), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    let row = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]).expand(&[3, -1]);
+    assert_eq!(row.to_vec(), [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    let one = Tensor::from_vec(vec![7.0f32], &[1, 1, 1]).expand(&[2, 2, 2]);
+    assert_eq!(one.to_vec(), [7.0; 8]);
+    let picked = ar(6, &[2, 3]).i((1, 2..3)).expand(&[2, 2, -1]);
+    assert_eq!(picked.to_vec(), [5.0; 4]);
+    let mid = ar(6, &[2, 1, 3]).expand(&[2, 2, 3]);
+    assert_eq!(
+        mid.to_vec(),
+        [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 3.0, 4.0, 5.0]
+    );
+}
+
+#[test]
 fn expanded_views_are_read_only() {
     let e = Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]).expand(&[-1, 3]);
     let msg = panic_message(|| {
