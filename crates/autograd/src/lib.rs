@@ -76,7 +76,7 @@ pub mod tape {
     pub use crate::graph_listing::*;
 }
 pub use tensor::{live_graph_nodes, Tensor};
-pub use threads::{init_threads, ThreadsError};
+pub use threads::{get_num_threads, init_threads, ThreadsError};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
 /// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` and

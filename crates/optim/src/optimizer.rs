@@ -337,7 +337,8 @@ impl<A: Algorithm, T: Element> Optim<A, T> {
             .iter()
             .flat_map(|g| &g.params)
             .fold((0, 0), |(c, n), p| (c + 1, n + p.numel()));
-        if count < 2 || numel < PARALLEL_MIN_NUMEL {
+        // One thread (`get_num_threads() == 1`): the caller updates them all, in order.
+        if count < 2 || numel < PARALLEL_MIN_NUMEL || tapegrad_autograd::get_num_threads() == 1 {
             for (group, slots) in self.groups.iter().zip(self.slots.iter_mut()) {
                 for (p, slot) in group.params.iter().zip(slots.iter_mut()) {
                     update_one::<A, T>(&group.options, p, &mut slot.state);

@@ -17,6 +17,7 @@
 
 use crate::element::Element;
 use crate::kernels::matmul::{gemm, MatRef};
+use crate::threads::use_pool;
 use rayon::prelude::*;
 
 /// The geometry of a sliding window over one `[h, w]` plane: kernel, stride, padding (top and
@@ -344,39 +345,45 @@ pub(crate) fn conv2d_forward<T: Element>(
     if y.is_empty() {
         return y;
     }
-    y.par_chunks_mut(s_max * o * l).enumerate().for_each_init(
-        || (Vec::new(), Vec::new()),
-        |(cols, tmp), (ci, yc)| {
-            let s = yc.len() / (o * l);
-            sh.im2col_chunk(x, ci * s_max, s, cols);
-            for g in 0..sh.groups {
-                let b = Conv2dShape::rows_g(cols, g, k, s * l);
-                if s == 1 {
-                    gemm(
-                        sh.weight_g(w, g),
-                        b,
-                        &mut yc[g * og * l..(g + 1) * og * l],
-                        false,
-                    );
-                    continue;
-                }
-                tmp.resize(og * s * l, T::zero());
-                gemm(sh.weight_g(w, g), b, tmp, false);
-                for j in 0..s {
-                    for r in 0..og {
-                        let dst = (j * o + g * og + r) * l;
-                        yc[dst..dst + l]
-                            .copy_from_slice(&tmp[(r * s + j) * l..(r * s + j + 1) * l]);
-                    }
+    let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
+        let s = yc.len() / (o * l);
+        sh.im2col_chunk(x, ci * s_max, s, cols);
+        for g in 0..sh.groups {
+            let b = Conv2dShape::rows_g(cols, g, k, s * l);
+            if s == 1 {
+                gemm(
+                    sh.weight_g(w, g),
+                    b,
+                    &mut yc[g * og * l..(g + 1) * og * l],
+                    false,
+                );
+                continue;
+            }
+            tmp.resize(og * s * l, T::zero());
+            gemm(sh.weight_g(w, g), b, tmp, false);
+            for j in 0..s {
+                for r in 0..og {
+                    let dst = (j * o + g * og + r) * l;
+                    yc[dst..dst + l].copy_from_slice(&tmp[(r * s + j) * l..(r * s + j + 1) * l]);
                 }
             }
-            if let Some(bias) = bias {
-                for (row, &bo) in yc.chunks_exact_mut(l).zip(bias.iter().cycle()) {
-                    row.iter_mut().for_each(|v| *v += bo);
-                }
+        }
+        if let Some(bias) = bias {
+            for (row, &bo) in yc.chunks_exact_mut(l).zip(bias.iter().cycle()) {
+                row.iter_mut().for_each(|v| *v += bo);
             }
-        },
-    );
+        }
+    };
+    let size = s_max * o * l;
+    if use_pool() {
+        let chunks = y.par_chunks_mut(size).enumerate();
+        chunks.for_each_init(|| (Vec::new(), Vec::new()), chunk);
+    } else {
+        let mut scratch = (Vec::new(), Vec::new());
+        y.chunks_mut(size)
+            .enumerate()
+            .for_each(|c| chunk(&mut scratch, c));
+    }
     y
 }
 
@@ -410,54 +417,56 @@ pub(crate) fn conv2d_backward<T: Element>(
     } else {
         (0..chunks).map(|_| None).collect()
     };
-    let partials: Vec<Vec<T>> = slots
-        .into_par_iter()
-        .enumerate()
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(gbuf, cols), (ci, dxc)| {
-                let b0 = ci * s_max;
-                let s = s_max.min(n - b0);
-                let sl = s * l;
-                // The chunk's gradient as one [O, s·L] matrix (sample-major columns).
-                let gc: &[T] = if s == 1 {
-                    &g[b0 * o * l..(b0 + 1) * o * l]
-                } else {
-                    gbuf.resize(o * sl, T::zero());
-                    for j in 0..s {
-                        for r in 0..o {
-                            let src = ((b0 + j) * o + r) * l;
-                            gbuf[r * sl + j * l..r * sl + (j + 1) * l]
-                                .copy_from_slice(&g[src..src + l]);
-                        }
-                    }
-                    gbuf
-                };
-                if let Some(dxc) = dxc {
-                    cols.resize(sh.c * win.taps() * sl, T::zero());
-                    for gi in 0..sh.groups {
-                        let wt = sh.weight_g(w, gi).t();
-                        let gg = Conv2dShape::rows_g(gc, gi, og, sl);
-                        gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
-                    }
-                    for j in 0..s {
-                        win.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
-                    }
+    let chunk = |(gbuf, cols): &mut (Vec<T>, Vec<T>), (ci, dxc): (usize, Option<&mut [T]>)| {
+        let b0 = ci * s_max;
+        let s = s_max.min(n - b0);
+        let sl = s * l;
+        // The chunk's gradient as one [O, s·L] matrix (sample-major columns).
+        let gc: &[T] = if s == 1 {
+            &g[b0 * o * l..(b0 + 1) * o * l]
+        } else {
+            gbuf.resize(o * sl, T::zero());
+            for j in 0..s {
+                for r in 0..o {
+                    let src = ((b0 + j) * o + r) * l;
+                    gbuf[r * sl + j * l..r * sl + (j + 1) * l].copy_from_slice(&g[src..src + l]);
                 }
-                if !need_dw {
-                    return Vec::new();
-                }
-                let mut part = vec![T::zero(); o * k];
-                sh.im2col_chunk(x, b0, s, cols);
-                for gi in 0..sh.groups {
-                    let gg = Conv2dShape::rows_g(gc, gi, og, sl);
-                    let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();
-                    gemm(gg, ct, &mut part[gi * og * k..(gi + 1) * og * k], false);
-                }
-                part
-            },
-        )
-        .collect();
+            }
+            gbuf
+        };
+        if let Some(dxc) = dxc {
+            cols.resize(sh.c * win.taps() * sl, T::zero());
+            for gi in 0..sh.groups {
+                let wt = sh.weight_g(w, gi).t();
+                let gg = Conv2dShape::rows_g(gc, gi, og, sl);
+                gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
+            }
+            for j in 0..s {
+                win.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
+            }
+        }
+        if !need_dw {
+            return Vec::new();
+        }
+        let mut part = vec![T::zero(); o * k];
+        sh.im2col_chunk(x, b0, s, cols);
+        for gi in 0..sh.groups {
+            let gg = Conv2dShape::rows_g(gc, gi, og, sl);
+            let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();
+            gemm(gg, ct, &mut part[gi * og * k..(gi + 1) * og * k], false);
+        }
+        part
+    };
+    let partials: Vec<Vec<T>> = if use_pool() {
+        let chunks = slots.into_par_iter().enumerate();
+        chunks
+            .map_init(|| (Vec::new(), Vec::new()), chunk)
+            .collect()
+    } else {
+        let mut scratch = (Vec::new(), Vec::new());
+        let chunks = slots.into_iter().enumerate();
+        chunks.map(|c| chunk(&mut scratch, c)).collect()
+    };
     let dw = need_dw.then(|| {
         let mut dw = vec![T::zero(); o * k];
         for part in &partials {
@@ -470,17 +479,19 @@ pub(crate) fn conv2d_backward<T: Element>(
 
 /// `db[o] = Σ_{n, p} g[n, o, p]` for `g` `[N, O, L]`, summed sample by sample in order.
 pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) -> Vec<T> {
-    (0..o)
-        .into_par_iter()
-        .map(|r| {
-            let mut acc = T::zero();
-            for b in 0..n {
-                acc += g[(b * o + r) * l..(b * o + r + 1) * l]
-                    .iter()
-                    .copied()
-                    .sum::<T>();
-            }
-            acc
-        })
-        .collect()
+    let channel = |r: usize| {
+        let mut acc = T::zero();
+        for b in 0..n {
+            acc += g[(b * o + r) * l..(b * o + r + 1) * l]
+                .iter()
+                .copied()
+                .sum::<T>();
+        }
+        acc
+    };
+    if use_pool() {
+        (0..o).into_par_iter().map(channel).collect()
+    } else {
+        (0..o).map(channel).collect()
+    }
 }

@@ -21,6 +21,7 @@ use crate::kernels::conv::{
     conv2d_backward, conv2d_forward, conv_bias_grad, Conv2dShape, Window2d,
 };
 use crate::tensor::Tensor;
+use crate::threads::use_pool;
 use rayon::prelude::*;
 use smallvec::smallvec;
 
@@ -133,10 +134,14 @@ impl<T: Element> Tensor<T> {
         let x = self.read_values();
         let chw = c * win.plane();
         let mut out = vec![T::zero(); n * rows * l];
-        if !out.is_empty() {
-            out.par_chunks_mut(rows * l)
-                .zip(x.par_chunks(chw.max(1)))
-                .for_each(|(o, xb)| win.im2col(xb, c, o, l, 0));
+        // One sample a task (an empty output has no chunks).
+        let sample = |(o, xb): (&mut [T], &[T])| win.im2col(xb, c, o, l, 0);
+        let (size, from) = ((rows * l).max(1), chw.max(1));
+        if use_pool() {
+            let pairs = out.par_chunks_mut(size).zip(x.par_chunks(from));
+            pairs.for_each(sample);
+        } else {
+            out.chunks_mut(size).zip(x.chunks(from)).for_each(sample);
         }
         drop(x);
         record_values(
@@ -158,10 +163,13 @@ impl<T: Element> Tensor<T> {
         let cols = self.read_values();
         let chw = c * win.plane();
         let mut out = vec![T::zero(); n * chw];
-        if !out.is_empty() {
-            out.par_chunks_mut(chw)
-                .zip(cols.par_chunks((rows * l).max(1)))
-                .for_each(|(xb, cb)| win.col2im(cb, l, 0, c, xb));
+        let sample = |(xb, cb): (&mut [T], &[T])| win.col2im(cb, l, 0, c, xb);
+        let (size, from) = (chw.max(1), (rows * l).max(1));
+        if use_pool() {
+            let pairs = out.par_chunks_mut(size).zip(cols.par_chunks(from));
+            pairs.for_each(sample);
+        } else {
+            out.chunks_mut(size).zip(cols.chunks(from)).for_each(sample);
         }
         drop(cols);
         record_values(

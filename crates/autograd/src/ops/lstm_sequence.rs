@@ -30,6 +30,7 @@ use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::{math, matmul_into};
 use crate::ops::lstm_cell::{backward_formula, backward_row, forward_row, lstm_cell};
 use crate::tensor::Tensor;
+use crate::threads::use_pool;
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 use smallvec::smallvec;
@@ -203,16 +204,17 @@ impl<'a, T> SplitAt<'a> for &'a mut [T] {
     }
 }
 
-/// `f(units, block)` for every part, on two threads when there are two parts.
+/// `f(units, block)` for every part, on two threads when there are two parts (and two threads).
 fn run_parts<B: Send, R: Send>(
     parts: &[Range<usize>],
     blocks: Vec<B>,
     f: impl Fn(Range<usize>, B) -> R + Sync,
 ) -> Vec<R> {
-    if parts.len() == 1 {
-        return blocks
-            .into_iter()
-            .map(|blk| f(parts[0].clone(), blk))
+    if parts.len() == 1 || !use_pool() {
+        let parts = parts.iter().cloned();
+        return parts
+            .zip(blocks)
+            .map(|(units, blk)| f(units, blk))
             .collect();
     }
     parts
@@ -227,7 +229,11 @@ fn run_parts<B: Send, R: Send>(
 /// (a join between them takes about a microsecond), not as the caller's thread handing each
 /// step to the pool and sleeping until it is done (two context switches per step).
 fn in_pool(f: impl FnOnce() + Send) {
-    rayon::scope(|_| f());
+    if use_pool() {
+        rayon::scope(|_| f());
+    } else {
+        f();
+    }
 }
 
 /// `dst` (rows of `h`) takes `part` (rows of `part.len() / rows`) at column `start`.

@@ -137,7 +137,7 @@ impl<T: Element> Tensor<T> {
                 matmul_into(am[i], bm[i], c);
             };
             if m * n > 0 {
-                if nb * m * n * k1 >= PAR_BATCH_WORK {
+                if nb * m * n * k1 >= PAR_BATCH_WORK && crate::threads::use_pool() {
                     out.par_chunks_mut(m * n).enumerate().for_each(product);
                 } else {
                     out.chunks_mut(m * n).enumerate().for_each(product);

@@ -11,10 +11,12 @@
 //!   to the exact sum).
 //! * Smaller tensors, strided views and broadcasting binary ops keep the serial `ndarray` path:
 //!   below about 32k elements the cost of waking the pool exceeds the work.
+//! * With one thread ([`use_pool`] false) the caller runs the same chunks itself, in order.
 
 use crate::element::Element;
 use crate::kernels::math;
 use crate::kernels::math::add_all;
+use crate::threads::use_pool;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use rayon::prelude::*;
 
@@ -36,7 +38,7 @@ pub(crate) fn for_each_chunk<A: Send>(
     if size == 0 {
         return;
     }
-    if work >= PAR_MIN_ELEMENTS {
+    if work >= PAR_MIN_ELEMENTS && use_pool() {
         out.par_chunks_mut(size)
             .enumerate()
             .for_each(|(i, o)| f(i, o));
@@ -51,7 +53,7 @@ pub(crate) fn map_indices<R: Send>(
     work: usize,
     f: impl Fn(usize) -> R + Sync + Send,
 ) -> Vec<R> {
-    if work >= PAR_MIN_ELEMENTS {
+    if work >= PAR_MIN_ELEMENTS && use_pool() {
         (0..n).into_par_iter().map(f).collect()
     } else {
         (0..n).map(f).collect()
@@ -73,7 +75,7 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) 
         return a.mapv(f);
     };
     let mut out = vec![T::zero(); src.len()];
-    if src.len() < PAR_MIN_ELEMENTS {
+    if src.len() < PAR_MIN_ELEMENTS || !use_pool() {
         math::map(src, &mut out, &f);
     } else {
         out.par_chunks_mut(PAR_CHUNK)
@@ -108,7 +110,7 @@ pub(crate) fn zip_map<T: Element>(
         return serial(a, b);
     }
     let mut out = vec![T::zero(); x.len()];
-    if x.len() < PAR_MIN_ELEMENTS {
+    if x.len() < PAR_MIN_ELEMENTS || !use_pool() {
         math::zip_map(x, y, &mut out, &f);
     } else {
         out.par_chunks_mut(PAR_CHUNK)
@@ -125,9 +127,11 @@ pub(crate) fn sum<T: Element>(a: &ArrayViewD<'_, T>) -> T {
     let Some(src) = large_slice(a) else {
         return add_all(a.iter().copied());
     };
-    let partial: Vec<T> = src
-        .par_chunks(PAR_CHUNK)
-        .map(|c| add_all(c.iter().copied()))
-        .collect();
+    let chunk_sum = |c: &[T]| add_all(c.iter().copied());
+    let partial: Vec<T> = if use_pool() {
+        src.par_chunks(PAR_CHUNK).map(chunk_sum).collect()
+    } else {
+        src.chunks(PAR_CHUNK).map(chunk_sum).collect()
+    };
     add_all(partial.into_iter())
 }
