@@ -22,26 +22,40 @@ use smallvec::smallvec;
 /// Rows per block of the parameter-gradient sums (fixed, so the sum order is too).
 const ROWS_PER_BLOCK: usize = 64;
 
-/// `(μ, invstd)` of one row, accumulated in f64.
-fn row_stats_f64<T: Element>(row: &[T], eps: f64) -> (f64, f64) {
-    let n = row.len() as f64;
-    let mean = row
-        .iter()
-        .map(|&v| v.to_f64().unwrap_or(f64::NAN))
-        .sum::<f64>()
-        / n;
-    let var = row
-        .iter()
-        .map(|&v| (v.to_f64().unwrap_or(f64::NAN) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    (mean, 1.0 / (var + eps).sqrt())
+/// `Σ_j f(a[j], b[j])` in f64, in eight interleaved partial sums added pairwise at the end (so
+/// the loop vectorises), then the tail: a fixed order, whatever the thread count.
+#[inline]
+fn sum_pairs_f64<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> f64) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += f(x, y);
+        }
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    let mut s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    let full = n / 8 * 8;
+    for (&x, &y) in a[full..].iter().zip(&b[full..]) {
+        s += f(x, y);
+    }
+    s
 }
 
-/// [`row_stats_f64`] rounded to `T`.
-fn row_stats<T: Element>(row: &[T], eps: f64) -> (T, T) {
-    let (mean, invstd) = row_stats_f64(row, eps);
-    (T::from_f64(mean), T::from_f64(invstd))
+/// `Σ f(v)` over `row` in f64, in [`sum_pairs_f64`]'s order.
+#[inline]
+fn sum_f64<T: Element>(row: &[T], f: impl Fn(f64) -> f64) -> f64 {
+    sum_pairs_f64(row, row, |v, _| f(v.as_f64()))
+}
+
+/// `(μ, invstd)` of one row, accumulated in f64 (two passes: the mean, then the biased variance
+/// about it).
+fn row_stats_f64<T: Element>(row: &[T], eps: f64) -> (f64, f64) {
+    let n = row.len() as f64;
+    let mean = sum_f64(row, |v| v) / n;
+    let var = sum_f64(row, |v| (v - mean) * (v - mean)) / n;
+    (mean, 1.0 / (var + eps).sqrt())
 }
 
 /// Panics with PyTorch's message unless the last dimensions of `shape` are `normalized_shape`
@@ -91,32 +105,33 @@ pub fn layer_norm<T: Element>(
         }
     }
     let d: usize = normalized_shape.iter().product();
-    let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
-    let y = {
-        let xv = x.read_values();
-        let mut y = vec![T::zero(); xv.len()];
-        for_each_chunk(&mut y, d, xv.len(), |r, out| {
-            let row = &xv[r * d..(r + 1) * d];
-            // In f64, so that neither a large mean nor its rounding cancels digits away.
-            let (mean, invstd) = row_stats_f64(row, eps);
-            let f = |v: T| v.to_f64().unwrap_or(f64::NAN);
-            for (j, (o, &v)) in out.iter_mut().zip(row).enumerate() {
-                let mut z = (f(v) - mean) * invstd;
-                if let Some(w) = &w {
-                    z *= f(w[j]);
-                }
-                if let Some(b) = &b {
-                    z += f(b[j]);
-                }
-                *o = T::from_f64(z);
-            }
-        });
-        y
+    // Weight and bias in f64; a missing one is 1 (z·1 = z) or −0 (z + (−0) = z, even for −0).
+    let f64s = |t: Option<&Tensor<T>>, none: f64| match t {
+        Some(t) => t.to_vec().into_iter().map(|v| v.as_f64()).collect(),
+        None => vec![none; d],
     };
+    let (w, b): (Vec<f64>, Vec<f64>) = (f64s(weight, 1.0), f64s(bias, -0.0));
+    let xv = x.read_values();
+    let rows = xv.len().checked_div(d).unwrap_or(0);
+    // Each row's statistics, in f64, so that neither a large mean nor its rounding cancels
+    // digits away; kept for the backward (PyTorch's saved `mean` and `rstd`).
+    let stats = map_indices(rows, xv.len(), |r| {
+        row_stats_f64(&xv[r * d..(r + 1) * d], eps)
+    });
+    let mut y = vec![T::zero(); xv.len()];
+    for_each_chunk(&mut y, d, xv.len(), |r, out| {
+        let (mean, invstd) = stats[r];
+        let row = &xv[r * d..(r + 1) * d];
+        for (((o, &v), &w), &b) in out.iter_mut().zip(row).zip(&w).zip(&b) {
+            *o = T::from_f64((v.as_f64() - mean) * invstd * w + b);
+        }
+    });
+    drop(xv);
     let op = NativeLayerNormBackward {
         dims: k,
         eps,
         has_weight: weight.is_some(),
+        stats,
     };
     let mut inputs = vec![x];
     inputs.extend(weight);
@@ -129,6 +144,8 @@ struct NativeLayerNormBackward {
     dims: usize,
     eps: f64,
     has_weight: bool,
+    /// Each row's `(μ, invstd)`, from the forward.
+    stats: Vec<(f64, f64)>,
 }
 
 impl<T: Element> Op<T> for NativeLayerNormBackward {
@@ -148,25 +165,32 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         let d: usize = shape[shape.len() - self.dims..].iter().product();
         let wi = usize::from(self.has_weight);
         let has_bias = ctx.inputs.len() == 2 + wi;
-        let w = self.has_weight.then(|| ctx.inputs[1].to_vec());
         let (xv, gv) = (x.read_values(), ctx.grad.read_values());
-        let eps = self.eps;
+        let stats = |r: usize| {
+            let (mean, invstd) = self.stats[r];
+            (T::from_f64(mean), T::from_f64(invstd))
+        };
         let dx = ctx.needs_grad(0).then(|| {
             let mut dx = vec![T::zero(); xv.len()];
+            let w = self.has_weight.then(|| ctx.inputs[1].to_vec());
             for_each_chunk(&mut dx, d, xv.len(), |r, out| {
                 let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
-                let (mean, invstd) = row_stats(row, eps);
-                let gw = |j: usize| w.as_ref().map_or(g[j], |w| g[j] * w[j]);
-                let (mut s_g, mut s_gx) = (0.0f64, 0.0f64);
-                for (j, &v) in row.iter().enumerate() {
-                    let xh = (v - mean) * invstd;
-                    s_g += gw(j).to_f64().unwrap_or(f64::NAN);
-                    s_gx += (gw(j) * xh).to_f64().unwrap_or(f64::NAN);
+                let (mean, invstd) = stats(r);
+                // ĝ = g·w (written into `out`, then overwritten by dx).
+                match &w {
+                    Some(w) => out
+                        .iter_mut()
+                        .zip(g)
+                        .zip(w)
+                        .for_each(|((o, &g), &w)| *o = g * w),
+                    None => out.copy_from_slice(g),
                 }
+                let xh = |v: T| (v - mean) * invstd;
+                let s_g = sum_f64(out, |v| v);
+                let s_gx = sum_pairs_f64(out, row, |gw, v| (gw * xh(v)).as_f64());
                 let (m_g, m_gx) = (T::from_f64(s_g / d as f64), T::from_f64(s_gx / d as f64));
-                for (j, o) in out.iter_mut().enumerate() {
-                    let xh = (row[j] - mean) * invstd;
-                    *o = invstd * (gw(j) - m_g - xh * m_gx);
+                for (o, &v) in out.iter_mut().zip(row) {
+                    *o = invstd * (*o - m_g - xh(v) * m_gx);
                 }
             });
             Tensor::from_values(dx, &shape, None, false)
@@ -174,7 +198,7 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         let need_w = self.has_weight && ctx.needs_grad(1);
         let need_b = has_bias && ctx.needs_grad(1 + wi);
         let (dw, db) = if need_w || need_b {
-            let (dw, db) = param_grads(&xv, &gv, d, eps);
+            let (dw, db) = param_grads(&xv, &gv, d, stats);
             (need_w.then_some(dw), need_b.then_some(db))
         } else {
             (None, None)
@@ -192,7 +216,12 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
 }
 
 /// `(Σ_rows g·x̂, Σ_rows g)`: partial sums over fixed blocks of rows, added in block order.
-fn param_grads<T: Element>(x: &[T], g: &[T], d: usize, eps: f64) -> (Vec<T>, Vec<T>) {
+fn param_grads<T: Element>(
+    x: &[T],
+    g: &[T],
+    d: usize,
+    stats: impl Fn(usize) -> (T, T) + Sync,
+) -> (Vec<T>, Vec<T>) {
     if d == 0 {
         return (Vec::new(), Vec::new());
     }
@@ -200,7 +229,7 @@ fn param_grads<T: Element>(x: &[T], g: &[T], d: usize, eps: f64) -> (Vec<T>, Vec
         let (mut dw, mut db) = (vec![T::zero(); d], vec![T::zero(); d]);
         for r in rows {
             let (row, gr) = (&x[r * d..(r + 1) * d], &g[r * d..(r + 1) * d]);
-            let (mean, invstd) = row_stats(row, eps);
+            let (mean, invstd) = stats(r);
             for j in 0..d {
                 dw[j] += gr[j] * ((row[j] - mean) * invstd);
                 db[j] += gr[j];
