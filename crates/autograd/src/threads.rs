@@ -73,7 +73,9 @@ pub fn init_threads(num_threads: usize) -> Result<(), ThreadsError> {
 }
 
 /// The number of threads parallel ops use (PyTorch: `torch.get_num_threads()`): the size of
-/// rayon's pool, as set by [`init_threads`] or `RAYON_NUM_THREADS`.
+/// rayon's pool, as set by [`init_threads`] or `RAYON_NUM_THREADS`. Unlike PyTorch, asking
+/// first builds the pool at its default size (as any parallel op does), after which
+/// [`init_threads`] returns an error: call [`init_threads`] first.
 ///
 /// ```
 /// assert!(tapegrad_autograd::get_num_threads() >= 1);
