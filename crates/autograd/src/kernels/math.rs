@@ -16,6 +16,32 @@ pub(crate) fn add_all<T: crate::element::Element>(values: impl Iterator<Item = T
     values.fold(T::zero(), |acc, v| acc + v)
 }
 
+/// `Σ_j f(a[j], b[j])` in f64, in eight interleaved partial sums added pairwise at the end (so
+/// the loop vectorises), then the tail: a fixed order, whatever the thread count. The statistics of layer norm and
+/// batch norm go through here.
+#[inline]
+pub(crate) fn sum_pairs_f64<T: crate::element::Element>(
+    a: &[T],
+    b: &[T],
+    f: impl Fn(T, T) -> f64,
+) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += f(x, y);
+        }
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    let mut s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    let full = n / 8 * 8;
+    for (&x, &y) in a[full..].iter().zip(&b[full..]) {
+        s += f(x, y);
+    }
+    s
+}
+
 /// Runs `f` compiled with AVX-512 or AVX2 enabled (chosen at run time), so that loops in an
 /// `#[inline(always)]` closure vectorise for this CPU: the LSTM cell's gate loop goes through
 /// here.

@@ -15,6 +15,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::kernels::math::sum_pairs_f64;
 use crate::ops::par::{for_each_chunk, map_indices};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
@@ -32,24 +33,20 @@ fn per_block<T: Element>(
     for_each_chunk(out, s, work, |i, o| f(i % c, i * s, o));
 }
 
-fn to_f64<T: Element>(v: T) -> f64 {
-    v.to_f64().unwrap_or(f64::NAN)
-}
-
-/// Per channel of `x` (`n` blocks of `s` per channel, `c` channels): `Σ f(value)` in f64,
-/// block after block.
+/// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
+/// `Σ f(channel, a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block after
+/// block.
 fn channel_sums<T: Element>(
-    x: &[T],
+    a: &[T],
+    b: &[T],
     (n, c, s): (usize, usize, usize),
-    f: impl Fn(usize, usize) -> f64 + Sync + Send,
+    f: impl Fn(usize, T, T) -> f64 + Sync + Send,
 ) -> Vec<f64> {
-    map_indices(c, x.len(), |ch| {
+    map_indices(c, a.len(), |ch| {
         let mut acc = 0.0;
-        for b in 0..n {
-            let start = (b * c + ch) * s;
-            for i in start..start + s {
-                acc += f(ch, i);
-            }
+        for blk in 0..n {
+            let at = (blk * c + ch) * s;
+            acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(ch, x, y));
         }
         acc
     })
@@ -97,28 +94,31 @@ pub fn native_batch_norm<T: Element>(
     let m = (n * s) as f64;
     let (y, mean, var) = {
         let xv = x.read_values();
-        let mean: Vec<f64> = channel_sums(&xv, (n, c, s), |_, i| to_f64(xv[i]))
+        let mean: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), |_, v, _| v.as_f64())
             .into_iter()
             .map(|v| v / m)
             .collect();
-        let var: Vec<f64> =
-            channel_sums(&xv, (n, c, s), |ch, i| (to_f64(xv[i]) - mean[ch]).powi(2))
-                .into_iter()
-                .map(|v| v / m)
-                .collect();
+        let var: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), |ch, v, _| {
+            let d = v.as_f64() - mean[ch];
+            d * d
+        })
+        .into_iter()
+        .map(|v| v / m)
+        .collect();
         let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
         // y = (x − μ)·(γ·invstd) + β per channel, in f64 (so that neither a large mean nor
         // its rounding to T cancels digits away).
         let scale: Vec<f64> = (0..c)
-            .map(|ch| w.as_ref().map_or(1.0, |w| to_f64(w[ch])) / (var[ch] + eps).sqrt())
+            .map(|ch| w.as_ref().map_or(1.0, |w| w[ch].as_f64()) / (var[ch] + eps).sqrt())
             .collect();
         let shift: Vec<f64> = (0..c)
-            .map(|ch| b.as_ref().map_or(0.0, |b| to_f64(b[ch])))
+            .map(|ch| b.as_ref().map_or(0.0, |b| b[ch].as_f64()))
             .collect();
         let mut y = vec![T::zero(); xv.len()];
         per_block(&mut y, s, c, |ch, at, out| {
+            let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
             for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
-                *o = T::from_f64((to_f64(v) - mean[ch]) * scale[ch] + shift[ch]);
+                *o = T::from_f64((v.as_f64() - mu) * k + b);
             }
         });
         (y, mean, var)
@@ -165,9 +165,10 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let m = (n * s) as f64;
         let (xv, gv) = (x.read_values(), ctx.grad.read_values());
         let (mean, invstd) = (&self.mean, &self.invstd);
-        let xhat = |ch: usize, i: usize| to_f64((xv[i] - mean[ch]) * invstd[ch]);
-        let sum_g = channel_sums(&gv, (n, c, s), |_, i| to_f64(gv[i]));
-        let sum_gx = channel_sums(&gv, (n, c, s), |ch, i| to_f64(gv[i]) * xhat(ch, i));
+        let sum_g = channel_sums(&gv, &gv, (n, c, s), |_, g, _| g.as_f64());
+        let sum_gx = channel_sums(&gv, &xv, (n, c, s), |ch, g, x| {
+            g.as_f64() * ((x - mean[ch]) * invstd[ch]).as_f64()
+        });
         let gamma: Vec<T> = match self.has_weight {
             true => ctx.inputs[1].to_vec(),
             false => vec![T::one(); c],
@@ -179,11 +180,13 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
             let inv_m = T::from_f64(1.0 / m);
             let mut dx = vec![T::zero(); xv.len()];
             per_block(&mut dx, s, c, |ch, at, out| {
-                let k = gamma[ch] * invstd[ch];
+                let (mu, is) = (mean[ch], invstd[ch]);
+                let k = gamma[ch] * is;
                 let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
-                for (j, o) in out.iter_mut().enumerate() {
-                    let xh = (xv[at + j] - mean[ch]) * invstd[ch];
-                    *o = k * (gv[at + j] - a - xh * b);
+                let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
+                for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
+                    let xh = (x - mu) * is;
+                    *o = k * (g - a - xh * b);
                 }
             });
             Tensor::from_values(dx, &shape, None, false)

@@ -14,6 +14,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::kernels::math::sum_pairs_f64;
 use crate::ops::par::{for_each_chunk, map_indices};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
@@ -21,27 +22,6 @@ use smallvec::smallvec;
 
 /// Rows per block of the parameter-gradient sums (fixed, so the sum order is too).
 const ROWS_PER_BLOCK: usize = 64;
-
-/// `Σ_j f(a[j], b[j])` in f64, in eight interleaved partial sums added pairwise at the end (so
-/// the loop vectorises), then the tail: a fixed order, whatever the thread count.
-#[inline]
-fn sum_pairs_f64<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> f64) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; 8];
-    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
-            *s += f(x, y);
-        }
-    }
-    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
-    let mut s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-    let full = n / 8 * 8;
-    for (&x, &y) in a[full..].iter().zip(&b[full..]) {
-        s += f(x, y);
-    }
-    s
-}
 
 /// `Σ f(v)` over `row` in f64, in [`sum_pairs_f64`]'s order.
 #[inline]
