@@ -96,15 +96,33 @@ impl Window2d {
     }
 
     /// For tap `(i, j)`: the valid output rows `ylo..yhi` and columns `lo..hi`, and the input
-    /// position `(iy, ix)` that output `(ylo, lo)` reads; `None` when no output reads inside.
+    /// position `(iy, ix)` that output `(ylo, lo)` reads ([`Tap`]); `None` when no output reads
+    /// inside.
     #[inline]
-    fn tap(&self, i: usize, j: usize) -> Option<([usize; 4], [usize; 2])> {
+    fn tap(&self, i: usize, j: usize) -> Option<Tap> {
         let ((ylo, yhi), (lo, hi)) = (self.inside(0, i), self.inside(1, j));
         (ylo < yhi && lo < hi).then(|| {
             let iy = ylo * self.stride[0] + i * self.dilation[0] - self.padding[0];
             let ix = lo * self.stride[1] + j * self.dilation[1] - self.padding[1];
             ([ylo, yhi, lo, hi], [iy, ix])
         })
+    }
+
+    /// Every row of the im2col matrix of `channels` channels, in order: its channel and its
+    /// tap ([`Window2d::tap`]).
+    #[inline]
+    fn rows(&self, channels: usize) -> impl Iterator<Item = (usize, Option<Tap>)> + '_ {
+        let [kh, kw] = self.kernel;
+        (0..channels).flat_map(move |c| (0..kh * kw).map(move |t| (c, self.tap(t / kw, t % kw))))
+    }
+
+    /// For a "same" window ([`Window2d::same_rows`]): the entries `a..b` of a tap's column row
+    /// that one run of the input plane fills, from its first valid entry to its last, and the
+    /// run's start in the plane.
+    #[inline]
+    fn same_run(&self, ([ylo, yhi, lo, hi], [iy, ix]): Tap) -> (std::ops::Range<usize>, usize) {
+        let ow = self.out[1];
+        (ylo * ow + lo..(yhi - 1) * ow + hi, iy * self.w + ix)
     }
 
     /// Whether output rows follow each other in memory as the input rows do: unit strides and
@@ -127,40 +145,33 @@ impl Window2d {
     ) {
         let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
         let (sy, sx) = (self.stride[0], self.stride[1]);
-        let mut row = 0;
-        for c in 0..channels {
+        for (row, (c, tap)) in self.rows(channels).enumerate() {
+            let dst = &mut cols[row * ld + col0..row * ld + col0 + l];
+            let Some(tap @ ([ylo, yhi, lo, hi], [iy, ix])) = tap else {
+                dst.fill(T::zero());
+                continue;
+            };
             let xc = &x[c * plane..(c + 1) * plane];
-            for i in 0..self.kernel[0] {
-                for j in 0..self.kernel[1] {
-                    let dst = &mut cols[row * ld + col0..row * ld + col0 + l];
-                    row += 1;
-                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
-                        dst.fill(T::zero());
-                        continue;
-                    };
-                    dst[..ylo * ow].fill(T::zero());
-                    dst[yhi * ow..].fill(T::zero());
-                    if self.same_rows() {
-                        // One copy from the first valid entry to the last, then zero the
-                        // entries that wrapped around from the neighbouring input rows.
-                        let (a, b) = (ylo * ow + lo, (yhi - 1) * ow + hi);
-                        let first = iy * w + ix;
-                        dst[a..b].copy_from_slice(&xc[first..first + b - a]);
-                        let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
-                        lines.for_each(|line| zero_edges(line, lo, hi));
-                        continue;
-                    }
-                    let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
-                    for (r, line) in lines.enumerate() {
-                        let src = &xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
-                        zero_edges(line, lo, hi);
-                        if sx == 1 {
-                            line[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
-                        } else {
-                            let taps = src[ix..].iter().step_by(sx);
-                            line[lo..hi].iter_mut().zip(taps).for_each(|(v, &s)| *v = s);
-                        }
-                    }
+            dst[..ylo * ow].fill(T::zero());
+            dst[yhi * ow..].fill(T::zero());
+            if self.same_rows() {
+                // One copy from the first valid entry to the last, then zero the entries that
+                // wrapped around from the neighbouring input rows.
+                let (run, first) = self.same_run(tap);
+                dst[run.clone()].copy_from_slice(&xc[first..first + run.len()]);
+                let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+                lines.for_each(|line| zero_edges(line, lo, hi));
+                continue;
+            }
+            let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+            for (r, line) in lines.enumerate() {
+                let src = &xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
+                zero_edges(line, lo, hi);
+                if sx == 1 {
+                    line[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
+                } else {
+                    let taps = src[ix..].iter().step_by(sx);
+                    line[lo..hi].iter_mut().zip(taps).for_each(|(v, &s)| *v = s);
                 }
             }
         }
@@ -178,37 +189,27 @@ impl Window2d {
     ) {
         let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
         let (sy, sx) = (self.stride[0], self.stride[1]);
-        let mut row = 0;
-        for c in 0..channels {
+        for (row, (c, tap)) in self.rows(channels).enumerate() {
+            let Some(([ylo, yhi, lo, hi], [iy, ix])) = tap else {
+                continue;
+            };
+            let src = &cols[row * ld + col0..row * ld + col0 + l];
             let xc = &mut x[c * plane..(c + 1) * plane];
-            for i in 0..self.kernel[0] {
-                for j in 0..self.kernel[1] {
-                    let src = &cols[row * ld + col0..row * ld + col0 + l];
-                    row += 1;
-                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
-                        continue;
-                    };
-                    let lines = src[ylo * ow..yhi * ow].chunks_exact(ow);
-                    for (r, line) in lines.enumerate() {
-                        let dst = &mut xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
-                        let from = line[lo..hi].iter();
-                        if sx == 1 {
-                            dst[ix..ix + hi - lo]
-                                .iter_mut()
-                                .zip(from)
-                                .for_each(|(d, &v)| *d += v);
-                        } else {
-                            let taps = dst[ix..].iter_mut().step_by(sx);
-                            taps.zip(from).for_each(|(d, &v)| *d += v);
-                        }
-                    }
+            let lines = src[ylo * ow..yhi * ow].chunks_exact(ow);
+            for (r, line) in lines.enumerate() {
+                let dst = &mut xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
+                let from = line[lo..hi].iter();
+                if sx == 1 {
+                    let run = dst[ix..ix + hi - lo].iter_mut();
+                    run.zip(from).for_each(|(d, &v)| *d += v);
+                } else {
+                    let taps = dst[ix..].iter_mut().step_by(sx);
+                    taps.zip(from).for_each(|(d, &v)| *d += v);
                 }
             }
         }
     }
-}
 
-impl Window2d {
     /// [`Window2d::col2im`] from a scratch buffer it may overwrite: for a "same" window
     /// ([`Window2d::same_rows`]) it zeroes the entries that would wrap around into the
     /// neighbouring input rows and adds each tap as one contiguous run, rather than row by row
@@ -225,28 +226,25 @@ impl Window2d {
         if !self.same_rows() {
             return self.col2im(cols, ld, col0, channels, x);
         }
-        let (l, plane, ow, w) = (self.positions(), self.plane(), self.out[1], self.w);
-        let mut row = 0;
-        for c in 0..channels {
+        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
+        for (row, (c, tap)) in self.rows(channels).enumerate() {
+            let Some(tap @ ([ylo, yhi, lo, hi], _)) = tap else {
+                continue;
+            };
+            let src = &mut cols[row * ld + col0..row * ld + col0 + l];
+            let lines = src[ylo * ow..yhi * ow].chunks_exact_mut(ow);
+            lines.for_each(|line| zero_edges(line, lo, hi));
+            let (run, first) = self.same_run(tap);
             let xc = &mut x[c * plane..(c + 1) * plane];
-            for i in 0..self.kernel[0] {
-                for j in 0..self.kernel[1] {
-                    let src = &mut cols[row * ld + col0..row * ld + col0 + l];
-                    row += 1;
-                    let Some(([ylo, yhi, lo, hi], [iy, ix])) = self.tap(i, j) else {
-                        continue;
-                    };
-                    let lines = src[ylo * ow..yhi * ow].chunks_exact_mut(ow);
-                    lines.for_each(|line| zero_edges(line, lo, hi));
-                    let (a, b) = (ylo * ow + lo, (yhi - 1) * ow + hi);
-                    let first = iy * w + ix;
-                    let run = xc[first..first + b - a].iter_mut();
-                    run.zip(&src[a..b]).for_each(|(d, &v)| *d += v);
-                }
-            }
+            let dst = xc[first..first + run.len()].iter_mut();
+            dst.zip(&src[run]).for_each(|(d, &v)| *d += v);
         }
     }
 }
+
+/// A tap's valid output rows and columns `[ylo, yhi, lo, hi]` and the input position
+/// `[iy, ix]` that output `(ylo, lo)` reads ([`Window2d::tap`]).
+type Tap = ([usize; 4], [usize; 2]);
 
 /// Zeroes `line` outside `lo..hi`: the padding columns of one output row, a few entries each
 /// side, stored one by one below three (a `memset` call would cost more than the stores).
