@@ -227,7 +227,8 @@ fn run_parts<B: Send, R: Send>(
 
 /// `f()` on a thread of rayon's pool: the steps' two parts then meet as two of its threads
 /// (a join between them takes about a microsecond), not as the caller's thread handing each
-/// step to the pool and sleeping until it is done (two context switches per step).
+/// step to the pool and sleeping until it is done (two context switches per step). With one
+/// thread ([`use_pool`] false) `f` runs on the caller, and so do both parts.
 fn in_pool(f: impl FnOnce() + Send) {
     if use_pool() {
         rayon::scope(|_| f());
