@@ -16,6 +16,7 @@
 //! `dW` are added in chunk order, so the results do not depend on the thread count.
 
 use crate::element::Element;
+use crate::kernels::math;
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -133,9 +134,8 @@ impl Window2d {
         self.stride == [1, 1] && self.out[1] == self.w
     }
 
-    /// im2col of one sample: `x` is `[c, h, w]` row-major; row `r` of the result (tap `r` of
-    /// the `c·kH·kW` taps) is written to `cols[r·ld + col0 ..][..oH·oW]`.
-    pub(crate) fn im2col<T: Element>(
+    /// [`Im2colPlan::im2col`] of any window, output row by output row.
+    fn im2col_rows<T: Element>(
         &self,
         x: &[T],
         channels: usize,
@@ -147,22 +147,13 @@ impl Window2d {
         let (sy, sx) = (self.stride[0], self.stride[1]);
         for (row, (c, tap)) in self.rows(channels).enumerate() {
             let dst = &mut cols[row * ld + col0..row * ld + col0 + l];
-            let Some(tap @ ([ylo, yhi, lo, hi], [iy, ix])) = tap else {
+            let Some(([ylo, yhi, lo, hi], [iy, ix])) = tap else {
                 dst.fill(T::zero());
                 continue;
             };
             let xc = &x[c * plane..(c + 1) * plane];
             dst[..ylo * ow].fill(T::zero());
             dst[yhi * ow..].fill(T::zero());
-            if self.same_rows() {
-                // One copy from the first valid entry to the last, then zero the entries that
-                // wrapped around from the neighbouring input rows.
-                let (run, first) = self.same_run(tap);
-                dst[run.clone()].copy_from_slice(&xc[first..first + run.len()]);
-                let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
-                lines.for_each(|line| zero_edges(line, lo, hi));
-                continue;
-            }
             let lines = dst[ylo * ow..yhi * ow].chunks_exact_mut(ow);
             for (r, line) in lines.enumerate() {
                 let src = &xc[(iy + r * sy) * w..(iy + r * sy + 1) * w];
@@ -177,7 +168,75 @@ impl Window2d {
         }
     }
 
-    /// col2im of one sample, the adjoint of [`Window2d::im2col`]: adds every column entry
+    /// [`Im2colPlan::im2col`] of a "same" window ([`Window2d::same_rows`]): each row is one
+    /// copy of its tap's run of the input plane, zeros around it, and zeros at the entries
+    /// that wrapped around from the neighbouring input rows ([`SameTaps`]).
+    fn im2col_same<T: Element>(
+        &self,
+        same: &SameTaps,
+        x: &[T],
+        channels: usize,
+        cols: &mut [T],
+        ld: usize,
+        col0: usize,
+    ) {
+        let (l, plane) = (self.positions(), self.plane());
+        let rows = cols.chunks_mut(ld).take(channels * same.taps.len());
+        for (row, line) in rows.enumerate() {
+            let (c, tap) = (row / same.taps.len(), &same.taps[row % same.taps.len()]);
+            let dst = &mut line[col0..col0 + l];
+            let Some(SameTap {
+                run,
+                first,
+                wrapped,
+            }) = tap
+            else {
+                dst.fill(T::zero());
+                continue;
+            };
+            dst[..run.start].fill(T::zero());
+            dst[run.end..].fill(T::zero());
+            let from = c * plane + first;
+            dst[run.clone()].copy_from_slice(&x[from..from + run.len()]);
+            same.wrapped[wrapped.clone()]
+                .iter()
+                .for_each(|&p| dst[p] = T::zero());
+        }
+    }
+
+    /// This window with its "same" taps worked out once ([`Im2colPlan`]).
+    pub(crate) fn plan(&self) -> Im2colPlan {
+        Im2colPlan {
+            win: *self,
+            same: self.same_rows().then(|| self.same_taps()),
+        }
+    }
+
+    /// Every tap of a "same" window ([`SameTaps`]).
+    fn same_taps(&self) -> SameTaps {
+        let [kh, kw] = self.kernel;
+        let ow = self.out[1];
+        let mut wrapped = Vec::new();
+        let taps = (0..kh * kw)
+            .map(|t| {
+                let tap @ ([ylo, yhi, lo, hi], _) = self.tap(t / kw, t % kw)?;
+                let (run, first) = self.same_run(tap);
+                let from = wrapped.len();
+                for line in (ylo..yhi).map(|oy| oy * ow) {
+                    let edges = (line..line + lo).chain(line + hi..line + ow);
+                    wrapped.extend(edges.filter(|p| run.contains(p)));
+                }
+                Some(SameTap {
+                    run,
+                    first,
+                    wrapped: from..wrapped.len(),
+                })
+            })
+            .collect();
+        SameTaps { taps, wrapped }
+    }
+
+    /// col2im of one sample, the adjoint of [`Im2colPlan::im2col`]: adds every column entry
     /// `cols[r·ld + col0 + p]` into the input position it was read from (`x` `[c, h, w]`).
     pub(crate) fn col2im<T: Element>(
         &self,
@@ -209,6 +268,32 @@ impl Window2d {
             }
         }
     }
+}
+
+/// A window with its "same" taps worked out once ([`Window2d::plan`]): im2col and col2im of
+/// a whole batch share them.
+pub(crate) struct Im2colPlan {
+    win: Window2d,
+    /// `Some` for a "same" window ([`Window2d::same_rows`]).
+    same: Option<SameTaps>,
+}
+
+impl Im2colPlan {
+    /// im2col of one sample: `x` is `[c, h, w]` row-major; row `r` of the result (tap `r` of
+    /// the `c·kH·kW` taps) is written to `cols[r·ld + col0 ..][..oH·oW]`.
+    pub(crate) fn im2col<T: Element>(
+        &self,
+        x: &[T],
+        channels: usize,
+        cols: &mut [T],
+        ld: usize,
+        col0: usize,
+    ) {
+        match &self.same {
+            Some(same) => self.win.im2col_same(same, x, channels, cols, ld, col0),
+            None => self.win.im2col_rows(x, channels, cols, ld, col0),
+        }
+    }
 
     /// [`Window2d::col2im`] from a scratch buffer it may overwrite: for a "same" window
     /// ([`Window2d::same_rows`]) it zeroes the entries that would wrap around into the
@@ -223,23 +308,52 @@ impl Window2d {
         channels: usize,
         x: &mut [T],
     ) {
-        if !self.same_rows() {
-            return self.col2im(cols, ld, col0, channels, x);
-        }
-        let (l, plane, ow) = (self.positions(), self.plane(), self.out[1]);
-        for (row, (c, tap)) in self.rows(channels).enumerate() {
-            let Some(tap @ ([ylo, yhi, lo, hi], _)) = tap else {
-                continue;
-            };
-            let src = &mut cols[row * ld + col0..row * ld + col0 + l];
-            let lines = src[ylo * ow..yhi * ow].chunks_exact_mut(ow);
-            lines.for_each(|line| zero_edges(line, lo, hi));
-            let (run, first) = self.same_run(tap);
-            let xc = &mut x[c * plane..(c + 1) * plane];
-            let dst = xc[first..first + run.len()].iter_mut();
-            dst.zip(&src[run]).for_each(|(d, &v)| *d += v);
-        }
+        let Some(same) = &self.same else {
+            return self.win.col2im(cols, ld, col0, channels, x);
+        };
+        let (l, plane) = (self.win.positions(), self.win.plane());
+        let rows = cols.chunks_mut(ld).take(channels * same.taps.len());
+        // The runs are long (a whole plane): their additions are compiled for this CPU's
+        // vectors.
+        math::simd(
+            #[inline(always)]
+            || {
+                for (row, line) in rows.enumerate() {
+                    let (c, tap) = (row / same.taps.len(), &same.taps[row % same.taps.len()]);
+                    let Some(SameTap {
+                        run,
+                        first,
+                        wrapped,
+                    }) = tap
+                    else {
+                        continue;
+                    };
+                    let src = &mut line[col0..col0 + l];
+                    same.wrapped[wrapped.clone()]
+                        .iter()
+                        .for_each(|&p| src[p] = T::zero());
+                    let dst = x[c * plane + first..c * plane + first + run.len()].iter_mut();
+                    dst.zip(&src[run.clone()]).for_each(|(d, &v)| *d += v);
+                }
+            },
+        );
     }
+}
+
+/// One tap of a "same" window: the entries `run` of its column row that one copy of the input
+/// plane fills, the run's start `first` in the plane, and the range of [`SameTaps`]' list
+/// naming the entries inside the run that wrapped around from a neighbouring input row.
+struct SameTap {
+    run: std::ops::Range<usize>,
+    first: usize,
+    wrapped: std::ops::Range<usize>,
+}
+
+/// A "same" window's taps as im2col lays them out (`None` for a tap that reads only padding),
+/// and the entries to zero that their [`SameTap::wrapped`] ranges index.
+struct SameTaps {
+    taps: Vec<Option<SameTap>>,
+    wrapped: Vec<usize>,
 }
 
 /// A tap's valid output rows and columns `[ylo, yhi, lo, hi]` and the input position
@@ -318,13 +432,20 @@ impl Conv2dShape {
         }
     }
     /// im2col of samples `b0 .. b0 + s` of `x` into `cols` `[C·kH·kW, s·L]`.
-    fn im2col_chunk<T: Element>(&self, x: &[T], b0: usize, s: usize, cols: &mut Vec<T>) {
+    fn im2col_chunk<T: Element>(
+        &self,
+        plan: &Im2colPlan,
+        x: &[T],
+        b0: usize,
+        s: usize,
+        cols: &mut Vec<T>,
+    ) {
         let (win, l) = (&self.win, self.win.positions());
         let chw = self.c * win.plane();
         cols.resize(self.c * win.taps() * s * l, T::zero());
         for j in 0..s {
             let xb = &x[(b0 + j) * chw..(b0 + j + 1) * chw];
-            win.im2col(xb, self.c, cols, s * l, j * l);
+            plan.im2col(xb, self.c, cols, s * l, j * l);
         }
     }
 }
@@ -339,13 +460,14 @@ pub(crate) fn conv2d_forward<T: Element>(
 ) -> Vec<T> {
     let (l, o, og, k) = (sh.win.positions(), sh.o, sh.og(), sh.k());
     let s_max = samples_per_chunk(sh.n, l);
+    let plan = sh.win.plan();
     let mut y = vec![T::zero(); sh.n * o * l];
     if y.is_empty() {
         return y;
     }
     let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
         let s = yc.len() / (o * l);
-        sh.im2col_chunk(x, ci * s_max, s, cols);
+        sh.im2col_chunk(&plan, x, ci * s_max, s, cols);
         for g in 0..sh.groups {
             let b = Conv2dShape::rows_g(cols, g, k, s * l);
             if s == 1 {
@@ -404,6 +526,7 @@ pub(crate) fn conv2d_backward<T: Element>(
         );
     }
     let s_max = samples_per_chunk(n, l);
+    let plan = win.plan();
     let chunks = n.div_ceil(s_max);
     let mut dx = if need_dx {
         vec![T::zero(); n * chw]
@@ -440,14 +563,14 @@ pub(crate) fn conv2d_backward<T: Element>(
                 gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
             }
             for j in 0..s {
-                win.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
+                plan.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
             }
         }
         if !need_dw {
             return Vec::new();
         }
         let mut part = vec![T::zero(); o * k];
-        sh.im2col_chunk(x, b0, s, cols);
+        sh.im2col_chunk(&plan, x, b0, s, cols);
         for gi in 0..sh.groups {
             let gg = Conv2dShape::rows_g(gc, gi, og, sl);
             let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();

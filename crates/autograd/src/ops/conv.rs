@@ -135,7 +135,8 @@ impl<T: Element> Tensor<T> {
         let chw = c * win.plane();
         let mut out = vec![T::zero(); n * rows * l];
         // One sample a task (an empty output has no chunks).
-        let sample = |(o, xb): (&mut [T], &[T])| win.im2col(xb, c, o, l, 0);
+        let plan = win.plan();
+        let sample = |(o, xb): (&mut [T], &[T])| plan.im2col(xb, c, o, l, 0);
         let (size, from) = ((rows * l).max(1), chw.max(1));
         if use_pool() {
             let pairs = out.par_chunks_mut(size).zip(x.par_chunks(from));
