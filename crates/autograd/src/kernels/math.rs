@@ -16,6 +16,32 @@ pub(crate) fn add_all<T: crate::element::Element>(values: impl Iterator<Item = T
     values.fold(T::zero(), |acc, v| acc + v)
 }
 
+/// The sum of `values` from +0.0 in sixteen interleaved partial sums (lane `j` adds entries
+/// `j`, `j + 16`, …), combined pairwise, then the tail in order: a fixed order (so the same
+/// bits whatever the thread count) whose loop vectorises, as PyTorch's `sum` kernel keeps
+/// vector-wide partial sums. Whole-tensor `sum` and `mean` go through here.
+pub(crate) fn add_lanes<T: crate::element::Element>(values: &[T]) -> T {
+    simd(
+        #[inline(always)]
+        || {
+            let mut acc = [T::zero(); 16];
+            let mut chunks = values.chunks_exact(16);
+            for c in &mut chunks {
+                acc.iter_mut().zip(c).for_each(|(a, &v)| *a += v);
+            }
+            let mut width = 16;
+            while width > 1 {
+                width /= 2;
+                for i in 0..width {
+                    let v = acc[i + width];
+                    acc[i] += v;
+                }
+            }
+            chunks.remainder().iter().fold(acc[0], |a, &v| a + v)
+        },
+    )
+}
+
 /// `Σ_j f(a[j], b[j])` in f64, in eight interleaved partial sums added pairwise at the end (so
 /// the loop vectorises), then the tail: a fixed order, whatever the thread count. The statistics of layer norm and
 /// batch norm go through here.

@@ -120,14 +120,14 @@ pub(crate) fn zip_map<T: Element>(
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
-/// The sum of all elements: chunk sums in parallel, combined in chunk order, for a large
-/// row-major `a`; the left-to-right sum otherwise.
+/// The sum of all elements: for a large row-major `a`, chunk sums in parallel (each in sixteen
+/// lanes, [`math::add_lanes`]) combined in chunk order; the left-to-right sum otherwise.
 pub(crate) fn sum<T: Element>(a: &ArrayViewD<'_, T>) -> T {
     // Every sum starts from +0.0, as PyTorch's accumulator (`add_all`).
     let Some(src) = large_slice(a) else {
         return add_all(a.iter().copied());
     };
-    let chunk_sum = |c: &[T]| add_all(c.iter().copied());
+    let chunk_sum = |c: &[T]| math::add_lanes(c);
     let partial: Vec<T> = if use_pool() {
         src.par_chunks(PAR_CHUNK).map(chunk_sum).collect()
     } else {
