@@ -256,7 +256,29 @@ pub fn tanh_f32(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{exp_f32, sigmoid_f32, tanh_f32};
+    use super::{add_all, add_lanes, exp_f32, sigmoid_f32, tanh_f32};
+
+    #[test]
+    fn add_lanes_sums_sixteen_lanes_then_pairwise() {
+        // 1.0 then 63 entries of u = 2⁻²⁴ (half the f32 spacing at 1.0; exact sum 1 + 63u).
+        // Left to right, every 1 + u rounds back to 1 (a tie, to even): 1.0.
+        // In lanes: lane 0 holds entries 0, 16, 32, 48, so it stays 1.0 the same way; lanes
+        // 1..15 hold 4u each. Pairwise: width 8 gives lane 0 = 1 + 4u and lanes 1..7 = 8u;
+        // width 4: 1 + 12u, 16u; width 2: 1 + 28u, 32u; width 1: 1 + 60u, all exact in f32
+        // (even multiples of u above 1.0). A 65th entry would be the tail, added last.
+        let u = 2f32.powi(-24);
+        let mut values = vec![u; 64];
+        values[0] = 1.0;
+        assert_eq!(add_all(values.iter().copied()), 1.0);
+        assert_eq!(add_lanes(&values), 1.0 + 60.0 * u);
+        values.push(4.0 * u);
+        assert_eq!(add_lanes(&values), 1.0 + 64.0 * u);
+        assert_eq!(add_lanes::<f32>(&[]), 0.0);
+        assert!(
+            add_lanes(&[-0.0f32; 40]).is_sign_positive(),
+            "from +0.0, as PyTorch"
+        );
+    }
 
     /// The largest error of `f` against `exact` over `xs`, in units of the f32 spacing at the
     /// exact value.
