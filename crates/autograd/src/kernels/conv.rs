@@ -598,17 +598,12 @@ pub(crate) fn conv2d_backward<T: Element>(
     (need_dx.then_some(dx), dw)
 }
 
-/// `db[o] = Σ_{n, p} g[n, o, p]` for `g` `[N, O, L]`, summed sample by sample in order.
+/// `db[o] = Σ_{n, p} g[n, o, p]` for `g` `[N, O, L]`: each sample's plane summed in lanes
+/// ([`math::add_lanes`]), the samples added in order.
 pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) -> Vec<T> {
     let channel = |r: usize| {
-        let mut acc = T::zero();
-        for b in 0..n {
-            acc += g[(b * o + r) * l..(b * o + r + 1) * l]
-                .iter()
-                .copied()
-                .sum::<T>();
-        }
-        acc
+        let planes = (0..n).map(|b| math::add_lanes(&g[(b * o + r) * l..(b * o + r + 1) * l]));
+        math::add_all(planes)
     };
     if use_pool() {
         (0..o).into_par_iter().map(channel).collect()
