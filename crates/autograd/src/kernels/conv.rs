@@ -181,26 +181,16 @@ impl Window2d {
         col0: usize,
     ) {
         let (l, plane) = (self.positions(), self.plane());
-        let rows = cols.chunks_mut(ld).take(channels * same.taps.len());
-        for (row, line) in rows.enumerate() {
-            let (c, tap) = (row / same.taps.len(), &same.taps[row % same.taps.len()]);
-            let dst = &mut line[col0..col0 + l];
-            let Some(SameTap {
-                run,
-                first,
-                wrapped,
-            }) = tap
-            else {
+        for (c, tap, dst) in same.rows(cols, ld, col0, l, channels) {
+            let Some(tap) = tap else {
                 dst.fill(T::zero());
                 continue;
             };
-            dst[..run.start].fill(T::zero());
-            dst[run.end..].fill(T::zero());
-            let from = c * plane + first;
-            dst[run.clone()].copy_from_slice(&x[from..from + run.len()]);
-            same.wrapped[wrapped.clone()]
-                .iter()
-                .for_each(|&p| dst[p] = T::zero());
+            dst[..tap.run.start].fill(T::zero());
+            dst[tap.run.end..].fill(T::zero());
+            let from = c * plane + tap.first;
+            dst[tap.run.clone()].copy_from_slice(&x[from..from + tap.run.len()]);
+            same.zero_wrapped(tap, dst);
         }
     }
 
@@ -312,28 +302,19 @@ impl Im2colPlan {
             return self.win.col2im(cols, ld, col0, channels, x);
         };
         let (l, plane) = (self.win.positions(), self.win.plane());
-        let rows = cols.chunks_mut(ld).take(channels * same.taps.len());
         // The runs are long (a whole plane): their additions are compiled for this CPU's
         // vectors.
         math::simd(
             #[inline(always)]
             || {
-                for (row, line) in rows.enumerate() {
-                    let (c, tap) = (row / same.taps.len(), &same.taps[row % same.taps.len()]);
-                    let Some(SameTap {
-                        run,
-                        first,
-                        wrapped,
-                    }) = tap
-                    else {
+                for (c, tap, src) in same.rows(cols, ld, col0, l, channels) {
+                    let Some(tap) = tap else {
                         continue;
                     };
-                    let src = &mut line[col0..col0 + l];
-                    same.wrapped[wrapped.clone()]
-                        .iter()
-                        .for_each(|&p| src[p] = T::zero());
-                    let dst = x[c * plane + first..c * plane + first + run.len()].iter_mut();
-                    dst.zip(&src[run.clone()]).for_each(|(d, &v)| *d += v);
+                    same.zero_wrapped(tap, src);
+                    let from = c * plane + tap.first;
+                    let dst = x[from..from + tap.run.len()].iter_mut();
+                    dst.zip(&src[tap.run.clone()]).for_each(|(d, &v)| *d += v);
                 }
             },
         );
@@ -354,6 +335,35 @@ struct SameTap {
 struct SameTaps {
     taps: Vec<Option<SameTap>>,
     wrapped: Vec<usize>,
+}
+
+impl SameTaps {
+    /// Every row of the im2col matrix of `channels` channels in `cols` (rows `ld` apart,
+    /// entries `col0 .. col0 + l`), in order: its channel, its tap and its entries.
+    #[inline]
+    fn rows<'a, T>(
+        &'a self,
+        cols: &'a mut [T],
+        ld: usize,
+        col0: usize,
+        l: usize,
+        channels: usize,
+    ) -> impl Iterator<Item = (usize, Option<&'a SameTap>, &'a mut [T])> + 'a {
+        let taps = self.taps.len();
+        let rows = cols.chunks_mut(ld).take(channels * taps).enumerate();
+        rows.map(move |(row, line)| {
+            let tap = self.taps[row % taps].as_ref();
+            (row / taps, tap, &mut line[col0..col0 + l])
+        })
+    }
+
+    /// Zeroes the entries of a row that `tap`'s run wrapped around from a neighbouring input
+    /// row.
+    #[inline]
+    fn zero_wrapped<T: Element>(&self, tap: &SameTap, row: &mut [T]) {
+        let wrapped = &self.wrapped[tap.wrapped.clone()];
+        wrapped.iter().for_each(|&p| row[p] = T::zero());
+    }
 }
 
 /// A tap's valid output rows and columns `[ylo, yhi, lo, hi]` and the input position
