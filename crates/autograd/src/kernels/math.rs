@@ -43,8 +43,9 @@ pub(crate) fn add_lanes<T: crate::element::Element>(values: &[T]) -> T {
 }
 
 /// `Σ_j f(a[j], b[j])` in f64, in eight interleaved partial sums added pairwise at the end (so
-/// the loop vectorises), then the tail: a fixed order, whatever the thread count. The statistics of layer norm and
-/// batch norm go through here.
+/// the loop vectorises), then the tail: a fixed order, whatever the thread count. The
+/// statistics of layer norm and batch norm go through here; [`add_lanes`] is the same idea
+/// for plain sums in the element type.
 #[inline]
 pub(crate) fn sum_pairs_f64<T: crate::element::Element>(
     a: &[T],

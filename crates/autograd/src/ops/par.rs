@@ -127,11 +127,10 @@ pub(crate) fn sum<T: Element>(a: &ArrayViewD<'_, T>) -> T {
     let Some(src) = large_slice(a) else {
         return add_all(a.iter().copied());
     };
-    let chunk_sum = |c: &[T]| math::add_lanes(c);
     let partial: Vec<T> = if use_pool() {
-        src.par_chunks(PAR_CHUNK).map(chunk_sum).collect()
+        src.par_chunks(PAR_CHUNK).map(math::add_lanes).collect()
     } else {
-        src.chunks(PAR_CHUNK).map(chunk_sum).collect()
+        src.chunks(PAR_CHUNK).map(math::add_lanes).collect()
     };
     add_all(partial.into_iter())
 }
