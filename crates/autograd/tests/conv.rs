@@ -434,6 +434,11 @@ fn conv2d_matches_direct_sum() {
     direct_sum_case((2, 3, 5, 4, 4, 1), (3, 3, 1, 1, 1, 1, 1, 1));
     direct_sum_case((1, 2, 6, 7, 3, 1), (3, 3, 1, 1, 2, 2, 2, 2));
     direct_sum_case((2, 2, 2, 3, 2, 2), (5, 5, 1, 1, 2, 2, 1, 1));
+    // Unit stride on rows wide enough to be computed as shifted products (kernels/
+    // conv_shifted.rs): 3×3 "same" on 16 columns; a dilated 3×5 without row padding on 70;
+    // 9 output channels (a partial tile of 8).
+    direct_sum_case((2, 3, 6, 16, 9, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    direct_sum_case((1, 2, 7, 70, 3, 1), (3, 5, 1, 1, 0, 2, 1, 2));
 }
 
 /// Checks conv2d of `(n, c, h, w, o, groups)` with window `(kh, kw, sh, sw, ph, pw, dh, dw)`
@@ -502,6 +507,51 @@ fn chunked_conv(create_graph: bool) -> [Vec<f64>; 4] {
         .backward_with(BackwardOptions::new().create_graph(create_graph));
     let g = |t: &Tensor<f64>| t.grad().expect("grad").to_vec();
     [y.to_vec(), g(&x), g(&w), g(&b)]
+}
+
+/// As [`chunked_conv`] for unit-stride windows on rows wide enough for shifted products:
+/// `(window, padding, dilation)`.
+fn shifted_conv(create_graph: bool, k: [usize; 2], p: [usize; 2], d: [usize; 2]) -> [Vec<f64>; 4] {
+    let x = common::wave(&[3, 2, 5, 36], 1).requires_grad_(true);
+    let w = common::wave(&[9, 2, k[0], k[1]], 2).requires_grad_(true);
+    let b = common::wave(&[9], 3).requires_grad_(true);
+    let y = x.conv2d(&w, Some(&b), [1, 1], p, d, 1);
+    let c = common::wave(&y.shape(), 4);
+    (&y * &c)
+        .sum()
+        .backward_with(BackwardOptions::new().create_graph(create_graph));
+    let g = |t: &Tensor<f64>| t.grad().expect("grad").to_vec();
+    [y.to_vec(), g(&x), g(&w), g(&b)]
+}
+
+#[test]
+fn shifted_conv_matches_recorded_backward() {
+    // Forward and input gradient as shifted products (kernels/conv_shifted.rs: the input
+    // gradient convolves G with the flipped, transposed weight) against the recorded
+    // formulas (im2col, col2im): "same" 3×3; 3×3 without padding (the gradient's padding is
+    // 2); dilated 3×3 with padding 1 of 4; 2×3 with padding larger than the window (the input
+    // gradient falls back to col2im).
+    for (k, p, d) in [
+        ([3, 3], [1, 1], [1, 1]),
+        ([3, 3], [0, 0], [1, 1]),
+        ([3, 3], [1, 1], [2, 2]),
+        ([2, 3], [2, 1], [1, 1]),
+    ] {
+        let fast = shifted_conv(false, k, p, d);
+        let recorded = shifted_conv(true, k, p, d);
+        for (what, (a, b)) in ["y", "dx", "dw", "db"]
+            .iter()
+            .zip(fast.iter().zip(&recorded))
+        {
+            assert_eq!(a.len(), b.len(), "{what} {k:?} {p:?} {d:?}");
+            for (q, (u, v)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
+                    "{what}[{q}] {k:?} {p:?} {d:?}: {u} vs {v}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -16,6 +16,7 @@
 //! `dW` are added in chunk order, so the results do not depend on the thread count.
 
 use crate::element::Element;
+use crate::kernels::conv_shifted::ShiftedConv;
 use crate::kernels::math;
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
@@ -430,6 +431,45 @@ impl Conv2dShape {
             col_stride: 1,
         }
     }
+    /// The forward as a shifted product (`conv_shifted.rs`), where one applies: one group.
+    fn shifted_forward<T: Element>(&self, w: &[T]) -> Option<ShiftedConv<T>> {
+        let win = &self.win;
+        (self.groups == 1 && win.stride == [1, 1]).then_some(())?;
+        let input = [win.h, win.w];
+        ShiftedConv::new(
+            self.weight_g(w, 0),
+            self.c,
+            input,
+            win.kernel,
+            win.padding,
+            win.dilation,
+        )
+    }
+    /// The input gradient as a shifted product: the output gradient convolved with the
+    /// flipped, transposed weight `W̃[c, o, i, j] = W[o, c, kH−1−i, kW−1−j]` at padding
+    /// `dilation·(kernel − 1) − padding` (which must not be negative).
+    fn shifted_input_grad<T: Element>(&self, w: &[T]) -> Option<ShiftedConv<T>> {
+        let win = &self.win;
+        (self.groups == 1 && win.stride == [1, 1]).then_some(())?;
+        let span = |d: usize| win.dilation[d] * (win.kernel[d] - 1);
+        let pad = [
+            span(0).checked_sub(win.padding[0])?,
+            span(1).checked_sub(win.padding[1])?,
+        ];
+        let [kh, kw] = win.kernel;
+        let taps = kh * kw;
+        let mut flipped = vec![T::zero(); w.len()];
+        for (oc, wo) in w.chunks_exact(self.c * taps).enumerate() {
+            for (c, wc) in wo.chunks_exact(taps).enumerate() {
+                for (t, &v) in wc.iter().enumerate() {
+                    flipped[(c * self.o + oc) * taps + taps - 1 - t] = v;
+                }
+            }
+        }
+        let wt = MatRef::row_major(&flipped, self.c, self.o * taps);
+        let conv = ShiftedConv::new(wt, self.o, win.out, win.kernel, pad, win.dilation)?;
+        (conv.out() == [win.h, win.w]).then_some(conv)
+    }
     /// Rows `g·rows .. (g+1)·rows` of a row-major `[_, cols]` buffer.
     fn rows_g<T>(buf: &[T], g: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
         MatRef {
@@ -473,6 +513,10 @@ pub(crate) fn conv2d_forward<T: Element>(
     let plan = sh.win.plan();
     let mut y = vec![T::zero(); sh.n * o * l];
     if y.is_empty() {
+        return y;
+    }
+    if let Some(conv) = sh.shifted_forward(w) {
+        conv.run_batch(x, bias, &mut y);
         return y;
     }
     let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
@@ -534,6 +578,14 @@ pub(crate) fn conv2d_backward<T: Element>(
             need_dx.then(|| vec![T::zero(); n * chw]),
             need_dw.then(|| vec![T::zero(); o * k]),
         );
+    }
+    if need_dx {
+        if let Some(conv) = sh.shifted_input_grad(w) {
+            let mut dx = vec![T::zero(); n * chw];
+            conv.run_batch(g, None, &mut dx);
+            let (_, dw) = conv2d_backward(x, w, g, sh, false, need_dw);
+            return (Some(dx), dw);
+        }
     }
     let s_max = samples_per_chunk(n, l);
     let plan = win.plan();

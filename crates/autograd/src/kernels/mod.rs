@@ -9,10 +9,12 @@
 //!   backward pass's `Aᵀ·G` and `G·Bᵀ`) are passed as strided views and packed by the GEMM,
 //!   never copied first.
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
-//!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`).
+//!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`);
+//!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;
+pub(crate) mod conv_shifted;
 pub mod math;
 pub mod matmul;
 

@@ -99,6 +99,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     func: kernel_f32,
     transpose: None,
     direct: None,
+    shifted: None,
     dot: None,
 };
 
@@ -109,5 +110,6 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     func: kernel_f64,
     transpose: None,
     direct: None,
+    shifted: None,
     dot: None,
 };

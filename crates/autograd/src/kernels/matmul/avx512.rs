@@ -7,7 +7,9 @@
 //! instead of wasting most of the tile on zero padding.
 //!
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
-//! used when an `A` panel would only be used once after packing.
+//! used when an `A` panel would only be used once after packing, and the wide
+//! ones a "shifted" form reading each row of `B` at its own offset into one
+//! buffer (`shifted.rs`: a unit-stride convolution's input read in place).
 
 use super::kernel::Kernel;
 use std::arch::x86_64::*;
@@ -18,13 +20,16 @@ const MR: usize = 8;
 const MR_NARROW: usize = 14;
 
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
-/// packed-`A` form (`$name`, a `kernel::MicroKernel`) and a direct-`A` form
-/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place).
+/// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
+/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place) and a
+/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`).
 macro_rules! avx512_kernel {
-    ($body:ident, $name:ident, $direct:ident, $t:ty, $mr:expr, $lanes:expr, $nv:expr,
+    ($body:ident, $name:ident, $direct:ident, $shifted:ident, $t:ty, $mr:expr, $lanes:expr,
+     $nv:expr,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident) => {
         /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed) or
-        /// `a[i*lda + p]` (`DIRECT`).
+        /// `a[i*lda + p]` (`DIRECT`); row `p` of `B` starts at `b[p*NR]`
+        /// (packed) or `b[offs[p]]` (`SHIFTED`).
         ///
         /// # Safety
         ///
@@ -32,11 +37,12 @@ macro_rules! avx512_kernel {
         /// AVX-512F.
         #[target_feature(enable = "avx512f")]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn $body<const DIRECT: bool>(
+        unsafe fn $body<const DIRECT: bool, const SHIFTED: bool>(
             kc: usize,
             a: *const $t,
             lda: usize,
             b: *const $t,
+            offs: *const usize,
             c: *mut $t,
             ldc: usize,
             overwrite: bool,
@@ -55,10 +61,15 @@ macro_rules! avx512_kernel {
                 }
             }
             for p in 0..kc {
-                // SAFETY: b holds kc*NR elements; a holds kc*ROWS elements
-                // (packed) or ROWS rows of kc elements with stride lda.
+                // SAFETY: b holds kc*NR elements (or NR from each of the kc
+                // offsets); a holds kc*ROWS elements (packed) or ROWS rows of
+                // kc elements with stride lda.
                 unsafe {
-                    let bp = b.add(p * NR);
+                    let bp = if SHIFTED {
+                        b.add(*offs.add(p))
+                    } else {
+                        b.add(p * NR)
+                    };
                     let mut bv = [$zero(); NV];
                     for (v, x) in bv.iter_mut().enumerate() {
                         *x = $load(bp.add(v * $lanes));
@@ -105,7 +116,7 @@ macro_rules! avx512_kernel {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<false>(kc, a, 0, b, c, ldc, overwrite) }
+            unsafe { $body::<false, false>(kc, a, 0, b, std::ptr::null(), c, ldc, overwrite) }
         }
 
         /// Direct-`A` micro-kernel (see `kernel::DirectKernel`).
@@ -125,7 +136,27 @@ macro_rules! avx512_kernel {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<true>(kc, a, lda, b, c, ldc, overwrite) }
+            unsafe { $body::<true, false>(kc, a, lda, b, std::ptr::null(), c, ldc, overwrite) }
+        }
+
+        /// Shifted-`B` micro-kernel (see `kernel::ShiftedKernel`).
+        ///
+        /// # Safety
+        ///
+        /// See `kernel::ShiftedKernel`; requires AVX-512F.
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments, dead_code)]
+        unsafe fn $shifted(
+            kc: usize,
+            a: *const $t,
+            b: *const $t,
+            offs: *const usize,
+            c: *mut $t,
+            ldc: usize,
+            overwrite: bool,
+        ) {
+            // SAFETY: forwarded from the caller.
+            unsafe { $body::<false, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
         }
     };
 }
@@ -134,6 +165,7 @@ avx512_kernel!(
     body_f32,
     kernel_f32,
     direct_f32,
+    shifted_f32,
     f32,
     MR,
     16,
@@ -149,6 +181,7 @@ avx512_kernel!(
     body_f32_narrow,
     kernel_f32_narrow,
     direct_f32_narrow,
+    shifted_f32_narrow,
     f32,
     MR_NARROW,
     16,
@@ -164,6 +197,7 @@ avx512_kernel!(
     body_f64,
     kernel_f64,
     direct_f64,
+    shifted_f64,
     f64,
     MR,
     8,
@@ -179,6 +213,7 @@ avx512_kernel!(
     body_f64_narrow,
     kernel_f64_narrow,
     direct_f64_narrow,
+    shifted_f64_narrow,
     f64,
     MR_NARROW,
     8,
@@ -197,6 +232,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     nr: 32,
     func: kernel_f32,
     direct: Some(direct_f32),
+    shifted: Some(shifted_f32),
     dot: Some(super::avx512_dot::DOT_F32),
     transpose: Some(super::avx512_pack::TRANSPOSE_F32),
 };
@@ -207,6 +243,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     nr: 16,
     func: kernel_f64,
     direct: Some(direct_f64),
+    shifted: Some(shifted_f64),
     dot: Some(super::avx512_dot::DOT_F64),
     transpose: Some(super::avx512_pack::TRANSPOSE_F64),
 };
@@ -217,6 +254,7 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     nr: 16,
     func: kernel_f32_narrow,
     direct: Some(direct_f32_narrow),
+    shifted: None,
     ..KERNEL_F32
 };
 
@@ -226,5 +264,6 @@ pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     nr: 8,
     func: kernel_f64_narrow,
     direct: Some(direct_f64_narrow),
+    shifted: None,
     ..KERNEL_F64
 };

@@ -32,6 +32,8 @@ pub struct Kernel<T> {
     pub transpose: Option<TransposeBlock<T>>,
     /// Optional variant of `func` reading a row-major `A` in place.
     pub direct: Option<DirectKernel<T>>,
+    /// Shifted-`B` form of `func` (see [`ShiftedKernel`]), if the path has one.
+    pub shifted: Option<ShiftedKernel<T>>,
     /// Optional dot-product kernel for very narrow outputs.
     pub dot: Option<DotKernel<T>>,
 }
@@ -65,6 +67,24 @@ pub struct DotKernel<T> {
         overwrite: bool,
     ),
 }
+
+/// Like [`MicroKernel`], but reading row `p` of `B` from `b[offs[p] ..
+/// offs[p] + NR]`: the rows are windows of one buffer at arbitrary offsets
+/// (a unit-stride convolution's input read in place, `shifted.rs`).
+///
+/// # Safety
+///
+/// As [`MicroKernel`], with `offs` valid for `kc` reads and `b + offs[p]`
+/// valid for `NR` reads for every `p < kc`.
+pub type ShiftedKernel<T> = unsafe fn(
+    kc: usize,
+    a: *const T,
+    b: *const T,
+    offs: *const usize,
+    c: *mut T,
+    ldc: usize,
+    overwrite: bool,
+);
 
 /// Like [`MicroKernel`], but reading `A` element `(i, p)` from
 /// `a[i*lda + p]` instead of a packed panel.

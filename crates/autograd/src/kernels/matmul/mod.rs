@@ -39,6 +39,7 @@
 //! * `blocking.rs`: cache sizes (CPUID) and the `KC`/`MC`/`NC` blocking;
 //! * `driver.rs`: blocking loops, edge tiles; `split.rs`: the thread split;
 //! * `pack.rs`: operand packing; `dot.rs`: the narrow-output driver;
+//!   `shifted.rs`: products reading `B`'s rows at offsets into one buffer (convolutions);
 //! * `avx512*.rs`, `avx2.rs`, `portable.rs`: micro-kernels per path;
 //! * `tests.rs`: correctness and determinism tests.
 //!
@@ -66,6 +67,7 @@ mod dot;
 mod driver;
 pub(crate) mod kernel;
 mod pack;
+pub(crate) mod shifted;
 mod split;
 
 #[cfg(target_arch = "x86_64")]

@@ -59,6 +59,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     func: kernel::<f32, 4, 16>,
     transpose: None,
     direct: None,
+    shifted: None,
     dot: None,
 };
 
@@ -69,5 +70,6 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     func: kernel::<f64, 4, 8>,
     transpose: None,
     direct: None,
+    shifted: None,
     dot: None,
 };

@@ -1,0 +1,154 @@
+//! Unit-stride convolutions without im2col ("shifted products").
+//!
+//! Each sample's `[C, H, W]` input is copied once into zero-padded planes of width
+//! `Wp = W + 2·pw`. On that buffer, the im2col row of channel `c` and tap `(i, j)` is the
+//! buffer itself read from `c·plane + i·dH·Wp + j·dW`, so the product reads its right
+//! operand in place (`matmul::shifted`). It is computed on the padded grid, `oH x Wp`
+//! positions; the last `Wp − oW` of each row are not outputs and are dropped when the grid is
+//! copied into the result. That waste is why [`ShiftedConv::new`] declines when a row would
+//! waste more than an eighth of its products, or the window is strided or grouped (those
+//! take im2col, `conv.rs`).
+//!
+//! ```text
+//! forward   y  = W · shift(pad(x))                      (+ bias)
+//! backward  dx = W̃ · shift(pad′(G)),  W̃[c, o, i, j] = W[o, c, kH−1−i, kW−1−j],
+//!                                    pad′ = dilation·(kernel − 1) − padding
+//! ```
+//!
+//! The input gradient is the same computation: a unit-stride convolution of the output
+//! gradient with the flipped, transposed weight. Each output element is one fused
+//! multiply-add chain over `C·kH·kW`, and samples are independent, so the result does not
+//! depend on the thread count.
+
+use crate::element::Element;
+use crate::kernels::matmul::shifted::ShiftedA;
+use crate::kernels::matmul::MatRef;
+use crate::threads::use_pool;
+use rayon::prelude::*;
+
+/// A unit-stride convolution of `[channels, h, w]` samples, its weight packed once.
+pub(crate) struct ShiftedConv<T> {
+    weight: ShiftedA<T>,
+    /// Output channels.
+    outs: usize,
+    channels: usize,
+    input: [usize; 2],
+    padding: [usize; 2],
+    /// Padded width `Wp` (the grid's row stride) and height.
+    wp: usize,
+    hp: usize,
+    out: [usize; 2],
+    /// Grid columns computed: `oH·Wp` rounded up to the tile width.
+    cols: usize,
+    /// `offs[c·kH·kW + i·kW + j]`: where tap `(i, j)` of channel `c` starts in the buffer.
+    offs: Vec<usize>,
+    /// Length of the padded buffer, the last window included.
+    len: usize,
+}
+
+impl<T: Element> ShiftedConv<T> {
+    /// The convolution of `[channels, input]` samples with `weight` (`[outs, channels·kH·kW]`,
+    /// any strides) at unit stride; `None` when a row of the grid would waste more than an
+    /// eighth of its products, the product is short (`channels·kH·kW < 16`) or this CPU has
+    /// no shifted micro-kernel.
+    pub(crate) fn new(
+        weight: MatRef<'_, T>,
+        channels: usize,
+        input: [usize; 2],
+        kernel: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Option<Self> {
+        let (hp, wp) = (input[0] + 2 * padding[0], input[1] + 2 * padding[1]);
+        let span = [dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)];
+        let k = channels * kernel[0] * kernel[1];
+        if span[0] >= hp || span[1] >= wp || k < 16 || weight.cols != k {
+            return None;
+        }
+        let out = [hp - span[0], wp - span[1]];
+        if 8 * span[1] > out[1] {
+            return None;
+        }
+        let weight = ShiftedA::pack(weight)?;
+        let cols = (out[0] * wp).div_ceil(weight.nr()) * weight.nr();
+        let plane = hp * wp;
+        let offs: Vec<usize> = (0..channels)
+            .flat_map(|c| {
+                (0..kernel[0] * kernel[1]).map(move |t| {
+                    let (i, j) = (t / kernel[1], t % kernel[1]);
+                    c * plane + i * dilation[0] * wp + j * dilation[1]
+                })
+            })
+            .collect();
+        Some(ShiftedConv {
+            outs: weight.rows(),
+            weight,
+            channels,
+            input,
+            padding,
+            wp,
+            hp,
+            out,
+            cols,
+            offs,
+            len: (channels - 1) * plane + span[0] * wp + span[1] + cols,
+        })
+    }
+
+    /// The output `[oH, oW]` of one sample.
+    pub(crate) fn out(&self) -> [usize; 2] {
+        self.out
+    }
+
+    /// Convolves every sample of `x` (`[N, channels, H, W]`) into `y` (`[N, outs, oH, oW]`),
+    /// adding `bias[o]` to output channel `o`; samples in parallel.
+    pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) {
+        let chw = self.channels * self.input[0] * self.input[1];
+        let sample_out = self.outs * self.out[0] * self.out[1];
+        let sample = |scratch: &mut (Vec<T>, Vec<T>), (n, yn): (usize, &mut [T])| {
+            self.run(&x[n * chw..(n + 1) * chw], bias, scratch, yn)
+        };
+        if sample_out == 0 {
+            return;
+        }
+        if use_pool() {
+            let samples = y.par_chunks_mut(sample_out).enumerate();
+            samples.for_each_init(|| (Vec::new(), Vec::new()), sample);
+        } else {
+            let mut scratch = (Vec::new(), Vec::new());
+            y.chunks_mut(sample_out)
+                .enumerate()
+                .for_each(|s| sample(&mut scratch, s));
+        }
+    }
+
+    /// One sample: pad `x` into `buf`, multiply onto the grid, copy the grid's outputs
+    /// (plus bias) into `y`. `buf` keeps its zero border between samples.
+    fn run(&self, x: &[T], bias: Option<&[T]>, (buf, grid): &mut (Vec<T>, Vec<T>), y: &mut [T]) {
+        let ([h, w], [ph, pw], wp) = (self.input, self.padding, self.wp);
+        if buf.len() != self.len {
+            buf.clear();
+            buf.resize(self.len, T::zero());
+        }
+        let plane = self.hp * wp;
+        for (c, xc) in x.chunks_exact(h * w).enumerate() {
+            for (r, row) in xc.chunks_exact(w).enumerate() {
+                let dst = c * plane + (r + ph) * wp + pw;
+                buf[dst..dst + w].copy_from_slice(row);
+            }
+        }
+        grid.resize(self.weight.padded_rows() * self.cols, T::zero());
+        self.weight
+            .multiply(buf, &self.offs, self.cols, grid, self.cols);
+        let [oh, ow] = self.out;
+        for (o, yo) in y.chunks_exact_mut(oh * ow).enumerate() {
+            for (r, row) in yo.chunks_exact_mut(ow).enumerate() {
+                let src = &grid[o * self.cols + r * wp..][..ow];
+                match bias {
+                    Some(b) => row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b[o]),
+                    None => row.copy_from_slice(src),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Products whose right operand's rows are windows of one buffer, each at its own offset:
+//!
+//! ```text
+//! C[i, j] = Σ_p A[i, p] · b[offs[p] + j]
+//! ```
+//!
+//! A unit-stride convolution is one such product per sample (`kernels/conv_shifted.rs`): the
+//! im2col row of channel `c` and tap `(i, j)` is the padded input read from `c·plane +
+//! i·Wp + j`, so `B` is read in place, never materialised nor packed.
+//!
+//! `A` is packed once into `MR`-row panels (zero rows past its end) and reused for every
+//! sample. Each `MR x NR` tile of `C` is one micro-kernel call over all of `k` (one fused
+//! multiply-add chain per element, in `p` order), so the result does not depend on how a
+//! caller splits its work between threads.
+
+use super::kernel::{Kernel, ShiftedKernel};
+use super::pack::pack_a;
+use super::{detected_path, GemmScalar, MatRef};
+
+/// A left operand packed for [`ShiftedA::multiply`].
+pub(crate) struct ShiftedA<T> {
+    kern: Kernel<T>,
+    func: ShiftedKernel<T>,
+    panels: Vec<T>,
+    rows: usize,
+    k: usize,
+}
+
+impl<T: GemmScalar> ShiftedA<T> {
+    /// Packs `a` (`m x k`, any strides) for this CPU's kernel path; `None` when the path has
+    /// no shifted micro-kernel (AVX2, portable), or `a` is empty.
+    pub(crate) fn pack(a: MatRef<T>) -> Option<Self> {
+        let kern = T::kernel(detected_path(), usize::MAX);
+        let func = kern.shifted?;
+        if a.rows == 0 || a.cols == 0 {
+            return None;
+        }
+        a.check_bounds("A");
+        let padded = a.rows.div_ceil(kern.mr) * kern.mr;
+        let mut panels = vec![T::default(); padded * a.cols];
+        pack_a(&a, 0, 0, a.rows, a.cols, &kern, &mut panels);
+        Some(ShiftedA {
+            kern,
+            func,
+            panels,
+            rows: a.rows,
+            k: a.cols,
+        })
+    }
+
+    /// Rows of `A` (`m`).
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Rows of `C` that [`ShiftedA::multiply`] writes: `m` rounded up to the tile height.
+    pub(crate) fn padded_rows(&self) -> usize {
+        self.rows.div_ceil(self.kern.mr) * self.kern.mr
+    }
+
+    /// The tile width: `C`'s column count must be a multiple of it.
+    pub(crate) fn nr(&self) -> usize {
+        self.kern.nr
+    }
+
+    /// `C[i, j] = Σ_p A[i, p] · b[offs[p] + j]` for `i <` [`padded_rows`](Self::padded_rows)
+    /// (rows past `m` come out zero) and `j < n`, into row-major `c` with row stride `ldc`.
+    ///
+    /// # Panics
+    ///
+    /// If `offs.len() != k`, `n` is not a multiple of [`nr`](Self::nr), `ldc < n`, or a
+    /// window or a row of `C` reaches past its buffer.
+    pub(crate) fn multiply(&self, b: &[T], offs: &[usize], n: usize, c: &mut [T], ldc: usize) {
+        let (mr, nr, k) = (self.kern.mr, self.kern.nr, self.k);
+        assert!(
+            offs.len() == k && n.is_multiple_of(nr) && ldc >= n,
+            "shifted product: {} offsets for k = {k}, n = {n} (tile width {nr}), ldc = {ldc}",
+            offs.len()
+        );
+        if n == 0 {
+            return;
+        }
+        let reach = offs.iter().max().map_or(0, |&o| o + n);
+        assert!(
+            reach <= b.len() && (self.padded_rows() - 1) * ldc + n <= c.len(),
+            "shifted product: windows reach {reach} of {} elements, or C ({} elements) is \
+             shorter than {} rows of stride {ldc}",
+            b.len(),
+            c.len(),
+            self.padded_rows()
+        );
+        for j0 in (0..n).step_by(nr) {
+            for (q, panel) in self.panels.chunks_exact(mr * k).enumerate() {
+                // SAFETY: the panel holds k·mr elements; every window b[offs[p] + j0 ..][..nr]
+                // lies inside b (j0 + nr ≤ n, checked reach); the mr x nr tile at row q·mr,
+                // column j0 lies inside c (checked above); the kernel was chosen for this CPU.
+                unsafe {
+                    (self.func)(
+                        k,
+                        panel.as_ptr(),
+                        b.as_ptr().add(j0),
+                        offs.as_ptr(),
+                        c.as_mut_ptr().add(q * mr * ldc + j0),
+                        ldc,
+                        true,
+                    )
+                };
+            }
+        }
+    }
+}
