@@ -571,22 +571,43 @@ pub(crate) fn conv2d_backward<T: Element>(
     need_dx: bool,
     need_dw: bool,
 ) -> (Option<Vec<T>>, Option<Vec<T>>) {
-    let (win, n, o, og, k) = (&sh.win, sh.n, sh.o, sh.og(), sh.k());
-    let (l, chw) = (win.positions(), sh.c * win.plane());
+    let (n, o, k, chw) = (sh.n, sh.o, sh.k(), sh.c * sh.win.plane());
     if n == 0 || o == 0 || chw == 0 {
         return (
             need_dx.then(|| vec![T::zero(); n * chw]),
             need_dw.then(|| vec![T::zero(); o * k]),
         );
     }
-    if need_dx {
-        if let Some(conv) = sh.shifted_input_grad(w) {
+    // Shifted products where they apply (`conv_shifted.rs`), im2col for the rest.
+    let dx = need_dx
+        .then(|| sh.shifted_input_grad(w))
+        .flatten()
+        .map(|conv| {
             let mut dx = vec![T::zero(); n * chw];
             conv.run_batch(g, None, &mut dx);
-            let (_, dw) = conv2d_backward(x, w, g, sh, false, need_dw);
-            return (Some(dx), dw);
-        }
+            dx
+        });
+    let dw = need_dw.then(|| sh.shifted_forward(w)).flatten();
+    let dw = dw.and_then(|conv| conv.weight_grad(x, g));
+    let rest = (need_dx && dx.is_none(), need_dw && dw.is_none());
+    if rest == (false, false) {
+        return (dx, dw);
     }
+    let (dx2, dw2) = im2col_backward(x, w, g, sh, rest.0, rest.1);
+    (dx.or(dx2), dw.or(dw2))
+}
+
+/// [`conv2d_backward`] through im2col: `dx` (if `need_dx`) and `dW` (if `need_dw`).
+fn im2col_backward<T: Element>(
+    x: &[T],
+    w: &[T],
+    g: &[T],
+    sh: &Conv2dShape,
+    need_dx: bool,
+    need_dw: bool,
+) -> (Option<Vec<T>>, Option<Vec<T>>) {
+    let (win, n, o, og, k) = (&sh.win, sh.n, sh.o, sh.og(), sh.k());
+    let (l, chw) = (win.positions(), sh.c * win.plane());
     let s_max = samples_per_chunk(n, l);
     let plan = win.plan();
     let chunks = n.div_ceil(s_max);

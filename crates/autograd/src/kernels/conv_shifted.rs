@@ -13,15 +13,17 @@
 //! forward   y  = W · shift(pad(x))                      (+ bias)
 //! backward  dx = W̃ · shift(pad′(G)),  W̃[c, o, i, j] = W[o, c, kH−1−i, kW−1−j],
 //!                                    pad′ = dilation·(kernel − 1) − padding
+//!           dWᵀ = Σ_n shift(pad(x_n)) · G_nᵀ           (G_n on the grid, zero where dropped)
 //! ```
 //!
 //! The input gradient is the same computation: a unit-stride convolution of the output
-//! gradient with the flipped, transposed weight. Each output element is one fused
+//! gradient with the flipped, transposed weight. The weight gradient multiplies the same
+//! windows, as the rows of the left operand (`matmul::shifted::gemm_shifted_a`). Each output element is one fused
 //! multiply-add chain over `C·kH·kW`, and samples are independent, so the result does not
 //! depend on the thread count.
 
 use crate::element::Element;
-use crate::kernels::matmul::shifted::ShiftedA;
+use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
 use crate::kernels::matmul::MatRef;
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -122,9 +124,63 @@ impl<T: Element> ShiftedConv<T> {
         }
     }
 
-    /// One sample: pad `x` into `buf`, multiply onto the grid, copy the grid's outputs
-    /// (plus bias) into `y`. `buf` keeps its zero border between samples.
-    fn run(&self, x: &[T], bias: Option<&[T]>, (buf, grid): &mut (Vec<T>, Vec<T>), y: &mut [T]) {
+    /// The weight gradient `dW[o, c·kH·kW + t] = Σ_n Σ_p G[n, o, p] · x_n[c, p shifted by
+    /// tap t]` for the output gradient `g` (`[N, outs, oH, oW]`): per sample
+    /// `dWᵀ = shift(pad(x)) · Gᵀ` on the grid (`G` zero on the dropped columns), the samples'
+    /// partials added in sample order; `None` when this CPU has no shifted-`A` kernel.
+    pub(crate) fn weight_grad(&self, x: &[T], g: &[T]) -> Option<Vec<T>> {
+        let chw = self.channels * self.input[0] * self.input[1];
+        let ([oh, ow], wp, outs) = (self.out, self.wp, self.outs);
+        let (rows, k) = (self.offs.len(), oh * wp);
+        let sample = |(buf, grid): &mut (Vec<T>, Vec<T>), n: usize| {
+            self.pad(&x[n * chw..(n + 1) * chw], buf);
+            if grid.len() != outs * k {
+                grid.clear();
+                grid.resize(outs * k, T::zero());
+            }
+            let gn = &g[n * outs * oh * ow..(n + 1) * outs * oh * ow];
+            for (o, go) in gn.chunks_exact(oh * ow).enumerate() {
+                for (r, row) in go.chunks_exact(ow).enumerate() {
+                    grid[o * k + r * wp..][..ow].copy_from_slice(row);
+                }
+            }
+            let gt = MatRef {
+                data: &grid[..],
+                offset: 0,
+                rows: k,
+                cols: outs,
+                row_stride: 1,
+                col_stride: k,
+            };
+            let mut part = vec![T::zero(); rows * outs];
+            gemm_shifted_a(buf, &self.offs, gt, &mut part, false).then_some(part)
+        };
+        let n = x.len().checked_div(chw).unwrap_or(0);
+        let parts: Vec<Option<Vec<T>>> = if use_pool() {
+            let samples = (0..n).into_par_iter();
+            samples
+                .map_init(|| (Vec::new(), Vec::new()), sample)
+                .collect()
+        } else {
+            let mut scratch = (Vec::new(), Vec::new());
+            (0..n).map(|s| sample(&mut scratch, s)).collect()
+        };
+        let mut dwt = vec![T::zero(); rows * outs];
+        for part in parts {
+            dwt.iter_mut().zip(&part?).for_each(|(d, &p)| *d += p);
+        }
+        let mut dw = vec![T::zero(); outs * rows];
+        for (i, row) in dwt.chunks_exact(outs).enumerate() {
+            for (o, &v) in row.iter().enumerate() {
+                dw[o * rows + i] = v;
+            }
+        }
+        Some(dw)
+    }
+
+    /// Copies one sample into the padded buffer `buf`, which keeps its zero border between
+    /// samples.
+    fn pad(&self, x: &[T], buf: &mut Vec<T>) {
         let ([h, w], [ph, pw], wp) = (self.input, self.padding, self.wp);
         if buf.len() != self.len {
             buf.clear();
@@ -137,6 +193,13 @@ impl<T: Element> ShiftedConv<T> {
                 buf[dst..dst + w].copy_from_slice(row);
             }
         }
+    }
+
+    /// One sample: pad `x`, multiply onto the grid, copy the grid's outputs (plus bias) into
+    /// `y`.
+    fn run(&self, x: &[T], bias: Option<&[T]>, (buf, grid): &mut (Vec<T>, Vec<T>), y: &mut [T]) {
+        let wp = self.wp;
+        self.pad(x, buf);
         grid.resize(self.weight.padded_rows() * self.cols, T::zero());
         self.weight
             .multiply(buf, &self.offs, self.cols, grid, self.cols);

@@ -100,6 +100,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     transpose: None,
     direct: None,
     shifted: None,
+    shifted_a: None,
     dot: None,
 };
 
@@ -111,5 +112,6 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     transpose: None,
     direct: None,
     shifted: None,
+    shifted_a: None,
     dot: None,
 };

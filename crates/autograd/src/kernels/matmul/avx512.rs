@@ -22,14 +22,16 @@ const MR_NARROW: usize = 14;
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
 /// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place) and a
-/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`).
+/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a shifted-`A` form
+/// (`$shifted_a`, a `kernel::ShiftedAKernel`).
 macro_rules! avx512_kernel {
-    ($body:ident, $name:ident, $direct:ident, $shifted:ident, $t:ty, $mr:expr, $lanes:expr,
-     $nv:expr,
+    ($body:ident, $name:ident, $direct:ident, $shifted:ident, $shifted_a:ident, $t:ty,
+     $mr:expr, $lanes:expr, $nv:expr,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident) => {
-        /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed) or
-        /// `a[i*lda + p]` (`DIRECT`); row `p` of `B` starts at `b[p*NR]`
-        /// (packed) or `b[offs[p]]` (`SHIFTED`).
+        /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed),
+        /// `a[i*lda + p]` (`DIRECT`) or `a[offs[i] + p]` (`DIRECT` and
+        /// `SHIFTED`); row `p` of `B` starts at `b[p*NR]` (packed) or
+        /// `b[offs[p]]` (`SHIFTED` alone).
         ///
         /// # Safety
         ///
@@ -51,6 +53,14 @@ macro_rules! avx512_kernel {
             const NV: usize = $nv;
             const NR: usize = NV * $lanes;
             let mut acc = [[$zero(); NV]; ROWS];
+            // SAFETY: with DIRECT and SHIFTED, offs holds ROWS offsets.
+            let arow: [usize; ROWS] = std::array::from_fn(|i| {
+                if DIRECT && SHIFTED {
+                    unsafe { *offs.add(i) }
+                } else {
+                    i * lda
+                }
+            });
             for i in 0..ROWS {
                 // SAFETY: the tile rows are valid (caller contract); a
                 // prefetch never faults anyway.
@@ -65,7 +75,7 @@ macro_rules! avx512_kernel {
                 // offsets); a holds kc*ROWS elements (packed) or ROWS rows of
                 // kc elements with stride lda.
                 unsafe {
-                    let bp = if SHIFTED {
+                    let bp = if SHIFTED && !DIRECT {
                         b.add(*offs.add(p))
                     } else {
                         b.add(p * NR)
@@ -76,7 +86,7 @@ macro_rules! avx512_kernel {
                     }
                     for (i, row) in acc.iter_mut().enumerate() {
                         let ai = if DIRECT {
-                            $set1(*a.add(i * lda + p))
+                            $set1(*a.add(arow[i] + p))
                         } else {
                             $set1(*a.add(p * ROWS + i))
                         };
@@ -158,6 +168,26 @@ macro_rules! avx512_kernel {
             // SAFETY: forwarded from the caller.
             unsafe { $body::<false, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
         }
+
+        /// Shifted-`A` micro-kernel (see `kernel::ShiftedAKernel`).
+        ///
+        /// # Safety
+        ///
+        /// See `kernel::ShiftedAKernel`; requires AVX-512F.
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments, dead_code)]
+        unsafe fn $shifted_a(
+            kc: usize,
+            a: *const $t,
+            offs: *const usize,
+            b: *const $t,
+            c: *mut $t,
+            ldc: usize,
+            overwrite: bool,
+        ) {
+            // SAFETY: forwarded from the caller.
+            unsafe { $body::<true, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
+        }
     };
 }
 
@@ -166,6 +196,7 @@ avx512_kernel!(
     kernel_f32,
     direct_f32,
     shifted_f32,
+    shifted_a_f32,
     f32,
     MR,
     16,
@@ -182,6 +213,7 @@ avx512_kernel!(
     kernel_f32_narrow,
     direct_f32_narrow,
     shifted_f32_narrow,
+    shifted_a_f32_narrow,
     f32,
     MR_NARROW,
     16,
@@ -198,6 +230,7 @@ avx512_kernel!(
     kernel_f64,
     direct_f64,
     shifted_f64,
+    shifted_a_f64,
     f64,
     MR,
     8,
@@ -214,6 +247,7 @@ avx512_kernel!(
     kernel_f64_narrow,
     direct_f64_narrow,
     shifted_f64_narrow,
+    shifted_a_f64_narrow,
     f64,
     MR_NARROW,
     8,
@@ -233,6 +267,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     func: kernel_f32,
     direct: Some(direct_f32),
     shifted: Some(shifted_f32),
+    shifted_a: Some(shifted_a_f32),
     dot: Some(super::avx512_dot::DOT_F32),
     transpose: Some(super::avx512_pack::TRANSPOSE_F32),
 };
@@ -244,6 +279,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     func: kernel_f64,
     direct: Some(direct_f64),
     shifted: Some(shifted_f64),
+    shifted_a: Some(shifted_a_f64),
     dot: Some(super::avx512_dot::DOT_F64),
     transpose: Some(super::avx512_pack::TRANSPOSE_F64),
 };
@@ -255,6 +291,7 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     func: kernel_f32_narrow,
     direct: Some(direct_f32_narrow),
     shifted: None,
+    shifted_a: None,
     ..KERNEL_F32
 };
 
@@ -265,5 +302,6 @@ pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     func: kernel_f64_narrow,
     direct: Some(direct_f64_narrow),
     shifted: None,
+    shifted_a: None,
     ..KERNEL_F64
 };

@@ -166,7 +166,7 @@ unsafe fn serial<T: GemmScalar>(
 /// The `rows x cols` tile at `ct` (row stride `ldc`) must be valid, and
 /// `call` must be safe to run on any valid full `mr x nr` tile.
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_tile<T: GemmScalar>(
+pub(super) unsafe fn run_tile<T: GemmScalar>(
     mr: usize,
     nr: usize,
     rows: usize,

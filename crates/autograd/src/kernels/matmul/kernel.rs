@@ -34,6 +34,8 @@ pub struct Kernel<T> {
     pub direct: Option<DirectKernel<T>>,
     /// Shifted-`B` form of `func` (see [`ShiftedKernel`]), if the path has one.
     pub shifted: Option<ShiftedKernel<T>>,
+    /// Shifted-`A` form of `func` (see [`ShiftedAKernel`]), if the path has one.
+    pub shifted_a: Option<ShiftedAKernel<T>>,
     /// Optional dot-product kernel for very narrow outputs.
     pub dot: Option<DotKernel<T>>,
 }
@@ -81,6 +83,24 @@ pub type ShiftedKernel<T> = unsafe fn(
     a: *const T,
     b: *const T,
     offs: *const usize,
+    c: *mut T,
+    ldc: usize,
+    overwrite: bool,
+);
+
+/// Like [`MicroKernel`], but reading `A` element `(i, p)` from `a[offs[i] + p]`:
+/// each row of the tile is a window of one buffer at its own offset (a
+/// convolution's weight gradient, `shifted.rs`).
+///
+/// # Safety
+///
+/// As [`MicroKernel`], with `offs` valid for `MR` reads and `a + offs[i]`
+/// valid for `kc` reads for every `i < MR`.
+pub type ShiftedAKernel<T> = unsafe fn(
+    kc: usize,
+    a: *const T,
+    offs: *const usize,
+    b: *const T,
     c: *mut T,
     ldc: usize,
     overwrite: bool,

@@ -60,6 +60,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     transpose: None,
     direct: None,
     shifted: None,
+    shifted_a: None,
     dot: None,
 };
 
@@ -71,5 +72,6 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     transpose: None,
     direct: None,
     shifted: None,
+    shifted_a: None,
     dot: None,
 };

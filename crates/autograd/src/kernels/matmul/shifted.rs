@@ -6,15 +6,18 @@
 //!
 //! A unit-stride convolution is one such product per sample (`kernels/conv_shifted.rs`): the
 //! im2col row of channel `c` and tap `(i, j)` is the padded input read from `c·plane +
-//! i·Wp + j`, so `B` is read in place, never materialised nor packed.
+//! i·Wp + j`, so `B` is read in place, never materialised nor packed. Its weight gradient is
+//! the transposed case, the rows of `A` at offsets ([`gemm_shifted_a`]).
 //!
 //! `A` is packed once into `MR`-row panels (zero rows past its end) and reused for every
 //! sample. Each `MR x NR` tile of `C` is one micro-kernel call over all of `k` (one fused
 //! multiply-add chain per element, in `p` order), so the result does not depend on how a
 //! caller splits its work between threads.
 
+use super::blocking::blocking;
+use super::driver::run_tile;
 use super::kernel::{Kernel, ShiftedKernel};
-use super::pack::pack_a;
+use super::pack::{pack_a, pack_b};
 use super::{detected_path, GemmScalar, MatRef};
 
 /// A left operand packed for [`ShiftedA::multiply`].
@@ -109,3 +112,97 @@ impl<T: GemmScalar> ShiftedA<T> {
         }
     }
 }
+
+/// `C = A · B` (`accumulate == false`) or `C += A · B`, where row `i` of `A` is the window
+/// `a[offs[i] .. offs[i] + k]` of one buffer and `B` is any `k x n` view; `C` is row-major
+/// `m x n` with `m = offs.len()`. `k` is cut into the GEMM's `KC` blocks (a function of `k`
+/// alone) and each block's `B` packed once, so every element is the GEMM's chain of blocks.
+/// Returns `false`, touching nothing, when this CPU's kernel path has no shifted-`A`
+/// micro-kernel.
+///
+/// # Panics
+///
+/// If `c.len() != m·n`, or a window or `B` reaches past its buffer.
+pub(crate) fn gemm_shifted_a<T: GemmScalar>(
+    a: &[T],
+    offs: &[usize],
+    b: MatRef<T>,
+    c: &mut [T],
+    accumulate: bool,
+) -> bool {
+    let kern = T::kernel(detected_path(), usize::MAX);
+    let Some(func) = kern.shifted_a else {
+        return false;
+    };
+    let (m, k, n) = (offs.len(), b.rows, b.cols);
+    let reach = offs.iter().max().map_or(0, |&o| o + k);
+    assert!(
+        c.len() == m * n && reach <= a.len(),
+        "shifted product: C has {} elements for {m} x {n}, or windows reach {reach} of {}",
+        c.len(),
+        a.len()
+    );
+    b.check_bounds("B");
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(T::default());
+        }
+        return true;
+    }
+    let (mr, nr) = (kern.mr, kern.nr);
+    assert!(
+        mr <= MAX_MR,
+        "shifted product: tile height {mr} above {MAX_MR}"
+    );
+    let kc = k.div_ceil(k.div_ceil(blocking::<T>(mr, nr).kc));
+    let mut bpack = vec![T::default(); n.div_ceil(nr) * nr * kc];
+    for pc in (0..k).step_by(kc) {
+        let kcb = kc.min(k - pc);
+        let bp = &mut bpack[..n.div_ceil(nr) * nr * kcb];
+        pack_b(&b, pc, 0, kcb, n, &kern, bp);
+        let overwrite = !accumulate && pc == 0;
+        for (jq, panel) in bp.chunks_exact(nr * kcb).enumerate() {
+            let (j0, cols) = (jq * nr, nr.min(n - jq * nr));
+            for i0 in (0..m).step_by(mr) {
+                let rows = mr.min(m - i0);
+                // Rows past the end repeat the last window (read, never stored).
+                let mut rows_at = [0; MAX_MR];
+                for (i, r) in rows_at[..mr].iter_mut().enumerate() {
+                    *r = offs[(i0 + i).min(m - 1)] + pc;
+                }
+                // SAFETY: each window a[rows_at[i]..][..kcb] lies inside a (checked reach);
+                // the panel holds kcb·nr elements; the rows x cols tile at (i0, j0) lies inside
+                // c; the kernel was chosen for this CPU.
+                unsafe {
+                    run_tile(
+                        mr,
+                        nr,
+                        rows,
+                        cols,
+                        c.as_mut_ptr().add(i0 * n + j0),
+                        n,
+                        overwrite,
+                        |cp, ld| {
+                            func(
+                                kcb,
+                                a.as_ptr(),
+                                rows_at.as_ptr(),
+                                panel.as_ptr(),
+                                cp,
+                                ld,
+                                overwrite,
+                            )
+                        },
+                    )
+                };
+            }
+        }
+    }
+    true
+}
+
+/// Largest tile height of a shifted-`A` kernel.
+const MAX_MR: usize = 16;
