@@ -509,16 +509,15 @@ pub(crate) fn conv2d_forward<T: Element>(
     sh: &Conv2dShape,
 ) -> Vec<T> {
     let (l, o, og, k) = (sh.win.positions(), sh.o, sh.og(), sh.k());
+    if sh.n * o * l == 0 {
+        return Vec::new();
+    }
+    if let Some(conv) = sh.shifted_forward(w) {
+        return conv.run_batch(x, bias, sh.n);
+    }
     let s_max = samples_per_chunk(sh.n, l);
     let plan = sh.win.plan();
     let mut y = vec![T::zero(); sh.n * o * l];
-    if y.is_empty() {
-        return y;
-    }
-    if let Some(conv) = sh.shifted_forward(w) {
-        conv.run_batch(x, bias, &mut y);
-        return y;
-    }
     let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
         let s = yc.len() / (o * l);
         sh.im2col_chunk(&plan, x, ci * s_max, s, cols);
@@ -579,14 +578,8 @@ pub(crate) fn conv2d_backward<T: Element>(
         );
     }
     // Shifted products where they apply (`conv_shifted.rs`), im2col for the rest.
-    let dx = need_dx
-        .then(|| sh.shifted_input_grad(w))
-        .flatten()
-        .map(|conv| {
-            let mut dx = vec![T::zero(); n * chw];
-            conv.run_batch(g, None, &mut dx);
-            dx
-        });
+    let dx = need_dx.then(|| sh.shifted_input_grad(w)).flatten();
+    let dx = dx.map(|conv| conv.run_batch(g, None, n));
     let dw = need_dw.then(|| sh.shifted_forward(w)).flatten();
     let dw = dw.and_then(|conv| conv.weight_grad(x, g));
     let rest = (need_dx && dx.is_none(), need_dw && dw.is_none());

@@ -27,6 +27,7 @@ use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
 use crate::kernels::matmul::MatRef;
 use crate::threads::use_pool;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// A unit-stride convolution of `[channels, h, w]` samples, its weight packed once.
 pub(crate) struct ShiftedConv<T> {
@@ -102,26 +103,33 @@ impl<T: Element> ShiftedConv<T> {
         self.out
     }
 
-    /// Convolves every sample of `x` (`[N, channels, H, W]`) into `y` (`[N, outs, oH, oW]`),
-    /// adding `bias[o]` to output channel `o`; samples in parallel.
-    pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) {
+    /// Convolves the `n` samples of `x` (`[n, channels, H, W]`) into `[n, outs, oH, oW]`,
+    /// adding `bias[o]` to output channel `o`; samples in parallel. The result is not zeroed
+    /// first: every element is written once.
+    pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, n: usize) -> Vec<T> {
         let chw = self.channels * self.input[0] * self.input[1];
         let sample_out = self.outs * self.out[0] * self.out[1];
-        let sample = |scratch: &mut (Vec<T>, Vec<T>), (n, yn): (usize, &mut [T])| {
-            self.run(&x[n * chw..(n + 1) * chw], bias, scratch, yn)
-        };
-        if sample_out == 0 {
-            return;
+        let len = n * sample_out;
+        let mut y = Vec::with_capacity(len);
+        if len == 0 {
+            return y;
         }
+        let sample = |scratch: &mut (Vec<T>, Vec<T>), (s, ys): (usize, &mut [MaybeUninit<T>])| {
+            self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
+        };
+        let out = &mut y.spare_capacity_mut()[..len];
         if use_pool() {
-            let samples = y.par_chunks_mut(sample_out).enumerate();
+            let samples = out.par_chunks_mut(sample_out).enumerate();
             samples.for_each_init(|| (Vec::new(), Vec::new()), sample);
         } else {
             let mut scratch = (Vec::new(), Vec::new());
-            y.chunks_mut(sample_out)
+            out.chunks_mut(sample_out)
                 .enumerate()
                 .for_each(|s| sample(&mut scratch, s));
         }
+        // SAFETY: `run` wrote all `outs·oH·oW` outputs of every sample, `len` in all.
+        unsafe { y.set_len(len) };
+        y
     }
 
     /// The weight gradient `dW[o, c·kH·kW + t] = Σ_n Σ_p G[n, o, p] · x_n[c, p shifted by
@@ -195,9 +203,15 @@ impl<T: Element> ShiftedConv<T> {
         }
     }
 
-    /// One sample: pad `x`, multiply onto the grid, copy the grid's outputs (plus bias) into
-    /// `y`.
-    fn run(&self, x: &[T], bias: Option<&[T]>, (buf, grid): &mut (Vec<T>, Vec<T>), y: &mut [T]) {
+    /// One sample: pad `x`, multiply onto the grid, write the grid's outputs (plus bias)
+    /// into every element of `y`.
+    fn run(
+        &self,
+        x: &[T],
+        bias: Option<&[T]>,
+        (buf, grid): &mut (Vec<T>, Vec<T>),
+        y: &mut [MaybeUninit<T>],
+    ) {
         let wp = self.wp;
         self.pad(x, buf);
         grid.resize(self.weight.padded_rows() * self.cols, T::zero());
@@ -208,8 +222,12 @@ impl<T: Element> ShiftedConv<T> {
             for (r, row) in yo.chunks_exact_mut(ow).enumerate() {
                 let src = &grid[o * self.cols + r * wp..][..ow];
                 match bias {
-                    Some(b) => row.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b[o]),
-                    None => row.copy_from_slice(src),
+                    Some(b) => row.iter_mut().zip(src).for_each(|(d, &s)| {
+                        d.write(s + b[o]);
+                    }),
+                    None => row.iter_mut().zip(src).for_each(|(d, &s)| {
+                        d.write(s);
+                    }),
                 }
             }
         }
