@@ -439,10 +439,13 @@ fn conv2d_matches_direct_sum() {
     // 9 output channels (a partial tile of 8).
     direct_sum_case((2, 3, 6, 16, 9, 1), (3, 3, 1, 1, 1, 1, 1, 1));
     direct_sum_case((1, 2, 7, 70, 3, 1), (3, 5, 1, 1, 0, 2, 1, 2));
+    // Rows of 32 (two f64 tiles) and 16 output channels (two tiles): the tiles are written
+    // straight into the output.
+    direct_sum_case((2, 8, 4, 32, 16, 1), (3, 3, 1, 1, 1, 1, 1, 1));
 }
 
 /// Checks conv2d of `(n, c, h, w, o, groups)` with window `(kh, kw, sh, sw, ph, pw, dh, dw)`
-/// against the definition of a cross-correlation, summed directly.
+/// and a bias against the definition of a cross-correlation, summed directly.
 fn direct_sum_case(
     (n, c, h, w, o, g): (usize, usize, usize, usize, usize, usize),
     (kh, kw, sh, sw, ph, pw, dh, dw): (usize, usize, usize, usize, usize, usize, usize, usize),
@@ -450,8 +453,9 @@ fn direct_sum_case(
     manual_seed(5);
     let x = randn(&[n, c, h, w]);
     let wt = randn(&[o, c / g, kh, kw]);
-    let y = x.conv2d(&wt, None, [sh, sw], [ph, pw], [dh, dw], g);
-    let (xs, ws, ys) = (x.to_vec(), wt.to_vec(), y.to_vec());
+    let bias = randn(&[o]);
+    let y = x.conv2d(&wt, Some(&bias), [sh, sw], [ph, pw], [dh, dw], g);
+    let (xs, ws, ys, bs) = (x.to_vec(), wt.to_vec(), y.to_vec(), bias.to_vec());
     let shape = y.shape();
     let (oh, ow) = (shape[2], shape[3]);
     assert_eq!(
@@ -467,7 +471,7 @@ fn direct_sum_case(
             let grp = oc / og;
             for i in 0..oh {
                 for j in 0..ow {
-                    let mut acc = 0.0;
+                    let mut acc = bs[oc];
                     for ci in 0..cg {
                         for a in 0..kh {
                             for e in 0..kw {
@@ -483,7 +487,10 @@ fn direct_sum_case(
                         }
                     }
                     let got = ys[((b * o + oc) * oh + i) * ow + j];
-                    assert!((got - acc).abs() < 1e-12, "{got} vs {acc}");
+                    assert!(
+                        (got - acc).abs() < 1e-12 * (1.0 + acc.abs()),
+                        "{got} vs {acc}"
+                    );
                 }
             }
         }
@@ -510,11 +517,15 @@ fn chunked_conv(create_graph: bool) -> [Vec<f64>; 4] {
 }
 
 /// As [`chunked_conv`] for unit-stride windows on rows wide enough for shifted products:
-/// `(window, padding, dilation)`.
-fn shifted_conv(create_graph: bool, k: [usize; 2], p: [usize; 2], d: [usize; 2]) -> [Vec<f64>; 4] {
-    let x = common::wave(&[3, 2, 5, 36], 1).requires_grad_(true);
-    let w = common::wave(&[9, 2, k[0], k[1]], 2).requires_grad_(true);
-    let b = common::wave(&[9], 3).requires_grad_(true);
+/// `(window, padding, dilation)` on `[3, c, 5, width]` samples with `o` output channels.
+fn shifted_conv(
+    create_graph: bool,
+    (k, p, d): ([usize; 2], [usize; 2], [usize; 2]),
+    [c, width, o]: [usize; 3],
+) -> [Vec<f64>; 4] {
+    let x = common::wave(&[3, c, 5, width], 1).requires_grad_(true);
+    let w = common::wave(&[o, c, k[0], k[1]], 2).requires_grad_(true);
+    let b = common::wave(&[o], 3).requires_grad_(true);
     let y = x.conv2d(&w, Some(&b), [1, 1], p, d, 1);
     let c = common::wave(&y.shape(), 4);
     (&y * &c)
@@ -526,28 +537,32 @@ fn shifted_conv(create_graph: bool, k: [usize; 2], p: [usize; 2], d: [usize; 2])
 
 #[test]
 fn shifted_conv_matches_recorded_backward() {
-    // Forward and input gradient as shifted products (kernels/conv_shifted.rs: the input
-    // gradient convolves G with the flipped, transposed weight) against the recorded
-    // formulas (im2col, col2im): "same" 3×3; 3×3 without padding (the gradient's padding is
-    // 2); dilated 3×3 with padding 1 of 4; 2×3 with padding larger than the window (the input
-    // gradient falls back to col2im).
-    for (k, p, d) in [
-        ([3, 3], [1, 1], [1, 1]),
-        ([3, 3], [0, 0], [1, 1]),
-        ([3, 3], [1, 1], [2, 2]),
-        ([2, 3], [2, 1], [1, 1]),
+    // Forward and gradients as shifted products (kernels/conv_shifted.rs: the input gradient
+    // convolves G with the flipped, transposed weight; the weight gradient multiplies the
+    // sample's windows by Gᵀ) against the recorded formulas (im2col, col2im): on the padded
+    // grid, 36 columns of 2 channels into 9: "same" 3×3; 3×3 without padding (the gradient's
+    // padding is 2); dilated 3×3 with padding 1 of 4; 2×3 with padding larger than the window
+    // (the input gradient falls back to col2im). Then tiles written straight into the output:
+    // rows of 32 (two f64 tiles of 16) and 8 and 16 channels (whole tiles of 8), "same" 3×3.
+    let grid = [2, 36, 9];
+    for (window, sizes) in [
+        (([3, 3], [1, 1], [1, 1]), grid),
+        (([3, 3], [0, 0], [1, 1]), grid),
+        (([3, 3], [1, 1], [2, 2]), grid),
+        (([2, 3], [2, 1], [1, 1]), grid),
+        (([3, 3], [1, 1], [1, 1]), [8, 32, 16]),
     ] {
-        let fast = shifted_conv(false, k, p, d);
-        let recorded = shifted_conv(true, k, p, d);
+        let fast = shifted_conv(false, window, sizes);
+        let recorded = shifted_conv(true, window, sizes);
         for (what, (a, b)) in ["y", "dx", "dw", "db"]
             .iter()
             .zip(fast.iter().zip(&recorded))
         {
-            assert_eq!(a.len(), b.len(), "{what} {k:?} {p:?} {d:?}");
+            assert_eq!(a.len(), b.len(), "{what} {window:?} {sizes:?}");
             for (q, (u, v)) in a.iter().zip(b).enumerate() {
                 assert!(
                     (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
-                    "{what}[{q}] {k:?} {p:?} {d:?}: {u} vs {v}"
+                    "{what}[{q}] {window:?} {sizes:?}: {u} vs {v}"
                 );
             }
         }

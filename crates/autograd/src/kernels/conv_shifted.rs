@@ -41,8 +41,15 @@ pub(crate) struct ShiftedConv<T> {
     wp: usize,
     hp: usize,
     out: [usize; 2],
-    /// Grid columns computed: `oH·Wp` rounded up to the tile width.
+    /// Grid columns: `oH·Wp` rounded up to the tile width.
     cols: usize,
+    /// Whether the tiles are written straight into the output (rows a whole number of tiles
+    /// wide, output channels a whole number of tiles tall): then only the outputs are
+    /// computed, not the dropped grid columns.
+    direct: bool,
+    /// The tiles computed, `(grid column, output column)`: along each output row when
+    /// `direct`, else along the grid (the same column in the grid buffer).
+    tiles: Vec<(usize, usize)>,
     /// `offs[c·kH·kW + i·kW + j]`: where tap `(i, j)` of channel `c` starts in the buffer.
     offs: Vec<usize>,
     /// Length of the padded buffer, the last window included.
@@ -73,7 +80,19 @@ impl<T: Element> ShiftedConv<T> {
             return None;
         }
         let weight = ShiftedA::pack(weight)?;
-        let cols = (out[0] * wp).div_ceil(weight.nr()) * weight.nr();
+        let nr = weight.nr();
+        let cols = (out[0] * wp).div_ceil(nr) * nr;
+        let direct = out[1].is_multiple_of(nr) && weight.padded_rows() == weight.rows();
+        let tiles: Vec<(usize, usize)> = if direct {
+            let row = |r: usize| {
+                (0..out[1])
+                    .step_by(nr)
+                    .map(move |x| (r * wp + x, r * out[1] + x))
+            };
+            (0..out[0]).flat_map(row).collect()
+        } else {
+            (0..cols).step_by(nr).map(|j| (j, j)).collect()
+        };
         let plane = hp * wp;
         let offs: Vec<usize> = (0..channels)
             .flat_map(|c| {
@@ -93,6 +112,8 @@ impl<T: Element> ShiftedConv<T> {
             hp,
             out,
             cols,
+            direct,
+            tiles,
             offs,
             len: (channels - 1) * plane + span[0] * wp + span[1] + cols,
         })
@@ -203,8 +224,9 @@ impl<T: Element> ShiftedConv<T> {
         }
     }
 
-    /// One sample: pad `x`, multiply onto the grid, write the grid's outputs (plus bias)
-    /// into every element of `y`.
+    /// One sample: pad `x`, multiply, and write every element of `y`: the tiles straight
+    /// into `y` (plus bias) when `direct`, else onto the grid, whose outputs (plus bias) are
+    /// then copied into `y`.
     fn run(
         &self,
         x: &[T],
@@ -212,12 +234,24 @@ impl<T: Element> ShiftedConv<T> {
         (buf, grid): &mut (Vec<T>, Vec<T>),
         y: &mut [MaybeUninit<T>],
     ) {
-        let wp = self.wp;
+        let ([oh, ow], wp) = (self.out, self.wp);
         self.pad(x, buf);
+        if self.direct {
+            self.weight
+                .multiply(buf, &self.offs, &self.tiles, y, oh * ow);
+            for (o, yo) in y.chunks_exact_mut(oh * ow).enumerate() {
+                let Some(b) = bias else { break };
+                // SAFETY: the tiles cover every output of the sample, all written above.
+                yo.iter_mut()
+                    .for_each(|v| unsafe { *v.assume_init_mut() += b[o] });
+            }
+            return;
+        }
         grid.resize(self.weight.padded_rows() * self.cols, T::zero());
+        // SAFETY: MaybeUninit<T> has T's layout; the product writes only initialised values.
+        let out = unsafe { &mut *(grid.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) };
         self.weight
-            .multiply(buf, &self.offs, self.cols, grid, self.cols);
-        let [oh, ow] = self.out;
+            .multiply(buf, &self.offs, &self.tiles, out, self.cols);
         for (o, yo) in y.chunks_exact_mut(oh * ow).enumerate() {
             for (r, row) in yo.chunks_exact_mut(ow).enumerate() {
                 let src = &grid[o * self.cols + r * wp..][..ow];

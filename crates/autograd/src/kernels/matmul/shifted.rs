@@ -19,6 +19,7 @@ use super::driver::run_tile;
 use super::kernel::{Kernel, ShiftedKernel};
 use super::pack::{pack_a, pack_b};
 use super::{detected_path, GemmScalar, MatRef};
+use std::mem::MaybeUninit;
 
 /// A left operand packed for [`ShiftedA::multiply`].
 pub(crate) struct ShiftedA<T> {
@@ -66,44 +67,46 @@ impl<T: GemmScalar> ShiftedA<T> {
         self.kern.nr
     }
 
-    /// `C[i, j] = Σ_p A[i, p] · b[offs[p] + j]` for `i <` [`padded_rows`](Self::padded_rows)
-    /// (rows past `m` come out zero) and `j < n`, into row-major `c` with row stride `ldc`.
+    /// `C[i, cj + t] = Σ_p A[i, p] · b[offs[p] + j + t]` for every tile `(j, cj)` of
+    /// `tiles`, `t <` [`nr`](Self::nr) and `i <` [`padded_rows`](Self::padded_rows) (rows
+    /// past `m` come out zero), into row-major `c` with row stride `ldc`. Every element of
+    /// the tiles is written, none read, so `c` may be uninitialised.
     ///
     /// # Panics
     ///
-    /// If `offs.len() != k`, `n` is not a multiple of [`nr`](Self::nr), `ldc < n`, or a
-    /// window or a row of `C` reaches past its buffer.
-    pub(crate) fn multiply(&self, b: &[T], offs: &[usize], n: usize, c: &mut [T], ldc: usize) {
+    /// If `offs.len() != k`, or a window or a tile of `C` reaches past its buffer.
+    pub(crate) fn multiply(
+        &self,
+        b: &[T],
+        offs: &[usize],
+        tiles: &[(usize, usize)],
+        c: &mut [MaybeUninit<T>],
+        ldc: usize,
+    ) {
         let (mr, nr, k) = (self.kern.mr, self.kern.nr, self.k);
-        assert!(
-            offs.len() == k && n.is_multiple_of(nr) && ldc >= n,
-            "shifted product: {} offsets for k = {k}, n = {n} (tile width {nr}), ldc = {ldc}",
-            offs.len()
-        );
-        if n == 0 {
-            return;
-        }
-        let reach = offs.iter().max().map_or(0, |&o| o + n);
-        assert!(
-            reach <= b.len() && (self.padded_rows() - 1) * ldc + n <= c.len(),
-            "shifted product: windows reach {reach} of {} elements, or C ({} elements) is \
-             shorter than {} rows of stride {ldc}",
-            b.len(),
-            c.len(),
-            self.padded_rows()
-        );
-        for j0 in (0..n).step_by(nr) {
+        let last_row = (self.padded_rows() - 1) * ldc;
+        let reach = offs.iter().max().map_or(0, |&o| o + nr);
+        for &(j, cj) in tiles {
+            assert!(
+                offs.len() == k && reach + j <= b.len() && last_row + cj + nr <= c.len(),
+                "shifted product: {} offsets for k = {k}; tile ({j}, {cj}) of width {nr} reaches \
+                 past b ({} elements) or C ({} elements, row stride {ldc})",
+                offs.len(),
+                b.len(),
+                c.len()
+            );
             for (q, panel) in self.panels.chunks_exact(mr * k).enumerate() {
-                // SAFETY: the panel holds k·mr elements; every window b[offs[p] + j0 ..][..nr]
-                // lies inside b (j0 + nr ≤ n, checked reach); the mr x nr tile at row q·mr,
-                // column j0 lies inside c (checked above); the kernel was chosen for this CPU.
+                // SAFETY: the panel holds k·mr elements; every window b[offs[p] + j ..][..nr]
+                // lies inside b and the mr x nr tile at row q·mr, column cj inside c (both
+                // checked above); the kernel only writes C when overwriting; it was chosen for
+                // this CPU.
                 unsafe {
                     (self.func)(
                         k,
                         panel.as_ptr(),
-                        b.as_ptr().add(j0),
+                        b.as_ptr().add(j),
                         offs.as_ptr(),
-                        c.as_mut_ptr().add(q * mr * ldc + j0),
+                        c.as_mut_ptr().add(q * mr * ldc + cj).cast(),
                         ldc,
                         true,
                     )
