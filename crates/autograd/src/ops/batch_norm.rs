@@ -16,21 +16,20 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::sum_pairs_f64;
-use crate::ops::par::{for_each_chunk, map_indices};
+use crate::ops::par::{filled_chunks, map_indices};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
-/// Fills `out` (`[N, C, S]` as `N·C` blocks of `S`) with `f(channel, offset of the block, block)`,
-/// in parallel for large tensors.
+/// A new `[N, C, S]` tensor of `len` elements (`N·C` blocks of `S`), each block filled with
+/// `f(channel, offset of the block, block)`, in parallel for large tensors.
 fn per_block<T: Element>(
-    out: &mut [T],
+    len: usize,
     s: usize,
     c: usize,
     f: impl Fn(usize, usize, &mut [T]) + Sync + Send,
-) {
-    let work = out.len();
-    for_each_chunk(out, s, work, |i, o| f(i % c, i * s, o));
+) -> Vec<T> {
+    filled_chunks(len, s, len, |i, o| f(i % c, i * s, o))
 }
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
@@ -114,8 +113,7 @@ pub fn native_batch_norm<T: Element>(
         let shift: Vec<f64> = (0..c)
             .map(|ch| b.as_ref().map_or(0.0, |b| b[ch].as_f64()))
             .collect();
-        let mut y = vec![T::zero(); xv.len()];
-        per_block(&mut y, s, c, |ch, at, out| {
+        let y = per_block(xv.len(), s, c, |ch, at, out| {
             let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
             for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
                 *o = T::from_f64((v.as_f64() - mu) * k + b);
@@ -178,8 +176,7 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let dx = ctx.needs_grad(0).then(|| {
             let (mean_g, mean_gx) = (to_t(&sum_g), to_t(&sum_gx));
             let inv_m = T::from_f64(1.0 / m);
-            let mut dx = vec![T::zero(); xv.len()];
-            per_block(&mut dx, s, c, |ch, at, out| {
+            let dx = per_block(xv.len(), s, c, |ch, at, out| {
                 let (mu, is) = (mean[ch], invstd[ch]);
                 let k = gamma[ch] * is;
                 let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);

@@ -15,7 +15,7 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::sum_pairs_f64;
-use crate::ops::par::{for_each_chunk, map_indices};
+use crate::ops::par::{filled_chunks, map_indices};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -98,8 +98,7 @@ pub fn layer_norm<T: Element>(
     let stats = map_indices(rows, xv.len(), |r| {
         row_stats_f64(&xv[r * d..(r + 1) * d], eps)
     });
-    let mut y = vec![T::zero(); xv.len()];
-    for_each_chunk(&mut y, d, xv.len(), |r, out| {
+    let y = filled_chunks(xv.len(), d, xv.len(), |r, out| {
         let (mean, invstd) = stats[r];
         let row = &xv[r * d..(r + 1) * d];
         for (((o, &v), &w), &b) in out.iter_mut().zip(row).zip(&w).zip(&b) {
@@ -151,9 +150,8 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
             (T::from_f64(mean), T::from_f64(invstd))
         };
         let dx = ctx.needs_grad(0).then(|| {
-            let mut dx = vec![T::zero(); xv.len()];
             let w = self.has_weight.then(|| ctx.inputs[1].to_vec());
-            for_each_chunk(&mut dx, d, xv.len(), |r, out| {
+            let dx = filled_chunks(xv.len(), d, xv.len(), |r, out| {
                 let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
                 let (mean, invstd) = stats(r);
                 // ĝ = g·w (written into `out`, then overwritten by dx).

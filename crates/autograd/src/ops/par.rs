@@ -60,6 +60,41 @@ pub(crate) fn map_indices<R: Send>(
     }
 }
 
+/// A new vector of `len` elements in chunks of `size`, each zeroed and then filled by
+/// `f(chunk index, chunk)` in one task, in parallel when `work` is large ([`for_each_chunk`]):
+/// the zeroing is shared between the threads and done while the chunk is in cache, not as one
+/// serial `memset` of the whole buffer before the work starts.
+pub(crate) fn filled_chunks<T: Element>(
+    len: usize,
+    size: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) -> Vec<T> {
+    if size == 0 || len == 0 {
+        return vec![T::zero(); len];
+    }
+    let mut out: Vec<T> = Vec::with_capacity(len);
+    for_each_chunk(
+        &mut out.spare_capacity_mut()[..len],
+        size,
+        work,
+        |i, chunk| {
+            chunk.iter_mut().for_each(|v| {
+                v.write(T::zero());
+            });
+            // SAFETY: every element of the chunk was just initialised.
+            let chunk = unsafe {
+                std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len())
+            };
+            f(i, chunk)
+        },
+    );
+    // SAFETY: `for_each_chunk` visited every chunk of the first `len` elements (`size > 0`),
+    // and each was initialised before `f` saw it.
+    unsafe { out.set_len(len) };
+    out
+}
+
 /// The row-major values of `a` as one slice, if `a` is large enough for the parallel path.
 fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
     if a.len() < PAR_MIN_ELEMENTS {
@@ -74,14 +109,9 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) 
     let Some(src) = a.as_slice() else {
         return a.mapv(f);
     };
-    let mut out = vec![T::zero(); src.len()];
-    if src.len() < PAR_MIN_ELEMENTS || !use_pool() {
-        math::map(src, &mut out, &f);
-    } else {
-        out.par_chunks_mut(PAR_CHUNK)
-            .zip(src.par_chunks(PAR_CHUNK))
-            .for_each(|(o, s)| math::map(s, o, &f));
-    }
+    let out = filled_chunks(src.len(), PAR_CHUNK, src.len(), |i, o| {
+        math::map(&src[i * PAR_CHUNK..][..o.len()], o, &f)
+    });
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
@@ -109,14 +139,10 @@ pub(crate) fn zip_map<T: Element>(
     if a.shape() != b.shape() {
         return serial(a, b);
     }
-    let mut out = vec![T::zero(); x.len()];
-    if x.len() < PAR_MIN_ELEMENTS || !use_pool() {
-        math::zip_map(x, y, &mut out, &f);
-    } else {
-        out.par_chunks_mut(PAR_CHUNK)
-            .zip(x.par_chunks(PAR_CHUNK).zip(y.par_chunks(PAR_CHUNK)))
-            .for_each(|(o, (x, y))| math::zip_map(x, y, o, &f));
-    }
+    let out = filled_chunks(x.len(), PAR_CHUNK, x.len(), |i, o| {
+        let at = i * PAR_CHUNK;
+        math::zip_map(&x[at..at + o.len()], &y[at..at + o.len()], o, &f)
+    });
     ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 

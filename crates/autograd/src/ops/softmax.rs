@@ -6,7 +6,7 @@ use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math;
 use crate::ops::or_panic;
-use crate::ops::par::for_each_chunk;
+use crate::ops::par::filled_chunks;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis};
@@ -22,12 +22,10 @@ fn per_lane<T: Element>(
     d: usize,
     f: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
 ) -> Vec<T> {
-    let mut out = vec![T::zero(); a.len()];
-    for_each_chunk(&mut out, d, a.len(), |i, o| {
+    filled_chunks(a.len(), d, a.len(), |i, o| {
         let r = i * d..(i + 1) * d;
         f(&a[r.clone()], b.get(r).unwrap_or(&[]), o)
-    });
-    out
+    })
 }
 
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
