@@ -29,6 +29,9 @@ use crate::threads::use_pool;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
+/// Elements per task when the samples' weight gradients are added.
+const SUM_CHUNK: usize = 4096;
+
 /// A unit-stride convolution of `[channels, h, w]` samples, its weight packed once.
 pub(crate) struct ShiftedConv<T> {
     weight: ShiftedA<T>,
@@ -194,9 +197,21 @@ impl<T: Element> ShiftedConv<T> {
             let mut scratch = (Vec::new(), Vec::new());
             (0..n).map(|s| sample(&mut scratch, s)).collect()
         };
+        let parts: Vec<Vec<T>> = parts.into_iter().collect::<Option<_>>()?;
+        // Σ over the samples in sample order, element ranges in parallel.
+        let add_parts = |(c, d): (usize, &mut [T])| {
+            for part in &parts {
+                let p = &part[c * SUM_CHUNK..c * SUM_CHUNK + d.len()];
+                d.iter_mut().zip(p).for_each(|(d, &p)| *d += p);
+            }
+        };
         let mut dwt = vec![T::zero(); rows * outs];
-        for part in parts {
-            dwt.iter_mut().zip(&part?).for_each(|(d, &p)| *d += p);
+        if use_pool() {
+            dwt.par_chunks_mut(SUM_CHUNK)
+                .enumerate()
+                .for_each(add_parts);
+        } else {
+            dwt.chunks_mut(SUM_CHUNK).enumerate().for_each(add_parts);
         }
         let mut dw = vec![T::zero(); outs * rows];
         for (i, row) in dwt.chunks_exact(outs).enumerate() {
