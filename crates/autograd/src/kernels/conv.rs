@@ -14,6 +14,10 @@
 //!
 //! Every output element is one GEMM dot product over a fixed `k`, and the chunk partials of
 //! `dW` are added in chunk order, so the results do not depend on the thread count.
+//!
+//! Unit-stride, ungrouped windows on rows wide enough skip the columns: [`conv2d_forward`]
+//! and [`conv2d_backward`] hand them to `conv_shifted.rs`, which reads a padded copy of each
+//! sample in place (each part, forward, `dx` or `dW`, where it applies; im2col for the rest).
 
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;

@@ -3,11 +3,11 @@
 //! Each sample's `[C, H, W]` input is copied once into zero-padded planes of width
 //! `Wp = W + 2·pw`. On that buffer, the im2col row of channel `c` and tap `(i, j)` is the
 //! buffer itself read from `c·plane + i·dH·Wp + j·dW`, so the product reads its right
-//! operand in place (`matmul::shifted`). It is computed on the padded grid, `oH x Wp`
-//! positions; the last `Wp − oW` of each row are not outputs and are dropped when the grid is
-//! copied into the result. That waste is why [`ShiftedConv::new`] declines when a row would
-//! waste more than an eighth of its products, or the window is strided or grouped (those
-//! take im2col, `conv.rs`).
+//! operand in place (`matmul::shifted`). It runs on the padded grid, `oH x Wp` positions, the
+//! last `Wp − oW` of each row not outputs: dropped when the grid is copied into the result,
+//! or never computed when a row is a whole number of tiles (then the tiles, row by row, go
+//! straight into the output). [`ShiftedConv::new`] declines when a grid row would waste more
+//! than an eighth of its products; strided and grouped windows take im2col (`conv.rs`).
 //!
 //! ```text
 //! forward   y  = W · shift(pad(x))                      (+ bias)
@@ -18,9 +18,10 @@
 //!
 //! The input gradient is the same computation: a unit-stride convolution of the output
 //! gradient with the flipped, transposed weight. The weight gradient multiplies the same
-//! windows, as the rows of the left operand (`matmul::shifted::gemm_shifted_a`). Each output element is one fused
-//! multiply-add chain over `C·kH·kW`, and samples are independent, so the result does not
-//! depend on the thread count.
+//! windows as the rows of the left operand (`matmul::shifted::gemm_shifted_a`). Forward and
+//! input gradient compute each output as one fused multiply-add chain over `C·kH·kW`; the
+//! weight gradient sums each sample in the GEMM's fixed `KC` blocks and adds the samples in
+//! order. Nothing depends on the thread count.
 
 use crate::element::Element;
 use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
