@@ -7,9 +7,10 @@
 //! instead of wasting most of the tile on zero padding.
 //!
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
-//! used when an `A` panel would only be used once after packing, and the wide
-//! ones a "shifted" form reading each row of `B` at its own offset into one
-//! buffer (`shifted.rs`: a unit-stride convolution's input read in place).
+//! used when an `A` panel would only be used once after packing, and "shifted"
+//! forms reading each row of `B`, or of `A`, at its own offset into one buffer
+//! (`shifted.rs`: a unit-stride convolution's input read in place; only the
+//! wide kernels' are used).
 
 use super::kernel::Kernel;
 use std::arch::x86_64::*;
@@ -21,9 +22,9 @@ const MR_NARROW: usize = 14;
 
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
-/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place) and a
-/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a shifted-`A` form
-/// (`$shifted_a`, a `kernel::ShiftedAKernel`).
+/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place), a
+/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a shifted-`A`
+/// form (`$shifted_a`, a `kernel::ShiftedAKernel`).
 macro_rules! avx512_kernel {
     ($body:ident, $name:ident, $direct:ident, $shifted:ident, $shifted_a:ident, $t:ty,
      $mr:expr, $lanes:expr, $nv:expr,

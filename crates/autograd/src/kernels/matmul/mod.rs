@@ -39,7 +39,8 @@
 //! * `blocking.rs`: cache sizes (CPUID) and the `KC`/`MC`/`NC` blocking;
 //! * `driver.rs`: blocking loops, edge tiles; `split.rs`: the thread split;
 //! * `pack.rs`: operand packing; `dot.rs`: the narrow-output driver;
-//!   `shifted.rs`: products reading `B`'s rows at offsets into one buffer (convolutions);
+//!   `shifted.rs`: products reading the rows of `B` (or of `A`) at offsets into one buffer
+//!   (unit-stride convolutions);
 //! * `avx512*.rs`, `avx2.rs`, `portable.rs`: micro-kernels per path;
 //! * `tests.rs`: correctness and determinism tests.
 //!
