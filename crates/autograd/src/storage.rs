@@ -174,29 +174,44 @@ thread_local! {
 }
 
 impl HeldList {
+    #[inline]
     fn get(&self, i: usize) -> usize {
         if i < HELD_SLOTS {
             self.slots[i].get()
         } else {
-            HELD_MORE.with(|m| m.borrow()[i - HELD_SLOTS])
+            get_more(i - HELD_SLOTS)
         }
     }
 
+    #[inline]
     fn set(&self, i: usize, e: usize) {
         if i < HELD_SLOTS {
             self.slots[i].set(e);
         } else {
-            HELD_MORE.with(|m| {
-                let mut m = m.borrow_mut();
-                let j = i - HELD_SLOTS;
-                if j == m.len() {
-                    m.push(e);
-                } else {
-                    m[j] = e;
-                }
-            });
+            set_more(i - HELD_SLOTS, e);
         }
     }
+}
+
+/// Entry `j` of [`HELD_MORE`].
+#[cold]
+#[inline(never)]
+fn get_more(j: usize) -> usize {
+    HELD_MORE.with(|m| m.borrow()[j])
+}
+
+/// Sets entry `j` of [`HELD_MORE`], one past its end included.
+#[cold]
+#[inline(never)]
+fn set_more(j: usize, e: usize) {
+    HELD_MORE.with(|m| {
+        let mut m = m.borrow_mut();
+        if j == m.len() {
+            m.push(e);
+        } else {
+            m[j] = e;
+        }
+    });
 }
 
 fn entry(key: usize, write: bool) -> usize {
@@ -261,27 +276,38 @@ fn push_held(key: usize, write: bool) {
 }
 
 /// Removes one entry `(key, write)`; guards usually drop in reverse order, so the last slot is
-/// checked first, and a removal elsewhere moves the last entry into the gap.
+/// checked first (inline), and a removal elsewhere ([`pop_held_slow`]) moves the last entry
+/// into the gap.
 #[inline]
 fn pop_held(key: usize, write: bool) {
     let e = entry(key, write);
     HELD.with(|h| {
         let n = h.len.get();
-        if n == 0 {
-            return;
+        if n > 0 && n <= HELD_SLOTS && h.slots[n - 1].get() == e {
+            h.len.set(n - 1);
+        } else {
+            pop_held_slow(h, n, e);
         }
-        let last = h.get(n - 1);
-        if last != e {
-            match (0..n - 1).rposition(|i| h.get(i) == e) {
-                Some(i) => h.set(i, last),
-                None => return,
-            }
-        }
-        if n > HELD_SLOTS {
-            HELD_MORE.with(|m| m.borrow_mut().truncate(n - 1 - HELD_SLOTS));
-        }
-        h.len.set(n - 1);
     });
+}
+
+#[cold]
+#[inline(never)]
+fn pop_held_slow(h: &HeldList, n: usize, e: usize) {
+    if n == 0 {
+        return;
+    }
+    let last = h.get(n - 1);
+    if last != e {
+        match (0..n - 1).rposition(|i| h.get(i) == e) {
+            Some(i) => h.set(i, last),
+            None => return,
+        }
+    }
+    if n > HELD_SLOTS {
+        HELD_MORE.with(|m| m.borrow_mut().truncate(n - 1 - HELD_SLOTS));
+    }
+    h.len.set(n - 1);
 }
 
 /// How a tensor reads its storage: shape, strides (in elements) and offset, plus what every

@@ -89,10 +89,55 @@ fn mat_ref<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
     })
 }
 
+/// `c = a · b` into a new row-major `Vec`: the output of the `linear` op and its backward.
+/// Tiny products write each element once (no zeroed buffer first, which glibc's `calloc`
+/// makes slow); others go through [`matmul_into`].
+pub(crate) fn matmul_vec<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Vec<T> {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    assert!(
+        b.dim().0 == k,
+        "matmul_vec: shapes {:?} · {:?} do not fit",
+        a.dim(),
+        b.dim()
+    );
+    if m * n * k <= SMALL_MATMUL_FLOPS {
+        let mut c = Vec::with_capacity(m * n);
+        // SAFETY: the capacity holds the m·n elements written at i·n + j; all are written
+        // before the length is set.
+        unsafe {
+            small_matmul_raw(a, b, c.as_mut_ptr(), n as isize, 1);
+            c.set_len(m * n);
+        }
+        return c;
+    }
+    let mut c = vec![T::zero(); m * n];
+    let cv = ArrayViewMut2::from_shape((m, n), &mut c).expect("row-major c");
+    matmul_into(a, b, cv);
+    c
+}
+
 fn small_matmul<T: Element>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     mut c: ArrayViewMut2<'_, T>,
+) {
+    let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: every (i, j) of the view lies at i·rsc + j·csc from its first element.
+    unsafe { small_matmul_raw(a, b, c.as_mut_ptr(), rsc, csc) }
+}
+
+/// The plain loop of tiny products: `c[i·rsc + j·csc] = Σ_p a[i, p]·b[p, j]`, `p` ascending
+/// (the order every path of the GEMM sums in).
+///
+/// # Safety
+/// `c` must be valid for writes at `i·rsc + j·csc` for every `i < m`, `j < n`.
+unsafe fn small_matmul_raw<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
@@ -102,18 +147,16 @@ fn small_matmul<T: Element>(
     let (brs, bcs) = (b.strides()[0], b.strides()[1]);
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     for i in 0..m {
+        // SAFETY (all offsets): i < m, p < k, j < n index inside both views, whose strides
+        // (in elements, possibly transposed) come from ndarray; the caller vouches for `c`.
+        let (ai, ci) = unsafe { (pa.offset(i as isize * ars), c.offset(i as isize * rsc)) };
         for j in 0..n {
+            let bj = unsafe { pb.offset(j as isize * bcs) };
             let mut acc = T::zero();
-            for p in 0..k {
-                // SAFETY: i < m, p < k, j < n index inside both views, whose strides (in
-                // elements, possibly transposed) come from ndarray.
-                unsafe {
-                    let x = *pa.offset(i as isize * ars + p as isize * acs);
-                    let y = *pb.offset(p as isize * brs + j as isize * bcs);
-                    acc += x * y;
-                }
+            for p in 0..k as isize {
+                unsafe { acc += *ai.offset(p * acs) * *bj.offset(p * brs) };
             }
-            c[(i, j)] = acc;
+            unsafe { *ci.offset(j as isize * csc) = acc };
         }
     }
 }

@@ -4,10 +4,10 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
-use crate::kernels::matmul_into;
+use crate::kernels::{matmul_into, matmul_vec};
 use crate::ops::as_matrix;
 use crate::tensor::Tensor;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Ix2, IxDyn};
+use ndarray::{Array2, ArrayView2, Ix2, IxDyn};
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
@@ -88,14 +88,9 @@ fn linear_contiguous<T: Element>(
         Some(b) => Some(b.read_contiguous()?),
         None => None,
     };
-    let mut y = vec![T::zero(); rows * out_f];
     let x2 = ArrayView2::from_shape((rows, in_f), &xs).expect("row-major x");
     let w2 = ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W");
-    matmul_into(
-        x2,
-        w2.t(),
-        ArrayViewMut2::from_shape((rows, out_f), &mut y).expect("row-major y"),
-    );
+    let mut y = matmul_vec(x2, w2.t());
     if let Some(b) = bs {
         for row in y.chunks_exact_mut(out_f.max(1)) {
             for (v, &b) in row.iter_mut().zip(b.iter()) {
@@ -148,11 +143,9 @@ fn linear_backward_slices<T: Element>(
     let g2 = ArrayView2::from_shape((rows, out_f), &gs).expect("row-major grad");
     let dx = if c.needs_grad(0) {
         let ws = w.read_values();
-        let mut dx = vec![T::zero(); rows * in_f];
-        matmul_into(
+        let dx = matmul_vec(
             g2,
             ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W"),
-            ArrayViewMut2::from_shape((rows, in_f), &mut dx).expect("row-major dx"),
         );
         Some(Tensor::from_values(dx, xs, None, false))
     } else {
@@ -160,18 +153,18 @@ fn linear_backward_slices<T: Element>(
     };
     let dw = if c.needs_grad(1) {
         let xv = x.read_values();
-        let mut dw = vec![T::zero(); out_f * in_f];
-        matmul_into(
+        let dw = matmul_vec(
             g2.t(),
             ArrayView2::from_shape((rows, in_f), &xv).expect("row-major x"),
-            ArrayViewMut2::from_shape((out_f, in_f), &mut dw).expect("row-major dW"),
         );
         Some(Tensor::from_values(dw, &[out_f, in_f], None, false))
     } else {
         None
     };
     let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| {
-        let mut db = vec![T::zero(); out_f];
+        // Zeros written by a loop, not `vec![0; n]` (glibc's `calloc` skips its fast cache).
+        let mut db = Vec::with_capacity(out_f);
+        db.resize(out_f, T::zero());
         for row in gs.chunks_exact(out_f.max(1)) {
             for (d, &v) in db.iter_mut().zip(row) {
                 *d += v;

@@ -109,10 +109,14 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) 
     let Some(src) = a.as_slice() else {
         return a.mapv(f);
     };
-    let out = filled_chunks(src.len(), PAR_CHUNK, src.len(), |i, o| {
+    ArrayD::from_shape_vec(IxDyn(a.shape()), map_values(src, f)).expect("same element count")
+}
+
+/// [`map`] of row-major values, as row-major values.
+pub(crate) fn map_values<T: Element>(src: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
+    filled_chunks(src.len(), PAR_CHUNK, src.len(), |i, o| {
         math::map(&src[i * PAR_CHUNK..][..o.len()], o, &f)
-    });
-    ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
+    })
 }
 
 /// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape, or one of a
