@@ -270,13 +270,9 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor
     order
 }
 
-/// Is `t` the only handle to its values (no clone of the handle, no view of its storage)?
-/// Only then may backward add into it in place: a rule may hand out views of one gradient to
-/// several inputs (`permute` of the gradient `add` passed on), which must not see each other's
-/// sums.
+/// See [`Tensor::is_sole_owner`].
 fn sole_owner<T: Element>(t: &Tensor<T>) -> bool {
-    std::sync::Arc::strong_count(&t.inner) == 1
-        && std::sync::Arc::strong_count(&t.inner.storage) == 1
+    t.is_sole_owner()
 }
 
 /// `acc += g` in place (one pass over row-major slices when the shapes are equal, ndarray's
@@ -383,6 +379,7 @@ pub(crate) fn run_backward<T: Element>(
             output: t,
             grad: &g,
             needs: inputs.iter().map(|i| i.requires_grad()).collect(),
+            grad_reusable: !create_graph && observer.is_none() && !anomaly::is_enabled(),
         };
         let input_grads = {
             let _mode = GradModeGuard::new(create_graph);

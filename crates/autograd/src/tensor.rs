@@ -798,6 +798,14 @@ impl<T: Scalar> Tensor<T> {
         self.inner.has_hooks.store(true, Ordering::Release);
     }
 
+    /// Is this the only handle to its values (no clone of the handle, no view of its storage)?
+    /// Only then may backward write a gradient in place: a rule may hand out views of one
+    /// gradient to several inputs (`permute` of the gradient `add` passed on), which must not
+    /// see each other's sums.
+    pub(crate) fn is_sole_owner(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1 && Arc::strong_count(&self.inner.storage) == 1
+    }
+
     pub(crate) fn run_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {
         if !self.inner.has_hooks.load(Ordering::Acquire) {
             return grad;

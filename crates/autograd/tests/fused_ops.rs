@@ -122,3 +122,67 @@ fn f32_gelu_keeps_its_relative_accuracy_in_the_tails() {
         }
     }
 }
+
+/// The backward of an elementwise op writes its result into the incoming gradient when the
+/// walk holds that gradient's only handle; a gradient someone else can still see (a retained
+/// `.grad`, the explain mode's observer, a second consumer) must keep its values.
+/// x = 0: y = sigmoid(x) = 1/2, z = sigmoid(y) = 0.6224593312018546, loss = z.
+/// dloss/dz = 1, dloss/dy = z(1 - z) = 0.2350037122015945,
+/// dloss/dx = dloss/dy · y(1 - y) = 0.2350037122015945 / 4 = 0.05875092805039862.
+#[test]
+fn elementwise_backward_in_place_keeps_gradients_others_hold() {
+    let (dz, dy, dx) = (1.0, 0.2350037122015945, 0.05875092805039862);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-15;
+
+    // Plain walk: the in-place path is taken for z's and y's gradients.
+    let x = t(&[0.0], &[1]).requires_grad_(true);
+    x.sigmoid().sigmoid().sum().backward();
+    assert!(close(x.grad().unwrap().item(), dx));
+
+    // Retained gradients keep their own values.
+    let x = t(&[0.0], &[1]).requires_grad_(true);
+    let y = x.sigmoid();
+    let z = y.sigmoid();
+    y.retain_grad();
+    z.retain_grad();
+    z.sum().backward();
+    assert!(close(z.grad().unwrap().item(), dz));
+    assert!(close(y.grad().unwrap().item(), dy));
+    assert!(close(x.grad().unwrap().item(), dx));
+
+    // The observer sees each step's incoming gradient as it arrived.
+    let x = t(&[0.0], &[1]).requires_grad_(true);
+    let mut arrived = Vec::new();
+    let mut obs = |s: &tapegrad_autograd::BackwardStep<'_, f64>| {
+        arrived.push((s.op, s.grad.item()));
+    };
+    x.sigmoid()
+        .sigmoid()
+        .sum()
+        .backward_with(tapegrad_autograd::BackwardOptions::new().observer(&mut obs));
+    let sig: Vec<f64> = arrived
+        .iter()
+        .filter(|(op, _)| *op == "SigmoidBackward0")
+        .map(|&(_, g)| g)
+        .collect();
+    assert_eq!(sig.len(), 2);
+    assert!(close(sig[0], dz) && close(sig[1], dy), "{sig:?}");
+    assert!(close(x.grad().unwrap().item(), dx));
+
+    // One gradient read by two consumers (y used twice): each sees the same values.
+    // loss = sigmoid(y) + sigmoid(y): dloss/dy = 2 z(1 - z), dloss/dx = 2 dx.
+    let x = t(&[0.0], &[1]).requires_grad_(true);
+    let y = x.sigmoid();
+    let s = y.sigmoid();
+    (&s + &s).sum().backward();
+    assert!(close(x.grad().unwrap().item(), 2.0 * dx));
+
+    // One gradient handed to two inputs (`add` passes it on to both): the first input's
+    // backward must not write into the second's. x1 = x2 = 0, loss = Σ (sigmoid(x1) +
+    // sigmoid(x2))·3: both sigmoids receive 3, so dloss/dx1 = dloss/dx2 = 3/4.
+    let x1 = t(&[0.0], &[1]).requires_grad_(true);
+    let x2 = t(&[0.0], &[1]).requires_grad_(true);
+    ((&x1.sigmoid() + &x2.sigmoid()) * 3.0).sum().backward();
+    assert!(close(x1.grad().unwrap().item(), 0.75));
+    assert!(close(x2.grad().unwrap().item(), 0.75));
+}

@@ -64,13 +64,18 @@ impl<T: Element> Op<T> for ClampBackward<T> {
         let inside = |v: T| lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h);
         if !is_grad_enabled() {
             // `where`, not `grad * mask`: an infinite or NaN gradient still gives 0 outside.
-            return smallvec![Some(zip_grad(c.grad, &c.inputs[0], |g, v| {
-                if inside(v) {
-                    g
-                } else {
-                    T::zero()
+            return smallvec![Some(zip_grad(
+                c.grad,
+                &c.inputs[0],
+                c.grad_reusable,
+                |g, v| {
+                    if inside(v) {
+                        g
+                    } else {
+                        T::zero()
+                    }
                 }
-            }))];
+            ))];
         }
         let mask = constant_map(
             &c.inputs[0],

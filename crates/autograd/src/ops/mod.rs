@@ -96,15 +96,31 @@ pub(crate) fn broadcast_binary<T: Element>(
     Ok(f(&da, &db))
 }
 
-/// `f(grad, saved)` elementwise as a new constant tensor: the fast path of unary backward rules
+/// `f(grad, saved)` elementwise as a constant tensor: the fast path of unary backward rules
 /// when no graph of the backward is being built (`create_graph` off), one pass, no
-/// intermediate tensors.
+/// intermediate tensors; written into `grad` itself when `reuse` allows and the walk holds its
+/// only handle.
 pub(crate) fn zip_grad<T: Element>(
     grad: &Tensor<T>,
     saved: &Tensor<T>,
+    reuse: bool,
     f: impl Fn(T, T) -> T,
 ) -> Tensor<T> {
     let (gl, sl) = (&grad.inner.layout, &saved.inner.layout);
+    // The backward walk's own gradient, held nowhere else (`reuse`, see
+    // `BackwardCtx::grad_reusable`): written in place, no new tensor. Its storage is its own,
+    // so it cannot alias `saved`.
+    if reuse
+        && gl.shape == sl.shape
+        && gl.is_contiguous()
+        && grad.is_sole_owner()
+        && !grad.requires_grad()
+    {
+        grad.update_slices(saved, |gv, sv| {
+            gv.iter_mut().zip(sv).for_each(|(g, &s)| *g = f(*g, s))
+        });
+        return grad.clone();
+    }
     if gl.shape == sl.shape {
         if let (Some(g), Some(s)) = (grad.read_contiguous(), saved.read_contiguous()) {
             let out: Vec<T> = g.iter().zip(s.iter()).map(|(&g, &s)| f(g, s)).collect();

@@ -73,7 +73,12 @@ macro_rules! unary_ops {
                     let ($x, $y, $g) = (&ctx.inputs[0], ctx.output, ctx.grad);
                     $(
                         if !$crate::grad_mode::is_grad_enabled() {
-                            let fast = $crate::ops::zip_grad($g, $saved, |$fg: T, $fs: T| $fast);
+                            let fast = $crate::ops::zip_grad(
+                                $g,
+                                $saved,
+                                ctx.grad_reusable,
+                                |$fg: T, $fs: T| $fast,
+                            );
                             return ::smallvec::smallvec![Some(fast)];
                         }
                     )?

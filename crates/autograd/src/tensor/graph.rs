@@ -34,6 +34,9 @@ pub struct BackwardCtx<'a, T: Scalar> {
     /// dLoss/dOutput, same shape as `output`.
     pub grad: &'a Tensor<T>,
     pub(crate) needs: SmallVec<[bool; 3]>,
+    /// May a rule write its result into `grad` when it holds the only handle (the backward
+    /// walk's own gradient, with no graph built and no observer to show it afterwards)?
+    pub(crate) grad_reusable: bool,
 }
 
 impl<T: Scalar> BackwardCtx<'_, T> {
