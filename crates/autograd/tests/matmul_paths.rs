@@ -23,6 +23,33 @@ fn assert_close(got: ArrayView2<'_, f32>, want: &Array2<f64>, k: usize, what: &s
     }
 }
 
+/// The plain loop of tiny products has a fully unrolled sum for k = 1…4 and a loop beyond:
+/// each must give, bit for bit, the sum from zero with p ascending (the order every path of
+/// the GEMM sums in), for plain and transposed operands and a transposed output.
+#[test]
+fn tiny_products_sum_in_order_for_every_k() {
+    manual_seed(5);
+    for k in 1..=6 {
+        for &(m, n) in &[(1, 1), (3, 2), (2, 5)] {
+            let a: Tensor = Tensor::randn(&[m, k]);
+            let bt: Tensor = Tensor::randn(&[n, k]); // B stored transposed, as Wᵀ in linear
+            let (ad, btd) = (a.to_array(), bt.to_array());
+            let a2: ArrayView2<f32> = ad.view().into_dimensionality().unwrap();
+            let b2 = btd.view().into_dimensionality::<ndarray::Ix2>().unwrap();
+            let b2 = b2.t();
+            let want = Array2::from_shape_fn((m, n), |(i, j)| {
+                (0..k).fold(0.0f32, |acc, p| acc + a2[(i, p)] * b2[(p, j)])
+            });
+            let mut c = Array2::<f32>::zeros((m, n));
+            matmul_into(a2, b2, c.view_mut());
+            assert_eq!(c, want, "{m}x{k}x{n}");
+            let mut ct = Array2::<f32>::zeros((n, m));
+            matmul_into(a2, b2, ct.view_mut().reversed_axes());
+            assert_eq!(ct.t(), want, "{m}x{k}x{n} into a transposed output");
+        }
+    }
+}
+
 #[test]
 fn matmul_into_matches_naive_for_plain_and_transposed_views() {
     manual_seed(3);

@@ -141,15 +141,42 @@ unsafe fn small_matmul_raw<T: Element>(
 ) {
     let (m, k) = a.dim();
     let n = b.dim().1;
-    // Strided reads through raw pointers: no per-element bounds checks or index arithmetic
-    // beyond one multiply-add.
-    let (ars, acs) = (a.strides()[0], a.strides()[1]);
-    let (brs, bcs) = (b.strides()[0], b.strides()[1]);
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let a = (a.as_ptr(), a.strides()[0], a.strides()[1]);
+    let b = (b.as_ptr(), b.strides()[0], b.strides()[1]);
+    let c = (c, rsc, csc);
+    // The inner sum fully unrolled for the short ones (a small batch's `Gᵀ·x`, a layer of
+    // two or three inputs), where a loop's setup would cost more than its multiply-adds.
+    // SAFETY: passed on from the caller.
+    unsafe {
+        match k {
+            1 => small_loop::<T, 1>(m, n, k, a, b, c),
+            2 => small_loop::<T, 2>(m, n, k, a, b, c),
+            3 => small_loop::<T, 3>(m, n, k, a, b, c),
+            4 => small_loop::<T, 4>(m, n, k, a, b, c),
+            _ => small_loop::<T, 0>(m, n, k, a, b, c),
+        }
+    }
+}
+
+/// [`small_matmul_raw`]'s loops, the inner sum of `K` terms when `K > 0`, else of `k`.
+/// Operands are (pointer, row stride, column stride), in elements.
+///
+/// # Safety
+/// As [`small_matmul_raw`]: every element indexed lies inside its operand.
+#[inline(always)]
+unsafe fn small_loop<T: Element, const K: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    (pa, ars, acs): (*const T, isize, isize),
+    (pb, brs, bcs): (*const T, isize, isize),
+    (pc, rsc, csc): (*mut T, isize, isize),
+) {
+    let k = if K > 0 { K } else { k };
     for i in 0..m {
         // SAFETY (all offsets): i < m, p < k, j < n index inside both views, whose strides
         // (in elements, possibly transposed) come from ndarray; the caller vouches for `c`.
-        let (ai, ci) = unsafe { (pa.offset(i as isize * ars), c.offset(i as isize * rsc)) };
+        let (ai, ci) = unsafe { (pa.offset(i as isize * ars), pc.offset(i as isize * rsc)) };
         for j in 0..n {
             let bj = unsafe { pb.offset(j as isize * bcs) };
             let mut acc = T::zero();
