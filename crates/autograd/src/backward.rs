@@ -270,11 +270,6 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor
     order
 }
 
-/// See [`Tensor::is_sole_owner`].
-fn sole_owner<T: Element>(t: &Tensor<T>) -> bool {
-    t.is_sole_owner()
-}
-
 /// `acc += g` in place (one pass over row-major slices when the shapes are equal, ndarray's
 /// broadcasting `+=` otherwise).
 fn add_into<T: Element>(acc: &Tensor<T>, g: &Tensor<T>) {
@@ -290,7 +285,7 @@ fn accumulate<T: Element>(acc: Tensor<T>, g: &Tensor<T>, create_graph: bool) -> 
     if create_graph || acc.requires_grad() {
         return &acc + g;
     }
-    if sole_owner(&acc) {
+    if acc.is_sole_owner() {
         add_into(&acc, g);
         acc
     } else {
@@ -304,7 +299,7 @@ fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: b
     }
     let old = t.grad();
     let new = match old {
-        None if create_graph || sole_owner(&g) => g,
+        None if create_graph || g.is_sole_owner() => g,
         None => g.clone_tensor(),
         Some(old) if create_graph || old.requires_grad() => &old + &g,
         Some(old) => {
@@ -366,7 +361,7 @@ pub(crate) fn run_backward<T: Element>(
         if !create_graph && observer.is_none() && !anomaly::is_enabled() && inputs.len() == 1 {
             if let Some(acc) = grads.get(&inputs[0].id()) {
                 if !acc.requires_grad()
-                    && sole_owner(acc)
+                    && acc.is_sole_owner()
                     && !acc.inner.layout.has_overlap()
                     && node.op.add_grad_into(&g, acc)
                 {
