@@ -19,6 +19,7 @@ pub mod math;
 pub mod matmul;
 
 use crate::element::Element;
+use matmul::packed::{gemm_packed, PackedB};
 use matmul::MatRef;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -61,6 +62,49 @@ pub fn matmul_into<T: Element>(
         // Negative strides or a non-contiguous output: never produced by the ops, kept correct.
         _ => ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), &mut c),
     }
+}
+
+/// The right operand of many products `aᵢ · b` (a recurrent layer's weight, read at every
+/// step), packed for the GEMM once instead of at every product.
+pub(crate) struct PackedRhs<'a, T> {
+    view: ArrayView2<'a, T>,
+    /// `None` where the products go through [`matmul_into`]'s plain loop (left operands of
+    /// `m` rows make them tiny) or `b` has a negative stride.
+    packed: Option<PackedB<'a, T>>,
+}
+
+impl<'a, T: Element> PackedRhs<'a, T> {
+    /// `b`, for products with left operands of `m` rows.
+    pub(crate) fn new(b: ArrayView2<'a, T>, m: usize) -> Self {
+        let (k, n) = b.dim();
+        let tiny = m * n * k <= SMALL_MATMUL_FLOPS;
+        let packed = mat_ref(&b).filter(|_| !tiny).map(PackedB::new);
+        PackedRhs { view: b, packed }
+    }
+}
+
+/// [`matmul_into`] with a right operand packed beforehand: the same bits.
+pub(crate) fn matmul_packed_into<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: &PackedRhs<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let ((m, k), n) = (a.dim(), b.view.ncols());
+    assert!(
+        b.view.nrows() == k && c.dim() == (m, n),
+        "matmul_packed_into: shapes {:?} · {:?} -> {:?} do not fit",
+        a.dim(),
+        b.view.dim(),
+        c.dim()
+    );
+    let tiny = m * n * k <= SMALL_MATMUL_FLOPS;
+    if let (Some(pb), Some(ar), false) = (&b.packed, mat_ref(&a), tiny) {
+        if let Some(cs) = c.as_slice_mut() {
+            gemm_packed(ar, pb, cs, false);
+            return;
+        }
+    }
+    matmul_into(a, b.view, c);
 }
 
 /// The GEMM's view of an ndarray view: the slice its elements span and its strides.

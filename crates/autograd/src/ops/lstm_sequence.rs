@@ -27,7 +27,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
-use crate::kernels::{math, matmul_into};
+use crate::kernels::{math, matmul_into, matmul_packed_into, PackedRhs};
 use crate::ops::lstm_cell::{backward_formula, backward_row, forward_row, lstm_cell};
 use crate::tensor::Tensor;
 use crate::threads::use_pool;
@@ -103,6 +103,15 @@ pub fn lstm_sequence<T: Element>(
         let (x, w) = (x_proj.read_values(), w_hh.read_values());
         let bias = b_hh.map(|t| t.read_values());
         let w_parts = gate_rows_by_part(&w, h, &parts);
+        // Each part's `W_hhᵀ` columns, packed once for the whole sequence.
+        let w_parts: Vec<PackedRhs<T>> = parts
+            .iter()
+            .map(|u| {
+                let rows = &w_parts[4 * u.start * h..4 * u.end * h];
+                let wv = ArrayView2::from_shape((4 * u.len(), h), rows).expect("row-major rows");
+                PackedRhs::new(wv.reversed_axes(), b)
+            })
+            .collect();
         let mut h_cur = h0.read_values().to_vec();
         let mut c_cur = c0.read_values().to_vec();
         let (x, bias): (&[T], Option<&[T]>) = (&x, bias.as_deref());
@@ -120,13 +129,9 @@ pub fn lstm_sequence<T: Element>(
                 };
                 let acts =
                     split_by_part(&mut saved.acts[t * 5 * bh..(t + 1) * 5 * bh], 5 * b, &parts);
-                let new = run_parts(&parts, acts, |units, acts| {
-                    step.forward(
-                        &h_cur,
-                        &w_parts[4 * units.start * h..4 * units.end * h],
-                        units,
-                        acts,
-                    )
+                let blocks = acts.into_iter().zip(&w_parts).collect();
+                let new = run_parts(&parts, blocks, |units, (acts, w)| {
+                    step.forward(&h_cur, w, units, acts)
                 });
                 for (units, (h_new, c_new)) in parts.iter().zip(new) {
                     scatter_columns(&mut out[rows.clone()], h, units.start, &h_new);
@@ -277,21 +282,20 @@ struct Step<'a, T> {
 }
 
 impl<T: Element> Step<'_, T> {
-    /// One part's forward: its gates from `h W_hhᵀ` (its rows `w`), `x` and `b_hh`, then the
-    /// cell; returns its columns of the new `h` and `c` (`[B, u]` each).
+    /// One part's forward: its gates from `h W_hhᵀ` (`w`, its columns of `W_hhᵀ`), `x` and
+    /// `b_hh`, then the cell; returns its columns of the new `h` and `c` (`[B, u]` each).
     fn forward(
         &self,
         h_cur: &[T],
-        w: &[T],
+        w: &PackedRhs<T>,
         units: Range<usize>,
         acts: &mut [T],
     ) -> (Vec<T>, Vec<T>) {
         let (b, h, u) = (self.b, self.h, units.len());
         let mut gates = vec![T::zero(); b * 4 * u];
         let hv = ArrayView2::from_shape((b, h), h_cur).expect("row-major h");
-        let wv = ArrayView2::from_shape((4 * u, h), w).expect("row-major w_hh rows");
         let gv = ArrayViewMut2::from_shape((b, 4 * u), &mut gates).expect("row-major a");
-        matmul_into(hv, wv.t(), gv);
+        matmul_packed_into(hv, w, gv);
         // x_t + (h W_hhᵀ + b_hh): `linear` then `add`, in their order.
         for (row, xr) in gates
             .chunks_exact_mut(4 * u)
@@ -338,7 +342,7 @@ impl<T: Element> Step<'_, T> {
     fn backward(
         &self,
         da_later: Option<&[T]>,
-        w: &[T],
+        w: &PackedRhs<T>,
         dc: &[T],
         units: Range<usize>,
         acts: &[T],
@@ -347,9 +351,8 @@ impl<T: Element> Step<'_, T> {
         let mut dh = vec![T::zero(); b * u];
         if let Some(da) = da_later {
             let dav = ArrayView2::from_shape((b, 4 * h), da).expect("row-major da");
-            let wv = ArrayView2::from_shape((4 * h, h), w).expect("row-major w_hh");
             let out = ArrayViewMut2::from_shape((b, u), &mut dh).expect("row-major dh");
-            matmul_into(dav, wv.slice(s![.., units.clone()]), out);
+            matmul_packed_into(dav, w, out);
         }
         for (d, gr) in dh.chunks_exact_mut(u).zip(self.x.chunks_exact(h)) {
             for (d, &gv) in d.iter_mut().zip(&gr[units.clone()]) {
@@ -410,6 +413,14 @@ impl<T: Element> Op<T> for Saved<T> {
         let order = steps(len, self.reverse);
         let mut later: Option<usize> = None;
         let (g, wv): (&[T], &[T]) = (&g, &wv);
+        // Each part's columns of `W_hh`, packed once for the whole sequence.
+        let w_parts: Vec<PackedRhs<T>> = parts
+            .iter()
+            .map(|u| {
+                let w = ArrayView2::from_shape((4 * h, h), wv).expect("row-major w_hh");
+                PackedRhs::new(w.slice_move(s![.., u.clone()]), b)
+            })
+            .collect();
         in_pool(|| {
             for &t in order.iter().rev() {
                 let rows = t * bh..(t + 1) * bh;
@@ -422,8 +433,9 @@ impl<T: Element> Op<T> for Saved<T> {
                     h,
                 };
                 let acts = split_by_part(&self.acts[t * 5 * bh..(t + 1) * 5 * bh], 5 * b, &parts);
-                let grads = run_parts(&parts, acts, |units, acts| {
-                    step.backward(done, wv, &dc, units, acts)
+                let blocks = acts.into_iter().zip(&w_parts).collect();
+                let grads = run_parts(&parts, blocks, |units, (acts, w)| {
+                    step.backward(done, w, &dc, units, acts)
                 });
                 for (units, (da, dc_part)) in parts.iter().zip(grads) {
                     for q in 0..4 {

@@ -3,6 +3,7 @@
 use super::blocking::blocking;
 use super::kernel::{DirectKernel, Kernel};
 use super::pack::{pack_a, pack_b};
+use super::packed::PackedB;
 use super::split::{runs_serially, OutPtr, MIN_PART_WORK};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
@@ -45,7 +46,7 @@ pub(super) fn run<T: GemmScalar>(
     let parts = threads.min(tiles).min((work / MIN_PART_WORK).max(1));
     if parts <= 1 || runs_serially(m, n, k) {
         // SAFETY: `c` is a row-major m x n buffer with row stride n.
-        unsafe { serial(&kern, &a, &b, out.get(), n, accumulate) };
+        unsafe { serial(&kern, &a, BSource::Pack(&b), out.get(), n, accumulate) };
         return;
     }
     (0..parts).into_par_iter().for_each(|p| {
@@ -59,7 +60,16 @@ pub(super) fn run<T: GemmScalar>(
             };
             // SAFETY: columns lo..hi of every row of C belong to this part
             // only; the sub-matrix starts at column `lo` with row stride n.
-            unsafe { serial(&kern, &a, &sub_b, out.get().add(lo), n, accumulate) };
+            unsafe {
+                serial(
+                    &kern,
+                    &a,
+                    BSource::Pack(&sub_b),
+                    out.get().add(lo),
+                    n,
+                    accumulate,
+                )
+            };
         } else {
             let sub_a = MatRef {
                 offset: a.offset + lo * a.row_stride,
@@ -67,20 +77,46 @@ pub(super) fn run<T: GemmScalar>(
                 ..a
             };
             // SAFETY: rows lo..hi of C belong to this part only.
-            unsafe { serial(&kern, &sub_a, &b, out.get().add(lo * n), n, accumulate) };
+            unsafe {
+                serial(
+                    &kern,
+                    &sub_a,
+                    BSource::Pack(&b),
+                    out.get().add(lo * n),
+                    n,
+                    accumulate,
+                )
+            };
         }
     });
 }
 
 /// Returns a 64-byte aligned, `len`-element slice of `buf`, growing it if
 /// needed.
-fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+pub(super) fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
     let extra = 64 / std::mem::size_of::<T>();
     if buf.len() < len + extra {
         buf.resize(len + extra, T::default());
     }
     let off = buf.as_ptr().align_offset(64).min(extra);
     &mut buf[off..off + len]
+}
+
+/// The `KC` block height and the widest `NC` block of a `k x n` right operand with `kern`. The
+/// `k` blocking depends only on `k` and the kernel (never on how `m` / `n` are split), which
+/// keeps results independent of the thread count.
+pub(super) fn b_blocks<T>(kern: &Kernel<T>, k: usize, n: usize) -> (usize, usize) {
+    let blk = blocking::<T>(kern.mr, kern.nr);
+    let kc = k.div_ceil(k.div_ceil(blk.kc).max(1));
+    (kc.max(1), blk.nc.min(n.div_ceil(kern.nr) * kern.nr).max(1))
+}
+
+/// Where [`serial`] gets each packed `(KC, NC)` block of `B`: packed on the spot into this
+/// thread's buffer, or read from a [`PackedB`] made once for many products.
+#[derive(Clone, Copy)]
+pub(super) enum BSource<'p, 'a, T> {
+    Pack(&'p MatRef<'a, T>),
+    Packed(&'p PackedB<'a, T>),
 }
 
 /// Serial blocked GEMM of `a * b` into the `a.rows x b.cols` sub-matrix of C
@@ -94,10 +130,10 @@ fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
 /// elements with row stride `ldc`, and not accessed concurrently elsewhere;
 /// the CPU must support `kern`'s target features; the views must be in
 /// bounds.
-unsafe fn serial<T: GemmScalar>(
+pub(super) unsafe fn serial<T: GemmScalar>(
     kern: &Kernel<T>,
     a: &MatRef<T>,
-    b: &MatRef<T>,
+    b: BSource<'_, '_, T>,
     c: *mut T,
     ldc: usize,
     accumulate: bool,
@@ -109,22 +145,29 @@ unsafe fn serial<T: GemmScalar>(
             Ok(bufs) => bufs,
             Err(_) => &mut fresh,
         };
-        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let n = match b {
+            BSource::Pack(b) => b.cols,
+            BSource::Packed(p) => p.cols(),
+        };
+        let (m, k) = (a.rows, a.cols);
         let (mr, nr) = (kern.mr, kern.nr);
-        // The k blocking depends only on k and the kernel (never on how m / n
-        // are split), which keeps results independent of the thread count.
-        let blk = blocking::<T>(mr, nr);
-        let kc = k.div_ceil(k.div_ceil(blk.kc));
-        let mc_max = blk.mc.min(m.div_ceil(mr) * mr);
-        let nc_max = blk.nc.min(n.div_ceil(nr) * nr);
+        let (kc, nc_max) = b_blocks(kern, k, n);
+        let mc_max = blocking::<T>(mr, nr).mc.min(m.div_ceil(mr) * mr);
         let apack = aligned(abuf, mc_max * kc);
-        let bpack = aligned(bbuf, nc_max * kc);
+        let packing = matches!(b, BSource::Pack(_));
+        let bpack = aligned(bbuf, if packing { nc_max * kc } else { 0 });
         for jc in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - jc);
             for pc in (0..k).step_by(kc) {
                 let kcb = kc.min(k - pc);
-                let bp = &mut bpack[..nc.div_ceil(nr) * nr * kcb];
-                pack_b(b, pc, jc, kcb, nc, kern, bp);
+                let bp: &[T] = match b {
+                    BSource::Pack(b) => {
+                        let bp = &mut bpack[..nc.div_ceil(nr) * nr * kcb];
+                        pack_b(b, pc, jc, kcb, nc, kern, bp);
+                        bp
+                    }
+                    BSource::Packed(p) => p.block(jc, pc),
+                };
                 let overwrite = !accumulate && pc == 0;
                 // With a single B micro-panel, every A micro-panel is used once,
                 // so a row-major A is read in place instead of being packed.

@@ -38,7 +38,8 @@
 //!   and thread-local pack buffers; `kernel.rs`: the kernel descriptor types;
 //! * `blocking.rs`: cache sizes (CPUID) and the `KC`/`MC`/`NC` blocking;
 //! * `driver.rs`: blocking loops, edge tiles; `split.rs`: the thread split;
-//! * `pack.rs`: operand packing; `dot.rs`: the narrow-output driver;
+//! * `pack.rs`: operand packing; `packed.rs`: a right operand packed once for many
+//!   products (a recurrent layer's weight at every step); `dot.rs`: the narrow-output driver;
 //!   `shifted.rs`: products reading the rows of `B` (or of `A`) at offsets into one buffer
 //!   (unit-stride convolutions);
 //! * `avx512*.rs`, `avx2.rs`, `portable.rs`: micro-kernels per path;
@@ -68,6 +69,7 @@ mod dot;
 mod driver;
 pub(crate) mod kernel;
 mod pack;
+pub(crate) mod packed;
 pub(crate) mod shifted;
 mod split;
 

@@ -433,3 +433,48 @@ fn deterministic_across_thread_counts_f32() {
 fn deterministic_across_thread_counts_f64() {
     check_determinism::<f64>();
 }
+
+/// A product through a `PackedB` must give exactly `gemm`'s bits: the same kernel, blocking
+/// and summation order, on every path, layout and shape (crossing `KC` and `NC` blocks).
+fn check_packed_matches_gemm<T: TestScalar>() {
+    use super::packed::{gemm_packed, PackedB};
+    let mut rng = StdRng::seed_from_u64(13);
+    let shapes = SHAPES
+        .iter()
+        .copied()
+        .chain([(13, 1100, 300), (3, 600, 8300)]);
+    for path in available_paths() {
+        for (s, (m, k, n)) in shapes.clone().enumerate() {
+            for (li, &lb) in LAYOUTS.iter().enumerate() {
+                let la = LAYOUTS[(li + s) % 4];
+                let accumulate = (s + li) % 2 == 0;
+                let a = Stored::<T>::random(m, k, la, &mut rng);
+                let b = Stored::<T>::random(k, n, lb, &mut rng);
+                let c0: Vec<T> = (0..m * n)
+                    .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+                    .collect();
+                let (mut want, mut got) = (c0.clone(), c0);
+                gemm_with_path(path, a.view(), b.view(), &mut want, accumulate);
+                let packed = PackedB::with_path(path, b.view());
+                gemm_packed(a.view(), &packed, &mut got, accumulate);
+                let same = want.iter().zip(&got).all(|(w, g)| w.bits() == g.bits());
+                assert!(
+                    same,
+                    "{path:?} {}: m={m} k={k} n={n} A={la:?} B={lb:?} acc={accumulate}: \
+                     packed B gives other bits than gemm",
+                    std::any::type_name::<T>()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn packed_b_gives_the_bits_of_gemm_f32() {
+    check_packed_matches_gemm::<f32>();
+}
+
+#[test]
+fn packed_b_gives_the_bits_of_gemm_f64() {
+    check_packed_matches_gemm::<f64>();
+}

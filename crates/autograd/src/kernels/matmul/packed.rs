@@ -1,0 +1,134 @@
+//! A right operand packed once for many products `Aᵢ · B` with the same `B` (a recurrent
+//! layer's `W_hh`, read at every step of a sequence), instead of once per product.
+//!
+//! [`PackedB`] holds every `(KC, NC)` block of `B` exactly as `driver.rs` packs it on the
+//! spot, and [`gemm_packed`] runs the same serial loops reading those blocks: the kernel, the
+//! blocking and so the bits are those of [`super::gemm`] on the same operands.
+
+use super::driver::{aligned, b_blocks, serial, BSource};
+use super::kernel::Kernel;
+use super::pack::pack_b;
+use super::{cached_paths, detected_path, GemmScalar, KernelPath, MatRef};
+
+/// `B` (`k x n`, any strides) packed for [`gemm_packed`].
+pub(crate) struct PackedB<'a, T> {
+    b: MatRef<'a, T>,
+    kern: Kernel<T>,
+    /// The blocks, `B`'s `NC` column blocks in order, each cut into its `KC` row blocks.
+    buf: Vec<T>,
+    /// Where each block starts in `buf` (the first one 64-byte aligned), and `buf`'s length.
+    starts: Vec<usize>,
+    /// `KC` and `NC`, as `driver.rs` computes them for this shape.
+    kc: usize,
+    nc: usize,
+}
+
+impl<'a, T: GemmScalar> PackedB<'a, T> {
+    /// Packs `b` for the micro-kernels of [`detected_path`].
+    pub(crate) fn new(b: MatRef<'a, T>) -> Self {
+        Self::with_path(detected_path(), b)
+    }
+
+    /// [`PackedB::new`] on the micro-kernel family `path`.
+    pub(crate) fn with_path(path: KernelPath, b: MatRef<'a, T>) -> Self {
+        assert!(
+            cached_paths().contains(&path),
+            "gemm: kernel path {path:?} is not supported by this CPU"
+        );
+        b.check_bounds("B");
+        let (k, n) = (b.rows, b.cols);
+        let kern = T::kernel(path, n);
+        let (kc, nc) = b_blocks(&kern, k, n);
+        let mut blocks = Vec::new();
+        let mut len = 0;
+        for jc in (0..n).step_by(nc) {
+            for pc in (0..k).step_by(kc) {
+                let size = nc.min(n - jc).div_ceil(kern.nr) * kern.nr * kc.min(k - pc);
+                blocks.push((jc, pc, len));
+                len += size;
+            }
+        }
+        let mut buf = Vec::new();
+        let whole = aligned(&mut buf, len);
+        let mut starts = Vec::with_capacity(blocks.len() + 1);
+        for (i, &(jc, pc, at)) in blocks.iter().enumerate() {
+            let end = blocks.get(i + 1).map_or(len, |b| b.2);
+            let (cols, rows) = (nc.min(n - jc), kc.min(k - pc));
+            pack_b(&b, pc, jc, rows, cols, &kern, &mut whole[at..end]);
+            starts.push(at);
+        }
+        starts.push(len);
+        // `aligned` placed the blocks at an offset inside `buf`: add it to the starts.
+        let first = whole.as_ptr() as usize;
+        let offset = (first - buf.as_ptr() as usize) / size_of::<T>();
+        let starts = starts.into_iter().map(|s| s + offset).collect();
+        PackedB {
+            b,
+            kern,
+            buf,
+            starts,
+            kc,
+            nc,
+        }
+    }
+
+    /// `B`'s columns.
+    pub(super) fn cols(&self) -> usize {
+        self.b.cols
+    }
+
+    /// The packed block at column `jc` and row `pc` (multiples of `NC` and `KC`).
+    pub(super) fn block(&self, jc: usize, pc: usize) -> &[T] {
+        let per_col_block = self.b.rows.div_ceil(self.kc);
+        let i = (jc / self.nc) * per_col_block + pc / self.kc;
+        &self.buf[self.starts[i]..self.starts[i + 1]]
+    }
+}
+
+/// `C = A · B` (`accumulate == false`) or `C += A · B`, as [`super::gemm`] computes it (the
+/// same bits), with `B` packed beforehand. Runs on the calling thread: the products it serves
+/// are a step's, which the caller already runs side by side.
+///
+/// # Panics
+///
+/// If `a.cols` is not `B`'s rows, `c.len() != a.rows * B.cols`, or `a` reaches past its data.
+pub(crate) fn gemm_packed<T: GemmScalar>(
+    a: MatRef<T>,
+    b: &PackedB<T>,
+    c: &mut [T],
+    accumulate: bool,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.b.cols);
+    assert!(
+        k == b.b.rows && c.len() == m * n,
+        "gemm_packed: A is {m} x {k}, B is {} x {n}, C has length {}",
+        b.b.rows,
+        c.len()
+    );
+    a.check_bounds("A");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(T::default());
+        }
+        return;
+    }
+    if let Some(dk) = b.kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {
+        super::dot::run(dk, a, b.b, c, accumulate);
+        return;
+    }
+    // SAFETY: `c` is a row-major m x n buffer with row stride n; both views are in bounds
+    // (checked above and in `PackedB::with_path`), whose kernel path this CPU runs.
+    unsafe {
+        serial(
+            &b.kern,
+            &a,
+            BSource::Packed(b),
+            c.as_mut_ptr(),
+            n,
+            accumulate,
+        )
+    };
+}
