@@ -45,9 +45,9 @@ fn inputs(len: usize, b: usize, h: usize, salt: u64) -> Vec<Tensor<f64>> {
     ]
 }
 
-/// Shapes `(T, B, H)`: one part of hidden units, and two (from `B·H·H` = 2¹⁷ the op computes
-/// each step's two halves of the units side by side).
-const SHAPES: [(usize, usize, usize); 2] = [(5, 3, 4), (3, 8, 128)];
+/// Shapes `(T, B, H)`: one part of the batch, and two on two threads (from `T·B·4H·H` = 2²⁰
+/// multiply-adds and 8 rows a part, the op runs parts of the batch side by side).
+const SHAPES: [(usize, usize, usize); 2] = [(5, 3, 4), (3, 16, 128)];
 
 #[test]
 fn matches_the_recurrence_written_step_by_step() {
@@ -95,11 +95,11 @@ fn matches_the_recurrence_written_step_by_step() {
 
 #[test]
 fn f32_forward_gives_the_bits_of_the_step_by_step_form() {
-    // Big enough (4·32·128 multiply-adds per step) for the blocked GEMM, as in a real layer,
-    // and cut in two parts of units.
+    // Big enough (4·32·128 multiply-adds per step) for the blocked GEMM, as in a real layer;
+    // the last shape's 24 rows are cut in parts of 8 and 16 rows on two threads.
     for (reverse, (len, b, h)) in [false, true]
         .into_iter()
-        .flat_map(|r| [(6, 4, 32), (3, 8, 128)].map(|s| (r, s)))
+        .flat_map(|r| [(6, 4, 32), (3, 8, 128), (3, 24, 128)].map(|s| (r, s)))
     {
         let ins: Vec<Tensor<f32>> = inputs(len, b, h, 30).iter().map(|t| t.to_dtype()).collect();
         let (a, b) = (
@@ -136,33 +136,37 @@ fn a_hidden_state_of_the_wrong_size_is_refused() {
 
 #[test]
 fn the_bits_do_not_depend_on_the_thread_count() {
-    // Two parts of units (B·H·H = 2¹⁷): side by side on two threads, one after the other on one.
-    let ins: Vec<Tensor<f32>> = inputs(4, 8, 128, 60).iter().map(|t| t.to_dtype()).collect();
-    let weights: Tensor<f32> = common::wave(&[4, 8, 128], 61).to_dtype();
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool");
-        pool.install(|| {
-            let t: Vec<Tensor<f32>> = ins
-                .iter()
-                .map(|t| t.detach().requires_grad_(true))
-                .collect();
-            let (out, h, c) = lstm_sequence(&t[0], &t[1], &t[2], &t[3], Some(&t[4]), false);
-            (&(&(&out * &weights).sum() + &h.sum()) + &c.sum()).backward();
-            let mut bits: Vec<u32> = out.to_vec().iter().map(|v| v.to_bits()).collect();
-            for x in &t {
-                bits.extend(
-                    x.grad()
-                        .expect("a gradient")
-                        .to_vec()
-                        .iter()
-                        .map(|v| v.to_bits()),
-                );
-            }
-            bits
-        })
-    };
-    assert_eq!(run(1), run(2));
+    // 16 rows: two parts of 8 side by side on two threads, one part on one thread. 24 rows of
+    // 8 units over 200 steps: parts of 8 and 16 rows, whose own products (8·32·8 multiply-adds)
+    // would be tiny, while the whole one (24 rows) is not: all take the GEMM.
+    for (len, b, h) in [(4, 16, 128), (200, 24, 8)] {
+        let ins: Vec<Tensor<f32>> = inputs(len, b, h, 60).iter().map(|t| t.to_dtype()).collect();
+        let weights: Tensor<f32> = common::wave(&[len, b, h], 61).to_dtype();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            pool.install(|| {
+                let t: Vec<Tensor<f32>> = ins
+                    .iter()
+                    .map(|t| t.detach().requires_grad_(true))
+                    .collect();
+                let (out, h, c) = lstm_sequence(&t[0], &t[1], &t[2], &t[3], Some(&t[4]), false);
+                (&(&(&out * &weights).sum() + &h.sum()) + &c.sum()).backward();
+                let mut bits: Vec<u32> = out.to_vec().iter().map(|v| v.to_bits()).collect();
+                for x in &t {
+                    bits.extend(
+                        x.grad()
+                            .expect("a gradient")
+                            .to_vec()
+                            .iter()
+                            .map(|v| v.to_bits()),
+                    );
+                }
+                bits
+            })
+        };
+        assert_eq!(run(1), run(2), "T = {len}, B = {b}, H = {h}");
+    }
 }

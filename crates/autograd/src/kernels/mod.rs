@@ -68,22 +68,30 @@ pub fn matmul_into<T: Element>(
 /// step), packed for the GEMM once instead of at every product.
 pub(crate) struct PackedRhs<'a, T> {
     view: ArrayView2<'a, T>,
-    /// `None` where the products go through [`matmul_into`]'s plain loop (left operands of
-    /// `m` rows make them tiny) or `b` has a negative stride.
+    /// Do the products take [`matmul_into`]'s plain loop (the whole product is tiny)?
+    tiny: bool,
+    /// `b` packed, unless tiny or with a negative stride.
     packed: Option<PackedB<'a, T>>,
 }
 
 impl<'a, T: Element> PackedRhs<'a, T> {
-    /// `b`, for products with left operands of `m` rows.
+    /// `b`, for products whose left operands are cut from one of `m` rows. Whether they take
+    /// the plain loop or the GEMM is decided here, for the whole product: the bits of a row
+    /// do not depend on how the rows are cut.
     pub(crate) fn new(b: ArrayView2<'a, T>, m: usize) -> Self {
         let (k, n) = b.dim();
         let tiny = m * n * k <= SMALL_MATMUL_FLOPS;
         let packed = mat_ref(&b).filter(|_| !tiny).map(PackedB::new);
-        PackedRhs { view: b, packed }
+        PackedRhs {
+            view: b,
+            tiny,
+            packed,
+        }
     }
 }
 
-/// [`matmul_into`] with a right operand packed beforehand: the same bits.
+/// `c = a · b` as [`matmul_into`] computes it for the whole product `b` was packed for (the
+/// same bits), `a` any cut of its rows.
 pub(crate) fn matmul_packed_into<T: Element>(
     a: ArrayView2<'_, T>,
     b: &PackedRhs<'_, T>,
@@ -97,14 +105,14 @@ pub(crate) fn matmul_packed_into<T: Element>(
         b.view.dim(),
         c.dim()
     );
-    let tiny = m * n * k <= SMALL_MATMUL_FLOPS;
-    if let (Some(pb), Some(ar), false) = (&b.packed, mat_ref(&a), tiny) {
-        if let Some(cs) = c.as_slice_mut() {
-            gemm_packed(ar, pb, cs, false);
-            return;
-        }
+    if b.tiny {
+        return small_matmul(a, b.view, c);
     }
-    matmul_into(a, b.view, c);
+    match (&b.packed, mat_ref(&a), c.as_slice_mut()) {
+        (Some(pb), Some(ar), Some(cs)) => gemm_packed(ar, pb, cs, false),
+        // Negative strides or a non-contiguous output: never produced by the ops, kept correct.
+        _ => ndarray::linalg::general_mat_mul(T::one(), &a, &b.view, T::zero(), &mut c),
+    }
 }
 
 /// The GEMM's view of an ndarray view: the slice its elements span and its strides.

@@ -17,12 +17,17 @@
 //!
 //! where `DA` stacks every step's `da_t` and `H_prev` every step's `h_{t-1}`. Written step by
 //! step with `linear` and `lstm_cell`, the same backward makes one thin product per step for
-//! `dW_hh` (`k` = the batch) and a node, a view and a sum per step. Each step's hidden units
-//! are cut in two fixed halves computed side by side on rayon's pool ([`unit_parts`]), so the
-//! second thread has work at every step. `lstm/fwd_bwd` on 2 threads: 11.9–12.7 ms step by
-//! step, 6.5–6.6 ms as this op (docs/performance.md). The forward gives the same bits as the
-//! step-by-step form. Under `create_graph` the backward is the step-by-step form in recorded
-//! ops.
+//! `dW_hh` (`k` = the batch) and a node, a view and a sum per step.
+//!
+//! Each row of the batch is a sequence of its own, so the rows are cut into parts
+//! ([`row_parts`]), one per thread, that run the whole sequence side by side, forward and
+//! backward, and meet only at its end. `W_hh` is packed for the GEMM once per call
+//! (`kernels::PackedRhs`), not at every step. No row's arithmetic depends on the cut, so the
+//! bits are the same on any number of threads, and the forward gives the bits of the
+//! step-by-step form. `lstm/fwd_bwd` (docs/performance.md), alternate runs on one machine:
+//! cutting the batch instead of the hidden units (two halves that met at every step) took
+//! 2 threads from 7.0–9.4 ms to 6.6–7.2 ms. Under `create_graph` the backward is the
+//! step-by-step form in recorded ops.
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
@@ -31,7 +36,7 @@ use crate::kernels::{math, matmul_into, matmul_packed_into, PackedRhs};
 use crate::ops::lstm_cell::{backward_formula, backward_row, forward_row, lstm_cell};
 use crate::tensor::Tensor;
 use crate::threads::use_pool;
-use ndarray::{s, ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 use smallvec::smallvec;
 use std::ops::Range;
@@ -89,58 +94,47 @@ pub fn lstm_sequence<T: Element>(
         b_hh.map(|b| b.shape().to_vec())
     );
     let (len, b, h) = (xs[0], xs[1], hs[1]);
-    let bh = b * h;
-    let parts = unit_parts(b, h);
+    let parts = row_parts(len, b, h);
     // Rows 0..T: h_t; row T: the last c.
-    let mut out = vec![T::zero(); (len + 1) * bh];
+    let mut out = vec![T::zero(); (len + 1) * b * h];
     let mut saved = Saved {
-        acts: vec![T::zero(); len * 5 * bh],
-        h_prev: vec![T::zero(); len * bh],
-        c_prev: vec![T::zero(); len * bh],
+        acts: vec![T::zero(); len * b * 5 * h],
+        h_prev: vec![T::zero(); len * b * h],
+        c_prev: vec![T::zero(); len * b * h],
         reverse,
     };
     {
         let (x, w) = (x_proj.read_values(), w_hh.read_values());
         let bias = b_hh.map(|t| t.read_values());
-        let w_parts = gate_rows_by_part(&w, h, &parts);
-        // Each part's `W_hhᵀ` columns, packed once for the whole sequence.
-        let w_parts: Vec<PackedRhs<T>> = parts
-            .iter()
-            .map(|u| {
-                let rows = &w_parts[4 * u.start * h..4 * u.end * h];
-                let wv = ArrayView2::from_shape((4 * u.len(), h), rows).expect("row-major rows");
-                PackedRhs::new(wv.reversed_axes(), b)
-            })
-            .collect();
-        let mut h_cur = h0.read_values().to_vec();
-        let mut c_cur = c0.read_values().to_vec();
-        let (x, bias): (&[T], Option<&[T]>) = (&x, bias.as_deref());
-        in_pool(|| {
-            for t in steps(len, reverse) {
-                let rows = t * bh..(t + 1) * bh;
-                saved.h_prev[rows.clone()].copy_from_slice(&h_cur);
-                saved.c_prev[rows.clone()].copy_from_slice(&c_cur);
-                let step = Step {
-                    x: &x[t * 4 * bh..(t + 1) * 4 * bh],
-                    bias,
-                    c: &saved.c_prev[rows.clone()],
-                    b,
-                    h,
-                };
-                let acts =
-                    split_by_part(&mut saved.acts[t * 5 * bh..(t + 1) * 5 * bh], 5 * b, &parts);
-                let blocks = acts.into_iter().zip(&w_parts).collect();
-                let new = run_parts(&parts, blocks, |units, (acts, w)| {
-                    step.forward(&h_cur, w, units, acts)
-                });
-                for (units, (h_new, c_new)) in parts.iter().zip(new) {
-                    scatter_columns(&mut out[rows.clone()], h, units.start, &h_new);
-                    scatter_columns(&mut c_cur, h, units.start, &c_new);
-                }
-                h_cur.copy_from_slice(&out[rows]);
-            }
+        let (h0, c0) = (h0.read_values(), c0.read_values());
+        let wv = ArrayView2::from_shape((4 * h, h), &w[..]).expect("row-major w_hh");
+        // `W_hhᵀ`, packed once for every step of every part.
+        let w_t = PackedRhs::new(wv.reversed_axes(), b);
+        let seq = Sequence {
+            x: &x,
+            bias: bias.as_deref(),
+            w: &w_t,
+            len,
+            b,
+            h,
+            reverse,
+        };
+        let blocks = by_part(
+            &parts,
+            [
+                rows_of_steps(&mut out[..], [len + 1, b, h], &parts),
+                rows_of_steps(&mut saved.acts[..], [len, b, 5 * h], &parts),
+                rows_of_steps(&mut saved.h_prev[..], [len, b, h], &parts),
+                rows_of_steps(&mut saved.c_prev[..], [len, b, h], &parts),
+            ],
+        );
+        run_parts(&parts, blocks, |rows, [out, acts, h_prev, c_prev]| {
+            let start = (
+                &h0[rows.start * h..rows.end * h],
+                &c0[rows.start * h..rows.end * h],
+            );
+            seq.forward(rows, start, out, acts, h_prev, c_prev);
         });
-        out[len * bh..].copy_from_slice(&c_cur);
     }
     let mut inputs = vec![x_proj, h0, c0, w_hh];
     inputs.extend(b_hh);
@@ -153,230 +147,226 @@ pub fn lstm_sequence<T: Element>(
     )
 }
 
-/// The hidden units cut into fixed parts that the steps compute side by side: two halves when
-/// a step's product is large enough to be worth a second thread, else one part. The cut
-/// depends on the shape only, so the bits are the same on any number of threads.
-fn unit_parts(b: usize, h: usize) -> Vec<Range<usize>> {
-    if h >= 64 && b * h * h >= PARALLEL_STEP_WORK {
-        vec![0..h / 2, h / 2..h]
+/// The batch rows cut into parts that run the whole sequence side by side, one per thread of
+/// rayon's pool: each row is a sequence of its own, so the parts never wait for each other.
+/// A part has at least one register tile of rows ([`PART_ROWS`]), and a sequence smaller
+/// than [`PARALLEL_WORK`] runs as one part. Every row's arithmetic is the same whatever part
+/// it falls in, so the bits do not depend on the cut (nor on the thread count).
+fn row_parts(len: usize, b: usize, h: usize) -> Vec<Range<usize>> {
+    let threads = if use_pool() {
+        rayon::current_num_threads()
     } else {
-        std::iter::once(0..h).collect()
-    }
+        1
+    };
+    let work = len * b * 4 * h * h;
+    let n = if work < PARALLEL_WORK {
+        1
+    } else {
+        threads.min(b / PART_ROWS).max(1)
+    };
+    // Cuts on whole tiles, the last part taking what is left.
+    let cut = |p: usize| {
+        if p == n {
+            b
+        } else {
+            (b * p / n) / PART_ROWS * PART_ROWS
+        }
+    };
+    (0..n).map(|p| cut(p)..cut(p + 1)).collect()
 }
 
-/// Multiply-adds of a step's `h W_hhᵀ` (`B·H·4H`) from which its units are cut in two.
-const PARALLEL_STEP_WORK: usize = 1 << 17;
+/// Fewest batch rows in a part: a register tile of the GEMM.
+const PART_ROWS: usize = 8;
 
-/// `W_hh`'s rows regrouped by part: for each part, its units' rows of the `i`, `f`, `g` and `o`
-/// gates, so that a part's gates come out of one product in [`forward_row`]'s layout.
-fn gate_rows_by_part<T: Element>(w: &[T], h: usize, parts: &[Range<usize>]) -> Vec<T> {
-    let mut out = Vec::with_capacity(w.len());
-    for units in parts {
-        for q in 0..4 {
-            out.extend_from_slice(&w[(q * h + units.start) * h..(q * h + units.end) * h]);
+/// Multiply-adds of the recurrence (`T·B·4H·H`) below which it runs as one part.
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// For each part, its rows of every step of `buf` (`[steps, B, width]`, shared or mutable):
+/// `out[p][t]` is part `p`'s `[rows, width]` block of step `t`.
+fn rows_of_steps<S: Cut>(
+    buf: S,
+    [steps, b, width]: [usize; 3],
+    parts: &[Range<usize>],
+) -> Vec<Vec<S>> {
+    let mut out: Vec<Vec<S>> = parts.iter().map(|_| Vec::new()).collect();
+    let mut rest = buf;
+    for _ in 0..steps {
+        let (mut step, tail) = rest.cut(b * width);
+        rest = tail;
+        for (mine, rows) in out.iter_mut().zip(parts) {
+            let (block, after) = step.cut(rows.len() * width);
+            mine.push(block);
+            step = after;
         }
     }
     out
 }
 
-/// `buf` cut into each part's block, `per_unit` elements for each of its units.
-fn split_by_part<'a, S: SplitAt<'a>>(
-    mut buf: S,
-    per_unit: usize,
-    parts: &[Range<usize>],
-) -> Vec<S> {
-    let mut blocks = Vec::with_capacity(parts.len());
-    for units in parts {
-        let (block, rest) = buf.cut(per_unit * units.len());
-        blocks.push(block);
-        buf = rest;
-    }
-    blocks
-}
-
-/// A shared or mutable slice that [`split_by_part`] can cut.
-trait SplitAt<'a>: Sized {
+/// A shared or mutable slice that [`rows_of_steps`] can cut.
+trait Cut: Sized {
     fn cut(self, at: usize) -> (Self, Self);
 }
-impl<'a, T> SplitAt<'a> for &'a [T] {
+impl<T> Cut for &[T] {
     fn cut(self, at: usize) -> (Self, Self) {
         self.split_at(at)
     }
 }
-impl<'a, T> SplitAt<'a> for &'a mut [T] {
+impl<T> Cut for &mut [T] {
     fn cut(self, at: usize) -> (Self, Self) {
         self.split_at_mut(at)
     }
 }
 
-/// `f(units, block)` for every part, on two threads when there are two parts (and two threads).
-fn run_parts<B: Send, R: Send>(
-    parts: &[Range<usize>],
-    blocks: Vec<B>,
-    f: impl Fn(Range<usize>, B) -> R + Sync,
-) -> Vec<R> {
-    if parts.len() == 1 || !use_pool() {
-        let parts = parts.iter().cloned();
-        return parts
-            .zip(blocks)
-            .map(|(units, blk)| f(units, blk))
-            .collect();
-    }
-    parts
-        .par_iter()
-        .cloned()
-        .zip(blocks)
-        .map(|(units, blk)| f(units, blk))
+/// `[a, b, …]` (each one buffer's blocks by part) regrouped as each part's `[a, b, …]`.
+fn by_part<B, const N: usize>(parts: &[Range<usize>], bufs: [Vec<B>; N]) -> Vec<[B; N]> {
+    let mut iters = bufs.map(Vec::into_iter);
+    (0..parts.len())
+        .map(|_| std::array::from_fn(|i| iters[i].next().expect("one block per part")))
         .collect()
 }
 
-/// `f()` on a thread of rayon's pool: the steps' two parts then meet as two of its threads
-/// (a join between them takes about a microsecond), not as the caller's thread handing each
-/// step to the pool and sleeping until it is done (two context switches per step). With one
-/// thread ([`use_pool`] false) `f` runs on the caller, and so do both parts.
-fn in_pool(f: impl FnOnce() + Send) {
-    if use_pool() {
-        rayon::scope(|_| f());
+/// `f(rows, block)` for every part, side by side on rayon's pool when there are several.
+fn run_parts<B: Send>(parts: &[Range<usize>], blocks: Vec<B>, f: impl Fn(Range<usize>, B) + Sync) {
+    if parts.len() == 1 {
+        let each = parts.iter().cloned().zip(blocks);
+        each.for_each(|(rows, blk)| f(rows, blk));
     } else {
-        f();
+        let each = parts.par_iter().cloned().zip(blocks);
+        each.for_each(|(rows, blk)| f(rows, blk));
     }
 }
 
-/// `dst` (rows of `h`) takes `part` (rows of `part.len() / rows`) at column `start`.
-fn scatter_columns<T: Copy>(dst: &mut [T], h: usize, start: usize, part: &[T]) {
-    let rows = dst.len() / h.max(1);
-    let u = part.len() / rows.max(1);
-    for (row, src) in dst.chunks_exact_mut(h).zip(part.chunks_exact(u.max(1))) {
-        row[start..start + u].copy_from_slice(src);
+/// Step `later` of `blocks` to read and step `t` to write (`later != t`).
+fn read_write<'a, T>(blocks: &'a mut [&mut [T]], later: usize, t: usize) -> (&'a [T], &'a mut [T]) {
+    if later < t {
+        let (lo, hi) = blocks.split_at_mut(t);
+        (lo[later], hi[0])
+    } else {
+        let (lo, hi) = blocks.split_at_mut(later);
+        (hi[0], lo[t])
     }
 }
 
-/// `da_all` cut at step `t`: the finished `da` of the step computed just before (`later`),
-/// and `t`'s own rows to fill.
-fn split_step<T>(
-    da_all: &mut [T],
-    bg: usize,
-    t: usize,
-    later: Option<usize>,
-) -> (Option<&[T]>, &mut [T]) {
-    let (lo, hi) = da_all.split_at_mut(t * bg);
-    let (own, hi) = hi.split_at_mut(bg);
-    let done = later.map(|l| {
-        if l < t {
-            &lo[l * bg..(l + 1) * bg]
-        } else {
-            &hi[(l - t - 1) * bg..(l - t) * bg]
-        }
-    });
-    (done, own)
-}
-
-/// One step's operands shared by its parts: `x` (`[B, 4H]` input projections forward; the
-/// outputs' gradient `[B, H]` backward), `b_hh`, the old `c`.
-struct Step<'a, T> {
+/// What every part reads: `x` (`[T, B, 4H]` input projections forward; the outputs' gradient
+/// `[T + 1, B, H]` backward), `b_hh`, `W_hh` packed (`W_hhᵀ` forward, `W_hh` backward).
+struct Sequence<'a, T> {
     x: &'a [T],
     bias: Option<&'a [T]>,
-    c: &'a [T],
+    w: &'a PackedRhs<'a, T>,
+    len: usize,
     b: usize,
     h: usize,
+    reverse: bool,
 }
 
-impl<T: Element> Step<'_, T> {
-    /// One part's forward: its gates from `h W_hhᵀ` (`w`, its columns of `W_hhᵀ`), `x` and
-    /// `b_hh`, then the cell; returns its columns of the new `h` and `c` (`[B, u]` each).
+impl<T: Element> Sequence<'_, T> {
+    /// One part's forward over the whole sequence, from its rows of `h0` and `c0` (`start`):
+    /// at each step its gates `x_t + (h W_hhᵀ + b_hh)` (`linear` then `add`, in their
+    /// order), then the cell. Writes its rows of every `h_t` and the last `c` (`out`), of the
+    /// cell's activations (`acts`) and of each step's old `h` and `c`.
     fn forward(
         &self,
-        h_cur: &[T],
-        w: &PackedRhs<T>,
-        units: Range<usize>,
-        acts: &mut [T],
-    ) -> (Vec<T>, Vec<T>) {
-        let (b, h, u) = (self.b, self.h, units.len());
-        let mut gates = vec![T::zero(); b * 4 * u];
-        let hv = ArrayView2::from_shape((b, h), h_cur).expect("row-major h");
-        let gv = ArrayViewMut2::from_shape((b, 4 * u), &mut gates).expect("row-major a");
-        matmul_packed_into(hv, w, gv);
-        // x_t + (h W_hhᵀ + b_hh): `linear` then `add`, in their order.
-        for (row, xr) in gates
-            .chunks_exact_mut(4 * u)
-            .zip(self.x.chunks_exact(4 * h))
-        {
-            for q in 0..4 {
-                let cols = q * h + units.start..q * h + units.end;
-                let (gq, xq) = (&mut row[q * u..(q + 1) * u], &xr[cols.clone()]);
-                match self.bias {
-                    Some(bv) => {
-                        for ((g, &xv), &bias) in gq.iter_mut().zip(xq).zip(&bv[cols]) {
+        rows: Range<usize>,
+        (h0, c0): (&[T], &[T]),
+        mut out: Vec<&mut [T]>,
+        mut acts: Vec<&mut [T]>,
+        mut h_prev: Vec<&mut [T]>,
+        mut c_prev: Vec<&mut [T]>,
+    ) {
+        let (m, h) = (rows.len(), self.h);
+        let mut gates = vec![T::zero(); m * 4 * h];
+        let (mut h_cur, mut c_cur) = (h0.to_vec(), c0.to_vec());
+        for t in steps(self.len, self.reverse) {
+            h_prev[t].copy_from_slice(&h_cur);
+            c_prev[t].copy_from_slice(&c_cur);
+            let hv = ArrayView2::from_shape((m, h), &h_cur[..]).expect("row-major h");
+            let gv = ArrayViewMut2::from_shape((m, 4 * h), &mut gates).expect("row-major a");
+            matmul_packed_into(hv, self.w, gv);
+            let x = &self.x[(t * self.b + rows.start) * 4 * h..(t * self.b + rows.end) * 4 * h];
+            match self.bias {
+                Some(bv) => {
+                    for (row, xr) in gates.chunks_exact_mut(4 * h).zip(x.chunks_exact(4 * h)) {
+                        for ((g, &xv), &bias) in row.iter_mut().zip(xr).zip(bv) {
                             *g = xv + (*g + bias);
                         }
                     }
-                    None => {
-                        for (g, &xv) in gq.iter_mut().zip(xq) {
-                            *g = xv + *g;
-                        }
-                    }
                 }
+                None => gates.iter_mut().zip(x).for_each(|(g, &xv)| *g = xv + *g),
             }
+            let (acts, c_old, h_new) = (&mut *acts[t], &*c_prev[t], &mut *out[t]);
+            math::simd(
+                #[inline(always)]
+                || {
+                    for r in 0..m {
+                        let (u, a) = (r * h..(r + 1) * h, r * 4 * h..(r + 1) * 4 * h);
+                        forward_row(
+                            &gates[a],
+                            &c_old[u.clone()],
+                            &mut acts[r * 5 * h..(r + 1) * 5 * h],
+                            &mut c_cur[u.clone()],
+                            &mut h_new[u],
+                        );
+                    }
+                },
+            );
+            h_cur.copy_from_slice(h_new);
         }
-        let (mut h_new, mut c_new) = (vec![T::zero(); b * u], vec![T::zero(); b * u]);
-        math::simd(
-            #[inline(always)]
-            || {
-                for r in 0..b {
-                    forward_row(
-                        &gates[r * 4 * u..(r + 1) * 4 * u],
-                        &self.c[r * h + units.start..r * h + units.end],
-                        &mut acts[r * 5 * u..(r + 1) * 5 * u],
-                        &mut c_new[r * u..(r + 1) * u],
-                        &mut h_new[r * u..(r + 1) * u],
-                    );
-                }
-            },
-        );
-        (h_new, c_new)
+        out[self.len].copy_from_slice(&c_cur);
     }
 
-    /// One part's backward: its columns of `dh = G_t + da_{t+1} W_hh` (`da_later`, the step
-    /// after in time, if any), then the cell's backward; returns its gates' gradients
-    /// (`[B, 4u]`, [`forward_row`]'s layout) and its columns of the old `c`'s (`[B, u]`).
+    /// One part's backward over the whole sequence, from the last step: `dh = G_t +
+    /// da_{t+1} W_hh` (the step after in time, if any), then the cell's backward. Writes its
+    /// rows of every step's `da` (`da`); returns its rows of `dc_0`, starting from `dc`, its
+    /// rows of the last `c`'s gradient.
     fn backward(
         &self,
-        da_later: Option<&[T]>,
-        w: &PackedRhs<T>,
-        dc: &[T],
-        units: Range<usize>,
-        acts: &[T],
-    ) -> (Vec<T>, Vec<T>) {
-        let (b, h, u) = (self.b, self.h, units.len());
-        let mut dh = vec![T::zero(); b * u];
-        if let Some(da) = da_later {
-            let dav = ArrayView2::from_shape((b, 4 * h), da).expect("row-major da");
-            let out = ArrayViewMut2::from_shape((b, u), &mut dh).expect("row-major dh");
-            matmul_packed_into(dav, w, out);
-        }
-        for (d, gr) in dh.chunks_exact_mut(u).zip(self.x.chunks_exact(h)) {
-            for (d, &gv) in d.iter_mut().zip(&gr[units.clone()]) {
-                *d = gv + *d;
-            }
-        }
-        let (mut da, mut dc_old) = (vec![T::zero(); b * 4 * u], vec![T::zero(); b * u]);
-        math::simd(
-            #[inline(always)]
-            || {
-                for r in 0..b {
-                    let cols = r * h + units.start..r * h + units.end;
-                    backward_row(
-                        &acts[r * 5 * u..(r + 1) * 5 * u],
-                        &self.c[cols.clone()],
-                        &dh[r * u..(r + 1) * u],
-                        &dc[cols],
-                        &mut da[r * 4 * u..(r + 1) * 4 * u],
-                        &mut dc_old[r * u..(r + 1) * u],
-                    );
+        rows: Range<usize>,
+        mut dc: Vec<T>,
+        acts: Vec<&[T]>,
+        c_prev: Vec<&[T]>,
+        mut da: Vec<&mut [T]>,
+    ) -> Vec<T> {
+        let (m, h) = (rows.len(), self.h);
+        let mut dh = vec![T::zero(); m * h];
+        let mut dc_old = vec![T::zero(); m * h];
+        let mut later: Option<usize> = None;
+        for &t in steps(self.len, self.reverse).iter().rev() {
+            let g = &self.x[(t * self.b + rows.start) * h..(t * self.b + rows.end) * h];
+            let da_t = match later {
+                Some(l) => {
+                    let (done, own) = read_write(&mut da, l, t);
+                    let dav = ArrayView2::from_shape((m, 4 * h), done).expect("row-major da");
+                    let out = ArrayViewMut2::from_shape((m, h), &mut dh).expect("row-major dh");
+                    matmul_packed_into(dav, self.w, out);
+                    dh.iter_mut().zip(g).for_each(|(d, &gv)| *d = gv + *d);
+                    own
                 }
-            },
-        );
-        (da, dc_old)
+                None => {
+                    dh.copy_from_slice(g);
+                    &mut *da[t]
+                }
+            };
+            let (acts, c_old) = (acts[t], c_prev[t]);
+            math::simd(
+                #[inline(always)]
+                || {
+                    for r in 0..m {
+                        let u = r * h..(r + 1) * h;
+                        backward_row(
+                            &acts[r * 5 * h..(r + 1) * 5 * h],
+                            &c_old[u.clone()],
+                            &dh[u.clone()],
+                            &dc[u.clone()],
+                            &mut da_t[r * 4 * h..(r + 1) * 4 * h],
+                            &mut dc_old[u],
+                        );
+                    }
+                },
+            );
+            std::mem::swap(&mut dc, &mut dc_old);
+            later = Some(t);
+        }
+        dc
     }
 }
 
@@ -405,58 +395,41 @@ impl<T: Element> Op<T> for Saved<T> {
         let (x, w) = (&ctx.inputs[0], &ctx.inputs[3]);
         let (len, b, h) = (x.shape()[0], x.shape()[1], w.shape()[1]);
         let (bh, bg) = (b * h, b * 4 * h);
-        let parts = unit_parts(b, h);
+        let parts = row_parts(len, b, h);
         let g = ctx.grad.read_values();
         let wv = w.read_values();
         let mut da_all = vec![T::zero(); len * bg];
-        let mut dc = g[len * bh..].to_vec();
-        let order = steps(len, self.reverse);
-        let mut later: Option<usize> = None;
-        let (g, wv): (&[T], &[T]) = (&g, &wv);
-        // Each part's columns of `W_hh`, packed once for the whole sequence.
-        let w_parts: Vec<PackedRhs<T>> = parts
-            .iter()
-            .map(|u| {
-                let w = ArrayView2::from_shape((4 * h, h), wv).expect("row-major w_hh");
-                PackedRhs::new(w.slice_move(s![.., u.clone()]), b)
-            })
-            .collect();
-        in_pool(|| {
-            for &t in order.iter().rev() {
-                let rows = t * bh..(t + 1) * bh;
-                let (done, da_t) = split_step(&mut da_all, bg, t, later);
-                let step = Step {
-                    x: &g[rows.clone()],
-                    bias: None,
-                    c: &self.c_prev[rows],
-                    b,
-                    h,
-                };
-                let acts = split_by_part(&self.acts[t * 5 * bh..(t + 1) * 5 * bh], 5 * b, &parts);
-                let blocks = acts.into_iter().zip(&w_parts).collect();
-                let grads = run_parts(&parts, blocks, |units, (acts, w)| {
-                    step.backward(done, w, &dc, units, acts)
-                });
-                for (units, (da, dc_part)) in parts.iter().zip(grads) {
-                    for q in 0..4 {
-                        let u = units.len();
-                        for (row, part) in da_t.chunks_exact_mut(4 * h).zip(da.chunks_exact(4 * u))
-                        {
-                            row[q * h + units.start..q * h + units.end]
-                                .copy_from_slice(&part[q * u..(q + 1) * u]);
-                        }
-                    }
-                    scatter_columns(&mut dc, h, units.start, &dc_part);
-                }
-                later = Some(t);
-            }
-        });
-        let first = later.expect("at least one step");
+        let mut dc = vec![T::zero(); bh];
+        {
+            let w_view = ArrayView2::from_shape((4 * h, h), &wv[..]).expect("row-major w_hh");
+            // `W_hh`, packed once for every step of every part.
+            let w_packed = PackedRhs::new(w_view, b);
+            let seq = Sequence {
+                x: &g,
+                bias: None,
+                w: &w_packed,
+                len,
+                b,
+                h,
+                reverse: self.reverse,
+            };
+            let acts = rows_of_steps(&self.acts[..], [len, b, 5 * h], &parts);
+            let c_prev = rows_of_steps(&self.c_prev[..], [len, b, h], &parts);
+            let da = rows_of_steps(&mut da_all[..], [len, b, 4 * h], &parts);
+            let dc_parts = rows_of_steps(&mut dc[..], [1, b, h], &parts);
+            let blocks = acts.into_iter().zip(c_prev).zip(da).zip(dc_parts).collect();
+            run_parts(&parts, blocks, |rows, (((acts, c_prev), da), mut dc)| {
+                let dc_last = &g[len * bh + rows.start * h..len * bh + rows.end * h];
+                let dc0 = seq.backward(rows, dc_last.to_vec(), acts, c_prev, da);
+                dc[0].copy_from_slice(&dc0);
+            });
+        }
+        let first = if self.reverse { len - 1 } else { 0 };
         let dh0 = ctx.needs_grad(1).then(|| {
             let mut dh0 = vec![T::zero(); bh];
             let da = ArrayView2::from_shape((b, 4 * h), &da_all[first * bg..(first + 1) * bg])
                 .expect("row-major da");
-            let wv = ArrayView2::from_shape((4 * h, h), wv).expect("row-major w_hh");
+            let wv = ArrayView2::from_shape((4 * h, h), &wv[..]).expect("row-major w_hh");
             let out = ArrayViewMut2::from_shape((b, h), &mut dh0).expect("row-major dh");
             matmul_into(da, wv, out);
             dh0

@@ -9,8 +9,8 @@
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
 //! used when an `A` panel would only be used once after packing, and "shifted"
 //! forms reading each row of `B`, or of `A`, at its own offset into one buffer
-//! (`shifted.rs`: a unit-stride convolution's input read in place; only the
-//! wide kernels' are used).
+//! (`shifted.rs`: a unit-stride convolution's input read in place; the wide
+//! kernels only).
 
 use super::kernel::Kernel;
 use std::arch::x86_64::*;
@@ -22,13 +22,14 @@ const MR_NARROW: usize = 14;
 
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
-/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place), a
-/// shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a shifted-`A`
-/// form (`$shifted_a`, a `kernel::ShiftedAKernel`).
+/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place) and,
+/// when named, a shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a
+/// shifted-`A` form (`$shifted_a`, a `kernel::ShiftedAKernel`).
 macro_rules! avx512_kernel {
-    ($body:ident, $name:ident, $direct:ident, $shifted:ident, $shifted_a:ident, $t:ty,
+    ($body:ident, $name:ident, $direct:ident, $t:ty,
      $mr:expr, $lanes:expr, $nv:expr,
-     $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident) => {
+     $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident
+     $(, shifted: $shifted:ident, $shifted_a:ident)?) => {
         /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed),
         /// `a[i*lda + p]` (`DIRECT`) or `a[offs[i] + p]` (`DIRECT` and
         /// `SHIFTED`); row `p` of `B` starts at `b[p*NR]` (packed) or
@@ -150,13 +151,14 @@ macro_rules! avx512_kernel {
             unsafe { $body::<true, false>(kc, a, lda, b, std::ptr::null(), c, ldc, overwrite) }
         }
 
+        $(
         /// Shifted-`B` micro-kernel (see `kernel::ShiftedKernel`).
         ///
         /// # Safety
         ///
         /// See `kernel::ShiftedKernel`; requires AVX-512F.
         #[target_feature(enable = "avx512f")]
-        #[allow(clippy::too_many_arguments, dead_code)]
+        #[allow(clippy::too_many_arguments)]
         unsafe fn $shifted(
             kc: usize,
             a: *const $t,
@@ -176,7 +178,7 @@ macro_rules! avx512_kernel {
         ///
         /// See `kernel::ShiftedAKernel`; requires AVX-512F.
         #[target_feature(enable = "avx512f")]
-        #[allow(clippy::too_many_arguments, dead_code)]
+        #[allow(clippy::too_many_arguments)]
         unsafe fn $shifted_a(
             kc: usize,
             a: *const $t,
@@ -189,6 +191,7 @@ macro_rules! avx512_kernel {
             // SAFETY: forwarded from the caller.
             unsafe { $body::<true, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
         }
+        )?
     };
 }
 
@@ -196,8 +199,6 @@ avx512_kernel!(
     body_f32,
     kernel_f32,
     direct_f32,
-    shifted_f32,
-    shifted_a_f32,
     f32,
     MR,
     16,
@@ -207,14 +208,14 @@ avx512_kernel!(
     _mm512_loadu_ps,
     _mm512_storeu_ps,
     _mm512_fmadd_ps,
-    _mm512_add_ps
+    _mm512_add_ps,
+    shifted: shifted_f32,
+    shifted_a_f32
 );
 avx512_kernel!(
     body_f32_narrow,
     kernel_f32_narrow,
     direct_f32_narrow,
-    shifted_f32_narrow,
-    shifted_a_f32_narrow,
     f32,
     MR_NARROW,
     16,
@@ -230,8 +231,6 @@ avx512_kernel!(
     body_f64,
     kernel_f64,
     direct_f64,
-    shifted_f64,
-    shifted_a_f64,
     f64,
     MR,
     8,
@@ -241,14 +240,14 @@ avx512_kernel!(
     _mm512_loadu_pd,
     _mm512_storeu_pd,
     _mm512_fmadd_pd,
-    _mm512_add_pd
+    _mm512_add_pd,
+    shifted: shifted_f64,
+    shifted_a_f64
 );
 avx512_kernel!(
     body_f64_narrow,
     kernel_f64_narrow,
     direct_f64_narrow,
-    shifted_f64_narrow,
-    shifted_a_f64_narrow,
     f64,
     MR_NARROW,
     8,
