@@ -91,6 +91,22 @@ pub(super) fn run<T: GemmScalar>(
     });
 }
 
+/// `f(a_buffer, b_buffer)` with this thread's reusable pack buffers, or fresh ones for a
+/// re-entrant call on this thread (a product inside another's parallel part).
+pub(super) fn with_pack_buffers<T: GemmScalar, R>(
+    f: impl FnOnce(&mut Vec<T>, &mut Vec<T>) -> R,
+) -> R {
+    T::with_buffers(|cell| {
+        let mut fresh = (Vec::new(), Vec::new());
+        let mut held = cell.try_borrow_mut();
+        let (abuf, bbuf) = match held.as_deref_mut() {
+            Ok(bufs) => bufs,
+            Err(_) => &mut fresh,
+        };
+        f(abuf, bbuf)
+    })
+}
+
 /// Returns a 64-byte aligned, `len`-element slice of `buf`, growing it if
 /// needed.
 pub(super) fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
@@ -138,13 +154,7 @@ pub(super) unsafe fn serial<T: GemmScalar>(
     ldc: usize,
     accumulate: bool,
 ) {
-    T::with_buffers(|cell| {
-        let mut fresh = (Vec::new(), Vec::new());
-        let mut held = cell.try_borrow_mut();
-        let (abuf, bbuf) = match held.as_deref_mut() {
-            Ok(bufs) => bufs,
-            Err(_) => &mut fresh,
-        };
+    with_pack_buffers(|abuf: &mut Vec<T>, bbuf: &mut Vec<T>| {
         let n = match b {
             BSource::Pack(b) => b.cols,
             BSource::Packed(p) => p.cols(),

@@ -14,8 +14,7 @@
 //! multiply-add chain per element, in `p` order), so the result does not depend on how a
 //! caller splits its work between threads.
 
-use super::blocking::blocking;
-use super::driver::run_tile;
+use super::driver::{aligned, b_blocks, run_tile, with_pack_buffers};
 use super::kernel::{Kernel, ShiftedKernel};
 use super::pack::{pack_a, pack_b};
 use super::{detected_path, GemmScalar, MatRef};
@@ -160,50 +159,52 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
         mr <= MAX_MR,
         "shifted product: tile height {mr} above {MAX_MR}"
     );
-    let kc = k.div_ceil(k.div_ceil(blocking::<T>(mr, nr).kc));
-    let mut bpack = vec![T::default(); n.div_ceil(nr) * nr * kc];
-    for pc in (0..k).step_by(kc) {
-        let kcb = kc.min(k - pc);
-        let bp = &mut bpack[..n.div_ceil(nr) * nr * kcb];
-        pack_b(&b, pc, 0, kcb, n, &kern, bp);
-        let overwrite = !accumulate && pc == 0;
-        for (jq, panel) in bp.chunks_exact(nr * kcb).enumerate() {
-            let (j0, cols) = (jq * nr, nr.min(n - jq * nr));
-            for i0 in (0..m).step_by(mr) {
-                let rows = mr.min(m - i0);
-                // Rows past the end repeat the last window (read, never stored).
-                let mut rows_at = [0; MAX_MR];
-                for (i, r) in rows_at[..mr].iter_mut().enumerate() {
-                    *r = offs[(i0 + i).min(m - 1)] + pc;
+    let (kc, _) = b_blocks(&kern, k, n);
+    with_pack_buffers(|_, bbuf: &mut Vec<T>| {
+        let bpack = aligned(bbuf, n.div_ceil(nr) * nr * kc);
+        for pc in (0..k).step_by(kc) {
+            let kcb = kc.min(k - pc);
+            let bp = &mut bpack[..n.div_ceil(nr) * nr * kcb];
+            pack_b(&b, pc, 0, kcb, n, &kern, bp);
+            let overwrite = !accumulate && pc == 0;
+            for (jq, panel) in bp.chunks_exact(nr * kcb).enumerate() {
+                let (j0, cols) = (jq * nr, nr.min(n - jq * nr));
+                for i0 in (0..m).step_by(mr) {
+                    let rows = mr.min(m - i0);
+                    // Rows past the end repeat the last window (read, never stored).
+                    let mut rows_at = [0; MAX_MR];
+                    for (i, r) in rows_at[..mr].iter_mut().enumerate() {
+                        *r = offs[(i0 + i).min(m - 1)] + pc;
+                    }
+                    // SAFETY: each window a[rows_at[i]..][..kcb] lies inside a (checked reach);
+                    // the panel holds kcb·nr elements; the rows x cols tile at (i0, j0) lies inside
+                    // c; the kernel was chosen for this CPU.
+                    unsafe {
+                        run_tile(
+                            mr,
+                            nr,
+                            rows,
+                            cols,
+                            c.as_mut_ptr().add(i0 * n + j0),
+                            n,
+                            overwrite,
+                            |cp, ld| {
+                                func(
+                                    kcb,
+                                    a.as_ptr(),
+                                    rows_at.as_ptr(),
+                                    panel.as_ptr(),
+                                    cp,
+                                    ld,
+                                    overwrite,
+                                )
+                            },
+                        )
+                    };
                 }
-                // SAFETY: each window a[rows_at[i]..][..kcb] lies inside a (checked reach);
-                // the panel holds kcb·nr elements; the rows x cols tile at (i0, j0) lies inside
-                // c; the kernel was chosen for this CPU.
-                unsafe {
-                    run_tile(
-                        mr,
-                        nr,
-                        rows,
-                        cols,
-                        c.as_mut_ptr().add(i0 * n + j0),
-                        n,
-                        overwrite,
-                        |cp, ld| {
-                            func(
-                                kcb,
-                                a.as_ptr(),
-                                rows_at.as_ptr(),
-                                panel.as_ptr(),
-                                cp,
-                                ld,
-                                overwrite,
-                            )
-                        },
-                    )
-                };
             }
         }
-    }
+    });
     true
 }
 
