@@ -22,6 +22,7 @@
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
 use crate::kernels::math;
+use crate::kernels::matmul::shifted::gemm_shifted_a;
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -594,6 +595,26 @@ pub(crate) fn conv2d_backward<T: Element>(
     (dx.or(dx2), dw.or(dw2))
 }
 
+/// `dW = G · colsᵀ` (`G` `[O, L]`, `cols` `[K, L]` row-major, `dW` `[O, K]`) computed as
+/// `dWᵀ = cols · Gᵀ` with the rows of `cols` read in place as the left operand
+/// (`matmul::shifted::gemm_shifted_a`): only `G`, `K / O` times smaller, is transposed while
+/// packing, not `cols`. `false`, touching nothing, where this CPU has no such kernel.
+fn weight_grad_in_place<T: Element>(cols: &[T], g: MatRef<'_, T>, dw: &mut [T]) -> bool {
+    let (o, l) = (g.rows, g.cols);
+    let k = dw.len() / o.max(1);
+    let offs: Vec<usize> = (0..k).map(|r| r * l).collect();
+    let mut dwt = vec![T::zero(); k * o];
+    if !gemm_shifted_a(cols, &offs, g.t(), &mut dwt, false) {
+        return false;
+    }
+    for (r, row) in dwt.chunks_exact(o).enumerate() {
+        for (oc, &v) in row.iter().enumerate() {
+            dw[oc * k + r] = v;
+        }
+    }
+    true
+}
+
 /// [`conv2d_backward`] through im2col: `dx` (if `need_dx`) and `dW` (if `need_dw`).
 fn im2col_backward<T: Element>(
     x: &[T],
@@ -653,8 +674,11 @@ fn im2col_backward<T: Element>(
         sh.im2col_chunk(&plan, x, b0, s, cols);
         for gi in 0..sh.groups {
             let gg = Conv2dShape::rows_g(gc, gi, og, sl);
-            let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();
-            gemm(gg, ct, &mut part[gi * og * k..(gi + 1) * og * k], false);
+            let dw = &mut part[gi * og * k..(gi + 1) * og * k];
+            if !weight_grad_in_place(&cols[gi * k * sl..(gi + 1) * k * sl], gg, dw) {
+                let ct = Conv2dShape::rows_g(cols, gi, k, sl).t();
+                gemm(gg, ct, dw, false);
+            }
         }
         part
     };
