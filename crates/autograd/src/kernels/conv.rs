@@ -22,7 +22,7 @@
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
 use crate::kernels::math;
-use crate::kernels::matmul::shifted::gemm_shifted_a;
+use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -523,12 +523,21 @@ pub(crate) fn conv2d_forward<T: Element>(
     let s_max = samples_per_chunk(sh.n, l);
     let plan = sh.win.plan();
     let mut y = vec![T::zero(); sh.n * o * l];
+    // Each group's weight packed once, for products reading the im2col rows in place.
+    let packed: Option<Vec<ShiftedA<T>>> = (0..sh.groups)
+        .map(|g| ShiftedA::pack(sh.weight_g(w, g)))
+        .collect();
     let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
         let s = yc.len() / (o * l);
         sh.im2col_chunk(&plan, x, ci * s_max, s, cols);
         for g in 0..sh.groups {
             let b = Conv2dShape::rows_g(cols, g, k, s * l);
-            if s == 1 {
+            let in_place = packed
+                .as_ref()
+                .filter(|p| (s * l).is_multiple_of(p[g].nr()));
+            if let Some(wg) = in_place.map(|p| &p[g]) {
+                rows_in_place(wg, &cols[g * k * s * l..(g + 1) * k * s * l], s * l, tmp);
+            } else if s == 1 {
                 gemm(
                     sh.weight_g(w, g),
                     b,
@@ -536,9 +545,10 @@ pub(crate) fn conv2d_forward<T: Element>(
                     false,
                 );
                 continue;
+            } else {
+                tmp.resize(og * s * l, T::zero());
+                gemm(sh.weight_g(w, g), b, tmp, false);
             }
-            tmp.resize(og * s * l, T::zero());
-            gemm(sh.weight_g(w, g), b, tmp, false);
             for j in 0..s {
                 for r in 0..og {
                     let dst = (j * o + g * og + r) * l;
@@ -593,6 +603,22 @@ pub(crate) fn conv2d_backward<T: Element>(
     }
     let (dx2, dw2) = im2col_backward(x, w, g, sh, rest.0, rest.1);
     (dx.or(dx2), dw.or(dw2))
+}
+
+/// `out = W · cols` (`cols` `[K, L]` row-major, `L` a multiple of the tile width), the rows of
+/// `cols` read in place as the right operand of `w`'s shifted product (no packing of
+/// `cols`); `out` becomes `[M, L]`, `M` the weight's rows rounded up to the tile height.
+fn rows_in_place<T: Element>(w: &ShiftedA<T>, cols: &[T], l: usize, out: &mut Vec<T>) {
+    let k = cols.len() / l;
+    let offs: Vec<usize> = (0..k).map(|p| p * l).collect();
+    let tiles: Vec<(usize, usize)> = (0..l).step_by(w.nr()).map(|j| (j, j)).collect();
+    let len = w.padded_rows() * l;
+    out.clear();
+    out.reserve(len);
+    w.multiply(cols, &offs, &tiles, &mut out.spare_capacity_mut()[..len], l);
+    // SAFETY: the tiles cover all `L` columns of every one of the padded rows, and
+    // `multiply` writes every element of its tiles: all `len` elements are initialised.
+    unsafe { out.set_len(len) };
 }
 
 /// `dW = G · colsᵀ` (`G` `[O, L]`, `cols` `[K, L]` row-major, `dW` `[O, K]`) computed as
