@@ -442,6 +442,10 @@ fn conv2d_matches_direct_sum() {
     // Rows of 32 (two f64 tiles) and 16 output channels (two tiles): the tiles are written
     // straight into the output.
     direct_sum_case((2, 8, 4, 32, 16, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    // 8×8 images (too narrow for shifted products): im2col, whose 64 columns a sample are
+    // whole tiles, read in place by the product with the packed weight; 5 output channels
+    // (a partial tile of 8).
+    direct_sum_case((3, 3, 8, 8, 5, 1), (3, 3, 1, 1, 1, 1, 1, 1));
 }
 
 /// Checks conv2d of `(n, c, h, w, o, groups)` with window `(kh, kw, sh, sw, ph, pw, dh, dw)`
@@ -563,6 +567,38 @@ fn shifted_conv_matches_recorded_backward() {
                 assert!(
                     (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
                     "{what}[{q}] {window:?} {sizes:?}: {u} vs {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn im2col_products_reading_rows_in_place_match_recorded_backward() {
+    // 8×8 images take im2col (too narrow for shifted products); a sample's 64 columns are
+    // whole tiles, so the input gradient reads the rows of G in place (against the packed
+    // Wᵀ) and the weight gradient the rows of the im2col matrix (against Gᵀ). 5 output
+    // channels (a partial tile) and 16 (two tiles); "same" 3×3 and 3×3 without padding.
+    for (o, pad) in [(5, 1), (16, 1), (5, 0)] {
+        let run = |create_graph: bool| {
+            let x = common::wave(&[4, 3, 8, 8], 1).requires_grad_(true);
+            let w = common::wave(&[o, 3, 3, 3], 2).requires_grad_(true);
+            let b = common::wave(&[o], 3).requires_grad_(true);
+            let y = x.conv2d(&w, Some(&b), [1, 1], [pad, pad], [1, 1], 1);
+            let c = common::wave(&y.shape(), 4);
+            (&y * &c)
+                .sum()
+                .backward_with(BackwardOptions::new().create_graph(create_graph));
+            let g = |t: &Tensor<f64>| t.grad().expect("grad").to_vec();
+            [g(&x), g(&w), g(&b)]
+        };
+        let (fast, recorded) = (run(false), run(true));
+        for (what, (a, b)) in ["dx", "dw", "db"].iter().zip(fast.iter().zip(&recorded)) {
+            assert_eq!(a.len(), b.len());
+            for (q, (u, v)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
+                    "{what}[{q}] o = {o}, padding {pad}: {u} vs {v}"
                 );
             }
         }

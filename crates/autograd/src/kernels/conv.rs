@@ -660,6 +660,10 @@ fn im2col_backward<T: Element>(
     } else {
         Vec::new()
     };
+    // `Wᵀ` packed once, for products reading the rows of each chunk's gradient in place.
+    let wt_packed = (need_dx && sh.groups == 1)
+        .then(|| ShiftedA::pack(sh.weight_g(w, 0).t()))
+        .flatten();
     let slots: Vec<Option<&mut [T]>> = if need_dx {
         dx.chunks_mut(s_max * chw).map(Some).collect()
     } else {
@@ -683,11 +687,17 @@ fn im2col_backward<T: Element>(
             gbuf
         };
         if let Some(dxc) = dxc {
-            cols.resize(sh.c * win.taps() * sl, T::zero());
-            for gi in 0..sh.groups {
-                let wt = sh.weight_g(w, gi).t();
-                let gg = Conv2dShape::rows_g(gc, gi, og, sl);
-                gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
+            match wt_packed.as_ref().filter(|wt| sl.is_multiple_of(wt.nr())) {
+                // One group: `cols = Wᵀ · G` with the rows of `G` read in place.
+                Some(wt) => rows_in_place(wt, gc, sl, cols),
+                None => {
+                    cols.resize(sh.c * win.taps() * sl, T::zero());
+                    for gi in 0..sh.groups {
+                        let wt = sh.weight_g(w, gi).t();
+                        let gg = Conv2dShape::rows_g(gc, gi, og, sl);
+                        gemm(wt, gg, &mut cols[gi * k * sl..(gi + 1) * k * sl], false);
+                    }
+                }
             }
             for j in 0..s {
                 plan.col2im_scratch(cols, sl, j * l, sh.c, &mut dxc[j * chw..(j + 1) * chw]);
