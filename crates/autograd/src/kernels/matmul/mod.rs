@@ -225,6 +225,24 @@ fn detect_paths() -> Vec<KernelPath> {
     paths
 }
 
+/// Finishes a product with an empty dimension (`C` zeroed when `k = 0`, unless accumulating);
+/// `false` when there is arithmetic to do.
+fn empty_product<T: GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    c: &mut [T],
+    accumulate: bool,
+) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 && !accumulate {
+        c.fill(T::default());
+    }
+    k == 0
+}
+
 /// `C = A * B` (`accumulate == false`) or `C += A * B` (`accumulate == true`).
 ///
 /// `a` is `m x k`, `b` is `k x n` (any strides), `c` is row-major,
@@ -272,13 +290,7 @@ pub fn gemm_with_path<T: GemmScalar>(
     );
     a.check_bounds("A");
     b.check_bounds("B");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(T::default());
-        }
+    if empty_product(m, k, n, c, accumulate) {
         return;
     }
     driver::run(T::kernel(path, n), a, b, c, accumulate);

@@ -8,7 +8,7 @@
 use super::driver::{aligned, b_blocks, serial, BSource};
 use super::kernel::Kernel;
 use super::pack::pack_b;
-use super::{cached_paths, detected_path, GemmScalar, KernelPath, MatRef};
+use super::{cached_paths, detected_path, empty_product, GemmScalar, KernelPath, MatRef};
 
 /// `B` (`k x n`, any strides) packed for [`gemm_packed`].
 pub(crate) struct PackedB<'a, T> {
@@ -106,13 +106,7 @@ pub(crate) fn gemm_packed<T: GemmScalar>(
         c.len()
     );
     a.check_bounds("A");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(T::default());
-        }
+    if empty_product(m, k, n, c, accumulate) {
         return;
     }
     if let Some(dk) = b.kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {

@@ -17,7 +17,7 @@
 use super::driver::{aligned, b_blocks, run_tile, with_pack_buffers};
 use super::kernel::{Kernel, ShiftedKernel};
 use super::pack::{pack_a, pack_b};
-use super::{detected_path, GemmScalar, MatRef};
+use super::{detected_path, empty_product, GemmScalar, MatRef};
 use std::mem::MaybeUninit;
 
 /// A left operand packed for [`ShiftedA::multiply`].
@@ -145,13 +145,7 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
         a.len()
     );
     b.check_bounds("B");
-    if m == 0 || n == 0 {
-        return true;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(T::default());
-        }
+    if empty_product(m, k, n, c, accumulate) {
         return true;
     }
     let (mr, nr) = (kern.mr, kern.nr);
