@@ -22,7 +22,7 @@
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
 use crate::kernels::math;
-use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
+use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_width, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -416,6 +416,16 @@ pub(crate) struct Conv2dShape {
 }
 
 impl Conv2dShape {
+    /// Are the columns of every chunk of `s_max` samples (the last one's too) a whole number
+    /// of the shifted products' tiles, so that those products can read them in place?
+    fn whole_tiles<T: Element>(&self, s_max: usize) -> bool {
+        let Some(nr) = shifted_width::<T>() else {
+            return false;
+        };
+        let l = self.win.positions();
+        let last = self.n - (self.n - 1) / s_max * s_max;
+        [s_max, last].iter().all(|&s| (s * l).is_multiple_of(nr))
+    }
     /// Rows of one group's im2col matrix: `C/groups · kH·kW`.
     fn k(&self) -> usize {
         self.c / self.groups * self.win.taps()
@@ -523,19 +533,22 @@ pub(crate) fn conv2d_forward<T: Element>(
     let s_max = samples_per_chunk(sh.n, l);
     let plan = sh.win.plan();
     let mut y = vec![T::zero(); sh.n * o * l];
-    // Each group's weight packed once, for products reading the im2col rows in place.
-    let packed: Option<Vec<ShiftedA<T>>> = (0..sh.groups)
-        .map(|g| ShiftedA::pack(sh.weight_g(w, g)))
-        .collect();
+    // Each group's weight packed once, for products reading the im2col rows in place, where
+    // every chunk's columns are whole tiles.
+    let packed: Option<Vec<ShiftedA<T>>> = sh
+        .whole_tiles::<T>(s_max)
+        .then(|| {
+            (0..sh.groups)
+                .map(|g| ShiftedA::pack(sh.weight_g(w, g)))
+                .collect()
+        })
+        .flatten();
     let chunk = |(cols, tmp): &mut (Vec<T>, Vec<T>), (ci, yc): (usize, &mut [T])| {
         let s = yc.len() / (o * l);
         sh.im2col_chunk(&plan, x, ci * s_max, s, cols);
         for g in 0..sh.groups {
             let b = Conv2dShape::rows_g(cols, g, k, s * l);
-            let in_place = packed
-                .as_ref()
-                .filter(|p| (s * l).is_multiple_of(p[g].nr()));
-            if let Some(wg) = in_place.map(|p| &p[g]) {
+            if let Some(wg) = packed.as_ref().map(|p| &p[g]) {
                 rows_in_place(wg, &cols[g * k * s * l..(g + 1) * k * s * l], s * l, tmp);
             } else if s == 1 {
                 gemm(
@@ -661,7 +674,7 @@ fn im2col_backward<T: Element>(
         Vec::new()
     };
     // `Wᵀ` packed once, for products reading the rows of each chunk's gradient in place.
-    let wt_packed = (need_dx && sh.groups == 1)
+    let wt_packed = (need_dx && sh.groups == 1 && sh.whole_tiles::<T>(s_max))
         .then(|| ShiftedA::pack(sh.weight_g(w, 0).t()))
         .flatten();
     let slots: Vec<Option<&mut [T]>> = if need_dx {
@@ -687,7 +700,7 @@ fn im2col_backward<T: Element>(
             gbuf
         };
         if let Some(dxc) = dxc {
-            match wt_packed.as_ref().filter(|wt| sl.is_multiple_of(wt.nr())) {
+            match &wt_packed {
                 // One group: `cols = Wᵀ · G` with the rows of `G` read in place.
                 Some(wt) => rows_in_place(wt, gc, sl, cols),
                 None => {

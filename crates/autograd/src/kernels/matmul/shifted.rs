@@ -20,6 +20,13 @@ use super::pack::{pack_a, pack_b};
 use super::{detected_path, empty_product, GemmScalar, MatRef};
 use std::mem::MaybeUninit;
 
+/// The tile width of this CPU's shifted products (`ShiftedA::nr`), `None` where its kernel
+/// path has none (AVX2, portable).
+pub(crate) fn shifted_width<T: GemmScalar>() -> Option<usize> {
+    let kern = T::kernel(detected_path(), usize::MAX);
+    kern.shifted.map(|_| kern.nr)
+}
+
 /// A left operand packed for [`ShiftedA::multiply`].
 pub(crate) struct ShiftedA<T> {
     kern: Kernel<T>,
