@@ -16,7 +16,8 @@ pub(crate) struct PackedB<'a, T> {
     kern: Kernel<T>,
     /// The blocks, `B`'s `NC` column blocks in order, each cut into its `KC` row blocks.
     buf: Vec<T>,
-    /// Where each block starts in `buf` (the first one 64-byte aligned), and `buf`'s length.
+    /// Where each block starts in `buf` (the first one 64-byte aligned), and where the last
+    /// one ends.
     starts: Vec<usize>,
     /// `KC` and `NC`, as `driver.rs` computes them for this shape.
     kc: usize,
@@ -39,29 +40,22 @@ impl<'a, T: GemmScalar> PackedB<'a, T> {
         let (k, n) = (b.rows, b.cols);
         let kern = T::kernel(path, n);
         let (kc, nc) = b_blocks(&kern, k, n);
-        let mut blocks = Vec::new();
-        let mut len = 0;
+        // Every `NC` column block holds all `k` rows, its width rounded up to whole panels.
+        let len = n.div_ceil(kern.nr) * kern.nr * k;
+        let mut buf = Vec::new();
+        let first = aligned(&mut buf, len).as_ptr() as usize;
+        let offset = (first - buf.as_ptr() as usize) / size_of::<T>();
+        let mut starts = vec![offset];
         for jc in (0..n).step_by(nc) {
             for pc in (0..k).step_by(kc) {
-                let size = nc.min(n - jc).div_ceil(kern.nr) * kern.nr * kc.min(k - pc);
-                blocks.push((jc, pc, len));
-                len += size;
+                let (cols, rows) = (nc.min(n - jc), kc.min(k - pc));
+                let at = *starts.last().expect("a start");
+                let end = at + cols.div_ceil(kern.nr) * kern.nr * rows;
+                pack_b(&b, pc, jc, rows, cols, &kern, &mut buf[at..end]);
+                starts.push(end);
             }
         }
-        let mut buf = Vec::new();
-        let whole = aligned(&mut buf, len);
-        let mut starts = Vec::with_capacity(blocks.len() + 1);
-        for (i, &(jc, pc, at)) in blocks.iter().enumerate() {
-            let end = blocks.get(i + 1).map_or(len, |b| b.2);
-            let (cols, rows) = (nc.min(n - jc), kc.min(k - pc));
-            pack_b(&b, pc, jc, rows, cols, &kern, &mut whole[at..end]);
-            starts.push(at);
-        }
-        starts.push(len);
-        // `aligned` placed the blocks at an offset inside `buf`: add it to the starts.
-        let first = whole.as_ptr() as usize;
-        let offset = (first - buf.as_ptr() as usize) / size_of::<T>();
-        let starts = starts.into_iter().map(|s| s + offset).collect();
+        debug_assert_eq!(starts.last(), Some(&(offset + len)));
         PackedB {
             b,
             kern,
