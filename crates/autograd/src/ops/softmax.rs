@@ -62,9 +62,15 @@ const WIDE: usize = 16;
 /// [`shifted_lane`] for `f32`.
 #[inline(always)]
 fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
+    // Position `i` goes to `top[i % WIDE]`, a whole `WIDE` at a time so that it vectorises.
     let mut top = [f32::NEG_INFINITY; WIDE];
-    for (i, &v) in x.iter().enumerate() {
-        let t = &mut top[i % WIDE];
+    let mut xs = x.chunks_exact(WIDE);
+    for xc in &mut xs {
+        for (t, &v) in top.iter_mut().zip(xc) {
+            *t = if v > *t { v } else { *t };
+        }
+    }
+    for (t, &v) in top.iter_mut().zip(xs.remainder()) {
         *t = if v > *t { v } else { *t };
     }
     let m = top
@@ -97,9 +103,16 @@ fn lane_sum<T: Element>(n: usize, f: impl Fn(usize) -> T) -> T {
     if TypeId::of::<T>() != TypeId::of::<f32>() {
         return (0..n).fold(T::zero(), |s, i| s + f(i));
     }
+    // `f(i)` goes to `acc[i % WIDE]`, a whole `WIDE` at a time so that it vectorises.
     let mut acc = [T::zero(); WIDE];
-    for i in 0..n {
-        acc[i % WIDE] += f(i);
+    let whole = n - n % WIDE;
+    for base in (0..whole).step_by(WIDE) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += f(base + l);
+        }
+    }
+    for (a, i) in acc.iter_mut().zip(whole..n) {
+        *a += f(i);
     }
     acc.iter().fold(T::zero(), |s, &v| s + v)
 }
@@ -308,5 +321,73 @@ impl<T: Element> Op<T> for LogSoftmaxBackward {
             let total = g.sum_dim(self.dim as isize, true);
             smallvec![Some(g.sub(&y.exp().mul(&total)))]
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernels::math::exp_f32;
+    use crate::Tensor;
+
+    /// The documented `f32` lane order: position `i` of a lane goes to partial `i % 16`, the
+    /// 16 partials are added in order. Written out plainly here, one element at a time.
+    fn softmax_by_partials(x: &[f32]) -> (Vec<f32>, f32) {
+        let mut top = [f32::NEG_INFINITY; 16];
+        for (i, &v) in x.iter().enumerate() {
+            top[i % 16] = if v > top[i % 16] { v } else { top[i % 16] };
+        }
+        let m = top.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let mut acc = [0f32; 16];
+        let e: Vec<f32> = x.iter().map(|&v| exp_f32(v - m)).collect();
+        for (i, &v) in e.iter().enumerate() {
+            acc[i % 16] += v;
+        }
+        let sum = acc.iter().fold(0.0, |s, &v| s + v);
+        (e.iter().map(|&v| v / sum).collect(), sum)
+    }
+
+    #[test]
+    fn f32_lanes_give_the_bits_of_the_documented_partial_sums() {
+        // Lanes of 37 (two whole groups of 16 and a tail of 5) and 64 (whole groups only).
+        for d in [37usize, 64] {
+            let x: Vec<f32> = (0..3 * d)
+                .map(|i| ((i * 37 % 101) as f32) * 0.173 - 8.0)
+                .collect();
+            let g: Vec<f32> = (0..3 * d)
+                .map(|i| ((i * 11 % 29) as f32) * 0.05 - 0.7)
+                .collect();
+            let t = Tensor::from_vec(x.clone(), &[3, d]).requires_grad_(true);
+            let y = t.softmax(-1);
+            // The gradient reaching `y` is `g` exactly (`1 · g`).
+            y.mul(&Tensor::from_vec(g.clone(), &[3, d]))
+                .sum()
+                .backward();
+            let (got_y, got_dx) = (y.to_vec(), t.grad().unwrap().to_vec());
+            for r in 0..3 {
+                let lane = r * d..(r + 1) * d;
+                let (want_y, _) = softmax_by_partials(&x[lane.clone()]);
+                assert_eq!(
+                    &got_y[lane.clone()],
+                    &want_y[..],
+                    "softmax, d = {d}, row {r}"
+                );
+                // dx = y (g - Σ g y), the sum by the same partials.
+                let mut acc = [0f32; 16];
+                for (i, (&gi, &yi)) in g[lane.clone()].iter().zip(&want_y).enumerate() {
+                    acc[i % 16] += gi * yi;
+                }
+                let dot = acc.iter().fold(0.0, |s, &v| s + v);
+                let want_dx: Vec<f32> = g[lane.clone()]
+                    .iter()
+                    .zip(&want_y)
+                    .map(|(&gi, &yi)| yi * (gi - dot))
+                    .collect();
+                assert_eq!(
+                    &got_dx[lane],
+                    &want_dx[..],
+                    "softmax backward, d = {d}, row {r}"
+                );
+            }
+        }
     }
 }
