@@ -37,6 +37,7 @@ pub(super) fn run<T: GemmScalar>(
         unsafe { rows(&dk, &a, &bt, n, out.get(), 0, m, accumulate) };
         return;
     }
+    crate::threads::keep_warm();
     (0..parts).into_par_iter().for_each(|part| {
         let lo = (tiles * part / parts) * 4;
         let hi = ((tiles * (part + 1) / parts) * 4).min(m);

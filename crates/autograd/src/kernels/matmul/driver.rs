@@ -49,6 +49,7 @@ pub(super) fn run<T: GemmScalar>(
         unsafe { serial(&kern, &a, BSource::Pack(&b), out.get(), n, accumulate) };
         return;
     }
+    crate::threads::keep_warm();
     (0..parts).into_par_iter().for_each(|p| {
         let lo = (tiles * p / parts) * tile;
         let hi = ((tiles * (p + 1) / parts) * tile).min(dim);
