@@ -2,7 +2,8 @@
 //!
 //! Each tile row is two zmm vectors wide, giving 16 accumulators (measured
 //! on Zen 5 to be as fast as 14 x 32 / 12 x 32 tiles for large problems and
-//! faster for the common `m = 128` batch, which it tiles without waste).
+//! faster for the common `m = 128` batch, which it tiles without waste; a
+//! 14-row tile on Sapphire Rapids was within 3 % of it either way).
 //! Narrow outputs (at most one vector wide) use a 14 x 16 / 14 x 8 variant
 //! instead of wasting most of the tile on zero padding.
 //!
@@ -19,6 +20,13 @@ use std::arch::x86_64::*;
 const MR: usize = 8;
 /// Rows of the narrow (one vector wide) register tile.
 const MR_NARROW: usize = 14;
+/// How many `k` steps ahead a packed-`A` kernel prefetches its panel (16 steps: 8 cache lines
+/// of an 8-row `f32` panel, 16 of an `f64` one). On Sapphire Rapids (one program timing 15-60
+/// products per size, with and without, alternated three times) `f64` ran 6-10 % faster on one
+/// thread and 5-7 % on two at n = 128-2048 (n = 1024, 1 thread: 86.6-87.4 against
+/// 92.9-93.2 GFLOP/s); `f32` within 1 %. A prefetch never faults, so running past the panel's
+/// end is harmless (`wrapping_add`: the address is never dereferenced).
+const A_AHEAD: usize = 16;
 
 /// Generates a `MR x (NV * LANES)` micro-kernel for one element type, in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
@@ -82,6 +90,11 @@ macro_rules! avx512_kernel {
                     } else {
                         b.add(p * NR)
                     };
+                    if !DIRECT {
+                        // The packed A panel streams from L2: ask for it A_AHEAD steps early.
+                        let ahead = a.wrapping_add((p + A_AHEAD) * ROWS);
+                        _mm_prefetch::<_MM_HINT_T0>(ahead as *const i8);
+                    }
                     let mut bv = [$zero(); NV];
                     for (v, x) in bv.iter_mut().enumerate() {
                         *x = $load(bp.add(v * $lanes));
