@@ -22,7 +22,7 @@ const MR: usize = 8;
 const MR_NARROW: usize = 14;
 /// How many `k` steps ahead a packed-`A` kernel prefetches its panel (16 steps: 8 cache lines
 /// of an 8-row `f32` panel, 16 of an `f64` one). On Sapphire Rapids (one program timing 15-60
-/// products per size, with and without, alternated three times) `f64` ran 6-10 % faster on one
+/// products per size, with and without, alternated three times) `f64` ran 5-10 % faster on one
 /// thread and 5-7 % on two at n = 128-2048 (n = 1024, 1 thread: 86.6-87.4 against
 /// 92.9-93.2 GFLOP/s); `f32` within 1 %. A prefetch never faults, so running past the panel's
 /// end is harmless (`wrapping_add`: the address is never dereferenced).

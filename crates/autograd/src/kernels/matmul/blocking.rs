@@ -14,7 +14,7 @@
 //!   twice as often;
 //! * `mc`: the `A` block takes half of L2 but at most 512 KiB,
 //!   `mc = min(L2 / 2, 512 KiB) / (kc * size)`. On Sapphire Rapids (2 MiB L2,
-//!   under KVM) the half-L2 block of 1 MiB ran 8-15 % slower than 512 KiB at
+//!   under KVM) the half-L2 block of 1 MiB ran 4-15 % slower than 512 KiB at
 //!   n = 512-2048, on one thread and on two, in `f32` and `f64`; a 256 KiB
 //!   block was as fast as 512 KiB. Zen 4's half-L2 (1 MiB L2) is 512 KiB, so
 //!   the cap leaves it as measured there;
