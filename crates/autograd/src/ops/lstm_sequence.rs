@@ -35,7 +35,7 @@ use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::{math, matmul_into, matmul_packed_into, PackedRhs};
 use crate::ops::lstm_cell::{backward_formula, backward_row, forward_row, lstm_cell};
 use crate::tensor::Tensor;
-use crate::threads::use_pool;
+use crate::threads::{get_num_threads, keep_warm};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 use smallvec::smallvec;
@@ -153,11 +153,7 @@ pub fn lstm_sequence<T: Element>(
 /// than [`PARALLEL_WORK`] runs as one part. Every row's arithmetic is the same whatever part
 /// it falls in, so the bits do not depend on the cut (nor on the thread count).
 fn row_parts(len: usize, b: usize, h: usize) -> Vec<Range<usize>> {
-    let threads = if use_pool() {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
+    let threads = get_num_threads();
     let work = len * b * 4 * h * h;
     let n = if work < PARALLEL_WORK {
         1
@@ -231,6 +227,7 @@ fn run_parts<B: Send>(parts: &[Range<usize>], blocks: Vec<B>, f: impl Fn(Range<u
         let each = parts.iter().cloned().zip(blocks);
         each.for_each(|(rows, blk)| f(rows, blk));
     } else {
+        keep_warm();
         let each = parts.par_iter().cloned().zip(blocks);
         each.for_each(|(rows, blk)| f(rows, blk));
     }
