@@ -71,13 +71,17 @@ macro_rules! avx512_kernel {
                     i * lda
                 }
             });
+            // The C tile is fetched into L2 only (T1): it is needed after the k loop, and with C
+            // in memory (n >= 1024) sixteen L1 prefetches at once held the load buffers the
+            // A and B streams need. On Sapphire Rapids, alternated four to six times, best of
+            // each: f32 n = 1024-2048 1-3 % faster than T0 on one thread.
             for i in 0..ROWS {
                 // SAFETY: the tile rows are valid (caller contract); a
                 // prefetch never faults anyway.
                 unsafe {
                     let row = c.add(i * ldc);
-                    _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
-                    _mm_prefetch::<_MM_HINT_T0>(row.add(NR - 1) as *const i8);
+                    _mm_prefetch::<_MM_HINT_T1>(row as *const i8);
+                    _mm_prefetch::<_MM_HINT_T1>(row.add(NR - 1) as *const i8);
                 }
             }
             for p in 0..kc {
