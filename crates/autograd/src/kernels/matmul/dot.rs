@@ -16,20 +16,25 @@ pub(super) fn applies<T>(dk: &DotKernel<T>, a: &MatRef<T>, n: usize) -> bool {
     n <= dk.max_n && a.cols >= dk.min_k && a.col_stride == 1
 }
 
-/// Computes `C (= or +=) A * B` with the dot kernel (requires
-/// [`applies`]; operands validated, non-empty).
-pub(super) fn run<T: GemmScalar>(
+/// Computes `C (= or +=) A * B` with the dot kernel into the row-major `m x n` output at `c`
+/// (requires [`applies`]; operands validated, non-empty).
+///
+/// # Safety
+///
+/// As `driver::run`: `c` valid for writes of `m * n` elements (initialised when
+/// accumulating; each is written once, never read, otherwise).
+pub(super) unsafe fn run<T: GemmScalar>(
     dk: DotKernel<T>,
     a: MatRef<T>,
     b: MatRef<T>,
-    c: &mut [T],
+    c: *mut T,
     accumulate: bool,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let padded = n.div_ceil(4) * 4;
     let mut bt = vec![T::default(); padded * k];
     pack_bt(&b, &mut bt[..n * k]);
-    let out = OutPtr(c.as_mut_ptr());
+    let out = OutPtr(c);
     let tiles = m.div_ceil(4);
     let parts = rayon::current_num_threads().min(tiles);
     if parts <= 1 || runs_serially(m, n, k) {

@@ -11,21 +11,29 @@ use rayon::prelude::*;
 /// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
 const MAX_TILE: usize = 512;
 
-/// Runs the blocked GEMM on validated, non-empty operands (`k > 0`).
-pub(super) fn run<T: GemmScalar>(
+/// Runs the blocked GEMM on validated, non-empty operands (`k > 0`) into the row-major
+/// `m x n` output at `c`.
+///
+/// # Safety
+///
+/// `c` must be valid for writes of `m * n` elements and not accessed elsewhere meanwhile; when
+/// accumulating they must be initialised. Without `accumulate` they may be uninitialised: every
+/// element is written before it is read (the first `k` block overwrites, edge tiles go through
+/// a scratch tile); the CPU must support `kern`'s target features.
+pub(super) unsafe fn run<T: GemmScalar>(
     kern: Kernel<T>,
     a: MatRef<T>,
     b: MatRef<T>,
-    c: &mut [T],
+    c: *mut T,
     accumulate: bool,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    debug_assert_eq!(c.len(), m * n);
     if let Some(dk) = kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {
-        super::dot::run(dk, a, b, c, accumulate);
+        // SAFETY: forwarded from the caller.
+        unsafe { super::dot::run(dk, a, b, c, accumulate) };
         return;
     }
-    let out = OutPtr(c.as_mut_ptr());
+    let out = OutPtr(c);
     let work = m.saturating_mul(n).saturating_mul(k);
     let threads = rayon::current_num_threads();
     let tiles_m = m.div_ceil(kern.mr);

@@ -293,5 +293,35 @@ pub fn gemm_with_path<T: GemmScalar>(
     if empty_product(m, k, n, c, accumulate) {
         return;
     }
-    driver::run(T::kernel(path, n), a, b, c, accumulate);
+    // SAFETY: `c` is the m x n output (checked above), initialised; the CPU runs `path`.
+    unsafe { driver::run(T::kernel(path, n), a, b, c.as_mut_ptr(), accumulate) };
+}
+
+/// `C = A * B` into `c`, which need not be initialised: after the call all `m * n` elements
+/// are (a fresh result is not zeroed first only to be overwritten). As [`gemm`] otherwise.
+pub(crate) fn gemm_uninit<T: GemmScalar>(
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: &mut [std::mem::MaybeUninit<T>],
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(
+        k == b.rows && c.len() == m * n,
+        "gemm: A is {m} x {k}, B is {} x {n}, C has length {}",
+        b.rows,
+        c.len()
+    );
+    a.check_bounds("A");
+    b.check_bounds("B");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(std::mem::MaybeUninit::new(T::default()));
+        return;
+    }
+    let path = detected_path();
+    // SAFETY: `c` holds m x n elements (checked above); without accumulation `run` writes each
+    // before reading it; the CPU runs the detected path.
+    unsafe { driver::run(T::kernel(path, n), a, b, c.as_mut_ptr().cast(), false) };
 }

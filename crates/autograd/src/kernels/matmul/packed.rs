@@ -104,7 +104,8 @@ pub(crate) fn gemm_packed<T: GemmScalar>(
         return;
     }
     if let Some(dk) = b.kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {
-        super::dot::run(dk, a, b.b, c, accumulate);
+        // SAFETY: `c` holds the m x n output (checked above).
+        unsafe { super::dot::run(dk, a, b.b, c.as_mut_ptr(), accumulate) };
         return;
     }
     // SAFETY: `c` is a row-major m x n buffer with row stride n; both views are in bounds
