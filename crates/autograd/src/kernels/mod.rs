@@ -22,6 +22,7 @@ use crate::element::Element;
 use matmul::packed::{gemm_packed, PackedB};
 use matmul::MatRef;
 use ndarray::{ArrayView2, ArrayViewMut2};
+use std::mem::MaybeUninit;
 
 /// Products with at most this many multiply-adds use a plain loop: for the lecture network's
 /// 3×2·2×3 matrices, a blocked kernel's setup costs more than the arithmetic.
@@ -141,41 +142,51 @@ fn mat_ref<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
     })
 }
 
-/// `c = a · b` into a new row-major `Vec`: the output of the `linear` op and its backward.
-/// Tiny products write each element once (no zeroed buffer first, which glibc's `calloc`
-/// makes slow); others go through [`matmul_into`].
+/// `c = a · b` into a new row-major `Vec`: the output of the `linear` and `matmul` ops and
+/// their backward, written once, never zeroed first (see [`matmul_uninit`]).
 pub(crate) fn matmul_vec<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Vec<T> {
+    let len = a.dim().0 * b.dim().1;
+    let mut c = Vec::with_capacity(len);
+    matmul_uninit(a, b, &mut c.spare_capacity_mut()[..len]);
+    // SAFETY: `matmul_uninit` initialised all `len` elements.
+    unsafe { c.set_len(len) };
+    c
+}
+
+/// `c = a · b` into the row-major `m x n` block `c`, which need not be initialised: all of it
+/// is after the call. Tiny products take the plain loop, others the GEMM, both writing each
+/// element before reading it, so a fresh output is not zeroed first (glibc's `calloc` of a
+/// tiny one was slow, and a serial `memset` of a large one was 3 % of the MLP step on two
+/// threads).
+pub(crate) fn matmul_uninit<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: &mut [MaybeUninit<T>],
+) {
     let (m, k) = a.dim();
     let n = b.dim().1;
     assert!(
-        b.dim().0 == k,
-        "matmul_vec: shapes {:?} · {:?} do not fit",
+        b.dim().0 == k && c.len() == m * n,
+        "matmul_uninit: shapes {:?} · {:?} do not fit an output of {} elements",
         a.dim(),
-        b.dim()
+        b.dim(),
+        c.len()
     );
     if m * n * k <= SMALL_MATMUL_FLOPS {
-        let mut c = Vec::with_capacity(m * n);
-        // SAFETY: the capacity holds the m·n elements written at i·n + j; all are written
-        // before the length is set.
-        unsafe {
-            small_matmul_raw(a, b, c.as_mut_ptr(), n as isize, 1);
-            c.set_len(m * n);
-        }
-        return c;
+        // SAFETY: `c` holds the m·n elements written at i·n + j.
+        unsafe { small_matmul_raw(a, b, c.as_mut_ptr().cast(), n as isize, 1) };
+        return;
     }
     if let (Some(ar), Some(br)) = (mat_ref(&a), mat_ref(&b)) {
-        // Written by the GEMM straight into fresh memory: no zeroing first (a serial `memset`
-        // of each output was 3 % of the MLP step on two threads).
-        let mut c = Vec::with_capacity(m * n);
-        matmul::gemm_uninit(ar, br, &mut c.spare_capacity_mut()[..m * n]);
-        // SAFETY: `gemm_uninit` initialised all m·n elements.
-        unsafe { c.set_len(m * n) };
-        return c;
+        matmul::gemm_uninit(ar, br, c);
+        return;
     }
-    let mut c = vec![T::zero(); m * n];
-    let cv = ArrayViewMut2::from_shape((m, n), &mut c).expect("row-major c");
+    // Negative strides (never produced by the ops): zeroed, then ndarray's product.
+    c.fill(MaybeUninit::new(T::zero()));
+    // SAFETY: every element was just initialised.
+    let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
+    let cv = ArrayViewMut2::from_shape((m, n), c).expect("row-major c");
     matmul_into(a, b, cv);
-    c
 }
 
 fn small_matmul<T: Element>(
@@ -251,27 +262,45 @@ unsafe fn small_loop<T: Element, const K: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::matmul_vec;
+    use super::matmul_uninit;
     use ndarray::ArrayView2;
+    use std::mem::MaybeUninit;
 
     #[test]
     fn a_fresh_product_writes_every_element_before_reading_it() {
-        // The output is not zeroed first. A NaN-filled buffer of the same size, just freed, is
-        // what the allocator hands the product next: an element read before it is written (or
-        // never written) would come out NaN. Integer values keep every sum exact, so the
-        // kernels' order cannot matter. Shapes: edge tiles, the dot path (n = 10) and several
-        // k blocks (k = 3000).
-        for &(m, k, n) in &[(64, 48, 40), (33, 100, 70), (128, 512, 10), (9, 3000, 17)] {
+        // The output starts as NaN, standing for memory never written: an element read before
+        // it is written (or never written) would come out NaN. Integer values keep every sum
+        // exact, so the kernels' order cannot matter. Shapes: the plain loop (3 x 2 x 3), edge
+        // tiles, the dot path (n = 10), several k blocks (k = 3000), and with B transposed.
+        for &(m, k, n) in &[
+            (3, 2, 3),
+            (64, 48, 40),
+            (33, 100, 70),
+            (128, 512, 10),
+            (9, 3000, 17),
+        ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7) % 13) as f32 - 6.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5) % 11) as f32 - 5.0).collect();
-            drop(std::hint::black_box(vec![f32::NAN; m * n]));
             let av = ArrayView2::from_shape((m, k), &a).unwrap();
             let bv = ArrayView2::from_shape((k, n), &b).unwrap();
-            let c = matmul_vec(av, bv);
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-                    assert_eq!(c[i * n + j], want, "{m}x{k}x{n}: element ({i}, {j})");
+            let bt = ArrayView2::from_shape((n, k), &b).unwrap(); // B' = this, transposed
+            for transposed in [false, true] {
+                let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
+                matmul_uninit(av, if transposed { bt.t() } else { bv }, &mut c);
+                for i in 0..m {
+                    for j in 0..n {
+                        let bpj = |p: usize| {
+                            if transposed {
+                                b[j * k + p]
+                            } else {
+                                b[p * n + j]
+                            }
+                        };
+                        let want: f32 = (0..k).map(|p| a[i * k + p] * bpj(p)).sum();
+                        // SAFETY: the test reads what `matmul_uninit` initialised (NaN if not).
+                        let got = unsafe { c[i * n + j].assume_init() };
+                        assert_eq!(got, want, "{m}x{k}x{n} ({transposed}): element ({i}, {j})");
+                    }
                 }
             }
         }

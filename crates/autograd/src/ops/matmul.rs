@@ -6,13 +6,14 @@ use crate::element::Element;
 use crate::error::{Result, TensorError};
 use crate::graph::renamed;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::kernels::matmul_into;
+use crate::kernels::{matmul_uninit, matmul_vec};
 use crate::ops::{as_matrix, or_panic};
 use crate::shape::{broadcast_shapes, numel, Shape};
 use crate::tensor::Tensor;
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, CowArray, IxDyn, ShapeBuilder};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, CowArray, IxDyn, ShapeBuilder};
 use rayon::prelude::*;
 use smallvec::smallvec;
+use std::mem::MaybeUninit;
 
 /// Batched products with at least this many multiply-adds in all run the batch in parallel.
 const PAR_BATCH_WORK: usize = 64 * 1024;
@@ -120,9 +121,8 @@ impl<T: Element> Tensor<T> {
             // Transposed and sliced 2-D operands are read through their strides, not copied.
             let av = as_matrix(&a, m, k1);
             let bv = as_matrix(&b, k1, n);
-            let mut c = ndarray::Array2::<T>::zeros((m, n));
-            matmul_into(av.view(), bv.view(), c.view_mut());
-            c.into_dyn()
+            let c = matmul_vec(av.view(), bv.view());
+            ArrayD::from_shape_vec(IxDyn(&[m, n]), c).expect("sizes")
         } else {
             let nb = numel(&batch);
             let (ad, bd) = (self.data(), other.data());
@@ -131,18 +131,19 @@ impl<T: Element> Tensor<T> {
             let (a3, b3) = (operand(ad.view(), &a2), operand(bd.view(), &b2));
             let am = batch_matrices(a3.view(), &batch);
             let bm = batch_matrices(b3.view(), &batch);
-            let mut out = vec![T::zero(); nb * m * n];
-            let product = |(i, c): (usize, &mut [T])| {
-                let c = ArrayViewMut2::from_shape((m, n), c).expect("row-major block");
-                matmul_into(am[i], bm[i], c);
-            };
+            // Each block is written by its product (never zeroed first).
+            let mut out = Vec::with_capacity(nb * m * n);
+            let blocks = &mut out.spare_capacity_mut()[..nb * m * n];
+            let product = |(i, c): (usize, &mut [MaybeUninit<T>])| matmul_uninit(am[i], bm[i], c);
             if m * n > 0 {
                 if nb * m * n * k1 >= PAR_BATCH_WORK && crate::threads::use_pool() {
-                    out.par_chunks_mut(m * n).enumerate().for_each(product);
+                    blocks.par_chunks_mut(m * n).enumerate().for_each(product);
                 } else {
-                    out.chunks_mut(m * n).enumerate().for_each(product);
+                    blocks.chunks_mut(m * n).enumerate().for_each(product);
                 }
             }
+            // SAFETY: the nb blocks of m·n elements were all written (none when m·n = 0).
+            unsafe { out.set_len(nb * m * n) };
             ArrayD::from_shape_vec(IxDyn(&[nb, m, n]), out).expect("sizes")
         };
         let mut out_shape: Vec<usize> = batch.to_vec();
