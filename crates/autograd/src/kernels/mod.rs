@@ -283,7 +283,7 @@ mod tests {
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5) % 11) as f32 - 5.0).collect();
             let av = ArrayView2::from_shape((m, k), &a).unwrap();
             let bv = ArrayView2::from_shape((k, n), &b).unwrap();
-            let bt = ArrayView2::from_shape((n, k), &b).unwrap(); // B' = this, transposed
+            let bt = ArrayView2::from_shape((n, k), &b).unwrap(); // read transposed: strided B
             for transposed in [false, true] {
                 let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
                 matmul_uninit(av, if transposed { bt.t() } else { bv }, &mut c);
@@ -297,7 +297,7 @@ mod tests {
                             }
                         };
                         let want: f32 = (0..k).map(|p| a[i * k + p] * bpj(p)).sum();
-                        // SAFETY: the test reads what `matmul_uninit` initialised (NaN if not).
+                        // SAFETY: every element was initialised (to NaN) before the call.
                         let got = unsafe { c[i * n + j].assume_init() };
                         assert_eq!(got, want, "{m}x{k}x{n} ({transposed}): element ({i}, {j})");
                     }
