@@ -269,6 +269,22 @@ pub fn gemm_with_path<T: GemmScalar>(
     c: &mut [T],
     accumulate: bool,
 ) {
+    check_operands(&a, &b, c.len());
+    assert!(
+        cached_paths().contains(&path),
+        "gemm: kernel path {path:?} is not supported by this CPU"
+    );
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if empty_product(m, k, n, c, accumulate) {
+        return;
+    }
+    // SAFETY: `c` is the m x n output (checked above), initialised; the CPU runs `path`.
+    unsafe { driver::run(T::kernel(path, n), a, b, c.as_mut_ptr(), accumulate) };
+}
+
+/// Panics unless `A * B` fits an output of `c_len` elements and both views lie inside their
+/// data.
+fn check_operands<T>(a: &MatRef<T>, b: &MatRef<T>, c_len: usize) {
     assert!(
         a.cols == b.rows,
         "gemm: inner dimensions differ: A is {} x {}, B is {} x {}",
@@ -277,24 +293,14 @@ pub fn gemm_with_path<T: GemmScalar>(
         b.rows,
         b.cols
     );
-    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (m, n) = (a.rows, b.cols);
     assert!(
-        c.len() == m * n,
-        "gemm: C has length {} but A * B is {m} x {n} (= {})",
-        c.len(),
+        c_len == m * n,
+        "gemm: C has length {c_len} but A * B is {m} x {n} (= {})",
         m * n
-    );
-    assert!(
-        cached_paths().contains(&path),
-        "gemm: kernel path {path:?} is not supported by this CPU"
     );
     a.check_bounds("A");
     b.check_bounds("B");
-    if empty_product(m, k, n, c, accumulate) {
-        return;
-    }
-    // SAFETY: `c` is the m x n output (checked above), initialised; the CPU runs `path`.
-    unsafe { driver::run(T::kernel(path, n), a, b, c.as_mut_ptr(), accumulate) };
 }
 
 /// `C = A * B` into `c`, which need not be initialised: after the call all `m * n` elements
@@ -304,15 +310,8 @@ pub(crate) fn gemm_uninit<T: GemmScalar>(
     b: MatRef<T>,
     c: &mut [std::mem::MaybeUninit<T>],
 ) {
+    check_operands(&a, &b, c.len());
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert!(
-        k == b.rows && c.len() == m * n,
-        "gemm: A is {m} x {k}, B is {} x {n}, C has length {}",
-        b.rows,
-        c.len()
-    );
-    a.check_bounds("A");
-    b.check_bounds("B");
     if m == 0 || n == 0 {
         return;
     }
