@@ -62,7 +62,19 @@ macro_rules! avx512_kernel {
             const ROWS: usize = $mr;
             const NV: usize = $nv;
             const NR: usize = NV * $lanes;
+            // A shifted-`B` call that does not overwrite continues each element's chain from
+            // the value in `C` (the caller cut `k` into blocks), so a blocked product gives the
+            // one-chain product's bits.
+            let resume = SHIFTED && !DIRECT && !overwrite;
             let mut acc = [[$zero(); NV]; ROWS];
+            if resume {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    for (v, x) in row.iter_mut().enumerate() {
+                        // SAFETY: the ROWS x NR tile at c (row stride ldc) is valid.
+                        *x = unsafe { $load(c.add(i * ldc + v * $lanes)) };
+                    }
+                }
+            }
             // SAFETY: with DIRECT and SHIFTED, offs holds ROWS offsets.
             let arow: [usize; ROWS] = std::array::from_fn(|i| {
                 if DIRECT && SHIFTED {
@@ -120,7 +132,7 @@ macro_rules! avx512_kernel {
                     // SAFETY: the ROWS x NR tile at c (row stride ldc) is valid.
                     unsafe {
                         let cp = c.add(i * ldc + v * $lanes);
-                        if overwrite {
+                        if overwrite || resume {
                             $store(cp, x);
                         } else {
                             $store(cp, $add($load(cp), x));

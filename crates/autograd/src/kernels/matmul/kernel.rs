@@ -72,7 +72,10 @@ pub struct DotKernel<T> {
 
 /// Like [`MicroKernel`], but reading row `p` of `B` from `b[offs[p] ..
 /// offs[p] + NR]`: the rows are windows of one buffer at arbitrary offsets
-/// (a unit-stride convolution's input read in place, `shifted.rs`).
+/// (a unit-stride convolution's input read in place, `shifted.rs`). Unlike
+/// [`MicroKernel`], `overwrite == false` resumes each element's chain from the
+/// value in `C` (the accumulators start from `C`, not from zero), so a product
+/// cut into `k` blocks gives the bits of one chain.
 ///
 /// # Safety
 ///

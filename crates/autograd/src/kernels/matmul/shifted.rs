@@ -10,9 +10,12 @@
 //! the transposed case, the rows of `A` at offsets ([`gemm_shifted_a`]).
 //!
 //! `A` is packed once into `MR`-row panels (zero rows past its end) and reused for every
-//! sample. Each `MR x NR` tile of `C` is one micro-kernel call over all of `k` (one fused
-//! multiply-add chain per element, in `p` order), so the result does not depend on how a
-//! caller splits its work between threads.
+//! sample. `k` is cut into the GEMM's `KC` blocks, and each block runs over all the tiles, so
+//! that one block's windows stay in L1 while the panels pass over them (on Sapphire Rapids a
+//! ResNet-sized convolution, `k` = 576 in two blocks of 288, ran 6-10 % faster than with one
+//! call over all of `k`). A later block resumes each element's chain from `C`: every element
+//! is one fused multiply-add chain in `p` order, so the result does not depend on the blocks
+//! nor on how a caller splits its work between threads.
 
 use super::driver::{aligned, b_blocks, run_tile, with_pack_buffers};
 use super::kernel::{Kernel, ShiftedKernel};
@@ -76,7 +79,8 @@ impl<T: GemmScalar> ShiftedA<T> {
     /// `C[i, cj + t] = Σ_p A[i, p] · b[offs[p] + j + t]` for every tile `(j, cj)` of
     /// `tiles`, `t <` [`nr`](Self::nr) and `i <` [`padded_rows`](Self::padded_rows) (rows
     /// past `m` come out zero), into row-major `c` with row stride `ldc`. Every element of
-    /// the tiles is written, none read, so `c` may be uninitialised.
+    /// the tiles is written before it is read, so `c` may be uninitialised; the tiles must not
+    /// overlap in `c`.
     ///
     /// # Panics
     ///
@@ -101,22 +105,32 @@ impl<T: GemmScalar> ShiftedA<T> {
                 b.len(),
                 c.len()
             );
-            for (q, panel) in self.panels.chunks_exact(mr * k).enumerate() {
-                // SAFETY: the panel holds k·mr elements; every window b[offs[p] + j ..][..nr]
-                // lies inside b and the mr x nr tile at row q·mr, column cj inside c (both
-                // checked above); the kernel only writes C when overwriting; it was chosen for
-                // this CPU.
-                unsafe {
-                    (self.func)(
-                        k,
-                        panel.as_ptr(),
-                        b.as_ptr().add(j),
-                        offs.as_ptr(),
-                        c.as_mut_ptr().add(q * mr * ldc + cj).cast(),
-                        ldc,
-                        true,
-                    )
-                };
+        }
+        // `k` in the GEMM's blocks (a function of `k` and the cache sizes alone): one block's
+        // windows stay in L1 while the `A` panels pass over them, and each later block resumes
+        // the chains from `C`, so the bits are those of one chain over all of `k`.
+        let (kc, _) = b_blocks(&self.kern, k, nr);
+        for p0 in (0..k).step_by(kc) {
+            let kcb = kc.min(k - p0);
+            for &(j, cj) in tiles {
+                for (q, panel) in self.panels.chunks_exact(mr * k).enumerate() {
+                    // SAFETY: the panel holds k·mr elements, from p0·mr on kcb·mr of them;
+                    // offs holds k offsets, from p0 on kcb; every window b[offs[p] + j ..][..nr]
+                    // lies inside b and the mr x nr tile at row q·mr, column cj inside c (both
+                    // checked above); the first block only writes C, the others read what it
+                    // wrote; the kernel was chosen for this CPU.
+                    unsafe {
+                        (self.func)(
+                            kcb,
+                            panel.as_ptr().add(p0 * mr),
+                            b.as_ptr().add(j),
+                            offs.as_ptr().add(p0),
+                            c.as_mut_ptr().add(q * mr * ldc + cj).cast(),
+                            ldc,
+                            p0 == 0,
+                        )
+                    };
+                }
             }
         }
     }

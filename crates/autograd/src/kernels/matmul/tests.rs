@@ -32,6 +32,8 @@ const LAYOUTS: [Layout; 6] = [
 /// Test helper conversions.
 trait TestScalar: GemmScalar {
     fn from_f64(v: f64) -> Self;
+    /// `self * a + b` rounded once (the micro-kernels' fused multiply-add).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     fn to_f64(self) -> f64;
     fn bits(self) -> u64;
     const EPS: f64;
@@ -40,6 +42,9 @@ trait TestScalar: GemmScalar {
 impl TestScalar for f32 {
     fn from_f64(v: f64) -> Self {
         v as f32
+    }
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
     }
     fn to_f64(self) -> f64 {
         self as f64
@@ -53,6 +58,9 @@ impl TestScalar for f32 {
 impl TestScalar for f64 {
     fn from_f64(v: f64) -> Self {
         v
+    }
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
     }
     fn to_f64(self) -> f64 {
         self
@@ -477,4 +485,58 @@ fn packed_b_gives_the_bits_of_gemm_f32() {
 #[test]
 fn packed_b_gives_the_bits_of_gemm_f64() {
     check_packed_matches_gemm::<f64>();
+}
+
+/// A shifted product with `k` longer than two of the GEMM's `KC` blocks (`k` = 900: three
+/// blocks of 300 on Sapphire Rapids, four of 225 on Zen 4) against one fused multiply-add
+/// chain per element in `p` order: the later blocks resume the chains from `C`, so the bits
+/// are equal. 13 rows (a partial panel: rows past 13 come out zero), three tiles written in
+/// an order other than their columns', windows at scattered offsets, `C` first filled with
+/// NaN (every element is written before it is read).
+fn check_shifted_blocks_give_one_chain<T: TestScalar>() {
+    let Some(nr) = shifted::shifted_width::<T>() else {
+        return; // this CPU's kernel path has no shifted products
+    };
+    let (m, k) = (13, 900);
+    let mut rng = StdRng::seed_from_u64(11);
+    let a = Stored::<T>::random(m, k, Layout::RowMajor, &mut rng);
+    let packed = shifted::ShiftedA::pack(a.view()).expect("a shifted kernel");
+    let (kc, _) = driver::b_blocks(&T::kernel(detected_path(), usize::MAX), k, nr);
+    assert!(
+        kc < k / 2,
+        "k = {k} must span at least three blocks of {kc}"
+    );
+    let offs: Vec<usize> = (0..k).map(|p| (p * 37) % 1001 + p % 3).collect();
+    let b: Vec<T> = (0..1100 + 3 * nr)
+        .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+        .collect();
+    let tiles = [(5, nr), (0, 2 * nr), (2 * nr + 1, 0)];
+    let (rows, ldc) = (packed.padded_rows(), 3 * nr);
+    let mut c = vec![std::mem::MaybeUninit::new(T::from_f64(f64::NAN)); rows * ldc];
+    packed.multiply(&b, &offs, &tiles, &mut c, ldc);
+    for &(j, cj) in &tiles {
+        for i in 0..rows {
+            for t in 0..nr {
+                let mut want = T::from_f64(0.0);
+                if i < m {
+                    for (p, &o) in offs.iter().enumerate() {
+                        want = T::from_f64(a.get(i, p)).mul_add(b[o + j + t], want);
+                    }
+                }
+                // SAFETY: multiply wrote every element of its tiles.
+                let got = unsafe { c[i * ldc + cj + t].assume_init() };
+                assert_eq!(got.bits(), want.bits(), "C[{i}, {}]", cj + t);
+            }
+        }
+    }
+}
+
+#[test]
+fn shifted_product_in_k_blocks_gives_the_bits_of_one_chain_f32() {
+    check_shifted_blocks_give_one_chain::<f32>();
+}
+
+#[test]
+fn shifted_product_in_k_blocks_gives_the_bits_of_one_chain_f64() {
+    check_shifted_blocks_give_one_chain::<f64>();
 }
