@@ -25,14 +25,15 @@ fn uniform_values<T: Element>(n: usize, lo: f64, hi: f64, g: Option<&Generator>)
     let mut v = alloc_elements::<T>("uniform_", &[n]);
     match T::DTYPE {
         DType::F32 => {
-            let (from, to) = (lo as f32, hi as f32);
-            with_generator(g, |r| {
-                v.extend((0..n).map(|_| T::from_f64(r.uniform_f32(from, to) as f64)))
-            })
+            let mut x = vec![0f32; n];
+            with_generator(g, |r| r.uniform_f32_fill(&mut x, lo as f32, hi as f32));
+            v.extend(x.into_iter().map(|x| T::from_f64(x as f64)));
         }
-        DType::F64 => with_generator(g, |r| {
-            v.extend((0..n).map(|_| T::from_f64(r.uniform_f64(lo, hi))))
-        }),
+        DType::F64 => {
+            let mut x = vec![0f64; n];
+            with_generator(g, |r| r.uniform_f64_fill(&mut x, lo, hi));
+            v.extend(x.into_iter().map(T::from_f64));
+        }
         d => dtype_panic("uniform_kernel_cpu", d),
     }
     v
