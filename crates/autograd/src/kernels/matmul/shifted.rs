@@ -11,7 +11,7 @@
 //!
 //! `A` is packed once into `MR`-row panels (zero rows past its end) and reused for every
 //! sample. `k` is cut into the GEMM's `KC` blocks, and each block runs over all the tiles, so
-//! that one block's windows stay in L1 while the panels pass over them (on Sapphire Rapids a
+//! that one block's windows stay in L1 while the panels pass over them (on Emerald Rapids a
 //! ResNet-sized convolution, `k` = 576 in two blocks of 288, ran 6-10 % faster than with one
 //! call over all of `k`). A later block resumes each element's chain from `C`: every element
 //! is one fused multiply-add chain in `p` order, so the result does not depend on the blocks
