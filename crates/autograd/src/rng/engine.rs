@@ -332,7 +332,7 @@ impl CpuGenerator {
 /// Runs `f` compiled with FMA instructions where the CPU has them, so that the `mul_add`s of an
 /// `#[inline(always)]` closure are one instruction each. A fused multiply–add rounds once
 /// either way, so the values are the same; without the instruction each `mul_add` is a call
-/// into libm's software `fmaf` (a 4 Mi-element `randn` took 5.5 times PyTorch's time on
+/// into `fmaf`, in software (a 4 Mi-element `randn` took 5.5 times PyTorch's time on
 /// Emerald Rapids).
 #[inline(always)]
 fn with_fma<R>(f: impl FnOnce() -> R) -> R {
