@@ -487,9 +487,9 @@ fn packed_b_gives_the_bits_of_gemm_f64() {
     check_packed_matches_gemm::<f64>();
 }
 
-/// A shifted product with `k` longer than two of the GEMM's `KC` blocks (`k` = 900: three
-/// blocks of 300 on Sapphire Rapids, four of 225 on Zen 4) against one fused multiply-add
-/// chain per element in `p` order: the later blocks resume the chains from `C`, so the bits
+/// A shifted product with `k` in three of the GEMM's `KC` blocks (`k` = 2·KC + KC/3 + 5 for
+/// this CPU's `KC`: 901 in blocks of 301, 301 and 299 on Intel's 48 KiB L1) against one fused
+/// multiply-add chain per element in `p` order: the later blocks resume the chains from `C`, so the bits
 /// are equal. 13 rows (a partial panel: rows past 13 come out zero), three tiles written in
 /// an order other than their columns', windows at scattered offsets, `C` first filled with
 /// NaN (every element is written before it is read).
@@ -497,11 +497,13 @@ fn check_shifted_blocks_give_one_chain<T: TestScalar>() {
     let Some(nr) = shifted::shifted_width::<T>() else {
         return; // this CPU's kernel path has no shifted products
     };
-    let (m, k) = (13, 900);
+    let kern = T::kernel(detected_path(), usize::MAX);
+    let base = blocking::blocking::<T>(kern.mr, kern.nr).kc;
+    let (m, k) = (13, 2 * base + base / 3 + 5);
     let mut rng = StdRng::seed_from_u64(11);
     let a = Stored::<T>::random(m, k, Layout::RowMajor, &mut rng);
     let packed = shifted::ShiftedA::pack(a.view()).expect("a shifted kernel");
-    let (kc, _) = driver::b_blocks(&T::kernel(detected_path(), usize::MAX), k, nr);
+    let (kc, _) = driver::b_blocks(&kern, k, nr);
     assert!(
         kc < k / 2,
         "k = {k} must span at least three blocks of {kc}"
