@@ -8,7 +8,7 @@
 //! instead of wasting most of the tile on zero padding.
 //!
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
-//! used when an `A` panel would only be used once after packing, and "shifted"
+//! used when an `A` panel would be used too few times to repay packing it, and "shifted"
 //! forms reading each row of `B`, or of `A`, at its own offset into one buffer
 //! (`shifted.rs`: a unit-stride convolution's input read in place; the wide
 //! kernels only).

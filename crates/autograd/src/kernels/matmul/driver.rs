@@ -11,6 +11,14 @@ use rayon::prelude::*;
 /// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
 const MAX_TILE: usize = 512;
 
+/// A row-major `A` is read in place (the direct kernels) instead of packed when the `B` block
+/// has at most this many micro-panels: each packed `A` panel would be read only this many
+/// times, too few to repay the pass that packs it. On Emerald Rapids (`f32`, best of 31
+/// alternated runs each) reading `A` in place up to 8 panels made n = 128-256 7-14 % faster on
+/// one thread and n = 256-512 8-13 % faster on two (whose parts are half as wide), while
+/// 16 panels (n = 512 on one thread, 1024 on two) was 3-7 % slower.
+pub(super) const DIRECT_MAX_PANELS: usize = 8;
+
 /// Runs the blocked GEMM on validated, non-empty operands (`k > 0`) into the row-major
 /// `m x n` output at `c`.
 ///
@@ -188,9 +196,11 @@ pub(super) unsafe fn serial<T: GemmScalar>(
                     BSource::Packed(p) => p.block(jc, pc),
                 };
                 let overwrite = !accumulate && pc == 0;
-                // With a single B micro-panel, every A micro-panel is used once,
-                // so a row-major A is read in place instead of being packed.
-                let direct = kern.direct.filter(|_| a.col_stride == 1 && nc <= nr);
+                // With few B micro-panels, every A micro-panel is used only a few times, so a
+                // row-major A is read in place instead of being packed.
+                let direct = kern
+                    .direct
+                    .filter(|_| a.col_stride == 1 && nc.div_ceil(nr) <= DIRECT_MAX_PANELS);
                 for ic in (0..m).step_by(mc_max) {
                     let mc = mc_max.min(m - ic);
                     // SAFETY: the (ic, jc) sub-block of C lies inside the region
@@ -272,9 +282,9 @@ struct CBlock<T> {
     overwrite: bool,
 }
 
-/// Like [`macro_kernel`] for a block with a single B micro-panel
-/// (`cb.cols <= nr`), reading full row tiles of a row-major A in place (only the
-/// last, partial row tile is packed, into `scratch`).
+/// Like [`macro_kernel`], reading the full row tiles of a row-major A in place (only the
+/// last, partial row tile is packed, once, into `scratch`). The direct and packed kernels run
+/// the same multiply-adds in the same order, so the bits do not depend on which one runs.
 ///
 /// # Safety
 ///
@@ -292,35 +302,42 @@ unsafe fn direct_kernel<T: GemmScalar>(
     cb: CBlock<T>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
-    debug_assert!(cb.cols <= nr && a.col_stride == 1);
-    for i0 in (0..cb.rows).step_by(mr) {
-        let rows = mr.min(cb.rows - i0);
-        // SAFETY: (i0, 0) is inside the block.
-        let ct = unsafe { cb.ptr.add(i0 * cb.ldc) };
-        if rows == mr {
-            // SAFETY: rows ic+i0 .. ic+i0+mr and columns pc .. pc+kc of A
-            // exist (validated view with unit column stride).
-            let ap = unsafe {
-                a.data
-                    .as_ptr()
-                    .add(a.offset + (ic + i0) * a.row_stride + pc)
-            };
-            // SAFETY: full A rows as above, B panel of kc*nr elements; the
-            // kernel path was validated by the caller.
-            unsafe {
-                run_tile(mr, nr, rows, cb.cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
-                    dk(kc, ap, a.row_stride, bp.as_ptr(), cp, ld, cb.overwrite)
-                })
-            };
-        } else {
-            let ap = &mut scratch[..mr * kc];
-            pack_a(a, ic + i0, pc, rows, kc, kern, ap);
-            // SAFETY: packed panel of kc*mr, B panel of kc*nr elements.
-            unsafe {
-                run_tile(mr, nr, rows, cb.cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
-                    (kern.func)(kc, ap.as_ptr(), bp.as_ptr(), cp, ld, cb.overwrite)
-                })
-            };
+    debug_assert!(a.col_stride == 1);
+    let full = cb.rows / mr * mr;
+    let tail = &mut scratch[..mr * kc];
+    if full < cb.rows {
+        pack_a(a, ic + full, pc, cb.rows - full, kc, kern, tail);
+    }
+    for (jq, bpanel) in bp.chunks_exact(nr * kc).enumerate() {
+        let j0 = jq * nr;
+        let cols = nr.min(cb.cols - j0);
+        for i0 in (0..cb.rows).step_by(mr) {
+            let rows = mr.min(cb.rows - i0);
+            // SAFETY: (i0, j0) is inside the block.
+            let ct = unsafe { cb.ptr.add(i0 * cb.ldc + j0) };
+            if rows == mr {
+                // SAFETY: rows ic+i0 .. ic+i0+mr and columns pc .. pc+kc of A
+                // exist (validated view with unit column stride).
+                let ap = unsafe {
+                    a.data
+                        .as_ptr()
+                        .add(a.offset + (ic + i0) * a.row_stride + pc)
+                };
+                // SAFETY: full A rows as above, B panel of kc*nr elements; the
+                // kernel path was validated by the caller.
+                unsafe {
+                    run_tile(mr, nr, rows, cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
+                        dk(kc, ap, a.row_stride, bpanel.as_ptr(), cp, ld, cb.overwrite)
+                    })
+                };
+            } else {
+                // SAFETY: packed panel of kc*mr, B panel of kc*nr elements.
+                unsafe {
+                    run_tile(mr, nr, rows, cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
+                        (kern.func)(kc, tail.as_ptr(), bpanel.as_ptr(), cp, ld, cb.overwrite)
+                    })
+                };
+            }
         }
     }
 }

@@ -26,8 +26,8 @@
 //! * packing a row-major `A` or a transposed `B` (a transpose) uses in-register
 //!   16 x 16 / 8 x 8 block transposes (`avx512_pack.rs`);
 //! * outputs at most one vector wide use a one-vector-wide tile, and when a
-//!   `B` block has a single micro-panel a row-major `A` is read in place
-//!   instead of being packed ("direct" kernels);
+//!   `B` block has at most 8 micro-panels a row-major `A` is read in place
+//!   instead of being packed ("direct" kernels, `driver.rs`);
 //! * outputs narrower than one vector (e.g. `n = 10` logits) with a
 //!   row-major `A` use dot products vectorised along `k` (`dot.rs`,
 //!   `avx512_dot.rs`).

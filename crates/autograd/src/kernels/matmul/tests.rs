@@ -542,3 +542,53 @@ fn shifted_product_in_k_blocks_gives_the_bits_of_one_chain_f32() {
 fn shifted_product_in_k_blocks_gives_the_bits_of_one_chain_f64() {
     check_shifted_blocks_give_one_chain::<f64>();
 }
+
+/// `A` read in place (a `B` block of at most `DIRECT_MAX_PANELS` micro-panels) and `A` packed
+/// (one panel more) give each element as one fused multiply-add chain in `p` order (`k` = 100
+/// is one `KC` block): the first `DIRECT_MAX_PANELS` panels of the wide product, the narrow
+/// product and the scalar chain agree bit for bit. 37 rows: four full row tiles and a
+/// partial one (the packed tail of the in-place form). Only the AVX-512 path has in-place
+/// kernels.
+fn check_direct_a_gives_the_bits_of_packed_a<T: TestScalar>() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for path in available_paths() {
+        let kern = T::kernel(path, usize::MAX);
+        if kern.direct.is_none() {
+            continue; // this path always packs `A`
+        }
+        let nr = kern.nr;
+        let (m, k, narrow) = (37, 100, driver::DIRECT_MAX_PANELS * nr);
+        let wide = narrow + nr + 5;
+        let a = Stored::<T>::random(m, k, Layout::RowMajor, &mut rng);
+        let b = Stored::<T>::random(k, wide, Layout::RowMajor, &mut rng);
+        let mut c_wide = vec![T::from_f64(f64::NAN); m * wide];
+        gemm_with_path(path, a.view(), b.view(), &mut c_wide, false);
+        let b_narrow = MatRef {
+            cols: narrow,
+            ..b.view()
+        };
+        let mut c_narrow = vec![T::from_f64(f64::NAN); m * narrow];
+        gemm_with_path(path, a.view(), b_narrow, &mut c_narrow, false);
+        for i in 0..m {
+            for j in 0..narrow {
+                let mut want = T::from_f64(0.0);
+                for p in 0..k {
+                    want = T::from_f64(a.get(i, p)).mul_add(T::from_f64(b.get(p, j)), want);
+                }
+                let (w, n) = (c_wide[i * wide + j], c_narrow[i * narrow + j]);
+                assert_eq!(w.bits(), want.bits(), "{path:?} packed C[{i}, {j}]");
+                assert_eq!(n.bits(), want.bits(), "{path:?} in place C[{i}, {j}]");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_read_in_place_gives_the_bits_of_a_packed_a_f32() {
+    check_direct_a_gives_the_bits_of_packed_a::<f32>();
+}
+
+#[test]
+fn a_read_in_place_gives_the_bits_of_a_packed_a_f64() {
+    check_direct_a_gives_the_bits_of_packed_a::<f64>();
+}
