@@ -10,6 +10,7 @@ use crate::element::{DType, Element};
 use crate::rng::{with_generator, Generator};
 use crate::shape::numel;
 use crate::tensor::{alloc_elements, Tensor};
+use std::any::Any;
 
 fn dtype_panic(op: &str, d: DType) -> ! {
     panic!(
@@ -23,18 +24,15 @@ fn dtype_panic(op: &str, d: DType) -> ! {
 /// 32-bit draw), double for `f64` (53 bits from a 64-bit draw).
 fn uniform_values<T: Element>(n: usize, lo: f64, hi: f64, g: Option<&Generator>) -> Vec<T> {
     let mut v = alloc_elements::<T>("uniform_", &[n]);
-    match T::DTYPE {
-        DType::F32 => {
-            let mut x = vec![0f32; n];
-            with_generator(g, |r| r.uniform_f32_fill(&mut x, lo as f32, hi as f32));
-            v.extend(x.into_iter().map(|x| T::from_f64(x as f64)));
-        }
-        DType::F64 => {
-            let mut x = vec![0f64; n];
-            with_generator(g, |r| r.uniform_f64_fill(&mut x, lo, hi));
-            v.extend(x.into_iter().map(T::from_f64));
-        }
-        d => dtype_panic("uniform_kernel_cpu", d),
+    v.resize(n, T::zero());
+    // The float types fill the tensor's own buffer; `T` is one of them or the op panics.
+    let any = &mut v as &mut dyn Any;
+    if let Some(x) = any.downcast_mut::<Vec<f32>>() {
+        with_generator(g, |r| r.uniform_f32_fill(x, lo as f32, hi as f32));
+    } else if let Some(x) = any.downcast_mut::<Vec<f64>>() {
+        with_generator(g, |r| r.uniform_f64_fill(x, lo, hi));
+    } else {
+        dtype_panic("uniform_kernel_cpu", T::DTYPE);
     }
     v
 }

@@ -127,6 +127,13 @@ fn unit_f64(r: u64) -> f64 {
     (r & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// The float in `[0, 1)` of one 32-bit draw: its low 24 bits over 2²⁴, as
+/// `uniform_real_distribution<float>` takes it.
+#[inline(always)]
+fn unit_f32(w: u32) -> f32 {
+    (w & ((1 << 24) - 1)) as f32 * (1.0 / (1u64 << 24) as f32)
+}
+
 /// The Mersenne Twister's output tempering of one state word.
 #[inline(always)]
 fn temper(mut y: u32) -> u32 {
@@ -172,10 +179,9 @@ impl CpuGenerator {
     /// `uniform_real_distribution<float>(from, to)`: 24 bits of one `random()`, float math,
     /// `x·(to−from)+from` as one fused multiply–add.
     pub fn uniform_f32(&mut self, from: f32, to: f32) -> f32 {
-        let x = (self.random() & ((1 << 24) - 1)) as f32 * (1.0 / (1u64 << 24) as f32);
         // `x * (to - from) + from`, contracted to one fused multiply–add by the AVX2/AVX512
         // builds of the kernel.
-        x.mul_add(to - from, from)
+        unit_f32(self.random()).mul_add(to - from, from)
     }
 
     /// `uniform_real_distribution<double>(from, to)`: 53 bits of one `random64()`.
@@ -196,8 +202,7 @@ impl CpuGenerator {
                 #[inline(always)]
                 || {
                     for (o, &w) in chunk.iter_mut().zip(words.iter()) {
-                        let x = (w & ((1 << 24) - 1)) as f32 * (1.0 / (1u64 << 24) as f32);
-                        *o = x.mul_add(to - from, from);
+                        *o = unit_f32(w).mul_add(to - from, from);
                     }
                 },
             );
