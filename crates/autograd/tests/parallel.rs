@@ -149,3 +149,58 @@ fn pooling_is_bit_identical_on_one_and_two_threads() {
     };
     assert_eq!(in_pool(1, run), in_pool(2, run));
 }
+
+/// The gradients of `relu`, `sigmoid` and `*` under a `sum` or a `mean` (whose gradient is one
+/// value expanded over the input's shape) and of `relu` twice (the second rule writes into the
+/// first's gradient in place), on inputs large enough for the parallel paths, as raw bits.
+fn expanded_grads(x: &Tensor<f32>, w: &Tensor<f32>) -> Vec<Vec<u32>> {
+    let bits = |t: Tensor<f32>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let grads = |loss: Tensor<f32>| {
+        x.set_grad(None);
+        w.set_grad(None);
+        loss.backward();
+        let gw = w.grad().map(bits).unwrap_or_default();
+        (bits(x.grad().expect("x's gradient")), gw)
+    };
+    let (relu, _) = grads(x.relu().sum());
+    let (sigmoid, _) = grads(x.sigmoid().mean());
+    let (mul_x, mul_w) = grads((x * w).sum());
+    let (relu_twice, _) = grads(x.relu().mul_scalar(3.0).relu().sum());
+    vec![relu, sigmoid, mul_x, mul_w, relu_twice]
+}
+
+#[test]
+fn gradients_of_an_expanded_scalar_match_the_rule_elementwise() {
+    let n = 50_001;
+    let x = Tensor::from_vec(
+        (0..n).map(|i| ((i as f32) * 0.37).sin() * 3.0).collect(),
+        &[3, n / 3],
+    )
+    .requires_grad_(true);
+    let w = Tensor::from_vec(
+        (0..n).map(|i| ((i as f32) * 0.11).cos()).collect(),
+        &[3, n / 3],
+    )
+    .requires_grad_(true);
+    let one = in_pool(1, || expanded_grads(&x, &w));
+    let two = in_pool(2, || expanded_grads(&x, &w));
+    assert_eq!(one, two);
+    // Each element by the rule, from the values the forward computed: d relu = 1 if x > 0;
+    // d sigmoid = g·(1 − s)·s with g = 1/n (ATen's order); d(x·w)/dx = w, d(x·w)/dw = x;
+    // relu(3·relu(x)) gives 3 where x > 0.
+    let (xs, ws) = (x.to_vec(), w.to_vec());
+    let step = |k: f32| -> Vec<u32> {
+        xs.iter()
+            .map(|&v| if v > 0.0 { k } else { 0.0f32 }.to_bits())
+            .collect()
+    };
+    let s = x.sigmoid().to_vec();
+    let g = 1.0f32 / n as f32;
+    let sigmoid: Vec<u32> = s.iter().map(|&s| (g * (1.0 - s) * s).to_bits()).collect();
+    let as_bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(one[0], step(1.0));
+    assert_eq!(one[1], sigmoid);
+    assert_eq!(one[2], as_bits(&ws));
+    assert_eq!(one[3], as_bits(&xs));
+    assert_eq!(one[4], step(3.0));
+}

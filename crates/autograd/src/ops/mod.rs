@@ -98,13 +98,14 @@ pub(crate) fn broadcast_binary<T: Element>(
 
 /// `f(grad, saved)` elementwise as a constant tensor: the fast path of unary backward rules
 /// when no graph of the backward is being built (`create_graph` off), one pass, no
-/// intermediate tensors; written into `grad` itself when `reuse` allows and the walk holds its
-/// only handle.
+/// intermediate tensors, vectorised and in parallel when large; written into `grad` itself when
+/// `reuse` allows and the walk holds its only handle. A `grad` that is one value expanded (the
+/// gradient of a `sum` or a `mean`) is read as that value, not element by element.
 pub(crate) fn zip_grad<T: Element>(
     grad: &Tensor<T>,
     saved: &Tensor<T>,
     reuse: bool,
-    f: impl Fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Sync,
 ) -> Tensor<T> {
     let (gl, sl) = (&grad.inner.layout, &saved.inner.layout);
     // The backward walk's own gradient, held nowhere else (`reuse`, see
@@ -116,21 +117,36 @@ pub(crate) fn zip_grad<T: Element>(
         && grad.is_sole_owner()
         && !grad.requires_grad()
     {
-        grad.update_slices(saved, |gv, sv| {
-            gv.iter_mut().zip(sv).for_each(|(g, &s)| *g = f(*g, s))
-        });
+        grad.update_slices(saved, |gv, sv| par::zip_in_place(gv, sv, &f));
         return grad.clone();
     }
     if gl.shape == sl.shape {
-        if let (Some(g), Some(s)) = (grad.read_contiguous(), saved.read_contiguous()) {
-            let out: Vec<T> = g.iter().zip(s.iter()).map(|(&g, &s)| f(g, s)).collect();
-            return Tensor::from_values(out, &gl.shape, None, false);
+        if let Some(s) = saved.read_contiguous() {
+            if let Some(g) = grad.read_contiguous() {
+                let out = par::zip_values(&g, &s, &f);
+                return Tensor::from_values(out, &gl.shape, None, false);
+            }
+            if let Some(g) = repeated_value(grad) {
+                let out = par::map_values(&s, |s| f(g, s));
+                return Tensor::from_values(out, &gl.shape, None, false);
+            }
         }
     }
     let out = ndarray::Zip::from(&*grad.data())
         .and(&*saved.data())
         .map_collect(|&g, &s| f(g, s));
     Tensor::from_array(out)
+}
+
+/// The one value `t` holds at every index, if it is a single element expanded (every stride
+/// 0, as the gradient `sum` and `mean` pass back).
+fn repeated_value<T: Element>(t: &Tensor<T>) -> Option<T> {
+    let l = &t.inner.layout;
+    if !l.strides.iter().all(|&s| s == 0) || l.shape.contains(&0) {
+        return None;
+    }
+    let values = t.inner.storage.read(&|| t.describe("data()"));
+    Some(values[l.offset])
 }
 
 /// `a` read as a `rows × cols` matrix: a view when its strides allow (any 2-D view, or a

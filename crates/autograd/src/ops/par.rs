@@ -128,6 +128,16 @@ pub(crate) fn zip_map<T: Element>(
     f: impl Fn(T, T) -> T + Sync,
     serial: impl FnOnce(&ArrayViewD<'_, T>, &ArrayViewD<'_, T>) -> ArrayD<T>,
 ) -> ArrayD<T> {
+    // One operand a single value expanded to the other's shape (the gradient of a `sum` or a
+    // `mean` meeting the other operand in a backward rule): a scalar.
+    if a.shape() == b.shape() {
+        if let (Some(_), Some(s)) = (a.as_slice(), repeated(b)) {
+            return map(a, |v| f(v, s));
+        }
+        if let (Some(s), Some(_)) = (repeated(a), b.as_slice()) {
+            return map(b, |v| f(s, v));
+        }
+    }
     let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) else {
         return serial(a, b);
     };
@@ -143,11 +153,49 @@ pub(crate) fn zip_map<T: Element>(
     if a.shape() != b.shape() {
         return serial(a, b);
     }
-    let out = filled_chunks(x.len(), PAR_CHUNK, x.len(), |i, o| {
+    ArrayD::from_shape_vec(IxDyn(a.shape()), zip_values(x, y, f)).expect("same element count")
+}
+
+/// The one value `a` holds at every index, if it is a single element expanded (every stride
+/// 0) to at least one element.
+fn repeated<T: Copy>(a: &ArrayViewD<'_, T>) -> Option<T> {
+    if a.strides().iter().all(|&s| s == 0) {
+        a.first().copied()
+    } else {
+        None
+    }
+}
+
+/// `f(a[i], b[i])` for row-major values of one length, as row-major values ([`zip_map`]'s
+/// loop, in parallel when large).
+pub(crate) fn zip_values<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "zip_values: operands of different lengths"
+    );
+    filled_chunks(a.len(), PAR_CHUNK, a.len(), |i, o| {
         let at = i * PAR_CHUNK;
-        math::zip_map(&x[at..at + o.len()], &y[at..at + o.len()], o, &f)
+        math::zip_map(&a[at..at + o.len()], &b[at..at + o.len()], o, &f)
+    })
+}
+
+/// `a[i] = f(a[i], b[i])` in place for row-major values of one length, vectorised for this
+/// CPU, in parallel when large.
+pub(crate) fn zip_in_place<T: Element>(a: &mut [T], b: &[T], f: impl Fn(T, T) -> T + Sync) {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "zip_in_place: operands of different lengths"
+    );
+    let n = a.len();
+    for_each_chunk(a, PAR_CHUNK, n, |i, o| {
+        let b = &b[i * PAR_CHUNK..][..o.len()];
+        math::simd(
+            #[inline(always)]
+            || o.iter_mut().zip(b).for_each(|(x, &y)| *x = f(*x, y)),
+        )
     });
-    ArrayD::from_shape_vec(IxDyn(a.shape()), out).expect("same element count")
 }
 
 /// The sum of all elements: for a large row-major `a`, chunk sums in parallel (each in sixteen
