@@ -11,10 +11,11 @@
 use crate::anomaly;
 use crate::element::Element;
 use crate::grad_mode::{no_grad, GradModeGuard};
-use crate::graph::BackwardCtx;
+use crate::graph::{BackwardCtx, Node};
 use crate::tensor::Tensor;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// Tensor ids are unique integers handed out in sequence: they need no hashing, only a spread
 /// of their bits (SipHash was a sixth of a small network's backward).
@@ -241,14 +242,20 @@ pub fn grad<T: Element>(
         .collect()
 }
 
-/// Orders the graph below `roots` so that each tensor follows everything computed from it.
-fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor<T>> {
+/// A tensor of the walk with the node that produced it (`None` for a leaf), read once.
+type Visit<T> = (Tensor<T>, Option<Arc<Node<T>>>);
+
+/// Orders the graph below `roots` so that each tensor follows everything computed from it
+/// (each with its node, so the walk does not take the history lock again).
+fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Visit<T>> {
     let mut order = Vec::with_capacity(32);
     let mut visited = IdSet::with_capacity_and_hasher(32, Default::default());
-    let mut stack: Vec<(Tensor<T>, bool)> = roots.iter().map(|(t, _)| (t.clone(), false)).collect();
+    // A tensor to expand (`None`), or one expanded, with its node, whose inputs are all
+    // ordered once it comes back up the stack (`Some`).
+    let mut stack: Vec<Visit<T>> = roots.iter().map(|(t, _)| (t.clone(), None)).collect();
     while let Some((t, expanded)) = stack.pop() {
-        if expanded {
-            order.push(t);
+        if expanded.is_some() {
+            order.push((t, expanded));
             continue;
         }
         if !visited.insert(t.id()) {
@@ -256,14 +263,14 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Tensor
         }
         if let Some(node) = t.node() {
             let inputs = node.inputs().unwrap_or_else(|| panic!("{FREED_MSG}"));
-            stack.push((t.clone(), true));
+            stack.push((t, Some(node)));
             for inp in inputs {
                 if inp.requires_grad() && !visited.contains(&inp.id()) {
-                    stack.push((inp, false));
+                    stack.push((inp, None));
                 }
             }
         } else {
-            order.push(t);
+            order.push((t, None));
         }
     }
     order.reverse();
@@ -330,7 +337,7 @@ pub(crate) fn run_backward<T: Element>(
         grads.insert(t.id(), g);
     }
 
-    for t in &order {
+    for (t, node) in &order {
         let Some(g) = grads.remove(&t.id()) else {
             continue;
         };
@@ -338,7 +345,7 @@ pub(crate) fn run_backward<T: Element>(
         if capture_ids.contains(&t.id()) {
             captured.insert(t.id(), g.clone());
         }
-        let Some(node) = t.node() else {
+        let Some(node) = node else {
             if capture.is_none() {
                 accumulate_into_grad(t, g, create_graph);
             }
@@ -355,7 +362,7 @@ pub(crate) fn run_backward<T: Element>(
             node.take_inputs()
         }
         .unwrap_or_else(|| panic!("{FREED_MSG}"));
-        crate::graph::check_versions(&node, t, &inputs);
+        crate::graph::check_versions(node, t, &inputs);
         // A view of a region: its gradient goes straight into the input's sum when this walk
         // owns it (no input-sized zeros per view; see `Op::add_grad_into`).
         if !create_graph && observer.is_none() && !anomaly::is_enabled() && inputs.len() == 1 {
