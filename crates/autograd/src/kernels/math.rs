@@ -9,6 +9,8 @@
 //!   `expf` is a call per element (so a loop around it stays scalar), and below about -87 it
 //!   takes a slow underflow path.
 
+use std::mem::MaybeUninit;
+
 /// The sum of `values` in order, starting from +0.0 as PyTorch's accumulator does: the sum of
 /// no values is +0.0 (`torch.zeros(0, 3).sum()`), where `Iterator::sum` of floats starts from
 /// -0.0 (the additive identity that keeps `-0.0 + -0.0` negative) and gives -0.0.
@@ -107,6 +109,25 @@ unsafe fn simd_avx2<R, F: FnOnce() -> R>(f: F) -> R {
 /// `out[i] = f(src[i])` for every `i`, vectorised for this CPU where `f` allows it.
 #[inline]
 pub fn map<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
+    map_uninit(src, as_uninit(out), f)
+}
+
+/// `out[i] = f(a[i], b[i])` for every `i`, vectorised for this CPU where `f` allows it.
+#[inline]
+pub fn zip_map<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F) {
+    zip_map_uninit(a, b, as_uninit(out), f)
+}
+
+/// `out` seen as possibly uninitialised memory, for the loops below, which only write values.
+fn as_uninit<T>(out: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the callers only write initialised values
+    // through the result, so `out` stays initialised.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
+}
+
+/// [`map`] into memory not yet initialised: every element of `out` is written.
+#[inline]
+pub(crate) fn map_uninit<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     assert_eq!(src.len(), out.len(), "map: input and output lengths differ");
     #[cfg(target_arch = "x86_64")]
     {
@@ -122,9 +143,14 @@ pub fn map<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
     map_loop(src, out, f)
 }
 
-/// `out[i] = f(a[i], b[i])` for every `i`, vectorised for this CPU where `f` allows it.
+/// [`zip_map`] into memory not yet initialised: every element of `out` is written.
 #[inline]
-pub fn zip_map<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F) {
+pub(crate) fn zip_map_uninit<T: Copy, F: Fn(T, T) -> T>(
+    a: &[T],
+    b: &[T],
+    out: &mut [MaybeUninit<T>],
+    f: &F,
+) {
     assert!(
         a.len() == out.len() && b.len() == out.len(),
         "zip_map: input and output lengths differ"
@@ -144,16 +170,16 @@ pub fn zip_map<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F
 }
 
 #[inline(always)]
-fn map_loop<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
+fn map_loop<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     for (o, &x) in out.iter_mut().zip(src) {
-        *o = (*f)(x);
+        o.write((*f)(x));
     }
 }
 
 #[inline(always)]
-fn zip_map_loop<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F) {
+fn zip_map_loop<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = (*f)(x, y);
+        o.write((*f)(x, y));
     }
 }
 
@@ -161,7 +187,7 @@ fn zip_map_loop<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &
 /// The CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn map_avx512<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
+unsafe fn map_avx512<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     map_loop(src, out, f)
 }
 
@@ -169,7 +195,7 @@ unsafe fn map_avx512<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
+unsafe fn map_avx2<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     map_loop(src, out, f)
 }
 
@@ -177,7 +203,12 @@ unsafe fn map_avx2<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [T], f: &F) {
 /// The CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn zip_map_avx512<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F) {
+unsafe fn zip_map_avx512<T: Copy, F: Fn(T, T) -> T>(
+    a: &[T],
+    b: &[T],
+    out: &mut [MaybeUninit<T>],
+    f: &F,
+) {
     zip_map_loop(a, b, out, f)
 }
 
@@ -185,7 +216,12 @@ unsafe fn zip_map_avx512<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut 
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn zip_map_avx2<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F) {
+unsafe fn zip_map_avx2<T: Copy, F: Fn(T, T) -> T>(
+    a: &[T],
+    b: &[T],
+    out: &mut [MaybeUninit<T>],
+    f: &F,
+) {
     zip_map_loop(a, b, out, f)
 }
 

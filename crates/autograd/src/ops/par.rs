@@ -114,9 +114,16 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) 
 
 /// [`map`] of row-major values, as row-major values.
 pub(crate) fn map_values<T: Element>(src: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T> {
-    filled_chunks(src.len(), PAR_CHUNK, src.len(), |i, o| {
-        math::map(&src[i * PAR_CHUNK..][..o.len()], o, &f)
-    })
+    let mut out = Vec::with_capacity(src.len());
+    for_each_chunk(
+        &mut out.spare_capacity_mut()[..src.len()],
+        PAR_CHUNK,
+        src.len(),
+        |i, o| math::map_uninit(&src[i * PAR_CHUNK..][..o.len()], o, &f),
+    );
+    // SAFETY: `map_uninit` wrote every element of every chunk of the first `src.len()`.
+    unsafe { out.set_len(src.len()) };
+    out
 }
 
 /// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape, or one of a
@@ -174,10 +181,19 @@ pub(crate) fn zip_values<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + S
         b.len(),
         "zip_values: operands of different lengths"
     );
-    filled_chunks(a.len(), PAR_CHUNK, a.len(), |i, o| {
-        let at = i * PAR_CHUNK;
-        math::zip_map(&a[at..at + o.len()], &b[at..at + o.len()], o, &f)
-    })
+    let mut out = Vec::with_capacity(a.len());
+    for_each_chunk(
+        &mut out.spare_capacity_mut()[..a.len()],
+        PAR_CHUNK,
+        a.len(),
+        |i, o| {
+            let at = i * PAR_CHUNK;
+            math::zip_map_uninit(&a[at..at + o.len()], &b[at..at + o.len()], o, &f)
+        },
+    );
+    // SAFETY: `zip_map_uninit` wrote every element of every chunk of the first `a.len()`.
+    unsafe { out.set_len(a.len()) };
+    out
 }
 
 /// `a[i] = f(a[i], b[i])` in place for row-major values of one length, vectorised for this
