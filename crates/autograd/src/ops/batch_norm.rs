@@ -16,20 +16,25 @@ use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::sum_pairs_f64;
-use crate::ops::par::{filled_chunks, map_indices};
+use crate::ops::par::{map_indices, written_chunks};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
+use std::mem::MaybeUninit;
 
-/// A new `[N, C, S]` tensor of `len` elements (`N·C` blocks of `S`), each block filled with
+/// A new `[N, C, S]` tensor of `len` elements (`N·C` blocks of `S`), each block written by
 /// `f(channel, offset of the block, block)`, in parallel for large tensors.
-fn per_block<T: Element>(
+///
+/// # Safety
+/// `f` must write every element of its block.
+unsafe fn per_block<T: Element>(
     len: usize,
     s: usize,
     c: usize,
-    f: impl Fn(usize, usize, &mut [T]) + Sync + Send,
+    f: impl Fn(usize, usize, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Vec<T> {
-    filled_chunks(len, s, len, |i, o| f(i % c, i * s, o))
+    // SAFETY: forwarded from the caller.
+    unsafe { written_chunks(len, s, len, |i, o| f(i % c, i * s, o)) }
 }
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
@@ -113,12 +118,15 @@ pub fn native_batch_norm<T: Element>(
         let shift: Vec<f64> = (0..c)
             .map(|ch| b.as_ref().map_or(0.0, |b| b[ch].as_f64()))
             .collect();
-        let y = per_block(xv.len(), s, c, |ch, at, out| {
-            let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
-            for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
-                *o = T::from_f64((v.as_f64() - mu) * k + b);
-            }
-        });
+        // SAFETY: each block has `s` elements, and the loop writes one per value of its block.
+        let y = unsafe {
+            per_block(xv.len(), s, c, |ch, at, out| {
+                let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
+                for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
+                    o.write(T::from_f64((v.as_f64() - mu) * k + b));
+                }
+            })
+        };
         (y, mean, var)
     };
     let op = NativeBatchNormBackward {
@@ -176,16 +184,20 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let dx = ctx.needs_grad(0).then(|| {
             let (mean_g, mean_gx) = (to_t(&sum_g), to_t(&sum_gx));
             let inv_m = T::from_f64(1.0 / m);
-            let dx = per_block(xv.len(), s, c, |ch, at, out| {
-                let (mu, is) = (mean[ch], invstd[ch]);
-                let k = gamma[ch] * is;
-                let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
-                let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
-                for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
-                    let xh = (x - mu) * is;
-                    *o = k * (g - a - xh * b);
-                }
-            });
+            // SAFETY: each block has `s` elements, and the loop writes one per value of its
+            // block.
+            let dx = unsafe {
+                per_block(xv.len(), s, c, |ch, at, out| {
+                    let (mu, is) = (mean[ch], invstd[ch]);
+                    let k = gamma[ch] * is;
+                    let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
+                    let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
+                    for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
+                        let xh = (x - mu) * is;
+                        o.write(k * (g - a - xh * b));
+                    }
+                })
+            };
             Tensor::from_values(dx, &shape, None, false)
         });
         let dw =
