@@ -109,12 +109,14 @@ pub(crate) unsafe fn written_chunks<T: Element>(
     f: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(len);
-    if size > 0 {
-        for_each_chunk(&mut out.spare_capacity_mut()[..len], size, work, f);
+    if len == 0 {
+        return out;
     }
-    // SAFETY: with `size > 0`, `for_each_chunk` handed every element of the first `len` to
-    // `f`, which wrote it (the caller's promise); with `size == 0` only `len == 0` is valid.
-    unsafe { out.set_len(if size > 0 { len } else { 0 }) };
+    assert!(size > 0, "written_chunks: {len} elements in chunks of 0");
+    for_each_chunk(&mut out.spare_capacity_mut()[..len], size, work, f);
+    // SAFETY: `for_each_chunk` handed every element of the first `len` to `f` (`size > 0`),
+    // which wrote it (the caller's promise).
+    unsafe { out.set_len(len) };
     out
 }
 
