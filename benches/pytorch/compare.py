@@ -188,7 +188,10 @@ def main():
     version = subprocess.run([args.python, "-c", "import torch; print(torch.__version__)"],
                              capture_output=True, text=True, check=True).stdout.strip()
     cpu = cpu_model()
-    print(f"CPU: {cpu}\nPyTorch {version}; rounds: {args.rounds}; threads: {threads}\n")
+    malloc = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                      if k.startswith("MALLOC_")) or "glibc defaults"
+    print(f"CPU: {cpu}\nPyTorch {version}; rounds: {args.rounds}; threads: {threads}")
+    print(f"allocator settings (both sides): {malloc}\n")
 
     samples = {}  # (id, threads, side) -> [values]
     for rnd in range(args.rounds):
@@ -225,7 +228,8 @@ def main():
             print(f"| {i} | {t} | {shown[0]} | {shown[1]} | {shown[2]} |")
             rows.append({"id": i, "threads": t, "tapegrad": tg, "pytorch": pt})
     if args.json:
-        Path(args.json).write_text(json.dumps({"cpu": cpu, "torch": version, "rows": rows},
+        Path(args.json).write_text(json.dumps({"cpu": cpu, "torch": version, "malloc": malloc,
+                                               "rows": rows},
                                               indent=1))
 
 

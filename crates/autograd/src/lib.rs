@@ -30,6 +30,7 @@
 
 pub mod anomaly;
 pub mod backward;
+pub mod buffer_cache;
 mod display;
 pub mod element;
 pub mod error;

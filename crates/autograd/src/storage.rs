@@ -38,9 +38,16 @@ use std::time::Duration;
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The buffer behind a tensor and its views, with its version counter.
-pub(crate) struct Storage<T> {
+pub(crate) struct Storage<T: 'static> {
     data: RwLock<Vec<T>>,
     version: AtomicU64,
+}
+
+/// A large buffer outlives its storage in the [buffer cache](crate::buffer_cache).
+impl<T: 'static> Drop for Storage<T> {
+    fn drop(&mut self) {
+        crate::buffer_cache::recycle(std::mem::take(self.data.get_mut()));
+    }
 }
 
 impl<T> Storage<T> {
@@ -428,22 +435,24 @@ impl Layout {
     /// dimensions around a tight loop over the innermost one (a slice copy when its stride is
     /// 1). The fast path for strided views, which `ndarray`'s dynamic-rank iterator walks
     /// element by element.
-    pub(crate) fn gather<T: Copy>(&self, buf: &[T]) -> Vec<T> {
+    pub(crate) fn gather<T: Copy + 'static>(&self, buf: &[T]) -> Vec<T> {
         let n: usize = self.shape.iter().product();
         if n == 0 {
             return Vec::new();
         }
         assert!(self.end <= buf.len(), "layout outside its storage");
         let rank = self.shape.len();
+        let mut out = crate::buffer_cache::uninit(n);
         if self.contiguous || rank == 0 {
-            return buf[self.offset..self.offset + n].to_vec();
+            out.extend_from_slice(&buf[self.offset..self.offset + n]);
+            return out;
         }
         if self.strides.iter().all(|&s| s == 0) {
             // One value broadcast everywhere (the gradient of a sum).
-            return vec![buf[self.offset]; n];
+            out.resize(n, buf[self.offset]);
+            return out;
         }
         let (inner, step) = (self.shape[rank - 1], self.strides[rank - 1]);
-        let mut out = Vec::with_capacity(n);
         let mut idx: smallvec::SmallVec<[usize; 6]> = smallvec::smallvec![0; rank - 1];
         let mut base = self.offset;
         loop {
@@ -588,7 +597,7 @@ pub struct UpdateGuard<'a, T> {
     src_copy: Option<Vec<T>>,
 }
 
-impl<'a, T: Copy> UpdateGuard<'a, T> {
+impl<'a, T: Copy + 'static> UpdateGuard<'a, T> {
     /// `src_lock` is `None` when `src_copy` holds the values already.
     pub(crate) fn new(
         dst_lock: WriteLock<'a, T>,

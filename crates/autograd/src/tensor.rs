@@ -102,7 +102,7 @@ fn lock<U>(m: &Mutex<U>) -> std::sync::MutexGuard<'_, U> {
 
 /// An empty `Vec` with room for `shape`'s elements, or a panic with PyTorch's wording when the
 /// element count overflows or the allocator refuses (never an abort).
-pub(crate) fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
+pub(crate) fn alloc_elements<T: 'static>(op: &str, shape: &[usize]) -> Vec<T> {
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let bytes = n.and_then(|n| n.checked_mul(std::mem::size_of::<T>().max(1)));
     let (Some(n), Some(bytes)) = (n, bytes) else {
@@ -111,6 +111,9 @@ pub(crate) fn alloc_elements<T>(op: &str, shape: &[usize]) -> Vec<T> {
              use a smaller shape"
         );
     };
+    if let Some(v) = crate::buffer_cache::cached(n) {
+        return v;
+    }
     let mut v = Vec::new();
     if v.try_reserve_exact(n).is_err() || bytes > isize::MAX as usize {
         panic!(

@@ -532,7 +532,7 @@ pub(crate) fn conv2d_forward<T: Element>(
     }
     let s_max = samples_per_chunk(sh.n, l);
     let plan = sh.win.plan();
-    let mut y = vec![T::zero(); sh.n * o * l];
+    let mut y = crate::buffer_cache::zeroed(sh.n * o * l, T::zero());
     // Each group's weight packed once, for products reading the im2col rows in place, where
     // every chunk's columns are whole tiles.
     let packed: Option<Vec<ShiftedA<T>>> = sh
@@ -669,7 +669,7 @@ fn im2col_backward<T: Element>(
     let plan = win.plan();
     let chunks = n.div_ceil(s_max);
     let mut dx = if need_dx {
-        vec![T::zero(); n * chw]
+        crate::buffer_cache::zeroed(n * chw, T::zero())
     } else {
         Vec::new()
     };
@@ -719,7 +719,7 @@ fn im2col_backward<T: Element>(
         if !need_dw {
             return Vec::new();
         }
-        let mut part = vec![T::zero(); o * k];
+        let mut part = crate::buffer_cache::zeroed(o * k, T::zero());
         sh.im2col_chunk(&plan, x, b0, s, cols);
         for gi in 0..sh.groups {
             let gg = Conv2dShape::rows_g(gc, gi, og, sl);
@@ -742,9 +742,10 @@ fn im2col_backward<T: Element>(
         chunks.map(|c| chunk(&mut scratch, c)).collect()
     };
     let dw = need_dw.then(|| {
-        let mut dw = vec![T::zero(); o * k];
-        for part in &partials {
-            dw.iter_mut().zip(part).for_each(|(d, &p)| *d += p);
+        let mut dw = crate::buffer_cache::zeroed(o * k, T::zero());
+        for part in partials {
+            dw.iter_mut().zip(&part).for_each(|(d, &p)| *d += p);
+            crate::buffer_cache::recycle(part);
         }
         dw
     });

@@ -23,6 +23,7 @@
 //! weight gradient sums each sample in the GEMM's fixed `KC` blocks and adds the samples in
 //! order. Nothing depends on the thread count.
 
+use crate::buffer_cache;
 use crate::element::Element;
 use crate::kernels::matmul::shifted::{gemm_shifted_a, ShiftedA};
 use crate::kernels::matmul::MatRef;
@@ -135,7 +136,7 @@ impl<T: Element> ShiftedConv<T> {
         let chw = self.channels * self.input[0] * self.input[1];
         let sample_out = self.outs * self.out[0] * self.out[1];
         let len = n * sample_out;
-        let mut y = Vec::with_capacity(len);
+        let mut y = crate::buffer_cache::uninit(len);
         if len == 0 {
             return y;
         }
@@ -185,7 +186,7 @@ impl<T: Element> ShiftedConv<T> {
                 row_stride: 1,
                 col_stride: k,
             };
-            let mut part = vec![T::zero(); rows * outs];
+            let mut part = buffer_cache::zeroed(rows * outs, T::zero());
             gemm_shifted_a(buf, &self.offs, gt, &mut part, false).then_some(part)
         };
         let n = x.len().checked_div(chw).unwrap_or(0);
@@ -206,7 +207,7 @@ impl<T: Element> ShiftedConv<T> {
                 d.iter_mut().zip(p).for_each(|(d, &p)| *d += p);
             }
         };
-        let mut dwt = vec![T::zero(); rows * outs];
+        let mut dwt = buffer_cache::zeroed(rows * outs, T::zero());
         if use_pool() {
             dwt.par_chunks_mut(SUM_CHUNK)
                 .enumerate()
@@ -214,12 +215,14 @@ impl<T: Element> ShiftedConv<T> {
         } else {
             dwt.chunks_mut(SUM_CHUNK).enumerate().for_each(add_parts);
         }
-        let mut dw = vec![T::zero(); outs * rows];
+        parts.into_iter().for_each(buffer_cache::recycle);
+        let mut dw = buffer_cache::zeroed(outs * rows, T::zero());
         for (i, row) in dwt.chunks_exact(outs).enumerate() {
             for (o, &v) in row.iter().enumerate() {
                 dw[o * rows + i] = v;
             }
         }
+        buffer_cache::recycle(dwt);
         Some(dw)
     }
 

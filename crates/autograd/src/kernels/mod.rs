@@ -67,7 +67,7 @@ pub fn matmul_into<T: Element>(
 
 /// The right operand of many products `aᵢ · b` (a recurrent layer's weight, read at every
 /// step), packed for the GEMM once instead of at every product.
-pub(crate) struct PackedRhs<'a, T> {
+pub(crate) struct PackedRhs<'a, T: 'static> {
     view: ArrayView2<'a, T>,
     /// Do the products take [`matmul_into`]'s plain loop (the whole product is tiny)?
     tiny: bool,
@@ -146,7 +146,7 @@ fn mat_ref<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
 /// their backward, written once, never zeroed first (see [`matmul_uninit`]).
 pub(crate) fn matmul_vec<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Vec<T> {
     let len = a.dim().0 * b.dim().1;
-    let mut c = Vec::with_capacity(len);
+    let mut c = crate::buffer_cache::uninit(len);
     matmul_uninit(a, b, &mut c.spare_capacity_mut()[..len]);
     // SAFETY: `matmul_uninit` initialised all `len` elements.
     unsafe { c.set_len(len) };

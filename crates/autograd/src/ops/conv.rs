@@ -133,7 +133,7 @@ impl<T: Element> Tensor<T> {
         let (rows, l) = (c * win.taps(), win.positions());
         let x = self.read_values();
         let chw = c * win.plane();
-        let mut out = vec![T::zero(); n * rows * l];
+        let mut out = crate::buffer_cache::zeroed(n * rows * l, T::zero());
         // One sample a task (an empty output has no chunks).
         let plan = win.plan();
         let sample = |(o, xb): (&mut [T], &[T])| plan.im2col(xb, c, o, l, 0);
@@ -163,7 +163,7 @@ impl<T: Element> Tensor<T> {
         let c = rows / win.taps();
         let cols = self.read_values();
         let chw = c * win.plane();
-        let mut out = vec![T::zero(); n * chw];
+        let mut out = crate::buffer_cache::zeroed(n * chw, T::zero());
         let sample = |(xb, cb): (&mut [T], &[T])| win.col2im(cb, l, 0, c, xb);
         let (size, from) = (chw.max(1), (rows * l).max(1));
         if use_pool() {

@@ -29,6 +29,7 @@
 //! 2 threads from 7.0–9.4 ms to 6.6–7.2 ms. Under `create_graph` the backward is the
 //! step-by-step form in recorded ops.
 
+use crate::buffer_cache::{recycle, zeroed};
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
@@ -96,11 +97,11 @@ pub fn lstm_sequence<T: Element>(
     let (len, b, h) = (xs[0], xs[1], hs[1]);
     let parts = row_parts(len, b, h);
     // Rows 0..T: h_t; row T: the last c.
-    let mut out = vec![T::zero(); (len + 1) * b * h];
+    let mut out = zeroed((len + 1) * b * h, T::zero());
     let mut saved = Saved {
-        acts: vec![T::zero(); len * b * 5 * h],
-        h_prev: vec![T::zero(); len * b * h],
-        c_prev: vec![T::zero(); len * b * h],
+        acts: zeroed(len * b * 5 * h, T::zero()),
+        h_prev: zeroed(len * b * h, T::zero()),
+        c_prev: zeroed(len * b * h, T::zero()),
         reverse,
     };
     {
@@ -246,17 +247,17 @@ fn read_write<'a, T>(blocks: &'a mut [&mut [T]], later: usize, t: usize) -> (&'a
 
 /// What every part reads: `x` (`[T, B, 4H]` input projections forward; the outputs' gradient
 /// `[T + 1, B, H]` backward), `b_hh`, `W_hh` packed (`W_hhᵀ` forward, `W_hh` backward).
-struct Sequence<'a, T> {
+struct Sequence<'a, 'w, T: 'static> {
     x: &'a [T],
     bias: Option<&'a [T]>,
-    w: &'a PackedRhs<'a, T>,
+    w: &'a PackedRhs<'w, T>,
     len: usize,
     b: usize,
     h: usize,
     reverse: bool,
 }
 
-impl<T: Element> Sequence<'_, T> {
+impl<T: Element> Sequence<'_, '_, T> {
     /// One part's forward over the whole sequence, from its rows of `h0` and `c0` (`start`):
     /// at each step its gates `x_t + (h W_hhᵀ + b_hh)` (`linear` then `add`, in their
     /// order), then the cell. Writes its rows of every `h_t` and the last `c` (`out`), of the
@@ -368,7 +369,7 @@ impl<T: Element> Sequence<'_, T> {
 }
 
 /// What the forward keeps for the backward, each indexed by time step.
-struct Saved<T> {
+struct Saved<T: 'static> {
     /// Per step and row `[i, f, g, o, tanh c_t]` (`5H`).
     acts: Vec<T>,
     /// `h_{t-1}` of each step `[T, B, H]`: the right operand of `dW_hh`.
@@ -376,6 +377,15 @@ struct Saved<T> {
     /// `c_{t-1}` of each step `[T, B, H]`.
     c_prev: Vec<T>,
     reverse: bool,
+}
+
+/// The saved buffers outlive the graph in the [buffer cache](crate::buffer_cache).
+impl<T: 'static> Drop for Saved<T> {
+    fn drop(&mut self) {
+        for v in [&mut self.acts, &mut self.h_prev, &mut self.c_prev] {
+            recycle(std::mem::take(v));
+        }
+    }
 }
 
 impl<T: Element> Op<T> for Saved<T> {
@@ -395,7 +405,7 @@ impl<T: Element> Op<T> for Saved<T> {
         let parts = row_parts(len, b, h);
         let g = ctx.grad.read_values();
         let wv = w.read_values();
-        let mut da_all = vec![T::zero(); len * bg];
+        let mut da_all = zeroed(len * bg, T::zero());
         let mut dc = vec![T::zero(); bh];
         {
             let w_view = ArrayView2::from_shape((4 * h, h), &wv[..]).expect("row-major w_hh");

@@ -132,7 +132,7 @@ impl<T: Element> Tensor<T> {
             let am = batch_matrices(a3.view(), &batch);
             let bm = batch_matrices(b3.view(), &batch);
             // Each block is written by its product (never zeroed first).
-            let mut out = Vec::with_capacity(nb * m * n);
+            let mut out = crate::buffer_cache::uninit(nb * m * n);
             let blocks = &mut out.spare_capacity_mut()[..nb * m * n];
             let product = |(i, c): (usize, &mut [MaybeUninit<T>])| matmul_uninit(am[i], bm[i], c);
             if m * n > 0 {

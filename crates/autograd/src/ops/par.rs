@@ -74,7 +74,7 @@ pub(crate) fn filled_chunks<T: Element>(
     if size == 0 || len == 0 {
         return vec![T::zero(); len];
     }
-    let mut out: Vec<T> = Vec::with_capacity(len);
+    let mut out: Vec<T> = crate::buffer_cache::uninit(len);
     for_each_chunk(
         &mut out.spare_capacity_mut()[..len],
         size,
@@ -108,7 +108,7 @@ pub(crate) unsafe fn written_chunks<T: Element>(
     work: usize,
     f: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(len);
+    let mut out: Vec<T> = crate::buffer_cache::uninit(len);
     if len == 0 {
         return out;
     }

@@ -110,7 +110,8 @@ impl<T: Element> Tensor<T> {
             "uniform_ expects to-from <= the largest finite value, but found to={hi} and \
              from={lo} which result in to-from to exceed the limit"
         );
-        let _ = alloc_elements::<T>("uniform", shape);
+        // Fails with PyTorch's message when the buffer can't be had; the values reuse it.
+        crate::buffer_cache::recycle(alloc_elements::<T>("uniform", shape));
         Self::from_vec(uniform_values(numel(shape), lo, hi, g), shape)
     }
 
@@ -163,7 +164,8 @@ impl<T: Element> Tensor<T> {
     }
 
     fn normal_impl(op: &str, shape: &[usize], mean: f64, std: f64, g: Option<&Generator>) -> Self {
-        let _ = alloc_elements::<T>(op, shape);
+        // Fails with PyTorch's message when the buffer can't be had; the values reuse it.
+        crate::buffer_cache::recycle(alloc_elements::<T>(op, shape));
         Self::from_vec(normal_values(numel(shape), mean, std, g), shape)
     }
 

@@ -14,7 +14,7 @@
 
 use crate::element::{Element, Scalar};
 use crate::error::{Result, TensorError};
-use crate::graph::{record, record_values, record_view, BackwardCtx, InputGrads, Op};
+use crate::graph::{record_values, record_view, BackwardCtx, InputGrads, Op};
 use crate::shape::{numel, Shape};
 use crate::storage::Layout;
 use crate::tensor::Tensor;
@@ -231,8 +231,7 @@ impl<T: Scalar> Tensor<T> {
             let target = Tensor::from_storage(out.inner.storage.clone(), target, None, false);
             target.data_mut().assign(&*self.data());
         }
-        let value = out.data().to_owned();
-        record(value, ViewScatterBackward { kind }, &[self])
+        record_values(out.to_vec(), shape, ViewScatterBackward { kind }, &[self])
     }
 
     /// Fallible form of the shape-changing views: `Reshape` to `shape` as a view, or an error

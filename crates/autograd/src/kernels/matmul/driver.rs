@@ -147,7 +147,7 @@ pub(super) fn b_blocks<T>(kern: &Kernel<T>, k: usize, n: usize) -> (usize, usize
 /// Where [`serial`] gets each packed `(KC, NC)` block of `B`: packed on the spot into this
 /// thread's buffer, or read from a [`PackedB`] made once for many products.
 #[derive(Clone, Copy)]
-pub(super) enum BSource<'p, 'a, T> {
+pub(super) enum BSource<'p, 'a, T: 'static> {
     Pack(&'p MatRef<'a, T>),
     Packed(&'p PackedB<'a, T>),
 }

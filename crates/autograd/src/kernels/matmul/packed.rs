@@ -11,7 +11,7 @@ use super::pack::pack_b;
 use super::{cached_paths, detected_path, empty_product, GemmScalar, KernelPath, MatRef};
 
 /// `B` (`k x n`, any strides) packed for [`gemm_packed`].
-pub(crate) struct PackedB<'a, T> {
+pub(crate) struct PackedB<'a, T: 'static> {
     b: MatRef<'a, T>,
     kern: Kernel<T>,
     /// The blocks, `B`'s `NC` column blocks in order, each cut into its `KC` row blocks.
@@ -22,6 +22,13 @@ pub(crate) struct PackedB<'a, T> {
     /// `KC` and `NC`, as `driver.rs` computes them for this shape.
     kc: usize,
     nc: usize,
+}
+
+/// The blocks outlive the packing in the [buffer cache](crate::buffer_cache).
+impl<T: 'static> Drop for PackedB<'_, T> {
+    fn drop(&mut self) {
+        crate::buffer_cache::recycle(std::mem::take(&mut self.buf));
+    }
 }
 
 impl<'a, T: GemmScalar> PackedB<'a, T> {
@@ -42,7 +49,7 @@ impl<'a, T: GemmScalar> PackedB<'a, T> {
         let (kc, nc) = b_blocks(&kern, k, n);
         // Every `NC` column block holds all `k` rows, its width rounded up to whole panels.
         let len = n.div_ceil(kern.nr) * kern.nr * k;
-        let mut buf = Vec::new();
+        let mut buf = crate::buffer_cache::uninit(len + 64 / size_of::<T>());
         let first = aligned(&mut buf, len).as_ptr() as usize;
         let offset = (first - buf.as_ptr() as usize) / size_of::<T>();
         let mut starts = vec![offset];
