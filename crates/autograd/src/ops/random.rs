@@ -20,10 +20,16 @@ fn dtype_panic(op: &str, d: DType) -> ! {
     )
 }
 
-/// Fills a vector with `uniform_(from, to)`: float math for `f32` (24-bit uniforms from one
-/// 32-bit draw), double for `f64` (53 bits from a 64-bit draw).
-fn uniform_values<T: Element>(n: usize, lo: f64, hi: f64, g: Option<&Generator>) -> Vec<T> {
-    let mut v = alloc_elements::<T>("uniform_", &[n]);
+/// Fills `v` (empty, its capacity checked by `alloc_elements`) with `n` values of
+/// `uniform_(from, to)`: float math for `f32` (24-bit uniforms from one 32-bit draw), double
+/// for `f64` (53 bits from a 64-bit draw).
+fn uniform_values<T: Element>(
+    mut v: Vec<T>,
+    n: usize,
+    lo: f64,
+    hi: f64,
+    g: Option<&Generator>,
+) -> Vec<T> {
     v.resize(n, T::zero());
     // The float types fill the tensor's own buffer; `T` is one of them or the op panics.
     let any = &mut v as &mut dyn Any;
@@ -37,31 +43,37 @@ fn uniform_values<T: Element>(n: usize, lo: f64, hi: f64, g: Option<&Generator>)
     v
 }
 
-/// `normal_kernel`: `normal_fill` (AVX2 recipe for `f32`) for 16 or more values, else the
-/// scalar `normal_distribution<double>` with its cached second value.
-fn normal_values<T: Element>(n: usize, mean: f64, std: f64, g: Option<&Generator>) -> Vec<T> {
+/// Fills `v` (as [`uniform_values`]) with `n` values of `normal_kernel`: `normal_fill` (AVX2
+/// recipe for `f32`) for 16 or more values, else the scalar `normal_distribution<double>` with
+/// its cached second value.
+fn normal_values<T: Element>(
+    mut v: Vec<T>,
+    n: usize,
+    mean: f64,
+    std: f64,
+    g: Option<&Generator>,
+) -> Vec<T> {
     assert!(
         std >= 0.0,
         "normal expects std >= 0.0, but found std {std}; pass a non-negative standard deviation"
     );
-    match T::DTYPE {
-        DType::F32 if n >= 16 => {
-            let mut buf = vec![0f32; n];
-            with_generator(g, |r| r.normal_fill_f32(&mut buf, mean as f32, std as f32));
-            buf.into_iter().map(|x| T::from_f64(x as f64)).collect()
-        }
-        DType::F64 if n >= 16 => {
-            let mut buf = vec![0f64; n];
-            with_generator(g, |r| r.normal_fill_f64(&mut buf, mean, std));
-            buf.into_iter().map(T::from_f64).collect()
-        }
-        DType::F32 | DType::F64 => with_generator(g, |r| {
-            (0..n)
-                .map(|_| T::from_f64(round_to::<T>(r.normal_f64(mean, std))))
-                .collect()
-        }),
-        d => dtype_panic("normal_kernel_cpu", d),
+    if !matches!(T::DTYPE, DType::F32 | DType::F64) {
+        dtype_panic("normal_kernel_cpu", T::DTYPE);
     }
+    if n < 16 {
+        with_generator(g, |r| {
+            v.extend((0..n).map(|_| T::from_f64(round_to::<T>(r.normal_f64(mean, std)))))
+        });
+        return v;
+    }
+    v.resize(n, T::zero());
+    let any = &mut v as &mut dyn Any;
+    if let Some(x) = any.downcast_mut::<Vec<f32>>() {
+        with_generator(g, |r| r.normal_fill_f32(x, mean as f32, std as f32));
+    } else if let Some(x) = any.downcast_mut::<Vec<f64>>() {
+        with_generator(g, |r| r.normal_fill_f64(x, mean, std));
+    }
+    v
 }
 
 /// `static_cast<scalar_t>(double)`.
@@ -110,9 +122,9 @@ impl<T: Element> Tensor<T> {
             "uniform_ expects to-from <= the largest finite value, but found to={hi} and \
              from={lo} which result in to-from to exceed the limit"
         );
-        // Fails with PyTorch's message when the buffer can't be had; the values reuse it.
-        crate::buffer_cache::recycle(alloc_elements::<T>("uniform", shape));
-        Self::from_vec(uniform_values(numel(shape), lo, hi, g), shape)
+        // Fails with PyTorch's message when the buffer can't be had.
+        let v = alloc_elements::<T>("uniform", shape);
+        Self::from_vec(uniform_values(v, numel(shape), lo, hi, g), shape)
     }
 
     /// Uniform samples in `[0, 1)` (`torch.rand(shape)`).
@@ -164,9 +176,9 @@ impl<T: Element> Tensor<T> {
     }
 
     fn normal_impl(op: &str, shape: &[usize], mean: f64, std: f64, g: Option<&Generator>) -> Self {
-        // Fails with PyTorch's message when the buffer can't be had; the values reuse it.
-        crate::buffer_cache::recycle(alloc_elements::<T>(op, shape));
-        Self::from_vec(normal_values(numel(shape), mean, std, g), shape)
+        // Fails with PyTorch's message when the buffer can't be had.
+        let v = alloc_elements::<T>(op, shape);
+        Self::from_vec(normal_values(v, numel(shape), mean, std, g), shape)
     }
 
     /// Samples of Exp(λ) (`torch.empty(shape).exponential_(lambd)`): `−log1p(−u)/λ` with a
