@@ -19,15 +19,17 @@
 //!
 //! Micro-kernels exist for AVX-512 (`avx512.rs`), AVX2+FMA (`avx2.rs`) and a
 //! portable auto-vectorised fallback (`portable.rs`); the best one is chosen
-//! at run time with `is_x86_feature_detected!` ([`detected_path`]).
+//! at run time with `is_x86_feature_detected!` ([`detected_path`]). The two x86
+//! paths generate their kernels from one body (`register_tile.rs`), so both
+//! read a row-major `A` in place when a `B` block has at most 8 micro-panels
+//! instead of packing it ("direct" kernels, `driver.rs`), and both have the
+//! shifted forms of unit-stride convolutions (`shifted.rs`).
 //!
 //! AVX-512 extras:
 //!
 //! * packing a row-major `A` or a transposed `B` (a transpose) uses in-register
 //!   16 x 16 / 8 x 8 block transposes (`avx512_pack.rs`);
-//! * outputs at most one vector wide use a one-vector-wide tile, and when a
-//!   `B` block has at most 8 micro-panels a row-major `A` is read in place
-//!   instead of being packed ("direct" kernels, `driver.rs`);
+//! * outputs at most one vector wide use a one-vector-wide tile;
 //! * outputs narrower than one vector (e.g. `n = 10` logits) with a
 //!   row-major `A` use dot products vectorised along `k` (`dot.rs`,
 //!   `avx512_dot.rs`).
@@ -42,7 +44,8 @@
 //!   products (a recurrent layer's weight at every step); `dot.rs`: the narrow-output driver;
 //!   `shifted.rs`: products reading the rows of `B` (or of `A`) at offsets into one buffer
 //!   (unit-stride convolutions);
-//! * `avx512*.rs`, `avx2.rs`, `portable.rs`: micro-kernels per path;
+//! * `register_tile.rs`: the x86 micro-kernel body; `avx512*.rs`, `avx2.rs`, `portable.rs`:
+//!   micro-kernels per path;
 //! * `tests.rs`: correctness and determinism tests.
 //!
 //! # Parallelism and determinism
@@ -82,6 +85,8 @@ mod avx512_dot;
 #[cfg(target_arch = "x86_64")]
 mod avx512_pack;
 mod portable;
+#[cfg(target_arch = "x86_64")]
+mod register_tile;
 
 #[cfg(test)]
 mod tests;

@@ -24,7 +24,7 @@ use super::{detected_path, empty_product, GemmScalar, MatRef};
 use std::mem::MaybeUninit;
 
 /// The tile width of this CPU's shifted products (`ShiftedA::nr`), `None` where its kernel
-/// path has none (AVX2, portable).
+/// path has none (portable).
 pub(crate) fn shifted_width<T: GemmScalar>() -> Option<usize> {
     let kern = T::kernel(detected_path(), usize::MAX);
     kern.shifted.map(|_| kern.nr)
@@ -41,7 +41,7 @@ pub(crate) struct ShiftedA<T> {
 
 impl<T: GemmScalar> ShiftedA<T> {
     /// Packs `a` (`m x k`, any strides) for this CPU's kernel path; `None` when the path has
-    /// no shifted micro-kernel (AVX2, portable), or `a` is empty.
+    /// no shifted micro-kernel (portable), or `a` is empty.
     pub(crate) fn pack(a: MatRef<T>) -> Option<Self> {
         let kern = T::kernel(detected_path(), usize::MAX);
         let func = kern.shifted?;
