@@ -3,7 +3,9 @@
 //! `backward` (1) orders the graph below the root so that every tensor comes after all the
 //! tensors computed from it (an iterative depth-first search: no recursion, so a 100 000-op
 //! chain cannot overflow the stack), then (2) visits it in that order, asking each recorded op
-//! for its inputs' gradients and summing the gradients of tensors used more than once.
+//! for its inputs' gradients and summing the gradients of tensors used more than once. The
+//! search gives each tensor a place in a table when it first reaches it, and records with each
+//! op where its inputs are, so the walk sums gradients by place, without looking tensors up.
 //! Leaves accumulate into `.grad`; the graph's saved inputs are freed as it goes unless
 //! `retain_graph` is set. With `create_graph` the backward rules run with recording on, so the
 //! gradients are themselves differentiable.
@@ -13,6 +15,7 @@ use crate::element::Element;
 use crate::grad_mode::{no_grad, GradModeGuard};
 use crate::graph::{BackwardCtx, Node};
 use crate::tensor::Tensor;
+use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -242,39 +245,106 @@ pub fn grad<T: Element>(
         .collect()
 }
 
-/// A tensor of the walk with the node that produced it (`None` for a leaf), read once.
-type Visit<T> = (Tensor<T>, Option<Arc<Node<T>>>);
+/// A tensor of the walk, with the node that produced it (`None` for a leaf), read once, and
+/// where the places of its inputs are listed (`Order::inputs[first..first + len]`).
+struct Visit<T: Element> {
+    tensor: Tensor<T>,
+    node: Option<Arc<Node<T>>>,
+    first: u32,
+    len: u32,
+    /// Its inputs were pushed (the depth-first search's "visited").
+    opened: bool,
+}
 
-/// Orders the graph below `roots` so that each tensor follows everything computed from it
-/// (each with its node, so the walk does not take the history lock again).
-fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Vec<Visit<T>> {
+/// In `Order::inputs`: an input that needs no gradient.
+const NO_PLACE: u32 = u32::MAX;
+
+/// The graph below the roots: every tensor once, at its place (the order it was first reached
+/// in), and the places in an order where each tensor follows everything computed from it.
+/// (Kept small: glibc serves blocks up to about 1 KiB from its per-thread cache.)
+struct Order<T: Element> {
+    visits: Vec<Visit<T>>,
+    /// The places of each visit's inputs, in the op's order ([`NO_PLACE`] where none).
+    inputs: Vec<u32>,
+    order: Vec<u32>,
+    roots: SmallVec<[u32; 2]>,
+}
+
+/// The place of `t` in `visits`, given one if it has none yet.
+fn place<T: Element>(t: &Tensor<T>, visits: &mut Vec<Visit<T>>, places: &mut IdMap<u32>) -> u32 {
+    let next = u32::try_from(visits.len()).expect("backward: more than 2^32 tensors in one graph");
+    let at = *places.entry(t.id()).or_insert(next);
+    if at == next {
+        visits.push(Visit {
+            tensor: t.clone(),
+            node: None,
+            first: 0,
+            len: 0,
+            opened: false,
+        });
+    }
+    at
+}
+
+/// Orders the graph below `roots` (an iterative depth-first search, each tensor placed after
+/// its inputs, then reversed), reading each node and its inputs once.
+fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Order<T> {
+    let mut visits = Vec::with_capacity(32);
+    let mut places = IdMap::with_capacity_and_hasher(28, Default::default());
+    let mut inputs = Vec::with_capacity(64);
     let mut order = Vec::with_capacity(32);
-    let mut visited = IdSet::with_capacity_and_hasher(32, Default::default());
-    // A tensor to expand (`None`), or one expanded, with its node, whose inputs are all
-    // ordered once it comes back up the stack (`Some`).
-    let mut stack: Vec<Visit<T>> = roots.iter().map(|(t, _)| (t.clone(), None)).collect();
-    while let Some((t, expanded)) = stack.pop() {
-        if expanded.is_some() {
-            order.push((t, expanded));
+    let root_places: SmallVec<[u32; 2]> = roots
+        .iter()
+        .map(|(t, _)| place(t, &mut visits, &mut places))
+        .collect();
+    // A place to open (`false`), or one opened whose inputs are all ordered once it comes
+    // back up the stack (`true`). A place is pushed again by each consumer opened before it
+    // is, so that it finishes before all of them.
+    let mut stack: Vec<(u32, bool)> = Vec::with_capacity(32);
+    stack.extend(root_places.iter().map(|&p| (p, false)));
+    while let Some((at, done)) = stack.pop() {
+        let visit = &mut visits[at as usize];
+        if done {
+            order.push(at);
             continue;
         }
-        if !visited.insert(t.id()) {
+        if visit.opened {
             continue;
         }
-        if let Some(node) = t.node() {
-            let inputs = node.inputs().unwrap_or_else(|| panic!("{FREED_MSG}"));
-            stack.push((t, Some(node)));
-            for inp in inputs {
-                if inp.requires_grad() && !visited.contains(&inp.id()) {
-                    stack.push((inp, None));
+        visit.opened = true;
+        let Some(node) = visit.tensor.node() else {
+            order.push(at);
+            continue;
+        };
+        stack.push((at, true));
+        let first = inputs.len();
+        {
+            let saved = node.inputs.lock();
+            let saved = saved.as_ref().unwrap_or_else(|| panic!("{FREED_MSG}"));
+            for inp in saved {
+                if !inp.requires_grad() {
+                    inputs.push(NO_PLACE);
+                    continue;
                 }
+                let p = place(inp, &mut visits, &mut places);
+                if !visits[p as usize].opened {
+                    stack.push((p, false));
+                }
+                inputs.push(p);
             }
-        } else {
-            order.push((t, None));
         }
+        let visit = &mut visits[at as usize];
+        visit.node = Some(node);
+        visit.first = first as u32;
+        visit.len = (inputs.len() - first) as u32;
     }
     order.reverse();
-    order
+    Order {
+        visits,
+        inputs,
+        order,
+        roots: root_places,
+    }
 }
 
 /// `acc += g` in place (one pass over row-major slices when the shapes are equal, ndarray's
@@ -324,28 +394,38 @@ pub(crate) fn run_backward<T: Element>(
     capture: Option<&[Tensor<T>]>,
     mut observer: Option<Observer<'_, T>>,
 ) -> IdMap<Tensor<T>> {
-    let order = topological_order(roots);
+    let Order {
+        visits,
+        inputs: input_places,
+        order,
+        roots: root_places,
+    } = topological_order(roots);
     let capture_ids: IdSet = capture.unwrap_or(&[]).iter().map(|t| t.id()).collect();
     let mut captured = IdMap::default();
-    let capacity = order.len();
-    let mut grads: IdMap<Tensor<T>> = IdMap::with_capacity_and_hasher(capacity, Default::default());
-    for (t, g) in roots {
-        let g = match grads.remove(&t.id()) {
+    // The gradient summed so far for each place.
+    let mut grads: Vec<Option<Tensor<T>>> = Vec::with_capacity(visits.len());
+    grads.resize_with(visits.len(), || None);
+    for (&at, (_, g)) in root_places.iter().zip(roots) {
+        let at = at as usize;
+        let g = match grads[at].take() {
             Some(acc) => accumulate(acc, g, create_graph),
             None => g.clone(),
         };
-        grads.insert(t.id(), g);
+        grads[at] = Some(g);
     }
 
-    for (t, node) in &order {
-        let Some(g) = grads.remove(&t.id()) else {
+    for &at in &order {
+        let Some(g) = grads[at as usize].take() else {
             continue;
         };
+        let visit = &visits[at as usize];
+        let places = &input_places[visit.first as usize..(visit.first + visit.len) as usize];
+        let t = &visit.tensor;
         let g = t.run_hooks(g);
         if capture_ids.contains(&t.id()) {
             captured.insert(t.id(), g.clone());
         }
-        let Some(node) = node else {
+        let Some(node) = &visit.node else {
             if capture.is_none() {
                 accumulate_into_grad(t, g, create_graph);
             }
@@ -366,7 +446,8 @@ pub(crate) fn run_backward<T: Element>(
         // A view of a region: its gradient goes straight into the input's sum when this walk
         // owns it (no input-sized zeros per view; see `Op::add_grad_into`).
         if !create_graph && observer.is_none() && !anomaly::is_enabled() && inputs.len() == 1 {
-            if let Some(acc) = grads.get(&inputs[0].id()) {
+            let first = places.first().filter(|&&p| p != NO_PLACE);
+            if let Some(acc) = first.and_then(|&p| grads[p as usize].as_ref()) {
                 if !acc.requires_grad()
                     && acc.is_sole_owner()
                     && !acc.inner.layout.has_overlap()
@@ -399,6 +480,11 @@ pub(crate) fn run_backward<T: Element>(
         }
         for (i, (inp, ig)) in inputs.iter().zip(input_grads).enumerate() {
             let Some(ig) = ig else { continue };
+            // An input that needed no gradient when the graph was ordered has no place.
+            let at = match places.get(i) {
+                Some(&p) if p != NO_PLACE => p as usize,
+                _ => continue,
+            };
             if !inp.requires_grad() {
                 continue;
             }
@@ -415,11 +501,11 @@ pub(crate) fn run_backward<T: Element>(
             if anomaly::is_enabled() {
                 anomaly::check_backward(node.op.name(), i, &ig.data());
             }
-            let acc = match grads.remove(&inp.id()) {
+            let acc = match grads[at].take() {
                 Some(acc) => accumulate(acc, &ig, create_graph),
                 None => ig,
             };
-            grads.insert(inp.id(), acc);
+            grads[at] = Some(acc);
         }
     }
     captured
