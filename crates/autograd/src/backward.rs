@@ -259,6 +259,14 @@ struct Visit<T: Element> {
 /// In `Order::inputs`: an input that needs no gradient.
 const NO_PLACE: u32 = u32::MAX;
 
+/// The place of input `i` among an op's input places, `None` where it has none.
+fn input_place(places: &[u32], i: usize) -> Option<usize> {
+    places
+        .get(i)
+        .filter(|&&p| p != NO_PLACE)
+        .map(|&p| p as usize)
+}
+
 /// The graph below the roots: every tensor once, at its place (the order it was first reached
 /// in), and the places in an order where each tensor follows everything computed from it.
 /// (Kept small: glibc serves blocks up to about 1 KiB from its per-thread cache.)
@@ -446,8 +454,7 @@ pub(crate) fn run_backward<T: Element>(
         // A view of a region: its gradient goes straight into the input's sum when this walk
         // owns it (no input-sized zeros per view; see `Op::add_grad_into`).
         if !create_graph && observer.is_none() && !anomaly::is_enabled() && inputs.len() == 1 {
-            let first = places.first().filter(|&&p| p != NO_PLACE);
-            if let Some(acc) = first.and_then(|&p| grads[p as usize].as_ref()) {
+            if let Some(acc) = input_place(places, 0).and_then(|p| grads[p].as_ref()) {
                 if !acc.requires_grad()
                     && acc.is_sole_owner()
                     && !acc.inner.layout.has_overlap()
@@ -481,9 +488,8 @@ pub(crate) fn run_backward<T: Element>(
         for (i, (inp, ig)) in inputs.iter().zip(input_grads).enumerate() {
             let Some(ig) = ig else { continue };
             // An input that needed no gradient when the graph was ordered has no place.
-            let at = match places.get(i) {
-                Some(&p) if p != NO_PLACE => p as usize,
-                _ => continue,
+            let Some(at) = input_place(places, i) else {
+                continue;
             };
             if !inp.requires_grad() {
                 continue;
