@@ -446,6 +446,12 @@ fn conv2d_matches_direct_sum() {
     // whole tiles, read in place by the product with the packed weight; 5 output channels
     // (a partial tile of 8).
     direct_sum_case((3, 3, 8, 8, 5, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    // The same with whole tiles of rows (16 and 24 output channels; tiles of 8 rows, 6 on
+    // AVX2), one input channel: the product is written straight into the output, sample by
+    // sample, in chunks of 8, 8 and 4 samples; then two groups of 8 channels.
+    direct_sum_case((20, 1, 8, 8, 16, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    direct_sum_case((20, 1, 8, 8, 24, 1), (3, 3, 1, 1, 1, 1, 1, 1));
+    direct_sum_case((5, 2, 8, 8, 16, 2), (3, 3, 1, 1, 1, 1, 1, 1));
 }
 
 /// Checks conv2d of `(n, c, h, w, o, groups)` with window `(kh, kw, sh, sw, ph, pw, dh, dw)`

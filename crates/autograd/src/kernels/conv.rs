@@ -548,8 +548,15 @@ pub(crate) fn conv2d_forward<T: Element>(
         sh.im2col_chunk(&plan, x, ci * s_max, s, cols);
         for g in 0..sh.groups {
             let b = Conv2dShape::rows_g(cols, g, k, s * l);
+            let group_cols = &cols[g * k * s * l..(g + 1) * k * s * l];
             if let Some(wg) = packed.as_ref().map(|p| &p[g]) {
-                rows_in_place(wg, &cols[g * k * s * l..(g + 1) * k * s * l], s * l, tmp);
+                if wg.padded_rows() == og && l.is_multiple_of(wg.nr()) {
+                    // Straight into `y`: no rows past the group's to spill into the next
+                    // channel's, no tile across two samples.
+                    rows_into_output(wg, group_cols, s, [o, l], &mut yc[g * og * l..]);
+                    continue;
+                }
+                rows_in_place(wg, group_cols, s * l, tmp);
             } else if s == 1 {
                 gemm(
                     sh.weight_g(w, g),
@@ -632,6 +639,32 @@ fn rows_in_place<T: Element>(w: &ShiftedA<T>, cols: &[T], l: usize, out: &mut Ve
     // SAFETY: the tiles cover all `L` columns of every one of the padded rows, and
     // `multiply` writes every element of its tiles: all `len` elements are initialised.
     unsafe { out.set_len(len) };
+}
+
+/// `y[j, r, p] = Σ_q W[r, q] · cols[q, j·L + p]` for the `s` samples `j` of a chunk: the
+/// product of [`rows_in_place`] written straight into the chunk's output `y`
+/// (`[s, O, L]` from the group's first channel on, row stride `L`), each tile to the sample
+/// it belongs to, instead of into a `[M, s·L]` buffer copied out sample by sample. `W` must
+/// have no padding rows (`padded_rows() == rows`), which would land in the next channels.
+fn rows_into_output<T: Element>(
+    w: &ShiftedA<T>,
+    cols: &[T],
+    s: usize,
+    [o, l]: [usize; 2],
+    y: &mut [T],
+) {
+    let k = cols.len() / (s * l);
+    let offs: Vec<usize> = (0..k).map(|p| p * s * l).collect();
+    let tiles: Vec<(usize, usize)> = (0..s)
+        .flat_map(|j| {
+            (0..l)
+                .step_by(w.nr())
+                .map(move |p| (j * l + p, j * o * l + p))
+        })
+        .collect();
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `multiply` only writes through it.
+    let out = unsafe { &mut *(y as *mut [T] as *mut [std::mem::MaybeUninit<T>]) };
+    w.multiply(cols, &offs, &tiles, out, l);
 }
 
 /// `dW = G · colsᵀ` (`G` `[O, L]`, `cols` `[K, L]` row-major, `dW` `[O, K]`) computed as
