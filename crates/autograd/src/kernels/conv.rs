@@ -26,6 +26,7 @@ use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_width, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// The geometry of a sliding window over one `[h, w]` plane: kernel, stride, padding (top and
 /// left; the bottom/right padding only enters through the output size), dilation and the
@@ -553,7 +554,8 @@ pub(crate) fn conv2d_forward<T: Element>(
                 if wg.padded_rows() == og && l.is_multiple_of(wg.nr()) {
                     // Straight into `y`: no rows past the group's to spill into the next
                     // channel's, no tile across two samples.
-                    rows_into_output(wg, group_cols, s, [o, l], &mut yc[g * og * l..]);
+                    let y = math::as_uninit(&mut yc[g * og * l..]);
+                    rows_into_output(wg, group_cols, s, [o, l], y);
                     continue;
                 }
                 rows_in_place(wg, group_cols, s * l, tmp);
@@ -629,29 +631,33 @@ pub(crate) fn conv2d_backward<T: Element>(
 /// `cols` read in place as the right operand of `w`'s shifted product (no packing of
 /// `cols`); `out` becomes `[M, L]`, `M` the weight's rows rounded up to the tile height.
 fn rows_in_place<T: Element>(w: &ShiftedA<T>, cols: &[T], l: usize, out: &mut Vec<T>) {
-    let k = cols.len() / l;
-    let offs: Vec<usize> = (0..k).map(|p| p * l).collect();
-    let tiles: Vec<(usize, usize)> = (0..l).step_by(w.nr()).map(|j| (j, j)).collect();
     let len = w.padded_rows() * l;
     out.clear();
     out.reserve(len);
-    w.multiply(cols, &offs, &tiles, &mut out.spare_capacity_mut()[..len], l);
+    rows_into_output(
+        w,
+        cols,
+        1,
+        [w.padded_rows(), l],
+        &mut out.spare_capacity_mut()[..len],
+    );
     // SAFETY: the tiles cover all `L` columns of every one of the padded rows, and
     // `multiply` writes every element of its tiles: all `len` elements are initialised.
     unsafe { out.set_len(len) };
 }
 
-/// `y[j, r, p] = Σ_q W[r, q] · cols[q, j·L + p]` for the `s` samples `j` of a chunk: the
-/// product of [`rows_in_place`] written straight into the chunk's output `y`
-/// (`[s, O, L]` from the group's first channel on, row stride `L`), each tile to the sample
-/// it belongs to, instead of into a `[M, s·L]` buffer copied out sample by sample. `W` must
-/// have no padding rows (`padded_rows() == rows`), which would land in the next channels.
+/// `y[j, r, p] = Σ_q W[r, q] · cols[q, j·L + p]` for the `s` samples `j` of a chunk (`cols`
+/// `[K, s·L]`, `L` a multiple of the tile width), the rows of `cols` read in place as in
+/// [`rows_in_place`] (which is the case `s = 1`), each tile written straight into the rows
+/// of its sample in `y` (`[s, O, L]` from the group's first channel on, row stride `L`),
+/// rather than into a `[M, s·L]` buffer copied out sample by sample. For `s > 1`, `W` must
+/// have no padding rows (`padded_rows() == rows`): they would land in the next channels.
 fn rows_into_output<T: Element>(
     w: &ShiftedA<T>,
     cols: &[T],
     s: usize,
     [o, l]: [usize; 2],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) {
     let k = cols.len() / (s * l);
     let offs: Vec<usize> = (0..k).map(|p| p * s * l).collect();
@@ -662,9 +668,7 @@ fn rows_into_output<T: Element>(
                 .map(move |p| (j * l + p, j * o * l + p))
         })
         .collect();
-    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `multiply` only writes through it.
-    let out = unsafe { &mut *(y as *mut [T] as *mut [std::mem::MaybeUninit<T>]) };
-    w.multiply(cols, &offs, &tiles, out, l);
+    w.multiply(cols, &offs, &tiles, y, l);
 }
 
 /// `dW = G · colsᵀ` (`G` `[O, L]`, `cols` `[K, L]` row-major, `dW` `[O, K]`) computed as

@@ -267,8 +267,7 @@ impl<T: Element> ShiftedConv<T> {
             return;
         }
         grid.resize(self.weight.padded_rows() * self.cols, T::zero());
-        // SAFETY: MaybeUninit<T> has T's layout; the product writes only initialised values.
-        let out = unsafe { &mut *(grid.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) };
+        let out = crate::kernels::math::as_uninit(grid.as_mut_slice());
         self.weight
             .multiply(buf, &self.offs, &self.tiles, out, self.cols);
         for (o, yo) in y.chunks_exact_mut(oh * ow).enumerate() {

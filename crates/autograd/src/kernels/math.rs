@@ -118,8 +118,9 @@ pub fn zip_map<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], out: &mut [T], f: &F
     zip_map_uninit(a, b, as_uninit(out), f)
 }
 
-/// `out` seen as possibly uninitialised memory, for the loops below, which only write values.
-fn as_uninit<T>(out: &mut [T]) -> &mut [MaybeUninit<T>] {
+/// `out` seen as possibly uninitialised memory, for loops that only write values (the ones
+/// below, the products' `multiply`).
+pub(crate) fn as_uninit<T>(out: &mut [T]) -> &mut [MaybeUninit<T>] {
     // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the callers only write initialised values
     // through the result, so `out` stays initialised.
     unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()) }
