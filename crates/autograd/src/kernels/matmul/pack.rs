@@ -140,9 +140,10 @@ fn gather_strided<T: Copy + Default>(
     for (p, dst) in panel.chunks_exact_mut(width).enumerate() {
         let base = base(p);
         if step == 1 {
-            // Contiguous lanes (a transposed operand's micro-panel): one copy.
+            // Contiguous lanes (a transposed operand's micro-panel): one copy, in runs of
+            // eight (a `copy_from_slice` of `lanes` elements was a `memcpy` call per `k` step).
             let (head, tail) = dst.split_at_mut(lanes);
-            head.copy_from_slice(&data[base..base + lanes]);
+            copy_run(head, &data[base..base + lanes]);
             tail.fill(T::default());
             continue;
         }
