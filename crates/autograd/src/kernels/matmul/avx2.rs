@@ -5,7 +5,7 @@
 //! vectors and one broadcast `A` value (15 of the 16 ymm registers).
 
 use super::kernel::Kernel;
-use super::register_tile::{register_tile, A_AHEAD, C_AHEAD};
+use super::register_tile::{prefetch_tile, register_tile, A_AHEAD, C_AHEAD};
 use std::arch::x86_64::*;
 
 /// Rows of the register tile (both element types).

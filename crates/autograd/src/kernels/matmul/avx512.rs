@@ -14,7 +14,7 @@
 //! kernels only).
 
 use super::kernel::Kernel;
-use super::register_tile::{register_tile, A_AHEAD, C_AHEAD};
+use super::register_tile::{prefetch_tile, register_tile, A_AHEAD, C_AHEAD};
 use std::arch::x86_64::*;
 
 /// Rows of the main register tile (both element types).

@@ -31,6 +31,21 @@ pub(super) const A_AHEAD: usize = 16;
 /// 50.6 -> 53.5, 2048 50.2 -> 52.3, 512 equal. 24 steps ahead measured as 64.
 pub(super) const C_AHEAD: usize = 64;
 
+/// Asks for the first and last cache lines of each of the `rows` rows (`cols` elements, row
+/// stride `ldc`) of the `C` tile at `c`, with prefetch hint `HINT`. A prefetch never faults,
+/// so the addresses are only computed (`wrapping_add`), never dereferenced.
+#[inline(always)]
+pub(super) fn prefetch_tile<T, const HINT: i32>(c: *const T, ldc: usize, rows: usize, cols: usize) {
+    for i in 0..rows {
+        let row = c.wrapping_add(i * ldc);
+        // SAFETY: prefetching is safe for any address; SSE is part of x86_64.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<HINT>(row as *const i8);
+            std::arch::x86_64::_mm_prefetch::<HINT>(row.wrapping_add(cols - 1) as *const i8);
+        }
+    }
+}
+
 /// Generates a `ROWS x (NV * LANES)` micro-kernel for one element type and instruction set
 /// (`$feature`, the intrinsics named after it), in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
@@ -91,29 +106,14 @@ macro_rules! register_tile {
             // in memory (n >= 1024) sixteen L1 prefetches at once held the load buffers the
             // A and B streams need. On Sapphire Rapids, alternated four to six times, best of
             // each: f32 n = 1024-2048 1-3 % faster than T0 on one thread.
-            for i in 0..ROWS {
-                // SAFETY: the tile rows are valid (caller contract); a
-                // prefetch never faults anyway.
-                unsafe {
-                    let row = c.add(i * ldc);
-                    _mm_prefetch::<_MM_HINT_T1>(row as *const i8);
-                    _mm_prefetch::<_MM_HINT_T1>(row.add(NR - 1) as *const i8);
-                }
-            }
+            prefetch_tile::<_, _MM_HINT_T1>(c, ldc, ROWS, NR);
             // The last C_AHEAD steps run after the tile is asked for in L1.
             let split = kc.saturating_sub(C_AHEAD);
             for half in 0..2 {
                 let (lo, hi) = if half == 0 {
                     (0, split)
                 } else {
-                    for i in 0..ROWS {
-                        // SAFETY: as above.
-                        unsafe {
-                            let row = c.add(i * ldc);
-                            _mm_prefetch::<_MM_HINT_T0>(row as *const i8);
-                            _mm_prefetch::<_MM_HINT_T0>(row.add(NR - 1) as *const i8);
-                        }
-                    }
+                    prefetch_tile::<_, _MM_HINT_T0>(c, ldc, ROWS, NR);
                     (split, kc)
                 };
                 for p in lo..hi {
@@ -246,6 +246,7 @@ macro_rules! register_tile {
     };
 }
 
-/// The generated functions name the intrinsics, `_mm_prefetch` and [`A_AHEAD`] unqualified:
-/// the invoking file imports `std::arch::x86_64::*` and `A_AHEAD`.
+/// The generated functions name the intrinsics, `_mm_prefetch`, [`prefetch_tile`], [`A_AHEAD`]
+/// and [`C_AHEAD`] unqualified: the invoking file imports `std::arch::x86_64::*` and the other
+/// three.
 pub(super) use register_tile;
