@@ -19,7 +19,8 @@ pub mod math;
 pub mod matmul;
 
 use crate::element::Element;
-use matmul::packed::{gemm_packed, PackedB};
+use matmul::gemm_packed;
+use matmul::packed::PackedB;
 use matmul::MatRef;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::mem::MaybeUninit;

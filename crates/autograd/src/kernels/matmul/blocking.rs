@@ -27,6 +27,7 @@
 //! architectures), so the blocking, and with it the order of every sum,
 //! depends on the machine and the kernel, never on the thread count.
 
+use super::kernel::Kernel;
 use std::sync::OnceLock;
 
 /// Per-core data cache sizes in bytes (L3: the share of one core).
@@ -77,6 +78,15 @@ pub fn blocking_for(caches: CacheSizes, mr: usize, nr: usize, size: usize) -> Bl
 /// The blocking for an `mr x nr` tile of `T` on this CPU.
 pub fn blocking<T>(mr: usize, nr: usize) -> Blocking {
     blocking_for(cache_sizes(), mr, nr, std::mem::size_of::<T>())
+}
+
+/// The `KC` block height and the widest `NC` block of a `k x n` right operand with `kern`. The
+/// `k` blocking depends only on `k` and the kernel (never on how `m` / `n` are split), which
+/// keeps results independent of the thread count.
+pub(super) fn b_blocks<T>(kern: &Kernel<T>, k: usize, n: usize) -> (usize, usize) {
+    let blk = blocking::<T>(kern.mr, kern.nr);
+    let kc = k.div_ceil(k.div_ceil(blk.kc).max(1));
+    (kc.max(1), blk.nc.min(n.div_ceil(kern.nr) * kern.nr).max(1))
 }
 
 /// This CPU's cache sizes, read once.

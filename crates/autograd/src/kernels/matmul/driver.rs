@@ -1,11 +1,12 @@
-//! Blocking loops, edge handling and rayon parallelism.
+//! Blocking loops, edge handling and rayon parallelism; the products with a `B` packed
+//! beforehand ([`gemm_packed`]) run the same loops.
 
-use super::blocking::blocking;
+use super::blocking::{b_blocks, blocking};
 use super::kernel::{DirectKernel, Kernel};
-use super::pack::{pack_a, pack_b};
+use super::pack::{aligned, pack_a, pack_b, with_pack_buffers};
 use super::packed::PackedB;
 use super::split::{runs_serially, OutPtr, MIN_PART_WORK};
-use super::{GemmScalar, MatRef};
+use super::{empty_product, GemmScalar, MatRef};
 use rayon::prelude::*;
 
 /// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
@@ -106,42 +107,6 @@ pub(super) unsafe fn run<T: GemmScalar>(
             };
         }
     });
-}
-
-/// `f(a_buffer, b_buffer)` with this thread's reusable pack buffers, or fresh ones for a
-/// re-entrant call on this thread (a product inside another's parallel part).
-pub(super) fn with_pack_buffers<T: GemmScalar, R>(
-    f: impl FnOnce(&mut Vec<T>, &mut Vec<T>) -> R,
-) -> R {
-    T::with_buffers(|cell| {
-        let mut fresh = (Vec::new(), Vec::new());
-        let mut held = cell.try_borrow_mut();
-        let (abuf, bbuf) = match held.as_deref_mut() {
-            Ok(bufs) => bufs,
-            Err(_) => &mut fresh,
-        };
-        f(abuf, bbuf)
-    })
-}
-
-/// Returns a 64-byte aligned, `len`-element slice of `buf`, growing it if
-/// needed.
-pub(super) fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
-    let extra = 64 / std::mem::size_of::<T>();
-    if buf.len() < len + extra {
-        buf.resize(len + extra, T::default());
-    }
-    let off = buf.as_ptr().align_offset(64).min(extra);
-    &mut buf[off..off + len]
-}
-
-/// The `KC` block height and the widest `NC` block of a `k x n` right operand with `kern`. The
-/// `k` blocking depends only on `k` and the kernel (never on how `m` / `n` are split), which
-/// keeps results independent of the thread count.
-pub(super) fn b_blocks<T>(kern: &Kernel<T>, k: usize, n: usize) -> (usize, usize) {
-    let blk = blocking::<T>(kern.mr, kern.nr);
-    let kc = k.div_ceil(k.div_ceil(blk.kc).max(1));
-    (kc.max(1), blk.nc.min(n.div_ceil(kern.nr) * kern.nr).max(1))
 }
 
 /// Where [`serial`] gets each packed `(KC, NC)` block of `B`: packed on the spot into this
@@ -373,4 +338,47 @@ unsafe fn macro_kernel<T: GemmScalar>(
             };
         }
     }
+}
+
+/// `C = A · B` (`accumulate == false`) or `C += A · B`, as [`super::gemm`] computes it (the
+/// same bits), with `B` packed beforehand. Runs on the calling thread: the products it serves
+/// are a step's, which the caller already runs side by side.
+///
+/// # Panics
+///
+/// If `a.cols` is not `B`'s rows, `c.len() != a.rows * B.cols`, or `a` reaches past its data.
+pub(crate) fn gemm_packed<T: GemmScalar>(
+    a: MatRef<T>,
+    b: &PackedB<T>,
+    c: &mut [T],
+    accumulate: bool,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols());
+    assert!(
+        k == b.matrix().rows && c.len() == m * n,
+        "gemm_packed: A is {m} x {k}, B is {} x {n}, C has length {}",
+        b.matrix().rows,
+        c.len()
+    );
+    a.check_bounds("A");
+    if empty_product(m, k, n, c, accumulate) {
+        return;
+    }
+    if let Some(dk) = b.kernel().dot.filter(|dk| super::dot::applies(dk, &a, n)) {
+        // SAFETY: `c` holds the m x n output (checked above).
+        unsafe { super::dot::run(dk, a, b.matrix(), c.as_mut_ptr(), accumulate) };
+        return;
+    }
+    // SAFETY: `c` is a row-major m x n buffer with row stride n; both views are in bounds
+    // (checked above and in `PackedB::with_path`), whose kernel path this CPU runs.
+    unsafe {
+        serial(
+            b.kernel(),
+            &a,
+            BSource::Packed(b),
+            c.as_mut_ptr(),
+            n,
+            accumulate,
+        )
+    };
 }

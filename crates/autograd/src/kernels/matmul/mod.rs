@@ -38,10 +38,13 @@
 //!
 //! * `mod.rs`: public API and path detection; `sealed.rs`: per-type dispatch
 //!   and thread-local pack buffers; `kernel.rs`: the kernel descriptor types;
-//! * `blocking.rs`: cache sizes (CPUID) and the `KC`/`MC`/`NC` blocking;
-//! * `driver.rs`: blocking loops, edge tiles; `split.rs`: the thread split;
-//! * `pack.rs`: operand packing; `packed.rs`: a right operand packed once for many
-//!   products (a recurrent layer's weight at every step); `dot.rs`: the narrow-output driver;
+//! * `blocking.rs`: cache sizes (CPUID) and the `KC`/`MC`/`NC` blocking (`b_blocks`: a
+//!   right operand's blocks);
+//! * `driver.rs`: blocking loops, edge tiles, and the products with a `B` packed beforehand
+//!   (`gemm_packed`); `split.rs`: the thread split;
+//! * `pack.rs`: operand packing and this thread's pack buffers; `packed.rs`: a right operand
+//!   packed once for many products (a recurrent layer's weight at every step); `dot.rs`: the
+//!   narrow-output driver;
 //!   `shifted.rs`: products reading the rows of `B` (or of `A`) at offsets into one buffer
 //!   (unit-stride convolutions);
 //! * `register_tile.rs`: the x86 micro-kernel body; `avx512*.rs`, `avx2.rs`, `portable.rs`:
@@ -91,6 +94,7 @@ mod register_tile;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use driver::gemm_packed;
 use std::sync::OnceLock;
 
 /// Element types the kernels support (implemented for `f32` and `f64` only).

@@ -1,4 +1,5 @@
-//! Packing of strided operand blocks into contiguous micro-panels.
+//! Packing of strided operand blocks into contiguous micro-panels, written into this thread's
+//! reusable pack buffers ([`with_pack_buffers`]) at 64-byte aligned offsets ([`aligned`]).
 //!
 //! Packed `A` (an `mc x kc` block) is a sequence of `ceil(mc / mr)`
 //! micro-panels; panel `q` stores element `(q*mr + i, p)` at
@@ -12,7 +13,34 @@
 //! the total work.
 
 use super::kernel::{Kernel, PairTranspose, TransposeBlock};
-use super::MatRef;
+use super::{GemmScalar, MatRef};
+
+/// `f(a_buffer, b_buffer)` with this thread's reusable pack buffers, or fresh ones for a
+/// re-entrant call on this thread (a product inside another's parallel part).
+pub(super) fn with_pack_buffers<T: GemmScalar, R>(
+    f: impl FnOnce(&mut Vec<T>, &mut Vec<T>) -> R,
+) -> R {
+    T::with_buffers(|cell| {
+        let mut fresh = (Vec::new(), Vec::new());
+        let mut held = cell.try_borrow_mut();
+        let (abuf, bbuf) = match held.as_deref_mut() {
+            Ok(bufs) => bufs,
+            Err(_) => &mut fresh,
+        };
+        f(abuf, bbuf)
+    })
+}
+
+/// Returns a 64-byte aligned, `len`-element slice of `buf`, growing it if
+/// needed.
+pub(super) fn aligned<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    let extra = 64 / std::mem::size_of::<T>();
+    if buf.len() < len + extra {
+        buf.resize(len + extra, T::default());
+    }
+    let off = buf.as_ptr().align_offset(64).min(extra);
+    &mut buf[off..off + len]
+}
 
 /// Packs the block `A[row0 .. row0+mc, col0 .. col0+kc]` into `out`
 /// (`kern.mr`-row micro-panels, see the module docs).

@@ -2,15 +2,15 @@
 //! layer's `W_hh`, read at every step of a sequence), instead of once per product.
 //!
 //! [`PackedB`] holds every `(KC, NC)` block of `B` exactly as `driver.rs` packs it on the
-//! spot, and [`gemm_packed`] runs the same serial loops reading those blocks: the kernel, the
-//! blocking and so the bits are those of [`super::gemm`] on the same operands.
+//! spot, and `driver::gemm_packed` runs the same serial loops reading those blocks: the
+//! kernel, the blocking and so the bits are those of [`super::gemm`] on the same operands.
 
-use super::driver::{aligned, b_blocks, serial, BSource};
+use super::blocking::b_blocks;
 use super::kernel::Kernel;
-use super::pack::pack_b;
-use super::{cached_paths, detected_path, empty_product, GemmScalar, KernelPath, MatRef};
+use super::pack::{aligned, pack_b};
+use super::{cached_paths, detected_path, GemmScalar, KernelPath, MatRef};
 
-/// `B` (`k x n`, any strides) packed for [`gemm_packed`].
+/// `B` (`k x n`, any strides) packed for `driver::gemm_packed`.
 pub(crate) struct PackedB<'a, T: 'static> {
     b: MatRef<'a, T>,
     kern: Kernel<T>,
@@ -73,6 +73,16 @@ impl<'a, T: GemmScalar> PackedB<'a, T> {
         }
     }
 
+    /// `B` itself, as it was given.
+    pub(super) fn matrix(&self) -> MatRef<'a, T> {
+        self.b
+    }
+
+    /// The micro-kernel the blocks were packed for.
+    pub(super) fn kernel(&self) -> &Kernel<T> {
+        &self.kern
+    }
+
     /// `B`'s columns.
     pub(super) fn cols(&self) -> usize {
         self.b.cols
@@ -84,47 +94,4 @@ impl<'a, T: GemmScalar> PackedB<'a, T> {
         let i = (jc / self.nc) * per_col_block + pc / self.kc;
         &self.buf[self.starts[i]..self.starts[i + 1]]
     }
-}
-
-/// `C = A · B` (`accumulate == false`) or `C += A · B`, as [`super::gemm`] computes it (the
-/// same bits), with `B` packed beforehand. Runs on the calling thread: the products it serves
-/// are a step's, which the caller already runs side by side.
-///
-/// # Panics
-///
-/// If `a.cols` is not `B`'s rows, `c.len() != a.rows * B.cols`, or `a` reaches past its data.
-pub(crate) fn gemm_packed<T: GemmScalar>(
-    a: MatRef<T>,
-    b: &PackedB<T>,
-    c: &mut [T],
-    accumulate: bool,
-) {
-    let (m, k, n) = (a.rows, a.cols, b.b.cols);
-    assert!(
-        k == b.b.rows && c.len() == m * n,
-        "gemm_packed: A is {m} x {k}, B is {} x {n}, C has length {}",
-        b.b.rows,
-        c.len()
-    );
-    a.check_bounds("A");
-    if empty_product(m, k, n, c, accumulate) {
-        return;
-    }
-    if let Some(dk) = b.kern.dot.filter(|dk| super::dot::applies(dk, &a, n)) {
-        // SAFETY: `c` holds the m x n output (checked above).
-        unsafe { super::dot::run(dk, a, b.b, c.as_mut_ptr(), accumulate) };
-        return;
-    }
-    // SAFETY: `c` is a row-major m x n buffer with row stride n; both views are in bounds
-    // (checked above and in `PackedB::with_path`), whose kernel path this CPU runs.
-    unsafe {
-        serial(
-            &b.kern,
-            &a,
-            BSource::Packed(b),
-            c.as_mut_ptr(),
-            n,
-            accumulate,
-        )
-    };
 }

@@ -17,9 +17,10 @@
 //! is one fused multiply-add chain in `p` order, so the result does not depend on the blocks
 //! nor on how a caller splits its work between threads.
 
-use super::driver::{aligned, b_blocks, run_tile, with_pack_buffers};
+use super::blocking::b_blocks;
+use super::driver::run_tile;
 use super::kernel::{Kernel, ShiftedKernel};
-use super::pack::{pack_a, pack_b};
+use super::pack::{aligned, pack_a, pack_b, with_pack_buffers};
 use super::{detected_path, empty_product, GemmScalar, MatRef};
 use std::mem::MaybeUninit;
 

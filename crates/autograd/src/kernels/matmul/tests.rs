@@ -445,7 +445,8 @@ fn deterministic_across_thread_counts_f64() {
 /// A product through a `PackedB` must give exactly `gemm`'s bits: the same kernel, blocking
 /// and summation order, on every path, layout and shape (crossing `KC` and `NC` blocks).
 fn check_packed_matches_gemm<T: TestScalar>() {
-    use super::packed::{gemm_packed, PackedB};
+    use super::driver::gemm_packed;
+    use super::packed::PackedB;
     let mut rng = StdRng::seed_from_u64(13);
     let shapes = SHAPES
         .iter()
@@ -503,7 +504,7 @@ fn check_shifted_blocks_give_one_chain<T: TestScalar>() {
     let mut rng = StdRng::seed_from_u64(11);
     let a = Stored::<T>::random(m, k, Layout::RowMajor, &mut rng);
     let packed = shifted::ShiftedA::pack(a.view()).expect("a shifted kernel");
-    let (kc, _) = driver::b_blocks(&kern, k, nr);
+    let (kc, _) = blocking::b_blocks(&kern, k, nr);
     assert!(
         kc < k / 2,
         "k = {k} must span at least three blocks of {kc}"
