@@ -2,7 +2,7 @@
 //! layer's `W_hh`, read at every step of a sequence), instead of once per product.
 //!
 //! [`PackedB`] holds every `(KC, NC)` block of `B` exactly as `driver.rs` packs it on the
-//! spot, and `driver::gemm_packed` runs the same serial loops reading those blocks: the
+//! spot, and `gemm_packed` (in `driver.rs`) runs the same serial loops reading those blocks: the
 //! kernel, the blocking and so the bits are those of [`super::gemm`] on the same operands.
 
 use super::blocking::b_blocks;
@@ -10,7 +10,7 @@ use super::kernel::Kernel;
 use super::pack::{aligned, pack_b};
 use super::{cached_paths, detected_path, GemmScalar, KernelPath, MatRef};
 
-/// `B` (`k x n`, any strides) packed for `driver::gemm_packed`.
+/// `B` (`k x n`, any strides) packed for `gemm_packed`.
 pub(crate) struct PackedB<'a, T: 'static> {
     b: MatRef<'a, T>,
     kern: Kernel<T>,
