@@ -1,11 +1,13 @@
 //! The machine's `f32` FMA peak, the yardstick of issue 15's "≥ 90 % of the measured FMA peak"
 //! (docs/performance.md): each thread runs 12 independent chains of fused multiply-adds
 //! (enough to hide their latency) on the widest vectors the GEMM kernels use here (512-bit
-//! with AVX-512, else 256-bit with AVX2 + FMA), on 1 and then 2 threads, and prints GFLOP/s
-//! (an FMA counts as two operations). Without either it says so and exits.
+//! with AVX-512, else 256-bit with AVX2 + FMA), on 1 and then 2 threads (or the thread counts
+//! given), and prints GFLOP/s (an FMA counts as two operations). Without either it says so and
+//! exits. `benches/pytorch/compare.sh` runs it around each round of products.
 //!
 //! ```text
-//! cargo run --release --example fma_peak [-- MILLIONS_OF_ITERATIONS]   # default 200
+//! cargo run --release --example fma_peak [-- MILLIONS_OF_ITERATIONS [THREADS,...]]
+//! #                                            default 200 and 1,2
 //! ```
 
 use std::time::Instant;
@@ -16,11 +18,15 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(200)
         * 1_000_000;
+    let thread_counts: Vec<u64> = std::env::args()
+        .nth(2)
+        .map(|a| a.split(',').filter_map(|t| t.parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2]);
     let Some((name, lanes, chains)) = simd::widest() else {
         println!("fma_peak: this CPU has neither AVX-512 nor AVX2 + FMA; nothing measured");
         return;
     };
-    for threads in [1u64, 2] {
+    for threads in thread_counts {
         let start = Instant::now();
         let runs: Vec<_> = (0..threads)
             .map(|_| std::thread::spawn(move || chains(iters)))

@@ -11,6 +11,12 @@ makes a PyTorch venv and builds the Rust side first.
 Ratio = PyTorch's time / tapegrad's time: above 1, tapegrad is faster. For the scripts, the
 PyTorch time excludes `python -c "import torch"`, and the peak resident memory of both
 processes is reported (ratio = tapegrad's / PyTorch's).
+
+With `f32` products among the workloads, the machine's FMA peak (`examples/fma_peak.rs`) is
+measured right before and right after each round's products on each thread count, and each
+side's `f32` products are also given as a share of it: per round, against the mean of that
+round's two peak readings, then the median over the rounds (the peak of a shared machine moves
+between runs; a reading taken next to the products is the one that applies to them).
 """
 
 import argparse
@@ -135,6 +141,24 @@ def run_torch_benches(python, ids, threads, runs):
     return json.loads(out)["results"]
 
 
+def fma_peak(threads):
+    """The f32 FMA peak in GFLOP/s on `threads` threads (`examples/fma_peak.rs`)."""
+    binary = target_dir() / "release" / "examples" / "fma_peak"
+    out = subprocess.run([str(binary), "200", str(threads)], check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        if line.startswith(f"{threads} thread(s): "):
+            return float(line.split()[2])
+    raise SystemExit(f"{binary} printed no peak for {threads} threads:\n{out}")
+
+
+def product_flops(workload):
+    """Multiply-adds times two of a `matmul/f32/...` id (`1024`, or `mlp_fwd_128x784x512`)."""
+    dims = [int(d) for d in workload.rsplit("/", 1)[1].rsplit("_", 1)[-1].split("x")]
+    m, k, n = dims * 3 if len(dims) == 1 else dims
+    return 2 * m * k * n
+
+
 def timed(cmd, env):
     """Wall time (s) and peak resident memory (MiB) of one process."""
     t0 = time.perf_counter()
@@ -194,13 +218,21 @@ def main():
     print(f"allocator settings (both sides): {malloc}\n")
 
     samples = {}  # (id, threads, side) -> [values]
+    peaks = {}  # threads -> [GFLOP/s, one per round]
+    bench_ids = [i for i in ids if not i.startswith("script/")]
+    f32_products = [i for i in bench_ids if i.startswith("matmul/f32/")]
+    parts = [part for part in (f32_products, [i for i in bench_ids if i not in f32_products])
+             if part]
     for rnd in range(args.rounds):
         for t in threads:
-            bench_ids = [i for i in ids if not i.startswith("script/")]
-            for side, res in (("tapegrad", run_tapegrad_benches(bench_ids, t, args.quick)),
-                              ("pytorch", run_torch_benches(args.python, bench_ids, t, 7))):
-                for i, v in res.items():
-                    samples.setdefault((i, t, side), []).append(v / 1e3)  # µs
+            for part in parts:
+                before = fma_peak(t) if part is f32_products else None
+                for side, res in (("tapegrad", run_tapegrad_benches(part, t, args.quick)),
+                                  ("pytorch", run_torch_benches(args.python, part, t, 7))):
+                    for i, v in res.items():
+                        samples.setdefault((i, t, side), []).append(v / 1e3)  # µs
+                if before is not None:
+                    peaks.setdefault(t, []).append((before + fma_peak(t)) / 2)
             if scripts:
                 tg, pt = run_scripts(args.python, scripts, t, Path(args.scripts),
                                      Path(args.data))
@@ -227,10 +259,32 @@ def main():
                 shown = (unit(a), unit(b), f"{b / a:.2f}")
             print(f"| {i} | {t} | {shown[0]} | {shown[1]} | {shown[2]} |")
             rows.append({"id": i, "threads": t, "tapegrad": tg, "pytorch": pt})
+    if peaks:
+        print_peak_shares(f32_products, threads, samples, peaks)
     if args.json:
         Path(args.json).write_text(json.dumps({"cpu": cpu, "torch": version, "malloc": malloc,
-                                               "rows": rows},
+                                               "rows": rows, "fma_peak": peaks},
                                               indent=1))
+
+
+def print_peak_shares(products, threads, samples, peaks):
+    """Each side's `f32` products as a share of the FMA peak measured around them."""
+    print("\n| f32 product | threads | tapegrad, % of the FMA peak | PyTorch, % of the FMA peak |")
+    print("|---|---|---|---|")
+    for i in products:
+        for t in threads:
+            shares = []
+            for side in ("tapegrad", "pytorch"):
+                times = samples.get((i, t, side), [])
+                per_round = [product_flops(i) / (us * 1e3) / peak * 100
+                             for us, peak in zip(times, peaks.get(t, []))]
+                shares.append(f"{statistics.median(per_round):.0f} %" if per_round else "-")
+            print(f"| {i} | {t} | {shares[0]} | {shares[1]} |")
+    for t in threads:
+        if t in peaks:
+            p = peaks[t]
+            print(f"FMA peak, {t} thread(s): median {statistics.median(p):.1f} GFLOP/s "
+                  f"(rounds {min(p):.1f}-{max(p):.1f})")
 
 
 if __name__ == "__main__":

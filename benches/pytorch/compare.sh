@@ -39,5 +39,5 @@ else
     unset MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_
 fi
 cargo bench -q --workspace --no-run
-cargo build -q --release --example digits_cnn --example char_gpt
+cargo build -q --release --example digits_cnn --example char_gpt --example fma_peak
 exec "$python" benches/pytorch/compare.py --python "$python" "${args[@]}"
