@@ -21,6 +21,7 @@
 
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
+use crate::kernels::im2col_masked;
 use crate::kernels::math;
 use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_width, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
@@ -188,11 +189,16 @@ impl Window2d {
         col0: usize,
     ) {
         let (l, plane) = (self.positions(), self.plane());
+        let masked = im2col_masked::available::<T>();
         for (c, tap, dst) in same.rows(cols, ld, col0, l, channels) {
             let Some(tap) = tap else {
                 dst.fill(T::zero());
                 continue;
             };
+            if masked {
+                im2col_masked::row(dst, x, c * plane + tap.first, tap.run.clone(), &tap.valid);
+                continue;
+            }
             dst[..tap.run.start].fill(T::zero());
             dst[tap.run.end..].fill(T::zero());
             let from = c * plane + tap.first;
@@ -212,7 +218,7 @@ impl Window2d {
     /// Every tap of a "same" window ([`SameTaps`]).
     fn same_taps(&self) -> SameTaps {
         let [kh, kw] = self.kernel;
-        let ow = self.out[1];
+        let (ow, l) = (self.out[1], self.positions());
         let mut wrapped = Vec::new();
         let taps = (0..kh * kw)
             .map(|t| {
@@ -224,6 +230,7 @@ impl Window2d {
                     wrapped.extend(edges.filter(|p| run.contains(p)));
                 }
                 Some(SameTap {
+                    valid: im2col_masked::valid_bits(l, run.clone(), &wrapped[from..]),
                     run,
                     first,
                     wrapped: from..wrapped.len(),
@@ -309,6 +316,15 @@ impl Im2colPlan {
             return self.win.col2im(cols, ld, col0, channels, x);
         };
         let (l, plane) = (self.win.positions(), self.win.plane());
+        if im2col_masked::available::<T>() {
+            for (c, tap, src) in same.rows(cols, ld, col0, l, channels) {
+                if let Some(tap) = tap {
+                    let from = c * plane + tap.first;
+                    im2col_masked::add_row(x, from, tap.run.clone(), src, &tap.valid);
+                }
+            }
+            return;
+        }
         // The runs are long (a whole plane): their additions are compiled for this CPU's
         // vectors.
         math::simd(
@@ -335,6 +351,8 @@ struct SameTap {
     run: std::ops::Range<usize>,
     first: usize,
     wrapped: std::ops::Range<usize>,
+    /// The entries of the row that read the input ([`im2col_masked::valid_bits`]).
+    valid: Vec<u64>,
 }
 
 /// A "same" window's taps as im2col lays them out (`None` for a tap that reads only padding),
@@ -800,5 +818,83 @@ pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) 
         (0..o).into_par_iter().map(channel).collect()
     } else {
         (0..o).map(channel).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Window2d;
+
+    /// im2col of "same" windows (each tap one run of the plane; by AVX-512 masked loads where
+    /// the CPU has them) gives exactly the general row-by-row im2col's values, zeros included.
+    #[test]
+    fn same_window_im2col_matches_the_row_by_row_one() {
+        let shapes = [
+            ([8, 8], [3, 3], [1, 1]),
+            ([5, 7], [3, 3], [1, 1]),
+            ([6, 6], [5, 5], [2, 2]),
+            ([9, 4], [3, 1], [1, 0]),
+            ([3, 20], [3, 3], [1, 1]),
+            ([9, 12], [3, 3], [1, 1]),
+        ];
+        for (input, kernel, padding) in shapes {
+            let win = Window2d::new(input, kernel, [1, 1], padding, [1, 1]).unwrap();
+            let plan = win.plan();
+            assert!(plan.same.is_some(), "{input:?} {kernel:?} is a same window");
+            let channels = 3;
+            let (l, rows) = (win.positions(), channels * win.taps());
+            let x32: Vec<f32> = (0..channels * win.plane())
+                .map(|i| 1.0 + i as f32)
+                .collect();
+            let x64: Vec<f64> = x32.iter().map(|&v| v as f64 + 0.5).collect();
+            // Two samples side by side (`col0` 0 and `l`), rows `2l` apart, NaN-filled first.
+            let (mut got32, mut want32) =
+                (vec![f32::NAN; rows * 2 * l], vec![f32::NAN; rows * 2 * l]);
+            let (mut got64, mut want64) =
+                (vec![f64::NAN; rows * 2 * l], vec![f64::NAN; rows * 2 * l]);
+            for col0 in [0, l] {
+                plan.im2col(&x32, channels, &mut got32, 2 * l, col0);
+                win.im2col_rows(&x32, channels, &mut want32, 2 * l, col0);
+                plan.im2col(&x64, channels, &mut got64, 2 * l, col0);
+                win.im2col_rows(&x64, channels, &mut want64, 2 * l, col0);
+            }
+            let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits32(&got32), bits32(&want32), "f32 {input:?} {kernel:?}");
+            assert_eq!(bits64(&got64), bits64(&want64), "f64 {input:?} {kernel:?}");
+        }
+    }
+
+    /// col2im of "same" windows from scratch columns (by AVX-512 masked loads where the CPU
+    /// has them) adds exactly what the general col2im adds, in its order.
+    #[test]
+    fn same_window_col2im_matches_the_row_by_row_one() {
+        for (input, kernel, padding) in [([8, 8], [3, 3], [1, 1]), ([9, 12], [3, 3], [1, 1])] {
+            let win = Window2d::new(input, kernel, [1, 1], padding, [1, 1]).unwrap();
+            let plan = win.plan();
+            let channels = 2;
+            let l = win.positions();
+            let n = channels * win.taps() * 2 * l;
+            let cols32: Vec<f32> = (0..n)
+                .map(|i| ((i * 7919) % 1000) as f32 / 7.0 - 70.0)
+                .collect();
+            let cols64: Vec<f64> = cols32.iter().map(|&v| v as f64 / 3.0).collect();
+            let start32: Vec<f32> = (0..channels * win.plane())
+                .map(|i| i as f32 / 3.0)
+                .collect();
+            let start64: Vec<f64> = start32.iter().map(|&v| v as f64).collect();
+            let (mut got32, mut want32) = (start32.clone(), start32);
+            let (mut got64, mut want64) = (start64.clone(), start64);
+            for col0 in [0, l] {
+                plan.col2im_scratch(&mut cols32.clone(), 2 * l, col0, channels, &mut got32);
+                win.col2im(&cols32, 2 * l, col0, channels, &mut want32);
+                plan.col2im_scratch(&mut cols64.clone(), 2 * l, col0, channels, &mut got64);
+                win.col2im(&cols64, 2 * l, col0, channels, &mut want64);
+            }
+            let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits32(&got32), bits32(&want32), "f32 {input:?}");
+            assert_eq!(bits64(&got64), bits64(&want64), "f64 {input:?}");
+        }
     }
 }

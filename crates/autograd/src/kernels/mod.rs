@@ -10,11 +10,13 @@
 //!   never copied first.
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
 //!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`);
-//!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col.
+//!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col;
+//!   `im2col_masked`: im2col of 3×3-with-padding-1 ("same") windows by AVX-512 masked loads.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;
 pub(crate) mod conv_shifted;
+pub(crate) mod im2col_masked;
 pub mod math;
 pub mod matmul;
 
