@@ -300,9 +300,11 @@ impl Im2colPlan {
     }
 
     /// [`Window2d::col2im`] from a scratch buffer it may overwrite: for a "same" window
-    /// ([`Window2d::same_rows`]) it zeroes the entries that would wrap around into the
+    /// ([`Window2d::same_rows`]) it adds each tap's row under its mask of the entries that read
+    /// the plane where the CPU has AVX-512 (`im2col_masked.rs`: the same sums in the same
+    /// order, bit for bit); elsewhere it zeroes the entries that would wrap around into the
     /// neighbouring input rows and adds each tap as one contiguous run, rather than row by row
-    /// (rows of a few entries do not vectorise). The same sums in the same order; only a `-0.0`
+    /// (rows of a few entries do not vectorise): the same sums in the same order, but a `-0.0`
     /// sum may come out as `+0.0`.
     pub(crate) fn col2im_scratch<T: Element>(
         &self,

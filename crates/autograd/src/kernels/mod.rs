@@ -11,7 +11,8 @@
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
 //!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`);
 //!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col;
-//!   `im2col_masked`: im2col of 3×3-with-padding-1 ("same") windows by AVX-512 masked loads.
+//!   `im2col_masked`: im2col and col2im of "same" windows (unit strides, as many output
+//!   columns as input columns: 3×3 with padding 1) by AVX-512 masked loads.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;
