@@ -21,7 +21,7 @@
 
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
-use crate::kernels::im2col_masked;
+use crate::kernels::im2col_masked::{self, Masked};
 use crate::kernels::math;
 use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_width, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
@@ -189,14 +189,14 @@ impl Window2d {
         col0: usize,
     ) {
         let (l, plane) = (self.positions(), self.plane());
-        let masked = im2col_masked::available::<T>();
+        let masked = Masked::<T>::new();
         for (c, tap, dst) in same.rows(cols, ld, col0, l, channels) {
             let Some(tap) = tap else {
                 dst.fill(T::zero());
                 continue;
             };
-            if masked {
-                im2col_masked::row(dst, x, c * plane + tap.first, tap.run.clone(), &tap.valid);
+            if let Some(m) = masked {
+                m.row(dst, x, c * plane + tap.first, tap.run.clone(), &tap.valid);
                 continue;
             }
             dst[..tap.run.start].fill(T::zero());
@@ -318,11 +318,10 @@ impl Im2colPlan {
             return self.win.col2im(cols, ld, col0, channels, x);
         };
         let (l, plane) = (self.win.positions(), self.win.plane());
-        if im2col_masked::available::<T>() {
+        if let Some(m) = Masked::<T>::new() {
             for (c, tap, src) in same.rows(cols, ld, col0, l, channels) {
                 if let Some(tap) = tap {
-                    let from = c * plane + tap.first;
-                    im2col_masked::add_row(x, from, tap.run.clone(), src, &tap.valid);
+                    m.add_row(x, c * plane + tap.first, tap.run.clone(), src, &tap.valid);
                 }
             }
             return;

@@ -7,10 +7,11 @@
 //! `memset`), most of im2col's time. Here each 16 (`f32`) or 8 (`f64`) entries of the row are
 //! one masked load from the run, under the tap's bits of the entries that read inside the plane
 //! ([`valid_bits`]; the others load as zero and are never read), and one store: the same values,
-//! bit for bit, without a call. col2im ([`add_row`]) adds each row back into the plane under the
+//! bit for bit, without a call. col2im ([`Masked::add_row`]) adds each row back into the plane under the
 //! same bits, 16 or 8 entries an addition: the sums of `Window2d::col2im`, in its order.
 
 use crate::element::{DType, Element};
+use std::marker::PhantomData;
 use std::ops::Range;
 
 /// Bit `p` (of word `p / 64`) set when entry `p` of a tap's `l`-entry row reads the input:
@@ -26,45 +27,73 @@ pub(crate) fn valid_bits(l: usize, run: Range<usize>, wrapped: &[usize]) -> Vec<
     bits
 }
 
-/// Can [`row`] run here for elements of `T` (AVX-512F, 4- or 8-byte elements)?
-pub(crate) fn available<T>() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        matches!(std::mem::size_of::<T>(), 4 | 8) && std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+/// This CPU runs the masked rows for `T` (AVX-512F, `f32` or `f64`): checked once per im2col
+/// or col2im by [`Masked::new`], not per row.
+#[derive(Clone, Copy)]
+pub(crate) struct Masked<T>(PhantomData<T>);
 
-/// Writes one row: `dst[p] = x[from + p − run.start]` where bit `p` of `valid` is set, zero
-/// (all bits clear) elsewhere; the set bits lie inside `run`.
-///
-/// # Panics
-///
-/// If [`available`] is false for `T`, if the run reaches past `x`, or `valid` is shorter than
-/// `dst`'s bits.
-pub(crate) fn row<T: Copy>(dst: &mut [T], x: &[T], from: usize, run: Range<usize>, valid: &[u64]) {
-    assert!(
-        available::<T>(),
-        "im2col_masked::row: not available for this element type"
-    );
-    assert!(from + run.len() <= x.len() && valid.len() * 64 >= dst.len());
-    let src = x.as_ptr().wrapping_add(from).wrapping_sub(run.start);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: AVX-512F is available (asserted); the loads read `src + p` only where bit `p` is
-    // set, inside `run`, which maps to `x[from .. from + run.len()]` (asserted in bounds); the
-    // stores write the first `dst.len()` entries of `dst`.
-    unsafe {
-        match std::mem::size_of::<T>() {
-            4 => row32(dst.as_mut_ptr().cast(), src.cast(), dst.len(), valid),
-            _ => row64(dst.as_mut_ptr().cast(), src.cast(), dst.len(), valid),
+impl<T: Element> Masked<T> {
+    /// `Some` where the CPU has AVX-512F and `T` is `f32` or `f64`.
+    pub(crate) fn new() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        let here = std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let here = false;
+        (here && matches!(T::DTYPE, DType::F32 | DType::F64)).then_some(Masked(PhantomData))
+    }
+
+    /// Writes one row: `dst[p] = x[from + p − run.start]` where bit `p` of `valid` is set, zero
+    /// (all bits clear) elsewhere; the set bits lie inside `run`.
+    ///
+    /// # Panics
+    ///
+    /// If the run reaches past `x`, or `valid` is shorter than `dst`'s bits.
+    pub(crate) fn row(self, dst: &mut [T], x: &[T], from: usize, run: Range<usize>, valid: &[u64]) {
+        assert!(from + run.len() <= x.len() && valid.len() * 64 >= dst.len());
+        let src = x.as_ptr().wrapping_add(from).wrapping_sub(run.start);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F is available (`Masked::new`); the loads read `src + p` only where
+        // bit `p` is set, inside `run`, which maps to `x[from .. from + run.len()]` (asserted in
+        // bounds); the stores write the first `dst.len()` entries of `dst`.
+        unsafe {
+            match T::DTYPE {
+                DType::F32 => row32(dst.as_mut_ptr().cast(), src.cast(), dst.len(), valid),
+                _ => row64(dst.as_mut_ptr().cast(), src.cast(), dst.len(), valid),
+            }
+        }
+    }
+
+    /// The adjoint of [`Masked::row`]: `x[from + p − run.start] += src[p]` where bit `p` of
+    /// `valid` is set.
+    ///
+    /// # Panics
+    ///
+    /// As [`Masked::row`].
+    pub(crate) fn add_row(
+        self,
+        x: &mut [T],
+        from: usize,
+        run: Range<usize>,
+        src: &[T],
+        valid: &[u64],
+    ) {
+        assert!(from + run.len() <= x.len() && valid.len() * 64 >= src.len());
+        let dst = x.as_mut_ptr().wrapping_add(from).wrapping_sub(run.start);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F is available (`Masked::new`); `dst + p` is read and written only
+        // where bit `p` is set, inside `run`, which maps to `x[from .. from + run.len()]`
+        // (asserted in bounds); `src` is read under the same bits, below `src.len()` (bits past
+        // it are clear).
+        unsafe {
+            match T::DTYPE {
+                DType::F32 => add_row32(dst.cast(), src.as_ptr().cast(), src.len(), valid),
+                _ => add_row64(dst.cast(), src.as_ptr().cast(), src.len(), valid),
+            }
         }
     }
 }
 
-/// [`row`] for 4-byte elements, 16 at a time.
+/// [`Masked::row`] for 4-byte elements, 16 at a time.
 ///
 /// # Safety
 ///
@@ -88,7 +117,7 @@ unsafe fn row32(dst: *mut i32, src: *const i32, l: usize, valid: &[u64]) {
     }
 }
 
-/// [`row`] for 8-byte elements, 8 at a time.
+/// [`Masked::row`] for 8-byte elements, 8 at a time.
 ///
 /// # Safety
 ///
@@ -111,37 +140,7 @@ unsafe fn row64(dst: *mut i64, src: *const i64, l: usize, valid: &[u64]) {
     }
 }
 
-/// The adjoint of [`row`]: `x[from + p − run.start] += src[p]` where bit `p` of `valid` is set.
-///
-/// # Panics
-///
-/// As [`row`].
-pub(crate) fn add_row<T: Element>(
-    x: &mut [T],
-    from: usize,
-    run: Range<usize>,
-    src: &[T],
-    valid: &[u64],
-) {
-    assert!(
-        available::<T>(),
-        "im2col_masked::add_row: not available for this element type"
-    );
-    assert!(from + run.len() <= x.len() && valid.len() * 64 >= src.len());
-    let dst = x.as_mut_ptr().wrapping_add(from).wrapping_sub(run.start);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: AVX-512F is available (asserted); `dst + p` is read and written only where bit
-    // `p` is set, inside `run`, which maps to `x[from .. from + run.len()]` (asserted in
-    // bounds); `src` is read under the same bits, below `src.len()` (bits past it are clear).
-    unsafe {
-        match T::DTYPE {
-            DType::F32 => add_row32(dst.cast(), src.as_ptr().cast(), src.len(), valid),
-            _ => add_row64(dst.cast(), src.as_ptr().cast(), src.len(), valid),
-        }
-    }
-}
-
-/// [`add_row`] for `f32`, 16 at a time.
+/// [`Masked::add_row`] for `f32`, 16 at a time.
 ///
 /// # Safety
 ///
@@ -162,7 +161,7 @@ unsafe fn add_row32(dst: *mut f32, src: *const f32, l: usize, valid: &[u64]) {
     }
 }
 
-/// [`add_row`] for `f64`, 8 at a time.
+/// [`Masked::add_row`] for `f64`, 8 at a time.
 ///
 /// # Safety
 ///
