@@ -48,7 +48,7 @@ pub(crate) fn add_lanes<T: crate::element::Element>(values: &[T]) -> T {
 /// the loop vectorises), then the tail: a fixed order, whatever the thread count. The
 /// statistics of layer norm and batch norm go through here; [`add_lanes`] is the same idea
 /// for plain sums in the element type.
-#[inline]
+#[inline(always)]
 pub(crate) fn sum_pairs_f64<T: crate::element::Element>(
     a: &[T],
     b: &[T],

@@ -15,7 +15,7 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
-use crate::kernels::math::sum_pairs_f64;
+use crate::kernels::math::{self, sum_pairs_f64};
 use crate::ops::par::{map_indices, written_chunks};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
@@ -34,27 +34,49 @@ unsafe fn per_block<T: Element>(
     f: impl Fn(usize, usize, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Vec<T> {
     // SAFETY: forwarded from the caller.
-    unsafe { written_chunks(len, s, len, |i, o| f(i % c, i * s, o)) }
+    unsafe {
+        written_chunks(len, s, len, |i, o| {
+            math::simd(
+                #[inline(always)]
+                || f(i % c, i * s, o),
+            )
+        })
+    }
 }
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
 /// `Σ f(channel, a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block after
-/// block.
+/// block. The channels go in [`CHANNEL_GROUPS`] groups (in parallel for large tensors), each
+/// group reading its blocks in memory order, sample after sample, so that the reads stream;
+/// every channel adds its blocks in sample order, so the grouping does not change the bits.
 fn channel_sums<T: Element>(
     a: &[T],
     b: &[T],
     (n, c, s): (usize, usize, usize),
     f: impl Fn(usize, T, T) -> f64 + Sync + Send,
 ) -> Vec<f64> {
-    map_indices(c, a.len(), |ch| {
-        let mut acc = 0.0;
-        for blk in 0..n {
-            let at = (blk * c + ch) * s;
-            acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(ch, x, y));
-        }
-        acc
-    })
+    let per = c.div_ceil(CHANNEL_GROUPS).max(1);
+    let groups = map_indices(c.div_ceil(per), a.len(), |group| {
+        let channels = group * per..((group + 1) * per).min(c);
+        math::simd(
+            #[inline(always)]
+            || {
+                let mut acc = vec![0.0; channels.len()];
+                for blk in 0..n {
+                    for (acc, ch) in acc.iter_mut().zip(channels.clone()) {
+                        let at = (blk * c + ch) * s;
+                        *acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(ch, x, y));
+                    }
+                }
+                acc
+            },
+        )
+    });
+    groups.concat()
 }
+
+/// How many groups [`channel_sums`] cuts the channels into: enough for the threads to share.
+const CHANNEL_GROUPS: usize = 8;
 
 /// Training-mode batch normalisation of `x` `[N, C, *]` over every dimension but the
 /// channels (`torch.native_batch_norm(x, weight, bias, None, None, True, 0.0, eps)`): returns
@@ -120,12 +142,18 @@ pub fn native_batch_norm<T: Element>(
             .collect();
         // SAFETY: each block has `s` elements, and the loop writes one per value of its block.
         let y = unsafe {
-            per_block(xv.len(), s, c, |ch, at, out| {
-                let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
-                for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
-                    o.write(T::from_f64((v.as_f64() - mu) * k + b));
-                }
-            })
+            per_block(
+                xv.len(),
+                s,
+                c,
+                #[inline(always)]
+                |ch, at, out| {
+                    let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
+                    for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
+                        o.write(T::from_f64((v.as_f64() - mu) * k + b));
+                    }
+                },
+            )
         };
         (y, mean, var)
     };
@@ -187,16 +215,22 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
             // SAFETY: each block has `s` elements, and the loop writes one per value of its
             // block.
             let dx = unsafe {
-                per_block(xv.len(), s, c, |ch, at, out| {
-                    let (mu, is) = (mean[ch], invstd[ch]);
-                    let k = gamma[ch] * is;
-                    let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
-                    let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
-                    for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
-                        let xh = (x - mu) * is;
-                        o.write(k * (g - a - xh * b));
-                    }
-                })
+                per_block(
+                    xv.len(),
+                    s,
+                    c,
+                    #[inline(always)]
+                    |ch, at, out| {
+                        let (mu, is) = (mean[ch], invstd[ch]);
+                        let k = gamma[ch] * is;
+                        let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
+                        let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
+                        for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
+                            let xh = (x - mu) * is;
+                            o.write(k * (g - a - xh * b));
+                        }
+                    },
+                )
             };
             Tensor::from_values(dx, &shape, None, false)
         });
