@@ -355,3 +355,27 @@ fn misuse_found_by_the_reliability_review_panics_with_pytorchs_words() {
         "{msg}"
     );
 }
+
+#[test]
+fn sigmoid_in_place_gives_the_bits_of_sigmoid() {
+    // One value function for both (ops/sigmoid.rs): f32 by the call-free form, f64 by libm's
+    // exp in the form that cannot overflow; both signs and both tails.
+    let v: [f64; 9] = [-100.0, -20.0, -3.5, -0.25, 0.0, 0.25, 3.5, 20.0, 100.0];
+    let x32 = Tensor::from_vec(v.iter().map(|&v| v as f32).collect(), &[v.len()]);
+    let y32 = x32.sigmoid().to_vec();
+    x32.sigmoid_();
+    let bits = |v: Vec<f32>| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(x32.to_vec()), bits(y32.clone()));
+    let x64 = Tensor::from_vec(v.to_vec(), &[v.len()]);
+    let y64 = x64.sigmoid().to_vec();
+    x64.sigmoid_();
+    assert_eq!(x64.to_vec(), y64);
+    // σ(±3.5) = 1/(1 + e^∓3.5): 0.970687769248643… and 0.029312230751356…; σ(−100) =
+    // 3.7200759760208e-44 in f64, which f32 cannot hold as a normal number (PyTorch's f32
+    // kernel gives 0 there too: e^100 overflows to inf).
+    assert!((y64[6] - 0.970_687_769_248_643_6).abs() < 1e-15);
+    assert!((y64[2] - 0.029_312_230_751_356_32).abs() < 1e-16);
+    assert!((y64[0] / 3.720_075_976_020_836e-44 - 1.0).abs() < 1e-12);
+    assert!((y32[6] - 0.970_687_8).abs() <= 3.0 * f32::EPSILON);
+    assert_eq!((y32[0], y32[4], y32[8]), (0.0, 0.5, 1.0));
+}

@@ -394,14 +394,15 @@ impl<T: Element> Tensor<T> {
         )
     }
 
-    /// `1 / (1 + e^-x)` in place (`x.sigmoid_()`). Derivative: s(1 - s).
+    /// `1 / (1 + e^-x)` in place (`x.sigmoid_()`), the values of [`Tensor::sigmoid`].
+    /// Derivative: s(1 - s).
     pub fn sigmoid_(&self) -> &Tensor<T> {
         self.inplace(
             "sigmoid_",
             &[],
             |s| {
                 s.data_mut()
-                    .map_inplace(|x| *x = T::one() / (T::one() + (-*x).exp()))
+                    .map_inplace(|x| *x = crate::ops::sigmoid::sigmoid_value(*x))
             },
             |x| x.sigmoid(),
         )
