@@ -19,32 +19,17 @@
 //! recorded tensor ops. For `f32` the gates use `kernels::math`'s call-free σ and tanh (within
 //! 3 ulp of the exact values) in a loop compiled for the CPU's vector unit.
 
-use crate::element::{DType, Element};
+use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math;
 use crate::ops::par::for_each_chunk as per_row;
+// σ and tanh as the `sigmoid` and `tanh` ops compute them (for `f32` the call-free
+// `kernels::math` forms, within 3 ulp, so the gate loops vectorise).
+use crate::ops::sigmoid::sigmoid_value as sigmoid;
+use crate::ops::tanh::tanh_value as tanh;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
-
-/// σ(x); for `f32` the call-free `kernels::math` form (within 3 ulp), so the gate loop
-/// vectorises.
-#[inline(always)]
-fn sigmoid<T: Element>(x: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(math::sigmoid_f32(x.as_f64() as f32) as f64),
-        _ => T::one() / (T::one() + (-x).exp()),
-    }
-}
-
-/// tanh(x); for `f32` the call-free `kernels::math` form (within 3 ulp).
-#[inline(always)]
-fn tanh<T: Element>(x: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(math::tanh_f32(x.as_f64() as f32) as f64),
-        _ => x.tanh(),
-    }
-}
 
 /// One row of the cell's forward: pre-activations `a` `[4H]` and `c` `[H]` give
 /// `act = [i, f, g, o, tanh c']` `[5H]` (kept for the backward), `c'` and `h'` `[H]`.

@@ -1,8 +1,18 @@
 //! Hyperbolic tangent.
 
-use crate::element::DType;
+use crate::element::{DType, Element};
 use crate::kernels::math;
 use crate::ops::unary::unary_ops;
+
+/// tanh(v) as [`Tensor::tanh`] computes it: for `f32` the call-free [`math::tanh_f32`], for
+/// `f64` libm's.
+#[inline(always)]
+pub(crate) fn tanh_value<T: Element>(v: T) -> T {
+    match T::DTYPE {
+        DType::F32 => T::from_f64(math::tanh_f32(v.as_f64() as f32) as f64),
+        _ => v.tanh(),
+    }
+}
 
 unary_ops! {
     /// `tanh` elementwise (`torch.tanh`): for `f32` the call-free [`math::tanh_f32`] (within
@@ -14,10 +24,7 @@ unary_ops! {
     /// assert_eq!(Tensor::from_vec(vec![0.0f32], &[1]).tanh().item(), 0.0);
     /// ```
     tanh, TanhBackward, "TanhBackward0", "d tanh(x)/dx = 1 - tanh(x)²", saves_output: true,
-        |v| match T::DTYPE {
-            DType::F32 => T::from_f64(math::tanh_f32(v.as_f64() as f32) as f64),
-            _ => v.tanh(),
-        },
+        |v| tanh_value(v),
         |x, y, g| g.mul(&y.mul(y).neg().add_scalar(T::one())),
         fast(y): |g, t| g * (T::one() - t * t);
 }
