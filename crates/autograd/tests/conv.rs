@@ -442,13 +442,17 @@ fn conv2d_matches_direct_sum() {
     // Rows of 32 (two f64 tiles) and 16 output channels (two tiles): the tiles are written
     // straight into the output.
     direct_sum_case((2, 8, 4, 32, 16, 1), (3, 3, 1, 1, 1, 1, 1, 1));
-    // 8×8 images (too narrow for shifted products): im2col, whose 64 columns a sample are
-    // whole tiles, read in place by the product with the packed weight; 5 output channels
-    // (a partial tile of 8).
+    // 8×8 images, too narrow for the padded grid: "same" windows of 16 products or more a
+    // column take column copies (kernels/conv_shifted.rs, Layout::Columns): 3×3 on 3
+    // channels into 5 (a partial tile of 8); dilated 3×3 with padding 2; 3×5 with padding
+    // (0, 2) on 9 columns (45 outputs a channel: not whole tiles, so through the grid).
     direct_sum_case((3, 3, 8, 8, 5, 1), (3, 3, 1, 1, 1, 1, 1, 1));
-    // The same with whole tiles of rows (16 and 24 output channels; tiles of 8 rows, 6 on
-    // AVX2), one input channel: the product is written straight into the output, sample by
-    // sample, in chunks of 8, 8 and 4 samples; then two groups of 8 channels.
+    direct_sum_case((2, 2, 8, 8, 16, 1), (3, 3, 1, 1, 2, 2, 2, 2));
+    direct_sum_case((2, 2, 7, 9, 3, 1), (3, 5, 1, 1, 0, 2, 1, 1));
+    // One input channel (9 products a column): im2col, whose 64 columns a sample are whole
+    // tiles, read in place by the product with the packed weight, 16 and 24 output channels
+    // (tiles of 8 rows, 6 on AVX2): the product is written straight into the output, sample
+    // by sample, in chunks of 8, 8 and 4 samples; then two groups of 8 channels.
     direct_sum_case((20, 1, 8, 8, 16, 1), (3, 3, 1, 1, 1, 1, 1, 1));
     direct_sum_case((20, 1, 8, 8, 24, 1), (3, 3, 1, 1, 1, 1, 1, 1));
     direct_sum_case((5, 2, 8, 8, 16, 2), (3, 3, 1, 1, 1, 1, 1, 1));
@@ -554,6 +558,9 @@ fn shifted_conv_matches_recorded_backward() {
     // padding is 2); dilated 3×3 with padding 1 of 4; 2×3 with padding larger than the window
     // (the input gradient falls back to col2im). Then tiles written straight into the output:
     // rows of 32 (two f64 tiles of 16) and 8 and 16 channels (whole tiles of 8), "same" 3×3.
+    // Then rows too narrow for the grid, on column copies (Layout::Columns): "same" 3×3 on 8
+    // columns (40 outputs a channel, through the grid), "same" 5×5 on 16 (80 outputs, 16
+    // channels: whole tiles, written straight into the output) and dilated "same" 3×3 on 8.
     let grid = [2, 36, 9];
     for (window, sizes) in [
         (([3, 3], [1, 1], [1, 1]), grid),
@@ -561,6 +568,9 @@ fn shifted_conv_matches_recorded_backward() {
         (([3, 3], [1, 1], [2, 2]), grid),
         (([2, 3], [2, 1], [1, 1]), grid),
         (([3, 3], [1, 1], [1, 1]), [8, 32, 16]),
+        (([3, 3], [1, 1], [1, 1]), [2, 8, 9]),
+        (([5, 5], [2, 2], [1, 1]), [3, 16, 16]),
+        (([3, 3], [2, 2], [2, 2]), [2, 8, 5]),
     ] {
         let fast = shifted_conv(false, window, sizes);
         let recorded = shifted_conv(true, window, sizes);
@@ -581,16 +591,18 @@ fn shifted_conv_matches_recorded_backward() {
 
 #[test]
 fn im2col_products_reading_rows_in_place_match_recorded_backward() {
-    // 8×8 images take im2col (too narrow for shifted products); a sample's 64 columns are
-    // whole tiles, so the input gradient reads the rows of G in place (against the packed
-    // Wᵀ) and the weight gradient the rows of the im2col matrix (against Gᵀ). 5 output
-    // channels (a partial tile) and 16 (two tiles); "same" 3×3 and 3×3 without padding.
+    // Stride 2 takes im2col; 8×8 outputs make a sample's 64 columns whole tiles, so the
+    // input gradient reads the rows of G in place (against the packed Wᵀ) and the weight
+    // gradient the rows of the im2col matrix (against Gᵀ). 5 output channels (a partial
+    // tile) and 16 (two tiles); 3×3 with padding 1 on 16×16 and without on 17×17.
     for (o, pad) in [(5, 1), (16, 1), (5, 0)] {
         let run = |create_graph: bool| {
-            let x = common::wave(&[4, 3, 8, 8], 1).requires_grad_(true);
+            let side = 17 - 2 * pad;
+            let x = common::wave(&[4, 3, side, side], 1).requires_grad_(true);
             let w = common::wave(&[o, 3, 3, 3], 2).requires_grad_(true);
             let b = common::wave(&[o], 3).requires_grad_(true);
-            let y = x.conv2d(&w, Some(&b), [1, 1], [pad, pad], [1, 1], 1);
+            let y = x.conv2d(&w, Some(&b), [2, 2], [pad, pad], [1, 1], 1);
+            assert_eq!(&y.shape()[2..], &[8, 8]);
             let c = common::wave(&y.shape(), 4);
             (&y * &c)
                 .sum()

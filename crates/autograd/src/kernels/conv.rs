@@ -15,9 +15,10 @@
 //! Every output element is one GEMM dot product over a fixed `k`, and the chunk partials of
 //! `dW` are added in chunk order, so the results do not depend on the thread count.
 //!
-//! Unit-stride, ungrouped windows on rows wide enough skip the columns: [`conv2d_forward`]
-//! and [`conv2d_backward`] hand them to `conv_shifted.rs`, which reads a padded copy of each
-//! sample in place (each part, forward, `dx` or `dW`, where it applies; im2col for the rest).
+//! Unit-stride, ungrouped windows skip the columns where they can: [`conv2d_forward`] and
+//! [`conv2d_backward`] hand them to `conv_shifted.rs`, which reads a padded copy of each
+//! sample in place on rows wide enough, and column copies of a "same" window on narrower
+//! ones (each part, forward, `dx` or `dW`, where it applies; im2col for the rest).
 
 use crate::element::Element;
 use crate::kernels::conv_shifted::ShiftedConv;
@@ -482,7 +483,10 @@ impl Conv2dShape {
     }
     /// The input gradient as a shifted product: the output gradient convolved with the
     /// flipped, transposed weight `W̃[c, o, i, j] = W[o, c, kH−1−i, kW−1−j]` at padding
-    /// `dilation·(kernel − 1) − padding` (which must not be negative).
+    /// `dilation·(kernel − 1) − padding` (which must not be negative). Not on column copies:
+    /// there the input gradient keeps im2col's col2im, whose sums (each tap's product, then
+    /// the taps added) the one chain over `O·kH·kW` would not reproduce, while the forward
+    /// and the weight gradient give im2col's bits either way.
     fn shifted_input_grad<T: Element>(&self, w: &[T]) -> Option<ShiftedConv<T>> {
         let win = &self.win;
         (self.groups == 1 && win.stride == [1, 1]).then_some(())?;
@@ -503,7 +507,7 @@ impl Conv2dShape {
         }
         let wt = MatRef::row_major(&flipped, self.c, self.o * taps);
         let conv = ShiftedConv::new(wt, self.o, win.out, win.kernel, pad, win.dilation)?;
-        (conv.out() == [win.h, win.w]).then_some(conv)
+        (conv.out() == [win.h, win.w] && !conv.on_column_copies()).then_some(conv)
     }
     /// Rows `g·rows .. (g+1)·rows` of a row-major `[_, cols]` buffer.
     fn rows_g<T>(buf: &[T], g: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
@@ -636,8 +640,16 @@ pub(crate) fn conv2d_backward<T: Element>(
     // Shifted products where they apply (`conv_shifted.rs`), im2col for the rest.
     let dx = need_dx.then(|| sh.shifted_input_grad(w)).flatten();
     let dx = dx.map(|conv| conv.run_batch(g, None, n));
+    // On column copies, the weight gradient sums the samples in im2col's chunks: its bits.
     let dw = need_dw.then(|| sh.shifted_forward(w)).flatten();
-    let dw = dw.and_then(|conv| conv.weight_grad(x, g));
+    let dw = dw.and_then(|conv| {
+        let group = if conv.on_column_copies() {
+            samples_per_chunk(n, sh.win.positions())
+        } else {
+            1
+        };
+        conv.weight_grad(x, g, group)
+    });
     let rest = (need_dx && dx.is_none(), need_dw && dw.is_none());
     if rest == (false, false) {
         return (dx, dw);
@@ -824,7 +836,8 @@ pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) 
 
 #[cfg(test)]
 mod tests {
-    use super::Window2d;
+    use super::{conv2d_backward, im2col_backward, Conv2dShape, Window2d};
+    use crate::element::Element;
 
     /// im2col of "same" windows (each tap one run of the plane; by AVX-512 masked loads where
     /// the CPU has them) gives exactly the general row-by-row im2col's values, zeros included.
@@ -896,6 +909,56 @@ mod tests {
             let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits32(&got32), bits32(&want32), "f32 {input:?}");
             assert_eq!(bits64(&got64), bits64(&want64), "f64 {input:?}");
+        }
+    }
+
+    /// The weight gradient on column copies (`conv_shifted.rs`, `Layout::Columns`) gives the
+    /// bits of im2col's: the samples in im2col's chunks, each `KC` block one chain across them.
+    /// LeNet's second layer (16 columns a sample: a chunk of 32 samples, 512 columns, in two
+    /// blocks where `KC` is 256), 8×8 images with 3 channels (8 samples a chunk, the last of
+    /// 4), and a 3×5 window with padding (0, 2) on 7×9 (45 columns: blocks end inside
+    /// samples), in `f32` and `f64`.
+    #[test]
+    fn column_copies_weight_gradient_has_im2cols_bits() {
+        fn case<T: Element>(n: usize, c: usize, input: [usize; 2], o: usize, kernel: [usize; 2]) {
+            let padding = [(kernel[0] - 1) / 2, (kernel[1] - 1) / 2];
+            let win = Window2d::new(input, kernel, [1, 1], padding, [1, 1]).unwrap();
+            let sh = Conv2dShape {
+                n,
+                c,
+                o,
+                groups: 1,
+                win,
+            };
+            let value = |i: usize, m: usize| T::from_f64(((i * m) % 997) as f64 / 97.0 - 5.0);
+            let x: Vec<T> = (0..n * c * win.plane()).map(|i| value(i, 7919)).collect();
+            let w: Vec<T> = (0..o * sh.k()).map(|i| value(i, 104_729)).collect();
+            let g: Vec<T> = (0..n * o * win.positions())
+                .map(|i| value(i, 15_485_863))
+                .collect();
+            if let Some(conv) = sh.shifted_forward(&w) {
+                assert!(
+                    conv.on_column_copies(),
+                    "{input:?} {kernel:?} on column copies"
+                );
+            }
+            let (_, got) = conv2d_backward(&x, &w, &g, &sh, false, true);
+            let (_, want) = im2col_backward(&x, &w, &g, &sh, false, true);
+            let bits = |v: Option<Vec<T>>| {
+                v.unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().to_bits())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(got), bits(want), "{n} x {c} x {input:?}, {kernel:?}");
+        }
+        for (n, c, input, o, kernel) in [
+            (64, 16, [4, 4], 32, [3, 3]),
+            (20, 3, [8, 8], 16, [3, 3]),
+            (9, 2, [7, 9], 5, [3, 5]),
+        ] {
+            case::<f32>(n, c, input, o, kernel);
+            case::<f64>(n, c, input, o, kernel);
         }
     }
 }

@@ -93,7 +93,8 @@ pub type ShiftedKernel<T> = unsafe fn(
 
 /// Like [`MicroKernel`], but reading `A` element `(i, p)` from `a[offs[i] + p]`:
 /// each row of the tile is a window of one buffer at its own offset (a
-/// convolution's weight gradient, `shifted.rs`).
+/// convolution's weight gradient, `shifted.rs`). As [`ShiftedKernel`],
+/// `overwrite == false` resumes each element's chain from the value in `C`.
 ///
 /// # Safety
 ///

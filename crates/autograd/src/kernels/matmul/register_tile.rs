@@ -81,10 +81,10 @@ macro_rules! register_tile {
             const ROWS: usize = $mr;
             const NV: usize = $nv;
             const NR: usize = NV * $lanes;
-            // A shifted-`B` call that does not overwrite continues each element's chain from
-            // the value in `C` (the caller cut `k` into blocks), so a blocked product gives the
-            // one-chain product's bits.
-            let resume = SHIFTED && !DIRECT && !overwrite;
+            // A shifted call (`B` or `A`) that does not overwrite continues each element's chain
+            // from the value in `C` (the caller cut `k` into blocks), so a blocked product gives
+            // the one-chain product's bits.
+            let resume = SHIFTED && !overwrite;
             let mut acc = [[$zero(); NV]; ROWS];
             if resume {
                 for (i, row) in acc.iter_mut().enumerate() {

@@ -31,6 +31,13 @@ pub(crate) fn shifted_width<T: GemmScalar>() -> Option<usize> {
     kern.shifted.map(|_| kern.nr)
 }
 
+/// The `KC` block height of [`gemm_shifted_a`] over `k` with `n` columns of `B`, `None`
+/// where this CPU's kernel path has no shifted-`A` micro-kernel.
+pub(crate) fn shifted_a_kc<T: GemmScalar>(k: usize, n: usize) -> Option<usize> {
+    let kern = T::kernel(detected_path(), usize::MAX);
+    kern.shifted_a.map(|_| b_blocks(&kern, k, n).0)
+}
+
 /// A left operand packed for [`ShiftedA::multiply`].
 pub(crate) struct ShiftedA<T> {
     kern: Kernel<T>,
@@ -137,12 +144,15 @@ impl<T: GemmScalar> ShiftedA<T> {
     }
 }
 
-/// `C = A · B` (`accumulate == false`) or `C += A · B`, where row `i` of `A` is the window
-/// `a[offs[i] .. offs[i] + k]` of one buffer and `B` is any `k x n` view; `C` is row-major
-/// `m x n` with `m = offs.len()`. `k` is cut into the GEMM's `KC` blocks (a function of `k`
-/// alone) and each block's `B` packed once, so every element is the GEMM's chain of blocks.
-/// Returns `false`, touching nothing, when this CPU's kernel path has no shifted-`A`
-/// micro-kernel.
+/// `C = A · B` (`resume == false`), or each element of `C` continued by its chain of `A · B`
+/// (`resume`), where row `i` of `A` is the window `a[offs[i] .. offs[i] + k]` of one buffer
+/// and `B` is any `k x n` view; `C` is row-major `m x n` with `m = offs.len()`. `k` is cut
+/// into the GEMM's `KC` blocks (a function of `k` alone) and each block's `B` packed once.
+/// Without `resume`, each block's chain is added to the blocks before it, the GEMM's sums;
+/// with it, each element is one fused multiply-add chain from `C`'s value over all of `k`,
+/// whatever the blocks, so a product whose `k` is cut between calls (the samples of a
+/// convolution's weight gradient, `conv_shifted.rs`) gives the bits of one call. Returns
+/// `false`, touching nothing, when this CPU's kernel path has no shifted-`A` micro-kernel.
 ///
 /// # Panics
 ///
@@ -152,7 +162,7 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
     offs: &[usize],
     b: MatRef<T>,
     c: &mut [T],
-    accumulate: bool,
+    resume: bool,
 ) -> bool {
     let kern = T::kernel(detected_path(), usize::MAX);
     let Some(func) = kern.shifted_a else {
@@ -167,13 +177,13 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
         a.len()
     );
     b.check_bounds("B");
-    if empty_product(m, k, n, c, accumulate) {
+    if empty_product(m, k, n, c, resume) {
         return true;
     }
     let (mr, nr) = (kern.mr, kern.nr);
     assert!(
-        mr <= MAX_MR,
-        "shifted product: tile height {mr} above {MAX_MR}"
+        mr <= MAX_MR && mr * nr <= MAX_TILE,
+        "shifted product: tile {mr} x {nr} above {MAX_MR} rows or {MAX_TILE} elements"
     );
     let (kc, _) = b_blocks(&kern, k, n);
     with_pack_buffers(|_, bbuf: &mut Vec<T>| {
@@ -182,7 +192,7 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
             let kcb = kc.min(k - pc);
             let bp = &mut bpack[..n.div_ceil(nr) * nr * kcb];
             pack_b(&b, pc, 0, kcb, n, &kern, bp);
-            let overwrite = !accumulate && pc == 0;
+            let overwrite = !resume && pc == 0;
             for (jq, panel) in bp.chunks_exact(nr * kcb).enumerate() {
                 let (j0, cols) = (jq * nr, nr.min(n - jq * nr));
                 for i0 in (0..m).step_by(mr) {
@@ -192,37 +202,50 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
                     for (i, r) in rows_at[..mr].iter_mut().enumerate() {
                         *r = offs[(i0 + i).min(m - 1)] + pc;
                     }
-                    // SAFETY: each window a[rows_at[i]..][..kcb] lies inside a (checked reach);
-                    // the panel holds kcb·nr elements; the rows x cols tile at (i0, j0) lies inside
-                    // c; the kernel was chosen for this CPU.
-                    unsafe {
-                        run_tile(
-                            mr,
-                            nr,
-                            rows,
-                            cols,
-                            c.as_mut_ptr().add(i0 * n + j0),
-                            n,
+                    // SAFETY (both calls): each window a[rows_at[i]..][..kcb] lies inside a
+                    // (checked reach); the panel holds kcb·nr elements; the kernel was chosen
+                    // for this CPU; the rows x cols tile at (i0, j0) lies inside c, and `tmp`
+                    // holds the mr x nr tile.
+                    let tile = |cp: *mut T, ld: usize, overwrite: bool| unsafe {
+                        func(
+                            kcb,
+                            a.as_ptr(),
+                            rows_at.as_ptr(),
+                            panel.as_ptr(),
+                            cp,
+                            ld,
                             overwrite,
-                            |cp, ld| {
-                                func(
-                                    kcb,
-                                    a.as_ptr(),
-                                    rows_at.as_ptr(),
-                                    panel.as_ptr(),
-                                    cp,
-                                    ld,
-                                    overwrite,
-                                )
-                            },
                         )
                     };
+                    if resume || overwrite {
+                        let cp = c[i0 * n + j0..].as_mut_ptr();
+                        // SAFETY: as above.
+                        unsafe {
+                            run_tile(mr, nr, rows, cols, cp, n, overwrite, |cp, ld| {
+                                tile(cp, ld, overwrite)
+                            })
+                        };
+                        continue;
+                    }
+                    // A later block of `C = A · B`: its own chain, added to `C`.
+                    let mut tmp = [MaybeUninit::<T>::uninit(); MAX_TILE];
+                    tile(tmp.as_mut_ptr().cast(), nr, true);
+                    for i in 0..rows {
+                        let row = &mut c[(i0 + i) * n + j0..][..cols];
+                        for (d, t) in row.iter_mut().zip(&tmp[i * nr..]) {
+                            // SAFETY: the kernel wrote every element of the mr x nr tile.
+                            *d = *d + unsafe { t.assume_init() };
+                        }
+                    }
                 }
             }
         }
     });
     true
 }
+
+/// Largest tile (elements) of a shifted-`A` kernel.
+const MAX_TILE: usize = 512;
 
 /// Largest tile height of a shifted-`A` kernel.
 const MAX_MR: usize = 16;
