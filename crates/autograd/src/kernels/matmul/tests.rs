@@ -593,3 +593,71 @@ fn a_read_in_place_gives_the_bits_of_a_packed_a_f32() {
 fn a_read_in_place_gives_the_bits_of_a_packed_a_f64() {
     check_direct_a_gives_the_bits_of_packed_a::<f64>();
 }
+
+/// `gemm_shifted_a` (rows of `A` at offsets into one buffer): with `resume`, each element's
+/// chain continues from `C`, so `k` cut between three calls (each of them over one to two of
+/// the GEMM's `KC` blocks) gives one fused multiply-add chain in `p` order; without it, each
+/// block's chain starts from zero and is added to the blocks before it (the GEMM's sums). `k`
+/// = 2·KC + KC/3 + 5, 13 rows and 37 columns (partial tiles both ways), windows overlapping at
+/// scattered offsets.
+fn check_shifted_a_chains<T: TestScalar>() {
+    let kern = T::kernel(detected_path(), usize::MAX);
+    if kern.shifted_a.is_none() {
+        return; // this CPU's kernel path has no shifted products
+    }
+    let base = blocking::blocking::<T>(kern.mr, kern.nr).kc;
+    let (m, n, k) = (13, 37, 2 * base + base / 3 + 5);
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut draw = |len: usize| -> Vec<T> {
+        (0..len)
+            .map(|_| T::from_f64(rng.gen_range(-1.0..1.0)))
+            .collect()
+    };
+    let (a, b) = (draw(97 + k), draw(k * n));
+    let offs: Vec<usize> = (0..m).map(|i| (i * 53) % 97).collect();
+    let chain = |i: usize, j: usize, ps: std::ops::Range<usize>, acc: T| {
+        ps.fold(acc, |acc, p| a[offs[i] + p].mul_add(b[p * n + j], acc))
+    };
+    let bits = |c: &[T]| c.iter().map(|v| v.bits()).collect::<Vec<_>>();
+
+    let (k1, k2) = (base / 2 + 3, base / 2 + 3 + base + 7);
+    let mut c = vec![T::from_f64(f64::NAN); m * n];
+    for (p0, p1) in [(0, k1), (k1, k2), (k2, k)] {
+        let bp = MatRef::row_major(&b[p0 * n..p1 * n], p1 - p0, n);
+        assert!(shifted::gemm_shifted_a(&a[p0..], &offs, bp, &mut c, p0 > 0));
+    }
+    let want: Vec<T> = (0..m * n)
+        .map(|e| chain(e / n, e % n, 0..k, T::from_f64(0.0)))
+        .collect();
+    assert_eq!(bits(&c), bits(&want), "resumed across calls");
+
+    let (kc, _) = blocking::b_blocks(&kern, k, n);
+    assert!(kc < k / 2, "k = {k} must span three blocks of {kc}");
+    let mut c = vec![T::from_f64(f64::NAN); m * n];
+    assert!(shifted::gemm_shifted_a(
+        &a,
+        &offs,
+        MatRef::row_major(&b, k, n),
+        &mut c,
+        false
+    ));
+    let want: Vec<T> = (0..m * n)
+        .map(|e| {
+            let block = |p0: usize| chain(e / n, e % n, p0..k.min(p0 + kc), T::from_f64(0.0));
+            (kc..k)
+                .step_by(kc)
+                .fold(block(0), |sum, p0| sum + block(p0))
+        })
+        .collect();
+    assert_eq!(bits(&c), bits(&want), "blocks added");
+}
+
+#[test]
+fn shifted_a_product_resumes_chains_or_adds_blocks_f32() {
+    check_shifted_a_chains::<f32>();
+}
+
+#[test]
+fn shifted_a_product_resumes_chains_or_adds_blocks_f64() {
+    check_shifted_a_chains::<f64>();
+}
