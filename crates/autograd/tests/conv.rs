@@ -537,9 +537,22 @@ fn shifted_conv(
     (k, p, d): ([usize; 2], [usize; 2], [usize; 2]),
     [c, width, o]: [usize; 3],
 ) -> [Vec<f64>; 4] {
-    let x = common::wave(&[3, c, 5, width], 1).requires_grad_(true);
-    let w = common::wave(&[o, c, k[0], k[1]], 2).requires_grad_(true);
-    let b = common::wave(&[o], 3).requires_grad_(true);
+    let shapes = ([3, c, 5, width], [o, c, k[0], k[1]]);
+    unit_stride_conv(create_graph, shapes, p, d)
+}
+
+/// `(y, dx, dw, db)` of `Σ y·c` for a unit-stride conv2d of `x` `[N, C, H, W]` with `w`
+/// `[O, C, kH, kW]` and a bias, inputs from a formula; `create_graph` selects the recorded
+/// backward.
+fn unit_stride_conv(
+    create_graph: bool,
+    (xs, ws): ([usize; 4], [usize; 4]),
+    p: [usize; 2],
+    d: [usize; 2],
+) -> [Vec<f64>; 4] {
+    let x = common::wave(&xs, 1).requires_grad_(true);
+    let w = common::wave(&ws, 2).requires_grad_(true);
+    let b = common::wave(&[ws[0]], 3).requires_grad_(true);
     let y = x.conv2d(&w, Some(&b), [1, 1], p, d, 1);
     let c = common::wave(&y.shape(), 4);
     (&y * &c)
@@ -617,6 +630,31 @@ fn im2col_products_reading_rows_in_place_match_recorded_backward() {
                 assert!(
                     (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
                     "{what}[{q}] o = {o}, padding {pad}: {u} vs {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn column_copies_match_recorded_backward() {
+    // "Same" 3×3 on 8×8 images with 3 channels: the forward and the weight gradient on column
+    // copies (kernels/conv_shifted.rs), the input gradient through im2col's col2im, its
+    // product reading each sample's rows of G in place (64 positions a sample: whole tiles)
+    // over chunks of 8, 8 and 4 samples; 16 output channels (two tiles) and 5 (a partial one).
+    for o in [16, 5] {
+        let shapes = ([20, 3, 8, 8], [o, 3, 3, 3]);
+        let run = |create_graph: bool| unit_stride_conv(create_graph, shapes, [1, 1], [1, 1]);
+        let (fast, recorded) = (run(false), run(true));
+        for (what, (a, b)) in ["y", "dx", "dw", "db"]
+            .iter()
+            .zip(fast.iter().zip(&recorded))
+        {
+            assert_eq!(a.len(), b.len());
+            for (q, (u, v)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
+                    "{what}[{q}] o = {o}: {u} vs {v}"
                 );
             }
         }

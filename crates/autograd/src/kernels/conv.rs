@@ -677,6 +677,40 @@ fn rows_in_place<T: Element>(w: &ShiftedA<T>, cols: &[T], l: usize, out: &mut Ve
     unsafe { out.set_len(len) };
 }
 
+/// `out[r, j·L + p] = Σ_q W[r, q] · g[j, q, p]` for the `s` samples `j` of `g` (`[s, O, L]`,
+/// `L` a multiple of the tile width), each sample's rows read in place; `out` becomes
+/// `[M, s·L]`, `M` the weight's rows rounded up to the tile height. The products of
+/// [`rows_in_place`] over `g` copied into one `[O, s·L]` matrix, without the copy.
+fn rows_by_sample<T: Element>(
+    w: &ShiftedA<T>,
+    g: &[T],
+    s: usize,
+    [o, l]: [usize; 2],
+    out: &mut Vec<T>,
+) {
+    let len = w.padded_rows() * s * l;
+    let offs: Vec<usize> = (0..o).map(|r| r * l).collect();
+    let tiles: Vec<(usize, usize)> = (0..s)
+        .flat_map(|j| {
+            (0..l)
+                .step_by(w.nr())
+                .map(move |p| (j * o * l + p, j * l + p))
+        })
+        .collect();
+    out.clear();
+    out.reserve(len);
+    w.multiply(
+        g,
+        &offs,
+        &tiles,
+        &mut out.spare_capacity_mut()[..len],
+        s * l,
+    );
+    // SAFETY: the tiles cover all `s·L` columns of every one of the padded rows, and
+    // `multiply` writes every element of its tiles: all `len` elements are initialised.
+    unsafe { out.set_len(len) };
+}
+
 /// `y[j, r, p] = Σ_q W[r, q] · cols[q, j·L + p]` for the `s` samples `j` of a chunk (`cols`
 /// `[K, s·L]`, `L` a multiple of the tile width), the rows of `cols` read in place as in
 /// [`rows_in_place`] (which is the case `s = 1`), each tile written straight into the rows
@@ -754,9 +788,17 @@ fn im2col_backward<T: Element>(
         let b0 = ci * s_max;
         let s = s_max.min(n - b0);
         let sl = s * l;
+        let chunk_g = &g[b0 * o * l..(b0 + s) * o * l];
+        // With no weight gradient to feed, `Wᵀ · G` reads each sample's rows of `G` where
+        // they lie, if a sample's positions are whole tiles.
+        let by_sample = !need_dw
+            && s > 1
+            && wt_packed
+                .as_ref()
+                .is_some_and(|wt| l.is_multiple_of(wt.nr()));
         // The chunk's gradient as one [O, s·L] matrix (sample-major columns).
-        let gc: &[T] = if s == 1 {
-            &g[b0 * o * l..(b0 + 1) * o * l]
+        let gc: &[T] = if s == 1 || by_sample {
+            chunk_g
         } else {
             gbuf.resize(o * sl, T::zero());
             for j in 0..s {
@@ -770,6 +812,7 @@ fn im2col_backward<T: Element>(
         if let Some(dxc) = dxc {
             match &wt_packed {
                 // One group: `cols = Wᵀ · G` with the rows of `G` read in place.
+                Some(wt) if by_sample => rows_by_sample(wt, chunk_g, s, [o, l], cols),
                 Some(wt) => rows_in_place(wt, gc, sl, cols),
                 None => {
                     cols.resize(sh.c * win.taps() * sl, T::zero());
@@ -836,8 +879,12 @@ pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) 
 
 #[cfg(test)]
 mod tests {
-    use super::{conv2d_backward, im2col_backward, Conv2dShape, Window2d};
+    use super::{
+        conv2d_backward, im2col_backward, rows_by_sample, rows_in_place, Conv2dShape, Window2d,
+    };
     use crate::element::Element;
+    use crate::kernels::matmul::shifted::ShiftedA;
+    use crate::kernels::matmul::MatRef;
 
     /// im2col of "same" windows (each tap one run of the plane; by AVX-512 masked loads where
     /// the CPU has them) gives exactly the general row-by-row im2col's values, zeros included.
@@ -960,5 +1007,38 @@ mod tests {
             case::<f32>(n, c, input, o, kernel);
             case::<f64>(n, c, input, o, kernel);
         }
+    }
+
+    /// `Wᵀ · G` reading each sample's rows of `G` where they lie (`[s, O, L]`) gives the bits
+    /// of the product over `G` copied into one `[O, s·L]` matrix: 3 samples of 64 positions,
+    /// 5 rows of `G` into 9 (a partial tile), `f32` and `f64`.
+    #[test]
+    fn rows_read_by_sample_match_rows_of_the_copied_gradient() {
+        fn case<T: Element>() {
+            let (s, o, l, m) = (3, 5, 64, 9);
+            let value = |i: usize| T::from_f64(((i * 7919) % 997) as f64 / 97.0 - 5.0);
+            let w: Vec<T> = (0..m * o).map(value).collect();
+            let Some(wt) = ShiftedA::pack(MatRef::row_major(&w, m, o)) else {
+                return; // this CPU has no shifted products
+            };
+            if l % wt.nr() != 0 {
+                return;
+            }
+            let g: Vec<T> = (0..s * o * l).map(|i| value(i + 31)).collect();
+            let mut copied = vec![T::zero(); o * s * l];
+            for j in 0..s {
+                for r in 0..o {
+                    let (src, dst) = ((j * o + r) * l, r * s * l + j * l);
+                    copied[dst..dst + l].copy_from_slice(&g[src..src + l]);
+                }
+            }
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            rows_by_sample(&wt, &g, s, [o, l], &mut got);
+            rows_in_place(&wt, &copied, s * l, &mut want);
+            let bits = |v: &[T]| v.iter().map(|x| x.as_f64().to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want));
+        }
+        case::<f32>();
+        case::<f64>();
     }
 }
