@@ -9,7 +9,8 @@
 # unless --glibc-defaults runs them as a user's shell does, with none set.
 #
 # The Python is, in order: --python PY; $TORCH_PYTHON; /tmp/torch-venv/bin/python; or a venv
-# made in DIR by --make-venv DIR (pip installs torch, CPU build). The test suite never needs it.
+# made in DIR by --make-venv DIR (pip installs torch, CPU build, and safetensors, which the
+# original scripts import). The test suite never needs it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python="${TORCH_PYTHON:-}"
@@ -22,6 +23,8 @@ while (($#)); do
             python3 -m venv "$2"
             "$2/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu \
                 || "$2/bin/pip" install -q torch
+            # The original scripts save and load their state dicts with safetensors.
+            "$2/bin/pip" install -q safetensors
             python="$2/bin/python"; shift 2 ;;
         --glibc-defaults) malloc=defaults; shift ;;
         *) args+=("$1"); shift ;;
