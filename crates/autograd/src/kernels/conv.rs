@@ -662,25 +662,14 @@ pub(crate) fn conv2d_backward<T: Element>(
 /// `cols` read in place as the right operand of `w`'s shifted product (no packing of
 /// `cols`); `out` becomes `[M, L]`, `M` the weight's rows rounded up to the tile height.
 fn rows_in_place<T: Element>(w: &ShiftedA<T>, cols: &[T], l: usize, out: &mut Vec<T>) {
-    let len = w.padded_rows() * l;
-    out.clear();
-    out.reserve(len);
-    rows_into_output(
-        w,
-        cols,
-        1,
-        [w.padded_rows(), l],
-        &mut out.spare_capacity_mut()[..len],
-    );
-    // SAFETY: the tiles cover all `L` columns of every one of the padded rows, and
-    // `multiply` writes every element of its tiles: all `len` elements are initialised.
-    unsafe { out.set_len(len) };
+    rows_by_sample(w, cols, 1, [cols.len() / l, l], out);
 }
 
 /// `out[r, j·L + p] = Σ_q W[r, q] · g[j, q, p]` for the `s` samples `j` of `g` (`[s, O, L]`,
 /// `L` a multiple of the tile width), each sample's rows read in place; `out` becomes
 /// `[M, s·L]`, `M` the weight's rows rounded up to the tile height. The products of
-/// [`rows_in_place`] over `g` copied into one `[O, s·L]` matrix, without the copy.
+/// [`rows_in_place`] (the case `s = 1`) over `g` copied into one `[O, s·L]` matrix, without
+/// the copy.
 fn rows_by_sample<T: Element>(
     w: &ShiftedA<T>,
     g: &[T],

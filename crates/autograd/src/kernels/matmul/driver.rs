@@ -10,7 +10,7 @@ use super::{empty_product, GemmScalar, MatRef};
 use rayon::prelude::*;
 
 /// Largest `mr * nr` of any micro-kernel (size of the edge-tile scratch).
-const MAX_TILE: usize = 512;
+pub(super) const MAX_TILE: usize = 512;
 
 /// A row-major `A` is read in place (the direct kernels) instead of packed when the `B` block
 /// has at most this many micro-panels: each packed `A` panel would be read only this many

@@ -18,7 +18,7 @@
 //! nor on how a caller splits its work between threads.
 
 use super::blocking::b_blocks;
-use super::driver::run_tile;
+use super::driver::{run_tile, MAX_TILE};
 use super::kernel::{Kernel, ShiftedKernel};
 use super::pack::{aligned, pack_a, pack_b, with_pack_buffers};
 use super::{detected_path, empty_product, GemmScalar, MatRef};
@@ -243,9 +243,6 @@ pub(crate) fn gemm_shifted_a<T: GemmScalar>(
     });
     true
 }
-
-/// Largest tile (elements) of a shifted-`A` kernel.
-const MAX_TILE: usize = 512;
 
 /// Largest tile height of a shifted-`A` kernel.
 const MAX_MR: usize = 16;
