@@ -383,9 +383,18 @@ fn accumulate_into_grad<T: Element>(t: &Tensor<T>, g: Tensor<T>, create_graph: b
     if create_graph {
         crate::warnings::warn_once(crate::warnings::Warning::BackwardCreateGraphCycle);
     }
-    let old = t.grad();
+    // The first gradient of a step (after `zero_grad`) moves in under one lock of `.grad`,
+    // instead of a read and then a write. No other lock is taken while it is held.
+    let old = {
+        let mut slot = t.inner.grad.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() && !create_graph && g.is_sole_owner() {
+            *slot = Some(g);
+            return;
+        }
+        slot.clone()
+    };
     let new = match old {
-        None if create_graph || g.is_sole_owner() => g,
+        None if create_graph => g,
         None => g.clone_tensor(),
         Some(old) if create_graph || old.requires_grad() => &old + &g,
         Some(old) => {
