@@ -18,7 +18,7 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+use triomphe::Arc;
 
 /// Tensor ids are unique integers handed out in sequence: they need no hashing, only a spread
 /// of their bits (SipHash was a sixth of a small network's backward).

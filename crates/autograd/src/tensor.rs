@@ -12,13 +12,17 @@ use crate::shape::{numel, Shape};
 use crate::storage::{DataMut, DataRef, Layout, Storage};
 use ndarray::ArrayD;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+// The handles of headers, storages and graph nodes: `triomphe`'s `Arc` has no weak count, so
+// freeing one is one atomic operation instead of std's two (docs/performance.md, "The
+// small-op path").
+use triomphe::Arc;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
 
 /// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.
-pub type Hook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
+pub type Hook<T> = std::sync::Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
 
 /// An n-dimensional tensor of `f32` (default) or `f64`, with reverse-mode autograd.
 ///
@@ -70,7 +74,7 @@ pub(crate) struct Inner<T: Scalar> {
 pub(crate) struct Extras<T: Scalar> {
     /// Gradient hooks registered while the tensor was a leaf (a non-leaf's live on its node).
     pub(crate) hooks: Vec<Hook<T>>,
-    pub(crate) label: Option<Arc<str>>,
+    pub(crate) label: Option<std::sync::Arc<str>>,
 }
 
 impl<T: Scalar> Default for Extras<T> {
@@ -784,7 +788,7 @@ impl<T: Scalar> Tensor<T> {
         &self,
         hook: impl Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync + 'static,
     ) {
-        let hook: Hook<T> = Arc::new(hook);
+        let hook: Hook<T> = std::sync::Arc::new(hook);
         match self.node() {
             Some(node) => {
                 node.hooks.lock().push(hook);
@@ -806,7 +810,7 @@ impl<T: Scalar> Tensor<T> {
     /// gradient to several inputs (`permute` of the gradient `add` passed on), which must not
     /// see each other's sums.
     pub(crate) fn is_sole_owner(&self) -> bool {
-        Arc::strong_count(&self.inner) == 1 && Arc::strong_count(&self.inner.storage) == 1
+        Arc::count(&self.inner) == 1 && Arc::count(&self.inner.storage) == 1
     }
 
     pub(crate) fn run_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {

@@ -30,7 +30,7 @@ use crate::tensor::{Hook, Tensor};
 use ndarray::Zip;
 use smallvec::smallvec;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use triomphe::Arc;
 
 /// The right-hand side of an in-place op: a tensor (broadcast to the left side's shape) or a
 /// scalar.

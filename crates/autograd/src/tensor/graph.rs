@@ -19,7 +19,7 @@ use ndarray::ArrayD;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use triomphe::{Arc, UniqueArc};
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
 pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 3]>;
@@ -137,8 +137,13 @@ impl<T: Scalar> Drop for Node<T> {
 fn drop_iteratively<T: Scalar>(start: SmallVec<[Tensor<T>; 3]>) {
     let mut stack: Vec<Tensor<T>> = start.into_vec();
     while let Some(t) = stack.pop() {
-        if let Some(mut inner) = std::sync::Arc::into_inner(t.inner) {
-            if let Some(mut node) = inner.history.get_mut().take().and_then(Arc::into_inner) {
+        if let Some(mut inner) = Arc::into_unique(t.inner).map(UniqueArc::into_inner) {
+            if let Some(mut node) = inner
+                .history
+                .get_mut()
+                .take()
+                .and_then(|n| Arc::into_unique(n).map(UniqueArc::into_inner))
+            {
                 let taken = node.inputs.get_mut().take();
                 if let Some(inputs) = taken {
                     stack.extend(inputs);
