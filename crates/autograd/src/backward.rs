@@ -440,9 +440,10 @@ pub(crate) fn run_backward<T: Element>(
         let places = &input_places[visit.first as usize..(visit.first + visit.len) as usize];
         // The walk's handles on this tensor and its node go at the end of this step, so that
         // each intermediate tensor is freed as soon as the walk is past it, between the
-        // allocations of the gradients, instead of all at once when the walk ends (a burst of
-        // same-sized frees overflows glibc's per-thread cache: the lecture step ran 5-8 %
-        // faster with a larger one).
+        // allocations of the gradients, instead of all at once when the walk ends: a burst of
+        // same-sized frees overflows glibc's per-thread cache (7 blocks a size), and the next
+        // step's allocations come from its slower shared lists (the lecture step ran 5-8 %
+        // faster on Sapphire Rapids with this; docs/performance.md, "The small-op path").
         let (Some(t), node) = (visit.tensor.take(), visit.node.take()) else {
             continue;
         };
