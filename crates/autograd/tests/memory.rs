@@ -531,3 +531,36 @@ fn documented_cycle_an_in_place_op_whose_operand_was_computed_from_its_tensor() 
     }
     assert_eq!(live_graph_nodes(), base);
 }
+
+#[test]
+fn the_backward_walk_frees_each_intermediate_node_once_it_is_past_it() {
+    // x -> ten `* 2` -> sum: eleven nodes. Only x and the loss are held here, so when the walk
+    // reaches the leaf x (last in its order) every intermediate tensor and its node is gone,
+    // and only the loss's own node (held by the loss) is alive. Freeing them all when the walk
+    // returned instead (a burst of same-sized frees: docs/performance.md, "The small-op path")
+    // would leave all eleven. d loss / dx = 2^10 for each element.
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let _s = serial();
+    let base = live_graph_nodes();
+    let at_leaf = Arc::new(AtomicU64::new(u64::MAX));
+    {
+        let x = Tensor::from_vec(vec![1.0f64, -3.0], &[2]).requires_grad_(true);
+        let seen = Arc::clone(&at_leaf);
+        x.register_hook(move |_| {
+            seen.store(live_graph_nodes(), Ordering::SeqCst);
+            None
+        });
+        let mut y = x.clone();
+        for _ in 0..10 {
+            y = &y * 2.0;
+        }
+        let loss = y.sum();
+        drop(y);
+        assert_eq!(live_graph_nodes(), base + 11);
+        loss.backward();
+        assert_eq!(at_leaf.load(Ordering::SeqCst), base + 1);
+        assert_eq!(x.grad().unwrap().to_vec(), vec![1024.0, 1024.0]);
+    }
+    assert_eq!(live_graph_nodes(), base);
+}
