@@ -63,8 +63,11 @@ impl<T> Storage<T> {
         self.version.load(Ordering::Acquire)
     }
 
-    pub(crate) fn bump_version(&self) {
-        self.version.fetch_add(1, Ordering::AcqRel);
+    /// Counts one more write. Called only with the write lock held, so no other writer can
+    /// race it: a load and a store, not an atomic read-modify-write.
+    fn bump_version(&self) {
+        let v = self.version.load(Ordering::Relaxed);
+        self.version.store(v + 1, Ordering::Release);
     }
 
     /// A key naming this storage in the per-thread list of held guards and in the lock order.

@@ -18,8 +18,31 @@ use std::sync::Mutex;
 // small-op path").
 use triomphe::Arc;
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-pub(crate) static LIVE_NODES: AtomicU64 = AtomicU64::new(0);
+/// Tensor ids are handed to each thread in blocks of this many, so that making a tensor takes
+/// an id without an atomic read-modify-write (one per block instead).
+const ID_BLOCK: u64 = 1024;
+/// The first id of the next block.
+static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's next id and the end of its block (a `const` slot without a destructor).
+    static IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A process-unique tensor id.
+#[inline]
+fn next_id() -> u64 {
+    IDS.with(|ids| {
+        let (next, end) = ids.get();
+        if next < end {
+            ids.set((next + 1, end));
+            return next;
+        }
+        let start = NEXT_ID_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
+        ids.set((start + 1, start + ID_BLOCK));
+        start
+    })
+}
 
 /// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.
 pub type Hook<T> = std::sync::Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
@@ -89,7 +112,7 @@ impl<T: Scalar> Default for Extras<T> {
 /// How many recorded graph nodes are alive in the process (for leak tests: a training loop must
 /// keep this flat).
 pub fn live_graph_nodes() -> u64 {
-    LIVE_NODES.load(Ordering::Relaxed)
+    graph::live_nodes()
 }
 
 impl<T: Scalar> Clone for Tensor<T> {
@@ -191,7 +214,7 @@ impl<T: Scalar> Tensor<T> {
     ) -> Self {
         Tensor {
             inner: Arc::new(Inner {
-                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                id: next_id(),
                 storage,
                 layout,
                 grad: Mutex::new(None),

@@ -564,3 +564,49 @@ fn the_backward_walk_frees_each_intermediate_node_once_it_is_past_it() {
     }
     assert_eq!(live_graph_nodes(), base);
 }
+
+#[test]
+fn nodes_made_on_one_thread_and_freed_on_another_are_counted_exactly() {
+    // Each thread counts its own nodes; a node freed on another thread than its maker, after
+    // the maker has exited, must still leave the process-wide count exact.
+    let _s = serial();
+    let base = live_graph_nodes();
+    let made = std::thread::spawn(move || {
+        let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+        // Two nodes: MulBackward0 and SumBackward0.
+        let y = (&w * 3.0).sum();
+        assert_eq!(live_graph_nodes(), base + 2);
+        y
+    })
+    .join()
+    .expect("the maker thread panicked");
+    // The maker has exited; its count moved into the exited threads' sum.
+    assert_eq!(live_graph_nodes(), base + 2);
+    let freer = std::thread::spawn(move || {
+        drop(made);
+        live_graph_nodes()
+    });
+    assert_eq!(freer.join().expect("the freeing thread panicked"), base);
+    assert_eq!(live_graph_nodes(), base);
+}
+
+#[test]
+fn tensor_ids_are_unique_across_threads() {
+    // Ids come from per-thread blocks; four threads making 3 000 tensors each (more than two
+    // blocks apiece) must never hand out one id twice.
+    let ids: Vec<u64> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                (0..3000)
+                    .map(|i| Tensor::from_vec(vec![i as f32], &[1]).id())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|h| h.join().expect("a thread panicked"))
+        .collect();
+    let distinct: std::collections::HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), 12_000);
+    assert_eq!(distinct.len(), 12_000);
+}

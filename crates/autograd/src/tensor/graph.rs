@@ -10,7 +10,7 @@
 //! operations, running them with recording on (`create_graph`) records the backward pass
 //! itself, which gives higher-order derivatives for free.
 
-use super::{Hook, Tensor, LIVE_NODES};
+use super::{Hook, Tensor};
 use crate::anomaly;
 use crate::element::{Element, Scalar};
 use crate::grad_mode::is_grad_enabled;
@@ -18,7 +18,7 @@ use crate::storage::Layout;
 use ndarray::ArrayD;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use triomphe::{Arc, UniqueArc};
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
@@ -123,7 +123,7 @@ impl<T: Scalar> Node<T> {
 
 impl<T: Scalar> Drop for Node<T> {
     fn drop(&mut self) {
-        LIVE_NODES.fetch_sub(1, Ordering::Relaxed);
+        count_nodes(-1);
         let taken = self.inputs.get_mut().take();
         if let Some(inputs) = taken {
             drop_iteratively(inputs);
@@ -314,7 +314,7 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         generations.push(t.inner.generation.load(Ordering::Acquire));
         handles.push((*t).clone());
     }
-    LIVE_NODES.fetch_add(1, Ordering::Relaxed);
+    count_nodes(1);
     Node {
         op: Box::new(op),
         inputs: Mutex::new(Some(handles)),
@@ -372,4 +372,53 @@ pub(crate) fn version_panic<T: Scalar>(t: &Tensor<T>, expected: u64) -> ! {
         t.shape().as_slice(),
         t.version()
     )
+}
+
+/// The live-node counters of the threads alive, and what the exited ones left. Each thread
+/// counts the nodes it makes and frees on its own counter with a load and a store, not an
+/// atomic read-modify-write on a shared one; a node freed on another thread than the one that
+/// made it leaves one counter high and the other low, so only the sum means anything.
+static NODE_COUNTERS: std::sync::Mutex<(Vec<std::sync::Arc<AtomicI64>>, i64)> =
+    std::sync::Mutex::new((Vec::new(), 0));
+
+/// This thread's live-node counter, registered in [`NODE_COUNTERS`]; when the thread exits its
+/// count moves into the exited threads' sum.
+struct NodeCounter(std::sync::Arc<AtomicI64>);
+
+impl Drop for NodeCounter {
+    fn drop(&mut self) {
+        let mut all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+        all.0.retain(|c| !std::sync::Arc::ptr_eq(c, &self.0));
+        all.1 += self.0.load(Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    static NODE_COUNTER: NodeCounter = {
+        let c = std::sync::Arc::new(AtomicI64::new(0));
+        let mut all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+        all.0.push(std::sync::Arc::clone(&c));
+        NodeCounter(c)
+    };
+}
+
+/// Adds `d` to this thread's live-node count (to the exited threads' sum while the thread's own
+/// counter is being torn down).
+#[inline]
+fn count_nodes(d: i64) {
+    let counted = NODE_COUNTER.try_with(|c| {
+        // Only this thread writes its counter: a load and a store suffice.
+        let v = c.0.load(Ordering::Relaxed);
+        c.0.store(v + d, Ordering::Relaxed);
+    });
+    if counted.is_err() {
+        NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner()).1 += d;
+    }
+}
+
+/// How many graph nodes are alive in the process: the sum of every thread's count.
+pub(crate) fn live_nodes() -> u64 {
+    let all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+    let sum = all.1 + all.0.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>();
+    sum.max(0) as u64
 }
