@@ -378,26 +378,26 @@ pub(crate) fn version_panic<T: Scalar>(t: &Tensor<T>, expected: u64) -> ! {
 /// counts the nodes it makes and frees on its own counter with a load and a store, not an
 /// atomic read-modify-write on a shared one; a node freed on another thread than the one that
 /// made it leaves one counter high and the other low, so only the sum means anything.
-static NODE_COUNTERS: std::sync::Mutex<(Vec<std::sync::Arc<AtomicI64>>, i64)> =
+static NODE_COUNTERS: std::sync::Mutex<(Vec<Arc<AtomicI64>>, i64)> =
     std::sync::Mutex::new((Vec::new(), 0));
 
 /// This thread's live-node counter, registered in [`NODE_COUNTERS`]; when the thread exits its
 /// count moves into the exited threads' sum.
-struct NodeCounter(std::sync::Arc<AtomicI64>);
+struct NodeCounter(Arc<AtomicI64>);
 
 impl Drop for NodeCounter {
     fn drop(&mut self) {
-        let mut all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
-        all.0.retain(|c| !std::sync::Arc::ptr_eq(c, &self.0));
+        let mut all = super::lock(&NODE_COUNTERS);
+        all.0.retain(|c| !Arc::ptr_eq(c, &self.0));
         all.1 += self.0.load(Ordering::Relaxed);
     }
 }
 
 thread_local! {
     static NODE_COUNTER: NodeCounter = {
-        let c = std::sync::Arc::new(AtomicI64::new(0));
-        let mut all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
-        all.0.push(std::sync::Arc::clone(&c));
+        let c = Arc::new(AtomicI64::new(0));
+        let mut all = super::lock(&NODE_COUNTERS);
+        all.0.push(Arc::clone(&c));
         NodeCounter(c)
     };
 }
@@ -412,13 +412,13 @@ fn count_nodes(d: i64) {
         c.0.store(v + d, Ordering::Relaxed);
     });
     if counted.is_err() {
-        NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner()).1 += d;
+        super::lock(&NODE_COUNTERS).1 += d;
     }
 }
 
 /// How many graph nodes are alive in the process: the sum of every thread's count.
 pub(crate) fn live_nodes() -> u64 {
-    let all = NODE_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+    let all = super::lock(&NODE_COUNTERS);
     let sum = all.1 + all.0.iter().map(|c| c.load(Ordering::Relaxed)).sum::<i64>();
     sum.max(0) as u64
 }
