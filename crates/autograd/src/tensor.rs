@@ -742,12 +742,20 @@ impl<T: Scalar> Tensor<T> {
                 g.shape().as_slice()
             );
         }
-        *lock(&self.inner.grad) = grad;
+        // The old gradient is dropped after the lock is released: its drop may free a graph
+        // and run the drops of what its hooks captured, which may read this `.grad` again.
+        let old = std::mem::replace(&mut *lock(&self.inner.grad), grad);
+        drop(old);
     }
 
     /// Zeroes the gradient in place, keeping its buffer (`t.grad.zero_()`); no-op without one.
+    ///
+    /// The `.grad` lock is released before the gradient's values are locked for writing: a
+    /// thread holding the gradient's `data()` guard and asking for `p.grad()` meanwhile must
+    /// not wait on a writer that waits on it.
     pub fn zero_grad(&self) {
-        if let Some(g) = lock(&self.inner.grad).as_ref() {
+        let grad = self.grad();
+        if let Some(g) = grad {
             g.data_mut().fill(T::ZERO);
         }
     }

@@ -289,6 +289,73 @@ fn two_threads_updating_each_other_never_deadlock() {
 }
 
 #[test]
+fn zero_grad_does_not_hold_the_grad_lock_while_it_waits_to_write() {
+    // Thread 1 reads the gradient's values and, while it holds that guard, asks for `p.grad()`;
+    // thread 2 zeroes the gradient meanwhile, so it waits for thread 1's guard to go. Thread 2
+    // used to wait with `p`'s `.grad` lock held, and thread 1 then waited for that lock forever.
+    let p = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    (&p * 3.0).sum().backward();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let p1 = p.clone();
+    std::thread::spawn(move || {
+        let g = p1.grad().unwrap();
+        let values = g.data();
+        let (p2, started) = (p1.clone(), std::sync::mpsc::channel());
+        let zeroer = std::thread::spawn(move || {
+            started.0.send(()).unwrap();
+            p2.zero_grad();
+        });
+        started.1.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200)); // the zeroer now waits
+        let again = p1.grad().unwrap(); // the call that used to wait forever
+        let seen: Vec<f32> = values.iter().copied().collect();
+        drop(values);
+        assert!(again.shares_storage(&g));
+        zeroer.join().unwrap();
+        done_tx.send((seen, p1.grad().unwrap().to_vec())).unwrap();
+    });
+    let (seen, after) = done_rx
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("p.grad() waited for a zero_grad that waited for this thread: a deadlock");
+    assert_eq!(
+        seen,
+        vec![3.0, 3.0],
+        "the gradient before zero_grad: d(3p)/dp"
+    );
+    assert_eq!(after, vec![0.0, 0.0]);
+}
+
+#[test]
+fn replacing_a_gradient_drops_the_old_one_outside_the_grad_lock() {
+    // The old gradient's hook captured a value whose drop reads `p.grad()`: the drop used to
+    // run under `p`'s `.grad` lock and wait for that lock forever.
+    struct ReadsGrad(Tensor<f32>, std::sync::mpsc::Sender<Option<Vec<f32>>>);
+    impl Drop for ReadsGrad {
+        fn drop(&mut self) {
+            let _ = self.1.send(self.0.grad().map(|g| g.to_vec()));
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    let p1 = p.clone();
+    std::thread::spawn(move || {
+        let g = Tensor::from_vec(vec![5.0f32, 6.0], &[2]).requires_grad_(true);
+        let reader = ReadsGrad(p1.clone(), tx);
+        g.register_hook(move |_| {
+            let _ = &reader;
+            None
+        });
+        p1.set_grad(Some(g));
+        p1.set_grad(Some(Tensor::from_vec(vec![7.0f32, 8.0], &[2])));
+    });
+    let seen = rx
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("the old gradient's drop waited for the .grad lock its caller held");
+    assert_eq!(seen, Some(vec![7.0, 8.0]), "the drop sees the new gradient");
+    assert_eq!(p.grad().unwrap().to_vec(), vec![7.0, 8.0]);
+}
+
+#[test]
 fn misuse_found_by_the_reliability_review_panics_with_pytorchs_words() {
     // uniform with a NaN or infinite bound used to draw forever holding the generator's lock
     let msg = panic_message(|| {
