@@ -288,6 +288,25 @@ fn two_threads_updating_each_other_never_deadlock() {
     }
 }
 
+/// What `worker` sends within 15 s; a panic naming the wait `what` as a deadlock when nothing
+/// comes, and the worker's own panic when it failed before sending.
+fn within_15_s<V>(
+    rx: &std::sync::mpsc::Receiver<V>,
+    worker: std::thread::JoinHandle<()>,
+    what: &str,
+) -> V {
+    match rx.recv_timeout(std::time::Duration::from_secs(15)) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: a deadlock")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => panic!("the worker ended without sending"),
+        },
+    }
+}
+
 #[test]
 fn zero_grad_does_not_hold_the_grad_lock_while_it_waits_to_write() {
     // Thread 1 reads the gradient's values and, while it holds that guard, asks for `p.grad()`;
@@ -297,7 +316,7 @@ fn zero_grad_does_not_hold_the_grad_lock_while_it_waits_to_write() {
     (&p * 3.0).sum().backward();
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let p1 = p.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let g = p1.grad().unwrap();
         let values = g.data();
         let (p2, started) = (p1.clone(), std::sync::mpsc::channel());
@@ -314,9 +333,11 @@ fn zero_grad_does_not_hold_the_grad_lock_while_it_waits_to_write() {
         zeroer.join().unwrap();
         done_tx.send((seen, p1.grad().unwrap().to_vec())).unwrap();
     });
-    let (seen, after) = done_rx
-        .recv_timeout(std::time::Duration::from_secs(15))
-        .expect("p.grad() waited for a zero_grad that waited for this thread: a deadlock");
+    let (seen, after) = within_15_s(
+        &done_rx,
+        reader,
+        "p.grad() waited for a zero_grad that waited for it",
+    );
     assert_eq!(
         seen,
         vec![3.0, 3.0],
@@ -338,7 +359,7 @@ fn replacing_a_gradient_drops_the_old_one_outside_the_grad_lock() {
     let (tx, rx) = std::sync::mpsc::channel();
     let p = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
     let p1 = p.clone();
-    std::thread::spawn(move || {
+    let setter = std::thread::spawn(move || {
         let g = Tensor::from_vec(vec![5.0f32, 6.0], &[2]).requires_grad_(true);
         let reader = ReadsGrad(p1.clone(), tx);
         g.register_hook(move |_| {
@@ -348,9 +369,11 @@ fn replacing_a_gradient_drops_the_old_one_outside_the_grad_lock() {
         p1.set_grad(Some(g));
         p1.set_grad(Some(Tensor::from_vec(vec![7.0f32, 8.0], &[2])));
     });
-    let seen = rx
-        .recv_timeout(std::time::Duration::from_secs(15))
-        .expect("the old gradient's drop waited for the .grad lock its caller held");
+    let seen = within_15_s(
+        &rx,
+        setter,
+        "the old gradient's drop waited for the .grad lock its caller held",
+    );
     assert_eq!(seen, Some(vec![7.0, 8.0]), "the drop sees the new gradient");
     assert_eq!(p.grad().unwrap().to_vec(), vec![7.0, 8.0]);
 }
