@@ -379,6 +379,37 @@ fn replacing_a_gradient_drops_the_old_one_outside_the_grad_lock() {
 }
 
 #[test]
+fn using_a_generator_inside_its_own_with_closure_panics_instead_of_waiting_forever() {
+    use tapegrad_autograd::rng::Generator;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let g = Generator::new().manual_seed(7);
+        let inner = g.clone();
+        let msg = panic_message(|| {
+            g.with(|_| {
+                let _ = Tensor::<f32>::rand_with(&[2], &inner); // the same generator, again
+            });
+        });
+        // Still usable afterwards, and untouched by the refused draw: the values of a fresh
+        // generator with that seed.
+        let after = Tensor::<f32>::rand_with(&[2], &g).to_vec();
+        let fresh = Tensor::<f32>::rand_with(&[2], &Generator::new().manual_seed(7)).to_vec();
+        // Another generator, or the default one, inside the closure is fine.
+        let h = Generator::new().manual_seed(7);
+        let nested = g.with(|_| Tensor::<f32>::rand_with(&[2], &h).to_vec());
+        tx.send((msg, after, fresh, nested)).unwrap();
+    });
+    let (msg, after, fresh, nested) = within_15_s(
+        &rx,
+        worker,
+        "a draw inside the generator's own with closure waited",
+    );
+    assert!(msg.contains("already holds this generator"), "{msg}");
+    assert_eq!(after, fresh);
+    assert_eq!(nested, fresh);
+}
+
+#[test]
 fn misuse_found_by_the_reliability_review_panics_with_pytorchs_words() {
     // uniform with a NaN or infinite bound used to draw forever holding the generator's lock
     let msg = panic_message(|| {

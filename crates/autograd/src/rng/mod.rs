@@ -93,13 +93,53 @@ impl Generator {
     }
 
     /// Runs `f` with exclusive access to the underlying PyTorch generator (for the kernels).
+    ///
+    /// Panics, instead of waiting forever, if `f` uses this generator itself (a draw, a seed,
+    /// a state read through any handle to it): `f` must draw from the `&mut CpuGenerator` it
+    /// is given.
     pub fn with<R>(&self, f: impl FnOnce(&mut CpuGenerator) -> R) -> R {
-        f(&mut self.lock())
+        let mut guard = self.lock();
+        let _held = Held::enter(self.key());
+        f(&mut guard)
+    }
+
+    /// This generator's identity (shared by its clones).
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     fn lock(&self) -> MutexGuard<'_, CpuGenerator> {
+        let key = self.key();
+        if HELD.with(|held| held.borrow().contains(&key)) {
+            panic!(
+                "Generator::with: this thread already holds this generator inside a `with` \
+                 closure, and waiting for it would never end; draw from the `&mut CpuGenerator` \
+                 the closure is given instead of through the generator (or the default one)"
+            );
+        }
         // A panic while holding the lock cannot leave the generator in a broken state.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+thread_local! {
+    /// The generators this thread holds inside [`Generator::with`] closures, innermost last.
+    static HELD: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One entry of [`HELD`], removed when the `with` call it belongs to ends (or unwinds).
+struct Held;
+
+impl Held {
+    fn enter(key: usize) -> Held {
+        HELD.with(|held| held.borrow_mut().push(key));
+        Held
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.with(|held| held.borrow_mut().pop());
     }
 }
 
