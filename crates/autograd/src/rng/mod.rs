@@ -110,11 +110,13 @@ impl Generator {
 
     fn lock(&self) -> MutexGuard<'_, CpuGenerator> {
         let key = self.key();
-        if HELD.with(|held| held.borrow().contains(&key)) {
+        // (`try_with`: a generator used while the thread's locals are being destroyed is not
+        // checked rather than refused.)
+        if HELD.try_with(|held| held.borrow().contains(&key)) == Ok(true) {
             panic!(
                 "Generator::with: this thread already holds this generator inside a `with` \
-                 closure, and waiting for it would never end; draw from the `&mut CpuGenerator` \
-                 the closure is given instead of through the generator (or the default one)"
+                 closure, so waiting for it would never end; inside the closure, draw from the \
+                 `&mut CpuGenerator` it is given, not through a handle to the same generator"
             );
         }
         // A panic while holding the lock cannot leave the generator in a broken state.
@@ -132,14 +134,14 @@ struct Held;
 
 impl Held {
     fn enter(key: usize) -> Held {
-        HELD.with(|held| held.borrow_mut().push(key));
+        let _ = HELD.try_with(|held| held.borrow_mut().push(key));
         Held
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        HELD.with(|held| held.borrow_mut().pop());
+        let _ = HELD.try_with(|held| held.borrow_mut().pop());
     }
 }
 
