@@ -754,8 +754,7 @@ impl<T: Scalar> Tensor<T> {
     /// thread holding the gradient's `data()` guard and asking for `p.grad()` meanwhile must
     /// not wait on a writer that waits on it.
     pub fn zero_grad(&self) {
-        let grad = self.grad();
-        if let Some(g) = grad {
+        if let Some(g) = self.grad() {
             g.data_mut().fill(T::ZERO);
         }
     }
