@@ -8,20 +8,26 @@ use super::kernel::TransposeBlock;
 use std::arch::x86_64::*;
 
 /// Loads up to 16 runs of 16 `f32` (`src + l*stride`, zero for
-/// `l >= lanes`) and returns the transposed block: element `l` of result `p`
-/// is `src[l*stride + p]`.
+/// `l >= lanes`, and only the elements of `run` read in each) and returns the
+/// transposed block: element `l` of result `p` is `src[l*stride + p]`.
 ///
 /// # Safety
 ///
-/// `src + l*stride .. + 16` readable for `l < lanes`; requires AVX-512F.
+/// `src + l*stride + p` readable for `l < lanes` and the bits `p` set in `run`;
+/// requires AVX-512F.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn load_transposed_f32(src: *const f32, stride: usize, lanes: usize) -> [__m512; 16] {
+unsafe fn load_transposed_f32(
+    src: *const f32,
+    stride: usize,
+    lanes: usize,
+    run: __mmask16,
+) -> [__m512; 16] {
     let mut r = [_mm512_setzero_ps(); 16];
     for (l, v) in r.iter_mut().enumerate() {
         // Constant indices keep `r` in registers; runs past `lanes` are
         // masked out (a fully masked load never touches memory).
-        let mask: __mmask16 = if l < lanes { 0xFFFF } else { 0 };
+        let mask: __mmask16 = if l < lanes { run } else { 0 };
         // SAFETY: run l < lanes is readable (caller contract); other runs
         // are not accessed (zero mask, wrapping pointer arithmetic).
         *v = unsafe { _mm512_maskz_loadu_ps(mask, src.wrapping_add(l * stride)) };
@@ -70,7 +76,7 @@ unsafe fn transpose_f32(
     width: usize,
 ) {
     // SAFETY: forwarded from the caller.
-    let r = unsafe { load_transposed_f32(src, stride, lanes) };
+    let r = unsafe { load_transposed_f32(src, stride, lanes, 0xFFFF) };
     let mask: __mmask16 = ((1u32 << width) - 1) as __mmask16;
     for (p, v) in r.iter().enumerate() {
         // SAFETY: dst row p has `width` writable elements (caller contract).
@@ -94,7 +100,7 @@ unsafe fn transpose_pair_f32(
     hi: *mut f32,
 ) {
     // SAFETY: forwarded from the caller.
-    let r = unsafe { load_transposed_f32(src, stride, lanes) };
+    let r = unsafe { load_transposed_f32(src, stride, lanes, 0xFFFF) };
     for (p, v) in r.iter().enumerate() {
         // SAFETY: 8 writable elements at lo + p*8 and hi + p*8; the high
         // store's base is 8 elements before its target, and its low 8 lanes
@@ -121,10 +127,32 @@ unsafe fn transpose_f64(
     ld: usize,
     width: usize,
 ) {
+    // SAFETY: forwarded from the caller.
+    let cols = unsafe { load_transposed_f64(src, stride, lanes, 0xFF) };
+    let mask: __mmask8 = ((1u32 << width) - 1) as __mmask8;
+    for (p, v) in cols.iter().enumerate() {
+        // SAFETY: dst row p has `width` writable elements (caller contract).
+        unsafe { _mm512_mask_storeu_pd(dst.add(p * ld), mask, *v) };
+    }
+}
+
+/// [`load_transposed_f32`] for 8 runs of 8 `f64`.
+///
+/// # Safety
+///
+/// As [`load_transposed_f32`] with 8 for 16.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_transposed_f64(
+    src: *const f64,
+    stride: usize,
+    lanes: usize,
+    run: __mmask8,
+) -> [__m512d; 8] {
     let mut r = [_mm512_setzero_pd(); 8];
     for (l, v) in r.iter_mut().enumerate() {
-        let mask: __mmask8 = if l < lanes { 0xFF } else { 0 };
-        // SAFETY: as in `transpose_f32`.
+        let mask: __mmask8 = if l < lanes { run } else { 0 };
+        // SAFETY: as in `load_transposed_f32`.
         *v = unsafe { _mm512_maskz_loadu_pd(mask, src.wrapping_add(l * stride)) };
     }
     let mut t = [_mm512_setzero_pd(); 8];
@@ -142,7 +170,7 @@ unsafe fn transpose_f64(
         _mm512_shuffle_f64x2::<0xDD>(t[4], t[6]),
         _mm512_shuffle_f64x2::<0xDD>(t[5], t[7]),
     ];
-    let cols = [
+    [
         _mm512_shuffle_f64x2::<0x88>(u[0], u[2]),
         _mm512_shuffle_f64x2::<0x88>(u[1], u[3]),
         _mm512_shuffle_f64x2::<0x88>(u[4], u[6]),
@@ -151,11 +179,50 @@ unsafe fn transpose_f64(
         _mm512_shuffle_f64x2::<0xDD>(u[1], u[3]),
         _mm512_shuffle_f64x2::<0xDD>(u[4], u[6]),
         _mm512_shuffle_f64x2::<0xDD>(u[5], u[7]),
-    ];
-    let mask: __mmask8 = ((1u32 << width) - 1) as __mmask8;
-    for (p, v) in cols.iter().enumerate() {
-        // SAFETY: dst row p has `width` writable elements (caller contract).
-        unsafe { _mm512_mask_storeu_pd(dst.add(p * ld), mask, *v) };
+    ]
+}
+
+/// Packs `B^T` from a row-major `B` of `k` rows of `n < 16` `f32` (row stride `ldb`):
+/// `bt[j*k + p] = b[p*ldb + j]`, sixteen rows of `B` at a time through
+/// [`load_transposed_f32`], each row read with a mask of its `n` elements (the dot-product
+/// path, `dot.rs`).
+///
+/// # Safety
+///
+/// `b + p*ldb .. + n` readable for `p < k`, `bt .. + n*k` writable; `1 <= n < 16`;
+/// requires AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn pack_bt_f32(b: *const f32, ldb: usize, k: usize, n: usize, bt: *mut f32) {
+    let run = ((1u32 << n) - 1) as __mmask16;
+    for p in (0..k).step_by(16) {
+        let lanes = 16.min(k - p);
+        // SAFETY: rows p .. p + lanes of B, n elements each (caller contract).
+        let cols = unsafe { load_transposed_f32(b.wrapping_add(p * ldb), ldb, lanes, run) };
+        let mask = ((1u32 << lanes) - 1) as __mmask16;
+        for (j, v) in cols.iter().enumerate().take(n) {
+            // SAFETY: elements p .. p + lanes of row j < n of bt.
+            unsafe { _mm512_mask_storeu_ps(bt.add(j * k + p), mask, *v) };
+        }
+    }
+}
+
+/// [`pack_bt_f32`] for `f64` (`n < 8`, eight rows of `B` at a time).
+///
+/// # Safety
+///
+/// As [`pack_bt_f32`] with `n < 8`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn pack_bt_f64(b: *const f64, ldb: usize, k: usize, n: usize, bt: *mut f64) {
+    let run = ((1u32 << n) - 1) as __mmask8;
+    for p in (0..k).step_by(8) {
+        let lanes = 8.min(k - p);
+        // SAFETY: rows p .. p + lanes of B, n elements each (caller contract).
+        let cols = unsafe { load_transposed_f64(b.wrapping_add(p * ldb), ldb, lanes, run) };
+        let mask = ((1u32 << lanes) - 1) as __mmask8;
+        for (j, v) in cols.iter().enumerate().take(n) {
+            // SAFETY: elements p .. p + lanes of row j < n of bt.
+            unsafe { _mm512_mask_storeu_pd(bt.add(j * k + p), mask, *v) };
+        }
     }
 }
 

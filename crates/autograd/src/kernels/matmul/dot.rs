@@ -1,10 +1,11 @@
 //! Driver for the dot-product path used for very narrow outputs.
 //!
-//! `B` is packed once as `B^T` (`n` rows of `k`, padded with zero rows to a
-//! multiple of 4), then every 4 x 4 block of `C` is a set of dot products of
-//! rows of a row-major `A` with rows of `B^T`. Each output element is
-//! computed entirely by one kernel call over the whole of `k`, so splitting
-//! the rows over threads cannot change any result.
+//! `B` is packed once as `B^T` (`n` rows of `k`), then every row of `C` is a
+//! set of `n` dot products of a row of a row-major `A` with the rows of `B^T`
+//! (the kernel takes a few rows at a time, `avx512_dot.rs`). Each output
+//! element is computed entirely by one kernel call over the whole of `k`, in
+//! an order that does not depend on the rows around it, so splitting the rows
+//! over threads cannot change any result.
 
 use super::kernel::DotKernel;
 use super::split::{runs_serially, OutPtr};
@@ -31,11 +32,11 @@ pub(super) unsafe fn run<T: GemmScalar>(
     accumulate: bool,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    let padded = n.div_ceil(4) * 4;
-    let mut bt = vec![T::default(); padded * k];
-    pack_bt(&b, &mut bt[..n * k]);
+    let mut bt = vec![T::default(); n * k];
+    pack_bt(&dk, &b, &mut bt);
     let out = OutPtr(c);
-    let tiles = m.div_ceil(4);
+    // Parts of whole groups of 8 rows (the kernel's largest row group).
+    let tiles = m.div_ceil(8);
     let parts = rayon::current_num_threads().min(tiles);
     if parts <= 1 || runs_serially(m, n, k) {
         // SAFETY: rows 0..m of the m x n output.
@@ -44,8 +45,8 @@ pub(super) unsafe fn run<T: GemmScalar>(
     }
     crate::threads::keep_warm();
     (0..parts).into_par_iter().for_each(|part| {
-        let lo = (tiles * part / parts) * 4;
-        let hi = ((tiles * (part + 1) / parts) * 4).min(m);
+        let lo = (tiles * part / parts) * 8;
+        let hi = ((tiles * (part + 1) / parts) * 8).min(m);
         // SAFETY: rows lo..hi of C belong to this part only.
         unsafe { rows(&dk, &a, &bt, n, out.get(), lo, hi, accumulate) };
     });
@@ -69,35 +70,25 @@ unsafe fn rows<T: GemmScalar>(
     hi: usize,
     accumulate: bool,
 ) {
-    let k = a.cols;
-    for i0 in (lo..hi).step_by(4) {
-        let nrows = 4.min(hi - i0);
-        // SAFETY: row i0 < m of a validated view with unit column stride.
-        let ap = unsafe { a.data.as_ptr().add(a.offset + i0 * a.row_stride) };
-        for j0 in (0..n).step_by(4) {
-            let ncols = 4.min(n - j0);
-            // SAFETY: A rows i0..i0+nrows hold k elements each; B^T rows
-            // j0..j0+4 exist (padded); C block (i0, j0) of nrows x ncols is
-            // inside this part's rows.
-            unsafe {
-                (dk.func)(
-                    k,
-                    ap,
-                    a.row_stride,
-                    nrows,
-                    bt.as_ptr().add(j0 * k),
-                    c.add(i0 * n + j0),
-                    n,
-                    ncols,
-                    !accumulate,
-                )
-            };
-        }
-    }
+    // SAFETY: row lo < m of a validated view with unit column stride; B^T holds n rows of
+    // k; rows lo..hi of C belong to this call.
+    unsafe {
+        (dk.func)(
+            a.cols,
+            a.data.as_ptr().add(a.offset + lo * a.row_stride),
+            a.row_stride,
+            hi - lo,
+            bt.as_ptr(),
+            c.add(lo * n),
+            n,
+            n,
+            !accumulate,
+        )
+    };
 }
 
 /// Packs `B^T` (`n` rows of `k`) into `bt` (`len == n * k`).
-fn pack_bt<T: Copy>(b: &MatRef<T>, bt: &mut [T]) {
+fn pack_bt<T: Copy>(dk: &DotKernel<T>, b: &MatRef<T>, bt: &mut [T]) {
     let (k, n) = (b.rows, b.cols);
     debug_assert_eq!(bt.len(), n * k);
     if b.row_stride == 1 {
@@ -106,6 +97,21 @@ fn pack_bt<T: Copy>(b: &MatRef<T>, bt: &mut [T]) {
             let start = b.offset + j * b.col_stride;
             dst.copy_from_slice(&b.data[start..start + k]);
         }
+        return;
+    }
+    if b.col_stride == 1 {
+        // Rows of B are contiguous: the kernel's block transposes.
+        // SAFETY: the view is validated (rows of n elements at stride row_stride inside
+        // `data`); `bt` holds n * k elements; the dot kernel's CPU features were checked.
+        unsafe {
+            (dk.pack_bt)(
+                b.data.as_ptr().add(b.offset),
+                b.row_stride,
+                k,
+                n,
+                bt.as_mut_ptr(),
+            )
+        };
         return;
     }
     // One strided pass over B per column (B is small: n is below one vector).

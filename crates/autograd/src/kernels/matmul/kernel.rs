@@ -48,14 +48,14 @@ pub struct DotKernel<T> {
     /// Smallest `k` the dot path is used for.
     pub min_k: usize,
     /// `func(k, a, lda, rows, bt, c, ldc, cols, overwrite)` computes the
-    /// `rows x cols` block (`rows, cols <= 4`)
+    /// `rows x cols` block (`1 <= cols <= max_n`, any `rows >= 1`)
     /// `s[r][j] = sum_p a[r*lda + p] * bt[j*k + p]` and stores
     /// `c[r*ldc + j] = s` (`overwrite`) or `c + s`.
     ///
     /// # Safety
     ///
     /// `a + r*lda` readable for `k` elements for `r < rows` (`rows >= 1`),
-    /// `bt` readable for `4*k` elements, the `rows x cols` block of `c`
+    /// `bt` readable for `cols*k` elements, the `rows x cols` block of `c`
     /// valid, and the CPU must support the kernel's target features.
     pub func: unsafe fn(
         k: usize,
@@ -68,6 +68,14 @@ pub struct DotKernel<T> {
         cols: usize,
         overwrite: bool,
     ),
+    /// `pack_bt(b, ldb, k, n, bt)` packs `B^T` from a row-major `B` (`k` rows of `n` elements,
+    /// row stride `ldb`): `bt[j*k + p] = b[p*ldb + j]` for `j < n <= max_n`.
+    ///
+    /// # Safety
+    ///
+    /// `b + p*ldb` readable for `n` elements for `p < k`, `bt` writable for `n*k` elements,
+    /// and the CPU must support the function's target features.
+    pub pack_bt: unsafe fn(b: *const T, ldb: usize, k: usize, n: usize, bt: *mut T),
 }
 
 /// Like [`MicroKernel`], but reading row `p` of `B` from `b[offs[p] ..

@@ -234,6 +234,34 @@ fn all_paths_all_shapes_f64() {
     check_all_shapes::<f64>();
 }
 
+/// The dot-product path (outputs narrower than a vector) at every width it takes, with row
+/// counts that end inside each row group (8, 4, 2 or 1 rows at once) and `k` with and without a
+/// partial last vector, for every layout of `B` (row-major `B` goes through the block
+/// transposes, column-major through copies, the rest through the strided gather).
+fn check_dot_widths<T: TestScalar>(max_n: usize) {
+    let mut rng = StdRng::seed_from_u64(17);
+    for path in available_paths() {
+        for n in 1..=max_n {
+            for (s, &(m, k)) in [(1, 16), (9, 37), (23, 64), (130, 515)].iter().enumerate() {
+                for (li, &lb) in LAYOUTS.iter().enumerate() {
+                    let accumulate = (n + s + li) % 2 == 0;
+                    check::<T>(path, m, k, n, Layout::RowMajor, lb, accumulate, &mut rng);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn dot_path_every_narrow_width_f32() {
+    check_dot_widths::<f32>(15);
+}
+
+#[test]
+fn dot_path_every_narrow_width_f64() {
+    check_dot_widths::<f64>(7);
+}
+
 fn check_all_layout_pairs<T: TestScalar>() {
     let mut rng = StdRng::seed_from_u64(11);
     for path in available_paths() {
