@@ -12,6 +12,12 @@ use super::split::{runs_serially, OutPtr};
 use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 
+/// Products from this many multiply-adds split their rows between threads when the caller is
+/// one of the pool's threads (it then runs the first part itself, and the other thread the
+/// second, the same rows at every call); below it, and from a thread outside the pool, they
+/// run on the calling thread as any skinny product does (`split.rs`).
+const SPLIT_FROM: usize = 1 << 18;
+
 /// Whether the dot path applies to this problem.
 pub(super) fn applies<T>(dk: &DotKernel<T>, a: &MatRef<T>, n: usize) -> bool {
     n <= dk.max_n && a.cols >= dk.min_k && a.col_stride == 1
@@ -38,7 +44,9 @@ pub(super) unsafe fn run<T: GemmScalar>(
     // Parts of whole groups of 8 rows (the kernel's largest row group).
     let tiles = m.div_ceil(8);
     let parts = rayon::current_num_threads().min(tiles);
-    if parts <= 1 || runs_serially(m, n, k) {
+    let split = !runs_serially(m, n, k)
+        || (m * n * k >= SPLIT_FROM && rayon::current_thread_index().is_some());
+    if parts <= 1 || !split {
         // SAFETY: rows 0..m of the m x n output.
         unsafe { rows(&dk, &a, &bt, n, out.get(), 0, m, accumulate) };
         return;

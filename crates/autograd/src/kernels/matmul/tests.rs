@@ -442,6 +442,9 @@ fn check_determinism<T: TestScalar>() {
             (1500, 400, 9, Layout::RowMajor, Layout::RowMajor),
             (1501, 350, 5, Layout::Padded, Layout::ColMajor),
             (1200, 300, 16, Layout::RowMajor, Layout::Strided),
+            // Split only because the caller is a pool thread (dot path, 2^18 to 4 * 10^6).
+            (130, 515, 10, Layout::RowMajor, Layout::RowMajor),
+            (77, 4000, 3, Layout::Padded, Layout::RowMajor),
         ] {
             let a = Stored::<T>::random(m, k, la, &mut rng);
             let b = Stored::<T>::random(k, n, lb, &mut rng);
