@@ -2,7 +2,9 @@
 //!
 //! Packing a row-major `A` or a transposed `B` is a transpose; doing it with
 //! 16 x 16 (`f32`) / 8 x 8 (`f64`) register transposes instead of scalar
-//! moves keeps the packing cost small next to the multiply.
+//! moves keeps the packing cost small next to the multiply. The dot-product
+//! path's `B^T` from a row-major `B` (`pack_bt_f32`, `pack_bt_f64`) is one too,
+//! each row of `B` read with a mask of its few columns.
 
 use super::kernel::TransposeBlock;
 use std::arch::x86_64::*;

@@ -68,7 +68,9 @@
 //! The thread count is `rayon::current_num_threads()` at the time of the
 //! call (so `ThreadPool::install` is honoured); problems below
 //! `100^3` multiply-adds run serially without touching rayon (waking a
-//! sleeping rayon worker costs about 7 µs, more than a 64^3 product).
+//! sleeping rayon worker costs about 7 µs, more than a 64^3 product), as do
+//! skinny ones below `4 * 100^3` (`split.rs`), except narrow outputs on the
+//! dot-product path from `2^18` when the caller is a pool thread (`dot.rs`).
 
 pub mod blocking;
 mod dot;
