@@ -13,9 +13,10 @@ use super::{GemmScalar, MatRef};
 use rayon::prelude::*;
 
 /// Products from this many multiply-adds split their rows between threads when the caller is
-/// one of the pool's threads (it then runs the first part itself, and the other thread the
-/// second, the same rows at every call); below it, and from a thread outside the pool, they
-/// run on the calling thread as any skinny product does (`split.rs`).
+/// one of the pool's threads (it runs the first part itself while another takes the second:
+/// usually the same rows on the same thread at every call); below it, and from a thread
+/// outside the pool (two threads were slower than one there, docs/performance.md), they run
+/// on the calling thread as any skinny product does (`split.rs`).
 const SPLIT_FROM: usize = 1 << 18;
 
 /// Whether the dot path applies to this problem.
@@ -45,7 +46,8 @@ pub(super) unsafe fn run<T: GemmScalar>(
     let tiles = m.div_ceil(8);
     let parts = rayon::current_num_threads().min(tiles);
     let split = !runs_serially(m, n, k)
-        || (m * n * k >= SPLIT_FROM && rayon::current_thread_index().is_some());
+        || (m.saturating_mul(n).saturating_mul(k) >= SPLIT_FROM
+            && rayon::current_thread_index().is_some());
     if parts <= 1 || !split {
         // SAFETY: rows 0..m of the m x n output.
         unsafe { rows(&dk, &a, &bt, n, out.get(), 0, m, accumulate) };
