@@ -5,7 +5,7 @@
 //! faster for the common `m = 128` batch, which it tiles without waste; a
 //! 14-row tile on Sapphire Rapids was within 3 % of it either way, and a 12-row
 //! one within that machine's spread at n = 256-1024, though 6-17 % faster in a
-//! standalone copy of the kernel: docs/performance.md, "Intel: Sapphire Rapids, 49bbe2e").
+//! standalone copy of the kernel: docs/performance-history.md, "Intel: Sapphire Rapids, 49bbe2e").
 //! Narrow outputs (at most one vector wide) use a 14 x 16 / 14 x 8 variant
 //! instead of wasting most of the tile on zero padding.
 //!
