@@ -283,7 +283,7 @@ pub(crate) fn record_view<T: Scalar, O: Op<T>>(
     let root = Some(base.inner.view_base.clone().unwrap_or_else(|| base.clone()));
     if is_grad_enabled() && base.requires_grad() {
         let n = node(op, &[base], base.version());
-        Tensor::with_history(storage, layout, Some(Arc::new(n)), true, root)
+        Tensor::with_history(storage, layout, Some(n), true, root)
     } else {
         Tensor::with_history(storage, layout, None, false, root)
     }
@@ -301,7 +301,7 @@ pub(crate) fn record_bridge<T: Scalar, O: Op<T>>(out: Tensor<T>, op: O) -> Tenso
     )
 }
 
-fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Node<T> {
+fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> Arc<Node<T>> {
     // One pass over the inputs, pushing into inline vectors (cheaper than three `collect`s).
     let saves = op.saves_inputs();
     let mut handles = SmallVec::new();
@@ -315,7 +315,7 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         handles.push((*t).clone());
     }
     count_nodes(1);
-    Node {
+    super::arc_in_place(|| Node {
         op: Box::new(op),
         inputs: Mutex::new(Some(handles)),
         versions,
@@ -323,7 +323,7 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         out_version: AtomicU64::new(out_version),
         hooks: Mutex::new(Vec::new()),
         has_hooks: std::sync::atomic::AtomicBool::new(false),
-    }
+    })
 }
 
 /// Panics with PyTorch's message if a tensor the backward of `node` (producing `output`) reads
