@@ -602,6 +602,7 @@ pub struct UpdateGuard<'a, T> {
 
 impl<'a, T: Copy + 'static> UpdateGuard<'a, T> {
     /// `src_lock` is `None` when `src_copy` holds the values already.
+    #[inline(always)]
     pub(crate) fn new(
         dst_lock: WriteLock<'a, T>,
         dst_layout: &'a Layout,

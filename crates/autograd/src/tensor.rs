@@ -486,6 +486,7 @@ impl<T: Scalar> Tensor<T> {
     /// The locks of [`Tensor::update_slices`] as a guard, for update loops that must stay
     /// inlined in their caller (the optimizers' FMA-compiled bodies): `guard.slices()` gives
     /// `(&mut [T], &[T])`.
+    #[inline]
     pub fn update_guard<'a>(&'a self, src: &'a Tensor<T>) -> crate::storage::UpdateGuard<'a, T> {
         let (dl, sl) = (&self.inner.layout, &src.inner.layout);
         if dl.has_overlap() {
@@ -546,6 +547,7 @@ impl<T: Scalar> Tensor<T> {
     /// This tensor's storage write-locked and `src`'s read-locked, in the library's lock order
     /// (rule 3 of the storage module: by address), for an update of self from src. The two
     /// must not share storage.
+    #[inline]
     fn lock_pair<'a>(
         &'a self,
         src: &'a Tensor<T>,
