@@ -6,6 +6,19 @@ use smallvec::SmallVec;
 /// A tensor shape: the size of each dimension, outermost first. Stored inline up to rank 4.
 pub type Shape = SmallVec<[usize; 4]>;
 
+/// `dims` as a [`Shape`]. Up to rank 4 each dimension is copied on its own into the inline
+/// buffer: `SmallVec::from_slice` calls `memcpy` for the few bytes, which every op's result
+/// paid for (the lecture step spent 8 % of its time building result layouts).
+#[inline]
+pub(crate) fn shape_of(dims: &[usize]) -> Shape {
+    let n = dims.len();
+    if n > 4 {
+        return Shape::from_slice(dims);
+    }
+    let at = |i: usize| if i < n { dims[i] } else { 0 };
+    Shape::from_buf_and_len([at(0), at(1), at(2), at(3)], n)
+}
+
 /// Number of elements of a shape (1 for a 0-d scalar).
 #[inline]
 pub fn numel(shape: &[usize]) -> usize {

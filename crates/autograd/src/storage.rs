@@ -25,7 +25,7 @@
 //!    calls into the library) waits for another lock at most [`LOCK_TIMEOUT`], then panics with
 //!    a message that names the tensor: a cycle between such threads is reported, never a hang.
 
-use crate::shape::Shape;
+use crate::shape::{shape_of, Shape};
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, ShapeBuilder};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::{Cell, RefCell};
@@ -337,11 +337,11 @@ pub(crate) struct Layout {
 
 impl Clone for Layout {
     fn clone(&self) -> Self {
-        // `Shape::from_slice` copies the inline dimensions (the derived `clone()` would go
+        // `shape_of` copies the inline dimensions (the derived `clone()` would go
         // through an iterator).
         Layout {
-            shape: Shape::from_slice(&self.shape),
-            strides: Shape::from_slice(&self.strides),
+            shape: shape_of(&self.shape),
+            strides: shape_of(&self.strides),
             offset: self.offset,
             end: self.end,
             contiguous: self.contiguous,
@@ -364,7 +364,7 @@ impl Layout {
         let strides = contiguous_strides(shape);
         let n: usize = shape.iter().product();
         Layout {
-            shape: Shape::from_slice(shape),
+            shape: shape_of(shape),
             strides,
             offset: 0,
             end: n,
@@ -517,6 +517,16 @@ impl Layout {
 /// Row-major strides of `shape`.
 #[inline]
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Shape {
+    let n = shape.len();
+    if n <= 4 {
+        // Computed in registers, no `memset` of a zeroed buffer first (see `shape_of`):
+        // stride i is the product of the sizes after i, sizes past the rank counting as 1.
+        let d = |i: usize| if i < n { shape[i].max(1) } else { 1 };
+        let s2 = d(3);
+        let s1 = d(2) * s2;
+        let s0 = d(1) * s1;
+        return Shape::from_buf_and_len([s0, s1, s2, 1], n);
+    }
     let mut strides = Shape::from_elem(0, shape.len());
     let mut s = 1;
     for i in (0..shape.len()).rev() {

@@ -580,8 +580,8 @@ impl<T: Scalar> Tensor<T> {
 
     /// The shape (`t.shape`).
     pub fn shape(&self) -> Shape {
-        // `from_slice` copies the (inline) dimensions; `clone()` would go through an iterator.
-        Shape::from_slice(&self.inner.layout.shape)
+        // `shape_of` copies the (inline) dimensions; `clone()` would go through an iterator.
+        crate::shape::shape_of(&self.inner.layout.shape)
     }
 
     /// The strides, in elements (`t.stride()`): how far apart in storage consecutive indices of
