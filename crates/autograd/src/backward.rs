@@ -284,13 +284,22 @@ fn place<T: Element>(t: &Tensor<T>, visits: &mut Vec<Visit<T>>, places: &mut IdM
     let next = u32::try_from(visits.len()).expect("backward: more than 2^32 tensors in one graph");
     let at = *places.entry(t.id()).or_insert(next);
     if at == next {
-        visits.push(Visit {
-            tensor: Some(t.clone()),
-            node: None,
-            first: 0,
-            len: 0,
-            opened: false,
-        });
+        visits.reserve(1);
+        // `push` builds the record on the stack and copies it with wider loads than the stores
+        // that built it (a store-forwarding stall, a third of this function's time); written
+        // in place instead.
+        // SAFETY: `reserve` made room for one more record past `len`, written in full before
+        // the length covers it.
+        unsafe {
+            visits.as_mut_ptr().add(at as usize).write(Visit {
+                tensor: Some(t.clone()),
+                node: None,
+                first: 0,
+                len: 0,
+                opened: false,
+            });
+            visits.set_len(at as usize + 1);
+        }
     }
     at
 }
