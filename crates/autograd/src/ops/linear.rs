@@ -44,7 +44,7 @@ impl<T: Element> Tensor<T> {
         }
         // The leading dimensions' product (not numel / in_f, which is 0 when in_f is 0).
         let rows: usize = xs[..xs.len() - 1].iter().product();
-        let mut shape = xs.clone();
+        let mut shape = crate::shape::shape_of(&xs);
         *shape.last_mut().expect("rank >= 1") = out_f;
         if let Some(y) = linear_contiguous(self, weight, bias, rows, in_f, out_f) {
             return match bias {
