@@ -365,6 +365,18 @@ fn topological_order<T: Element>(roots: &[(Tensor<T>, Tensor<T>)]) -> Order<T> {
     }
 }
 
+/// Which of an op's inputs need a gradient. Up to three are written inline from registers
+/// (`collect` builds the vector out of line and reads it back with wider loads than it
+/// stored, a store-forwarding stall at every op of the walk).
+fn needs_grad<T: Element>(inputs: &[Tensor<T>]) -> SmallVec<[bool; 3]> {
+    let n = inputs.len();
+    if n > 3 {
+        return inputs.iter().map(|i| i.requires_grad()).collect();
+    }
+    let r = |i: usize| i < n && inputs[i].requires_grad();
+    SmallVec::from_buf_and_len([r(0), r(1), r(2)], n)
+}
+
 /// `acc += g` in place (one pass over row-major slices when the shapes are equal, ndarray's
 /// broadcasting `+=` otherwise).
 fn add_into<T: Element>(acc: &Tensor<T>, g: &Tensor<T>) {
@@ -496,7 +508,7 @@ pub(crate) fn run_backward<T: Element>(
             inputs: &inputs,
             output: t,
             grad: &g,
-            needs: inputs.iter().map(|i| i.requires_grad()).collect(),
+            needs: needs_grad(&inputs),
             grad_reusable: !create_graph && observer.is_none() && !anomaly::is_enabled(),
         };
         let input_grads = {

@@ -322,7 +322,8 @@ fn node<T: Scalar, O: Op<T>>(op: O, inputs: &[&Tensor<T>], out_version: u64) -> 
         if saves {
             n.versions.push(t.version());
         }
-        n.generations.push(t.inner.generation.load(Ordering::Acquire));
+        n.generations
+            .push(t.inner.generation.load(Ordering::Acquire));
         handles.push((*t).clone());
     }
     count_nodes(1);
