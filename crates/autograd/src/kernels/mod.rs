@@ -157,6 +157,45 @@ pub(crate) fn matmul_vec<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>)
     c
 }
 
+/// A matrix read from a slice: `(values, row stride, column stride)`, strides in elements
+/// (a row-major `r × c` matrix is `(v, c, 1)`; its transpose `(v, 1, c)`).
+pub(crate) type Strided<'a, T> = (&'a [T], usize, usize);
+
+/// `c = a · b` for an `m × k` and a `k × n` matrix read from slices, into a new row-major
+/// `Vec`: [`matmul_vec`] without `ndarray` views for the tiny products (`linear` and its
+/// backward), whose shape builder was a store-forwarding stall per view, a fifth of the
+/// lecture step's linear backward.
+pub(crate) fn matmul_strided<T: Element>(
+    (m, k, n): (usize, usize, usize),
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+) -> Vec<T> {
+    if m * n * k > SMALL_MATMUL_FLOPS {
+        fn view<T>((v, rs, cs): Strided<'_, T>, r: usize, c: usize) -> ArrayView2<'_, T> {
+            ArrayView2::from_shape(ndarray::ShapeBuilder::strides((r, c), (rs, cs)), v)
+                .expect("operand inside its slice")
+        }
+        return matmul_vec(view(a, m, k), view(b, k, n));
+    }
+    // The last element each operand reads lies inside its slice.
+    let inside = |(v, rs, cs): Strided<'_, T>, r: usize, c: usize| {
+        r == 0 || c == 0 || (r - 1) * rs + (c - 1) * cs < v.len()
+    };
+    assert!(
+        inside(a, m, k) && inside(b, k, n),
+        "matmul_strided: operands of {m}x{k} and {k}x{n} outside their slices"
+    );
+    let mut c = crate::buffer_cache::uninit(m * n);
+    let ptrs = |(v, rs, cs): Strided<'_, T>| (v.as_ptr(), rs as isize, cs as isize);
+    // SAFETY: every element read lies inside its slice (checked above); `c` has room for the
+    // m·n elements written at i·n + j, all of them before `set_len`.
+    unsafe {
+        small_matmul_ptrs((m, n, k), ptrs(a), ptrs(b), (c.as_mut_ptr(), n as isize, 1));
+        c.set_len(m * n);
+    }
+    c
+}
+
 /// `c = a · b` into the row-major `m x n` block `c`, which need not be initialised: all of it
 /// is after the call. Tiny products take the plain loop, others the GEMM, both writing each
 /// element before reading it, so a fresh output is not zeroed first (glibc's `calloc` of a
@@ -219,7 +258,23 @@ unsafe fn small_matmul_raw<T: Element>(
     let n = b.dim().1;
     let a = (a.as_ptr(), a.strides()[0], a.strides()[1]);
     let b = (b.as_ptr(), b.strides()[0], b.strides()[1]);
-    let c = (c, rsc, csc);
+    // SAFETY: passed on from the caller.
+    unsafe { small_matmul_ptrs((m, n, k), a, b, (c, rsc, csc)) }
+}
+
+/// [`small_matmul_raw`] on operands given as (pointer, row stride, column stride), in
+/// elements.
+///
+/// # Safety
+/// Every `a[i, p]`, `b[p, j]` (`i < m`, `p < k`, `j < n`) lies inside its operand, and `c` is
+/// valid for writes at `i·rsc + j·csc`.
+#[inline]
+unsafe fn small_matmul_ptrs<T: Element>(
+    (m, n, k): (usize, usize, usize),
+    a: (*const T, isize, isize),
+    b: (*const T, isize, isize),
+    c: (*mut T, isize, isize),
+) {
     // The inner sum fully unrolled for the short ones (a small batch's `Gᵀ·x`, a layer of
     // two or three inputs), where a loop's setup would cost more than its multiply-adds.
     // SAFETY: passed on from the caller.

@@ -4,10 +4,10 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
-use crate::kernels::{matmul_into, matmul_vec};
+use crate::kernels::{matmul_into, matmul_strided};
 use crate::ops::as_matrix;
 use crate::tensor::Tensor;
-use ndarray::{Array2, ArrayView2, Ix2, IxDyn};
+use ndarray::{Array2, Ix2, IxDyn};
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
@@ -88,9 +88,8 @@ fn linear_contiguous<T: Element>(
         Some(b) => Some(b.read_contiguous()?),
         None => None,
     };
-    let x2 = ArrayView2::from_shape((rows, in_f), &xs).expect("row-major x");
-    let w2 = ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W");
-    let mut y = matmul_vec(x2, w2.t());
+    // x (rows × in) times Wᵀ (in × out, W read column by column).
+    let mut y = matmul_strided((rows, in_f, out_f), (&xs, in_f, 1), (&ws, 1, in_f));
     if let Some(b) = bs {
         for row in y.chunks_exact_mut(out_f.max(1)) {
             for (v, &b) in row.iter_mut().zip(b.iter()) {
@@ -140,23 +139,18 @@ fn linear_backward_slices<T: Element>(
 ) -> InputGrads<T> {
     let (x, w, g) = (&c.inputs[0], &c.inputs[1], c.grad);
     let gs = g.read_values();
-    let g2 = ArrayView2::from_shape((rows, out_f), &gs).expect("row-major grad");
     let dx = if c.needs_grad(0) {
         let ws = w.read_values();
-        let dx = matmul_vec(
-            g2,
-            ArrayView2::from_shape((out_f, in_f), &ws).expect("row-major W"),
-        );
+        // G (rows × out) times W (out × in).
+        let dx = matmul_strided((rows, out_f, in_f), (&gs, out_f, 1), (&ws, in_f, 1));
         Some(Tensor::from_values(dx, xs, None, false))
     } else {
         None
     };
     let dw = if c.needs_grad(1) {
         let xv = x.read_values();
-        let dw = matmul_vec(
-            g2.t(),
-            ArrayView2::from_shape((rows, in_f), &xv).expect("row-major x"),
-        );
+        // Gᵀ (out × rows, G read column by column) times x (rows × in).
+        let dw = matmul_strided((out_f, rows, in_f), (&gs, 1, out_f), (&xv, in_f, 1));
         Some(Tensor::from_values(dw, &[out_f, in_f], None, false))
     } else {
         None
