@@ -147,8 +147,9 @@ pub(super) fn pack_b<T: Copy + Default>(
 /// panel row is one fixed-size move, a few source rows at a time across all the panels (reads
 /// along rows, which the hardware prefetches), and only a last, partial panel is copied element
 /// by element. The general loop's slicing and run-time lengths made packing `B` 8 % of a
-/// 128 x 784 x 512 product on one thread (Zen 4, `perf`); this form measured 3 % faster in
-/// total (987 -> 965 us, medians, alternated three times).
+/// 128 x 784 x 512 product on one thread (Zen 4, `perf`); with this form the product took
+/// 971 instead of 1 014 us (one program per build, alternated three times, medians; two
+/// threads 500 -> 481 us).
 fn copy_panels<T: Copy + Default, const BYTES: usize>(
     b: &MatRef<T>,
     row0: usize,
