@@ -149,7 +149,7 @@ pub(super) fn pack_b<T: Copy + Default>(
 /// by element. The general loop's slicing and run-time lengths made packing `B` 8 % of a
 /// 128 x 784 x 512 product on one thread (Zen 4, `perf`); with this form the product took
 /// 971 instead of 1 014 us (one program per build, alternated three times, medians; two
-/// threads 500 -> 481 us).
+/// threads 502 -> 481 us).
 fn copy_panels<T: Copy + Default, const BYTES: usize>(
     b: &MatRef<T>,
     row0: usize,
