@@ -175,10 +175,13 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
             for p in p0..(p0 + ROWS).min(kc) {
                 // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc
                 // (asserted in bounds); panel q's row p is inside `out` (length asserted).
+                // The count is a constant once `T` is known, so the copy is inline moves.
                 unsafe {
-                    let s = src.add(start + p * b.row_stride + q * nr) as *const [u8; BYTES];
-                    let d = dst.add(q * nr * kc + p * nr) as *mut [u8; BYTES];
-                    d.write_unaligned(s.read_unaligned());
+                    std::ptr::copy_nonoverlapping(
+                        src.add(start + p * b.row_stride + q * nr),
+                        dst.add(q * nr * kc + p * nr),
+                        BYTES / std::mem::size_of::<T>(),
+                    )
                 }
             }
         }
