@@ -103,28 +103,11 @@ pub(super) fn pack_b<T: Copy + Default>(
 ) {
     let (nr, tr) = (kern.nr, kern.transpose);
     if b.col_stride == 1 {
+        // Rows are contiguous: a fixed-size move per panel row for the kernels' widths.
         match nr * std::mem::size_of::<T>() {
-            128 => return copy_panels::<T, 128>(b, row0, col0, kc, nc, nr, out),
-            64 => return copy_panels::<T, 64>(b, row0, col0, kc, nc, nr, out),
-            _ => {}
-        }
-        // Rows are contiguous: copy `cols` elements per k step, a few rows at a time across
-        // all the panels, so that the reads run along rows (one stream per row, which the
-        // hardware prefetches) instead of down a column of pages.
-        const ROWS: usize = 8;
-        for p0 in (0..kc).step_by(ROWS) {
-            let pe = (p0 + ROWS).min(kc);
-            for (q, panel) in out.chunks_exact_mut(nr * kc).enumerate() {
-                let c0 = col0 + q * nr;
-                let cols = nr.min(col0 + nc - c0);
-                for (p, dst) in (p0..pe).zip(panel[p0 * nr..pe * nr].chunks_exact_mut(nr)) {
-                    let start = b.offset + (row0 + p) * b.row_stride + c0;
-                    copy_run(&mut dst[..cols], &b.data[start..start + cols]);
-                    if cols < nr {
-                        dst[cols..].fill(T::default());
-                    }
-                }
-            }
+            128 => copy_panels::<T, 128>(b, row0, col0, kc, nc, nr, out),
+            64 => copy_panels::<T, 64>(b, row0, col0, kc, nc, nr, out),
+            _ => copy_panels::<T, 0>(b, row0, col0, kc, nc, nr, out),
         }
         return;
     }
@@ -143,10 +126,11 @@ pub(super) fn pack_b<T: Copy + Default>(
     }
 }
 
-/// [`pack_b`] of a row-major `B` whose panel rows are `BYTES` long (`nr` elements): each full
-/// panel row is one fixed-size move, a few source rows at a time across all the panels (reads
-/// along rows, which the hardware prefetches), and only a last, partial panel is copied element
-/// by element. The general loop's slicing and run-time lengths made packing `B` 8 % of a
+/// [`pack_b`] of a row-major `B` whose panel rows are `BYTES` long (`nr` elements; `BYTES = 0`:
+/// another length, copied with [`copy_run`]): each full panel row is one fixed-size move, a
+/// few source rows at a time across all the panels (reads along rows, one stream per row,
+/// which the hardware prefetches, instead of down a column of pages), and only a last, partial
+/// panel is copied element by element. The general loop's slicing and run-time lengths made packing `B` 8 % of a
 /// 128 x 784 x 512 product on one thread (Zen 4, `perf`); with this form the product took
 /// 971 instead of 1 014 us (one program per build, alternated three times, medians; two
 /// threads 502 -> 481 us).
@@ -160,7 +144,7 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
     out: &mut [T],
 ) {
     const ROWS: usize = 8;
-    debug_assert_eq!(nr * std::mem::size_of::<T>(), BYTES);
+    debug_assert!(BYTES == 0 || nr * std::mem::size_of::<T>() == BYTES);
     let full = nc / nr;
     assert!(out.len() == nc.div_ceil(nr) * nr * kc);
     if kc == 0 {
@@ -175,13 +159,21 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
             for p in p0..(p0 + ROWS).min(kc) {
                 // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc
                 // (asserted in bounds); panel q's row p is inside `out` (length asserted).
-                // The count is a constant once `T` is known, so the copy is inline moves.
+                // With BYTES > 0 the count is a constant once `T` is known, so the copy is
+                // inline moves.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(
+                    let (s, d) = (
                         src.add(start + p * b.row_stride + q * nr),
                         dst.add(q * nr * kc + p * nr),
-                        BYTES / std::mem::size_of::<T>(),
-                    )
+                    );
+                    if BYTES == 0 {
+                        copy_run(
+                            std::slice::from_raw_parts_mut(d, nr),
+                            std::slice::from_raw_parts(s, nr),
+                        );
+                    } else {
+                        std::ptr::copy_nonoverlapping(s, d, BYTES / std::mem::size_of::<T>());
+                    }
                 }
             }
         }
@@ -373,5 +365,58 @@ fn interleave_pair<T: Copy + Default>(
                 hi[p * half + l - half] = v;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packs rows 1..4 x columns 2..30 of a 5 x 32 row-major `f32` matrix holding `100 * r + c`
+    /// with panels `nr` wide, and checks every element against the layout of the module docs:
+    /// `(p, q*nr + j)` at `q*nr*kc + p*nr + j`, zero past the block's last column.
+    fn check_row_major_b(nr: usize) {
+        let data: Vec<f32> = (0..5 * 32)
+            .map(|i| (100 * (i / 32) + i % 32) as f32)
+            .collect();
+        let b = MatRef::row_major(&data, 5, 32);
+        let kern = Kernel {
+            nr,
+            ..super::super::portable::KERNEL_F32
+        };
+        let (row0, col0, kc, nc): (usize, usize, usize, usize) = (1, 2, 3, 28);
+        let mut out = vec![f32::NAN; nc.div_ceil(nr) * nr * kc];
+        pack_b(&b, row0, col0, kc, nc, &kern, &mut out);
+        for q in 0..nc.div_ceil(nr) {
+            for p in 0..kc {
+                for j in 0..nr {
+                    let col = q * nr + j;
+                    let want = if col < nc {
+                        (100 * (row0 + p) + col0 + col) as f32
+                    } else {
+                        0.0
+                    };
+                    assert_eq!(
+                        out[q * nr * kc + p * nr + j],
+                        want,
+                        "nr {nr}, p {p}, col {col}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_major_b_is_packed_into_its_panels_with_fixed_size_moves() {
+        // 16 f32 = 64 bytes, 32 f32 = 128 bytes: the fixed-size forms, each with a partial
+        // last panel (28 = 16 + 12, 28 < 32).
+        check_row_major_b(16);
+        check_row_major_b(32);
+    }
+
+    #[test]
+    fn a_row_major_b_of_another_panel_width_is_packed_with_run_time_copies() {
+        // 12 f32 = 48 bytes: the run-time length form (28 = 2 * 12 + 4).
+        check_row_major_b(12);
     }
 }
