@@ -340,6 +340,22 @@ fn linear_over_zero_in_features_is_the_bias_as_pytorch() {
     assert!(m.to_vec().into_iter().all(is_pos_zero));
 }
 
+#[test]
+fn linear_over_an_empty_batch_has_zero_weight_and_bias_gradients_as_pytorch() {
+    // F.linear(torch.zeros(0, 3), w[2, 3], b) is an empty [0, 2]; its sum is 0, and backward
+    // gives dW = zeros [2, 3] (an empty sum over rows) and db = zeros [2].
+    let x = Tensor::<f32>::zeros(&[0, 3]).requires_grad_(true);
+    let w = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![1.0f32, -2.0], &[2]).requires_grad_(true);
+    let y = x.linear(&w, Some(&b));
+    assert_eq!(y.shape().as_slice(), &[0, 2]);
+    y.sum().backward();
+    assert_eq!(x.grad().unwrap().shape().as_slice(), &[0, 3]);
+    assert_eq!(w.grad().unwrap().to_vec(), vec![0.0; 6]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![0.0, 0.0]);
+    assert!(b.grad().unwrap().to_vec().into_iter().all(is_pos_zero));
+}
+
 // ------------------------------------------------------------------ sizes
 
 #[test]

@@ -44,7 +44,7 @@ impl<T: Element> Tensor<T> {
         }
         // The leading dimensions' product (not numel / in_f, which is 0 when in_f is 0).
         let rows: usize = xs[..xs.len() - 1].iter().product();
-        let mut shape = crate::shape::shape_of(&xs);
+        let mut shape = xs;
         *shape.last_mut().expect("rank >= 1") = out_f;
         if let Some(y) = linear_contiguous(self, weight, bias, rows, in_f, out_f) {
             return match bias {
@@ -156,14 +156,16 @@ fn linear_backward_slices<T: Element>(
         None
     };
     let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| {
-        // Zeros written by a loop, not `vec![0; n]` (glibc's `calloc` skips its fast cache).
-        let mut db = Vec::with_capacity(out_f);
-        db.resize(out_f, T::zero());
-        for row in gs.chunks_exact(out_f.max(1)) {
-            for (d, &v) in db.iter_mut().zip(row) {
-                *d += v;
-            }
-        }
+        // Each column's sum in a register, rows in order from zero (adding row by row into the
+        // vector read back every sum just stored, a wait per row).
+        let db: Vec<T> = (0..out_f)
+            .map(|j| {
+                gs.iter()
+                    .skip(j)
+                    .step_by(out_f)
+                    .fold(T::zero(), |s, &v| s + v)
+            })
+            .collect();
         Tensor::from_values(db, &[out_f], None, false)
     });
     smallvec![dx, dw, db]
