@@ -186,3 +186,29 @@ fn elementwise_backward_in_place_keeps_gradients_others_hold() {
     assert!(close(x1.grad().unwrap().item(), 0.75));
     assert!(close(x2.grad().unwrap().item(), 0.75));
 }
+
+#[test]
+fn linear_bias_gradient_is_the_column_sums_of_the_incoming_gradient() {
+    // loss = Σ (x Wᵀ + b) ⊙ C has dL/db_j = Σ_i C[i, j]. C holds small integers, so every sum
+    // is exact in either order; the shapes take both ways of summing (tiny G, at most 16 × 16,
+    // column by column; larger, row by row).
+    for &(rows, out_f) in &[(3, 2), (16, 16), (20, 3), (3, 20), (40, 33)] {
+        let in_f = 2;
+        let x = Tensor::<f32>::from_vec(vec![0.5; rows * in_f], &[rows, in_f]);
+        let w = Tensor::<f32>::from_vec(vec![0.25; out_f * in_f], &[out_f, in_f]);
+        let b = Tensor::<f32>::zeros(&[out_f]).requires_grad_(true);
+        let c: Vec<f32> = (0..rows * out_f)
+            .map(|k| ((k * 7) % 11) as f32 - 5.0)
+            .collect();
+        let loss = (&x.linear(&w, Some(&b)) * &Tensor::from_vec(c.clone(), &[rows, out_f])).sum();
+        loss.backward();
+        let expected: Vec<f32> = (0..out_f)
+            .map(|j| (0..rows).map(|i| c[i * out_f + j]).sum())
+            .collect();
+        assert_eq!(
+            b.grad().unwrap().to_vec(),
+            expected,
+            "rows {rows}, out {out_f}"
+        );
+    }
+}

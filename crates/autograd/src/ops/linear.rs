@@ -100,6 +100,9 @@ fn linear_contiguous<T: Element>(
     Some(y)
 }
 
+/// Rows and columns of a `G` whose bias gradient is summed column by column in registers.
+const TINY: usize = 16;
+
 struct LinearBackward;
 impl<T: Element> Op<T> for LinearBackward {
     fn name(&self) -> &'static str {
@@ -156,16 +159,31 @@ fn linear_backward_slices<T: Element>(
         None
     };
     let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| {
-        // Each column's sum in a register, rows in order from zero (adding row by row into the
-        // vector read back every sum just stored, a wait per row).
-        let db: Vec<T> = (0..out_f)
-            .map(|j| {
-                gs.iter()
-                    .skip(j)
-                    .step_by(out_f)
-                    .fold(T::zero(), |s, &v| s + v)
-            })
-            .collect();
+        let db: Vec<T> = if rows <= TINY && out_f <= TINY {
+            // A tiny G (the lecture network's): each column's sum in a register, rows in order
+            // from zero. Added row by row into the vector, each of these short rows read back
+            // the sums the row before had just stored, a wait per row.
+            (0..out_f)
+                .map(|j| {
+                    gs.iter()
+                        .skip(j)
+                        .step_by(out_f)
+                        .fold(T::zero(), |s, &v| s + v)
+                })
+                .collect()
+        } else {
+            // Row by row, each row's adds vectorised (read down a column, a large G's sums
+            // would be long dependent chains over strided reads). The same order per sum.
+            // Zeros written by a loop, not `vec![0; n]` (glibc's `calloc` skips its fast cache).
+            let mut db = Vec::with_capacity(out_f);
+            db.resize(out_f, T::zero());
+            for row in gs.chunks_exact(out_f.max(1)) {
+                for (d, &v) in db.iter_mut().zip(row) {
+                    *d += v;
+                }
+            }
+            db
+        };
         Tensor::from_values(db, &[out_f], None, false)
     });
     smallvec![dx, dw, db]
