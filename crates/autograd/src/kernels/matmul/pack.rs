@@ -130,10 +130,10 @@ pub(super) fn pack_b<T: Copy + Default>(
 /// another length, copied with [`copy_run`]): each full panel row is one fixed-size move, a
 /// few source rows at a time across all the panels (reads along rows, one stream per row,
 /// which the hardware prefetches, instead of down a column of pages), and only a last, partial
-/// panel is copied element by element. The general loop's slicing and run-time lengths made packing `B` 8 % of a
-/// 128 x 784 x 512 product on one thread (Zen 4, `perf`); with this form the product took
-/// 971 instead of 1 014 us (one program per build, alternated three times, medians; two
-/// threads 502 -> 481 us).
+/// panel is copied with run-time lengths ([`copy_run`], then zeros). The general loop's slicing
+/// and run-time lengths made packing `B` 8 % of a 128 x 784 x 512 product on one thread
+/// (Zen 4, `perf`); with this form the product took 971 instead of 1 014 us (one program per
+/// build, alternated three times, medians; two threads 502 -> 481 us).
 fn copy_panels<T: Copy + Default, const BYTES: usize>(
     b: &MatRef<T>,
     row0: usize,
@@ -272,30 +272,29 @@ fn interleave<T: Copy + Default>(
     assert!(start + (lanes - 1) * stride + len <= src.len());
     let src = src.as_ptr();
     let dst = out.as_mut_ptr();
+    // Where the element-by-element tail starts: after the full blocks, if any.
     let mut p0 = 0;
     if let Some(tr) = tr {
         let size = tr.size;
         for g in (0..width).step_by(size) {
             let glanes = lanes.saturating_sub(g).min(size);
             let gwidth = (width - g).min(size);
-            let mut p0 = 0;
-            while p0 + size <= len {
-                // SAFETY: runs g..g+glanes are < lanes and p0+size <= len, so
-                // all reads are in bounds (asserted above); rows p0..p0+size
+            for p in (0..len / size * size).step_by(size) {
+                // SAFETY: runs g..g+glanes are < lanes and p+size <= len, so
+                // all reads are in bounds (asserted above); rows p..p+size
                 // of `out` hold `width` elements each, and g + gwidth <= width.
                 // The kernel path (and hence the transpose's target features)
                 // was checked by the caller.
                 unsafe {
                     (tr.func)(
-                        src.add(start + g * stride + p0),
+                        src.add(start + g * stride + p),
                         stride,
                         glanes,
-                        dst.add(p0 * width + g),
+                        dst.add(p * width + g),
                         width,
                         gwidth,
                     )
                 };
-                p0 += size;
             }
         }
         p0 = len / size * size;
