@@ -20,6 +20,7 @@ pub(crate) mod conv_shifted;
 pub(crate) mod im2col_masked;
 pub mod math;
 pub mod matmul;
+mod small_rows;
 
 use crate::element::Element;
 use matmul::gemm_packed;
@@ -277,6 +278,13 @@ unsafe fn small_matmul_ptrs<T: Element>(
 ) {
     // The inner sum fully unrolled for the short ones (a small batch's `Gᵀ·x`, a layer of
     // two or three inputs), where a loop's setup would cost more than its multiply-adds.
+    // Output rows of one vector, with `B`'s rows contiguous: a vector a row (`small_rows.rs`).
+    if b.2 == 1 && c.2 == 1 {
+        // SAFETY: passed on from the caller.
+        if unsafe { small_rows::small_rows((m, n, k), a, (b.0, b.1), (c.0, c.1)) } {
+            return;
+        }
+    }
     // SAFETY: passed on from the caller.
     unsafe {
         match k {
