@@ -160,17 +160,13 @@ fn linear_backward_slices<T: Element>(
     };
     let db = (c.inputs.len() == 3 && c.needs_grad(2)).then(|| {
         let db: Vec<T> = if rows <= TINY && out_f <= TINY {
-            // A tiny G (the lecture network's): each column's sum in a register, rows in order
-            // from zero. Added row by row into the vector, each of these short rows read back
-            // the sums the row before had just stored, a wait per row.
-            (0..out_f)
-                .map(|j| {
-                    gs.iter()
-                        .skip(j)
-                        .step_by(out_f)
-                        .fold(T::zero(), |s, &v| s + v)
-                })
-                .collect()
+            // A tiny G (the lecture network's): db = 1ᵀ·G as a tiny product, each column
+            // summed in a register from zero, rows in order (`1·g` is `g`, so these are the
+            // column sums bit for bit); one vector for the whole row of sums where the CPU has
+            // AVX-512 (`kernels/small_rows.rs`). Added row by row into the vector, each of
+            // these short rows read back the sums the row before had just stored, a wait per
+            // row.
+            matmul_strided((1, rows, out_f), (&[T::one()], 0, 0), (&gs, out_f, 1))
         } else {
             // Row by row, each row's adds vectorised (read down a column, a large G's sums
             // would be long dependent chains over strided reads). The same order per sum.
