@@ -7,7 +7,8 @@
 //! * [`matmul_into`]: the one entry point the `matmul` and `linear` ops use for every 2-D
 //!   product: a plain loop for tiny matrices, the GEMM otherwise. Transposed operands (the
 //!   backward pass's `Aᵀ·G` and `G·Bᵀ`) are passed as strided views and packed by the GEMM,
-//!   never copied first.
+//!   never copied first. `small_rows`: the tiny products whose output rows fit one AVX-512
+//!   vector (two AVX2 ones), a row at a time, with the plain loop's bits.
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
 //!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`);
 //!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col;
