@@ -277,8 +277,6 @@ unsafe fn small_matmul_ptrs<T: Element>(
     b: (*const T, isize, isize),
     c: (*mut T, isize, isize),
 ) {
-    // The inner sum fully unrolled for the short ones (a small batch's `Gᵀ·x`, a layer of
-    // two or three inputs), where a loop's setup would cost more than its multiply-adds.
     // Output rows of one vector, with `B`'s rows contiguous: a vector a row (`small_rows.rs`).
     if b.2 == 1 && c.2 == 1 {
         // SAFETY: passed on from the caller.
@@ -286,6 +284,8 @@ unsafe fn small_matmul_ptrs<T: Element>(
             return;
         }
     }
+    // The inner sum fully unrolled for the short ones (a small batch's `Gᵀ·x`, a layer of
+    // two or three inputs), where a loop's setup would cost more than its multiply-adds.
     // SAFETY: passed on from the caller.
     unsafe {
         match k {

@@ -277,7 +277,7 @@ mod tests {
                     )
                 };
                 if !done {
-                    return; // no AVX-512 here: the plain loop runs instead
+                    return; // neither AVX-512 nor AVX2 here: the plain loop runs instead
                 }
                 let want = plain(&a, (k, 1), &b, brs, [m, k, n]);
                 for i in 0..m {

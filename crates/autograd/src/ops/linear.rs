@@ -162,8 +162,8 @@ fn linear_backward_slices<T: Element>(
         let db: Vec<T> = if rows <= TINY && out_f <= TINY {
             // A tiny G (the lecture network's): db = 1ᵀ·G as a tiny product, each column
             // summed in a register from zero, rows in order (`1·g` is `g`, so these are the
-            // column sums bit for bit); one vector for the whole row of sums where the CPU has
-            // AVX-512 (`kernels/small_rows.rs`). Added row by row into the vector, each of
+            // column sums bit for bit); the whole row of sums in one AVX-512 vector, or two
+            // AVX2 ones (`kernels/small_rows.rs`). Added row by row into the vector, each of
             // these short rows read back the sums the row before had just stored, a wait per
             // row.
             matmul_strided((1, rows, out_f), (&[T::one()], 0, 0), (&gs, out_f, 1))
