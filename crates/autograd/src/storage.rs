@@ -286,14 +286,18 @@ fn push_held(key: usize, write: bool) {
 }
 
 /// Removes one entry `(key, write)`; guards usually drop in reverse order, so the last slot is
-/// checked first (inline), and a removal elsewhere ([`pop_held_slow`]) moves the last entry
-/// into the gap.
+/// checked first (inline), then the one before it (a pair of guards dropped in the order they
+/// were taken: an optimizer update's write and read locks), and a removal elsewhere
+/// ([`pop_held_slow`]) moves the last entry into the gap.
 #[inline]
 fn pop_held(key: usize, write: bool) {
     let e = entry(key, write);
     HELD.with(|h| {
         let n = h.len.get();
         if n > 0 && n <= HELD_SLOTS && h.slots[n - 1].get() == e {
+            h.len.set(n - 1);
+        } else if n > 1 && n <= HELD_SLOTS && h.slots[n - 2].get() == e {
+            h.slots[n - 2].set(h.slots[n - 1].get());
             h.len.set(n - 1);
         } else {
             pop_held_slow(h, n, e);
@@ -730,5 +734,53 @@ impl<'a, T> Deref for DataMut<'a, T> {
 impl<'a, T> DerefMut for DataMut<'a, T> {
     fn deref_mut(&mut self) -> &mut ArrayViewMutD<'a, T> {
         &mut self.view
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pop_held, push_held, HELD, HELD_SLOTS};
+
+    /// This thread's list of held guards, as `key | is_write` entries.
+    fn held() -> Vec<usize> {
+        HELD.with(|h| (0..h.len.get()).map(|i| h.get(i)).collect())
+    }
+
+    #[test]
+    fn guards_dropped_in_any_order_leave_exactly_the_others_held() {
+        // Keys are storage addresses: even numbers; bit 0 marks a write guard.
+        let (a, b, c, d) = (0x1000, 0x2000, 0x3000, 0x4000);
+        push_held(a, false);
+        push_held(b, false);
+        push_held(c, true);
+        // The one before the last (a pair dropped in the order taken): the last moves into
+        // its slot.
+        pop_held(b, false);
+        assert_eq!(held(), [a, c | 1]);
+        push_held(d, false);
+        // Deeper than that (the slow path): the last moves into the gap, too.
+        pop_held(a, false);
+        assert_eq!(held(), [d, c | 1]);
+        // The same key with the other kind is not the entry held.
+        pop_held(d, true);
+        assert_eq!(held(), [d, c | 1]);
+        pop_held(c, true);
+        pop_held(d, false);
+        assert!(held().is_empty());
+        // Past the fixed slots, entries spill into the growable list and come back out.
+        for i in 0..HELD_SLOTS + 3 {
+            push_held(0x10_000 + 16 * i, false);
+        }
+        pop_held(0x10_000 + 16 * (HELD_SLOTS + 1), false);
+        pop_held(0x10_000, false);
+        let left = held();
+        assert_eq!(left.len(), HELD_SLOTS + 1);
+        for i in [0, HELD_SLOTS + 1] {
+            assert!(!left.contains(&(0x10_000 + 16 * i)), "entry {i} still held");
+        }
+        for e in left {
+            pop_held(e, false);
+        }
+        assert!(held().is_empty());
     }
 }
