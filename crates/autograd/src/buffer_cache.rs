@@ -81,10 +81,19 @@ pub fn set_cache_limit(bytes: usize) {
 
 /// A cached buffer with room for `len` elements (and at most `len / 4` more), emptied, if
 /// one is held.
+///
+/// (The size test inline, where every op's output asks; the cache's lock out of line.)
+#[inline]
 pub(crate) fn cached<T: 'static>(len: usize) -> Option<Vec<T>> {
     if len.saturating_mul(std::mem::size_of::<T>()) < MIN_BYTES {
         return None;
     }
+    take_cached(len)
+}
+
+/// The locked part of [`cached`].
+#[inline(never)]
+fn take_cached<T: 'static>(len: usize) -> Option<Vec<T>> {
     CACHE.lock().take::<T>(len)
 }
 
@@ -108,10 +117,19 @@ pub(crate) fn zeroed<T: Clone + 'static>(len: usize, zero: T) -> Vec<T> {
 
 /// Gives a buffer no longer used to the cache (or frees it, when it is small, of another type
 /// or the cache is full).
+///
+/// (The size test inline, where every storage is dropped; the cache's lock out of line.)
+#[inline]
 pub(crate) fn recycle<T: 'static>(v: Vec<T>) {
     if v.capacity() * std::mem::size_of::<T>() < MIN_BYTES {
         return;
     }
+    put_cached(v);
+}
+
+/// The locked part of [`recycle`].
+#[inline(never)]
+fn put_cached<T: 'static>(v: Vec<T>) {
     let dropped = CACHE.lock().put(v, cache_limit());
     drop(dropped); // freed outside the lock
 }
