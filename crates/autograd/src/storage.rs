@@ -398,9 +398,17 @@ impl Layout {
         true
     }
 
-    /// Can two indices name one element (a stride 0 on a dimension of size > 1)?
+    /// Can two indices name one element (a stride 0 on a dimension of size > 1)? Never for a
+    /// contiguous layout, answered inline (every optimizer update and in-place gradient asks).
+    #[inline]
     pub(crate) fn has_overlap(&self) -> bool {
-        if self.shape.contains(&0) || self.is_contiguous() {
+        !self.is_contiguous() && self.strided_overlap()
+    }
+
+    /// [`Layout::has_overlap`] for a layout that is not contiguous.
+    #[inline(never)]
+    fn strided_overlap(&self) -> bool {
+        if self.shape.contains(&0) {
             return false;
         }
         // Sort dimensions by stride; each must step past everything the smaller ones span.
