@@ -14,6 +14,7 @@ pub fn set_detect_anomaly(on: bool) {
 }
 
 /// Is anomaly detection on?
+#[inline]
 pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }

@@ -261,6 +261,7 @@ struct Visit<T: Element> {
 const NO_PLACE: u32 = u32::MAX;
 
 /// The place of input `i` among an op's input places, `None` where it has none.
+#[inline]
 fn input_place(places: &[u32], i: usize) -> Option<usize> {
     places
         .get(i)

@@ -860,10 +860,19 @@ impl<T: Scalar> Tensor<T> {
         Arc::count(&self.inner) == 1 && Arc::count(&self.inner.storage) == 1
     }
 
-    pub(crate) fn run_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {
+    /// The gradient `grad` of this tensor after its hooks (unchanged, inline, when it has
+    /// none: every tensor of a backward walk asks).
+    #[inline]
+    pub(crate) fn run_hooks(&self, grad: Tensor<T>) -> Tensor<T> {
         if !self.inner.has_hooks.load(Ordering::Acquire) {
             return grad;
         }
+        self.run_registered_hooks(grad)
+    }
+
+    /// [`Tensor::run_hooks`] for a tensor with hooks.
+    #[inline(never)]
+    fn run_registered_hooks(&self, mut grad: Tensor<T>) -> Tensor<T> {
         // Called on a copy of the list, so a hook may register hooks without waiting on itself.
         // The tensor's own hooks (registered while it was a leaf) run first, then the graph's.
         let mut hooks: Vec<Hook<T>> = (self.inner.extras.lock().as_ref())
