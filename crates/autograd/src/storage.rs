@@ -98,7 +98,7 @@ impl<T> Storage<T> {
     /// A guard `G` taken with `take`, or, where this thread already holds a guard that could
     /// deadlock with it (rule 4), with `take_timed`, panicking when that times out; registered
     /// in this thread's list of held guards.
-    #[inline]
+    #[inline(always)]
     fn lock<G: LockKind>(
         &self,
         what: &dyn Fn() -> String,

@@ -518,6 +518,7 @@ impl<T: Scalar> Tensor<T> {
 
     /// The values as one row-major slice: shared under the read lock when contiguous, else
     /// copied (for kernels that take slices whatever the layout).
+    #[inline]
     pub(crate) fn read_values(&self) -> crate::storage::Values<'_, T> {
         match self.read_contiguous() {
             Some(s) => crate::storage::Values::Shared(s),
