@@ -97,7 +97,8 @@ impl<T> Storage<T> {
 
     /// A guard `G` taken with `take`, or, where this thread already holds a guard that could
     /// deadlock with it (rule 4), with `take_timed`, panicking when that times out; registered
-    /// in this thread's list of held guards.
+    /// in this thread's list of held guards. Always inlined: with `#[inline]` alone it stayed a
+    /// call, 33 of them a lecture step (callgrind).
     #[inline(always)]
     fn lock<G: LockKind>(
         &self,
