@@ -100,7 +100,8 @@ fn linear_contiguous<T: Element>(
     Some(y)
 }
 
-/// Rows and columns of a `G` whose bias gradient is summed column by column in registers.
+/// Rows and columns of a `G` whose bias gradient is the tiny product `1ᵀ·G` (each column summed
+/// in a register); a larger `G` is summed row by row.
 const TINY: usize = 16;
 
 struct LinearBackward;
