@@ -11,6 +11,7 @@
 //! gradients are themselves differentiable.
 
 use crate::anomaly;
+use crate::arc::Arc;
 use crate::element::Element;
 use crate::grad_mode::{no_grad, GradModeGuard};
 use crate::graph::{BackwardCtx, Node};
@@ -18,7 +19,6 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use triomphe::Arc;
 
 /// Tensor ids are unique integers handed out in sequence: they need no hashing, only a spread
 /// of their bits (SipHash was a sixth of a small network's backward).

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod anomaly;
+mod arc;
 pub mod backward;
 pub mod buffer_cache;
 mod display;

@@ -13,10 +13,9 @@ use crate::storage::{DataMut, DataRef, Layout, Storage};
 use ndarray::ArrayD;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
-// The handles of headers, storages and graph nodes: `triomphe`'s `Arc` has no weak count, so
-// freeing one is one atomic operation instead of std's two (docs/performance.md, "The
-// small-op path").
-use triomphe::Arc;
+// The handles of headers, storages and graph nodes: no weak count, blocks pooled per thread
+// (`arc.rs`).
+use crate::arc::{Arc, UniqueArc};
 
 /// Tensor ids are handed to each thread in blocks of this many, so that making a tensor takes
 /// an id without an atomic read-modify-write (one per block instead).
@@ -49,10 +48,7 @@ fn next_id() -> u64 {
 /// (about 200 bytes) a call of `memcpy` (the lecture step ran 4 % faster without them).
 #[inline(always)]
 pub(crate) fn arc_in_place<V>(make: impl FnOnce() -> V) -> Arc<V> {
-    let mut slot = triomphe::UniqueArc::new_uninit();
-    slot.write(make());
-    // SAFETY: `write` initialised the value.
-    unsafe { triomphe::UniqueArc::assume_init(slot) }.shareable()
+    UniqueArc::new_with(make).shareable()
 }
 
 /// A hook on a tensor's gradient: sees the gradient flowing in and may return a replacement.

@@ -21,6 +21,7 @@
 //!
 //! Derivatives are the out-of-place ops' (`add_`: 1; `mul_`: the other factor; …).
 
+use crate::arc::Arc;
 use crate::element::{Element, Scalar};
 use crate::grad_mode::{is_grad_enabled, no_grad};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
@@ -30,7 +31,6 @@ use crate::tensor::{Hook, Tensor};
 use ndarray::Zip;
 use smallvec::smallvec;
 use std::sync::atomic::Ordering;
-use triomphe::Arc;
 
 /// The right-hand side of an in-place op: a tensor (broadcast to the left side's shape) or a
 /// scalar.

@@ -12,6 +12,7 @@
 
 use super::{Hook, Tensor};
 use crate::anomaly;
+use crate::arc::{Arc, UniqueArc};
 use crate::element::{Element, Scalar};
 use crate::grad_mode::is_grad_enabled;
 use crate::storage::Layout;
@@ -19,7 +20,6 @@ use ndarray::ArrayD;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use triomphe::{Arc, UniqueArc};
 
 /// Gradients returned by a backward rule, one per input (`None` = no gradient for that input).
 pub type InputGrads<T> = SmallVec<[Option<Tensor<T>>; 3]>;
