@@ -9,124 +9,43 @@
 //! 55 353 -> 47 490 instructions, 4.20 -> 3.81 µs on the Zen 4 (`docs/performance.md`, "The
 //! small-op path").
 //!
-//! The rules:
-//! * blocks of at most [`MAX_POOLED`] bytes are rounded up to a multiple of 16 bytes (their
-//!   size class) and aligned to 16; larger or more aligned ones go to the global allocator;
-//! * a freed block goes on the freeing thread's list of its class, unless that list already
-//!   holds [`KEEP`] blocks: then to the global allocator. A block made on one thread and freed
-//!   on another is simply kept by the second;
-//! * a thread's lists are freed when the thread ends; a block freed after that (by another
-//!   thread-local's destructor) goes to the global allocator.
+//! The blocks: up to 256 bytes, in 16-byte size classes aligned to 16, from this thread's
+//! [`FreeLists`] (`free_lists.rs` has the rules); larger or more aligned values go to the
+//! global allocator.
 
+use crate::free_lists::{class_bytes, class_of, FreeLists};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 
-/// The largest block kept on the free lists, in bytes.
-pub(crate) const MAX_POOLED: usize = 256;
-/// The most blocks a thread keeps per size class (at most 16 · 64 blocks of 256 bytes or less:
-/// 136 KiB a thread).
-pub(crate) const KEEP: usize = 64;
-const CLASSES: usize = MAX_POOLED / 16;
+/// The alignment of every pooled block.
 const ALIGN: usize = 16;
 
-/// A free block: the link to the next one is written in its first bytes.
-struct Free {
-    next: *mut Free,
-}
-
-/// One thread's free lists, by size class.
-struct Pool {
-    heads: [Cell<*mut Free>; CLASSES],
-    counts: [Cell<usize>; CLASSES],
-}
-
-impl Pool {
-    const fn new() -> Self {
-        Pool {
-            heads: [const { Cell::new(std::ptr::null_mut()) }; CLASSES],
-            counts: [const { Cell::new(0) }; CLASSES],
-        }
-    }
-
-    /// A block of `class` off its list, if it has one.
-    #[inline(always)]
-    fn pop(&self, class: usize) -> Option<NonNull<u8>> {
-        let head = NonNull::new(self.heads[class].get())?;
-        // SAFETY: `head` is a free block of this class; its first bytes hold the link.
-        self.heads[class].set(unsafe { head.as_ref().next });
-        self.counts[class].set(self.counts[class].get() - 1);
-        Some(head.cast())
-    }
-
-    /// Puts the unused block `p` of `class` on its list, or returns `false` if the list is full.
-    ///
-    /// # Safety
-    ///
-    /// `p` was allocated with `class_layout(class)` and is no longer used.
-    #[inline(always)]
-    unsafe fn push(&self, class: usize, p: NonNull<u8>) -> bool {
-        let count = self.counts[class].get();
-        if count >= KEEP {
-            return false;
-        }
-        let block = p.as_ptr().cast::<Free>();
-        // SAFETY: the block is at least 16 bytes, 16-aligned, and no longer used.
-        unsafe {
-            block.write(Free {
-                next: self.heads[class].get(),
-            })
-        };
-        self.heads[class].set(block);
-        self.counts[class].set(count + 1);
-        true
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        for (class, head) in self.heads.iter().enumerate() {
-            let mut p = head.replace(std::ptr::null_mut());
-            while !p.is_null() {
-                // SAFETY: every block on the list of `class` was allocated with
-                // `class_layout(class)` and is not in use; its first bytes hold the link.
-                unsafe {
-                    let next = (*p).next;
-                    dealloc(p.cast(), class_layout(class));
-                    p = next;
-                }
-            }
-        }
-    }
-}
-
 thread_local! {
-    static POOL: Pool = const { Pool::new() };
+    static POOL: FreeLists = const { FreeLists::new(ALIGN) };
 }
 
-/// The layout of the blocks of size class `class` (`16 · (class + 1)` bytes).
-fn class_layout(class: usize) -> Layout {
-    // SAFETY: the size is a non-zero multiple of the power-of-two alignment, far below
-    // `isize::MAX`.
-    unsafe { Layout::from_size_align_unchecked(16 * (class + 1), ALIGN) }
-}
-
-/// The size class of `layout`, or `None` for a block the pool does not keep.
+/// The size class of a block for `layout`, or `None` for one the lists do not keep.
 #[inline(always)]
-fn class_of(layout: Layout) -> Option<usize> {
-    (layout.size() <= MAX_POOLED && layout.align() <= ALIGN && layout.size() > 0)
-        .then(|| (layout.size() - 1) / 16)
+fn pooled_class(layout: Layout) -> Option<usize> {
+    class_of(layout.size()).filter(|_| layout.align() <= ALIGN)
+}
+
+/// The layout of the pooled blocks of `class`.
+#[inline(always)]
+fn class_layout(class: usize) -> Layout {
+    // SAFETY: a non-zero multiple of 16 bytes with a power-of-two alignment.
+    unsafe { Layout::from_size_align_unchecked(class_bytes(class), ALIGN) }
 }
 
 /// A block for `layout`: from this thread's list where it has one, else new.
 #[inline(always)]
 fn alloc_block(layout: Layout) -> NonNull<u8> {
-    let layout = match class_of(layout) {
+    let layout = match pooled_class(layout) {
         Some(class) => {
-            if let Some(p) = POOL.try_with(|pool| pool.pop(class)).ok().flatten() {
+            if let Ok(Some(p)) = POOL.try_with(|lists| lists.pop(class)) {
                 return p;
             }
             class_layout(class)
@@ -145,13 +64,14 @@ fn alloc_block(layout: Layout) -> NonNull<u8> {
 /// `p` came from `alloc_block(layout)` and is no longer used.
 #[inline(always)]
 unsafe fn free_block(p: NonNull<u8>, layout: Layout) {
-    let Some(class) = class_of(layout) else {
+    let Some(class) = pooled_class(layout) else {
         // SAFETY: allocated with `layout` itself (no size class).
         unsafe { dealloc(p.as_ptr(), layout) };
         return;
     };
-    // SAFETY: forwarded from the caller; pooled blocks have their class's layout.
-    let kept = POOL.try_with(|pool| unsafe { pool.push(class, p) });
+    // SAFETY: forwarded from the caller; pooled blocks have their class's layout, which
+    // `POOL`'s lists (aligned to `ALIGN`) use.
+    let kept = POOL.try_with(|lists| unsafe { lists.push(class, p) });
     if kept != Ok(true) {
         // SAFETY: as above.
         unsafe { dealloc(p.as_ptr(), class_layout(class)) };
@@ -373,11 +293,12 @@ mod tests {
 
     #[test]
     fn lists_hold_at_most_keep_blocks_and_large_blocks_bypass_them() {
+        use crate::free_lists::KEEP;
         let many: Vec<Arc<[u8; 40]>> = (0..KEEP + 10).map(|i| Arc::new([i as u8; 40])).collect();
         drop(many);
-        let class = class_of(Layout::new::<Block<[u8; 40]>>()).unwrap();
-        assert_eq!(POOL.with(|p| p.counts[class].get()), KEEP);
-        assert_eq!(class_of(Layout::new::<Block<[u8; 300]>>()), None);
+        let class = pooled_class(Layout::new::<Block<[u8; 40]>>()).unwrap();
+        assert_eq!(POOL.with(|lists| lists.count(class)), KEEP);
+        assert_eq!(pooled_class(Layout::new::<Block<[u8; 300]>>()), None);
         let big = Arc::new([9u8; 300]);
         assert_eq!(big[299], 9);
     }

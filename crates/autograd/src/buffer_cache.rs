@@ -25,10 +25,20 @@
 //!   ([`uninit`]) or get zeros ([`zeroed`]).
 //!
 //! [`empty_cache`] frees everything held (PyTorch's `torch.cuda.empty_cache()`).
+//!
+//! Small buffers (256 bytes or less, of 4- or 8-byte elements) are kept apart, per thread:
+//! an op's small output takes a freed buffer of its 16-byte size class off this thread's list
+//! (`free_lists.rs`: at most 64 a class, freed when the thread ends), and a dropped storage's
+//! small buffer goes back on the dropping thread's list. They are not counted in
+//! [`cached_bytes`] nor bound by [`cache_limit`] (at most 272 KiB a thread). Why: the lecture
+//! step made about 20 such buffers a step, each a `malloc` and a `free` of glibc's.
 
+use crate::free_lists::{self, class_bytes, FreeLists};
 use parking_lot::Mutex;
 use std::any::Any;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::LocalKey;
 
 /// The smallest buffer worth keeping, in bytes (glibc's default `mmap` threshold).
 pub const MIN_BYTES: usize = 128 << 10;
@@ -80,13 +90,14 @@ pub fn set_cache_limit(bytes: usize) {
 }
 
 /// A cached buffer with room for `len` elements (and at most `len / 4` more), emptied, if
-/// one is held.
+/// one is held; for a small buffer of 4- or 8-byte elements (at most 256 bytes), this
+/// thread's, or a new one, of `len` elements rounded up to 16 bytes ([`take_small`]).
 ///
 /// (The size test inline, where every op's output asks; the cache's lock out of line.)
 #[inline]
 pub(crate) fn cached<T: 'static>(len: usize) -> Option<Vec<T>> {
     if len.saturating_mul(std::mem::size_of::<T>()) < MIN_BYTES {
-        return None;
+        return take_small(len);
     }
     take_cached(len)
 }
@@ -115,16 +126,79 @@ pub(crate) fn zeroed<T: Clone + 'static>(len: usize, zero: T) -> Vec<T> {
     }
 }
 
-/// Gives a buffer no longer used to the cache (or frees it, when it is small, of another type
-/// or the cache is full).
+/// Gives a buffer no longer used to the cache, or a small one to this thread's lists
+/// ([`put_small`]); frees it when it is of another type or size, or the cache is full.
 ///
 /// (The size test inline, where every storage is dropped; the cache's lock out of line.)
 #[inline]
 pub(crate) fn recycle<T: 'static>(v: Vec<T>) {
     if v.capacity() * std::mem::size_of::<T>() < MIN_BYTES {
+        put_small(v);
         return;
     }
     put_cached(v);
+}
+
+thread_local! {
+    /// This thread's small buffers of 4-byte elements (`f32`, `i32`, `u32`).
+    static SMALL4: FreeLists = const { FreeLists::new(4) };
+    /// This thread's small buffers of 8-byte elements (`f64`, `i64`).
+    static SMALL8: FreeLists = const { FreeLists::new(8) };
+}
+
+/// This thread's lists for buffers of `T`: elements of 4 or 8 bytes aligned to their size
+/// (a buffer of `cap` of them is then allocated as `cap · size` bytes aligned to `size`,
+/// whatever the type, so an `f32` buffer can serve an `i32` tensor); `None` for other types.
+#[inline(always)]
+fn small_lists<T>() -> Option<&'static LocalKey<FreeLists>> {
+    match (std::mem::size_of::<T>(), std::mem::align_of::<T>()) {
+        (4, 4) => Some(&SMALL4),
+        (8, 8) => Some(&SMALL8),
+        _ => None,
+    }
+}
+
+/// An empty buffer for `len` elements of `T` (`len · size` under [`MIN_BYTES`]) with its
+/// capacity rounded up to its 16-byte size class: off this thread's list of that class, or
+/// new (and so returnable to it by [`put_small`]); `None` for another type or a buffer over
+/// 256 bytes.
+#[inline]
+fn take_small<T>(len: usize) -> Option<Vec<T>> {
+    let lists = small_lists::<T>()?;
+    let size = std::mem::size_of::<T>();
+    let class = free_lists::class_of(len * size)?;
+    let cap = class_bytes(class) / size;
+    Some(match lists.try_with(|l| l.pop(class)) {
+        // SAFETY: a block of `class` from the lists of `T`'s size and alignment: allocated as
+        // `Vec::with_capacity(cap)` of a type of that size and alignment (the layout of
+        // `Layout::array::<T>(cap)`), given back by `put_small` and no longer used.
+        Ok(Some(p)) => unsafe { Vec::from_raw_parts(p.as_ptr().cast::<T>(), 0, cap) },
+        _ => Vec::with_capacity(cap),
+    })
+}
+
+/// Puts `v`'s buffer on this thread's list of its size class when its capacity is exactly a
+/// class's (every buffer [`take_small`] hands out), after dropping its elements; else, or when
+/// that list is full, frees it.
+#[inline]
+fn put_small<T>(mut v: Vec<T>) {
+    let Some(lists) = small_lists::<T>() else {
+        return;
+    };
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    let Some(class) = free_lists::class_of(bytes).filter(|&c| class_bytes(c) == bytes) else {
+        return;
+    };
+    v.clear();
+    let v = std::mem::ManuallyDrop::new(v);
+    let p = NonNull::new(v.as_ptr().cast_mut().cast::<u8>()).expect("a non-empty allocation");
+    // SAFETY: `v`'s allocation, `Layout::array::<T>(cap)`: `bytes` (a class's size) aligned to
+    // `T`'s size, the layout of `lists`' blocks of `class`; `v` is never used again unless
+    // the list refuses it.
+    let kept = lists.try_with(|l| unsafe { l.push(class, p) });
+    if kept != Ok(true) {
+        drop(std::mem::ManuallyDrop::into_inner(v));
+    }
 }
 
 /// The locked part of [`recycle`].

@@ -35,6 +35,7 @@ pub mod buffer_cache;
 mod display;
 pub mod element;
 pub mod error;
+mod free_lists;
 pub mod function;
 pub mod grad_mode;
 pub mod gradcheck;
