@@ -254,14 +254,31 @@ mod tests {
         }
     }
 
+    /// Blocks on this thread's list of `class`.
+    fn held(class: usize) -> usize {
+        POOL.with(|lists| lists.count(class))
+    }
+
     #[test]
     fn a_block_is_reused_by_the_next_value_of_its_class() {
-        let a = Arc::new([1u64; 10]); // 8 + 80 = 88 bytes: class 5
+        // Empty the list of class 5 (this thread may have run other tests).
+        while let Some(p) = POOL.with(|lists| lists.pop(5)) {
+            // SAFETY: a free block of class 5, allocated with its class layout.
+            unsafe { dealloc(p.as_ptr(), class_layout(5)) };
+        }
+        let a = Arc::new([1u64; 10]); // 8 + 80 = 88 bytes: class 5 (81 to 96 bytes)
+        assert_eq!(pooled_class(Layout::new::<Block<[u64; 10]>>()), Some(5));
         let p = a.ptr.cast::<u8>();
         drop(a);
+        assert_eq!(
+            held(5),
+            1,
+            "the freed block is on the list, not back with malloc"
+        );
         let b = Arc::new([2u64; 9]); // 8 + 72 = 80 bytes: class 4
+        assert_eq!(held(5), 1);
         let c = Arc::new([3u64; 11]); // 96 bytes: class 5, the freed block
-        assert_eq!(c.ptr.cast::<u8>(), p);
+        assert_eq!((c.ptr.cast::<u8>(), held(5)), (p, 0));
         assert_eq!(c[10] + b[8], 5);
     }
 

@@ -383,6 +383,40 @@ mod tests {
         assert_eq!(cache.bytes, 0);
     }
 
+    /// Empties this thread's list of 4-byte buffers of `class` (the thread may have run other
+    /// tests) and returns how many it held.
+    fn drain4(class: usize) -> usize {
+        let mut n = 0;
+        while let Some(p) = SMALL4.with(|l| l.pop(class)) {
+            // SAFETY: a free block of the list, allocated with its layout.
+            unsafe { std::alloc::dealloc(p.as_ptr(), SMALL4.with(|l| l.layout(class))) };
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn a_small_buffer_goes_back_on_this_threads_list_and_serves_the_next_of_its_class() {
+        drain4(1);
+        // 5 f32 = 20 bytes: class 1 (17 to 32 bytes), capacity rounded up to 8.
+        let v: Vec<f32> = cached(5).unwrap();
+        assert_eq!((v.len(), v.capacity()), (0, 8));
+        let p = v.as_ptr() as usize;
+        recycle(v);
+        assert_eq!(SMALL4.with(|l| l.count(1)), 1, "kept, not freed");
+        // 7 i32 = 28 bytes: the same class and element size, so the same block.
+        let w: Vec<i32> = cached(7).unwrap();
+        assert_eq!((w.as_ptr() as usize, w.len(), w.capacity()), (p, 0, 8));
+        assert_eq!(SMALL4.with(|l| l.count(1)), 0);
+        // A capacity that is not a class's, a 1-byte type, a buffer over 256 bytes: not kept.
+        recycle(Vec::<f32>::with_capacity(5));
+        assert_eq!(SMALL4.with(|l| l.count(1)), 0);
+        assert!(cached::<u8>(5).is_none());
+        assert!(cached::<f32>(65).is_none());
+        recycle(w);
+        assert_eq!(drain4(1), 1);
+    }
+
     #[test]
     fn other_types_are_not_kept() {
         let mut cache = Cache::new();
