@@ -103,6 +103,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     shifted_a: Some(shifted_a_f32),
     dot: Some(super::avx512_dot::DOT_F32),
     transpose: Some(super::avx512_pack::TRANSPOSE_F32),
+    copy_panels: Some(super::avx512_pack::copy_panels_128::<f32>),
 };
 
 /// AVX-512 `f64` kernel.
@@ -115,6 +116,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     shifted_a: Some(shifted_a_f64),
     dot: Some(super::avx512_dot::DOT_F64),
     transpose: Some(super::avx512_pack::TRANSPOSE_F64),
+    copy_panels: Some(super::avx512_pack::copy_panels_128::<f64>),
 };
 
 /// AVX-512 `f32` kernel for narrow outputs (`n <= 16`): 14 x 16.

@@ -30,6 +30,8 @@ pub struct Kernel<T> {
     pub func: MicroKernel<T>,
     /// Optional SIMD block transpose used when packing needs a transpose.
     pub transpose: Option<TransposeBlock<T>>,
+    /// Optional SIMD copy of a row-major `B`'s full panels when their rows are 128 bytes.
+    pub copy_panels: Option<CopyPanels<T>>,
     /// Optional variant of `func` reading a row-major `A` in place.
     pub direct: Option<DirectKernel<T>>,
     /// Shifted-`B` form of `func` (see [`ShiftedKernel`]), if the path has one.
@@ -134,6 +136,17 @@ pub type DirectKernel<T> = unsafe fn(
     ldc: usize,
     overwrite: bool,
 );
+
+/// `copy(src, row_stride, kc, panels, dst)` packs the first `panels` full panels of a
+/// row-major `B` block whose panel rows are 128 bytes (`nr = 128 / size_of::<T>()` elements):
+/// row `p` of panel `q`, `src + p*row_stride + q*nr`, goes to `dst + q*nr*kc + p*nr`.
+///
+/// # Safety
+///
+/// Those `kc` rows of `panels * nr` elements readable, `panels * nr * kc` elements writable at
+/// `dst`, and the CPU must support the function's target features.
+pub type CopyPanels<T> =
+    unsafe fn(src: *const T, row_stride: usize, kc: usize, panels: usize, dst: *mut T);
 
 /// A SIMD square block transpose.
 #[derive(Clone, Copy)]

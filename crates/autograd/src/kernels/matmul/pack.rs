@@ -12,7 +12,7 @@
 //! up front so these checks never fail, and packing is a small fraction of
 //! the total work.
 
-use super::kernel::{Kernel, PairTranspose, TransposeBlock};
+use super::kernel::{CopyPanels, Kernel, PairTranspose, TransposeBlock};
 use super::{GemmScalar, MatRef};
 
 /// `f(a_buffer, b_buffer)` with this thread's reusable pack buffers, or fresh ones for a
@@ -105,9 +105,9 @@ pub(super) fn pack_b<T: Copy + Default>(
     if b.col_stride == 1 {
         // Rows are contiguous: a fixed-size move per panel row for the kernels' widths.
         match nr * std::mem::size_of::<T>() {
-            128 => copy_panels::<T, 128>(b, row0, col0, kc, nc, nr, out),
-            64 => copy_panels::<T, 64>(b, row0, col0, kc, nc, nr, out),
-            _ => copy_panels::<T, 0>(b, row0, col0, kc, nc, nr, out),
+            128 => copy_panels::<T, 128>(b, [row0, col0, kc, nc, nr], kern.copy_panels, out),
+            64 => copy_panels::<T, 64>(b, [row0, col0, kc, nc, nr], None, out),
+            _ => copy_panels::<T, 0>(b, [row0, col0, kc, nc, nr], None, out),
         }
         return;
     }
@@ -133,14 +133,13 @@ pub(super) fn pack_b<T: Copy + Default>(
 /// panel is copied with run-time lengths ([`copy_run`], then zeros). The general loop's slicing
 /// and run-time lengths made packing `B` 8 % of a 128 x 784 x 512 product on one thread
 /// (Zen 4, `perf`); with this form the product took 971 instead of 1 014 us (one program per
-/// build, alternated three times, medians; two threads 502 -> 481 us).
+/// build, alternated three times, medians; two threads 502 -> 481 us). With `simd` (the kernel
+/// path's [`Kernel::copy_panels`], AVX-512) the full panels of 128-byte rows are copied by it
+/// in the same order with 64-byte moves, which the generic code cannot use.
 fn copy_panels<T: Copy + Default, const BYTES: usize>(
     b: &MatRef<T>,
-    row0: usize,
-    col0: usize,
-    kc: usize,
-    nc: usize,
-    nr: usize,
+    [row0, col0, kc, nc, nr]: [usize; 5],
+    simd: Option<CopyPanels<T>>,
     out: &mut [T],
 ) {
     const ROWS: usize = 8;
@@ -154,25 +153,31 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
     let start = b.offset + row0 * b.row_stride + col0;
     assert!(start + (kc - 1) * b.row_stride + nc <= b.data.len());
     let (src, dst) = (b.data.as_ptr(), out.as_mut_ptr());
-    for p0 in (0..kc).step_by(ROWS) {
-        for q in 0..full {
-            for p in p0..(p0 + ROWS).min(kc) {
-                // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc
-                // (asserted in bounds); panel q's row p is inside `out` (length asserted).
-                // With BYTES > 0 the count is a constant once `T` is known, so the copy is
-                // inline moves.
-                unsafe {
-                    let (s, d) = (
-                        src.add(start + p * b.row_stride + q * nr),
-                        dst.add(q * nr * kc + p * nr),
-                    );
-                    if BYTES == 0 {
-                        copy_run(
-                            std::slice::from_raw_parts_mut(d, nr),
-                            std::slice::from_raw_parts(s, nr),
+    if let Some(copy) = simd.filter(|_| BYTES == 128) {
+        // SAFETY: the full panels' rows are in bounds (asserted above) and inside `out`; the
+        // caller validated the kernel path whose copy this is.
+        unsafe { copy(src.add(start), b.row_stride, kc, full, dst) };
+    } else {
+        for p0 in (0..kc).step_by(ROWS) {
+            for q in 0..full {
+                for p in p0..(p0 + ROWS).min(kc) {
+                    // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc
+                    // (asserted in bounds); panel q's row p is inside `out` (length asserted).
+                    // With BYTES > 0 the count is a constant once `T` is known, so the copy is
+                    // inline moves.
+                    unsafe {
+                        let (s, d) = (
+                            src.add(start + p * b.row_stride + q * nr),
+                            dst.add(q * nr * kc + p * nr),
                         );
-                    } else {
-                        std::ptr::copy_nonoverlapping(s, d, BYTES / std::mem::size_of::<T>());
+                        if BYTES == 0 {
+                            copy_run(
+                                std::slice::from_raw_parts_mut(d, nr),
+                                std::slice::from_raw_parts(s, nr),
+                            );
+                        } else {
+                            std::ptr::copy_nonoverlapping(s, d, BYTES / std::mem::size_of::<T>());
+                        }
                     }
                 }
             }
@@ -384,25 +389,38 @@ mod tests {
     /// with panels `nr` wide, and checks every element against the layout of the module docs:
     /// `(p, q*nr + j)` at `q*nr*kc + p*nr + j`, zero past the block's last column.
     fn check_row_major_b(nr: usize) {
-        let data: Vec<f32> = (0..5 * 32)
-            .map(|i| (100 * (i / 32) + i % 32) as f32)
-            .collect();
-        let b = MatRef::row_major(&data, 5, 32);
         let kern = Kernel {
             nr,
             ..super::super::portable::KERNEL_F32
         };
-        let (row0, col0, kc, nc): (usize, usize, usize, usize) = (1, 2, 3, 28);
-        let mut out = vec![f32::NAN; nc.div_ceil(nr) * nr * kc];
-        pack_b(&b, row0, col0, kc, nc, &kern, &mut out);
+        check_packed_b::<f32>(&kern, [5, 32], [1, 2, 3, 28]);
+    }
+
+    /// Packs rows `row0 .. row0 + kc` x columns `col0 .. col0 + nc` of a `rows x cols`
+    /// row-major matrix holding `1000 * r + c` with `kern`, and checks every element against
+    /// the layout of the module docs: `(p, q*nr + j)` at `q*nr*kc + p*nr + j`, zero past the
+    /// block's last column.
+    fn check_packed_b<T: Copy + Default + PartialEq + std::fmt::Debug + From<u16>>(
+        kern: &Kernel<T>,
+        [rows, cols]: [usize; 2],
+        [row0, col0, kc, nc]: [usize; 4],
+    ) {
+        let value = |r: usize, c: usize| T::from((1000 * r + c) as u16);
+        let data: Vec<T> = (0..rows * cols)
+            .map(|i| value(i / cols, i % cols))
+            .collect();
+        let b = MatRef::row_major(&data, rows, cols);
+        let nr = kern.nr;
+        let mut out = vec![value(60, 999); nc.div_ceil(nr) * nr * kc];
+        pack_b(&b, row0, col0, kc, nc, kern, &mut out);
         for q in 0..nc.div_ceil(nr) {
             for p in 0..kc {
                 for j in 0..nr {
                     let col = q * nr + j;
                     let want = if col < nc {
-                        (100 * (row0 + p) + col0 + col) as f32
+                        value(row0 + p, col0 + col)
                     } else {
-                        0.0
+                        T::default()
                     };
                     assert_eq!(
                         out[q * nr * kc + p * nr + j],
@@ -412,6 +430,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_avx512_panel_copy_packs_what_the_moves_pack() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            eprintln!("no AVX-512F on this CPU: the AVX-512 panel copy is not run");
+            return;
+        }
+        // Three full 128-byte panels and a partial one (nc = 3·32 + 5, 3·16 + 5), over
+        // kc = 11 rows (one block of eight rows and a partial one), from an offset block.
+        let f32s = Kernel {
+            nr: 32,
+            copy_panels: Some(super::super::avx512_pack::copy_panels_128::<f32>),
+            ..super::super::portable::KERNEL_F32
+        };
+        check_packed_b::<f32>(&f32s, [16, 120], [2, 3, 11, 101]);
+        let f64s = Kernel {
+            nr: 16,
+            copy_panels: Some(super::super::avx512_pack::copy_panels_128::<f64>),
+            ..super::super::portable::KERNEL_F64
+        };
+        check_packed_b::<f64>(&f64s, [16, 60], [2, 3, 11, 53]);
     }
 
     #[test]
