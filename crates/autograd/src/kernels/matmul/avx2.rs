@@ -2,9 +2,11 @@
 //! `register_tile.rs` (packed `A`, direct `A`, shifted `B`, shifted `A`).
 //!
 //! Each tile row is two ymm vectors wide, giving 12 accumulators plus two `B`
-//! vectors and one broadcast `A` value (15 of the 16 ymm registers).
+//! vectors and one broadcast `A` value (15 of the 16 ymm registers). `copy_panels_64` packs a
+//! row-major `B`'s 64-byte panel rows (these kernels' and the narrow AVX-512 ones').
 
 use super::kernel::Kernel;
+use super::pack::panel_rows;
 use super::register_tile::{prefetch_tile, register_tile, A_AHEAD, C_AHEAD};
 use std::arch::x86_64::*;
 
@@ -54,7 +56,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     nr: 16,
     func: kernel_f32,
     transpose: None,
-    copy_panels: None,
+    copy_panels: Some(copy_panels_64::<f32>),
     direct: Some(direct_f32),
     shifted: Some(shifted_f32),
     shifted_a: Some(shifted_a_f32),
@@ -67,9 +69,35 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     nr: 8,
     func: kernel_f64,
     transpose: None,
-    copy_panels: None,
+    copy_panels: Some(copy_panels_64::<f64>),
     direct: Some(direct_f64),
     shifted: Some(shifted_f64),
     shifted_a: Some(shifted_a_f64),
     dot: None,
 };
+
+/// [`super::kernel::CopyPanels`] for 64-byte panel rows (the AVX2 kernels' `f32` x 16 and
+/// `f64` x 8, the narrow AVX-512 ones'): each row is two 32-byte moves.
+///
+/// # Safety
+///
+/// As [`super::kernel::CopyPanels`]; requires AVX.
+#[target_feature(enable = "avx")]
+pub(super) unsafe fn copy_panels_64<T>(
+    src: *const T,
+    row_stride: usize,
+    kc: usize,
+    panels: usize,
+    dst: *mut T,
+) {
+    let nr = 64 / std::mem::size_of::<T>();
+    panel_rows(src, row_stride, kc, panels, nr, dst, |s, d| {
+        let (s, d) = (s as *const __m256i, d as *mut __m256i);
+        // SAFETY: 64 bytes at both ends (caller contract).
+        unsafe {
+            let (lo, hi) = (_mm256_loadu_si256(s), _mm256_loadu_si256(s.add(1)));
+            _mm256_storeu_si256(d, lo);
+            _mm256_storeu_si256(d.add(1), hi);
+        }
+    });
+}

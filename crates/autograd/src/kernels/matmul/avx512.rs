@@ -127,6 +127,7 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     direct: Some(direct_f32_narrow),
     shifted: None,
     shifted_a: None,
+    copy_panels: Some(super::avx2::copy_panels_64::<f32>),
     ..KERNEL_F32
 };
 
@@ -138,5 +139,6 @@ pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     direct: Some(direct_f64_narrow),
     shifted: None,
     shifted_a: None,
+    copy_panels: Some(super::avx2::copy_panels_64::<f64>),
     ..KERNEL_F64
 };

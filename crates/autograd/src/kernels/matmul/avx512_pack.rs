@@ -1,4 +1,5 @@
-//! AVX-512 in-register block transposes used by the packing routines.
+//! AVX-512 in-register block transposes used by the packing routines, and the copy of a
+//! row-major `B`'s 128-byte panel rows.
 //!
 //! Packing a row-major `A` or a transposed `B` is a transpose; doing it with
 //! 16 x 16 (`f32`) / 8 x 8 (`f64`) register transposes instead of scalar
@@ -7,6 +8,7 @@
 //! each row of `B` read with a mask of its few columns.
 
 use super::kernel::TransposeBlock;
+use super::pack::panel_rows;
 use std::arch::x86_64::*;
 
 /// Loads up to 16 runs of 16 `f32` (`src + l*stride`, zero for
@@ -231,9 +233,9 @@ pub(super) unsafe fn pack_bt_f64(b: *const f64, ldb: usize, k: usize, n: usize, 
 }
 
 /// [`super::kernel::CopyPanels`] for the AVX-512 kernels' 128-byte panel rows (`f32` x 32,
-/// `f64` x 16): each row is two 64-byte moves, eight source rows at a time across all the
-/// panels, as `pack.rs`'s `copy_panels` does with 16-byte moves. Packing a row-major `B` fell
-/// from 2.1 to 1.5 % of a one-thread `f32` 1024³ profile on Zen 4.
+/// `f64` x 16): each row is two 64-byte moves, where `pack.rs`'s generic copy makes eight
+/// 16-byte ones. Packing a row-major `B` fell from 2.1 to 1.5 % of a one-thread `f32` 1024³
+/// profile on Zen 4.
 ///
 /// # Safety
 ///
@@ -247,20 +249,15 @@ pub(super) unsafe fn copy_panels_128<T>(
     dst: *mut T,
 ) {
     let nr = 128 / std::mem::size_of::<T>();
-    for p0 in (0..kc).step_by(8) {
-        for q in 0..panels {
-            for p in p0..(p0 + 8).min(kc) {
-                // SAFETY: row p of panel q, 128 bytes at both ends (caller contract).
-                unsafe {
-                    let s = src.add(p * row_stride + q * nr) as *const __m512i;
-                    let d = dst.add((q * kc + p) * nr) as *mut __m512i;
-                    let (lo, hi) = (_mm512_loadu_si512(s), _mm512_loadu_si512(s.add(1)));
-                    _mm512_storeu_si512(d, lo);
-                    _mm512_storeu_si512(d.add(1), hi);
-                }
-            }
+    panel_rows(src, row_stride, kc, panels, nr, dst, |s, d| {
+        let (s, d) = (s as *const __m512i, d as *mut __m512i);
+        // SAFETY: 128 bytes at both ends (caller contract).
+        unsafe {
+            let (lo, hi) = (_mm512_loadu_si512(s), _mm512_loadu_si512(s.add(1)));
+            _mm512_storeu_si512(d, lo);
+            _mm512_storeu_si512(d.add(1), hi);
         }
-    }
+    });
 }
 
 /// 16 x 16 `f32` block transpose.

@@ -106,7 +106,7 @@ pub(super) fn pack_b<T: Copy + Default>(
         // Rows are contiguous: a fixed-size move per panel row for the kernels' widths.
         match nr * std::mem::size_of::<T>() {
             128 => copy_panels::<T, 128>(b, [row0, col0, kc, nc, nr], kern.copy_panels, out),
-            64 => copy_panels::<T, 64>(b, [row0, col0, kc, nc, nr], None, out),
+            64 => copy_panels::<T, 64>(b, [row0, col0, kc, nc, nr], kern.copy_panels, out),
             _ => copy_panels::<T, 0>(b, [row0, col0, kc, nc, nr], None, out),
         }
         return;
@@ -134,15 +134,14 @@ pub(super) fn pack_b<T: Copy + Default>(
 /// and run-time lengths made packing `B` 8 % of a 128 x 784 x 512 product on one thread
 /// (Zen 4, `perf`); with this form the product took 971 instead of 1 014 us (one program per
 /// build, alternated three times, medians; two threads 502 -> 481 us). With `simd` (the kernel
-/// path's [`Kernel::copy_panels`], AVX-512) the full panels of 128-byte rows are copied by it
-/// in the same order with 64-byte moves, which the generic code cannot use.
+/// path's [`Kernel::copy_panels`]) the full panels are copied by it in the same order with
+/// the path's widest moves, which code compiled for any x86-64 cannot use.
 fn copy_panels<T: Copy + Default, const BYTES: usize>(
     b: &MatRef<T>,
     [row0, col0, kc, nc, nr]: [usize; 5],
     simd: Option<CopyPanels<T>>,
     out: &mut [T],
 ) {
-    const ROWS: usize = 8;
     debug_assert!(BYTES == 0 || nr * std::mem::size_of::<T>() == BYTES);
     let full = nc / nr;
     assert!(out.len() == nc.div_ceil(nr) * nr * kc);
@@ -153,35 +152,25 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
     let start = b.offset + row0 * b.row_stride + col0;
     assert!(start + (kc - 1) * b.row_stride + nc <= b.data.len());
     let (src, dst) = (b.data.as_ptr(), out.as_mut_ptr());
-    if let Some(copy) = simd.filter(|_| BYTES == 128) {
+    if let Some(copy) = simd.filter(|_| BYTES > 0) {
         // SAFETY: the full panels' rows are in bounds (asserted above) and inside `out`; the
         // caller validated the kernel path whose copy this is.
         unsafe { copy(src.add(start), b.row_stride, kc, full, dst) };
     } else {
-        for p0 in (0..kc).step_by(ROWS) {
-            for q in 0..full {
-                for p in p0..(p0 + ROWS).min(kc) {
-                    // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc
-                    // (asserted in bounds); panel q's row p is inside `out` (length asserted).
-                    // With BYTES > 0 the count is a constant once `T` is known, so the copy is
-                    // inline moves.
-                    unsafe {
-                        let (s, d) = (
-                            src.add(start + p * b.row_stride + q * nr),
-                            dst.add(q * nr * kc + p * nr),
-                        );
-                        if BYTES == 0 {
-                            copy_run(
-                                std::slice::from_raw_parts_mut(d, nr),
-                                std::slice::from_raw_parts(s, nr),
-                            );
-                        } else {
-                            std::ptr::copy_nonoverlapping(s, d, BYTES / std::mem::size_of::<T>());
-                        }
-                    }
-                }
+        // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc (asserted in
+        // bounds); panel q's row p is inside `out` (length asserted). With BYTES > 0 the count
+        // is a constant once `T` is known, so the copy is inline moves.
+        let src = src.wrapping_add(start);
+        panel_rows(src, b.row_stride, kc, full, nr, dst, |s, d| unsafe {
+            if BYTES == 0 {
+                copy_run(
+                    std::slice::from_raw_parts_mut(d, nr),
+                    std::slice::from_raw_parts(s, nr),
+                );
+            } else {
+                std::ptr::copy_nonoverlapping(s, d, BYTES / std::mem::size_of::<T>());
             }
-        }
+        });
     }
     if full * nr < nc {
         let cols = nc - full * nr;
@@ -189,6 +178,31 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
             let s = start + p * b.row_stride + full * nr;
             copy_run(&mut row[..cols], &b.data[s..s + cols]);
             row[cols..].fill(T::default());
+        }
+    }
+}
+
+/// The order in which a row-major `B`'s full panels are packed: `row(s, d)` for row `p` of
+/// panel `q` (`s = src + p*row_stride + q*nr`, `d = dst + q*nr*kc + p*nr`), eight source rows
+/// at a time across all `panels` (`copy_panels`, and the SIMD copies of [`CopyPanels`], which
+/// inline it into their target features).
+#[inline(always)]
+pub(super) fn panel_rows<T>(
+    src: *const T,
+    row_stride: usize,
+    kc: usize,
+    panels: usize,
+    nr: usize,
+    dst: *mut T,
+    mut row: impl FnMut(*const T, *mut T),
+) {
+    const ROWS: usize = 8;
+    for p0 in (0..kc).step_by(ROWS) {
+        for q in 0..panels {
+            for p in p0..(p0 + ROWS).min(kc) {
+                let s = src.wrapping_add(p * row_stride + q * nr);
+                row(s, dst.wrapping_add((q * kc + p) * nr));
+            }
         }
     }
 }
@@ -434,25 +448,41 @@ mod tests {
 
     #[test]
     #[cfg(target_arch = "x86_64")]
-    fn the_avx512_panel_copy_packs_what_the_moves_pack() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
-            eprintln!("no AVX-512F on this CPU: the AVX-512 panel copy is not run");
-            return;
-        }
-        // Three full 128-byte panels and a partial one (nc = 3·32 + 5, 3·16 + 5), over
-        // kc = 11 rows (one block of eight rows and a partial one), from an offset block.
-        let f32s = Kernel {
-            nr: 32,
-            copy_panels: Some(super::super::avx512_pack::copy_panels_128::<f32>),
+    fn the_simd_panel_copies_pack_what_the_moves_pack() {
+        use super::super::{avx2::copy_panels_64, avx512_pack::copy_panels_128};
+        // Three full panels and a partial one (nc = 3·nr + 5), over kc = 11 rows (a block of
+        // eight rows and a partial one), from an offset block; 128-byte rows (AVX-512F) and
+        // 64-byte ones (AVX).
+        let with = |nr, copy| Kernel {
+            nr,
+            copy_panels: Some(copy),
             ..super::super::portable::KERNEL_F32
         };
-        check_packed_b::<f32>(&f32s, [16, 120], [2, 3, 11, 101]);
-        let f64s = Kernel {
-            nr: 16,
-            copy_panels: Some(super::super::avx512_pack::copy_panels_128::<f64>),
+        let with64 = |nr, copy| Kernel {
+            nr,
+            copy_panels: Some(copy),
             ..super::super::portable::KERNEL_F64
         };
-        check_packed_b::<f64>(&f64s, [16, 60], [2, 3, 11, 53]);
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            check_packed_b::<f32>(
+                &with(32, copy_panels_128::<f32>),
+                [16, 120],
+                [2, 3, 11, 101],
+            );
+            check_packed_b::<f64>(
+                &with64(16, copy_panels_128::<f64>),
+                [16, 60],
+                [2, 3, 11, 53],
+            );
+        } else {
+            eprintln!("no AVX-512F on this CPU: the 128-byte panel copy is not run");
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            check_packed_b::<f32>(&with(16, copy_panels_64::<f32>), [16, 60], [2, 3, 11, 53]);
+            check_packed_b::<f64>(&with64(8, copy_panels_64::<f64>), [16, 40], [2, 3, 11, 29]);
+        } else {
+            eprintln!("no AVX on this CPU: the 64-byte panel copy is not run");
+        }
     }
 
     #[test]
