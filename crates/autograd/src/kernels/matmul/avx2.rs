@@ -5,7 +5,7 @@
 //! vectors and one broadcast `A` value (15 of the 16 ymm registers). `copy_panels_64` packs a
 //! row-major `B`'s 64-byte panel rows (these kernels' and the narrow AVX-512 ones').
 
-use super::kernel::Kernel;
+use super::kernel::{CopyPanels, Kernel};
 use super::pack::panel_rows;
 use super::register_tile::{prefetch_tile, register_tile, A_AHEAD, C_AHEAD};
 use std::arch::x86_64::*;
@@ -56,7 +56,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     nr: 16,
     func: kernel_f32,
     transpose: None,
-    copy_panels: Some(copy_panels_64::<f32>),
+    copy_panels: Some(COPY_PANELS_64_F32),
     direct: Some(direct_f32),
     shifted: Some(shifted_f32),
     shifted_a: Some(shifted_a_f32),
@@ -69,19 +69,19 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     nr: 8,
     func: kernel_f64,
     transpose: None,
-    copy_panels: Some(copy_panels_64::<f64>),
+    copy_panels: Some(COPY_PANELS_64_F64),
     direct: Some(direct_f64),
     shifted: Some(shifted_f64),
     shifted_a: Some(shifted_a_f64),
     dot: None,
 };
 
-/// [`super::kernel::CopyPanels`] for 64-byte panel rows (the AVX2 kernels' `f32` x 16 and
+/// The copy of [`CopyPanels`] for 64-byte panel rows (the AVX2 kernels' `f32` x 16 and
 /// `f64` x 8, the narrow AVX-512 ones'): each row is two 32-byte moves.
 ///
 /// # Safety
 ///
-/// As [`super::kernel::CopyPanels`]; requires AVX.
+/// As [`CopyPanels::func`]; requires AVX.
 #[target_feature(enable = "avx")]
 pub(super) unsafe fn copy_panels_64<T>(
     src: *const T,
@@ -101,3 +101,15 @@ pub(super) unsafe fn copy_panels_64<T>(
         }
     });
 }
+
+/// [`copy_panels_64`] for `f32` (16 a row).
+pub(super) const COPY_PANELS_64_F32: CopyPanels<f32> = CopyPanels {
+    row_bytes: 64,
+    func: copy_panels_64::<f32>,
+};
+
+/// [`copy_panels_64`] for `f64` (8 a row).
+pub(super) const COPY_PANELS_64_F64: CopyPanels<f64> = CopyPanels {
+    row_bytes: 64,
+    func: copy_panels_64::<f64>,
+};

@@ -103,7 +103,7 @@ pub(super) const KERNEL_F32: Kernel<f32> = Kernel {
     shifted_a: Some(shifted_a_f32),
     dot: Some(super::avx512_dot::DOT_F32),
     transpose: Some(super::avx512_pack::TRANSPOSE_F32),
-    copy_panels: Some(super::avx512_pack::copy_panels_128::<f32>),
+    copy_panels: Some(super::avx512_pack::COPY_PANELS_128_F32),
 };
 
 /// AVX-512 `f64` kernel.
@@ -116,7 +116,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     shifted_a: Some(shifted_a_f64),
     dot: Some(super::avx512_dot::DOT_F64),
     transpose: Some(super::avx512_pack::TRANSPOSE_F64),
-    copy_panels: Some(super::avx512_pack::copy_panels_128::<f64>),
+    copy_panels: Some(super::avx512_pack::COPY_PANELS_128_F64),
 };
 
 /// AVX-512 `f32` kernel for narrow outputs (`n <= 16`): 14 x 16.
@@ -127,7 +127,7 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     direct: Some(direct_f32_narrow),
     shifted: None,
     shifted_a: None,
-    copy_panels: Some(super::avx2::copy_panels_64::<f32>),
+    copy_panels: Some(super::avx2::COPY_PANELS_64_F32),
     ..KERNEL_F32
 };
 
@@ -139,6 +139,6 @@ pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     direct: Some(direct_f64_narrow),
     shifted: None,
     shifted_a: None,
-    copy_panels: Some(super::avx2::copy_panels_64::<f64>),
+    copy_panels: Some(super::avx2::COPY_PANELS_64_F64),
     ..KERNEL_F64
 };

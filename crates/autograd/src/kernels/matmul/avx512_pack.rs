@@ -7,7 +7,7 @@
 //! path's `B^T` from a row-major `B` (`pack_bt_f32`, `pack_bt_f64`) is one too,
 //! each row of `B` read with a mask of its few columns.
 
-use super::kernel::TransposeBlock;
+use super::kernel::{CopyPanels, TransposeBlock};
 use super::pack::panel_rows;
 use std::arch::x86_64::*;
 
@@ -232,14 +232,14 @@ pub(super) unsafe fn pack_bt_f64(b: *const f64, ldb: usize, k: usize, n: usize, 
     }
 }
 
-/// [`super::kernel::CopyPanels`] for the AVX-512 kernels' 128-byte panel rows (`f32` x 32,
+/// The copy of [`CopyPanels`] for the AVX-512 kernels' 128-byte panel rows (`f32` x 32,
 /// `f64` x 16): each row is two 64-byte moves, where `pack.rs`'s generic copy makes eight
 /// 16-byte ones. Packing a row-major `B` fell from 2.1 to 1.5 % of a one-thread `f32` 1024³
 /// profile on Zen 4.
 ///
 /// # Safety
 ///
-/// As [`super::kernel::CopyPanels`]; requires AVX-512F.
+/// As [`CopyPanels::func`]; requires AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn copy_panels_128<T>(
     src: *const T,
@@ -259,6 +259,18 @@ pub(super) unsafe fn copy_panels_128<T>(
         }
     });
 }
+
+/// [`copy_panels_128`] for `f32` (32 a row).
+pub(super) const COPY_PANELS_128_F32: CopyPanels<f32> = CopyPanels {
+    row_bytes: 128,
+    func: copy_panels_128::<f32>,
+};
+
+/// [`copy_panels_128`] for `f64` (16 a row).
+pub(super) const COPY_PANELS_128_F64: CopyPanels<f64> = CopyPanels {
+    row_bytes: 128,
+    func: copy_panels_128::<f64>,
+};
 
 /// 16 x 16 `f32` block transpose.
 pub(super) const TRANSPOSE_F32: TransposeBlock<f32> = TransposeBlock {

@@ -30,7 +30,7 @@ pub struct Kernel<T> {
     pub func: MicroKernel<T>,
     /// Optional SIMD block transpose used when packing needs a transpose.
     pub transpose: Option<TransposeBlock<T>>,
-    /// Optional SIMD copy of a row-major `B`'s full panels when their rows are 128 bytes.
+    /// Optional SIMD copy of a row-major `B`'s full panels (see [`CopyPanels`]).
     pub copy_panels: Option<CopyPanels<T>>,
     /// Optional variant of `func` reading a row-major `A` in place.
     pub direct: Option<DirectKernel<T>>,
@@ -137,16 +137,22 @@ pub type DirectKernel<T> = unsafe fn(
     overwrite: bool,
 );
 
-/// `copy(src, row_stride, kc, panels, dst)` packs the first `panels` full panels of a
-/// row-major `B` block whose panel rows are 128 bytes (`nr = 128 / size_of::<T>()` elements):
-/// row `p` of panel `q`, `src + p*row_stride + q*nr`, goes to `dst + q*nr*kc + p*nr`.
-///
-/// # Safety
-///
-/// Those `kc` rows of `panels * nr` elements readable, `panels * nr * kc` elements writable at
-/// `dst`, and the CPU must support the function's target features.
-pub type CopyPanels<T> =
-    unsafe fn(src: *const T, row_stride: usize, kc: usize, panels: usize, dst: *mut T);
+/// A SIMD copy of a row-major `B`'s full panels whose rows are `row_bytes` long.
+#[derive(Clone, Copy)]
+pub struct CopyPanels<T> {
+    /// The panel row it moves, in bytes (`nr · size_of::<T>()`); `pack.rs` uses it for
+    /// panels of exactly that width only.
+    pub row_bytes: usize,
+    /// `func(src, row_stride, kc, panels, dst)` packs the first `panels` full panels of `kc`
+    /// rows (`nr = row_bytes / size_of::<T>()` elements each): row `p` of panel `q`,
+    /// `src + p*row_stride + q*nr`, goes to `dst + q*nr*kc + p*nr`.
+    ///
+    /// # Safety
+    ///
+    /// Those `kc` rows of `panels * nr` elements readable, `panels * nr * kc` elements
+    /// writable at `dst`, and the CPU must support the function's target features.
+    pub func: unsafe fn(src: *const T, row_stride: usize, kc: usize, panels: usize, dst: *mut T),
+}
 
 /// A SIMD square block transpose.
 #[derive(Clone, Copy)]

@@ -152,10 +152,10 @@ fn copy_panels<T: Copy + Default, const BYTES: usize>(
     let start = b.offset + row0 * b.row_stride + col0;
     assert!(start + (kc - 1) * b.row_stride + nc <= b.data.len());
     let (src, dst) = (b.data.as_ptr(), out.as_mut_ptr());
-    if let Some(copy) = simd.filter(|_| BYTES > 0) {
-        // SAFETY: the full panels' rows are in bounds (asserted above) and inside `out`; the
-        // caller validated the kernel path whose copy this is.
-        unsafe { copy(src.add(start), b.row_stride, kc, full, dst) };
+    if let Some(copy) = simd.filter(|c| BYTES > 0 && c.row_bytes == BYTES) {
+        // SAFETY: the full panels' rows, of the copy's width, are in bounds (asserted above)
+        // and inside `out`; the caller validated the kernel path whose copy this is.
+        unsafe { (copy.func)(src.add(start), b.row_stride, kc, full, dst) };
     } else {
         // SAFETY: source row p's columns q*nr .. q*nr + nr lie before col0 + nc (asserted in
         // bounds); panel q's row p is inside `out` (length asserted). With BYTES > 0 the count
@@ -453,14 +453,20 @@ mod tests {
         // Three full panels and a partial one (nc = 3·nr + 5), over kc = 11 rows (a block of
         // eight rows and a partial one), from an offset block; 128-byte rows (AVX-512F) and
         // 64-byte ones (AVX).
-        let with = |nr, copy| Kernel {
+        let with = |nr, func| Kernel {
             nr,
-            copy_panels: Some(copy),
+            copy_panels: Some(CopyPanels {
+                row_bytes: nr * 4,
+                func,
+            }),
             ..super::super::portable::KERNEL_F32
         };
-        let with64 = |nr, copy| Kernel {
+        let with64 = |nr, func| Kernel {
             nr,
-            copy_panels: Some(copy),
+            copy_panels: Some(CopyPanels {
+                row_bytes: nr * 8,
+                func,
+            }),
             ..super::super::portable::KERNEL_F64
         };
         if std::arch::is_x86_feature_detected!("avx512f") {
