@@ -29,6 +29,9 @@
 //!
 //! * packing a row-major `A` or a transposed `B` (a transpose) uses in-register
 //!   16 x 16 / 8 x 8 block transposes (`avx512_pack.rs`);
+//! * packing a row-major `B` copies its panel rows with 64-byte moves (`avx512_pack.rs`; the
+//!   AVX2 kernels' 64-byte rows with 32-byte moves, `avx2.rs`), where code built for any
+//!   x86-64 makes 16-byte ones;
 //! * outputs at most one vector wide use a one-vector-wide tile;
 //! * outputs narrower than one vector (e.g. `n = 10` logits) with a
 //!   row-major `A` use dot products vectorised along `k` (`dot.rs`,
