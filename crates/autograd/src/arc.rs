@@ -13,7 +13,7 @@
 //! [`FreeLists`] (`free_lists.rs` has the rules); larger or more aligned values go to the
 //! global allocator.
 
-use crate::free_lists::{class_bytes, class_of, FreeLists};
+use crate::free_lists::{self, class_of, FreeLists};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -33,11 +33,10 @@ fn pooled_class(layout: Layout) -> Option<usize> {
     class_of(layout.size()).filter(|_| layout.align() <= ALIGN)
 }
 
-/// The layout of the pooled blocks of `class`.
+/// The layout of the pooled blocks of `class` (`POOL`'s, also where `POOL` is gone).
 #[inline(always)]
 fn class_layout(class: usize) -> Layout {
-    // SAFETY: a non-zero multiple of 16 bytes with a power-of-two alignment.
-    unsafe { Layout::from_size_align_unchecked(class_bytes(class), ALIGN) }
+    free_lists::class_layout(class, ALIGN)
 }
 
 /// A block for `layout`: from this thread's list where it has one, else new.

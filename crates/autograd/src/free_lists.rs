@@ -36,6 +36,14 @@ pub(crate) const fn class_bytes(class: usize) -> usize {
     16 * (class + 1)
 }
 
+/// The layout of a block of size class `class` aligned to `align` (a power of two, at most 16).
+#[inline(always)]
+pub(crate) const fn class_layout(class: usize, align: usize) -> Layout {
+    // SAFETY: the size is a non-zero multiple of 16, the alignment a power of two at most 16,
+    // far below `isize::MAX`.
+    unsafe { Layout::from_size_align_unchecked(class_bytes(class), align) }
+}
+
 /// One thread's lists of free blocks of one alignment, by size class.
 pub(crate) struct FreeLists {
     heads: [Cell<*mut u8>; CLASSES],
@@ -56,9 +64,7 @@ impl FreeLists {
     /// The layout every block of `class` was allocated with.
     #[inline(always)]
     pub(crate) fn layout(&self, class: usize) -> Layout {
-        // SAFETY: the size is a non-zero multiple of 16, the alignment a power of two at most
-        // 16 (`new`), far below `isize::MAX`.
-        unsafe { Layout::from_size_align_unchecked(class_bytes(class), self.align) }
+        class_layout(class, self.align)
     }
 
     /// A block of `class` off its list, if it has one.

@@ -81,7 +81,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
 ///
 /// # Safety
 ///
-/// As [`CopyPanels::func`]; requires AVX.
+/// As [`super::kernel::CopyPanelsFn`]; requires AVX.
 #[target_feature(enable = "avx")]
 pub(super) unsafe fn copy_panels_64<T>(
     src: *const T,

@@ -239,7 +239,7 @@ pub(super) unsafe fn pack_bt_f64(b: *const f64, ldb: usize, k: usize, n: usize, 
 ///
 /// # Safety
 ///
-/// As [`CopyPanels::func`]; requires AVX-512F.
+/// As [`super::kernel::CopyPanelsFn`]; requires AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn copy_panels_128<T>(
     src: *const T,

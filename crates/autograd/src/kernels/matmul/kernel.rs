@@ -143,16 +143,20 @@ pub struct CopyPanels<T> {
     /// The panel row it moves, in bytes (`nr · size_of::<T>()`); `pack.rs` uses it for
     /// panels of exactly that width only.
     pub row_bytes: usize,
-    /// `func(src, row_stride, kc, panels, dst)` packs the first `panels` full panels of `kc`
-    /// rows (`nr = row_bytes / size_of::<T>()` elements each): row `p` of panel `q`,
-    /// `src + p*row_stride + q*nr`, goes to `dst + q*nr*kc + p*nr`.
-    ///
-    /// # Safety
-    ///
-    /// Those `kc` rows of `panels * nr` elements readable, `panels * nr * kc` elements
-    /// writable at `dst`, and the CPU must support the function's target features.
-    pub func: unsafe fn(src: *const T, row_stride: usize, kc: usize, panels: usize, dst: *mut T),
+    /// The copy (see [`CopyPanelsFn`]).
+    pub func: CopyPanelsFn<T>,
 }
+
+/// `func(src, row_stride, kc, panels, dst)` packs the first `panels` full panels of `kc` rows
+/// (`nr = row_bytes / size_of::<T>()` elements each, [`CopyPanels::row_bytes`]): row `p` of
+/// panel `q`, `src + p*row_stride + q*nr`, goes to `dst + q*nr*kc + p*nr`.
+///
+/// # Safety
+///
+/// Those `kc` rows of `panels * nr` elements readable, `panels * nr * kc` elements writable
+/// at `dst`, and the CPU must support the function's target features.
+pub type CopyPanelsFn<T> =
+    unsafe fn(src: *const T, row_stride: usize, kc: usize, panels: usize, dst: *mut T);
 
 /// A SIMD square block transpose.
 #[derive(Clone, Copy)]

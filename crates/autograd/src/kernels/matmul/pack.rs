@@ -446,37 +446,37 @@ mod tests {
         }
     }
 
+    /// `base` with `nr`-wide panels whose rows `func` copies.
+    #[cfg(target_arch = "x86_64")]
+    fn with<T>(
+        base: Kernel<T>,
+        nr: usize,
+        func: super::super::kernel::CopyPanelsFn<T>,
+    ) -> Kernel<T> {
+        let row_bytes = nr * std::mem::size_of::<T>();
+        Kernel {
+            nr,
+            copy_panels: Some(CopyPanels { row_bytes, func }),
+            ..base
+        }
+    }
+
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn the_simd_panel_copies_pack_what_the_moves_pack() {
+        use super::super::portable::{KERNEL_F32, KERNEL_F64};
         use super::super::{avx2::copy_panels_64, avx512_pack::copy_panels_128};
         // Three full panels and a partial one (nc = 3·nr + 5), over kc = 11 rows (a block of
         // eight rows and a partial one), from an offset block; 128-byte rows (AVX-512F) and
         // 64-byte ones (AVX).
-        let with = |nr, func| Kernel {
-            nr,
-            copy_panels: Some(CopyPanels {
-                row_bytes: nr * 4,
-                func,
-            }),
-            ..super::super::portable::KERNEL_F32
-        };
-        let with64 = |nr, func| Kernel {
-            nr,
-            copy_panels: Some(CopyPanels {
-                row_bytes: nr * 8,
-                func,
-            }),
-            ..super::super::portable::KERNEL_F64
-        };
         if std::arch::is_x86_feature_detected!("avx512f") {
             check_packed_b::<f32>(
-                &with(32, copy_panels_128::<f32>),
+                &with(KERNEL_F32, 32, copy_panels_128::<f32>),
                 [16, 120],
                 [2, 3, 11, 101],
             );
             check_packed_b::<f64>(
-                &with64(16, copy_panels_128::<f64>),
+                &with(KERNEL_F64, 16, copy_panels_128::<f64>),
                 [16, 60],
                 [2, 3, 11, 53],
             );
@@ -484,8 +484,16 @@ mod tests {
             eprintln!("no AVX-512F on this CPU: the 128-byte panel copy is not run");
         }
         if std::arch::is_x86_feature_detected!("avx") {
-            check_packed_b::<f32>(&with(16, copy_panels_64::<f32>), [16, 60], [2, 3, 11, 53]);
-            check_packed_b::<f64>(&with64(8, copy_panels_64::<f64>), [16, 40], [2, 3, 11, 29]);
+            check_packed_b::<f32>(
+                &with(KERNEL_F32, 16, copy_panels_64::<f32>),
+                [16, 60],
+                [2, 3, 11, 53],
+            );
+            check_packed_b::<f64>(
+                &with(KERNEL_F64, 8, copy_panels_64::<f64>),
+                [16, 40],
+                [2, 3, 11, 29],
+            );
         } else {
             eprintln!("no AVX on this CPU: the 64-byte panel copy is not run");
         }
