@@ -77,7 +77,9 @@ unsafe fn free_block(p: NonNull<u8>, layout: Layout) {
     }
 }
 
-/// The block behind an [`Arc`]: the count of handles, then the value.
+/// The block behind an [`Arc`]: the count of handles, then the value (`repr(C)`: a block of
+/// `MaybeUninit<T>` has the layout of one of `T`, [`UniqueArc::assume_init`]).
+#[repr(C)]
 struct Block<T> {
     count: AtomicUsize,
     value: T,
@@ -123,6 +125,13 @@ impl<T> UniqueArc<T> {
         Self::new_with(|| value)
     }
 
+    /// The value's address, for writing it field by field before [`UniqueArc::assume_init`].
+    #[inline(always)]
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
+        // SAFETY: the only handle on the block.
+        unsafe { std::ptr::addr_of_mut!((*self.0.ptr.as_ptr()).value) }
+    }
+
     /// The handle, to be shared.
     #[inline(always)]
     pub(crate) fn shareable(self) -> Arc<T> {
@@ -140,6 +149,33 @@ impl<T> UniqueArc<T> {
             free_block(ptr.cast(), Layout::new::<Block<T>>());
             value
         }
+    }
+}
+
+impl<T> UniqueArc<std::mem::MaybeUninit<T>> {
+    /// A new block whose value is not written yet (`std::sync::Arc::new_uninit`), to be
+    /// written field by field through [`UniqueArc::as_mut_ptr`]: a value built whole and then
+    /// moved in is copied with wider loads than its fields were stored with, which the CPU
+    /// cannot forward from its store buffer.
+    #[inline(always)]
+    pub(crate) fn new_uninit() -> Self {
+        Self::new_with(std::mem::MaybeUninit::uninit)
+    }
+
+    /// The block, its value written.
+    ///
+    /// # Safety
+    ///
+    /// Every field of the value has been written (`MaybeUninit::assume_init`).
+    #[inline(always)]
+    pub(crate) unsafe fn assume_init(self) -> UniqueArc<T> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // `Block` is `repr(C)` and `MaybeUninit<T>` has `T`'s size and alignment, so the block
+        // is one of `T` (and is freed with that layout).
+        UniqueArc(Arc {
+            ptr: this.0.ptr.cast(),
+            _owns: PhantomData,
+        })
     }
 }
 

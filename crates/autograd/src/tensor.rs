@@ -198,11 +198,20 @@ impl<T: Scalar> Tensor<T> {
         requires_grad: bool,
     ) -> Self {
         debug_assert_eq!(values.len(), numel(shape));
-        Self::from_storage(
-            Arc::new(Storage::new(values)),
-            Layout::contiguous(shape),
+        // The vector's three words are read one by one and the storage and the layout built
+        // in their allocations: moved whole, each was read back with wider loads than its
+        // fields had been stored with, which the CPU cannot forward from its store buffer (on
+        // Emerald Rapids most of this function's time in the lecture step).
+        let mut values = std::mem::ManuallyDrop::new(values);
+        let (ptr, len, cap) = (values.as_mut_ptr(), values.len(), values.capacity());
+        // SAFETY: the parts of `values`, which is not dropped (`ManuallyDrop`).
+        let storage = arc_in_place(|| Storage::new(unsafe { Vec::from_raw_parts(ptr, len, cap) }));
+        Self::build(
+            storage,
+            || Layout::contiguous(shape),
             node,
             requires_grad,
+            None,
         )
     }
 
@@ -223,21 +232,43 @@ impl<T: Scalar> Tensor<T> {
         requires_grad: bool,
         view_base: Option<Tensor<T>>,
     ) -> Self {
-        Tensor {
-            inner: arc_in_place(|| Inner {
-                id: next_id(),
-                storage,
-                layout,
-                grad: Mutex::new(None),
-                requires_grad: AtomicBool::new(requires_grad),
-                retains_grad: AtomicBool::new(false),
-                leaf: AtomicBool::new(node.is_none()),
-                history: parking_lot::Mutex::new(node),
-                generation: AtomicU64::new(0),
-                view_base,
-                extras: parking_lot::Mutex::new(None),
-                has_hooks: AtomicBool::new(false),
-            }),
+        Self::build(storage, || layout, node, requires_grad, view_base)
+    }
+
+    /// [`Tensor::with_history`] with the layout made by `layout`: the header is written field
+    /// by field into its allocation (built whole and moved in, it was read back with wider
+    /// loads than its fields had been stored with: a store-forwarding stall at every op's
+    /// result, most of `from_values`' time in the lecture step on Emerald Rapids).
+    #[inline(always)]
+    fn build(
+        storage: Arc<Storage<T>>,
+        layout: impl FnOnce() -> Layout,
+        node: Option<Arc<Node<T>>>,
+        requires_grad: bool,
+        view_base: Option<Tensor<T>>,
+    ) -> Self {
+        let mut block = UniqueArc::<std::mem::MaybeUninit<Inner<T>>>::new_uninit();
+        let p = block.as_mut_ptr().cast::<Inner<T>>();
+        let leaf = node.is_none();
+        // SAFETY: `p` is the block's value, written here in full (every field once) before
+        // `assume_init`; if `layout()` panics, the block is freed without its value dropped.
+        unsafe {
+            use std::ptr::addr_of_mut;
+            addr_of_mut!((*p).id).write(next_id());
+            addr_of_mut!((*p).storage).write(storage);
+            addr_of_mut!((*p).layout).write(layout());
+            addr_of_mut!((*p).grad).write(Mutex::new(None));
+            addr_of_mut!((*p).requires_grad).write(AtomicBool::new(requires_grad));
+            addr_of_mut!((*p).retains_grad).write(AtomicBool::new(false));
+            addr_of_mut!((*p).leaf).write(AtomicBool::new(leaf));
+            addr_of_mut!((*p).history).write(parking_lot::Mutex::new(node));
+            addr_of_mut!((*p).generation).write(AtomicU64::new(0));
+            addr_of_mut!((*p).view_base).write(view_base);
+            addr_of_mut!((*p).extras).write(parking_lot::Mutex::new(None));
+            addr_of_mut!((*p).has_hooks).write(AtomicBool::new(false));
+            Tensor {
+                inner: block.assume_init().shareable(),
+            }
         }
     }
 
