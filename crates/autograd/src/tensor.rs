@@ -251,12 +251,14 @@ impl<T: Scalar> Tensor<T> {
         let p = block.as_mut_ptr().cast::<Inner<T>>();
         let leaf = node.is_none();
         // SAFETY: `p` is the block's value, written here in full (every field once) before
-        // `assume_init`; if `layout()` panics, the block is freed without its value dropped.
+        // `assume_init`. The layout goes first: if `layout()` panics, nothing has been moved
+        // into the block yet, which is freed (its `MaybeUninit` value never dropped) while the
+        // arguments drop as usual.
         unsafe {
             use std::ptr::addr_of_mut;
+            addr_of_mut!((*p).layout).write(layout());
             addr_of_mut!((*p).id).write(next_id());
             addr_of_mut!((*p).storage).write(storage);
-            addr_of_mut!((*p).layout).write(layout());
             addr_of_mut!((*p).grad).write(Mutex::new(None));
             addr_of_mut!((*p).requires_grad).write(AtomicBool::new(requires_grad));
             addr_of_mut!((*p).retains_grad).write(AtomicBool::new(false));
