@@ -31,14 +31,10 @@ fn per_lane<T: Element>(
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
 /// `exp` when `keep_exp` (softmax needs nothing else), written to `out`, and `Σ exp(x − max)`.
 /// An `f32` lane runs [`shifted_lane_f32`].
-#[inline]
+#[inline(always)]
 fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
     if let (Some(x), Some(o)) = (as_f32(x), as_f32_mut(out)) {
-        let sum = math::simd(
-            #[inline(always)]
-            || shifted_lane_f32(x, o, keep_exp),
-        );
-        return T::from_f64(sum as f64);
+        return T::from_f64(shifted_lane_f32(x, o, keep_exp) as f64);
     }
     let m = x
         .iter()
@@ -56,12 +52,34 @@ fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
 
 /// Lanes of `f32` run [`WIDE`] elements at a time, as PyTorch's vectorised softmax: `exp` is
 /// the call-free [`math::exp_f32`] (within 2 ulp) and sums are kept per position modulo
-/// `WIDE`, then added in a fixed order. `f64` lanes keep libm's `exp` and one running sum.
+/// `WIDE`, then reduced by [`tree`] (a lane shorter than `WIDE` is summed in order). `f64` lanes keep libm's `exp` and one running sum.
 const WIDE: usize = 16;
+
+/// The [`WIDE`] partials of a lane reduced by `f` in a fixed tree, the upper half onto the
+/// lower (`a[i] = f(a[i], a[i + 8])`), then 4, 2, 1: PyTorch's order (its `reduce_all` with
+/// 16-float vectors folds a vector so). Lanes shorter than [`WIDE`] are reduced in order
+/// instead, as PyTorch does them, by the callers. The tree is four dependent steps, each
+/// vectorised, where a chain over the partials in order took sixteen through memory: at a
+/// lane of 64 (attention's scores) that chain was a third of the softmax's time (`perf`,
+/// `attention/fwd_bwd`).
+#[inline(always)]
+fn tree<T: Copy>(mut a: [T; WIDE], f: impl Fn(T, T) -> T) -> T {
+    let mut w = WIDE / 2;
+    while w > 0 {
+        for i in 0..w {
+            a[i] = f(a[i], a[i + w]);
+        }
+        w /= 2;
+    }
+    a[0]
+}
 
 /// [`shifted_lane`] for `f32`.
 #[inline(always)]
 fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
+    if x.len() < WIDE {
+        return shifted_lane_short(x, out, keep_exp);
+    }
     // Position `i` goes to `top[i % WIDE]`, a whole `WIDE` at a time so that it vectorises.
     let mut top = [f32::NEG_INFINITY; WIDE];
     let mut xs = x.chunks_exact(WIDE);
@@ -73,9 +91,7 @@ fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
     for (t, &v) in top.iter_mut().zip(xs.remainder()) {
         *t = if v > *t { v } else { *t };
     }
-    let m = top
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let m = tree(top, |m, v| if v > m { v } else { m });
     let m = if m.is_finite() { m } else { 0.0 };
     let mut acc = [0f32; WIDE];
     let (mut xs, mut os) = (x.chunks_exact(WIDE), out.chunks_exact_mut(WIDE));
@@ -94,27 +110,84 @@ fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
         acc[l] += e;
         *o = if keep_exp { e } else { shifted };
     }
-    acc.iter().fold(0.0, |s, &v| s + v)
+    tree(acc, |s, v| s + v)
 }
 
-/// `Σ f(i)` over a lane of `n`: for `f32` in [`WIDE`] partial sums (see there), else in order.
+/// [`shifted_lane_f32`] for a lane shorter than [`WIDE`]: maximum and sum in order.
 #[inline(always)]
-fn lane_sum<T: Element>(n: usize, f: impl Fn(usize) -> T) -> T {
-    if TypeId::of::<T>() != TypeId::of::<f32>() {
-        return (0..n).fold(T::zero(), |s, i| s + f(i));
+fn shifted_lane_short(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
+    let m = x
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let m = if m.is_finite() { m } else { 0.0 };
+    let mut sum = 0.0;
+    for (o, &v) in out.iter_mut().zip(x) {
+        let shifted = v - m;
+        let e = math::exp_f32(shifted);
+        sum += e;
+        *o = if keep_exp { e } else { shifted };
     }
-    // `f(i)` goes to `acc[i % WIDE]`, a whole `WIDE` at a time so that it vectorises.
+    sum
+}
+
+/// `Σ f(a[i], b[i])` over a lane (`a`, `b` of one length): in order for `f64` or `IN_ORDER`
+/// (an `f32` lane shorter than [`WIDE`], as PyTorch sums one), else in [`WIDE`] partial sums
+/// reduced by [`tree`]. Read in `WIDE`-element chunks, so that it vectorises (indexed one
+/// element at a time, each with its bounds check, it stayed scalar: a third of a softmax
+/// backward's time). `IN_ORDER` is chosen once per tensor, not tested per lane: a test in
+/// here cost the long lanes' loop a third of its speed.
+#[inline(always)]
+fn lane_sum<T: Element, const IN_ORDER: bool>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
+    debug_assert_eq!(a.len(), b.len());
+    if IN_ORDER || TypeId::of::<T>() != TypeId::of::<f32>() {
+        return a.iter().zip(b).fold(T::zero(), |s, (&x, &y)| s + f(x, y));
+    }
+    // Element `i` goes to `acc[i % WIDE]`, a whole `WIDE` at a time.
     let mut acc = [T::zero(); WIDE];
-    let whole = n - n % WIDE;
-    for base in (0..whole).step_by(WIDE) {
-        for (l, a) in acc.iter_mut().enumerate() {
-            *a += f(base + l);
+    let (mut ac, mut bc) = (a.chunks_exact(WIDE), b.chunks_exact(WIDE));
+    for (x, y) in (&mut ac).zip(&mut bc) {
+        for l in 0..WIDE {
+            acc[l] += f(x[l], y[l]);
         }
     }
-    for (a, i) in acc.iter_mut().zip(whole..n) {
-        *a += f(i);
+    let rest = ac.remainder().iter().zip(bc.remainder());
+    for (a, (&x, &y)) in acc.iter_mut().zip(rest) {
+        *a += f(x, y);
     }
-    acc.iter().fold(T::zero(), |s, &v| s + v)
+    tree(acc, |s, v| s + v)
+}
+
+/// Is the lane along `dim` of `t` shorter than [`WIDE`] (summed in order, see [`lane_sum`])?
+fn short_lanes<T: Element>(t: &Tensor<T>, dim: usize) -> bool {
+    t.shape().get(dim).is_some_and(|&n| n < WIDE)
+}
+
+/// Softmax's backward on one lane: `dx = y·(g − Σ g·y)`.
+#[inline(always)]
+fn softmax_lane_grad<T: Element, const IN_ORDER: bool>(y: &[T], g: &[T], o: &mut [T]) {
+    math::simd(
+        #[inline(always)]
+        || {
+            let dot = lane_sum::<T, IN_ORDER>(g, y, |g, y| g * y);
+            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                *o = y * (g - dot);
+            }
+        },
+    )
+}
+
+/// Log-softmax's backward on one lane: `dx = g − exp(y)·Σ g`.
+#[inline(always)]
+fn log_softmax_lane_grad<T: Element, const IN_ORDER: bool>(y: &[T], g: &[T], o: &mut [T]) {
+    math::simd(
+        #[inline(always)]
+        || {
+            let total = lane_sum::<T, IN_ORDER>(g, g, |g, _| g);
+            for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
+                *o = g - lane_exp(y) * total;
+            }
+        },
+    )
 }
 
 /// `exp` in a lane loop: [`math::exp_f32`] for `f32` (see [`WIDE`]), libm's otherwise.
@@ -173,9 +246,16 @@ fn stable_forward<T: Element, O: Op<T>>(
     op: O,
 ) -> Tensor<T> {
     if let Some(n) = lanes_of(x, d) {
+        // The whole lane, its finish included, runs compiled for this CPU's vectors (the
+        // finish alone, outside, was a loop of 4-wide divisions: a sixth of a softmax's time).
         let y = per_lane(&x.read_values(), &[], n, |x, _, o| {
-            let sum = shifted_lane(x, o, keep_exp);
-            finish_lane(o, sum);
+            math::simd(
+                #[inline(always)]
+                || {
+                    let sum = shifted_lane(x, o, keep_exp);
+                    finish_lane(o, sum);
+                },
+            )
         });
         return record_values(y, &x.shape(), op, &[x]);
     }
@@ -225,8 +305,13 @@ impl<T: Element> Tensor<T> {
             self,
             d,
             true,
-            |o, sum| o.iter_mut().for_each(|v| *v /= sum),
-            |shifted, sum| shifted.mapv(|v| v.exp()) / sum,
+            // Times the sum's reciprocal, as PyTorch's vectorised softmax.
+            #[inline(always)]
+            |o, sum| {
+                let r = T::one() / sum;
+                o.iter_mut().for_each(|v| *v *= r);
+            },
+            |shifted, sum| shifted.mapv(|v| v.exp()) * sum.mapv(|s| T::one() / s),
             SoftmaxBackward { dim: d },
         )
     }
@@ -248,6 +333,7 @@ impl<T: Element> Tensor<T> {
             self,
             d,
             false,
+            #[inline(always)]
             |o, sum| {
                 let log_sum = sum.ln();
                 o.iter_mut().for_each(|v| *v -= log_sum);
@@ -272,17 +358,11 @@ impl<T: Element> Op<T> for SoftmaxBackward {
         true
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let fast = lane_backward(c, self.dim, |y, g, o| {
-            math::simd(
-                #[inline(always)]
-                || {
-                    let dot = lane_sum(y.len(), |i| g[i] * y[i]);
-                    for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                        *o = y * (g - dot);
-                    }
-                },
-            )
-        });
+        let fast = if short_lanes(c.output, self.dim) {
+            lane_backward(c, self.dim, softmax_lane_grad::<T, true>)
+        } else {
+            lane_backward(c, self.dim, softmax_lane_grad::<T, false>)
+        };
         fast.unwrap_or_else(|| {
             let (y, g) = (c.output, c.grad);
             let dot = g.mul(y).sum_dim(self.dim as isize, true);
@@ -305,17 +385,11 @@ impl<T: Element> Op<T> for LogSoftmaxBackward {
         true
     }
     fn backward(&self, c: &BackwardCtx<'_, T>) -> InputGrads<T> {
-        let fast = lane_backward(c, self.dim, |y, g, o| {
-            math::simd(
-                #[inline(always)]
-                || {
-                    let total = lane_sum(g.len(), |i| g[i]);
-                    for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                        *o = g - lane_exp(y) * total;
-                    }
-                },
-            )
-        });
+        let fast = if short_lanes(c.output, self.dim) {
+            lane_backward(c, self.dim, log_softmax_lane_grad::<T, true>)
+        } else {
+            lane_backward(c, self.dim, log_softmax_lane_grad::<T, false>)
+        };
         fast.unwrap_or_else(|| {
             let (y, g) = (c.output, c.grad);
             let total = g.sum_dim(self.dim as isize, true);
@@ -329,27 +403,42 @@ mod tests {
     use crate::kernels::math::exp_f32;
     use crate::Tensor;
 
+    /// The partials of a lane of `n`: for `n < 16` in order, else by halves (the upper half
+    /// onto the lower, until one is left).
+    fn halves(mut a: Vec<f32>, n: usize, f: fn(f32, f32) -> f32) -> f32 {
+        if n < 16 {
+            return a[1..].iter().fold(a[0], |s, &v| f(s, v));
+        }
+        while a.len() > 1 {
+            let w = a.len() / 2;
+            a = (0..w).map(|i| f(a[i], a[i + w])).collect();
+        }
+        a[0]
+    }
+
     /// The documented `f32` lane order: position `i` of a lane goes to partial `i % 16`, the
-    /// 16 partials are added in order. Written out plainly here, one element at a time.
+    /// 16 partials are added in order for a lane shorter than 16, else by halves (8 + 8,
+    /// 4 + 4, 2 + 2, 1 + 1). Written out plainly here, one element at a time.
     fn softmax_by_partials(x: &[f32]) -> (Vec<f32>, f32) {
         let mut top = [f32::NEG_INFINITY; 16];
         for (i, &v) in x.iter().enumerate() {
             top[i % 16] = if v > top[i % 16] { v } else { top[i % 16] };
         }
-        let m = top.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let m = halves(top.to_vec(), x.len(), f32::max);
         let mut acc = [0f32; 16];
         let e: Vec<f32> = x.iter().map(|&v| exp_f32(v - m)).collect();
         for (i, &v) in e.iter().enumerate() {
             acc[i % 16] += v;
         }
-        let sum = acc.iter().fold(0.0, |s, &v| s + v);
-        (e.iter().map(|&v| v / sum).collect(), sum)
+        let sum = halves(acc.to_vec(), x.len(), |s, v| s + v);
+        (e.iter().map(|&v| v * (1.0 / sum)).collect(), sum)
     }
 
     #[test]
     fn f32_lanes_give_the_bits_of_the_documented_partial_sums() {
-        // Lanes of 37 (two whole groups of 16 and a tail of 5) and 64 (whole groups only).
-        for d in [37usize, 64] {
+        // Lanes of 10 (shorter than a group), 37 (two whole groups of 16 and a tail of 5) and
+        // 64 (whole groups only).
+        for d in [10usize, 37, 64] {
             let x: Vec<f32> = (0..3 * d)
                 .map(|i| ((i * 37 % 101) as f32) * 0.173 - 8.0)
                 .collect();
@@ -376,7 +465,7 @@ mod tests {
                 for (i, (&gi, &yi)) in g[lane.clone()].iter().zip(&want_y).enumerate() {
                     acc[i % 16] += gi * yi;
                 }
-                let dot = acc.iter().fold(0.0, |s, &v| s + v);
+                let dot = halves(acc.to_vec(), d, |s, v| s + v);
                 let want_dx: Vec<f32> = g[lane.clone()]
                     .iter()
                     .zip(&want_y)
