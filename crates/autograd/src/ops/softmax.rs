@@ -52,16 +52,17 @@ fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
 
 /// Lanes of `f32` run [`WIDE`] elements at a time, as PyTorch's vectorised softmax: `exp` is
 /// the call-free [`math::exp_f32`] (within 2 ulp) and sums are kept per position modulo
-/// `WIDE`, then reduced by [`tree`] (a lane shorter than `WIDE` is summed in order). `f64` lanes keep libm's `exp` and one running sum.
+/// `WIDE`, then reduced by [`tree`] (a lane shorter than `WIDE` is summed in order). `f64`
+/// lanes keep libm's `exp` and one running sum.
 const WIDE: usize = 16;
 
 /// The [`WIDE`] partials of a lane reduced by `f` in a fixed tree, the upper half onto the
-/// lower (`a[i] = f(a[i], a[i + 8])`), then 4, 2, 1: PyTorch's order (its `reduce_all` with
-/// 16-float vectors folds a vector so). Lanes shorter than [`WIDE`] are reduced in order
-/// instead, as PyTorch does them, by the callers. The tree is four dependent steps, each
-/// vectorised, where a chain over the partials in order took sixteen through memory: at a
-/// lane of 64 (attention's scores) that chain was a third of the softmax's time (`perf`,
-/// `attention/fwd_bwd`).
+/// lower (`a[i] = f(a[i], a[i + 8])`), then 4, 2, 1: PyTorch's order (its AVX-512
+/// `VecReduceAllSIMD<float>` folds a 16-float vector so). Lanes shorter than [`WIDE`] are
+/// reduced in order instead, as PyTorch's `reduce_all` does them, by the callers. The tree is
+/// four dependent steps, each vectorised, where a chain over the partials in order took
+/// sixteen through memory: at a lane of 64 (attention's scores) that chain was a third of the
+/// softmax forward's time (`perf` of a lone softmax).
 #[inline(always)]
 fn tree<T: Copy>(mut a: [T; WIDE], f: impl Fn(T, T) -> T) -> T {
     let mut w = WIDE / 2;
