@@ -30,11 +30,13 @@ fn per_lane<T: Element>(
 
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
 /// `exp` when `keep_exp` (softmax needs nothing else), written to `out`, and `Σ exp(x − max)`.
-/// An `f32` lane runs [`shifted_lane_f32`].
+/// An `f32` lane of [`WIDE`] or more runs [`shifted_lane_f32`]; the others go in order.
 #[inline(always)]
 fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
-    if let (Some(x), Some(o)) = (as_f32(x), as_f32_mut(out)) {
-        return T::from_f64(shifted_lane_f32(x, o, keep_exp) as f64);
+    if x.len() >= WIDE {
+        if let (Some(x), Some(o)) = (as_f32(x), as_f32_mut(out)) {
+            return T::from_f64(shifted_lane_f32(x, o, keep_exp) as f64);
+        }
     }
     let m = x
         .iter()
@@ -43,7 +45,7 @@ fn shifted_lane<T: Element>(x: &[T], out: &mut [T], keep_exp: bool) -> T {
     let mut sum = T::zero();
     for (o, &v) in out.iter_mut().zip(x) {
         let shifted = v - m;
-        let e = shifted.exp();
+        let e = lane_exp(shifted);
         sum += e;
         *o = if keep_exp { e } else { shifted };
     }
@@ -75,12 +77,9 @@ fn tree<T: Copy>(mut a: [T; WIDE], f: impl Fn(T, T) -> T) -> T {
     a[0]
 }
 
-/// [`shifted_lane`] for `f32`.
+/// [`shifted_lane`] for an `f32` lane of [`WIDE`] or more.
 #[inline(always)]
 fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
-    if x.len() < WIDE {
-        return shifted_lane_short(x, out, keep_exp);
-    }
     // Position `i` goes to `top[i % WIDE]`, a whole `WIDE` at a time so that it vectorises.
     let mut top = [f32::NEG_INFINITY; WIDE];
     let mut xs = x.chunks_exact(WIDE);
@@ -112,23 +111,6 @@ fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
         *o = if keep_exp { e } else { shifted };
     }
     tree(acc, |s, v| s + v)
-}
-
-/// [`shifted_lane_f32`] for a lane shorter than [`WIDE`]: maximum and sum in order.
-#[inline(always)]
-fn shifted_lane_short(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
-    let m = x
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
-    let m = if m.is_finite() { m } else { 0.0 };
-    let mut sum = 0.0;
-    for (o, &v) in out.iter_mut().zip(x) {
-        let shifted = v - m;
-        let e = math::exp_f32(shifted);
-        sum += e;
-        *o = if keep_exp { e } else { shifted };
-    }
-    sum
 }
 
 /// `Σ f(a[i], b[i])` over a lane (`a`, `b` of one length): in order for `f64` or `IN_ORDER`
