@@ -40,10 +40,6 @@ pub fn dropout<T: Element>(x: &Tensor<T>, p: f64, training: bool) -> Tensor<T> {
 pub fn dropout_noise<T: Element>(shape: &[usize], p: f64) -> Tensor<T> {
     let keep = 1.0 - p;
     let scale = T::one() / T::from_f64(keep);
-    let mask = Tensor::<T>::bernoulli_scalar(shape, keep).to_vec();
-    let noise: Vec<T> = mask
-        .into_iter()
-        .map(|m| if m == T::one() { scale } else { T::zero() })
-        .collect();
+    let noise = crate::ops::random::bernoulli_values(shape, keep, scale, T::zero(), None);
     Tensor::from_vec(noise, shape)
 }

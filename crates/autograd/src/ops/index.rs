@@ -10,7 +10,7 @@
 
 use crate::element::{Element, Scalar};
 use crate::graph::renamed;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::ops::or_panic;
 use crate::shape::{broadcast_shapes, normalize_dim, numel, Shape};
 use crate::tensor::Tensor;
@@ -255,11 +255,16 @@ impl<T: Scalar> Tensor<T> {
     pub fn masked_fill(&self, mask: &Tensor<bool>, value: T) -> Tensor<T> {
         let shape = self.shape();
         let m = mask_at("masked_fill", mask, &shape);
-        let out = ndarray::Zip::from(&*self.data())
-            .and(&m)
-            .map_collect(|&x, &m| if m { value } else { x });
-        record(
+        let mut out = crate::buffer_cache::uninit(m.len());
+        out.extend(
+            self.read_values()
+                .iter()
+                .zip(&m)
+                .map(|(&x, &m)| if m { value } else { x }),
+        );
+        record_values(
             out,
+            &shape,
             IndexBackward::MaskedFill { mask: mask.clone() },
             &[self],
         )
@@ -373,8 +378,10 @@ impl<T: Scalar> Tensor<T> {
     }
 }
 
-/// `mask` broadcast to `shape` as an owned array, or PyTorch's message.
-fn mask_at(op: &'static str, mask: &Tensor<bool>, shape: &[usize]) -> ArrayD<bool> {
+/// `mask` broadcast to `shape`, row-major, or PyTorch's message. (Copied through the
+/// broadcast view's layout: runs of the mask's rows, where `ndarray`'s `broadcast().to_owned()`
+/// stepped element by element.)
+fn mask_at(op: &'static str, mask: &Tensor<bool>, shape: &[usize]) -> Vec<bool> {
     let fits = broadcast_shapes(op, &mask.shape(), shape).is_ok_and(|s| s.as_slice() == shape);
     assert!(
         fits,
@@ -382,10 +389,7 @@ fn mask_at(op: &'static str, mask: &Tensor<bool>, shape: &[usize]) -> ArrayD<boo
          ({shape:?})",
         mask.shape().as_slice()
     );
-    mask.data()
-        .broadcast(IxDyn(shape))
-        .expect("checked")
-        .to_owned()
+    mask.broadcast_to(shape).to_vec()
 }
 
 impl<T: Element> Tensor<T> {
@@ -469,13 +473,11 @@ impl<T: Element> Tensor<T> {
             &[],
             |s| {
                 let m = mask_at("masked_fill_", mask, &s.shape());
-                ndarray::Zip::from(&mut *s.data_mut())
-                    .and(&m)
-                    .for_each(|x, &m| {
-                        if m {
-                            *x = value
-                        }
-                    });
+                for (x, &m) in s.data_mut().iter_mut().zip(&m) {
+                    if m {
+                        *x = value
+                    }
+                }
             },
             |x| x.masked_fill(mask, value),
         )

@@ -222,14 +222,7 @@ impl<T: Element> Tensor<T> {
     }
 
     fn bernoulli_scalar_impl(shape: &[usize], p: f64, g: Option<&Generator>) -> Self {
-        assert!(
-            (0.0..=1.0).contains(&p),
-            "bernoulli_ expects p to be in [0, 1], but got p={p}"
-        );
-        let mut v = alloc_elements::<T>("bernoulli_", shape);
-        v.resize(numel(shape), T::zero());
-        with_generator(g, |r| r.bernoulli_f64_fill(p, &mut v, T::one(), T::zero()));
-        Self::from_vec(v, shape)
+        Self::from_vec(bernoulli_values(shape, p, T::one(), T::zero(), g), shape)
     }
 
     /// 0/1 samples with the probabilities in `self` (`torch.bernoulli(p)`): a 24-bit float
@@ -505,5 +498,25 @@ pub fn randperm_vec(n: usize, g: Option<&Generator>) -> Vec<i64> {
             }
         });
     }
+    v
+}
+
+/// The values of `bernoulli_(p)` on a tensor of `shape`, with `one` and `zero` for the two
+/// outcomes (`1` and `0` for [`Tensor::bernoulli_scalar`]; dropout's noise takes `1 / (1 − p)`
+/// and `0` straight from the draws). Panics with PyTorch's message if `p` is not in `[0, 1]`.
+pub(crate) fn bernoulli_values<T: Element>(
+    shape: &[usize],
+    p: f64,
+    one: T,
+    zero: T,
+    g: Option<&Generator>,
+) -> Vec<T> {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "bernoulli_ expects p to be in [0, 1], but got p={p}"
+    );
+    let mut v = alloc_elements::<T>("bernoulli_", shape);
+    v.resize(numel(shape), zero);
+    with_generator(g, |r| r.bernoulli_f64_fill(p, &mut v, one, zero));
     v
 }

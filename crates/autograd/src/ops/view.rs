@@ -223,15 +223,14 @@ impl<T: Scalar> Tensor<T> {
     /// adjoint of a selecting view (`slice_scatter`, `select_scatter`, `diagonal_scatter` into
     /// zeros).
     pub(crate) fn view_scatter(&self, kind: ViewKind, shape: &[usize]) -> Tensor<T> {
-        let out = Tensor::zeros(shape);
-        {
-            let target = kind
-                .apply(&out.inner.layout)
-                .expect("selecting views always apply");
-            let target = Tensor::from_storage(out.inner.storage.clone(), target, None, false);
-            target.data_mut().assign(&*self.data());
-        }
-        record_values(out.to_vec(), shape, ViewScatterBackward { kind }, &[self])
+        // The zeros are the result's own buffer: `self` is written into them through the view's
+        // layout, and they are recorded as they are (no tensor in between, no copy of it).
+        let mut out = crate::buffer_cache::zeroed(shape.iter().product(), T::ZERO);
+        let target = kind
+            .apply(&Layout::contiguous(shape))
+            .expect("selecting views always apply");
+        target.view_mut(&mut out).assign(&*self.data());
+        record_values(out, shape, ViewScatterBackward { kind }, &[self])
     }
 
     /// Fallible form of the shape-changing views: `Reshape` to `shape` as a view, or an error
