@@ -1,8 +1,9 @@
 //! Gradients of many views of one tensor (a sequence read step by step with `select`, gates cut
-//! with `narrow`, a diagonal, a strided slice): the backward walk adds the gradient of each
-//! view of a contiguous region into the input's sum in place, and scatters the others. Every expected value is derived by hand in a
-//! comment, and the same gradients built as a graph (`create_graph`, the path that scatters
-//! into zeros) must agree exactly.
+//! with `narrow`, a diagonal, a strided slice, `q, k, v` split off the last dimension): the
+//! backward walk adds the gradient of each view of a region, contiguous or strided, into the
+//! input's sum in place. Every expected value is derived by hand in a comment, and the same
+//! gradients built as a graph (`create_graph`, the path that scatters into zeros) must agree
+//! exactly.
 
 use tapegrad_autograd::{grad, Tensor};
 
@@ -86,4 +87,32 @@ fn a_view_mixed_with_a_whole_tensor_use_keeps_both_terms() {
         .collect();
     assert_eq!(a, want);
     assert_eq!(b, want);
+}
+
+#[test]
+fn q_k_v_split_off_the_last_dimension_get_their_own_columns() {
+    // x = arange(12) as [2, 6]; q, k, v = x[:, 0:2], x[:, 2:4], x[:, 4:6] (strided regions).
+    // loss = Σ q + Σ k² + 10 Σ v  ⇒  dx = 1 on q's columns, 2x on k's, 10 on v's.
+    let run = |create_graph: bool| {
+        let x = Tensor::<f64>::arange(0.0, 12.0, 1.0)
+            .reshape(&[2, 6])
+            .requires_grad_(true);
+        let (q, k, v) = (x.narrow(1, 0, 2), x.narrow(1, 2, 2), x.narrow(1, 4, 2));
+        let loss = q.sum() + (&k * &k).sum() + v.sum() * 10.0;
+        if create_graph {
+            grad(&[loss], std::slice::from_ref(&x), None, true)[0]
+                .clone()
+                .expect("dx")
+                .to_vec()
+        } else {
+            loss.backward();
+            x.grad().expect("x.grad").to_vec()
+        }
+    };
+    let want = vec![
+        1., 1., 4., 6., 10., 10., //
+        1., 1., 16., 18., 10., 10.,
+    ];
+    assert_eq!(run(false), want);
+    assert_eq!(run(true), want);
 }

@@ -300,12 +300,21 @@ impl<T: Scalar> Op<T> for ViewBackward {
         let region = acc
             .view_of(self.kind.clone())
             .expect("a region is a strided view");
-        // Only a contiguous region (a `select` or `narrow` of the leading dimension, a sequence's
-        // step): a strided one would be gathered and scattered back, slower than the zeros.
-        if !region.is_contiguous() {
-            return false;
+        if region.is_contiguous() {
+            // A `select` or `narrow` of the leading dimension (a sequence's step).
+            region.update_slices(grad, |a, g| a.iter_mut().zip(g).for_each(|(a, &g)| *a += g));
+        } else {
+            // A strided region (`q, k, v = qkv.split(e, dim=-1)`): added through the views,
+            // where the zeros of the input's size, the scatter and a sum over all of them
+            // touched three times the memory.
+            if region.shares_storage(grad) {
+                return false;
+            }
+            let (mut a, g) = region.data_mut_and_read(grad);
+            ndarray::Zip::from(&mut *a)
+                .and(&*g)
+                .for_each(|a, &g| *a += g);
         }
-        region.update_slices(grad, |a, g| a.iter_mut().zip(g).for_each(|(a, &g)| *a += g));
         true
     }
 }
