@@ -163,9 +163,12 @@ pub(super) unsafe fn serial<T: GemmScalar>(
                 let overwrite = !accumulate && pc == 0;
                 // With few B micro-panels, every A micro-panel is used only a few times, so a
                 // row-major A is read in place instead of being packed.
-                let direct = kern
-                    .direct
-                    .filter(|_| a.col_stride == 1 && nc.div_ceil(nr) <= DIRECT_MAX_PANELS);
+                let few_panels = nc.div_ceil(nr) <= DIRECT_MAX_PANELS;
+                let direct = match (kern.direct, kern.col_major) {
+                    (Some(dk), _) if few_panels && a.col_stride == 1 => Some((dk, a.row_stride)),
+                    (_, Some(ck)) if few_panels && a.row_stride == 1 => Some((ck, a.col_stride)),
+                    _ => None,
+                };
                 for ic in (0..m).step_by(mc_max) {
                     let mc = mc_max.min(m - ic);
                     // SAFETY: the (ic, jc) sub-block of C lies inside the region
@@ -178,9 +181,9 @@ pub(super) unsafe fn serial<T: GemmScalar>(
                         cols: nc,
                         overwrite,
                     };
-                    if let Some(dk) = direct {
+                    if let Some((dk, lda)) = direct {
                         // SAFETY: as above.
-                        unsafe { direct_kernel(kern, dk, a, ic, pc, kcb, apack, bp, cb) };
+                        unsafe { direct_kernel(kern, dk, lda, a, ic, pc, kcb, apack, bp, cb) };
                         continue;
                     }
                     let ap = &mut apack[..mc.div_ceil(mr) * mr * kcb];
@@ -247,17 +250,21 @@ struct CBlock<T> {
     overwrite: bool,
 }
 
-/// Like [`macro_kernel`], reading the full row tiles of a row-major A in place (only the
-/// last, partial row tile is packed, once, into `scratch`). The direct and packed kernels run
-/// the same multiply-adds in the same order, so the bits do not depend on which one runs.
+/// Like [`macro_kernel`], reading the full row tiles of a row-major A (`dk` a direct kernel,
+/// `lda` the row stride) or of a column-major one (`dk` a column-major kernel, `lda` the
+/// column stride) in place; only the last, partial row tile is packed, once, into `scratch`.
+/// The direct and packed kernels run the same multiply-adds in the same order, so the bits do
+/// not depend on which one runs.
 ///
 /// # Safety
 ///
-/// As [`macro_kernel`]; `a.col_stride == 1` and `a` in bounds.
+/// As [`macro_kernel`]; `a.col_stride == 1` (row-major, `lda == a.row_stride`) or
+/// `a.row_stride == 1` (column-major, `lda == a.col_stride`), and `a` in bounds.
 #[allow(clippy::too_many_arguments)]
 unsafe fn direct_kernel<T: GemmScalar>(
     kern: &Kernel<T>,
     dk: DirectKernel<T>,
+    lda: usize,
     a: &MatRef<T>,
     ic: usize,
     pc: usize,
@@ -267,7 +274,9 @@ unsafe fn direct_kernel<T: GemmScalar>(
     cb: CBlock<T>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
-    debug_assert!(a.col_stride == 1);
+    debug_assert!(
+        (a.col_stride == 1 && lda == a.row_stride) || (a.row_stride == 1 && lda == a.col_stride)
+    );
     let full = cb.rows / mr * mr;
     let tail = &mut scratch[..mr * kc];
     if full < cb.rows {
@@ -282,17 +291,17 @@ unsafe fn direct_kernel<T: GemmScalar>(
             let ct = unsafe { cb.ptr.add(i0 * cb.ldc + j0) };
             if rows == mr {
                 // SAFETY: rows ic+i0 .. ic+i0+mr and columns pc .. pc+kc of A
-                // exist (validated view with unit column stride).
+                // exist (validated view, one of its strides 1).
                 let ap = unsafe {
                     a.data
                         .as_ptr()
-                        .add(a.offset + (ic + i0) * a.row_stride + pc)
+                        .add(a.offset + (ic + i0) * a.row_stride + pc * a.col_stride)
                 };
                 // SAFETY: full A rows as above, B panel of kc*nr elements; the
                 // kernel path was validated by the caller.
                 unsafe {
                     run_tile(mr, nr, rows, cols, ct, cb.ldc, cb.overwrite, |cp, ld| {
-                        dk(kc, ap, a.row_stride, bpanel.as_ptr(), cp, ld, cb.overwrite)
+                        dk(kc, ap, lda, bpanel.as_ptr(), cp, ld, cb.overwrite)
                     })
                 };
             } else {

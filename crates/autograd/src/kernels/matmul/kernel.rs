@@ -34,6 +34,10 @@ pub struct Kernel<T> {
     pub copy_panels: Option<CopyPanels<T>>,
     /// Optional variant of `func` reading a row-major `A` in place.
     pub direct: Option<DirectKernel<T>>,
+    /// Optional variant of `func` reading a column-major `A` in place (a [`DirectKernel`]
+    /// whose `lda` is the distance between two `k` steps: `A` element `(i, p)` at
+    /// `a[p*lda + i]`); the packed kernel with another step, so the same bits.
+    pub col_major: Option<DirectKernel<T>>,
     /// Shifted-`B` form of `func` (see [`ShiftedKernel`]), if the path has one.
     pub shifted: Option<ShiftedKernel<T>>,
     /// Shifted-`A` form of `func` (see [`ShiftedAKernel`]), if the path has one.

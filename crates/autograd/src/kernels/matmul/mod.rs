@@ -21,9 +21,10 @@
 //! portable auto-vectorised fallback (`portable.rs`); the best one is chosen
 //! at run time with `is_x86_feature_detected!` ([`detected_path`]). The two x86
 //! paths generate their kernels from one body (`register_tile.rs`), so both
-//! read a row-major `A` in place when a `B` block has at most 8 micro-panels
-//! instead of packing it ("direct" kernels, `driver.rs`), and both have the
-//! shifted forms of unit-stride convolutions (`shifted.rs`).
+//! read a row-major or column-major `A` in place when a `B` block has at most 8
+//! micro-panels instead of packing it ("direct" and "column-major" kernels,
+//! `driver.rs`), and both have the shifted forms of unit-stride convolutions
+//! (`shifted.rs`).
 //!
 //! AVX-512 extras:
 //!

@@ -9,6 +9,9 @@
 //! * packed `A` (`kernel::MicroKernel`): `A` element `(i, p)` at `a[p*ROWS + i]`;
 //! * direct `A` (`kernel::DirectKernel`): a row-major `A` read in place, `a[i*lda + p]`, used
 //!   when an `A` panel would be used too few times to repay packing it;
+//! * column-major `A` (`Kernel::col_major`): the same for a column-major `A` (a transposed
+//!   view, `Gᵀ` in a weight gradient `Gᵀ·X`), `a[p*lda + i]`: the packed layout with `lda`
+//!   for `MR`;
 //! * shifted `B` (`kernel::ShiftedKernel`): row `p` of `B` at `b[offs[p]]`, a unit-stride
 //!   convolution's input read in place (`shifted.rs`);
 //! * shifted `A` (`kernel::ShiftedAKernel`): row `i` of `A` at `a[offs[i]]`, a convolution's
@@ -49,16 +52,18 @@ pub(super) fn prefetch_tile<T, const HINT: i32>(c: *const T, ldc: usize, rows: u
 /// Generates a `ROWS x (NV * LANES)` micro-kernel for one element type and instruction set
 /// (`$feature`, the intrinsics named after it), in a
 /// packed-`A` form (`$name`, a `kernel::MicroKernel`), a direct-`A` form
-/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place) and,
+/// (`$direct`, a `kernel::DirectKernel` reading row-major `A` in place), a column-major-`A`
+/// form (`$col_major`, the packed form reading a column-major `A` in place) and,
 /// when named, a shifted-`B` form (`$shifted`, a `kernel::ShiftedKernel`) and a
 /// shifted-`A` form (`$shifted_a`, a `kernel::ShiftedAKernel`).
 macro_rules! register_tile {
-    ($feature:literal, $body:ident, $name:ident, $direct:ident, $t:ty,
+    ($feature:literal, $body:ident, $name:ident, $direct:ident, $col_major:ident, $t:ty,
      $mr:expr, $lanes:expr, $nv:expr,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident
      $(, shifted: $shifted:ident, $shifted_a:ident)?) => {
-        /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed),
-        /// `a[i*lda + p]` (`DIRECT`) or `a[offs[i] + p]` (`DIRECT` and
+        /// Shared body: `A` element `(i, p)` is `a[p*MR + i]` (packed), `a[p*lda + i]`
+        /// (`COLS`: a column-major `A` read in place, the packed layout with its own
+        /// step), `a[i*lda + p]` (`DIRECT`) or `a[offs[i] + p]` (`DIRECT` and
         /// `SHIFTED`); row `p` of `B` starts at `b[p*NR]` (packed) or
         /// `b[offs[p]]` (`SHIFTED` alone).
         ///
@@ -68,7 +73,7 @@ macro_rules! register_tile {
         /// the instruction set it was generated for.
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn $body<const DIRECT: bool, const SHIFTED: bool>(
+        unsafe fn $body<const DIRECT: bool, const SHIFTED: bool, const COLS: bool>(
             kc: usize,
             a: *const $t,
             lda: usize,
@@ -126,10 +131,12 @@ macro_rules! register_tile {
                         } else {
                             b.add(p * NR)
                         };
+                        // The distance between two k steps of a packed (or column-major) A.
+                        let step = if COLS { lda } else { ROWS };
                         if !DIRECT {
                             // The packed A panel streams from L2: ask for it A_AHEAD
                             // steps early.
-                            let ahead = a.wrapping_add((p + A_AHEAD) * ROWS);
+                            let ahead = a.wrapping_add((p + A_AHEAD) * step);
                             _mm_prefetch::<_MM_HINT_T0>(ahead as *const i8);
                         }
                         let mut bv = [$zero(); NV];
@@ -140,7 +147,7 @@ macro_rules! register_tile {
                             let ai = if DIRECT {
                                 $set1(*a.add(arow[i] + p))
                             } else {
-                                $set1(*a.add(p * ROWS + i))
+                                $set1(*a.add(p * step + i))
                             };
                             for (x, &bx) in row.iter_mut().zip(&bv) {
                                 *x = $fmadd(ai, bx, *x);
@@ -179,7 +186,7 @@ macro_rules! register_tile {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<false, false>(kc, a, 0, b, std::ptr::null(), c, ldc, overwrite) }
+            unsafe { $body::<false, false, false>(kc, a, 0, b, std::ptr::null(), c, ldc, overwrite) }
         }
 
         /// Direct-`A` micro-kernel (see `kernel::DirectKernel`).
@@ -199,7 +206,29 @@ macro_rules! register_tile {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<true, false>(kc, a, lda, b, std::ptr::null(), c, ldc, overwrite) }
+            unsafe { $body::<true, false, false>(kc, a, lda, b, std::ptr::null(), c, ldc, overwrite) }
+        }
+
+        /// Column-major-`A` micro-kernel (see `kernel::Kernel::col_major`): the packed
+        /// kernel reading `A` element `(i, p)` at `a[p*lda + i]`, so the same bits.
+        ///
+        /// # Safety
+        ///
+        /// See `kernel::DirectKernel`, with `a + p*lda` readable for `MR` elements for every
+        /// `p < kc`; requires the instruction set it was generated for.
+        #[target_feature(enable = $feature)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $col_major(
+            kc: usize,
+            a: *const $t,
+            lda: usize,
+            b: *const $t,
+            c: *mut $t,
+            ldc: usize,
+            overwrite: bool,
+        ) {
+            // SAFETY: forwarded from the caller.
+            unsafe { $body::<false, false, true>(kc, a, lda, b, std::ptr::null(), c, ldc, overwrite) }
         }
 
         $(
@@ -220,7 +249,7 @@ macro_rules! register_tile {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<false, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
+            unsafe { $body::<false, true, false>(kc, a, 0, b, offs, c, ldc, overwrite) }
         }
 
         /// Shifted-`A` micro-kernel (see `kernel::ShiftedAKernel`).
@@ -240,7 +269,7 @@ macro_rules! register_tile {
             overwrite: bool,
         ) {
             // SAFETY: forwarded from the caller.
-            unsafe { $body::<true, true>(kc, a, 0, b, offs, c, ldc, overwrite) }
+            unsafe { $body::<true, true, false>(kc, a, 0, b, offs, c, ldc, overwrite) }
         }
         )?
     };

@@ -578,20 +578,28 @@ fn shifted_product_in_k_blocks_gives_the_bits_of_one_chain_f64() {
 /// `A` read in place (a `B` block of at most `DIRECT_MAX_PANELS` micro-panels) and `A` packed
 /// (one panel more) give each element as one fused multiply-add chain in `p` order (`k` = 100
 /// is one `KC` block): the first `DIRECT_MAX_PANELS` panels of the wide product, the narrow
-/// product and the scalar chain agree bit for bit. 37 rows: four full row tiles and a
-/// partial one (the packed tail of the in-place form). Only the AVX-512 path has in-place
-/// kernels.
+/// product and the scalar chain agree bit for bit, for a row-major `A` (the direct kernels)
+/// and a column-major one (the column-major kernels: `Gᵀ` in a weight gradient). 37 rows: four
+/// full row tiles and a partial one (the packed tail of the in-place form). The portable path
+/// has no in-place kernels.
 fn check_direct_a_gives_the_bits_of_packed_a<T: TestScalar>() {
     let mut rng = StdRng::seed_from_u64(5);
-    for path in available_paths() {
+    for (path, layout) in available_paths()
+        .into_iter()
+        .flat_map(|p| [(p, Layout::RowMajor), (p, Layout::ColMajor)])
+    {
         let kern = T::kernel(path, usize::MAX);
-        if kern.direct.is_none() {
+        let in_place = match layout {
+            Layout::RowMajor => kern.direct.is_some(),
+            _ => kern.col_major.is_some(),
+        };
+        if !in_place {
             continue; // this path always packs `A`
         }
         let nr = kern.nr;
         let (m, k, narrow) = (37, 100, driver::DIRECT_MAX_PANELS * nr);
         let wide = narrow + nr + 5;
-        let a = Stored::<T>::random(m, k, Layout::RowMajor, &mut rng);
+        let a = Stored::<T>::random(m, k, layout, &mut rng);
         let b = Stored::<T>::random(k, wide, Layout::RowMajor, &mut rng);
         let mut c_wide = vec![T::from_f64(f64::NAN); m * wide];
         gemm_with_path(path, a.view(), b.view(), &mut c_wide, false);
@@ -608,8 +616,16 @@ fn check_direct_a_gives_the_bits_of_packed_a<T: TestScalar>() {
                     want = T::from_f64(a.get(i, p)).mul_add(T::from_f64(b.get(p, j)), want);
                 }
                 let (w, n) = (c_wide[i * wide + j], c_narrow[i * narrow + j]);
-                assert_eq!(w.bits(), want.bits(), "{path:?} packed C[{i}, {j}]");
-                assert_eq!(n.bits(), want.bits(), "{path:?} in place C[{i}, {j}]");
+                assert_eq!(
+                    w.bits(),
+                    want.bits(),
+                    "{path:?} {layout:?} packed C[{i}, {j}]"
+                );
+                assert_eq!(
+                    n.bits(),
+                    want.bits(),
+                    "{path:?} {layout:?} in place C[{i}, {j}]"
+                );
             }
         }
     }
