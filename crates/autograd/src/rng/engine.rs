@@ -121,6 +121,16 @@ fn join(hi: u32, lo: u32) -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
+/// The integer `t` with `unit_f64(r) < p` exactly when `r`'s low 53 bits `m` are below `t`:
+/// `unit_f64(r)` is `m·2⁻⁵³` exactly and `p·2⁵³` is exact, so `m·2⁻⁵³ < p` is `m < p·2⁵³`,
+/// which for an integer `m` is `m < ⌈p·2⁵³⌉` (the conversion saturates: 0 for a negative or
+/// NaN `p`, never true; at least 2⁵³ for `p ≥ 1`, always true). The comparison of
+/// `uniform_real_distribution<double>`'s uniform with `p`, without the conversion to `f64`.
+#[inline]
+fn below_threshold(p: f64) -> u64 {
+    (p * (1u64 << 53) as f64).ceil() as u64
+}
+
 /// A uniform in `[0, 1)` from the low 53 bits of a 64-bit draw (`uniform_real_distribution`).
 #[inline(always)]
 fn unit_f64(r: u64) -> f64 {
@@ -248,18 +258,17 @@ impl CpuGenerator {
 
     /// [`CpuGenerator::bernoulli_f64`] for every element of `out` in turn (`one` or `zero`):
     /// the same draws, two engine words each, taken a block at a time
-    /// ([`Mt19937::fill`]). `x·(1 − 0) + 0` is `x` exactly, so the uniform is compared as is.
+    /// ([`Mt19937::fill`]), and the same outcomes, decided on the integers
+    /// ([`below_threshold`]).
     pub fn bernoulli_f64_fill<T: Copy>(&mut self, p: f64, out: &mut [T], one: T, zero: T) {
+        let threshold = below_threshold(p);
         let mut words = [0u32; 512];
         for chunk in out.chunks_mut(words.len() / 2) {
             let words = &mut words[..2 * chunk.len()];
             self.engine.fill(words);
             for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-                *o = if unit_f64(join(pair[0], pair[1])) < p {
-                    one
-                } else {
-                    zero
-                };
+                let m = join(pair[0], pair[1]) & ((1u64 << 53) - 1);
+                *o = if m < threshold { one } else { zero };
             }
         }
     }
@@ -531,6 +540,26 @@ mod tests {
             let expected: Vec<u8> = (0..n).map(|_| u8::from(b.bernoulli_f64(p))).collect();
             assert_eq!(got, expected, "n = {n}, p = {p}");
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn the_integer_threshold_decides_as_the_uniform_does() {
+        use super::{below_threshold, unit_f64};
+        let top = (1u64 << 53) - 1;
+        let ps = [
+            0.0, 1.0, 0.5, 0.9, 0.1, 1.0 / 3.0, 1.0 - f64::EPSILON / 2.0, f64::MIN_POSITIVE,
+            5e-324, 1.5, -0.25, f64::NAN, f64::INFINITY,
+        ];
+        for p in ps {
+            let t = below_threshold(p);
+            // Around the threshold (where the two could disagree), and at both ends.
+            let near = [t.saturating_sub(2), t.saturating_sub(1), t, t + 1, t + 2];
+            for m in near.into_iter().chain([0, 1, top - 1, top]).filter(|&m| m <= top) {
+                // A high word above bit 53 must not matter.
+                let r = m | (0x7ff << 53);
+                assert_eq!(m < t, unit_f64(r) < p, "p = {p:e}, m = {m}");
+            }
         }
     }
 }
