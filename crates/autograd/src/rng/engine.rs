@@ -548,14 +548,35 @@ mod tests {
         use super::{below_threshold, unit_f64};
         let top = (1u64 << 53) - 1;
         let ps = [
-            0.0, 1.0, 0.5, 0.9, 0.1, 1.0 / 3.0, 1.0 - f64::EPSILON / 2.0, f64::MIN_POSITIVE,
-            5e-324, 1.5, -0.25, f64::NAN, f64::INFINITY,
+            0.0,
+            1.0,
+            0.5,
+            0.9,
+            0.1,
+            1.0 / 3.0,
+            1.0 - f64::EPSILON / 2.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1.5,
+            -0.25,
+            f64::NAN,
+            f64::INFINITY,
         ];
         for p in ps {
             let t = below_threshold(p);
             // Around the threshold (where the two could disagree), and at both ends.
-            let near = [t.saturating_sub(2), t.saturating_sub(1), t, t + 1, t + 2];
-            for m in near.into_iter().chain([0, 1, top - 1, top]).filter(|&m| m <= top) {
+            let near = [
+                t.saturating_sub(2),
+                t.saturating_sub(1),
+                t,
+                t.saturating_add(1),
+                t.saturating_add(2),
+            ];
+            for m in near
+                .into_iter()
+                .chain([0, 1, top - 1, top])
+                .filter(|&m| m <= top)
+            {
                 // A high word above bit 53 must not matter.
                 let r = m | (0x7ff << 53);
                 assert_eq!(m < t, unit_f64(r) < p, "p = {p:e}, m = {m}");
