@@ -489,7 +489,7 @@ impl Layout {
             for (r, run) in block.chunks_exact_mut(inner).enumerate() {
                 let from = base + r * row_stride;
                 if step == 1 {
-                    copy_run(&buf[from..from + inner], run);
+                    copy_run_uninit(run, &buf[from..from + inner]);
                 } else {
                     for (j, d) in run.iter_mut().enumerate() {
                         d.write(buf[from + j * step]);
@@ -576,9 +576,11 @@ impl Layout {
 }
 
 /// Copies `src` into `dst` (the same length): a short run inline, eight elements at a time
-/// (a `memcpy` call costs more than copying 64 bytes), a long one by `memcpy`.
+/// (a `memcpy` call costs more than copying 64 bytes), a long one by `memcpy`. The packing's
+/// `copy_run` (`kernels/matmul/pack.rs`) is the same inline loop for an initialised
+/// destination and runs of at most a panel row, so without the `memcpy` branch.
 #[inline]
-fn copy_run<T: Copy>(src: &[T], dst: &mut [std::mem::MaybeUninit<T>]) {
+fn copy_run_uninit<T: Copy>(dst: &mut [std::mem::MaybeUninit<T>], src: &[T]) {
     debug_assert_eq!(src.len(), dst.len());
     if src.len() > 64 {
         // SAFETY: both slices hold `src.len()` elements and cannot overlap (`dst` is borrowed
