@@ -26,6 +26,7 @@ use crate::kernels::im2col_masked::{self, Masked};
 use crate::kernels::math;
 use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_width, ShiftedA};
 use crate::kernels::matmul::{gemm, MatRef};
+use crate::kernels::winograd::Winograd;
 use crate::threads::use_pool;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -495,8 +496,15 @@ impl Conv2dShape {
             span(0).checked_sub(win.padding[0])?,
             span(1).checked_sub(win.padding[1])?,
         ];
-        let [kh, kw] = win.kernel;
-        let taps = kh * kw;
+        let taps = win.taps();
+        let flipped = self.flipped(w);
+        let wt = MatRef::row_major(&flipped, self.c, self.o * taps);
+        let conv = ShiftedConv::new(wt, self.o, win.out, win.kernel, pad, win.dilation)?;
+        (conv.out() == [win.h, win.w] && !conv.on_column_copies()).then_some(conv)
+    }
+    /// The flipped, transposed weight `W̃[c, o, i, j] = W[o, c, kH−1−i, kW−1−j]` (one group).
+    fn flipped<T: Element>(&self, w: &[T]) -> Vec<T> {
+        let taps = self.win.taps();
         let mut flipped = vec![T::zero(); w.len()];
         for (oc, wo) in w.chunks_exact(self.c * taps).enumerate() {
             for (c, wc) in wo.chunks_exact(taps).enumerate() {
@@ -505,9 +513,30 @@ impl Conv2dShape {
                 }
             }
         }
-        let wt = MatRef::row_major(&flipped, self.c, self.o * taps);
-        let conv = ShiftedConv::new(wt, self.o, win.out, win.kernel, pad, win.dilation)?;
-        (conv.out() == [win.h, win.w] && !conv.on_column_copies()).then_some(conv)
+        flipped
+    }
+    /// Whether the window is 3×3, unit-stride, undilated and ungrouped: Winograd's shape.
+    fn winograd_window(&self) -> bool {
+        let win = &self.win;
+        self.groups == 1 && win.kernel == [3, 3] && win.stride == [1, 1] && win.dilation == [1, 1]
+    }
+    /// The forward in Winograd's form (`winograd.rs`), where it applies.
+    fn winograd_forward<T: Element>(&self, w: &[T]) -> Option<Winograd<T>> {
+        let win = &self.win;
+        self.winograd_window().then_some(())?;
+        Winograd::new(w, self.o, self.c, [win.h, win.w], win.padding)
+    }
+    /// The input gradient in Winograd's form: the output gradient convolved with the flipped,
+    /// transposed weight at padding `2 − padding`.
+    fn winograd_input_grad<T: Element>(&self, w: &[T]) -> Option<Winograd<T>> {
+        let win = &self.win;
+        self.winograd_window().then_some(())?;
+        let pad = [
+            2usize.checked_sub(win.padding[0])?,
+            2usize.checked_sub(win.padding[1])?,
+        ];
+        let conv = Winograd::new(&self.flipped(w), self.c, self.o, win.out, pad)?;
+        (conv.out() == [win.h, win.w]).then_some(conv)
     }
     /// Rows `g·rows .. (g+1)·rows` of a row-major `[_, cols]` buffer.
     fn rows_g<T>(buf: &[T], g: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
@@ -550,6 +579,9 @@ pub(crate) fn conv2d_forward<T: Element>(
     let (l, o, og, k) = (sh.win.positions(), sh.o, sh.og(), sh.k());
     if sh.n * o * l == 0 {
         return Vec::new();
+    }
+    if let Some(conv) = sh.winograd_forward(w) {
+        return conv.run_batch(x, bias, sh.n);
     }
     if let Some(conv) = sh.shifted_forward(w) {
         return conv.run_batch(x, bias, sh.n);
@@ -638,8 +670,13 @@ pub(crate) fn conv2d_backward<T: Element>(
         );
     }
     // Shifted products where they apply (`conv_shifted.rs`), im2col for the rest.
-    let dx = need_dx.then(|| sh.shifted_input_grad(w)).flatten();
-    let dx = dx.map(|conv| conv.run_batch(g, None, n));
+    let dx = match need_dx.then(|| sh.winograd_input_grad(w)).flatten() {
+        Some(conv) => Some(conv.run_batch(g, None, n)),
+        None => need_dx
+            .then(|| sh.shifted_input_grad(w))
+            .flatten()
+            .map(|conv| conv.run_batch(g, None, n)),
+    };
     // On column copies, the weight gradient sums the samples in im2col's chunks: its bits.
     let dw = need_dw.then(|| sh.shifted_forward(w)).flatten();
     let dw = dw.and_then(|conv| {
@@ -869,7 +906,8 @@ pub(crate) fn conv_bias_grad<T: Element>(g: &[T], n: usize, o: usize, l: usize) 
 #[cfg(test)]
 mod tests {
     use super::{
-        conv2d_backward, im2col_backward, rows_by_sample, rows_in_place, Conv2dShape, Window2d,
+        conv2d_backward, conv2d_forward, im2col_backward, rows_by_sample, rows_in_place,
+        Conv2dShape, Window2d,
     };
     use crate::element::Element;
     use crate::kernels::matmul::shifted::ShiftedA;
@@ -995,6 +1033,86 @@ mod tests {
         ] {
             case::<f32>(n, c, input, o, kernel);
             case::<f64>(n, c, input, o, kernel);
+        }
+    }
+
+    /// The forward and the input gradient of 3×3 windows with at least 32 channels each way
+    /// (Winograd's form, `winograd.rs`) against im2col's: the same up to rounding, a
+    /// millionth (`f32`) or 1e-13 (`f64`) of `Σ |w| · max |x|`, a bound on any output's
+    /// `Σ |terms|`. Paddings 0, 1 and 2; odd and even sizes.
+    #[test]
+    fn winograd_forward_and_input_grad_match_im2col() {
+        fn case<T: Element>(n: usize, [c, o]: [usize; 2], input: [usize; 2], pad: usize, tol: f64) {
+            let win = Window2d::new(input, [3, 3], [1, 1], [pad, pad], [1, 1]).unwrap();
+            let sh = Conv2dShape {
+                n,
+                c,
+                o,
+                groups: 1,
+                win,
+            };
+            if sh.winograd_forward(&vec![T::zero(); o * sh.k()]).is_none() {
+                return; // this CPU has no in-place products (portable path)
+            }
+            let value = |i: usize, m: usize| T::from_f64(((i * m) % 997) as f64 / 97.0 - 5.0);
+            let x: Vec<T> = (0..n * c * win.plane()).map(|i| value(i, 7919)).collect();
+            let w: Vec<T> = (0..o * sh.k()).map(|i| value(i, 104_729)).collect();
+            let g: Vec<T> = (0..n * o * win.positions())
+                .map(|i| value(i, 15_485_863))
+                .collect();
+            let b: Vec<T> = (0..o).map(|i| value(i, 31)).collect();
+            let abs = |v: &[T]| v.iter().map(|e| e.as_f64().abs()).sum::<f64>();
+            let bound = abs(&w) * 5.0 + abs(&b);
+            let close = |got: &[T], want: &[T], what: &str| {
+                assert_eq!(got.len(), want.len());
+                for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                    let err = (g.as_f64() - w.as_f64()).abs();
+                    assert!(err <= tol * bound, "{what} {i}: {g:?} against {w:?}");
+                }
+            };
+            // The forward against the definition in f64, the input gradient against im2col's.
+            let y = conv2d_forward(&x, &w, Some(&b), &sh);
+            let mut want = vec![T::zero(); y.len()];
+            let l = win.positions();
+            for s in 0..n {
+                for oc in 0..o {
+                    for p in 0..l {
+                        let (r, q) = (p / win.out[1], p % win.out[1]);
+                        let mut acc = b[oc].as_f64();
+                        for ch in 0..c {
+                            for t in 0..9 {
+                                let (xr, xq) = (
+                                    (r + t / 3) as isize - pad as isize,
+                                    (q + t % 3) as isize - pad as isize,
+                                );
+                                if xr < 0
+                                    || xq < 0
+                                    || xr >= input[0] as isize
+                                    || xq >= input[1] as isize
+                                {
+                                    continue;
+                                }
+                                let xv = x[((s * c + ch) * input[0] + xr as usize) * input[1]
+                                    + xq as usize];
+                                acc += w[(oc * c + ch) * 9 + t].as_f64() * xv.as_f64();
+                            }
+                        }
+                        want[(s * o + oc) * l + p] = T::from_f64(acc);
+                    }
+                }
+            }
+            close(&y, &want, "forward");
+            let (dx, _) = conv2d_backward(&x, &w, &g, &sh, true, false);
+            let (want, _) = im2col_backward(&x, &w, &g, &sh, true, false);
+            close(&dx.unwrap(), &want.unwrap(), "input gradient");
+        }
+        for (n, co, input, pad) in [
+            (2, [32, 40], [7, 9], 1),
+            (1, [33, 32], [6, 5], 0),
+            (3, [32, 35], [5, 8], 2),
+        ] {
+            case::<f32>(n, co, input, pad, 1e-6);
+            case::<f64>(n, co, input, pad, 1e-13);
         }
     }
 

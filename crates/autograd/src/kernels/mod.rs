@@ -22,6 +22,7 @@ pub(crate) mod im2col_masked;
 pub mod math;
 pub mod matmul;
 mod small_rows;
+pub(crate) mod winograd;
 
 use crate::element::Element;
 use matmul::gemm_packed;

@@ -1,0 +1,604 @@
+//! 3×3 unit-stride convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray,
+//! "Fast Algorithms for Convolutional Neural Networks", CVPR 2016).
+//!
+//! Each 2×2 block of outputs (a *tile*) of output channel `o` is
+//!
+//! ```text
+//! Y = Aᵀ [ Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B) ] A
+//!
+//!      ⎡1  0 −1  0⎤        ⎡1   0   0⎤
+//! Bᵀ = ⎢0  1  1  0⎥    G = ⎢½   ½   ½⎥    Aᵀ = ⎡1  1  1  0⎤
+//!      ⎢0 −1  1  0⎥        ⎢½  −½   ½⎥         ⎣0  1 −1 −1⎦
+//!      ⎣0  1  0 −1⎦        ⎣0   0   1⎦
+//! ```
+//!
+//! with `d_c` the 4×4 patch of the zero-padded input channel `c` under the tile and `g_oc` the
+//! 3×3 weight. The sum over `c` at each of the 16 entries `ξ` of the 4×4 transforms is a matrix
+//! product over all tiles `t`, `M_ξ[o, t] = Σ_c U_ξ[o, c] · V_ξ[c, t]`: 16 products with
+//! `k = C` where the direct convolution has one with `k = 9·C`, 2.25 times fewer multiply-adds.
+//! The transforms are additions (and the weight's halvings), vectorised over the tiles of a row.
+//!
+//! Per sample: the input is copied into zero-padded planes split into even and odd columns (so
+//! that a tile's columns `2t … 2t+3` are entries `t, t+1` of each); the tiles are taken in
+//! blocks of a whole number of the GEMM's tile width, each block's `V` (`[16, C, block]`)
+//! written, multiplied by the weight's `U_ξ` packed once per convolution (`matmul::shifted`'s
+//! `ShiftedA`, the rows of `V_ξ` read in place), and its `M` transformed into the output.
+//!
+//! The rounding is not the direct product's (each output is a different sum of the same
+//! terms, each term rounded in the transforms), as with PyTorch where it picks Winograd
+//! (NNPACK, cuDNN); it is taken only where the products are large (at least 32 input and output
+//! channels; `conv.rs`). Every output is computed by one task in a fixed order: the result does
+//! not depend on the thread count.
+//!
+//! ```text
+//! forward   y  = winograd(pad(x), W)                       (+ bias)
+//! backward  dx = winograd(pad′(G), W̃),  W̃[c, o, i, j] = W[o, c, 2−i, 2−j],  pad′ = 2 − padding
+//! ```
+
+use crate::buffer_cache;
+use crate::element::Element;
+use crate::kernels::math;
+use crate::kernels::matmul::shifted::ShiftedA;
+use crate::kernels::matmul::MatRef;
+use crate::threads::use_pool;
+use rayon::prelude::*;
+use std::mem::MaybeUninit;
+
+/// The fewest input and output channels for which the Winograd form is taken: below, its 16
+/// products (`k = C`) are too short to run at the GEMM's speed.
+const MIN_CHANNELS: usize = 32;
+
+/// The most bytes of a block's transformed inputs `V` and products `M` together: they stay in
+/// L2 between being written and read.
+const BLOCK_BYTES: usize = 512 << 10;
+
+/// A 3×3, unit-stride, undilated, ungrouped convolution of `[channels, h, w]` samples, its
+/// weight transformed and packed once.
+pub(crate) struct Winograd<T> {
+    /// `U_ξ = (G g Gᵀ)_ξ` as `[outs, channels]` matrices packed for the products, `ξ = 4i + j`.
+    u: Vec<ShiftedA<T>>,
+    outs: usize,
+    channels: usize,
+    input: [usize; 2],
+    padding: [usize; 2],
+    out: [usize; 2],
+    /// Tiles down and across: `⌈oH/2⌉`, `⌈oW/2⌉`.
+    tiles: [usize; 2],
+    /// Tiles per block: a multiple of the products' tile width.
+    block: usize,
+}
+
+impl<T: Element> Winograd<T> {
+    /// The convolution of `[channels, input]` samples by `w` (`[outs, channels, 3, 3]`,
+    /// row-major) with zero `padding` (at most 2 each side), where the Winograd form applies:
+    /// at least [`MIN_CHANNELS`] input and output channels, and a CPU whose GEMM has the
+    /// in-place kernels (`ShiftedA`); else `None`.
+    pub(crate) fn new(
+        w: &[T],
+        outs: usize,
+        channels: usize,
+        input: [usize; 2],
+        padding: [usize; 2],
+    ) -> Option<Self> {
+        if outs < MIN_CHANNELS || channels < MIN_CHANNELS || padding.iter().any(|&p| p > 2) {
+            return None;
+        }
+        let out = [
+            (input[0] + 2 * padding[0]).checked_sub(2)?,
+            (input[1] + 2 * padding[1]).checked_sub(2)?,
+        ];
+        if out.contains(&0) {
+            return None;
+        }
+        assert_eq!(w.len(), outs * channels * 9, "winograd: weight size");
+        let u = transform_weight(w, outs, channels);
+        let plane = outs * channels;
+        let u: Vec<ShiftedA<T>> = u
+            .chunks_exact(plane)
+            .map(|ux| ShiftedA::pack(MatRef::row_major(ux, outs, channels)))
+            .collect::<Option<_>>()?;
+        let tiles = [out[0].div_ceil(2), out[1].div_ceil(2)];
+        let (nr, rows) = (u[0].nr(), u[0].padded_rows());
+        // A block is a whole number of the products' tile width and of the transforms' lanes.
+        let unit = if nr.is_multiple_of(L) {
+            nr
+        } else {
+            L * nr / gcd(L, nr)
+        };
+        let per_unit = 16 * (channels + rows) * unit * std::mem::size_of::<T>();
+        let units = (BLOCK_BYTES / per_unit).max(1);
+        let block = (units * unit).min((tiles[0] * tiles[1]).div_ceil(unit) * unit);
+        Some(Winograd {
+            u,
+            outs,
+            channels,
+            input,
+            padding,
+            out,
+            tiles,
+            block,
+        })
+    }
+
+    /// The output size `[oH, oW]`.
+    pub(crate) fn out(&self) -> [usize; 2] {
+        self.out
+    }
+
+    /// The convolution of the `n` samples of `x` (`[n, channels, h, w]`), plus `bias` per
+    /// output channel: `[n, outs, oH, oW]`, the samples in parallel.
+    pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, n: usize) -> Vec<T> {
+        let chw = self.channels * self.input[0] * self.input[1];
+        let sample_out = self.outs * self.out[0] * self.out[1];
+        let len = n * sample_out;
+        let mut y = buffer_cache::uninit(len);
+        let sample = |scratch: &mut Scratch<T>, (s, ys): (usize, &mut [MaybeUninit<T>])| {
+            self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
+        };
+        let out = &mut y.spare_capacity_mut()[..len];
+        if use_pool() {
+            let samples = out.par_chunks_mut(sample_out.max(1)).enumerate();
+            samples.for_each_init(Scratch::default, sample);
+        } else {
+            let mut scratch = Scratch::default();
+            out.chunks_mut(sample_out.max(1))
+                .enumerate()
+                .for_each(|s| sample(&mut scratch, s));
+        }
+        // SAFETY: `run` wrote every output of every sample (the tiles cover each plane),
+        // `len` in all.
+        unsafe { y.set_len(len) };
+        y
+    }
+
+    /// One sample: `x` `[channels, h, w]` into `y` `[outs, oH, oW]`.
+    fn run(&self, x: &[T], bias: Option<&[T]>, s: &mut Scratch<T>, y: &mut [MaybeUninit<T>]) {
+        let [th, tw] = self.tiles;
+        let (c, block) = (self.channels, self.block);
+        let rows = self.u[0].padded_rows();
+        self.pad(x, &mut s.planes);
+        let (vs, ms) = (self.stride(c), self.stride(rows));
+        s.v.resize(16 * vs, T::zero());
+        s.m.clear();
+        s.m.reserve(16 * ms);
+        let offs: Vec<usize> = (0..c).map(|ch| ch * block).collect();
+        let nr = self.u[0].nr();
+        let widths: Vec<(usize, usize)> = (0..block).step_by(nr).map(|j| (j, j)).collect();
+        let total = th * tw;
+        for t0 in (0..total).step_by(block) {
+            let t1 = (t0 + block).min(total);
+            self.transform_input(&s.planes, (t0, t1), &mut s.v);
+            let m = &mut s.m.spare_capacity_mut()[..16 * ms];
+            for (xi, u) in self.u.iter().enumerate() {
+                let v = &s.v[xi * vs..xi * vs + c * block];
+                u.multiply(v, &offs, &widths, &mut m[xi * ms..], block);
+            }
+            // SAFETY: `multiply` wrote all `rows × block` entries of each of the 16 products.
+            let m = unsafe { &*(m as *const [MaybeUninit<T>] as *const [T]) };
+            self.transform_output(m, (t0, t1), bias, y, &mut s.rows);
+        }
+    }
+
+    /// The distance between the 16 planes of `V` (`rows` = `C`) or `M` (`rows` = the
+    /// products' rows): `rows·block` and [`SKEW`] more, so that the 16 planes written or read
+    /// side by side do not fall into one set of the L1 cache.
+    fn stride(&self, rows: usize) -> usize {
+        rows * self.block + SKEW
+    }
+
+    /// Width of a padded plane's even (and of its odd) columns: `tW + 1`, and zeros up to
+    /// `tW + L` (the lanes read from the last tiles of a row).
+    fn half_width(&self) -> usize {
+        self.tiles[1] + L
+    }
+
+    /// Rows of a padded plane: `2·tH + 2`.
+    fn padded_rows(&self) -> usize {
+        2 * self.tiles[0] + 2
+    }
+
+    /// `planes[c][parity][r][q]` = the zero-padded input at row `r`, column `2q + parity`.
+    fn pad(&self, x: &[T], planes: &mut Vec<T>) {
+        let ([h, w], [ph, pw]) = (self.input, self.padding);
+        let (hw, rows) = (self.half_width(), self.padded_rows());
+        planes.clear();
+        planes.resize(self.channels * 2 * rows * hw, T::zero());
+        math::simd(
+            #[inline(always)]
+            || {
+                for (xc, pc) in x
+                    .chunks_exact(h * w)
+                    .zip(planes.chunks_exact_mut(2 * rows * hw))
+                {
+                    let (even, odd) = pc.split_at_mut(rows * hw);
+                    for (r, src) in xc.chunks_exact(w).enumerate() {
+                        let (e, o) = (&mut even[(r + ph) * hw..], &mut odd[(r + ph) * hw..]);
+                        // Column `q + pW` of the padded row: an odd `pW` puts `src[0]` in
+                        // the odd half, then pairs go to (even, odd) from `(pW + 1) / 2` on.
+                        let (src, at) = match pw % 2 {
+                            0 => (src, pw / 2),
+                            _ => {
+                                o[pw / 2] = src[0];
+                                (&src[1..], pw / 2 + 1)
+                            }
+                        };
+                        let pairs = src.chunks_exact(2);
+                        if let [last] = pairs.remainder() {
+                            e[at + src.len() / 2] = *last;
+                        }
+                        let (e, o) = (
+                            &mut e[at..at + src.len() / 2],
+                            &mut o[at..at + src.len() / 2],
+                        );
+                        for ((e, o), pair) in e.iter_mut().zip(o.iter_mut()).zip(pairs) {
+                            *e = pair[0];
+                            *o = pair[1];
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    /// `V_ξ[c, t − t0]` = `(Bᵀ d B)_ξ` for the tiles `t0 .. t1` (row-major over `[tH, tW]`)
+    /// of every channel, [`L`] tiles of a row at a time; the columns of a last, short block
+    /// are zero.
+    fn transform_input(&self, planes: &[T], (t0, t1): (usize, usize), v: &mut [T]) {
+        let tw = self.tiles[1];
+        let (hw, height, c, block) = (
+            self.half_width(),
+            self.padded_rows(),
+            self.channels,
+            self.block,
+        );
+        let vs = self.stride(c);
+        if t1 - t0 < block {
+            v.iter_mut().for_each(|e| *e = T::zero());
+        }
+        math::simd(
+            #[inline(always)]
+            || {
+                for ch in 0..c {
+                    let even = &planes[ch * 2 * height * hw..][..height * hw];
+                    let odd = &planes[(ch * 2 + 1) * height * hw..][..height * hw];
+                    for ty in t0 / tw..t1.div_ceil(tw) {
+                        let (a, b) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
+                        let at = ty * tw + a - t0;
+                        let e: [&[T]; 4] =
+                            std::array::from_fn(|i| &even[(2 * ty + i) * hw..][..hw]);
+                        let o: [&[T]; 4] = std::array::from_fn(|i| &odd[(2 * ty + i) * hw..][..hw]);
+                        for q in (a..b).step_by(L) {
+                            // Bᵀ d at the tiles' four columns (even q, odd q, even q+1, odd
+                            // q+1): rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+                            let (x0, x1, x2, x3) = (
+                                bt_rows(&e, q),
+                                bt_rows(&o, q),
+                                bt_rows(&e, q + 1),
+                                bt_rows(&o, q + 1),
+                            );
+                            let n = L.min(b - q);
+                            for i in 0..4 {
+                                // (Bᵀ d) B: columns x0 − x2, x1 + x2, x2 − x1, x1 − x3.
+                                let cols = [
+                                    sub(x0[i], x2[i]),
+                                    add(x1[i], x2[i]),
+                                    sub(x2[i], x1[i]),
+                                    sub(x1[i], x3[i]),
+                                ];
+                                for (j, col) in cols.iter().enumerate() {
+                                    let at = (4 * i + j) * vs + ch * block + at + q - a;
+                                    store(&mut v[at..], col, n);
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    /// The outputs of the tiles `t0 .. t1` from their products `m` (`M_ξ[o, t − t0]`, `[16,
+    /// rows, block]`): `Aᵀ M A`, plus the bias, into `y` `[outs, oH, oW]`; a tile's row or
+    /// column past the output's edge is dropped. `rows` is scratch.
+    fn transform_output(
+        &self,
+        m: &[T],
+        (t0, t1): (usize, usize),
+        bias: Option<&[T]>,
+        y: &mut [MaybeUninit<T>],
+        rows: &mut Vec<T>,
+    ) {
+        let ([oh, ow], tw, block) = (self.out, self.tiles[1], self.block);
+        let ms = self.stride(self.u[0].padded_rows());
+        rows.resize(4 * block, T::zero());
+        math::simd(
+            #[inline(always)]
+            || {
+                for o in 0..self.outs {
+                    let b = [bias.map_or(T::zero(), |b| b[o]); L];
+                    // The block's tiles, L at a time (the block is a whole number of L).
+                    for t in (0..t1 - t0).step_by(L) {
+                        let mut mo = [[T::zero(); L]; 16];
+                        for (xi, mx) in mo.iter_mut().enumerate() {
+                            *mx = lanes(m, xi * ms + o * block + t);
+                        }
+                        // Aᵀ M: rows m0 + m1 + m2 and m1 − m2 − m3 (each of 4 columns);
+                        // then · A: the same on the columns.
+                        let (mut s0, mut s1) = ([[T::zero(); L]; 4], [[T::zero(); L]; 4]);
+                        for j in 0..4 {
+                            s0[j] = add(add(mo[j], mo[4 + j]), mo[8 + j]);
+                            s1[j] = sub(sub(mo[4 + j], mo[8 + j]), mo[12 + j]);
+                        }
+                        let ys = [
+                            add(add(add(s0[0], s0[1]), s0[2]), b),
+                            add(sub(sub(s0[1], s0[2]), s0[3]), b),
+                            add(add(add(s1[0], s1[1]), s1[2]), b),
+                            add(sub(sub(s1[1], s1[2]), s1[3]), b),
+                        ];
+                        for (k, yk) in ys.iter().enumerate() {
+                            rows[k * block + t..][..L].copy_from_slice(yk);
+                        }
+                    }
+                    let yo = &mut y[o * oh * ow..(o + 1) * oh * ow];
+                    let [y00, y01, y10, y11]: [&[T]; 4] =
+                        std::array::from_fn(|k| &rows[k * block..][..block]);
+                    for ty in t0 / tw..t1.div_ceil(tw) {
+                        let (a, e) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
+                        let at = ty * tw + a - t0;
+                        // Whole tiles (both columns inside) in pairs, then a last half tile.
+                        let (len, whole) = (e - a, e.min(ow / 2).saturating_sub(a));
+                        let (top, rest) = yo[2 * ty * ow..].split_at_mut(ow);
+                        let (dst, n) = (&mut top[2 * a..], [whole, len]);
+                        interleave(dst, &y00[at..], &y01[at..], n);
+                        if 2 * ty + 1 < oh {
+                            interleave(&mut rest[2 * a..ow], &y10[at..], &y11[at..], n);
+                        }
+                    }
+                }
+            },
+        )
+    }
+}
+
+/// Elements between one plane of `V` or `M` and the next, past its end.
+const SKEW: usize = 16;
+
+/// Tiles transformed at a time: 16 lanes (one AVX-512 vector of `f32`).
+const L: usize = 16;
+
+/// The greatest common divisor of `a` and `b`.
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// `s[at .. at + L]`.
+#[inline(always)]
+fn lanes<T: Copy>(s: &[T], at: usize) -> [T; L] {
+    let mut r = [s[at]; L];
+    r.copy_from_slice(&s[at..at + L]);
+    r
+}
+
+/// `dst[2i] = left[i]`, `dst[2i + 1] = right[i]` for `i < whole`, then `dst[2·whole] =
+/// left[whole]` if `whole < len` (a last tile cut by the output's edge).
+#[inline(always)]
+fn interleave<T: Copy>(
+    dst: &mut [MaybeUninit<T>],
+    left: &[T],
+    right: &[T],
+    [whole, len]: [usize; 2],
+) {
+    let pairs = dst[..2 * whole].chunks_exact_mut(2);
+    for ((d, &l), &r) in pairs.zip(&left[..whole]).zip(&right[..whole]) {
+        d[0].write(l);
+        d[1].write(r);
+    }
+    if whole < len {
+        dst[2 * whole].write(left[whole]);
+    }
+}
+
+/// Bᵀ d for the lanes `q ..` of the four rows `d`: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+#[inline(always)]
+fn bt_rows<T: Element>(d: &[&[T]; 4], q: usize) -> [[T; L]; 4] {
+    let (d0, d1, d2, d3) = (
+        lanes(d[0], q),
+        lanes(d[1], q),
+        lanes(d[2], q),
+        lanes(d[3], q),
+    );
+    [sub(d0, d2), add(d1, d2), sub(d2, d1), sub(d1, d3)]
+}
+
+/// The first `n` of `lanes` into `dst` (all `L` as one vector store when `n = L`).
+#[inline(always)]
+fn store<T: Copy>(dst: &mut [T], lanes: &[T; L], n: usize) {
+    if n == L {
+        dst[..L].copy_from_slice(lanes);
+    } else {
+        for (d, &l) in dst[..n].iter_mut().zip(lanes) {
+            *d = l;
+        }
+    }
+}
+
+#[inline(always)]
+fn add<T: Element>(a: [T; L], b: [T; L]) -> [T; L] {
+    let mut r = a;
+    for (r, b) in r.iter_mut().zip(b) {
+        *r += b;
+    }
+    r
+}
+
+#[inline(always)]
+fn sub<T: Element>(a: [T; L], b: [T; L]) -> [T; L] {
+    let mut r = a;
+    for (r, b) in r.iter_mut().zip(b) {
+        *r -= b;
+    }
+    r
+}
+
+/// A task's buffers: the padded planes, rows of the transforms, a block's `V` and its
+/// products `M`.
+struct Scratch<T> {
+    planes: Vec<T>,
+    rows: Vec<T>,
+    v: Vec<T>,
+    m: Vec<T>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            planes: Vec::new(),
+            rows: Vec::new(),
+            v: Vec::new(),
+            m: Vec::new(),
+        }
+    }
+}
+
+/// `U[ξ, o, c] = (G g_oc Gᵀ)_ξ` for the 3×3 weights `g_oc` of `w` (`[outs, channels, 3, 3]`).
+fn transform_weight<T: Element>(w: &[T], outs: usize, channels: usize) -> Vec<T> {
+    let half = T::from_f64(0.5);
+    // G applied to three values: a, (a + b + c)/2, (a − b + c)/2, c.
+    let g = |a: T, b: T, c: T| [a, (a + b + c) * half, (a - b + c) * half, c];
+    let mut u = vec![T::zero(); 16 * outs * channels];
+    for (oc, k) in w.chunks_exact(9).enumerate() {
+        // G g: the columns of g transformed (4 × 3), then (G g) Gᵀ: its rows (4 × 4).
+        let cols: [[T; 4]; 3] = std::array::from_fn(|j| g(k[j], k[3 + j], k[6 + j]));
+        for i in 0..4 {
+            for (j, val) in g(cols[0][i], cols[1][i], cols[2][i])
+                .into_iter()
+                .enumerate()
+            {
+                u[(4 * i + j) * outs * channels + oc] = val;
+            }
+        }
+    }
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The convolution by its definition, in `f64`: `y[o, r, q] = b[o] + Σ_c Σ_ij w[o, c, i, j]
+    /// · x[c, r + i − pH, q + j − pW]`; and `Σ |terms|` for each output, the scale of its error.
+    fn direct(
+        x: &[f64],
+        w: &[f64],
+        b: &[f64],
+        [c, o]: [usize; 2],
+        [h, wd]: [usize; 2],
+        [ph, pw]: [usize; 2],
+    ) -> (Vec<f64>, Vec<f64>) {
+        let (oh, ow) = (h + 2 * ph - 2, wd + 2 * pw - 2);
+        let n = x.len() / (c * h * wd);
+        let (mut y, mut scale) = (vec![0.0; n * o * oh * ow], vec![0.0; n * o * oh * ow]);
+        for s in 0..n {
+            for oc in 0..o {
+                for r in 0..oh {
+                    for q in 0..ow {
+                        let (mut acc, mut abs) = (b[oc], b[oc].abs());
+                        for ch in 0..c {
+                            for i in 0..3 {
+                                for j in 0..3 {
+                                    let (xr, xq) = (
+                                        (r + i) as isize - ph as isize,
+                                        (q + j) as isize - pw as isize,
+                                    );
+                                    if xr < 0 || xq < 0 || xr >= h as isize || xq >= wd as isize {
+                                        continue;
+                                    }
+                                    let xv = x[((s * c + ch) * h + xr as usize) * wd + xq as usize];
+                                    let t = w[((oc * c + ch) * 3 + i) * 3 + j] * xv;
+                                    acc += t;
+                                    abs += t.abs();
+                                }
+                            }
+                        }
+                        let at = ((s * o + oc) * oh + r) * ow + q;
+                        y[at] = acc;
+                        scale[at] = abs;
+                    }
+                }
+            }
+        }
+        (y, scale)
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f64> {
+        (0..len)
+            .map(|i| (((i + seed) * 7919 + seed * 31) % 1009) as f64 / 504.5 - 1.0)
+            .collect()
+    }
+
+    /// Winograd's outputs against the definition, for `f32` and `f64`, on odd and even sizes,
+    /// paddings 0, 1 and 2, channel counts that are not whole tiles, and blocks that end
+    /// inside a row of tiles: within a few units of rounding of `Σ |terms|`.
+    fn case<T: Element>(
+        n: usize,
+        [c, o]: [usize; 2],
+        input: [usize; 2],
+        padding: [usize; 2],
+        tol: f64,
+    ) {
+        let (x, w, b) = (
+            values(n * c * input[0] * input[1], 1),
+            values(o * c * 9, 2),
+            values(o, 3),
+        );
+        let cast = |v: &[f64]| v.iter().map(|&e| T::from_f64(e)).collect::<Vec<T>>();
+        let Some(mut wino) = Winograd::new(&cast(&w), o, c, input, padding) else {
+            return; // this CPU has no in-place products (portable path)
+        };
+        let (want, scale) = direct(&x, &w, &b, [c, o], input, padding);
+        let nr = wino.u[0].nr();
+        let unit = L * nr / gcd(L, nr);
+        for block in [wino.block, unit] {
+            wino.block = block;
+            let got = wino.run_batch(&cast(&x), Some(&cast(&b)), n);
+            assert_eq!(got.len(), want.len());
+            for (i, ((g, w), s)) in got.iter().zip(&want).zip(&scale).enumerate() {
+                let err = (g.as_f64() - w).abs();
+                assert!(
+                    err <= tol * s,
+                    "output {i}: {} against {w} (scale {s})",
+                    g.as_f64()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_definition() {
+        // The error of F(2×2, 3×3) is a few roundings of Σ |terms| (the transforms add at
+        // most four terms twice on each side).
+        for (n, co, input, padding) in [
+            (2, [32, 40], [7, 9], [1, 1]),
+            (1, [33, 32], [6, 5], [0, 0]),
+            (3, [32, 35], [5, 8], [2, 1]),
+            (1, [40, 32], [12, 12], [1, 2]),
+        ] {
+            case::<f32>(n, co, input, padding, 3e-6);
+            case::<f64>(n, co, input, padding, 1e-14);
+        }
+    }
+
+    /// Too few channels, or a padding past 2: not taken.
+    #[test]
+    fn declines_small_products() {
+        let w = vec![0.0f32; 31 * 64 * 9];
+        assert!(Winograd::new(&w, 64, 31, [8, 8], [1, 1]).is_none());
+        assert!(Winograd::new(&w, 31, 64, [8, 8], [1, 1]).is_none());
+        let w = vec![0.0f32; 32 * 32 * 9];
+        assert!(Winograd::new(&w, 32, 32, [8, 8], [3, 1]).is_none());
+    }
+}
