@@ -186,10 +186,9 @@ impl<T: Element> Winograd<T> {
         rows * self.block + SKEW
     }
 
-    /// Width of a padded plane's even (and of its odd) columns: `tW + 1`, and zeros up to
-    /// `tW + L` (the lanes read from the last tiles of a row).
+    /// Width of a padded plane's even (and of its odd) columns: `tW + 1`.
     fn half_width(&self) -> usize {
-        self.tiles[1] + L
+        self.tiles[1] + 1
     }
 
     /// Rows of a padded plane: `2·tH + 2`.
@@ -201,8 +200,12 @@ impl<T: Element> Winograd<T> {
     fn pad(&self, x: &[T], planes: &mut Vec<T>) {
         let ([h, w], [ph, pw]) = (self.input, self.padding);
         let (hw, rows) = (self.half_width(), self.padded_rows());
-        planes.clear();
-        planes.resize(self.channels * 2 * rows * hw, T::zero());
+        // The zero border is written once per buffer: every sample of a batch (the buffer's
+        // whole life) writes the same entries inside it.
+        if planes.len() != self.channels * 2 * rows * hw {
+            planes.clear();
+            planes.resize(self.channels * 2 * rows * hw, T::zero());
+        }
         math::simd(
             #[inline(always)]
             || {
@@ -270,21 +273,16 @@ impl<T: Element> Winograd<T> {
                         for q in (a..b).step_by(L) {
                             // Bᵀ d at the tiles' four columns (even q, odd q, even q+1, odd
                             // q+1): rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
-                            let (x0, x1, x2, x3) = (
-                                bt_rows(&e, q),
-                                bt_rows(&o, q),
-                                bt_rows(&e, q + 1),
-                                bt_rows(&o, q + 1),
-                            );
                             let n = L.min(b - q);
                             for i in 0..4 {
+                                let (x0, x1, x2, x3) = (
+                                    bt_row(&e, i, q, n),
+                                    bt_row(&o, i, q, n),
+                                    bt_row(&e, i, q + 1, n),
+                                    bt_row(&o, i, q + 1, n),
+                                );
                                 // (Bᵀ d) B: columns x0 − x2, x1 + x2, x2 − x1, x1 − x3.
-                                let cols = [
-                                    sub(x0[i], x2[i]),
-                                    add(x1[i], x2[i]),
-                                    sub(x2[i], x1[i]),
-                                    sub(x1[i], x3[i]),
-                                ];
+                                let cols = [sub(x0, x2), add(x1, x2), sub(x2, x1), sub(x1, x3)];
                                 for (j, col) in cols.iter().enumerate() {
                                     let at = (4 * i + j) * vs + ch * block + at + q - a;
                                     store(&mut v[at..], col, n);
@@ -402,16 +400,26 @@ fn interleave<T: Copy>(
     }
 }
 
-/// Bᵀ d for the lanes `q ..` of the four rows `d`: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+/// Row `i` of Bᵀ d for `n` lanes from `q` of the four rows `d` (d0 − d2, d1 + d2, d2 − d1,
+/// d1 − d3), the lanes past the rows' end zero.
 #[inline(always)]
-fn bt_rows<T: Element>(d: &[&[T]; 4], q: usize) -> [[T; L]; 4] {
-    let (d0, d1, d2, d3) = (
-        lanes(d[0], q),
-        lanes(d[1], q),
-        lanes(d[2], q),
-        lanes(d[3], q),
-    );
-    [sub(d0, d2), add(d1, d2), sub(d2, d1), sub(d1, d3)]
+fn bt_row<T: Element>(d: &[&[T]; 4], i: usize, q: usize, n: usize) -> [T; L] {
+    let ld = |r: usize| {
+        if q + L <= d[r].len() {
+            lanes(d[r], q)
+        } else {
+            let mut v = [T::zero(); L];
+            let s = &d[r][q..(q + n).min(d[r].len())];
+            v[..s.len()].copy_from_slice(s);
+            v
+        }
+    };
+    match i {
+        0 => sub(ld(0), ld(2)),
+        1 => add(ld(1), ld(2)),
+        2 => sub(ld(2), ld(1)),
+        _ => sub(ld(1), ld(3)),
+    }
 }
 
 /// The first `n` of `lanes` into `dst` (all `L` as one vector store when `n = L`).
@@ -586,6 +594,7 @@ mod tests {
             (1, [33, 32], [6, 5], [0, 0]),
             (3, [32, 35], [5, 8], [2, 1]),
             (1, [40, 32], [12, 12], [1, 2]),
+            (1, [32, 32], [5, 40], [1, 1]),
         ] {
             case::<f32>(n, co, input, padding, 3e-6);
             case::<f64>(n, co, input, padding, 1e-14);
