@@ -677,15 +677,26 @@ pub(crate) fn conv2d_backward<T: Element>(
             .flatten()
             .map(|conv| conv.run_batch(g, None, n)),
     };
-    // On column copies, the weight gradient sums the samples in im2col's chunks: its bits.
-    let dw = need_dw.then(|| sh.shifted_forward(w)).flatten();
-    let dw = dw.and_then(|conv| {
-        let group = if conv.on_column_copies() {
-            samples_per_chunk(n, sh.win.positions())
-        } else {
-            1
-        };
-        conv.weight_grad(x, g, group)
+    // Winograd's form where it applies; on column copies, the weight gradient sums the
+    // samples in im2col's chunks: its bits.
+    let win = &sh.win;
+    let wino = need_dw && sh.winograd_window();
+    let dw = wino
+        .then(|| {
+            let [h, wd] = [win.h, win.w];
+            Winograd::weight_grad(x, g, n, [sh.o, sh.c], [h, wd], win.padding)
+        })
+        .flatten();
+    let shifted = (need_dw && dw.is_none()).then(|| sh.shifted_forward(w));
+    let dw = dw.or_else(|| {
+        shifted.flatten().and_then(|conv| {
+            let group = if conv.on_column_copies() {
+                samples_per_chunk(n, sh.win.positions())
+            } else {
+                1
+            };
+            conv.weight_grad(x, g, group)
+        })
     });
     let rest = (need_dx && dx.is_none(), need_dw && dw.is_none());
     if rest == (false, false) {
@@ -1036,10 +1047,12 @@ mod tests {
         }
     }
 
-    /// The forward and the input gradient of 3×3 windows with at least 32 channels each way
-    /// (Winograd's form, `winograd.rs`) against im2col's: the same up to rounding, a
-    /// millionth (`f32`) or 1e-13 (`f64`) of `Σ |w| · max |x|`, a bound on any output's
-    /// `Σ |terms|`. Paddings 0, 1 and 2; odd and even sizes.
+    /// The forward, input gradient and weight gradient of 3×3 windows with at least 32
+    /// channels each way (Winograd's form, `winograd.rs`) against the definition and
+    /// im2col's: the same up to rounding, a millionth (`f32`) or 1e-13 (`f64`) of a bound on
+    /// any output's `Σ |terms|` (`Σ |w| · max |x|`; `Σ |x| · max |g|` for the weight's).
+    /// Paddings 0, 1 and 2; odd and even sizes; more tiles than one block of the weight
+    /// gradient (110 against 64).
     #[test]
     fn winograd_forward_and_input_grad_match_im2col() {
         fn case<T: Element>(n: usize, [c, o]: [usize; 2], input: [usize; 2], pad: usize, tol: f64) {
@@ -1105,11 +1118,23 @@ mod tests {
             let (dx, _) = conv2d_backward(&x, &w, &g, &sh, true, false);
             let (want, _) = im2col_backward(&x, &w, &g, &sh, true, false);
             close(&dx.unwrap(), &want.unwrap(), "input gradient");
+            // The weight gradient sums over samples and positions: its bound is Σ |x| · max |g|.
+            let (_, dw) = conv2d_backward(&x, &w, &g, &sh, false, true);
+            let (_, want) = im2col_backward(&x, &w, &g, &sh, false, true);
+            let bound_dw = abs(&x) * 5.0;
+            for (i, (got, want)) in dw.unwrap().iter().zip(&want.unwrap()).enumerate() {
+                let err = (got.as_f64() - want.as_f64()).abs();
+                assert!(
+                    err <= tol * bound_dw,
+                    "weight gradient {i}: {got:?} against {want:?}"
+                );
+            }
         }
         for (n, co, input, pad) in [
             (2, [32, 40], [7, 9], 1),
             (1, [33, 32], [6, 5], 0),
             (3, [32, 35], [5, 8], 2),
+            (1, [32, 32], [20, 21], 1),
         ] {
             case::<f32>(n, co, input, pad, 1e-6);
             case::<f64>(n, co, input, pad, 1e-13);

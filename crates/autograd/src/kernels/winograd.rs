@@ -39,7 +39,7 @@ use crate::buffer_cache;
 use crate::element::Element;
 use crate::kernels::math;
 use crate::kernels::matmul::shifted::ShiftedA;
-use crate::kernels::matmul::MatRef;
+use crate::kernels::matmul::{gemm, MatRef};
 use crate::threads::use_pool;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -80,6 +80,38 @@ impl<T: Element> Winograd<T> {
         input: [usize; 2],
         padding: [usize; 2],
     ) -> Option<Self> {
+        let mut me = Self::geometry(outs, channels, input, padding)?;
+        assert_eq!(w.len(), outs * channels * 9, "winograd: weight size");
+        let u = transform_weight(w, outs, channels);
+        let plane = outs * channels;
+        let u: Vec<ShiftedA<T>> = u
+            .chunks_exact(plane)
+            .map(|ux| ShiftedA::pack(MatRef::row_major(ux, outs, channels)))
+            .collect::<Option<_>>()?;
+        let tiles = me.tiles;
+        let (nr, rows) = (u[0].nr(), u[0].padded_rows());
+        // A block is a whole number of the products' tile width and of the transforms' lanes.
+        let unit = if nr.is_multiple_of(L) {
+            nr
+        } else {
+            L * nr / gcd(L, nr)
+        };
+        let per_unit = 16 * (channels + rows) * unit * std::mem::size_of::<T>();
+        let units = (BLOCK_BYTES / per_unit).max(1);
+        me.block = (units * unit).min((tiles[0] * tiles[1]).div_ceil(unit) * unit);
+        me.u = u;
+        Some(me)
+    }
+
+    /// The sizes of a convolution in Winograd's form, without a weight (`u` empty) and with
+    /// all of a sample's tiles in one block (the weight gradient's); `None` where the form
+    /// does not apply (see [`Winograd::new`]).
+    fn geometry(
+        outs: usize,
+        channels: usize,
+        input: [usize; 2],
+        padding: [usize; 2],
+    ) -> Option<Self> {
         if outs < MIN_CHANNELS || channels < MIN_CHANNELS || padding.iter().any(|&p| p > 2) {
             return None;
         }
@@ -90,34 +122,148 @@ impl<T: Element> Winograd<T> {
         if out.contains(&0) {
             return None;
         }
-        assert_eq!(w.len(), outs * channels * 9, "winograd: weight size");
-        let u = transform_weight(w, outs, channels);
-        let plane = outs * channels;
-        let u: Vec<ShiftedA<T>> = u
-            .chunks_exact(plane)
-            .map(|ux| ShiftedA::pack(MatRef::row_major(ux, outs, channels)))
-            .collect::<Option<_>>()?;
         let tiles = [out[0].div_ceil(2), out[1].div_ceil(2)];
-        let (nr, rows) = (u[0].nr(), u[0].padded_rows());
-        // A block is a whole number of the products' tile width and of the transforms' lanes.
-        let unit = if nr.is_multiple_of(L) {
-            nr
-        } else {
-            L * nr / gcd(L, nr)
-        };
-        let per_unit = 16 * (channels + rows) * unit * std::mem::size_of::<T>();
-        let units = (BLOCK_BYTES / per_unit).max(1);
-        let block = (units * unit).min((tiles[0] * tiles[1]).div_ceil(unit) * unit);
         Some(Winograd {
-            u,
+            u: Vec::new(),
             outs,
             channels,
             input,
             padding,
             out,
             tiles,
-            block,
+            block: (tiles[0] * tiles[1]).min(GRAD_BLOCK).div_ceil(L) * L,
         })
+    }
+
+    /// The weight gradient of the convolution of `x` (`[n, channels, h, w]`) for the output
+    /// gradient `g` (`[n, outs, oH, oW]`), `[outs, channels, 3, 3]`, in Winograd's form
+    /// F(3×3, 2×2): per sample, `S_ξ = Σ_t (A g_t Aᵀ)_ξ · (Bᵀ d_t B)_ξ` over the tiles (16
+    /// products `[outs, tiles] · [tiles, channels]`), the samples' `S` added in order, then
+    /// `dW = Gᵀ S G`. (The forward's bilinear form `Σ y·g = Σ_ξ (A g Aᵀ)_ξ (G w Gᵀ)_ξ (Bᵀ d
+    /// B)_ξ` read as a function of `w`.) `None` where the form does not apply.
+    pub(crate) fn weight_grad(
+        x: &[T],
+        g: &[T],
+        n: usize,
+        [outs, channels]: [usize; 2],
+        input: [usize; 2],
+        padding: [usize; 2],
+    ) -> Option<Vec<T>> {
+        let me = Self::geometry(outs, channels, input, padding)?;
+        let (chw, ohw) = (channels * input[0] * input[1], outs * me.out[0] * me.out[1]);
+        let plane = outs * channels;
+        let sample = |scratch: &mut Scratch<T>, s: usize| {
+            let block = me.block;
+            scratch.v.resize(16 * me.stride(channels), T::zero());
+            scratch.m.resize(16 * me.stride(outs), T::zero());
+            me.pad(&x[s * chw..(s + 1) * chw], &mut scratch.planes);
+            let total = me.tiles[0] * me.tiles[1];
+            let mut part = vec![T::zero(); 16 * plane];
+            for t0 in (0..total).step_by(block) {
+                let t1 = (t0 + block).min(total);
+                me.transform_input(&scratch.planes, (t0, t1), &mut scratch.v);
+                me.transform_grad(&g[s * ohw..(s + 1) * ohw], (t0, t1), &mut scratch.m);
+                for (xi, px) in part.chunks_exact_mut(plane).enumerate() {
+                    let a = MatRef {
+                        data: &scratch.m,
+                        offset: xi * me.stride(outs),
+                        rows: outs,
+                        cols: block,
+                        row_stride: block,
+                        col_stride: 1,
+                    };
+                    let b = MatRef {
+                        data: &scratch.v,
+                        offset: xi * me.stride(channels),
+                        rows: block,
+                        cols: channels,
+                        row_stride: 1,
+                        col_stride: block,
+                    };
+                    gemm(a, b, px, t0 > 0);
+                }
+            }
+            part
+        };
+        let parts: Vec<Vec<T>> = if use_pool() {
+            (0..n)
+                .into_par_iter()
+                .map_init(Scratch::default, sample)
+                .collect()
+        } else {
+            let mut scratch = Scratch::default();
+            (0..n).map(|s| sample(&mut scratch, s)).collect()
+        };
+        // The samples' sums in sample order, then Gᵀ S G per (o, c).
+        let mut sum = vec![T::zero(); 16 * plane];
+        for part in &parts {
+            sum.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
+        }
+        let half = T::from_f64(0.5);
+        // Gᵀ on four values: s0 + (s1 + s2)/2, (s1 − s2)/2, (s1 + s2)/2 + s3.
+        let gt = |s: [T; 4]| {
+            [
+                s[0] + (s[1] + s[2]) * half,
+                (s[1] - s[2]) * half,
+                (s[1] + s[2]) * half + s[3],
+            ]
+        };
+        let mut dw = vec![T::zero(); 9 * plane];
+        for (oc, k) in dw.chunks_exact_mut(9).enumerate() {
+            let at = |i: usize, j: usize| sum[(4 * i + j) * plane + oc];
+            let rows: [[T; 3]; 4] =
+                std::array::from_fn(|i| gt([at(i, 0), at(i, 1), at(i, 2), at(i, 3)]));
+            for j in 0..3 {
+                let col = gt([rows[0][j], rows[1][j], rows[2][j], rows[3][j]]);
+                for i in 0..3 {
+                    k[3 * i + j] = col[i];
+                }
+            }
+        }
+        Some(dw)
+    }
+
+    /// `Gt_ξ[o, t]` = `(A g Aᵀ)_ξ` for every tile `t` of one sample's output gradient `g`
+    /// (`[outs, oH, oW]`, zero past its edge), into `gt` (`[16, outs, block]`, planes
+    /// [`stride`](Self::stride) apart). `A g`: `g0, g0 + g1, g0 − g1, −g1` down each column,
+    /// then the same along each row.
+    fn transform_grad(&self, g: &[T], (t0, t1): (usize, usize), gt: &mut [T]) {
+        let ([oh, ow], tw, block) = (self.out, self.tiles[1], self.block);
+        let gs = self.stride(self.outs);
+        if t1 - t0 < block {
+            gt.iter_mut().for_each(|e| *e = T::zero());
+        }
+        // `A` on lanes: u, u + v, u − v, −v.
+        #[inline(always)]
+        fn at_a<T: Element>(u: [T; L], v: [T; L]) -> [[T; L]; 4] {
+            let mut neg = [T::zero(); L];
+            neg.iter_mut().zip(v).for_each(|(n, v)| *n = -v);
+            [u, add(u, v), sub(u, v), neg]
+        }
+        math::simd(
+            #[inline(always)]
+            || {
+                for (o, go) in g.chunks_exact(oh * ow).enumerate() {
+                    for ty in t0 / tw..t1.div_ceil(tw) {
+                        let (a, b) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
+                        let r0 = &go[2 * ty * ow..(2 * ty + 1) * ow];
+                        let r1 = go.get((2 * ty + 1) * ow..(2 * ty + 2) * ow).unwrap_or(&[]);
+                        for q in (a..b).step_by(L) {
+                            let n = L.min(b - q);
+                            let ((e0, o0), (e1, o1)) = (halves(r0, q), halves(r1, q));
+                            // A g down the tile's two columns, then along each of its rows.
+                            let (c0, c1) = (at_a(e0, e1), at_a(o0, o1));
+                            for i in 0..4 {
+                                for (j, val) in at_a(c0[i], c1[i]).iter().enumerate() {
+                                    let at = (4 * i + j) * gs + o * block + ty * tw + q - t0;
+                                    store(&mut gt[at..], val, n);
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        )
     }
 
     /// The output size `[oH, oW]`.
@@ -358,6 +504,10 @@ impl<T: Element> Winograd<T> {
     }
 }
 
+/// Tiles per block of the weight gradient: its products run over `k` = this many tiles, each
+/// block's sum added to the blocks' before it.
+const GRAD_BLOCK: usize = 64;
+
 /// Elements between one plane of `V` or `M` and the next, past its end.
 const SKEW: usize = 16;
 
@@ -371,6 +521,28 @@ fn gcd(a: usize, b: usize) -> usize {
     } else {
         gcd(b, a % b)
     }
+}
+
+/// The even and the odd entries of `row` from `2q` on, `L` of each (zero past its end).
+#[inline(always)]
+fn halves<T: Element>(row: &[T], q: usize) -> ([T; L], [T; L]) {
+    let (mut e, mut o) = ([T::zero(); L], [T::zero(); L]);
+    if 2 * (q + L) <= row.len() {
+        let pairs = &row[2 * q..2 * (q + L)];
+        for k in 0..L {
+            e[k] = pairs[2 * k];
+            o[k] = pairs[2 * k + 1];
+        }
+    } else {
+        for (k, &v) in row.iter().skip(2 * q).enumerate() {
+            if k % 2 == 0 {
+                e[k / 2] = v;
+            } else {
+                o[k / 2] = v;
+            }
+        }
+    }
+    (e, o)
 }
 
 /// `s[at .. at + L]`.
