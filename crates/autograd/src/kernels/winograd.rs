@@ -154,18 +154,20 @@ impl<T: Element> Winograd<T> {
         let plane = outs * channels;
         let sample = |scratch: &mut Scratch<T>, s: usize| {
             let block = me.block;
-            scratch.v.resize(16 * me.stride(channels), T::zero());
-            scratch.m.resize(16 * me.stride(outs), T::zero());
+            scratch.v.resize(16 * me.stride(channels) + LINE, T::zero());
+            scratch.m.resize(16 * me.stride(outs) + LINE, T::zero());
+            let (v, m) = (line_start(&scratch.v), line_start(&scratch.m));
+            let (v, m) = (&mut scratch.v[v..], &mut scratch.m[m..]);
             me.pad(&x[s * chw..(s + 1) * chw], &mut scratch.planes);
             let total = me.tiles[0] * me.tiles[1];
             let mut part = vec![T::zero(); 16 * plane];
             for t0 in (0..total).step_by(block) {
                 let t1 = (t0 + block).min(total);
-                me.transform_input(&scratch.planes, (t0, t1), &mut scratch.v);
-                me.transform_grad(&g[s * ohw..(s + 1) * ohw], (t0, t1), &mut scratch.m);
+                me.transform_input(&scratch.planes, (t0, t1), v);
+                me.transform_grad(&g[s * ohw..(s + 1) * ohw], (t0, t1), m);
                 for (xi, px) in part.chunks_exact_mut(plane).enumerate() {
                     let a = MatRef {
-                        data: &scratch.m,
+                        data: m,
                         offset: xi * me.stride(outs),
                         rows: outs,
                         cols: block,
@@ -173,7 +175,7 @@ impl<T: Element> Winograd<T> {
                         col_stride: 1,
                     };
                     let b = MatRef {
-                        data: &scratch.v,
+                        data: v,
                         offset: xi * me.stride(channels),
                         rows: block,
                         cols: channels,
@@ -304,19 +306,20 @@ impl<T: Element> Winograd<T> {
         let rows = self.u[0].padded_rows();
         self.pad(x, &mut s.planes);
         let (vs, ms) = (self.stride(c), self.stride(rows));
-        s.v.resize(16 * vs, T::zero());
+        s.v.resize(16 * vs + LINE, T::zero());
         s.m.clear();
-        s.m.reserve(16 * ms);
+        s.m.reserve(16 * ms + LINE);
+        let (v0, m0) = (line_start(&s.v), line_start(s.m.spare_capacity_mut()));
         let offs: Vec<usize> = (0..c).map(|ch| ch * block).collect();
         let nr = self.u[0].nr();
         let widths: Vec<(usize, usize)> = (0..block).step_by(nr).map(|j| (j, j)).collect();
         let total = th * tw;
         for t0 in (0..total).step_by(block) {
             let t1 = (t0 + block).min(total);
-            self.transform_input(&s.planes, (t0, t1), &mut s.v);
-            let m = &mut s.m.spare_capacity_mut()[..16 * ms];
+            self.transform_input(&s.planes, (t0, t1), &mut s.v[v0..]);
+            let m = &mut s.m.spare_capacity_mut()[m0..m0 + 16 * ms];
             for (xi, u) in self.u.iter().enumerate() {
-                let v = &s.v[xi * vs..xi * vs + c * block];
+                let v = &s.v[v0 + xi * vs..v0 + xi * vs + c * block];
                 u.multiply(v, &offs, &widths, &mut m[xi * ms..], block);
             }
             // SAFETY: `multiply` wrote all `rows × block` entries of each of the 16 products.
@@ -502,6 +505,16 @@ impl<T: Element> Winograd<T> {
             },
         )
     }
+}
+
+/// Elements of a cache line, at most: the planes of `V` and `M` start on one (their rows,
+/// whole numbers of [`L`] lanes, then fill whole lines and their vector stores split none).
+const LINE: usize = 64;
+
+/// The first index of `buf` on a 64-byte boundary (within [`LINE`] elements).
+fn line_start<T>(buf: &[T]) -> usize {
+    let size = std::mem::size_of::<T>().max(1);
+    ((buf.as_ptr() as usize).wrapping_neg() % 64) / size
 }
 
 /// Tiles per block of the weight gradient: its products run over `k` = this many tiles, each
