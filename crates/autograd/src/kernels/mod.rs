@@ -12,6 +12,8 @@
 //! * `conv`: the sliding-window geometry, im2col/col2im, and a 2-D convolution's forward and
 //!   backward as GEMMs over chunks of the batch, in parallel (used by `ops/conv.rs`);
 //!   `conv_shifted`: unit-stride convolutions read in place from a padded copy, no im2col;
+//!   `winograd`: 3×3 unit-stride convolutions with at least 32 channels each way (forward,
+//!   input and weight gradients) by Winograd's F(2×2, 3×3), 16 products with `k = C`;
 //!   `im2col_masked`: im2col and col2im of "same" windows (unit strides, as many output
 //!   columns as input columns: 3×3 with padding 1) by AVX-512 masked loads.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
