@@ -669,7 +669,8 @@ pub(crate) fn conv2d_backward<T: Element>(
             need_dw.then(|| vec![T::zero(); o * k]),
         );
     }
-    // Shifted products where they apply (`conv_shifted.rs`), im2col for the rest.
+    // Winograd's form where it applies (`winograd.rs`), else shifted products
+    // (`conv_shifted.rs`), im2col for the rest.
     let dx = match need_dx.then(|| sh.winograd_input_grad(w)).flatten() {
         Some(conv) => Some(conv.run_batch(g, None, n)),
         None => need_dx
@@ -1054,7 +1055,7 @@ mod tests {
     /// Paddings 0, 1 and 2; odd and even sizes; more tiles than one block of the weight
     /// gradient (110 against 64).
     #[test]
-    fn winograd_forward_and_input_grad_match_im2col() {
+    fn winograd_forward_and_gradients_match_the_definition_and_im2col() {
         fn case<T: Element>(n: usize, [c, o]: [usize; 2], input: [usize; 2], pad: usize, tol: f64) {
             let win = Window2d::new(input, [3, 3], [1, 1], [pad, pad], [1, 1]).unwrap();
             let sh = Conv2dShape {

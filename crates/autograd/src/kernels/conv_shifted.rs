@@ -69,6 +69,39 @@ pub(crate) struct ShiftedConv<T> {
     layout: Layout,
 }
 
+/// `n` samples' outputs of `sample_out` elements each, side by side: sample `s`'s written by
+/// `run(scratch, s, out)`, the samples in parallel (a scratch `S::default()` per task). The
+/// result is not zeroed first.
+///
+/// # Safety
+/// `run` must write every element of its `out`: the result's elements are taken as written.
+pub(crate) unsafe fn per_sample<T: Send + 'static, S: Default + Send>(
+    n: usize,
+    sample_out: usize,
+    run: impl Fn(&mut S, usize, &mut [MaybeUninit<T>]) + Sync + Send,
+) -> Vec<T> {
+    let len = n * sample_out;
+    let mut y = crate::buffer_cache::uninit(len);
+    if len == 0 {
+        return y;
+    }
+    let sample = |scratch: &mut S, (s, ys): (usize, &mut [MaybeUninit<T>])| run(scratch, s, ys);
+    let out = &mut y.spare_capacity_mut()[..len];
+    if use_pool() {
+        let samples = out.par_chunks_mut(sample_out).enumerate();
+        samples.for_each_init(S::default, sample);
+    } else {
+        let mut scratch = S::default();
+        out.chunks_mut(sample_out)
+            .enumerate()
+            .for_each(|s| sample(&mut scratch, s));
+    }
+    // SAFETY: `run` wrote all `sample_out` outputs of every sample (this function's contract),
+    // `len` in all.
+    unsafe { y.set_len(len) };
+    y
+}
+
 /// The most bytes a sample's column copies ([`Layout::Columns`]) may take: they are meant to
 /// stay in L2 while the product reads them.
 const COPIES_MAX_BYTES: usize = 512 * 1024;
@@ -219,27 +252,12 @@ impl<T: Element> ShiftedConv<T> {
     pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, n: usize) -> Vec<T> {
         let chw = self.channels * self.input[0] * self.input[1];
         let sample_out = self.outs * self.out[0] * self.out[1];
-        let len = n * sample_out;
-        let mut y = crate::buffer_cache::uninit(len);
-        if len == 0 {
-            return y;
+        // SAFETY: `run` writes all `outs·oH·oW` outputs of its sample.
+        unsafe {
+            per_sample(n, sample_out, |scratch: &mut (Vec<T>, Vec<T>), s, ys| {
+                self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
+            })
         }
-        let sample = |scratch: &mut (Vec<T>, Vec<T>), (s, ys): (usize, &mut [MaybeUninit<T>])| {
-            self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
-        };
-        let out = &mut y.spare_capacity_mut()[..len];
-        if use_pool() {
-            let samples = out.par_chunks_mut(sample_out).enumerate();
-            samples.for_each_init(|| (Vec::new(), Vec::new()), sample);
-        } else {
-            let mut scratch = (Vec::new(), Vec::new());
-            out.chunks_mut(sample_out)
-                .enumerate()
-                .for_each(|s| sample(&mut scratch, s));
-        }
-        // SAFETY: `run` wrote all `outs·oH·oW` outputs of every sample, `len` in all.
-        unsafe { y.set_len(len) };
-        y
     }
 
     /// The weight gradient `dW[o, c·kH·kW + t] = Σ_n Σ_p G[n, o, p] · x_n[c, p shifted by

@@ -33,10 +33,11 @@
 //! ```text
 //! forward   y  = winograd(pad(x), W)                       (+ bias)
 //! backward  dx = winograd(pad′(G), W̃),  W̃[c, o, i, j] = W[o, c, 2−i, 2−j],  pad′ = 2 − padding
+//!           dW = Gᵀ [ Σ_n Σ_t (A g_t Aᵀ) ⊙ (Bᵀ d_t B) ] G        (F(3×3, 2×2), `weight_grad`)
 //! ```
 
-use crate::buffer_cache;
 use crate::element::Element;
+use crate::kernels::conv_shifted::per_sample;
 use crate::kernels::math;
 use crate::kernels::matmul::shifted::ShiftedA;
 use crate::kernels::matmul::{gemm, MatRef};
@@ -64,7 +65,7 @@ pub(crate) struct Winograd<T> {
     out: [usize; 2],
     /// Tiles down and across: `⌈oH/2⌉`, `⌈oW/2⌉`.
     tiles: [usize; 2],
-    /// Tiles per block: a multiple of the products' tile width.
+    /// Tiles per block: a multiple of [`L`], and for the forward of the products' tile width.
     block: usize,
 }
 
@@ -104,8 +105,8 @@ impl<T: Element> Winograd<T> {
     }
 
     /// The sizes of a convolution in Winograd's form, without a weight (`u` empty) and with
-    /// all of a sample's tiles in one block (the weight gradient's); `None` where the form
-    /// does not apply (see [`Winograd::new`]).
+    /// the weight gradient's blocks ([`GRAD_BLOCK`] tiles, rounded up to [`L`]); `None` where
+    /// the form does not apply (see [`Winograd::new`]).
     fn geometry(
         outs: usize,
         channels: usize,
@@ -278,25 +279,12 @@ impl<T: Element> Winograd<T> {
     pub(crate) fn run_batch(&self, x: &[T], bias: Option<&[T]>, n: usize) -> Vec<T> {
         let chw = self.channels * self.input[0] * self.input[1];
         let sample_out = self.outs * self.out[0] * self.out[1];
-        let len = n * sample_out;
-        let mut y = buffer_cache::uninit(len);
-        let sample = |scratch: &mut Scratch<T>, (s, ys): (usize, &mut [MaybeUninit<T>])| {
-            self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
-        };
-        let out = &mut y.spare_capacity_mut()[..len];
-        if use_pool() {
-            let samples = out.par_chunks_mut(sample_out.max(1)).enumerate();
-            samples.for_each_init(Scratch::default, sample);
-        } else {
-            let mut scratch = Scratch::default();
-            out.chunks_mut(sample_out.max(1))
-                .enumerate()
-                .for_each(|s| sample(&mut scratch, s));
+        // SAFETY: `run` writes every output of its sample (the tiles cover each plane).
+        unsafe {
+            per_sample(n, sample_out, |scratch: &mut Scratch<T>, s, ys| {
+                self.run(&x[s * chw..(s + 1) * chw], bias, scratch, ys)
+            })
         }
-        // SAFETY: `run` wrote every output of every sample (the tiles cover each plane),
-        // `len` in all.
-        unsafe { y.set_len(len) };
-        y
     }
 
     /// One sample: `x` `[channels, h, w]` into `y` `[outs, oH, oW]`.
@@ -307,9 +295,8 @@ impl<T: Element> Winograd<T> {
         self.pad(x, &mut s.planes);
         let (vs, ms) = (self.stride(c), self.stride(rows));
         s.v.resize(16 * vs + LINE, T::zero());
-        s.m.clear();
-        s.m.reserve(16 * ms + LINE);
-        let (v0, m0) = (line_start(&s.v), line_start(s.m.spare_capacity_mut()));
+        s.m.resize(16 * ms + LINE, T::zero());
+        let (v0, m0) = (line_start(&s.v), line_start(&s.m));
         let offs: Vec<usize> = (0..c).map(|ch| ch * block).collect();
         let nr = self.u[0].nr();
         let widths: Vec<(usize, usize)> = (0..block).step_by(nr).map(|j| (j, j)).collect();
@@ -317,13 +304,11 @@ impl<T: Element> Winograd<T> {
         for t0 in (0..total).step_by(block) {
             let t1 = (t0 + block).min(total);
             self.transform_input(&s.planes, (t0, t1), &mut s.v[v0..]);
-            let m = &mut s.m.spare_capacity_mut()[m0..m0 + 16 * ms];
+            let m = &mut s.m[m0..m0 + 16 * ms];
             for (xi, u) in self.u.iter().enumerate() {
                 let v = &s.v[v0 + xi * vs..v0 + xi * vs + c * block];
-                u.multiply(v, &offs, &widths, &mut m[xi * ms..], block);
+                u.multiply(v, &offs, &widths, &mut math::as_uninit(m)[xi * ms..], block);
             }
-            // SAFETY: `multiply` wrote all `rows × block` entries of each of the 16 products.
-            let m = unsafe { &*(m as *const [MaybeUninit<T>] as *const [T]) };
             self.transform_output(m, (t0, t1), bias, y, &mut s.rows);
         }
     }
