@@ -538,6 +538,13 @@ impl Conv2dShape {
         let conv = Winograd::new(&self.flipped(w), self.c, self.o, win.out, pad)?;
         (conv.out() == [win.h, win.w]).then_some(conv)
     }
+    /// The weight gradient in Winograd's form, F(3×3, 2×2) (`winograd.rs`), where it applies.
+    fn winograd_weight_grad<T: Element>(&self, x: &[T], g: &[T]) -> Option<Vec<T>> {
+        let win = &self.win;
+        self.winograd_window().then_some(())?;
+        let (channels, input) = ([self.o, self.c], [win.h, win.w]);
+        Winograd::weight_grad(x, g, self.n, channels, input, win.padding)
+    }
     /// Rows `g·rows .. (g+1)·rows` of a row-major `[_, cols]` buffer.
     fn rows_g<T>(buf: &[T], g: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
         MatRef {
@@ -680,24 +687,15 @@ pub(crate) fn conv2d_backward<T: Element>(
     };
     // Winograd's form where it applies; on column copies, the weight gradient sums the
     // samples in im2col's chunks: its bits.
-    let win = &sh.win;
-    let wino = need_dw && sh.winograd_window();
-    let dw = wino
-        .then(|| {
-            let [h, wd] = [win.h, win.w];
-            Winograd::weight_grad(x, g, n, [sh.o, sh.c], [h, wd], win.padding)
-        })
-        .flatten();
-    let shifted = (need_dw && dw.is_none()).then(|| sh.shifted_forward(w));
+    let dw = need_dw.then(|| sh.winograd_weight_grad(x, g)).flatten();
     let dw = dw.or_else(|| {
-        shifted.flatten().and_then(|conv| {
-            let group = if conv.on_column_copies() {
-                samples_per_chunk(n, sh.win.positions())
-            } else {
-                1
-            };
-            conv.weight_grad(x, g, group)
-        })
+        let conv = need_dw.then(|| sh.shifted_forward(w)).flatten()?;
+        let group = if conv.on_column_copies() {
+            samples_per_chunk(n, sh.win.positions())
+        } else {
+            1
+        };
+        conv.weight_grad(x, g, group)
     });
     let rest = (need_dx && dx.is_none(), need_dw && dw.is_none());
     if rest == (false, false) {
@@ -1016,12 +1014,7 @@ mod tests {
                 groups: 1,
                 win,
             };
-            let value = |i: usize, m: usize| T::from_f64(((i * m) % 997) as f64 / 97.0 - 5.0);
-            let x: Vec<T> = (0..n * c * win.plane()).map(|i| value(i, 7919)).collect();
-            let w: Vec<T> = (0..o * sh.k()).map(|i| value(i, 104_729)).collect();
-            let g: Vec<T> = (0..n * o * win.positions())
-                .map(|i| value(i, 15_485_863))
-                .collect();
+            let (x, w, g) = operands::<T>(&sh);
             if let Some(conv) = sh.shifted_forward(&w) {
                 assert!(
                     conv.on_column_copies(),
@@ -1048,6 +1041,18 @@ mod tests {
         }
     }
 
+    /// Deterministic `x`, `w` and `g` of the sizes of `sh`, values in [−5, 5.3].
+    fn operands<T: Element>(sh: &Conv2dShape) -> (Vec<T>, Vec<T>, Vec<T>) {
+        let (n, c, o, win) = (sh.n, sh.c, sh.o, &sh.win);
+        let value = |i: usize, m: usize| T::from_f64(((i * m) % 997) as f64 / 97.0 - 5.0);
+        let x: Vec<T> = (0..n * c * win.plane()).map(|i| value(i, 7919)).collect();
+        let w: Vec<T> = (0..o * sh.k()).map(|i| value(i, 104_729)).collect();
+        let g: Vec<T> = (0..n * o * win.positions())
+            .map(|i| value(i, 15_485_863))
+            .collect();
+        (x, w, g)
+    }
+
     /// The forward, input gradient and weight gradient of 3×3 windows with at least 32
     /// channels each way (Winograd's form, `winograd.rs`) against the definition and
     /// im2col's: the same up to rounding, a millionth (`f32`) or 1e-13 (`f64`) of a bound on
@@ -1068,13 +1073,10 @@ mod tests {
             if sh.winograd_forward(&vec![T::zero(); o * sh.k()]).is_none() {
                 return; // this CPU has no in-place products (portable path)
             }
-            let value = |i: usize, m: usize| T::from_f64(((i * m) % 997) as f64 / 97.0 - 5.0);
-            let x: Vec<T> = (0..n * c * win.plane()).map(|i| value(i, 7919)).collect();
-            let w: Vec<T> = (0..o * sh.k()).map(|i| value(i, 104_729)).collect();
-            let g: Vec<T> = (0..n * o * win.positions())
-                .map(|i| value(i, 15_485_863))
+            let (x, w, g) = operands::<T>(&sh);
+            let b: Vec<T> = (0..o)
+                .map(|i| T::from_f64(((i * 31) % 997) as f64 / 97.0 - 5.0))
                 .collect();
-            let b: Vec<T> = (0..o).map(|i| value(i, 31)).collect();
             let abs = |v: &[T]| v.iter().map(|e| e.as_f64().abs()).sum::<f64>();
             let bound = abs(&w) * 5.0 + abs(&b);
             let close = |got: &[T], want: &[T], what: &str| {

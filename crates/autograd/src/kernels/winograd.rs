@@ -67,6 +67,10 @@ pub(crate) struct Winograd<T> {
     tiles: [usize; 2],
     /// Tiles per block: a multiple of [`L`], and for the forward of the products' tile width.
     block: usize,
+    /// The forward's products: where each channel's row of a block's `V_ξ` starts, and the
+    /// block's tiles of the products' width (empty for the weight gradient).
+    offs: Vec<usize>,
+    widths: Vec<(usize, usize)>,
 }
 
 impl<T: Element> Winograd<T> {
@@ -99,9 +103,18 @@ impl<T: Element> Winograd<T> {
         };
         let per_unit = 16 * (channels + rows) * unit * std::mem::size_of::<T>();
         let units = (BLOCK_BYTES / per_unit).max(1);
-        me.block = (units * unit).min((tiles[0] * tiles[1]).div_ceil(unit) * unit);
         me.u = u;
+        me.set_block((units * unit).min((tiles[0] * tiles[1]).div_ceil(unit) * unit));
         Some(me)
+    }
+
+    /// Sets the forward's tiles per block (a multiple of [`L`] and of the products' tile
+    /// width) and the products' offsets and tiles that follow from it.
+    fn set_block(&mut self, block: usize) {
+        let nr = self.u[0].nr();
+        self.block = block;
+        self.offs = (0..self.channels).map(|ch| ch * block).collect();
+        self.widths = (0..block).step_by(nr).map(|j| (j, j)).collect();
     }
 
     /// The sizes of a convolution in Winograd's form, without a weight (`u` empty) and with
@@ -133,6 +146,8 @@ impl<T: Element> Winograd<T> {
             out,
             tiles,
             block: (tiles[0] * tiles[1]).min(GRAD_BLOCK).div_ceil(L) * L,
+            offs: Vec::new(),
+            widths: Vec::new(),
         })
     }
 
@@ -297,9 +312,6 @@ impl<T: Element> Winograd<T> {
         s.v.resize(16 * vs + LINE, T::zero());
         s.m.resize(16 * ms + LINE, T::zero());
         let (v0, m0) = (line_start(&s.v), line_start(&s.m));
-        let offs: Vec<usize> = (0..c).map(|ch| ch * block).collect();
-        let nr = self.u[0].nr();
-        let widths: Vec<(usize, usize)> = (0..block).step_by(nr).map(|j| (j, j)).collect();
         let total = th * tw;
         for t0 in (0..total).step_by(block) {
             let t1 = (t0 + block).min(total);
@@ -307,7 +319,8 @@ impl<T: Element> Winograd<T> {
             let m = &mut s.m[m0..m0 + 16 * ms];
             for (xi, u) in self.u.iter().enumerate() {
                 let v = &s.v[v0 + xi * vs..v0 + xi * vs + c * block];
-                u.multiply(v, &offs, &widths, &mut math::as_uninit(m)[xi * ms..], block);
+                let out = &mut math::as_uninit(m)[xi * ms..];
+                u.multiply(v, &self.offs, &self.widths, out, block);
             }
             self.transform_output(m, (t0, t1), bias, y, &mut s.rows);
         }
@@ -741,7 +754,7 @@ mod tests {
         let nr = wino.u[0].nr();
         let unit = L * nr / gcd(L, nr);
         for block in [wino.block, unit] {
-            wino.block = block;
+            wino.set_block(block);
             let got = wino.run_batch(&cast(&x), Some(&cast(&b)), n);
             assert_eq!(got.len(), want.len());
             for (i, ((g, w), s)) in got.iter().zip(&want).zip(&scale).enumerate() {
