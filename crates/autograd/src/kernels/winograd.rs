@@ -322,7 +322,7 @@ impl<T: Element> Winograd<T> {
                 let out = &mut math::as_uninit(m)[xi * ms..];
                 u.multiply(v, &self.offs, &self.widths, out, block);
             }
-            self.transform_output(m, (t0, t1), bias, y, &mut s.rows);
+            self.transform_output(m, (t0, t1), bias, y);
         }
     }
 
@@ -380,7 +380,18 @@ impl<T: Element> Winograd<T> {
                             &mut e[at..at + src.len() / 2],
                             &mut o[at..at + src.len() / 2],
                         );
-                        for ((e, o), pair) in e.iter_mut().zip(o.iter_mut()).zip(pairs) {
+                        // L pairs at a time, then one by one.
+                        let whole = pairs.len() / L * L;
+                        for (k, chunk) in src[..2 * whole].chunks_exact(2 * L).enumerate() {
+                            let (ev, ov) = unzip(chunk);
+                            e[k * L..][..L].copy_from_slice(&ev);
+                            o[k * L..][..L].copy_from_slice(&ov);
+                        }
+                        for ((e, o), pair) in e[whole..]
+                            .iter_mut()
+                            .zip(&mut o[whole..])
+                            .zip(pairs.skip(whole))
+                        {
                             *e = pair[0];
                             *o = pair[1];
                         }
@@ -418,9 +429,15 @@ impl<T: Element> Winograd<T> {
                             std::array::from_fn(|i| &even[(2 * ty + i) * hw..][..hw]);
                         let o: [&[T]; 4] = std::array::from_fn(|i| &odd[(2 * ty + i) * hw..][..hw]);
                         for q in (a..b).step_by(L) {
-                            // Bᵀ d at the tiles' four columns (even q, odd q, even q+1, odd
-                            // q+1): rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
                             let n = L.min(b - q);
+                            let base = ch * block + at + q - a;
+                            if n == L {
+                                input_tiles(&e, &o, q, v, [vs, base]);
+                                continue;
+                            }
+                            // A last, short chunk: as `input_tiles`, lanes past the rows' end
+                            // zero. Bᵀ d at the tiles' four columns (even q, odd q, even q+1,
+                            // odd q+1): rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
                             for i in 0..4 {
                                 let (x0, x1, x2, x3) = (
                                     bt_row(&e, i, q, n),
@@ -431,8 +448,7 @@ impl<T: Element> Winograd<T> {
                                 // (Bᵀ d) B: columns x0 − x2, x1 + x2, x2 − x1, x1 − x3.
                                 let cols = [sub(x0, x2), add(x1, x2), sub(x2, x1), sub(x1, x3)];
                                 for (j, col) in cols.iter().enumerate() {
-                                    let at = (4 * i + j) * vs + ch * block + at + q - a;
-                                    store(&mut v[at..], col, n);
+                                    store(&mut v[(4 * i + j) * vs + base..], col, n);
                                 }
                             }
                         }
@@ -444,22 +460,21 @@ impl<T: Element> Winograd<T> {
 
     /// The outputs of the tiles `t0 .. t1` from their products `m` (`M_ξ[o, t − t0]`, `[16,
     /// rows, block]`): `Aᵀ M A`, plus the bias, into `y` `[outs, oH, oW]`; a tile's row or
-    /// column past the output's edge is dropped. `rows` is scratch.
+    /// column past the output's edge is dropped. [`L`] tiles at a time: those inside one row
+    /// of whole tiles as two rows of `2L` outputs, any other one by one.
     fn transform_output(
         &self,
         m: &[T],
         (t0, t1): (usize, usize),
         bias: Option<&[T]>,
         y: &mut [MaybeUninit<T>],
-        rows: &mut Vec<T>,
     ) {
         let ([oh, ow], tw, block) = (self.out, self.tiles[1], self.block);
         let ms = self.stride(self.u[0].padded_rows());
-        rows.resize(4 * block, T::zero());
         math::simd(
             #[inline(always)]
             || {
-                for o in 0..self.outs {
+                for (o, yo) in y.chunks_exact_mut(oh * ow).enumerate() {
                     let b = [bias.map_or(T::zero(), |b| b[o]); L];
                     // The block's tiles, L at a time (the block is a whole number of L).
                     for t in (0..t1 - t0).step_by(L) {
@@ -474,29 +489,29 @@ impl<T: Element> Winograd<T> {
                             s0[j] = add(add(mo[j], mo[4 + j]), mo[8 + j]);
                             s1[j] = sub(sub(mo[4 + j], mo[8 + j]), mo[12 + j]);
                         }
+                        // The tiles' top-left, top-right, bottom-left, bottom-right outputs.
                         let ys = [
                             add(add(add(s0[0], s0[1]), s0[2]), b),
                             add(sub(sub(s0[1], s0[2]), s0[3]), b),
                             add(add(add(s1[0], s1[1]), s1[2]), b),
                             add(sub(sub(s1[1], s1[2]), s1[3]), b),
                         ];
-                        for (k, yk) in ys.iter().enumerate() {
-                            rows[k * block + t..][..L].copy_from_slice(yk);
+                        let (ty, tx) = ((t0 + t) / tw, (t0 + t) % tw);
+                        let whole = tx + L <= tw && 2 * (tx + L) <= ow && 2 * ty + 1 < oh;
+                        if whole && t + L <= t1 - t0 {
+                            let at = 2 * ty * ow + 2 * tx;
+                            zip_lanes(&ys[0], &ys[1], &mut yo[at..]);
+                            zip_lanes(&ys[2], &ys[3], &mut yo[at + ow..]);
+                            continue;
                         }
-                    }
-                    let yo = &mut y[o * oh * ow..(o + 1) * oh * ow];
-                    let [y00, y01, y10, y11]: [&[T]; 4] =
-                        std::array::from_fn(|k| &rows[k * block..][..block]);
-                    for ty in t0 / tw..t1.div_ceil(tw) {
-                        let (a, e) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
-                        let at = ty * tw + a - t0;
-                        // Whole tiles (both columns inside) in pairs, then a last half tile.
-                        let (len, whole) = (e - a, e.min(ow / 2).saturating_sub(a));
-                        let (top, rest) = yo[2 * ty * ow..].split_at_mut(ow);
-                        let (dst, n) = (&mut top[2 * a..], [whole, len]);
-                        interleave(dst, &y00[at..], &y01[at..], n);
-                        if 2 * ty + 1 < oh {
-                            interleave(&mut rest[2 * a..ow], &y10[at..], &y11[at..], n);
+                        for k in 0..L.min(t1 - t0 - t) {
+                            let (ty, tx) = ((t0 + t + k) / tw, (t0 + t + k) % tw);
+                            for (yk, (r, c)) in ys.iter().zip([(0, 0), (0, 1), (1, 0), (1, 1)]) {
+                                let (row, col) = (2 * ty + r, 2 * tx + c);
+                                if row < oh && col < ow {
+                                    yo[row * ow + col].write(yk[k]);
+                                }
+                            }
                         }
                     }
                 }
@@ -537,21 +552,29 @@ fn gcd(a: usize, b: usize) -> usize {
 /// The even and the odd entries of `row` from `2q` on, `L` of each (zero past its end).
 #[inline(always)]
 fn halves<T: Element>(row: &[T], q: usize) -> ([T; L], [T; L]) {
-    let (mut e, mut o) = ([T::zero(); L], [T::zero(); L]);
     if 2 * (q + L) <= row.len() {
-        let pairs = &row[2 * q..2 * (q + L)];
-        for k in 0..L {
-            e[k] = pairs[2 * k];
-            o[k] = pairs[2 * k + 1];
+        return unzip(&row[2 * q..2 * (q + L)]);
+    }
+    let (mut e, mut o) = ([T::zero(); L], [T::zero(); L]);
+    for (k, &v) in row.iter().skip(2 * q).enumerate() {
+        if k % 2 == 0 {
+            e[k / 2] = v;
+        } else {
+            o[k / 2] = v;
         }
-    } else {
-        for (k, &v) in row.iter().skip(2 * q).enumerate() {
-            if k % 2 == 0 {
-                e[k / 2] = v;
-            } else {
-                o[k / 2] = v;
-            }
-        }
+    }
+    (e, o)
+}
+
+/// The even and the odd entries of `2L` values. (Copied to a local array first: the compiler
+/// turns that into vector shuffles, not 32 scalar loads.)
+#[inline(always)]
+fn unzip<T: Element>(pairs: &[T]) -> ([T; L], [T; L]) {
+    let pairs: [T; 2 * L] = pairs.try_into().expect("2L values");
+    let (mut e, mut o) = ([T::zero(); L], [T::zero(); L]);
+    for k in 0..L {
+        e[k] = pairs[2 * k];
+        o[k] = pairs[2 * k + 1];
     }
     (e, o)
 }
@@ -559,27 +582,59 @@ fn halves<T: Element>(row: &[T], q: usize) -> ([T; L], [T; L]) {
 /// `s[at .. at + L]`.
 #[inline(always)]
 fn lanes<T: Copy>(s: &[T], at: usize) -> [T; L] {
-    let mut r = [s[at]; L];
-    r.copy_from_slice(&s[at..at + L]);
-    r
+    s[at..at + L].try_into().expect("L lanes")
 }
 
-/// `dst[2i] = left[i]`, `dst[2i + 1] = right[i]` for `i < whole`, then `dst[2·whole] =
-/// left[whole]` if `whole < len` (a last tile cut by the output's edge).
+/// `dst[2k] = left[k]`, `dst[2k + 1] = right[k]` for the [`L`] lanes: a row of whole tiles'
+/// outputs. (Interleaved in a local array, then stored: the compiler turns that into vector
+/// shuffles, not the 32 scalar stores of interleaving into `dst`.)
 #[inline(always)]
-fn interleave<T: Copy>(
-    dst: &mut [MaybeUninit<T>],
-    left: &[T],
-    right: &[T],
-    [whole, len]: [usize; 2],
-) {
-    let pairs = dst[..2 * whole].chunks_exact_mut(2);
-    for ((d, &l), &r) in pairs.zip(&left[..whole]).zip(&right[..whole]) {
-        d[0].write(l);
-        d[1].write(r);
+fn zip_lanes<T: Element>(left: &[T; L], right: &[T; L], dst: &mut [MaybeUninit<T>]) {
+    let mut out = [T::zero(); 2 * L];
+    for k in 0..L {
+        out[2 * k] = left[k];
+        out[2 * k + 1] = right[k];
     }
-    if whole < len {
-        dst[2 * whole].write(left[whole]);
+    for (d, v) in dst[..2 * L].iter_mut().zip(out) {
+        d.write(v);
+    }
+}
+
+/// `V_ξ` of [`L`] whole tiles side by side, from column pair `q` of the four padded rows under
+/// them (`e` their even columns, `o` their odd ones), into `v` at `base` of each plane (`vs`
+/// apart): Bᵀ d down each of the tiles' four columns (even `q`, odd `q`, even `q+1`, odd
+/// `q+1`; rows d0 − d2, d1 + d2, d2 − d1, d1 − d3), then along each row (columns x0 − x2,
+/// x1 + x2, x2 − x1, x1 − x3). Sixteen loads, sixteen stores, no branch: the 16 column values
+/// stay in registers.
+#[inline(always)]
+fn input_tiles<T: Element>(
+    e: &[&[T]; 4],
+    o: &[&[T]; 4],
+    q: usize,
+    v: &mut [T],
+    [vs, base]: [usize; 2],
+) {
+    #[inline(always)]
+    fn down<T: Element>(d: &[&[T]; 4], at: usize) -> [[T; L]; 4] {
+        let (d0, d1, d2, d3) = (
+            lanes(d[0], at),
+            lanes(d[1], at),
+            lanes(d[2], at),
+            lanes(d[3], at),
+        );
+        [sub(d0, d2), add(d1, d2), sub(d2, d1), sub(d1, d3)]
+    }
+    let (x0, x1, x2, x3) = (down(e, q), down(o, q), down(e, q + 1), down(o, q + 1));
+    for i in 0..4 {
+        let cols = [
+            sub(x0[i], x2[i]),
+            add(x1[i], x2[i]),
+            sub(x2[i], x1[i]),
+            sub(x1[i], x3[i]),
+        ];
+        for (j, col) in cols.iter().enumerate() {
+            v[(4 * i + j) * vs + base..][..L].copy_from_slice(col);
+        }
     }
 }
 
@@ -635,11 +690,9 @@ fn sub<T: Element>(a: [T; L], b: [T; L]) -> [T; L] {
     r
 }
 
-/// A task's buffers: the padded planes, rows of the transforms, a block's `V` and its
-/// products `M`.
+/// A task's buffers: the padded planes, a block's `V` and its products `M`.
 struct Scratch<T> {
     planes: Vec<T>,
-    rows: Vec<T>,
     v: Vec<T>,
     m: Vec<T>,
 }
@@ -648,7 +701,6 @@ impl<T> Default for Scratch<T> {
     fn default() -> Self {
         Scratch {
             planes: Vec::new(),
-            rows: Vec::new(),
             v: Vec::new(),
             m: Vec::new(),
         }
