@@ -363,37 +363,27 @@ impl<T: Element> Winograd<T> {
                     let (even, odd) = pc.split_at_mut(rows * hw);
                     for (r, src) in xc.chunks_exact(w).enumerate() {
                         let (e, o) = (&mut even[(r + ph) * hw..], &mut odd[(r + ph) * hw..]);
-                        // Column `q + pW` of the padded row: an odd `pW` puts `src[0]` in
-                        // the odd half, then pairs go to (even, odd) from `(pW + 1) / 2` on.
-                        let (src, at) = match pw % 2 {
-                            0 => (src, pw / 2),
-                            _ => {
-                                o[pw / 2] = src[0];
-                                (&src[1..], pw / 2 + 1)
-                            }
+                        // Column `j + pW` of the padded row holds `src[j]`: with an even `pW`
+                        // `src`'s even entries go to the even half from `pW/2` on and its odd
+                        // ones to the odd half; with an odd `pW` the reverse, to the odd half
+                        // from `pW/2` on and to the even one from `pW/2 + 1`.
+                        let (first, second) = match pw % 2 {
+                            0 => (&mut e[pw / 2..], &mut o[pw / 2..]),
+                            _ => (&mut o[pw / 2..], &mut e[pw / 2 + 1..]),
                         };
-                        let pairs = src.chunks_exact(2);
-                        if let [last] = pairs.remainder() {
-                            e[at + src.len() / 2] = *last;
-                        }
-                        let (e, o) = (
-                            &mut e[at..at + src.len() / 2],
-                            &mut o[at..at + src.len() / 2],
-                        );
-                        // L pairs at a time, then one by one.
-                        let whole = pairs.len() / L * L;
+                        // L pairs at a time, then one by one, then a last single entry.
+                        let (pairs, whole) = (w / 2, w / 2 / L * L);
                         for (k, chunk) in src[..2 * whole].chunks_exact(2 * L).enumerate() {
-                            let (ev, ov) = unzip(chunk);
-                            e[k * L..][..L].copy_from_slice(&ev);
-                            o[k * L..][..L].copy_from_slice(&ov);
+                            let (ev, od) = unzip(chunk);
+                            first[k * L..][..L].copy_from_slice(&ev);
+                            second[k * L..][..L].copy_from_slice(&od);
                         }
-                        for ((e, o), pair) in e[whole..]
-                            .iter_mut()
-                            .zip(&mut o[whole..])
-                            .zip(pairs.skip(whole))
-                        {
-                            *e = pair[0];
-                            *o = pair[1];
+                        for k in whole..pairs {
+                            first[k] = src[2 * k];
+                            second[k] = src[2 * k + 1];
+                        }
+                        if w % 2 == 1 {
+                            first[pairs] = src[w - 1];
                         }
                     }
                 }
@@ -425,16 +415,16 @@ impl<T: Element> Winograd<T> {
                     for ty in t0 / tw..t1.div_ceil(tw) {
                         let (a, b) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
                         let at = ty * tw + a - t0;
-                        let e: [&[T]; 4] =
-                            std::array::from_fn(|i| &even[(2 * ty + i) * hw..][..hw]);
-                        let o: [&[T]; 4] = std::array::from_fn(|i| &odd[(2 * ty + i) * hw..][..hw]);
+                        let rows = [&even[2 * ty * hw..], &odd[2 * ty * hw..]];
                         for q in (a..b).step_by(L) {
                             let n = L.min(b - q);
                             let base = ch * block + at + q - a;
                             if n == L {
-                                input_tiles(&e, &o, q, v, [vs, base]);
+                                input_tiles(rows, hw, q, v, [vs, base]);
                                 continue;
                             }
+                            let e: [&[T]; 4] = std::array::from_fn(|i| &rows[0][i * hw..][..hw]);
+                            let o: [&[T]; 4] = std::array::from_fn(|i| &rows[1][i * hw..][..hw]);
                             // A last, short chunk: as `input_tiles`, lanes past the rows' end
                             // zero. Bᵀ d at the tiles' four columns (even q, odd q, even q+1,
                             // odd q+1): rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
@@ -601,30 +591,32 @@ fn zip_lanes<T: Element>(left: &[T; L], right: &[T; L], dst: &mut [MaybeUninit<T
 }
 
 /// `V_ξ` of [`L`] whole tiles side by side, from column pair `q` of the four padded rows under
-/// them (`e` their even columns, `o` their odd ones), into `v` at `base` of each plane (`vs`
-/// apart): Bᵀ d down each of the tiles' four columns (even `q`, odd `q`, even `q+1`, odd
-/// `q+1`; rows d0 − d2, d1 + d2, d2 − d1, d1 − d3), then along each row (columns x0 − x2,
-/// x1 + x2, x2 − x1, x1 − x3). Sixteen loads, sixteen stores, no branch: the 16 column values
-/// stay in registers.
+/// them (`rows`: their even columns, then their odd ones, each from the first of the four rows,
+/// rows `hw` apart), into `v` at `base` of each plane (`vs` apart): Bᵀ d down each of the
+/// tiles' four columns (even `q`, odd `q`, even `q+1`, odd `q+1`; rows d0 − d2, d1 + d2,
+/// d2 − d1, d1 − d3), then along each row (columns x0 − x2, x1 + x2, x2 − x1, x1 − x3).
+/// Sixteen loads, sixteen stores, no branch: the 16 column values stay in registers.
 #[inline(always)]
 fn input_tiles<T: Element>(
-    e: &[&[T]; 4],
-    o: &[&[T]; 4],
+    [e, o]: [&[T]; 2],
+    hw: usize,
     q: usize,
     v: &mut [T],
     [vs, base]: [usize; 2],
 ) {
+    // (A function, not a closure: a closure is not always inlined into `math::simd`'s.)
     #[inline(always)]
-    fn down<T: Element>(d: &[&[T]; 4], at: usize) -> [[T; L]; 4] {
+    fn down<T: Element>(d: &[T], hw: usize, at: usize) -> [[T; L]; 4] {
         let (d0, d1, d2, d3) = (
-            lanes(d[0], at),
-            lanes(d[1], at),
-            lanes(d[2], at),
-            lanes(d[3], at),
+            lanes(d, at),
+            lanes(d, hw + at),
+            lanes(d, 2 * hw + at),
+            lanes(d, 3 * hw + at),
         );
         [sub(d0, d2), add(d1, d2), sub(d2, d1), sub(d1, d3)]
     }
-    let (x0, x1, x2, x3) = (down(e, q), down(o, q), down(e, q + 1), down(o, q + 1));
+    let (x0, x1) = (down(e, hw, q), down(o, hw, q));
+    let (x2, x3) = (down(e, hw, q + 1), down(o, hw, q + 1));
     for i in 0..4 {
         let cols = [
             sub(x0[i], x2[i]),
