@@ -1138,6 +1138,8 @@ mod tests {
             (1, [33, 32], [6, 5], 0),
             (3, [32, 35], [5, 8], 2),
             (1, [32, 32], [20, 21], 1),
+            // 35 samples: groups of 3 in the weight gradient, the last of 2.
+            (35, [32, 32], [3, 4], 1),
         ] {
             case::<f32>(n, co, input, pad, 1e-6);
             case::<f64>(n, co, input, pad, 1e-13);

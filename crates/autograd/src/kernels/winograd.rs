@@ -154,7 +154,8 @@ impl<T: Element> Winograd<T> {
     /// The weight gradient of the convolution of `x` (`[n, channels, h, w]`) for the output
     /// gradient `g` (`[n, outs, oH, oW]`), `[outs, channels, 3, 3]`, in Winograd's form
     /// F(3×3, 2×2): per sample, `S_ξ = Σ_t (A g_t Aᵀ)_ξ · (Bᵀ d_t B)_ξ` over the tiles (16
-    /// products `[outs, tiles] · [tiles, channels]`), the samples' `S` added in order, then
+    /// products `[outs, tiles] · [tiles, channels]`), the samples' `S` added in order (in at
+    /// most [`GRAD_GROUPS`] groups fixed by `n`, summed apart, then in group order), then
     /// `dW = Gᵀ S G`. (The forward's bilinear form `Σ y·g = Σ_ξ (A g Aᵀ)_ξ (G w Gᵀ)_ξ (Bᵀ d
     /// B)_ξ` read as a function of `w`.) `None` where the form does not apply.
     pub(crate) fn weight_grad(
@@ -168,54 +169,70 @@ impl<T: Element> Winograd<T> {
         let me = Self::geometry(outs, channels, input, padding)?;
         let (chw, ohw) = (channels * input[0] * input[1], outs * me.out[0] * me.out[1]);
         let plane = outs * channels;
-        let sample = |scratch: &mut Scratch<T>, s: usize| {
+        // Samples in fixed groups (by `n` alone, never the thread count), each group's `S`
+        // summed sample after sample by the GEMMs into one partial.
+        let per_group = n.div_ceil(GRAD_GROUPS);
+        let group = |scratch: &mut Scratch<T>, gi: usize| {
             let block = me.block;
             scratch.v.resize(16 * me.stride(channels) + LINE, T::zero());
             scratch.m.resize(16 * me.stride(outs) + LINE, T::zero());
             let (v, m) = (line_start(&scratch.v), line_start(&scratch.m));
             let (v, m) = (&mut scratch.v[v..], &mut scratch.m[m..]);
-            me.pad(&x[s * chw..(s + 1) * chw], &mut scratch.planes);
             let total = me.tiles[0] * me.tiles[1];
             let mut part = vec![T::zero(); 16 * plane];
-            for t0 in (0..total).step_by(block) {
-                let t1 = (t0 + block).min(total);
-                me.transform_input(&scratch.planes, (t0, t1), v);
-                me.transform_grad(&g[s * ohw..(s + 1) * ohw], (t0, t1), m);
-                for (xi, px) in part.chunks_exact_mut(plane).enumerate() {
-                    let a = MatRef {
-                        data: m,
-                        offset: xi * me.stride(outs),
-                        rows: outs,
-                        cols: block,
-                        row_stride: block,
-                        col_stride: 1,
-                    };
-                    let b = MatRef {
-                        data: v,
-                        offset: xi * me.stride(channels),
-                        rows: block,
-                        cols: channels,
-                        row_stride: 1,
-                        col_stride: block,
-                    };
-                    gemm(a, b, px, t0 > 0);
+            let samples = gi * per_group..((gi + 1) * per_group).min(n);
+            for s in samples.clone() {
+                me.pad(&x[s * chw..(s + 1) * chw], &mut scratch.planes);
+                for t0 in (0..total).step_by(block) {
+                    let t1 = (t0 + block).min(total);
+                    me.transform_input(&scratch.planes, (t0, t1), v);
+                    me.transform_grad(&g[s * ohw..(s + 1) * ohw], (t0, t1), m);
+                    for (xi, px) in part.chunks_exact_mut(plane).enumerate() {
+                        let a = MatRef {
+                            data: m,
+                            offset: xi * me.stride(outs),
+                            rows: outs,
+                            cols: block,
+                            row_stride: block,
+                            col_stride: 1,
+                        };
+                        let b = MatRef {
+                            data: v,
+                            offset: xi * me.stride(channels),
+                            rows: block,
+                            cols: channels,
+                            row_stride: 1,
+                            col_stride: block,
+                        };
+                        gemm(a, b, px, s > samples.start || t0 > 0);
+                    }
                 }
             }
             part
         };
-        let parts: Vec<Vec<T>> = if use_pool() {
-            (0..n)
+        let groups = n.div_ceil(per_group);
+        let pool = use_pool();
+        let parts: Vec<Vec<T>> = if pool {
+            (0..groups)
                 .into_par_iter()
-                .map_init(Scratch::default, sample)
+                .map_init(Scratch::default, group)
                 .collect()
         } else {
             let mut scratch = Scratch::default();
-            (0..n).map(|s| sample(&mut scratch, s)).collect()
+            (0..groups).map(|gi| group(&mut scratch, gi)).collect()
         };
-        // The samples' sums in sample order, then Gᵀ S G per (o, c).
+        // The groups' sums in group order, each run of entries by one task.
         let mut sum = vec![T::zero(); 16 * plane];
-        for part in &parts {
-            sum.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
+        let add_parts = |(ci, run): (usize, &mut [T])| {
+            for part in &parts {
+                let part = &part[ci * SUM_RUN..][..run.len()];
+                run.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
+            }
+        };
+        if pool {
+            sum.par_chunks_mut(SUM_RUN).enumerate().for_each(add_parts);
+        } else {
+            sum.chunks_mut(SUM_RUN).enumerate().for_each(add_parts);
         }
         let half = T::from_f64(0.5);
         // Gᵀ on four values: s0 + (s1 + s2)/2, (s1 − s2)/2, (s1 + s2)/2 + s3.
@@ -523,6 +540,13 @@ fn line_start<T>(buf: &[T]) -> usize {
 /// Tiles per block of the weight gradient: its products run over `k` = this many tiles, each
 /// block's sum added to the blocks' before it.
 const GRAD_BLOCK: usize = 64;
+
+/// The most groups of samples the weight gradient sums apart (in parallel), each in a partial
+/// `16·O·C` of its own: memory for that many partials, work for that many threads.
+const GRAD_GROUPS: usize = 16;
+
+/// Entries of the weight gradient's partial sums added by one task.
+const SUM_RUN: usize = 4096;
 
 /// Elements between one plane of `V` or `M` and the next, past its end.
 const SKEW: usize = 16;
