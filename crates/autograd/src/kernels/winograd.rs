@@ -171,7 +171,7 @@ impl<T: Element> Winograd<T> {
         let plane = outs * channels;
         // Samples in fixed groups (by `n` alone, never the thread count), each group's `S`
         // summed sample after sample by the GEMMs into one partial.
-        let per_group = n.div_ceil(GRAD_GROUPS);
+        let per_group = n.div_ceil(GRAD_GROUPS).max(1);
         let group = |scratch: &mut Scratch<T>, gi: usize| {
             let block = me.block;
             scratch.v.resize(16 * me.stride(channels) + LINE, T::zero());
