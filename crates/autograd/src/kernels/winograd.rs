@@ -278,7 +278,15 @@ impl<T: Element> Winograd<T> {
         math::simd(
             #[inline(always)]
             || {
+                let rows = 2 * (t0 / tw) * ow..(2 * t1.div_ceil(tw) * ow).min(oh * ow);
                 for (o, go) in g.chunks_exact(oh * ow).enumerate() {
+                    // The block's rows of the channel two ahead, asked for now: the channels'
+                    // rows are a plane apart, a stride the prefetchers follow late.
+                    if let Some(ahead) =
+                        g.get((o + 2) * oh * ow..).and_then(|c| c.get(rows.clone()))
+                    {
+                        prefetch(ahead);
+                    }
                     for ty in t0 / tw..t1.div_ceil(tw) {
                         let (a, b) = (t0.max(ty * tw) - ty * tw, t1.min((ty + 1) * tw) - ty * tw);
                         let r0 = &go[2 * ty * ow..(2 * ty + 1) * ow];
@@ -591,6 +599,21 @@ fn unzip<T: Element>(pairs: &[T]) -> ([T; L], [T; L]) {
         o[k] = pairs[2 * k + 1];
     }
     (e, o)
+}
+
+/// Asks for the cache lines of `s` (a hint; no effect off x86-64).
+#[inline(always)]
+fn prefetch<T>(s: &[T]) {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = s;
+    #[cfg(target_arch = "x86_64")]
+    for line in (0..std::mem::size_of_val(s)).step_by(64) {
+        // SAFETY: a prefetch reads nothing; the address is inside `s`.
+        unsafe {
+            let at = (s.as_ptr() as *const i8).add(line);
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at);
+        }
+    }
 }
 
 /// `s[at .. at + L]`.
