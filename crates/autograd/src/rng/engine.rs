@@ -54,21 +54,36 @@ impl Mt19937 {
     }
 
     /// The next 624 words (`next_state`), in place and in order: word `i` mixes words `i` and
-    /// `i + 1` with word `i + 397`, the last ones with words already renewed. Three loops
-    /// instead of indices taken modulo 624, the same words.
+    /// `i + 1` with word `i + 397` (indices modulo 624), the last 397 with words already
+    /// renewed. In runs of [`RUN`] words where all three runs lie inside the state and on one
+    /// side of word 227 (a loop that vectorises): before it, a run reads words not renewed
+    /// yet; from it on, words renewed 227 places back, never its own. The same words as one
+    /// at a time.
+    #[inline(always)]
     fn twist(&mut self) {
         let s = &mut self.state;
-        let mix = |a: u32, b: u32, far: u32| {
-            let y = (a & UPPER_MASK) | (b & LOWER_MASK);
-            far ^ (y >> 1) ^ if y & 1 == 1 { MATRIX_A } else { 0 }
-        };
-        for i in 0..MT_N - MT_M {
-            s[i] = mix(s[i], s[i + 1], s[i + MT_M]);
+        let mut i = 0;
+        while i < MT_N {
+            let far = (i + MT_M) % MT_N;
+            let before = i < MT_N - MT_M;
+            let whole = if before {
+                i + RUN <= MT_N - MT_M
+            } else {
+                i + RUN < MT_N
+            };
+            if whole {
+                let (a, b, f) = (run(s, i), run(s, i + 1), run(s, far));
+                let mut out = [0u32; RUN];
+                for (o, ((a, b), f)) in out.iter_mut().zip(a.into_iter().zip(b).zip(f)) {
+                    *o = mix(a, b, f);
+                }
+                s[i..i + RUN].copy_from_slice(&out);
+                i += RUN;
+            } else {
+                s[i] = mix(s[i], s[(i + 1) % MT_N], s[far]);
+                i += 1;
+            }
         }
-        for i in MT_N - MT_M..MT_N - 1 {
-            s[i] = mix(s[i], s[i + 1], s[i + MT_M - MT_N]);
-        }
-        s[MT_N - 1] = mix(s[MT_N - 1], s[0], s[MT_M - 1]);
         self.left = MT_N as i32;
         self.next = 0;
     }
@@ -77,7 +92,10 @@ impl Mt19937 {
     pub fn next_u32(&mut self) -> u32 {
         self.left -= 1;
         if self.left == 0 {
-            self.twist();
+            vectorised(
+                #[inline(always)]
+                || self.twist(),
+            );
         }
         let y = self.state[self.next as usize];
         self.next += 1;
@@ -87,6 +105,15 @@ impl Mt19937 {
     /// `out.len()` draws in a row, exactly those of as many [`Mt19937::next_u32`] calls, read
     /// from the state a block at a time (a loop that vectorises).
     pub fn fill(&mut self, out: &mut [u32]) {
+        vectorised(
+            #[inline(always)]
+            || self.fill_words(out),
+        );
+    }
+
+    /// [`Mt19937::fill`], inlined into its caller's [`vectorised`] code.
+    #[inline(always)]
+    fn fill_words(&mut self, out: &mut [u32]) {
         let mut i = 0;
         while i < out.len() {
             let next = self.next as usize;
@@ -96,8 +123,13 @@ impl Mt19937 {
                 0
             };
             if ready == 0 {
-                // The next draw twists first (or the state is one `next_u32` handles alone).
-                out[i] = self.next_u32();
+                // The next draw twists first (or the state is one draw handles alone).
+                self.left -= 1;
+                if self.left == 0 {
+                    self.twist();
+                }
+                out[i] = temper(self.state[self.next as usize]);
+                self.next += 1;
                 i += 1;
                 continue;
             }
@@ -113,6 +145,23 @@ impl Mt19937 {
             i += take;
         }
     }
+}
+
+/// Words the twist renews at a time (one 512-bit vector).
+const RUN: usize = 16;
+
+/// `s[at .. at + RUN]`.
+#[inline(always)]
+fn run(s: &[u32; MT_N], at: usize) -> [u32; RUN] {
+    s[at..at + RUN].try_into().expect("RUN words")
+}
+
+/// A renewed word from word `a`'s top bit, word `b`'s other 31 and the word `far` 397 on:
+/// `far ^ (y >> 1)`, and `MATRIX_A` too when `y` is odd.
+#[inline(always)]
+fn mix(a: u32, b: u32, far: u32) -> u32 {
+    let y = (a & UPPER_MASK) | (b & LOWER_MASK);
+    far ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A)
 }
 
 /// `random64()` from its two draws: the first is the high half.
@@ -205,36 +254,36 @@ impl CpuGenerator {
     /// otherwise).
     pub fn uniform_f32_fill(&mut self, out: &mut [f32], from: f32, to: f32) {
         let mut words = [0u32; 256];
-        for chunk in out.chunks_mut(words.len()) {
-            let words = &mut words[..chunk.len()];
-            self.engine.fill(words);
-            with_fma(
-                #[inline(always)]
-                || {
+        vectorised(
+            #[inline(always)]
+            move || {
+                for chunk in out.chunks_mut(words.len()) {
+                    let words = &mut words[..chunk.len()];
+                    self.engine.fill_words(words);
                     for (o, &w) in chunk.iter_mut().zip(words.iter()) {
                         *o = unit_f32(w).mul_add(to - from, from);
                     }
-                },
-            );
-        }
+                }
+            },
+        );
     }
 
     /// [`CpuGenerator::uniform_f64`] for every element of `out` in turn, as
     /// [`CpuGenerator::uniform_f32_fill`]: the same draws (two engine words each) and values.
     pub fn uniform_f64_fill(&mut self, out: &mut [f64], from: f64, to: f64) {
         let mut words = [0u32; 512];
-        for chunk in out.chunks_mut(words.len() / 2) {
-            let words = &mut words[..2 * chunk.len()];
-            self.engine.fill(words);
-            with_fma(
-                #[inline(always)]
-                || {
+        vectorised(
+            #[inline(always)]
+            move || {
+                for chunk in out.chunks_mut(words.len() / 2) {
+                    let words = &mut words[..2 * chunk.len()];
+                    self.engine.fill_words(words);
                     for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
                         *o = unit_f64(join(pair[0], pair[1])).mul_add(to - from, from);
                     }
-                },
-            );
-        }
+                }
+            },
+        );
     }
 
     /// `normal_distribution<double>(mean, std)`: Box–Muller on two `random64()` uniforms,
@@ -263,14 +312,19 @@ impl CpuGenerator {
     pub fn bernoulli_f64_fill<T: Copy>(&mut self, p: f64, out: &mut [T], one: T, zero: T) {
         let threshold = below_threshold(p);
         let mut words = [0u32; 512];
-        for chunk in out.chunks_mut(words.len() / 2) {
-            let words = &mut words[..2 * chunk.len()];
-            self.engine.fill(words);
-            for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-                let m = join(pair[0], pair[1]) & ((1u64 << 53) - 1);
-                *o = if m < threshold { one } else { zero };
-            }
-        }
+        vectorised(
+            #[inline(always)]
+            move || {
+                for chunk in out.chunks_mut(words.len() / 2) {
+                    let words = &mut words[..2 * chunk.len()];
+                    self.engine.fill_words(words);
+                    for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
+                        let m = join(pair[0], pair[1]) & ((1u64 << 53) - 1);
+                        *o = if m < threshold { one } else { zero };
+                    }
+                }
+            },
+        );
     }
 
     /// `bernoulli_distribution<float>(p)`: `uniform_f32 < p`.
@@ -303,7 +357,7 @@ impl CpuGenerator {
         debug_assert!(n >= 16);
         self.uniform_f64_fill(data, 0.0, 1.0);
         let blocks = |d: &mut [f64]| {
-            with_fma(
+            vectorised(
                 #[inline(always)]
                 || {
                     for d in d.chunks_exact_mut(16) {
@@ -343,18 +397,47 @@ impl CpuGenerator {
     }
 }
 
-/// Runs `f` compiled with FMA instructions where the CPU has them, so that the `mul_add`s of an
-/// `#[inline(always)]` closure are one instruction each. A fused multiply–add rounds once
-/// either way, so the values are the same; without the instruction each `mul_add` is a call
-/// into `fmaf`, in software (a 4 Mi-element `randn` took 5.5 times PyTorch's time on
-/// Emerald Rapids).
+/// Runs `f` compiled for the widest vectors this CPU has (AVX-512, else AVX2) and with FMA
+/// instructions, so that an `#[inline(always)]` closure's loops over words vectorise at that
+/// width and its `mul_add`s are one instruction each. Integer work gives the same words at any
+/// width, and a fused multiply–add rounds once either way, so the values are the same; without
+/// the instruction each `mul_add` is a call into `fmaf`, in software (a 4 Mi-element `randn`
+/// took 5.5 times PyTorch's time on Emerald Rapids), and without the wide vectors the twist
+/// and the tempering ran four words at a time (SSE2).
 #[inline(always)]
-fn with_fma<R>(f: impl FnOnce() -> R) -> R {
+fn vectorised<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports FMA.
-        return unsafe { fma_enabled(f) };
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("fma") {
+            if has!("avx512f") {
+                // SAFETY: the CPU supports AVX-512F and FMA.
+                return unsafe { avx512_enabled(f) };
+            }
+            if has!("avx2") {
+                // SAFETY: the CPU supports AVX2 and FMA.
+                return unsafe { avx2_enabled(f) };
+            }
+            // SAFETY: the CPU supports FMA.
+            return unsafe { fma_enabled(f) };
+        }
     }
+    f()
+}
+
+/// # Safety
+/// The CPU must support AVX-512F and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn avx512_enabled<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_enabled<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
@@ -366,9 +449,9 @@ unsafe fn fma_enabled<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// [`avx2_block`] over each whole block of 16 in `d` ([`with_fma`]).
+/// [`avx2_block`] over each whole block of 16 in `d` ([`vectorised`]).
 fn normal_blocks_f32(d: &mut [f32], mean: f32, std: f32) {
-    with_fma(
+    vectorised(
         #[inline(always)]
         || {
             for block in d.chunks_exact_mut(16) {
@@ -491,6 +574,40 @@ pub fn sincos_ps(x0: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::{CpuGenerator, Mt19937, MT_N};
+
+    #[test]
+    fn the_ten_thousandth_draw_is_the_standards() {
+        // C++ [rand.predef]: the 10000th consecutive invocation of a default-constructed
+        // `std::mt19937` (seed 5489) produces 4123659995. Sixteen twists, one draw at a time
+        // and in one fill.
+        let mut one_by_one = Mt19937::new(5489);
+        let last = (0..10_000).map(|_| one_by_one.next_u32()).last();
+        assert_eq!(last, Some(4_123_659_995));
+        let mut filled = Mt19937::new(5489);
+        let mut words = vec![0u32; 10_000];
+        filled.fill(&mut words);
+        assert_eq!(words[9_999], 4_123_659_995);
+        assert_eq!(filled, one_by_one);
+    }
+
+    #[test]
+    fn the_twist_renews_the_words_of_the_textbook_loop() {
+        // Matsumoto and Nishimura's `genrand` loop, indices modulo 624, one word at a time.
+        let textbook = |s: &mut [u32; MT_N]| {
+            for i in 0..MT_N {
+                let y = (s[i] & 0x8000_0000) | (s[(i + 1) % MT_N] & 0x7fff_ffff);
+                let odd = if y & 1 == 1 { 0x9908_b0df } else { 0 };
+                s[i] = s[(i + 397) % MT_N] ^ (y >> 1) ^ odd;
+            }
+        };
+        let mut mt = Mt19937::new(42);
+        let mut want = mt.state;
+        for round in 0..3 {
+            textbook(&mut want);
+            mt.twist();
+            assert_eq!(mt.state, want, "twist {round}");
+        }
+    }
 
     #[test]
     fn fill_gives_the_draws_of_next_u32_across_twists() {
