@@ -111,6 +111,21 @@ impl Mt19937 {
         );
     }
 
+    /// `out[i] = f(random64())` for every `i` in turn: the draws of as many pairs of
+    /// [`Mt19937::next_u32`] calls (the first the high half, as `random64()`), filled 512
+    /// words at a time. Inlined into its caller's [`vectorised`] code.
+    #[inline(always)]
+    fn fill_pairs<T>(&mut self, out: &mut [T], f: impl Fn(u64) -> T) {
+        let mut words = [0u32; 512];
+        for chunk in out.chunks_mut(words.len() / 2) {
+            let words = &mut words[..2 * chunk.len()];
+            self.fill_words(words);
+            for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
+                *o = f(join(pair[0], pair[1]));
+            }
+        }
+    }
+
     /// [`Mt19937::fill`], inlined into its caller's [`vectorised`] code.
     #[inline(always)]
     fn fill_words(&mut self, out: &mut [u32]) {
@@ -271,17 +286,11 @@ impl CpuGenerator {
     /// [`CpuGenerator::uniform_f64`] for every element of `out` in turn, as
     /// [`CpuGenerator::uniform_f32_fill`]: the same draws (two engine words each) and values.
     pub fn uniform_f64_fill(&mut self, out: &mut [f64], from: f64, to: f64) {
-        let mut words = [0u32; 512];
         vectorised(
             #[inline(always)]
             move || {
-                for chunk in out.chunks_mut(words.len() / 2) {
-                    let words = &mut words[..2 * chunk.len()];
-                    self.engine.fill_words(words);
-                    for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-                        *o = unit_f64(join(pair[0], pair[1])).mul_add(to - from, from);
-                    }
-                }
+                self.engine
+                    .fill_pairs(out, move |r| unit_f64(r).mul_add(to - from, from));
             },
         );
     }
@@ -311,18 +320,16 @@ impl CpuGenerator {
     /// ([`below_threshold`]).
     pub fn bernoulli_f64_fill<T: Copy>(&mut self, p: f64, out: &mut [T], one: T, zero: T) {
         let threshold = below_threshold(p);
-        let mut words = [0u32; 512];
         vectorised(
             #[inline(always)]
             move || {
-                for chunk in out.chunks_mut(words.len() / 2) {
-                    let words = &mut words[..2 * chunk.len()];
-                    self.engine.fill_words(words);
-                    for (o, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-                        let m = join(pair[0], pair[1]) & ((1u64 << 53) - 1);
-                        *o = if m < threshold { one } else { zero };
+                self.engine.fill_pairs(out, move |r| {
+                    if r & ((1u64 << 53) - 1) < threshold {
+                        one
+                    } else {
+                        zero
                     }
-                }
+                });
             },
         );
     }
