@@ -82,8 +82,9 @@ pub fn simd<R, F: FnOnce() -> R>(f: F) -> R {
             // SAFETY: the CPU supports AVX-512F.
             return unsafe { simd_avx512(f) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA.
             return unsafe { simd_avx2(f) };
         }
     }
@@ -99,9 +100,9 @@ unsafe fn simd_avx512<R, F: FnOnce() -> R>(f: F) -> R {
 }
 
 /// # Safety
-/// The CPU must support AVX2.
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn simd_avx2<R, F: FnOnce() -> R>(f: F) -> R {
     f()
 }
@@ -136,8 +137,9 @@ pub(crate) fn map_uninit<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUnin
             // SAFETY: the CPU supports AVX-512F.
             return unsafe { map_avx512(src, out, f) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA.
             return unsafe { map_avx2(src, out, f) };
         }
     }
@@ -162,8 +164,9 @@ pub(crate) fn zip_map_uninit<T: Copy, F: Fn(T, T) -> T>(
             // SAFETY: the CPU supports AVX-512F.
             return unsafe { zip_map_avx512(a, b, out, f) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA.
             return unsafe { zip_map_avx2(a, b, out, f) };
         }
     }
@@ -193,9 +196,9 @@ unsafe fn map_avx512<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T
 }
 
 /// # Safety
-/// The CPU must support AVX2.
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn map_avx2<T: Copy, F: Fn(T) -> T>(src: &[T], out: &mut [MaybeUninit<T>], f: &F) {
     map_loop(src, out, f)
 }
@@ -214,9 +217,9 @@ unsafe fn zip_map_avx512<T: Copy, F: Fn(T, T) -> T>(
 }
 
 /// # Safety
-/// The CPU must support AVX2.
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn zip_map_avx2<T: Copy, F: Fn(T, T) -> T>(
     a: &[T],
     b: &[T],
@@ -230,23 +233,36 @@ unsafe fn zip_map_avx2<T: Copy, F: Fn(T, T) -> T>(
 /// polynomial for `eʳ`, and `2ᵏ` built in the exponent bits); 0 below -87.3 (where `eᵃ` is
 /// subnormal or zero) and `+inf` above 88.72. NaN stays NaN.
 #[inline(always)]
-#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
 pub fn exp_f32(a: f32) -> f32 {
+    exp_f32_by(a, |x, y, z| x * y + z)
+}
+
+/// [`exp_f32`] with each multiply–add fused (`f32::mul_add`, one rounding instead of two): as
+/// accurate, other last bits, and about a fifth fewer instructions in a loop compiled with
+/// FMA (without it each `mul_add` is a call to libm's `fmaf`).
+#[inline(always)]
+pub fn exp_f32_fused(a: f32) -> f32 {
+    exp_f32_by(a, f32::mul_add)
+}
+
+/// [`exp_f32`]'s steps, each multiply–add by `madd(x, y, z) = x·y + z`.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+fn exp_f32_by(a: f32, madd: impl Fn(f32, f32, f32) -> f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4; // ln 2 split so that k·LN2_HI is exact
     const LN2_LO: f32 = -2.121_944_4e-4;
     const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding and subtracting it rounds to an integer
     let x = a.clamp(-87.3, 88.72);
-    let shifted = x * LOG2E + ROUND;
+    let shifted = madd(x, LOG2E, ROUND);
     let k = shifted - ROUND;
-    let r = x - k * LN2_HI - k * LN2_LO;
-    let p = 1.987_569_1e-4;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
-    let er = p * (r * r) + r + 1.0;
+    let r = madd(-k, LN2_LO, madd(-k, LN2_HI, x));
+    let p = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
+    let p = madd(p, r, 8.333_452e-3);
+    let p = madd(p, r, 4.166_579_6e-2);
+    let p = madd(p, r, 1.666_666_5e-1);
+    let p = madd(p, r, 5.000_000_1e-1);
+    let er = madd(p, r * r, r) + 1.0;
     // 2ᵏ as 2^(k/2)·2^(k - k/2): both factors are normal for every k in [-126, 128].
     // k as an integer, read from the bits of `shifted` (= 1.5·2²³ + k, whose last place is
     // worth 1): `k as i32` would do the same but, being saturating, does not vectorise.
@@ -294,7 +310,7 @@ pub fn tanh_f32(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{add_all, add_lanes, exp_f32, sigmoid_f32, tanh_f32};
+    use super::{add_all, add_lanes, exp_f32, exp_f32_fused, sigmoid_f32, tanh_f32};
 
     #[test]
     fn add_lanes_sums_sixteen_lanes_then_pairwise() {
@@ -345,20 +361,40 @@ mod tests {
 
     #[test]
     fn exp_f32_is_within_two_ulp_of_the_exact_value() {
-        let mut worst = 0.0f64;
-        for i in -873_000..=887_000 {
-            // every 1e-4 from -87.3 to 88.7
-            let a = i as f32 * 1e-4;
-            let exact = (a as f64).exp();
-            let got = exp_f32(a) as f64;
-            let ulp = f32::EPSILON as f64 * exact; // the spacing near exact, within 2x
-            worst = worst.max((got - exact).abs() / ulp);
+        for (name, exp) in [
+            ("exp_f32", exp_f32 as fn(f32) -> f32),
+            ("exp_f32_fused", exp_f32_fused),
+        ] {
+            let mut worst = 0.0f64;
+            for i in -873_000..=887_000 {
+                // every 1e-4 from -87.3 to 88.7
+                let a = i as f32 * 1e-4;
+                let exact = (a as f64).exp();
+                let got = exp(a) as f64;
+                let ulp = f32::EPSILON as f64 * exact; // the spacing near exact, within 2x
+                worst = worst.max((got - exact).abs() / ulp);
+            }
+            assert!(worst <= 2.0, "{name}: worst error {worst} ulp");
+            assert_eq!(exp(0.0), 1.0, "{name}");
+            assert_eq!(exp(-100.0), 0.0, "{name}");
+            assert_eq!(exp(f32::NEG_INFINITY), 0.0, "{name}");
+            assert_eq!(exp(89.0), f32::INFINITY, "{name}");
+            assert!(exp(f32::NAN).is_nan(), "{name}");
         }
-        assert!(worst <= 2.0, "worst error {worst} ulp");
-        assert_eq!(exp_f32(0.0), 1.0);
-        assert_eq!(exp_f32(-100.0), 0.0);
-        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
-        assert_eq!(exp_f32(89.0), f32::INFINITY);
-        assert!(exp_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn the_fused_exp_differs_from_the_unfused_one_only_in_last_bits() {
+        // The two forms run the same steps; fusing changes the rounding, not the method, so
+        // they agree to within 2 ulp of each other and differ somewhere (else nothing fused).
+        let (mut differ, mut worst) = (0, 0u32);
+        for i in -87_000..=88_000 {
+            let a = i as f32 * 1e-3;
+            let (u, f) = (exp_f32(a), exp_f32_fused(a));
+            worst = worst.max(u.to_bits().abs_diff(f.to_bits()));
+            differ += usize::from(u != f);
+        }
+        assert!(worst <= 2, "{worst} ulp apart");
+        assert!(differ > 0, "exp_f32_fused rounds exactly as exp_f32");
     }
 }

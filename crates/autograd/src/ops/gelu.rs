@@ -6,7 +6,7 @@
 use crate::element::{DType, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::kernels::math::exp_f32;
+use crate::kernels::math::exp_f32_fused;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -53,9 +53,9 @@ fn cdf_f32(x: f32) -> f32 {
         0.170_872_77,
     ];
     let z = (x * std::f32::consts::FRAC_1_SQRT_2).abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = C[1..].iter().rev().fold(0.0f32, |p, &c| c + t * p);
-    let half_erfc = 0.5 * t * exp_f32(-z * z + C[0] + t * poly); // ½·erfc(|x|/√2)
+    let t = 1.0 / z.mul_add(0.5, 1.0);
+    let poly = C[1..].iter().rev().fold(0.0f32, |p, &c| t.mul_add(p, c));
+    let half_erfc = 0.5 * t * exp_f32_fused((-z).mul_add(z, t.mul_add(poly, C[0]))); // ½·erfc(|x|/√2)
     if x >= 0.0 {
         1.0 - half_erfc
     } else {
@@ -68,7 +68,7 @@ fn cdf_f32(x: f32) -> f32 {
 #[inline(always)]
 fn exp<T: Element>(a: T) -> T {
     match T::DTYPE {
-        DType::F32 => T::from_f64(exp_f32(a.as_f64() as f32) as f64),
+        DType::F32 => T::from_f64(exp_f32_fused(a.as_f64() as f32) as f64),
         _ => a.exp(),
     }
 }
