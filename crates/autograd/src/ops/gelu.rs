@@ -63,7 +63,7 @@ fn cdf_f32(x: f32) -> f32 {
     }
 }
 
-/// `eᵃ`: for `f32` the branch-free `exp_f32` (within 2 ulp, 0 where libm's `expf` would take
+/// `eᵃ`: for `f32` the branch-free `exp_f32_fused` (within 2 ulp, 0 where libm's `expf` would take
 /// its slow underflow path; GELU's inputs reach |x| > 13), so the loops vectorise.
 #[inline(always)]
 fn exp<T: Element>(a: T) -> T {
@@ -96,7 +96,9 @@ impl<T: Element> Op<T> for GeluBackward {
             let pdf = (-(x * x) * half).exp() * T::from_f64(FRAC_1_SQRT_2PI);
             return smallvec![Some(g * &(cdf + x * &pdf))];
         }
-        let g = g.contiguous(); // the gradient of a sum or a mean is a broadcast view
+        // The gradient of a sum or a mean is a broadcast view; both operands row-major keep
+        // the loop below vectorised (and `slope`'s fused multiply–adds off libm's `fmaf`).
+        let (x, g) = (x.contiguous(), g.contiguous());
         let dx = crate::ops::par::zip_map(
             &x.data(),
             &g.data(),

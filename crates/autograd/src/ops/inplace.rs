@@ -401,8 +401,14 @@ impl<T: Element> Tensor<T> {
             "sigmoid_",
             &[],
             |s| {
-                s.data_mut()
-                    .map_inplace(|x| *x = crate::ops::sigmoid::sigmoid_value(*x))
+                let sigmoid = crate::ops::sigmoid::sigmoid_value;
+                let mut d = s.data_mut();
+                if let Some(v) = d.as_slice_mut() {
+                    return crate::ops::par::map_in_place(v, sigmoid);
+                }
+                // A strided view: its values in row-major order through the vector loop.
+                let y = crate::ops::par::map(&d.view(), sigmoid);
+                d.assign(&y);
             },
             |x| x.sigmoid(),
         )

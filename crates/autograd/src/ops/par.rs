@@ -128,13 +128,33 @@ fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
     a.as_slice()
 }
 
-/// `f` of every element of `a`, as a new row-major array: for a row-major `a` in vectorised
-/// loops (`kernels::math::map`), in parallel when it is large; else `a.mapv(f)`.
+/// `f` of every element of `a`, as a new row-major array, in vectorised loops
+/// (`kernels::math::map`), in parallel when it is large. Any other layout is gathered into
+/// row-major order first: `f` then always runs compiled with this CPU's vectors and FMA, so
+/// the values do not depend on the layout (`math::exp_f32` fuses its multiply–adds) and a
+/// strided input is not left to a scalar loop.
 pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
-    let Some(src) = a.as_slice() else {
-        return a.mapv(f);
+    let gathered: Vec<T>;
+    let src = match a.as_slice() {
+        Some(src) => src,
+        None => {
+            gathered = a.iter().copied().collect();
+            &gathered
+        }
     };
     ArrayD::from_shape_vec(IxDyn(a.shape()), map_values(src, f)).expect("same element count")
+}
+
+/// `a[i] = f(a[i])` in place for row-major values, vectorised for this CPU, in parallel when
+/// large.
+pub(crate) fn map_in_place<T: Element>(a: &mut [T], f: impl Fn(T) -> T + Sync) {
+    let n = a.len();
+    for_each_chunk(a, PAR_CHUNK, n, |_, o| {
+        math::simd(
+            #[inline(always)]
+            || o.iter_mut().for_each(|x| *x = f(*x)),
+        )
+    });
 }
 
 /// [`map`] of row-major values, as row-major values.
