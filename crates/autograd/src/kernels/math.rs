@@ -2,9 +2,10 @@
 //! functions written so that such loops vectorise.
 //!
 //! * [`map`] and [`zip_map`] run `out[i] = f(src[i])` (or `f(a[i], b[i])`) in a copy of the
-//!   loop compiled with AVX-512 or AVX2 enabled, chosen at run time, so a closure of plain
-//!   arithmetic runs 8 or 16 lanes at a time. The compiler never fuses a multiply and an add
-//!   (Rust has no fast-math), so every copy gives the same bits.
+//!   loop compiled with AVX-512 or AVX2 (with FMA) enabled, chosen at run time, so a closure
+//!   of plain arithmetic runs 8 or 16 lanes at a time. The compiler never fuses a multiply and
+//!   an add (Rust has no fast-math), so every copy gives the same bits; an explicit
+//!   `mul_add` is one instruction in these copies and libm's `fmaf` elsewhere, the same value.
 //! * [`exp_f32`] has no calls and no branches the compiler cannot turn into selects: libm's
 //!   `expf` is a call per element (so a loop around it stays scalar), and below about -87 it
 //!   takes a slow underflow path.
@@ -71,9 +72,9 @@ pub(crate) fn sum_pairs_f64<T: crate::element::Element>(
     s
 }
 
-/// Runs `f` compiled with AVX-512 or AVX2 enabled (chosen at run time), so that loops in an
-/// `#[inline(always)]` closure vectorise for this CPU: the LSTM cell's gate loop goes through
-/// here.
+/// Runs `f` compiled with AVX-512, or AVX2 and FMA, enabled (chosen at run time), so that
+/// loops in an `#[inline(always)]` closure vectorise for this CPU: the LSTM cell's gate loop
+/// goes through here.
 #[inline]
 pub fn simd<R, F: FnOnce() -> R>(f: F) -> R {
     #[cfg(target_arch = "x86_64")]
