@@ -5,7 +5,7 @@
 
 use crate::element::{DType, Element};
 use crate::grad_mode::is_grad_enabled;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::exp_f32_fused;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -16,11 +16,10 @@ const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// `x·Φ(x) = ½x(1 + erf(x/√2))`, element by element.
 pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
-    record(
-        crate::ops::par::map(&x.data(), |v| v * cdf(v)),
-        GeluBackward,
-        &[x],
-    )
+    let src = x.read_values(); // row-major, copied first if `x` is strided
+    let y = crate::ops::par::map_values(&src, |v| v * cdf(v));
+    drop(src);
+    record_values(y, &x.shape(), GeluBackward, &[x])
 }
 
 /// Φ(x), the standard normal distribution function: `½(1 + erf(x/√2))` with libm's `erf`

@@ -34,19 +34,14 @@ macro_rules! unary_ops {
             $(
                 $(#[$doc])*
                 pub fn $name(&self) -> $crate::tensor::Tensor<T> {
-                    // Contiguous input (the usual case): slice in, values out, no ndarray
-                    // array built on either side.
-                    if let Some(src) = self.read_contiguous() {
-                        let out = $crate::ops::par::map_values(&src, |$v: T| $value);
-                        drop(src);
-                        let shape = &self.inner.layout.shape;
-                        return $crate::graph::record_values(out, shape, $op, &[self]);
-                    }
-                    $crate::graph::record(
-                        $crate::ops::par::map(&self.data(), |$v: T| $value),
-                        $op,
-                        &[self],
-                    )
+                    // Slice in, values out, no ndarray array built on either side: a contiguous
+                    // input (the usual case) read in place, a strided one copied in row-major
+                    // order first (`Layout::gather`), so both run the vector loop.
+                    let src = self.read_values();
+                    let out = $crate::ops::par::map_values(&src, |$v: T| $value);
+                    drop(src);
+                    let shape = &self.inner.layout.shape;
+                    $crate::graph::record_values(out, shape, $op, &[self])
                 }
             )*
         }
