@@ -130,8 +130,8 @@ fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
 
 /// `f` of every element of `a`, as a new row-major array, in vectorised loops
 /// (`kernels::math::map`), in parallel when it is large. Any other layout is gathered into
-/// row-major order first: `f` then always runs compiled with this CPU's vectors and FMA, so
-/// the values do not depend on the layout (`math::exp_f32` fuses its multiply–adds) and a
+/// row-major order first: `f` then always runs compiled with this CPU's vectors and FMA (where
+/// `math::exp_f32_fused`'s multiply–adds are instructions, not calls to libm's `fmaf`), and a
 /// strided input is not left to a scalar loop.
 pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
     let gathered: Vec<T>;
