@@ -664,10 +664,19 @@ impl<T> Deref for SliceRef<'_, T> {
 }
 
 /// A tensor's values as one row-major slice: its storage under the read lock when the layout
-/// is contiguous, else a row-major copy (made by [`crate::Tensor::read_values`]).
-pub(crate) enum Values<'a, T> {
+/// is contiguous, else a row-major copy (made by [`crate::Tensor::read_values`], in a buffer
+/// from the cache, given back to it on drop).
+pub(crate) enum Values<'a, T: 'static> {
     Shared(SliceRef<'a, T>),
     Copied(Vec<T>),
+}
+
+impl<T: 'static> Drop for Values<'_, T> {
+    fn drop(&mut self) {
+        if let Values::Copied(v) = self {
+            crate::buffer_cache::recycle(std::mem::take(v));
+        }
+    }
 }
 
 impl<T> Deref for Values<'_, T> {

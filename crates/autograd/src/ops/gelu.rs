@@ -97,20 +97,17 @@ impl<T: Element> Op<T> for GeluBackward {
             let pdf = (-(x * x) * half).exp() * T::from_f64(FRAC_1_SQRT_2PI);
             return smallvec![Some(g * &(cdf + x * &pdf))];
         }
-        // The gradient of a sum or a mean is a broadcast view; both operands row-major keep
-        // the loop below vectorised (and `slope`'s fused multiply–adds off libm's `fmaf`).
-        let (x, g) = (x.contiguous(), g.contiguous());
-        let dx = crate::ops::par::zip_map(
-            &x.data(),
-            &g.data(),
+        // Both operands as row-major values (the gradient of a sum or a mean is a broadcast
+        // view, copied here), so the loop runs vectorised, `slope`'s fused multiply–adds as
+        // instructions rather than calls to libm's `fmaf`.
+        let (xs, gs) = (x.read_values(), g.read_values());
+        let dx = crate::ops::par::zip_values(
+            &xs,
+            &gs,
             #[inline(always)]
             |v, g| g * slope(v),
-            |x, g| {
-                ndarray::Zip::from(x)
-                    .and(g)
-                    .map_collect(|&v, &g| g * slope(v))
-            },
         );
-        smallvec![Some(Tensor::from_array(dx))]
+        drop((xs, gs));
+        smallvec![Some(Tensor::from_vec(dx, &x.shape()))]
     }
 }
