@@ -353,3 +353,54 @@ fn f32_activations_give_the_same_bits_whatever_the_layout() {
         "sigmoid_ of a strided tensor"
     );
 }
+
+/// A binary op on tensors, and the same op on one element.
+type TensorOp = fn(&Tensor<f32>, &Tensor<f32>) -> Tensor<f32>;
+type ScalarOp = fn(f32, f32) -> f32;
+
+#[test]
+fn binary_ops_of_strided_views_compute_each_element_from_its_operands() {
+    // Operands of one shape, at least one a strided view, are read as row-major copies and go
+    // through the vector loops; each result element must be `f(a[i], b[i])` of the elements
+    // the views name, whatever the layouts: q, k, v split off the last dimension of
+    // [4, 5, 3·12] (rows of 12), a transpose, a partly expanded operand, a strided slice.
+    let qkv = Tensor::<f32>::from_vec(
+        (0..720).map(|i| (i as f32 - 360.0) / 7.0 + 0.5).collect(),
+        &[4, 5, 36],
+    );
+    let (q, k, v) = (
+        qkv.narrow(2, 0, 12),
+        qkv.narrow(2, 12, 12),
+        qkv.narrow(2, 24, 12),
+    );
+    let m = Tensor::<f32>::from_vec((1..=35).map(|i| i as f32 * 0.25).collect(), &[5, 7]);
+    let col = Tensor::<f32>::from_vec(vec![1.0, -2.0, 3.0, -4.0, 5.0], &[5, 1]).expand(&[5, 7]);
+    let mt = Tensor::<f32>::from_vec((1..=35).map(|i| i as f32 - 17.5).collect(), &[7, 5]).t();
+    let every_other = Tensor::<f32>::arange(1.0, 71.0, 1.0)
+        .reshape(&[5, 14])
+        .slice(1, Some(0), None, 2);
+    let cases: Vec<(&str, Tensor<f32>, Tensor<f32>)> = vec![
+        ("q, k", q.clone(), k.clone()),
+        ("k, v", k, v.clone()),
+        ("q, contiguous", q.clone(), q.contiguous().neg()),
+        ("transpose, contiguous", mt.clone(), m.clone()),
+        ("expanded column, transpose", col, mt),
+        ("strided slice, contiguous", every_other, m),
+    ];
+    for (name, a, b) in cases {
+        assert!(!a.is_contiguous(), "{name}: the case needs a strided view");
+        let (av, bv) = (a.to_vec(), b.to_vec());
+        let ops: [(&str, TensorOp, ScalarOp); 4] = [
+            ("add", |a, b| a.add(b), |x, y| x + y),
+            ("sub", |a, b| a.sub(b), |x, y| x - y),
+            ("mul", |a, b| a.mul(b), |x, y| x * y),
+            ("div", |a, b| a.div(b), |x, y| x / y),
+        ];
+        for (op, tensor_op, scalar_op) in ops {
+            let got = tensor_op(&a, &b);
+            assert_eq!(got.shape(), a.shape(), "{op} of {name}: shape");
+            let want: Vec<f32> = av.iter().zip(&bv).map(|(&x, &y)| scalar_op(x, y)).collect();
+            assert_eq!(got.to_vec(), want, "{op} of {name}");
+        }
+    }
+}

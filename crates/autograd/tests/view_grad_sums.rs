@@ -116,3 +116,33 @@ fn q_k_v_split_off_the_last_dimension_get_their_own_columns() {
     assert_eq!(run(false), want);
     assert_eq!(run(true), want);
 }
+
+#[test]
+fn q_k_v_of_a_batch_get_their_gradients_row_by_row() {
+    // x = arange(24)/4 as [2, 2, 6] (a batch of 2 sequences of 2 steps, 3 heads of 2 columns);
+    // q, k, v = x[..., 0:2], x[..., 2:4], x[..., 4:6]: regions whose rows are contiguous runs.
+    // loss = Σ q²/2 + Σ k² + 3/2 Σ v²  ⇒  dx = x on q's columns, 2x on k's, 3x on v's (each
+    // gradient a contiguous tensor, `x·g` of the multiply's backward, added row by row).
+    let run = |create_graph: bool| {
+        let x = (Tensor::<f64>::arange(0.0, 24.0, 1.0) / 4.0)
+            .reshape(&[2, 2, 6])
+            .requires_grad_(true);
+        let p = x.split(2, -1);
+        let loss =
+            (&p[0] * &p[0]).sum() * 0.5 + (&p[1] * &p[1]).sum() + (&p[2] * &p[2]).sum() * 1.5;
+        if create_graph {
+            grad(&[loss], std::slice::from_ref(&x), None, true)[0]
+                .clone()
+                .expect("dx")
+                .to_vec()
+        } else {
+            loss.backward();
+            x.grad().expect("x.grad").to_vec()
+        }
+    };
+    let want: Vec<f64> = (0..24)
+        .map(|i| i as f64 / 4.0 * [1.0, 1.0, 2.0, 2.0, 3.0, 3.0][i % 6])
+        .collect();
+    assert_eq!(run(false), want);
+    assert_eq!(run(true), want);
+}

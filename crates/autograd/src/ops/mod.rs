@@ -85,12 +85,28 @@ pub(crate) fn or_panic<R>(r: Result<R, TensorError>) -> R {
 }
 
 /// Checks that `a` and `b` broadcast together (PyTorch's rules) and computes `f(a, b)`.
+///
+/// Operands of one shape, one of them a strided view (`q + k` of `qkv.split(e, -1)`, a
+/// transpose), are read as row-major copies first (`read_values`), so that `f` meets two
+/// slices and runs its vector loop, where `ndarray`'s broadcasting arithmetic goes an element
+/// at a time; a single value expanded (the gradient of a `sum`) is left to `f`, which reads it
+/// as a scalar. The values are the same either way.
 pub(crate) fn broadcast_binary<T: Element>(
     op: &'static str,
     a: &Tensor<T>,
     b: &Tensor<T>,
     f: impl FnOnce(&ndarray::ArrayViewD<T>, &ndarray::ArrayViewD<T>) -> ndarray::ArrayD<T>,
 ) -> Result<ndarray::ArrayD<T>, TensorError> {
+    let (la, lb) = (&a.inner.layout, &b.inner.layout);
+    let one_value = |l: &crate::storage::Layout| l.strides.iter().all(|&s| s == 0);
+    let strided = !la.is_contiguous() || !lb.is_contiguous();
+    if strided && la.shape == lb.shape && !one_value(la) && !one_value(lb) {
+        let (va, vb) = (a.read_values(), b.read_values());
+        let shape = ndarray::IxDyn(&la.shape);
+        let av = ndarray::ArrayViewD::from_shape(shape.clone(), &va).expect("row-major values");
+        let bv = ndarray::ArrayViewD::from_shape(shape, &vb).expect("row-major values");
+        return Ok(f(&av, &bv));
+    }
     let (da, db) = (a.data(), b.data());
     crate::shape::broadcast_shapes(op, da.shape(), db.shape())?;
     Ok(f(&da, &db))

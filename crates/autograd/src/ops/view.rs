@@ -311,9 +311,23 @@ impl<T: Scalar> Op<T> for ViewBackward {
                 return false;
             }
             let (mut a, g) = region.data_mut_and_read(grad);
-            ndarray::Zip::from(&mut *a)
-                .and(&*g)
-                .for_each(|a, &g| *a += g);
+            let n = a.ndim();
+            if n > 0 && a.strides()[n - 1] == 1 && g.strides()[n - 1] == 1 {
+                // Row by row, each row a slice, so the adds run as vector loops: an element at
+                // a time through `Zip` over the whole region took about four times as long
+                // (the three `[32, 32, 64]` pieces of `char_gpt`'s `qkv`: 56 against 14 µs).
+                let rows = ndarray::Axis(n - 1);
+                ndarray::Zip::from(a.lanes_mut(rows))
+                    .and(g.lanes(rows))
+                    .for_each(|mut a, g| {
+                        let (a, g) = (a.as_slice_mut().unwrap(), g.as_slice().unwrap());
+                        a.iter_mut().zip(g).for_each(|(a, &g)| *a += g);
+                    });
+            } else {
+                ndarray::Zip::from(&mut *a)
+                    .and(&*g)
+                    .for_each(|a, &g| *a += g);
+            }
         }
         true
     }
