@@ -123,6 +123,80 @@ fn f32_gelu_keeps_its_relative_accuracy_in_the_tails() {
     }
 }
 
+#[test]
+fn gelu_keeps_phi_for_its_backward_whatever_the_layout_and_however_often_it_runs() {
+    // The recorded forward keeps Φ(x) of its (row-major) input for the backward. Read through
+    // a transpose, the gradient must land on the elements the view names: gelu(xᵀ) with an
+    // upstream gradient g gives x.grad = (g ⊙ gelu'(xᵀ))ᵀ, the bits of the same op on a
+    // contiguous copy of xᵀ, and within the f32 fit's accuracy of the f64 slope
+    // Φ(x) + x·φ(x). Run twice over a retained graph, Φ is still there: the sum doubles
+    // exactly (a + a is exact).
+    let n = (40, 30);
+    let xs: Vec<f32> = (0..n.0 * n.1).map(|i| i as f32 / 100.0 - 6.0).collect();
+    let gs: Vec<f32> = (0..n.0 * n.1)
+        .map(|i| ((i * 7) % 13) as f32 / 4.0 - 1.5)
+        .collect();
+    let x = Tensor::from_vec(xs.clone(), &[n.0, n.1]).requires_grad_(true);
+    let g = Tensor::from_vec(gs.clone(), &[n.1, n.0]);
+    let y = x.t().gelu(false);
+    let backward = || {
+        y.backward_with(
+            tapegrad_autograd::BackwardOptions::new()
+                .gradient(g.clone())
+                .retain_graph(true),
+        )
+    };
+    backward();
+    let once = x.grad().unwrap().to_vec();
+    let xc = Tensor::from_vec(x.t().to_vec(), &[n.1, n.0]).requires_grad_(true);
+    let yc = xc.gelu(false);
+    yc.backward_with(tapegrad_autograd::BackwardOptions::new().gradient(g.clone()));
+    let contiguous = xc.grad().unwrap().t().to_vec();
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&once), bits(&contiguous), "strided against contiguous");
+    for (i, (&got, &xv)) in once.iter().zip(&xs).enumerate() {
+        let (r, c) = (i / n.1, i % n.1);
+        let gv = gs[c * n.0 + r] as f64; // g[c, r], the element of gᵀ at [r, c]
+        let v = xv as f64;
+        let phi = (-v * v / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let want = gv * (0.5 * (1.0 + erf_f64(v / std::f64::consts::SQRT_2)) + v * phi);
+        assert!(
+            (got as f64 - want).abs() <= 4e-6 * want.abs() + 5e-7 * gv.abs(),
+            "x = {v}, g = {gv}: {got} against {want}"
+        );
+    }
+    backward();
+    let twice: Vec<f32> = once.iter().map(|v| v + v).collect();
+    assert_eq!(
+        bits(&x.grad().unwrap().to_vec()),
+        bits(&twice),
+        "second backward"
+    );
+}
+
+/// erf by its Maclaurin series where it converges fast, else 1 - erfc's continued fraction
+/// (both to about 1e-15), to check the f32 fit against an independent value.
+fn erf_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let e = if a < 3.0 {
+        let (mut term, mut sum, mut k) = (a, a, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            k += 1.0;
+            term *= -a * a / k;
+            sum += term / (2.0 * k + 1.0);
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        // erfc(a) = exp(-a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + 2/(a + …)))))
+        let mut f = a;
+        for k in (1..60).rev() {
+            f = a + (k as f64 / 2.0) / f;
+        }
+        1.0 - (-a * a).exp() / (std::f64::consts::PI.sqrt() * f)
+    };
+    e.copysign(x)
+}
+
 /// The backward of an elementwise op writes its result into the incoming gradient when the
 /// walk holds that gradient's only handle; a gradient someone else can still see (a retained
 /// `.grad`, the explain mode's observer, a second consumer) must keep its values.

