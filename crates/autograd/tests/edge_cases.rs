@@ -403,6 +403,17 @@ fn sum_to_a_lower_rank_sums_the_leading_dims_as_sum_to_size() {
     assert_eq!(s.item(), 6.0);
     assert_eq!(Tensor::<f32>::ones(&[3]).sum_to(&[]).item(), 3.0);
     assert!(is_pos_zero(Tensor::<f32>::ones(&[0, 3]).sum_to(&[]).item()));
+    // y = arange(24) as [2, 3, 4]: y[i, j, k] = 12i + 4j + k.
+    // sum_to([4]): Σ_{i,j} (12i + 4j + k) = 3·12 + 2·12 + 6k = 60 + 6k;
+    // sum_to([3, 1]): Σ_{i,k} = 48 + 32j + 12 = 60 + 32j; the same through a transpose
+    // (a strided gradient, copied first): yᵀ[k, j, i] summed to [i] = Σ_{j,k} = 144i + 48 + 18.
+    let y = Tensor::<f32>::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]);
+    assert_eq!(y.sum_to(&[4]).to_vec(), vec![60.0, 66.0, 72.0, 78.0]);
+    assert_eq!(y.sum_to(&[3, 1]).to_vec(), vec![60.0, 92.0, 124.0]);
+    assert_eq!(
+        y.permute(&[2, 1, 0]).sum_to(&[2]).to_vec(),
+        vec![66.0, 210.0]
+    );
     // a 0-d tensor cannot be summed to [1] (more dims): PyTorch's sum_to_size says
     // "size {1} is not expandable to size {}"
     let msg = panic_message(|| {

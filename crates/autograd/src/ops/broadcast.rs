@@ -111,8 +111,14 @@ impl<T: Element> Tensor<T> {
         let out = {
             let d = self.data();
             let extra = d.ndim() - shape.len();
-            let mut a = d.to_owned();
-            for _ in 0..extra {
+            // The first sum reads a row-major gradient in place (a copy would have the same
+            // layout, hence the same sums); a strided one is copied first, as before.
+            let (mut a, summed) = if extra > 0 && d.is_standard_layout() {
+                (d.sum_axis(Axis(0)), 1)
+            } else {
+                (d.to_owned(), 0)
+            };
+            for _ in summed..extra {
                 a = a.sum_axis(Axis(0));
             }
             for (i, &s) in shape.iter().enumerate() {
