@@ -27,6 +27,19 @@ fn both(loss: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (Vec<f64>, Vec<f64>) {
     (in_place, recorded)
 }
 
+/// dloss/dx by the plain walk (in place), or recorded (`create_graph`: scatter into zeros).
+fn x_grad(x: &Tensor<f64>, loss: Tensor<f64>, create_graph: bool) -> Vec<f64> {
+    if create_graph {
+        grad(&[loss], std::slice::from_ref(x), None, true)[0]
+            .clone()
+            .expect("dx")
+            .to_vec()
+    } else {
+        loss.backward();
+        x.grad().expect("x.grad").to_vec()
+    }
+}
+
 #[test]
 fn every_step_of_a_sequence_gets_its_own_weight() {
     // loss = Σ_t (t+1) · Σ_j x[t, j]²  ⇒  dx[t, j] = 2 (t+1) x[t, j].
@@ -99,15 +112,7 @@ fn q_k_v_split_off_the_last_dimension_get_their_own_columns() {
             .requires_grad_(true);
         let (q, k, v) = (x.narrow(1, 0, 2), x.narrow(1, 2, 2), x.narrow(1, 4, 2));
         let loss = q.sum() + (&k * &k).sum() + v.sum() * 10.0;
-        if create_graph {
-            grad(&[loss], std::slice::from_ref(&x), None, true)[0]
-                .clone()
-                .expect("dx")
-                .to_vec()
-        } else {
-            loss.backward();
-            x.grad().expect("x.grad").to_vec()
-        }
+        x_grad(&x, loss, create_graph)
     };
     let want = vec![
         1., 1., 4., 6., 10., 10., //
@@ -130,15 +135,7 @@ fn q_k_v_of_a_batch_get_their_gradients_row_by_row() {
         let p = x.split(2, -1);
         let loss =
             (&p[0] * &p[0]).sum() * 0.5 + (&p[1] * &p[1]).sum() + (&p[2] * &p[2]).sum() * 1.5;
-        if create_graph {
-            grad(&[loss], std::slice::from_ref(&x), None, true)[0]
-                .clone()
-                .expect("dx")
-                .to_vec()
-        } else {
-            loss.backward();
-            x.grad().expect("x.grad").to_vec()
-        }
+        x_grad(&x, loss, create_graph)
     };
     let want: Vec<f64> = (0..24)
         .map(|i| i as f64 / 4.0 * [1.0, 1.0, 2.0, 2.0, 3.0, 3.0][i % 6])
