@@ -109,6 +109,50 @@ fn conversions_round_truncate_and_carry_gradients_between_float_types() {
 }
 
 #[test]
+fn index_select_and_index_add_along_a_middle_dimension_move_whole_runs() {
+    // x = arange(24) as [2, 3, 4]: x[i, j, k] = 12i + 4j + k. index_select(1, [2, 0, 2]):
+    // out[i, m, k] = x[i, idx[m], k], runs of 4 copied whole for each i.
+    let x = Tensor::<f64>::arange(0.0, 24.0, 1.0)
+        .reshape(&[2, 3, 4])
+        .requires_grad_(true);
+    let idx = Tensor::from_vec(vec![2i64, 0, 2], &[3]);
+    let out = x.index_select(1, &idx);
+    assert_eq!(out.shape().as_slice(), &[2, 3, 4]);
+    let want: Vec<f64> = (0..24)
+        .map(|f| {
+            let (i, m, k) = (f / 12, f / 4 % 3, f % 4);
+            (12 * i + 4 * [2, 0, 2][m] + k) as f64
+        })
+        .collect();
+    assert_eq!(out.to_vec(), want);
+    // Backward with g = 100·m + k + 1 at out[i, m, k]: row j = 2 of x gets m = 0 and m = 2
+    // added in that order (1 + k + 201 + k = 202 + 2k), row 0 gets m = 1 (101 + k), row 1
+    // nothing; the same for both i.
+    let g = Tensor::from_vec(
+        (0..24)
+            .map(|f| (100 * (f / 4 % 3) + f % 4 + 1) as f64)
+            .collect(),
+        &[2, 3, 4],
+    );
+    out.backward_with(tapegrad_autograd::BackwardOptions::new().gradient(g.clone()));
+    let row = |j: usize, k: usize| match j {
+        0 => 101.0 + k as f64,
+        1 => 0.0,
+        _ => 202.0 + 2.0 * k as f64,
+    };
+    let dx: Vec<f64> = (0..24).map(|f| row(f / 4 % 3, f % 4)).collect();
+    assert_eq!(x.grad().unwrap().to_vec(), dx);
+    // index_add onto ones: the same sums plus 1; a strided source (the same values through a
+    // double transpose) takes the general path and gives the same result.
+    let base = Tensor::<f64>::ones(&[2, 3, 4]);
+    let plus_one: Vec<f64> = dx.iter().map(|v| v + 1.0).collect();
+    assert_eq!(base.index_add(1, &idx, &g).to_vec(), plus_one);
+    let strided = g.transpose(0, 2).contiguous().transpose(0, 2);
+    assert!(!strided.is_contiguous());
+    assert_eq!(base.index_add(1, &idx, &strided).to_vec(), plus_one);
+}
+
+#[test]
 fn index_ops_pick_and_route_gradients_by_hand() {
     // gather(1): out[i][j] = x[i][idx[i][j]]; gradient of Σ out adds 1 per pick.
     let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).requires_grad_(true);

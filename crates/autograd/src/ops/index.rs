@@ -17,6 +17,30 @@ use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use smallvec::smallvec;
 
+/// The elements after dimension `d` of `shape` (one run) and the count of indices before it.
+fn runs_around(shape: &[usize], d: usize) -> (usize, usize) {
+    (shape[d + 1..].iter().product(), shape[..d].iter().product())
+}
+
+/// `rows` of row-major `values` of shape `shape` along dimension `d`, row-major: for each index
+/// before `d`, the run of each selected row in turn.
+fn select_runs<T: Copy + 'static>(
+    values: &[T],
+    shape: &[usize],
+    d: usize,
+    rows: &[usize],
+) -> Vec<T> {
+    let (inner, outer) = runs_around(shape, d);
+    let block = shape[d] * inner;
+    let mut out = crate::buffer_cache::uninit(outer * rows.len() * inner);
+    for o in 0..outer {
+        for &r in rows {
+            out.extend_from_slice(&values[o * block + r * inner..][..inner]);
+        }
+    }
+    out
+}
+
 /// `v` as a position along a dimension of size `size`, or PyTorch's out-of-bounds panic.
 fn checked_index(op: &str, v: i64, dim: usize, size: usize) -> usize {
     if v < 0 || v as usize >= size {
@@ -223,6 +247,18 @@ impl<T: Scalar> Tensor<T> {
         let mut out_shape = me.clone();
         if !out_shape.is_empty() {
             out_shape[d] = rows.len();
+            if let Some(values) = self.read_contiguous() {
+                // Whole runs copied (an embedding's rows), where `ndarray`'s `select`
+                // concatenated one view per index.
+                let out = select_runs(&values, &me, d, &rows);
+                drop(values);
+                let op = IndexBackward::IndexSelect {
+                    dim: d,
+                    index: index.clone(),
+                    in_shape: me,
+                };
+                return record_values(out, &out_shape, op, &[self]);
+            }
         }
         let data = self.data();
         let out = if me.is_empty() {
@@ -441,6 +477,30 @@ impl<T: Element> Tensor<T> {
             idx.len()
         );
         let size = me.get(d).copied().unwrap_or(1);
+        if !me.is_empty() && source.is_contiguous() {
+            // Run by run, each index's in order: the sums of the path below, bit for bit,
+            // without its two views per index (an embedding's gradient has one per token).
+            let ats: Vec<usize> = idx
+                .iter()
+                .map(|&v| checked_index("index_add", v, d, size))
+                .collect();
+            let mut out = self.to_vec();
+            let src = source.read_values();
+            let (inner, outer) = runs_around(&me, d);
+            for o in 0..outer {
+                for (i, &at) in ats.iter().enumerate() {
+                    let dst = &mut out[(o * size + at) * inner..][..inner];
+                    let add = &src[(o * ats.len() + i) * inner..][..inner];
+                    dst.iter_mut().zip(add).for_each(|(a, &b)| *a += b);
+                }
+            }
+            drop(src);
+            let op = IndexBackward::IndexAdd {
+                dim: d,
+                index: index.clone(),
+            };
+            return record_values(out, &me, op, &[self, source]);
+        }
         let mut out = self.data().to_owned();
         {
             let src = source.data();
