@@ -404,3 +404,80 @@ fn binary_ops_of_strided_views_compute_each_element_from_its_operands() {
         }
     }
 }
+
+/// The flat index into a row-major tensor of shape `from` of the element that broadcasting
+/// reads for the flat index `flat` of a result of shape `to` (dimensions aligned on the right,
+/// a dimension of size 1 read at 0).
+fn broadcast_source(flat: usize, to: &[usize], from: &[usize]) -> usize {
+    let (mut rest, mut at, mut stride) = (flat, 0, 1);
+    for (i, &n) in to.iter().enumerate().rev() {
+        let coord = rest % n;
+        rest /= n;
+        let j = i as isize - (to.len() - from.len()) as isize;
+        if j >= 0 {
+            let m = from[j as usize];
+            if m != 1 {
+                at += coord * stride;
+            }
+            stride *= m;
+        }
+    }
+    at
+}
+
+#[test]
+fn an_operand_repeated_along_the_others_leading_dimensions_meets_the_right_elements() {
+    // One operand's shape the other's trailing dimensions (leading 1s allowed): each result
+    // element must be f(a, b) of the elements broadcasting names, whichever side is shorter,
+    // for short rows (many rows a chunk), a row longer than a chunk, and a result large
+    // enough for the parallel path.
+    let cases: [(&[usize], &[usize]); 7] = [
+        (&[2, 3, 4], &[3, 4]),
+        (&[3, 4], &[2, 3, 4]),
+        (&[5, 4], &[1, 4]),
+        (&[1, 7], &[6, 1, 7]),
+        (&[3, 10_000], &[10_000]),
+        (&[600, 64], &[64]),
+        (&[64], &[2, 300, 64]),
+    ];
+    let values =
+        |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| (i % 97) as f32 * k - 3.0).collect() };
+    for (sa, sb) in cases {
+        let (na, nb) = (sa.iter().product::<usize>(), sb.iter().product::<usize>());
+        let (av, bv) = (
+            values(na, 0.25),
+            values(nb, -0.5)
+                .iter()
+                .map(|v| v + 0.125)
+                .collect::<Vec<_>>(),
+        );
+        let (a, b) = (
+            Tensor::from_vec(av.clone(), sa),
+            Tensor::from_vec(bv.clone(), sb),
+        );
+        let out: &[usize] = if na >= nb { sa } else { sb };
+        let ops: [(&str, TensorOp, ScalarOp); 4] = [
+            ("add", |a, b| a.add(b), |x, y| x + y),
+            ("sub", |a, b| a.sub(b), |x, y| x - y),
+            ("mul", |a, b| a.mul(b), |x, y| x * y),
+            ("div", |a, b| a.div(b), |x, y| x / y),
+        ];
+        for (op, tensor_op, scalar_op) in ops {
+            let got = tensor_op(&a, &b);
+            assert_eq!(
+                got.shape().as_slice(),
+                out,
+                "{op} of {sa:?} and {sb:?}: shape"
+            );
+            let want: Vec<f32> = (0..out.iter().product())
+                .map(|f| {
+                    scalar_op(
+                        av[broadcast_source(f, out, sa)],
+                        bv[broadcast_source(f, out, sb)],
+                    )
+                })
+                .collect();
+            assert_eq!(got.to_vec(), want, "{op} of {sa:?} and {sb:?}");
+        }
+    }
+}

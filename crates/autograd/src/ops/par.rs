@@ -9,8 +9,9 @@
 //!   with 1 thread or 64 (`tests/parallel.rs` checks 1 and 2 threads); it differs from the
 //!   strict left-to-right sum used below the threshold only by rounding (and is usually closer
 //!   to the exact sum).
-//! * Smaller tensors, strided views and broadcasting binary ops keep the serial `ndarray` path:
-//!   below about 32k elements the cost of waking the pool exceeds the work.
+//! * Smaller tensors run the same loops serially: below about 32k elements the cost of waking
+//!   the pool exceeds the work. Broadcasting binary ops other than a scalar or an operand
+//!   repeated along the other's leading dimensions keep `ndarray`'s serial arithmetic.
 //! * With one thread ([`use_pool`] false) the caller runs the same chunks itself, in order.
 
 use crate::element::Element;
@@ -167,9 +168,10 @@ pub(crate) fn map_values<T: Element>(src: &[T], f: impl Fn(T) -> T + Sync) -> Ve
     }
 }
 
-/// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape, or one of a
-/// single element, in vectorised loops (`kernels::math::zip_map`, [`map`]), in parallel when
-/// they are large; else through `ndarray`'s broadcasting arithmetic (`serial`).
+/// `f(a, b)` elementwise with broadcasting: for row-major operands of one shape, one of a
+/// single element, or one whose shape is the other's trailing dimensions, in vectorised loops
+/// (`kernels::math::zip_map`, [`map`]), in parallel when they are large; else through
+/// `ndarray`'s broadcasting arithmetic (`serial`).
 pub(crate) fn zip_map<T: Element>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
@@ -199,9 +201,61 @@ pub(crate) fn zip_map<T: Element>(
         return map(b, |v| f(s, v));
     }
     if a.shape() != b.shape() {
+        // One operand's shape the other's trailing dimensions (a bias added to every row, a
+        // position embedding to every sequence of a batch): that operand is read again for
+        // each of the other's leading indices, a vector loop each time.
+        let (sa, sb) = (a.shape(), b.shape());
+        if sb.len() <= sa.len() && sa.ends_with(trailing(sb)) {
+            return repeated_rows::<T, false>(x, y, sa, f);
+        }
+        if sa.len() <= sb.len() && sb.ends_with(trailing(sa)) {
+            return repeated_rows::<T, true>(y, x, sb, f);
+        }
         return serial(a, b);
     }
     ArrayD::from_shape_vec(IxDyn(a.shape()), zip_values(x, y, f)).expect("same element count")
+}
+
+/// `shape` without its leading dimensions of size 1.
+fn trailing(shape: &[usize]) -> &[usize] {
+    &shape[shape.iter().take_while(|&&d| d == 1).count()..]
+}
+
+/// [`zip_map`] where one operand repeats along the other's leading dimensions: `f(l, s)` (or
+/// `f(s, l)` when `SWAP`, the short operand being the first) for each element `l` of `long`
+/// (of shape `shape`) and the element `s` of `short` at its position in the row. Rows are
+/// taken several at a time, so that a short row does not pay a dispatch of its own; in
+/// parallel when large.
+fn repeated_rows<T: Element, const SWAP: bool>(
+    long: &[T],
+    short: &[T],
+    shape: &[usize],
+    f: impl Fn(T, T) -> T + Sync,
+) -> ArrayD<T> {
+    let n = short.len();
+    let values = if let Some(rows_a_chunk) = PAR_CHUNK.checked_div(n) {
+        let size = rows_a_chunk.max(1) * n;
+        // SAFETY: each chunk is whole rows (`size` and `long.len()` are multiples of `n`), and
+        // the loop writes every element of each.
+        unsafe {
+            written_chunks(long.len(), size, long.len(), |i, o| {
+                let rows = &long[i * size..][..o.len()];
+                math::simd(
+                    #[inline(always)]
+                    || {
+                        for (row, out) in rows.chunks_exact(n).zip(o.chunks_exact_mut(n)) {
+                            for ((o, &l), &s) in out.iter_mut().zip(row).zip(short) {
+                                o.write(if SWAP { f(s, l) } else { f(l, s) });
+                            }
+                        }
+                    },
+                )
+            })
+        }
+    } else {
+        Vec::new() // an empty row: `long` is empty too
+    };
+    ArrayD::from_shape_vec(IxDyn(shape), values).expect("same element count")
 }
 
 /// The one value `a` holds at every index, if it is a single element expanded (every stride
