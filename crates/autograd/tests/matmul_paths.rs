@@ -167,3 +167,45 @@ fn every_available_kernel_path_agrees_on_a_transposed_product() {
         assert_close(c.view(), &want, k, &format!("{path:?}"));
     }
 }
+
+#[test]
+fn linear_of_a_strided_input_gives_the_bits_of_its_contiguous_copy() {
+    // A recurrent layer's outputs permuted to batch-first reach `linear` as a strided view; it
+    // is read row-major first and takes the contiguous path. x = arange(60)/8 as [4, 3, 5],
+    // permuted to [3, 4, 5]; W[o, i] = (o + 1)·(i − 2)/4, b = [0.5, −1]: every product and
+    // sum is exact in f32 (multiples of 1/32 below 2^10), so y[r, o] = Σ_i x[r, i]·W[o, i] +
+    // b[o] is known exactly, and so are the gradients of Σ y: dx[r, i] = Σ_o W[o, i],
+    // dW[o, i] = Σ_r x[r, i], db = the row count (12).
+    let base = Tensor::<f32>::arange(0.0, 60.0, 1.0) / 8.0;
+    let x = base.reshape(&[4, 3, 5]).requires_grad_(true);
+    let w_values: Vec<f32> = (0..10)
+        .map(|f| ((f / 5 + 1) as f32) * ((f % 5) as f32 - 2.0) / 4.0)
+        .collect();
+    let w = Tensor::from_vec(w_values.clone(), &[2, 5]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![0.5f32, -1.0], &[2]).requires_grad_(true);
+    let xp = x.permute(&[1, 0, 2]);
+    assert!(!xp.is_contiguous());
+    let y = xp.linear(&w, Some(&b));
+    let rows = xp.to_vec();
+    let want: Vec<f32> = (0..12 * 2)
+        .map(|f| {
+            let (r, o) = (f / 2, f % 2);
+            let dot: f32 = (0..5).map(|i| rows[r * 5 + i] * w_values[o * 5 + i]).sum();
+            dot + [0.5, -1.0][o]
+        })
+        .collect();
+    assert_eq!(y.to_vec(), want);
+    let copy = Tensor::from_vec(rows.clone(), &[3, 4, 5]);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(y.to_vec()), bits(copy.linear(&w, Some(&b)).to_vec()));
+    y.sum().backward();
+    let col_w: Vec<f32> = (0..5).map(|i| w_values[i] + w_values[5 + i]).collect();
+    let dx: Vec<f32> = (0..60).map(|f| col_w[f % 5]).collect();
+    assert_eq!(x.grad().unwrap().to_vec(), dx);
+    let col_x: Vec<f32> = (0..5)
+        .map(|i| (0..12).map(|r| rows[r * 5 + i]).sum())
+        .collect();
+    let dw: Vec<f32> = (0..10).map(|f| col_x[f % 5]).collect();
+    assert_eq!(w.grad().unwrap().to_vec(), dw);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![12.0, 12.0]);
+}

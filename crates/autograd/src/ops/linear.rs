@@ -46,7 +46,16 @@ impl<T: Element> Tensor<T> {
         let rows: usize = xs[..xs.len() - 1].iter().product();
         let mut shape = xs;
         *shape.last_mut().expect("rank >= 1") = out_f;
-        if let Some(y) = linear_contiguous(self, weight, bias, rows, in_f, out_f) {
+        // A strided input (a recurrent layer's outputs, permuted) is copied row-major first
+        // (`Layout::gather`), so it takes the contiguous path too, with its bits.
+        let copy;
+        let x = if self.is_contiguous() {
+            self
+        } else {
+            copy = Tensor::from_vec(self.to_vec(), &self.shape());
+            &copy
+        };
+        if let Some(y) = linear_contiguous(x, weight, bias, rows, in_f, out_f) {
             return match bias {
                 Some(b) => record_values(y, &shape, LinearBackward, &[self, weight, b]),
                 None => record_values(y, &shape, LinearBackward, &[self, weight]),
