@@ -146,3 +146,66 @@ fn a_large_mean_does_not_cancel_digits_away() {
         assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
 }
+
+#[test]
+fn batch_norm_blocks_many_to_a_chunk_keep_their_channels() {
+    // Small blocks go to the elementwise passes many at a time (at least 1 024 elements a
+    // chunk), the channel counted across chunk boundaries that fall mid-sample: [300, 7]
+    // (one value a block; the second chunk starts at block 1 024, channel 2) and
+    // [100, 3, 3] (blocks of 3). Against an f64 reference of the definition, forward
+    // y = (x − μ)/√(σ² + eps)·w + b, and backward with Σ y·r as the loss (r fixed):
+    // dx = w/√(σ² + eps) · (g − mean(g) − x̂·mean(g·x̂)) per channel, g = r.
+    for shape in [vec![300usize, 7], vec![100, 3, 3]] {
+        let (n, c) = (shape[0], shape[1]);
+        let s: usize = shape[2..].iter().product();
+        let len = n * c * s;
+        let xv: Vec<f32> = (0..len)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 16.0)
+            .collect();
+        let rv: Vec<f32> = (0..len)
+            .map(|i| ((i * 13 % 29) as f32 - 14.0) / 8.0)
+            .collect();
+        let wv: Vec<f32> = (0..c).map(|k| 0.5 + k as f32 * 0.25).collect();
+        let bv: Vec<f32> = (0..c).map(|k| k as f32 - 1.0).collect();
+        let x = Tensor::from_vec(xv.clone(), &shape).requires_grad_(true);
+        let (w, b) = (
+            Tensor::from_vec(wv.clone(), &[c]),
+            Tensor::from_vec(bv.clone(), &[c]),
+        );
+        let (y, _, _) = native_batch_norm(&x, Some(&w), Some(&b), 1e-5);
+        (&y * &Tensor::from_vec(rv.clone(), &shape))
+            .sum()
+            .backward();
+        let ch = |i: usize| i / s % c;
+        let m = (n * s) as f64;
+        let mut mean = vec![0.0f64; c];
+        for (i, &v) in xv.iter().enumerate() {
+            mean[ch(i)] += v as f64 / m;
+        }
+        let mut var = vec![0.0f64; c];
+        for (i, &v) in xv.iter().enumerate() {
+            var[ch(i)] += (v as f64 - mean[ch(i)]).powi(2) / m;
+        }
+        let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+        let xhat = |i: usize| (xv[i] as f64 - mean[ch(i)]) * invstd[ch(i)];
+        let (mut mg, mut mgx) = (vec![0.0f64; c], vec![0.0f64; c]);
+        for (i, &r) in rv.iter().enumerate() {
+            mg[ch(i)] += r as f64 / m;
+            mgx[ch(i)] += r as f64 * xhat(i) / m;
+        }
+        let (yv, dx) = (y.to_vec(), x.grad().unwrap().to_vec());
+        for i in 0..len {
+            let k = ch(i);
+            let want_y = xhat(i) * wv[k] as f64 + bv[k] as f64;
+            assert!(
+                (yv[i] as f64 - want_y).abs() < 2e-6 * (1.0 + want_y.abs()),
+                "{shape:?} y[{i}]"
+            );
+            let want_dx = wv[k] as f64 * invstd[k] * (rv[i] as f64 - mg[k] - xhat(i) * mgx[k]);
+            assert!(
+                (dx[i] as f64 - want_dx).abs() < 1e-5 * (1.0 + want_dx.abs()),
+                "{shape:?} dx[{i}]"
+            );
+        }
+    }
+}

@@ -23,7 +23,9 @@ use smallvec::smallvec;
 use std::mem::MaybeUninit;
 
 /// A new `[N, C, S]` tensor of `len` elements (`N·C` blocks of `S`), each block written by
-/// `f(channel, offset of the block, block)`, in parallel for large tensors.
+/// `f(channel, offset of the block, block)`, in parallel for large tensors. Blocks go several
+/// to a chunk (at least [`CHUNK_ELEMENTS`] elements), so that small ones (`S` = 1 for a
+/// `[N, C]` input) do not pay a dispatch each.
 ///
 /// # Safety
 /// `f` must write every element of its block.
@@ -33,16 +35,27 @@ unsafe fn per_block<T: Element>(
     c: usize,
     f: impl Fn(usize, usize, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Vec<T> {
-    // SAFETY: forwarded from the caller.
+    let blocks = CHUNK_ELEMENTS.div_ceil(s.max(1));
+    // SAFETY: forwarded from the caller; a chunk is `blocks` whole blocks (the last fewer).
     unsafe {
-        written_chunks(len, s, len, |i, o| {
+        written_chunks(len, blocks * s.max(1), len, |i, o| {
             math::simd(
                 #[inline(always)]
-                || f(i % c, i * s, o),
+                || {
+                    let first = i * blocks;
+                    let mut ch = first % c; // then counted, not divided, block by block
+                    for (j, block) in o.chunks_mut(s.max(1)).enumerate() {
+                        f(ch, (first + j) * s, block);
+                        ch = if ch + 1 == c { 0 } else { ch + 1 };
+                    }
+                },
             )
         })
     }
 }
+
+/// The fewest elements [`per_block`] hands out at a time.
+const CHUNK_ELEMENTS: usize = 1024;
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
 /// `Σ f(channel, a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block after
@@ -63,6 +76,15 @@ fn channel_sums<T: Element>(
             || {
                 let mut acc = vec![0.0; channels.len()];
                 for blk in 0..n {
+                    if s == 1 {
+                        // A `[N, C]` input: one value a block, added as it is (the sum of a
+                        // one-value block is that value, bit for bit).
+                        let at = blk * c;
+                        for (acc, ch) in acc.iter_mut().zip(channels.clone()) {
+                            *acc += f(ch, a[at + ch], b[at + ch]);
+                        }
+                        continue;
+                    }
                     for (acc, ch) in acc.iter_mut().zip(channels.clone()) {
                         let at = (blk * c + ch) * s;
                         *acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(ch, x, y));
