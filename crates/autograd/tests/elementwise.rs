@@ -358,6 +358,14 @@ fn f32_activations_give_the_same_bits_whatever_the_layout() {
 type TensorOp = fn(&Tensor<f32>, &Tensor<f32>) -> Tensor<f32>;
 type ScalarOp = fn(f32, f32) -> f32;
 
+/// The four arithmetic ops, each as a tensor op and as the same op on one element.
+const BINARY_OPS: [(&str, TensorOp, ScalarOp); 4] = [
+    ("add", |a, b| a.add(b), |x, y| x + y),
+    ("sub", |a, b| a.sub(b), |x, y| x - y),
+    ("mul", |a, b| a.mul(b), |x, y| x * y),
+    ("div", |a, b| a.div(b), |x, y| x / y),
+];
+
 #[test]
 fn binary_ops_of_strided_views_compute_each_element_from_its_operands() {
     // Operands of one shape, at least one a strided view, are read as row-major copies and go
@@ -390,13 +398,7 @@ fn binary_ops_of_strided_views_compute_each_element_from_its_operands() {
     for (name, a, b) in cases {
         assert!(!a.is_contiguous(), "{name}: the case needs a strided view");
         let (av, bv) = (a.to_vec(), b.to_vec());
-        let ops: [(&str, TensorOp, ScalarOp); 4] = [
-            ("add", |a, b| a.add(b), |x, y| x + y),
-            ("sub", |a, b| a.sub(b), |x, y| x - y),
-            ("mul", |a, b| a.mul(b), |x, y| x * y),
-            ("div", |a, b| a.div(b), |x, y| x / y),
-        ];
-        for (op, tensor_op, scalar_op) in ops {
+        for (op, tensor_op, scalar_op) in BINARY_OPS {
             let got = tensor_op(&a, &b);
             assert_eq!(got.shape(), a.shape(), "{op} of {name}: shape");
             let want: Vec<f32> = av.iter().zip(&bv).map(|(&x, &y)| scalar_op(x, y)).collect();
@@ -456,13 +458,7 @@ fn an_operand_repeated_along_the_others_leading_dimensions_meets_the_right_eleme
             Tensor::from_vec(bv.clone(), sb),
         );
         let out: &[usize] = if na >= nb { sa } else { sb };
-        let ops: [(&str, TensorOp, ScalarOp); 4] = [
-            ("add", |a, b| a.add(b), |x, y| x + y),
-            ("sub", |a, b| a.sub(b), |x, y| x - y),
-            ("mul", |a, b| a.mul(b), |x, y| x * y),
-            ("div", |a, b| a.div(b), |x, y| x / y),
-        ];
-        for (op, tensor_op, scalar_op) in ops {
+        for (op, tensor_op, scalar_op) in BINARY_OPS {
             let got = tensor_op(&a, &b);
             assert_eq!(
                 got.shape().as_slice(),
