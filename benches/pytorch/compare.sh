@@ -42,5 +42,6 @@ else
     unset MALLOC_MMAP_THRESHOLD_ MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_
 fi
 cargo bench -q --workspace --no-run
-cargo build -q --release --example digits_cnn --example char_gpt --example fma_peak
+cargo build -q --release --example fma_peak --example digits_cnn --example char_gpt \
+    --example names_rnn --example names_mlp --example moons --example polynomial
 exec "$python" benches/pytorch/compare.py --python "$python" "${args[@]}"
