@@ -150,12 +150,14 @@ fn a_large_mean_does_not_cancel_digits_away() {
 #[test]
 fn batch_norm_blocks_many_to_a_chunk_keep_their_channels() {
     // Small blocks go to the elementwise passes many at a time (at least 1 024 elements a
-    // chunk), the channel counted across chunk boundaries that fall mid-sample: [300, 7]
-    // (one value a block; the second chunk starts at block 1 024, channel 2) and
-    // [100, 3, 3] (blocks of 3). Against an f64 reference of the definition, forward
-    // y = (x − μ)/√(σ² + eps)·w + b, and backward with Σ y·r as the loss (r fixed):
-    // dx = w/√(σ² + eps) · (g − mean(g) − x̂·mean(g·x̂)) per channel, g = r.
-    for shape in [vec![300usize, 7], vec![100, 3, 3]] {
+    // chunk): [100, 3, 3] (blocks of 3, the channel counted across chunk boundaries that fall
+    // mid-sample); a [N, C] input goes row by row, its channels zipped with their parameters
+    // (whole rows a chunk: 147 rows of [300, 7], 52 of [70, 20]), and its channel sums go in
+    // groups of ⌈C/8⌉ channels (one of [300, 7], three of [70, 20], the last group two).
+    // Against an f64 reference of the definition, forward y = (x − μ)/√(σ² + eps)·w + b, and
+    // backward with Σ y·r as the loss (r fixed): dx = w/√(σ² + eps) · (g − mean(g) −
+    // x̂·mean(g·x̂)), dw = Σ g·x̂ and db = Σ g per channel, g = r.
+    for shape in [vec![300usize, 7], vec![100, 3, 3], vec![70, 20]] {
         let (n, c) = (shape[0], shape[1]);
         let s: usize = shape[2..].iter().product();
         let len = n * c * s;
@@ -169,8 +171,8 @@ fn batch_norm_blocks_many_to_a_chunk_keep_their_channels() {
         let bv: Vec<f32> = (0..c).map(|k| k as f32 - 1.0).collect();
         let x = Tensor::from_vec(xv.clone(), &shape).requires_grad_(true);
         let (w, b) = (
-            Tensor::from_vec(wv.clone(), &[c]),
-            Tensor::from_vec(bv.clone(), &[c]),
+            Tensor::from_vec(wv.clone(), &[c]).requires_grad_(true),
+            Tensor::from_vec(bv.clone(), &[c]).requires_grad_(true),
         );
         let (y, _, _) = native_batch_norm(&x, Some(&w), Some(&b), 1e-5);
         (&y * &Tensor::from_vec(rv.clone(), &shape))
@@ -205,6 +207,18 @@ fn batch_norm_blocks_many_to_a_chunk_keep_their_channels() {
             assert!(
                 (dx[i] as f64 - want_dx).abs() < 1e-5 * (1.0 + want_dx.abs()),
                 "{shape:?} dx[{i}]"
+            );
+        }
+        let (dw, db) = (w.grad().unwrap().to_vec(), b.grad().unwrap().to_vec());
+        for k in 0..c {
+            let (want_dw, want_db) = (mgx[k] * m, mg[k] * m);
+            assert!(
+                (dw[k] as f64 - want_dw).abs() < 1e-4 * (1.0 + want_dw.abs()),
+                "{shape:?} dw[{k}]"
+            );
+            assert!(
+                (db[k] as f64 - want_db).abs() < 1e-4 * (1.0 + want_db.abs()),
+                "{shape:?} db[{k}]"
             );
         }
     }

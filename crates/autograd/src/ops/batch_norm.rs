@@ -20,32 +20,51 @@ use crate::ops::par::{map_indices, written_chunks};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
-use std::mem::MaybeUninit;
 
-/// A new `[N, C, S]` tensor of `len` elements (`N·C` blocks of `S`), each block written by
-/// `f(channel, offset of the block, block)`, in parallel for large tensors. Blocks go several
-/// to a chunk (at least [`CHUNK_ELEMENTS`] elements), so that small ones (`S` = 1 for a
-/// `[N, C]` input) do not pay a dispatch each.
-///
-/// # Safety
-/// `f` must write every element of its block.
-unsafe fn per_block<T: Element>(
-    len: usize,
-    s: usize,
-    c: usize,
-    f: impl Fn(usize, usize, &mut [MaybeUninit<T>]) + Sync + Send,
+/// Per element of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c`
+/// channels), `f(params[channel], a, b)`, as a new tensor, in parallel for large tensors.
+/// Blocks go several to a chunk (at least [`CHUNK_ELEMENTS`] elements), so that small ones do
+/// not pay a dispatch each. A `[N, C]` input (`S` = 1) goes row by row, its values zipped with
+/// `params`: one vector loop a row, where a block of one value would be one call of `f`.
+fn channel_map<T: Element, P: Copy + Sync>(
+    a: &[T],
+    b: &[T],
+    (c, s): (usize, usize),
+    params: &[P],
+    f: impl Fn(P, T, T) -> T + Sync + Send,
 ) -> Vec<T> {
-    let blocks = CHUNK_ELEMENTS.div_ceil(s.max(1));
-    // SAFETY: forwarded from the caller; a chunk is `blocks` whole blocks (the last fewer).
+    let (len, params) = (a.len(), &params[..c]);
+    let (a, b, unit) = (&a[..len], &b[..len], if s == 1 { c } else { s });
+    let blocks = CHUNK_ELEMENTS.div_ceil(unit.max(1));
+    // SAFETY: a chunk is `blocks` whole blocks (the last fewer), and both loops write one
+    // element per value of each block.
     unsafe {
-        written_chunks(len, blocks * s.max(1), len, |i, o| {
+        written_chunks(len, blocks * unit.max(1), len, |i, o| {
             math::simd(
                 #[inline(always)]
                 || {
                     let first = i * blocks;
+                    if s == 1 {
+                        // Rows of `[N, C]`: channel `j` of a row is `params[j]`.
+                        for (j, row) in o.chunks_mut(c).enumerate() {
+                            let at = (first + j) * c;
+                            let (xs, ys) = (&a[at..at + c], &b[at..at + c]);
+                            let each = row.iter_mut().zip(xs.iter().zip(ys)).zip(params);
+                            for ((o, (&x, &y)), &p) in each {
+                                o.write(f(p, x, y));
+                            }
+                        }
+                        return;
+                    }
                     let mut ch = first % c; // then counted, not divided, block by block
-                    for (j, block) in o.chunks_mut(s.max(1)).enumerate() {
-                        f(ch, (first + j) * s, block);
+                    for (j, block) in o.chunks_mut(s).enumerate() {
+                        let (at, p) = ((first + j) * s, params[ch]);
+                        for (o, (&x, &y)) in block
+                            .iter_mut()
+                            .zip(a[at..at + s].iter().zip(&b[at..at + s]))
+                        {
+                            o.write(f(p, x, y));
+                        }
                         ch = if ch + 1 == c { 0 } else { ch + 1 };
                     }
                 },
@@ -54,23 +73,26 @@ unsafe fn per_block<T: Element>(
     }
 }
 
-/// The fewest elements [`per_block`] hands out at a time.
+/// The fewest elements [`channel_map`] hands out at a time.
 const CHUNK_ELEMENTS: usize = 1024;
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
-/// `Σ f(channel, a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block after
-/// block. The channels go in [`CHANNEL_GROUPS`] groups (in parallel for large tensors), each
-/// group reading its blocks in memory order, sample after sample, so that the reads stream;
-/// every channel adds its blocks in sample order, so the grouping does not change the bits.
-fn channel_sums<T: Element>(
+/// `Σ f(params[channel], a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block
+/// after block. The channels go in [`CHANNEL_GROUPS`] groups (in parallel for large tensors),
+/// each group reading its blocks in memory order, sample after sample, so that the reads
+/// stream; every channel adds its blocks in sample order, so the grouping does not change the
+/// bits.
+fn channel_sums<T: Element, P: Copy + Sync>(
     a: &[T],
     b: &[T],
     (n, c, s): (usize, usize, usize),
-    f: impl Fn(usize, T, T) -> f64 + Sync + Send,
+    params: &[P],
+    f: impl Fn(P, T, T) -> f64 + Sync + Send,
 ) -> Vec<f64> {
     let per = c.div_ceil(CHANNEL_GROUPS).max(1);
     let groups = map_indices(c.div_ceil(per), a.len(), |group| {
         let channels = group * per..((group + 1) * per).min(c);
+        let params = &params[channels.clone()];
         math::simd(
             #[inline(always)]
             || {
@@ -79,15 +101,18 @@ fn channel_sums<T: Element>(
                     if s == 1 {
                         // A `[N, C]` input: one value a block, added as it is (the sum of a
                         // one-value block is that value, bit for bit).
-                        let at = blk * c;
-                        for (acc, ch) in acc.iter_mut().zip(channels.clone()) {
-                            *acc += f(ch, a[at + ch], b[at + ch]);
+                        let at = blk * c + channels.start;
+                        let (xs, ys) = (&a[at..at + acc.len()], &b[at..at + acc.len()]);
+                        for ((acc, (&x, &y)), &p) in
+                            acc.iter_mut().zip(xs.iter().zip(ys)).zip(params)
+                        {
+                            *acc += f(p, x, y);
                         }
                         continue;
                     }
-                    for (acc, ch) in acc.iter_mut().zip(channels.clone()) {
+                    for ((acc, ch), &p) in acc.iter_mut().zip(channels.clone()).zip(params) {
                         let at = (blk * c + ch) * s;
-                        *acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(ch, x, y));
+                        *acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(p, x, y));
                     }
                 }
                 acc
@@ -142,12 +167,13 @@ pub fn native_batch_norm<T: Element>(
     let m = (n * s) as f64;
     let (y, mean, var) = {
         let xv = x.read_values();
-        let mean: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), |_, v, _| v.as_f64())
+        let none = vec![(); c];
+        let mean: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &none, |_, v, _| v.as_f64())
             .into_iter()
             .map(|v| v / m)
             .collect();
-        let var: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), |ch, v, _| {
-            let d = v.as_f64() - mean[ch];
+        let var: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &mean, |mu, v, _| {
+            let d = v.as_f64() - mu;
             d * d
         })
         .into_iter()
@@ -156,27 +182,16 @@ pub fn native_batch_norm<T: Element>(
         let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
         // y = (x − μ)·(γ·invstd) + β per channel, in f64 (so that neither a large mean nor
         // its rounding to T cancels digits away).
-        let scale: Vec<f64> = (0..c)
-            .map(|ch| w.as_ref().map_or(1.0, |w| w[ch].as_f64()) / (var[ch] + eps).sqrt())
+        let params: Vec<(f64, f64, f64)> = (0..c)
+            .map(|ch| {
+                let gamma = w.as_ref().map_or(1.0, |w| w[ch].as_f64());
+                let beta = b.as_ref().map_or(0.0, |b| b[ch].as_f64());
+                (mean[ch], gamma / (var[ch] + eps).sqrt(), beta)
+            })
             .collect();
-        let shift: Vec<f64> = (0..c)
-            .map(|ch| b.as_ref().map_or(0.0, |b| b[ch].as_f64()))
-            .collect();
-        // SAFETY: each block has `s` elements, and the loop writes one per value of its block.
-        let y = unsafe {
-            per_block(
-                xv.len(),
-                s,
-                c,
-                #[inline(always)]
-                |ch, at, out| {
-                    let (mu, k, b) = (mean[ch], scale[ch], shift[ch]);
-                    for (o, &v) in out.iter_mut().zip(&xv[at..at + s]) {
-                        o.write(T::from_f64((v.as_f64() - mu) * k + b));
-                    }
-                },
-            )
-        };
+        let y = channel_map(&xv, &xv, (c, s), &params, |(mu, k, b), v, _| {
+            T::from_f64((v.as_f64() - mu) * k + b)
+        });
         (y, mean, var)
     };
     let op = NativeBatchNormBackward {
@@ -221,9 +236,10 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let m = (n * s) as f64;
         let (xv, gv) = (x.read_values(), ctx.grad.read_values());
         let (mean, invstd) = (&self.mean, &self.invstd);
-        let sum_g = channel_sums(&gv, &gv, (n, c, s), |_, g, _| g.as_f64());
-        let sum_gx = channel_sums(&gv, &xv, (n, c, s), |ch, g, x| {
-            g.as_f64() * ((x - mean[ch]) * invstd[ch]).as_f64()
+        let stats: Vec<(T, T)> = mean.iter().copied().zip(invstd.iter().copied()).collect();
+        let sum_g = channel_sums(&gv, &gv, (n, c, s), &vec![(); c], |_, g, _| g.as_f64());
+        let sum_gx = channel_sums(&gv, &xv, (n, c, s), &stats, |(mu, is), g, x| {
+            g.as_f64() * ((x - mu) * is).as_f64()
         });
         let gamma: Vec<T> = match self.has_weight {
             true => ctx.inputs[1].to_vec(),
@@ -234,26 +250,22 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let dx = ctx.needs_grad(0).then(|| {
             let (mean_g, mean_gx) = (to_t(&sum_g), to_t(&sum_gx));
             let inv_m = T::from_f64(1.0 / m);
-            // SAFETY: each block has `s` elements, and the loop writes one per value of its
-            // block.
-            let dx = unsafe {
-                per_block(
-                    xv.len(),
-                    s,
-                    c,
-                    #[inline(always)]
-                    |ch, at, out| {
-                        let (mu, is) = (mean[ch], invstd[ch]);
-                        let k = gamma[ch] * is;
-                        let (a, b) = (mean_g[ch] * inv_m, mean_gx[ch] * inv_m);
-                        let (xs, gs) = (&xv[at..at + s], &gv[at..at + s]);
-                        for ((o, &x), &g) in out.iter_mut().zip(xs).zip(gs) {
-                            let xh = (x - mu) * is;
-                            o.write(k * (g - a - xh * b));
-                        }
-                    },
-                )
-            };
+            let params: Vec<[T; 5]> = (0..c)
+                .map(|ch| {
+                    let (mu, is) = stats[ch];
+                    [
+                        mu,
+                        is,
+                        gamma[ch] * is,
+                        mean_g[ch] * inv_m,
+                        mean_gx[ch] * inv_m,
+                    ]
+                })
+                .collect();
+            let dx = channel_map(&gv, &xv, (c, s), &params, |[mu, is, k, a, b], g, x| {
+                let xh = (x - mu) * is;
+                k * (g - a - xh * b)
+            });
             Tensor::from_values(dx, &shape, None, false)
         });
         let dw =
