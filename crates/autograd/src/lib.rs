@@ -82,11 +82,12 @@ pub use tensor::{live_graph_nodes, Tensor};
 pub use threads::{get_num_threads, init_threads, ThreadsError};
 pub use warnings::{warning_count, warnings_printed, Warning};
 
-/// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` and
-/// `lstm_cell`, as `torch.nn.functional` (and `torch`) name them, and `lstm_sequence`, one
-/// LSTM layer's recurrence as one op (what `torch.nn.LSTM` runs on the CPU).
+/// Loss functions, `embedding`, `dropout`, `layer_norm`, `native_batch_norm` (and its eval
+/// mode, `native_batch_norm_eval`) and `lstm_cell`, as `torch.nn.functional` (and `torch`)
+/// name them, and `lstm_sequence`, one LSTM layer's recurrence as one op (what `torch.nn.LSTM`
+/// runs on the CPU).
 pub mod functional {
-    pub use crate::ops::batch_norm::native_batch_norm;
+    pub use crate::ops::batch_norm::{native_batch_norm, native_batch_norm_eval};
     pub use crate::ops::conv::check_stride_dilation;
     pub use crate::ops::dropout::{dropout, dropout_noise};
     pub use crate::ops::index::{embedding, embedding_with_padding};

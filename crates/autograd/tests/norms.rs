@@ -4,7 +4,7 @@
 
 mod common;
 
-use tapegrad_autograd::functional::{layer_norm, native_batch_norm};
+use tapegrad_autograd::functional::{layer_norm, native_batch_norm, native_batch_norm_eval};
 use tapegrad_autograd::{gradcheck, gradgradcheck, manual_seed, Tensor};
 
 #[test]
@@ -222,4 +222,108 @@ fn batch_norm_blocks_many_to_a_chunk_keep_their_channels() {
             );
         }
     }
+}
+
+/// `tests/fixtures/nn_v2/batch_norm_eval.json` (`tools/golden/batch_norm_eval.py`): PyTorch's
+/// `F.batch_norm(x, mean, var, weight, bias, training=False, eps)` and the gradients of
+/// Σ y·cot, for [N, C] rows, images, with and without weight and bias, in f32 and f64.
+fn eval_cases() -> Vec<serde_json::Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/nn_v2/batch_norm_eval.json"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    doc["cases"].as_array().expect("cases").clone()
+}
+
+fn golden<T: tapegrad_autograd::Element>(v: &serde_json::Value) -> Option<Tensor<T>> {
+    if v.is_null() {
+        return None;
+    }
+    let list = |v: &serde_json::Value| v.as_array().expect("list").clone();
+    let shape: Vec<usize> = list(&v["shape"])
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let data = list(&v["data"])
+        .iter()
+        .map(|d| T::from_f64(d.as_f64().unwrap()))
+        .collect();
+    Some(Tensor::from_vec(data, &shape))
+}
+
+fn eval_case<T: tapegrad_autograd::Element>(case: &serde_json::Value) {
+    let name = case["name"].as_str().unwrap();
+    let get = |k: &str| golden::<T>(&case[k]);
+    let x = get("x").unwrap().requires_grad_(true);
+    let (mean, var) = (get("mean").unwrap(), get("var").unwrap());
+    let weight = get("weight").map(|w| w.requires_grad_(true));
+    let bias = get("bias").map(|b| b.requires_grad_(true));
+    let eps = case["eps"].as_f64().unwrap();
+    let y = native_batch_norm_eval(&x, weight.as_ref(), bias.as_ref(), &mean, &var, eps);
+    // The forward is PyTorch's arithmetic (α = w/√(var + eps) in T, β = fma(−mean, α, b),
+    // y = fma(x, α, β)): its values bit for bit.
+    assert_eq!(y.to_vec(), get("y").unwrap().to_vec(), "{name}: y");
+    (&y * &get("cot").unwrap()).sum().backward();
+    let close = |what: &str, got: Vec<T>, want: Vec<T>| {
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let (g, w) = (g.as_f64(), w.as_f64());
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "{name}: {what}[{i}] {g} vs {w}"
+            );
+        }
+    };
+    close(
+        "dx",
+        x.grad().unwrap().to_vec(),
+        get("dx").unwrap().to_vec(),
+    );
+    for (what, t) in [("dweight", &weight), ("dbias", &bias)] {
+        match (t, get(what)) {
+            (Some(t), Some(want)) => close(what, t.grad().unwrap().to_vec(), want.to_vec()),
+            (None, None) => {}
+            _ => panic!("{name}: {what} given on one side only"),
+        }
+    }
+}
+
+#[test]
+fn eval_mode_is_pytorchs_arithmetic_bit_for_bit() {
+    let cases = eval_cases();
+    assert_eq!(cases.len(), 6);
+    for case in &cases {
+        match case["dtype"].as_str().unwrap() {
+            "f32" => eval_case::<f32>(case),
+            _ => eval_case::<f64>(case),
+        }
+    }
+}
+
+#[test]
+fn eval_mode_gradcheck_and_constant_statistics() {
+    manual_seed(5);
+    let x = Tensor::<f64>::randn(&[4, 3, 2]);
+    let (w, b) = (Tensor::<f64>::randn(&[3]), Tensor::<f64>::randn(&[3]));
+    let mean = Tensor::<f64>::randn(&[3]);
+    let var = Tensor::from_vec(vec![0.5, 1.5, 2.0], &[3]);
+    let f = |t: &[Tensor<f64>]| {
+        native_batch_norm_eval(&t[0], Some(&t[1]), Some(&t[2]), &mean, &var, 1e-3)
+    };
+    gradcheck(f, &[x.clone(), w.clone(), b.clone()], 1e-6, 1e-6, 1e-4).unwrap();
+    // dx = g·w/√(var + eps) depends on w: the second derivatives are not all zero.
+    gradgradcheck(f, &[x.clone(), w, b], 1e-6, 1e-5, 1e-3).unwrap();
+    let rows = |t: &[Tensor<f64>]| native_batch_norm_eval(&t[0], None, None, &mean, &var, 0.0);
+    gradcheck(rows, &[Tensor::<f64>::randn(&[5, 3])], 1e-6, 1e-6, 1e-4).unwrap();
+    // Statistics that require a gradient are refused, as PyTorch refuses them.
+    let tracked = mean.clone().requires_grad_(true);
+    let msg = common::panic_message(|| {
+        native_batch_norm_eval(&x, None, None, &tracked, &var, 1e-5);
+    });
+    assert!(
+        msg.contains("not differentiable with respect to argument 'running_mean'"),
+        "{msg}"
+    );
 }

@@ -531,8 +531,10 @@ methods_as_functions! {
 /// `y = (x − mean) / sqrt(var + eps)·weight + bias`. With `training`, `mean` and the biased
 /// `var` are the batch's, and the running statistics (if given) are updated in place under
 /// `no_grad` as PyTorch does: `running = (1 − momentum)·running + momentum·batch`, with the
-/// unbiased batch variance. Otherwise the running statistics are used (they must be given).
-/// Derivative: that of the composition (through the batch statistics when training).
+/// unbiased batch variance. Otherwise the running statistics are used (they must be given),
+/// as constants, in PyTorch's arithmetic: `y = x·α + β` with `α = weight/√(var + eps)`, `β =
+/// bias − mean·α` (`native_batch_norm_eval`). Derivative: `NativeBatchNormBackward0`'s
+/// (through the batch statistics when training).
 ///
 /// ```
 /// use tapegrad_autograd::Tensor;
@@ -561,9 +563,6 @@ pub fn batch_norm<T: Element>(
         shape.as_slice()
     );
     let channels = shape[1];
-    // Running statistics as `[1, C, 1, …]`, to broadcast.
-    let mut stat_shape = vec![1isize; shape.len()];
-    stat_shape[1] = channels as isize;
     if training {
         let n = (x.numel() / channels.max(1)) as f64;
         assert!(
@@ -592,15 +591,8 @@ pub fn batch_norm<T: Element>(
             shape.as_slice()
         );
     };
-    let (mean, var) = (rm.reshape(&stat_shape), rv.reshape(&stat_shape));
-    let mut y = x.sub(&mean).div(&var.add_scalar(T::from_f64(eps)).sqrt());
-    if let Some(w) = weight {
-        y = y.mul(&w.reshape(&stat_shape));
-    }
-    if let Some(b) = bias {
-        y = y.add(&b.reshape(&stat_shape));
-    }
-    y
+    // One op with PyTorch's eval-mode arithmetic (x·α + β per channel).
+    tapegrad_autograd::functional::native_batch_norm_eval(x, weight, bias, rm, rv, eps)
 }
 
 /// `F.one_hot(indices, num_classes)` (`-1` in PyTorch is `None` here); see

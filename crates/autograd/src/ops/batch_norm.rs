@@ -7,10 +7,14 @@
 //! dβ = Σg       dγ = Σ g·x̂            dx = γ/√(σ² + eps) · (g − dβ/M − x̂·dγ/M)
 //! ```
 //!
+//! `native_batch_norm_eval` is eval mode, with given (running) statistics `μ`, `σ²` as
+//! constants: `y = x·α + β`, `α = γ/√(σ² + eps)`, `β = b − μ·α` (PyTorch's CPU kernel's
+//! arithmetic), and `dx = g·α`, `dγ = Σ g·(x − μ)/√(σ² + eps)`, `dβ = Σg`.
+//!
 //! Statistics and parameter gradients run in parallel over channels, the elementwise passes
-//! in parallel over `[*]` blocks; each value is computed by one task in a fixed order, so
-//! the result does not depend on the thread count. Under `create_graph` the backward is the
-//! same formula written with recorded tensor ops.
+//! in parallel over `[*]` blocks (whole rows of a `[N, C]` input); each value is computed by
+//! one task in a fixed order, so the result does not depend on the thread count. Under
+//! `create_graph` the backward is the same formula written with recorded tensor ops.
 
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
@@ -125,6 +129,33 @@ fn channel_sums<T: Element, P: Copy + Sync>(
 /// How many groups [`channel_sums`] cuts the channels into: enough for the threads to share.
 const CHANNEL_GROUPS: usize = 8;
 
+/// `(N, C, S)` of `x` `[N, C, *]` (`S` = ∏*), after checking that each given per-channel
+/// tensor is `[C]`.
+fn check_shapes<T: Element>(
+    x: &Tensor<T>,
+    per_channel: &[(&str, Option<&Tensor<T>>)],
+) -> [usize; 3] {
+    let shape = x.shape();
+    assert!(
+        shape.len() >= 2,
+        "native_batch_norm: expected an input of shape [N, C, *] (at least 2 dimensions), got \
+         {:?}",
+        shape.as_slice()
+    );
+    let (n, c) = (shape[0], shape[1]);
+    for (what, t) in per_channel {
+        if let Some(t) = t {
+            assert!(
+                t.shape().as_slice() == [c],
+                "native_batch_norm: expected {what} of shape [{c}] for an input with {c} \
+                 channels, got {:?}",
+                t.shape().as_slice()
+            );
+        }
+    }
+    [n, c, shape[2..].iter().product()]
+}
+
 /// Training-mode batch normalisation of `x` `[N, C, *]` over every dimension but the
 /// channels (`torch.native_batch_norm(x, weight, bias, None, None, True, 0.0, eps)`): returns
 /// `y = (x − μ)/√(σ² + eps)·weight + bias` and the batch's per-channel mean `μ` and biased
@@ -146,24 +177,7 @@ pub fn native_batch_norm<T: Element>(
     eps: f64,
 ) -> (Tensor<T>, Tensor<T>, Tensor<T>) {
     let shape = x.shape();
-    assert!(
-        shape.len() >= 2,
-        "native_batch_norm: expected an input of shape [N, C, *] (at least 2 dimensions), got \
-         {:?}",
-        shape.as_slice()
-    );
-    let (n, c) = (shape[0], shape[1]);
-    let s: usize = shape[2..].iter().product();
-    for (what, t) in [("weight", weight), ("bias", bias)] {
-        if let Some(t) = t {
-            assert!(
-                t.shape().as_slice() == [c],
-                "native_batch_norm: expected {what} of shape [{c}] for an input with {c} \
-                 channels, got {:?}",
-                t.shape().as_slice()
-            );
-        }
-    }
+    let [n, c, s] = check_shapes(x, &[("weight", weight), ("bias", bias)]);
     let m = (n * s) as f64;
     let (y, mean, var) = {
         let xv = x.read_values();
@@ -314,6 +328,157 @@ impl<T: Element> NativeBatchNormBackward<T> {
         }
         if ctx.inputs.len() == 2 + wi {
             grads.push(ctx.needs_grad(1 + wi).then(|| sum_g.reshape(&[c as isize])));
+        }
+        grads
+    }
+}
+
+/// Eval-mode batch normalisation of `x` `[N, C, *]` with given statistics
+/// (`torch.native_batch_norm(x, weight, bias, running_mean, running_var, False, 0.0, eps)[0]`,
+/// what `F.batch_norm` does outside training): `y = x·α + β` per channel, with `α =
+/// weight/√(var + eps)` and `β = bias − mean·α` computed in `T` as PyTorch's CPU kernel does
+/// (`β` and `y` each one fused multiply–add), so that `y` is PyTorch's bit for bit.
+/// Derivative (`NativeBatchNormBackward0` in eval mode): `dx = g·α`, `dweight = Σ g·(x −
+/// mean)/√(var + eps)`, `dbias = Σ g`; the statistics are constants, and one that requires a
+/// gradient (with grad mode on) is refused as PyTorch refuses it.
+///
+/// ```
+/// use tapegrad_autograd::{functional::native_batch_norm_eval, Tensor};
+/// // One channel, mean 1 and variance 4 (eps 0): α = 1/2, β = −1/2.
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 5.0], &[3, 1]);
+/// let (mean, var) = (Tensor::from_vec(vec![1.0], &[1]), Tensor::from_vec(vec![4.0], &[1]));
+/// let y = native_batch_norm_eval(&x, None, None, &mean, &var, 0.0);
+/// assert_eq!(y.to_vec(), [0.0, 1.0, 2.0]);
+/// ```
+pub fn native_batch_norm_eval<T: Element>(
+    x: &Tensor<T>,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    running_mean: &Tensor<T>,
+    running_var: &Tensor<T>,
+    eps: f64,
+) -> Tensor<T> {
+    let stats = [("running_mean", running_mean), ("running_var", running_var)];
+    let [_, c, s] = check_shapes(
+        x,
+        &[
+            ("weight", weight),
+            ("bias", bias),
+            (stats[0].0, Some(stats[0].1)),
+            (stats[1].0, Some(stats[1].1)),
+        ],
+    );
+    for (what, t) in stats {
+        assert!(
+            !(t.requires_grad() && is_grad_enabled()),
+            "native_batch_norm: The function 'native_batch_norm' is not differentiable with \
+             respect to argument '{what}'. This input cannot have requires_grad True \
+             (call .detach() on it)."
+        );
+    }
+    let (mean, var) = (running_mean.to_vec(), running_var.to_vec());
+    let (w, b) = (weight.map(|t| t.to_vec()), bias.map(|t| t.to_vec()));
+    let invstd: Vec<T> = var
+        .iter()
+        .map(|&v| T::one() / (v + T::from_f64(eps)).sqrt())
+        .collect();
+    let alpha: Vec<T> = (0..c)
+        .map(|ch| w.as_ref().map_or(invstd[ch], |w| invstd[ch] * w[ch]))
+        .collect();
+    let terms: Vec<(T, T)> = (0..c)
+        .map(|ch| {
+            let beta = b.as_ref().map_or(T::zero(), |b| b[ch]);
+            (alpha[ch], (-mean[ch]).mul_add(alpha[ch], beta))
+        })
+        .collect();
+    let xv = x.read_values();
+    let y = channel_map(&xv, &xv, (c, s), &terms, |(a, b), v, _| v.mul_add(a, b));
+    drop(xv);
+    let op = BatchNormEvalBackward {
+        mean,
+        invstd,
+        alpha,
+        has_weight: weight.is_some(),
+    };
+    let mut inputs = vec![x];
+    inputs.extend(weight);
+    inputs.extend(bias);
+    record_values(y, &x.shape(), op, &inputs)
+}
+
+/// Eval mode's backward: the statistics were constants, so `x` only scales by `α`.
+struct BatchNormEvalBackward<T> {
+    mean: Vec<T>,
+    invstd: Vec<T>,
+    alpha: Vec<T>,
+    has_weight: bool,
+}
+
+impl<T: Element> Op<T> for BatchNormEvalBackward<T> {
+    fn name(&self) -> &'static str {
+        "NativeBatchNormBackward0"
+    }
+    fn rule(&self) -> &'static str {
+        "eval mode, y = x·α + β with α = γ·invstd, β = b − μ·α: dx = g·α, dγ = Σg·(x − μ)·invstd, \
+         dβ = Σg"
+    }
+    fn backward(&self, ctx: &BackwardCtx<'_, T>) -> InputGrads<T> {
+        let (x, g) = (&ctx.inputs[0], ctx.grad);
+        let shape = x.shape();
+        let [n, c, s] = check_shapes(x, &[]);
+        let wi = usize::from(self.has_weight);
+        let has_bias = ctx.inputs.len() == 2 + wi;
+        let want_w = self.has_weight && ctx.needs_grad(1);
+        let want_b = has_bias && ctx.needs_grad(1 + wi);
+        let mut grads: InputGrads<T> = smallvec![None];
+        if is_grad_enabled() {
+            // Written with recorded ops, so that it can be differentiated again.
+            let mut stat_shape = vec![1isize; shape.len()];
+            stat_shape[1] = c as isize;
+            let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+            let invstd = Tensor::from_vec(self.invstd.clone(), &[c]);
+            let alpha = match self.has_weight {
+                true => invstd.mul(&ctx.inputs[1]),
+                false => invstd.clone(),
+            };
+            grads[0] = ctx
+                .needs_grad(0)
+                .then(|| g.mul(&alpha.reshape(&stat_shape)));
+            let mean = Tensor::from_vec(self.mean.clone(), &[c]).reshape(&stat_shape);
+            let per_channel = |t: Tensor<T>| t.sum_dims(&dims, false);
+            if self.has_weight {
+                grads.push(want_w.then(|| per_channel(g.mul(&x.sub(&mean))).mul(&invstd)));
+            }
+            if has_bias {
+                grads.push(want_b.then(|| per_channel(g.clone())));
+            }
+            return grads;
+        }
+        let (xv, gv) = (x.read_values(), g.read_values());
+        grads[0] = ctx.needs_grad(0).then(|| {
+            let dx = channel_map(&gv, &gv, (c, s), &self.alpha, |a, g, _| g * a);
+            Tensor::from_values(dx, &shape, None, false)
+        });
+        let to_t = |v: Vec<f64>| Tensor::from_vec(v.into_iter().map(T::from_f64).collect(), &[c]);
+        if self.has_weight {
+            grads.push(want_w.then(|| {
+                let dotp = channel_sums(&gv, &xv, (n, c, s), &self.mean, |mu, g, x| {
+                    g.as_f64() * (x - mu).as_f64()
+                });
+                let each = dotp.iter().zip(&self.invstd);
+                to_t(each.map(|(d, is)| d * is.as_f64()).collect())
+            }));
+        }
+        if has_bias {
+            grads.push(want_b.then(|| {
+                to_t(channel_sums(
+                    &gv,
+                    &gv,
+                    (n, c, s),
+                    &vec![(); c],
+                    |_, g, _| g.as_f64(),
+                ))
+            }));
         }
         grads
     }
