@@ -426,6 +426,62 @@ fn max_pool_gradient_goes_to_the_first_max() {
 }
 
 #[test]
+fn max_pool_matches_the_window_definition() {
+    // Against each window read tap by tap, as PyTorch's kernel reads it: taps in row-major
+    // window order, those in the padding skipped; a tap wins if larger than the best so far
+    // or NaN, so the first of equal maxima wins and the last NaN wins; a window of -inf
+    // values points at its first tap. Values of few levels (many ties), NaNs and -infs, with
+    // padding, dilation, ceil_mode (the last window partly outside) and non-square sizes.
+    let levels = [0.0f32, 1.0, 2.0, f32::NAN, f32::NEG_INFINITY, 1.0, 0.0];
+    for (shape, k, st, pad, dil, ceil) in [
+        ([2usize, 3, 7, 9], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([1, 2, 7, 9], [3, 3], [2, 2], [1, 1], [1, 1], true),
+        ([1, 2, 8, 6], [3, 2], [1, 2], [1, 1], [2, 1], false),
+        ([2, 1, 5, 11], [2, 3], [3, 2], [0, 1], [1, 2], true),
+    ] {
+        let n: usize = shape.iter().product();
+        let xv: Vec<f32> = (0..n)
+            .map(|i| levels[i * 5 % 7 * (i % 3 + 1) % 7])
+            .collect();
+        let x = Tensor::from_vec(xv.clone(), &shape);
+        let (v, idx) = x.max_pool2d_with_indices(k, st, pad, dil, ceil);
+        let oshape = v.shape();
+        let (oh, ow, h, w) = (oshape[2], oshape[3], shape[2], shape[3]);
+        let (got_v, got_i) = (v.to_vec(), idx.to_vec());
+        for plane in 0..shape[0] * shape[1] {
+            let xs = &xv[plane * h * w..(plane + 1) * h * w];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut best: Option<(f32, usize)> = None;
+                    for ky in 0..k[0] {
+                        for kx in 0..k[1] {
+                            let iy = (oy * st[0] + ky * dil[0]) as isize - pad[0] as isize;
+                            let ix = (ox * st[1] + kx * dil[1]) as isize - pad[1] as isize;
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                continue;
+                            }
+                            let at = iy as usize * w + ix as usize;
+                            let wins = match best {
+                                None => true,
+                                Some((b, _)) => xs[at] > b || xs[at].is_nan(),
+                            };
+                            if wins {
+                                best = Some((xs[at], at));
+                            }
+                        }
+                    }
+                    let (bv, bi) = best.expect("every window has a tap");
+                    let o = (plane * oh + oy) * ow + ox;
+                    let case = format!("{shape:?} k {k:?} at plane {plane} ({oy}, {ox})");
+                    assert_eq!(got_i[o], bi as i64, "{case}");
+                    assert_eq!(got_v[o].to_bits(), bv.to_bits(), "{case}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn conv2d_matches_direct_sum() {
     // Strided and dilated; then "same" windows (unit stride, as many output columns as input
     // columns), which im2col copies as one run per tap: 3×3 with padding 1, dilated 3×3 with

@@ -12,10 +12,11 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
-use crate::ops::par::for_each_chunk as per_plane;
+use crate::ops::par::{for_each_chunk as per_plane, written_chunks};
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 use smallvec::smallvec;
+use std::hint::select_unpredictable;
 use std::sync::Arc;
 
 /// PyTorch's `pooling_output_shape`: the output length along one dimension, possibly ≤ 0.
@@ -151,36 +152,60 @@ impl<T: Element> Tensor<T> {
         );
         let r = shape.len();
         let (h, w) = (shape[r - 2], shape[r - 1]);
-        let x = self.to_vec();
+        let x = self.read_values();
         let planes = x.len() / (h * w);
-        // The input rows (or columns) a window starting at output position `o` covers.
-        let taps = |d: usize, o: usize, size: usize| {
-            (0..kernel_size[d]).filter_map(move |k| {
-                let p = (o * stride[d] + k * dilation[d]).checked_sub(padding[d])?;
-                (p < size).then_some(p)
-            })
+        // Per output position along dimension `d`: its window's first input row (or column)
+        // and how many of its taps fall inside the input (those are consecutive, `dilation`
+        // apart). Every window has one at least: the padding is at most half the effective
+        // kernel (`check_pool`), and the last window starts inside the input.
+        let windows = |d: usize, size: usize| -> Vec<(usize, usize)> {
+            let taps = |o: usize| {
+                (0..kernel_size[d]).filter_map(move |k| {
+                    let p = (o * stride[d] + k * dilation[d]).checked_sub(padding[d])?;
+                    (p < size).then_some(p)
+                })
+            };
+            (0..out[d])
+                .map(|o| (taps(o).next().unwrap_or(0), taps(o).count()))
+                .collect()
         };
-        let mut best = vec![(T::zero(), 0i64); planes * out[0] * out[1]];
-        per_plane(&mut best, out[0] * out[1], x.len(), |p, o| {
+        let (rows, cols) = (windows(0, h), windows(1, w));
+        let [dy, dx] = dilation;
+        // Each output's index first, then its value read from there: two flat buffers from
+        // the buffer cache (a vector of pairs was a fresh 16 bytes an output, page-faulted in
+        // on each call).
+        let per = out[0] * out[1];
+        let mut indices = crate::buffer_cache::zeroed(planes * per, 0i64);
+        per_plane(&mut indices, per, x.len(), |p, o| {
             let plane = &x[p * h * w..(p + 1) * h * w];
-            for oy in 0..out[0] {
-                for ox in 0..out[1] {
-                    let first_y = taps(0, oy, h).next().unwrap_or(0);
-                    let first_x = taps(1, ox, w).next().unwrap_or(0);
-                    let mut b = (T::neg_infinity(), first_y * w + first_x);
-                    for iy in taps(0, oy, h) {
-                        for ix in taps(1, ox, w) {
-                            let v = plane[iy * w + ix];
-                            if v > b.0 || v.is_nan() {
-                                b = (v, iy * w + ix);
-                            }
+            for (o, &(y0, ny)) in o.chunks_mut(out[1]).zip(&rows) {
+                for (o, &(x0, nx)) in o.iter_mut().zip(&cols) {
+                    // Where the best tap so far is (its value read back from there),
+                    // starting at the first tap. A tap wins if larger or NaN, so the first
+                    // of equal maxima wins and the last NaN. Only the index is selected, an
+                    // integer `cmov`: which tap wins is data, and a mispredicted jump a tap
+                    // (what a selected float became) cost more than the comparison.
+                    let mut best = y0 * w + x0;
+                    for iy in (0..ny).map(|j| y0 + j * dy) {
+                        for at in (0..nx).map(|j| iy * w + x0 + j * dx) {
+                            let v = plane[at];
+                            let take = (v > plane[best]) | v.is_nan();
+                            best = select_unpredictable(take, at, best);
                         }
                     }
-                    o[oy * out[1] + ox] = (b.0, b.1 as i64);
+                    *o = best as i64;
                 }
             }
         });
-        let (values, indices): (Vec<T>, Vec<i64>) = best.into_iter().unzip();
+        // SAFETY: each chunk's loop writes every one of its elements.
+        let values = unsafe {
+            written_chunks(planes * per, per, x.len(), |p, o| {
+                let (plane, idx) = (&x[p * h * w..(p + 1) * h * w], &indices[p * per..]);
+                for (v, &i) in o.iter_mut().zip(idx) {
+                    v.write(plane[i as usize]);
+                }
+            })
+        };
         let oshape = out_shape(&shape, out);
         let indices = Tensor::from_vec(indices, &oshape);
         let values = ArrayD::from_shape_vec(IxDyn(&oshape), values).expect("sizes");
