@@ -34,12 +34,12 @@ use smallvec::smallvec;
 /// One row of the cell's forward: pre-activations `a` `[4H]` and `c` `[H]` give
 /// `act = [i, f, g, o, tanh c']` `[5H]` (kept for the backward), `c'` and `h'` `[H]`.
 /// Every slice is cut to its exact length first, so the loop runs without bounds checks and
-/// vectorises under [`math::simd`].
+/// vectorises under [`math::simd`]. `act` may be uninitialised ([`Slot`]).
 #[inline(always)]
-pub(crate) fn forward_row<T: Element>(
+pub(crate) fn forward_row<T: Element, A: Slot<T>>(
     a: &[T],
     c: &[T],
-    act: &mut [T],
+    act: &mut [A],
     c_new: &mut [T],
     h_new: &mut [T],
 ) {
@@ -54,9 +54,31 @@ pub(crate) fn forward_row<T: Element>(
         let (i, f, g, o) = (sigmoid(ai[j]), sigmoid(af[j]), tanh(ag[j]), sigmoid(ao[j]));
         let cn = f * c[j] + i * g;
         let tc = tanh(cn);
-        (vi[j], vf[j], vg[j], vo[j], vt[j]) = (i, f, g, o, tc);
+        vi[j].put(i);
+        vf[j].put(f);
+        vg[j].put(g);
+        vo[j].put(o);
+        vt[j].put(tc);
         c_new[j] = cn;
         h_new[j] = o * tc;
+    }
+}
+
+/// Where [`forward_row`] writes what it keeps: a value (`T`) or a place not yet written
+/// (`MaybeUninit<T>`: `lstm_sequence`'s buffers, which are not zeroed first).
+pub(crate) trait Slot<T> {
+    fn put(&mut self, v: T);
+}
+impl<T> Slot<T> for T {
+    #[inline(always)]
+    fn put(&mut self, v: T) {
+        *self = v;
+    }
+}
+impl<T> Slot<T> for std::mem::MaybeUninit<T> {
+    #[inline(always)]
+    fn put(&mut self, v: T) {
+        self.write(v);
     }
 }
 

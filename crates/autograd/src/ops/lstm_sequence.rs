@@ -97,7 +97,7 @@ pub fn lstm_sequence<T: Element>(
     );
     let (len, b, h) = (xs[0], xs[1], hs[1]);
     let parts = row_parts(len, b, h);
-    // Rows 0..T: h_t; row T: the last c. Each part zeroes its own rows (`zeroed_blocks`).
+    // Rows 0..T: h_t; row T: the last c. Each part writes its own rows (`spare`).
     let mut out = uninit((len + 1) * b * h);
     let (mut acts, mut h_prev, mut c_prev) = (
         uninit(len * b * 5 * h),
@@ -134,12 +134,11 @@ pub fn lstm_sequence<T: Element>(
                 &h0[rows.start * h..rows.end * h],
                 &c0[rows.start * h..rows.end * h],
             );
-            let [out, acts, h_prev, c_prev] = [out, acts, h_prev, c_prev].map(zeroed_blocks);
             seq.forward(rows, start, out, acts, h_prev, c_prev);
         });
     }
     // SAFETY: the parts' blocks cover every element of the four buffers (the parts cover all B
-    // rows of every step), and each part zeroed its blocks before anything else touched them.
+    // rows of every step), and each part's forward wrote every element of its blocks.
     unsafe {
         out.set_len((len + 1) * b * h);
         acts.set_len(len * b * 5 * h);
@@ -215,15 +214,17 @@ fn rows_of_steps<S: Cut>(
 }
 
 /// The spare capacity of an empty `v` (from `buffer_cache::uninit(len)`: at least `len`
-/// elements), for [`rows_of_steps`] to cut its blocks from the front, and each part to zero its
-/// own ([`zeroed_blocks`]).
+/// elements), for [`rows_of_steps`] to cut its blocks from the front; each part's forward
+/// writes every element of its own (no zeroing pass first: a `memset` of every buffer was
+/// 5 % of the LSTM bench's two-thread profile, then 4.7 % of `names_rnn`'s one-thread
+/// profile when each part zeroed its own blocks).
 fn spare<T>(v: &mut Vec<T>) -> &mut [MaybeUninit<T>] {
     v.spare_capacity_mut()
 }
 
-/// A part's blocks, zeroed by the thread that runs the part: the zeroing is shared between the
-/// threads and done while the rows are about to be written, not as one serial `memset` of
-/// each whole buffer before the parts start (5 % of the LSTM bench's two-thread profile).
+/// A part's blocks of the backward's `da`, zeroed by the thread that runs the part (its steps
+/// read the step after's block once written, so the forward's write-only `MaybeUninit`
+/// blocks do not carry over).
 fn zeroed_blocks<T: Element>(blocks: Vec<&mut [MaybeUninit<T>]>) -> Vec<&mut [T]> {
     let zero = MaybeUninit::new(T::zero());
     blocks
@@ -234,6 +235,13 @@ fn zeroed_blocks<T: Element>(blocks: Vec<&mut [MaybeUninit<T>]>) -> Vec<&mut [T]
             unsafe { &mut *(block as *mut [MaybeUninit<T>] as *mut [T]) }
         })
         .collect()
+}
+
+/// `dst` written with `src` (the same length).
+fn write_all<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T]) {
+    for (d, &v) in dst.iter_mut().zip(src) {
+        d.write(v);
+    }
 }
 
 /// A shared or mutable slice that [`rows_of_steps`] can cut.
@@ -303,17 +311,18 @@ impl<T: Element> Sequence<'_, '_, T> {
         &self,
         rows: Range<usize>,
         (h0, c0): (&[T], &[T]),
-        mut out: Vec<&mut [T]>,
-        mut acts: Vec<&mut [T]>,
-        mut h_prev: Vec<&mut [T]>,
-        mut c_prev: Vec<&mut [T]>,
+        mut out: Vec<&mut [MaybeUninit<T>]>,
+        mut acts: Vec<&mut [MaybeUninit<T>]>,
+        mut h_prev: Vec<&mut [MaybeUninit<T>]>,
+        mut c_prev: Vec<&mut [MaybeUninit<T>]>,
     ) {
         let (m, h) = (rows.len(), self.h);
         let mut gates = vec![T::zero(); m * 4 * h];
         let (mut h_cur, mut c_cur) = (h0.to_vec(), c0.to_vec());
+        let mut c_new = vec![T::zero(); m * h];
         for t in steps(self.len, self.reverse) {
-            h_prev[t].copy_from_slice(&h_cur);
-            c_prev[t].copy_from_slice(&c_cur);
+            write_all(h_prev[t], &h_cur);
+            write_all(c_prev[t], &c_cur);
             let hv = ArrayView2::from_shape((m, h), &h_cur[..]).expect("row-major h");
             let gv = ArrayViewMut2::from_shape((m, 4 * h), &mut gates).expect("row-major a");
             matmul_packed_into(hv, self.w, gv);
@@ -328,7 +337,7 @@ impl<T: Element> Sequence<'_, '_, T> {
                 }
                 None => gates.iter_mut().zip(x).for_each(|(g, &xv)| *g = xv + *g),
             }
-            let (acts, c_old, h_new) = (&mut *acts[t], &*c_prev[t], &mut *out[t]);
+            let acts = &mut *acts[t];
             math::simd(
                 #[inline(always)]
                 || {
@@ -336,17 +345,18 @@ impl<T: Element> Sequence<'_, '_, T> {
                         let (u, a) = (r * h..(r + 1) * h, r * 4 * h..(r + 1) * 4 * h);
                         forward_row(
                             &gates[a],
-                            &c_old[u.clone()],
+                            &c_cur[u.clone()],
                             &mut acts[r * 5 * h..(r + 1) * 5 * h],
-                            &mut c_cur[u.clone()],
-                            &mut h_new[u],
+                            &mut c_new[u.clone()],
+                            &mut h_cur[u],
                         );
                     }
                 },
             );
-            h_cur.copy_from_slice(h_new);
+            std::mem::swap(&mut c_cur, &mut c_new);
+            write_all(out[t], &h_cur);
         }
-        out[self.len].copy_from_slice(&c_cur);
+        write_all(out[self.len], &c_cur);
     }
 
     /// One part's backward over the whole sequence, from the last step: `dh = G_t +
