@@ -86,6 +86,8 @@ fn panic_message(f: impl FnOnce()) -> String {
 
 #[test]
 fn group_norm_matches_pytorch() {
+    // Draws from the global generator, which `dropout2d_zeroes_whole_channels` seeds twice.
+    let _g = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let gn: GroupNorm = GroupNorm::new(2, 6);
     check("group_norm", &gn, |x| gn.forward(x));
     let gn: GroupNorm = GroupNorm::with_options(3, 6, 1e-3, false);
@@ -278,6 +280,8 @@ fn conv_transpose2d_init_and_errors_follow_pytorch() {
 
 #[test]
 fn adaptive_max_pool2d_matches_pytorch() {
+    // Draws from the global generator, which `dropout2d_zeroes_whole_channels` seeds twice.
+    let _g = RNG.lock().unwrap_or_else(|e| e.into_inner());
     for (name, size) in [
         ("adaptive_max_pool2d", IntOrPair::Two([3, 2])),
         ("adaptive_max_pool2d_up", IntOrPair::One(4)),
