@@ -156,6 +156,35 @@ fn check_shapes<T: Element>(
     [n, c, shape[2..].iter().product()]
 }
 
+/// For recorded backwards: the shape `[1, C, 1, …]` that per-channel values take to broadcast
+/// against `x` of `shape`, and every dimension but the channels' (to sum over).
+fn channel_axes(shape: &[usize]) -> (Vec<isize>, Vec<isize>) {
+    let mut stat_shape = vec![1isize; shape.len()];
+    stat_shape[1] = shape[1] as isize;
+    let dims = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+    (stat_shape, dims)
+}
+
+/// The gradients in the order of the op's inputs (`x`, then the weight and the bias where
+/// given), each made only where wanted.
+fn input_grads<T: Element>(
+    ctx: &BackwardCtx<'_, T>,
+    has_weight: bool,
+    dx: impl FnOnce() -> Tensor<T>,
+    dweight: impl FnOnce() -> Tensor<T>,
+    dbias: impl FnOnce() -> Tensor<T>,
+) -> InputGrads<T> {
+    let mut grads: InputGrads<T> = smallvec![ctx.needs_grad(0).then(dx)];
+    let wi = usize::from(has_weight);
+    if has_weight {
+        grads.push(ctx.needs_grad(1).then(dweight));
+    }
+    if ctx.inputs.len() == 2 + wi {
+        grads.push(ctx.needs_grad(1 + wi).then(dbias));
+    }
+    grads
+}
+
 /// Training-mode batch normalisation of `x` `[N, C, *]` over every dimension but the
 /// channels (`torch.native_batch_norm(x, weight, bias, None, None, True, 0.0, eps)`): returns
 /// `y = (x − μ)/√(σ² + eps)·weight + bias` and the batch's per-channel mean `μ` and biased
@@ -259,9 +288,8 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
             true => ctx.inputs[1].to_vec(),
             false => vec![T::one(); c],
         };
-        let wi = usize::from(self.has_weight);
         let to_t = |v: &[f64]| v.iter().map(|&v| T::from_f64(v)).collect::<Vec<T>>();
-        let dx = ctx.needs_grad(0).then(|| {
+        let dx = || {
             let (mean_g, mean_gx) = (to_t(&sum_g), to_t(&sum_gx));
             let inv_m = T::from_f64(1.0 / m);
             let params: Vec<[T; 5]> = (0..c)
@@ -281,19 +309,14 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
                 k * (g - a - xh * b)
             });
             Tensor::from_values(dx, &shape, None, false)
-        });
-        let dw =
-            (self.has_weight && ctx.needs_grad(1)).then(|| Tensor::from_vec(to_t(&sum_gx), &[c]));
-        let db = (ctx.inputs.len() == 2 + wi && ctx.needs_grad(1 + wi))
-            .then(|| Tensor::from_vec(to_t(&sum_g), &[c]));
-        let mut grads: InputGrads<T> = smallvec![dx];
-        if self.has_weight {
-            grads.push(dw);
-        }
-        if ctx.inputs.len() == 2 + wi {
-            grads.push(db);
-        }
-        grads
+        };
+        input_grads(
+            ctx,
+            self.has_weight,
+            dx,
+            || Tensor::from_vec(to_t(&sum_gx), &[c]),
+            || Tensor::from_vec(to_t(&sum_g), &[c]),
+        )
     }
 }
 
@@ -304,9 +327,7 @@ impl<T: Element> NativeBatchNormBackward<T> {
         let (x, g) = (&ctx.inputs[0], ctx.grad);
         let shape = x.shape();
         let c = shape[1];
-        let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
-        let mut stat_shape = vec![1isize; shape.len()];
-        stat_shape[1] = c as isize;
+        let (stat_shape, dims) = channel_axes(&shape);
         let m = T::from_f64((x.numel() / c.max(1)) as f64);
         let (invstd, xhat) = standardize(x, &dims, self.eps);
         let sum_g = g.sum_dims(&dims, true);
@@ -315,21 +336,19 @@ impl<T: Element> NativeBatchNormBackward<T> {
         if self.has_weight {
             k = k.mul(&ctx.inputs[1].reshape(&stat_shape));
         }
-        let dx = ctx.needs_grad(0).then(|| {
+        let dx = || {
             k.mul(
                 &g.sub(&sum_g.div_scalar(m))
                     .sub(&xhat.mul(&sum_gx.div_scalar(m))),
             )
-        });
-        let wi = usize::from(self.has_weight);
-        let mut grads: InputGrads<T> = smallvec![dx];
-        if self.has_weight {
-            grads.push(ctx.needs_grad(1).then(|| sum_gx.reshape(&[c as isize])));
-        }
-        if ctx.inputs.len() == 2 + wi {
-            grads.push(ctx.needs_grad(1 + wi).then(|| sum_g.reshape(&[c as isize])));
-        }
-        grads
+        };
+        input_grads(
+            ctx,
+            self.has_weight,
+            dx,
+            || sum_gx.reshape(&[c as isize]),
+            || sum_g.reshape(&[c as isize]),
+        )
     }
 }
 
@@ -426,51 +445,40 @@ impl<T: Element> Op<T> for BatchNormEvalBackward<T> {
         let (x, g) = (&ctx.inputs[0], ctx.grad);
         let shape = x.shape();
         let [n, c, s] = check_shapes(x, &[]);
-        let wi = usize::from(self.has_weight);
-        let has_bias = ctx.inputs.len() == 2 + wi;
-        let want_w = self.has_weight && ctx.needs_grad(1);
-        let want_b = has_bias && ctx.needs_grad(1 + wi);
-        let mut grads: InputGrads<T> = smallvec![None];
         if is_grad_enabled() {
             // Written with recorded ops, so that it can be differentiated again.
-            let mut stat_shape = vec![1isize; shape.len()];
-            stat_shape[1] = c as isize;
-            let dims: Vec<isize> = (0..shape.len() as isize).filter(|&d| d != 1).collect();
+            let (stat_shape, dims) = channel_axes(&shape);
             let invstd = Tensor::from_vec(self.invstd.clone(), &[c]);
             let alpha = match self.has_weight {
                 true => invstd.mul(&ctx.inputs[1]),
                 false => invstd.clone(),
             };
-            grads[0] = ctx
-                .needs_grad(0)
-                .then(|| g.mul(&alpha.reshape(&stat_shape)));
             let mean = Tensor::from_vec(self.mean.clone(), &[c]).reshape(&stat_shape);
-            let per_channel = |t: Tensor<T>| t.sum_dims(&dims, false);
-            if self.has_weight {
-                grads.push(want_w.then(|| per_channel(g.mul(&x.sub(&mean))).mul(&invstd)));
-            }
-            if has_bias {
-                grads.push(want_b.then(|| per_channel(g.clone())));
-            }
-            return grads;
+            return input_grads(
+                ctx,
+                self.has_weight,
+                || g.mul(&alpha.reshape(&stat_shape)),
+                || g.mul(&x.sub(&mean)).sum_dims(&dims, false).mul(&invstd),
+                || g.sum_dims(&dims, false),
+            );
         }
         let (xv, gv) = (x.read_values(), g.read_values());
-        grads[0] = ctx.needs_grad(0).then(|| {
-            let dx = channel_map(&gv, &gv, (c, s), &self.alpha, |a, g, _| g * a);
-            Tensor::from_values(dx, &shape, None, false)
-        });
         let to_t = |v: Vec<f64>| Tensor::from_vec(v.into_iter().map(T::from_f64).collect(), &[c]);
-        if self.has_weight {
-            grads.push(want_w.then(|| {
+        input_grads(
+            ctx,
+            self.has_weight,
+            || {
+                let dx = channel_map(&gv, &gv, (c, s), &self.alpha, |a, g, _| g * a);
+                Tensor::from_values(dx, &shape, None, false)
+            },
+            || {
                 let dotp = channel_sums(&gv, &xv, (n, c, s), &self.mean, |mu, g, x| {
                     g.as_f64() * (x - mu).as_f64()
                 });
                 let each = dotp.iter().zip(&self.invstd);
                 to_t(each.map(|(d, is)| d * is.as_f64()).collect())
-            }));
-        }
-        if has_bias {
-            grads.push(want_b.then(|| {
+            },
+            || {
                 to_t(channel_sums(
                     &gv,
                     &gv,
@@ -478,8 +486,7 @@ impl<T: Element> Op<T> for BatchNormEvalBackward<T> {
                     &vec![(); c],
                     |_, g, _| g.as_f64(),
                 ))
-            }));
-        }
-        grads
+            },
+        )
     }
 }
