@@ -694,12 +694,13 @@ fn im2col_products_reading_rows_in_place_match_recorded_backward() {
 
 #[test]
 fn column_copies_match_recorded_backward() {
-    // "Same" 3×3 on 8×8 images with 3 channels: the forward and the weight gradient on column
-    // copies (kernels/conv_shifted.rs), the input gradient through im2col's col2im, its
-    // product reading each sample's rows of G in place (64 positions a sample: whole tiles)
-    // over chunks of 8, 8 and 4 samples; 16 output channels (two tiles) and 5 (a partial one).
-    for o in [16, 5] {
-        let shapes = ([20, 3, 8, 8], [o, 3, 3, 3]);
+    // "Same" 3×3 on 8×8 images (kernels/conv_shifted.rs, Layout::Columns): the forward, the
+    // weight gradient and the input gradient (G convolved with the flipped, transposed weight)
+    // on column copies. 3 input channels into 16 output channels (two tiles) and 5 (a partial
+    // one): the input gradient's 3 rows go through the grid; 16 into 8 (LeNet's second layer
+    // halved): its 16 rows are whole tiles, written straight into dx.
+    for (c, o) in [(3, 16), (3, 5), (16, 8)] {
+        let shapes = ([20, c, 8, 8], [o, c, 3, 3]);
         let run = |create_graph: bool| unit_stride_conv(create_graph, shapes, [1, 1], [1, 1]);
         let (fast, recorded) = (run(false), run(true));
         for (what, (a, b)) in ["y", "dx", "dw", "db"]
@@ -710,7 +711,7 @@ fn column_copies_match_recorded_backward() {
             for (q, (u, v)) in a.iter().zip(b).enumerate() {
                 assert!(
                     (u - v).abs() <= 1e-10 * (1.0 + v.abs()),
-                    "{what}[{q}] o = {o}: {u} vs {v}"
+                    "{what}[{q}] c = {c}, o = {o}: {u} vs {v}"
                 );
             }
         }

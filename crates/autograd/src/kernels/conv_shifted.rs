@@ -27,7 +27,8 @@
 //! weight gradient sums a group of samples (one on the padded grid, im2col's chunk on column
 //! copies) in the GEMM's `KC` blocks of the group's columns, a block's chain running on from
 //! one sample to the next, and adds the groups in order. Nothing depends on the thread count;
-//! on column copies the forward and the weight gradient give im2col's bits.
+//! on column copies the forward and the weight gradient give im2col's bits (the input
+//! gradient's chain over `O·kH·kW` does not: col2im adds the taps' products one by one).
 
 use crate::buffer_cache;
 use crate::element::Element;
@@ -157,8 +158,9 @@ impl<T: Element> ShiftedConv<T> {
     /// The convolution of `[channels, input]` samples with `weight` (`[outs, channels·kH·kW]`,
     /// any strides) at unit stride: on the padded grid, or, where a row of the grid would
     /// waste more than an eighth of its products, on column copies ([`Layout::Columns`], a
-    /// "same" window whose copies fit [`COPIES_MAX_BYTES`]); `None` otherwise, when the
-    /// product is short (`channels·kH·kW < 16`) or this CPU has no shifted micro-kernel.
+    /// "same" window whose copies fit [`COPIES_MAX_BYTES`] and whose output fills at least
+    /// three quarters of its whole tiles); `None` otherwise, when the product is short
+    /// (`channels·kH·kW < 16`) or this CPU has no shifted micro-kernel.
     pub(crate) fn new(
         weight: MatRef<'_, T>,
         channels: usize,
@@ -190,6 +192,12 @@ impl<T: Element> ShiftedConv<T> {
         let weight = ShiftedA::pack(weight)?;
         let nr = weight.nr();
         let cols = (out[0] * wp).div_ceil(nr) * nr;
+        // On column copies the grid is the output, rounded up to whole tiles: where that
+        // wastes more than a quarter of the products (4×4 images, 16 outputs in a tile of 32),
+        // im2col's chunks of samples side by side fill the tiles instead.
+        if matches!(layout, Layout::Columns(_)) && 4 * (cols - out[0] * out[1]) > cols {
+            return None;
+        }
         let flat = wp == out[1];
         let whole = if flat { out[0] * out[1] } else { out[1] };
         let direct = whole.is_multiple_of(nr) && weight.padded_rows() == weight.rows();
