@@ -33,7 +33,7 @@
 use crate::buffer_cache;
 use crate::element::Element;
 use crate::kernels::im2col_masked::{self, Masked};
-use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_a_kc, ShiftedA};
+use crate::kernels::matmul::shifted::{gemm_shifted_a, shifted_a_kc, shifted_width, ShiftedA};
 use crate::kernels::matmul::MatRef;
 use crate::threads::use_pool;
 use rayon::prelude::*;
@@ -189,15 +189,16 @@ impl<T: Element> ShiftedConv<T> {
             Layout::Padded => full,
             Layout::Columns(_) => out[1],
         };
-        let weight = ShiftedA::pack(weight)?;
-        let nr = weight.nr();
+        let nr = shifted_width::<T>()?;
         let cols = (out[0] * wp).div_ceil(nr) * nr;
         // On column copies the grid is the output, rounded up to whole tiles: where that
         // wastes more than a quarter of the products (4×4 images, 16 outputs in a tile of 32),
-        // im2col's chunks of samples side by side fill the tiles instead.
+        // im2col's chunks of samples side by side fill the tiles instead. Decided before the
+        // weight is packed, which a refused layout would not use.
         if matches!(layout, Layout::Columns(_)) && 4 * (cols - out[0] * out[1]) > cols {
             return None;
         }
+        let weight = ShiftedA::pack(weight)?;
         let flat = wp == out[1];
         let whole = if flat { out[0] * out[1] } else { out[1] };
         let direct = whole.is_multiple_of(nr) && weight.padded_rows() == weight.rows();
