@@ -432,9 +432,16 @@ fn max_pool_matches_the_window_definition() {
     // or NaN, so the first of equal maxima wins and the last NaN wins; a window of -inf
     // values points at its first tap. Values of few levels (many ties), NaNs and -infs, with
     // padding, dilation, ceil_mode (the last window partly outside) and non-square sizes.
+    // `MaxPool2d(2)`'s windows take a path of their own where all are inside the input: odd
+    // sizes (the last row and column unread), rows of more than 16 outputs, `ceil_mode` on
+    // even sizes, and a batch large enough to be split between threads.
     let levels = [0.0f32, 1.0, 2.0, f32::NAN, f32::NEG_INFINITY, 1.0, 0.0];
     for (shape, k, st, pad, dil, ceil) in [
         ([2usize, 3, 7, 9], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([1, 2, 6, 40], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([3, 5, 4, 4], [2, 2], [2, 2], [0, 0], [1, 1], true),
+        ([4, 16, 32, 32], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([1, 2, 7, 9], [2, 2], [2, 2], [0, 0], [1, 1], true),
         ([1, 2, 7, 9], [3, 3], [2, 2], [1, 1], [1, 1], true),
         ([1, 2, 8, 6], [3, 2], [1, 2], [1, 1], [2, 1], false),
         ([2, 1, 5, 11], [2, 3], [3, 2], [0, 1], [1, 2], true),
@@ -477,6 +484,16 @@ fn max_pool_matches_the_window_definition() {
                     assert_eq!(got_v[o].to_bits(), bv.to_bits(), "{case}");
                 }
             }
+        }
+        // In f64 (no vector path: the scalar loops), the same values and indices.
+        let x64 = Tensor::from_vec(xv.iter().map(|&v| v as f64).collect(), &shape);
+        let (v64, idx64) = x64.max_pool2d_with_indices(k, st, pad, dil, ceil);
+        assert_eq!(idx64.to_vec(), got_i, "{shape:?} k {k:?} in f64");
+        for (a, b) in v64.to_vec().iter().zip(&got_v) {
+            assert!(
+                *a == *b as f64 || (a.is_nan() && b.is_nan()),
+                "{shape:?} in f64"
+            );
         }
     }
 }

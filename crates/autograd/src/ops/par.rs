@@ -121,6 +121,51 @@ pub(crate) unsafe fn written_chunks<T: Element>(
     out
 }
 
+/// [`written_chunks`] for two outputs at once: `f(i, a, b)` gets chunk `i` of each (`size`
+/// elements of both), as an op writing its values and their indices in one pass does.
+///
+/// # Safety
+/// `f(i, a, b)` must write every element of `a` and of `b` (or panic).
+pub(crate) unsafe fn written_chunk_pairs<A: Send + 'static, B: Send + 'static>(
+    len: usize,
+    size: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [MaybeUninit<A>], &mut [MaybeUninit<B>]) + Sync + Send,
+) -> (Vec<A>, Vec<B>) {
+    let (mut a, mut b): (Vec<A>, Vec<B>) = (
+        crate::buffer_cache::uninit(len),
+        crate::buffer_cache::uninit(len),
+    );
+    if len == 0 {
+        return (a, b);
+    }
+    assert!(
+        size > 0,
+        "written_chunk_pairs: {len} elements in chunks of 0"
+    );
+    let (sa, sb) = (
+        &mut a.spare_capacity_mut()[..len],
+        &mut b.spare_capacity_mut()[..len],
+    );
+    if work >= PAR_MIN_ELEMENTS && use_pool() {
+        sa.par_chunks_mut(size)
+            .zip(sb.par_chunks_mut(size))
+            .enumerate()
+            .for_each(|(i, (ca, cb))| f(i, ca, cb));
+    } else {
+        for (i, (ca, cb)) in sa.chunks_mut(size).zip(sb.chunks_mut(size)).enumerate() {
+            f(i, ca, cb);
+        }
+    }
+    // SAFETY: every element of the first `len` of both was handed to `f` (`size > 0`), which
+    // wrote it (the caller's promise).
+    unsafe {
+        a.set_len(len);
+        b.set_len(len);
+    }
+    (a, b)
+}
+
 /// The row-major values of `a` as one slice, if `a` is large enough for the parallel path.
 fn large_slice<'a, T>(a: &'a ArrayViewD<'_, T>) -> Option<&'a [T]> {
     if a.len() < PAR_MIN_ELEMENTS {
