@@ -434,12 +434,21 @@ fn max_pool_matches_the_window_definition() {
     // padding, dilation, ceil_mode (the last window partly outside) and non-square sizes.
     // `MaxPool2d(2)`'s windows take a path of their own where all are inside the input: odd
     // sizes (the last row and column unread), rows of more than 16 outputs, `ceil_mode` on
-    // even sizes, and a batch large enough to be split between threads.
+    // even sizes, and a batch large enough to be split between threads; in `f32` on AVX-512,
+    // planes tiled by rows of 1, 2, 4 or 8 windows take another (here with 16 windows split
+    // across planes, the last vector part full, and groups of planes, the last one partial,
+    // split between threads).
     let levels = [0.0f32, 1.0, 2.0, f32::NAN, f32::NEG_INFINITY, 1.0, 0.0];
     for (shape, k, st, pad, dil, ceil) in [
         ([2usize, 3, 7, 9], [2, 2], [2, 2], [0, 0], [1, 1], false),
         ([1, 2, 6, 40], [2, 2], [2, 2], [0, 0], [1, 1], false),
         ([3, 5, 4, 4], [2, 2], [2, 2], [0, 0], [1, 1], true),
+        ([5, 3, 2, 2], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([3, 2, 2, 16], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([2, 3, 16, 16], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([1, 3, 8, 8], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([3, 11, 6, 12], [2, 2], [2, 2], [0, 0], [1, 1], false),
+        ([32, 16, 8, 8], [2, 2], [2, 2], [0, 0], [1, 1], false),
         ([4, 16, 32, 32], [2, 2], [2, 2], [0, 0], [1, 1], false),
         ([1, 2, 7, 9], [2, 2], [2, 2], [0, 0], [1, 1], true),
         ([1, 2, 7, 9], [3, 3], [2, 2], [1, 1], [1, 1], true),

@@ -451,8 +451,9 @@ impl Windows {
 /// `2·oy + 1`, columns `2·ox` and `2·ox + 1`. The general loop's rule (a tap wins if larger
 /// than the best so far or NaN) applied to `a` then `b`, `c`, `d`, with the best value carried
 /// in a register instead of read back through its index, so that each output is a few
-/// independent compares and selects rather than a chain of dependent loads. The values and indices are written together. In `f32` on
-/// AVX-512, 16 windows at a time by gathers (`kernels/max_pool_2x2.rs`), with the same rule.
+/// independent compares and selects rather than a chain of dependent loads. The values and
+/// indices are written together. In `f32` on AVX-512, 16 windows at a time
+/// (`kernels/max_pool_2x2.rs`), by the same rule.
 fn max_pool_2x2<T: Element>(x: &[T], [h, w]: [usize; 2], out: [usize; 2]) -> (Vec<T>, Vec<i64>) {
     let [oh, ow] = out;
     let per = oh * ow;
