@@ -1,11 +1,12 @@
 //! `MaxPool2d(2)` (2×2 windows at stride 2, every one inside the input) for `f32` on AVX-512,
-//! 16 windows at a time, so a plane of 4×4 outputs is one vector and planes smaller than that
-//! share one; each call takes whole planes, up to 512 outputs:
+//! 16 windows at a time; each call takes whole planes, up to 512 outputs:
 //! * where the planes are tiled by their windows with rows of 1, 2, 4 or 8 of them (`w = 2·ow`,
 //!   `h = 2·oh`: `digits_cnn`'s 8×8 and 4×4 images), 16 windows are 64 consecutive inputs,
-//!   loaded as four vectors, and each tap is picked out of them by two permutes;
-//! * otherwise each tap is gathered through a table of the windows' first inputs (`vgatherdps`,
-//!   about 150 cycles for the four taps of 16 windows on a Zen 4).
+//!   loaded as four vectors, and each tap is picked out of them by two permutes, so a plane of
+//!   4×4 outputs is one vector and smaller planes share one;
+//! * otherwise a row of windows at a time, up to 16 of them: the 32 inputs of their upper row
+//!   and the 32 of their lower row, loaded as two vectors each (under masks where the row has
+//!   fewer), whose even and odd columns are the taps.
 //!
 //! Each lane applies the scalar loop's rule (`ops/pool.rs`: a tap wins if larger than the best
 //! so far, or NaN) to its window's taps `a, b` (row `2·oy`) and `c, d` (row `2·oy + 1`) in
@@ -15,60 +16,56 @@
 use crate::element::{DType, Element};
 use std::mem::MaybeUninit;
 
-/// The windows of a group of planes: where each output's window starts, relative to the
-/// group's first input (`off`) and within its plane (`at`, PyTorch's index of tap `a`).
-/// A group is one plane, or as many whole planes as fit [`GROUP`] outputs where a plane has
-/// fewer: each call then does enough vectors to cover its own cost.
+/// The windows of `[h, w]` planes pooled to `[oh, ow]`, and how many planes a call takes: one,
+/// or as many whole planes as fit [`GROUP`] outputs where a plane has fewer, so that each call
+/// does enough vectors to cover its own cost.
 pub(crate) struct Windows2x2 {
-    off: Vec<i32>,
-    at: Vec<i32>,
+    size: [usize; 2],
+    out: [usize; 2],
     /// Planes in a group.
     planes: usize,
-    /// Input row length.
-    w: usize,
-    /// Where the windows tile the planes with rows of 1, 2, 4 or 8 of them, the index vector
-    /// of tap `a` in the four vectors of 16 windows' inputs (`pool_dense_avx512`).
-    dense: Option<[i32; 16]>,
+    /// Where the windows tile the planes with rows of 1, 2, 4 or 8 of them: the index vector
+    /// of tap `a` in the four vectors of 16 windows' inputs, and each window's tap `a` within
+    /// its plane (PyTorch's index), for a group (`pool_dense_avx512`).
+    dense: Option<([i32; 16], Vec<i32>)>,
 }
 
 /// Outputs a group of small planes holds at most (a plane with more is a group alone).
 const GROUP: usize = 512;
 
 impl Windows2x2 {
-    /// The table for `[h, w]` planes pooled to `out = [oh, ow]` (`2·oh ≤ h`, `2·ow ≤ w`), for
+    /// The windows of `[h, w]` planes pooled to `out = [oh, ow]` (`2·oh ≤ h`, `2·ow ≤ w`), for
     /// `T = f32` on a CPU with AVX-512F; `None` elsewhere (the caller's scalar loop runs) or
-    /// where a group's offsets would not fit an `i32`.
+    /// where a plane's indices would not fit an `i32`.
     pub(crate) fn new<T: Element>([h, w]: [usize; 2], [oh, ow]: [usize; 2]) -> Option<Self> {
+        assert!(
+            2 * oh <= h && 2 * ow <= w,
+            "max_pool2d: {oh}x{ow} 2x2 windows do not fit a {h}x{w} plane"
+        );
         #[cfg(target_arch = "x86_64")]
         {
             if T::DTYPE != DType::F32 || !std::arch::is_x86_feature_detected!("avx512f") {
                 return None;
             }
             let per = oh * ow;
-            if per == 0 || (GROUP / per).max(1) * h * w >= i32::MAX as usize {
+            if per == 0 || h * w >= i32::MAX as usize {
                 return None;
             }
             let planes = (GROUP / per).max(1);
             // Lane `j` of tap `a` is `(j mod 8) div ow` row pairs and `2·(j mod ow)` columns
             // into the first 32 inputs (lanes below 8) or the last 32 (lanes from 8).
-            let dense = (w == 2 * ow && h == 2 * oh && matches!(ow, 1 | 2 | 4 | 8))
-                .then(|| std::array::from_fn(|j| ((j % 8) / ow * 2 * w + 2 * (j % ow)) as i32));
-            let mut off = Vec::with_capacity(planes * per);
-            let mut at = Vec::with_capacity(planes * per);
-            for p in 0..planes {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let a = 2 * oy * w + 2 * ox;
-                        off.push((p * h * w + a) as i32);
-                        at.push(a as i32);
-                    }
-                }
-            }
+            let dense = (w == 2 * ow && h == 2 * oh && matches!(ow, 1 | 2 | 4 | 8)).then(|| {
+                let lanes = std::array::from_fn(|j| ((j % 8) / ow * 2 * w + 2 * (j % ow)) as i32);
+                let plane = (0..oh).flat_map(|oy| (0..ow).map(move |ox| 2 * oy * w + 2 * ox));
+                (
+                    lanes,
+                    plane.cycle().take(planes * per).map(|a| a as i32).collect(),
+                )
+            });
             Some(Windows2x2 {
-                off,
-                at,
+                size: [h, w],
+                out: [oh, ow],
                 planes,
-                w,
                 dense,
             })
         }
@@ -86,30 +83,27 @@ impl Windows2x2 {
 
     /// The values and indices of the windows of the group of planes starting at `x[0]`, or
     /// of its first planes: `v` and `i` (as long as each other) hold whole planes' outputs,
-    /// at most a group's, and `x` at least those planes' inputs (`plane` elements each).
+    /// at most a group's, and `x` at least those planes' inputs.
     pub(crate) fn pool<T: Element>(
         &self,
         x: &[T],
-        plane: usize,
         v: &mut [MaybeUninit<T>],
         i: &mut [MaybeUninit<i64>],
     ) {
+        let ([h, w], [oh, ow]) = (self.size, self.out);
         let n = v.len();
-        let per = self.off.len() / self.planes;
+        let planes = n / (oh * ow);
         assert!(
             T::DTYPE == DType::F32
                 && i.len() == n
-                && n <= self.off.len()
-                && n.is_multiple_of(per)
-                && x.len() >= n / per * plane,
-            "max_pool2d: a 2x2 group of {n} outputs does not match its table"
+                && planes <= self.planes
+                && n.is_multiple_of(oh * ow)
+                && x.len() >= planes * h * w,
+            "max_pool2d: {n} outputs of 2x2 windows are not whole planes of a group"
         );
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `new` checked AVX-512F. Output `g < n` of the group lies in its plane
-        // `g / per` (< n / per, whose inputs `x` holds), and its taps at `off[g]`, `+ 1`,
-        // `+ w` and `+ w + 1` inside that plane (`2·oy + 1 < h`, `2·ox + 1 < w`); `v` and `i`
-        // have `n` elements.
-        // Where `dense`, the windows of the `n / per` planes tile their `4·n` inputs.
+        // SAFETY: `new` checked AVX-512F; `x` holds the inputs of the `planes` planes whose
+        // outputs `v` and `i` take. Where `dense`, the windows tile their `4·n` inputs.
         unsafe {
             let (x, v, i) = (
                 x.as_ptr().cast(),
@@ -117,57 +111,75 @@ impl Windows2x2 {
                 i.as_mut_ptr().cast(),
             );
             match &self.dense {
-                Some(a) => pool_dense_avx512(&self.at[..n], a, self.w, x, v, i),
-                None => pool_avx512((&self.off[..n], &self.at[..n]), self.w, x, v, i),
+                Some((a, at)) => pool_dense_avx512(&at[..n], a, w, x, v, i),
+                None => pool_rows_avx512(planes, self.size, self.out, x, v, i),
             }
         }
     }
 }
 
+/// Row `oy` of each plane's windows, up to 16 at a time from column `ox`: the 32 inputs from
+/// column `2·ox` of rows `2·oy` and `2·oy + 1`, loaded as two vectors each under masks of the
+/// `2·ow` columns the windows read; the even columns are taps `a` and `c`, the odd ones `b`
+/// and `d`.
+///
 /// # Safety
-/// The CPU has AVX-512F; for every `g < off.len()`, `x` is readable at `off[g]`, `off[g] + 1`,
-/// `off[g] + w` and `off[g] + w + 1`; `v` and `i` are writable for `off.len()` elements, and
-/// `at` as long as `off`.
+/// The CPU has AVX-512F; `x` is readable for `planes·h·w` elements, `v` and `i` writable for
+/// `planes·oh·ow`; `2·oh ≤ h`, `2·ow ≤ w`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn pool_avx512(
-    (off, at): (&[i32], &[i32]),
-    w: usize,
+unsafe fn pool_rows_avx512(
+    planes: usize,
+    [h, w]: [usize; 2],
+    [oh, ow]: [usize; 2],
     x: *const f32,
     v: *mut f32,
     i: *mut i64,
 ) {
     use std::arch::x86_64::*;
-    let n = off.len();
-    let taps = [
-        (1, _mm512_set1_epi32(1)),
-        (w, _mm512_set1_epi32(w as i32)),
-        (w + 1, _mm512_set1_epi32(w as i32 + 1)),
-    ];
-    for g in (0..n).step_by(16) {
-        let k = first(n - g);
-        // SAFETY (all below): lanes under `k` are outputs `g..n`, whose taps `x` holds and
-        // whose values and indices `v` and `i` take (the caller's promise); lanes outside
-        // `k` are neither read nor written.
-        unsafe {
-            let o = _mm512_maskz_loadu_epi32(k, off.as_ptr().add(g));
-            let zero = _mm512_setzero_ps();
-            let mut best = _mm512_mask_i32gather_ps::<4>(zero, k, o, x);
-            let mut tap = _mm512_setzero_si512();
-            for (step, code) in taps {
-                let t = _mm512_mask_i32gather_ps::<4>(zero, k, o, x.add(step));
-                let take = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(t, best)
-                    | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(t, t);
-                best = _mm512_mask_blend_ps(take, best, t);
-                tap = _mm512_mask_mov_epi32(tap, take, code);
+    let even: [i32; 16] = std::array::from_fn(|j| 2 * j as i32);
+    // SAFETY: a 64-byte read of a 16-element array.
+    let even = unsafe { _mm512_loadu_si512(even.as_ptr().cast()) };
+    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    let codes = [1, w, w + 1].map(|c| _mm512_set1_epi32(c as i32));
+    for p in 0..planes {
+        for oy in 0..oh {
+            for ox in (0..ow).step_by(16) {
+                let k = first(ow - ox);
+                let columns = 2 * (ow - ox).min(16);
+                let (first_half, second_half) = (first(columns), first(columns.saturating_sub(16)));
+                let at = 2 * oy * w + 2 * ox;
+                let out = (p * oh + oy) * ow + ox;
+                // SAFETY (all below): the loads read, under their masks, columns `2·ox ..
+                // 2·ox + columns` of rows `2·oy` and `2·oy + 1` of plane `p` (all inside it);
+                // the stores write outputs `out .. out + popcount(k)` of the `planes·oh·ow`;
+                // a pointer past the ends is only formed by wrapping.
+                unsafe {
+                    let row = x.add(p * h * w + at);
+                    let halves = |row: *const f32| {
+                        let low = _mm512_maskz_loadu_ps(first_half, row);
+                        let high = _mm512_maskz_loadu_ps(second_half, row.wrapping_add(16));
+                        (low, high)
+                    };
+                    let ((t0, t1), (b0, b1)) = (halves(row), halves(row.wrapping_add(w)));
+                    let taps = [
+                        _mm512_permutex2var_ps(t0, odd, t1),
+                        _mm512_permutex2var_ps(b0, even, b1),
+                        _mm512_permutex2var_ps(b0, odd, b1),
+                    ];
+                    let mut best = _mm512_permutex2var_ps(t0, even, t1);
+                    let mut code = _mm512_setzero_si512();
+                    for (t, c) in taps.into_iter().zip(codes) {
+                        let take = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(t, best)
+                            | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(t, t);
+                        best = _mm512_mask_blend_ps(take, best, t);
+                        code = _mm512_mask_mov_epi32(code, take, c);
+                    }
+                    _mm512_mask_storeu_ps(v.add(out), k, best);
+                    let at = _mm512_add_epi32(_mm512_set1_epi32(at as i32), even);
+                    store_indices(i.add(out), k, at, code);
+                }
             }
-            _mm512_mask_storeu_ps(v.add(g), k, best);
-            store_indices(
-                i.add(g),
-                k,
-                _mm512_maskz_loadu_epi32(k, at.as_ptr().add(g)),
-                tap,
-            );
         }
     }
 }

@@ -16,7 +16,7 @@
 //!   input and weight gradients) by Winograd's F(2×2, 3×3), 16 products with `k = C`;
 //!   `im2col_masked`: im2col and col2im of "same" windows (unit strides, as many output
 //!   columns as input columns: 3×3 with padding 1) by AVX-512 masked loads.
-//! * `max_pool_2x2`: `MaxPool2d(2)` in `f32` on AVX-512, 16 windows a vector by gathers.
+//! * `max_pool_2x2`: `MaxPool2d(2)` in `f32` on AVX-512, 16 windows a vector by permutes.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;

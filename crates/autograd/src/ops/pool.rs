@@ -463,7 +463,7 @@ fn max_pool_2x2<T: Element>(x: &[T], [h, w]: [usize; 2], out: [usize; 2]) -> (Ve
         // SAFETY: each group's call writes every value and index of its chunk.
         return unsafe {
             written_chunk_pairs(planes * per, group * per, x.len(), |j, v, i| {
-                table.pool(&x[j * group * h * w..], h * w, v, i)
+                table.pool(&x[j * group * h * w..], v, i)
             })
         };
     }
