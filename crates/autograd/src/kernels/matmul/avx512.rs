@@ -6,8 +6,9 @@
 //! 14-row tile on Sapphire Rapids was within 3 % of it either way, and a 12-row
 //! one within that machine's spread at n = 256-1024, though 6-17 % faster in a
 //! standalone copy of the kernel: docs/performance-history.md, "Intel: Sapphire Rapids, 49bbe2e").
-//! Narrow outputs (at most one vector wide) use a 14 x 16 / 14 x 8 variant
-//! instead of wasting most of the tile on zero padding.
+//! Narrow outputs (at most one vector wide) use a 16 x 16 / 16 x 8 variant
+//! instead of wasting most of the tile on zero padding (16 rows tile the common
+//! `m` = 32, 128, 1024 without an edge, where the 14 rows it had before left one).
 //!
 //! Every kernel also has a "direct" form reading a row-major `A` in place,
 //! used when an `A` panel would be used too few times to repay packing it, and "shifted"
@@ -22,7 +23,7 @@ use std::arch::x86_64::*;
 /// Rows of the main register tile (both element types).
 const MR: usize = 8;
 /// Rows of the narrow (one vector wide) register tile.
-const MR_NARROW: usize = 14;
+const MR_NARROW: usize = 16;
 
 register_tile!(
     "avx512f",
@@ -125,7 +126,7 @@ pub(super) const KERNEL_F64: Kernel<f64> = Kernel {
     copy_panels: Some(super::avx512_pack::COPY_PANELS_128_F64),
 };
 
-/// AVX-512 `f32` kernel for narrow outputs (`n <= 16`): 14 x 16.
+/// AVX-512 `f32` kernel for narrow outputs (`n <= 16`): 16 x 16.
 pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     mr: MR_NARROW,
     nr: 16,
@@ -138,7 +139,7 @@ pub(super) const KERNEL_F32_NARROW: Kernel<f32> = Kernel {
     ..KERNEL_F32
 };
 
-/// AVX-512 `f64` kernel for narrow outputs (`n <= 8`): 14 x 8.
+/// AVX-512 `f64` kernel for narrow outputs (`n <= 8`): 16 x 8.
 pub(super) const KERNEL_F64_NARROW: Kernel<f64> = Kernel {
     mr: MR_NARROW,
     nr: 8,

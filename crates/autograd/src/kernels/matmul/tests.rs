@@ -209,6 +209,9 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (169, 300, 39),
     (40, 10, 2049),
     (100, 784, 10),
+    (32, 16, 16),
+    (33, 40, 12),
+    (16, 5, 8),
 ];
 
 fn check_all_shapes<T: TestScalar>() {
