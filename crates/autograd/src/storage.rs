@@ -486,13 +486,19 @@ impl Layout {
         loop {
             // The two innermost dimensions: `rows` runs of `inner` elements.
             let block = &mut dst[at..at + rows * inner];
-            for (r, run) in block.chunks_exact_mut(inner).enumerate() {
-                let from = base + r * row_stride;
-                if step == 1 {
-                    copy_run_uninit(run, &buf[from..from + inner]);
-                } else {
-                    for (j, d) in run.iter_mut().enumerate() {
-                        d.write(buf[from + j * step]);
+            if row_stride == 1 && step != 1 {
+                // A transposed block: element (r, j) at base + r + j·step.
+                let src = &buf[base..base + rows + (inner - 1) * step];
+                transpose_uninit(block, src, rows, inner, step);
+            } else {
+                for (r, run) in block.chunks_exact_mut(inner).enumerate() {
+                    let from = base + r * row_stride;
+                    if step == 1 {
+                        copy_run_uninit(run, &buf[from..from + inner]);
+                    } else {
+                        for (j, d) in run.iter_mut().enumerate() {
+                            d.write(buf[from + j * step]);
+                        }
                     }
                 }
             }
@@ -599,6 +605,37 @@ fn copy_run_uninit<T: Copy>(dst: &mut [std::mem::MaybeUninit<T>], src: &[T]) {
     }
     for (d, &v) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
         d.write(v);
+    }
+}
+
+/// `dst[r·cols + j] = src[r + j·step]` for `r < rows`, `j < cols`: a transposed block written
+/// row-major. Done in 16 x 16 tiles, each read along `src`'s contiguous runs and written within
+/// 16 rows of `dst`, so both sides stay in L1; element by element, every read of a row of `dst`
+/// went to another line of `src` (a `[16, 64, 64]` key gradient in attention's backward read
+/// this way was about 0.85 ns an element on Zen 4).
+fn transpose_uninit<T: Copy>(
+    dst: &mut [std::mem::MaybeUninit<T>],
+    src: &[T],
+    rows: usize,
+    cols: usize,
+    step: usize,
+) {
+    const TILE: usize = 16;
+    assert!(
+        dst.len() == rows * cols
+            && (rows == 0 || cols == 0 || rows + (cols - 1) * step <= src.len()),
+        "transpose_uninit: a {rows} x {cols} block at step {step} outside its slices"
+    );
+    for r0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            let j1 = (j0 + TILE).min(cols);
+            for r in r0..(r0 + TILE).min(rows) {
+                for (j, d) in (j0..j1).zip(&mut dst[r * cols + j0..r * cols + j1]) {
+                    // SAFETY: r < rows and j < cols, so r + j·step < src.len() (asserted).
+                    d.write(unsafe { *src.get_unchecked(r + j * step) });
+                }
+            }
+        }
     }
 }
 
@@ -916,6 +953,12 @@ mod tests {
         ];
         // Narrowed last dimensions: inner runs of every length around the 8-wide blocks and
         // the 64-element limit, with the outer dimensions mergeable or not.
+        // Transposed blocks (rows at stride 1): attention's key gradient, and sizes around the
+        // 16 x 16 tiles, with and without mergeable outer dimensions.
+        cases.push(strided(&[3, 64, 64], &[4096, 1, 64], 0));
+        cases.push(strided(&[2, 17, 33], &[1200, 1, 35], 4));
+        cases.push(strided(&[16, 15], &[1, 20], 1));
+        cases.push(strided(&[2, 3, 31, 16], &[7, 2000, 1, 40], 3));
         for run in [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100] {
             cases.push(strided(&[3, 5, run], &[5 * 128, 128, 1], 2));
             cases.push(strided(&[4, 3, run], &[128, 3 * 128, 1], 0));
