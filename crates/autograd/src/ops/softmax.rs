@@ -251,14 +251,16 @@ fn stable_forward<T: Element, O: Op<T>>(
 
 /// The backward fast path of softmax and log-softmax: `f(y lane, g lane, dx lane)` over the
 /// lanes of the saved output `y` and the gradient `g`, when no graph of the backward is built
-/// and `dim` is the last dimension of both, contiguous; `None` otherwise.
+/// and `dim` is the last dimension of a contiguous `y`; `None` otherwise. A strided or
+/// broadcast `g` (the gradient of a `sum`, one value at stride 0) is read as a row-major copy
+/// (`read_values`): it used to send the whole backward down the `ndarray` path.
 fn lane_backward<T: Element>(
     c: &BackwardCtx<'_, T>,
     dim: usize,
     f: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
 ) -> Option<InputGrads<T>> {
     let (y, g) = (c.output, c.grad);
-    let (false, Some(n), true) = (is_grad_enabled(), lanes_of(y, dim), g.is_contiguous()) else {
+    let (false, Some(n)) = (is_grad_enabled(), lanes_of(y, dim)) else {
         return None;
     };
     let dx = per_lane(&y.read_values(), &g.read_values(), n, f);
