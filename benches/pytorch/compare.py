@@ -39,6 +39,7 @@ BENCH_TARGETS = [
     ("conv2d/", ["-p", "tapegrad-nn", "--bench", "layers"]),
     ("lstm/", ["-p", "tapegrad-nn", "--bench", "layers"]),
     ("attention/", ["-p", "tapegrad-nn", "--bench", "layers"]),
+    ("ops/", ["-p", "tapegrad-nn", "--bench", "layers"]),
 ]
 
 # the ported scripts, timed as whole training runs with their default flags: the arguments
@@ -73,6 +74,14 @@ GROUPS = {
         "attention/fwd_bwd",
     ],
     "scripts": [f"script/{s}" for s in SCRIPTS],
+    "ops": [
+        "ops/softmax_fwd_bwd",
+        "ops/log_softmax_fwd_bwd",
+        "ops/cross_entropy_fwd_bwd",
+        "ops/gelu_fwd_bwd",
+        "ops/layer_norm_fwd_bwd",
+        "ops/exp_fwd_bwd",
+    ],
 }
 
 
@@ -201,7 +210,7 @@ def main():
     ap.add_argument("--python", required=True, help="a Python with torch installed")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median taken)")
     ap.add_argument("--threads", default="2,1", help="comma-separated thread counts")
-    ap.add_argument("--only", default="matmul,step,layers,scripts",
+    ap.add_argument("--only", default="matmul,step,layers,ops,scripts",
                     help=f"groups ({', '.join(GROUPS)}) or exact ids, comma-separated")
     ap.add_argument("--quick", action="store_true", help="shorter criterion runs")
     ap.add_argument("--scripts", default=str(REPO.parent / "shared" / "scripts"),

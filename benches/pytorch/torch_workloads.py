@@ -7,7 +7,7 @@ Each workload mirrors one criterion bench of the repository:
 |---|---|
 | `matmul/{f32,f64}/{64,...,2048}`, `matmul/f32/mlp_*` | `crates/autograd/benches/matmul.rs` |
 | `train_step/sigmoid_net/{sgd_momentum,adam}`, `train_step/mlp_784_512_512_10_b128_adam` | `benches/train_step.rs` |
-| `conv2d/*`, `lstm/fwd_bwd`, `attention/fwd_bwd` | `crates/nn/benches/layers.rs` |
+| `conv2d/*`, `lstm/fwd_bwd`, `attention/fwd_bwd`, `ops/*` | `crates/nn/benches/layers.rs` |
 
 and prints one JSON object, `{"torch": version, "threads": T, "results": {id: median_ns}}`:
 the median over `--runs` runs of the mean time of one iteration, after untimed warm-up
@@ -23,6 +23,7 @@ import time
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 
 # --- matmul: C = A B into a preallocated C, as the Rust bench calls `gemm(a, b, &mut out)` --
@@ -151,7 +152,39 @@ LAYERS = {
     "attention/fwd_bwd": attention,
 }
 
-WORKLOADS = {**MATMUL, **TRAIN_STEP, **LAYERS}
+
+# --- single ops at char_gpt's shapes (crates/nn/benches/layers.rs, `ops`) ------------------
+def op(shape, forward, modules=()):
+    x = torch.randn(*shape, requires_grad=True)
+    return fwd_bwd(list(modules), x, lambda: forward(x))
+
+
+def cross_entropy():
+    targets = torch.tensor([i * 7 % 65 for i in range(1024)])
+    x = torch.randn(1024, 65, requires_grad=True)
+
+    def step():
+        x.grad = None
+        F.cross_entropy(x, targets).backward()
+
+    return step
+
+
+def layer_norm():
+    ln = nn.LayerNorm(64)
+    return op((32, 32, 64), ln, [ln])
+
+
+OPS = {
+    "ops/softmax_fwd_bwd": lambda: op((32, 4, 32, 32), lambda x: x.softmax(-1)),
+    "ops/log_softmax_fwd_bwd": lambda: op((1024, 65), lambda x: x.log_softmax(-1)),
+    "ops/cross_entropy_fwd_bwd": cross_entropy,
+    "ops/gelu_fwd_bwd": lambda: op((32, 32, 256), F.gelu),
+    "ops/layer_norm_fwd_bwd": layer_norm,
+    "ops/exp_fwd_bwd": lambda: op((32, 32, 256), torch.exp),
+}
+
+WORKLOADS = {**MATMUL, **TRAIN_STEP, **LAYERS, **OPS}
 
 
 def median_ns(step, runs, budget_s):

@@ -1,7 +1,8 @@
 //! nn layer benchmarks (issue 12, "Speed"): forward + backward of a small LeNet-style conv
 //! stack, a ResNet basic block, one LSTM layer and one multi-head self-attention layer, in f32,
-//! each in training mode. The same four workloads are timed in PyTorch by
-//! `benches/pytorch/torch_workloads.py`, so the two can be compared side by side.
+//! each in training mode; and of single ops at the shapes `char_gpt` gives them (`ops/*`:
+//! softmax, log-softmax, cross-entropy, GELU, layer norm, exp). The same workloads are timed in
+//! PyTorch by `benches/pytorch/torch_workloads.py`, so the two can be compared side by side.
 //!
 //! ```text
 //! cargo bench -p tapegrad-nn --bench layers
@@ -12,7 +13,10 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use std::time::Duration;
 use tapegrad_autograd::{manual_seed, Tensor};
-use tapegrad_nn::{BatchNorm2d, Conv2d, ConvOptions, Module, MultiheadAttention, RnnOptions, LSTM};
+use tapegrad_nn::functional::{cross_entropy, Reduction};
+use tapegrad_nn::{
+    BatchNorm2d, Conv2d, ConvOptions, LayerNorm, Module, MultiheadAttention, RnnOptions, LSTM,
+};
 
 fn conv3x3(cin: usize, cout: usize, bias: bool) -> Conv2d {
     Conv2d::with_options(
@@ -133,5 +137,68 @@ fn attention(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, conv2d, lstm, attention);
+/// Single ops, forward + sum + backward from a leaf, at `char_gpt`'s shapes (batch 32, block
+/// 32, 4 heads, embedding 64, vocabulary 65): its attention scores' softmax, the loss over its
+/// logits (log-softmax alone and cross-entropy), the MLP's GELU, a layer norm; and `exp` on
+/// the MLP's activations.
+fn ops(c: &mut Criterion) {
+    let _ = tapegrad_autograd::init_threads(0);
+    let mut group = c.benchmark_group("ops");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    manual_seed(0);
+    let leaf = |shape: &[usize]| Tensor::<f32>::randn(shape).requires_grad_(true);
+    let (scores, logits, hidden) = (
+        leaf(&[32, 4, 32, 32]),
+        leaf(&[1024, 65]),
+        leaf(&[32, 32, 256]),
+    );
+    let targets = Tensor::from_vec((0..1024).map(|i| (i * 7 % 65) as i64).collect(), &[1024]);
+    let ln = LayerNorm::new(&[64]);
+    let embedded = leaf(&[32, 32, 64]);
+    let ln_params = [ln.parameters(), vec![embedded.clone()]].concat();
+    bench_fwd_bwd(
+        &mut group,
+        "softmax_fwd_bwd",
+        32,
+        std::slice::from_ref(&scores),
+        || scores.softmax(-1).sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "log_softmax_fwd_bwd",
+        32,
+        std::slice::from_ref(&logits),
+        || logits.log_softmax(-1).sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "cross_entropy_fwd_bwd",
+        32,
+        std::slice::from_ref(&logits),
+        || cross_entropy(&logits, &targets, Reduction::Mean),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "gelu_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.gelu(false).sum(),
+    );
+    bench_fwd_bwd(&mut group, "layer_norm_fwd_bwd", 32, &ln_params, || {
+        ln.forward(&embedded).sum()
+    });
+    bench_fwd_bwd(
+        &mut group,
+        "exp_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.exp().sum(),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, conv2d, lstm, attention, ops);
 criterion_main!(benches);
