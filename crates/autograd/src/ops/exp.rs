@@ -7,7 +7,7 @@ use crate::ops::unary::unary_ops;
 /// eᵛ as [`Tensor::exp`] computes it: for `f32` the call-free [`math::exp_f32_fused`] (within
 /// 2 ulp), for `f64` libm's.
 #[inline(always)]
-pub(crate) fn exp_value<T: Element>(v: T) -> T {
+fn exp_value<T: Element>(v: T) -> T {
     match T::DTYPE {
         DType::F32 => T::from_f64(math::exp_f32_fused(v.as_f64() as f32) as f64),
         _ => v.exp(),
