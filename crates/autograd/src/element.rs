@@ -192,3 +192,17 @@ impl Scalar for bool {
         false
     }
 }
+
+/// `x` as `f32`s when `T` is `f32` (for a kernel written for `f32` alone).
+pub(crate) fn as_f32<T: Element>(x: &[T]) -> Option<&[f32]> {
+    // SAFETY: T is f32, so the slice is one of f32s.
+    (T::DTYPE == DType::F32)
+        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()) })
+}
+
+/// `x` as mutable `f32`s when `T` is `f32`.
+pub(crate) fn as_f32_mut<T: Element>(x: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: T is f32, so the slice is one of f32s, borrowed mutably for as long as `x`.
+    (T::DTYPE == DType::F32)
+        .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
+}

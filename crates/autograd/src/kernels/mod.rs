@@ -17,6 +17,8 @@
 //!   `im2col_masked`: im2col and col2im of "same" windows (unit strides, as many output
 //!   columns as input columns: 3×3 with padding 1) by AVX-512 masked loads.
 //! * `max_pool_2x2`: `MaxPool2d(2)` in `f32` on AVX-512, 16 windows a vector by permutes.
+//! * `row_sums`: sums over an `f32` row in `f64` (layer norm's statistics) on AVX-512, with
+//!   `math::sum_pairs_f64`'s bits.
 //! * `softmax_lane`: one `f32` lane of softmax or log-softmax on AVX-512, its partial sums in
 //!   registers, with the portable lane's bits.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
@@ -27,6 +29,7 @@ pub(crate) mod im2col_masked;
 pub mod math;
 pub mod matmul;
 pub(crate) mod max_pool_2x2;
+pub(crate) mod row_sums;
 mod small_rows;
 pub(crate) mod softmax_lane;
 pub(crate) mod winograd;

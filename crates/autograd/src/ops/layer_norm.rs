@@ -11,10 +11,11 @@
 //! partial sums are added in block order, so results do not depend on the thread count.
 //! Under `create_graph` the backward is the same formula written with recorded tensor ops.
 
-use crate::element::Element;
+use crate::element::{as_f32, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::{self, sum_pairs_f64};
+use crate::kernels::row_sums;
 use crate::ops::par::{filled_chunks, map_indices};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
@@ -30,12 +31,20 @@ fn sum_f64<T: Element>(row: &[T], f: impl Fn(f64) -> f64) -> f64 {
 }
 
 /// `(μ, invstd)` of one row, accumulated in f64 (two passes: the mean, then the biased variance
-/// about it).
+/// about it); `f32` rows by `kernels::row_sums` (the same bits).
 #[inline(always)]
 fn row_stats_f64<T: Element>(row: &[T], eps: f64) -> (f64, f64) {
     let n = row.len() as f64;
-    let mean = sum_f64(row, |v| v) / n;
-    let var = sum_f64(row, |v| (v - mean) * (v - mean)) / n;
+    let (mean, var) = match as_f32(row) {
+        Some(r) => {
+            let mean = row_sums::sum(r) / n;
+            (mean, row_sums::sum_sq_dev(r, mean) / n)
+        }
+        None => {
+            let mean = sum_f64(row, |v| v) / n;
+            (mean, sum_f64(row, |v| (v - mean) * (v - mean)) / n)
+        }
+    };
     (mean, 1.0 / (var + eps).sqrt())
 }
 
@@ -177,8 +186,16 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
                             None => out.copy_from_slice(g),
                         }
                         let xh = |v: T| (v - mean) * invstd;
-                        let s_g = sum_f64(out, |v| v);
-                        let s_gx = sum_pairs_f64(out, row, |gw, v| (gw * xh(v)).as_f64());
+                        let (s_g, s_gx) = match (as_f32(out), as_f32(row)) {
+                            (Some(gw), Some(x)) => {
+                                let (m, s) = (mean.as_f64() as f32, invstd.as_f64() as f32);
+                                (row_sums::sum(gw), row_sums::sum_dev_prod(gw, x, m, s))
+                            }
+                            _ => (
+                                sum_f64(out, |v| v),
+                                sum_pairs_f64(out, row, |gw, v| (gw * xh(v)).as_f64()),
+                            ),
+                        };
                         let (m_g, m_gx) =
                             (T::from_f64(s_g / d as f64), T::from_f64(s_gx / d as f64));
                         for (o, &v) in out.iter_mut().zip(row) {

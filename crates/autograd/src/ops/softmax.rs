@@ -1,7 +1,7 @@
 //! Softmax and log-softmax over a dimension (`log_softmax = x − logsumexp(x)`), computed
 //! stably: the maximum is subtracted first. They share the forward and the lane fast paths.
 
-use crate::element::Element;
+use crate::element::{as_f32, as_f32_mut, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::{math, softmax_lane};
@@ -174,20 +174,6 @@ fn lane_exp<T: Element>(x: T) -> T {
     } else {
         x.exp()
     }
-}
-
-/// `x` as `f32`s when `T` is `f32`.
-fn as_f32<T: Element>(x: &[T]) -> Option<&[f32]> {
-    // SAFETY: T is f32, so the slice is one of f32s.
-    (TypeId::of::<T>() == TypeId::of::<f32>())
-        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()) })
-}
-
-/// `x` as mutable `f32`s when `T` is `f32`.
-fn as_f32_mut<T: Element>(x: &mut [T]) -> Option<&mut [f32]> {
-    // SAFETY: T is f32, so the slice is one of f32s, borrowed mutably for as long as `x`.
-    (TypeId::of::<T>() == TypeId::of::<f32>())
-        .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
 }
 
 /// Is `dim` the last dimension of a contiguous `t` (the lane fast path applies)?
