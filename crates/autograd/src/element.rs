@@ -206,3 +206,13 @@ pub(crate) fn as_f32_mut<T: Element>(x: &mut [T]) -> Option<&mut [f32]> {
     (T::DTYPE == DType::F32)
         .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len()) })
 }
+
+/// `x` as uninitialised `f32`s when `T` is `f32` (an output a kernel writes whole).
+pub(crate) fn as_f32_uninit<T: Element>(
+    x: &mut [std::mem::MaybeUninit<T>],
+) -> Option<&mut [std::mem::MaybeUninit<f32>]> {
+    // SAFETY: T is f32, so the slice is one of (possibly uninitialised) f32s.
+    (T::DTYPE == DType::F32).then(|| unsafe {
+        std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<std::mem::MaybeUninit<f32>>(), x.len())
+    })
+}

@@ -10,17 +10,18 @@
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 /// Lanes of `d` elements (`x` holds `sums.len()` of them) on AVX-512 when the CPU has it: each
-/// lane's sum in `sums`, and `out` written (`x − max`, or its `exp` when `keep_exp`); `false`
-/// (nothing written) on other CPUs. All the lanes' maxima are taken first, then all their
+/// lane's sum in `sums`, and every element of `out` written (`x − max`, or its `exp` when
+/// `keep_exp`); `false` (nothing written) on other CPUs. All the lanes' maxima are taken first, then all their
 /// sums: each lane is one chain of dependent steps (maximum, fold, `exp`, sum, fold), and a
 /// lane of 32 done whole before the next left the core waiting on that chain, where the
 /// maxima of several lanes overlap.
 #[inline]
 pub(crate) fn shifted_lanes(
     x: &[f32],
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
     d: usize,
     keep_exp: bool,
     sums: &mut [f32],
@@ -47,7 +48,7 @@ pub(crate) fn shifted_lanes(
 #[target_feature(enable = "avx512f")]
 unsafe fn shifted_lanes_avx512(
     x: &[f32],
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
     d: usize,
     keep_exp: bool,
     sums: &mut [f32],
@@ -71,7 +72,12 @@ unsafe fn shifted_lanes_avx512(
         *m = if top.is_finite() { top } else { 0.0 };
     }
     for (j, sum) in sums.iter_mut().enumerate() {
-        let (xp, op) = unsafe { (x.as_ptr().add(j * d), out.as_mut_ptr().add(j * d)) };
+        let (xp, op) = unsafe {
+            (
+                x.as_ptr().add(j * d),
+                out.as_mut_ptr().add(j * d).cast::<f32>(),
+            )
+        };
         let m = _mm512_set1_ps(*sum);
         let mut acc = _mm512_setzero_ps();
         for c in 0..full {

@@ -1,17 +1,18 @@
 //! Softmax and log-softmax over a dimension (`log_softmax = x − logsumexp(x)`), computed
 //! stably: the maximum is subtracted first. They share the forward and the lane fast paths.
 
-use crate::element::{as_f32, as_f32_mut, Element};
+use crate::element::{as_f32, as_f32_mut, as_f32_uninit, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record, record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::{math, softmax_lane};
 use crate::ops::or_panic;
-use crate::ops::par::filled_chunks;
+use crate::ops::par::written_chunks;
 use crate::shape::normalize_dim;
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, Axis};
 use smallvec::smallvec;
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 
 /// One lane's `x − max` (a non-finite maximum counts as 0, as in [`shifted_exp`]), or its
 /// `exp` when `keep_exp` (softmax needs nothing else), written to `out`, and `Σ exp(x − max)`.
@@ -53,7 +54,7 @@ const BLOCK: usize = 16;
 /// Elements a block holds at most, so that its lanes are still in L1 when read again.
 const BLOCK_ELEMS: usize = 2048;
 
-/// Elements in a block of lanes of `d` (see [`BLOCK`]), a task of [`filled_chunks`].
+/// Elements in a block of lanes of `d` (see [`BLOCK`]), a task of [`written_chunks`].
 fn block_len(d: usize) -> usize {
     d * (BLOCK_ELEMS / d.max(1)).clamp(1, BLOCK)
 }
@@ -211,32 +212,41 @@ fn stable_forward<T: Element, O: Op<T>>(
         // The whole lane, its finish included, runs compiled for this CPU's vectors (the
         // finish alone, outside, was a loop of 4-wide divisions: a sixth of a softmax's time).
         let x_values = x.read_values();
-        let y = filled_chunks(x_values.len(), block_len(n), x_values.len(), |i, o| {
-            let x = &x_values[i * block_len(n)..][..o.len()];
-            math::simd(
-                #[inline(always)]
-                || {
-                    let mut sums = [T::zero(); BLOCK];
-                    let sums = &mut sums[..o.len() / n];
-                    let done = match (as_f32(x), as_f32_mut(o), as_f32_mut(sums)) {
-                        (Some(x), Some(o), Some(s)) if n >= WIDE => {
-                            softmax_lane::shifted_lanes(x, o, n, keep_exp, s)
+        let block = block_len(n);
+        // SAFETY: every element of the chunk is written: by the lane kernel, or zeroed first.
+        let y = unsafe {
+            written_chunks(x_values.len(), block, x_values.len(), |i, o| {
+                let x = &x_values[i * block..][..o.len()];
+                math::simd(
+                    #[inline(always)]
+                    || {
+                        let mut sums = [T::zero(); BLOCK];
+                        let sums = &mut sums[..o.len() / n];
+                        let done = match (as_f32(x), as_f32_uninit(o), as_f32_mut(sums)) {
+                            (Some(x), Some(o), Some(s)) if n >= WIDE => {
+                                softmax_lane::shifted_lanes(x, o, n, keep_exp, s)
+                            }
+                            _ => false,
+                        };
+                        if !done {
+                            o.fill(MaybeUninit::new(T::zero()));
                         }
-                        _ => false,
-                    };
-                    if !done {
-                        for ((x, o), s) in
-                            x.chunks_exact(n).zip(o.chunks_exact_mut(n)).zip(&mut *sums)
-                        {
-                            *s = shifted_lane(x, o, keep_exp);
+                        // SAFETY: every element was written, just above or by the kernel.
+                        let o = &mut *(o as *mut [MaybeUninit<T>] as *mut [T]);
+                        if !done {
+                            for ((x, o), s) in
+                                x.chunks_exact(n).zip(o.chunks_exact_mut(n)).zip(&mut *sums)
+                            {
+                                *s = shifted_lane(x, o, keep_exp);
+                            }
                         }
-                    }
-                    for (o, &s) in o.chunks_exact_mut(n).zip(&*sums) {
-                        finish_lane(o, s);
-                    }
-                },
-            )
-        });
+                        for (o, &s) in o.chunks_exact_mut(n).zip(&*sums) {
+                            finish_lane(o, s);
+                        }
+                    },
+                )
+            })
+        };
         drop(x_values);
         return record_values(y, &x.shape(), op, &[x]);
     }
@@ -257,7 +267,7 @@ fn lane_backward<T: Element>(
     c: &BackwardCtx<'_, T>,
     dim: usize,
     with_y: bool,
-    f: impl Fn(&[T], &[T], T, &mut [T]) + Sync + Send,
+    f: impl Fn(&[T], &[T], T, &mut [MaybeUninit<T>]) + Sync + Send,
 ) -> Option<InputGrads<T>> {
     let (y, g) = (c.output, c.grad);
     let (false, Some(n)) = (is_grad_enabled(), lanes_of(y, dim)) else {
@@ -265,21 +275,24 @@ fn lane_backward<T: Element>(
     };
     let (ys, gs) = (y.read_values(), g.read_values());
     let block = block_len(n);
-    let dx = filled_chunks(ys.len(), block, ys.len(), |i, o| {
-        let (y, g) = (&ys[i * block..][..o.len()], &gs[i * block..][..o.len()]);
-        math::simd(
-            #[inline(always)]
-            || {
-                let mut sums = [T::zero(); BLOCK];
-                let sums = &mut sums[..o.len() / n];
-                lane_sums(g, with_y.then_some(y), n, sums);
-                let lanes = y.chunks_exact(n).zip(g.chunks_exact(n));
-                for ((y, g), (o, &s)) in lanes.zip(o.chunks_exact_mut(n).zip(&*sums)) {
-                    f(y, g, s, o);
-                }
-            },
-        )
-    });
+    // SAFETY: `f` writes every element of its lane (the callers zip the whole of it).
+    let dx = unsafe {
+        written_chunks(ys.len(), block, ys.len(), |i, o| {
+            let (y, g) = (&ys[i * block..][..o.len()], &gs[i * block..][..o.len()]);
+            math::simd(
+                #[inline(always)]
+                || {
+                    let mut sums = [T::zero(); BLOCK];
+                    let sums = &mut sums[..o.len() / n];
+                    lane_sums(g, with_y.then_some(y), n, sums);
+                    let lanes = y.chunks_exact(n).zip(g.chunks_exact(n));
+                    for ((y, g), (o, &s)) in lanes.zip(o.chunks_exact_mut(n).zip(&*sums)) {
+                        f(y, g, s, o);
+                    }
+                },
+            )
+        })
+    };
     drop((ys, gs));
     Some(smallvec![Some(Tensor::from_values(
         dx,
@@ -368,7 +381,7 @@ impl<T: Element> Op<T> for SoftmaxBackward {
             #[inline(always)]
             |y, g, dot, o| {
                 for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                    *o = y * (g - dot);
+                    o.write(y * (g - dot));
                 }
             },
         );
@@ -402,7 +415,7 @@ impl<T: Element> Op<T> for LogSoftmaxBackward {
             #[inline(always)]
             |y, g, total, o| {
                 for ((o, &y), &g) in o.iter_mut().zip(y).zip(g) {
-                    *o = g - lane_exp(y) * total;
+                    o.write(g - lane_exp(y) * total);
                 }
             },
         );
