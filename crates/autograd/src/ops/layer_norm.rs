@@ -16,10 +16,11 @@ use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::{self, sum_pairs_f64};
 use crate::kernels::row_sums;
-use crate::ops::par::{filled_chunks, map_indices};
+use crate::ops::par::{map_indices, written_chunks};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
+use std::mem::MaybeUninit;
 
 /// Rows per block of the parameter-gradient sums (fixed, so the sum order is too).
 const ROWS_PER_BLOCK: usize = 64;
@@ -112,18 +113,21 @@ pub fn layer_norm<T: Element>(
             || row_stats_f64(&xv[r * d..(r + 1) * d], eps),
         )
     });
-    let y = filled_chunks(xv.len(), d, xv.len(), |r, out| {
-        let (mean, invstd) = stats[r];
-        let row = &xv[r * d..(r + 1) * d];
-        math::simd(
-            #[inline(always)]
-            || {
-                for (((o, &v), &w), &b) in out.iter_mut().zip(row).zip(&w).zip(&b) {
-                    *o = T::from_f64((v.as_f64() - mean) * invstd * w + b);
-                }
-            },
-        )
-    });
+    // SAFETY: each row's loop writes all `d` of its elements (`w` and `b` hold `d`).
+    let y = unsafe {
+        written_chunks(xv.len(), d, xv.len(), |r, out| {
+            let (mean, invstd) = stats[r];
+            let row = &xv[r * d..(r + 1) * d];
+            math::simd(
+                #[inline(always)]
+                || {
+                    for (((o, &v), &w), &b) in out.iter_mut().zip(row).zip(&w).zip(&b) {
+                        o.write(T::from_f64((v.as_f64() - mean) * invstd * w + b));
+                    }
+                },
+            )
+        })
+    };
     drop(xv);
     let op = NativeLayerNormBackward {
         dims: k,
@@ -170,40 +174,47 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         };
         let dx = ctx.needs_grad(0).then(|| {
             let w = self.has_weight.then(|| ctx.inputs[1].to_vec());
-            let dx = filled_chunks(xv.len(), d, xv.len(), |r, out| {
-                math::simd(
-                    #[inline(always)]
-                    || {
-                        let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
-                        let (mean, invstd) = stats(r);
-                        // ĝ = g·w (written into `out`, then overwritten by dx).
-                        match &w {
-                            Some(w) => out
-                                .iter_mut()
-                                .zip(g)
-                                .zip(w)
-                                .for_each(|((o, &g), &w)| *o = g * w),
-                            None => out.copy_from_slice(g),
-                        }
-                        let xh = |v: T| (v - mean) * invstd;
-                        let (s_g, s_gx) = match (as_f32(out), as_f32(row)) {
-                            (Some(gw), Some(x)) => {
-                                let (m, s) = (mean.as_f64() as f32, invstd.as_f64() as f32);
-                                (row_sums::sum(gw), row_sums::sum_dev_prod(gw, x, m, s))
+            // SAFETY: ĝ is written to every element of the row first (`g` and `w` hold `d`).
+            let dx = unsafe {
+                written_chunks(xv.len(), d, xv.len(), |r, out| {
+                    math::simd(
+                        #[inline(always)]
+                        || {
+                            let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
+                            let (mean, invstd) = stats(r);
+                            // ĝ = g·w (written into `out`, then overwritten by dx).
+                            match &w {
+                                Some(w) => {
+                                    out.iter_mut().zip(g).zip(w).for_each(|((o, &g), &w)| {
+                                        o.write(g * w);
+                                    })
+                                }
+                                None => out.iter_mut().zip(g).for_each(|(o, &g)| {
+                                    o.write(g);
+                                }),
                             }
-                            _ => (
-                                sum_f64(out, |v| v),
-                                sum_pairs_f64(out, row, |gw, v| (gw * xh(v)).as_f64()),
-                            ),
-                        };
-                        let (m_g, m_gx) =
-                            (T::from_f64(s_g / d as f64), T::from_f64(s_gx / d as f64));
-                        for (o, &v) in out.iter_mut().zip(row) {
-                            *o = invstd * (*o - m_g - xh(v) * m_gx);
-                        }
-                    },
-                )
-            });
+                            // SAFETY: every element was just written.
+                            let out = &mut *(out as *mut [MaybeUninit<T>] as *mut [T]);
+                            let xh = |v: T| (v - mean) * invstd;
+                            let (s_g, s_gx) = match (as_f32(out), as_f32(row)) {
+                                (Some(gw), Some(x)) => {
+                                    let (m, s) = (mean.as_f64() as f32, invstd.as_f64() as f32);
+                                    (row_sums::sum(gw), row_sums::sum_dev_prod(gw, x, m, s))
+                                }
+                                _ => (
+                                    sum_f64(out, |v| v),
+                                    sum_pairs_f64(out, row, |gw, v| (gw * xh(v)).as_f64()),
+                                ),
+                            };
+                            let (m_g, m_gx) =
+                                (T::from_f64(s_g / d as f64), T::from_f64(s_gx / d as f64));
+                            for (o, &v) in out.iter_mut().zip(row) {
+                                *o = invstd * (*o - m_g - xh(v) * m_gx);
+                            }
+                        },
+                    )
+                })
+            };
             Tensor::from_values(dx, &shape, None, false)
         });
         let need_w = self.has_weight && ctx.needs_grad(1);
