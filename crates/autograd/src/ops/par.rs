@@ -20,6 +20,7 @@ use crate::kernels::math::add_all;
 use crate::threads::use_pool;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use rayon::prelude::*;
+use smallvec::SmallVec;
 use std::mem::MaybeUninit;
 
 /// Tensors with at least this many elements run in parallel.
@@ -322,10 +323,22 @@ pub(crate) fn sum<T: Element>(a: &ArrayViewD<'_, T>) -> T {
     let Some(src) = large_slice(a) else {
         return add_all(a.iter().copied());
     };
+    // Each chunk of `PAR_CHUNK` is summed alone (its bits do not depend on the threads), four
+    // side by side where four whole ones follow (`add_lanes4`).
+    let quads = |c: &[T]| -> SmallVec<[T; 4]> {
+        match c.len() == 4 * PAR_CHUNK {
+            true => {
+                let (a, b) = c.split_at(2 * PAR_CHUNK);
+                let ((a0, a1), (b0, b1)) = (a.split_at(PAR_CHUNK), b.split_at(PAR_CHUNK));
+                math::add_lanes4([a0, a1, b0, b1]).into_iter().collect()
+            }
+            false => c.chunks(PAR_CHUNK).map(math::add_lanes).collect(),
+        }
+    };
     let partial: Vec<T> = if use_pool() {
-        src.par_chunks(PAR_CHUNK).map(math::add_lanes).collect()
+        src.par_chunks(4 * PAR_CHUNK).flat_map_iter(quads).collect()
     } else {
-        src.chunks(PAR_CHUNK).map(math::add_lanes).collect()
+        src.chunks(4 * PAR_CHUNK).flat_map(quads).collect()
     };
     add_all(partial.into_iter())
 }
