@@ -14,10 +14,10 @@ use std::mem::MaybeUninit;
 
 /// Lanes of `d` elements (`x` holds `sums.len()` of them) on AVX-512 when the CPU has it: each
 /// lane's sum in `sums`, and every element of `out` written (`x − max`, or its `exp` when
-/// `keep_exp`); `false` (nothing written) on other CPUs. All the lanes' maxima are taken first, then all their
-/// sums: each lane is one chain of dependent steps (maximum, fold, `exp`, sum, fold), and a
-/// lane of 32 done whole before the next left the core waiting on that chain, where the
-/// maxima of several lanes overlap.
+/// `keep_exp`); `false` (nothing written) on other CPUs. All the lanes' maxima are taken
+/// first, then all their sums: each lane is one chain of dependent steps (maximum, fold,
+/// `exp`, sum, fold), and a lane of 32 done whole before the next left the core waiting on
+/// that chain, where the maxima of several lanes overlap.
 #[inline]
 pub(crate) fn shifted_lanes(
     x: &[f32],

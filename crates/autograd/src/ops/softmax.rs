@@ -46,9 +46,9 @@ const WIDE: usize = 16;
 
 /// Lanes taken at a time, at most: the forward takes their maxima first, then their sums,
 /// then their finishes, and the backward their sums, then their gradients, so that the
-/// lanes' chains of dependent steps overlap (see [`softmax_lane::shifted_lanes`]). Lanes of
-/// 32, one whole at a time: 159 → 108 µs for softmax over `[32, 4, 32, 32]` on one thread
-/// (Zen 4). As many as fit [`BLOCK_ELEMS`].
+/// lanes' chains of dependent steps overlap (see [`softmax_lane::shifted_lanes`]). Softmax
+/// over `[32, 4, 32, 32]` (lanes of 32) on one thread, Zen 4: 152–157 µs a lane at a time,
+/// 108 in blocks. As many lanes as fit [`BLOCK_ELEMS`].
 const BLOCK: usize = 16;
 
 /// Elements a block holds at most, so that its lanes are still in L1 when read again.
@@ -118,8 +118,8 @@ fn shifted_lane_f32(x: &[f32], out: &mut [f32], keep_exp: bool) -> f32 {
 /// (an `f32` lane shorter than [`WIDE`], as PyTorch sums one), else in [`WIDE`] partial sums
 /// reduced by [`tree`]. Read in `WIDE`-element chunks, so that it vectorises (indexed one
 /// element at a time, each with its bounds check, it stayed scalar: a third of a softmax
-/// backward's time). `IN_ORDER` is chosen once per tensor, not tested per lane: a test in
-/// here cost the long lanes' loop a third of its speed.
+/// backward's time). `IN_ORDER` is chosen once per block of lanes ([`lane_sums`]), not
+/// tested in here: a test per lane cost the long lanes' loop a third of its speed.
 #[inline(always)]
 fn lane_sum<T: Element, const IN_ORDER: bool>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
     debug_assert_eq!(a.len(), b.len());
