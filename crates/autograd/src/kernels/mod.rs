@@ -19,8 +19,8 @@
 //! * `max_pool_2x2`: `MaxPool2d(2)` in `f32` on AVX-512, 16 windows a vector by permutes.
 //! * `row_sums`: sums over an `f32` row in `f64` (layer norm's statistics) on AVX-512, with
 //!   `math::sum_pairs_f64`'s bits.
-//! * `softmax_lane`: one `f32` lane of softmax or log-softmax on AVX-512, its partial sums in
-//!   registers, with the portable lane's bits.
+//! * `softmax_lane`: blocks of `f32` lanes of softmax or log-softmax on AVX-512 (the forward,
+//!   and the backward's lane sums), partial sums in registers, with the portable lane's bits.
 //! * [`math`]: elementary functions (`exp_f32`) written so that loops over slices vectorise.
 
 pub(crate) mod conv;

@@ -1,5 +1,5 @@
-//! One `f32` lane of the softmax family (`ops/softmax.rs`) on AVX-512, with the portable
-//! lane's bits: the lane's maximum, then `x − max` or its `exp` written out and
+//! The `f32` lanes of the softmax family (`ops/softmax.rs`) on AVX-512, with the portable
+//! lane's bits. Per lane: the lane's maximum, then `x − max` or its `exp` written out and
 //! `Σ exp(x − max)` returned, with position `i` kept in vector lane `i mod 16` and the 16
 //! partials folded by the same tree (upper half onto lower: 8, 4, 2, 1), `exp` as
 //! `math::exp_f32` step for step (each multiply–add a multiply then an add, unfused), and the
