@@ -1,6 +1,6 @@
-//! Sums over a row of `f32` values accumulated in `f64`, for layer norm's statistics and its
-//! backward, on AVX-512 with the bits of [`sum_pairs_f64`]: term `j` goes to partial `j mod 8`
-//! (one vector of eight `f64`), the partials are added pairwise
+//! Sums over a row of `f32` values accumulated in `f64`, for the statistics of layer norm and
+//! batch norm and their backwards, on AVX-512 with the bits of [`sum_pairs_f64`]: term `j`
+//! goes to partial `j mod 8` (one vector of eight `f64`), the partials are added pairwise
 //! (`((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))`), then the tail in order. Written
 //! generically, that loop compiled to two-lane vectors and shuffles; this form took layer
 //! norm's forward over rows of 64 from 64 to 45 µs (`[32, 32, 64]`, one thread, Zen 4).
@@ -39,6 +39,19 @@ pub(crate) fn sum_dev_prod(a: &[f32], b: &[f32], mean: f32, invstd: f32) -> f64 
         return unsafe { sum_dev_prod_avx512(a, b, mean, invstd) };
     }
     sum_pairs_f64(a, b, |a, b| (a * ((b - mean) * invstd)) as f64)
+}
+
+/// `Σ_j a[j]·((b[j] − mean)·invstd)` with the deviation `(b[j] − mean)·invstd` in `f32` and
+/// the product in `f64` (batch norm's `Σ g·x̂`; [`sum_dev_prod`] multiplies in `f32`); `a` and
+/// `b` of one length.
+pub(crate) fn sum_dot_dev(a: &[f32], b: &[f32], mean: f32, invstd: f32) -> f64 {
+    assert_eq!(a.len(), b.len(), "sum_dot_dev: rows of different lengths");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F; `a` and `b` are as long (asserted).
+        return unsafe { sum_dot_dev_avx512(a, b, mean, invstd) };
+    }
+    sum_pairs_f64(a, b, |a, b| a as f64 * ((b - mean) * invstd) as f64)
 }
 
 /// # Safety
@@ -87,6 +100,28 @@ unsafe fn sum_dev_prod_avx512(a: &[f32], b: &[f32], mean: f32, invstd: f32) -> f
         _mm512_cvtps_pd(_mm256_mul_ps(x, _mm256_mul_ps(_mm256_sub_ps(y, m), s)))
     };
     pairs(a.len(), term, |j| (a[j] * ((b[j] - mean) * invstd)) as f64)
+}
+
+/// # Safety
+/// The CPU must have AVX-512F, and `a` and `b` be as long.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_dot_dev_avx512(a: &[f32], b: &[f32], mean: f32, invstd: f32) -> f64 {
+    let (m, s) = (_mm256_set1_ps(mean), _mm256_set1_ps(invstd));
+    let term = |j: usize| {
+        // SAFETY: `pairs` reads 8 values at `j < len - 7` of both (as long).
+        let (x, y) = unsafe {
+            (
+                _mm256_loadu_ps(a.as_ptr().add(j)),
+                _mm256_loadu_ps(b.as_ptr().add(j)),
+            )
+        };
+        let dev = _mm512_cvtps_pd(_mm256_mul_ps(_mm256_sub_ps(y, m), s));
+        _mm512_mul_pd(_mm512_cvtps_pd(x), dev)
+    };
+    pairs(a.len(), term, |j| {
+        a[j] as f64 * ((b[j] - mean) * invstd) as f64
+    })
 }
 
 /// `Σ` of `n` terms in [`sum_pairs_f64`]'s order: `vector(j)` gives terms `j .. j + 8`, for
@@ -148,6 +183,12 @@ mod tests {
                 sum_dev_prod(&b, &a, mean, invstd).to_bits(),
                 want.to_bits(),
                 "sum_dev_prod, n = {n}"
+            );
+            let want = sum_pairs_f64(&b, &a, |g, v| g as f64 * ((v - mean) * invstd) as f64);
+            assert_eq!(
+                sum_dot_dev(&b, &a, mean, invstd).to_bits(),
+                want.to_bits(),
+                "sum_dot_dev, n = {n}"
             );
         }
     }

@@ -16,10 +16,11 @@
 //! one task in a fixed order, so the result does not depend on the thread count. Under
 //! `create_graph` the backward is the same formula written with recorded tensor ops.
 
-use crate::element::Element;
+use crate::element::{as_f32, Element};
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::{self, sum_pairs_f64};
+use crate::kernels::row_sums;
 use crate::ops::par::{map_indices, written_chunks};
 use crate::ops::standardize::standardize;
 use crate::tensor::Tensor;
@@ -81,17 +82,18 @@ fn channel_map<T: Element, P: Copy + Sync>(
 const CHUNK_ELEMENTS: usize = 1024;
 
 /// Per channel of `a` and `b` (each `[N, C, S]`: `n` blocks of `s` per channel, `c` channels):
-/// `Σ f(params[channel], a, b)` in f64, each block summed in [`sum_pairs_f64`]'s lanes, block
-/// after block. The channels go in [`CHANNEL_GROUPS`] groups (in parallel for large tensors),
-/// each group reading its blocks in memory order, sample after sample, so that the reads
-/// stream; every channel adds its blocks in sample order, so the grouping does not change the
-/// bits.
+/// `Σ f(params[channel], a, b)` in f64, each block summed by `block` (`Σ f` over the block in
+/// [`sum_pairs_f64`]'s lanes: one of the [`Term`]s), block after block. The channels go in
+/// [`CHANNEL_GROUPS`] groups (in parallel for large tensors), each group reading its blocks in
+/// memory order, sample after sample, so that the reads stream; every channel adds its blocks
+/// in sample order, so the grouping does not change the bits.
 fn channel_sums<T: Element, P: Copy + Sync>(
     a: &[T],
     b: &[T],
     (n, c, s): (usize, usize, usize),
     params: &[P],
     f: impl Fn(P, T, T) -> f64 + Sync + Send,
+    block: impl Fn(P, &[T], &[T]) -> f64 + Sync + Send,
 ) -> Vec<f64> {
     let per = c.div_ceil(CHANNEL_GROUPS).max(1);
     let groups = map_indices(c.div_ceil(per), a.len(), |group| {
@@ -116,7 +118,7 @@ fn channel_sums<T: Element, P: Copy + Sync>(
                     }
                     for ((acc, ch), &p) in acc.iter_mut().zip(channels.clone()).zip(params) {
                         let at = (blk * c + ch) * s;
-                        *acc += sum_pairs_f64(&a[at..at + s], &b[at..at + s], |x, y| f(p, x, y));
+                        *acc += block(p, &a[at..at + s], &b[at..at + s]);
                     }
                 }
                 acc
@@ -124,6 +126,38 @@ fn channel_sums<T: Element, P: Copy + Sync>(
         )
     });
     groups.concat()
+}
+
+/// The block sums of [`channel_sums`]: `Σ f` over a block in [`sum_pairs_f64`]'s order, for
+/// `f32` by `kernels::row_sums` (in AVX-512 where the CPU has it; the same bits).
+struct Term;
+
+impl Term {
+    /// `Σ v`.
+    fn value<T: Element>(a: &[T]) -> f64 {
+        match as_f32(a) {
+            Some(a) => row_sums::sum(a),
+            None => sum_pairs_f64(a, a, |v, _| v.as_f64()),
+        }
+    }
+
+    /// `Σ (v − mean)²`, the deviation in `f64`.
+    fn sq_dev<T: Element>(a: &[T], mean: f64) -> f64 {
+        match as_f32(a) {
+            Some(a) => row_sums::sum_sq_dev(a, mean),
+            None => sum_pairs_f64(a, a, |v, _| (v.as_f64() - mean) * (v.as_f64() - mean)),
+        }
+    }
+
+    /// `Σ g·((x − mean)·invstd)`, the deviation in `T`, the product in `f64`.
+    fn dot_dev<T: Element>(g: &[T], x: &[T], mean: T, invstd: T) -> f64 {
+        match (as_f32(g), as_f32(x)) {
+            (Some(g), Some(x)) => {
+                row_sums::sum_dot_dev(g, x, mean.as_f64() as f32, invstd.as_f64() as f32)
+            }
+            _ => sum_pairs_f64(g, x, |g, x| g.as_f64() * ((x - mean) * invstd).as_f64()),
+        }
+    }
 }
 
 /// How many groups [`channel_sums`] cuts the channels into: enough for the threads to share.
@@ -211,13 +245,14 @@ pub fn native_batch_norm<T: Element>(
     let (y, mean, var) = {
         let xv = x.read_values();
         let none = vec![(); c];
-        let mean: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &none, |_, v, _| v.as_f64())
+        let value = |_, a: &[T], _: &[T]| Term::value(a);
+        let mean: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &none, |_, v, _| v.as_f64(), value)
             .into_iter()
             .map(|v| v / m)
             .collect();
-        let var: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &mean, |mu, v, _| {
-            let d = v.as_f64() - mu;
-            d * d
+        let sq_dev = |mu, v: T, _| (v.as_f64() - mu) * (v.as_f64() - mu);
+        let var: Vec<f64> = channel_sums(&xv, &xv, (n, c, s), &mean, sq_dev, |mu, a, _| {
+            Term::sq_dev(a, mu)
         })
         .into_iter()
         .map(|v| v / m)
@@ -280,10 +315,17 @@ impl<T: Element> Op<T> for NativeBatchNormBackward<T> {
         let (xv, gv) = (x.read_values(), ctx.grad.read_values());
         let (mean, invstd) = (&self.mean, &self.invstd);
         let stats: Vec<(T, T)> = mean.iter().copied().zip(invstd.iter().copied()).collect();
-        let sum_g = channel_sums(&gv, &gv, (n, c, s), &vec![(); c], |_, g, _| g.as_f64());
-        let sum_gx = channel_sums(&gv, &xv, (n, c, s), &stats, |(mu, is), g, x| {
-            g.as_f64() * ((x - mu) * is).as_f64()
-        });
+        let none = vec![(); c];
+        let value = |_, a: &[T], _: &[T]| Term::value(a);
+        let sum_g = channel_sums(&gv, &gv, (n, c, s), &none, |_, g, _| g.as_f64(), value);
+        let sum_gx = channel_sums(
+            &gv,
+            &xv,
+            (n, c, s),
+            &stats,
+            |(mu, is), g, x| g.as_f64() * ((x - mu) * is).as_f64(),
+            |(mu, is), g, x| Term::dot_dev(g, x, mu, is),
+        );
         let gamma: Vec<T> = match self.has_weight {
             true => ctx.inputs[1].to_vec(),
             false => vec![T::one(); c],
@@ -472,9 +514,15 @@ impl<T: Element> Op<T> for BatchNormEvalBackward<T> {
                 Tensor::from_values(dx, &shape, None, false)
             },
             || {
-                let dotp = channel_sums(&gv, &xv, (n, c, s), &self.mean, |mu, g, x| {
-                    g.as_f64() * (x - mu).as_f64()
-                });
+                // The deviation times 1, exactly `x − μ`.
+                let dotp = channel_sums(
+                    &gv,
+                    &xv,
+                    (n, c, s),
+                    &self.mean,
+                    |mu, g, x| g.as_f64() * (x - mu).as_f64(),
+                    |mu, g, x| Term::dot_dev(g, x, mu, T::one()),
+                );
                 let each = dotp.iter().zip(&self.invstd);
                 to_t(each.map(|(d, is)| d * is.as_f64()).collect())
             },
@@ -485,6 +533,7 @@ impl<T: Element> Op<T> for BatchNormEvalBackward<T> {
                     (n, c, s),
                     &vec![(); c],
                     |_, g, _| g.as_f64(),
+                    |_, g, _| Term::value(g),
                 ))
             },
         )
