@@ -356,9 +356,123 @@ pub fn tanh_f32(x: f32) -> f32 {
     }
 }
 
+/// `ln x` for `f32` within 1 ulp, vectorisable: Cephes' `logf` (`x = m·2ᵉ` with
+/// `m ∈ [√½, √2)`, a degree-8 polynomial for `ln(1 + f)`, `f = m − 1`, and `e·ln 2` added in
+/// two parts), with fused multiply–adds. Subnormal `x` is scaled by 2²⁵ first; 0 gives `-inf`,
+/// a negative `x` or NaN gives NaN, `+inf` gives `+inf`, as libm's `logf`.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+pub fn ln_f32(x: f32) -> f32 {
+    let subnormal = x < f32::MIN_POSITIVE;
+    let bits = if subnormal { x * 33_554_432.0 } else { x }.to_bits();
+    // x = m·2ᵉ with m ∈ [0.5, 1), then m ∈ [√½, √2) and f = m − 1.
+    let e = ((bits >> 23) & 0xff) as i32 - if subnormal { 151 } else { 126 };
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let low = m < std::f32::consts::FRAC_1_SQRT_2;
+    let (e, f) = if low {
+        (e - 1, m + m - 1.0)
+    } else {
+        (e, m - 1.0)
+    };
+    let z = f * f;
+    let p = 7.037_683_629_2e-2f32;
+    let p = p.mul_add(f, -1.151_461_031_0e-1);
+    let p = p.mul_add(f, 1.167_699_874_0e-1);
+    let p = p.mul_add(f, -1.242_014_084_6e-1);
+    let p = p.mul_add(f, 1.424_932_278_7e-1);
+    let p = p.mul_add(f, -1.666_805_766_5e-1);
+    let p = p.mul_add(f, 2.000_071_476_5e-1);
+    let p = p.mul_add(f, -2.499_999_399_3e-1);
+    let p = p.mul_add(f, 3.333_333_117_4e-1);
+    let e = e as f32;
+    let y = e.mul_add(-2.121_944_4e-4, f * z * p); // ln 2 = 0.693359375 − 2.12194440e-4
+    let y = z.mul_add(-0.5, y);
+    let r = e.mul_add(0.693_359_375, f + y);
+    if x == f32::INFINITY {
+        x
+    } else if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x < 0.0 || x.is_nan() {
+        f32::NAN
+    } else {
+        r
+    }
+}
+
+/// The Chebyshev fit of Numerical Recipes (§6.2) to `erfc z`, `z ≥ 0`, as its two parts:
+/// `erfc z = t·e^a` with `t = 1/(1 + z/2)` and the exponent `a = −z² + C₀ + t·P(t)`
+/// (fractional error below 1.2e-7 everywhere, so the tail keeps its relative accuracy), in
+/// `f32` with fused multiply–adds. GELU's Φ and [`erf_f32`] take it.
+#[inline(always)]
+pub fn erfc_fit_f32(z: f32) -> (f32, f32) {
+    #[allow(clippy::excessive_precision)] // the coefficients as published
+    const C: [f32; 10] = [
+        -1.265_512_2,
+        1.000_023_7,
+        0.374_091_96,
+        0.096_784_18,
+        -0.186_288_06,
+        0.278_868_07,
+        -1.135_203_98,
+        1.488_515_87,
+        -0.822_152_23,
+        0.170_872_77,
+    ];
+    let t = 1.0 / z.mul_add(0.5, 1.0);
+    let poly = C[1..].iter().rev().fold(0.0f32, |p, &c| t.mul_add(p, c));
+    (t, (-z).mul_add(z, t.mul_add(poly, C[0])))
+}
+
+/// Below this |x|, [`erf_f32`] sums its Taylor series; from it on, `1 − erfc |x|`.
+const ERF_SERIES_BELOW: f32 = 0.75;
+
+/// The Taylor coefficients of `erf x = x·Σ_k c_k·x²ᵏ`: `c_k = (2/√π)·(−1)ᵏ/(k!·(2k + 1))`,
+/// computed in `f64` and rounded once. Fourteen terms: at |x| = 0.75 the first one left out,
+/// `c₁₄·0.75²⁹`, is below 1e-12 of `erf`.
+const ERF_SERIES: [f32; 14] = {
+    let mut c = [0.0f32; 14];
+    let mut k = 0;
+    let mut factorial = 1.0f64; // k!
+    while k < 14 {
+        if k > 0 {
+            factorial *= k as f64;
+        }
+        let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+        c[k] = (std::f64::consts::FRAC_2_SQRT_PI * sign / (factorial * (2 * k + 1) as f64)) as f32;
+        k += 1;
+    }
+    c
+};
+
+/// `erf x` for `f32`, vectorisable: the Taylor series below |x| = 0.75
+/// ([`ERF_SERIES`]), `1 − erfc |x|` by [`erfc_fit_f32`] from there (where `erfc` ≤ 0.29, so
+/// the fit's error stays below an ulp of `erf`), the sign of `x` restored. `±inf` gives ±1,
+/// NaN gives NaN.
+#[inline(always)]
+pub fn erf_f32(x: f32) -> f32 {
+    let z = x * x;
+    let series = ERF_SERIES[..ERF_SERIES.len() - 1]
+        .iter()
+        .rev()
+        .fold(ERF_SERIES[ERF_SERIES.len() - 1], |p, &c| p.mul_add(z, c));
+    let a = x.abs();
+    let (t, e) = erfc_fit_f32(a);
+    let tail = (1.0 - t * exp_f32_fused(e)).copysign(x);
+    if a < ERF_SERIES_BELOW {
+        x * series
+    } else if x.is_nan() {
+        x
+    } else {
+        tail
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{add_all, add_lanes, add_lanes4, exp_f32, exp_f32_fused, sigmoid_f32, tanh_f32};
+    use super::{
+        add_all, add_lanes, add_lanes4, erf_f32, exp_f32, exp_f32_fused, ln_f32, sigmoid_f32,
+        tanh_f32,
+    };
 
     #[test]
     fn add_lanes_sums_sixteen_lanes_then_pairwise() {
@@ -430,6 +544,40 @@ mod tests {
             (0.0, 1.0, -1.0)
         );
         assert_eq!((sigmoid_f32(-200.0), sigmoid_f32(200.0)), (0.0, 1.0));
+    }
+
+    #[test]
+    fn ln_f32_is_within_one_ulp() {
+        // Every 997th positive finite f32 (subnormals and every binade included), and a dense
+        // sweep around 1 where ln x is small and the reduction's choice of m matters.
+        let all = (1u32..0x7f80_0000).step_by(997).map(f32::from_bits);
+        let near_one = (-100_000..=100_000).map(|i| 1.0 + i as f32 * 1e-6);
+        let worst = worst_ulp(all.chain(near_one), ln_f32, f64::ln);
+        assert!(worst <= 1.0, "ln_f32: {worst} ulp");
+        assert_eq!((ln_f32(1.0), ln_f32(f32::INFINITY)), (0.0, f32::INFINITY));
+        assert_eq!(
+            (ln_f32(0.0), ln_f32(-0.0)),
+            (f32::NEG_INFINITY, f32::NEG_INFINITY)
+        );
+        assert!(ln_f32(-1.0).is_nan() && ln_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn erf_f32_is_within_two_ulp() {
+        // Every 1e-5 over [-5, 5] (both sides of the switch at 0.75), and tiny arguments.
+        let xs = (-500_000..=500_000).map(|i| i as f32 * 1e-5);
+        let tiny = (1..=1000).map(|i| i as f32 * 1e-30);
+        let worst = worst_ulp(xs.chain(tiny), erf_f32, libm::erf);
+        assert!(worst <= 2.0, "erf_f32: {worst} ulp");
+        assert_eq!(
+            (erf_f32(0.0), erf_f32(10.0), erf_f32(-10.0)),
+            (0.0, 1.0, -1.0)
+        );
+        assert_eq!(
+            (erf_f32(f32::INFINITY), erf_f32(f32::NEG_INFINITY)),
+            (1.0, -1.0)
+        );
+        assert!(erf_f32(f32::NAN).is_nan());
     }
 
     #[test]
