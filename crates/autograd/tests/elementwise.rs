@@ -477,3 +477,58 @@ fn an_operand_repeated_along_the_others_leading_dimensions_meets_the_right_eleme
         }
     }
 }
+
+#[test]
+fn f32_sin_cos_log_erf_run_their_vector_forms_and_fall_back_to_libm_beyond_them() {
+    // In range: within the kernels' bounds of the exact (f64) value, in units of the f32
+    // spacing at the exact value.
+    let xs: Vec<f32> = (0..4001).map(|i| (i as f32 - 2000.0) * 0.37).collect();
+    let x = Tensor::from_vec(xs.clone(), &[4001]);
+    let pos = Tensor::from_vec(xs.iter().map(|v| v.abs() + 1e-3).collect(), &[4001]);
+    let ulp = |got: f32, exact: f64| {
+        (got as f64 - exact).abs()
+            / (f32::EPSILON as f64 * exact.abs()).max(f32::MIN_POSITIVE as f64)
+    };
+    let worst = |t: Tensor<f32>, src: &Tensor<f32>, f: fn(f64) -> f64| {
+        t.to_vec()
+            .iter()
+            .zip(src.to_vec())
+            .map(|(&y, v)| ulp(y, f(v as f64)))
+            .fold(0.0, f64::max)
+    };
+    assert!(worst(x.sin(), &x, f64::sin) <= 1.12);
+    assert!(worst(x.cos(), &x, f64::cos) <= 1.12);
+    assert!(worst(pos.log(), &pos, f64::ln) <= 1.0);
+    let small = x.mul_scalar(0.004); // ±2.96, both sides of erf's switch at 0.75
+    assert!(worst(small.erf(), &small, libm_erf) <= 2.0);
+    // Beyond 2¹⁶, ±inf and NaN: libm's values, bit for bit, beside in-range ones.
+    let odd = vec![
+        1.0e6f32,
+        -7.0e4,
+        65_537.0,
+        f32::INFINITY,
+        f32::NAN,
+        0.5,
+        3.0e38,
+    ];
+    let t = Tensor::from_vec(odd.clone(), &[7]);
+    let want_sin: Vec<f32> = odd.iter().map(|v| v.sin()).collect();
+    let want_cos: Vec<f32> = odd.iter().map(|v| v.cos()).collect();
+    let (got_sin, got_cos) = (t.sin().to_vec(), t.cos().to_vec());
+    for i in [0, 1, 2, 6] {
+        assert_eq!(
+            got_sin[i].to_bits(),
+            want_sin[i].to_bits(),
+            "sin({})",
+            odd[i]
+        );
+        assert_eq!(
+            got_cos[i].to_bits(),
+            want_cos[i].to_bits(),
+            "cos({})",
+            odd[i]
+        );
+    }
+    assert!(got_sin[3].is_nan() && got_sin[4].is_nan() && got_cos[3].is_nan());
+    assert!(ulp(got_sin[5], 0.5f64.sin()) <= 1.12 && ulp(got_cos[5], 0.5f64.cos()) <= 1.12);
+}

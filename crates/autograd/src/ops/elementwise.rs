@@ -16,6 +16,22 @@ fn c<T: Element>(v: f64) -> T {
     T::from_f64(v)
 }
 
+/// `f(v)` for `f32` (a call-free form, vectorisable), `other(v)` for the other types.
+#[inline(always)]
+fn fast_or<T: Element>(v: T, f: fn(f32) -> f32, other: impl Fn(T) -> T) -> T {
+    match T::DTYPE {
+        DType::F32 => T::from_f64(f(v.as_f64() as f32) as f64),
+        _ => other(v),
+    }
+}
+
+/// Whether [`math::sin_f32`] and [`math::cos_f32`] cover `v` (|v| ≤ 2¹⁶, not NaN), or `T`
+/// is not `f32` (libm's computed it already).
+#[inline(always)]
+fn sin_cos_fast<T: Element>(v: T) -> bool {
+    T::DTYPE != DType::F32 || v.as_f64().abs() <= math::SIN_COS_FAST_UP_TO as f64
+}
+
 /// erf v as [`Tensor::erf`] computes it: for `f32` [`math::erf_f32`], for `f64` libm's.
 #[inline(always)]
 fn erf_value<T: Element>(v: T) -> T {
@@ -26,13 +42,19 @@ fn erf_value<T: Element>(v: T) -> T {
 }
 
 unary_ops! {
-    /// `sin(x)` (`torch.sin`). Derivative: cos(x).
+    /// `sin(x)` (`torch.sin`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::sin_f32`]
+    /// (within 1.12 ulp, checked at every such `f32`), so the loop runs in vector lanes;
+    /// beyond, and for `f64`, libm's. Derivative: cos(x).
     sin, SinBackward, "SinBackward0", "d sin(x)/dx = cos(x)", saves_output: false,
-        |v| v.sin(),
+        |v| fast_or(v, math::sin_f32, |v| v.sin()),
+        unless(|v| sin_cos_fast(v)) => v.sin(),
         |x, y, g| g * &x.cos();
-    /// `cos(x)` (`torch.cos`). Derivative: -sin(x).
+    /// `cos(x)` (`torch.cos`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::cos_f32`]
+    /// (within 1.12 ulp, checked at every such `f32`); beyond, and for `f64`, libm's.
+    /// Derivative: -sin(x).
     cos, CosBackward, "CosBackward0", "d cos(x)/dx = -sin(x)", saves_output: false,
-        |v| v.cos(),
+        |v| fast_or(v, math::cos_f32, |v| v.cos()),
+        unless(|v| sin_cos_fast(v)) => v.cos(),
         |x, y, g| -(g * &x.sin());
     /// `tan(x)` (`torch.tan`). Derivative: 1 + tan²(x).
     tan, TanBackward, "TanBackward0", "d tan(x)/dx = 1 + tan(x)²", saves_output: true,

@@ -6,7 +6,9 @@
 //! derivative rule in words, what the backward reads (`saves_output`, and `saves_inputs: false`
 //! when it reads neither), the value of one element `|v| …`, and the derivative written in
 //! tensor operations `|x, y, g| …` (`x` the input, `y` the output, `g` the gradient arriving
-//! from above), so that double backward works. An optional `fast(x | y): |g, s| …` is the same
+//! from above), so that double backward works. An optional `unless(|v| in_range) => exact,`
+//! after the value names the elements its fast form does not cover and the form that computes
+//! them (`sin` and `cos` of `f32` beyond 2¹⁶). An optional `fast(x | y): |g, s| …` is the same
 //! derivative for one element, `s` being the saved `x` or `y`: when no graph of the backward is
 //! built it runs in one pass (`ops::zip_grad`), no intermediate tensors.
 
@@ -27,6 +29,7 @@ macro_rules! unary_ops {
         $name:ident, $op:ident, $grad_fn:literal, $rule:literal,
         saves_output: $saves_y:literal $(, saves_inputs: $saves_x:literal)?,
         |$v:ident| $value:expr,
+        $(unless(|$u:ident| $in_range:expr) => $exact:expr,)?
         |$x:ident, $y:ident, $g:ident| $grad:expr
         $(, fast($saved:ident): |$fg:ident, $fs:ident| $fast:expr)?;
     )*) => {
@@ -38,7 +41,19 @@ macro_rules! unary_ops {
                     // input (the usual case) read in place, a strided one copied in row-major
                     // order first (`Layout::gather`), so both run the vector loop.
                     let src = self.read_values();
-                    let out = $crate::ops::par::map_values(&src, |$v: T| $value);
+                    #[allow(unused_mut)]
+                    let mut out = $crate::ops::par::map_values(&src, |$v: T| $value);
+                    $(
+                        // Elements outside the fast form's range, if any, again by the exact
+                        // form (one vectorised pass to find out whether there are any).
+                        if src.iter().fold(false, |any, &$u| any | !($in_range)) {
+                            for (o, &$u) in out.iter_mut().zip(src.iter()) {
+                                if !($in_range) {
+                                    *o = $exact;
+                                }
+                            }
+                        }
+                    )?
                     drop(src);
                     let shape = &self.inner.layout.shape;
                     $crate::graph::record_values(out, shape, $op, &[self])
