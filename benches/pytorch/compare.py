@@ -81,6 +81,9 @@ GROUPS = {
         "ops/gelu_fwd_bwd",
         "ops/layer_norm_fwd_bwd",
         "ops/exp_fwd_bwd",
+        "ops/log_fwd_bwd",
+        "ops/sin_fwd_bwd",
+        "ops/erf_fwd_bwd",
     ],
 }
 

@@ -159,6 +159,11 @@ def op(shape, forward, modules=()):
     return fwd_bwd(list(modules), x, lambda: forward(x))
 
 
+def positive(shape, forward):
+    x = (torch.randn(*shape).abs() + 0.1).requires_grad_(True)
+    return fwd_bwd([], x, lambda: forward(x))
+
+
 def cross_entropy():
     targets = torch.tensor([i * 7 % 65 for i in range(1024)])
     x = torch.randn(1024, 65, requires_grad=True)
@@ -182,6 +187,9 @@ OPS = {
     "ops/gelu_fwd_bwd": lambda: op((32, 32, 256), F.gelu),
     "ops/layer_norm_fwd_bwd": layer_norm,
     "ops/exp_fwd_bwd": lambda: op((32, 32, 256), torch.exp),
+    "ops/log_fwd_bwd": lambda: positive((32, 32, 256), torch.log),
+    "ops/sin_fwd_bwd": lambda: op((32, 32, 256), torch.sin),
+    "ops/erf_fwd_bwd": lambda: op((32, 32, 256), torch.erf),
 }
 
 WORKLOADS = {**MATMUL, **TRAIN_STEP, **LAYERS, **OPS}

@@ -139,8 +139,8 @@ fn attention(c: &mut Criterion) {
 
 /// Single ops, forward + sum + backward from a leaf, at `char_gpt`'s shapes (batch 32, block
 /// 32, 4 heads, embedding 64, vocabulary 65): its attention scores' softmax, the loss over its
-/// logits (log-softmax alone and cross-entropy), the MLP's GELU, a layer norm; and `exp` on
-/// the MLP's activations.
+/// logits (log-softmax alone and cross-entropy), the MLP's GELU, a layer norm; and `exp`,
+/// `sin`, `erf` and (of |x| + 0.1) `log` on the MLP's activations.
 fn ops(c: &mut Criterion) {
     let _ = tapegrad_autograd::init_threads(0);
     let mut group = c.benchmark_group("ops");
@@ -196,6 +196,31 @@ fn ops(c: &mut Criterion) {
         32,
         std::slice::from_ref(&hidden),
         || hidden.exp().sum(),
+    );
+    let positive = Tensor::<f32>::randn(&[32, 32, 256])
+        .abs()
+        .add_scalar(0.1)
+        .requires_grad_(true);
+    bench_fwd_bwd(
+        &mut group,
+        "log_fwd_bwd",
+        32,
+        std::slice::from_ref(&positive),
+        || positive.log().sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "sin_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.sin().sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "erf_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.erf().sum(),
     );
     group.finish();
 }
