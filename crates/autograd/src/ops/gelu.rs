@@ -37,10 +37,10 @@ pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
 /// Φ(x), the standard normal distribution function: `½(1 + erf(x/√2))` with libm's `erf`
 /// for `f64`; for `f32`, `½·erfc(-x/√2)` by the Chebyshev fit of Numerical Recipes
 /// (`math::erfc_fit_f32`: fractional error below 1.2e-7 everywhere, so the tails keep their
-/// relative accuracy) in `f32` arithmetic, its multiply–adds fused. Measured over [-6, 6] before they were fused:
-/// GELU within 3.9e-6 relative and 3.8e-7 absolute of the exact value (`tests/fused_ops.rs`
-/// holds both forms within 4e-6 relative plus 5e-7); PyTorch's own `f32` kernel is within
-/// 1.1e-6 absolute but loses the far negative tail entirely.
+/// relative accuracy) in `f32` arithmetic, its multiply–adds fused. Measured over [-6, 6]
+/// before they were fused: GELU within 3.9e-6 relative and 3.8e-7 absolute of the exact
+/// value (`tests/fused_ops.rs` holds both forms within 4e-6 relative plus 5e-7); PyTorch's
+/// own `f32` kernel is within 1.1e-6 absolute but loses the far negative tail entirely.
 #[inline(always)]
 fn cdf<T: Element>(v: T) -> T {
     match T::DTYPE {
