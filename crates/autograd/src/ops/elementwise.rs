@@ -8,21 +8,12 @@
 use crate::element::{DType, Element};
 use crate::graph::{record, BackwardCtx, InputGrads, Op};
 use crate::kernels::math;
-use crate::ops::unary::unary_ops;
+use crate::ops::unary::{f32_or, unary_ops};
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
 fn c<T: Element>(v: f64) -> T {
     T::from_f64(v)
-}
-
-/// `f(v)` for `f32` (a call-free form, vectorisable), `other(v)` for the other types.
-#[inline(always)]
-fn fast_or<T: Element>(v: T, f: fn(f32) -> f32, other: impl Fn(T) -> T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(f(v.as_f64() as f32) as f64),
-        _ => other(v),
-    }
 }
 
 /// Whether [`math::sin_f32`] and [`math::cos_f32`] cover `v` (|v| ≤ 2¹⁶, not NaN), or `T`
@@ -32,28 +23,19 @@ fn sin_cos_fast<T: Element>(v: T) -> bool {
     T::DTYPE != DType::F32 || v.as_f64().abs() <= math::SIN_COS_FAST_UP_TO as f64
 }
 
-/// erf v as [`Tensor::erf`] computes it: for `f32` [`math::erf_f32`], for `f64` libm's.
-#[inline(always)]
-fn erf_value<T: Element>(v: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(math::erf_f32(v.as_f64() as f32) as f64),
-        _ => T::from_f64(libm::erf(v.as_f64())),
-    }
-}
-
 unary_ops! {
     /// `sin(x)` (`torch.sin`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::sin_f32`]
     /// (within 1.12 ulp, checked at every such `f32`), so the loop runs in vector lanes;
     /// beyond, and for `f64`, libm's. Derivative: cos(x).
     sin, SinBackward, "SinBackward0", "d sin(x)/dx = cos(x)", saves_output: false,
-        |v| fast_or(v, math::sin_f32, |v| v.sin()),
+        |v| f32_or(v, math::sin_f32, |v| v.sin()),
         unless(|v| sin_cos_fast(v)) => v.sin(),
         |x, y, g| g * &x.cos();
     /// `cos(x)` (`torch.cos`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::cos_f32`]
     /// (within 1.12 ulp, checked at every such `f32`); beyond, and for `f64`, libm's.
     /// Derivative: -sin(x).
     cos, CosBackward, "CosBackward0", "d cos(x)/dx = -sin(x)", saves_output: false,
-        |v| fast_or(v, math::cos_f32, |v| v.cos()),
+        |v| f32_or(v, math::cos_f32, |v| v.cos()),
         unless(|v| sin_cos_fast(v)) => v.cos(),
         |x, y, g| -(g * &x.sin());
     /// `tan(x)` (`torch.tan`). Derivative: 1 + tan²(x).
@@ -79,7 +61,7 @@ unary_ops! {
     /// The error function (`torch.erf`): for `f32` the call-free [`math::erf_f32`] (within 2
     /// ulp), so the loop runs in vector lanes; for `f64` libm's. Derivative: 2/√π · e^(-x²).
     erf, ErfBackward, "ErfBackward0", "d erf(x)/dx = 2/sqrt(pi) exp(-x²)", saves_output: false,
-        |v| erf_value(v),
+        |v| f32_or(v, math::erf_f32, |v| T::from_f64(libm::erf(v.as_f64()))),
         |x, y, g| g * &(-(x * x)).exp().mul_scalar(c(std::f64::consts::FRAC_2_SQRT_PI));
     /// `1/√x` (`torch.rsqrt`). Derivative: -y³/2.
     rsqrt, RsqrtBackward, "RsqrtBackward0", "d x^(-1/2)/dx = -x^(-3/2)/2 = -y³/2", saves_output: true,

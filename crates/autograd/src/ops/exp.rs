@@ -1,18 +1,7 @@
 //! Exponential: `exp(x)`.
 
-use crate::element::{DType, Element};
 use crate::kernels::math;
-use crate::ops::unary::unary_ops;
-
-/// eᵛ as [`Tensor::exp`] computes it: for `f32` the call-free [`math::exp_f32_fused`] (within
-/// 2 ulp), for `f64` libm's.
-#[inline(always)]
-fn exp_value<T: Element>(v: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(math::exp_f32_fused(v.as_f64() as f32) as f64),
-        _ => v.exp(),
-    }
-}
+use crate::ops::unary::{f32_or, unary_ops};
 
 unary_ops! {
     /// `e^self` elementwise (`torch.exp`): for `f32` the call-free [`math::exp_f32_fused`]
@@ -25,7 +14,7 @@ unary_ops! {
     /// assert_eq!(Tensor::from_vec(vec![0.0f32], &[1]).exp().item(), 1.0);
     /// ```
     exp, ExpBackward, "ExpBackward0", "d exp(x)/dx = exp(x)", saves_output: true,
-        |v| exp_value(v),
+        |v| f32_or(v, math::exp_f32_fused, |v| v.exp()),
         |x, y, g| g.mul(y),
         fast(y): |g, e| g * e;
 }

@@ -6,10 +6,11 @@
 //! backward is the same formula written with recorded tensor ops, so GELU can be
 //! differentiated twice.
 
-use crate::element::{DType, Element};
+use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
 use crate::kernels::math::{erfc_fit_f32, exp_f32_fused};
+use crate::ops::unary::f32_or;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -43,10 +44,9 @@ pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
 /// own `f32` kernel is within 1.1e-6 absolute but loses the far negative tail entirely.
 #[inline(always)]
 fn cdf<T: Element>(v: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(cdf_f32(v.as_f64() as f32) as f64),
-        _ => T::from_f64(0.5 * (1.0 + libm::erf(v.as_f64() * FRAC_1_SQRT_2))),
-    }
+    f32_or(v, cdf_f32, |v| {
+        T::from_f64(0.5 * (1.0 + libm::erf(v.as_f64() * FRAC_1_SQRT_2)))
+    })
 }
 
 #[inline(always)]
@@ -65,10 +65,7 @@ fn cdf_f32(x: f32) -> f32 {
 /// take its slow underflow path; GELU's inputs reach |x| > 13), so the loops vectorise.
 #[inline(always)]
 fn exp<T: Element>(a: T) -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_f64(exp_f32_fused(a.as_f64() as f32) as f64),
-        _ => a.exp(),
-    }
+    f32_or(a, exp_f32_fused, |a| a.exp())
 }
 
 /// `Φ(x) + x·φ(x)` of one element, Φ(x) given.

@@ -12,6 +12,21 @@
 //! derivative for one element, `s` being the saved `x` or `y`: when no graph of the backward is
 //! built it runs in one pass (`ops::zip_grad`), no intermediate tensors.
 
+/// The value of an element by `f32_form` (a call-free form, so the loop runs in vector lanes)
+/// when `T` is `f32`, by `other` (libm's, usually) for the other types: the shape of every
+/// entry whose `f32` form is one of `kernels::math`'s.
+#[inline(always)]
+pub(crate) fn f32_or<T: crate::element::Element>(
+    v: T,
+    f32_form: impl Fn(f32) -> f32,
+    other: impl Fn(T) -> T,
+) -> T {
+    match T::DTYPE {
+        crate::element::DType::F32 => T::from_f64(f32_form(v.as_f64() as f32) as f64),
+        _ => other(v),
+    }
+}
+
 /// `Op::saves_inputs` of an entry: the value given, else the default `true`.
 pub(crate) const fn flag(given: &[bool], default: bool) -> bool {
     if given.is_empty() {
