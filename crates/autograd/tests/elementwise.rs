@@ -537,3 +537,67 @@ fn f32_sin_cos_log_erf_run_their_vector_forms_and_fall_back_to_libm_beyond_them(
         assert!(ulp(got_sin[i], v.sin()) <= 1.12 && ulp(got_cos[i], v.cos()) <= 1.12);
     }
 }
+
+#[test]
+fn f32_tan_asin_atan_sinh_cosh_log1p_expm1_log2_log10_exp2_run_their_vector_forms() {
+    // Each on an f32 tensor over its domain, within its kernel's bound of the exact (f64)
+    // value, in units of the f32 spacing at the exact value.
+    let ulp = |got: f32, exact: f64| {
+        (got as f64 - exact).abs()
+            / (f32::EPSILON as f64 * exact.abs()).max(f32::MIN_POSITIVE as f64)
+    };
+    type Case = (
+        &'static str,
+        fn(&Tensor<f32>) -> Tensor<f32>,
+        fn(f64) -> f64,
+        f64,
+        f64,
+        f64,
+    );
+    let cases: [Case; 10] = [
+        ("tan", |t| t.tan(), f64::tan, -700.0, 700.0, 2.0),
+        ("asin", |t| t.asin(), f64::asin, -1.0, 1.0, 2.0),
+        ("atan", |t| t.atan(), f64::atan, -300.0, 300.0, 2.0),
+        ("sinh", |t| t.sinh(), f64::sinh, -80.0, 80.0, 1.5),
+        ("cosh", |t| t.cosh(), f64::cosh, -80.0, 80.0, 1.5),
+        ("log1p", |t| t.log1p(), f64::ln_1p, -0.999, 1e4, 1.5),
+        ("expm1", |t| t.expm1(), f64::exp_m1, -20.0, 80.0, 1.5),
+        ("log2", |t| t.log2(), f64::log2, 1e-30, 1e30, 1.0),
+        ("log10", |t| t.log10(), f64::log10, 1e-3, 1e6, 1.0),
+        ("exp2", |t| t.exp2(), f64::exp2, -140.0, 120.0, 1.5),
+    ];
+    for (name, op, exact, lo, hi, bound) in cases {
+        let xs: Vec<f32> = (0..=5000)
+            .map(|i| (lo + (hi - lo) * i as f64 / 5000.0) as f32)
+            .collect();
+        let got = op(&Tensor::from_vec(xs.clone(), &[xs.len()])).to_vec();
+        let worst = got
+            .iter()
+            .zip(&xs)
+            .map(|(&y, &v)| ulp(y, exact(v as f64)))
+            .fold(0.0, f64::max);
+        assert!(worst <= bound, "{name}: {worst} ulp (bound {bound})");
+    }
+    // Beyond the vector forms' ranges (tan beyond 2¹⁶, sinh and cosh beyond 88.7, where eˣ
+    // overflows while they need not): libm's bits, beside in-range elements.
+    let t = Tensor::from_vec(vec![1.0e6f32, -7.0e4, 0.5], &[3]);
+    let tan = t.tan().to_vec();
+    assert_eq!((tan[0], tan[1]), (1.0e6f32.tan(), (-7.0e4f32).tan()));
+    assert!(ulp(tan[2], 0.5f64.tan()) <= 2.0);
+    let t = Tensor::from_vec(vec![89.2f32, -89.0, 1.0], &[3]);
+    let (sinh, cosh) = (t.sinh().to_vec(), t.cosh().to_vec());
+    assert!(sinh[0].is_finite() && cosh[1].is_finite());
+    assert_eq!((sinh[0], sinh[1]), (89.2f32.sinh(), (-89.0f32).sinh()));
+    assert_eq!((cosh[0], cosh[1]), (89.2f32.cosh(), (-89.0f32).cosh()));
+    assert!(ulp(sinh[2], 1f64.sinh()) <= 1.5 && ulp(cosh[2], 1f64.cosh()) <= 1.5);
+    let nan = Tensor::from_vec(vec![f32::NAN], &[1]);
+    for f in [
+        Tensor::tan,
+        Tensor::sinh,
+        Tensor::cosh,
+        Tensor::log1p,
+        Tensor::asin,
+    ] {
+        assert!(f(&nan).item().is_nan());
+    }
+}

@@ -294,29 +294,11 @@ pub fn exp_f32_fused(a: f32) -> f32 {
 
 /// [`exp_f32`]'s steps, each multiply–add by `madd(x, y, z) = x·y + z`.
 #[inline(always)]
-#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
 fn exp_f32_by(a: f32, madd: impl Fn(f32, f32, f32) -> f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4; // ln 2 split so that k·LN2_HI is exact
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding and subtracting it rounds to an integer
     let x = a.clamp(-87.3, 88.72);
-    let shifted = madd(x, LOG2E, ROUND);
-    let k = shifted - ROUND;
-    let r = madd(-k, LN2_LO, madd(-k, LN2_HI, x));
-    let p = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
-    let p = madd(p, r, 8.333_452e-3);
-    let p = madd(p, r, 4.166_579_6e-2);
-    let p = madd(p, r, 1.666_666_5e-1);
-    let p = madd(p, r, 5.000_000_1e-1);
-    let er = madd(p, r * r, r) + 1.0;
-    // 2ᵏ as 2^(k/2)·2^(k - k/2): both factors are normal for every k in [-126, 128].
-    // k as an integer, read from the bits of `shifted` (= 1.5·2²³ + k, whose last place is
-    // worth 1): `k as i32` would do the same but, being saturating, does not vectorise.
-    let k = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
-    let (k1, k2) = (k >> 1, k.wrapping_sub(k >> 1));
-    let pow2 = |e: i32| f32::from_bits((e.wrapping_add(127) << 23) as u32);
-    let y = er * pow2(k1) * pow2(k2);
+    let (k, r) = exp_reduce(x, &madd);
+    let er = exp_m1_poly(r, &madd) + 1.0;
+    let y = times_pow2(er, k);
     if a < -87.3 {
         0.0
     } else if a > 88.72 {
@@ -326,6 +308,116 @@ fn exp_f32_by(a: f32, madd: impl Fn(f32, f32, f32) -> f32) -> f32 {
     } else {
         y
     }
+}
+
+/// `ln 2` split so that `k·LN2_HI` is exact for the `k` of an `f32` exponent.
+const LN2_HI: f32 = 0.693_359_4;
+/// `ln 2 − LN2_HI`.
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5·2²³: adding and subtracting it rounds an `f32` below 2²² to an integer, which can then
+/// be read from the bits of the sum (its last place is worth 1).
+const ROUND: f32 = 12_582_912.0;
+
+/// Cephes' reduction `x = k·ln 2 + r`, |r| ≤ ½ln 2, for |x| ≤ 89: `k` as an integer (read
+/// from the bits of `x·log₂e + 1.5·2²³`; `k as i32` would do the same but, being saturating,
+/// does not vectorise) and `r`, taken off in two parts.
+#[inline(always)]
+fn exp_reduce(x: f32, madd: impl Fn(f32, f32, f32) -> f32) -> (i32, f32) {
+    let shifted = madd(x, std::f32::consts::LOG2_E, ROUND);
+    let k = shifted - ROUND;
+    let r = madd(-k, LN2_LO, madd(-k, LN2_HI, x));
+    let k = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    (k, r)
+}
+
+/// `eʳ − 1 = r + r²·P(r)` for |r| ≤ ½ln 2, with Cephes' degree-5 `P` of `expf`.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+fn exp_m1_poly(r: f32, madd: impl Fn(f32, f32, f32) -> f32) -> f32 {
+    let p = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
+    let p = madd(p, r, 8.333_452e-3);
+    let p = madd(p, r, 4.166_579_6e-2);
+    let p = madd(p, r, 1.666_666_5e-1);
+    let p = madd(p, r, 5.000_000_1e-1);
+    madd(p, r * r, r)
+}
+
+/// `2ᵉ` for `e` in [-126, 127], built in the exponent bits.
+#[inline(always)]
+fn pow2(e: i32) -> f32 {
+    f32::from_bits((e.wrapping_add(127) << 23) as u32)
+}
+
+/// `v·2ᵏ` as `v·2^(k/2)·2^(k − k/2)`, both factors normal for every `k` in [-252, 254], so
+/// that `2ᵏ` itself need not be (`2¹²⁸`, `2⁻¹⁵⁰`); for `v` in [½, 2) the first product is exact
+/// and the result rounded once, also into the subnormals.
+#[inline(always)]
+fn times_pow2(v: f32, k: i32) -> f32 {
+    let k1 = k >> 1;
+    v * pow2(k1) * pow2(k.wrapping_sub(k1))
+}
+
+/// `eˣ − 1` for `f32` within 1.5 ulp, vectorisable: [`exp_reduce`]'s `x = k·ln 2 + r`, then
+/// `2ᵏ·(eʳ − 1) + (2ᵏ − 1)` (both `2ᵏ − 1` and the product exact for |k| ≤ 24, so no
+/// cancellation), and `eˣ − 1` from `eˣ` beyond, where the `− 1` is at most half an ulp or
+/// leaves `-1`. `+inf` above 88.72, NaN stays NaN.
+#[inline(always)]
+pub fn expm1_f32(x: f32) -> f32 {
+    let c = x.clamp(-87.3, 88.72);
+    let (k, r) = exp_reduce(c, f32::mul_add);
+    let m1 = exp_m1_poly(r, f32::mul_add);
+    let two_k = pow2(k);
+    let near = two_k.mul_add(m1, two_k - 1.0);
+    let far = times_pow2(m1 + 1.0, k) - 1.0;
+    if x > 88.72 {
+        f32::INFINITY
+    } else if x.is_nan() || x == 0.0 {
+        x // NaN, and ±0 with its sign
+    } else if k.abs() <= 24 {
+        near
+    } else {
+        far
+    }
+}
+
+/// `2ˣ` for `f32` within 1.5 ulp, vectorisable: `x = k + s` with `k` the nearest integer (so
+/// `s ∈ [−½, ½]` is exact), `2ˢ = e^(s·ln 2)` by `expf`'s polynomial ([`exp_m1_poly`]), and
+/// `2ᵏ` in the exponent bits, in two factors so that subnormal results are rounded once.
+/// 0 below -150, `+inf` from 128, NaN stays NaN.
+#[inline(always)]
+pub fn exp2_f32(x: f32) -> f32 {
+    let c = x.clamp(-151.0, 129.0);
+    let shifted = c + ROUND;
+    let s = c - (shifted - ROUND);
+    let k = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let r = s.mul_add(LN2_HI, s * LN2_LO);
+    let y = times_pow2(exp_m1_poly(r, f32::mul_add) + 1.0, k);
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// Below this |x|, [`sinh_f32`] and [`cosh_f32`] hold their bound; beyond (where `eˣ`
+/// overflows while they need not), and for NaN, callers take libm's.
+pub const SINH_COSH_FAST_UP_TO: f32 = 88.7;
+
+/// `sinh x` for `f32` with |x| ≤ [`SINH_COSH_FAST_UP_TO`] within 1.5 ulp, vectorisable:
+/// `(u + u/(u + 1))/2` with `u = eˣ − 1` ([`expm1_f32`]) at |x|, so no cancellation near 0;
+/// the sign of `x` restored.
+#[inline(always)]
+pub fn sinh_f32(x: f32) -> f32 {
+    let u = expm1_f32(x.abs());
+    (0.5 * (u + u / (u + 1.0))).copysign(x)
+}
+
+/// `cosh x` for `f32` with |x| ≤ [`SINH_COSH_FAST_UP_TO`] within 1.5 ulp, vectorisable:
+/// `eˣ/2 + e⁻ˣ/2` with `eˣ` at |x| ([`exp_f32_fused`]); no cancellation, as `cosh x ≥ 1`.
+#[inline(always)]
+pub fn cosh_f32(x: f32) -> f32 {
+    let e = exp_f32_fused(x.abs());
+    0.5f32.mul_add(e, 0.5 / e)
 }
 
 /// The logistic function `1/(1 + e⁻ˣ)` for `f32` with [`exp_f32_fused`], within 3 ulp.
@@ -356,13 +448,70 @@ pub fn tanh_f32(x: f32) -> f32 {
     }
 }
 
-/// `ln x` for `f32` within 1 ulp, vectorisable: Cephes' `logf` (`x = m·2ᵉ` with
-/// `m ∈ [√½, √2)`, a degree-8 polynomial for `ln(1 + f)`, `f = m − 1`, and `e·ln 2` added in
-/// two parts), with fused multiply–adds. Subnormal `x` is scaled by 2²⁵ first; 0 gives `-inf`,
-/// a negative `x` or NaN gives NaN, `+inf` gives `+inf`, as libm's `logf`.
+/// `ln x` for `f32` within 1 ulp, vectorisable: Cephes' `logf` ([`log_reduce`], then
+/// `e·ln 2` added in two parts), with fused multiply–adds. 0 gives `-inf`, a negative `x` or
+/// NaN gives NaN, `+inf` gives `+inf`, as libm's `logf`.
+#[inline(always)]
+pub fn ln_f32(x: f32) -> f32 {
+    let (e, f, tail) = log_reduce(x);
+    let y = e.mul_add(LN2_LO, tail);
+    let y = (f * f).mul_add(-0.5, y);
+    log_special(x, e.mul_add(LN2_HI, f + y))
+}
+
+/// `log₂ x` for `f32` within 1 ulp, vectorisable: Cephes' `log2f`, `e + ln(1 + f)·log₂e` with
+/// `log₂e = 1 + 0.4427…` so that `f` itself is added exactly once. Special values as [`ln_f32`].
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // log₂e − 1 to f32's precision
+pub fn log2_f32(x: f32) -> f32 {
+    const LOG2E_M1: f32 = 0.442_695_040_888_963_4;
+    let (e, f, tail) = log_reduce(x);
+    let y = (f * f).mul_add(-0.5, tail); // ln(1 + f) − f
+    let t = y.mul_add(LOG2E_M1, f.mul_add(LOG2E_M1, y));
+    log_special(x, e + (f + t))
+}
+
+/// `log₁₀ x` for `f32` within 1 ulp, vectorisable: Cephes' `log10f`,
+/// `ln(1 + f)·log₁₀e + e·log₁₀2` with both constants split into a short head (whose products
+/// are nearly exact) and a tail. Special values as [`ln_f32`].
+#[inline(always)]
+pub fn log10_f32(x: f32) -> f32 {
+    const LOG10E_HI: f32 = 0.433_593_75; // 111/256
+    const LOG10E_LO: f32 = (std::f64::consts::LOG10_E - 0.433_593_75) as f32;
+    const LOG10_2_HI: f32 = 0.300_781_25; // 77/256
+    const LOG10_2_LO: f32 = (std::f64::consts::LOG10_2 - 0.300_781_25) as f32;
+    let (e, f, tail) = log_reduce(x);
+    let y = (f * f).mul_add(-0.5, tail); // ln(1 + f) − f
+    let z = y * LOG10E_LO;
+    let z = f.mul_add(LOG10E_LO, z);
+    let z = e.mul_add(LOG10_2_LO, z);
+    let z = y.mul_add(LOG10E_HI, z);
+    let z = f.mul_add(LOG10E_HI, z);
+    log_special(x, e.mul_add(LOG10_2_HI, z))
+}
+
+/// `ln(1 + x)` for `f32` within 1.5 ulp, vectorisable: `u = 1 + x` rounded, then
+/// `ln u + (x − (u − 1))/u`, the second term putting back what the rounding of `u` lost
+/// (Goldberg's correction; `x` itself where `u` rounds to 1). `-1` gives `-inf`, below it NaN,
+/// `+inf` gives `+inf`.
+#[inline(always)]
+pub fn log1p_f32(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let finite = u > 0.0 && u < f32::INFINITY;
+    let correction = if finite { (x - (u - 1.0)) / u } else { 0.0 };
+    if u == 1.0 {
+        x
+    } else {
+        ln_f32(u) + correction
+    }
+}
+
+/// Cephes' reduction of `logf`: `x = 2ᵉ·(1 + f)` with `1 + f ∈ [√½, √2)`, and the tail
+/// `f³·P(f)` of `ln(1 + f) = f − f²/2 + f³·P(f)` (a degree-8 `P`). Subnormal `x` is scaled by
+/// 2²⁵ first. What it gives for `x ≤ 0`, `inf` and NaN is replaced by [`log_special`].
 #[inline(always)]
 #[allow(clippy::excessive_precision)] // Cephes' coefficients as published
-pub fn ln_f32(x: f32) -> f32 {
+fn log_reduce(x: f32) -> (f32, f32, f32) {
     let subnormal = x < f32::MIN_POSITIVE;
     let bits = if subnormal { x * 33_554_432.0 } else { x }.to_bits();
     // x = m·2ᵉ with m ∈ [0.5, 1), then m ∈ [√½, √2) and f = m − 1.
@@ -384,10 +533,13 @@ pub fn ln_f32(x: f32) -> f32 {
     let p = p.mul_add(f, 2.000_071_476_5e-1);
     let p = p.mul_add(f, -2.499_999_399_3e-1);
     let p = p.mul_add(f, 3.333_333_117_4e-1);
-    let e = e as f32;
-    let y = e.mul_add(-2.121_944_4e-4, f * z * p); // ln 2 = 0.693359375 − 2.12194440e-4
-    let y = z.mul_add(-0.5, y);
-    let r = e.mul_add(0.693_359_375, f + y);
+    (e as f32, f, f * z * p)
+}
+
+/// `value` of a logarithm where `x` is positive and finite; for the others libm's answer:
+/// `+inf` at `+inf`, `-inf` at ±0, NaN below 0 and at NaN.
+#[inline(always)]
+fn log_special(x: f32, value: f32) -> f32 {
     if x == f32::INFINITY {
         x
     } else if x == 0.0 {
@@ -395,7 +547,7 @@ pub fn ln_f32(x: f32) -> f32 {
     } else if x < 0.0 || x.is_nan() {
         f32::NAN
     } else {
-        r
+        value
     }
 }
 
@@ -485,39 +637,20 @@ pub fn cos_f32(x: f32) -> f32 {
 /// `cos`). Beyond it (and for ±inf and NaN) callers take libm's.
 pub const SIN_COS_FAST_UP_TO: f32 = 65_536.0;
 
-/// Cephes' `sinf`/`cosf` polynomials after a Cody–Waite reduction: `|x| = q·π/2 + r` with
-/// `q` the nearest integer and `r ∈ [−π/4, π/4]` taken off in three parts by fused
-/// multiply–adds (the first exact in `f32`, the other two in `f64`), then `sin r` or `cos r`
-/// by quadrant (`cos x = sin(x + π/2)`: the quadrant plus one), the sign by quadrant and, for
+/// Cephes' `sinf`/`cosf` polynomials after [`reduce_half_pi`], then `sin r` or `cos r` by
+/// quadrant (`cos x = sin(x + π/2)`: the quadrant plus one), the sign by quadrant and, for
 /// `sin`, by the sign of `x`.
 #[inline(always)]
 #[allow(clippy::excessive_precision)] // Cephes' coefficients as published
 fn sin_cos_f32(x: f32, cos: bool) -> f32 {
-    // 1.5·2²³: adding and subtracting it rounds to an integer.
-    const ROUND: f32 = 12_582_912.0;
-    // π/2 = P1 + REST_HI + REST_LO: P1 = 201/128 (8 bits, so q·P1 is exact for q < 2¹⁶), the
-    // rest as a pair of `f64` (π/2 − P1 to about 110 bits).
-    const P1: f32 = 1.570_312_5;
-    const REST_HI: f64 = 4.838_267_948_966_192_6e-4;
-    const REST_LO: f64 = -2.508_278_806_334_166e-20;
-    let a = x.abs();
-    let shifted = a.mul_add(std::f32::consts::FRAC_2_PI, ROUND);
-    let q = shifted - ROUND;
-    // a − q·P1 is exact (Sterbenz: the two are within a factor of 2, or q = 0); the rest is
-    // taken off in `f64`, one rounding, so r keeps its relative accuracy next to a root.
-    let (r1, q64) = ((-q).mul_add(P1, a) as f64, -(q as f64));
-    let r = q64.mul_add(REST_LO, q64.mul_add(REST_HI, r1)) as f32;
+    let (r, n) = reduce_half_pi(x.abs());
     let z = r * r;
     let s = (-1.951_529_589_1e-4f32).mul_add(z, 8.332_160_873_6e-3);
     let s = (s.mul_add(z, -1.666_665_461_1e-1) * z).mul_add(r, r);
     let c = 2.443_315_711_809_948e-5f32.mul_add(z, -1.388_731_625_493_765e-3);
     let c = c.mul_add(z, 4.166_664_568_298_827e-2);
     let c = (c * z).mul_add(z, (-0.5f32).mul_add(z, 1.0));
-    // The quadrant, from the bits of `shifted` (= 1.5·2²³ + q).
-    let n = shifted
-        .to_bits()
-        .wrapping_sub(ROUND.to_bits())
-        .wrapping_add(u32::from(cos));
+    let n = n.wrapping_add(u32::from(cos));
     let v = if n & 1 == 0 { s } else { c };
     let v = if n & 2 == 0 { v } else { -v };
     if !cos && x.is_sign_negative() {
@@ -527,11 +660,116 @@ fn sin_cos_f32(x: f32, cos: bool) -> f32 {
     }
 }
 
+/// `tan x` for `f32` where |x| ≤ [`SIN_COS_FAST_UP_TO`] within 2 ulp, vectorisable: Cephes'
+/// `tanf` polynomial for `tan r` after [`reduce_half_pi`], `−1/tan r` in the odd quadrants,
+/// the sign of `x` restored.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+pub fn tan_f32(x: f32) -> f32 {
+    let (r, n) = reduce_half_pi(x.abs());
+    let z = r * r;
+    let p = 9.385_401_855_43e-3f32.mul_add(z, 3.119_922_326_97e-3);
+    let p = p.mul_add(z, 2.443_013_545_25e-2);
+    let p = p.mul_add(z, 5.341_128_070_05e-2);
+    let p = p.mul_add(z, 1.333_879_940_85e-1);
+    let p = p.mul_add(z, 3.333_315_685_48e-1);
+    let t = (p * z).mul_add(r, r);
+    let v = if n & 1 == 0 { t } else { -1.0 / t };
+    if x.is_sign_negative() {
+        -v
+    } else {
+        v
+    }
+}
+
+/// The Cody–Waite reduction `a = q·π/2 + r` of `a ≥ 0` up to [`SIN_COS_FAST_UP_TO`], `q` the
+/// nearest integer and `r ∈ [−π/4, π/4]` taken off in three parts by fused multiply–adds (the
+/// first exact in `f32`, the other two in `f64`): `(r, q mod 2³²)`.
+#[inline(always)]
+fn reduce_half_pi(a: f32) -> (f32, u32) {
+    // π/2 = P1 + REST_HI + REST_LO: P1 = 201/128 (8 bits, so q·P1 is exact for q < 2¹⁶), the
+    // rest as a pair of `f64` (π/2 − P1 to about 110 bits).
+    const P1: f32 = 1.570_312_5;
+    const REST_HI: f64 = 4.838_267_948_966_192_6e-4;
+    const REST_LO: f64 = -2.508_278_806_334_166e-20;
+    let shifted = a.mul_add(std::f32::consts::FRAC_2_PI, ROUND);
+    let q = shifted - ROUND;
+    // a − q·P1 is exact (Sterbenz: the two are within a factor of 2, or q = 0); the rest is
+    // taken off in `f64`, one rounding, so r keeps its relative accuracy next to a root.
+    let (r1, q64) = ((-q).mul_add(P1, a) as f64, -(q as f64));
+    let r = q64.mul_add(REST_LO, q64.mul_add(REST_HI, r1)) as f32;
+    // The quadrant, from the bits of `shifted` (= 1.5·2²³ + q).
+    (r, shifted.to_bits().wrapping_sub(ROUND.to_bits()))
+}
+
+/// `atan x` for `f32` within 2 ulp, vectorisable: Cephes' `atanf` (|x| reduced to
+/// [0, tan π/8] by `atan x = π/2 + atan(−1/x)` above tan 3π/8 and `π/4 + atan((x−1)/(x+1))`
+/// above tan π/8, then an odd degree-9 polynomial), the constant added in two parts; the sign
+/// of `x` restored. `±inf` gives ±π/2, NaN stays NaN.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+pub fn atan_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let (hi, lo, t) = if a > 2.414_213_562_373_095 {
+        (FRAC_PI_2_HI, FRAC_PI_2_LO, -1.0 / a)
+    } else if a > 0.414_213_562_373_095 {
+        (
+            FRAC_PI_2_HI * 0.5,
+            FRAC_PI_2_LO * 0.5,
+            (a - 1.0) / (a + 1.0),
+        )
+    } else {
+        (0.0, 0.0, a)
+    };
+    let z = t * t;
+    let p = 8.053_744_495_38e-2f32.mul_add(z, -1.387_768_560_32e-1);
+    let p = p.mul_add(z, 1.997_771_064_78e-1);
+    let p = p.mul_add(z, -3.333_294_915_39e-1);
+    let v = hi + (p * z).mul_add(t, t + lo);
+    if x.is_nan() {
+        x
+    } else {
+        v.copysign(x)
+    }
+}
+
+/// `asin x` for `f32` within 2 ulp, vectorisable: Cephes' `asinf` (above |x| = ½,
+/// `asin a = π/2 − 2·asin √((1 − a)/2)`; an odd degree-9 polynomial), `π/2` subtracted in two
+/// parts; the sign of `x` restored. |x| > 1 and NaN give NaN.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes' coefficients as published
+pub fn asin_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let far = a > 0.5;
+    let z = if far { 0.5 * (1.0 - a) } else { a * a };
+    let t = if far { z.sqrt() } else { a };
+    let p = 4.216_319_904_8e-2f32.mul_add(z, 2.418_131_104_9e-2);
+    let p = p.mul_add(z, 4.547_002_599_8e-2);
+    let p = p.mul_add(z, 7.495_300_268_6e-2);
+    let p = p.mul_add(z, 1.666_675_242_2e-1);
+    let s = (p * z).mul_add(t, t);
+    let v = if far {
+        (-2.0f32).mul_add(s, FRAC_PI_2_HI) + FRAC_PI_2_LO
+    } else {
+        s
+    };
+    if a > 1.0 || x.is_nan() {
+        f32::NAN
+    } else {
+        v.copysign(x)
+    }
+}
+
+/// `π/2` rounded to `f32`, and what that leaves out.
+const FRAC_PI_2_HI: f32 = std::f32::consts::FRAC_PI_2;
+const FRAC_PI_2_LO: f32 = (std::f64::consts::FRAC_PI_2 - FRAC_PI_2_HI as f64) as f32;
+
 #[cfg(test)]
 mod tests {
     use super::{
-        add_all, add_lanes, add_lanes4, cos_f32, erf_f32, exp_f32, exp_f32_fused, ln_f32,
-        sigmoid_f32, sin_f32, tanh_f32,
+        add_all, add_lanes, add_lanes4, asin_f32, atan_f32, cos_f32, cosh_f32, erf_f32, exp2_f32,
+        exp_f32, exp_f32_fused, expm1_f32, ln_f32, log10_f32, log1p_f32, log2_f32, sigmoid_f32,
+        sin_f32, sinh_f32, tan_f32, tanh_f32,
     };
 
     #[test]
@@ -652,6 +890,120 @@ mod tests {
             (0.0, (-0.0f32).to_bits())
         );
         assert_eq!(cos_f32(0.0), 1.0);
+    }
+
+    /// Every 997th positive finite `f32` (subnormals and every binade included).
+    fn positive_floats() -> impl Iterator<Item = f32> {
+        (1u32..0x7f80_0000).step_by(997).map(f32::from_bits)
+    }
+
+    #[test]
+    fn log2_log10_and_log1p_are_within_their_bounds() {
+        let near_one = || (-100_000..=100_000).map(|i| 1.0 + i as f32 * 1e-6);
+        let l2 = worst_ulp(positive_floats().chain(near_one()), log2_f32, f64::log2);
+        let l10 = worst_ulp(positive_floats().chain(near_one()), log10_f32, f64::log10);
+        assert!(l2 <= 1.0 && l10 <= 1.0, "log2 {l2} ulp, log10 {l10} ulp");
+        // log1p: every positive float, (-1, 0) by 1e-6, and the small arguments either side
+        // of 0 where 1 + x rounds.
+        let below = (1..1_000_000).map(|i| -(i as f32) * 1e-6);
+        let small = (1..=10_000).flat_map(|i| [i as f32 * 1e-9, -(i as f32) * 1e-9]);
+        let l1p = worst_ulp(
+            positive_floats().chain(below).chain(small),
+            log1p_f32,
+            f64::ln_1p,
+        );
+        assert!(l1p <= 1.5, "log1p {l1p} ulp");
+        // Exact and special values, as libm's.
+        assert_eq!(
+            (log2_f32(8.0), log2_f32(0.25), log10_f32(1000.0)),
+            (3.0, -2.0, 3.0)
+        );
+        for f in [log2_f32, log10_f32] {
+            assert_eq!(
+                (f(1.0), f(0.0), f(f32::INFINITY)),
+                (0.0, f32::NEG_INFINITY, f32::INFINITY)
+            );
+            assert!(f(-1.0).is_nan() && f(f32::NAN).is_nan());
+        }
+        assert_eq!(log1p_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(
+            (log1p_f32(-1.0), log1p_f32(f32::INFINITY)),
+            (f32::NEG_INFINITY, f32::INFINITY)
+        );
+        assert!(log1p_f32(-2.0).is_nan() && log1p_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn expm1_exp2_sinh_and_cosh_are_within_their_bounds() {
+        let by = |from: i32, to: i32, step: f32| (from..=to).map(move |i| i as f32 * step);
+        let tiny = || (1..=10_000).flat_map(|i| [i as f32 * 1e-10, -(i as f32) * 1e-10]);
+        // Every 1e-4 over the range where each is finite and not yet ±1 or 0.
+        let e1 = worst_ulp(
+            by(-200_000, 887_000, 1e-4).chain(tiny()),
+            expm1_f32,
+            f64::exp_m1,
+        );
+        let e2 = worst_ulp(by(-1_490_000, 1_279_000, 1e-4), exp2_f32, f64::exp2);
+        let sh = worst_ulp(
+            by(-887_000, 887_000, 1e-4).chain(tiny()),
+            sinh_f32,
+            f64::sinh,
+        );
+        let ch = worst_ulp(by(-887_000, 887_000, 1e-4), cosh_f32, f64::cosh);
+        assert!(e1 <= 1.5 && e2 <= 1.5, "expm1 {e1} ulp, exp2 {e2} ulp");
+        assert!(sh <= 1.5 && ch <= 1.5, "sinh {sh} ulp, cosh {ch} ulp");
+        assert_eq!(expm1_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(
+            (expm1_f32(0.0), expm1_f32(-30.0), expm1_f32(89.0)),
+            (0.0, -1.0, f32::INFINITY)
+        );
+        assert_eq!(
+            (exp2_f32(10.0), exp2_f32(-149.0), exp2_f32(-3.0)),
+            (1024.0, f32::from_bits(1), 0.125)
+        );
+        assert_eq!((exp2_f32(-200.0), exp2_f32(128.0)), (0.0, f32::INFINITY));
+        assert!(expm1_f32(f32::NAN).is_nan() && exp2_f32(f32::NAN).is_nan());
+        assert_eq!(
+            (sinh_f32(-0.0).to_bits(), cosh_f32(0.0)),
+            ((-0.0f32).to_bits(), 1.0)
+        );
+    }
+
+    #[test]
+    fn tan_atan_and_asin_are_within_two_ulp() {
+        // tan as sin and cos are checked: every 1009th f32 up to 2¹⁶, both signs, and the
+        // floats next to the multiples of π/2 (roots and poles).
+        let up_to = super::SIN_COS_FAST_UP_TO.to_bits();
+        let xs = (0..=up_to)
+            .step_by(1009)
+            .map(f32::from_bits)
+            .flat_map(|x| [x, -x]);
+        let near = (1..=40_000).flat_map(|k| {
+            let x = (k as f64 * std::f64::consts::FRAC_PI_2) as f32;
+            [
+                x,
+                f32::from_bits(x.to_bits() + 1),
+                f32::from_bits(x.to_bits() - 1),
+            ]
+        });
+        let t = worst_ulp(xs.chain(near), tan_f32, f64::tan);
+        let both = || positive_floats().flat_map(|x| [x, -x]);
+        let at = worst_ulp(both(), atan_f32, f64::atan);
+        let unit = (-1_000_000..=1_000_000).map(|i| i as f32 * 1e-6);
+        let small = (1..=10_000).flat_map(|i| [i as f32 * 1e-9, -(i as f32) * 1e-9]);
+        let near_one = (0..10_000).map(|i| f32::from_bits(1.0f32.to_bits() - i));
+        let s = worst_ulp(unit.chain(small).chain(near_one), asin_f32, f64::asin);
+        assert!(
+            t <= 2.0 && at <= 2.0 && s <= 2.0,
+            "tan {t}, atan {at}, asin {s} ulp"
+        );
+        assert_eq!(tan_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(
+            (atan_f32(f32::INFINITY), atan_f32(f32::NEG_INFINITY)),
+            (1.570_796_4, -1.570_796_4)
+        );
+        assert_eq!((asin_f32(1.0), asin_f32(-1.0)), (1.570_796_4, -1.570_796_4));
+        assert!(asin_f32(1.000_001).is_nan() && atan_f32(f32::NAN).is_nan());
     }
 
     #[test]

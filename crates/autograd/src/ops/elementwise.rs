@@ -23,6 +23,13 @@ fn sin_cos_fast<T: Element>(v: T) -> bool {
     T::DTYPE != DType::F32 || v.as_f64().abs() <= math::SIN_COS_FAST_UP_TO as f64
 }
 
+/// Whether [`math::sinh_f32`] and [`math::cosh_f32`] cover `v` (|v| ≤ 88.7, not NaN), or
+/// `T` is not `f32` (libm's computed it already).
+#[inline(always)]
+fn sinh_cosh_fast<T: Element>(v: T) -> bool {
+    T::DTYPE != DType::F32 || v.as_f64().abs() <= math::SINH_COSH_FAST_UP_TO as f64
+}
+
 unary_ops! {
     /// `sin(x)` (`torch.sin`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::sin_f32`]
     /// (within 1.12 ulp, checked at every such `f32`), so the loop runs in vector lanes;
@@ -38,25 +45,33 @@ unary_ops! {
         |v| f32_or(v, math::cos_f32, |v| v.cos()),
         unless(|v| sin_cos_fast(v)) => v.cos(),
         |x, y, g| -(g * &x.sin());
-    /// `tan(x)` (`torch.tan`). Derivative: 1 + tan²(x).
+    /// `tan(x)` (`torch.tan`): for `f32` with |x| ≤ 2¹⁶ the call-free [`math::tan_f32`]
+    /// (within 2 ulp); beyond, and for `f64`, libm's. Derivative: 1 + tan²(x).
     tan, TanBackward, "TanBackward0", "d tan(x)/dx = 1 + tan(x)²", saves_output: true,
-        |v| v.tan(),
+        |v| f32_or(v, math::tan_f32, |v| v.tan()),
+        unless(|v| sin_cos_fast(v)) => v.tan(),
         |x, y, g| g * &(&(y * y) + c::<T>(1.0));
-    /// `asin(x)` (`torch.asin`). Derivative: 1/√(1 - x²).
+    /// `asin(x)` (`torch.asin`): for `f32` the call-free [`math::asin_f32`] (within 2 ulp),
+    /// for `f64` libm's. Derivative: 1/√(1 - x²).
     asin, AsinBackward, "AsinBackward0", "d asin(x)/dx = 1/sqrt(1 - x²)", saves_output: false,
-        |v| v.asin(),
+        |v| f32_or(v, math::asin_f32, |v| v.asin()),
         |x, y, g| g * &(-(x * x) + c::<T>(1.0)).rsqrt();
-    /// `atan(x)` (`torch.atan`). Derivative: 1/(1 + x²).
+    /// `atan(x)` (`torch.atan`): for `f32` the call-free [`math::atan_f32`] (within 2 ulp),
+    /// for `f64` libm's. Derivative: 1/(1 + x²).
     atan, AtanBackward, "AtanBackward0", "d atan(x)/dx = 1/(1 + x²)", saves_output: false,
-        |v| v.atan(),
+        |v| f32_or(v, math::atan_f32, |v| v.atan()),
         |x, y, g| g / &(&(x * x) + c::<T>(1.0));
-    /// `sinh(x)` (`torch.sinh`). Derivative: cosh(x).
+    /// `sinh(x)` (`torch.sinh`): for `f32` with |x| ≤ 88.7 the call-free
+    /// [`math::sinh_f32`] (within 1.5 ulp); beyond, and for `f64`, libm's. Derivative: cosh(x).
     sinh, SinhBackward, "SinhBackward0", "d sinh(x)/dx = cosh(x)", saves_output: false,
-        |v| v.sinh(),
+        |v| f32_or(v, math::sinh_f32, |v| v.sinh()),
+        unless(|v| sinh_cosh_fast(v)) => v.sinh(),
         |x, y, g| g * &x.cosh();
-    /// `cosh(x)` (`torch.cosh`). Derivative: sinh(x).
+    /// `cosh(x)` (`torch.cosh`): for `f32` with |x| ≤ 88.7 the call-free
+    /// [`math::cosh_f32`] (within 1.5 ulp); beyond, and for `f64`, libm's. Derivative: sinh(x).
     cosh, CoshBackward, "CoshBackward0", "d cosh(x)/dx = sinh(x)", saves_output: false,
-        |v| v.cosh(),
+        |v| f32_or(v, math::cosh_f32, |v| v.cosh()),
+        unless(|v| sinh_cosh_fast(v)) => v.cosh(),
         |x, y, g| g * &x.sinh();
     /// The error function (`torch.erf`): for `f32` the call-free [`math::erf_f32`] (within 2
     /// ulp), so the loop runs in vector lanes; for `f64` libm's. Derivative: 2/√π · e^(-x²).
@@ -71,25 +86,30 @@ unary_ops! {
     reciprocal, ReciprocalBackward, "ReciprocalBackward0", "d (1/x)/dx = -1/x² = -y²", saves_output: true,
         |v| v.recip(),
         |x, y, g| -(g * &(y * y));
-    /// `ln(1 + x)` (`torch.log1p`). Derivative: 1/(1 + x).
+    /// `ln(1 + x)` (`torch.log1p`): for `f32` the call-free [`math::log1p_f32`] (within 1.5
+    /// ulp), for `f64` libm's. Derivative: 1/(1 + x).
     log1p, Log1pBackward, "Log1PBackward0", "d ln(1+x)/dx = 1/(1+x)", saves_output: false,
-        |v| v.ln_1p(),
+        |v| f32_or(v, math::log1p_f32, |v| v.ln_1p()),
         |x, y, g| g / &(x + c::<T>(1.0));
-    /// `eˣ - 1` (`torch.expm1`). Derivative: eˣ = y + 1.
+    /// `eˣ - 1` (`torch.expm1`): for `f32` the call-free [`math::expm1_f32`] (within 1.5
+    /// ulp), for `f64` libm's. Derivative: eˣ = y + 1.
     expm1, Expm1Backward, "Expm1Backward0", "d (e^x - 1)/dx = e^x = y + 1", saves_output: true,
-        |v| v.exp_m1(),
+        |v| f32_or(v, math::expm1_f32, |v| v.exp_m1()),
         |x, y, g| g * &(y + c::<T>(1.0));
-    /// `log₂ x` (`torch.log2`). Derivative: 1/(x ln 2).
+    /// `log₂ x` (`torch.log2`): for `f32` the call-free [`math::log2_f32`] (within 1 ulp),
+    /// for `f64` libm's. Derivative: 1/(x ln 2).
     log2, Log2Backward, "Log2Backward0", "d log2(x)/dx = 1/(x ln 2)", saves_output: false,
-        |v| v.log2(),
+        |v| f32_or(v, math::log2_f32, |v| v.log2()),
         |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_2));
-    /// `log₁₀ x` (`torch.log10`). Derivative: 1/(x ln 10).
+    /// `log₁₀ x` (`torch.log10`): for `f32` the call-free [`math::log10_f32`] (within 1 ulp),
+    /// for `f64` libm's. Derivative: 1/(x ln 10).
     log10, Log10Backward, "Log10Backward0", "d log10(x)/dx = 1/(x ln 10)", saves_output: false,
-        |v| v.log10(),
+        |v| f32_or(v, math::log10_f32, |v| v.log10()),
         |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_10));
-    /// `2ˣ` (`torch.exp2`). Derivative: 2ˣ ln 2 = y ln 2.
+    /// `2ˣ` (`torch.exp2`): for `f32` the call-free [`math::exp2_f32`] (within 1.5 ulp,
+    /// subnormal results included), for `f64` libm's. Derivative: 2ˣ ln 2 = y ln 2.
     exp2, Exp2Backward, "Exp2Backward0", "d 2^x/dx = 2^x ln 2", saves_output: true,
-        |v| v.exp2(),
+        |v| f32_or(v, math::exp2_f32, |v| v.exp2()),
         |x, y, g| g * &y.mul_scalar(c(std::f64::consts::LN_2));
     /// `x²` (`torch.square`). Derivative: 2x.
     square, SquareBackward, "PowBackward0", "d x²/dx = 2x", saves_output: false,
