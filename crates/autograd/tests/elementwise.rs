@@ -601,3 +601,51 @@ fn f32_tan_asin_atan_sinh_cosh_log1p_expm1_log2_log10_exp2_run_their_vector_form
         assert!(f(&nan).item().is_nan());
     }
 }
+
+#[test]
+fn f32_pow_by_a_float_is_rounded_once_and_keeps_cs_special_values() {
+    // Positive and negative bases; for an integer exponent the sign of (-x)^p is (-1)^p,
+    // for another exponent a negative base gives NaN; ±0, ±inf and NaN as C's powf.
+    let xs: Vec<f32> = (0..=4000).map(|i| (i as f32 - 2000.0) * 0.0123).collect();
+    let x = Tensor::from_vec(xs.clone(), &[xs.len()]);
+    for p in [2.5, -1.5, 4.0, 5.0, -3.0, 0.0, 1.0 / 3.0] {
+        let got = x.pow(p).to_vec();
+        for (&y, &v) in got.iter().zip(&xs) {
+            let exact = (v as f64).powf(p);
+            if exact.is_nan() {
+                assert!(y.is_nan(), "{v}^{p}: {y}");
+            } else if exact.is_finite() && exact != 0.0 {
+                let ulp = (y as f64 - exact).abs() / (f32::EPSILON as f64 * exact.abs());
+                assert!(ulp <= 0.5001, "{v}^{p}: {y} against {exact}");
+            } else {
+                assert_eq!(y, exact as f32, "{v}^{p}");
+            }
+        }
+    }
+    // ATen's special exponents, bit for bit: -0.5 as 1/√x, -2 as 1/(x·x).
+    let pos: Vec<f32> = xs.iter().map(|v| v.abs() + 0.01).collect();
+    let px = Tensor::from_vec(pos.clone(), &[pos.len()]);
+    let want: Vec<f32> = pos.iter().map(|v| 1.0 / v.sqrt()).collect();
+    assert_eq!(px.pow(-0.5).to_vec(), want);
+    let want: Vec<f32> = xs.iter().map(|v| 1.0 / (v * v)).collect();
+    assert_eq!(x.pow(-2.0).to_vec(), want);
+    let special = [
+        0.0f32,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -2.0,
+    ];
+    let t = Tensor::from_vec(special.to_vec(), &[6]);
+    for p in [2.5f32, -1.5, 5.0, -3.0, 4.0] {
+        let got = t.pow(p).to_vec();
+        for (&y, &v) in got.iter().zip(&special) {
+            let want = v.powf(p);
+            assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "{v}^{p}: {y}, C's powf gives {want}"
+            );
+        }
+    }
+}

@@ -1,14 +1,20 @@
 //! Power with a scalar exponent: `x^p`.
 
-use crate::element::Element;
-use crate::graph::{record, BackwardCtx, InputGrads, Op};
+use crate::element::{DType, Element};
+use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
+use crate::kernels::math;
+use crate::ops::par;
+use crate::ops::unary::f32_or;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
 
 impl<T: Element> Tensor<T> {
     /// `self^exponent` elementwise (`torch.pow(x, p)` / `x ** p` with a Python number `p`,
-    /// integer or float). As ATen, the exponents 2, 3, 0.5 and -1 are computed as `x·x`,
-    /// `x·x·x`, `√x` and `1/x`, so the values are PyTorch's bit for bit.
+    /// integer or float). As ATen, the exponents 2, 3, 0.5, -0.5, -1 and -2 are computed as
+    /// `x·x`, `x·x·x`, `√x`, `1/√x`, `1/x` and `1/(x·x)`, so the values are PyTorch's bit for
+    /// bit; other exponents of `f32` values are correctly rounded but next to halfway cases
+    /// ([`math::pow_positive_f32`], in vector lanes), where ATen's Sleef `powf` is within 1
+    /// ulp. Derivative: `p·x^(p-1)`.
     ///
     /// ```
     /// use tapegrad_autograd::Tensor;
@@ -17,16 +23,63 @@ impl<T: Element> Tensor<T> {
     /// ```
     pub fn pow(&self, exponent: impl Into<f64>) -> Tensor<T> {
         let exponent = exponent.into();
-        let p = T::from_f64(exponent);
+        let src = self.read_values();
         let out = match exponent {
-            2.0 => self.data().mapv(|v| v * v),
-            3.0 => self.data().mapv(|v| v * v * v),
-            0.5 => self.data().mapv(|v| v.sqrt()),
-            -1.0 => self.data().mapv(|v| v.recip()),
-            _ => self.data().mapv(|v| v.powf(p)),
+            2.0 => par::map_values(&src, |v| v * v),
+            3.0 => par::map_values(&src, |v| v * v * v),
+            0.5 => par::map_values(&src, |v| v.sqrt()),
+            -0.5 => par::map_values(&src, |v| v.sqrt().recip()),
+            -1.0 => par::map_values(&src, |v| v.recip()),
+            -2.0 => par::map_values(&src, |v| (v * v).recip()),
+            _ => pow_values(&src, exponent),
         };
-        record(out, PowBackward { exponent }, &[self])
+        drop(src);
+        record_values(
+            out,
+            &self.inner.layout.shape,
+            PowBackward { exponent },
+            &[self],
+        )
     }
+}
+
+/// `v^p` for every value: for `f32` by [`math::pow_positive_f32`] in vector lanes, then, if
+/// there are any, a second pass for negative bases (`(−x)^p = x^p·(−1)^p` for an integer `p`,
+/// NaN for another) and for ±0, ±inf and NaN (libm's `powf`, whose special values are C's and
+/// PyTorch's); for other types libm's `powf`.
+fn pow_values<T: Element>(src: &[T], p: f64) -> Vec<T> {
+    let libm = |v: T| v.powf(T::from_f64(p));
+    let mut out = par::map_values(src, |v| f32_or(v, |v| math::pow_positive_f32(v, p), libm));
+    if T::DTYPE != DType::F32 {
+        return out;
+    }
+    let negative_factor = match (p.fract() == 0.0, p % 2.0 == 0.0) {
+        (false, _) => T::from_f64(f64::NAN),
+        (true, true) => T::one(),
+        (true, false) => -T::one(),
+    };
+    // ±0, ±inf or NaN, in a form that vectorises.
+    let special = |v: T| {
+        let a = v.as_f64().abs();
+        !(a > 0.0 && a < f64::INFINITY)
+    };
+    if negative_factor != T::one() && src.iter().fold(false, |any, &v| any | (v < T::zero())) {
+        for (o, &v) in out.iter_mut().zip(src) {
+            *o = if v < T::zero() {
+                *o * negative_factor
+            } else {
+                *o
+            };
+        }
+    }
+    if src.iter().fold(false, |any, &v| any | special(v)) {
+        for (o, &v) in out.iter_mut().zip(src) {
+            if special(v) {
+                *o = libm(v);
+            }
+        }
+    }
+    out
 }
 
 struct PowBackward {
