@@ -84,6 +84,10 @@ GROUPS = {
         "ops/log_fwd_bwd",
         "ops/sin_fwd_bwd",
         "ops/erf_fwd_bwd",
+        "ops/pow_fwd_bwd",
+        "ops/expm1_fwd_bwd",
+        "ops/log1p_fwd_bwd",
+        "ops/atan_fwd_bwd",
     ],
 }
 

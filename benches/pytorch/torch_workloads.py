@@ -190,6 +190,10 @@ OPS = {
     "ops/log_fwd_bwd": lambda: positive((32, 32, 256), torch.log),
     "ops/sin_fwd_bwd": lambda: op((32, 32, 256), torch.sin),
     "ops/erf_fwd_bwd": lambda: op((32, 32, 256), torch.erf),
+    "ops/pow_fwd_bwd": lambda: positive((32, 32, 256), lambda x: x.pow(2.5)),
+    "ops/expm1_fwd_bwd": lambda: op((32, 32, 256), torch.expm1),
+    "ops/log1p_fwd_bwd": lambda: positive((32, 32, 256), torch.log1p),
+    "ops/atan_fwd_bwd": lambda: op((32, 32, 256), torch.atan),
 }
 
 WORKLOADS = {**MATMUL, **TRAIN_STEP, **LAYERS, **OPS}

@@ -1,8 +1,9 @@
 //! nn layer benchmarks (issue 12, "Speed"): forward + backward of a small LeNet-style conv
 //! stack, a ResNet basic block, one LSTM layer and one multi-head self-attention layer, in f32,
 //! each in training mode; and of single ops at the shapes `char_gpt` gives them (`ops/*`:
-//! softmax, log-softmax, cross-entropy, GELU, layer norm, exp). The same workloads are timed in
-//! PyTorch by `benches/pytorch/torch_workloads.py`, so the two can be compared side by side.
+//! softmax, log-softmax, cross-entropy, GELU, layer norm, elementwise functions). The same
+//! workloads are timed in PyTorch by `benches/pytorch/torch_workloads.py`, so the two can be
+//! compared side by side.
 //!
 //! ```text
 //! cargo bench -p tapegrad-nn --bench layers
@@ -140,7 +141,8 @@ fn attention(c: &mut Criterion) {
 /// Single ops, forward + sum + backward from a leaf, at `char_gpt`'s shapes (batch 32, block
 /// 32, 4 heads, embedding 64, vocabulary 65): its attention scores' softmax, the loss over its
 /// logits (log-softmax alone and cross-entropy), the MLP's GELU, a layer norm; and `exp`,
-/// `sin`, `erf` and (of |x| + 0.1) `log` on the MLP's activations.
+/// `sin`, `erf`, `expm1`, `atan` and (of |x| + 0.1) `log`, `log1p` and `x^2.5` on the MLP's
+/// activations.
 fn ops(c: &mut Criterion) {
     let _ = tapegrad_autograd::init_threads(0);
     let mut group = c.benchmark_group("ops");
@@ -221,6 +223,34 @@ fn ops(c: &mut Criterion) {
         32,
         std::slice::from_ref(&hidden),
         || hidden.erf().sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "pow_fwd_bwd",
+        32,
+        std::slice::from_ref(&positive),
+        || positive.pow(2.5).sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "expm1_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.expm1().sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "log1p_fwd_bwd",
+        32,
+        std::slice::from_ref(&positive),
+        || positive.log1p().sum(),
+    );
+    bench_fwd_bwd(
+        &mut group,
+        "atan_fwd_bwd",
+        32,
+        std::slice::from_ref(&hidden),
+        || hidden.atan().sum(),
     );
     group.finish();
 }
