@@ -636,9 +636,21 @@ fn f32_pow_by_a_float_is_rounded_once_and_keeps_cs_special_values() {
         f32::NEG_INFINITY,
         f32::NAN,
         -2.0,
+        1.0,
+        -1.0,
+        0.5,
     ];
-    let t = Tensor::from_vec(special.to_vec(), &[6]);
-    for p in [2.5f32, -1.5, 5.0, -3.0, 4.0] {
+    let t = Tensor::from_vec(special.to_vec(), &[special.len()]);
+    for p in [
+        2.5f32,
+        -1.5,
+        5.0,
+        -3.0,
+        4.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ] {
         let got = t.pow(p).to_vec();
         for (&y, &v) in got.iter().zip(&special) {
             let want = v.powf(p);

@@ -46,13 +46,15 @@ impl<T: Element> Tensor<T> {
 /// `v^p` for every value: for `f32` by [`math::pow_positive_f32`] in vector lanes, then, if
 /// there are any, a second pass for negative bases (`(−x)^p = x^p·(−1)^p` for an integer `p`,
 /// NaN for another) and for ±0, ±inf and NaN (libm's `powf`, whose special values are C's and
-/// PyTorch's); for other types libm's `powf`.
+/// PyTorch's); for other types, and for an infinite or NaN exponent, libm's `powf`.
 fn pow_values<T: Element>(src: &[T], p: f64) -> Vec<T> {
     let libm = |v: T| v.powf(T::from_f64(p));
-    let mut out = par::map_values(src, |v| f32_or(v, |v| math::pow_positive_f32(v, p), libm));
-    if T::DTYPE != DType::F32 {
-        return out;
+    // A NaN or infinite exponent (C's `powf` gives 1 for 1^p whatever p, and for (−1)^±inf):
+    // libm's throughout.
+    if T::DTYPE != DType::F32 || !p.is_finite() {
+        return par::map_values(src, libm);
     }
+    let mut out = par::map_values(src, |v| f32_or(v, |v| math::pow_positive_f32(v, p), libm));
     let negative_factor = match (p.fract() == 0.0, p % 2.0 == 0.0) {
         (false, _) => T::from_f64(f64::NAN),
         (true, true) => T::one(),

@@ -8,9 +8,10 @@
 //! tensor operations `|x, y, g| …` (`x` the input, `y` the output, `g` the gradient arriving
 //! from above), so that double backward works. An optional `unless(|v| in_range) => exact,`
 //! after the value names the elements its fast form does not cover and the form that computes
-//! them (`sin` and `cos` of `f32` beyond 2¹⁶). An optional `fast(x | y): |g, s| …` is the same
-//! derivative for one element, `s` being the saved `x` or `y`: when no graph of the backward is
-//! built it runs in one pass (`ops::zip_grad`), no intermediate tensors.
+//! them (`sin`, `cos` and `tan` of `f32` beyond 2¹⁶, `sinh` and `cosh` beyond 88.7). An
+//! optional `fast(x | y): |g, s| …` is the same derivative for one element, `s` being the saved
+//! `x` or `y`: when no graph of the backward is built it runs in one pass (`ops::zip_grad`), no
+//! intermediate tensors.
 
 /// The value of an element by `f32_form` (a call-free form, so the loop runs in vector lanes)
 /// when `T` is `f32`, by `other` (libm's, usually) for the other types: the shape of every
