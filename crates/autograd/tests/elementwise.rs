@@ -661,3 +661,83 @@ fn f32_pow_by_a_float_is_rounded_once_and_keeps_cs_special_values() {
         }
     }
 }
+
+/// `f32` values spread over `(lo, hi)`.
+fn spread_f32(n: usize, lo: f32, hi: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| lo + (hi - lo) * (i as f32 + 0.5) / n as f32)
+        .collect()
+}
+
+fn bits(v: Vec<f32>) -> Vec<u32> {
+    v.into_iter().map(f32::to_bits).collect()
+}
+
+/// The gradient of `f` at `x` for the upstream gradient `g`: by the one-pass `fast` form
+/// (no graph of the backward built) and by the rule written with tensor ops (under
+/// `create_graph`).
+fn both_backwards(f: fn(&Tensor<f32>) -> Tensor<f32>, x: &[f32], g: &[f32]) -> [Vec<f32>; 2] {
+    [false, true].map(|create_graph| {
+        let x = Tensor::from_vec(x.to_vec(), &[x.len()]).requires_grad_(true);
+        let g = Tensor::from_vec(g.to_vec(), &[g.len()]);
+        f(&x).backward_with(
+            tapegrad_autograd::BackwardOptions::new()
+                .gradient(g)
+                .create_graph(create_graph),
+        );
+        x.grad().expect("a gradient").to_vec()
+    })
+}
+
+/// The one-pass backward of each function (its `fast` clause in `unary_ops!`) computes the
+/// same expression as its recorded rule, operation for operation: the same `f32` bits, over
+/// 3 000 points and an upstream gradient that is not all ones. (The values themselves are
+/// checked by `gradcheck` above and against PyTorch in `golden_ops_v2.rs`.)
+#[test]
+fn one_pass_backwards_match_the_recorded_rules_bit_for_bit() {
+    type Unary = fn(&Tensor<f32>) -> Tensor<f32>;
+    let cases: [(&str, Unary, f32, f32); 13] = [
+        ("log", |x| x.log(), 0.05, 30.0),
+        ("exp", |x| x.exp(), -20.0, 20.0),
+        ("asin", |x| x.asin(), -0.99, 0.99),
+        ("atan", |x| x.atan(), -30.0, 30.0),
+        ("erf", |x| x.erf(), -6.0, 6.0),
+        ("rsqrt", |x| x.rsqrt(), 0.05, 30.0),
+        ("reciprocal", |x| x.reciprocal(), 0.05, 30.0),
+        ("log1p", |x| x.log1p(), -0.95, 30.0),
+        ("expm1", |x| x.expm1(), -20.0, 20.0),
+        ("log2", |x| x.log2(), 0.05, 30.0),
+        ("log10", |x| x.log10(), 0.05, 30.0),
+        ("exp2", |x| x.exp2(), -20.0, 20.0),
+        ("square", |x| x.square(), -30.0, 30.0),
+    ];
+    let g: Vec<f32> = (0..3000).map(|i| 0.5 + (i % 7) as f32 * 0.3).collect();
+    for (name, f, lo, hi) in cases {
+        let [fast, recorded] = both_backwards(f, &spread_f32(3000, lo, hi), &g);
+        assert_eq!(bits(fast), bits(recorded), "{name}");
+    }
+}
+
+/// GELU's backward takes the gradient of a mean (one value, broadcast) in one pass; a full
+/// gradient of that same value everywhere takes the two-pass path: the same bits.
+#[test]
+fn gelu_backward_of_a_mean_matches_a_full_gradient_bit_for_bit() {
+    let x = spread_f32(40_000, -8.0, 8.0);
+    let of_mean = {
+        let x = Tensor::from_vec(x.clone(), &[200, 200]).requires_grad_(true);
+        x.gelu(false).mean().backward();
+        x.grad().expect("a gradient").to_vec()
+    };
+    let full = {
+        let x = Tensor::from_vec(x, &[200, 200]).requires_grad_(true);
+        // The value the mean's backward passes down (1/40 000 as it computes it).
+        let leaf = Tensor::full(&[200, 200], 1.0f32).requires_grad_(true);
+        leaf.mean().backward();
+        let g = Tensor::full(&[200, 200], leaf.grad().expect("a gradient").to_vec()[0]);
+        x.gelu(false)
+            .backward_with(tapegrad_autograd::BackwardOptions::new().gradient(g));
+        x.grad().expect("a gradient").to_vec()
+    };
+    assert!(of_mean.iter().filter(|&&v| v != 0.0).count() > 30_000);
+    assert_eq!(bits(of_mean), bits(full));
+}

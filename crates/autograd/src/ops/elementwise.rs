@@ -55,12 +55,14 @@ unary_ops! {
     /// for `f64` libm's. Derivative: 1/√(1 - x²).
     asin, AsinBackward, "AsinBackward0", "d asin(x)/dx = 1/sqrt(1 - x²)", saves_output: false,
         |v| f32_or(v, math::asin_f32, |v| v.asin()),
-        |x, y, g| g * &(-(x * x) + c::<T>(1.0)).rsqrt();
+        |x, y, g| g * &(-(x * x) + c::<T>(1.0)).rsqrt(),
+        fast(x): |g, v| g * (-(v * v) + T::one()).sqrt().recip();
     /// `atan(x)` (`torch.atan`): for `f32` the call-free [`math::atan_f32`] (within 2 ulp),
     /// for `f64` libm's. Derivative: 1/(1 + x²).
     atan, AtanBackward, "AtanBackward0", "d atan(x)/dx = 1/(1 + x²)", saves_output: false,
         |v| f32_or(v, math::atan_f32, |v| v.atan()),
-        |x, y, g| g / &(&(x * x) + c::<T>(1.0));
+        |x, y, g| g / &(&(x * x) + c::<T>(1.0)),
+        fast(x): |g, v| g / (v * v + T::one());
     /// `sinh(x)` (`torch.sinh`): for `f32` with |x| ≤ 88.7 the call-free
     /// [`math::sinh_f32`] (within 1.5 ulp); beyond, and for `f64`, libm's. Derivative: cosh(x).
     sinh, SinhBackward, "SinhBackward0", "d sinh(x)/dx = cosh(x)", saves_output: false,
@@ -77,44 +79,54 @@ unary_ops! {
     /// ulp), so the loop runs in vector lanes; for `f64` libm's. Derivative: 2/√π · e^(-x²).
     erf, ErfBackward, "ErfBackward0", "d erf(x)/dx = 2/sqrt(pi) exp(-x²)", saves_output: false,
         |v| f32_or(v, math::erf_f32, |v| T::from_f64(libm::erf(v.as_f64()))),
-        |x, y, g| g * &(-(x * x)).exp().mul_scalar(c(std::f64::consts::FRAC_2_SQRT_PI));
+        |x, y, g| g * &(-(x * x)).exp().mul_scalar(c(std::f64::consts::FRAC_2_SQRT_PI)),
+        fast(x): |g, v| g * (f32_or(-(v * v), math::exp_f32_fused, |a| a.exp())
+            * c::<T>(std::f64::consts::FRAC_2_SQRT_PI));
     /// `1/√x` (`torch.rsqrt`). Derivative: -y³/2.
     rsqrt, RsqrtBackward, "RsqrtBackward0", "d x^(-1/2)/dx = -x^(-3/2)/2 = -y³/2", saves_output: true,
         |v| v.sqrt().recip(),
-        |x, y, g| g * &(&(y * y) * y).mul_scalar(c(-0.5));
+        |x, y, g| g * &(&(y * y) * y).mul_scalar(c(-0.5)),
+        fast(y): |g, r| g * (r * r * r * c::<T>(-0.5));
     /// `1/x` (`torch.reciprocal`). Derivative: -1/x² = -y².
     reciprocal, ReciprocalBackward, "ReciprocalBackward0", "d (1/x)/dx = -1/x² = -y²", saves_output: true,
         |v| v.recip(),
-        |x, y, g| -(g * &(y * y));
+        |x, y, g| -(g * &(y * y)),
+        fast(y): |g, r| -(g * (r * r));
     /// `ln(1 + x)` (`torch.log1p`): for `f32` the call-free [`math::log1p_f32`] (within 1.5
     /// ulp), for `f64` libm's. Derivative: 1/(1 + x).
     log1p, Log1pBackward, "Log1PBackward0", "d ln(1+x)/dx = 1/(1+x)", saves_output: false,
         |v| f32_or(v, math::log1p_f32, |v| v.ln_1p()),
-        |x, y, g| g / &(x + c::<T>(1.0));
+        |x, y, g| g / &(x + c::<T>(1.0)),
+        fast(x): |g, v| g / (v + T::one());
     /// `eˣ - 1` (`torch.expm1`): for `f32` the call-free [`math::expm1_f32`] (within 1.5
     /// ulp), for `f64` libm's. Derivative: eˣ = y + 1.
     expm1, Expm1Backward, "Expm1Backward0", "d (e^x - 1)/dx = e^x = y + 1", saves_output: true,
         |v| f32_or(v, math::expm1_f32, |v| v.exp_m1()),
-        |x, y, g| g * &(y + c::<T>(1.0));
+        |x, y, g| g * &(y + c::<T>(1.0)),
+        fast(y): |g, e| g * (e + T::one());
     /// `log₂ x` (`torch.log2`): for `f32` the call-free [`math::log2_f32`] (within 1 ulp),
     /// for `f64` libm's. Derivative: 1/(x ln 2).
     log2, Log2Backward, "Log2Backward0", "d log2(x)/dx = 1/(x ln 2)", saves_output: false,
         |v| f32_or(v, math::log2_f32, |v| v.log2()),
-        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_2));
+        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_2)),
+        fast(x): |g, v| g / (v * c::<T>(std::f64::consts::LN_2));
     /// `log₁₀ x` (`torch.log10`): for `f32` the call-free [`math::log10_f32`] (within 1 ulp),
     /// for `f64` libm's. Derivative: 1/(x ln 10).
     log10, Log10Backward, "Log10Backward0", "d log10(x)/dx = 1/(x ln 10)", saves_output: false,
         |v| f32_or(v, math::log10_f32, |v| v.log10()),
-        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_10));
+        |x, y, g| g / &x.mul_scalar(c(std::f64::consts::LN_10)),
+        fast(x): |g, v| g / (v * c::<T>(std::f64::consts::LN_10));
     /// `2ˣ` (`torch.exp2`): for `f32` the call-free [`math::exp2_f32`] (within 1.5 ulp,
     /// subnormal results included), for `f64` libm's. Derivative: 2ˣ ln 2 = y ln 2.
     exp2, Exp2Backward, "Exp2Backward0", "d 2^x/dx = 2^x ln 2", saves_output: true,
         |v| f32_or(v, math::exp2_f32, |v| v.exp2()),
-        |x, y, g| g * &y.mul_scalar(c(std::f64::consts::LN_2));
+        |x, y, g| g * &y.mul_scalar(c(std::f64::consts::LN_2)),
+        fast(y): |g, e| g * (e * c::<T>(std::f64::consts::LN_2));
     /// `x²` (`torch.square`). Derivative: 2x.
     square, SquareBackward, "PowBackward0", "d x²/dx = 2x", saves_output: false,
         |v| v * v,
-        |x, y, g| g * &x.mul_scalar(c(2.0));
+        |x, y, g| g * &x.mul_scalar(c(2.0)),
+        fast(x): |g, v| g * (v * c::<T>(2.0));
     /// The sign, -1, 0 or 1 (`torch.sign`). Derivative: 0.
     sign, SignBackward, "SignBackward0", "d sign(x)/dx = 0", saves_output: false,
         |v| if v > T::zero() { T::one() } else if v < T::zero() { -T::one() } else { v },

@@ -9,7 +9,8 @@
 use crate::element::Element;
 use crate::grad_mode::is_grad_enabled;
 use crate::graph::{record_values, BackwardCtx, InputGrads, Op};
-use crate::kernels::math::{erfc_fit_f32, exp_f32_fused};
+use crate::kernels::math::{self, erfc_fit_f32, exp_f32_fused};
+use crate::ops::par;
 use crate::ops::unary::f32_or;
 use crate::tensor::Tensor;
 use smallvec::smallvec;
@@ -24,13 +25,28 @@ const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 pub(crate) fn gelu_exact<T: Element>(x: &Tensor<T>) -> Tensor<T> {
     let src = x.read_values(); // row-major, copied first if `x` is strided
     if !(is_grad_enabled() && x.requires_grad()) {
-        let y = crate::ops::par::map_values(&src, |v| v * cdf(v));
+        let y = par::map_values(&src, |v| v * cdf(v));
         drop(src);
         // No node is recorded (the condition of `record_values`), so nothing needs Φ.
         return record_values(y, &x.shape(), GeluBackward { cdf: Vec::new() }, &[x]);
     }
-    let cdf = crate::ops::par::map_values(&src, cdf);
-    let y = crate::ops::par::zip_values(&src, &cdf, |v, c| v * c);
+    // One pass writing both: Φ(x) and x·Φ(x).
+    // SAFETY: the loop writes every element of both chunks.
+    let (y, cdf) = unsafe {
+        par::written_chunk_pairs(src.len(), par::PAR_CHUNK, src.len(), |i, ys, cs| {
+            let xs = &src[i * par::PAR_CHUNK..][..ys.len()];
+            math::simd(
+                #[inline(always)]
+                || {
+                    for ((y, c), &v) in ys.iter_mut().zip(cs.iter_mut()).zip(xs) {
+                        let p = cdf(v);
+                        c.write(p);
+                        y.write(v * p);
+                    }
+                },
+            )
+        })
+    };
     drop(src);
     record_values(y, &x.shape(), GeluBackward { cdf }, &[x])
 }
@@ -103,15 +119,28 @@ impl<T: Element> Op<T> for GeluBackward<T> {
         // Every operand as row-major values (the gradient of a sum or a mean is a broadcast
         // view, copied here), so the loops run vectorised, the fused multiply–adds as
         // instructions rather than calls to libm's `fmaf`.
-        let (xs, gs) = (x.read_values(), g.read_values());
-        let mut dx = crate::ops::par::zip_values(
-            &xs,
-            &self.cdf,
-            #[inline(always)]
-            |v, c| slope(v, c),
-        );
-        crate::ops::par::zip_in_place(&mut dx, &gs, |s, g| g * s);
-        drop((xs, gs));
+        let xs = x.read_values();
+        let dx = match crate::ops::repeated_value(g) {
+            // The gradient of a sum or a mean: one value, read once, one pass.
+            Some(g) => par::zip_values(
+                &xs,
+                &self.cdf,
+                #[inline(always)]
+                |v, c| g * slope(v, c),
+            ),
+            None => {
+                let gs = g.read_values();
+                let mut dx = par::zip_values(
+                    &xs,
+                    &self.cdf,
+                    #[inline(always)]
+                    |v, c| slope(v, c),
+                );
+                par::zip_in_place(&mut dx, &gs, |s, g| g * s);
+                dx
+            }
+        };
+        drop(xs);
         smallvec![Some(Tensor::from_vec(dx, &x.shape()))]
     }
 }

@@ -16,5 +16,6 @@ unary_ops! {
     /// ```
     log, LogBackward, "LogBackward0", "d log(x)/dx = 1/x", saves_output: true,
         |v| f32_or(v, math::ln_f32, |v| v.ln()),
-        |x, y, g| g.div(x);
+        |x, y, g| g.div(x),
+        fast(x): |g, v| g / v;
 }

@@ -156,7 +156,7 @@ pub(crate) fn zip_grad<T: Element>(
 
 /// The one value `t` holds at every index, if it is a single element expanded (every stride
 /// 0, as the gradient `sum` and `mean` pass back).
-fn repeated_value<T: Element>(t: &Tensor<T>) -> Option<T> {
+pub(crate) fn repeated_value<T: Element>(t: &Tensor<T>) -> Option<T> {
     let l = &t.inner.layout;
     if !l.strides.iter().all(|&s| s == 0) || l.shape.contains(&0) {
         return None;
