@@ -327,3 +327,33 @@ fn eval_mode_gradcheck_and_constant_statistics() {
         "{msg}"
     );
 }
+
+/// A broadcast gradient (of a mean: one value at every element) is read as one row for every
+/// row; a full gradient of that same value takes the row-major path: the same bits for the
+/// input, the weight and the bias, in `f32` and across the parallel threshold (300 × 64).
+#[test]
+fn layer_norm_backward_of_a_mean_matches_a_full_gradient_bit_for_bit() {
+    manual_seed(3);
+    let x = Tensor::<f32>::randn(&[300, 64]);
+    let (w, b) = (Tensor::<f32>::randn(&[64]), Tensor::<f32>::randn(&[64]));
+    let grads = |full: bool| {
+        let leaves = [&x, &w, &b].map(|t| t.detach().requires_grad_(true));
+        let y = layer_norm(&leaves[0], &[64], Some(&leaves[1]), Some(&leaves[2]), 1e-5);
+        if full {
+            // The value the mean's backward passes down, 1/19 200 as it computes it.
+            let ones = Tensor::full(&[300, 64], 1.0f32).requires_grad_(true);
+            ones.mean().backward();
+            let g = Tensor::full(&[300, 64], ones.grad().expect("a gradient").to_vec()[0]);
+            y.backward_with(tapegrad_autograd::BackwardOptions::new().gradient(g));
+        } else {
+            y.mean().backward();
+        }
+        leaves.map(|t| {
+            let g = t.grad().expect("a gradient").to_vec();
+            g.into_iter().map(f32::to_bits).collect::<Vec<_>>()
+        })
+    };
+    let (broadcast, full) = (grads(false), grads(true));
+    assert!(broadcast[0].iter().filter(|&&v| v != 0).count() > 19_000);
+    assert_eq!(broadcast, full);
+}

@@ -167,7 +167,20 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         let d: usize = shape[shape.len() - self.dims..].iter().product();
         let wi = usize::from(self.has_weight);
         let has_bias = ctx.inputs.len() == 2 + wi;
-        let (xv, gv) = (x.read_values(), ctx.grad.read_values());
+        let xv = x.read_values();
+        // The gradient's rows: a broadcast one value (the gradient of a sum or a mean) as one
+        // row read for every row (`g_stride` 0), else row-major values.
+        let (one_row, g_values);
+        let (gv, g_stride): (&[T], usize) = match crate::ops::repeated_value(ctx.grad) {
+            Some(g) => {
+                one_row = vec![g; d];
+                (&one_row, 0)
+            }
+            None => {
+                g_values = ctx.grad.read_values();
+                (&g_values, d)
+            }
+        };
         let stats = |r: usize| {
             let (mean, invstd) = self.stats[r];
             (T::from_f64(mean), T::from_f64(invstd))
@@ -180,7 +193,7 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
                     math::simd(
                         #[inline(always)]
                         || {
-                            let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * d..(r + 1) * d]);
+                            let (row, g) = (&xv[r * d..(r + 1) * d], &gv[r * g_stride..][..d]);
                             let (mean, invstd) = stats(r);
                             // ĝ = g·w (written into `out`, then overwritten by dx).
                             match &w {
@@ -220,7 +233,7 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
         let need_w = self.has_weight && ctx.needs_grad(1);
         let need_b = has_bias && ctx.needs_grad(1 + wi);
         let (dw, db) = if need_w || need_b {
-            let (dw, db) = param_grads(&xv, &gv, d, stats);
+            let (dw, db) = param_grads(&xv, gv, g_stride, d, stats);
             (need_w.then_some(dw), need_b.then_some(db))
         } else {
             (None, None)
@@ -238,9 +251,11 @@ impl<T: Element> Op<T> for NativeLayerNormBackward {
 }
 
 /// `(Σ_rows g·x̂, Σ_rows g)`: partial sums over fixed blocks of rows, added in block order.
+/// Row `r` of `g` starts at `r·g_stride` (0: one row for all, a broadcast gradient).
 fn param_grads<T: Element>(
     x: &[T],
     g: &[T],
+    g_stride: usize,
     d: usize,
     stats: impl Fn(usize) -> (T, T) + Sync,
 ) -> (Vec<T>, Vec<T>) {
@@ -249,14 +264,22 @@ fn param_grads<T: Element>(
     }
     let block = |rows: std::ops::Range<usize>| {
         let (mut dw, mut db) = (vec![T::zero(); d], vec![T::zero(); d]);
-        for r in rows {
-            let (row, gr) = (&x[r * d..(r + 1) * d], &g[r * d..(r + 1) * d]);
-            let (mean, invstd) = stats(r);
-            for j in 0..d {
-                dw[j] += gr[j] * ((row[j] - mean) * invstd);
-                db[j] += gr[j];
-            }
-        }
+        // Under `math::simd`: this CPU's widest vectors (the same bits).
+        math::simd(
+            #[inline(always)]
+            || {
+                for r in rows {
+                    let row = &x[r * d..(r + 1) * d];
+                    let gr = &g[r * g_stride..r * g_stride + d];
+                    let (mean, invstd) = stats(r);
+                    let sums = dw.iter_mut().zip(db.iter_mut());
+                    for (((w, b), &v), &g) in sums.zip(row).zip(gr) {
+                        *w += g * ((v - mean) * invstd);
+                        *b += g;
+                    }
+                }
+            },
+        );
         (dw, db)
     };
     let rows = x.len() / d;
