@@ -116,9 +116,9 @@ impl<T: Element> Op<T> for GeluBackward<T> {
             let pdf = (-(x * x) * half).exp() * T::from_f64(FRAC_1_SQRT_2PI);
             return smallvec![Some(g * &(cdf + x * &pdf))];
         }
-        // Every operand as row-major values (the gradient of a sum or a mean is a broadcast
-        // view, copied here), so the loops run vectorised, the fused multiply–adds as
-        // instructions rather than calls to libm's `fmaf`.
+        // Every operand as row-major values (a strided one copied; the broadcast gradient of a
+        // sum or a mean read as its one value), so the loops run vectorised, the fused
+        // multiply–adds as instructions rather than calls to libm's `fmaf`.
         let xs = x.read_values();
         let dx = match crate::ops::repeated_value(g) {
             // The gradient of a sum or a mean: one value, read once, one pass.
